@@ -1,0 +1,101 @@
+"""Thin sessions over the lambdapress tool: each one installs the workspace, then runs one thing.
+
+The same file drives this repository and every project rendered from its template (copier
+copies it verbatim), so sessions that only make sense in the template repository check for
+`copier.yml` first.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["lint", "typecheck", "tests"]
+
+ROOT = Path(__file__).parent
+IS_TEMPLATE_REPO = (ROOT / "copier.yml").is_file()
+
+# Nothing a session runs may reach AWS or the instance metadata service.
+OFFLINE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def sync_workspace(session: nox.Session) -> None:
+    """Install every workspace member and the dev tools from the one lock file.
+
+    In CI the lock must already be up to date (`--locked`); on a developer's machine uv
+    updates it, so a new service or package is picked up without a separate step.
+    """
+    command = ["uv", "sync", "--all-packages", "--group", "dev"]
+    if os.environ.get("CI") and (ROOT / "uv.lock").is_file():
+        command.append("--locked")
+    session.run_install(
+        *command,
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        external=True,
+    )
+
+
+def members(kind: str) -> list[str]:
+    """The workspace members of one kind (`packages`, `services`) that have tests."""
+    return sorted(str(p.relative_to(ROOT)) for p in ROOT.glob(f"{kind}/*/tests") if p.is_dir())
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting, over the tool, the packages, the services and the noxfile."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the tool and the source of every package and service."""
+    sync_workspace(session)
+    sources = ["tools/lambdapress/src"]
+    sources += sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("packages/*/src"))
+    sources += sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("services/*/src"))
+    session.run("mypy", "--strict", *sources)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The tool's tests and every package's and service's tests (and the template's, here).
+
+    `nox -s tests -- -m "not e2e"` is the quick run; CI runs everything.
+    """
+    sync_workspace(session)
+    paths = ["tools/lambdapress/tests", *members("packages"), *members("services")]
+    if IS_TEMPLATE_REPO:
+        paths.append("template/tests")
+    session.run("pytest", *paths, *session.posargs, env=OFFLINE_AWS)
+
+
+@nox.session(default=False)
+def new(session: nox.Session) -> None:
+    """`nox -s new -- service payments` or `-- package billing-models`: copier copy, from the
+    template source and version recorded in this project's answers file."""
+    if not session.posargs:
+        session.error("say what to create: nox -s new -- service NAME | package NAME")
+    sync_workspace(session)
+    session.run("lambdapress", "new", *session.posargs)
+
+
+if IS_TEMPLATE_REPO:
+
+    @nox.session(default=False)
+    def template(session: nox.Session) -> None:
+        """Render every kind as a user would, run what it renders, then prove `copier update`
+        and migrations on a new template version."""
+        sync_workspace(session)
+        session.run("pytest", "template/tests", "-m", "e2e", *session.posargs, env=OFFLINE_AWS)
