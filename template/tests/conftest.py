@@ -1,0 +1,171 @@
+"""Fixtures that treat the template as a user does: a tagged git repository and the copier CLI.
+
+The working tree (committed or not) is snapshotted into a fresh repository and tagged, so the
+tests exercise exactly what is on disk, and copier records a commit that really exists.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATHS = ("copier.yml", "template", "tools", "noxfile.py", "pyproject.toml", ".gitignore", ".ci")
+NESTED_ENV_VARIABLES = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "NOX_CURRENT_SESSION", "PYTHONPATH"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "lambdapress tests",
+    "GIT_AUTHOR_EMAIL": "tests@lambdapress.invalid",
+    "GIT_COMMITTER_NAME": "lambdapress tests",
+    "GIT_COMMITTER_EMAIL": "tests@lambdapress.invalid",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def bin_path(name: str) -> str:
+    """A console script of the test environment (copier, ruff, mypy, nox...)."""
+    candidate = Path(sys.executable).parent / name
+    found = str(candidate) if candidate.exists() else shutil.which(name)
+    if found is None:
+        raise RuntimeError(f"{name} is not installed in the test environment")
+    return found
+
+
+def run(
+    command: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    timeout: float = 900,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command, and on failure show what it printed (pytest hides it otherwise).
+
+    The variables of the environment the tests run in (an outer nox or uv venv) are dropped,
+    so a nested `nox` or `uv` builds its own environment as it would on a user's machine.
+    """
+    inherited = {k: v for k, v in os.environ.items() if k not in NESTED_ENV_VARIABLES}
+    full_env = {**inherited, **GIT_ENV, **(env or {})}
+    result = subprocess.run(
+        command, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(command)} exited {result.returncode} in {cwd}\n"
+            f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+        )
+    return result
+
+
+def git(cwd: Path, *args: str) -> str:
+    return run(["git", *args], cwd).stdout.strip()
+
+
+def tracked_files(root: Path, paths: Sequence[str]) -> list[str]:
+    """Files git would commit under `paths`: tracked ones and new ones that are not ignored."""
+    out = run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", *paths], root)
+    return sorted({f for f in out.stdout.split("\0") if f and (root / f).exists()})
+
+
+def snapshot_template(destination: Path, tag: str = "v0.1.0") -> Path:
+    """Copy the template part of the working tree into a new git repository, tagged `tag`."""
+    destination.mkdir(parents=True)
+    for relative in tracked_files(REPO_ROOT, TEMPLATE_PATHS):
+        source, target = REPO_ROOT / relative, destination / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            target.symlink_to(os.readlink(source))
+        else:
+            shutil.copy2(source, target)
+    git(destination, "init", "-q", "-b", "main")
+    git(destination, "add", "-A")
+    git(destination, "commit", "-q", "-m", "template snapshot")
+    git(destination, "tag", tag)
+    return destination
+
+
+@dataclass(frozen=True)
+class Copier:
+    """The real copier CLI, pointed at one template repository."""
+
+    template: Path
+
+    def copy(
+        self,
+        destination: Path,
+        data: Mapping[str, str],
+        cwd: Path,
+        check: bool = True,
+        extra: Sequence[str] = (),
+    ) -> subprocess.CompletedProcess[str]:
+        args = [bin_path("copier"), "copy", "--trust", "--defaults", "--quiet", *extra]
+        for key, value in data.items():
+            args += ["--data", f"{key}={value}"]
+        return run([*args, str(self.template), str(destination)], cwd, check=check)
+
+    def update(self, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+        command = [bin_path("copier"), "update", "--trust", "--defaults", "--quiet"]
+        return run(command, cwd, check=check)
+
+
+
+@dataclass(frozen=True)
+class Shell:
+    """Commands as a user types them; handed to tests as the `sh` fixture."""
+
+    def run(
+        self,
+        command: Sequence[str],
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+        check: bool = True,
+        timeout: float = 900,
+    ) -> subprocess.CompletedProcess[str]:
+        return run(command, cwd, env=env, check=check, timeout=timeout)
+
+    def git(self, cwd: Path, *args: str) -> str:
+        return git(cwd, *args)
+
+    def bin(self, name: str) -> str:
+        return bin_path(name)
+
+
+@pytest.fixture(scope="session")
+def sh() -> Shell:
+    return Shell()
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture
+def fresh_template(tmp_path: Path) -> Copier:
+    """A template repository of this test's own, free to gain commits and tags."""
+    return Copier(snapshot_template(tmp_path / "template-repo"))
+
+
+@pytest.fixture(scope="session")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return snapshot_template(tmp_path_factory.mktemp("template") / "lambdapress")
+
+
+@pytest.fixture(scope="session")
+def copier_cli(template_repo: Path) -> Copier:
+    return Copier(template_repo)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """An empty folder laid out like a monorepo, to copy services and packages into."""
+    root = tmp_path / "platform"
+    (root / "services").mkdir(parents=True)
+    (root / "packages").mkdir()
+    return root

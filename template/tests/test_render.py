@@ -1,0 +1,127 @@
+"""Each kind, rendered from the working tree by the real copier CLI, passes its own checks.
+
+These run the rendered code with this environment's interpreter and tools (fast); the e2e
+tests in test_project.py run it the slow way, through the rendered project's own nox sessions.
+"""
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+
+@pytest.fixture(scope="module")
+def platform(copier_cli: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A rendered project with a model library and two services, one with a subset of endpoints."""
+    root = tmp_path_factory.mktemp("render") / "demo-platform"
+    here = root.parent
+    copier_cli.copy(root, {"kind": "project", "project_name": "demo-platform"}, cwd=here)
+    copier_cli.copy(
+        root / "packages" / "billing-models",
+        {"kind": "package", "package_name": "billing-models", "package_version": "1.2.0"},
+        cwd=root,
+    )
+    copier_cli.copy(
+        root / "services" / "invoices",
+        {"kind": "service", "resource": "invoices", "models_package": "billing-models"},
+        cwd=root,
+    )
+    copier_cli.copy(
+        root / "services" / "line_items",
+        {
+            "kind": "service",
+            "resource": "line_items",
+            "models_package": "billing-models",
+            "endpoints": "[get, create]",
+            "architecture": "arm64",
+            "runtime": "python3.13",
+            "memory": "512",
+        },
+        cwd=root,
+    )
+    return root
+
+
+def test_a_service_has_one_handler_module_per_chosen_endpoint(platform: Path) -> None:
+    handlers = platform / "services" / "line_items" / "src" / "line_items" / "handlers"
+    assert sorted(p.name for p in handlers.glob("*.py")) == [
+        "__init__.py",
+        "create_line_item.py",
+        "get_line_item.py",
+    ]
+    every = platform / "services" / "invoices" / "src" / "invoices" / "handlers"
+    assert sorted(p.stem for p in every.glob("*.py")) == [
+        "__init__",
+        "create_invoice",
+        "delete_invoice",
+        "get_invoice",
+        "list_invoices",
+        "update_invoice",
+    ]
+    route = (every / "get_invoice.py").read_text()
+    assert '@app.get("/invoices/<invoice_id>")' in route
+
+
+def test_service_settings_and_model_library_are_declared(platform: Path) -> None:
+    import tomllib
+
+    pyproject = tomllib.loads((platform / "services" / "line_items" / "pyproject.toml").read_text())
+    assert pyproject["project"]["dependencies"][0] == "billing-models"
+    assert pyproject["tool"]["poetry"]["dependencies"]["billing-models"] == {
+        "path": "../../packages/billing-models",
+        "develop": True,
+    }
+    assert pyproject["tool"]["uv"]["sources"]["billing-models"] == {"workspace": True}
+    settings = pyproject["tool"]["lambdapress"]
+    assert (settings["runtime"], settings["architecture"], settings["memory"]) == (
+        "python3.13",
+        "arm64",
+        512,
+    )
+
+
+def test_answers_are_recorded_for_copier_update(platform: Path) -> None:
+    answers = yaml.safe_load((platform / "services" / "line_items" / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "v0.1.0"
+    assert answers["kind"] == "service"
+    assert answers["endpoints"] == ["get", "create"]
+    project = yaml.safe_load((platform / ".copier-answers.yml").read_text())
+    assert (project["kind"], project["project_name"]) == ("project", "demo-platform")
+    assert "reserved_names" not in answers and "models_import" not in answers
+
+
+def test_the_project_carries_the_tool_and_no_template_internals(platform: Path) -> None:
+    assert (platform / "tools" / "lambdapress" / "pyproject.toml").is_file()
+    assert (platform / "noxfile.py").is_file() and not (platform / "noxfile.py").is_symlink()
+    assert not (platform / "copier.yml").exists()
+    assert not (platform / "template").exists()
+    leaked = [p for p in platform.rglob("*") if p.name in {".venv", "__pycache__", ".env", ".git"}]
+    assert leaked == []
+
+
+def test_rendered_code_passes_its_own_tests(platform: Path, sh: Any) -> None:
+    sources = [
+        platform / "packages" / "billing-models" / "src",
+        platform / "services" / "invoices" / "src",
+        platform / "services" / "line_items" / "src",
+    ]
+    env = {"PYTHONPATH": os.pathsep.join(str(s) for s in sources)}
+    for member in ("packages/billing-models", "services/invoices", "services/line_items"):
+        result = sh.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+            cwd=platform / member,
+            env=env,
+        )
+        assert " passed" in result.stdout, result.stdout
+
+
+def test_rendered_code_is_lint_and_type_clean(platform: Path, sh: Any) -> None:
+    sh.run([sh.bin("ruff"), "check", "packages", "services"], cwd=platform)
+    sh.run([sh.bin("ruff"), "format", "--check", "packages", "services"], cwd=platform)
+    sources = [str(p.relative_to(platform)) for p in sorted(platform.glob("*/*/src"))]
+    env = {"MYPYPATH": os.pathsep.join(sources)}
+    result = sh.run([sh.bin("mypy"), "--strict", *sources], cwd=platform, env=env)
+    assert "Success" in result.stdout
