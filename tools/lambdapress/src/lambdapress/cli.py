@@ -1,0 +1,187 @@
+"""The `lambdapress` command: a thin argparse shell over the library.
+
+This is the only module that prints or decides exit codes. Each command parses arguments,
+calls one or two library functions and formats their (frozen) results, so everything worth
+testing lives in the library and the CLI stays a readable list of commands. User mistakes
+arrive as LambdapressError and become one `error: ...` message on stderr with exit code 1;
+anything else is a bug and is allowed to show its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from lambdapress import __version__
+from lambdapress.errors import LambdapressError, ScaffoldError
+from lambdapress.scaffold import KINDS, NewPlan, execute_new, parse_data, plan_new
+from lambdapress.tables import render_table
+from lambdapress.workspace import Workspace, find_root, load_workspace
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (the console script passes it to exit)."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.version:
+            print(f"lambdapress {__version__}")
+            return 0
+        handler: Handler | None = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_usage(sys.stderr)
+            print("error: choose a command: new, workspace", file=sys.stderr)
+            return 2
+        return handler(args)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2), already printed
+        return exc.code if isinstance(exc.code, int) else 1
+    except LambdapressError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lambdapress",
+        description="Build tool for AWS Lambda monorepos.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    new = commands.add_parser(
+        "new",
+        help="create a service or package from the repository's template",
+        description="Create services/NAME or packages/NAME from the same template version as "
+        "the rest of the repository.",
+    )
+    new.add_argument("kind", choices=KINDS, help="what to create")
+    new.add_argument("name", metavar="NAME", help="service name (orders) or package name")
+    new.add_argument("--models", metavar="PKG", help="model library a service builds on")
+    new.add_argument(
+        "--data",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="answer a template question (repeatable)",
+    )
+    new.add_argument("--dry-run", action="store_true", help="print the plan, create nothing")
+    _add_root(new)
+    new.set_defaults(handler=_cmd_new)
+
+    workspace = commands.add_parser(
+        "workspace",
+        help="list the packages and services of the workspace",
+        description="List the workspace members and each service's Lambda settings.",
+    )
+    _add_root(workspace)
+    workspace.set_defaults(handler=_cmd_workspace)
+    return parser
+
+
+def _add_root(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--root",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="a folder inside the repository (default: the current folder)",
+    )
+
+
+def _load(args: argparse.Namespace) -> Workspace:
+    start: Path = args.root if args.root is not None else Path.cwd()
+    return load_workspace(find_root(start))
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    workspace = _load(args)
+    overrides = parse_data(args.data)
+    if args.models is not None:
+        if overrides.get("models_package", args.models) != args.models:
+            raise ScaffoldError(
+                "--models and --data models_package=... disagree",
+                hint="pass only one of them",
+            )
+        overrides["models_package"] = args.models
+    plan = plan_new(workspace, args.kind, args.name, overrides)
+    print(_describe(plan))
+    if args.dry_run:
+        print("dry run: nothing was created")
+        return 0
+    execute_new(plan, workspace.root)
+    print(f"created {plan.destination}")
+    print("next steps:")
+    for step in _next_steps(plan):
+        print(f"  {step}")
+    return 0
+
+
+def _describe(plan: NewPlan) -> str:
+    version = plan.vcs_ref if plan.vcs_ref is not None else "latest tag"
+    answers = ", ".join(f"{key}={value}" for key, value in sorted(plan.data.items()))
+    return "\n".join(
+        [
+            f"create {plan.kind} {plan.name!r} in {plan.destination}",
+            f"  template: {plan.src_path}",
+            f"  version:  {version}",
+            f"  answers:  {answers}",
+        ]
+    )
+
+
+def _next_steps(plan: NewPlan) -> list[str]:
+    if plan.kind == "service":
+        return [
+            "uv sync --all-packages",
+            f"write the handlers in {plan.destination}/src/{plan.name}/handlers/",
+            "lambdapress workspace",
+        ]
+    return [
+        "uv sync --all-packages",
+        f"add the models to {plan.destination}/src/{plan.name.replace('-', '_')}/",
+        f"build a service on it: lambdapress new service NAME --models {plan.name}",
+    ]
+
+
+def _cmd_workspace(args: argparse.Namespace) -> int:
+    workspace = _load(args)
+    print(f"workspace: {workspace.root}")
+    if workspace.answers is not None:
+        version = workspace.answers.commit or "unknown version"
+        print(f"template:  {workspace.answers.src_path} @ {version}")
+    elif workspace.template_root:
+        print("template:  this repository (copier.yml)")
+    print()
+    print("packages")
+    if workspace.packages:
+        rows = [
+            [p.name, p.version or "dynamic", workspace.relative(p.path)] for p in workspace.packages
+        ]
+        print(render_table(["name", "version", "path"], rows))
+    else:
+        print("  (none)")
+    print()
+    print("services")
+    if workspace.services:
+        rows = [
+            [
+                s.name,
+                s.settings.runtime,
+                s.settings.architecture,
+                s.settings.memory,
+                s.settings.timeout,
+                workspace.relative(s.path),
+            ]
+            for s in workspace.services
+        ]
+        print(render_table(["name", "runtime", "architecture", "memory", "timeout", "path"], rows))
+    else:
+        print("  (none)")
+    return 0

@@ -1,0 +1,69 @@
+"""The one family of errors lambdapress raises for things the user can fix.
+
+Every mistake a user can make (a typo in a pyproject, a name that is taken, a template that is
+not committed) surfaces as a `LambdapressError`. Keeping them in one hierarchy lets the CLI
+print them as a short `error: ...` line instead of a traceback, while real bugs (anything
+else) still crash loudly. Each error carries *where* (file, line) and *what to do* (hint), so
+the message is actionable without reading the source.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class LambdapressError(Exception):
+    """A problem the user caused and can fix: it names the place and says the fix."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+        self.hint = hint
+
+    def __str__(self) -> str:
+        """Render `path:line: message` and, when there is one, an indented `fix:` line.
+
+        The `path:line:` prefix is the format editors and terminals turn into a link.
+        """
+        location = ""
+        if self.path is not None:
+            location = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
+        text = f"{location}{self.message}"
+        if self.hint:
+            text += f"\n  fix: {self.hint}"
+        return text
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Keep the keyword-only fields when the error crosses a process boundary."""
+        return (_rebuild, (type(self), self.message, self.path, self.line, self.hint))
+
+
+def _rebuild(
+    cls: type[LambdapressError],
+    message: str,
+    path: Path | None,
+    line: int | None,
+    hint: str | None,
+) -> LambdapressError:
+    return cls(message, path=path, line=line, hint=hint)
+
+
+class ConfigError(LambdapressError):
+    """A configuration file (pyproject.toml, .copier-answers.yml) is unreadable or invalid."""
+
+
+class WorkspaceError(LambdapressError):
+    """The workspace layout is inconsistent (missing root, bad member, clashing names)."""
+
+
+class ScaffoldError(LambdapressError):
+    """A new service or package cannot be created as asked."""

@@ -1,0 +1,129 @@
+"""Reading pyproject.toml files so that every mistake points at a file and a line.
+
+`tomllib` reports syntax errors as a message ending in "(at line N, column M)" and knows
+nothing about the file; callers would each have to wrap it. This module does it once, and
+also finds the line of a key for errors found *after* parsing (a value out of range), since
+the parsed dict has lost all positions.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lambdapress.errors import ConfigError
+
+_LOCATION = re.compile(r"\s*\(at line (\d+), column \d+\)\s*$")
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, turning every failure into a ConfigError that names the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            "file not found",
+            path=path,
+            hint="create it, or point lambdapress at the folder that has it",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read the file: {exc}",
+            path=path,
+            hint="make it a readable UTF-8 text file",
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raw = str(exc)
+        match = _LOCATION.search(raw)
+        line = int(match.group(1)) if match else None
+        message = _LOCATION.sub("", raw) if match else raw
+        raise ConfigError(
+            f"invalid TOML: {message}",
+            path=path,
+            line=line,
+            hint="fix the TOML syntax at that line (quote strings, close brackets)",
+        ) from None
+
+
+def get_table(data: dict[str, Any], dotted: str, path: Path) -> dict[str, Any] | None:
+    """Return the table at `dotted` (e.g. "tool.poetry"), None when absent.
+
+    A key that exists but is not a table (`tool.lambdapress = 3`) is a ConfigError rather
+    than a silent None, because the user clearly meant to configure something.
+    """
+    current: Any = data
+    walked: list[str] = []
+    for part in dotted.split("."):
+        walked.append(part)
+        if not isinstance(current, dict) or part not in current:
+            return None
+        current = current[part]
+        if not isinstance(current, dict):
+            key = ".".join(walked)
+            raise ConfigError(
+                f"`{key}` must be a table, not {type(current).__name__}",
+                path=path,
+                line=find_key_line(path, walked),
+                hint=f"write it as a `[{key}]` section",
+            )
+    return dict(current)
+
+
+def find_key_line(path: Path, keys: Sequence[str]) -> int | None:
+    """Best-effort 1-based line of the dotted key `keys` in the TOML file at `path`.
+
+    Handles the common spellings: `[a.b]` then `c = ...`, and `[a]` then `b = { c = ... }` or
+    `b.c = ...`. When the exact key is not found, the line of the closest enclosing table
+    header is returned, which still tells the user where to look. Never raises: a position is
+    a courtesy, not a requirement.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    keys = [str(k) for k in keys]
+    for split in range(len(keys) - 1, -1, -1):
+        table, rest = keys[:split], keys[split:]
+        start = _header_line(lines, table) if table else 0
+        if start is None:
+            continue
+        found = _key_in_section(lines, start, rest)
+        if found is not None:
+            return found
+        if table:
+            return start
+    return None
+
+
+def _header_line(lines: list[str], table: Sequence[str]) -> int | None:
+    wanted = ".".join(table)
+    for number, text in enumerate(lines, start=1):
+        match = _HEADER.match(text)
+        if match and _normalise(match.group(1)) == wanted:
+            return number
+    return None
+
+
+def _key_in_section(lines: list[str], start: int, rest: Sequence[str]) -> int | None:
+    """Line of `rest[0]` (or `rest[0].rest[1]...`) between header line `start` and the next."""
+    # `start` is 1-based and points at the header (0: top of file); the body follows it.
+    first = re.escape(rest[0])
+    dotted = r"\s*\.\s*".join(re.escape(k) for k in rest)
+    pattern = re.compile(rf'^\s*["\']?(?:{dotted}|{first})["\']?\s*[=.]')
+    for number in range(start + 1, len(lines) + 1):
+        text = lines[number - 1]
+        if _HEADER.match(text):
+            return None
+        if pattern.match(text):
+            return number
+    return None
+
+
+def _normalise(header: str) -> str:
+    return ".".join(part.strip().strip("\"'") for part in header.split("."))

@@ -1,0 +1,200 @@
+"""The `[tool.lambdapress]` table of a service: how its Lambda functions are configured.
+
+The settings are validated here, at load time, with AWS's own limits, so a typo or an
+impossible value fails on the developer's machine with the file and key named instead of
+minutes later in a deploy. Unknown keys are errors (`extra="forbid"`): a misspelt `memroy`
+silently falling back to the default is the bug this module exists to prevent.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from lambdapress.errors import ConfigError
+from lambdapress.pyproject import find_key_line, get_table, load_toml
+
+Runtime = Literal["python3.11", "python3.12", "python3.13"]
+Architecture = Literal["x86_64", "arm64"]
+
+TABLE = "tool.lambdapress"
+
+# Keys the Lambda runtime sets itself and refuses in a function's configuration, from the
+# "Defined runtime environment variables" list of the Lambda developer guide. Not every
+# AWS_LAMBDA_* name is reserved: AWS_LAMBDA_EXEC_WRAPPER, for one, is documented as settable,
+# so this is an explicit list rather than a prefix rule.
+RESERVED_ENVIRONMENT = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+        "TZ",
+    }
+)
+
+# The key pattern of the Lambda API's `Environment.Variables`: a letter, then at least one
+# letter, digit or underscore.
+_ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]+$")
+# Lambda refuses a function whose variables (keys and values) exceed 4 KB in total.
+ENVIRONMENT_MAX_BYTES = 4096
+_MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+# How to fix each key, worded for the `fix:` line of an error.
+_FIX = {
+    "runtime": "use one of python3.11, python3.12, python3.13",
+    "architecture": "use one of x86_64, arm64",
+    "memory": "use a whole number of MB from 128 to 10240",
+    "timeout": "use a whole number of seconds from 1 to 900",
+    "environment": 'write NAME = "value" pairs (values quoted); names match '
+    "[A-Za-z][A-Za-z0-9_]+ and are not reserved by Lambda",
+    "include": 'use a list of module names, e.g. ["orders.plugins"]',
+}
+
+
+def _check_env_name(key: str) -> str:
+    """Refuse names that Lambda would refuse at deploy time."""
+    if key in RESERVED_ENVIRONMENT:
+        raise ValueError(f"{key} is reserved by the Lambda runtime and cannot be set")
+    if not _ENV_KEY.match(key):
+        raise ValueError(
+            f"{key!r} is not a valid Lambda variable name "
+            "(a letter, then at least one letter, digit or underscore)"
+        )
+    return key
+
+
+EnvName = Annotated[str, AfterValidator(_check_env_name)]
+
+
+class ServiceSettings(BaseModel):
+    """Lambda configuration shared by every function of one service."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    runtime: Runtime = "python3.12"
+    architecture: Architecture = "x86_64"
+    memory: int = Field(default=256, ge=128, le=10240)
+    timeout: int = Field(default=10, ge=1, le=900)
+    environment: dict[EnvName, str] = Field(default_factory=dict)
+    include: list[str] = Field(default_factory=list)
+    """Modules that static import analysis cannot see (imported by name at run time)."""
+
+    @property
+    def python_version(self) -> str:
+        """The interpreter version of the runtime ("3.12"), for resolving wheels."""
+        return self.runtime.removeprefix("python")
+
+    @field_validator("environment")
+    @classmethod
+    def _check_environment_size(cls, value: dict[str, str]) -> dict[str, str]:
+        size = sum(len(k.encode()) + len(v.encode()) for k, v in value.items())
+        if size > ENVIRONMENT_MAX_BYTES:
+            raise ValueError(
+                f"the variables take {size} bytes; Lambda allows {ENVIRONMENT_MAX_BYTES} in total"
+            )
+        return value
+
+    @field_validator("include")
+    @classmethod
+    def _check_include(cls, value: list[str]) -> list[str]:
+        for module in value:
+            if not _MODULE.match(module):
+                raise ValueError(f"{module!r} is not a dotted module name")
+        return value
+
+
+def parse_service_settings(data: dict[str, Any], path: Path) -> ServiceSettings:
+    """Validate the `[tool.lambdapress]` table of an already parsed pyproject.
+
+    A missing table means "all defaults": a new service should not need boilerplate.
+    """
+    table = get_table(data, TABLE, path) or {}
+    try:
+        return ServiceSettings.model_validate(table)
+    except ValidationError as exc:
+        raise _config_error(exc, path, table) from None
+
+
+def load_service_settings(pyproject_path: Path) -> ServiceSettings:
+    """Read and validate the settings of the service whose pyproject.toml is given."""
+    return parse_service_settings(load_toml(pyproject_path), pyproject_path)
+
+
+def _config_error(exc: ValidationError, path: Path, table: dict[str, Any]) -> ConfigError:
+    """Say which key is wrong, where it is and how to fix it; all problems at once."""
+    problems: list[str] = []
+    hints: list[str] = []
+    first_line: int | None = None
+    for error in exc.errors():
+        is_key = "[key]" in error["loc"]
+        loc = [str(part) for part in error["loc"] if part != "[key]"]
+        field = loc[0] if loc else ""
+        key = ".".join([TABLE, *loc])
+        if error["type"] == "extra_forbidden":
+            problems.append(f"unknown key `{key}`")
+            close = difflib.get_close_matches(field, list(_FIX), n=1)
+            known = ", ".join(_FIX)
+            hints.append(
+                f"did you mean `{close[0]}`? (known keys: {known})"
+                if close
+                else f"remove it; known keys: {known}"
+            )
+        else:
+            got = _MISSING if is_key else _value_at(table, error["loc"])
+            shown = f" (got {got!r})" if got is not _MISSING else ""
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"`{key}`: {message}{shown}")
+            hints.append(_FIX.get(field, "see the lambdapress README for the allowed values"))
+        if first_line is None:
+            first_line = find_key_line(path, [*TABLE.split("."), *loc])
+    unique_hints = list(dict.fromkeys(hints))
+    if len(problems) == 1:
+        return ConfigError(problems[0], path=path, line=first_line, hint=unique_hints[0])
+    return ConfigError(
+        "invalid [tool.lambdapress] settings:\n" + "\n".join(f"  - {p}" for p in problems),
+        path=path,
+        line=first_line,
+        hint="; ".join(unique_hints),
+    )
+
+
+_MISSING = object()
+
+
+def _value_at(table: dict[str, Any], loc: tuple[int | str, ...]) -> object:
+    current: object = table
+    for part in loc:
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+            continue
+        if isinstance(current, list) and isinstance(part, int) and part < len(current):
+            current = current[part]
+            continue
+        return _MISSING
+    return current

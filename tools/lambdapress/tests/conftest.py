@@ -1,0 +1,206 @@
+"""Shared fixtures: small fake workspaces and a tiny real copier template, all in tmp_path.
+
+The tests must pass inside any project generated from the lambdapress template, so nothing
+here reads the surrounding repository: every workspace and template is built from scratch.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@t",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@t",
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git with a fixed identity and no signing, whatever the machine's git config says."""
+    result = subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args],
+        cwd=cwd,
+        env={**_clean_environ(), **GIT_ENV},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
+def _clean_environ() -> dict[str, str]:
+    """The environment minus variables that would point git at another repository."""
+    return {k: v for k, v in os.environ.items() if k not in {"GIT_DIR", "GIT_WORK_TREE"}}
+
+
+def write(path: Path, text: str) -> Path:
+    """Write dedented text, creating parent folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+class WorkspaceBuilder:
+    """Writes the files of a fake uv workspace under `root`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        write(
+            root / "pyproject.toml",
+            """
+            [tool.uv.workspace]
+            members = ["packages/*", "services/*", "tools/*"]
+            """,
+        )
+
+    def package(
+        self, name: str, *, version: str | None = "0.1.0", import_name: str | None = None
+    ) -> Path:
+        folder = self.root / "packages" / name
+        version_line = f'version = "{version}"' if version else 'dynamic = ["version"]'
+        poetry = (
+            f'[tool.poetry]\npackages = [{{ include = "{import_name}", from = "src" }}]\n'
+            if import_name
+            else ""
+        )
+        (folder / "pyproject.toml").parent.mkdir(parents=True, exist_ok=True)
+        (folder / "pyproject.toml").write_text(
+            f'[project]\nname = "{name}"\n{version_line}\n{poetry}', encoding="utf-8"
+        )
+        return folder
+
+    def service(
+        self,
+        name: str,
+        *,
+        settings: str = "",
+        import_name: str | None = None,
+        answers: str | None = None,
+    ) -> Path:
+        folder = self.root / "services" / name
+        include = import_name or name
+        text = (
+            f'[project]\nname = "{name}"\nversion = "0.1.0"\n'
+            'requires-python = ">=3.11"\n'
+            'dependencies = ["acme-models"]\n'
+            f'[tool.poetry]\npackages = [{{ include = "{include}", from = "src" }}]\n'
+            "[tool.uv.sources]\nacme-models = { workspace = true }\n"
+        )
+        if settings:
+            text += "[tool.lambdapress]\n" + textwrap.dedent(settings).lstrip("\n")
+        (folder / "src" / include / "handlers").mkdir(parents=True, exist_ok=True)
+        (folder / "pyproject.toml").write_text(text, encoding="utf-8")
+        if answers is not None:
+            write(folder / ".copier-answers.yml", answers)
+        return folder
+
+    def answers(self, src_path: str, commit: str | None = "v0.1.0") -> Path:
+        """The root `.copier-answers.yml` of a project generated from the template."""
+        lines = [f"_src_path: {src_path}", "kind: project", "project_name: acme-platform"]
+        if commit is not None:
+            lines.insert(0, f"_commit: {commit}")
+        return write(self.root / ".copier-answers.yml", "\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def run_git() -> Callable[..., str]:
+    """`run_git(cwd, *args)`: git with a fixed identity, for tests that change a repository."""
+    return git
+
+
+@pytest.fixture
+def write_file() -> Callable[[Path, str], Path]:
+    """`write_file(path, text)`: write dedented text, creating folders."""
+    return write
+
+
+@pytest.fixture
+def builder(tmp_path: Path) -> WorkspaceBuilder:
+    """An empty workspace in `tmp_path/repo` to add members to."""
+    return WorkspaceBuilder(tmp_path / "repo")
+
+
+TEMPLATE_COPIER_YML = """
+_subdirectory: "template/{{ kind }}"
+_answers_file: .copier-answers.yml
+
+kind:
+  type: str
+  choices: [service, package]
+
+resource:
+  type: str
+  when: "{{ kind == 'service' }}"
+  validator: >-
+    {% if not resource.isidentifier() or resource.startswith('bad') %}'{{ resource }}' is not
+    an allowed resource name{% endif %}
+
+models_package:
+  type: str
+  when: "{{ kind == 'service' }}"
+  default: acme-models
+
+package_name:
+  type: str
+  when: "{{ kind == 'package' }}"
+  default: acme-models
+"""
+
+
+def _write_template_files(root: Path) -> None:
+    write(root / "copier.yml", TEMPLATE_COPIER_YML)
+    answers_jinja = "{{ _copier_answers|to_nice_yaml }}"
+    write(root / "template/service/{{_copier_conf.answers_file}}.jinja", answers_jinja)
+    write(
+        root / "template/service/pyproject.toml.jinja",
+        """
+        [project]
+        name = "{{ resource }}"
+        version = "0.1.0"
+        dependencies = ["{{ models_package }}"]
+
+        [tool.poetry]
+        packages = [{ include = "{{ resource }}", from = "src" }]
+        """,
+    )
+    write(root / "template/package/{{_copier_conf.answers_file}}.jinja", answers_jinja)
+    write(
+        root / "template/package/pyproject.toml.jinja",
+        """
+        [project]
+        name = "{{ package_name }}"
+        version = "0.1.0"
+        """,
+    )
+
+
+@pytest.fixture(scope="session")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A committed copier template tagged v0.1.0 (shared: tests only read it)."""
+    root = tmp_path_factory.mktemp("template")
+    _write_template_files(root)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "template")
+    git(root, "tag", "v0.1.0")
+    yield root
+
+
+@pytest.fixture
+def template_workspace(tmp_path: Path) -> WorkspaceBuilder:
+    """A workspace that *is* the template repository (copier.yml at the root), committed."""
+    built = WorkspaceBuilder(tmp_path / "template-repo")
+    _write_template_files(built.root)
+    built.package("acme-models", import_name="acme_models")
+    git(built.root, "init", "-q")
+    git(built.root, "add", "-A")
+    git(built.root, "commit", "-q", "-m", "template")
+    git(built.root, "tag", "v0.2.0")
+    return built

@@ -1,0 +1,225 @@
+"""[tool.lambdapress] validation: AWS's limits, typos caught, errors that say the fix."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from lambdapress.errors import ConfigError
+from lambdapress.settings import (
+    RESERVED_ENVIRONMENT,
+    ServiceSettings,
+    load_service_settings,
+    parse_service_settings,
+)
+
+ORDERS = """
+[project]
+name = "orders"
+version = "0.1.0"
+
+[tool.lambdapress]
+runtime = "python3.11"
+architecture = "x86_64"
+memory = 256
+timeout = 10
+
+[tool.lambdapress.environment]
+POWERTOOLS_SERVICE_NAME = "orders"
+POWERTOOLS_LOG_LEVEL = "INFO"
+"""
+
+Writer = Callable[[Path, str], Path]
+
+
+def settings_file(tmp_path: Path, write_file: Writer, body: str) -> Path:
+    return write_file(tmp_path / "pyproject.toml", '[project]\nname = "x"\n' + body)
+
+
+def test_defaults_when_the_table_is_absent(tmp_path: Path) -> None:
+    settings = parse_service_settings({"project": {"name": "x"}}, tmp_path / "pyproject.toml")
+    assert settings == ServiceSettings()
+    assert (settings.runtime, settings.architecture, settings.memory, settings.timeout) == (
+        "python3.12",
+        "x86_64",
+        256,
+        10,
+    )
+    assert settings.environment == {}
+    assert settings.include == []
+    assert settings.python_version == "3.12"
+
+
+def test_loads_the_documented_example(tmp_path: Path, write_file: Writer) -> None:
+    settings = load_service_settings(write_file(tmp_path / "pyproject.toml", ORDERS))
+    assert settings.runtime == "python3.11"
+    assert settings.python_version == "3.11"
+    assert settings.memory == 256
+    assert settings.environment == {
+        "POWERTOOLS_SERVICE_NAME": "orders",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+
+
+def test_settings_are_frozen() -> None:
+    settings = ServiceSettings()
+    with pytest.raises(ValidationError):
+        settings.memory = 512
+
+
+def test_memory_out_of_range_names_file_key_line_and_range(
+    tmp_path: Path, write_file: Writer
+) -> None:
+    path = settings_file(tmp_path, write_file, "[tool.lambdapress]\nmemory = 64\n")
+    with pytest.raises(ConfigError) as info:
+        load_service_settings(path)
+    err = info.value
+    assert err.path == path
+    assert err.line == 4
+    assert "`tool.lambdapress.memory`" in err.message
+    assert "(got 64)" in err.message
+    assert err.hint == "use a whole number of MB from 128 to 10240"
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ("memory = 10241", "memory"),
+        ("timeout = 0", "timeout"),
+        ("timeout = 901", "timeout"),
+        ('memory = "256"', "memory"),
+        ("memory = 256.0", "memory"),
+        ('architecture = "aarch64"', "architecture"),
+    ],
+)
+def test_invalid_values_are_refused(
+    tmp_path: Path, write_file: Writer, body: str, key: str
+) -> None:
+    path = settings_file(tmp_path, write_file, f"[tool.lambdapress]\n{body}\n")
+    with pytest.raises(ConfigError, match=re.escape(f"tool.lambdapress.{key}")):
+        load_service_settings(path)
+
+
+def test_bounds_are_inclusive(tmp_path: Path, write_file: Writer) -> None:
+    low = settings_file(tmp_path, write_file, "[tool.lambdapress]\nmemory = 128\ntimeout = 1\n")
+    assert (load_service_settings(low).memory, load_service_settings(low).timeout) == (128, 1)
+    high = write_file(tmp_path / "high.toml", "[tool.lambdapress]\nmemory = 10240\ntimeout = 900\n")
+    assert (load_service_settings(high).memory, load_service_settings(high).timeout) == (10240, 900)
+
+
+def test_unknown_runtime_lists_the_allowed_ones(tmp_path: Path, write_file: Writer) -> None:
+    path = settings_file(tmp_path, write_file, '[tool.lambdapress]\nruntime = "python3.9"\n')
+    with pytest.raises(ConfigError) as info:
+        load_service_settings(path)
+    assert "(got 'python3.9')" in info.value.message
+    assert info.value.hint == "use one of python3.11, python3.12, python3.13"
+
+
+def test_typo_is_an_error_with_a_suggestion(tmp_path: Path, write_file: Writer) -> None:
+    path = settings_file(tmp_path, write_file, "[tool.lambdapress]\nmemroy = 512\n")
+    with pytest.raises(ConfigError) as info:
+        load_service_settings(path)
+    assert info.value.message == "unknown key `tool.lambdapress.memroy`"
+    assert info.value.line == 4
+    assert info.value.hint is not None
+    assert info.value.hint.startswith("did you mean `memory`?")
+
+
+def test_unrelated_unknown_key_lists_known_keys(tmp_path: Path, write_file: Writer) -> None:
+    path = settings_file(tmp_path, write_file, "[tool.lambdapress]\nzzz = 1\n")
+    with pytest.raises(ConfigError) as info:
+        load_service_settings(path)
+    assert info.value.hint is not None
+    assert "known keys: runtime, architecture, memory, timeout, environment, include" in (
+        info.value.hint
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_RUNTIME_API",
+        "_HANDLER",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+        "AWS_EXECUTION_ENV",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "TZ",
+    ],
+)
+def test_reserved_environment_names_are_refused(
+    tmp_path: Path, write_file: Writer, name: str
+) -> None:
+    path = settings_file(
+        tmp_path, write_file, f'[tool.lambdapress.environment]\nOK_NAME = "1"\n{name} = "x"\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        load_service_settings(path)
+    assert name in RESERVED_ENVIRONMENT
+    assert f"`tool.lambdapress.environment.{name}`" in info.value.message
+    assert "reserved" in info.value.message
+    assert info.value.line == 5
+
+
+def test_settable_lambda_variables_are_accepted() -> None:
+    settings = ServiceSettings(
+        environment={"AWS_LAMBDA_EXEC_WRAPPER": "/opt/wrapper", "LANG": "C.UTF-8", "A_1": "x"}
+    )
+    assert settings.environment["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/wrapper"
+
+
+@pytest.mark.parametrize("name", ["1ABC", "MY-VAR", "X", "WITH SPACE", "_PRIVATE"])
+def test_invalid_environment_names_are_refused(name: str) -> None:
+    with pytest.raises(ValidationError, match="environment"):
+        ServiceSettings(environment={name: "x"})
+
+
+def test_environment_values_must_be_strings(tmp_path: Path, write_file: Writer) -> None:
+    path = settings_file(tmp_path, write_file, "[tool.lambdapress.environment]\nDEBUG_MODE = 1\n")
+    with pytest.raises(ConfigError) as info:
+        load_service_settings(path)
+    assert "valid string" in info.value.message
+    assert info.value.hint is not None
+    assert "values quoted" in info.value.hint
+
+
+def test_environment_total_size_is_limited() -> None:
+    with pytest.raises(ValidationError, match="4096"):
+        ServiceSettings(environment={"BIG": "x" * 4094})
+    assert ServiceSettings(environment={"BIG": "x" * 4093}).environment["BIG"]
+
+
+def test_include_takes_dotted_module_names(tmp_path: Path, write_file: Writer) -> None:
+    path = settings_file(
+        tmp_path, write_file, '[tool.lambdapress]\ninclude = ["orders.plugins", "extra"]\n'
+    )
+    assert load_service_settings(path).include == ["orders.plugins", "extra"]
+    bad = write_file(tmp_path / "bad.toml", '[tool.lambdapress]\ninclude = ["orders/plugins"]\n')
+    with pytest.raises(ConfigError, match="not a dotted module name"):
+        load_service_settings(bad)
+
+
+def test_several_problems_are_reported_together(tmp_path: Path, write_file: Writer) -> None:
+    path = settings_file(tmp_path, write_file, "[tool.lambdapress]\nmemory = 1\ntimeout = 0\n")
+    with pytest.raises(ConfigError) as info:
+        load_service_settings(path)
+    message = info.value.message
+    assert "tool.lambdapress.memory" in message
+    assert "tool.lambdapress.timeout" in message
+    assert info.value.line == 4
+
+
+def test_toml_syntax_errors_surface_as_config_errors(tmp_path: Path, write_file: Writer) -> None:
+    path = settings_file(tmp_path, write_file, "[tool.lambdapress\n")
+    with pytest.raises(ConfigError) as info:
+        load_service_settings(path)
+    assert info.value.line == 3
