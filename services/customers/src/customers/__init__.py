@@ -1,0 +1,1 @@
+"""The customers service: its models, its storage and one handler module per endpoint."""

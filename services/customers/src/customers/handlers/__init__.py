@@ -1,0 +1,1 @@
+"""One module per endpoint; each module is packaged as its own Lambda function."""

@@ -1,0 +1,28 @@
+"""GET /customers/{customer_id}: one item, or 404."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from customers.models import Customer
+from customers.repository import get_repository
+
+logger = Logger()
+app = APIGatewayHttpResolver(enable_validation=True)
+
+
+@app.get("/customers/<customer_id>")
+def get_customer(customer_id: str) -> Customer:
+    item = get_repository().get(customer_id)
+    if item is None:
+        raise NotFoundError(f"no such customer: {customer_id}")
+    return item
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,31 @@
+"""POST /orders: store a new order; 201 with its Location."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orders.models import Order, OrderIn
+from orders.repository import get_repository
+
+logger = Logger()
+app = APIGatewayHttpResolver(enable_validation=True)
+
+
+@app.post("/orders")
+def create_order(data: OrderIn) -> Response[Order]:
+    item = get_repository().add(data)
+    logger.info("created", extra={"order_id": item.id})
+    return Response(
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body=item,
+        headers={"Location": f"/orders/{item.id}"},
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,26 @@
+"""DELETE /orders/{order_id}: remove one item; 204, or 404."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orders.repository import get_repository
+
+logger = Logger()
+app = APIGatewayHttpResolver(enable_validation=True)
+
+
+@app.delete("/orders/<order_id>")
+def delete_order(order_id: str) -> Response[None]:
+    if not get_repository().remove(order_id):
+        raise NotFoundError(f"no such order: {order_id}")
+    return Response(status_code=204)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,28 @@
+"""GET /orders/{order_id}: one item, or 404."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orders.models import Order
+from orders.repository import get_repository
+
+logger = Logger()
+app = APIGatewayHttpResolver(enable_validation=True)
+
+
+@app.get("/orders/<order_id>")
+def get_order(order_id: str) -> Order:
+    item = get_repository().get(order_id)
+    if item is None:
+        raise NotFoundError(f"no such order: {order_id}")
+    return item
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

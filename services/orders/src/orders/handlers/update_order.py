@@ -1,0 +1,31 @@
+"""PATCH /orders/{order_id}: change some fields of one item, or 404."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orders.models import Order, OrderPatch
+from orders.repository import get_repository
+
+logger = Logger()
+app = APIGatewayHttpResolver(enable_validation=True)
+
+
+@app.patch("/orders/<order_id>")
+def update_order(
+    order_id: str,
+    patch: OrderPatch,
+) -> Order:
+    item = get_repository().update(order_id, patch)
+    if item is None:
+        raise NotFoundError(f"no such order: {order_id}")
+    return item
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,35 @@
+"""What the orders API accepts and returns.
+
+The stored `Order` builds on the shared `Entity` of `acme_models`, so every
+service agrees on ids and timestamps; the request bodies forbid unknown fields so a typo in a
+client is a 422, not silently ignored data.
+"""
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from acme_models import Entity
+
+
+class OrderIn(BaseModel):
+    """The body of `POST /orders`."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class OrderPatch(BaseModel):
+    """The body of `PATCH /orders/{order_id}`: only the fields to change."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class Order(Entity):
+    """A stored order, as the API returns it."""
+
+    name: str
+    description: str | None = None
