@@ -76,7 +76,7 @@ def test_a_new_project_grows_passes_its_checks_and_updates(
     service = project / "services" / "orders"
     assert "Upgraded by template v0.2.0." in (service / "README.md").read_text()
     assert "our own change, kept across updates" in handler.read_text()
-    assert (service / "MIGRATED.txt").read_text() == "0.1.0 -> 0.2.0"
+    assert (service / "MIGRATED.txt").read_text() == "v0.1.0 -> v0.2.0"
     assert yaml.safe_load((service / ".copier-answers.yml").read_text())["_commit"] == "v0.2.0"
 
     sh.git(project, "add", "-A")
