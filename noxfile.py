@@ -29,14 +29,17 @@ OFFLINE_AWS = {
 }
 
 
-def sync_workspace(session: nox.Session) -> None:
+def sync_workspace(session: nox.Session, *, only_dev: bool = False, locked: bool = True) -> None:
     """Install every workspace member and the dev tools from the one lock file.
 
     In CI the lock must already be up to date (`--locked`); on a developer's machine uv
     updates it, so a new service or package is picked up without a separate step.
     """
-    command = ["uv", "sync", "--all-packages", "--group", "dev"]
-    if os.environ.get("CI") and (ROOT / "uv.lock").is_file():
+    if only_dev:
+        command = ["uv", "sync", "--only-group", "dev"]
+    else:
+        command = ["uv", "sync", "--all-packages", "--group", "dev"]
+    if locked and os.environ.get("CI") and (ROOT / "uv.lock").is_file():
         command.append("--locked")
     session.run_install(
         *command,
@@ -53,7 +56,7 @@ def members(kind: str) -> list[str]:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff: lint and formatting, over the tool, the packages, the services and the noxfile."""
-    session.install("ruff")
+    sync_workspace(session, only_dev=True)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -87,7 +90,7 @@ def new(session: nox.Session) -> None:
     template source and version recorded in this project's answers file."""
     if not session.posargs:
         session.error("say what to create: nox -s new -- service NAME | package NAME")
-    sync_workspace(session)
+    sync_workspace(session, locked=False)  # adding a member is what changes the lock
     session.run("lambdapress", "new", *session.posargs)
 
 

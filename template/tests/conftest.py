@@ -17,8 +17,17 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_PATHS = ("copier.yml", "template", "tools", "noxfile.py", "pyproject.toml", ".gitignore", ".ci")
-NESTED_ENV_VARIABLES = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "NOX_CURRENT_SESSION", "PYTHONPATH"}
+TEMPLATE_PATHS = (
+    "copier.yml",
+    "template",
+    "tools",
+    "noxfile.py",
+    "pyproject.toml",
+    ".gitignore",
+    ".ci",
+)
+# A nested nox or uv run is a user's machine, not this CI run nor this venv.
+NESTED_ENV_VARIABLES = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH", "CI"}
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "lambdapress tests",
     "GIT_AUTHOR_EMAIL": "tests@lambdapress.invalid",
@@ -80,7 +89,7 @@ def snapshot_template(destination: Path, tag: str = "v0.1.0") -> Path:
         source, target = REPO_ROOT / relative, destination / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_symlink():
-            target.symlink_to(os.readlink(source))
+            target.symlink_to(source.readlink())
         else:
             shutil.copy2(source, target)
     git(destination, "init", "-q", "-b", "main")
@@ -112,7 +121,6 @@ class Copier:
     def update(self, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
         command = [bin_path("copier"), "update", "--trust", "--defaults", "--quiet"]
         return run(command, cwd, check=check)
-
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Wrong answers are refused by copier.yml's validators, with a clear message and nothing written."""
+"""Wrong answers are refused by copier.yml's validators: a clear message, nothing written."""
 
 import hashlib
 from pathlib import Path

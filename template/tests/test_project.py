@@ -19,7 +19,9 @@ MIGRATION = """_migrations:
     command:
       - "{{ _copier_python }}"
       - "-c"
-      - "import pathlib; pathlib.Path('MIGRATED.txt').write_text('{{ _version_from }} -> {{ _version_to }}')"
+      - >-
+        import pathlib;
+        pathlib.Path('MIGRATED.txt').write_text('{{ _version_from }} -> {{ _version_to }}')
 """
 
 

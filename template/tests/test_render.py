@@ -84,7 +84,9 @@ def test_service_settings_and_model_library_are_declared(platform: Path) -> None
 
 
 def test_answers_are_recorded_for_copier_update(platform: Path) -> None:
-    answers = yaml.safe_load((platform / "services" / "line_items" / ".copier-answers.yml").read_text())
+    answers = yaml.safe_load(
+        (platform / "services" / "line_items" / ".copier-answers.yml").read_text()
+    )
     assert answers["_commit"] == "v0.1.0"
     assert answers["kind"] == "service"
     assert answers["endpoints"] == ["get", "create"]
