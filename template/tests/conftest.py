@@ -123,25 +123,12 @@ class Copier:
         return run(command, cwd, check=check)
 
 
-@dataclass(frozen=True)
 class Shell:
     """Commands as a user types them; handed to tests as the `sh` fixture."""
 
-    def run(
-        self,
-        command: Sequence[str],
-        cwd: Path,
-        env: Mapping[str, str] | None = None,
-        check: bool = True,
-        timeout: float = 900,
-    ) -> subprocess.CompletedProcess[str]:
-        return run(command, cwd, env=env, check=check, timeout=timeout)
-
-    def git(self, cwd: Path, *args: str) -> str:
-        return git(cwd, *args)
-
-    def bin(self, name: str) -> str:
-        return bin_path(name)
+    run = staticmethod(run)
+    git = staticmethod(git)
+    bin = staticmethod(bin_path)
 
 
 @pytest.fixture(scope="session")

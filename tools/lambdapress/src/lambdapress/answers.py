@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.errors import ConfigError
+from lambdapress.pyproject import read_config_text
 
 ANSWERS_FILE = ".copier-answers.yml"
 
@@ -37,20 +38,11 @@ class CopierAnswers(BaseModel):
 
 def read_answers(path: Path) -> CopierAnswers:
     """Parse a copier answers file; anything unusable is a ConfigError naming the file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            "answers file not found",
-            path=path,
-            hint="generate the folder with copier, which writes this file",
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"cannot read the answers file: {exc}",
-            path=path,
-            hint="make it a readable UTF-8 text file",
-        ) from None
+    text = read_config_text(
+        path,
+        missing="answers file not found",
+        missing_hint="generate the folder with copier, which writes this file",
+    )
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

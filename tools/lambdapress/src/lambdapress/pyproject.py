@@ -20,22 +20,27 @@ _LOCATION = re.compile(r"\s*\(at line (\d+), column \d+\)\s*$")
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 
 
-def load_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file, turning every failure into a ConfigError that names the file."""
+def read_config_text(path: Path, *, missing: str, missing_hint: str) -> str:
+    """Read a configuration file as UTF-8, or raise a ConfigError that names it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(
-            "file not found",
-            path=path,
-            hint="create it, or point lambdapress at the folder that has it",
-        ) from None
+        raise ConfigError(missing, path=path, hint=missing_hint) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
             f"cannot read the file: {exc}",
             path=path,
             hint="make it a readable UTF-8 text file",
         ) from None
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, turning every failure into a ConfigError that names the file."""
+    text = read_config_text(
+        path,
+        missing="file not found",
+        missing_hint="create it, or point lambdapress at the folder that has it",
+    )
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
