@@ -1,0 +1,123 @@
+"""`dist/manifest.json`: the contract between the bundler and everything after it.
+
+The local emulator, the deployer and the benchmarks read this file and never re-derive what it
+says, so a function runs and deploys exactly as it was built.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lambdapress.errors import ConfigError
+
+MANIFEST_VERSION = 1
+Runtime = Literal["python3.11", "python3.12", "python3.13"]
+Architecture = Literal["x86_64", "arm64"]
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
+
+
+class Route(BaseModel):
+    """One HTTP route in API Gateway syntax (`/orders/{order_id}`), whatever the handler wrote."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    method: HttpMethod
+    path: str = Field(pattern=r"^/")
+
+    @property
+    def route_key(self) -> str:
+        """API Gateway's name for the route: `GET /orders/{order_id}`."""
+        return f"{self.method} {self.path}"
+
+
+class FunctionEntry(BaseModel):
+    """One deployable Lambda function and the artifact built for it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="`<service>.<handler module>`, unique in the repository")
+    service: str
+    handler: str = Field(description="`module.path.function`, as Lambda's Handler setting")
+    routes: tuple[Route, ...] = ()
+    artifact: str = Field(description="zip path relative to the repository root")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    code_sha256: str = Field(description="base64 of the raw SHA-256, as Lambda's CodeSha256")
+    size: int = Field(ge=0)
+    inputs_hash: str
+    runtime: Runtime
+    architecture: Architecture
+    memory: int = Field(ge=128, le=10240)
+    timeout: int = Field(ge=1, le=900)
+    environment: dict[str, str] = Field(default_factory=dict)
+    distributions: dict[str, str] = Field(default_factory=dict)
+    modules: tuple[str, ...] = ()
+
+    @property
+    def python_version(self) -> str:
+        """`3.12` for `python3.12`."""
+        return self.runtime.removeprefix("python")
+
+
+class Manifest(BaseModel):
+    """All functions of one build, sorted by name."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: Literal[1] = MANIFEST_VERSION
+    functions: tuple[FunctionEntry, ...] = ()
+
+    def function(self, name: str) -> FunctionEntry:
+        """The function called `name`, or a ConfigError listing the ones that exist."""
+        for entry in self.functions:
+            if entry.name == name:
+                return entry
+        known = ", ".join(f.name for f in self.functions) or "none"
+        raise ConfigError(
+            f"no function named {name!r} in the manifest (known: {known})",
+            hint="run `nox -s package` after adding it, or check the name",
+        )
+
+
+def manifest_path(root: Path) -> Path:
+    return root / "dist" / "manifest.json"
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Load a manifest, or a ConfigError that says how to make one."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            "no manifest: nothing has been packaged yet",
+            path=path,
+            hint="run `nox -s package` (or `lambdapress package`) first",
+        ) from None
+    try:
+        return Manifest.model_validate_json(text)
+    except ValidationError as exc:
+        raise ConfigError(
+            f"not a lambdapress manifest: {exc.error_count()} problem(s), first: "
+            f"{exc.errors()[0]['msg']}",
+            path=path,
+            hint="rebuild it with `nox -s package`",
+        ) from None
+
+
+def write_manifest(manifest: Manifest, path: Path) -> None:
+    """Write atomically: readers see the old manifest or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps(manifest.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+    fd, temporary = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(payload)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
