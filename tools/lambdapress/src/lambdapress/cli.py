@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lambdapress import __version__
+from lambdapress.bundle.cli import register as register_bundle
 from lambdapress.errors import LambdapressError, ScaffoldError
 from lambdapress.scaffold import KINDS, NewPlan, execute_new, parse_data, plan_new
 from lambdapress.tables import render_table
@@ -82,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_root(workspace)
     workspace.set_defaults(handler=_cmd_workspace)
+    register_bundle(commands)
     return parser
 
 

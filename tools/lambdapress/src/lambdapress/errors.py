@@ -67,3 +67,40 @@ class WorkspaceError(LambdapressError):
 
 class ScaffoldError(LambdapressError):
     """A new service or package cannot be created as asked."""
+
+
+class BundleError(LambdapressError):
+    """A function cannot be packaged: a route, an import, a wheel or a size limit is wrong."""
+
+
+class EmulatorError(LambdapressError):
+    """The local emulator cannot run a function as asked: a missing artifact, an unknown
+    function, a bad event, or no Python or runtime client to run it with."""
+
+
+class BuildError(LambdapressError):
+    """A shared package cannot be built into a wheel and an sdist."""
+
+
+class DistributionError(LambdapressError):
+    """A built wheel or sdist has metadata that must not be published (a local path, bad fields)."""
+
+
+class PackageIndexError(LambdapressError):
+    """A package index is unreachable, refuses the credentials, or answers something unexpected."""
+
+
+class PublishError(LambdapressError):
+    """A package must not be published as it is (version taken, breaking change, failed upload)."""
+
+
+class CompatCheckError(LambdapressError):
+    """The JSON Schemas of a package's models cannot be obtained for the compatibility gate."""
+
+
+class PinError(LambdapressError):
+    """A service cannot be pinned to (or unpinned from) a published version of a package."""
+
+
+class IndexServerError(LambdapressError):
+    """The local package index (pypiserver) cannot be started."""

@@ -15,10 +15,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lambdapress.errors import ConfigError
+from lambdapress.settings import Architecture, Runtime
 
 MANIFEST_VERSION = 1
-Runtime = Literal["python3.11", "python3.12", "python3.13"]
-Architecture = Literal["x86_64", "arm64"]
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
 
 
@@ -69,7 +68,7 @@ class Manifest(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    version: Literal[1] = MANIFEST_VERSION
+    version: Literal[1] = 1
     functions: tuple[FunctionEntry, ...] = ()
 
     def function(self, name: str) -> FunctionEntry:

@@ -1,0 +1,235 @@
+"""From a service's sources and the lock to each function's exact contents.
+
+For every function: the first-party modules its handler reaches, the distributions its code
+imports (mapped through the wheels installed for its target) plus what they require, and the
+inputs hash that decides whether its zip must be rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from lambdapress.bundle.discovery import Function
+from lambdapress.bundle.entry import ENTRY_MODULE, entry_source
+from lambdapress.bundle.imports import (
+    ImportRef,
+    ModuleIndex,
+    first_party_closure,
+    is_stdlib,
+    package_data,
+)
+from lambdapress.bundle.lock import Lock, LockedPackage
+from lambdapress.bundle.plan import SourceFile
+from lambdapress.bundle.targets import Target
+from lambdapress.bundle.wheels import InstalledDistribution, ensure_installed
+from lambdapress.errors import BundleError
+from lambdapress.workspace import Service, Workspace
+
+# The AWS SDK that the Lambda Python runtime already has on its path (/var/runtime). Their own
+# requirements are provided there too; a distribution the code needs directly still ships.
+RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    """What every function of one service shares: its target, code index and wheels."""
+
+    service: Service
+    target: Target
+    index: ModuleIndex
+    installed: dict[str, InstalledDistribution]  # canonical name -> folder
+    import_map: dict[str, tuple[str, ...]]  # import name -> canonical distribution names
+    provided: frozenset[str]
+    foreign: dict[str, Path]  # import name -> workspace member the service does not declare
+
+
+@dataclass(frozen=True)
+class Contents:
+    first_party: tuple[SourceFile, ...]
+    modules: tuple[str, ...]
+    distributions: tuple[InstalledDistribution, ...]
+
+
+def service_context(
+    workspace: Workspace,
+    lock: Lock,
+    service: Service,
+    cache: Path,
+    jobs: int,
+    on_install: Callable[[LockedPackage], None] | None = None,
+) -> ServiceContext:
+    """Index the service's first-party code and install its locked wheels for its target."""
+    target = Target.of(service.settings)
+    members: dict[str, tuple[Path, str]] = {
+        canonicalize_name(p.name): (p.path, p.import_name) for p in workspace.packages
+    }
+    members.update({canonicalize_name(s.name): (s.path, s.import_name) for s in workspace.services})
+    closure = lock.closure(service.name, target)
+    index = ModuleIndex()
+    third_party: list[LockedPackage] = []
+    for key, package in sorted(closure.items()):
+        if package.is_local and key in members:
+            folder, import_name = members[key]
+            index.add_root(_src(folder), import_name)
+        elif not package.is_local:
+            third_party.append(package)
+    foreign = {
+        import_name: folder
+        for key, (folder, import_name) in members.items()
+        if import_name not in index.roots
+    }
+    installed = ensure_installed(third_party, target, cache, jobs, on_install)
+    import_map: dict[str, list[str]] = {}
+    for name, dist in installed.items():
+        for import_name in dist.import_names:
+            import_map.setdefault(import_name, []).append(canonicalize_name(name))
+    provided = RUNTIME_PROVIDED if service.settings.aws_sdk == "runtime" else frozenset()
+    return ServiceContext(
+        service=service,
+        target=target,
+        index=index,
+        installed={canonicalize_name(k): v for k, v in installed.items()},
+        import_map={k: tuple(sorted(v)) for k, v in import_map.items()},
+        provided=provided,
+        foreign=foreign,
+    )
+
+
+def function_contents(
+    context: ServiceContext,
+    lock: Lock,
+    entries: tuple[str, ...],
+    extra_files: tuple[SourceFile, ...],
+) -> Contents:
+    """The first-party files and distributions that the entry modules reach."""
+    include = tuple(context.service.settings.include)
+    first_party_roots = [e for e in (*entries, *include) if context.index.owns(e)]
+    closure = first_party_closure(context.index, first_party_roots)
+    refs = list(closure.external)
+    refs += [ImportRef(name, context.service.path / "pyproject.toml", 0, False) for name in include]
+    direct = _distributions_for(context, [r for r in refs if not context.index.owns(r.name)])
+    needed = lock.requirements_of(sorted(direct), context.target, context.provided)
+    distributions = tuple(
+        context.installed[canonicalize_name(name)]
+        for name in sorted(needed, key=canonicalize_name)
+        if canonicalize_name(name) in context.installed
+        and canonicalize_name(name) not in context.provided
+    )
+    files = [
+        SourceFile(arcname=_arcname(context.index, m.path), path=m.path) for m in closure.modules
+    ]
+    files += [
+        SourceFile(arcname=_arcname(context.index, p), path=p)
+        for p in package_data(context.index, closure.modules)
+    ]
+    files += extra_files
+    return Contents(
+        first_party=tuple(sorted(files, key=lambda f: f.arcname)),
+        modules=tuple(m.name for m in closure.modules),
+        distributions=distributions,
+    )
+
+
+def service_entry(service: str, functions: tuple[Function, ...]) -> SourceFile:
+    return SourceFile(arcname=f"{ENTRY_MODULE}.py", text=entry_source(service, functions))
+
+
+def inputs_hash(
+    handler: str,
+    context: ServiceContext,
+    contents: Contents,
+    compile_bytecode: bool,
+    tool_fingerprint: str,
+) -> str:
+    """A digest of everything that can change the zip's bytes, and nothing else.
+
+    Paths are relative, so the same inputs give the same hash in any checkout folder.
+    """
+    settings = context.service.settings
+    document = {
+        "format": FORMAT_VERSION,
+        "tool": tool_fingerprint,
+        "handler": handler,
+        "target": context.target.key,
+        "bytecode": compile_bytecode,
+        "settings": {
+            "aws_sdk": settings.aws_sdk,
+            "bundle": settings.bundle,
+            "include": sorted(settings.include),
+        },
+        "files": [[f.arcname, _digest(f)] for f in contents.first_party],
+        "distributions": [[d.name, d.version] for d in contents.distributions],
+    }
+    encoded = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def tool_fingerprint(version: str) -> str:
+    """The tool's version and the bundler's own source: a changed bundler rebuilds."""
+    digest = hashlib.sha256(version.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return f"{version}+{digest.hexdigest()[:16]}"
+
+
+def _distributions_for(context: ServiceContext, refs: Iterable[ImportRef]) -> set[str]:
+    wanted: set[str] = set()
+    for ref in refs:
+        top = ref.top_level
+        if is_stdlib(top) or top == ENTRY_MODULE:
+            continue
+        if top in context.import_map:
+            wanted.update(context.import_map[top])
+            continue
+        if ref.optional:
+            continue
+        raise _unknown_import(context, ref)
+    return wanted
+
+
+def _unknown_import(context: ServiceContext, ref: ImportRef) -> BundleError:
+    service = context.service
+    pyproject = service.path / "pyproject.toml"
+    top = ref.top_level
+    if top in context.foreign:
+        member = context.foreign[top]
+        return BundleError(
+            f"imports {ref.name!r} from the workspace member {member.name}, which service "
+            f"{service.name!r} does not declare: on Lambda this import fails",
+            path=ref.path,
+            line=ref.line or None,
+            hint=f"add it to [project] dependencies of {pyproject} (with its path source), "
+            "then `uv lock`",
+        )
+    return BundleError(
+        f"imports {ref.name!r}, which is not first-party, not in the standard library and not "
+        f"provided by any dependency of service {service.name!r}: on Lambda this import fails",
+        path=ref.path,
+        line=ref.line or None,
+        hint=f"add the distribution that provides {top!r} to [project] dependencies of "
+        f"{pyproject} and run `uv lock`, or remove the import",
+    )
+
+
+def _src(folder: Path) -> Path:
+    return folder / "src" if (folder / "src").is_dir() else folder
+
+
+def _arcname(index: ModuleIndex, path: Path) -> str:
+    for top, src in index.roots.items():
+        if path.is_relative_to(src / top) or path == src / f"{top}.py":
+            return path.relative_to(src).as_posix()
+    raise BundleError(f"{path} is outside every first-party source folder")
+
+
+def _digest(file: SourceFile) -> str:
+    data = file.text.encode() if file.text is not None else file.path.read_bytes()  # type: ignore[union-attr]
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,72 @@
+"""`lambdapress package`: argument parsing, a progress line and the closing table."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from lambdapress.bundle.pipeline import Progress, execute_plan, plan_package
+from lambdapress.tables import render_table
+from lambdapress.workspace import find_root
+
+_STATUS = {"build": "rebuilt", "cached": "cached", "unchanged": "unchanged"}
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "package",
+        help="build one Lambda zip per handler and dist/manifest.json",
+        description="Build dist/<service>/<function>.zip for every handler (or the services "
+        "named) and write dist/manifest.json. Unchanged functions are not rebuilt.",
+    )
+    parser.add_argument("services", nargs="*", metavar="SERVICE", help="only these services")
+    parser.add_argument("--function", metavar="NAME", help="only this function (orders.get_order)")
+    parser.add_argument(
+        "--jobs", type=int, default=min(8, os.cpu_count() or 2), help="parallel builds"
+    )
+    parser.add_argument(
+        "--root", metavar="DIR", type=Path, default=None, help="a folder inside the repository"
+    )
+    parser.set_defaults(handler=_cmd_package)
+
+
+def _cmd_package(args: argparse.Namespace) -> int:
+    root = find_root(args.root if args.root is not None else Path.cwd())
+    show = _progress_printer(sys.stderr.isatty())
+    plan = plan_package(root, tuple(args.services), args.function, args.jobs, show)
+    for warning in plan.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    result = execute_plan(plan, args.jobs, show)
+    if sys.stderr.isatty():
+        print("\r\033[K", end="", file=sys.stderr)
+    rows = [
+        [
+            r.name,
+            f"{r.archive.size / 1024:,.1f} KiB",
+            f"{r.archive.unzipped_size / 1024:,.1f} KiB",
+            r.archive.files,
+            _STATUS[r.status],
+        ]
+        for r in result.functions
+    ]
+    print(render_table(["function", "zip", "unzipped", "files", "status"], rows))
+    rebuilt = sum(r.status == "build" for r in result.functions)
+    print(f"\n{len(rows)} functions, {rebuilt} rebuilt; manifest: dist/manifest.json")
+    return 0
+
+
+def _progress_printer(interactive: bool) -> Callable[[Progress], None]:
+    def show(event: Progress) -> None:
+        if event.kind == "install":
+            line = f"installing wheel {event.name}"
+        else:
+            line = f"[{event.done}/{event.total}] {_STATUS[event.kind]} {event.name}"
+        if interactive:
+            print(f"\r\033[K{line}", end="", file=sys.stderr, flush=True)
+        elif event.kind == "install":
+            sys.stderr.write(line + "\n")  # one write: installs report from several threads
+
+    return show

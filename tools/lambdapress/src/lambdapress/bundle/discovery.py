@@ -1,0 +1,211 @@
+"""Find every Lambda function of a service by reading its handler modules, never importing them.
+
+Importing user code to discover it would run its import-time side effects (connections,
+environment reads) on the build machine, and would need every dependency installed for the
+build's platform. The AST has all we need: the `handler` function and the routes declared with
+Powertools' resolver decorators (`@app.get("/orders/<order_id>")`).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from lambdapress.errors import BundleError
+from lambdapress.manifest import Route
+from lambdapress.workspace import Service
+
+HANDLER_FUNCTION = "handler"
+_METHOD_DECORATORS = {"get", "post", "put", "patch", "delete", "head", "options"}
+_RESOLVER_SUFFIXES = ("Resolver", "Router")
+_PARAMETER = re.compile(r"<([A-Za-z_][A-Za-z0-9_]*)>")
+_PLACEHOLDER = re.compile(r"\{[^/}]+\}")
+_PATH_CHARS = re.compile(r"^/[A-Za-z0-9_\-./{}~]*$")
+
+
+class Function(BaseModel):
+    """One handler module of a service, as found in its source."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str  # `orders.get_order`
+    service: str
+    module: str  # `orders.handlers.get_order`
+    source: Path
+    routes: tuple[Route, ...]
+    route_lines: tuple[int, ...]
+
+    @property
+    def handler(self) -> str:
+        return f"{self.module}.{HANDLER_FUNCTION}"
+
+
+def handlers_folder(service: Service) -> Path:
+    src = service.path / "src"
+    return (src if src.is_dir() else service.path) / service.import_name / "handlers"
+
+
+def discover_service(service: Service) -> tuple[Function, ...]:
+    """Every handler module of one service, sorted by name."""
+    folder = handlers_folder(service)
+    if not folder.is_dir():
+        return ()
+    functions = [
+        _function(service, path)
+        for path in sorted(folder.glob("*.py"))
+        if path.name != "__init__.py" and not path.name.startswith(("test_", "_"))
+    ]
+    return tuple(functions)
+
+
+def check_unique_routes(functions: tuple[Function, ...]) -> None:
+    """Two functions on one route would make API Gateway's routing ambiguous: refuse."""
+    seen: dict[str, tuple[Function, int]] = {}
+    for function in functions:
+        for route, line in zip(function.routes, function.route_lines, strict=True):
+            # /items/{id} and /items/{item_id} are one route to API Gateway.
+            key = _PLACEHOLDER.sub("{}", route.route_key)
+            if key in seen:
+                other, other_line = seen[key]
+                raise BundleError(
+                    f"route {route.route_key} is declared twice: here and in "
+                    f"{other.source}:{other_line} "
+                    f"({other.name})",
+                    path=function.source,
+                    line=line,
+                    hint="give each route to exactly one handler module",
+                )
+            seen[key] = (function, line)
+
+
+def _function(service: Service, path: Path) -> Function:
+    tree = _parse(path)
+    if not any(
+        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == HANDLER_FUNCTION
+        for node in tree.body
+    ):
+        raise BundleError(
+            f"handler module {path.stem!r} of service {service.name!r} has no "
+            f"`{HANDLER_FUNCTION}` function",
+            path=path,
+            line=1,
+            hint=f"define `def {HANDLER_FUNCTION}(event, context)` at module level, or move "
+            "the module out of handlers/",
+        )
+    routes, lines = _routes(tree, path)
+    return Function(
+        name=f"{service.name}.{path.stem}",
+        service=service.name,
+        module=f"{service.import_name}.handlers.{path.stem}",
+        source=path,
+        routes=routes,
+        route_lines=lines,
+    )
+
+
+def _parse(path: Path) -> ast.Module:
+    try:
+        return ast.parse(path.read_bytes(), filename=str(path))
+    except SyntaxError as exc:
+        raise BundleError(
+            f"syntax error: {exc.msg}",
+            path=path,
+            line=exc.lineno,
+            hint="fix the Python syntax; lambdapress reads handlers without importing them",
+        ) from None
+
+
+def _resolver_names(tree: ast.Module) -> set[str]:
+    """Module-level names bound to a Powertools resolver or router instance."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            value, targets = node.value, node.targets
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            value, targets = node.value, [node.target]
+        else:
+            continue
+        if not isinstance(value, ast.Call):
+            continue
+        func = value.func
+        called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if called.endswith(_RESOLVER_SUFFIXES):
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def _routes(tree: ast.Module, path: Path) -> tuple[tuple[Route, ...], tuple[int, ...]]:
+    resolvers = _resolver_names(tree)
+    routes: list[Route] = []
+    lines: list[int] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for decorator in node.decorator_list:
+            if not (
+                isinstance(decorator, ast.Call)
+                and isinstance(decorator.func, ast.Attribute)
+                and isinstance(decorator.func.value, ast.Name)
+                and decorator.func.value.id in resolvers
+            ):
+                continue
+            verb = decorator.func.attr
+            if verb in _METHOD_DECORATORS:
+                methods = [verb.upper()]
+            elif verb == "route":
+                methods = _route_methods(decorator, path)
+            else:
+                continue
+            template = _route_path(decorator, path)
+            for method in methods:
+                routes.append(Route.model_validate({"method": method, "path": template}))
+                lines.append(decorator.lineno)
+    return tuple(routes), tuple(lines)
+
+
+def _route_path(decorator: ast.Call, path: Path) -> str:
+    """The decorator's path in API Gateway syntax: `<order_id>` becomes `{order_id}`."""
+    argument = decorator.args[0] if decorator.args else _keyword(decorator, "rule")
+    if not (isinstance(argument, ast.Constant) and isinstance(argument.value, str)):
+        raise BundleError(
+            "the route's path is not a string literal, so it cannot be read without running "
+            "the module",
+            path=path,
+            line=decorator.lineno,
+            hint='write the path literally, e.g. @app.get("/orders/<order_id>")',
+        )
+    converted = _PARAMETER.sub(r"{\1}", argument.value)
+    if not _PATH_CHARS.match(converted) or "<" in converted or ">" in converted:
+        raise BundleError(
+            f"route path {argument.value!r} does not parse: it must start with '/' and use "
+            "<name> for parameters",
+            path=path,
+            line=decorator.lineno,
+            hint='e.g. "/orders" or "/orders/<order_id>"',
+        )
+    return converted
+
+
+def _route_methods(decorator: ast.Call, path: Path) -> list[str]:
+    argument = decorator.args[1] if len(decorator.args) > 1 else _keyword(decorator, "method")
+    if argument is None:
+        return ["GET"]
+    values = argument.elts if isinstance(argument, ast.List | ast.Tuple) else [argument]
+    methods: list[str] = []
+    for value in values:
+        if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+            raise BundleError(
+                "the route's method is not a string literal",
+                path=path,
+                line=decorator.lineno,
+                hint='write it literally, e.g. method="GET" or method=["GET", "POST"]',
+            )
+        methods.append(value.value.upper())
+    return methods
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)

@@ -1,0 +1,234 @@
+"""The static import graph of first-party code: what a handler really needs to ship.
+
+Starting from a handler module, every `import` and `from ... import` is followed through the
+service and the shared packages; a module nothing reaches is not shipped. Imports that leave
+first-party code are collected for the third-party closure, and the ones nobody provides are
+the "works locally, 500 in the cloud" bug, reported here at package time.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lambdapress.errors import BundleError
+
+# Never shipped: they exist only on developers' machines and in CI.
+EXCLUDED_PARTS = frozenset({"tests", "test", "__pycache__", ".pytest_cache", ".mypy_cache"})
+EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".pyi")
+EXCLUDED_NAMES = frozenset({"py.typed", "conftest.py", ".DS_Store"})
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    """One imported name, as written and where (for error messages)."""
+
+    name: str
+    path: Path
+    line: int
+    optional: bool  # inside `try: ... except ImportError`
+
+    @property
+    def top_level(self) -> str:
+        return self.name.split(".")[0]
+
+
+@dataclass(frozen=True)
+class SourceModule:
+    name: str
+    path: Path
+    is_package: bool
+
+
+@dataclass
+class ModuleIndex:
+    """Every first-party module by dotted name, and the files of each package folder."""
+
+    modules: dict[str, SourceModule] = field(default_factory=dict)
+    roots: dict[str, Path] = field(default_factory=dict)  # top-level name -> its folder's parent
+
+    def add_root(self, src: Path, top_level: str) -> None:
+        """Index the package (or module) `top_level` that lives directly under `src`."""
+        self.roots[top_level] = src
+        package = src / top_level
+        if package.is_dir():
+            for path in sorted(package.rglob("*.py")):
+                relative = path.relative_to(src)
+                if _excluded(relative):
+                    continue
+                parts = list(relative.with_suffix("").parts)
+                is_package = parts[-1] == "__init__"
+                if is_package:
+                    parts.pop()
+                name = ".".join(parts)
+                self.modules[name] = SourceModule(name, path, is_package)
+        elif (src / f"{top_level}.py").is_file():
+            self.modules[top_level] = SourceModule(top_level, src / f"{top_level}.py", False)
+
+    def owns(self, name: str) -> bool:
+        return name.split(".")[0] in self.roots
+
+    def resolve(self, name: str) -> SourceModule | None:
+        return self.modules.get(name)
+
+
+@dataclass(frozen=True)
+class Closure:
+    """What one entry point reaches: first-party modules and imports that leave them."""
+
+    modules: tuple[SourceModule, ...]
+    external: tuple[ImportRef, ...]
+
+
+def first_party_closure(index: ModuleIndex, entries: Iterable[str]) -> Closure:
+    """Follow imports from `entries` through first-party code (breadth first, deterministic)."""
+    reached: dict[str, SourceModule] = {}
+    external: list[ImportRef] = []
+    queue: deque[str] = deque()
+
+    def visit(name: str) -> None:
+        # Importing a.b.c runs a/__init__.py and a/b/__init__.py first: they ship too.
+        parts = name.split(".")
+        for depth in range(1, len(parts) + 1):
+            prefix = ".".join(parts[:depth])
+            module = index.resolve(prefix)
+            if module is not None and prefix not in reached:
+                reached[prefix] = module
+                queue.append(prefix)
+
+    for entry in entries:
+        visit(entry)
+    while queue:
+        module = reached[queue.popleft()]
+        for ref in module_imports(module):
+            if index.owns(ref.name):
+                if index.resolve(ref.name) is None and index.resolve(_parent(ref.name)) is None:
+                    if not ref.optional:
+                        raise BundleError(
+                            f"imports {ref.name!r}, which is not a module of "
+                            f"{index.roots[ref.top_level] / ref.top_level}",
+                            path=ref.path,
+                            line=ref.line,
+                            hint="fix the import, or create the module",
+                        )
+                    continue
+                visit(ref.name)
+            else:
+                external.append(ref)
+    ordered = tuple(reached[name] for name in sorted(reached))
+    return Closure(modules=ordered, external=tuple(external))
+
+
+def module_imports(module: SourceModule) -> list[ImportRef]:
+    """The absolute names a module imports at run time (TYPE_CHECKING blocks excluded)."""
+    tree = ast.parse(module.path.read_bytes(), filename=str(module.path))
+    package = module.name if module.is_package else _parent(module.name)
+    refs: list[ImportRef] = []
+    _collect(tree.body, module, package, refs, optional=False)
+    return refs
+
+
+def is_stdlib(top_level: str) -> bool:
+    return top_level in sys.stdlib_module_names or top_level == "__future__"
+
+
+def package_data(index: ModuleIndex, modules: Iterable[SourceModule]) -> list[Path]:
+    """Non-Python files inside the package folders that ship (templates, JSON schemas...)."""
+    folders = sorted({m.path.parent for m in modules if m.is_package})
+    data: list[Path] = []
+    for folder in folders:
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.suffix != ".py":
+                top = index.roots.get(_top_of(index, folder))
+                relative = path.relative_to(top) if top is not None else Path(path.name)
+                if not _excluded(relative) and not path.name.startswith(".env"):
+                    data.append(path)
+    return data
+
+
+def _top_of(index: ModuleIndex, folder: Path) -> str:
+    for top, src in index.roots.items():
+        if folder.is_relative_to(src / top):
+            return top
+    return ""
+
+
+def _excluded(relative: Path) -> bool:
+    return (
+        bool(EXCLUDED_PARTS.intersection(relative.parts))
+        or relative.name in EXCLUDED_NAMES
+        or relative.name.startswith("test_")
+        or relative.suffix in EXCLUDED_SUFFIXES
+    )
+
+
+def _parent(name: str) -> str:
+    return name.rpartition(".")[0]
+
+
+def _collect(
+    body: list[ast.stmt], module: SourceModule, package: str, refs: list[ImportRef], optional: bool
+) -> None:
+    for node in body:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                refs.append(ImportRef(alias.name, module.path, node.lineno, optional))
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(node, package, module)
+            if base:
+                refs.append(ImportRef(base, module.path, node.lineno, optional))
+            for alias in node.names:
+                if alias.name != "*":
+                    name = f"{base}.{alias.name}" if base else alias.name
+                    # `from a import b`: b may be a submodule; resolved only if it exists.
+                    refs.append(ImportRef(name, module.path, node.lineno, True))
+        elif isinstance(node, ast.If) and _is_type_checking(node.test):
+            _collect(node.orelse, module, package, refs, optional)
+        elif isinstance(node, ast.Try):
+            catches_import_error = any(_catches_import_error(h) for h in node.handlers)
+            _collect(node.body, module, package, refs, optional or catches_import_error)
+            for handler in node.handlers:
+                _collect(handler.body, module, package, refs, optional)
+            _collect(node.orelse + node.finalbody, module, package, refs, optional)
+        else:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.stmt):
+                    _collect([child], module, package, refs, optional)
+                elif hasattr(child, "body") and isinstance(getattr(child, "body", None), list):
+                    _collect(child.body, module, package, refs, optional)
+
+
+def _absolute(node: ast.ImportFrom, package: str, module: SourceModule) -> str:
+    if node.level == 0:
+        return node.module or ""
+    parts = package.split(".") if package else []
+    if node.level - 1 > len(parts):
+        raise BundleError(
+            "relative import goes above the top-level package",
+            path=module.path,
+            line=node.lineno,
+            hint="use an absolute import",
+        )
+    base = parts[: len(parts) - (node.level - 1)]
+    if node.module:
+        base.append(node.module)
+    return ".".join(base)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    names = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+    kind = handler.type
+    if kind is None:
+        return True
+    candidates = kind.elts if isinstance(kind, ast.Tuple) else [kind]
+    return any(isinstance(c, ast.Name) and c.id in names for c in candidates)

@@ -1,0 +1,67 @@
+"""What `lambdapress package` is going to do, as frozen data that tests read without building.
+
+Planning reads sources, the lock and the wheel cache; building only follows the plan. A plan
+lists, per function, exactly which files go into its zip and why it is (or is not) rebuilt.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from lambdapress.bundle.targets import Target
+from lambdapress.manifest import Route
+from lambdapress.settings import Architecture, Runtime
+
+Status = Literal["build", "cached", "unchanged"]
+
+
+class SourceFile(BaseModel):
+    """A file of the zip: its path there, and its source on disk or its generated text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    arcname: str
+    path: Path | None = None
+    text: str | None = None
+
+
+class FunctionPlan(BaseModel):
+    """One function: its Lambda settings, its closure, and whether it must be rebuilt."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    service: str
+    handler: str
+    routes: tuple[Route, ...]
+    runtime: Runtime
+    architecture: Architecture
+    memory: int
+    timeout: int
+    environment: dict[str, str]
+    target: Target
+    compile: bool
+    first_party: tuple[SourceFile, ...]
+    modules: tuple[str, ...]
+    distributions: dict[str, str]
+    distribution_folders: tuple[Path, ...]
+    inputs_hash: str
+    artifact: str
+    status: Status
+
+
+class BundlePlan(BaseModel):
+    """Every selected function, sorted by name, and the warnings to show once."""
+
+    model_config = ConfigDict(frozen=True)
+
+    root: Path
+    functions: tuple[FunctionPlan, ...]
+    warnings: tuple[str, ...] = ()
+    complete: bool = True  # every service of the workspace was selected
+
+    def function(self, name: str) -> FunctionPlan:
+        return next(f for f in self.functions if f.name == name)

@@ -1,0 +1,78 @@
+"""The platform a function runs on, as the wheel installer and the marker evaluator see it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from packaging.tags import Tag, compatible_tags, cpython_tags
+from pydantic import BaseModel, ConfigDict
+
+from lambdapress.settings import Architecture, ServiceSettings
+
+# Lambda's python3.11 runs on Amazon Linux 2 (glibc 2.26): manylinux2014 is the newest tag it
+# accepts. python3.12 and later run on Amazon Linux 2023 (glibc 2.34).
+_GLIBC: dict[str, str] = {
+    "3.11": "manylinux2014",
+    "3.12": "manylinux_2_34",
+    "3.13": "manylinux_2_34",
+}
+_MACHINE: dict[Architecture, str] = {"x86_64": "x86_64", "arm64": "aarch64"}
+
+
+class Target(BaseModel):
+    """A Lambda Python version and architecture: what wheels and bytecode are built for."""
+
+    model_config = ConfigDict(frozen=True)
+
+    python: Literal["3.11", "3.12", "3.13"]
+    architecture: Architecture
+
+    @classmethod
+    def of(cls, settings: ServiceSettings) -> Target:
+        return cls.model_validate(
+            {"python": settings.python_version, "architecture": settings.architecture}
+        )
+
+    @property
+    def key(self) -> str:
+        """A folder-safe name: `cp312-arm64`."""
+        return f"cp{self.python.replace('.', '')}-{self.architecture}"
+
+    @property
+    def uv_platform(self) -> str:
+        """uv's `--python-platform` for this target, e.g. `aarch64-manylinux_2_34`."""
+        return f"{_MACHINE[self.architecture]}-{_GLIBC[self.python]}"
+
+    @property
+    def runtime(self) -> str:
+        return f"python{self.python}"
+
+    def wheel_tags(self) -> frozenset[Tag]:
+        """Every wheel tag Lambda's interpreter accepts, most specific first in spirit."""
+        machine = _MACHINE[self.architecture]
+        newest = 17 if self.python == "3.11" else 34
+        platforms = [f"manylinux_2_{minor}_{machine}" for minor in range(newest, 4, -1)]
+        platforms += [f"manylinux2014_{machine}"]
+        if machine == "x86_64":
+            platforms += ["manylinux2010_x86_64", "manylinux1_x86_64"]
+        major, minor = (int(part) for part in self.python.split("."))
+        tags = list(cpython_tags((major, minor), platforms=platforms))
+        tags += compatible_tags((major, minor), f"cp{major}{minor}", platforms)
+        return frozenset(tags)
+
+    def marker_environment(self) -> dict[str, str]:
+        """PEP 508 marker values as they are on Lambda, to pick dependencies for the target."""
+        machine = _MACHINE[self.architecture]
+        return {
+            "implementation_name": "cpython",
+            "implementation_version": f"{self.python}.0",
+            "os_name": "posix",
+            "platform_machine": machine,
+            "platform_python_implementation": "CPython",
+            "platform_release": "",
+            "platform_system": "Linux",
+            "platform_version": "",
+            "python_full_version": f"{self.python}.0",
+            "python_version": self.python,
+            "sys_platform": "linux",
+        }

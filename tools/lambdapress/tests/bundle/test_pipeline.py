@@ -1,0 +1,208 @@
+"""`lambdapress package` on a real workspace: contents, manifest, caching, reproducibility."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lambdapress.bundle import PackageResult, plan_package
+from lambdapress.errors import BundleError
+from lambdapress.manifest import read_manifest
+
+Build = Callable[[Path], PackageResult]
+
+
+def names_in(zip_path: Path) -> set[str]:
+    with zipfile.ZipFile(zip_path) as archive:
+        return set(archive.namelist())
+
+
+def dist_state(root: Path) -> dict[str, tuple[int, int]]:
+    """(inode, mtime) of every file in dist/: tells whether a file was rewritten."""
+    return {
+        str(p.relative_to(root)): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in sorted((root / "dist").rglob("*"))
+        if p.is_file()
+    }
+
+
+def statuses(result: PackageResult) -> dict[str, str]:
+    return {f.name: f.status for f in result.functions}
+
+
+def rewritten(result: PackageResult) -> set[str]:
+    """Functions whose zip was produced again (built, or taken from the shared cache)."""
+    return {f.name for f in result.functions if f.status != "unchanged"}
+
+
+def test_each_handler_gets_a_zip_with_only_what_it_imports(shop: Path, build: Build) -> None:
+    build(shop)
+    get_item = names_in(shop / "dist" / "shop" / "get_item.zip")
+    create_item = names_in(shop / "dist" / "shop" / "create_item.zip")
+
+    assert {"shop/handlers/get_item.py", "shop/store.py", "shop/web.py"} <= get_item
+    assert {"shop_models/__init__.py", "shop_models/item.py", "shop_models/schema.json"} <= get_item
+    assert "shop/render.py" not in get_item
+    assert not any(n.startswith("markupsafe/") for n in get_item), "only create_item imports it"
+    assert any(n.startswith("markupsafe/") for n in create_item)
+    assert "shop/handlers/get_item.py" not in create_item
+    # a module no handler imports (only under TYPE_CHECKING) is in no zip
+    assert "shop/unused.py" not in get_item | create_item
+    # six is declared but never imported: not shipped
+    assert not any(n.startswith("six") for n in get_item | create_item)
+
+
+def test_zips_never_carry_tests_secrets_or_caches(shop: Path, build: Build) -> None:
+    build(shop)
+    for artifact in (shop / "dist" / "shop").glob("*.zip"):
+        for name in names_in(artifact):
+            parts = name.split("/")
+            assert "tests" not in parts and ".env" not in parts and ".git" not in parts, name
+            assert not name.endswith(("RECORD", "INSTALLER", "direct_url.json", ".pyi")), name
+            assert not name.startswith("."), name
+
+
+def test_manifest_describes_every_function(shop: Path, build: Build) -> None:
+    build(shop)
+    manifest = read_manifest(shop / "dist" / "manifest.json")
+    assert [f.name for f in manifest.functions] == ["shop.create_item", "shop.get_item"]
+    get_item = manifest.function("shop.get_item")
+    assert get_item.handler == "shop.handlers.get_item.handler"
+    assert [r.route_key for r in get_item.routes] == ["GET /items/{item_id}"]
+    assert get_item.artifact == "dist/shop/get_item.zip"
+    data = (shop / get_item.artifact).read_bytes()
+    assert get_item.sha256 == hashlib.sha256(data).hexdigest()
+    assert get_item.code_sha256 == base64.b64encode(hashlib.sha256(data).digest()).decode()
+    assert get_item.size == len(data)
+    assert (get_item.runtime, get_item.architecture) == ("python3.11", "x86_64")
+    assert (get_item.memory, get_item.timeout) == (512, 5)
+    assert get_item.environment == {"STAGE": "test"}
+    assert get_item.distributions == {}
+    assert "shop.store" in get_item.modules and "shop_models.item" in get_item.modules
+    create = manifest.function("shop.create_item")
+    assert set(create.distributions) == {"markupsafe"}
+    raw = json.loads((shop / "dist" / "manifest.json").read_text())
+    assert raw["version"] == 1
+
+
+def test_bytecode_is_compiled_for_the_target_with_unchecked_hashes(
+    shop: Path, build: Build
+) -> None:
+    build(shop)
+    with zipfile.ZipFile(shop / "dist" / "shop" / "get_item.zip") as archive:
+        pyc = archive.read("shop/__pycache__/store.cpython-311.pyc")
+        infos = archive.infolist()
+    flags = int.from_bytes(pyc[4:8], "little")
+    assert flags == 0b01, "hash-based and unchecked: valid after zipping, never recompiled"
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    assert {i.external_attr >> 16 for i in infos} == {0o100644}
+    assert [i.filename for i in infos] == sorted(i.filename for i in infos)
+
+
+def test_a_second_run_rebuilds_and_rewrites_nothing(shop: Path, build: Build) -> None:
+    build(shop)
+    before = dist_state(shop)
+    again = build(shop)
+    assert set(statuses(again).values()) == {"unchanged"}
+    assert dist_state(shop) == {k: v for k, v in before.items() if k != "dist/manifest.json"} | {
+        "dist/manifest.json": dist_state(shop)["dist/manifest.json"]
+    }
+
+
+def test_editing_one_handler_rebuilds_only_that_handler(shop: Path, build: Build) -> None:
+    build(shop)
+    handler = shop / "services/shop/src/shop/handlers/get_item.py"
+    handler.write_text(handler.read_text() + "\n# edited\n")
+    assert rewritten(build(shop)) == {"shop.get_item"}
+
+
+def test_editing_a_shared_model_rebuilds_exactly_its_importers(shop: Path, build: Build) -> None:
+    build(shop)
+    model = shop / "packages/shop-models/src/shop_models/item.py"
+    model.write_text(model.read_text() + "\n# the model changed\n")
+    assert rewritten(build(shop)) == {"shop.get_item"}
+
+
+def test_reverting_an_edit_takes_the_zip_from_the_cache(shop: Path, build: Build) -> None:
+    first = build(shop)
+    handler = shop / "services/shop/src/shop/handlers/get_item.py"
+    original = handler.read_text()
+    handler.write_text(original + "\n# edited\n")
+    build(shop)
+    handler.write_text(original)
+    result = build(shop)
+    assert statuses(result)["shop.get_item"] == "cached"
+    sha = {f.name: f.archive.sha256 for f in first.functions}
+    assert {f.name: f.archive.sha256 for f in result.functions} == sha
+
+
+def test_two_checkouts_in_different_folders_give_identical_zips(
+    shop_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build: Build
+) -> None:
+    digests = []
+    for where in ("a/deeply/nested/checkout", "b"):
+        root = tmp_path / where / "shop"
+        shutil.copytree(shop_template, root)
+        monkeypatch.setenv("LAMBDAPRESS_CACHE", str(tmp_path / where / "cache"))
+        result = build(root)
+        digests.append({f.name: f.archive.sha256 for f in result.functions})
+    assert digests[0] == digests[1]
+
+
+def test_an_arm64_target_gets_aarch64_wheels(shop: Path, build: Build) -> None:
+    pyproject = shop / "services/shop/pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"x86_64"', '"arm64"'))
+    build(shop)
+    names = names_in(shop / "dist" / "shop" / "create_item.zip")
+    binaries = [n for n in names if n.startswith("markupsafe/") and n.endswith(".so")]
+    assert binaries and all("aarch64" in n for n in binaries), binaries
+    manifest = read_manifest(shop / "dist" / "manifest.json")
+    assert manifest.function("shop.create_item").architecture == "arm64"
+
+
+def test_plan_is_data_tests_can_read(shop: Path) -> None:
+    plan = plan_package(shop)
+    get_item = plan.function("shop.get_item")
+    assert get_item.status in {"build", "cached"}  # the artifact cache is shared by tests
+    assert [f.arcname for f in get_item.first_party][:3] == [
+        "shop/__init__.py",
+        "shop/handlers/__init__.py",
+        "shop/handlers/get_item.py",
+    ]
+    assert get_item.target.uv_platform == "x86_64-manylinux2014"
+    assert not (shop / "dist").exists(), "planning writes nothing to dist/"
+
+
+def test_one_artifact_for_the_whole_service_routes_lazily(shop: Path, build: Build) -> None:
+    pyproject = shop / "services/shop/pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("timeout = 5", 'timeout = 5\nbundle = "service"')
+    )
+    build(shop)
+    manifest = read_manifest(shop / "dist" / "manifest.json")
+    assert [f.name for f in manifest.functions] == ["shop.api"]
+    api = manifest.function("shop.api")
+    assert api.handler == "lambdapress_entry.handler"
+    assert sorted(r.route_key for r in api.routes) == ["GET /items/{item_id}", "POST /items"]
+    names = names_in(shop / api.artifact)
+    assert {
+        "lambdapress_entry.py",
+        "shop/handlers/get_item.py",
+        "shop/handlers/create_item.py",
+    } <= names
+
+
+def test_selecting_services_and_functions(shop: Path, build: Build) -> None:
+    result = plan_package(shop, function="shop.get_item")
+    assert [f.name for f in result.functions] == ["shop.get_item"]
+    with pytest.raises(BundleError, match=r"no function named 'shop\.nope'"):
+        plan_package(shop, function="shop.nope")
+    with pytest.raises(BundleError, match="unknown service"):
+        plan_package(shop, services=("billing",))
