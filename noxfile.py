@@ -85,6 +85,16 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def package(session: nox.Session) -> None:
+    """One minimal, reproducible zip per handler in dist/, and dist/manifest.json.
+
+    `nox -s package -- orders` builds one service; `-- --function orders.get_order` one function.
+    """
+    sync_workspace(session)
+    session.run("lambdapress", "package", *session.posargs, env=OFFLINE_AWS)
+
+
+@nox.session(default=False)
 def new(session: nox.Session) -> None:
     """`nox -s new -- service payments` or `-- package billing-models`: copier copy, from the
     template source and version recorded in this project's answers file."""

@@ -106,7 +106,8 @@ def first_party_closure(index: ModuleIndex, entries: Iterable[str]) -> Closure:
         module = reached[queue.popleft()]
         for ref in module_imports(module):
             if index.owns(ref.name):
-                if index.resolve(ref.name) is None and index.resolve(_parent(ref.name)) is None:
+                if index.resolve(ref.name) is None:
+                    # `from a import b` also yields a.b, which is fine when b is just a name.
                     if not ref.optional:
                         raise BundleError(
                             f"imports {ref.name!r}, which is not a module of "

@@ -1,0 +1,99 @@
+"""Third-party closures come from uv.lock alone, evaluated for the Lambda target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lambdapress.bundle.lock import read_lock
+from lambdapress.bundle.targets import Target
+from lambdapress.errors import ConfigError
+
+LOCK = """
+version = 1
+
+[[package]]
+name = "svc"
+version = "0.1.0"
+source = { editable = "services/svc" }
+dependencies = [
+    { name = "lib", extra = ["fast"] },
+    { name = "winonly", marker = "sys_platform == 'win32'" },
+    { name = "armonly", marker = "platform_machine == 'aarch64'" },
+    { name = "old", marker = "python_full_version < '3.12'" },
+]
+
+[[package]]
+name = "lib"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [{ name = "base" }]
+wheels = [{ url = "https://files.example/lib-1.0-py3-none-any.whl", hash = "sha256:00" }]
+
+[package.optional-dependencies]
+fast = [{ name = "speedups" }]
+
+[[package]]
+name = "base"
+version = "2.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "speedups"
+version = "3.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "winonly"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "armonly"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "old"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+"""
+
+
+@pytest.fixture
+def lock_root(tmp_path: Path) -> Path:
+    (tmp_path / "uv.lock").write_text(LOCK)
+    return tmp_path
+
+
+def test_markers_and_extras_are_evaluated_for_the_target(lock_root: Path) -> None:
+    lock = read_lock(lock_root)
+    x86_311 = lock.closure("svc", Target(python="3.11", architecture="x86_64"))
+    assert set(x86_311) == {"svc", "lib", "base", "speedups", "old"}
+    arm_312 = lock.closure("svc", Target(python="3.12", architecture="arm64"))
+    assert set(arm_312) == {"svc", "lib", "base", "speedups", "armonly"}
+    assert lock.find("lib").wheels[0].filename == "lib-1.0-py3-none-any.whl"
+    assert lock.find("svc").is_local and not lock.find("lib").is_local
+
+
+def test_skipped_distributions_take_their_requirements_with_them(lock_root: Path) -> None:
+    lock = read_lock(lock_root)
+    target = Target(python="3.11", architecture="x86_64")
+    assert set(lock.requirements_of(["svc"], target, frozenset({"lib"}))) == {"svc", "old"}
+
+
+def test_a_missing_lock_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"no uv\.lock") as caught:
+        read_lock(tmp_path)
+    assert "uv lock" in (caught.value.hint or "")
+
+
+def test_targets_name_their_platform_and_accept_the_right_wheels() -> None:
+    old = Target(python="3.11", architecture="x86_64")
+    new = Target(python="3.13", architecture="arm64")
+    assert (old.uv_platform, new.uv_platform) == ("x86_64-manylinux2014", "aarch64-manylinux_2_34")
+    assert any(str(t) == "cp311-cp311-manylinux_2_17_x86_64" for t in old.wheel_tags())
+    assert not any("manylinux_2_28" in str(t) for t in old.wheel_tags())
+    assert any(str(t) == "cp313-cp313-manylinux_2_28_aarch64" for t in new.wheel_tags())
+    assert any(str(t) == "py3-none-any" for t in new.wheel_tags())
