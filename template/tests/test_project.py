@@ -4,6 +4,7 @@ sessions, pass its checks, then roll a new template version in with `copier upda
 Slow (real virtualenvs, real dependency resolution): marked e2e; CI runs it.
 """
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -62,9 +63,18 @@ def test_a_new_project_grows_passes_its_checks_and_updates(
     assert answers["_commit"] == "v0.1.0"
     assert answers["models_package"] == "acme-models"
 
-    output = nox(sh, project, "-s", "lint", "typecheck", "tests")
+    output = nox(sh, project, "-s", "lint", "typecheck", "tests", "package")
     assert "Session tests was successful" in output
     assert (project / "uv.lock").is_file()
+    manifest = json.loads((project / "dist" / "manifest.json").read_text())
+    assert [f["name"] for f in manifest["functions"]] == [
+        "orders.create_order",
+        "orders.delete_order",
+        "orders.get_order",
+        "orders.list_orders",
+        "orders.update_order",
+    ]
+    assert all((project / f["artifact"]).is_file() for f in manifest["functions"])
     sh.git(project, "add", "-A")
     sh.git(project, "commit", "-q", "-m", "Add acme-models and the orders service")
 

@@ -42,6 +42,9 @@ def _cmd_package(args: argparse.Namespace) -> int:
     result = execute_plan(plan, args.jobs, show)
     if sys.stderr.isatty():
         print("\r\033[K", end="", file=sys.stderr)
+    if not result.functions:
+        print("no functions: add a service (nox -s new -- service NAME) with handler modules")
+        return 0
     rows = [
         [
             r.name,
