@@ -10,6 +10,7 @@ Every check that can fail on bad input runs before anything in dist/ is touched.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -258,6 +259,7 @@ def _status(
             and entry.inputs_hash == digest
             and target.is_file()
             and entry.size == target.stat().st_size
+            and entry.sha256 == hashlib.sha256(target.read_bytes()).hexdigest()
         ):
             return "unchanged"
     if (cache / "artifacts" / f"{digest}.zip").is_file():
