@@ -95,6 +95,23 @@ def package(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def index(session: nox.Session) -> None:
+    """A local package index on 127.0.0.1 until Ctrl-C: `nox -s index [-- --port 8080]`."""
+    sync_workspace(session)
+    session.run("lambdapress", "index", "serve", *session.posargs)
+
+
+@nox.session(default=False)
+def publish(session: nox.Session) -> None:
+    """`nox -s publish -- acme-models [--index NAME] [--dry-run] [--tag]`: build, check, upload.
+
+    Not offline: publishing to AWS CodeArtifact needs the caller's real AWS credentials.
+    """
+    sync_workspace(session)
+    session.run("lambdapress", "publish", *session.posargs)
+
+
+@nox.session(default=False)
 def new(session: nox.Session) -> None:
     """`nox -s new -- service payments` or `-- package billing-models`: copier copy, from the
     template source and version recorded in this project's answers file."""

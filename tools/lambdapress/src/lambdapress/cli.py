@@ -16,7 +16,9 @@ from pathlib import Path
 
 from lambdapress import __version__
 from lambdapress.bundle.cli import register as register_bundle
+from lambdapress.emulator.cli import register as register_emulator
 from lambdapress.errors import LambdapressError, ScaffoldError
+from lambdapress.publish.cli import register as register_publish
 from lambdapress.scaffold import KINDS, NewPlan, execute_new, parse_data, plan_new
 from lambdapress.tables import render_table
 from lambdapress.workspace import Workspace, find_root, load_workspace
@@ -84,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_root(workspace)
     workspace.set_defaults(handler=_cmd_workspace)
     register_bundle(commands)
+    register_publish(commands)
+    register_emulator(commands)
     return parser
 
 

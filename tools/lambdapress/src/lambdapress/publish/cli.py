@@ -1,0 +1,336 @@
+"""The command-line face of publishing: `publish`, `index serve|list`, `pin`, `unpin`, `pins`.
+
+`register(commands)` adds the sub-commands to lambdapress's parser. Like the rest of the CLI,
+each handler calls the library, prints the frozen result and returns the exit code; user
+mistakes are raised as LambdapressError and printed by `lambdapress.cli.main`. No handler
+prints a secret: plans and indexes only ever say where credentials come from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lambdapress.errors import IndexServerError, PinError
+from lambdapress.tables import render_table
+from lambdapress.workspace import Workspace, find_root, load_workspace
+
+if TYPE_CHECKING:
+    from lambdapress.publish.pins import PinEdit
+    from lambdapress.publish.plan import PackagePlan, PublishPlan
+
+# The library is imported inside each handler: `lambdapress workspace` must not pay for
+# (or depend on) twine, build and tomlkit, which only publishing needs.
+
+
+def register(commands: Any) -> None:
+    """Add the publishing commands to the `lambdapress` sub-parsers."""
+    publish = commands.add_parser(
+        "publish",
+        help="build, check and upload shared packages to a private index",
+        description="Build each package (wheel and sdist), check it, compare its models with "
+        "the last published version, and upload it. Without names: every package; those "
+        "already published with identical files are skipped.",
+    )
+    publish.add_argument("packages", nargs="*", metavar="PACKAGE", help="packages/ to publish")
+    publish.add_argument("--index", metavar="NAME", help="index of [tool.lambdapress.indexes]")
+    publish.add_argument("--dry-run", action="store_true", help="plan and check, upload nothing")
+    publish.add_argument("--tag", action="store_true", help="git tag <package>/<version> after")
+    publish.add_argument("--out", metavar="DIR", type=Path, help="where to build (default .cache)")
+    _add_root(publish)
+    publish.set_defaults(handler=cmd_publish)
+
+    index = commands.add_parser("index", help="the configured package indexes; a local one")
+    actions = index.add_subparsers(title="actions", metavar="ACTION", required=True)
+    serve = actions.add_parser(
+        "serve",
+        help="run a local pypiserver on 127.0.0.1 until Ctrl-C",
+        description="Serve .cache/lambdapress/index on 127.0.0.1 with pypiserver. With the "
+        "index's credential variables set, uploads need them.",
+    )
+    serve.add_argument("--port", type=int, help="port (default: from the index's URL, or 8080)")
+    serve.add_argument("--index", metavar="NAME", help="the configured index it serves (local)")
+    serve.add_argument("--no-fallback", action="store_true", help="do not redirect to PyPI")
+    _add_root(serve)
+    serve.set_defaults(handler=cmd_index_serve)
+    listing = actions.add_parser("list", help="the indexes of the root pyproject")
+    _add_root(listing)
+    listing.set_defaults(handler=cmd_index_list)
+
+    pin = commands.add_parser(
+        "pin",
+        help="make a service ship a published version of a package",
+        description="Replace a service's path dependency on a package by PACKAGE==VERSION from "
+        "an index; the bundler then ships that wheel. Development keeps the source.",
+    )
+    pin.add_argument("service", metavar="SERVICE")
+    pin.add_argument("requirement", metavar="PACKAGE==VERSION")
+    pin.add_argument("--index", metavar="NAME", help="index of [tool.lambdapress.indexes]")
+    pin.add_argument("--dry-run", action="store_true", help="show the change, write nothing")
+    _add_root(pin)
+    pin.set_defaults(handler=cmd_pin)
+
+    unpin = commands.add_parser("unpin", help="put a service back on a package's source")
+    unpin.add_argument("service", metavar="SERVICE")
+    unpin.add_argument("package", metavar="PACKAGE")
+    unpin.add_argument("--dry-run", action="store_true", help="show the change, write nothing")
+    _add_root(unpin)
+    unpin.set_defaults(handler=cmd_unpin)
+
+    pins = commands.add_parser("pins", help="which services ship published package versions")
+    _add_root(pins)
+    pins.set_defaults(handler=cmd_pins)
+
+
+def _add_root(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--root",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="a folder inside the repository (default: the current folder)",
+    )
+
+
+def _root(args: argparse.Namespace) -> Path:
+    return find_root(args.root if args.root is not None else Path.cwd())
+
+
+def _load(args: argparse.Namespace) -> Workspace:
+    return load_workspace(_root(args))
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Plan, print the plan, then upload (unless --dry-run or something is blocked)."""
+    from lambdapress.publish.credentials import resolve_index
+    from lambdapress.publish.indexes import choose_index, load_indexes
+    from lambdapress.publish.publisher import execute_publish, prepare_publish
+
+    workspace = _load(args)
+    pyproject = workspace.root / "pyproject.toml"
+    config = choose_index(load_indexes(workspace.root), args.index, pyproject)
+    index = resolve_index(config)
+    plan = prepare_publish(workspace, args.packages, index, out_dir=args.out, create_tags=args.tag)
+    print(describe_plan(plan))
+    refusal = plan.refusal()
+    if refusal is not None:
+        raise refusal
+    if args.dry_run:
+        print("dry run: nothing was uploaded")
+        return 0
+    if not plan.to_publish:
+        print("nothing to publish")
+        return 0
+    result = execute_publish(plan, index, workspace.root)
+    for package in result.published:
+        tag = f", tagged {package.tag}" if package.tagged else ""
+        print(f"published {package.name} {package.version} to {result.index}{tag}")
+        for filename in package.files:
+            print(f"  {filename}")
+    print("install it elsewhere with:")
+    for package in result.published:
+        print(f"  pip install --index-url {plan.index_url} {package.name}=={package.version}")
+    return 0
+
+
+def describe_plan(plan: PublishPlan) -> str:
+    """The plan as a table, then each package's reasons and compatibility report."""
+    lines = [
+        f"index {plan.index}: {plan.index_url} (upload {plan.upload_url}; "
+        f"credentials: {plan.credentials_from})",
+        "",
+    ]
+    rows = [
+        [p.name, p.version, p.status, p.baseline or "-", p.tag, len(p.files)] for p in plan.packages
+    ]
+    lines.append(render_table(["package", "version", "status", "since", "tag", "files"], rows))
+    for package in plan.packages:
+        lines.extend(["", *describe_package(package)])
+    return "\n".join(lines)
+
+
+def describe_package(package: PackagePlan) -> list[str]:
+    """Reasons, files with their hashes, and the per-model report of one package."""
+    lines = [f"{package.name} {package.version}: {package.status}"]
+    lines.extend(f"  - {reason}" for reason in package.reasons)
+    if package.hint and package.status == "blocked":
+        lines.append(f"  fix: {package.hint}")
+    for file in package.files:
+        lines.append(f"  {file.filename}  sha256 {file.sha256}")
+    if package.compat is not None:
+        lines.append(f"  models compared with {package.compat.baseline}:")
+        lines.extend(f"    {line}" for line in package.compat.lines())
+    return lines
+
+
+def cmd_index_list(args: argparse.Namespace) -> int:
+    """A table of the configured indexes; credentials shown as variable names and set/unset."""
+    from lambdapress.publish.indexes import UploadApiIndex, load_indexes
+
+    root = _root(args)
+    indexes = load_indexes(root)
+    if not indexes:
+        print("no indexes: add [tool.lambdapress.indexes.NAME] to the root pyproject.toml")
+        return 0
+    rows = []
+    for index in indexes:
+        if isinstance(index, UploadApiIndex):
+            state = "set" if os.environ.get(index.password_variable) else "unset"
+            credentials = f"${index.username_variable} / ${index.password_variable} ({state})"
+            rows.append([index.name, index.kind, index.index_url, credentials])
+        else:
+            where = f"{index.domain}/{index.repository} ({index.domain_owner}, {index.region})"
+            rows.append([index.name, index.kind, where, "boto3 token"])
+    print(render_table(["name", "kind", "where", "credentials"], rows))
+    return 0
+
+
+def cmd_index_serve(args: argparse.Namespace) -> int:
+    """Run pypiserver on 127.0.0.1 until interrupted, after printing how to use it."""
+    from lambdapress.publish.indexes import (
+        CodeArtifactIndex,
+        UploadApiIndex,
+        choose_index,
+        load_indexes,
+    )
+    from lambdapress.publish.pypiserver import INDEX_DIR, plan_server, start_server
+
+    root = _root(args)
+    indexes = load_indexes(root)
+    config: UploadApiIndex | CodeArtifactIndex | None = None
+    if args.index is not None or any(i.name == "local" for i in indexes):
+        config = choose_index(indexes, args.index or "local", root / "pyproject.toml")
+    if isinstance(config, CodeArtifactIndex):
+        raise IndexServerError(
+            f"index {config.name!r} is CodeArtifact; only an upload-api index can be served",
+            hint="pass --index with a local upload-api index",
+        )
+    plan = plan_server(
+        root / INDEX_DIR, port=args.port, index=config, fallback=not args.no_fallback
+    )
+    server = start_server(plan)
+    try:
+        name = config.name if config is not None else "local"
+        print(f"local index on {plan.index_url} (files in {plan.packages_dir})")
+        if plan.htpasswd is not None and config is not None:
+            print(
+                f"uploads need ${config.username_variable} / ${config.password_variable} "
+                "(as set in this shell)"
+            )
+        else:
+            print("uploads are not authenticated (anyone on this machine may upload)")
+        if config is None:
+            print("configure it in the root pyproject.toml:")
+            print(f'  [tool.lambdapress.indexes.local]\n  upload-url = "{plan.url}"')
+            print(f'  index-url = "{plan.index_url}"')
+        print(f"publish:  lambdapress publish PACKAGE --index {name}")
+        print(f"install:  pip install --index-url {plan.index_url} PACKAGE")
+        print("stop:     Ctrl-C", flush=True)
+        signal.signal(signal.SIGTERM, _interrupt)  # nox or CI stopping us stops the server too
+        code = server.wait()
+    except KeyboardInterrupt:
+        print("stopped")
+        return 0
+    finally:
+        server.stop()
+    raise IndexServerError(
+        f"pypiserver stopped by itself (exit code {code})",
+        path=server.log,
+        hint="read its log; start it again with lambdapress index serve",
+    )
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _parse_pin(text: str) -> tuple[str, str]:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement:
+        requirement = None
+    specs = list(requirement.specifier) if requirement is not None else []
+    if requirement is None or len(specs) != 1 or specs[0].operator != "==":
+        raise PinError(
+            f"{text!r} is not PACKAGE==VERSION",
+            hint="write the exact version, e.g. lambdapress pin orders acme-models==1.2.0",
+        )
+    return requirement.name, specs[0].version
+
+
+def cmd_pin(args: argparse.Namespace) -> int:
+    """Pin a service to a published version (checked on the index) and show the change."""
+    from lambdapress.publish.credentials import resolve_index
+    from lambdapress.publish.indexes import choose_index, load_indexes
+    from lambdapress.publish.pins import plan_pin
+    from lambdapress.publish.simple import project_files, published_versions
+
+    workspace = _load(args)
+    package, version = _parse_pin(args.requirement)
+    config = choose_index(
+        load_indexes(workspace.root), args.index, workspace.root / "pyproject.toml"
+    )
+    index = resolve_index(config)
+    versions = published_versions(project_files(index, package))
+    edit = plan_pin(
+        workspace, args.service, package, version, index.name, index.index_url, versions
+    )
+    return _apply(edit, args.dry_run)
+
+
+def cmd_unpin(args: argparse.Namespace) -> int:
+    """Put a service back on the package's source."""
+    from lambdapress.publish.pins import plan_unpin
+
+    edit = plan_unpin(_load(args), args.service, args.package)
+    return _apply(edit, args.dry_run)
+
+
+def _apply(edit: PinEdit, dry_run: bool) -> int:
+    from lambdapress.publish.pins import apply_edit
+
+    if not edit.changed:
+        print(f"{edit.pyproject}: already as asked, nothing to change")
+        return 0
+    diff = difflib.unified_diff(
+        edit.before.splitlines(keepends=True),
+        edit.after.splitlines(keepends=True),
+        fromfile=f"{edit.pyproject} (before)",
+        tofile=f"{edit.pyproject} (after)",
+    )
+    print("".join(diff), end="")
+    if dry_run:
+        print("dry run: nothing was written")
+        return 0
+    apply_edit(edit)
+    if edit.pin is not None:
+        print(
+            f"{edit.service} now ships {edit.pin.package} {edit.pin.version} from index "
+            f"{edit.pin.index!r}; its tests still use the source (uv workspace)"
+        )
+    else:
+        print(f"{edit.service} builds {edit.package} from source again")
+    return 0
+
+
+def cmd_pins(args: argparse.Namespace) -> int:
+    """Every service's pins, as a table."""
+    from lambdapress.publish.pins import read_pins
+
+    workspace = _load(args)
+    rows = [
+        [service.name, pin.package, pin.version, pin.index]
+        for service in workspace.services
+        for pin in read_pins(service.path / "pyproject.toml")
+    ]
+    if not rows:
+        print("no pins: every service builds the shared packages from source")
+        return 0
+    print(render_table(["service", "package", "version", "index"], rows))
+    return 0

@@ -1,0 +1,244 @@
+"""The publish pipeline: select, build, check, compare, decide; then upload and tag.
+
+`prepare_publish` does every step that reads (builds locally, asks the index, installs the
+published and the local version into throwaway environments) and returns a frozen
+`PublishPlan`; `execute_publish` is the only step that changes the index. A dry run is
+`prepare_publish` alone. Each step is one small function over the previous step's result:
+
+    select_packages -> build_package -> publish_order -> gather_facts -> decide
+        -> execute_publish (upload_files, create_tag)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+from pydantic import BaseModel, ConfigDict
+
+from lambdapress.errors import PublishError, WorkspaceError
+from lambdapress.publish.build import BuiltPackage, build_package
+from lambdapress.publish.compat import assess
+from lambdapress.publish.indexes import ResolvedIndex
+from lambdapress.publish.metadata import check_package, ensure_publishable, wheel_metadata
+from lambdapress.publish.plan import (
+    PackageFacts,
+    PlannedFile,
+    PublishPlan,
+    baseline_version,
+    decide,
+)
+from lambdapress.publish.schemas import local_schemas, published_schemas
+from lambdapress.publish.simple import project_files, published_versions
+from lambdapress.publish.tags import create_tag, tag_exists, tag_name
+from lambdapress.publish.upload import upload_files
+from lambdapress.workspace import Package, Workspace
+
+BUILD_DIR = Path(".cache") / "lambdapress" / "publish"
+"""Where built files go, under the repository root (`.cache/` is ignored by git)."""
+
+
+class PublishedPackage(BaseModel):
+    """One package that was uploaded."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str
+    files: tuple[str, ...]
+    tag: str
+    tagged: bool
+
+
+class PublishResult(BaseModel):
+    """What `execute_publish` changed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: str
+    published: tuple[PublishedPackage, ...]
+    up_to_date: tuple[str, ...]
+
+
+def select_packages(workspace: Workspace, names: Sequence[str]) -> tuple[tuple[Package, bool], ...]:
+    """(package, named explicitly) for the names given, or every package of the workspace."""
+    if not names:
+        if not workspace.packages:
+            raise WorkspaceError(
+                "the workspace has no packages to publish",
+                path=workspace.root / "packages",
+                hint="create one: lambdapress new package NAME",
+            )
+        return tuple((package, False) for package in workspace.packages)
+    selected = []
+    for name in dict.fromkeys(names):
+        package = workspace.package(name) or next(
+            (p for p in workspace.packages if canonicalize_name(p.name) == canonicalize_name(name)),
+            None,
+        )
+        if package is None:
+            known = ", ".join(p.name for p in workspace.packages) or "none"
+            raise WorkspaceError(
+                f"no package named {name!r} in {workspace.root / 'packages'} (packages: {known})",
+                path=workspace.root / "pyproject.toml",
+                hint="name a folder of packages/ (services are deployed, not published)",
+            )
+        selected.append((package, True))
+    return tuple(selected)
+
+
+def publish_order(built: Mapping[str, BuiltPackage]) -> tuple[str, ...]:
+    """Package names with each one's first-party dependencies before it, ties by name."""
+    names = {canonicalize_name(name): name for name in built}
+    needs: dict[str, set[str]] = {}
+    for name, package in built.items():
+        requires = wheel_metadata(package.wheel.path).requires_dist or []
+        deps = {canonicalize_name(r.name) for r in requires} & names.keys()
+        needs[name] = {names[d] for d in deps} - {name}
+    order: list[str] = []
+    while needs:
+        ready = sorted(name for name, deps in needs.items() if not deps - set(order))
+        if not ready:  # a cycle: uv would refuse it anyway; keep a stable order
+            ready = sorted(needs)
+        order.append(ready[0])
+        del needs[ready[0]]
+    return tuple(order)
+
+
+def prepare_publish(
+    workspace: Workspace,
+    names: Sequence[str],
+    index: ResolvedIndex,
+    *,
+    out_dir: Path | None = None,
+    create_tags: bool = False,
+) -> PublishPlan:
+    """Build and check the packages, ask the index, run the gate: the plan, nothing uploaded."""
+    selected = select_packages(workspace, names)
+    out = out_dir if out_dir is not None else workspace.root / BUILD_DIR
+    built = {package.name: build_package(package, out) for package, _ in selected}
+    by_name = {package.name: (package, explicit) for package, explicit in selected}
+    first_party = [p.name for p in workspace.packages]
+    find_links = [b.wheel.path.parent for b in built.values()]
+    plans = []
+    with tempfile.TemporaryDirectory(prefix="lambdapress-compat-") as workdir:
+        for name in publish_order(built):
+            package, explicit = by_name[name]
+            facts = gather_facts(
+                package,
+                built[name],
+                index,
+                explicit=explicit,
+                first_party=first_party,
+                find_links=find_links,
+                workdir=Path(workdir) / name,
+                root=workspace.root if create_tags else None,
+            )
+            plans.append(decide(facts))
+    return PublishPlan(
+        index=index.name,
+        index_url=index.index_url,
+        upload_url=index.upload_url,
+        credentials_from=index.credentials_from,
+        create_tags=create_tags,
+        packages=tuple(plans),
+    )
+
+
+def gather_facts(
+    package: Package,
+    built: BuiltPackage,
+    index: ResolvedIndex,
+    *,
+    explicit: bool,
+    first_party: Sequence[str],
+    find_links: Sequence[Path],
+    workdir: Path,
+    root: Path | None,
+) -> PackageFacts:
+    """Check the files, list the index, and run the gate when there is something to compare."""
+    pyproject = package.path / "pyproject.toml"
+    problems = check_package(built, pyproject, first_party)
+    published = project_files(index, package.name)
+    versions = published_versions(published)
+    baseline = baseline_version(versions, built.version)
+    taken = Version(built.version) in versions
+    compat = None
+    if baseline is not None and not problems and not taken:
+        old = published_schemas(index, package.name, package.import_name, baseline, workdir)
+        new = local_schemas(
+            built.wheel.path,
+            package.name,
+            package.import_name,
+            workdir,
+            index=index,
+            find_links=find_links,
+        )
+        compat = assess(package.name, baseline, built.version, old, new)
+    tag = tag_name(package.name, built.version)
+    return PackageFacts(
+        name=package.name,
+        version=built.version,
+        pyproject=pyproject,
+        index=index.name,
+        explicit=explicit,
+        files=tuple(
+            PlannedFile(filename=f.filename, kind=f.kind, sha256=f.sha256, size=f.size, path=f.path)
+            for f in built.files
+        ),
+        problems=problems,
+        published=published,
+        baseline=baseline,
+        compat=compat,
+        tag=tag,
+        tag_requested=root is not None,
+        tag_exists=root is not None and tag_exists(root, tag),
+    )
+
+
+def execute_publish(plan: PublishPlan, index: ResolvedIndex, root: Path) -> PublishResult:
+    """Upload what the plan says, in order, then tag; refuses a plan with blocked packages."""
+    refusal = plan.refusal()
+    if refusal is not None:
+        raise refusal
+    if index.name != plan.index:
+        raise PublishError(
+            f"the plan was made for index {plan.index!r}, not {index.name!r}",
+            hint="prepare the plan again for this index",
+        )
+    published = []
+    for package in plan.to_publish:
+        for file in package.files:
+            _verify_unchanged(file.path, file.sha256, package.pyproject)
+        ensure_publishable([f.path for f in package.files], package.pyproject)
+        uploaded = upload_files(index, [f.path for f in package.files], package.pyproject)
+        if plan.create_tags:
+            create_tag(root, package.tag)
+        published.append(
+            PublishedPackage(
+                name=package.name,
+                version=package.version,
+                files=uploaded,
+                tag=package.tag,
+                tagged=plan.create_tags,
+            )
+        )
+    up_to_date = tuple(p.name for p in plan.packages if p.status == "up-to-date")
+    return PublishResult(index=plan.index, published=tuple(published), up_to_date=up_to_date)
+
+
+def _verify_unchanged(path: Path, sha256: str, pyproject: Path) -> None:
+    try:
+        actual = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        actual = ""
+    if actual != sha256:
+        raise PublishError(
+            f"{path} changed or disappeared since the plan was made",
+            path=pyproject,
+            hint="run lambdapress publish again (it rebuilds)",
+        )

@@ -1,0 +1,240 @@
+"""A local package index (pypiserver) on 127.0.0.1, for trying the whole flow on one machine.
+
+`nox -s index` (through `lambdapress index serve`) and the tests start the same server: files
+in a folder under the repository's ignored `.cache/`, uploads protected by an htpasswd file
+when credentials are given (the file holds a salted hash, never the password), and PyPI as
+the fallback for everything else, so `pip install --index-url <local>/simple/ acme-models`
+also finds pydantic. It only ever listens on the loopback interface.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import warnings
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from lambdapress.errors import IndexServerError
+from lambdapress.publish.indexes import UploadApiIndex
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+INDEX_DIR = Path(".cache") / "lambdapress" / "index"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class ServerPlan(BaseModel):
+    """How the local index will run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    port: int
+    packages_dir: Path
+    htpasswd: Path | None
+    """None: uploads are open to anyone who can reach 127.0.0.1."""
+    username: str | None = None
+    password: SecretStr | None = None
+    fallback: bool = True
+
+    @property
+    def url(self) -> str:
+        """The upload URL (the server's root)."""
+        return f"http://{HOST}:{self.port}/"
+
+    @property
+    def index_url(self) -> str:
+        """The simple index, for pip, uv and `index-url`."""
+        return self.url + "simple/"
+
+    def command(self) -> list[str]:
+        """The pypiserver command line (no secret on it)."""
+        auth = (
+            ["-P", str(self.htpasswd), "-a", "update"] if self.htpasswd else ["-P", ".", "-a", "."]
+        )
+        fallback = [] if self.fallback else ["--disable-fallback"]
+        return [
+            sys.executable,
+            "-m",
+            "pypiserver",
+            "run",
+            "--interface",
+            HOST,
+            "--port",
+            str(self.port),
+            "--hash-algo",
+            "sha256",
+            *auth,
+            *fallback,
+            str(self.packages_dir),
+        ]
+
+
+def plan_server(
+    folder: Path,
+    *,
+    port: int | None = None,
+    index: UploadApiIndex | None = None,
+    environ: dict[str, str] | None = None,
+    fallback: bool = True,
+) -> ServerPlan:
+    """Where the files live, which port, and whether uploads need the index's credentials.
+
+    With `index` (the `local` entry of the root pyproject), the port comes from its URL and
+    the credentials from its variables; without them set, uploads are not authenticated.
+    """
+    env = dict(os.environ) if environ is None else environ
+    chosen = port
+    username = password = None
+    if index is not None:
+        parts = urlsplit(index.upload_url)
+        if parts.hostname not in LOOPBACK:
+            raise IndexServerError(
+                f"index {index.name!r} points at {parts.hostname}, not this machine",
+                hint="the local index only listens on 127.0.0.1: serve an index whose "
+                "upload-url is http://127.0.0.1:PORT/",
+            )
+        chosen = chosen or parts.port or DEFAULT_PORT
+        username = env.get(index.username_variable) or index.username
+        password = env.get(index.password_variable)
+    authenticated = bool(username and password)
+    return ServerPlan(
+        port=chosen or DEFAULT_PORT,
+        packages_dir=folder / "packages",
+        htpasswd=folder / "htpasswd" if authenticated else None,
+        username=username if authenticated else None,
+        password=SecretStr(password) if authenticated and password else None,
+        fallback=fallback,
+    )
+
+
+def write_htpasswd(path: Path, username: str, password: str) -> None:
+    """An Apache htpasswd file with one user (salted hash), written atomically, mode 0600."""
+    try:
+        with warnings.catch_warnings():  # passlib 1.7 imports the deprecated `crypt` module
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from passlib.apache import HtpasswdFile
+    except ImportError:
+        raise IndexServerError(
+            "upload authentication for the local index needs passlib",
+            hint="install pypiserver with it: pip install 'pypiserver[passlib]'",
+        ) from None
+
+    table = HtpasswdFile()
+    table.set_password(username, password)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".htpasswd-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(table.to_string())
+        Path(temp).replace(path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class IndexServer:
+    """A running pypiserver; stop it with `stop()` or by leaving the `with` block."""
+
+    def __init__(self, plan: ServerPlan, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.plan = plan
+        self.process = process
+        self.log = log
+
+    @property
+    def url(self) -> str:
+        """The upload URL."""
+        return self.plan.url
+
+    @property
+    def index_url(self) -> str:
+        """The simple index URL."""
+        return self.plan.index_url
+
+    def wait(self) -> int:
+        """Block until the server exits (Ctrl-C in the CLI); returns its exit code."""
+        return self.process.wait()
+
+    def stop(self) -> None:
+        """Terminate the server and wait for it."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def start_server(plan: ServerPlan, *, timeout: float = 30.0) -> IndexServer:
+    """Start pypiserver as planned and wait until it answers."""
+    plan.packages_dir.mkdir(parents=True, exist_ok=True)
+    if plan.htpasswd is not None and plan.username and plan.password:
+        write_htpasswd(plan.htpasswd, plan.username, plan.password.get_secret_value())
+    log = plan.packages_dir.parent / "server.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(plan.command(), stdout=sink, stderr=subprocess.STDOUT)
+    server = IndexServer(plan, process, log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise IndexServerError(
+                f"pypiserver exited at start (code {process.returncode}): {_tail(log)}",
+                path=log,
+                hint=f"is port {plan.port} taken? pass another --port; is pypiserver installed "
+                "(pip install 'pypiserver[passlib]')?",
+            )
+        if _answers(plan.url + "health"):
+            return server
+        time.sleep(0.1)
+    server.stop()
+    raise IndexServerError(
+        f"pypiserver did not answer on {plan.url} within {timeout:.0f} s: {_tail(log)}",
+        path=log,
+        hint="read the log; try another --port",
+    )
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (loopback http)
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _tail(log: Path, lines: int = 5) -> str:
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return " | ".join(line for line in text.strip().splitlines()[-lines:])

@@ -1,0 +1,220 @@
+"""The commands: what they print, exit codes, and that no secret is ever printed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambdapress.cli import main
+from lambdapress.publish.pypiserver import free_port
+from lambdapress.publish.upload import upload_files
+
+SERVICE = """[project]
+name = "orders"
+version = "0.1.0"
+dependencies = ["acme-models", "pydantic>=2.7"]
+
+[tool.poetry]
+packages = [{ include = "orders", from = "src" }]
+
+[tool.poetry.dependencies]
+acme-models = { path = "../../packages/acme-models", develop = true }
+
+[tool.uv.sources]
+acme-models = { workspace = true }
+"""
+
+
+def add_service(root: Path) -> Path:
+    folder = root / "services" / "orders"
+    (folder / "src" / "orders").mkdir(parents=True)
+    (folder / "pyproject.toml").write_text(SERVICE, encoding="utf-8")
+    return folder / "pyproject.toml"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_index_list_shows_where_credentials_come_from_not_their_values(
+    repo: Path, capsys: pytest.CaptureFixture[str], index_server: Any
+) -> None:
+    code, out, _ = run(capsys, "index", "list", "--root", str(repo))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["name", "kind", "where", "credentials"]
+    assert lines[2].split() == [
+        "local",
+        "upload-api",
+        index_server.index_url,
+        "$LAMBDAPRESS_INDEX_LOCAL_USERNAME",
+        "/",
+        "$LAMBDAPRESS_INDEX_LOCAL_PASSWORD",
+        "(set)",
+    ]
+    assert index_server.password not in out
+
+
+def test_unknown_index_is_an_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "publish", "--index", "nope", "--root", str(repo))
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: {repo / 'pyproject.toml'}:")
+    assert "no index named 'nope' (configured: local)" in err
+
+
+@pytest.mark.e2e
+def test_dry_run_says_what_would_be_published(
+    repo: Path, capsys: pytest.CaptureFixture[str], index_server: Any
+) -> None:
+    code, out, err = run(capsys, "publish", "--dry-run", "--root", str(repo))
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == (
+        f"index local: {index_server.index_url} (upload {index_server.url}; credentials: "
+        "$LAMBDAPRESS_INDEX_LOCAL_USERNAME / $LAMBDAPRESS_INDEX_LOCAL_PASSWORD)"
+    )
+    assert lines[2].split() == ["package", "version", "status", "since", "tag", "files"]
+    assert lines[4].split() == ["acme-models", "1.0.0", "publish", "-", "acme-models/1.0.0", "2"]
+    assert "  - first release on index 'local'" in lines
+    assert any(line.startswith("  acme_models-1.0.0-py3-none-any.whl  sha256 ") for line in lines)
+    assert lines[-1] == "dry run: nothing was uploaded"
+    assert index_server.snapshot() == {}
+    assert index_server.password not in out
+
+
+@pytest.mark.e2e
+def test_publish_prints_what_it_did_then_refuses_the_same_version(
+    repo: Path, capsys: pytest.CaptureFixture[str], index_server: Any
+) -> None:
+    code, out, _ = run(capsys, "publish", "acme-models", "--root", str(repo))
+    assert code == 0
+    assert "published acme-models 1.0.0 to local" in out
+    assert f"  pip install --index-url {index_server.index_url} acme-models==1.0.0" in out
+    before = index_server.snapshot()
+    code, out, err = run(capsys, "publish", "acme-models", "--root", str(repo))
+    assert code == 1
+    assert "acme-models 1.0.0: blocked" in out
+    assert err.startswith("error: ")
+    assert "acme-models 1.0.0 is already on index 'local' (identical files)" in err
+    assert "fix: bump `version`" in err
+    assert index_server.snapshot() == before
+
+
+@pytest.mark.e2e
+def test_wrong_password_fails_clearly_and_is_never_printed(
+    repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    index_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wrong = "not-the-Password-42"
+    monkeypatch.setenv("LAMBDAPRESS_INDEX_LOCAL_PASSWORD", wrong)
+    code, out, err = run(capsys, "publish", "acme-models", "--root", str(repo))
+    assert code == 1
+    assert "refused the credentials (user 'publisher'" in err
+    assert (
+        "fix: export LAMBDAPRESS_INDEX_LOCAL_USERNAME and LAMBDAPRESS_INDEX_LOCAL_PASSWORD" in err
+    )
+    assert wrong not in out + err
+    assert index_server.password not in out + err
+    assert index_server.snapshot() == {}
+
+
+def test_pin_unpin_and_pins(
+    repo: Path, capsys: pytest.CaptureFixture[str], index_server: Any, dists: Any
+) -> None:
+    pyproject = add_service(repo)
+    built = dists("acme-models", "1.0.0")
+    upload_files(index_server.resolved(), [built.wheel.path], pyproject)
+
+    code, out, err = run(capsys, "pin", "orders", "acme-models==2.0.0", "--root", str(repo))
+    assert code == 1
+    assert "acme-models 2.0.0 is not on index 'local' (published: 1.0.0)" in err
+
+    code, out, _ = run(
+        capsys, "pin", "orders", "acme-models==1.0.0", "--dry-run", "--root", str(repo)
+    )
+    assert code == 0
+    assert '+acme-models = { version = "==1.0.0", source = "local" }' in out
+    assert out.endswith("dry run: nothing was written\n")
+    assert pyproject.read_text(encoding="utf-8") == SERVICE
+
+    code, out, _ = run(capsys, "pin", "orders", "acme-models==1.0.0", "--root", str(repo))
+    assert code == 0
+    assert "orders now ships acme-models 1.0.0 from index 'local'" in out
+    code, out, _ = run(capsys, "pins", "--root", str(repo))
+    assert out.splitlines()[2].split() == ["orders", "acme-models", "1.0.0", "local"]
+
+    code, out, _ = run(capsys, "unpin", "orders", "acme-models", "--root", str(repo))
+    assert code == 0
+    assert "orders builds acme-models from source again" in out
+    assert pyproject.read_text(encoding="utf-8") == SERVICE
+    code, out, _ = run(capsys, "unpin", "orders", "acme-models", "--root", str(repo))
+    assert "already as asked, nothing to change" in out
+    code, out, _ = run(capsys, "pins", "--root", str(repo))
+    assert out == "no pins: every service builds the shared packages from source\n"
+
+
+def test_pin_needs_an_exact_version(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    add_service(repo)
+    code, _, err = run(capsys, "pin", "orders", "acme-models>=1", "--root", str(repo))
+    assert code == 1
+    assert "'acme-models>=1' is not PACKAGE==VERSION" in err
+
+
+def test_index_serve_runs_until_terminated(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    port = free_port()
+    (root / "pyproject.toml").write_text(
+        '[tool.uv.workspace]\nmembers = ["packages/*"]\n\n'
+        f'[tool.lambdapress.indexes.local]\nupload-url = "http://127.0.0.1:{port}/"\n'
+        f'index-url = "http://127.0.0.1:{port}/simple/"\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDAPRESS_INDEX_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lambdapress", "index", "serve", "--root", str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(5)]
+        assert lines[0].startswith(f"local index on http://127.0.0.1:{port}/simple/ (files in ")
+        assert str(root / ".cache" / "lambdapress" / "index" / "packages") in lines[0]
+        assert lines[1] == "uploads are not authenticated (anyone on this machine may upload)\n"
+        assert (
+            lines[3]
+            == f"install:  pip install --index-url http://127.0.0.1:{port}/simple/ PACKAGE\n"
+        )
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/simple/", timeout=5) as answer:
+            assert answer.status == 200
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert (process.returncode, out, err) == (0, "stopped\n", "")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the pypiserver child is gone with it
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
+        except OSError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("pypiserver still answers after `index serve` stopped")
