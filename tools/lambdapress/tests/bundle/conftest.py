@@ -59,6 +59,9 @@ dependencies = ["shop-models", "six", "markupsafe"]
 [tool.poetry]
 packages = [{ include = "shop", from = "src" }]
 
+[tool.poetry.dependencies]
+shop-models = { path = "../../packages/shop-models", develop = true }
+
 [tool.uv.sources]
 shop-models = { workspace = true }
 

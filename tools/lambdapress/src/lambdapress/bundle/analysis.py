@@ -27,8 +27,11 @@ from lambdapress.bundle.imports import (
 from lambdapress.bundle.lock import Lock, LockedPackage
 from lambdapress.bundle.plan import SourceFile
 from lambdapress.bundle.targets import Target
-from lambdapress.bundle.wheels import InstalledDistribution, ensure_installed
+from lambdapress.bundle.wheels import INDEX_ENV, InstalledDistribution, ensure_installed
 from lambdapress.errors import BundleError
+from lambdapress.publish.credentials import resolve_index
+from lambdapress.publish.indexes import load_indexes
+from lambdapress.publish.pins import PYPROJECT, Pin, read_pins
 from lambdapress.workspace import Service, Workspace
 
 # The AWS SDK that the Lambda Python runtime already has on its path (/var/runtime). Their own
@@ -72,10 +75,24 @@ def service_context(
     }
     members.update({canonicalize_name(s.name): (s.path, s.import_name) for s in workspace.services})
     closure = lock.closure(service.name, target)
+    pins: dict[str, Pin] = {
+        canonicalize_name(pin.package): pin for pin in read_pins(service.path / PYPROJECT)
+    }
     index = ModuleIndex()
     third_party: list[LockedPackage] = []
     for key, package in sorted(closure.items()):
-        if package.is_local and key in members:
+        if key in pins:  # ships the published wheel instead of the workspace source
+            pin = pins[key]
+            third_party.append(
+                package.model_copy(
+                    update={
+                        "version": pin.version,
+                        "source_kind": "pinned",
+                        "source": pin.index_url,
+                    }
+                )
+            )
+        elif package.is_local and key in members:
             folder, import_name = members[key]
             index.add_root(_src(folder), import_name)
         elif not package.is_local:
@@ -85,7 +102,8 @@ def service_context(
         for key, (folder, import_name) in members.items()
         if import_name not in index.roots
     }
-    installed = ensure_installed(third_party, target, cache, jobs, on_install)
+    index_env = {pin.index_url: _index_credentials(workspace.root, pin) for pin in pins.values()}
+    installed = ensure_installed(third_party, target, cache, jobs, on_install, index_env)
     import_map: dict[str, list[str]] = {}
     for name, dist in installed.items():
         for import_name in dist.import_names:
@@ -217,6 +235,18 @@ def _unknown_import(context: ServiceContext, ref: ImportRef) -> BundleError:
         hint=f"add the distribution that provides {top!r} to [project] dependencies of "
         f"{pyproject} and run `uv lock`, or remove the import",
     )
+
+
+def _index_credentials(root: Path, pin: Pin) -> dict[str, str]:
+    """uv's variables for the pinned index's credentials (environment, keyring or AWS)."""
+    indexes = load_indexes(root)
+    configured = next((i for i in indexes if i.name == pin.index), None)
+    if configured is None:
+        return {}
+    auth = resolve_index(configured).basic_auth()
+    if auth is None:
+        return {}
+    return {f"{INDEX_ENV}_USERNAME": auth[0], f"{INDEX_ENV}_PASSWORD": auth[1]}
 
 
 def _src(folder: Path) -> Path:

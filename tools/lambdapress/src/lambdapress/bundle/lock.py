@@ -73,7 +73,12 @@ class LockedPackage(BaseModel):
 
     @property
     def index_url(self) -> str | None:
-        return self.source if self.source_kind == "registry" else None
+        return self.source if self.source_kind in ("registry", "pinned") else None
+
+    @property
+    def is_pinned(self) -> bool:
+        """A shared workspace package that a service takes as a published wheel instead."""
+        return self.source_kind == "pinned"
 
 
 class Lock(BaseModel):

@@ -7,6 +7,7 @@ Functions then take the folders they need, so two functions sharing pydantic sha
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -23,6 +24,9 @@ from lambdapress.bundle.targets import Target
 from lambdapress.errors import BundleError
 
 COMPLETE_MARK = ".lambdapress-complete"
+# The name uv knows the index by; credentials go in UV_INDEX_LAMBDAPRESS_WHEELS_USERNAME/PASSWORD.
+INDEX_NAME = "lambdapress-wheels"
+INDEX_ENV = "UV_INDEX_LAMBDAPRESS_WHEELS"
 # Installer bookkeeping that differs between machines and is never read at run time.
 _DIST_INFO_NOISE = ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")
 
@@ -61,8 +65,13 @@ def ensure_installed(
     cache: Path,
     jobs: int = 4,
     on_install: Callable[[LockedPackage], None] | None = None,
+    index_env: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, InstalledDistribution]:
-    """Install what is missing for `target` (in parallel) and describe every folder."""
+    """Install what is missing for `target` (in parallel) and describe every folder.
+
+    `index_env` gives, per index URL, the variables that carry its credentials to uv (never
+    a command line).
+    """
     for package in packages:
         check_has_wheel(package, target)
     compiler = find_compiler(target.python)
@@ -72,7 +81,8 @@ def ensure_installed(
     def install(package: LockedPackage) -> None:
         if on_install is not None:
             on_install(package)
-        _install(package, target, _folder(base, package), compiler)
+        credentials = (index_env or {}).get(package.index_url or "", {})
+        _install(package, target, _folder(base, package), compiler, credentials)
 
     if missing:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -88,6 +98,8 @@ def ensure_installed(
 
 def check_has_wheel(package: LockedPackage, target: Target) -> None:
     """Refuse, before downloading anything, a distribution with no wheel for the target."""
+    if package.is_pinned:  # published wheels are not in the lock: uv checks them (binary only)
+        return
     accepted = target.wheel_tags()
     for wheel in package.wheels:
         try:
@@ -110,7 +122,13 @@ def _folder(base: Path, package: LockedPackage) -> Path:
     return base / f"{package.name}-{package.version}"
 
 
-def _install(package: LockedPackage, target: Target, folder: Path, compiler: str | None) -> None:
+def _install(
+    package: LockedPackage,
+    target: Target,
+    folder: Path,
+    compiler: str | None,
+    credentials: dict[str, str],
+) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{package.name}-", dir=folder.parent))
     try:
@@ -138,8 +156,11 @@ def _install(package: LockedPackage, target: Target, folder: Path, compiler: str
         if package.wheels:
             command.append("--require-hashes")
         if package.index_url:
-            command += ["--index-url", package.index_url]
-        result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
+            command += ["--default-index", f"{INDEX_NAME}={package.index_url}"]
+        environment = {**os.environ, **credentials}
+        result = subprocess.run(
+            command, capture_output=True, text=True, check=False, timeout=900, env=environment
+        )
         if result.returncode != 0:
             raise _wheel_error(package, target, result.stderr)
         site = staging / "site"
