@@ -82,15 +82,19 @@ def plan_package(
     function: str | None = None,
     jobs: int = 4,
     progress: ProgressCallback | None = None,
+    cache: Path | None = None,
 ) -> BundlePlan:
-    """Work out every selected function's contents and whether it must be rebuilt."""
+    """Work out every selected function's contents and whether it must be rebuilt.
+
+    `cache` holds installed wheels and built zips (default: `cache_folder(root)`).
+    """
     workspace = load_workspace(root)
     lock = read_lock(workspace.root)
     selected = _select(workspace.services, services)
     all_functions = tuple(f for s in workspace.services for f in discover_service(s))
     check_unique_routes(all_functions)
     previous = _previous_manifest(workspace.root)
-    cache = cache_folder(workspace.root)
+    cache = cache if cache is not None else cache_folder(workspace.root)
     fingerprint = analysis.tool_fingerprint(__version__)
     installs = 0
 
@@ -149,6 +153,7 @@ def plan_package(
         )
     return BundlePlan(
         root=workspace.root,
+        cache=cache,
         functions=tuple(sorted(chosen, key=lambda p: p.name)),
         warnings=tuple(warnings),
         complete=not services and function is None,
@@ -159,7 +164,7 @@ def execute_plan(
     plan: BundlePlan, jobs: int = 4, progress: ProgressCallback | None = None
 ) -> PackageResult:
     """Build what changed into the cache, then publish zips and manifest into dist/."""
-    cache = cache_folder(plan.root)
+    cache = plan.cache
     total = len(plan.functions)
     done = 0
 
@@ -197,9 +202,10 @@ def package(
     function: str | None = None,
     jobs: int = 4,
     progress: ProgressCallback | None = None,
+    cache: Path | None = None,
 ) -> PackageResult:
     """Plan, then execute: the whole of `lambdapress package`."""
-    plan = plan_package(root, services, function, jobs, progress)
+    plan = plan_package(root, services, function, jobs, progress, cache)
     return execute_plan(plan, jobs, progress)
 
 

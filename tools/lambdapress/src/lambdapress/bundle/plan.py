@@ -59,6 +59,7 @@ class BundlePlan(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     root: Path
+    cache: Path
     functions: tuple[FunctionPlan, ...]
     warnings: tuple[str, ...] = ()
     complete: bool = True  # every service of the workspace was selected
