@@ -95,6 +95,23 @@ def package(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def serve(session: nox.Session) -> None:
+    """`nox -s serve [-- --port 3000]`: every routed function behind a local API Gateway HTTP
+    API (payload 2.0) and the Lambda Invoke API on 127.0.0.1, rebuilt as sources change."""
+    sync_workspace(session)
+    session.run("lambdapress", "package", env=OFFLINE_AWS)
+    session.run("lambdapress", "serve", *session.posargs, env=OFFLINE_AWS)
+
+
+@nox.session(default=False)
+def invoke(session: nox.Session) -> None:
+    """`nox -s invoke -- orders.get_order --http GET /orders/42` (or `--event event.json`)."""
+    sync_workspace(session)
+    session.run("lambdapress", "package", env=OFFLINE_AWS)
+    session.run("lambdapress", "invoke", *session.posargs, env=OFFLINE_AWS)
+
+
+@nox.session(default=False)
 def index(session: nox.Session) -> None:
     """A local package index on 127.0.0.1 until Ctrl-C: `nox -s index [-- --port 8080]`."""
     sync_workspace(session)

@@ -1,0 +1,87 @@
+"""Run built Lambda artifacts locally, as Lambda does, without Docker.
+
+    from lambdapress.emulator import Emulator, http_api_event
+
+    with Emulator.from_root(root) as emulator:
+        result = emulator.invoke("orders.get_order", http_api_event("GET", "/orders/42",
+                                                                    route="/orders/{order_id}"))
+        result.response["statusCode"], result.report.line()
+
+Each function runs in warm, reusable worker processes under the official runtime client
+(awslambdaric) against a local Runtime API, seeing only its unzipped artifact. `serve()` puts
+an API Gateway HTTP API (payload 2.0) and Lambda's Invoke API (for boto3) in front of it.
+
+Names are imported on first use: the pytest plugin (loaded by every pytest run) lives in this
+package and must not pay for the emulator when no test uses it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lambdapress.emulator.context import LambdaContext, function_arn, lambda_name
+    from lambdapress.emulator.core import Emulator, EmulatorWarning
+    from lambdapress.emulator.events import http_api_event, rest_api_event
+    from lambdapress.emulator.http_api import AccessRecord, HttpApi, proxy_response
+    from lambdapress.emulator.inprocess import invoke_in_process
+    from lambdapress.emulator.invoke_api import InvokeApi
+    from lambdapress.emulator.pool import PoolStats
+    from lambdapress.emulator.reports import FunctionError, InvocationResult, Report
+    from lambdapress.emulator.serving import Rebuild, ReloadRecord, Serving, Watcher, serve
+
+_EXPORTS = {
+    "AccessRecord": "http_api",
+    "Emulator": "core",
+    "EmulatorWarning": "core",
+    "FunctionError": "reports",
+    "HttpApi": "http_api",
+    "InvocationResult": "reports",
+    "InvokeApi": "invoke_api",
+    "LambdaContext": "context",
+    "PoolStats": "pool",
+    "Rebuild": "serving",
+    "ReloadRecord": "serving",
+    "Report": "reports",
+    "Serving": "serving",
+    "Watcher": "serving",
+    "function_arn": "context",
+    "http_api_event": "events",
+    "invoke_in_process": "inprocess",
+    "lambda_name": "context",
+    "proxy_response": "http_api",
+    "rest_api_event": "events",
+    "serve": "serving",
+}
+
+__all__ = [
+    "AccessRecord",
+    "Emulator",
+    "EmulatorWarning",
+    "FunctionError",
+    "HttpApi",
+    "InvocationResult",
+    "InvokeApi",
+    "LambdaContext",
+    "PoolStats",
+    "Rebuild",
+    "ReloadRecord",
+    "Report",
+    "Serving",
+    "Watcher",
+    "function_arn",
+    "http_api_event",
+    "invoke_in_process",
+    "lambda_name",
+    "proxy_response",
+    "rest_api_event",
+    "serve",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

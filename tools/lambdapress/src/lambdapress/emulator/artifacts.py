@@ -1,0 +1,78 @@
+"""Unzip a function's artifact into the task root its workers run from.
+
+The zip is checked against the manifest's sha256 first: the emulator runs exactly what was
+built, and a zip that changed since (a half-finished rebuild, a hand edit) is refused with the
+command that fixes it. Task roots are content addressed, so functions built from the same
+inputs share one folder, and extraction happens once per emulator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from lambdapress.errors import EmulatorError
+from lambdapress.manifest import FunctionEntry
+
+_CHUNK = 1 << 20
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def artifact_path(entry: FunctionEntry, root: Path) -> Path:
+    return (root / entry.artifact).resolve()
+
+
+def extract_artifact(entry: FunctionEntry, root: Path, into: Path) -> Path:
+    """The task root of `entry` under `into` (extracted now unless it already is)."""
+    zip_path = artifact_path(entry, root)
+    if not zip_path.is_file():
+        raise EmulatorError(
+            f"the artifact of {entry.name} does not exist",
+            path=zip_path,
+            hint="run `nox -s package` to build it",
+        )
+    actual = sha256_of(zip_path)
+    if actual != entry.sha256:
+        raise EmulatorError(
+            f"the artifact of {entry.name} does not match the manifest "
+            f"(sha256 {actual[:12]}..., manifest says {entry.sha256[:12]}...)",
+            path=zip_path,
+            hint="rebuild with `nox -s package` so the zips and dist/manifest.json agree",
+        )
+    task_root = into / actual
+    if task_root.is_dir():
+        return task_root
+    into.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=into))
+    try:
+        try:
+            with zipfile.ZipFile(zip_path) as archive:
+                for info in archive.infolist():
+                    target = Path(archive.extract(info, staging))
+                    mode = (info.external_attr >> 16) & 0o7777
+                    if mode and not info.is_dir():
+                        target.chmod(mode)
+        except zipfile.BadZipFile as exc:
+            raise EmulatorError(
+                f"the artifact of {entry.name} is not a valid zip: {exc}",
+                path=zip_path,
+                hint="rebuild it with `nox -s package`",
+            ) from None
+        try:
+            staging.rename(task_root)
+        except OSError:
+            if not task_root.is_dir():  # not merely another thread finishing first
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return task_root

@@ -1,0 +1,296 @@
+"""`lambdapress invoke` and `lambdapress serve`: the emulator's commands (the only printing).
+
+    lambdapress invoke orders.get_order --event event.json     # or --event - for stdin
+    lambdapress invoke orders.get_order --http GET /orders/42  # an HTTP API event for it
+    lambdapress serve --port 3000                               # curl 127.0.0.1:3000/orders/42
+
+`invoke` prints Lambda's log lines (INIT_START, START, END, REPORT) on stderr and the response
+on stdout, so `> response.json` keeps only the payload; a function error exits 1. With
+`--times N` the same emulator runs it N times and prints a cold/warm table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from lambdapress.emulator.context import lambda_name
+from lambdapress.emulator.core import Emulator
+from lambdapress.emulator.events import http_api_event
+from lambdapress.emulator.http_api import AccessRecord
+from lambdapress.emulator.reports import InvocationResult
+from lambdapress.emulator.routes import RouteTable
+from lambdapress.emulator.serving import Rebuild, ReloadRecord, serve
+from lambdapress.errors import EmulatorError
+from lambdapress.manifest import Manifest, manifest_path, read_manifest
+from lambdapress.tables import render_table
+from lambdapress.workspace import find_root
+
+RebuildFactory = Callable[[Path], Rebuild]
+"""Given the repository root, the hook that rebuilds after source changes (the bundler)."""
+
+_print_lock = threading.Lock()
+
+
+def register(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    rebuild_factory: RebuildFactory | None = None,
+) -> None:
+    """Add `invoke` and `serve` to the `lambdapress` command line."""
+    invoke = commands.add_parser(
+        "invoke",
+        help="run one function's artifact locally, as Lambda does",
+        description="Invoke a function from dist/manifest.json under the official runtime "
+        "client: the response on stdout, Lambda's log lines on stderr.",
+    )
+    invoke.add_argument("name", metavar="FUNCTION", help="function name, e.g. orders.get_order")
+    invoke.add_argument(
+        "--event", metavar="FILE", help="JSON event file, or - for stdin (default: {})"
+    )
+    invoke.add_argument(
+        "--http",
+        nargs=2,
+        metavar=("METHOD", "PATH"),
+        help="instead of --event: an API Gateway HTTP API event, e.g. --http GET /orders/42",
+    )
+    invoke.add_argument("--body", metavar="TEXT", help="request body for --http")
+    invoke.add_argument(
+        "--times", type=int, default=1, metavar="N", help="invoke N times on the same container"
+    )
+    _common(invoke)
+    invoke.set_defaults(handler=_cmd_invoke)
+
+    serve_parser = commands.add_parser(
+        "serve",
+        help="serve every routed function over HTTP, as API Gateway would",
+        description="A local API Gateway HTTP API (payload 2.0) and Lambda Invoke API in front "
+        "of the built artifacts; rebuilds and restarts functions when their sources change.",
+    )
+    serve_parser.add_argument("--port", type=int, default=3000, help="HTTP API port (3000)")
+    serve_parser.add_argument(
+        "--lambda-port",
+        type=int,
+        default=3001,
+        help="Invoke API port for boto3's endpoint_url (3001; -1 turns it off)",
+    )
+    serve_parser.add_argument(
+        "--concurrency", type=int, default=10, help="workers per function at most (10)"
+    )
+    serve_parser.add_argument(
+        "--idle-timeout", type=float, default=300.0, help="seconds before an idle worker stops"
+    )
+    serve_parser.add_argument("--no-watch", action="store_true", help="do not watch for changes")
+    _common(serve_parser)
+    serve_parser.set_defaults(handler=_cmd_serve, rebuild_factory=rebuild_factory)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--root",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="a folder inside the repository (default: the current folder)",
+    )
+    parser.add_argument(
+        "--manifest", metavar="PATH", type=Path, default=None, help="default: dist/manifest.json"
+    )
+
+
+def _locate(args: argparse.Namespace) -> tuple[Path, Path]:
+    root = find_root(args.root if args.root is not None else Path.cwd())
+    return root, args.manifest if args.manifest is not None else manifest_path(root)
+
+
+def _warn(message: str) -> None:
+    with _print_lock:
+        print(f"warning: {message}", file=sys.stderr)
+
+
+def _read_event(source: str | None, stdin: TextIO) -> bytes:
+    if source is None:
+        return b"{}"
+    try:
+        text = stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise EmulatorError(
+            f"cannot read the event: {exc.strerror}", path=Path(source), hint="pass a JSON file"
+        ) from None
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = Path("<stdin>") if source == "-" else Path(source)
+        raise EmulatorError(
+            f"the event is not JSON: {exc.msg}", path=where, line=exc.lineno,
+            hint="an event is one JSON value, e.g. {\"key\": \"value\"}",
+        ) from None  # fmt: skip
+    return text.encode()
+
+
+def _http_event(manifest: Manifest, name: str, method: str, path: str, body: str | None) -> bytes:
+    """A payload 2.0 event for the route of `name` that `method path` matches."""
+    entry = next((f for f in manifest.functions if name in (f.name, lambda_name(f.name))), None)
+    routes = RouteTable([entry] if entry is not None else [])
+    match = routes.match(method.upper(), path.split("?")[0])
+    if match.target is None:
+        known = ", ".join(f"{r.method} {r.path}" for r in entry.routes) if entry else ""
+        raise EmulatorError(
+            f"{method.upper()} {path} matches no route of {name}",
+            hint=f"use one of its routes: {known}" if known else "check the function name",
+        )
+    event = http_api_event(
+        method, path, route=match.target.route_key, body=body.encode() if body else None
+    )
+    return json.dumps(event).encode()
+
+
+def _cmd_invoke(args: argparse.Namespace) -> int:
+    root, manifest_file = _locate(args)
+    if args.times < 1:
+        raise EmulatorError("--times must be 1 or more")
+    if args.http is not None and args.event is not None:
+        raise EmulatorError("pass --event or --http, not both")
+    manifest = read_manifest(manifest_file)
+    if args.http is not None:
+        payload = _http_event(manifest, args.name, args.http[0], args.http[1], args.body)
+    else:
+        payload = _read_event(args.event, sys.stdin)
+    results: list[InvocationResult] = []
+    with Emulator(manifest, root, on_warning=_warn) as emulator:
+        for _ in range(args.times):
+            result = emulator.invoke(args.name, payload=payload)
+            results.append(result)
+            print(result.readable_logs(), end="", file=sys.stderr)
+    last = results[-1]
+    print(_pretty(last.payload))
+    if args.times > 1:
+        print(_report_table(results), file=sys.stderr)
+    return 0 if last.ok else 1
+
+
+def _pretty(payload: bytes) -> str:
+    try:
+        return json.dumps(json.loads(payload), indent=2, ensure_ascii=False)
+    except ValueError:
+        return payload.decode(errors="replace")
+
+
+def _report_table(results: list[InvocationResult]) -> str:
+    rows: list[list[Any]] = []
+    for index, result in enumerate(results, start=1):
+        report = result.report
+        init = f"{report.init_duration_ms:.2f}" if report.init_duration_ms is not None else ""
+        rows.append(
+            [
+                index,
+                result.worker_id,
+                "cold" if report.cold else "warm",
+                init,
+                f"{report.duration_ms:.2f}",
+                report.billed_duration_ms,
+                report.max_memory_used_mb,
+                report.status,
+            ]
+        )
+    headers = ["#", "worker", "start", "init ms", "duration ms", "billed ms", "max MB", "status"]
+    return render_table(headers, rows)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    root, manifest_file = _locate(args)
+    manifest = read_manifest(manifest_file)
+    factory: RebuildFactory | None = args.rebuild_factory
+    rebuild = factory(root) if factory is not None and not args.no_watch else None
+    watch = [p for p in (root / "services", root / "packages") if p.is_dir()]
+    emulator = Emulator(
+        manifest,
+        root,
+        concurrency=args.concurrency,
+        idle_timeout=args.idle_timeout,
+        on_warning=_warn,
+    )
+    with emulator:
+        routes = RouteTable(manifest.functions)
+        serving = serve(
+            emulator,
+            port=args.port,
+            lambda_port=None if args.lambda_port < 0 else args.lambda_port,
+            rebuild=rebuild,
+            watch=watch,
+            manifest_file=None if args.no_watch else manifest_file,
+            on_request=_print_request,
+            on_reload=_print_reload,
+        )
+        with serving:
+            targets = sorted(routes.targets, key=lambda t: (t.template.path, t.method))
+            rows = [[t.method, t.template.path, t.function] for t in targets]
+            print(f"{len(manifest.functions)} functions from {manifest_file}")
+            print(render_table(["method", "route", "function"], rows) if rows else "(no routes)")
+            print(f"HTTP API:   {serving.url}")
+            if serving.lambda_url:
+                print(f"Invoke API: {serving.lambda_url}  (boto3 endpoint_url, or "
+                      f"AWS_ENDPOINT_URL_LAMBDA={serving.lambda_url})")  # fmt: skip
+            if serving.watcher is not None:
+                what = "sources" if rebuild is not None else manifest_file.name
+                print(f"watching {what} for changes; Ctrl-C stops")
+            sys.stdout.flush()
+            _wait_for_interrupt()
+    print("stopped")
+    return 0
+
+
+def _wait_for_interrupt() -> None:
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        stop = threading.Event()
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _print_request(record: AccessRecord) -> None:
+    details = []
+    if record.function:
+        details.append(record.function)
+    if record.result is not None:
+        report = record.result.report
+        details.append(f"{report.duration_ms:.1f} ms")
+        if report.init_duration_ms is not None:
+            details.append(f"cold start, init {report.init_duration_ms:.1f} ms")
+        if record.result.error is not None:
+            details.append(f"{record.result.error.error_type}: {record.result.error.message}")
+    if record.problem:
+        details.append(record.problem)
+    with _print_lock:
+        print(f"{record.method} {record.path} -> {record.status}  ({'; '.join(details)})")
+        if record.result is not None:
+            print(_indent(record.result.readable_logs()), end="")
+        sys.stdout.flush()
+
+
+def _print_reload(record: ReloadRecord) -> None:
+    with _print_lock:
+        if record.error is not None:
+            print(f"rebuild failed, still serving the previous build:\n{_indent(record.error)}")
+        elif record.functions:
+            print(f"rebuilt; restarted {', '.join(record.functions)}")
+        else:
+            print("rebuilt; no function changed")
+        sys.stdout.flush()
+
+
+def _indent(text: str) -> str:
+    return "".join(f"  {line}\n" for line in text.splitlines())

@@ -1,0 +1,295 @@
+"""The emulator: every function of a manifest, runnable locally as Lambda runs it.
+
+    with Emulator(read_manifest(manifest_path(root)), root) as emulator:
+        result = emulator.invoke("orders.get_order", event)
+        result.response, result.error, result.logs, result.report
+
+Functions are prepared on their first invocation (artifact checked and unzipped, interpreter
+and runtime client found), then each keeps a pool of warm workers. `close()` stops every worker
+and thread; nothing outlives the `with` block.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import tempfile
+import threading
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from lambdapress.emulator.artifacts import extract_artifact
+from lambdapress.emulator.container import WorkerSpec, check_environment
+from lambdapress.emulator.context import (
+    DEFAULT_REGION,
+    MAX_REQUEST_PAYLOAD,
+    function_arn,
+    lambda_name,
+    new_request_id,
+)
+from lambdapress.emulator.interpreters import Interpreter, find_interpreter
+from lambdapress.emulator.pool import FunctionPool, PoolStats
+from lambdapress.emulator.reports import InvocationResult
+from lambdapress.emulator.ric import (
+    RuntimeClient,
+    RuntimeClientChoice,
+    default_cache_dir,
+    runtime_client,
+)
+from lambdapress.emulator.workers import InvokeRequest
+from lambdapress.errors import EmulatorError
+from lambdapress.manifest import FunctionEntry, Manifest, manifest_path, read_manifest
+
+_MISSING: Any = object()
+_MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+class EmulatorWarning(UserWarning):
+    """Something that makes local runs less faithful (another Python version, the fallback
+    runtime loop, an arm64 artifact on an x86_64 machine)."""
+
+
+class Emulator:
+    """Runs the functions of `manifest` (artifacts resolved against `root`) like Lambda."""
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        root: Path,
+        *,
+        concurrency: int = 10,
+        idle_timeout: float = 300.0,
+        init_timeout: float = 10.0,
+        region: str = DEFAULT_REGION,
+        cache_dir: Path | None = None,
+        runtime_client: RuntimeClientChoice = "auto",
+        pythons: Mapping[str, Path] | None = None,
+        on_warning: Callable[[str], None] | None = None,
+        on_invocation: Callable[[InvocationResult], None] | None = None,
+    ) -> None:
+        for entry in manifest.functions:
+            check_environment(entry)
+        self.root = root.resolve()
+        self.cache_dir = cache_dir or default_cache_dir(self.root)
+        self.concurrency = concurrency
+        self.idle_timeout = idle_timeout
+        self.init_timeout = init_timeout
+        self.region = region
+        self.runtime_client_choice: RuntimeClientChoice = runtime_client
+        self.pythons = dict(pythons or {})
+        self.on_invocation = on_invocation
+        self._on_warning = on_warning
+        self._manifest = manifest
+        self._lock = threading.RLock()
+        self._pools: dict[str, FunctionPool] = {}
+        self._retired: list[FunctionPool] = []
+        self._interpreters: dict[str, tuple[Interpreter, RuntimeClient]] = {}
+        self._warned: set[str] = set()
+        self._workdir = tempfile.TemporaryDirectory(prefix="lambdapress-emulator-")
+        self._closed = False
+        self._stop = threading.Event()
+        self._janitor: threading.Thread | None = None
+
+    @classmethod
+    def from_root(cls, root: Path, **options: Any) -> Emulator:
+        """An emulator for `root/dist/manifest.json`."""
+        return cls(read_manifest(manifest_path(root)), root, **options)
+
+    @property
+    def manifest(self) -> Manifest:
+        return self._manifest
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- invoking ----------------------------------------------------------------------------
+    def resolve(self, name: str) -> FunctionEntry:
+        """A function by manifest name (`orders.get_order`), Lambda name (`orders-get_order`)
+        or ARN, with an optional `:$LATEST` qualifier."""
+        wanted = name.split(":function:", 1)[1] if ":function:" in name else name
+        wanted = wanted.split(":", 1)[0]
+        for entry in self._manifest.functions:
+            if wanted in (entry.name, lambda_name(entry.name)):
+                return entry
+        known = ", ".join(f.name for f in self._manifest.functions) or "none"
+        raise EmulatorError(
+            f"no function named {name!r} in the manifest (known: {known})",
+            hint="check the name, or run `nox -s package` after adding the handler",
+        )
+
+    def invoke(
+        self,
+        name: str,
+        event: Any = _MISSING,
+        *,
+        payload: bytes | None = None,
+        client_context: Mapping[str, object] | None = None,
+        cognito_identity: Mapping[str, object] | None = None,
+        request_id: str | None = None,
+    ) -> InvocationResult:
+        """Invoke a function synchronously (RequestResponse) with `event` (any JSON value) or a
+        raw JSON `payload`, and return what Lambda would: response or error, logs, report."""
+        entry = self.resolve(name)
+        if payload is None:
+            payload = json.dumps({} if event is _MISSING else event).encode()
+        if len(payload) > MAX_REQUEST_PAYLOAD:
+            raise EmulatorError(
+                f"the event for {entry.name} is {len(payload)} bytes; Lambda accepts at most "
+                f"{MAX_REQUEST_PAYLOAD} bytes for a synchronous invocation",
+                hint="send a smaller event (large data belongs in S3, passed by reference)",
+            )
+        request = InvokeRequest(
+            payload=payload,
+            request_id=request_id or new_request_id(),
+            client_context=client_context,
+            cognito_identity=cognito_identity,
+        )
+        result = self._pool(entry).invoke(request)
+        if self.on_invocation is not None:
+            self.on_invocation(result)
+        return result
+
+    def function_arn(self, name: str) -> str:
+        return function_arn(self.resolve(name).name, self.region)
+
+    # -- pools -------------------------------------------------------------------------------
+    def _pool(self, entry: FunctionEntry) -> FunctionPool:
+        with self._lock:
+            if self._closed:
+                raise EmulatorError("the emulator is closed", hint="start a new Emulator")
+            pool = self._pools.get(entry.name)
+            if pool is None:
+                pool = FunctionPool(
+                    self._spec(entry), concurrency=self.concurrency, idle_timeout=self.idle_timeout
+                )
+                self._pools[entry.name] = pool
+                self._start_janitor()
+            return pool
+
+    def _spec(self, entry: FunctionEntry) -> WorkerSpec:
+        workdir = Path(self._workdir.name)
+        task_root = extract_artifact(entry, self.root, workdir / "tasks")
+        interpreter, client = self._runtime_for(entry)
+        return WorkerSpec(
+            entry=entry,
+            task_root=task_root,
+            interpreter=interpreter,
+            client=client,
+            scratch=workdir / "tmp",
+            region=self.region,
+            init_timeout=self.init_timeout,
+        )
+
+    def _runtime_for(self, entry: FunctionEntry) -> tuple[Interpreter, RuntimeClient]:
+        minor = entry.python_version
+        if minor not in self._interpreters:
+            explicit = self.pythons.get(minor)
+            choice = find_interpreter(minor, explicit=explicit)
+            interpreter = choice.interpreter
+            if not choice.exact:
+                why = (
+                    f"the interpreter given for {minor} is another version"
+                    if explicit is not None
+                    else f"no Python {minor} was found on this machine (install it, e.g. "
+                    f"`uv python install {minor}`)"
+                )
+                self.warn(
+                    f"{entry.runtime} functions run on Python {interpreter.version} "
+                    f"({interpreter.path}): {why}; bytecode and compiled extensions built for "
+                    f"{minor} will not load"
+                )
+            client = runtime_client(interpreter, self.cache_dir, self.runtime_client_choice)
+            if client.note:
+                self.warn(client.note)
+            self._interpreters[minor] = (interpreter, client)
+        interpreter, client = self._interpreters[minor]
+        machine = _MACHINES.get(interpreter.machine.lower(), interpreter.machine)
+        if machine != entry.architecture:
+            self.warn(
+                f"{entry.name} is built for {entry.architecture} but this machine is "
+                f"{platform.machine()}: compiled extensions in its artifact will not load here"
+            )
+        return interpreter, client
+
+    def warn(self, message: str) -> None:
+        """Report something that makes runs less faithful, once per message."""
+        with self._lock:
+            if message in self._warned:
+                return
+            self._warned.add(message)
+        if self._on_warning is not None:
+            self._on_warning(message)
+        else:
+            warnings.warn(message, EmulatorWarning, stacklevel=3)
+
+    def reload(self, manifest: Manifest) -> list[str]:
+        """Switch to a new build: functions whose entry changed (new artifact, settings) get
+        fresh workers; in-flight invocations finish on the old ones. Returns the names of the
+        functions that changed, were added or were removed."""
+        for entry in manifest.functions:
+            check_environment(entry)
+        with self._lock:
+            old = {entry.name: entry for entry in self._manifest.functions}
+            new = {entry.name: entry for entry in manifest.functions}
+            changed = sorted(
+                name for name in old.keys() | new.keys() if old.get(name) != new.get(name)
+            )
+            self._manifest = manifest
+            stale = [self._pools.pop(name) for name in changed if name in self._pools]
+            self._retired = [p for p in self._retired if p.stats().workers] + stale
+        for pool in stale:
+            pool.close(force=False)
+        return changed
+
+    def stats(self) -> list[PoolStats]:
+        """One row per function that has run, sorted by name."""
+        with self._lock:
+            pools = sorted(self._pools.values(), key=lambda pool: pool.spec.entry.name)
+        return [pool.stats() for pool in pools]
+
+    def recycle_idle(self) -> int:
+        with self._lock:
+            pools = list(self._pools.values())
+        return sum(pool.recycle_idle() for pool in pools)
+
+    def _start_janitor(self) -> None:
+        if self._janitor is None:
+            self._janitor = threading.Thread(
+                target=self._sweep, name=self.janitor_name, daemon=True
+            )
+            self._janitor.start()
+
+    @property
+    def janitor_name(self) -> str:
+        return f"lambdapress-janitor-{id(self):x}"
+
+    def _sweep(self) -> None:
+        interval = min(max(self.idle_timeout / 4, 0.05), 30.0)
+        while not self._stop.wait(interval):
+            self.recycle_idle()
+
+    def close(self) -> None:
+        """Stop every worker, server thread and the idle-recycling thread; idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            pools = list(self._pools.values()) + self._retired
+            self._pools, self._retired = {}, []
+        self._stop.set()
+        if self._janitor is not None:
+            self._janitor.join()
+        for pool in pools:
+            pool.close(force=True)
+        self._workdir.cleanup()

@@ -1,0 +1,244 @@
+"""The local HTTP front end: an API Gateway HTTP API (payload 2.0) in front of the emulator.
+
+A real request becomes a 2.0 event (through the same builder tests use), goes to the function
+that owns the route, and the function's answer becomes the HTTP response, with API Gateway's
+rules and error answers:
+- no route for the path: 404 `{"message":"Not Found"}`; a route for other methods only: 405;
+- an event above Lambda's 6 MB limit: 413;
+- the function failed (exception, timeout, crash, out of memory): 500
+  `{"message":"Internal Server Error"}`;
+- the function answered something API Gateway cannot map (statusCode not a number, a body that
+  is not a string, bad base64...): 502, with the reason reported to `on_request`.
+A response without `statusCode` is passed through as a 200 JSON body, as API Gateway does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from lambdapress.emulator.context import MAX_REQUEST_PAYLOAD
+from lambdapress.emulator.core import Emulator
+from lambdapress.emulator.events import http_api_event
+from lambdapress.emulator.reports import InvocationResult
+from lambdapress.emulator.routes import RouteTable
+from lambdapress.emulator.servers import Handler, LoopbackServer, PayloadTooLarge
+from lambdapress.errors import LambdapressError
+from lambdapress.manifest import Manifest
+
+_BODY_LIMIT = 10 * 1024 * 1024  # API Gateway HTTP API's own request limit
+
+
+class MalformedResponse(Exception):
+    """The function's answer is not a valid Lambda proxy response."""
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    """One request through the front end, for the `serve` console (or a test)."""
+
+    method: str
+    path: str
+    status: int
+    duration_ms: float
+    function: str | None = None
+    result: InvocationResult | None = None
+    problem: str | None = None
+    """Why the front end (not the function) chose the status: malformed response, no route..."""
+
+
+def _header_value(name: str, value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise MalformedResponse(f"header {name!r} has a {type(value).__name__} value")
+
+
+def proxy_response(payload: bytes) -> HttpResponse:
+    """Map a function's payload 2.0 answer to an HTTP response, or MalformedResponse."""
+    try:
+        data: Any = json.loads(payload)
+    except ValueError:
+        raise MalformedResponse("the response is not JSON") from None
+    if not isinstance(data, dict) or "statusCode" not in data:
+        return HttpResponse(200, [("Content-Type", "application/json")], payload)
+    status = data["statusCode"]
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise MalformedResponse(f"statusCode {status!r} is not an HTTP status")
+    headers_in = data.get("headers") or {}
+    if not isinstance(headers_in, dict):
+        raise MalformedResponse("headers is not an object")
+    headers = [(str(name), _header_value(str(name), value)) for name, value in headers_in.items()]
+    cookies = data.get("cookies") or []
+    if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
+        raise MalformedResponse("cookies is not a list of strings")
+    headers += [("Set-Cookie", cookie) for cookie in cookies]
+    body = data.get("body")
+    if body is not None and not isinstance(body, str):
+        raise MalformedResponse(f"body is a {type(body).__name__}, not a string")
+    encoded = data.get("isBase64Encoded", False)
+    if not isinstance(encoded, bool):
+        raise MalformedResponse("isBase64Encoded is not a boolean")
+    raw = (body or "").encode()
+    if encoded:
+        try:
+            raw = base64.b64decode(raw, validate=True)
+        except binascii.Error:
+            raise MalformedResponse("isBase64Encoded is true but the body is not base64") from None
+    return HttpResponse(status, headers, raw)
+
+
+def _message(status: int, text: str) -> HttpResponse:
+    body = json.dumps({"message": text}).encode()
+    return HttpResponse(status, [("Content-Type", "application/json")], body)
+
+
+class _FrontEndHandler(Handler):
+    body_limit = _BODY_LIMIT
+
+    @property
+    def api(self) -> HttpApi:
+        owner: HttpApi = self.owner
+        return owner
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+
+    def _handle(self) -> None:
+        began = time.perf_counter()
+        raw_path, _, raw_query = self.path.partition("?")
+        function: str | None = None
+        result: InvocationResult | None = None
+        problem: str | None = None
+        try:
+            body = self.read_body()
+            match = self.api.routes().match(self.command, raw_path)
+            target = match.target
+            if target is None and match.allowed:
+                response = _message(405, "Method Not Allowed")
+                response.headers.append(("Allow", ", ".join(match.allowed)))
+                problem = f"no {self.command} route for {raw_path}"
+            elif target is None:
+                response, problem = _message(404, "Not Found"), f"no route for {raw_path}"
+            else:
+                function = target.function
+                event = http_api_event(
+                    self.command,
+                    raw_path,
+                    route=target.route_key,
+                    path_parameters=match.parameters,
+                    query=raw_query,
+                    headers=list(self.headers.items()),
+                    body=body or None,
+                    source_ip=self.client_address[0],
+                    domain_name=(self.headers.get("Host") or "localhost").split(":")[0],
+                )
+                payload = json.dumps(event).encode()
+                if len(payload) > MAX_REQUEST_PAYLOAD:
+                    response = _message(413, "Request Entity Too Large")
+                    problem = f"the event is {len(payload)} bytes, above Lambda's 6 MB limit"
+                else:
+                    result = self.api.emulator.invoke(target.function, payload=payload)
+                    response, problem = _respond(result)
+        except PayloadTooLarge:
+            response, problem = _message(413, "Request Entity Too Large"), "body above 10 MB"
+        except LambdapressError as exc:
+            response, problem = _message(500, "Internal Server Error"), str(exc)
+        headers = [*response.headers, ("apigw-requestid", result.request_id if result else "-")]
+        # Recorded before answering, so whoever sent the request can read its record.
+        self.api.record(
+            AccessRecord(
+                method=self.command,
+                path=self.path,
+                status=response.status,
+                duration_ms=(time.perf_counter() - began) * 1000,
+                function=function,
+                result=result,
+                problem=problem,
+            )
+        )
+        self.send(response.status, response.body, headers, content_type=None)
+
+
+def _respond(result: InvocationResult) -> tuple[HttpResponse, str | None]:
+    if result.error is not None:
+        return _message(500, "Internal Server Error"), None
+    try:
+        return proxy_response(result.payload), None
+    except MalformedResponse as exc:
+        return _message(502, "Internal Server Error"), f"malformed Lambda proxy response: {exc}"
+
+
+class HttpApi:
+    """An HTTP server on 127.0.0.1 routing every request to the function that owns it."""
+
+    def __init__(
+        self,
+        emulator: Emulator,
+        *,
+        port: int = 0,
+        on_request: Callable[[AccessRecord], None] | None = None,
+    ) -> None:
+        self.emulator = emulator
+        self.on_request = on_request
+        self._manifest: Manifest | None = None
+        self._routes = RouteTable(())
+        self.routes()  # duplicate routes fail now, not on the first request
+        self._server = LoopbackServer(
+            _FrontEndHandler, self, port=port, name="http-api", what="HTTP API"
+        )
+
+    def routes(self) -> RouteTable:
+        """The route table of the emulator's current manifest (rebuilt after a reload)."""
+        manifest = self.emulator.manifest
+        if manifest is not self._manifest:
+            self._routes, self._manifest = RouteTable(manifest.functions), manifest
+        return self._routes
+
+    def record(self, record: AccessRecord) -> None:
+        if self.on_request is not None:
+            self.on_request(record)
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    def start(self) -> HttpApi:
+        self._server.start()
+        return self
+
+    def close(self) -> None:
+        self._server.close()
+
+    def __enter__(self) -> HttpApi:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,141 @@
+"""The containers of one function: warm reuse, a concurrency limit, idle recycling.
+
+Like Lambda: an invocation takes a warm idle worker when there is one (the most recently used,
+so a burst followed by a trickle keeps few containers warm), starts a new one while the
+function is under its concurrency limit, and otherwise waits for one to free up (Lambda would
+throttle; locally, queueing keeps load tests simple). A worker that crashed, timed out or ran
+out of memory is dropped, so the next invocation gets a fresh one; idle workers are recycled
+after `idle_timeout` seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from lambdapress.emulator.container import WorkerSpec
+from lambdapress.emulator.reports import InvocationResult
+from lambdapress.emulator.workers import InvokeRequest, Worker
+from lambdapress.errors import EmulatorError
+
+
+@dataclass(frozen=True)
+class PoolStats:
+    """What one function's pool has done: for tables and for tests."""
+
+    function: str
+    workers: int
+    busy: int
+    idle: int
+    started: int
+    """Workers started so far (= cold starts)."""
+    invocations: int
+    peak_concurrency: int
+    reuse: dict[str, int]
+    """Invocations per worker id, including workers that are gone."""
+
+
+class FunctionPool:
+    def __init__(self, spec: WorkerSpec, *, concurrency: int, idle_timeout: float) -> None:
+        if concurrency < 1:
+            raise EmulatorError(
+                f"the concurrency limit of {spec.entry.name} must be at least 1",
+                hint="pass concurrency=1 or more",
+            )
+        self.spec = spec
+        self.concurrency = concurrency
+        self.idle_timeout = idle_timeout
+        self._changed = threading.Condition()
+        self._idle: list[Worker] = []
+        self._busy: set[Worker] = set()
+        self._closed = False
+        self._started = 0
+        self._invocations = 0
+        self._peak = 0
+        self._reuse: dict[str, int] = {}
+
+    def invoke(self, request: InvokeRequest) -> InvocationResult:
+        worker = self._acquire()
+        try:
+            result = worker.invoke(request)
+        except BaseException:
+            self._release(worker, keep=False)
+            raise
+        self._release(worker, keep=worker.alive)
+        return result
+
+    def _acquire(self) -> Worker:
+        expired: list[Worker] = []
+        try:
+            with self._changed:
+                while True:
+                    if self._closed:
+                        raise EmulatorError(
+                            f"{self.spec.entry.name} was stopped or reloaded while waiting",
+                            hint="invoke it again",
+                        )
+                    expired += self._expired_locked(time.monotonic())
+                    if self._idle:
+                        worker = self._idle.pop()
+                    elif len(self._busy) < self.concurrency:
+                        worker = Worker(self.spec)
+                        self._started += 1
+                    else:
+                        self._changed.wait()
+                        continue
+                    self._busy.add(worker)
+                    self._invocations += 1
+                    self._reuse[worker.id] = self._reuse.get(worker.id, 0) + 1
+                    self._peak = max(self._peak, len(self._busy))
+                    return worker
+        finally:
+            for worker in expired:
+                worker.close()
+
+    def _release(self, worker: Worker, *, keep: bool) -> None:
+        with self._changed:
+            self._busy.discard(worker)
+            keep = keep and not self._closed
+            if keep:
+                self._idle.append(worker)
+            self._changed.notify()
+        if not keep:
+            worker.close()
+
+    def _expired_locked(self, now: float) -> list[Worker]:
+        expired = [w for w in self._idle if now - w.last_used >= self.idle_timeout]
+        self._idle = [w for w in self._idle if w not in expired]
+        return expired
+
+    def recycle_idle(self) -> int:
+        """Close workers idle for longer than `idle_timeout`; returns how many."""
+        with self._changed:
+            expired = self._expired_locked(time.monotonic())
+        for worker in expired:
+            worker.close()
+        return len(expired)
+
+    def close(self, *, force: bool = True) -> None:
+        """Stop taking invocations and close idle workers; with `force`, busy ones too (their
+        invocations then fail), else they close when their invocation ends."""
+        with self._changed:
+            self._closed = True
+            doomed = self._idle + (list(self._busy) if force else [])
+            self._idle = []
+            self._changed.notify_all()
+        for worker in doomed:
+            worker.close()
+
+    def stats(self) -> PoolStats:
+        with self._changed:
+            return PoolStats(
+                function=self.spec.entry.name,
+                workers=len(self._idle) + len(self._busy),
+                busy=len(self._busy),
+                idle=len(self._idle),
+                started=self._started,
+                invocations=self._invocations,
+                peak_concurrency=self._peak,
+                reuse=dict(self._reuse),
+            )

@@ -1,0 +1,174 @@
+"""The runtime client a worker runs: the official awslambdaric, installed once per Python version.
+
+awslambdaric is what Lambda's Python runtimes run, so the emulator drives it against its own
+Runtime API. It is installed into a folder of its own (never the developer's virtualenv) with
+uv, for the exact Python version and this machine's manylinux platform, and reused from there.
+awslambdaric ships wheels only for manylinux x86_64 and aarch64; elsewhere (macOS, Windows) the
+emulator falls back to `fallback_runtime.py`, a small stdlib loop speaking the same protocol,
+and says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from lambdapress.emulator.interpreters import Interpreter
+from lambdapress.errors import EmulatorError
+
+AWSLAMBDARIC = "awslambdaric==4.2.2"
+FALLBACK_MODULE = "lambdapress_runtime"
+RuntimeClientChoice = Literal["auto", "awslambdaric", "fallback"]
+_COMPLETE = ".lambdapress-complete"
+_locks: dict[Path, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+@dataclass(frozen=True)
+class RuntimeClient:
+    """A folder to put on the worker's sys.path and the module to run from it."""
+
+    kind: Literal["awslambdaric", "fallback"]
+    path: Path
+    module: str
+    note: str | None = None
+    """Why the fallback is used, for a one-time warning."""
+
+
+def default_cache_dir(root: Path) -> Path:
+    """The bundler's cache folder: `$LAMBDAPRESS_CACHE`, else `<root>/.cache/lambdapress`."""
+    configured = os.environ.get("LAMBDAPRESS_CACHE")
+    return Path(configured) if configured else root / ".cache" / "lambdapress"
+
+
+def wheel_platform(system: str | None = None, machine: str | None = None) -> str | None:
+    """uv's `--python-platform` for awslambdaric's wheels on this machine, or None (no wheel)."""
+    system = platform.system() if system is None else system
+    machine = (platform.machine() if machine is None else machine).lower()
+    if system != "Linux":
+        return None
+    if machine in ("x86_64", "amd64"):
+        return "x86_64-manylinux2014"
+    if machine in ("aarch64", "arm64"):
+        return "aarch64-manylinux2014"
+    return None
+
+
+def runtime_client(
+    interpreter: Interpreter,
+    cache_dir: Path,
+    choice: RuntimeClientChoice = "auto",
+    *,
+    system: str | None = None,
+) -> RuntimeClient:
+    """The runtime client for workers started with `interpreter`, installing it if needed."""
+    system = platform.system() if system is None else system
+    target_platform = wheel_platform(system, interpreter.machine)
+    if choice == "fallback":
+        return fallback_client(cache_dir, "the fallback runtime loop was chosen explicitly")
+    if target_platform is None:
+        if choice == "awslambdaric":
+            raise EmulatorError(
+                f"awslambdaric has no wheel for {system} {interpreter.machine}",
+                hint="use the fallback runtime client (runtime_client='fallback'), or run on "
+                "Linux x86_64/aarch64",
+            )
+        return fallback_client(
+            cache_dir,
+            f"awslambdaric has no wheel for {system} {interpreter.machine}: running functions "
+            "with lambdapress's pure-Python runtime loop (same protocol, less faithful)",
+        )
+    return install_awslambdaric(interpreter.minor, target_platform, cache_dir)
+
+
+def install_awslambdaric(minor: str, target_platform: str, cache_dir: Path) -> RuntimeClient:
+    """Install awslambdaric for Python `minor` once into `cache_dir`; later calls reuse it."""
+    version = AWSLAMBDARIC.split("==")[1]
+    target = cache_dir / "runtime" / f"awslambdaric-{version}-py{minor}-{target_platform}"
+    with _lock_for(target):
+        if not (target / _COMPLETE).is_file():
+            _install(minor, target_platform, target)
+    return RuntimeClient("awslambdaric", target, "awslambdaric")
+
+
+def _lock_for(path: Path) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(path, threading.Lock())
+
+
+def _install(minor: str, target_platform: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".install-", dir=target.parent))
+    try:
+        command = _install_command(minor, target_platform, staging)
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
+            raise EmulatorError(
+                f"cannot install {AWSLAMBDARIC} for Python {minor} ({target_platform}):\n{tail}",
+                path=target,
+                hint="check the connection to the package index (it is needed once), or use "
+                "the fallback runtime client",
+            )
+        (staging / _COMPLETE).write_text(AWSLAMBDARIC + "\n", encoding="utf-8")
+        if target.exists():  # another process finished first: keep its copy
+            return
+        try:
+            staging.rename(target)
+        except OSError:
+            if not (target / _COMPLETE).is_file():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _uv() -> str | None:
+    """The uv installed with lambdapress, else the one on PATH."""
+    try:
+        from uv import find_uv_bin  # type: ignore[import-not-found,unused-ignore]
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")
+
+
+def _install_command(minor: str, target_platform: str, staging: Path) -> list[str]:
+    uv = _uv()
+    if uv is not None:
+        return [
+            uv, "pip", "install", "--quiet", "--target", str(staging),
+            "--python-version", minor, "--python-platform", target_platform,
+            "--only-binary", ":all:", AWSLAMBDARIC,
+        ]  # fmt: skip
+    pip_platform = "manylinux2014_" + target_platform.split("-")[0]
+    return [
+        sys.executable, "-m", "pip", "install", "--quiet", "--target", str(staging),
+        "--python-version", minor, "--platform", pip_platform,
+        "--only-binary=:all:", AWSLAMBDARIC,
+    ]  # fmt: skip
+
+
+def fallback_client(cache_dir: Path, note: str) -> RuntimeClient:
+    """Write the fallback loop (a single stdlib module) into a folder of its own."""
+    source = resources.files("lambdapress.emulator").joinpath("fallback_runtime.py").read_bytes()
+    digest = hashlib.sha256(source).hexdigest()[:16]
+    folder = cache_dir / "runtime" / f"fallback-{digest}"
+    module = folder / f"{FALLBACK_MODULE}.py"
+    with _lock_for(folder):
+        if not module.is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(source)
+            Path(temporary).replace(module)
+    return RuntimeClient("fallback", folder, FALLBACK_MODULE, note)

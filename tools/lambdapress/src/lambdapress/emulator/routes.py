@@ -1,0 +1,121 @@
+"""API Gateway route templates: `/orders/{order_id}`, `/files/{proxy+}`, matched like an HTTP API.
+
+Routes are tried most specific first, as API Gateway does: at each segment a literal beats a
+`{variable}`, which beats a greedy `{variable+}`; then a route for the exact method beats
+`ANY`. A path that matches a route for other methods only is reported as such, so the front
+end can answer 405 instead of 404.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from lambdapress.errors import EmulatorError
+from lambdapress.manifest import FunctionEntry
+
+_VARIABLE = re.compile(r"^\{([A-Za-z0-9_.:-]+)(\+?)\}$")
+
+
+@dataclass(frozen=True)
+class RouteTemplate:
+    """One compiled route path, e.g. `/orders/{order_id}`."""
+
+    path: str
+    names: tuple[str, ...]
+    pattern: re.Pattern[str]
+    rank: tuple[int, ...]
+    """Per segment: 0 literal, 1 variable, 2 greedy (lower sorts first: more specific)."""
+
+    @classmethod
+    def compile(cls, path: str) -> RouteTemplate:
+        if not path.startswith("/"):
+            raise EmulatorError(f"route path {path!r} must start with '/'")
+        segments = path.strip("/").split("/") if path != "/" else []
+        names: list[str] = []
+        parts: list[str] = []
+        rank: list[int] = []
+        for index, segment in enumerate(segments):
+            variable = _VARIABLE.match(segment)
+            if variable is None:
+                if "{" in segment or "}" in segment:
+                    raise EmulatorError(
+                        f"route {path!r}: {segment!r} mixes text and a variable",
+                        hint="API Gateway variables take a whole segment: /items/{item_id}",
+                    )
+                parts.append(re.escape(segment))
+                rank.append(0)
+                continue
+            name, greedy = variable.group(1), bool(variable.group(2))
+            if greedy and index != len(segments) - 1:
+                raise EmulatorError(
+                    f"route {path!r}: the greedy variable {{{name}+}} must be the last segment"
+                )
+            names.append(name)
+            parts.append("(.+)" if greedy else "([^/]+)")
+            rank.append(2 if greedy else 1)
+        trailing = "/" if path.endswith("/") and path != "/" else ""
+        regex = "^/" + "/".join(parts) + trailing + "$"
+        return cls(path, tuple(names), re.compile(regex), tuple(rank))
+
+    def match(self, raw_path: str) -> dict[str, str] | None:
+        """Path parameters (decoded) when `raw_path` matches, else None."""
+        found = self.pattern.match(raw_path)
+        if found is None:
+            return None
+        return {
+            name: unquote(value) for name, value in zip(self.names, found.groups(), strict=True)
+        }
+
+
+@dataclass(frozen=True)
+class Target:
+    function: str
+    method: str
+    template: RouteTemplate
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.template.path}"
+
+
+@dataclass(frozen=True)
+class Match:
+    target: Target | None
+    parameters: dict[str, str]
+    allowed: tuple[str, ...] = ()
+    """Methods the path accepts, when it matched no route for the request's method."""
+
+
+class RouteTable:
+    """Every route of a manifest's functions; duplicate routes are an error."""
+
+    def __init__(self, functions: Iterable[FunctionEntry]) -> None:
+        targets: dict[tuple[str, str], Target] = {}
+        for entry in functions:
+            for route in entry.routes:
+                key = (route.method, route.path)
+                if key in targets:
+                    raise EmulatorError(
+                        f"route {route.method} {route.path} belongs to both "
+                        f"{targets[key].function} and {entry.name}",
+                        hint="give each route to one handler, then rebuild",
+                    )
+                targets[key] = Target(entry.name, route.method, RouteTemplate.compile(route.path))
+        self.targets = sorted(
+            targets.values(),
+            key=lambda t: (t.template.rank, t.method == "ANY", t.template.path, t.method),
+        )
+
+    def match(self, method: str, raw_path: str) -> Match:
+        allowed: list[str] = []
+        for target in self.targets:
+            parameters = target.template.match(raw_path)
+            if parameters is None:
+                continue
+            if target.method in (method, "ANY"):
+                return Match(target, parameters)
+            allowed.append(target.method)
+        return Match(None, {}, tuple(sorted(set(allowed))))

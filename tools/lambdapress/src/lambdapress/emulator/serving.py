@@ -1,0 +1,229 @@
+"""`serve`: the HTTP front end and the Invoke API over one emulator, rebuilt on source changes.
+
+    with serve(emulator, port=3000, lambda_port=3001, rebuild=rebuild, watch=[root / "services"]):
+        ...  # curl http://127.0.0.1:3000/orders/42
+
+Change detection polls modification times (no dependency, works on every file system). When a
+watched file changes, `rebuild(changed_paths)` returns the new manifest (the bundler only
+rebuilds what the change affects) and the emulator restarts exactly the functions whose entry
+changed; the others keep their warm workers. Without a rebuild hook, the manifest file itself is
+watched, so running `nox -s package` in another terminal is picked up.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from lambdapress.emulator.core import Emulator
+from lambdapress.emulator.http_api import AccessRecord, HttpApi
+from lambdapress.emulator.invoke_api import InvokeApi
+from lambdapress.errors import LambdapressError
+from lambdapress.manifest import Manifest, read_manifest
+
+Rebuild = Callable[[Sequence[Path]], Manifest]
+IGNORED_DIRS = frozenset(
+    {"__pycache__", ".git", ".venv", ".nox", ".mypy_cache", ".ruff_cache", ".pytest_cache", "dist"}
+)
+Snapshot = dict[Path, tuple[int, int]]
+
+
+def snapshot(paths: Iterable[Path]) -> Snapshot:
+    """`(mtime_ns, size)` of every file under `paths` (files or folders), skipping caches."""
+    found: Snapshot = {}
+    for path in paths:
+        if path.is_file():
+            stat = path.stat()
+            found[path] = (stat.st_mtime_ns, stat.st_size)
+            continue
+        for folder, dirs, files in os.walk(path):
+            dirs[:] = [d for d in dirs if d not in IGNORED_DIRS and not d.endswith(".egg-info")]
+            for name in files:
+                if name.endswith((".pyc", ".pyo", "~")) or name.startswith(".#"):
+                    continue
+                file = Path(folder) / name
+                try:
+                    stat = file.stat()
+                except FileNotFoundError:
+                    continue
+                found[file] = (stat.st_mtime_ns, stat.st_size)
+    return found
+
+
+def changes(before: Snapshot, after: Snapshot) -> list[Path]:
+    """Files added, removed or modified between two snapshots, sorted."""
+    return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+
+
+class Watcher:
+    """Polls `paths` every `interval` seconds; calls `on_change` once a burst of edits settles."""
+
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        on_change: Callable[[list[Path]], object],
+        *,
+        interval: float = 0.5,
+    ) -> None:
+        self.paths = list(paths)
+        self.on_change = on_change
+        self.interval = interval
+        self._state = snapshot(self.paths)
+        self._pending: set[Path] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lambdapress-watch", daemon=True)
+
+    def poll(self) -> list[Path]:
+        """One step: record new changes; once a step sees none, report the collected ones.
+
+        Returns the paths reported to `on_change` in this step (empty while edits go on)."""
+        current = snapshot(self.paths)
+        new = changes(self._state, current)
+        self._state = current
+        if new:
+            self._pending.update(new)
+            return []
+        if not self._pending:
+            return []
+        settled, self._pending = sorted(self._pending), set()
+        self.on_change(settled)
+        return settled
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.poll()
+
+    def start(self) -> Watcher:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
+@dataclass(frozen=True)
+class ReloadRecord:
+    """What a rebuild did: the changed files, the functions restarted, or the error."""
+
+    changed_files: tuple[Path, ...]
+    functions: tuple[str, ...] = ()
+    error: str | None = None
+
+
+class Serving:
+    """The running front ends (and watcher) of `serve()`; `close()` stops all of them."""
+
+    def __init__(
+        self,
+        emulator: Emulator,
+        *,
+        port: int = 3000,
+        lambda_port: int | None = 0,
+        rebuild: Rebuild | None = None,
+        watch: Sequence[Path] = (),
+        manifest_file: Path | None = None,
+        interval: float = 0.5,
+        on_request: Callable[[AccessRecord], None] | None = None,
+        on_reload: Callable[[ReloadRecord], None] | None = None,
+    ) -> None:
+        self.emulator = emulator
+        self.rebuild = rebuild
+        self.manifest_file = manifest_file
+        self.on_reload = on_reload
+        self.http = HttpApi(emulator, port=port, on_request=on_request)
+        self.invoke_api: InvokeApi | None = None
+        self.watcher: Watcher | None = None
+        try:
+            if lambda_port is not None:
+                self.invoke_api = InvokeApi(emulator, port=lambda_port)
+            paths = list(watch) if rebuild is not None else []
+            if rebuild is None and manifest_file is not None:
+                paths = [manifest_file]
+            if paths:
+                self.watcher = Watcher(paths, self.apply, interval=interval)
+        except BaseException:
+            self.close()
+            raise
+
+    def start(self) -> Serving:
+        self.http.start()
+        if self.invoke_api is not None:
+            self.invoke_api.start()
+        if self.watcher is not None:
+            self.watcher.start()
+        return self
+
+    def apply(self, changed: list[Path]) -> ReloadRecord:
+        """Rebuild (or re-read the manifest) after `changed`, and restart what changed."""
+        try:
+            if self.rebuild is not None:
+                manifest = self.rebuild(changed)
+            elif self.manifest_file is not None:
+                manifest = read_manifest(self.manifest_file)
+            else:
+                return ReloadRecord(tuple(changed))
+            record = ReloadRecord(tuple(changed), tuple(self.emulator.reload(manifest)))
+        except LambdapressError as exc:  # keep serving the last good build
+            record = ReloadRecord(tuple(changed), error=str(exc))
+        if self.on_reload is not None:
+            self.on_reload(record)
+        return record
+
+    @property
+    def url(self) -> str:
+        return self.http.url
+
+    @property
+    def lambda_url(self) -> str | None:
+        return None if self.invoke_api is None else self.invoke_api.url
+
+    def close(self) -> None:
+        if self.watcher is not None:
+            self.watcher.close()
+        self.http.close()
+        if self.invoke_api is not None:
+            self.invoke_api.close()
+
+    def __enter__(self) -> Serving:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def serve(
+    emulator: Emulator,
+    *,
+    port: int = 3000,
+    lambda_port: int | None = 0,
+    rebuild: Rebuild | None = None,
+    watch: Sequence[Path] = (),
+    manifest_file: Path | None = None,
+    interval: float = 0.5,
+    on_request: Callable[[AccessRecord], None] | None = None,
+    on_reload: Callable[[ReloadRecord], None] | None = None,
+) -> Serving:
+    """Start the HTTP front end on `port` (0: any free port), the Invoke API on `lambda_port`
+    (None: off) and, with `rebuild` and `watch` (or a `manifest_file`), the watcher."""
+    return Serving(
+        emulator,
+        port=port,
+        lambda_port=lambda_port,
+        rebuild=rebuild,
+        watch=watch,
+        manifest_file=manifest_file,
+        interval=interval,
+        on_request=on_request,
+        on_reload=on_reload,
+    ).start()

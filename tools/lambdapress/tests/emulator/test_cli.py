@@ -1,0 +1,177 @@
+"""`lambdapress invoke` and `lambdapress serve` as a user runs them."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lambdapress.cli import main
+
+from .conftest import Repo
+
+
+@pytest.fixture
+def packaged(repo: Repo, runtime_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
+    """The repo with dist/manifest.json written, and the session's runtime cache in use."""
+    repo.write(repo.standard())
+    monkeypatch.setenv("LAMBDAPRESS_CACHE", str(runtime_cache))
+    return repo
+
+
+def test_invoke_prints_the_response_on_stdout_and_lambdas_log_on_stderr(
+    packaged: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = tmp_path / "event.json"
+    event.write_text('{"order_id": "42"}', encoding="utf-8")
+
+    code = main(["invoke", "demo.ok", "--event", str(event), "--root", str(packaged.root)])
+
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert json.loads(out)["event"] == {"order_id": "42"}
+    assert "START RequestId: " in err and "END RequestId: " in err
+    assert "\tInit Duration: " in err and "REPORT RequestId: " in err
+
+
+def test_invoke_reads_the_event_from_stdin(
+    packaged: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"from": "stdin"}'))
+    assert main(["invoke", "demo-ok", "--event", "-", "--root", str(packaged.root)]) == 0
+    assert json.loads(capsys.readouterr().out)["event"] == {"from": "stdin"}
+
+
+def test_http_builds_a_payload_2_0_event_for_the_functions_route(
+    packaged: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["invoke", "demo.http_echo", "--http", "POST", "/items/9?x=1", "--body", '{"a": 1}']
+    assert main([*args, "--root", str(packaged.root)]) == 0
+    response = json.loads(capsys.readouterr().out)
+    event = json.loads(response["body"])
+    assert event["routeKey"] == "POST /items/{item_id}"
+    assert event["pathParameters"] == {"item_id": "9"} and event["rawQueryString"] == "x=1"
+    assert json.loads(event["body"]) == {"a": 1}
+
+
+def test_http_with_a_path_outside_the_functions_routes_lists_them(
+    packaged: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [
+        "invoke",
+        "demo.http_plain",
+        "--http",
+        "GET",
+        "/elsewhere",
+        "--root",
+        str(packaged.root),
+    ]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "GET /elsewhere matches no route of demo.http_plain" in err and "GET /plain" in err
+
+
+def test_a_function_error_prints_the_error_document_and_exits_1(
+    packaged: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["invoke", "demo.broken", "--root", str(packaged.root)]) == 1
+    out, err = capsys.readouterr()
+    assert json.loads(out)["errorType"] == "Runtime.ImportModuleError"
+    assert "[ERROR] Runtime.ImportModuleError" in err
+
+
+def test_times_shows_cold_then_warm_in_a_table(
+    packaged: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["invoke", "demo.ok", "--times", "3", "--root", str(packaged.root)]) == 0
+    err = capsys.readouterr().err
+    table = err[err.index("#  worker") :].splitlines()
+    header = "#  worker  start  init ms  duration ms  billed ms  max MB  status"
+    assert re.sub(r"\s{2,}", "  ", table[0]) == header
+    assert [row.split()[2] for row in table[2:]] == ["cold", "warm", "warm"]
+    assert err.count("Init Duration") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["invoke", "demo.nope"], "error: no function named 'demo.nope'"),
+        (["invoke", "demo.ok", "--event", "missing.json"], "error: missing.json: cannot read"),
+        (["invoke", "demo.ok", "--times", "0"], "error: --times must be 1 or more"),
+    ],
+)
+def test_user_mistakes_are_one_error_line(
+    packaged: Repo,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    message: str,
+) -> None:
+    monkeypatch.chdir(packaged.root)
+    assert main(args) == 1
+    assert capsys.readouterr().err.startswith(message)
+
+
+def test_an_event_that_is_not_json_names_the_line(
+    packaged: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = tmp_path / "event.json"
+    event.write_text('{\n  "a": 1,\n  oops\n}', encoding="utf-8")
+    assert main(["invoke", "demo.ok", "--event", str(event), "--root", str(packaged.root)]) == 1
+    assert capsys.readouterr().err.startswith(f"error: {event}:3: the event is not JSON")
+
+
+def test_without_a_manifest_the_fix_is_to_package(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo.root / "pyproject.toml").write_text("[tool.uv.workspace]\nmembers = []\n")
+    assert main(["invoke", "demo.ok", "--root", str(repo.root)]) == 1
+    err = capsys.readouterr().err
+    assert "no manifest" in err and "nox -s package" in err
+
+
+@pytest.mark.e2e
+def test_serve_answers_requests_until_interrupted(packaged: Repo, runtime_cache: Path) -> None:
+    env = {**os.environ, "LAMBDAPRESS_CACHE": str(runtime_cache), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lambdapress", "serve", "--port", "0", "--lambda-port", "0",
+         "--root", str(packaged.root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        banner: list[str] = []
+        for line in process.stdout:
+            banner.append(line)
+            if line.startswith("watching"):
+                break
+        rows = [line.split() for line in banner]
+        assert ["GET", "/items/{item_id}", "demo.http_echo"] in rows
+        assert ["ANY", "/files/{path+}", "demo.http_echo"] in rows
+        url = next(line.split()[-1] for line in banner if line.startswith("HTTP API:"))
+        assert url.startswith("http://127.0.0.1:")
+        assert httpx.get(f"{url}/plain", timeout=30).json() == {"message": "no statusCode here"}
+        assert httpx.get(f"{url}/nothing", timeout=30).status_code == 404
+        process.send_signal(signal.SIGINT)
+        rest = process.stdout.read()
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+    assert "GET /plain -> 200  (demo.http_plain;" in rest and "cold start, init" in rest
+    assert "  REPORT RequestId: " in rest
+    assert "GET /nothing -> 404  (no route for /nothing)" in rest
+    assert rest.rstrip().endswith("stopped")

@@ -1,0 +1,166 @@
+"""`serve`: both front ends together, change detection, and rebuilds that restart what changed."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lambdapress.emulator import ReloadRecord, Watcher, serve
+from lambdapress.emulator.serving import changes, snapshot
+from lambdapress.errors import BundleError, EmulatorError
+from lambdapress.manifest import Manifest, Route
+
+from .conftest import EmulatorFactory, Repo
+
+
+def _touch(path: Path, text: str) -> None:
+    """Write `text` and move the mtime forward, so coarse file-system clocks see a change."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    before = path.stat().st_mtime_ns if path.exists() else 0
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(before + 10**9, before + 10**9))
+
+
+def test_snapshots_skip_caches_and_see_additions_edits_and_removals(tmp_path: Path) -> None:
+    source = tmp_path / "services" / "orders" / "src" / "orders"
+    _touch(source / "a.py", "a = 1")
+    _touch(source / "b.py", "b = 1")
+    _touch(source / "__pycache__" / "a.cpython-311.pyc", "junk")
+    first = snapshot([tmp_path / "services"])
+    assert set(first) == {source / "a.py", source / "b.py"}
+
+    _touch(source / "a.py", "a = 2")
+    (source / "b.py").unlink()
+    _touch(source / "c.py", "c = 1")
+    assert changes(first, snapshot([tmp_path / "services"])) == [
+        source / "a.py", source / "b.py", source / "c.py"
+    ]  # fmt: skip
+
+
+def test_the_watcher_reports_a_burst_of_edits_once_it_settles(tmp_path: Path) -> None:
+    seen: list[list[Path]] = []
+    file = tmp_path / "src" / "m.py"
+    _touch(file, "x = 1")
+    watcher = Watcher([tmp_path / "src"], seen.append)
+
+    _touch(file, "x = 2")
+    assert watcher.poll() == []  # still changing: wait for the next step
+    other = tmp_path / "src" / "n.py"
+    _touch(other, "y = 1")
+    assert watcher.poll() == []
+    assert watcher.poll() == [file, other]
+    assert seen == [[file, other]]
+    assert watcher.poll() == []
+
+
+def test_the_watcher_thread_calls_back_and_stops(tmp_path: Path) -> None:
+    seen: list[list[Path]] = []
+    file = tmp_path / "m.py"
+    _touch(file, "x = 1")
+    watcher = Watcher([tmp_path], seen.append, interval=0.01).start()
+    try:
+        _touch(file, "x = 2")
+        for _ in range(500):
+            if seen:
+                break
+            time.sleep(0.01)
+    finally:
+        watcher.close()
+    assert seen == [[file]]
+    assert not watcher._thread.is_alive()
+
+
+def test_serve_answers_http_and_boto3_style_invokes_and_rebuilds_on_change(
+    repo: Repo, make_emulator: EmulatorFactory
+) -> None:
+    slow, plain = (
+        repo.app("http_slow", routes=(("GET", "/slow"),)),
+        repo.app("http_plain", routes=(("GET", "/plain"),)),
+    )
+    emulator = make_emulator(repo.manifest(slow, plain), repo.root)
+    sources = repo.root / "services"
+    _touch(sources / "demo" / "handler.py", "v = 1")
+    calls: list[Sequence[Path]] = []
+    reloads: list[ReloadRecord] = []
+
+    def rebuild(changed: Sequence[Path]) -> Manifest:
+        calls.append(changed)
+        return repo.manifest(slow.model_copy(update={"memory": 512}), plain)
+
+    with serve(
+        emulator,
+        port=0,
+        lambda_port=0,
+        rebuild=rebuild,
+        watch=[sources],
+        interval=3600,  # the test steps the watcher itself
+        on_reload=reloads.append,
+    ) as serving:
+        assert serving.lambda_url is not None and serving.watcher is not None
+        first = httpx.get(f"{serving.url}/slow", params={"seconds": "0"}, timeout=30)
+        plain_before = httpx.get(f"{serving.url}/plain", timeout=30)
+        invoked = httpx.post(
+            f"{serving.lambda_url}/2015-03-31/functions/demo-http_plain/invocations",
+            content=b"{}",
+            timeout=30,
+        )
+        assert first.status_code == plain_before.status_code == invoked.status_code == 200
+
+        _touch(sources / "demo" / "handler.py", "v = 2")
+        assert serving.watcher.poll() == []
+        assert serving.watcher.poll() == [sources / "demo" / "handler.py"]
+        assert reloads == [
+            ReloadRecord((sources / "demo" / "handler.py",), ("demo.http_slow",), None)
+        ]
+
+        second = httpx.get(f"{serving.url}/slow", params={"seconds": "0"}, timeout=30)
+        assert second.text != first.text  # another process: the function was restarted
+        assert httpx.get(f"{serving.url}/plain", timeout=30).status_code == 200
+    assert [list(c) for c in calls] == [[sources / "demo" / "handler.py"]]
+    stats = {s.function: s for s in emulator.stats()}
+    assert stats["demo.http_slow"].started == 1 and stats["demo.http_slow"].invocations == 1
+    assert stats["demo.http_plain"].started == 1  # kept warm across the rebuild
+
+
+def test_a_failed_rebuild_keeps_serving_the_last_build(
+    repo: Repo, make_emulator: EmulatorFactory
+) -> None:
+    plain = repo.app("http_plain", routes=(("GET", "/plain"),))
+    emulator = make_emulator(repo.manifest(plain), repo.root)
+
+    def rebuild(changed: Sequence[Path]) -> Manifest:
+        raise BundleError("orders/handlers/get_order.py:3: invalid syntax")
+
+    with serve(emulator, port=0, lambda_port=None, rebuild=rebuild, watch=[repo.root]) as serving:
+        record = serving.apply([repo.root / "x.py"])
+        assert record.error is not None and "invalid syntax" in record.error
+        assert httpx.get(f"{serving.url}/plain", timeout=30).status_code == 200
+
+
+def test_without_a_rebuild_hook_the_manifest_file_is_reread(
+    repo: Repo, make_emulator: EmulatorFactory
+) -> None:
+    plain = repo.app("http_plain", routes=(("GET", "/plain"),))
+    manifest_file = repo.write(repo.manifest(plain))
+    emulator = make_emulator(repo.manifest(plain), repo.root)
+    with serve(emulator, port=0, lambda_port=None, manifest_file=manifest_file) as serving:
+        assert serving.watcher is not None and serving.watcher.paths == [manifest_file]
+        assert httpx.get(f"{serving.url}/other", timeout=30).status_code == 404
+        moved = plain.model_copy(update={"routes": (Route(method="GET", path="/other"),)})
+        repo.write(repo.manifest(moved))
+        assert serving.apply([manifest_file]).functions == ("demo.http_plain",)
+        assert httpx.get(f"{serving.url}/other", timeout=30).status_code == 200
+        assert httpx.get(f"{serving.url}/plain", timeout=30).status_code == 404
+
+
+def test_a_busy_port_is_a_clear_error(repo: Repo, make_emulator: EmulatorFactory) -> None:
+    emulator = make_emulator(repo.manifest(), repo.root)
+    with serve(emulator, port=0, lambda_port=None) as first:
+        busy = first.http.port
+        with pytest.raises(EmulatorError, match=rf"port {busy} on 127\.0\.0\.1 is already"):
+            serve(emulator, port=busy, lambda_port=None)
