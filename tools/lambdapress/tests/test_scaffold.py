@@ -363,7 +363,7 @@ def test_interrupts_and_bugs_clean_up_and_propagate(
         (dst_path / "src" / "half.py").write_text("", encoding="utf-8")
         raise error
 
-    monkeypatch.setattr("lambdapress.scaffold.copier.run_copy", half_copy)
+    monkeypatch.setattr("copier.run_copy", half_copy)
     with pytest.raises(type(error)):
         execute_new(_service_plan(tmp_path / "template", "orders"), tmp_path)
     assert not (tmp_path / "services").exists()

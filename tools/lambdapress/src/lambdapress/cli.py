@@ -16,6 +16,7 @@ from pathlib import Path
 
 from lambdapress import __version__
 from lambdapress.bundle.cli import register as register_bundle
+from lambdapress.bundle.pipeline import rebuilder
 from lambdapress.emulator.cli import register as register_emulator
 from lambdapress.errors import LambdapressError, ScaffoldError
 from lambdapress.publish.cli import register as register_publish
@@ -87,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     workspace.set_defaults(handler=_cmd_workspace)
     register_bundle(commands)
     register_publish(commands)
-    register_emulator(commands)
+    register_emulator(commands, rebuild_factory=rebuilder)
     return parser
 
 

@@ -23,8 +23,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
-import copier
-from copier.errors import CopierError, MissingFileWarning
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.errors import ScaffoldError
@@ -151,6 +149,10 @@ def execute_new(plan: NewPlan, root: Path) -> Path:
             path=destination,
             hint="pick another name, or remove the folder if it is a leftover",
         )
+    # copier takes ~0.4 s to import: only `new` pays for it, not every lambdapress command.
+    import copier
+    from copier.errors import CopierError, MissingFileWarning
+
     try:
         with warnings.catch_warnings():
             # A template reading the destination's own answers file (`_external_data`) finds

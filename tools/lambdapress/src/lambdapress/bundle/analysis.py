@@ -32,6 +32,7 @@ from lambdapress.errors import BundleError
 from lambdapress.publish.credentials import resolve_index
 from lambdapress.publish.indexes import load_indexes
 from lambdapress.publish.pins import PYPROJECT, Pin, read_pins
+from lambdapress.settings import Architecture
 from lambdapress.workspace import Service, Workspace
 
 # The AWS SDK that the Lambda Python runtime already has on its path (/var/runtime). Their own
@@ -67,9 +68,15 @@ def service_context(
     cache: Path,
     jobs: int,
     on_install: Callable[[LockedPackage], None] | None = None,
+    architecture: Architecture | None = None,
 ) -> ServiceContext:
-    """Index the service's first-party code and install its locked wheels for its target."""
+    """Index the service's first-party code and install its locked wheels for its target.
+
+    `architecture` overrides the service's, for a local build on a machine of another kind.
+    """
     target = Target.of(service.settings)
+    if architecture is not None:
+        target = target.model_copy(update={"architecture": architecture})
     members: dict[str, tuple[Path, str]] = {
         canonicalize_name(p.name): (p.path, p.import_name) for p in workspace.packages
     }

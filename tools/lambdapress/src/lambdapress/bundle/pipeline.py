@@ -14,7 +14,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,7 @@ from lambdapress.manifest import (
     read_manifest,
     write_manifest,
 )
+from lambdapress.settings import Architecture
 from lambdapress.workspace import Service, load_workspace
 
 SERVICE_FUNCTION = "api"
@@ -83,10 +84,12 @@ def plan_package(
     jobs: int = 4,
     progress: ProgressCallback | None = None,
     cache: Path | None = None,
+    architecture: Architecture | None = None,
 ) -> BundlePlan:
     """Work out every selected function's contents and whether it must be rebuilt.
 
-    `cache` holds installed wheels and built zips (default: `cache_folder(root)`).
+    `cache` holds installed wheels and built zips (default: `cache_folder(root)`);
+    `architecture` overrides every service's (see `bundle.local`).
     """
     workspace = load_workspace(root)
     lock = read_lock(workspace.root)
@@ -108,7 +111,9 @@ def plan_package(
     warnings: list[str] = []
     for service in selected:
         functions = tuple(f for f in all_functions if f.service == service.name)
-        context = analysis.service_context(workspace, lock, service, cache, jobs, on_install)
+        context = analysis.service_context(
+            workspace, lock, service, cache, jobs, on_install, architecture
+        )
         compile_bytecode = find_compiler(context.target.python) is not None
         if not compile_bytecode:
             warnings.append(
@@ -129,7 +134,7 @@ def plan_package(
                     handler=unit.handler,
                     routes=unit.routes,
                     runtime=service.settings.runtime,
-                    architecture=service.settings.architecture,
+                    architecture=context.target.architecture,
                     memory=service.settings.memory,
                     timeout=service.settings.timeout,
                     environment=dict(service.settings.environment),
@@ -207,6 +212,15 @@ def package(
     """Plan, then execute: the whole of `lambdapress package`."""
     plan = plan_package(root, services, function, jobs, progress, cache)
     return execute_plan(plan, jobs, progress)
+
+
+def rebuilder(root: Path) -> Callable[[Sequence[Path]], Manifest]:
+    """For `lambdapress serve`: rebuild after sources change (only what changed is rebuilt)."""
+
+    def rebuild(_changed: Sequence[Path]) -> Manifest:
+        return package(root).manifest
+
+    return rebuild
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,9 @@ from lambdapress.emulator.ric import (
     runtime_client,
 )
 from lambdapress.emulator.workers import InvokeRequest
-from lambdapress.errors import EmulatorError
+from lambdapress.errors import EmulatorError, LambdapressError
 from lambdapress.manifest import FunctionEntry, Manifest, manifest_path, read_manifest
+from lambdapress.settings import Architecture
 
 _MISSING: Any = object()
 _MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
@@ -69,6 +70,7 @@ class Emulator:
         pythons: Mapping[str, Path] | None = None,
         on_warning: Callable[[str], None] | None = None,
         on_invocation: Callable[[InvocationResult], None] | None = None,
+        host_builds: bool = True,
     ) -> None:
         for entry in manifest.functions:
             check_environment(entry)
@@ -81,6 +83,8 @@ class Emulator:
         self.runtime_client_choice: RuntimeClientChoice = runtime_client
         self.pythons = dict(pythons or {})
         self.on_invocation = on_invocation
+        self.host_builds = host_builds
+        """Run functions of another architecture from a build for this machine's."""
         self._on_warning = on_warning
         self._manifest = manifest
         self._lock = threading.RLock()
@@ -179,8 +183,9 @@ class Emulator:
 
     def _spec(self, entry: FunctionEntry) -> WorkerSpec:
         workdir = Path(self._workdir.name)
-        task_root = extract_artifact(entry, self.root, workdir / "tasks")
         interpreter, client = self._runtime_for(entry)
+        entry = self._for_this_machine(entry, interpreter)
+        task_root = extract_artifact(entry, self.root, workdir / "tasks")
         return WorkerSpec(
             entry=entry,
             task_root=task_root,
@@ -213,14 +218,41 @@ class Emulator:
             if client.note:
                 self.warn(client.note)
             self._interpreters[minor] = (interpreter, client)
-        interpreter, client = self._interpreters[minor]
+        return self._interpreters[minor]
+
+    def _for_this_machine(self, entry: FunctionEntry, interpreter: Interpreter) -> FunctionEntry:
+        """`entry`, or the same function built for this machine's architecture.
+
+        An arm64 zip's extension modules cannot load on x86_64 (nor the reverse); the bundler
+        builds the same code and locked versions for this machine into its cache instead.
+        """
         machine = _MACHINES.get(interpreter.machine.lower(), interpreter.machine)
-        if machine != entry.architecture:
+        if machine == entry.architecture:
+            return entry
+        if self.host_builds and machine in ("x86_64", "arm64"):
+            from lambdapress.bundle.local import host_variant
+
+            architecture: Architecture = "arm64" if machine == "arm64" else "x86_64"
+            try:
+                local = host_variant(self.root, entry, architecture, cache=self.cache_dir)
+            except LambdapressError as error:
+                self.warn(
+                    f"{entry.name} is built for {entry.architecture} and this machine is "
+                    f"{platform.machine()}; no local build could be made ({error.message}): "
+                    "compiled extensions in its artifact will not load here"
+                )
+                return entry
             self.warn(
-                f"{entry.name} is built for {entry.architecture} but this machine is "
-                f"{platform.machine()}: compiled extensions in its artifact will not load here"
+                f"{entry.name} is built for {entry.architecture}; this machine is "
+                f"{platform.machine()}, so it runs a {machine} build of the same code and "
+                "locked versions here"
             )
-        return interpreter, client
+            return local
+        self.warn(
+            f"{entry.name} is built for {entry.architecture} but this machine is "
+            f"{platform.machine()}: compiled extensions in its artifact will not load here"
+        )
+        return entry
 
     def warn(self, message: str) -> None:
         """Report something that makes runs less faithful, once per message."""

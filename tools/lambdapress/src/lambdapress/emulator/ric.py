@@ -20,6 +20,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from importlib import resources
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Literal
 
@@ -27,6 +28,21 @@ from lambdapress.emulator.interpreters import Interpreter
 from lambdapress.errors import EmulatorError
 
 AWSLAMBDARIC = "awslambdaric==4.2.2"
+
+
+def runtime_sdk() -> str:
+    """The boto3 that Lambda's Python runtimes put on the path after the task root.
+
+    /var/runtime holds the runtime client and an AWS SDK, so a function that does not ship its
+    own boto3 (`aws_sdk = "runtime"`, the default) still imports it on Lambda: the workers get
+    the same, the version lambdapress itself runs with.
+    """
+    try:
+        return f"boto3=={version('boto3')}"
+    except PackageNotFoundError:
+        return "boto3"
+
+
 FALLBACK_MODULE = "lambdapress_runtime"
 RuntimeClientChoice = Literal["auto", "awslambdaric", "fallback"]
 _COMPLETE = ".lambdapress-complete"
@@ -93,8 +109,10 @@ def runtime_client(
 
 def install_awslambdaric(minor: str, target_platform: str, cache_dir: Path) -> RuntimeClient:
     """Install awslambdaric for Python `minor` once into `cache_dir`; later calls reuse it."""
-    version = AWSLAMBDARIC.split("==")[1]
-    target = cache_dir / "runtime" / f"awslambdaric-{version}-py{minor}-{target_platform}"
+    client_version = AWSLAMBDARIC.split("==")[1]
+    sdk = runtime_sdk().replace("==", "-")
+    name = f"awslambdaric-{client_version}-{sdk}-py{minor}-{target_platform}"
+    target = cache_dir / "runtime" / name
     with _lock_for(target):
         if not (target / _COMPLETE).is_file():
             _install(minor, target_platform, target)
@@ -148,13 +166,13 @@ def _install_command(minor: str, target_platform: str, staging: Path) -> list[st
         return [
             uv, "pip", "install", "--quiet", "--target", str(staging),
             "--python-version", minor, "--python-platform", target_platform,
-            "--only-binary", ":all:", AWSLAMBDARIC,
+            "--only-binary", ":all:", AWSLAMBDARIC, runtime_sdk(),
         ]  # fmt: skip
     pip_platform = "manylinux2014_" + target_platform.split("-")[0]
     return [
         sys.executable, "-m", "pip", "install", "--quiet", "--target", str(staging),
         "--python-version", minor, "--platform", pip_platform,
-        "--only-binary=:all:", AWSLAMBDARIC,
+        "--only-binary=:all:", AWSLAMBDARIC, runtime_sdk(),
     ]  # fmt: skip
 
 

@@ -1,0 +1,209 @@
+"""The example platform, packaged by `lambdapress package` and run as Lambda runs it.
+
+Every zip is unzipped alone and run by the official runtime client (awslambdaric) under
+`python -I -S` against the emulator's Runtime API, and driven the two ways a client reaches a
+Lambda: HTTP requests through the local API Gateway, and boto3's `invoke`. Then faults are put
+into a real handler, which `serve` rebuilds and restarts on its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+
+from lambdapress.bundle.pipeline import cache_folder, package, rebuilder
+from lambdapress.emulator import Emulator, ReloadRecord, http_api_event, serve
+from lambdapress.manifest import FunctionEntry, Manifest
+
+pytestmark = pytest.mark.e2e
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PARTS = ("pyproject.toml", "uv.lock", "packages", "services")
+IGNORE = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache", ".mypy_cache", "dist")
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Manifest]]:
+    """A scratch copy of the example platform, packaged (wheels from the repository's cache)."""
+    root = tmp_path_factory.mktemp("examples") / "platform"
+    root.mkdir()
+    for part in PARTS:
+        source = REPO_ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, root / part, ignore=IGNORE)
+        else:
+            shutil.copy2(source, root / part)
+    previous = os.environ.get("LAMBDAPRESS_CACHE")
+    os.environ["LAMBDAPRESS_CACHE"] = str(cache_folder(REPO_ROOT))
+    try:
+        yield root, package(root).manifest
+    finally:
+        if previous is None:
+            os.environ.pop("LAMBDAPRESS_CACHE", None)
+        else:
+            os.environ["LAMBDAPRESS_CACHE"] = previous
+
+
+def request_for(entry: FunctionEntry, valid: bool = True) -> tuple[str, str, Any]:
+    """A request to the function's route: a valid one, or one its validation refuses."""
+    route = entry.routes[0]
+    path = route.path
+    for part in path.split("/"):
+        if part.startswith("{"):
+            path = path.replace(part, "no-such-id")
+    if route.method in ("POST", "PATCH"):
+        return route.method, path, {"name": "Ada"} if valid else {"name": "", "extra": 1}
+    if route.method == "GET" and "{" not in route.path:
+        return route.method, path + ("" if valid else "?limit=0"), None
+    return route.method, path, None
+
+
+def expected_status(entry: FunctionEntry) -> int:
+    route = entry.routes[0]
+    if route.method == "POST":
+        return 201
+    return 200 if "{" not in route.path else 404  # a new container's store is empty
+
+
+def test_every_example_function_answers_as_on_lambda(platform: tuple[Path, Manifest]) -> None:
+    root, manifest = platform
+    assert {f.name for f in manifest.functions} >= {"orders.get_order", "customers.list_customers"}
+    with Emulator(manifest, root, on_warning=lambda _message: None) as emulator:
+        for entry in manifest.functions:
+            method, path, body = request_for(entry)
+            event = (
+                http_api_event(method, path, json_body=body)
+                if body
+                else http_api_event(method, path)
+            )
+            result = emulator.invoke(entry.name, event)
+            assert result.ok, (entry.name, result.logs)
+            assert result.response["statusCode"] == expected_status(entry), entry.name
+            assert result.report.init_duration_ms is not None, "first invocation is a cold start"
+            again = emulator.invoke(entry.name, event)
+            assert again.report.init_duration_ms is None, "the warm worker is reused"
+            assert again.worker_id == result.worker_id
+
+
+def test_http_and_boto3_reach_every_function_and_validation_answers_422(
+    platform: tuple[Path, Manifest],
+) -> None:
+    root, manifest = platform
+    with (
+        Emulator(manifest, root, concurrency=8, on_warning=lambda _message: None) as emulator,
+        serve(emulator, port=0) as serving,
+    ):
+        client = boto3.client(
+            "lambda",
+            endpoint_url=serving.lambda_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        with httpx.Client(base_url=serving.url, timeout=30) as http:
+            for entry in manifest.functions:
+                method, path, body = request_for(entry)
+                answer = http.request(method, path, json=body)
+                assert answer.status_code == expected_status(entry), (entry.name, answer.text)
+
+                event = (
+                    http_api_event(method, path, json_body=body)
+                    if body
+                    else http_api_event(method, path)
+                )
+                invoked = client.invoke(
+                    FunctionName=entry.name.replace(".", "-"),
+                    Payload=json.dumps(event).encode(),
+                    LogType="Tail",
+                )
+                payload = json.loads(invoked["Payload"].read())
+                assert payload["statusCode"] == expected_status(entry), entry.name
+                assert "REPORT RequestId" in base64.b64decode(invoked["LogResult"]).decode()
+
+                method, path, body = request_for(entry, valid=False)
+                if body is not None or "limit=0" in path:
+                    refused = http.request(method, path, json=body)
+                    assert refused.status_code == 422, (entry.name, refused.text)
+                    assert refused.json()["detail"], "pydantic's details are in the answer"
+
+
+def test_fifty_requests_at_concurrency_eight(platform: tuple[Path, Manifest]) -> None:
+    root, manifest = platform
+    with (
+        Emulator(manifest, root, concurrency=8, on_warning=lambda _message: None) as emulator,
+        serve(emulator, port=0, lambda_port=None) as serving,
+        httpx.Client(base_url=serving.url, timeout=60) as http,
+        ThreadPoolExecutor(max_workers=8) as pool,
+    ):
+        statuses = list(pool.map(lambda _i: http.get("/orders").status_code, range(50)))
+        stats = {s.function: s for s in emulator.stats()}
+    assert statuses == [200] * 50
+    assert 1 <= stats["orders.list_orders"].started <= 8
+    assert stats["orders.list_orders"].invocations == 50
+
+
+def test_serve_rebuilds_a_changed_handler_and_lambda_faults_surface(
+    platform: tuple[Path, Manifest], tmp_path: Path
+) -> None:
+    """Edit a real handler while `serve` runs: it rebuilds, restarts it, and faults show."""
+    source_root, _ = platform
+    root = tmp_path / "platform"
+    shutil.copytree(source_root, root)
+    handler = root / "services/orders/src/orders/handlers/get_order.py"
+    original = handler.read_text()
+    reloads: list[ReloadRecord] = []
+    with (
+        Emulator.from_root(root, on_warning=lambda _message: None) as emulator,
+        serve(
+            emulator,
+            port=0,
+            lambda_port=None,
+            rebuild=rebuilder(root),
+            watch=[root / "services", root / "packages"],
+            interval=0.1,
+            on_reload=reloads.append,
+        ) as serving,
+        httpx.Client(base_url=serving.url, timeout=60) as http,
+    ):
+        assert http.get("/orders/x").status_code == 404
+
+        def edit_handler(code: str) -> None:
+            seen = len(reloads)
+            marker = "    item = get_repository()"
+            handler.write_text(original.replace(marker, f"{code}\n{marker}", 1))
+            stamp = handler.stat().st_mtime_ns + 10**9
+            os.utime(handler, ns=(stamp, stamp))
+            deadline = time.monotonic() + 60
+            while len(reloads) == seen and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert reloads[-1].functions == ("orders.get_order",), reloads[-1]
+
+        edit_handler('    raise RuntimeError("boom in get_order")')
+        assert http.get("/orders/x").status_code == 500
+        failed = emulator.invoke("orders.get_order", http_api_event("GET", "/orders/x"))
+        assert failed.function_error == "Unhandled"
+        assert failed.request_id in failed.logs and "boom in get_order" in failed.logs
+
+        edit_handler("    import os\n\n    os._exit(3)")
+        crashed = emulator.invoke("orders.get_order", http_api_event("GET", "/orders/x"))
+        assert crashed.function_error == "Unhandled"
+        assert "Runtime.ExitError" in crashed.payload.decode()
+        assert http.get("/orders/x").status_code == 500
+
+        edit_handler("    import time\n\n    time.sleep(60)")
+        timed_out = emulator.invoke("orders.get_order", http_api_event("GET", "/orders/x"))
+        assert "Task timed out after 10.00 seconds" in timed_out.payload.decode()
+
+        edit_handler("    pass")
+        assert http.get("/orders/x").status_code == 404

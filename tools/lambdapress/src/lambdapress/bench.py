@@ -1,0 +1,208 @@
+"""`nox -s bench`: what lambdapress saves, as ratios against a baseline measured in the same run.
+
+Machines here are shared and noisy, so nothing is compared with a number written down
+earlier: every figure has its baseline measured next to it, on the same machine, in the same
+minute, on a scratch copy of the workspace (the repository's own dist/ is never touched).
+
+- size: each function's zip against the "copy the code folder and every requirement" zip that
+  SAM, the Serverless plugin or Chalice build for every function of a service;
+- rebuilds: a no-op run and a one-handler edit against a full build (wheels already cached);
+- cold start: Lambda's Init Duration with the shipped bytecode against the same zip without it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from lambdapress.bundle.archive import Entry, write_zip
+from lambdapress.bundle.lock import read_lock
+from lambdapress.bundle.pipeline import cache_folder, package
+from lambdapress.bundle.targets import Target
+from lambdapress.bundle.wheels import ensure_installed
+from lambdapress.manifest import FunctionEntry, Manifest
+from lambdapress.workspace import load_workspace
+
+WORKSPACE_PARTS = ("pyproject.toml", "uv.lock", "packages", "services")
+IGNORED = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache", ".mypy_cache", "dist")
+
+
+class Measurement(BaseModel):
+    """One line of the report: a figure, its baseline, and the ratio between them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    metric: str
+    subject: str
+    value: float
+    baseline: float
+    unit: str
+
+    @property
+    def ratio(self) -> float:
+        return self.value / self.baseline if self.baseline else float("nan")
+
+
+class BenchReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    measurements: tuple[Measurement, ...]
+
+
+Step = Callable[[str], None]
+
+
+def run_bench(root: Path, cold_starts: int = 3, progress: Step | None = None) -> BenchReport:
+    """Measure on a scratch copy of the workspace at `root`; the wheel cache is shared."""
+    say = progress or (lambda _message: None)
+    with _scratch_copy(root) as scratch:
+        cache = _fresh_artifact_cache(root, scratch.parent / "cache")
+        say("full build (wheels cached)")
+        started = time.perf_counter()
+        result = package(scratch, cache=cache)
+        full = time.perf_counter() - started
+        measurements = list(_sizes(scratch, result.manifest, cache))
+        say("no-op rebuild")
+        started = time.perf_counter()
+        package(scratch, cache=cache)
+        measurements.append(
+            Measurement(
+                metric="no-op rebuild",
+                subject="all functions",
+                value=time.perf_counter() - started,
+                baseline=full,
+                unit="s",
+            )
+        )
+        if result.manifest.functions:
+            first = result.manifest.functions[0]
+            say(f"edit one handler ({first.name})")
+            _touch_handler(scratch, first)
+            started = time.perf_counter()
+            package(scratch, cache=cache)
+            measurements.append(
+                Measurement(
+                    metric="rebuild after editing one handler",
+                    subject=first.name,
+                    value=time.perf_counter() - started,
+                    baseline=full,
+                    unit="s",
+                )
+            )
+            say("cold starts")
+            measurements += _cold_starts(scratch, first, cold_starts)
+    return BenchReport(measurements=tuple(measurements))
+
+
+def _fresh_artifact_cache(root: Path, cache: Path) -> Path:
+    """No built zips (a full build really builds), but the installed wheels of `root`."""
+    wheels = cache_folder(root) / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    cache.mkdir(parents=True)
+    (cache / "wheels").symlink_to(wheels, target_is_directory=True)
+    return cache
+
+
+@contextmanager
+def _scratch_copy(root: Path) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="lambdapress-bench-") as folder:
+        scratch = Path(folder) / "workspace"
+        scratch.mkdir()
+        for part in WORKSPACE_PARTS:
+            source = root / part
+            if source.is_dir():
+                shutil.copytree(source, scratch / part, ignore=IGNORED)
+            elif source.is_file():
+                shutil.copy2(source, scratch / part)
+        yield scratch
+
+
+def _sizes(scratch: Path, manifest: Manifest, cache: Path) -> Iterator[Measurement]:
+    """Each zip against the whole-service zip a copy-everything packager would deploy."""
+    baselines: dict[str, int] = {}
+    for entry in manifest.functions:
+        if entry.service not in baselines:
+            baselines[entry.service] = _whole_service_zip(scratch, entry.service, cache)
+        yield Measurement(
+            metric="zip size",
+            subject=entry.name,
+            value=entry.size,
+            baseline=baselines[entry.service],
+            unit="bytes",
+        )
+
+
+def _whole_service_zip(scratch: Path, service_name: str, cache: Path) -> int:
+    """Every file of the service and its packages, and every locked requirement, zipped."""
+    workspace = load_workspace(scratch)
+    lock = read_lock(scratch)
+    service = next(s for s in workspace.services if s.name == service_name)
+    target = Target.of(service.settings)
+    closure = lock.closure(service.name, target)
+    third_party = [p for p in closure.values() if not p.is_local]
+    installed = ensure_installed(third_party, target, cache)
+    entries: list[Entry] = []
+    local = [p for p in workspace.packages + workspace.services if p.name in closure]
+    for member in local:
+        for path in sorted(member.path.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                entries.append(Entry(f"{member.name}/{path.relative_to(member.path)}", path))
+    seen = {e.arcname for e in entries}
+    for dist in installed.values():
+        for path in dist.files():
+            arcname = path.relative_to(dist.folder).as_posix()
+            if arcname not in seen:
+                seen.add(arcname)
+                entries.append(Entry(arcname, path))
+    zip_path = scratch.parent / f"baseline-{service_name}.zip"
+    return write_zip(entries, zip_path).size
+
+
+def _touch_handler(scratch: Path, entry: FunctionEntry) -> None:
+    module = entry.handler.rsplit(".", 1)[0]
+    for path in (scratch / "services").rglob(module.replace(".", "/") + ".py"):
+        path.write_text(path.read_text() + "\n# touched by the benchmark\n")
+        return
+
+
+def _cold_starts(scratch: Path, entry: FunctionEntry, runs: int) -> list[Measurement]:
+    """Init Duration of fresh workers: the zip as built, then the same zip without bytecode."""
+    from lambdapress.emulator import Emulator
+
+    with_pyc = scratch / entry.artifact
+    without_pyc = with_pyc.with_name(with_pyc.stem + "-sources.zip")
+    with zipfile.ZipFile(with_pyc) as archive:
+        entries = [
+            Entry(info.filename, content=archive.read(info))
+            for info in archive.infolist()
+            if "__pycache__/" not in info.filename
+        ]
+    write_zip(entries, without_pyc)
+    sources = entry.model_copy(update={"artifact": str(without_pyc.relative_to(scratch))})
+    timings: dict[str, list[float]] = {"bytecode": [], "sources": []}
+    for label, function in (("bytecode", entry), ("sources", sources)):
+        manifest = Manifest(functions=(function,))
+        for _ in range(runs):
+            with Emulator(manifest, scratch) as emulator:
+                result = emulator.invoke(function.name, {"rawPath": "/", "version": "2.0"})
+                if result.report.init_duration_ms is not None:
+                    timings[label].append(result.report.init_duration_ms)
+    if not timings["bytecode"] or not timings["sources"]:
+        return []
+    return [
+        Measurement(
+            metric="cold start (Init Duration, median)",
+            subject=entry.name,
+            value=statistics.median(timings["bytecode"]),
+            baseline=statistics.median(timings["sources"]),
+            unit="ms",
+        )
+    ]

@@ -1,0 +1,38 @@
+"""A function built for this machine's architecture, for running it here.
+
+An arm64 function's zip holds aarch64 extension modules, which an x86_64 machine cannot load
+(and the other way round). To run it locally, the emulator asks for the same function, same
+code and same locked versions, with wheels for the machine's own architecture; the zip goes to
+the artifact cache only, never to dist/ or the manifest that deploys read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lambdapress.bundle.archive import describe_zip
+from lambdapress.bundle.build import build_artifact
+from lambdapress.bundle.pipeline import plan_package
+from lambdapress.manifest import FunctionEntry
+from lambdapress.settings import Architecture
+
+
+def host_variant(
+    root: Path, entry: FunctionEntry, architecture: Architecture, cache: Path | None = None
+) -> FunctionEntry:
+    """`entry` rebuilt for `architecture`; its artifact is an absolute path in the cache."""
+    plan = plan_package(root, function=entry.name, cache=cache, architecture=architecture)
+    (function,) = plan.functions
+    artifact = plan.cache / "artifacts" / f"{function.inputs_hash}.zip"
+    archive = describe_zip(artifact) if artifact.is_file() else build_artifact(function, artifact)
+    return entry.model_copy(
+        update={
+            "architecture": architecture,
+            "artifact": str(artifact),
+            "sha256": archive.sha256,
+            "code_sha256": archive.code_sha256,
+            "size": archive.size,
+            "inputs_hash": function.inputs_hash,
+            "distributions": function.distributions,
+        }
+    )
