@@ -9,12 +9,12 @@ HttpEvent = Callable[..., dict[str, Any]]
 
 
 def test_creates_and_answers_201_with_location(
-    http_event: HttpEvent,
+    http_api_event: HttpEvent,
     lambda_context: Any,
     repository: InMemoryCustomerRepository,
 ) -> None:
     response = create_customer.handler(
-        http_event("POST", "/customers", body={"name": "new"}),
+        http_api_event("POST", "/customers", json_body={"name": "new"}),
         lambda_context,
     )
     assert response["statusCode"] == 201
@@ -24,11 +24,11 @@ def test_creates_and_answers_201_with_location(
 
 
 def test_an_invalid_body_is_a_422_naming_the_field(
-    http_event: HttpEvent,
+    http_api_event: HttpEvent,
     lambda_context: Any,
 ) -> None:
     response = create_customer.handler(
-        http_event("POST", "/customers", body={"name": "", "unknown": 1}),
+        http_api_event("POST", "/customers", json_body={"name": "", "unknown": 1}),
         lambda_context,
     )
     assert response["statusCode"] == 422

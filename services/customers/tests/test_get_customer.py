@@ -10,13 +10,13 @@ HttpEvent = Callable[..., dict[str, Any]]
 
 
 def test_returns_the_stored_item(
-    http_event: HttpEvent,
+    http_api_event: HttpEvent,
     lambda_context: Any,
     repository: InMemoryCustomerRepository,
 ) -> None:
     item = repository.add(CustomerIn(name="wanted"))
     response = get_customer.handler(
-        http_event("GET", f"/customers/{item.id}"),
+        http_api_event("GET", f"/customers/{item.id}"),
         lambda_context,
     )
     assert response["statusCode"] == 200
@@ -24,11 +24,11 @@ def test_returns_the_stored_item(
 
 
 def test_an_unknown_id_is_a_404(
-    http_event: HttpEvent,
+    http_api_event: HttpEvent,
     lambda_context: Any,
 ) -> None:
     response = get_customer.handler(
-        http_event("GET", "/customers/nope"),
+        http_api_event("GET", "/customers/nope"),
         lambda_context,
     )
     assert response["statusCode"] == 404

@@ -9,13 +9,13 @@ HttpEvent = Callable[..., dict[str, Any]]
 
 
 def test_deletes_and_answers_204(
-    http_event: HttpEvent,
+    http_api_event: HttpEvent,
     lambda_context: Any,
     repository: InMemoryOrderRepository,
 ) -> None:
     item = repository.add(OrderIn(name="doomed"))
     response = delete_order.handler(
-        http_event("DELETE", f"/orders/{item.id}"),
+        http_api_event("DELETE", f"/orders/{item.id}"),
         lambda_context,
     )
     assert response["statusCode"] == 204
@@ -23,11 +23,11 @@ def test_deletes_and_answers_204(
 
 
 def test_an_unknown_id_is_a_404(
-    http_event: HttpEvent,
+    http_api_event: HttpEvent,
     lambda_context: Any,
 ) -> None:
     response = delete_order.handler(
-        http_event("DELETE", "/orders/nope"),
+        http_api_event("DELETE", "/orders/nope"),
         lambda_context,
     )
     assert response["statusCode"] == 404

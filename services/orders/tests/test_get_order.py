@@ -10,13 +10,13 @@ HttpEvent = Callable[..., dict[str, Any]]
 
 
 def test_returns_the_stored_item(
-    http_event: HttpEvent,
+    http_api_event: HttpEvent,
     lambda_context: Any,
     repository: InMemoryOrderRepository,
 ) -> None:
     item = repository.add(OrderIn(name="wanted"))
     response = get_order.handler(
-        http_event("GET", f"/orders/{item.id}"),
+        http_api_event("GET", f"/orders/{item.id}"),
         lambda_context,
     )
     assert response["statusCode"] == 200
@@ -24,11 +24,11 @@ def test_returns_the_stored_item(
 
 
 def test_an_unknown_id_is_a_404(
-    http_event: HttpEvent,
+    http_api_event: HttpEvent,
     lambda_context: Any,
 ) -> None:
     response = get_order.handler(
-        http_event("GET", "/orders/nope"),
+        http_api_event("GET", "/orders/nope"),
         lambda_context,
     )
     assert response["statusCode"] == 404

@@ -10,14 +10,14 @@ HttpEvent = Callable[..., dict[str, Any]]
 
 
 def test_lists_a_page_and_a_cursor(
-    http_event: HttpEvent,
+    http_api_event: HttpEvent,
     lambda_context: Any,
     repository: InMemoryOrderRepository,
 ) -> None:
     for i in range(3):
         repository.add(OrderIn(name=f"item {i}"))
     response = list_orders.handler(
-        http_event("GET", "/orders", query={"limit": "2"}),
+        http_api_event("GET", "/orders", query={"limit": "2"}),
         lambda_context,
     )
     assert response["statusCode"] == 200
@@ -27,11 +27,11 @@ def test_lists_a_page_and_a_cursor(
 
 
 def test_a_limit_out_of_range_is_a_422(
-    http_event: HttpEvent,
+    http_api_event: HttpEvent,
     lambda_context: Any,
 ) -> None:
     response = list_orders.handler(
-        http_event("GET", "/orders", query={"limit": "0"}),
+        http_api_event("GET", "/orders", query={"limit": "0"}),
         lambda_context,
     )
     assert response["statusCode"] == 422

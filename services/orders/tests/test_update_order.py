@@ -10,13 +10,13 @@ HttpEvent = Callable[..., dict[str, Any]]
 
 
 def test_changes_only_the_sent_fields(
-    http_event: HttpEvent,
+    http_api_event: HttpEvent,
     lambda_context: Any,
     repository: InMemoryOrderRepository,
 ) -> None:
     item = repository.add(OrderIn(name="old", description="kept"))
     response = update_order.handler(
-        http_event("PATCH", f"/orders/{item.id}", body={"name": "new"}),
+        http_api_event("PATCH", f"/orders/{item.id}", json_body={"name": "new"}),
         lambda_context,
     )
     assert response["statusCode"] == 200
@@ -25,11 +25,11 @@ def test_changes_only_the_sent_fields(
 
 
 def test_an_unknown_id_is_a_404(
-    http_event: HttpEvent,
+    http_api_event: HttpEvent,
     lambda_context: Any,
 ) -> None:
     response = update_order.handler(
-        http_event("PATCH", "/orders/nope", body={"name": "x"}),
+        http_api_event("PATCH", "/orders/nope", json_body={"name": "x"}),
         lambda_context,
     )
     assert response["statusCode"] == 404
