@@ -129,6 +129,13 @@ def publish(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Zip sizes, rebuild times and cold starts, each as a ratio to a baseline of the same run."""
+    sync_workspace(session)
+    session.run("lambdapress", "bench", *session.posargs, env=OFFLINE_AWS)
+
+
+@nox.session(default=False)
 def new(session: nox.Session) -> None:
     """`nox -s new -- service payments` or `-- package billing-models`: copier copy, from the
     template source and version recorded in this project's answers file."""

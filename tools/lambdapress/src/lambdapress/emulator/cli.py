@@ -207,8 +207,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     root, manifest_file = _locate(args)
     manifest = read_manifest(manifest_file)
     factory: RebuildFactory | None = args.rebuild_factory
-    rebuild = factory(root) if factory is not None and not args.no_watch else None
     watch = [p for p in (root / "services", root / "packages") if p.is_dir()]
+    # Without sources to watch (a folder of built zips only), follow the manifest file instead.
+    rebuild = factory(root) if factory is not None and not args.no_watch and watch else None
     emulator = Emulator(
         manifest,
         root,
