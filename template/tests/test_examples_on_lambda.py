@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import time
+import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +23,7 @@ import boto3
 import httpx
 import pytest
 
+from lambdapress.bundle.archive import Entry, write_zip
 from lambdapress.bundle.pipeline import cache_folder, package, rebuilder
 from lambdapress.emulator import Emulator, ReloadRecord, http_api_event, serve
 from lambdapress.manifest import FunctionEntry, Manifest
@@ -207,3 +209,33 @@ def test_serve_rebuilds_a_changed_handler_and_lambda_faults_surface(
 
         edit_handler("    pass")
         assert http.get("/orders/x").status_code == 404
+
+
+def test_a_zip_missing_a_module_fails_as_on_lambda_though_this_venv_has_it(
+    platform: tuple[Path, Manifest], tmp_path: Path
+) -> None:
+    import acme_models  # the developer's venv has it...
+
+    root, manifest = platform
+    entry = manifest.function("orders.get_order")
+    with zipfile.ZipFile(root / entry.artifact) as built:
+        kept = [
+            Entry(info.filename, content=built.read(info))
+            for info in built.infolist()
+            if not info.filename.startswith("acme_models/")
+        ]
+    broken = write_zip(kept, tmp_path / "get_order-without-models.zip")  # ...the zip does not
+    entry = entry.model_copy(
+        update={
+            "artifact": str(tmp_path / "get_order-without-models.zip"),
+            "sha256": broken.sha256,
+            "code_sha256": broken.code_sha256,
+            "size": broken.size,
+        }
+    )
+    with Emulator(Manifest(functions=(entry,)), root, on_warning=lambda _m: None) as emulator:
+        result = emulator.invoke(entry.name, http_api_event("GET", "/orders/x"))
+    assert acme_models.__name__ == "acme_models"
+    assert result.function_error == "Unhandled"
+    assert "Runtime.ImportModuleError" in result.payload.decode()
+    assert "acme_models" in result.payload.decode()
