@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import shutil
+import subprocess
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -206,3 +207,45 @@ def test_selecting_services_and_functions(shop: Path, build: Build) -> None:
         plan_package(shop, function="shop.nope")
     with pytest.raises(BundleError, match="unknown service"):
         plan_package(shop, services=("billing",))
+
+
+def test_modules_imported_by_name_ship_when_declared_in_include(shop: Path, build: Build) -> None:
+    plugins = shop / "services/shop/src/shop/plugins.py"
+    plugins.write_text("LOADED = True\n")
+    handler = shop / "services/shop/src/shop/handlers/get_item.py"
+    handler.write_text(
+        handler.read_text().replace(
+            "from shop.store import ITEMS\n",
+            "import importlib\n\nfrom shop.store import ITEMS\n\n"
+            'importlib.import_module("shop.plugins")\n',
+        )
+    )
+    build(shop)
+    assert "shop/plugins.py" not in names_in(shop / "dist/shop/get_item.zip")
+    pyproject = shop / "services/shop/pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("timeout = 5", 'timeout = 5\ninclude = ["shop.plugins"]')
+    )
+    build(shop)
+    assert "shop/plugins.py" in names_in(shop / "dist/shop/get_item.zip")
+
+
+@pytest.mark.e2e
+def test_the_aws_sdk_comes_from_the_runtime_unless_bundled(shop: Path, build: Build) -> None:
+    pyproject = shop / "services/shop/pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"markupsafe"]', '"markupsafe", "boto3"]'))
+    subprocess.run(["uv", "lock", "--quiet"], cwd=shop, check=True)
+    handler = shop / "services/shop/src/shop/handlers/get_item.py"
+    handler.write_text("import boto3\n" + handler.read_text())
+    build(shop)
+    shipped = names_in(shop / "dist/shop/get_item.zip")
+    assert not any(n.startswith(("boto3/", "botocore/", "s3transfer/")) for n in shipped)
+    pyproject.write_text(
+        pyproject.read_text().replace("timeout = 5", 'timeout = 5\naws_sdk = "bundle"')
+    )
+    build(shop)
+    shipped = names_in(shop / "dist/shop/get_item.zip")
+    assert any(n.startswith("boto3/") for n in shipped)
+    assert any(n.startswith("botocore/") for n in shipped)
+    manifest = read_manifest(shop / "dist" / "manifest.json")
+    assert {"boto3", "botocore"} <= set(manifest.function("shop.get_item").distributions)
