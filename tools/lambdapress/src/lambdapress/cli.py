@@ -12,17 +12,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 from lambdapress import __version__
 from lambdapress.bundle.cli import register as register_bundle
 from lambdapress.bundle.pipeline import rebuilder
+from lambdapress.cliargs import add_root, root_of
 from lambdapress.emulator.cli import register as register_emulator
 from lambdapress.errors import LambdapressError, ScaffoldError
 from lambdapress.publish.cli import register as register_publish
 from lambdapress.scaffold import KINDS, NewPlan, execute_new, parse_data, plan_new
 from lambdapress.tables import render_table
-from lambdapress.workspace import Workspace, find_root, load_workspace
+from lambdapress.workspace import Workspace, load_workspace
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
         help="answer a template question (repeatable)",
     )
     new.add_argument("--dry-run", action="store_true", help="print the plan, create nothing")
-    _add_root(new)
+    add_root(new)
     new.set_defaults(handler=_cmd_new)
 
     workspace = commands.add_parser(
@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
         help="list the packages and services of the workspace",
         description="List the workspace members and each service's Lambda settings.",
     )
-    _add_root(workspace)
+    add_root(workspace)
     workspace.set_defaults(handler=_cmd_workspace)
     register_bundle(commands)
 
@@ -95,26 +95,15 @@ def _parser() -> argparse.ArgumentParser:
         "to a baseline measured in the same run.",
     )
     bench.add_argument("--cold-starts", type=int, default=5, metavar="N", help="runs per variant")
-    _add_root(bench)
+    add_root(bench)
     bench.set_defaults(handler=_cmd_bench)
     register_publish(commands)
     register_emulator(commands, rebuild_factory=rebuilder)
     return parser
 
 
-def _add_root(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--root",
-        metavar="DIR",
-        type=Path,
-        default=None,
-        help="a folder inside the repository (default: the current folder)",
-    )
-
-
 def _load(args: argparse.Namespace) -> Workspace:
-    start: Path = args.root if args.root is not None else Path.cwd()
-    return load_workspace(find_root(start))
+    return load_workspace(root_of(args))
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
@@ -207,7 +196,7 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from lambdapress.bench import run_bench
 
-    root = find_root(args.root if args.root is not None else Path.cwd())
+    root = root_of(args)
     report = run_bench(
         root, args.cold_starts, lambda step: print(f"bench: {step}...", file=sys.stderr)
     )

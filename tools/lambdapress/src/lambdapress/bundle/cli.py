@@ -6,11 +6,10 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 from lambdapress.bundle.pipeline import Progress, execute_plan, plan_package
+from lambdapress.cliargs import add_root, root_of
 from lambdapress.tables import render_table
-from lambdapress.workspace import find_root
 
 _STATUS = {"build": "rebuilt", "cached": "cached", "unchanged": "unchanged"}
 
@@ -27,14 +26,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--jobs", type=int, default=min(8, os.cpu_count() or 2), help="parallel builds"
     )
-    parser.add_argument(
-        "--root", metavar="DIR", type=Path, default=None, help="a folder inside the repository"
-    )
+    add_root(parser)
     parser.set_defaults(handler=_cmd_package)
 
 
 def _cmd_package(args: argparse.Namespace) -> int:
-    root = find_root(args.root if args.root is not None else Path.cwd())
+    root = root_of(args)
     show = _progress_printer(sys.stderr.isatty())
     plan = plan_package(root, tuple(args.services), args.function, args.jobs, show)
     for warning in plan.warnings:

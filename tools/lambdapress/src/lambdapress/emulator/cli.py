@@ -21,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from lambdapress.cliargs import add_root, root_of
 from lambdapress.emulator.context import lambda_name
 from lambdapress.emulator.core import Emulator
 from lambdapress.emulator.events import http_api_event
@@ -31,7 +32,6 @@ from lambdapress.emulator.serving import Rebuild, ReloadRecord, serve
 from lambdapress.errors import EmulatorError
 from lambdapress.manifest import Manifest, manifest_path, read_manifest
 from lambdapress.tables import render_table
-from lambdapress.workspace import find_root
 
 RebuildFactory = Callable[[Path], Rebuild]
 """Given the repository root, the hook that rebuilds after source changes (the bundler)."""
@@ -92,20 +92,14 @@ def register(
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--root",
-        metavar="DIR",
-        type=Path,
-        default=None,
-        help="a folder inside the repository (default: the current folder)",
-    )
+    add_root(parser)
     parser.add_argument(
         "--manifest", metavar="PATH", type=Path, default=None, help="default: dist/manifest.json"
     )
 
 
 def _locate(args: argparse.Namespace) -> tuple[Path, Path]:
-    root = find_root(args.root if args.root is not None else Path.cwd())
+    root = root_of(args)
     return root, args.manifest if args.manifest is not None else manifest_path(root)
 
 

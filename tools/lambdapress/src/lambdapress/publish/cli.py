@@ -15,9 +15,10 @@ import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lambdapress.cliargs import add_root, root_of
 from lambdapress.errors import IndexServerError, PinError
 from lambdapress.tables import render_table
-from lambdapress.workspace import Workspace, find_root, load_workspace
+from lambdapress.workspace import Workspace, load_workspace
 
 if TYPE_CHECKING:
     from lambdapress.publish.pins import PinEdit
@@ -41,7 +42,7 @@ def register(commands: Any) -> None:
     publish.add_argument("--dry-run", action="store_true", help="plan and check, upload nothing")
     publish.add_argument("--tag", action="store_true", help="git tag <package>/<version> after")
     publish.add_argument("--out", metavar="DIR", type=Path, help="where to build (default .cache)")
-    _add_root(publish)
+    add_root(publish)
     publish.set_defaults(handler=cmd_publish)
 
     index = commands.add_parser("index", help="the configured package indexes; a local one")
@@ -55,10 +56,10 @@ def register(commands: Any) -> None:
     serve.add_argument("--port", type=int, help="port (default: from the index's URL, or 8080)")
     serve.add_argument("--index", metavar="NAME", help="the configured index it serves (local)")
     serve.add_argument("--no-fallback", action="store_true", help="do not redirect to PyPI")
-    _add_root(serve)
+    add_root(serve)
     serve.set_defaults(handler=cmd_index_serve)
     listing = actions.add_parser("list", help="the indexes of the root pyproject")
-    _add_root(listing)
+    add_root(listing)
     listing.set_defaults(handler=cmd_index_list)
 
     pin = commands.add_parser(
@@ -71,37 +72,23 @@ def register(commands: Any) -> None:
     pin.add_argument("requirement", metavar="PACKAGE==VERSION")
     pin.add_argument("--index", metavar="NAME", help="index of [tool.lambdapress.indexes]")
     pin.add_argument("--dry-run", action="store_true", help="show the change, write nothing")
-    _add_root(pin)
+    add_root(pin)
     pin.set_defaults(handler=cmd_pin)
 
     unpin = commands.add_parser("unpin", help="put a service back on a package's source")
     unpin.add_argument("service", metavar="SERVICE")
     unpin.add_argument("package", metavar="PACKAGE")
     unpin.add_argument("--dry-run", action="store_true", help="show the change, write nothing")
-    _add_root(unpin)
+    add_root(unpin)
     unpin.set_defaults(handler=cmd_unpin)
 
     pins = commands.add_parser("pins", help="which services ship published package versions")
-    _add_root(pins)
+    add_root(pins)
     pins.set_defaults(handler=cmd_pins)
 
 
-def _add_root(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--root",
-        metavar="DIR",
-        type=Path,
-        default=None,
-        help="a folder inside the repository (default: the current folder)",
-    )
-
-
-def _root(args: argparse.Namespace) -> Path:
-    return find_root(args.root if args.root is not None else Path.cwd())
-
-
 def _load(args: argparse.Namespace) -> Workspace:
-    return load_workspace(_root(args))
+    return load_workspace(root_of(args))
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -171,7 +158,7 @@ def cmd_index_list(args: argparse.Namespace) -> int:
     """A table of the configured indexes; credentials shown as variable names and set/unset."""
     from lambdapress.publish.indexes import UploadApiIndex, load_indexes
 
-    root = _root(args)
+    root = root_of(args)
     indexes = load_indexes(root)
     if not indexes:
         print("no indexes: add [tool.lambdapress.indexes.NAME] to the root pyproject.toml")
@@ -199,7 +186,7 @@ def cmd_index_serve(args: argparse.Namespace) -> int:
     )
     from lambdapress.publish.pypiserver import INDEX_DIR, plan_server, start_server
 
-    root = _root(args)
+    root = root_of(args)
     indexes = load_indexes(root)
     config: UploadApiIndex | CodeArtifactIndex | None = None
     if args.index is not None or any(i.name == "local" for i in indexes):
