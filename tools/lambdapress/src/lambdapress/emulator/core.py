@@ -18,9 +18,9 @@ import threading
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
+from lambdapress.closing import ClosesOnExit
 from lambdapress.emulator.artifacts import extract_artifact
 from lambdapress.emulator.container import WorkerSpec, check_environment
 from lambdapress.emulator.context import (
@@ -53,7 +53,7 @@ class EmulatorWarning(UserWarning):
     runtime loop, an arm64 artifact on an x86_64 machine)."""
 
 
-class Emulator:
+class Emulator(ClosesOnExit):
     """Runs the functions of `manifest` (artifacts resolved against `root`) like Lambda."""
 
     def __init__(
@@ -105,17 +105,6 @@ class Emulator:
     @property
     def manifest(self) -> Manifest:
         return self._manifest
-
-    def __enter__(self) -> Emulator:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- invoking ----------------------------------------------------------------------------
     def resolve(self, name: str) -> FunctionEntry:

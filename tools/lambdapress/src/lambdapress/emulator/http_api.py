@@ -20,9 +20,9 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
+from lambdapress.closing import ClosesOnExit
 from lambdapress.emulator.context import MAX_REQUEST_PAYLOAD
 from lambdapress.emulator.core import Emulator
 from lambdapress.emulator.events import http_api_event
@@ -187,7 +187,7 @@ def _respond(result: InvocationResult) -> tuple[HttpResponse, str | None]:
         return _message(502, "Internal Server Error"), f"malformed Lambda proxy response: {exc}"
 
 
-class HttpApi:
+class HttpApi(ClosesOnExit):
     """An HTTP server on 127.0.0.1 routing every request to the function that owns it."""
 
     def __init__(
@@ -234,11 +234,3 @@ class HttpApi:
 
     def __enter__(self) -> HttpApi:
         return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -16,10 +16,10 @@ import base64
 import binascii
 import json
 from concurrent.futures import ThreadPoolExecutor
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from lambdapress.closing import ClosesOnExit
 from lambdapress.emulator.context import FUNCTION_VERSION, MAX_REQUEST_PAYLOAD, new_request_id
 from lambdapress.emulator.core import Emulator
 from lambdapress.emulator.servers import Handler, LoopbackServer, PayloadTooLarge
@@ -145,7 +145,7 @@ def _client_context(header: str | None) -> dict[str, Any] | None:
     return data
 
 
-class InvokeApi:
+class InvokeApi(ClosesOnExit):
     """The Invoke API server; asynchronous invocations run on its own threads until `close()`."""
 
     def __init__(self, emulator: Emulator, *, port: int = 0, event_workers: int = 4) -> None:
@@ -188,11 +188,3 @@ class InvokeApi:
 
     def __enter__(self) -> InvokeApi:
         return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

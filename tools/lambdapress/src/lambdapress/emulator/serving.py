@@ -17,8 +17,8 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
+from lambdapress.closing import ClosesOnExit
 from lambdapress.emulator.core import Emulator
 from lambdapress.emulator.http_api import AccessRecord, HttpApi
 from lambdapress.emulator.invoke_api import InvokeApi
@@ -116,7 +116,7 @@ class ReloadRecord:
     error: str | None = None
 
 
-class Serving:
+class Serving(ClosesOnExit):
     """The running front ends (and watcher) of `serve()`; `close()` stops all of them."""
 
     def __init__(
@@ -189,17 +189,6 @@ class Serving:
         self.http.close()
         if self.invoke_api is not None:
             self.invoke_api.close()
-
-    def __enter__(self) -> Serving:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def serve(

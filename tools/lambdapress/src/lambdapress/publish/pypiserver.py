@@ -19,12 +19,11 @@ import urllib.error
 import urllib.request
 import warnings
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from lambdapress.closing import ClosesOnExit
 from lambdapress.errors import IndexServerError
 from lambdapress.publish.indexes import UploadApiIndex
 
@@ -151,7 +150,7 @@ def free_port() -> int:
         return port
 
 
-class IndexServer:
+class IndexServer(ClosesOnExit):
     """A running pypiserver; stop it with `stop()` or by leaving the `with` block."""
 
     def __init__(self, plan: ServerPlan, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -173,6 +172,10 @@ class IndexServer:
         """Block until the server exits (Ctrl-C in the CLI); returns its exit code."""
         return self.process.wait()
 
+    def close(self) -> None:
+        """Stop the server (the `with` block's exit does it too)."""
+        self.stop()
+
     def stop(self) -> None:
         """Terminate the server and wait for it."""
         if self.process.poll() is None:
@@ -182,17 +185,6 @@ class IndexServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def start_server(plan: ServerPlan, *, timeout: float = 30.0) -> IndexServer:
