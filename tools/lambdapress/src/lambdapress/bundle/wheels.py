@@ -24,6 +24,9 @@ from lambdapress.bundle.targets import Target
 from lambdapress.errors import BundleError
 
 COMPLETE_MARK = ".lambdapress-complete"
+# Bumped whenever what an installed folder holds changes (what `_strip` removes, say), so a
+# cache written by an older lambdapress is never mixed into new zips.
+LAYOUT_VERSION = 2
 # The name uv knows the index by; credentials go in UV_INDEX_LAMBDAPRESS_WHEELS_USERNAME/PASSWORD.
 INDEX_NAME = "lambdapress-wheels"
 INDEX_ENV = "UV_INDEX_LAMBDAPRESS_WHEELS"
@@ -75,7 +78,7 @@ def ensure_installed(
     for package in packages:
         check_has_wheel(package, target)
     compiler = find_compiler(target.python)
-    base = cache / "wheels" / target.key
+    base = cache / "wheels" / f"v{LAYOUT_VERSION}" / target.key
     missing = [p for p in packages if not (_folder(base, p) / COMPLETE_MARK).is_file()]
 
     def install(package: LockedPackage) -> None:
