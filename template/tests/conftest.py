@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The template version the working tree is: the newest version in copier.yml's `_migrations`.
+CURRENT_VERSION = "v0.2.0"
 TEMPLATE_PATHS = (
     "copier.yml",
     "template",
@@ -82,7 +84,7 @@ def tracked_files(root: Path, paths: Sequence[str]) -> list[str]:
     return sorted({f for f in out.stdout.split("\0") if f and (root / f).exists()})
 
 
-def snapshot_template(destination: Path, tag: str = "v0.1.0") -> Path:
+def snapshot_template(destination: Path, tag: str = CURRENT_VERSION) -> Path:
     """Copy the template part of the working tree into a new git repository, tagged `tag`."""
     destination.mkdir(parents=True)
     for relative in tracked_files(REPO_ROOT, TEMPLATE_PATHS):

@@ -14,8 +14,8 @@ import yaml
 
 pytestmark = pytest.mark.e2e
 
-MIGRATION = """_migrations:
-  - version: v0.2.0
+MIGRATION = """
+  - version: v0.3.0
     when: "{{ _stage == 'after' }}"
     command:
       - "{{ _copier_python }}"
@@ -31,19 +31,20 @@ def nox(sh: Any, project: Path, *args: str) -> str:
     return result.stdout + result.stderr
 
 
-def release_v0_2_0(sh: Any, template: Path) -> None:
+def release_v0_3_0(sh: Any, template: Path) -> None:
     """A template change as a maintainer makes one: new content, a migration, a new tag."""
     config = template / "copier.yml"
     text = config.read_text()
-    assert "_migrations: []\n" in text
-    config.write_text(text.replace("_migrations: []\n", MIGRATION))
+    marker = "_message_after_copy:"
+    assert "_migrations:\n" in text and marker in text
+    config.write_text(text.replace(marker, MIGRATION.lstrip("\n") + marker, 1))
     readme = template / "template" / "service" / "README.md.jinja"
-    readme.write_text(readme.read_text() + "\nUpgraded by template v0.2.0.\n")
+    readme.write_text(readme.read_text() + "\nUpgraded by template v0.3.0.\n")
     tool_readme = template / "tools" / "lambdapress" / "README.md"
-    tool_readme.write_text(tool_readme.read_text() + "\nlambdapress as of template v0.2.0.\n")
+    tool_readme.write_text(tool_readme.read_text() + "\nlambdapress as of template v0.3.0.\n")
     sh.git(template, "add", "-A")
-    sh.git(template, "commit", "-q", "-m", "v0.2.0: service README note, migration")
-    sh.git(template, "tag", "v0.2.0")
+    sh.git(template, "commit", "-q", "-m", "v0.3.0: service README note, migration")
+    sh.git(template, "tag", "v0.3.0")
 
 
 def test_a_new_project_grows_passes_its_checks_and_updates(
@@ -60,7 +61,7 @@ def test_a_new_project_grows_passes_its_checks_and_updates(
     nox(sh, project, "-s", "new", "--", "service", "orders")
     answers = yaml.safe_load((project / "services" / "orders" / ".copier-answers.yml").read_text())
     assert answers["_src_path"] == str(fresh_template.template)
-    assert answers["_commit"] == "v0.1.0"
+    assert answers["_commit"] == "v0.2.0"
     assert answers["models_package"] == "acme-models"
 
     # The tool's own e2e tests already run in this repository: the project runs the rest.
@@ -84,20 +85,20 @@ def test_a_new_project_grows_passes_its_checks_and_updates(
     handler = project / "services" / "orders" / "src" / "orders" / "handlers" / "get_order.py"
     handler.write_text(handler.read_text() + "\n# our own change, kept across updates\n")
     sh.git(project, "commit", "-q", "-am", "Our change")
-    release_v0_2_0(sh, fresh_template.template)
+    release_v0_3_0(sh, fresh_template.template)
 
     fresh_template.update(project / "services" / "orders")
     service = project / "services" / "orders"
-    assert "Upgraded by template v0.2.0." in (service / "README.md").read_text()
+    assert "Upgraded by template v0.3.0." in (service / "README.md").read_text()
     assert "our own change, kept across updates" in handler.read_text()
-    assert (service / "MIGRATED.txt").read_text() == "v0.1.0 -> v0.2.0"
-    assert yaml.safe_load((service / ".copier-answers.yml").read_text())["_commit"] == "v0.2.0"
+    assert (service / "MIGRATED.txt").read_text() == "v0.2.0 -> v0.3.0"
+    assert yaml.safe_load((service / ".copier-answers.yml").read_text())["_commit"] == "v0.3.0"
 
     sh.git(project, "add", "-A")
-    sh.git(project, "commit", "-q", "-m", "Update orders to template v0.2.0")
+    sh.git(project, "commit", "-q", "-m", "Update orders to template v0.3.0")
     fresh_template.update(project)
-    assert "as of template v0.2.0" in (project / "tools" / "lambdapress" / "README.md").read_text()
-    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "v0.2.0"
+    assert "as of template v0.3.0" in (project / "tools" / "lambdapress" / "README.md").read_text()
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "v0.3.0"
 
     # Still green after the update, reusing the environments built above.
     assert "Session tests was successful" in nox(

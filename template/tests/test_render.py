@@ -87,7 +87,7 @@ def test_answers_are_recorded_for_copier_update(platform: Path) -> None:
     answers = yaml.safe_load(
         (platform / "services" / "line_items" / ".copier-answers.yml").read_text()
     )
-    assert answers["_commit"] == "v0.1.0"
+    assert answers["_commit"] == "v0.2.0"
     assert answers["kind"] == "service"
     assert answers["endpoints"] == ["get", "create"]
     project = yaml.safe_load((platform / ".copier-answers.yml").read_text())
