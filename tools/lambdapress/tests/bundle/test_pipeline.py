@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from lambdapress.bundle import PackageResult, plan_package
+from lambdapress.bundle.archive import Archive
+from lambdapress.bundle.build import check_limits
 from lambdapress.errors import BundleError
 from lambdapress.manifest import read_manifest
 
@@ -249,3 +251,23 @@ def test_the_aws_sdk_comes_from_the_runtime_unless_bundled(shop: Path, build: Bu
     assert any(n.startswith("botocore/") for n in shipped)
     manifest = read_manifest(shop / "dist" / "manifest.json")
     assert {"boto3", "botocore"} <= set(manifest.function("shop.get_item").distributions)
+
+
+def test_lambdas_size_limits_name_the_largest_distributions(shop: Path) -> None:
+    plan = plan_package(shop)
+    create_item = plan.function("shop.create_item")
+    too_big = Archive(
+        sha256="0" * 64, code_sha256="", size=51 * 1024 * 1024, unzipped_size=10, files=1
+    )
+    with pytest.raises(BundleError, match="too large for Lambda") as caught:
+        check_limits(create_item, too_big)
+    assert "51.0 MB zipped (limit 50)" in str(caught.value)
+    assert "markupsafe" in str(caught.value)
+    unzipped = Archive(
+        sha256="0" * 64, code_sha256="", size=1, unzipped_size=300 * 1024 * 1024, files=1
+    )
+    with pytest.raises(BundleError, match=r"300\.0 MB unzipped"):
+        check_limits(create_item, unzipped)
+    check_limits(
+        create_item, Archive(sha256="0" * 64, code_sha256="", size=1, unzipped_size=1, files=1)
+    )

@@ -31,7 +31,7 @@ def build_artifact(function: FunctionPlan, destination: Path) -> Archive:
         _check_unique(function, entries)
         scratch_zip = Path(scratch) / "artifact.zip"
         archive = write_zip(entries, scratch_zip)
-        _check_limits(function, archive)
+        check_limits(function, archive)
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(scratch_zip, destination.with_suffix(".tmp"))
         destination.with_suffix(".tmp").replace(destination)
@@ -81,7 +81,7 @@ def _check_unique(function: FunctionPlan, entries: list[Entry]) -> None:
     entries[:] = list(seen.values())
 
 
-def _check_limits(function: FunctionPlan, archive: Archive) -> None:
+def check_limits(function: FunctionPlan, archive: Archive) -> None:
     if archive.size <= MAX_ZIPPED and archive.unzipped_size <= MAX_UNZIPPED:
         return
     sizes = sorted(((_folder_size(f), f.name) for f in function.distribution_folders), reverse=True)
