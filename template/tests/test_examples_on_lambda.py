@@ -24,9 +24,10 @@ import httpx
 import pytest
 
 from lambdapress.bundle.archive import Entry, write_zip
-from lambdapress.bundle.pipeline import cache_folder, package, rebuilder
+from lambdapress.bundle.pipeline import package, rebuilder
 from lambdapress.emulator import Emulator, ReloadRecord, http_api_event, serve
 from lambdapress.manifest import FunctionEntry, Manifest
+from lambdapress.workspace import cache_folder
 
 pytestmark = pytest.mark.e2e
 

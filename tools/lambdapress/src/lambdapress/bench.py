@@ -26,11 +26,11 @@ from pydantic import BaseModel, ConfigDict
 
 from lambdapress.bundle.archive import Entry, write_zip
 from lambdapress.bundle.lock import read_lock
-from lambdapress.bundle.pipeline import cache_folder, package
+from lambdapress.bundle.pipeline import package
 from lambdapress.bundle.targets import Target
 from lambdapress.bundle.wheels import ensure_installed
 from lambdapress.manifest import FunctionEntry, Manifest
-from lambdapress.workspace import load_workspace
+from lambdapress.workspace import cache_folder, load_workspace
 
 WORKSPACE_PARTS = ("pyproject.toml", "uv.lock", "packages", "services")
 IGNORED = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache", ".mypy_cache", "dist")

@@ -10,6 +10,7 @@ module) here, once, so later steps can trust the model without re-checking the d
 from __future__ import annotations
 
 import keyword
+import os
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,16 @@ class Workspace(BaseModel):
             return path.relative_to(self.root)
         except ValueError:
             return path
+
+
+def cache_folder(root: Path) -> Path:
+    """Where lambdapress keeps what it can rebuild: wheels, zips, the runtime client, builds.
+
+    `$LAMBDAPRESS_CACHE` when set (CI caches, tests), else `<root>/.cache/lambdapress`, which
+    the repository ignores.
+    """
+    configured = os.environ.get("LAMBDAPRESS_CACHE")
+    return Path(configured) if configured else root / ".cache" / "lambdapress"
 
 
 def find_root(start: Path) -> Path:

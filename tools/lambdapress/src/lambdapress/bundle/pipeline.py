@@ -39,7 +39,7 @@ from lambdapress.manifest import (
     write_manifest,
 )
 from lambdapress.settings import Architecture
-from lambdapress.workspace import Service, load_workspace
+from lambdapress.workspace import Service, cache_folder, load_workspace
 
 SERVICE_FUNCTION = "api"
 
@@ -70,11 +70,6 @@ class PackageResult:
     manifest: Manifest
     functions: tuple[FunctionResult, ...]
     warnings: tuple[str, ...]
-
-
-def cache_folder(root: Path) -> Path:
-    configured = os.environ.get("LAMBDAPRESS_CACHE")
-    return Path(configured) if configured else root / ".cache" / "lambdapress"
 
 
 def plan_package(

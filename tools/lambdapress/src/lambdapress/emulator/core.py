@@ -36,13 +36,13 @@ from lambdapress.emulator.reports import InvocationResult
 from lambdapress.emulator.ric import (
     RuntimeClient,
     RuntimeClientChoice,
-    default_cache_dir,
     runtime_client,
 )
 from lambdapress.emulator.workers import InvokeRequest
 from lambdapress.errors import EmulatorError, LambdapressError
 from lambdapress.manifest import FunctionEntry, Manifest, manifest_path, read_manifest
 from lambdapress.settings import Architecture
+from lambdapress.workspace import cache_folder
 
 _MISSING: Any = object()
 _MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
@@ -75,7 +75,7 @@ class Emulator(ClosesOnExit):
         for entry in manifest.functions:
             check_environment(entry)
         self.root = root.resolve()
-        self.cache_dir = cache_dir or default_cache_dir(self.root)
+        self.cache_dir = cache_dir or cache_folder(self.root)
         self.concurrency = concurrency
         self.idle_timeout = idle_timeout
         self.init_timeout = init_timeout

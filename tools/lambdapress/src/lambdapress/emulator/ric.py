@@ -61,12 +61,6 @@ class RuntimeClient:
     """Why the fallback is used, for a one-time warning."""
 
 
-def default_cache_dir(root: Path) -> Path:
-    """The bundler's cache folder: `$LAMBDAPRESS_CACHE`, else `<root>/.cache/lambdapress`."""
-    configured = os.environ.get("LAMBDAPRESS_CACHE")
-    return Path(configured) if configured else root / ".cache" / "lambdapress"
-
-
 def wheel_platform(system: str | None = None, machine: str | None = None) -> str | None:
     """uv's `--python-platform` for awslambdaric's wheels on this machine, or None (no wheel)."""
     system = platform.system() if system is None else system

@@ -184,7 +184,8 @@ def cmd_index_serve(args: argparse.Namespace) -> int:
         choose_index,
         load_indexes,
     )
-    from lambdapress.publish.pypiserver import INDEX_DIR, plan_server, start_server
+    from lambdapress.publish.pypiserver import plan_server, start_server
+    from lambdapress.workspace import cache_folder
 
     root = root_of(args)
     indexes = load_indexes(root)
@@ -197,7 +198,7 @@ def cmd_index_serve(args: argparse.Namespace) -> int:
             hint="pass --index with a local upload-api index",
         )
     plan = plan_server(
-        root / INDEX_DIR, port=args.port, index=config, fallback=not args.no_fallback
+        cache_folder(root) / "index", port=args.port, index=config, fallback=not args.no_fallback
     )
     server = start_server(plan)
     try:

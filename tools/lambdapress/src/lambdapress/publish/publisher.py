@@ -36,9 +36,8 @@ from lambdapress.publish.schemas import local_schemas, published_schemas
 from lambdapress.publish.simple import project_files, published_versions
 from lambdapress.publish.tags import create_tag, tag_exists, tag_name
 from lambdapress.publish.upload import upload_files
-from lambdapress.workspace import Package, Workspace
+from lambdapress.workspace import Package, Workspace, cache_folder
 
-BUILD_DIR = Path(".cache") / "lambdapress" / "publish"
 """Where built files go, under the repository root (`.cache/` is ignored by git)."""
 
 
@@ -119,7 +118,7 @@ def prepare_publish(
 ) -> PublishPlan:
     """Build and check the packages, ask the index, run the gate: the plan, nothing uploaded."""
     selected = select_packages(workspace, names)
-    out = out_dir if out_dir is not None else workspace.root / BUILD_DIR
+    out = out_dir if out_dir is not None else cache_folder(workspace.root) / "publish"
     built = {package.name: build_package(package, out) for package, _ in selected}
     by_name = {package.name: (package, explicit) for package, explicit in selected}
     first_party = [p.name for p in workspace.packages]

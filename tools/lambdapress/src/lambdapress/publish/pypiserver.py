@@ -29,7 +29,6 @@ from lambdapress.publish.indexes import UploadApiIndex
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
-INDEX_DIR = Path(".cache") / "lambdapress" / "index"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
