@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.emulator.interpreters import Interpreter
 from lambdapress.emulator.ric import (
     AWSLAMBDARIC,
     fallback_client,
@@ -16,6 +15,7 @@ from lambdapress.emulator.ric import (
     wheel_platform,
 )
 from lambdapress.errors import EmulatorError
+from lambdapress.toolchain import Interpreter
 
 MINOR = f"{sys.version_info[0]}.{sys.version_info[1]}"
 

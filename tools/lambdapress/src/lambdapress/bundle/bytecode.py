@@ -10,61 +10,21 @@ invalidation, by an interpreter of the exact target version, with tracebacks nam
 from __future__ import annotations
 
 import functools
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from lambdapress.errors import BundleError
+from lambdapress.toolchain import find_interpreter
 
 TASK_ROOT = "/var/task"
 
 
 @functools.cache
 def find_compiler(python: str) -> str | None:
-    """An interpreter of version `python` ("3.12"): this one, or one found on the machine.
-
-    Looked for as `python3.12` on PATH, then as uv finds interpreters (its managed ones and
-    PATH), then in pyenv's versions folder (pyenv's shims fail for versions not selected).
-    """
-    if f"{sys.version_info.major}.{sys.version_info.minor}" == python:
-        return sys.executable
-    candidates = [shutil.which(f"python{python}"), _uv_find(python)]
-    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    candidates += [str(p) for p in sorted(pyenv.glob(f"{python}*/bin/python{python}"))]
-    for candidate in candidates:
-        if candidate is not None and _version_of(candidate) == python:
-            return candidate
-    return None
-
-
-def _version_of(interpreter: str) -> str | None:
-    try:
-        probe = subprocess.run(
-            [interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
-    except OSError:
-        return None
-    return probe.stdout.strip() if probe.returncode == 0 else None
-
-
-def _uv_find(python: str) -> str | None:
-    uv = shutil.which("uv")
-    if uv is None:
-        return None
-    found = subprocess.run(
-        [uv, "python", "find", "--no-project", python],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    return found.stdout.strip() or None if found.returncode == 0 else None
+    """An interpreter of version `python` ("3.12") on this machine, found as the emulator finds
+    the one its workers run on; None when there is none."""
+    choice = find_interpreter(python)
+    return str(choice.interpreter.path) if choice.exact else None
 
 
 def compile_tree(folder: Path, compiler: str) -> None:

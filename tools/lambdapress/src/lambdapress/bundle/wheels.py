@@ -22,6 +22,7 @@ from lambdapress.bundle.bytecode import compile_tree, find_compiler
 from lambdapress.bundle.lock import LockedPackage
 from lambdapress.bundle.targets import Target
 from lambdapress.errors import BundleError
+from lambdapress.toolchain import find_uv
 
 COMPLETE_MARK = ".lambdapress-complete"
 # Bumped whenever what an installed folder holds changes (what `_strip` removes, say), so a
@@ -47,19 +48,14 @@ class InstalledDistribution:
 
 
 def uv_binary() -> str:
-    """The uv executable: the one installed with lambdapress, else the one on PATH."""
-    try:
-        from uv import find_uv_bin
-
-        return str(find_uv_bin())
-    except (ImportError, FileNotFoundError):
-        found = shutil.which("uv")
-        if found is None:
-            raise BundleError(
-                "uv is not installed; lambdapress installs Lambda wheels with it",
-                hint="pip install uv",
-            ) from None
-        return found
+    """uv, which installs the wheels; an error with the fix when it is missing."""
+    found = find_uv()
+    if found is None:
+        raise BundleError(
+            "uv is not installed; lambdapress installs Lambda wheels with it",
+            hint="pip install uv",
+        )
+    return found
 
 
 def ensure_installed(

@@ -18,10 +18,10 @@ from lambdapress.emulator.context import (
     log_group,
     log_stream,
 )
-from lambdapress.emulator.interpreters import Interpreter
 from lambdapress.emulator.ric import RuntimeClient
 from lambdapress.errors import EmulatorError
 from lambdapress.manifest import FunctionEntry
+from lambdapress.toolchain import Interpreter
 
 # The variables Lambda sets itself; a function may not define them.
 RESERVED_VARIABLES = frozenset(

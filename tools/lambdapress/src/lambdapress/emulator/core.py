@@ -30,7 +30,6 @@ from lambdapress.emulator.context import (
     lambda_name,
     new_request_id,
 )
-from lambdapress.emulator.interpreters import Interpreter, find_interpreter
 from lambdapress.emulator.pool import FunctionPool, PoolStats
 from lambdapress.emulator.reports import InvocationResult
 from lambdapress.emulator.ric import (
@@ -42,6 +41,7 @@ from lambdapress.emulator.workers import InvokeRequest
 from lambdapress.errors import EmulatorError, LambdapressError
 from lambdapress.manifest import FunctionEntry, Manifest, manifest_path, read_manifest
 from lambdapress.settings import Architecture
+from lambdapress.toolchain import Interpreter, find_interpreter
 from lambdapress.workspace import cache_folder
 
 _MISSING: Any = object()

@@ -24,8 +24,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Literal
 
-from lambdapress.emulator.interpreters import Interpreter
 from lambdapress.errors import EmulatorError
+from lambdapress.toolchain import Interpreter, find_uv
 
 AWSLAMBDARIC = "awslambdaric==4.2.2"
 
@@ -144,18 +144,8 @@ def _install(minor: str, target_platform: str, target: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _uv() -> str | None:
-    """The uv installed with lambdapress, else the one on PATH."""
-    try:
-        from uv import find_uv_bin  # type: ignore[import-not-found,unused-ignore]
-
-        return str(find_uv_bin())
-    except (ImportError, FileNotFoundError):
-        return shutil.which("uv")
-
-
 def _install_command(minor: str, target_platform: str, staging: Path) -> list[str]:
-    uv = _uv()
+    uv = find_uv()
     if uv is not None:
         return [
             uv, "pip", "install", "--quiet", "--target", str(staging),

@@ -16,7 +16,6 @@ which replaces `<out>/<name>-<version>/` only once both files exist.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -29,6 +28,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.errors import BuildError
+from lambdapress.toolchain import find_uv
 from lambdapress.workspace import Package
 
 REPRODUCIBLE_EPOCH = 315532800
@@ -135,7 +135,7 @@ def build_distribution(
 
 def _installer() -> Literal["uv", "pip"]:
     """uv builds the isolated environment in a fraction of pip's time, when it is there."""
-    if shutil.which(os.environ.get("UV", "uv")) or importlib.util.find_spec("uv"):
+    if find_uv() is not None:
         return "uv"
     return "pip"
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -24,6 +23,7 @@ from typing import Any
 from lambdapress.errors import CompatCheckError
 from lambdapress.publish.credentials import redact
 from lambdapress.publish.indexes import ResolvedIndex
+from lambdapress.toolchain import find_uv
 
 UV_INDEX_NAME = "lambdapress-private"
 _UV_ENV = "UV_INDEX_LAMBDAPRESS_PRIVATE"
@@ -53,19 +53,14 @@ json.dump({"schemas": schemas, "errors": errors}, sys.stdout, sort_keys=True)
 
 
 def uv_executable() -> str:
-    """The uv binary: on PATH, or the one the `uv` Python package ships."""
-    found = shutil.which(os.environ.get("UV", "uv"))
-    if found:
-        return found
-    try:
-        import uv  # type: ignore[import-not-found,unused-ignore]
-
-        return str(uv.find_uv_bin())
-    except (ImportError, FileNotFoundError):
+    """uv, which makes the throwaway environments; an error with the fix when it is missing."""
+    found = find_uv()
+    if found is None:
         raise CompatCheckError(
             "the compatibility gate needs uv to create throwaway environments",
             hint="install uv (pip install uv) next to lambdapress",
-        ) from None
+        )
+    return found
 
 
 def published_schemas(

@@ -1,7 +1,8 @@
-"""Find a Python interpreter for a Lambda runtime (python3.12 -> a CPython 3.12 on this machine).
+"""The programs lambdapress runs: uv, and a Python of the version a Lambda runtime needs.
 
-Workers should run the same minor version as the function's runtime: bytecode in the artifact
-and compiled extensions (pydantic-core) are built for it. Candidates, in order: an explicit
+The bundler compiles bytecode with, and the emulator's workers run on, the same minor version
+as the function's runtime: bytecode and compiled extensions (pydantic-core) are built for it.
+Interpreters are found the same way for both. Candidates, in order: an explicit
 choice, `python3.X` on PATH, pyenv's and uv's installed versions, then the interpreter running
 lambdapress. Each candidate is actually started once (a pyenv shim for a version that is not
 activated exists on PATH but fails), and the answer is cached for the process.
@@ -78,6 +79,17 @@ def probe(path: Path) -> Interpreter | None:
     with _lock:
         _cache[path] = found
     return found
+
+
+def find_uv() -> str | None:
+    """The uv executable: the one installed with lambdapress (its version is locked), else the
+    one on PATH; None when there is neither."""
+    try:
+        from uv import find_uv_bin  # type: ignore[import-not-found,unused-ignore]
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")
 
 
 def candidates(minor: str, environ: Mapping[str, str] | None = None) -> Iterator[Path]:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.emulator import interpreters
-from lambdapress.emulator.interpreters import find_interpreter, probe
+from lambdapress import toolchain as interpreters
 from lambdapress.errors import EmulatorError
+from lambdapress.toolchain import find_interpreter, probe
 
 
 def _fake_python(path: Path, version: str, *, works: bool = True) -> Path:
