@@ -271,3 +271,25 @@ def test_lambdas_size_limits_name_the_largest_distributions(shop: Path) -> None:
     check_limits(
         create_item, Archive(sha256="0" * 64, code_sha256="", size=1, unzipped_size=1, files=1)
     )
+
+
+def test_one_function_is_planned_without_analysing_the_other_services(shop: Path) -> None:
+    other = shop / "services/legacy"
+    (other / "src/legacy/handlers").mkdir(parents=True)
+    (other / "src/legacy/__init__.py").write_text("")
+    (other / "src/legacy/handlers/__init__.py").write_text("")
+    (other / "src/legacy/handlers/report.py").write_text(
+        "import docopt\n\n\ndef handler(e, c): ...\n"
+    )
+    (other / "pyproject.toml").write_text(
+        '[project]\nname = "legacy"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+        'dependencies = ["docopt==0.6.2"]\n'
+        '[tool.poetry]\npackages = [{ include = "legacy", from = "src" }]\n'
+        '[build-system]\nrequires = ["poetry-core>=2.0"]\n'
+        'build-backend = "poetry.core.masonry.api"\n'
+    )
+    subprocess.run(["uv", "lock", "--quiet"], cwd=shop, check=True)
+    with pytest.raises(BundleError, match="docopt"):
+        plan_package(shop)  # the whole workspace: legacy has no wheel to ship
+    plan = plan_package(shop, function="shop.get_item")
+    assert [f.name for f in plan.functions] == ["shop.get_item"]

@@ -88,6 +88,11 @@ def plan_package(
     """
     workspace = load_workspace(root)
     lock = read_lock(workspace.root)
+    if function is not None and not services:
+        # `orders.get_order` lives in `orders`: analysing (and installing wheels for) the other
+        # services would only slow down `--function` and the emulator's local builds.
+        owner = function.split(".", 1)[0]
+        services = tuple(s.name for s in workspace.services if s.name == owner)
     selected = _select(workspace.services, services)
     all_functions = tuple(f for s in workspace.services for f in discover_service(s))
     check_unique_routes(all_functions)
