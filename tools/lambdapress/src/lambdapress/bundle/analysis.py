@@ -109,8 +109,13 @@ def service_context(
         for key, (folder, import_name) in members.items()
         if import_name not in index.roots
     }
-    index_env = {pin.index_url: _index_credentials(workspace.root, pin) for pin in pins.values()}
-    installed = ensure_installed(third_party, target, cache, jobs, on_install, index_env)
+    pins_by_url = {pin.index_url: pin for pin in pins.values()}
+
+    def credentials(index_url: str) -> dict[str, str]:
+        pin = pins_by_url.get(index_url)
+        return _index_credentials(workspace.root, pin) if pin is not None else {}
+
+    installed = ensure_installed(third_party, target, cache, jobs, on_install, credentials)
     import_map: dict[str, list[str]] = {}
     for name, dist in installed.items():
         for import_name in dist.import_names:

@@ -64,12 +64,13 @@ def ensure_installed(
     cache: Path,
     jobs: int = 4,
     on_install: Callable[[LockedPackage], None] | None = None,
-    index_env: dict[str, dict[str, str]] | None = None,
+    credentials: Callable[[str], dict[str, str]] | None = None,
 ) -> dict[str, InstalledDistribution]:
     """Install what is missing for `target` (in parallel) and describe every folder.
 
-    `index_env` gives, per index URL, the variables that carry its credentials to uv (never
-    a command line).
+    `credentials(index_url)` gives the variables that carry an index's credentials to uv
+    (never a command line). It is asked only when something must be downloaded: a warm cache
+    never needs a token.
     """
     for package in packages:
         check_has_wheel(package, target)
@@ -80,8 +81,8 @@ def ensure_installed(
     def install(package: LockedPackage) -> None:
         if on_install is not None:
             on_install(package)
-        credentials = (index_env or {}).get(package.index_url or "", {})
-        _install(package, target, _folder(base, package), compiler, credentials)
+        secrets = credentials(package.index_url) if credentials and package.index_url else {}
+        _install(package, target, _folder(base, package), compiler, secrets)
 
     if missing:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:

@@ -1,0 +1,36 @@
+"""The wheel cache: installed once per (distribution, version, target), reused after."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lambdapress.bundle.lock import LockedPackage
+from lambdapress.bundle.targets import Target
+from lambdapress.bundle.wheels import COMPLETE_MARK, LAYOUT_VERSION, ensure_installed
+
+
+def test_a_warm_cache_downloads_nothing_and_never_asks_for_credentials(tmp_path: Path) -> None:
+    target = Target(python="3.11", architecture="x86_64")
+    package = LockedPackage(
+        name="private-models",
+        version="1.2.0",
+        source_kind="pinned",
+        source="http://127.0.0.1:9/simple/",
+    )
+    folder = tmp_path / "wheels" / f"v{LAYOUT_VERSION}" / target.key / "private-models-1.2.0"
+    (folder / "private_models").mkdir(parents=True)
+    (folder / "private_models" / "__init__.py").write_text("")
+    (folder / COMPLETE_MARK).write_text("compiled\n")
+    installs: list[str] = []
+
+    def credentials(index_url: str) -> dict[str, str]:
+        raise AssertionError(f"asked for the credentials of {index_url} with a warm cache")
+
+    installed = ensure_installed(
+        [package], target, tmp_path, on_install=lambda p: installs.append(p.name),
+        credentials=credentials,
+    )  # fmt: skip
+
+    assert installs == []
+    assert installed["private-models"].import_names == ("private_models",)
+    assert installed["private-models"].folder == folder
