@@ -1,0 +1,139 @@
+"""Writing files and folders so that no reader ever sees half of one.
+
+Every file lambdapress writes for someone else to read (zips, the manifest, cache objects, a
+pyproject it edits) goes through here: the bytes go to a uniquely named temporary file next to
+the destination, then one `rename` puts them in place. Readers see the old file or the new one;
+two concurrent runs never share a temporary name; a run killed half-way leaves a hidden
+`.<name>-XXXX` file behind at worst, which `sweep_temporaries` removes on the next run.
+
+`tempfile.mkstemp` creates files with mode 0600 whatever the umask; artifacts and manifests are
+meant to be read by other users and tools (a CI uploader, a container build), so the final file
+gets the mode an ordinary `open()` would have given it (0666 less the umask).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# Temporary names start with this, so a sweep can tell them from real files.
+TEMPORARY_PREFIX = ".lambdapress-tmp-"
+
+_umask_lock = threading.Lock()
+_umask: int | None = None
+
+
+def umask() -> int:
+    """The process umask, read once (reading it means setting it, so never concurrently)."""
+    global _umask
+    with _umask_lock:
+        if _umask is None:
+            current = os.umask(0o022)
+            os.umask(current)
+            _umask = current
+        return _umask
+
+
+def file_mode() -> int:
+    """The mode `open(path, "w")` gives a new file: 0666 less the umask."""
+    return 0o666 & ~umask()
+
+
+def temporary_path(destination: Path, *, folder: bool = False) -> Path:
+    """A new, uniquely named file (or folder) next to `destination`, for a later rename."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    prefix = f"{TEMPORARY_PREFIX}{destination.name}-"
+    if folder:
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=destination.parent))
+    fd, name = tempfile.mkstemp(prefix=prefix, dir=destination.parent)
+    os.close(fd)
+    return Path(name)
+
+
+@contextmanager
+def replacing(destination: Path) -> Iterator[Path]:
+    """Yield a temporary path to write; on success it replaces `destination` in one rename.
+
+    On any exception (or KeyboardInterrupt) the temporary file is removed and `destination`
+    is left as it was.
+    """
+    temporary = temporary_path(destination)
+    try:
+        yield temporary
+        temporary.chmod(file_mode())
+        temporary.replace(destination)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes(destination: Path, data: bytes) -> None:
+    """Write `data` to `destination` atomically."""
+    with replacing(destination) as temporary:
+        temporary.write_bytes(data)
+
+
+def write_text(destination: Path, text: str) -> None:
+    """Write `text` (UTF-8, newlines as given) to `destination` atomically."""
+    write_bytes(destination, text.encode("utf-8"))
+
+
+def copy_file(source: Path, destination: Path) -> None:
+    """Copy `source` to `destination` atomically."""
+    with replacing(destination) as temporary:
+        shutil.copyfile(source, temporary)
+
+
+@contextmanager
+def staged_folder(destination: Path) -> Iterator[Path]:
+    """Yield an empty temporary folder next to `destination`; on success it becomes
+    `destination` in one rename.
+
+    Meant for caches: when `destination` already exists by then (another run finished the
+    same work first), that copy is kept and this one is discarded, so concurrent runs agree.
+    On any exception the temporary folder is removed.
+    """
+    staging = temporary_path(destination, folder=True)
+    try:
+        yield staging
+        if not destination.exists():
+            try:
+                staging.rename(destination)
+            except OSError:
+                if not destination.exists():  # not a lost race: a real failure
+                    raise
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def sweep_temporaries(folder: Path, older_than: float = 3600.0) -> int:
+    """Remove temporaries left in `folder` (not below it) by runs that were killed.
+
+    Only names carrying `TEMPORARY_PREFIX` and older than `older_than` seconds are touched, so
+    a concurrent run's work in progress survives. Returns how many were removed.
+    """
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - older_than
+    removed = 0
+    for path in folder.iterdir():
+        if not path.name.startswith(TEMPORARY_PREFIX):
+            continue
+        try:
+            if path.lstat().st_mtime > cutoff:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
