@@ -142,6 +142,7 @@ def plan_package(
                     compile=compile_bytecode,
                     first_party=contents.first_party,
                     modules=contents.modules,
+                    data_files=contents.data_files,
                     distributions={d.name: d.version for d in contents.distributions},
                     distribution_folders=tuple(d.folder for d in contents.distributions),
                     inputs_hash=digest,
@@ -318,6 +319,7 @@ def _manifest(plan: BundlePlan, results: list[FunctionResult]) -> Manifest:
             environment=function.environment,
             distributions=function.distributions,
             modules=function.modules,
+            data_files=function.data_files,
         )
         for function, result in zip(plan.functions, results, strict=True)
     }
