@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from lambdapress.bundle.shipping import (
+    TEST_FOLDERS,
     is_skipped,
     is_test_path,
     package_files,
@@ -100,15 +101,20 @@ class ModuleIndex:
 
     def check_not_a_test(self, name: str, path: Path, line: int | None) -> None:
         """A test module imported by shipped code: on Lambda that import fails. Say why."""
-        if name in self.test_modules:
-            raise BundleError(
-                f"{name} is a test module by its name ({self.test_modules[name].name}, or a "
-                "folder named tests/): test modules never ship, so this import fails on Lambda",
-                path=path,
-                line=line,
-                hint=f"rename {self.test_modules[name]} (not test_*.py, *_test.py, "
-                "conftest.py, nor under tests/), or do not import it from shipped code",
-            )
+        if name not in self.test_modules:
+            return
+        path_of_test = self.test_modules[name]
+        if TEST_FOLDERS.intersection(name.split(".")):
+            why = "a test module: it is in a tests/ folder"
+        else:
+            why = "a test module by its name"
+        raise BundleError(
+            f"{name} is {why}; test modules never ship, so this import would fail on Lambda",
+            path=path,
+            line=line,
+            hint=f"rename it ({path_of_test}): shipped modules are not named test_*.py, "
+            "*_test.py or conftest.py and are not under tests/",
+        )
 
 
 @dataclass(frozen=True)

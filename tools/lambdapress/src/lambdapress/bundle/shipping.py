@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePath
 
 from lambdapress.errors import BundleError
@@ -120,7 +120,7 @@ def tracked_files(folder: Path) -> frozenset[Path] | None:
             [git, "-C", str(folder), "ls-files", "-z", "--cached"],
             capture_output=True,
             check=False,
-            env={**os.environ, "LC_ALL": "C"},
+            env={**_without_git_overrides(os.environ), "LC_ALL": "C"},
         )
     except OSError as exc:
         raise BundleError(
@@ -183,6 +183,16 @@ def unreadable(path: Path, exc: OSError, what: str) -> BundleError:
         reason = exc.strerror or str(exc)
         hint = "make it a readable file (check its permissions), or remove it"
     return BundleError(f"cannot read the {what}: {reason}", path=path, hint=hint)
+
+
+def _without_git_overrides(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment minus the variables that point git at another repository or index."""
+    return {k: v for k, v in environ.items() if k not in _GIT_OVERRIDES}
+
+
+_GIT_OVERRIDES = frozenset(
+    {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_CEILING_DIRECTORIES"}
+)
 
 
 def _git_dir_above(folder: Path) -> Path | None:
