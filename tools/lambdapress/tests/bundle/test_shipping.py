@@ -13,31 +13,6 @@ from lambdapress.errors import BundleError
 
 Git = Callable[..., str]
 
-CREDENTIAL_NAMES = [
-    ".npmrc",
-    ".pypirc",
-    ".netrc",
-    ".env",
-    ".env.production",
-    "server.pem",
-    "private.key",
-    "client.p12",
-    "client.pfx",
-    "store.jks",
-    "id_rsa",
-    "id_dsa",
-    "id_ecdsa",
-    "id_ed25519",
-    "id_ed25519_sk",
-    "secrets.json",
-    "secrets.yaml",
-    "credentials",
-    "credentials.json",
-    "passwords.kdbx",
-    ".htpasswd",
-    ".git-credentials",
-]
-
 
 def write_tree(src: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
@@ -89,11 +64,6 @@ def test_inside_git_without_git_installed_is_an_error(
     with pytest.raises(BundleError, match="git is not installed") as caught:
         shipped_data(src)
     assert caught.value.path == src / "svc" and "install git" in (caught.value.hint or "")
-
-
-@pytest.mark.parametrize("name", CREDENTIAL_NAMES)
-def test_credential_like_names_are_recognised(name: str) -> None:
-    assert looks_like_credential(PurePath("svc") / name)
 
 
 @pytest.mark.parametrize(

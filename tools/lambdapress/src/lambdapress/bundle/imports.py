@@ -188,10 +188,13 @@ def parse_module(path: Path) -> ast.Module:
     try:
         return ast.parse(source, filename=str(path))
     except SyntaxError as exc:
+        line = exc.lineno or None
+        if line is None and b"\0" in source:  # Python does not say where the null byte is
+            line = source.count(b"\n", 0, source.index(b"\0")) + 1
         raise BundleError(
             f"syntax error: {exc.msg}",
             path=path,
-            line=exc.lineno or None,
+            line=line,
             hint="fix the Python syntax (and save the file as UTF-8); lambdapress reads "
             "modules without importing them",
         ) from None
