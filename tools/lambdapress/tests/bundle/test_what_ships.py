@@ -7,6 +7,7 @@ import subprocess
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -251,3 +252,22 @@ def test_a_distribution_without_a_wheel_names_the_service_and_its_pyproject(
     assert "service 'shop' needs it" in error.message
     assert error.path == shop / PYPROJECT and error.line == 5
     assert "[project] dependencies" in (error.hint or "")
+
+
+def test_git_is_asked_once_per_package_not_per_function(
+    shop: Path, build: Build, run_git: Git, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_git(shop, "init", "-q")
+    run_git(shop, "add", ".")
+    asked: list[str] = []
+    real_run = subprocess.run
+
+    def counting_run(command: list[str], **kwargs: Any) -> Any:
+        if "ls-files" in command:
+            asked.append(Path(command[command.index("-C") + 1]).name)
+        return real_run(command, **kwargs)
+
+    monkeypatch.setattr("lambdapress.bundle.shipping.subprocess.run", counting_run)
+    result = build(shop)
+    assert len(result.functions) == 2
+    assert sorted(asked) == ["shop", "shop_models"]
