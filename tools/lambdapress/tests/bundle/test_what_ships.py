@@ -125,10 +125,16 @@ def test_in_a_git_checkout_untracked_and_ignored_files_do_not_ship(
     run_git(shop, "rm", "-q", "--cached", f"{PACKAGE}/schemas/draft.json")
     # the credential check sees only what would ship: an ignored key never stops the build
     write(shop, f"{PACKAGE}/.env.sqlite", "TOKEN=1\n")
-    build(shop)
+    result = build(shop)
     contents = names_in(shop / "dist/shop/get_item.zip")
     assert "shop/schemas/order.json" in contents
     assert "shop/schemas/draft.json" not in contents, "untracked"
+    # ...and the run says so, naming only the untracked data file (not ignored files)
+    untracked = [w for w in result.warnings if "not tracked by git" in w]
+    assert untracked == [
+        f"shop: not tracked by git, so not shipped: {PACKAGE}/schemas/draft.json; `git add` "
+        "what the code reads (or ignore it in .gitignore)"
+    ]
     assert "shop/cache.sqlite" not in contents and "shop/.env.sqlite" not in contents, "ignored"
     # modules ship through the import closure, tracked or not
     run_git(shop, "rm", "-q", "--cached", f"{PACKAGE}/store.py")

@@ -60,6 +60,7 @@ class ServiceContext:
     import_map: dict[str, tuple[str, ...]]  # import name -> canonical distribution names
     provided: frozenset[str]
     foreign: dict[str, Path]  # import name -> workspace member the service does not declare
+    warnings: tuple[str, ...] = ()  # said once per run, e.g. data files git does not track
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,21 @@ def service_context(
         import_map={k: tuple(sorted(v)) for k, v in import_map.items()},
         provided=provided,
         foreign=foreign,
+        warnings=_untracked_warning(workspace, service, index),
+    )
+
+
+def _untracked_warning(
+    workspace: Workspace, service: Service, index: ModuleIndex
+) -> tuple[str, ...]:
+    """Data files that git does not track do not ship: say so, before a deploy finds out."""
+    if not index.untracked:
+        return ()
+    names = sorted(workspace.relative(p).as_posix() for p in index.untracked)
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return (
+        f"{service.name}: not tracked by git, so not shipped: {shown}; `git add` what the code "
+        "reads (or ignore it in .gitignore)",
     )
 
 

@@ -17,10 +17,11 @@ from pathlib import Path, PurePath
 
 from lambdapress.bundle.shipping import (
     TEST_FOLDERS,
+    git_files,
     is_skipped,
     is_test_path,
+    looks_like_credential,
     package_files,
-    tracked_files,
     unreadable,
 )
 from lambdapress.errors import BundleError
@@ -55,6 +56,7 @@ class ModuleIndex:
     roots: dict[str, Path] = field(default_factory=dict)  # top-level name -> its folder's parent
     test_modules: dict[str, Path] = field(default_factory=dict)  # never shipped, named in errors
     data: dict[str, tuple[Path, ...]] = field(default_factory=dict)  # top-level -> data files
+    untracked: list[Path] = field(default_factory=list)  # data files git does not know: warned
 
     def add_root(self, src: Path, top_level: str) -> None:
         """Index the package (or module) `top_level` that lives directly under `src`.
@@ -68,7 +70,7 @@ class ModuleIndex:
             if (src / f"{top_level}.py").is_file():
                 self.modules[top_level] = SourceModule(top_level, src / f"{top_level}.py", False)
             return
-        tracked = tracked_files(package)
+        git = git_files(package)
         data: list[Path] = []
         for path in package_files(package):
             relative = path.relative_to(src)
@@ -76,8 +78,12 @@ class ModuleIndex:
                 continue
             if path.suffix == ".py":
                 self._add_module(path, relative)
-            elif not is_test_path(relative) and (tracked is None or path in tracked):
+            elif is_test_path(relative):
+                continue
+            elif git is None or path in git.tracked:
                 data.append(path)
+            elif path in git.untracked and not looks_like_credential(relative):
+                self.untracked.append(path)
         self.data[top_level] = tuple(data)
 
     def _add_module(self, path: Path, relative: PurePath) -> None:

@@ -114,6 +114,7 @@ def plan_package(
         context = analysis.service_context(
             workspace, lock, service, cache, jobs, on_install, architecture
         )
+        warnings.extend(context.warnings)
         compile_bytecode = find_compiler(context.target.python) is not None
         if not compile_bytecode:
             warnings.append(

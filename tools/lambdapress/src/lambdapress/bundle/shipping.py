@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from lambdapress.errors import BundleError
@@ -99,8 +100,17 @@ def package_files(folder: Path) -> list[Path]:
     return sorted(found)
 
 
-def tracked_files(folder: Path) -> frozenset[Path] | None:
-    """The files under `folder` that git tracks, or None when `folder` is not in a git work tree.
+@dataclass(frozen=True)
+class GitFiles:
+    """What git says about the files under a folder: tracked, and untracked but not ignored."""
+
+    tracked: frozenset[Path]
+    untracked: frozenset[Path]
+
+
+def git_files(folder: Path) -> GitFiles | None:
+    """The files under `folder` that git tracks and those it does not (ignored ones left out),
+    or None when `folder` is not in a git work tree.
 
     One `git ls-files` per call (a workspace member's package folder). Inside a repository,
     git is required: guessing would ship ignored files.
@@ -115,9 +125,10 @@ def tracked_files(folder: Path) -> frozenset[Path] | None:
             path=folder,
             hint="install git (and make sure it is on PATH), then run again",
         )
+    command = [git, "-C", str(folder), "ls-files", "-z", "-t", "--cached", "--others"]
     try:
         result = subprocess.run(
-            [git, "-C", str(folder), "ls-files", "-z", "--cached"],
+            [*command, "--exclude-standard"],
             capture_output=True,
             check=False,
             env={**_without_git_overrides(os.environ), "LC_ALL": "C"},
@@ -137,8 +148,13 @@ def tracked_files(folder: Path) -> frozenset[Path] | None:
             path=folder,
             hint="check that `git ls-files` works in this folder (ownership, safe.directory)",
         )
-    names = [n for n in result.stdout.split(b"\0") if n]
-    return frozenset(folder / os.fsdecode(name) for name in names)
+    tracked: set[Path] = set()
+    untracked: set[Path] = set()
+    for record in result.stdout.split(b"\0"):
+        tag, _, name = record.partition(b" ")  # `-t`: "H path" tracked, "? path" untracked
+        if name:
+            (untracked if tag == b"?" else tracked).add(folder / os.fsdecode(name))
+    return GitFiles(frozenset(tracked), frozenset(untracked))
 
 
 def check_credentials(
