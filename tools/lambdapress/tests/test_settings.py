@@ -223,3 +223,51 @@ def test_toml_syntax_errors_surface_as_config_errors(tmp_path: Path, write_file:
     with pytest.raises(ConfigError) as info:
         load_service_settings(path)
     assert info.value.line == 3
+
+
+def test_allow_files_takes_relative_paths_and_globs(tmp_path: Path, write_file: Writer) -> None:
+    path = settings_file(
+        tmp_path,
+        write_file,
+        '[tool.lambdapress]\nallow_files = ["src/orders/certs/ca.pem", "orders/keys/*.pub"]\n',
+    )
+    assert load_service_settings(path).allow_files == [
+        "src/orders/certs/ca.pem",
+        "orders/keys/*.pub",
+    ]
+    assert ServiceSettings().allow_files == []
+
+
+@pytest.mark.parametrize(
+    "value", ['["/etc/ssl/ca.pem"]', '["../other/ca.pem"]', '[""]', '"ca.pem"', "[1]"]
+)
+def test_allow_files_outside_the_service_or_of_the_wrong_type_are_refused(
+    tmp_path: Path, write_file: Writer, value: str
+) -> None:
+    path = settings_file(tmp_path, write_file, f"[tool.lambdapress]\nallow_files = {value}\n")
+    with pytest.raises(ConfigError) as info:
+        load_service_settings(path)
+    assert "tool.lambdapress.allow_files" in info.value.message
+    assert info.value.line == 4
+    assert "relative to the service" in (info.value.hint or "")
+
+
+def test_a_huge_number_is_reported_not_printed(tmp_path: Path, write_file: Writer) -> None:
+    path = settings_file(tmp_path, write_file, f"[tool.lambdapress]\nmemory = {'9' * 4000}\n")
+    with pytest.raises(ConfigError) as info:
+        load_service_settings(path)
+    assert "(got a number of about 4000 digits)" in info.value.message
+
+
+def test_a_number_too_long_for_python_is_a_config_error(tmp_path: Path, write_file: Writer) -> None:
+    path = settings_file(tmp_path, write_file, f"[tool.lambdapress]\nmemory = {'9' * 5000}\n")
+    with pytest.raises(ConfigError, match="invalid TOML") as info:
+        load_service_settings(path)
+    assert info.value.path == path
+
+
+def test_long_values_are_cut_short_in_messages(tmp_path: Path, write_file: Writer) -> None:
+    path = settings_file(tmp_path, write_file, f'[tool.lambdapress]\nruntime = "{"x" * 500}"\n')
+    with pytest.raises(ConfigError) as info:
+        load_service_settings(path)
+    assert "x" * 100 not in info.value.message and "...)" in info.value.message

@@ -56,6 +56,11 @@ class FunctionEntry(BaseModel):
     environment: dict[str, str] = Field(default_factory=dict)
     distributions: dict[str, str] = Field(default_factory=dict)
     modules: tuple[str, ...] = ()
+    data_files: tuple[str, ...] = Field(
+        default=(),
+        description="paths in the zip of the package data shipped (JSON schemas, templates...); "
+        "empty in manifests written before it was recorded",
+    )
 
     @property
     def python_version(self) -> str:

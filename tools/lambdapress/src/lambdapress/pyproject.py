@@ -54,6 +54,12 @@ def load_toml(path: Path) -> dict[str, Any]:
             line=line,
             hint="fix the TOML syntax at that line (quote strings, close brackets)",
         ) from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise ConfigError(
+            f"invalid TOML: {exc}",
+            path=path,
+            hint="fix the value (numbers must fit in a reasonable size)",
+        ) from None
 
 
 def get_table(data: dict[str, Any], dotted: str, path: Path) -> dict[str, Any] | None:

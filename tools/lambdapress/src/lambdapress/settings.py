@@ -76,6 +76,8 @@ _FIX = {
     "include": 'use a list of module names, e.g. ["orders.plugins"]',
     "bundle": 'use "function" (one zip per handler) or "service" (one zip for the service)',
     "aws_sdk": 'use "runtime" (the SDK Lambda provides) or "bundle" (ship the locked boto3)',
+    "allow_files": "use a list of paths or globs relative to the service or package folder, "
+    'e.g. ["src/orders/certs/ca.pem"]',
 }
 
 
@@ -113,6 +115,10 @@ class ServiceSettings(BaseModel):
     """Whether boto3/botocore are shipped. The Lambda runtime already has them, so by
     default they are left out (zips are ~20 MB smaller unzipped and deploy faster); "bundle"
     pins the locked version instead, for code that needs a newer SDK than the runtime's."""
+    allow_files: list[str] = Field(default_factory=list)
+    """Credential-like files (keys, certificates, `.npmrc`...) that are meant to ship: paths
+    or `fnmatch` globs relative to the service's or the package's folder, or to the zip.
+    Without an entry here such a file stops the build (see `bundle.shipping`)."""
 
     @property
     def python_version(self) -> str:
@@ -135,6 +141,14 @@ class ServiceSettings(BaseModel):
         for module in value:
             if not _MODULE.match(module):
                 raise ValueError(f"{module!r} is not a dotted module name")
+        return value
+
+    @field_validator("allow_files")
+    @classmethod
+    def _check_allow_files(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if not pattern.strip() or pattern.startswith("/") or ".." in pattern.split("/"):
+                raise ValueError(f"{pattern!r} is not a relative path or glob inside the service")
         return value
 
 
@@ -176,7 +190,7 @@ def _config_error(exc: ValidationError, path: Path, table: dict[str, Any]) -> Co
             )
         else:
             got = _MISSING if is_key else _value_at(table, error["loc"])
-            shown = f" (got {got!r})" if got is not _MISSING else ""
+            shown = f" (got {_short_repr(got)})" if got is not _MISSING else ""
             message = str(error["msg"]).removeprefix("Value error, ")
             problems.append(f"`{key}`: {message}{shown}")
             hints.append(_FIX.get(field, "see the lambdapress README for the allowed values"))
@@ -194,6 +208,16 @@ def _config_error(exc: ValidationError, path: Path, table: dict[str, Any]) -> Co
 
 
 _MISSING = object()
+_REPR_LIMIT = 60
+
+
+def _short_repr(value: object) -> str:
+    """A value as the user wrote it, cut short: a 5000-digit number must not fill the screen
+    (nor raise: Python refuses to print ints of more than 4300 digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"a number of about {int(value.bit_length() * 0.30103)} digits"
+    text = repr(value)
+    return text if len(text) <= _REPR_LIMIT else text[: _REPR_LIMIT - 3] + "..."
 
 
 def _value_at(table: dict[str, Any], loc: tuple[int | str, ...]) -> object:

@@ -74,20 +74,6 @@ def test_an_undeclared_workspace_member_is_refused(shop: Path, build: Build) -> 
     assert "other-models" in str(error) and "does not declare" in str(error)
 
 
-def test_a_distribution_without_a_wheel_for_the_target_is_named(shop: Path, build: Build) -> None:
-    build(shop)
-    edit(shop, "services/shop/pyproject.toml", '"markupsafe"]', '"markupsafe", "docopt==0.6.2"]')
-    subprocess.run(["uv", "lock", "--quiet"], cwd=shop, check=True)
-    edit(
-        shop,
-        HANDLER,
-        "from shop.store import ITEMS\n",
-        "from shop.store import ITEMS\nimport docopt\n",
-    )
-    error = fails_leaving_dist(shop, build, BundleError)
-    assert "docopt 0.6.2 has no wheel for python3.11 on x86_64" in str(error)
-
-
 def test_two_functions_on_one_route_are_refused(shop: Path, build: Build) -> None:
     build(shop)
     edit(

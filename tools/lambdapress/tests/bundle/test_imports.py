@@ -100,3 +100,136 @@ def test_tests_and_caches_are_never_indexed_and_data_files_ship(tmp_path: Path) 
     assert set(index.modules) == {"svc"}
     closure = first_party_closure(index, ["svc"])
     assert [p.name for p in package_data(index, closure.modules)] == ["schema.json"]
+
+
+def test_package_data_ships_at_any_depth_each_file_once(tmp_path: Path) -> None:
+    index = make_index(
+        tmp_path,
+        {
+            "svc/__init__.py": "",
+            "svc/h.py": "import svc.sub\n",
+            "svc/schemas/order.json": "{}",
+            "svc/schemas/v2/deep/line.json": "{}",
+            "svc/sub/__init__.py": "",
+            "svc/sub/page.html": "<p>",
+        },
+    )
+    closure = first_party_closure(index, ["svc.h"])
+    data = [
+        p.relative_to(tmp_path / "src").as_posix() for p in package_data(index, closure.modules)
+    ]
+    # svc and svc.sub are both reached: svc/sub/page.html is under both, and listed once
+    assert data == ["svc/schemas/order.json", "svc/schemas/v2/deep/line.json", "svc/sub/page.html"]
+
+
+def test_a_subpackage_nothing_imports_gives_its_data_but_not_its_modules(tmp_path: Path) -> None:
+    index = make_index(
+        tmp_path,
+        {
+            "svc/__init__.py": "",
+            "svc/h.py": "",
+            "svc/sub/__init__.py": "",
+            "svc/sub/mod.py": "",
+            "svc/sub/page.html": "<p>",
+            "svc/scripts/migrate.py": "",
+        },
+    )
+    closure = first_party_closure(index, ["svc.h"])
+    assert [m.name for m in closure.modules] == ["svc", "svc.h"]
+    shipped = [p.name for p in package_data(index, closure.modules)]
+    assert shipped == ["page.html"], "only data files ship with the imported package"
+
+
+def test_tests_stubs_and_caches_are_not_package_data(tmp_path: Path) -> None:
+    index = make_index(
+        tmp_path,
+        {
+            "svc/__init__.py": "",
+            "svc/tests/fixtures/order.json": "{}",
+            "svc/test_fixture.json": "{}",
+            "svc/models.pyi": "",
+            "svc/__pycache__/models.cpython-311.pyc": "",
+            "svc/.mypy_cache/x.json": "{}",
+            "svc/kept.txt": "",
+        },
+    )
+    closure = first_party_closure(index, ["svc"])
+    assert [p.name for p in package_data(index, closure.modules)] == ["kept.txt"]
+
+
+@pytest.mark.parametrize(
+    ("test_file", "name", "why"),
+    [
+        ("svc/test_mode.py", "svc.test_mode", "svc.test_mode is a test module by its name"),
+        ("svc/mode_test.py", "svc.mode_test", "svc.mode_test is a test module by its name"),
+        ("svc/tests/helpers.py", "svc.tests.helpers", "svc.tests is a test module: it is in"),
+    ],
+)
+def test_importing_a_test_module_says_test_modules_never_ship(
+    tmp_path: Path, test_file: str, name: str, why: str
+) -> None:
+    parent, _, module = name.rpartition(".")
+    index = make_index(
+        tmp_path,
+        {
+            "svc/__init__.py": "",
+            "svc/tests/__init__.py": "",
+            test_file: "",
+            "svc/h.py": f"x = 1\nfrom {parent} import {module}\n",
+        },
+    )
+    with pytest.raises(BundleError) as caught:
+        first_party_closure(index, ["svc.h"])
+    error = caught.value
+    assert error.message.startswith(why)
+    assert "test modules never ship" in error.message
+    assert error.path == tmp_path / "src/svc/h.py" and error.line == 2
+    assert "rename" in (error.hint or "")
+
+
+def test_odd_file_names_are_not_modules(tmp_path: Path) -> None:
+    index = make_index(
+        tmp_path,
+        {"svc/__init__.py": "", "svc/my-script.py": "", "svc/a.b.py": "", "svc/ok.py": ""},
+    )
+    assert set(index.modules) == {"svc", "svc.ok"}
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (b"def broken(:\n", "syntax error"),
+        (b"x = 1\x00\n", "null bytes"),
+        (b"x = '\xff\xfe'\n", "utf-8"),
+        (b"# -*- coding: klingon -*-\nx = 1\n", "unknown encoding"),
+    ],
+)
+def test_a_module_that_does_not_parse_names_the_file(
+    tmp_path: Path, source: bytes, message: str
+) -> None:
+    index = make_index(tmp_path, {"svc/__init__.py": "", "svc/h.py": "import svc.helpers\n"})
+    helpers = tmp_path / "src/svc/helpers.py"
+    helpers.write_bytes(source)
+    index.add_root(tmp_path / "src", "svc")
+    with pytest.raises(BundleError) as caught:
+        first_party_closure(index, ["svc.h"])
+    assert caught.value.path == helpers
+    assert message in caught.value.message
+    assert caught.value.hint
+
+
+def test_a_broken_symlinked_module_and_a_symlink_loop_are_named(tmp_path: Path) -> None:
+    index = make_index(tmp_path, {"svc/__init__.py": "", "svc/h.py": "import svc.gone\n"})
+    gone = tmp_path / "src/svc/gone.py"
+    gone.symlink_to(tmp_path / "nowhere.py")
+    index.add_root(tmp_path / "src", "svc")
+    with pytest.raises(BundleError, match=r"symlink to .*nowhere\.py.*does not exist") as caught:
+        first_party_closure(index, ["svc.h"])
+    assert caught.value.path == gone and "symlink" in (caught.value.hint or "")
+
+    gone.unlink()
+    gone.symlink_to(gone)
+    index.add_root(tmp_path / "src", "svc")
+    with pytest.raises(BundleError, match="symlink loop") as caught:
+        first_party_closure(index, ["svc.h"])
+    assert caught.value.path == gone

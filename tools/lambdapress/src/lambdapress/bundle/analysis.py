@@ -26,13 +26,20 @@ from lambdapress.bundle.imports import (
 )
 from lambdapress.bundle.lock import Lock, LockedPackage
 from lambdapress.bundle.plan import SourceFile
+from lambdapress.bundle.shipping import check_credentials, unreadable
 from lambdapress.bundle.targets import Target
-from lambdapress.bundle.wheels import INDEX_ENV, InstalledDistribution, ensure_installed
+from lambdapress.bundle.wheels import (
+    INDEX_ENV,
+    InstalledDistribution,
+    check_has_wheel,
+    ensure_installed,
+)
 from lambdapress.errors import BundleError
 from lambdapress.publish.credentials import resolve_index
 from lambdapress.publish.indexes import load_indexes
 from lambdapress.publish.pins import PYPROJECT, Pin, read_pins
-from lambdapress.settings import Architecture
+from lambdapress.pyproject import find_key_line
+from lambdapress.settings import TABLE, Architecture
 from lambdapress.workspace import Service, Workspace
 
 # The AWS SDK that the Lambda Python runtime already has on its path (/var/runtime). Their own
@@ -48,16 +55,19 @@ class ServiceContext:
     service: Service
     target: Target
     index: ModuleIndex
+    folders: tuple[Path, ...]  # the service's and its packages' folders, for `allow_files`
     installed: dict[str, InstalledDistribution]  # canonical name -> folder
     import_map: dict[str, tuple[str, ...]]  # import name -> canonical distribution names
     provided: frozenset[str]
     foreign: dict[str, Path]  # import name -> workspace member the service does not declare
+    warnings: tuple[str, ...] = ()  # said once per run, e.g. data files git does not track
 
 
 @dataclass(frozen=True)
 class Contents:
     first_party: tuple[SourceFile, ...]
     modules: tuple[str, ...]
+    data_files: tuple[str, ...]  # arcnames of the package data that ships
     distributions: tuple[InstalledDistribution, ...]
 
 
@@ -86,6 +96,7 @@ def service_context(
         canonicalize_name(pin.package): pin for pin in read_pins(service.path / PYPROJECT)
     }
     index = ModuleIndex()
+    folders: list[Path] = [service.path]
     third_party: list[LockedPackage] = []
     for key, package in sorted(closure.items()):
         if key in pins:  # ships the published wheel instead of the workspace source
@@ -102,6 +113,7 @@ def service_context(
         elif package.is_local and key in members:
             folder, import_name = members[key]
             index.add_root(_src(folder), import_name)
+            folders += [folder, _src(folder)]
         elif not package.is_local:
             third_party.append(package)
     foreign = {
@@ -115,6 +127,9 @@ def service_context(
         pin = pins_by_url.get(index_url)
         return _index_credentials(workspace.root, pin) if pin is not None else {}
 
+    pyproject = service.path / PYPROJECT
+    for package in third_party:  # first, so that the error names the service that needs it
+        check_has_wheel(package, target, service=service.name, pyproject=pyproject)
     installed = ensure_installed(third_party, target, cache, jobs, on_install, credentials)
     import_map: dict[str, list[str]] = {}
     for name, dist in installed.items():
@@ -125,10 +140,26 @@ def service_context(
         service=service,
         target=target,
         index=index,
+        folders=tuple(dict.fromkeys(folders)),
         installed={canonicalize_name(k): v for k, v in installed.items()},
         import_map={k: tuple(sorted(v)) for k, v in import_map.items()},
         provided=provided,
         foreign=foreign,
+        warnings=_untracked_warning(workspace, service, index),
+    )
+
+
+def _untracked_warning(
+    workspace: Workspace, service: Service, index: ModuleIndex
+) -> tuple[str, ...]:
+    """Data files that git does not track do not ship: say so, before a deploy finds out."""
+    if not index.untracked:
+        return ()
+    names = sorted(workspace.relative(p).as_posix() for p in index.untracked)
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return (
+        f"{service.name}: not tracked by git, so not shipped: {shown}; `git add` what the code "
+        "reads (or ignore it in .gitignore)",
     )
 
 
@@ -139,7 +170,9 @@ def function_contents(
     extra_files: tuple[SourceFile, ...],
 ) -> Contents:
     """The first-party files and distributions that the entry modules reach."""
-    include = tuple(context.service.settings.include)
+    settings = context.service.settings
+    include = tuple(settings.include)
+    _check_include(context, include)
     first_party_roots = [e for e in (*entries, *include) if context.index.owns(e)]
     closure = first_party_closure(context.index, first_party_roots)
     refs = list(closure.external)
@@ -152,19 +185,61 @@ def function_contents(
         if canonicalize_name(name) in context.installed
         and canonicalize_name(name) not in context.provided
     )
-    files = [
+    modules = [
         SourceFile(arcname=_arcname(context.index, m.path), path=m.path) for m in closure.modules
     ]
-    files += [
+    data = [
         SourceFile(arcname=_arcname(context.index, p), path=p)
         for p in package_data(context.index, closure.modules)
     ]
-    files += extra_files
+    _check_names(data)
+    check_credentials(
+        [(f.path, f.arcname) for f in data if f.path is not None],
+        settings.allow_files,
+        context.folders,
+        context.service.name,
+        context.service.path / PYPROJECT,
+    )
+    files = modules + data + list(extra_files)
     return Contents(
         first_party=tuple(sorted(files, key=lambda f: f.arcname)),
         modules=tuple(m.name for m in closure.modules),
+        data_files=tuple(sorted(f.arcname for f in data)),
         distributions=distributions,
     )
+
+
+def _check_names(files: list[SourceFile]) -> None:
+    """A zip stores names in UTF-8: a file whose name is not text cannot be shipped as is."""
+    for file in files:
+        try:
+            file.arcname.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BundleError(
+                "the file's name is not valid UTF-8, so it cannot be stored in a zip",
+                path=file.path,
+                hint="rename it (UTF-8 names only), or remove it from the package",
+            ) from None
+
+
+def _check_include(context: ServiceContext, include: tuple[str, ...]) -> None:
+    """`include` names modules by hand: a first-party name that is no module is a typo."""
+    pyproject = context.service.path / PYPROJECT
+    for name in include:
+        if not context.index.owns(name):
+            continue
+        line = find_key_line(pyproject, [*TABLE.split("."), "include"])
+        context.index.check_not_a_test(name, pyproject, line)
+        if context.index.resolve(name) is None:
+            top = name.split(".")[0]
+            raise BundleError(
+                f"`{TABLE}.include` names {name!r}, which is not a module of "
+                f"{context.index.roots[top] / top}",
+                path=pyproject,
+                line=line,
+                hint=f"fix the module name in `include` (a dotted path such as "
+                f"{top}.plugins), or create the module",
+            )
 
 
 def service_entry(service: str, functions: tuple[Function, ...]) -> SourceFile:
@@ -273,5 +348,10 @@ def _arcname(index: ModuleIndex, path: Path) -> str:
 
 
 def _digest(file: SourceFile) -> str:
-    data = file.text.encode() if file.text is not None else file.path.read_bytes()  # type: ignore[union-attr]
+    if file.text is not None or file.path is None:
+        return hashlib.sha256((file.text or "").encode()).hexdigest()
+    try:
+        data = file.path.read_bytes()
+    except OSError as exc:
+        raise unreadable(file.path, exc, "file") from None
     return hashlib.sha256(data).hexdigest()

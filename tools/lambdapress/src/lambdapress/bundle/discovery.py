@@ -11,15 +11,18 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from typing import get_args
 
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress.bundle.imports import parse_module
 from lambdapress.errors import BundleError
-from lambdapress.manifest import Route
+from lambdapress.manifest import HttpMethod, Route
 from lambdapress.workspace import Service
 
 HANDLER_FUNCTION = "handler"
 _METHOD_DECORATORS = {"get", "post", "put", "patch", "delete", "head", "options"}
+_METHODS: frozenset[str] = frozenset(get_args(HttpMethod))
 _RESOLVER_SUFFIXES = ("Resolver", "Router")
 _PARAMETER = re.compile(r"<([A-Za-z_][A-Za-z0-9_]*)>")
 _PLACEHOLDER = re.compile(r"\{[^/}]+\}")
@@ -82,7 +85,15 @@ def check_unique_routes(functions: tuple[Function, ...]) -> None:
 
 
 def _function(service: Service, path: Path) -> Function:
-    tree = _parse(path)
+    if not path.stem.isidentifier():
+        raise BundleError(
+            f"handler module file name {path.name!r} is not a Python module name, so Lambda "
+            "cannot import it",
+            path=path,
+            hint="rename it to letters, digits and underscores (e.g. get_order.py), or move "
+            "it out of handlers/",
+        )
+    tree = parse_module(path)
     if not any(
         isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == HANDLER_FUNCTION
         for node in tree.body
@@ -104,18 +115,6 @@ def _function(service: Service, path: Path) -> Function:
         routes=routes,
         route_lines=lines,
     )
-
-
-def _parse(path: Path) -> ast.Module:
-    try:
-        return ast.parse(path.read_bytes(), filename=str(path))
-    except SyntaxError as exc:
-        raise BundleError(
-            f"syntax error: {exc.msg}",
-            path=path,
-            line=exc.lineno,
-            hint="fix the Python syntax; lambdapress reads handlers without importing them",
-        ) from None
 
 
 def _resolver_names(tree: ast.Module) -> set[str]:
@@ -203,7 +202,15 @@ def _route_methods(decorator: ast.Call, path: Path) -> list[str]:
                 line=decorator.lineno,
                 hint='write it literally, e.g. method="GET" or method=["GET", "POST"]',
             )
-        methods.append(value.value.upper())
+        method = value.value.upper()
+        if method not in _METHODS:
+            raise BundleError(
+                f"the route's method {value.value!r} is not an HTTP method API Gateway routes",
+                path=path,
+                line=decorator.lineno,
+                hint=f"use one of {', '.join(sorted(_METHODS))}",
+            )
+        methods.append(method)
     return methods
 
 

@@ -13,14 +13,18 @@ import sys
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
+from lambdapress.bundle.shipping import (
+    TEST_FOLDERS,
+    git_files,
+    is_skipped,
+    is_test_path,
+    looks_like_credential,
+    package_files,
+    unreadable,
+)
 from lambdapress.errors import BundleError
-
-# Never shipped: they exist only on developers' machines and in CI.
-EXCLUDED_PARTS = frozenset({"tests", "test", "__pycache__", ".pytest_cache", ".mypy_cache"})
-EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".pyi")
-EXCLUDED_NAMES = frozenset({"py.typed", "conftest.py", ".DS_Store"})
 
 
 @dataclass(frozen=True)
@@ -46,34 +50,77 @@ class SourceModule:
 
 @dataclass
 class ModuleIndex:
-    """Every first-party module by dotted name, and the files of each package folder."""
+    """Every first-party module by dotted name, and the package data that may ship."""
 
     modules: dict[str, SourceModule] = field(default_factory=dict)
     roots: dict[str, Path] = field(default_factory=dict)  # top-level name -> its folder's parent
+    test_modules: dict[str, Path] = field(default_factory=dict)  # never shipped, named in errors
+    data: dict[str, tuple[Path, ...]] = field(default_factory=dict)  # top-level -> data files
+    untracked: list[Path] = field(default_factory=list)  # data files git does not know: warned
 
     def add_root(self, src: Path, top_level: str) -> None:
-        """Index the package (or module) `top_level` that lives directly under `src`."""
+        """Index the package (or module) `top_level` that lives directly under `src`.
+
+        Runs `git ls-files` once for the package folder: only tracked files are package data
+        inside a git repository (see `bundle.shipping`).
+        """
         self.roots[top_level] = src
         package = src / top_level
-        if package.is_dir():
-            for path in sorted(package.rglob("*.py")):
-                relative = path.relative_to(src)
-                if _excluded(relative):
-                    continue
-                parts = list(relative.with_suffix("").parts)
-                is_package = parts[-1] == "__init__"
-                if is_package:
-                    parts.pop()
-                name = ".".join(parts)
-                self.modules[name] = SourceModule(name, path, is_package)
-        elif (src / f"{top_level}.py").is_file():
-            self.modules[top_level] = SourceModule(top_level, src / f"{top_level}.py", False)
+        if not package.is_dir():
+            if (src / f"{top_level}.py").is_file():
+                self.modules[top_level] = SourceModule(top_level, src / f"{top_level}.py", False)
+            return
+        git = git_files(package)
+        data: list[Path] = []
+        for path in package_files(package):
+            relative = path.relative_to(src)
+            if is_skipped(relative):
+                continue
+            if path.suffix == ".py":
+                self._add_module(path, relative)
+            elif is_test_path(relative):
+                continue
+            elif git is None or path in git.tracked:
+                data.append(path)
+            elif path in git.untracked and not looks_like_credential(relative):
+                self.untracked.append(path)
+        self.data[top_level] = tuple(data)
+
+    def _add_module(self, path: Path, relative: PurePath) -> None:
+        parts = list(relative.with_suffix("").parts)
+        if not all(part.isidentifier() for part in parts):
+            return  # `my-script.py`, `a.b.py`: no import statement can name it; never ships
+        is_package = parts[-1] == "__init__"
+        if is_package:
+            parts.pop()
+        name = ".".join(parts)
+        if is_test_path(relative):
+            self.test_modules[name] = path
+        else:
+            self.modules[name] = SourceModule(name, path, is_package)
 
     def owns(self, name: str) -> bool:
         return name.split(".")[0] in self.roots
 
     def resolve(self, name: str) -> SourceModule | None:
         return self.modules.get(name)
+
+    def check_not_a_test(self, name: str, path: Path, line: int | None) -> None:
+        """A test module imported by shipped code: on Lambda that import fails. Say why."""
+        if name not in self.test_modules:
+            return
+        path_of_test = self.test_modules[name]
+        if TEST_FOLDERS.intersection(name.split(".")):
+            why = "a test module: it is in a tests/ folder"
+        else:
+            why = "a test module by its name"
+        raise BundleError(
+            f"{name} is {why}; test modules never ship, so this import would fail on Lambda",
+            path=path,
+            line=line,
+            hint=f"rename it ({path_of_test}): shipped modules are not named test_*.py, "
+            "*_test.py or conftest.py and are not under tests/",
+        )
 
 
 @dataclass(frozen=True)
@@ -106,6 +153,7 @@ def first_party_closure(index: ModuleIndex, entries: Iterable[str]) -> Closure:
         module = reached[queue.popleft()]
         for ref in module_imports(module):
             if index.owns(ref.name):
+                index.check_not_a_test(ref.name, ref.path, ref.line)
                 if index.resolve(ref.name) is None:
                     # `from a import b` also yields a.b, which is fine when b is just a name.
                     if not ref.optional:
@@ -126,11 +174,42 @@ def first_party_closure(index: ModuleIndex, entries: Iterable[str]) -> Closure:
 
 def module_imports(module: SourceModule) -> list[ImportRef]:
     """The absolute names a module imports at run time (TYPE_CHECKING blocks excluded)."""
-    tree = ast.parse(module.path.read_bytes(), filename=str(module.path))
+    tree = parse_module(module.path)
     package = module.name if module.is_package else _parent(module.name)
     refs: list[ImportRef] = []
     _collect(tree.body, module, package, refs, optional=False)
     return refs
+
+
+def parse_module(path: Path) -> ast.Module:
+    """The AST of a module, or a BundleError naming the file (and line) and the fix.
+
+    Covers what a checkout can hold: syntax errors, null bytes, bad encodings, and files that
+    cannot be read (a symlink to nothing, a symlink loop, a folder named `x.py`).
+    """
+    try:
+        source = path.read_bytes()
+    except OSError as exc:
+        raise unreadable(path, exc, "module") from None
+    try:
+        return ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        line = exc.lineno or None
+        if line is None and b"\0" in source:  # Python does not say where the null byte is
+            line = source.count(b"\n", 0, source.index(b"\0")) + 1
+        raise BundleError(
+            f"syntax error: {exc.msg}",
+            path=path,
+            line=line,
+            hint="fix the Python syntax (and save the file as UTF-8); lambdapress reads "
+            "modules without importing them",
+        ) from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise BundleError(
+            f"cannot parse the module: {exc}",
+            path=path,
+            hint="fix the file: it must be Python source in UTF-8",
+        ) from None
 
 
 def is_stdlib(top_level: str) -> bool:
@@ -138,33 +217,19 @@ def is_stdlib(top_level: str) -> bool:
 
 
 def package_data(index: ModuleIndex, modules: Iterable[SourceModule]) -> list[Path]:
-    """Non-Python files inside the package folders that ship (templates, JSON schemas...)."""
-    folders = sorted({m.path.parent for m in modules if m.is_package})
-    data: list[Path] = []
-    for folder in folders:
-        for path in sorted(folder.iterdir()):
-            if path.is_file() and path.suffix != ".py":
-                top = index.roots.get(_top_of(index, folder))
-                relative = path.relative_to(top) if top is not None else Path(path.name)
-                if not _excluded(relative) and not path.name.startswith(".env"):
-                    data.append(path)
-    return data
+    """The data files under the reached packages' folders, at any depth, each once.
 
-
-def _top_of(index: ModuleIndex, folder: Path) -> str:
-    for top, src in index.roots.items():
-        if folder.is_relative_to(src / top):
-            return top
-    return ""
-
-
-def _excluded(relative: Path) -> bool:
-    return (
-        bool(EXCLUDED_PARTS.intersection(relative.parts))
-        or relative.name in EXCLUDED_NAMES
-        or relative.name.startswith("test_")
-        or relative.suffix in EXCLUDED_SUFFIXES
-    )
+    A data file in a subpackage ships with its parent package (which is always reached first),
+    while the subpackage's modules ship only when something imports them.
+    """
+    folders = [m.path.parent for m in modules if m.is_package]
+    data: set[Path] = set()
+    for top, files in index.data.items():
+        root = index.roots[top] / top
+        for folder in folders:
+            if folder == root or folder.is_relative_to(root):
+                data.update(f for f in files if f.is_relative_to(folder))
+    return sorted(data)
 
 
 def _parent(name: str) -> str:

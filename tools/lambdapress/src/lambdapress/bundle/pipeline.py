@@ -114,6 +114,7 @@ def plan_package(
         context = analysis.service_context(
             workspace, lock, service, cache, jobs, on_install, architecture
         )
+        warnings.extend(context.warnings)
         compile_bytecode = find_compiler(context.target.python) is not None
         if not compile_bytecode:
             warnings.append(
@@ -142,6 +143,7 @@ def plan_package(
                     compile=compile_bytecode,
                     first_party=contents.first_party,
                     modules=contents.modules,
+                    data_files=contents.data_files,
                     distributions={d.name: d.version for d in contents.distributions},
                     distribution_folders=tuple(d.folder for d in contents.distributions),
                     inputs_hash=digest,
@@ -318,6 +320,7 @@ def _manifest(plan: BundlePlan, results: list[FunctionResult]) -> Manifest:
             environment=function.environment,
             distributions=function.distributions,
             modules=function.modules,
+            data_files=function.data_files,
         )
         for function, result in zip(plan.functions, results, strict=True)
     }

@@ -46,6 +46,7 @@ class FunctionPlan(BaseModel):
     compile: bool
     first_party: tuple[SourceFile, ...]
     modules: tuple[str, ...]
+    data_files: tuple[str, ...] = ()
     distributions: dict[str, str]
     distribution_folders: tuple[Path, ...]
     inputs_hash: str

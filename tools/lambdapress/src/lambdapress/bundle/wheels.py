@@ -22,6 +22,7 @@ from lambdapress.bundle.bytecode import compile_tree, find_compiler
 from lambdapress.bundle.lock import LockedPackage
 from lambdapress.bundle.targets import Target
 from lambdapress.errors import BundleError
+from lambdapress.pyproject import find_key_line
 from lambdapress.toolchain import find_uv
 
 COMPLETE_MARK = ".lambdapress-complete"
@@ -96,8 +97,17 @@ def ensure_installed(
     return {p.name: _describe(p, _folder(base, p)) for p in packages}
 
 
-def check_has_wheel(package: LockedPackage, target: Target) -> None:
-    """Refuse, before downloading anything, a distribution with no wheel for the target."""
+def check_has_wheel(
+    package: LockedPackage,
+    target: Target,
+    *,
+    service: str | None = None,
+    pyproject: Path | None = None,
+) -> None:
+    """Refuse, before downloading anything, a distribution with no wheel for the target.
+
+    `service` and `pyproject` name who needs it, so the error points at the file to change.
+    """
     if package.is_pinned:  # published wheels are not in the lock: uv checks them (binary only)
         return
     accepted = target.wheel_tags()
@@ -109,13 +119,25 @@ def check_has_wheel(package: LockedPackage, target: Target) -> None:
         if tags & accepted:
             return
     found = ", ".join(w.filename for w in package.wheels[:4]) or "only a source distribution"
+    needed_by = (
+        f"; service {service!r} needs it (directly or through a dependency)" if service else ""
+    )
+    declared = f" in [project] dependencies of {pyproject}" if pyproject is not None else ""
     raise BundleError(
         f"{package.name} {package.version} has no wheel for {target.runtime} on "
-        f"{target.architecture} ({target.uv_platform}); the lock has: {found}. lambdapress "
-        "never builds from source for Lambda",
+        f"{target.architecture} ({target.uv_platform}){needed_by}; the lock has: {found}. "
+        "lambdapress never builds from source for Lambda",
+        path=pyproject,
+        line=_dependencies_line(pyproject),
         hint=f"lock a version of {package.name} that publishes a manylinux wheel for this "
-        "target, or change the service's architecture/runtime",
+        f"target{declared} (then `uv lock`), or change the service's architecture/runtime",
     )
+
+
+def _dependencies_line(pyproject: Path | None) -> int | None:
+    if pyproject is None:
+        return None
+    return find_key_line(pyproject, ["project", "dependencies"])
 
 
 def _folder(base: Path, package: LockedPackage) -> Path:
