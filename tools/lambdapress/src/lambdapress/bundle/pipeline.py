@@ -6,28 +6,34 @@ execute: build what changed into the artifact cache (in parallel) -> check Lambd
          -> copy into dist/ -> write dist/manifest.json
 
 Every check that can fail on bad input runs before anything in dist/ is touched.
+
+Every cache object is checked against the digest recorded when it was written before it is
+used: a cached zip when it is chosen (and again as it is copied into dist/), a wheel folder when
+it goes into a zip being built. What fails is reported in the plan's warnings, thrown away and
+rebuilt. dist/ changes zip by zip, each in one rename, and the manifest is written last, naming
+only zips already in place; a run killed in between leaves zips the manifest does not describe,
+which the next run (comparing each zip with the manifest) replaces. Temporaries of killed runs
+are swept from the cache and dist/ by the next run (`files.claim`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from lambdapress import __version__
-from lambdapress.bundle import analysis
+from lambdapress import __version__, files
+from lambdapress.bundle import analysis, artifacts, wheels
 from lambdapress.bundle.archive import Archive, describe_zip
 from lambdapress.bundle.build import build_artifact
 from lambdapress.bundle.bytecode import find_compiler
 from lambdapress.bundle.discovery import Function, check_unique_routes, discover_service
 from lambdapress.bundle.entry import ENTRY_MODULE
-from lambdapress.bundle.lock import LockedPackage, read_lock
+from lambdapress.bundle.lock import Lock, LockedPackage, read_lock
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, SourceFile, Status
 from lambdapress.errors import BundleError
 from lambdapress.manifest import (
@@ -39,7 +45,7 @@ from lambdapress.manifest import (
     write_manifest,
 )
 from lambdapress.settings import Architecture
-from lambdapress.workspace import Service, cache_folder, load_workspace
+from lambdapress.workspace import Service, Workspace, cache_folder, load_workspace
 
 SERVICE_FUNCTION = "api"
 
@@ -109,46 +115,11 @@ def plan_package(
 
     plans: list[FunctionPlan] = []
     warnings: list[str] = []
-    for service in selected:
-        functions = tuple(f for f in all_functions if f.service == service.name)
-        context = analysis.service_context(
-            workspace, lock, service, cache, jobs, on_install, architecture
-        )
-        compile_bytecode = find_compiler(context.target.python) is not None
-        if not compile_bytecode:
-            warnings.append(
-                f"no Python {context.target.python} interpreter here: {service.name} ships "
-                f"sources only (each cold start compiles them); install python"
-                f"{context.target.python} to ship bytecode"
-            )
-        for unit in _units(service, functions):
-            contents = analysis.function_contents(context, lock, unit.entries, unit.extra)
-            digest = analysis.inputs_hash(
-                unit.handler, context, contents, compile_bytecode, fingerprint
-            )
-            artifact = f"dist/{service.name}/{unit.name.split('.', 1)[1]}.zip"
-            plans.append(
-                FunctionPlan(
-                    name=unit.name,
-                    service=service.name,
-                    handler=unit.handler,
-                    routes=unit.routes,
-                    runtime=service.settings.runtime,
-                    architecture=context.target.architecture,
-                    memory=service.settings.memory,
-                    timeout=service.settings.timeout,
-                    environment=dict(service.settings.environment),
-                    target=context.target,
-                    compile=compile_bytecode,
-                    first_party=contents.first_party,
-                    modules=contents.modules,
-                    distributions={d.name: d.version for d in contents.distributions},
-                    distribution_folders=tuple(d.folder for d in contents.distributions),
-                    inputs_hash=digest,
-                    artifact=artifact,
-                    status=_status(workspace.root, cache, previous, artifact, digest),
-                )
-            )
+    verified: set[Path] = set()  # wheel folders checked in this run (functions share them)
+    with cache_in_use(cache):
+        for service in selected:
+            step = _ServiceStep(workspace, lock, service, cache, previous, fingerprint)
+            plans += step.plan(all_functions, jobs, on_install, architecture, verified, warnings)
     chosen = [p for p in plans if function is None or p.name == function]
     if function is not None and not chosen:
         known = ", ".join(p.name for p in plans) or "none"
@@ -168,37 +139,41 @@ def plan_package(
 def execute_plan(
     plan: BundlePlan, jobs: int = 4, progress: ProgressCallback | None = None
 ) -> PackageResult:
-    """Build what changed into the cache, then publish zips and manifest into dist/."""
-    cache = plan.cache
+    """Build what changed into the cache, then publish zips and, last, the manifest into dist/."""
     total = len(plan.functions)
     done = 0
+    warnings = list(plan.warnings)
+    previous = _previous_manifest(plan.root)
 
     def run(function: FunctionPlan) -> FunctionResult:
         nonlocal done
-        cached_zip = cache / "artifacts" / f"{function.inputs_hash}.zip"
-        if function.status == "build":
-            archive = build_artifact(function, cached_zip)
-        else:
-            archive = describe_zip(
-                plan.root / function.artifact if function.status == "unchanged" else cached_zip
-            )
+        archive = None
+        if function.status == "unchanged":
+            archive = _unchanged_archive(plan, function, previous)
+        elif function.status == "cached":
+            record = artifacts.read_record(plan.cache, function.inputs_hash)
+            archive = record.archive() if record is not None else None
+        status: Status = function.status if archive is not None else "build"
+        if archive is None:
+            archive = build_artifact(function, plan.cache)
         done += 1
         if progress is not None:
-            progress(Progress(function.status, function.name, done, total))
-        return FunctionResult(function.name, function.artifact, function.status, archive)
+            progress(Progress(status, function.name, done, total))
+        return FunctionResult(function.name, function.artifact, status, archive)
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(run, plan.functions))
-    for function, result in zip(plan.functions, results, strict=True):
-        if function.status != "unchanged":
-            _publish(
-                cache / "artifacts" / f"{function.inputs_hash}.zip", plan.root / result.artifact
-            )
-    manifest = _manifest(plan, results)
-    write_manifest(manifest, manifest_path(plan.root))
-    if plan.complete:
-        _remove_stale(plan.root, manifest)
-    return PackageResult(manifest=manifest, functions=tuple(results), warnings=plan.warnings)
+    dist = plan.root / "dist"
+    with cache_in_use(plan.cache), files.claim(dist, lambda age: _sweep_dist(dist, age)):
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            built = list(pool.map(run, plan.functions))
+        results = [
+            result if function.status == "unchanged" else _publish(plan, function, result, warnings)
+            for function, result in zip(plan.functions, built, strict=True)
+        ]
+        manifest = _manifest(plan, results)
+        write_manifest(manifest, manifest_path(plan.root))
+        if plan.complete:
+            _remove_stale(plan.root, manifest)
+    return PackageResult(manifest=manifest, functions=tuple(results), warnings=tuple(warnings))
 
 
 def package(
@@ -268,11 +243,106 @@ def _previous_manifest(root: Path) -> Manifest | None:
     return read_manifest(path) if path.is_file() else None
 
 
-def _status(
-    root: Path, cache: Path, previous: Manifest | None, artifact: str, digest: str
-) -> Status:
-    if previous is not None:
-        entry = next((f for f in previous.functions if f.artifact == artifact), None)
+@dataclass(frozen=True)
+class _ServiceStep:
+    """Planning one service: its wheels, then each function's contents, hash and status."""
+
+    workspace: Workspace
+    lock: Lock
+    service: Service
+    cache: Path
+    previous: Manifest | None
+    fingerprint: str
+
+    def plan(
+        self,
+        all_functions: tuple[Function, ...],
+        jobs: int,
+        on_install: Callable[[LockedPackage], None],
+        architecture: Architecture | None,
+        verified: set[Path],
+        warnings: list[str],
+    ) -> list[FunctionPlan]:
+        """The service's function plans; a wheel folder that a build is about to zip is first
+        checked against its record and, if damaged, reinstalled (and the service re-planned,
+        since a folder's modules decide what its importers ship)."""
+        functions = tuple(f for f in all_functions if f.service == self.service.name)
+        for _attempt in range(2):
+            context = analysis.service_context(
+                self.workspace, self.lock, self.service, self.cache, jobs, on_install, architecture
+            )
+            warnings += [
+                f"the cached wheel folder {d.folder} was damaged ({d.repaired}): installed again"
+                for d in context.installed.values()
+                if d.repaired is not None
+            ]
+            compile_bytecode = find_compiler(context.target.python) is not None
+            plans = [
+                self._plan_unit(context, unit, compile_bytecode, warnings)
+                for unit in _units(self.service, functions)
+            ]
+            damaged = _damaged_wheels(plans, verified)
+            if not damaged:
+                if not compile_bytecode:
+                    warnings.append(_no_compiler(self.service.name, context.target.python))
+                return plans
+            for folder, problem in damaged:
+                warnings.append(
+                    f"the cached wheel folder {folder} does not match its record ({problem}): "
+                    "thrown away and installed again"
+                )
+                wheels.discard(folder)
+        raise BundleError(
+            f"the wheel cache for service {self.service.name} was damaged again right after it "
+            "was reinstalled",
+            path=self.cache,
+            hint="something else is writing into the cache folder; stop it, or point "
+            "LAMBDAPRESS_CACHE at a folder of its own",
+        )
+
+    def _plan_unit(
+        self,
+        context: analysis.ServiceContext,
+        unit: _Unit,
+        compile_bytecode: bool,
+        warnings: list[str],
+    ) -> FunctionPlan:
+        contents = analysis.function_contents(context, self.lock, unit.entries, unit.extra)
+        digest = analysis.inputs_hash(
+            unit.handler, context, contents, compile_bytecode, self.fingerprint
+        )
+        settings = self.service.settings
+        artifact = f"dist/{self.service.name}/{unit.name.split('.', 1)[1]}.zip"
+        return FunctionPlan(
+            name=unit.name,
+            service=self.service.name,
+            handler=unit.handler,
+            routes=unit.routes,
+            runtime=settings.runtime,
+            architecture=context.target.architecture,
+            memory=settings.memory,
+            timeout=settings.timeout,
+            environment=dict(settings.environment),
+            target=context.target,
+            compile=compile_bytecode,
+            first_party=contents.first_party,
+            modules=contents.modules,
+            distributions={d.name: d.version for d in contents.distributions},
+            distribution_folders=tuple(d.folder for d in contents.distributions),
+            inputs_hash=digest,
+            artifact=artifact,
+            status=self._status(artifact, digest, warnings),
+        )
+
+    def _status(self, artifact: str, digest: str, warnings: list[str]) -> Status:
+        """unchanged: dist/ holds this zip as the manifest describes it; cached: the artifact
+        cache holds a zip that matches its record; build: neither."""
+        root = self.workspace.root
+        entry = (
+            next((f for f in self.previous.functions if f.artifact == artifact), None)
+            if (self.previous is not None)
+            else None
+        )
         target = root / artifact
         if (
             entry is not None
@@ -282,21 +352,96 @@ def _status(
             and entry.sha256 == hashlib.sha256(target.read_bytes()).hexdigest()
         ):
             return "unchanged"
-    if (cache / "artifacts" / f"{digest}.zip").is_file():
-        return "cached"
-    return "build"
+        found = artifacts.lookup(self.cache, digest)
+        if found.problem is not None:
+            warnings.append(f"{found.problem}: thrown away and rebuilt")
+            artifacts.discard(self.cache, digest)
+        return "cached" if found.archive is not None else "build"
 
 
-def _publish(source: Path, destination: Path) -> None:
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{destination.name}-", dir=destination.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(source, temporary)
-        Path(temporary).replace(destination)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def _no_compiler(service: str, python: str) -> str:
+    return (
+        f"no Python {python} interpreter here: {service} ships sources only (each cold start "
+        f"compiles them); install python{python} to ship bytecode"
+    )
+
+
+def _damaged_wheels(plans: list[FunctionPlan], verified: set[Path]) -> list[tuple[Path, str]]:
+    """Wheel folders that a build is about to zip and that differ from their record.
+
+    Only folders going into a build are hashed (once per run): a run that builds nothing
+    reads no wheel, and the build checks each file again as it zips it.
+    """
+    needed = sorted(
+        {f for p in plans if p.status == "build" for f in p.distribution_folders} - verified
+    )
+    damaged: list[tuple[Path, str]] = []
+    for folder in needed:
+        problem = wheels.damage(folder)
+        if problem is None:
+            verified.add(folder)
+        else:
+            damaged.append((folder, problem))
+    return damaged
+
+
+@contextmanager
+def cache_in_use(cache: Path) -> Iterator[None]:
+    """Hold the cache while planning or building (anything that writes into it), after
+    sweeping what killed runs left there."""
+
+    def sweep(older_than: float) -> None:
+        artifacts.sweep(cache, older_than)
+        wheels.sweep(cache, older_than)
+
+    with files.claim(cache, sweep):
+        yield
+
+
+def _sweep_dist(dist: Path, older_than: float) -> None:
+    files.sweep_temporaries(dist, older_than)
+    for service in dist.iterdir():
+        if service.is_dir() and not service.name.startswith(files.TEMPORARY_PREFIX):
+            files.sweep_temporaries(service, older_than)
+
+
+def _publish(
+    plan: BundlePlan, function: FunctionPlan, result: FunctionResult, warnings: list[str]
+) -> FunctionResult:
+    """Copy the cached zip into dist/, checked against its record as it is copied."""
+    destination = plan.root / function.artifact
+    if artifacts.copy_verified(plan.cache, function.inputs_hash, destination, result.archive):
+        return result
+    warnings.append(
+        f"the cached artifact of {function.name} changed before it was copied into dist/: "
+        "thrown away and rebuilt"
+    )
+    artifacts.discard(plan.cache, function.inputs_hash)
+    archive = build_artifact(function, plan.cache)
+    if not artifacts.copy_verified(plan.cache, function.inputs_hash, destination, archive):
+        raise BundleError(
+            f"the cached artifact of {function.name} changed again right after it was rebuilt",
+            path=artifacts.zip_path(plan.cache, function.inputs_hash),
+            hint="something else is writing into the cache folder; stop it, or point "
+            "LAMBDAPRESS_CACHE at a folder of its own",
+        )
+    return FunctionResult(function.name, function.artifact, "build", archive)
+
+
+def _unchanged_archive(
+    plan: BundlePlan, function: FunctionPlan, previous: Manifest | None
+) -> Archive:
+    """The facts of a zip left as it is: from its cache record when that describes the same
+    bytes (no need to read the zip again), else from the zip."""
+    record = artifacts.read_record(plan.cache, function.inputs_hash)
+    entry = (
+        next((f for f in previous.functions if f.name == function.name), None)
+        if (previous is not None)
+        else None
+    )
+    if record is not None and entry is not None and entry.sha256 == record.sha256:
+        return record.archive()
+    return describe_zip(plan.root / function.artifact)
 
 
 def _manifest(plan: BundlePlan, results: list[FunctionResult]) -> Manifest:
