@@ -203,6 +203,10 @@ def _install(
             "--python-version",
             target.python,
             "--no-compile",
+            # Copies, not hard links into uv's cache: a file edited here must not change uv's
+            # cache (and every virtualenv linked to it), or a reinstall would bring it back.
+            "--link-mode",
+            "copy",
             "-r",
             str(requirement),
         ]
