@@ -6,6 +6,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -106,3 +107,44 @@ def test_builds_are_staged_in_the_cache_not_the_temp_folder(
     assert all(folder.parent == artifacts.folder(wheel_cache) for folder in compiled)
     assert all(not folder.exists() for folder in compiled)
     assert list(temp.iterdir()) == []
+
+
+def test_two_runs_putting_the_same_zip_in_the_cache_at_once_both_succeed(
+    shop: Path, tmp_path: Path, wheel_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The moment two concurrent runs rename the same cached zip into place is forced: each
+    must have a temporary of its own (a fixed `<hash>.tmp` lost one run's file)."""
+    cache = tmp_path / "cache"  # no built zips yet, the session's wheels
+    cache.mkdir()
+    (wheel_cache / "wheels").mkdir(exist_ok=True)
+    (cache / "wheels").symlink_to(wheel_cache / "wheels", target_is_directory=True)
+    monkeypatch.setenv("LAMBDAPRESS_CACHE", str(cache))
+    meet = threading.Barrier(2, timeout=60)
+    real_replace = Path.replace
+
+    def replace(self: Path, target: str | os.PathLike[str]) -> Path:
+        destination = Path(target)
+        if destination.parent.name == "artifacts" and destination.suffix == ".zip":
+            meet.wait()  # both runs have written their zip: now both rename
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", replace)
+    outcomes: list[BaseException | None] = [None, None]
+
+    def run(index: int) -> None:
+        try:
+            package(shop, jobs=1)
+        except BaseException as error:  # reported below, with the other run's outcome
+            outcomes[index] = error
+            meet.abort()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert outcomes == [None, None]
+    assert (
+        sorted(p.suffix for p in artifacts.folder(cache).iterdir()) == [".json"] * 2 + [".zip"] * 2
+    )
