@@ -33,7 +33,7 @@ from lambdapress.bundle.build import build_artifact
 from lambdapress.bundle.bytecode import find_compiler
 from lambdapress.bundle.discovery import Function, check_unique_routes, discover_service
 from lambdapress.bundle.entry import ENTRY_MODULE
-from lambdapress.bundle.lock import Lock, LockedPackage, read_lock
+from lambdapress.bundle.lock import LockedPackage, read_lock
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, SourceFile, Status
 from lambdapress.errors import BundleError
 from lambdapress.manifest import (
@@ -90,9 +90,45 @@ def plan_package(
     """Work out every selected function's contents and whether it must be rebuilt.
 
     `cache` holds installed wheels and built zips (default: `cache_folder(root)`);
-    `architecture` overrides every service's (see `bundle.local`).
+    `architecture` overrides every service's (see `bundle.local`). A wheel folder that a build
+    is about to zip is checked against its record first; a damaged one is reported, thrown
+    away and installed again, and the plan made again (its modules decide what ships).
     """
     workspace = load_workspace(root)
+    cache = cache if cache is not None else cache_folder(workspace.root)
+    carried: list[str] = []
+    with cache_in_use(cache):
+        for _attempt in range(2):
+            plan = _plan(workspace, services, function, jobs, progress, cache, architecture)
+            warnings = tuple(dict.fromkeys((*carried, *plan.warnings)))  # once each
+            plan = plan.model_copy(update={"warnings": warnings})
+            damaged = _damaged_wheels(plan)
+            if not damaged:
+                return plan
+            carried = list(plan.warnings)
+            for folder, problem in damaged:
+                carried.append(
+                    f"the cached wheel folder {folder} does not match its record ({problem}): "
+                    "thrown away and installed again"
+                )
+                wheels.discard(folder)
+    raise BundleError(
+        "the wheel cache was damaged again right after it was reinstalled",
+        path=cache,
+        hint="something else is writing into the cache folder; stop it, or point "
+        "LAMBDAPRESS_CACHE at a folder of its own",
+    )
+
+
+def _plan(
+    workspace: Workspace,
+    services: tuple[str, ...],
+    function: str | None,
+    jobs: int,
+    progress: ProgressCallback | None,
+    cache: Path,
+    architecture: Architecture | None,
+) -> BundlePlan:
     lock = read_lock(workspace.root)
     if function is not None and not services:
         # `orders.get_order` lives in `orders`: analysing (and installing wheels for) the other
@@ -103,7 +139,6 @@ def plan_package(
     all_functions = tuple(f for s in workspace.services for f in discover_service(s))
     check_unique_routes(all_functions)
     previous = _previous_manifest(workspace.root)
-    cache = cache if cache is not None else cache_folder(workspace.root)
     fingerprint = analysis.tool_fingerprint(__version__)
     installs = 0
 
@@ -115,11 +150,47 @@ def plan_package(
 
     plans: list[FunctionPlan] = []
     warnings: list[str] = []
-    verified: set[Path] = set()  # wheel folders checked in this run (functions share them)
-    with cache_in_use(cache):
-        for service in selected:
-            step = _ServiceStep(workspace, lock, service, cache, previous, fingerprint)
-            plans += step.plan(all_functions, jobs, on_install, architecture, verified, warnings)
+    for service in selected:
+        functions = tuple(f for f in all_functions if f.service == service.name)
+        context = analysis.service_context(
+            workspace, lock, service, cache, jobs, on_install, architecture
+        )
+        warnings += _reinstalled(context)
+        compile_bytecode = find_compiler(context.target.python) is not None
+        if not compile_bytecode:
+            warnings.append(
+                f"no Python {context.target.python} interpreter here: {service.name} ships "
+                f"sources only (each cold start compiles them); install python"
+                f"{context.target.python} to ship bytecode"
+            )
+        for unit in _units(service, functions):
+            contents = analysis.function_contents(context, lock, unit.entries, unit.extra)
+            digest = analysis.inputs_hash(
+                unit.handler, context, contents, compile_bytecode, fingerprint
+            )
+            artifact = f"dist/{service.name}/{unit.name.split('.', 1)[1]}.zip"
+            plans.append(
+                FunctionPlan(
+                    name=unit.name,
+                    service=service.name,
+                    handler=unit.handler,
+                    routes=unit.routes,
+                    runtime=service.settings.runtime,
+                    architecture=context.target.architecture,
+                    memory=service.settings.memory,
+                    timeout=service.settings.timeout,
+                    environment=dict(service.settings.environment),
+                    target=context.target,
+                    compile=compile_bytecode,
+                    first_party=contents.first_party,
+                    modules=contents.modules,
+                    distributions={d.name: d.version for d in contents.distributions},
+                    distribution_folders=tuple(d.folder for d in contents.distributions),
+                    inputs_hash=digest,
+                    artifact=artifact,
+                    status=_status(workspace.root, cache, previous, artifact, digest, warnings),
+                )
+            )
     chosen = [p for p in plans if function is None or p.name == function]
     if function is not None and not chosen:
         known = ", ".join(p.name for p in plans) or "none"
@@ -243,106 +314,19 @@ def _previous_manifest(root: Path) -> Manifest | None:
     return read_manifest(path) if path.is_file() else None
 
 
-@dataclass(frozen=True)
-class _ServiceStep:
-    """Planning one service: its wheels, then each function's contents, hash and status."""
-
-    workspace: Workspace
-    lock: Lock
-    service: Service
-    cache: Path
-    previous: Manifest | None
-    fingerprint: str
-
-    def plan(
-        self,
-        all_functions: tuple[Function, ...],
-        jobs: int,
-        on_install: Callable[[LockedPackage], None],
-        architecture: Architecture | None,
-        verified: set[Path],
-        warnings: list[str],
-    ) -> list[FunctionPlan]:
-        """The service's function plans; a wheel folder that a build is about to zip is first
-        checked against its record and, if damaged, reinstalled (and the service re-planned,
-        since a folder's modules decide what its importers ship)."""
-        functions = tuple(f for f in all_functions if f.service == self.service.name)
-        for _attempt in range(2):
-            context = analysis.service_context(
-                self.workspace, self.lock, self.service, self.cache, jobs, on_install, architecture
-            )
-            warnings += [
-                f"the cached wheel folder {d.folder} was damaged ({d.repaired}): installed again"
-                for d in context.installed.values()
-                if d.repaired is not None
-            ]
-            compile_bytecode = find_compiler(context.target.python) is not None
-            plans = [
-                self._plan_unit(context, unit, compile_bytecode, warnings)
-                for unit in _units(self.service, functions)
-            ]
-            damaged = _damaged_wheels(plans, verified)
-            if not damaged:
-                if not compile_bytecode:
-                    warnings.append(_no_compiler(self.service.name, context.target.python))
-                return plans
-            for folder, problem in damaged:
-                warnings.append(
-                    f"the cached wheel folder {folder} does not match its record ({problem}): "
-                    "thrown away and installed again"
-                )
-                wheels.discard(folder)
-        raise BundleError(
-            f"the wheel cache for service {self.service.name} was damaged again right after it "
-            "was reinstalled",
-            path=self.cache,
-            hint="something else is writing into the cache folder; stop it, or point "
-            "LAMBDAPRESS_CACHE at a folder of its own",
-        )
-
-    def _plan_unit(
-        self,
-        context: analysis.ServiceContext,
-        unit: _Unit,
-        compile_bytecode: bool,
-        warnings: list[str],
-    ) -> FunctionPlan:
-        contents = analysis.function_contents(context, self.lock, unit.entries, unit.extra)
-        digest = analysis.inputs_hash(
-            unit.handler, context, contents, compile_bytecode, self.fingerprint
-        )
-        settings = self.service.settings
-        artifact = f"dist/{self.service.name}/{unit.name.split('.', 1)[1]}.zip"
-        return FunctionPlan(
-            name=unit.name,
-            service=self.service.name,
-            handler=unit.handler,
-            routes=unit.routes,
-            runtime=settings.runtime,
-            architecture=context.target.architecture,
-            memory=settings.memory,
-            timeout=settings.timeout,
-            environment=dict(settings.environment),
-            target=context.target,
-            compile=compile_bytecode,
-            first_party=contents.first_party,
-            modules=contents.modules,
-            distributions={d.name: d.version for d in contents.distributions},
-            distribution_folders=tuple(d.folder for d in contents.distributions),
-            inputs_hash=digest,
-            artifact=artifact,
-            status=self._status(artifact, digest, warnings),
-        )
-
-    def _status(self, artifact: str, digest: str, warnings: list[str]) -> Status:
-        """unchanged: dist/ holds this zip as the manifest describes it; cached: the artifact
-        cache holds a zip that matches its record; build: neither."""
-        root = self.workspace.root
-        entry = (
-            next((f for f in self.previous.functions if f.artifact == artifact), None)
-            if (self.previous is not None)
-            else None
-        )
+def _status(
+    root: Path,
+    cache: Path,
+    previous: Manifest | None,
+    artifact: str,
+    digest: str,
+    warnings: list[str],
+) -> Status:
+    """unchanged: dist/ holds this zip as the manifest describes it; cached: the artifact
+    cache holds a zip that matches its record (a damaged one is reported and thrown away);
+    build: neither."""
+    if previous is not None:
+        entry = next((f for f in previous.functions if f.artifact == artifact), None)
         target = root / artifact
         if (
             entry is not None
@@ -352,37 +336,30 @@ class _ServiceStep:
             and entry.sha256 == hashlib.sha256(target.read_bytes()).hexdigest()
         ):
             return "unchanged"
-        found = artifacts.lookup(self.cache, digest)
-        if found.problem is not None:
-            warnings.append(f"{found.problem}: thrown away and rebuilt")
-            artifacts.discard(self.cache, digest)
-        return "cached" if found.archive is not None else "build"
+    found = artifacts.lookup(cache, digest)
+    if found.problem is not None:
+        warnings.append(f"{found.problem}: thrown away and rebuilt")
+        artifacts.discard(cache, digest)
+    return "cached" if found.archive is not None else "build"
 
 
-def _no_compiler(service: str, python: str) -> str:
-    return (
-        f"no Python {python} interpreter here: {service} ships sources only (each cold start "
-        f"compiles them); install python{python} to ship bytecode"
-    )
+def _reinstalled(context: analysis.ServiceContext) -> list[str]:
+    return [
+        f"the cached wheel folder {d.folder} was damaged ({d.repaired}): installed again"
+        for d in context.installed.values()
+        if d.repaired is not None
+    ]
 
 
-def _damaged_wheels(plans: list[FunctionPlan], verified: set[Path]) -> list[tuple[Path, str]]:
+def _damaged_wheels(plan: BundlePlan) -> list[tuple[Path, str]]:
     """Wheel folders that a build is about to zip and that differ from their record.
 
-    Only folders going into a build are hashed (once per run): a run that builds nothing
-    reads no wheel, and the build checks each file again as it zips it.
+    Only folders going into a build are hashed (each once): a run that builds nothing reads no
+    wheel, and the build checks each file again as it zips it.
     """
-    needed = sorted(
-        {f for p in plans if p.status == "build" for f in p.distribution_folders} - verified
-    )
-    damaged: list[tuple[Path, str]] = []
-    for folder in needed:
-        problem = wheels.damage(folder)
-        if problem is None:
-            verified.add(folder)
-        else:
-            damaged.append((folder, problem))
-    return damaged
+    needed = {f for p in plan.functions if p.status == "build" for f in p.distribution_folders}
+    problems = ((folder, wheels.damage(folder)) for folder in sorted(needed))
+    return [(folder, problem) for folder, problem in problems if problem is not None]
 
 
 @contextmanager
