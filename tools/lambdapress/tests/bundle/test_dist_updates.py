@@ -56,10 +56,13 @@ def test_the_next_run_sweeps_what_a_killed_run_left(shop: Path, wheel_cache: Pat
     left = leave_temporaries(dist, dist / "shop", artifacts.folder(wheel_cache), target)
     orphan = artifacts.record_path(wheel_cache, "0" * 64)  # killed between record and zip
     orphan.write_text("{}")
+    legacy = [dist / "shop" / ".get_item.zip-k2j4x9ab", dist / ".manifest-q0_3ab8z.json"]
+    for path in legacy:  # what older lambdapress versions left when killed
+        path.write_bytes(b"")
 
     again = package(shop, jobs=2)
 
-    assert [p for p in left if p.exists()] == []
+    assert [p for p in [*left, *legacy] if p.exists()] == []
     assert not orphan.exists()
     assert again.manifest == first.manifest
 

@@ -38,18 +38,16 @@ class Entry:
         try:
             data = self.source.read_bytes()
         except FileNotFoundError:
-            data = None
-        if self.sha256 is not None and (
-            data is None or hashlib.sha256(data).hexdigest() != self.sha256
-        ):
+            if self.sha256 is None:
+                raise
+            data = b""  # a recorded file that vanished: reported below as changed
+        if self.sha256 is not None and hashlib.sha256(data).hexdigest() != self.sha256:
             raise BundleError(
                 f"{self.source} changed while the zip was being built (it no longer matches "
                 "the digest recorded when it was cached)",
                 hint="run again: the changed cache folder is checked, thrown away and "
                 "reinstalled; if it keeps happening, something else is writing to the cache",
             )
-        if data is None:
-            raise FileNotFoundError(self.source)
         return data
 
 

@@ -19,6 +19,8 @@ are swept from the cache and dist/ by the next run (`files.claim`).
 from __future__ import annotations
 
 import hashlib
+import re
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -237,7 +239,7 @@ def execute_plan(
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             built = list(pool.map(run, plan.functions))
         results = [
-            result if function.status == "unchanged" else _publish(plan, function, result, warnings)
+            result if result.status == "unchanged" else _publish(plan, function, result, warnings)
             for function, result in zip(plan.functions, built, strict=True)
         ]
         manifest = _manifest(plan, results)
@@ -375,11 +377,20 @@ def cache_in_use(cache: Path) -> Iterator[None]:
         yield
 
 
+# Temporaries of lambdapress versions before `files`: `.get_order.zip-k2j4x9ab`,
+# `.manifest-k2j4x9ab.json` (mkstemp's names), left in dist/ by runs that were killed.
+_LEGACY_TEMPORARY = re.compile(r"^\.(?:[^/]+\.zip-|manifest-)[a-z0-9_]{8}(?:\.json)?$")
+
+
 def _sweep_dist(dist: Path, older_than: float) -> None:
-    files.sweep_temporaries(dist, older_than)
-    for service in dist.iterdir():
-        if service.is_dir() and not service.name.startswith(files.TEMPORARY_PREFIX):
-            files.sweep_temporaries(service, older_than)
+    for folder in (dist, *(p for p in dist.iterdir() if p.is_dir())):
+        if folder.name.startswith(files.TEMPORARY_PREFIX):
+            continue
+        files.sweep_temporaries(folder, older_than)
+        if older_than == 0:  # no other run is writing here
+            for legacy in folder.iterdir():
+                if _LEGACY_TEMPORARY.match(legacy.name) and legacy.is_file():
+                    legacy.unlink(missing_ok=True)
 
 
 def _publish(
@@ -407,9 +418,9 @@ def _publish(
 
 def _unchanged_archive(
     plan: BundlePlan, function: FunctionPlan, previous: Manifest | None
-) -> Archive:
+) -> Archive | None:
     """The facts of a zip left as it is: from its cache record when that describes the same
-    bytes (no need to read the zip again), else from the zip."""
+    bytes (no need to read the zip again), else from the zip; None if it cannot be read."""
     record = artifacts.read_record(plan.cache, function.inputs_hash)
     entry = (
         next((f for f in previous.functions if f.name == function.name), None)
@@ -418,7 +429,10 @@ def _unchanged_archive(
     )
     if record is not None and entry is not None and entry.sha256 == record.sha256:
         return record.archive()
-    return describe_zip(plan.root / function.artifact)
+    try:
+        return describe_zip(plan.root / function.artifact)
+    except (OSError, zipfile.BadZipFile):  # changed since it was checked: build it again
+        return None
 
 
 def _manifest(plan: BundlePlan, results: list[FunctionResult]) -> Manifest:
