@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -142,3 +143,31 @@ def test_a_run_killed_at_any_point_is_repaired_by_the_next_and_leaves_nothing_be
         assert "Traceback" not in rerun.stderr
         assert dist_files(root) == expected, attempt
         assert strays(root, cache, temp) == [], attempt
+
+
+INTERRUPTIBLE = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "  # not the
+    "from lambdapress.cli import main; sys.exit(main(sys.argv[1:]))"  # inherited disposition
+)
+
+
+def test_ctrl_c_during_a_build_leaves_nothing_behind(shop_template: Path, tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    shutil.copytree(shop_template, root)
+    cache, temp = tmp_path / "cache", tmp_path / "tmp"
+    env = environment(cache, temp)
+    warm = subprocess.run(package_command(root), env=env, capture_output=True, text=True)
+    assert warm.returncode == 0, warm.stderr  # the wheels are installed
+    shutil.rmtree(cache / "artifacts")
+    shutil.rmtree(root / "dist")
+    command = [sys.executable, "-c", INTERRUPTIBLE, *package_command(root)[3:]]
+    run = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any((cache / "artifacts").glob(f"{TEMPORARY_PREFIX}*")):  # a build has begun
+        assert run.poll() is None and time.monotonic() < deadline, "no build was seen"
+        time.sleep(0.002)
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=120)
+
+    assert run.returncode != 0, err
+    assert strays(root, cache, temp) == []

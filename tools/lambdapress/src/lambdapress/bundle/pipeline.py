@@ -22,7 +22,6 @@ import hashlib
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from lambdapress.bundle.bytecode import find_compiler
 from lambdapress.bundle.discovery import Function, check_unique_routes, discover_service
 from lambdapress.bundle.entry import ENTRY_MODULE
 from lambdapress.bundle.lock import LockedPackage, read_lock
+from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, SourceFile, Status
 from lambdapress.errors import BundleError
 from lambdapress.manifest import (
@@ -236,8 +236,7 @@ def execute_plan(
 
     dist = plan.root / "dist"
     with cache_in_use(plan.cache), files.claim(dist, lambda age: _sweep_dist(dist, age)):
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            built = list(pool.map(run, plan.functions))
+        built = in_parallel(run, plan.functions, jobs)
         results = [
             result if result.status == "unchanged" else _publish(plan, function, result, warnings)
             for function, result in zip(plan.functions, built, strict=True)

@@ -17,7 +17,6 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from lambdapress import files
 from lambdapress.bundle.bytecode import compile_tree, find_compiler
 from lambdapress.bundle.lock import LockedPackage
+from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.targets import Target
 from lambdapress.errors import BundleError
 from lambdapress.integrity import folder_digests, folder_problem
@@ -145,8 +145,7 @@ def ensure_installed(
         _install(package, target, _folder(base, package), compiler, secrets)
 
     if missing:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            list(pool.map(install, missing))
+        in_parallel(install, missing, jobs)
     return {p.name: _describe(p, _folder(base, p), repaired.get(p.name)) for p in packages}
 
 
