@@ -91,6 +91,8 @@ def discard(folder: Path) -> None:
 
 def sweep(cache: Path, older_than: float) -> None:
     """Remove the staging folders of killed installs (see `files.claim`)."""
+    if (cache / "wheels").is_symlink():  # borrowed from another cache (the benchmarks'
+        return  # scratch cache): that cache sweeps it, under its own claim
     for target in (cache / "wheels" / f"v{LAYOUT_VERSION}").glob("*"):
         files.sweep_temporaries(target, older_than)
 
