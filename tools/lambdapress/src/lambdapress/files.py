@@ -15,15 +15,21 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+if sys.platform != "win32":
+    import fcntl
+
 # Temporary names start with this, so a sweep can tell them from real files.
 TEMPORARY_PREFIX = ".lambdapress-tmp-"
+# A temporary this old belongs to a run that died, even when other runs are going on.
+STALE_AFTER = 3600.0
 
 _umask_lock = threading.Lock()
 _umask: int | None = None
@@ -113,7 +119,66 @@ def staged_folder(destination: Path) -> Iterator[Path]:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def sweep_temporaries(folder: Path, older_than: float = 3600.0) -> int:
+@contextmanager
+def temporary_folder(next_to: Path) -> Iterator[Path]:
+    """Yield a new scratch folder next to `next_to` (so a sweep of that folder finds it after
+    a kill), removed when the block ends, however it ends."""
+    scratch = temporary_path(next_to, folder=True)
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def discard(path: Path) -> None:
+    """Remove a file or folder as one step for its readers: it is renamed to a temporary name
+    first (a reader sees it whole or not at all), then deleted. Missing is fine: a concurrent
+    run may have discarded it first."""
+    if not path.exists() and not path.is_symlink():
+        return
+    graveyard = temporary_path(path, folder=True)
+    try:
+        try:
+            path.rename(graveyard / "discarded")
+        except FileNotFoundError:
+            return
+    finally:
+        shutil.rmtree(graveyard, ignore_errors=True)
+
+
+@contextmanager
+def claim(folder: Path, sweep: Callable[[float], object]) -> Iterator[None]:
+    """Hold a shared claim on `folder` while writing into it, after sweeping what dead runs
+    left there.
+
+    Every writer holds a shared `flock` on the folder itself (no lock file to leave behind;
+    the kernel drops the lock of a killed process). A run that can take it exclusively knows
+    no other run is writing there, so every temporary it finds belongs to a run that was
+    killed: `sweep(0)` removes them all at once. Otherwise `sweep(STALE_AFTER)` removes only
+    old ones, sparing the work in progress of concurrent runs. Where `flock` does not exist,
+    temporaries are swept by age only.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    if sys.platform == "win32":
+        sweep(STALE_AFTER)
+        yield
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fcntl.flock(descriptor, fcntl.LOCK_SH)
+            sweep(STALE_AFTER)
+        else:
+            sweep(0.0)
+            fcntl.flock(descriptor, fcntl.LOCK_SH)  # let concurrent runs in again
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def sweep_temporaries(folder: Path, older_than: float = STALE_AFTER) -> int:
     """Remove temporaries left in `folder` (not below it) by runs that were killed.
 
     Only names carrying `TEMPORARY_PREFIX` and older than `older_than` seconds are touched, so
@@ -127,7 +192,7 @@ def sweep_temporaries(folder: Path, older_than: float = 3600.0) -> int:
         if not path.name.startswith(TEMPORARY_PREFIX):
             continue
         try:
-            if path.lstat().st_mtime > cutoff:
+            if older_than > 0 and path.lstat().st_mtime > cutoff:
                 continue
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)

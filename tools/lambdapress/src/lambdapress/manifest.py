@@ -7,13 +7,12 @@ says, so a function runs and deploys exactly as it was built.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lambdapress import files
 from lambdapress.errors import ConfigError
 from lambdapress.settings import Architecture, Runtime
 
@@ -115,13 +114,5 @@ def read_manifest(path: Path) -> Manifest:
 
 def write_manifest(manifest: Manifest, path: Path) -> None:
     """Write atomically: readers see the old manifest or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = json.dumps(manifest.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
-    fd, temporary = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(payload)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    files.write_text(path, payload)

@@ -6,7 +6,13 @@ from pathlib import Path
 
 from lambdapress.bundle.lock import LockedPackage
 from lambdapress.bundle.targets import Target
-from lambdapress.bundle.wheels import COMPLETE_MARK, LAYOUT_VERSION, ensure_installed
+from lambdapress.bundle.wheels import (
+    COMPLETE_MARK,
+    LAYOUT_VERSION,
+    WheelRecord,
+    ensure_installed,
+)
+from lambdapress.integrity import file_digest
 
 
 def test_a_warm_cache_downloads_nothing_and_never_asks_for_credentials(tmp_path: Path) -> None:
@@ -20,7 +26,9 @@ def test_a_warm_cache_downloads_nothing_and_never_asks_for_credentials(tmp_path:
     folder = tmp_path / "wheels" / f"v{LAYOUT_VERSION}" / target.key / "private-models-1.2.0"
     (folder / "private_models").mkdir(parents=True)
     (folder / "private_models" / "__init__.py").write_text("")
-    (folder / COMPLETE_MARK).write_text("compiled\n")
+    init = folder / "private_models" / "__init__.py"
+    record = WheelRecord(compiled=True, files={"private_models/__init__.py": file_digest(init)})
+    (folder / COMPLETE_MARK).write_text(record.model_dump_json())
     installs: list[str] = []
 
     def credentials(index_url: str) -> dict[str, str]:

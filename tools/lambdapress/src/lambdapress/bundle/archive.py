@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import tempfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from lambdapress.errors import BundleError
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644 << 16
@@ -27,12 +27,28 @@ class Entry:
     arcname: str
     source: Path | None = None
     content: bytes | None = None
+    sha256: str | None = None
+    """The digest `source` was recorded with (a cached wheel's file): checked as it is read,
+    so a file changed after its folder was verified can never reach a zip."""
 
     def read(self) -> bytes:
         if self.content is not None:
             return self.content
         assert self.source is not None
-        return self.source.read_bytes()
+        try:
+            data = self.source.read_bytes()
+        except FileNotFoundError:
+            if self.sha256 is None:
+                raise
+            data = b""  # a recorded file that vanished: reported below as changed
+        if self.sha256 is not None and hashlib.sha256(data).hexdigest() != self.sha256:
+            raise BundleError(
+                f"{self.source} changed while the zip was being built (it no longer matches "
+                "the digest recorded when it was cached)",
+                hint="run again: the changed cache folder is checked, thrown away and "
+                "reinstalled; if it keeps happening, something else is writing to the cache",
+            )
+        return data
 
 
 @dataclass(frozen=True)
@@ -45,32 +61,25 @@ class Archive:
 
 
 def write_zip(entries: Iterable[Entry], destination: Path) -> Archive:
-    """Write `entries` as a deterministic zip, atomically (temporary file, then rename)."""
+    """Write `entries` as a deterministic zip to `destination`, a temporary path the caller
+    puts in place (`files.replacing`) once the zip has passed its checks."""
     ordered = sorted(entries, key=lambda e: e.arcname)
     names = [e.arcname for e in ordered]
     if len(names) != len(set(names)):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         raise ValueError(f"two files for the same path in the zip: {duplicates[:5]}")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{destination.name}-", dir=destination.parent)
-    os.close(fd)
     unzipped = 0
-    try:
-        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-            for entry in ordered:
-                info = zipfile.ZipInfo(entry.arcname, date_time=FIXED_TIME)
-                info.external_attr = FILE_MODE
-                info.create_system = 3
-                info.compress_type = zipfile.ZIP_DEFLATED
-                data = entry.read()
-                unzipped += len(data)
-                archive.writestr(info, data, compresslevel=9)
-        digest = hashlib.sha256(Path(temporary).read_bytes()).digest()
-        size = Path(temporary).stat().st_size
-        Path(temporary).replace(destination)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for entry in ordered:
+            info = zipfile.ZipInfo(entry.arcname, date_time=FIXED_TIME)
+            info.external_attr = FILE_MODE
+            info.create_system = 3
+            info.compress_type = zipfile.ZIP_DEFLATED
+            data = entry.read()
+            unzipped += len(data)
+            archive.writestr(info, data, compresslevel=9)
+    digest = hashlib.sha256(destination.read_bytes()).digest()
+    size = destination.stat().st_size
     return Archive(
         sha256=digest.hex(),
         code_sha256=base64.b64encode(digest).decode(),

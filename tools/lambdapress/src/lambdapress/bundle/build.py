@@ -2,18 +2,20 @@
 
 The zip goes to the content-addressed artifact cache (named by the inputs hash); copying it into
 dist/ is the pipeline's last step, after every function has built and passed the size checks.
+The build works in a scratch folder inside the cache (not /tmp), so a run killed half-way
+leaves nothing that the next run's sweep does not find.
 """
 
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
+from lambdapress import files
+from lambdapress.bundle import artifacts, wheels
 from lambdapress.bundle.archive import Archive, Entry, write_zip
 from lambdapress.bundle.bytecode import compile_tree, find_compiler
 from lambdapress.bundle.plan import FunctionPlan
-from lambdapress.bundle.wheels import COMPLETE_MARK
 from lambdapress.errors import BundleError
 
 # Lambda's limits for a function's deployment package.
@@ -22,19 +24,20 @@ MAX_UNZIPPED = 250 * 1024 * 1024
 MiB = 1024 * 1024
 
 
-def build_artifact(function: FunctionPlan, destination: Path) -> Archive:
-    """Write the function's deterministic zip to `destination` and check Lambda's limits."""
-    with tempfile.TemporaryDirectory(prefix="lambdapress-build-") as scratch:
-        staging = Path(scratch) / "task"
-        entries = _first_party_entries(function, staging)
+def build_artifact(function: FunctionPlan, cache: Path) -> Archive:
+    """Build the function's deterministic zip, check Lambda's limits, and put it, with its
+    record, into the artifact cache of `cache` (`artifacts.zip_path`)."""
+    destination = artifacts.zip_path(cache, function.inputs_hash)
+    with (
+        files.temporary_folder(destination) as scratch,
+        files.replacing(destination) as temporary,
+    ):
+        entries = _first_party_entries(function, scratch)
         entries += _distribution_entries(function)
         _check_unique(function, entries)
-        scratch_zip = Path(scratch) / "artifact.zip"
-        archive = write_zip(entries, scratch_zip)
+        archive = write_zip(entries, temporary)
         check_limits(function, archive)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(scratch_zip, destination.with_suffix(".tmp"))
-        destination.with_suffix(".tmp").replace(destination)
+        artifacts.write_record(cache, function.inputs_hash, archive)
     return archive
 
 
@@ -58,11 +61,19 @@ def _first_party_entries(function: FunctionPlan, staging: Path) -> list[Entry]:
 
 
 def _distribution_entries(function: FunctionPlan) -> list[Entry]:
+    """The installed files, as their folder's record lists them, each checked as it is read."""
     entries: list[Entry] = []
     for folder in function.distribution_folders:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and path.name != COMPLETE_MARK:
-                entries.append(Entry(path.relative_to(folder).as_posix(), source=path))
+        record = wheels.read_record(folder)
+        if record is None:
+            raise BundleError(
+                f"the cached wheel folder {folder} lost its record while the zip was built",
+                hint="run again: the folder is then installed afresh",
+            )
+        entries += [
+            Entry(name, source=folder / name, sha256=digest)
+            for name, digest in sorted(record.files.items())
+        ]
     return entries
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lambdapress.bundle.archive import describe_zip
+from lambdapress.bundle import artifacts
 from lambdapress.bundle.build import build_artifact
-from lambdapress.bundle.pipeline import plan_package
+from lambdapress.bundle.pipeline import cache_in_use, plan_package
 from lambdapress.manifest import FunctionEntry
 from lambdapress.settings import Architecture
 
@@ -23,8 +23,11 @@ def host_variant(
     """`entry` rebuilt for `architecture`; its artifact is an absolute path in the cache."""
     plan = plan_package(root, function=entry.name, cache=cache, architecture=architecture)
     (function,) = plan.functions
-    artifact = plan.cache / "artifacts" / f"{function.inputs_hash}.zip"
-    archive = describe_zip(artifact) if artifact.is_file() else build_artifact(function, artifact)
+    artifact = artifacts.zip_path(plan.cache, function.inputs_hash)
+    with cache_in_use(plan.cache):
+        archive = artifacts.lookup(plan.cache, function.inputs_hash).archive
+        if archive is None:  # absent, or damaged: built again (checked against its record)
+            archive = build_artifact(function, plan.cache)
     return entry.model_copy(
         update={
             "architecture": architecture,

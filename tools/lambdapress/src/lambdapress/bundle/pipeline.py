@@ -6,28 +6,36 @@ execute: build what changed into the artifact cache (in parallel) -> check Lambd
          -> copy into dist/ -> write dist/manifest.json
 
 Every check that can fail on bad input runs before anything in dist/ is touched.
+
+Every cache object is checked against the digest recorded when it was written before it is
+used: a cached zip when it is chosen (and again as it is copied into dist/), a wheel folder when
+it goes into a zip being built. What fails is reported in the plan's warnings, thrown away and
+rebuilt. dist/ changes zip by zip, each in one rename, and the manifest is written last, naming
+only zips already in place; a run killed in between leaves zips the manifest does not describe,
+which the next run (comparing each zip with the manifest) replaces. Temporaries of killed runs
+are swept from the cache and dist/ by the next run (`files.claim`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import tempfile
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import re
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from lambdapress import __version__
-from lambdapress.bundle import analysis
+from lambdapress import __version__, files
+from lambdapress.bundle import analysis, artifacts, wheels
 from lambdapress.bundle.archive import Archive, describe_zip
 from lambdapress.bundle.build import build_artifact
 from lambdapress.bundle.bytecode import find_compiler
 from lambdapress.bundle.discovery import Function, check_unique_routes, discover_service
 from lambdapress.bundle.entry import ENTRY_MODULE
 from lambdapress.bundle.lock import LockedPackage, read_lock
+from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, SourceFile, Status
 from lambdapress.errors import BundleError
 from lambdapress.manifest import (
@@ -39,7 +47,7 @@ from lambdapress.manifest import (
     write_manifest,
 )
 from lambdapress.settings import Architecture
-from lambdapress.workspace import Service, cache_folder, load_workspace
+from lambdapress.workspace import Service, Workspace, cache_folder, load_workspace
 
 SERVICE_FUNCTION = "api"
 
@@ -84,9 +92,45 @@ def plan_package(
     """Work out every selected function's contents and whether it must be rebuilt.
 
     `cache` holds installed wheels and built zips (default: `cache_folder(root)`);
-    `architecture` overrides every service's (see `bundle.local`).
+    `architecture` overrides every service's (see `bundle.local`). A wheel folder that a build
+    is about to zip is checked against its record first; a damaged one is reported, thrown
+    away and installed again, and the plan made again (its modules decide what ships).
     """
     workspace = load_workspace(root)
+    cache = cache if cache is not None else cache_folder(workspace.root)
+    carried: list[str] = []
+    with cache_in_use(cache):
+        for _attempt in range(2):
+            plan = _plan(workspace, services, function, jobs, progress, cache, architecture)
+            warnings = tuple(dict.fromkeys((*carried, *plan.warnings)))  # once each
+            plan = plan.model_copy(update={"warnings": warnings})
+            damaged = _damaged_wheels(plan)
+            if not damaged:
+                return plan
+            carried = list(plan.warnings)
+            for folder, problem in damaged:
+                carried.append(
+                    f"the cached wheel folder {folder} does not match its record ({problem}): "
+                    "thrown away and installed again"
+                )
+                wheels.discard(folder)
+    raise BundleError(
+        "the wheel cache was damaged again right after it was reinstalled",
+        path=cache,
+        hint="something else is writing into the cache folder; stop it, or point "
+        "LAMBDAPRESS_CACHE at a folder of its own",
+    )
+
+
+def _plan(
+    workspace: Workspace,
+    services: tuple[str, ...],
+    function: str | None,
+    jobs: int,
+    progress: ProgressCallback | None,
+    cache: Path,
+    architecture: Architecture | None,
+) -> BundlePlan:
     lock = read_lock(workspace.root)
     if function is not None and not services:
         # `orders.get_order` lives in `orders`: analysing (and installing wheels for) the other
@@ -97,7 +141,6 @@ def plan_package(
     all_functions = tuple(f for s in workspace.services for f in discover_service(s))
     check_unique_routes(all_functions)
     previous = _previous_manifest(workspace.root)
-    cache = cache if cache is not None else cache_folder(workspace.root)
     fingerprint = analysis.tool_fingerprint(__version__)
     installs = 0
 
@@ -115,6 +158,7 @@ def plan_package(
             workspace, lock, service, cache, jobs, on_install, architecture
         )
         warnings.extend(context.warnings)
+        warnings += _reinstalled(context)
         compile_bytecode = find_compiler(context.target.python) is not None
         if not compile_bytecode:
             warnings.append(
@@ -148,7 +192,7 @@ def plan_package(
                     distribution_folders=tuple(d.folder for d in contents.distributions),
                     inputs_hash=digest,
                     artifact=artifact,
-                    status=_status(workspace.root, cache, previous, artifact, digest),
+                    status=_status(workspace.root, cache, previous, artifact, digest, warnings),
                 )
             )
     chosen = [p for p in plans if function is None or p.name == function]
@@ -170,37 +214,40 @@ def plan_package(
 def execute_plan(
     plan: BundlePlan, jobs: int = 4, progress: ProgressCallback | None = None
 ) -> PackageResult:
-    """Build what changed into the cache, then publish zips and manifest into dist/."""
-    cache = plan.cache
+    """Build what changed into the cache, then publish zips and, last, the manifest into dist/."""
     total = len(plan.functions)
     done = 0
+    warnings = list(plan.warnings)
+    previous = _previous_manifest(plan.root)
 
     def run(function: FunctionPlan) -> FunctionResult:
         nonlocal done
-        cached_zip = cache / "artifacts" / f"{function.inputs_hash}.zip"
-        if function.status == "build":
-            archive = build_artifact(function, cached_zip)
-        else:
-            archive = describe_zip(
-                plan.root / function.artifact if function.status == "unchanged" else cached_zip
-            )
+        archive = None
+        if function.status == "unchanged":
+            archive = _unchanged_archive(plan, function, previous)
+        elif function.status == "cached":
+            record = artifacts.read_record(plan.cache, function.inputs_hash)
+            archive = record.archive() if record is not None else None
+        status: Status = function.status if archive is not None else "build"
+        if archive is None:
+            archive = build_artifact(function, plan.cache)
         done += 1
         if progress is not None:
-            progress(Progress(function.status, function.name, done, total))
-        return FunctionResult(function.name, function.artifact, function.status, archive)
+            progress(Progress(status, function.name, done, total))
+        return FunctionResult(function.name, function.artifact, status, archive)
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(run, plan.functions))
-    for function, result in zip(plan.functions, results, strict=True):
-        if function.status != "unchanged":
-            _publish(
-                cache / "artifacts" / f"{function.inputs_hash}.zip", plan.root / result.artifact
-            )
-    manifest = _manifest(plan, results)
-    write_manifest(manifest, manifest_path(plan.root))
-    if plan.complete:
-        _remove_stale(plan.root, manifest)
-    return PackageResult(manifest=manifest, functions=tuple(results), warnings=plan.warnings)
+    dist = plan.root / "dist"
+    with cache_in_use(plan.cache), files.claim(dist, lambda age: _sweep_dist(dist, age)):
+        built = in_parallel(run, plan.functions, jobs)
+        results = [
+            result if result.status == "unchanged" else _publish(plan, function, result, warnings)
+            for function, result in zip(plan.functions, built, strict=True)
+        ]
+        manifest = _manifest(plan, results)
+        write_manifest(manifest, manifest_path(plan.root))
+        if plan.complete:
+            _remove_stale(plan.root, manifest)
+    return PackageResult(manifest=manifest, functions=tuple(results), warnings=tuple(warnings))
 
 
 def package(
@@ -271,8 +318,16 @@ def _previous_manifest(root: Path) -> Manifest | None:
 
 
 def _status(
-    root: Path, cache: Path, previous: Manifest | None, artifact: str, digest: str
+    root: Path,
+    cache: Path,
+    previous: Manifest | None,
+    artifact: str,
+    digest: str,
+    warnings: list[str],
 ) -> Status:
+    """unchanged: dist/ holds this zip as the manifest describes it; cached: the artifact
+    cache holds a zip that matches its record (a damaged one is reported and thrown away);
+    build: neither."""
     if previous is not None:
         entry = next((f for f in previous.functions if f.artifact == artifact), None)
         target = root / artifact
@@ -284,21 +339,101 @@ def _status(
             and entry.sha256 == hashlib.sha256(target.read_bytes()).hexdigest()
         ):
             return "unchanged"
-    if (cache / "artifacts" / f"{digest}.zip").is_file():
-        return "cached"
-    return "build"
+    found = artifacts.lookup(cache, digest)
+    if found.problem is not None:
+        warnings.append(f"{found.problem}: thrown away and rebuilt")
+        artifacts.discard(cache, digest)
+    return "cached" if found.archive is not None else "build"
 
 
-def _publish(source: Path, destination: Path) -> None:
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{destination.name}-", dir=destination.parent)
-    os.close(fd)
+def _reinstalled(context: analysis.ServiceContext) -> list[str]:
+    return [
+        f"the cached wheel folder {d.folder} was damaged ({d.repaired}): installed again"
+        for d in context.installed.values()
+        if d.repaired is not None
+    ]
+
+
+def _damaged_wheels(plan: BundlePlan) -> list[tuple[Path, str]]:
+    """Wheel folders that a build is about to zip and that differ from their record.
+
+    Only folders going into a build are hashed (each once): a run that builds nothing reads no
+    wheel, and the build checks each file again as it zips it.
+    """
+    needed = {f for p in plan.functions if p.status == "build" for f in p.distribution_folders}
+    problems = ((folder, wheels.damage(folder)) for folder in sorted(needed))
+    return [(folder, problem) for folder, problem in problems if problem is not None]
+
+
+@contextmanager
+def cache_in_use(cache: Path) -> Iterator[None]:
+    """Hold the cache while planning or building (anything that writes into it), after
+    sweeping what killed runs left there."""
+
+    def sweep(older_than: float) -> None:
+        artifacts.sweep(cache, older_than)
+        wheels.sweep(cache, older_than)
+
+    with files.claim(cache, sweep):
+        yield
+
+
+# Temporaries of lambdapress versions before `files`: `.get_order.zip-k2j4x9ab`,
+# `.manifest-k2j4x9ab.json` (mkstemp's names), left in dist/ by runs that were killed.
+_LEGACY_TEMPORARY = re.compile(r"^\.(?:[^/]+\.zip-|manifest-)[a-z0-9_]{8}(?:\.json)?$")
+
+
+def _sweep_dist(dist: Path, older_than: float) -> None:
+    for folder in (dist, *(p for p in dist.iterdir() if p.is_dir())):
+        if folder.name.startswith(files.TEMPORARY_PREFIX):
+            continue
+        files.sweep_temporaries(folder, older_than)
+        if older_than == 0:  # no other run is writing here
+            for legacy in folder.iterdir():
+                if _LEGACY_TEMPORARY.match(legacy.name) and legacy.is_file():
+                    legacy.unlink(missing_ok=True)
+
+
+def _publish(
+    plan: BundlePlan, function: FunctionPlan, result: FunctionResult, warnings: list[str]
+) -> FunctionResult:
+    """Copy the cached zip into dist/, checked against its record as it is copied."""
+    destination = plan.root / function.artifact
+    if artifacts.copy_verified(plan.cache, function.inputs_hash, destination, result.archive):
+        return result
+    warnings.append(
+        f"the cached artifact of {function.name} changed before it was copied into dist/: "
+        "thrown away and rebuilt"
+    )
+    artifacts.discard(plan.cache, function.inputs_hash)
+    archive = build_artifact(function, plan.cache)
+    if not artifacts.copy_verified(plan.cache, function.inputs_hash, destination, archive):
+        raise BundleError(
+            f"the cached artifact of {function.name} changed again right after it was rebuilt",
+            path=artifacts.zip_path(plan.cache, function.inputs_hash),
+            hint="something else is writing into the cache folder; stop it, or point "
+            "LAMBDAPRESS_CACHE at a folder of its own",
+        )
+    return FunctionResult(function.name, function.artifact, "build", archive)
+
+
+def _unchanged_archive(
+    plan: BundlePlan, function: FunctionPlan, previous: Manifest | None
+) -> Archive | None:
+    """The facts of a zip left as it is: from its cache record when that describes the same
+    bytes (no need to read the zip again), else from the zip; None if it cannot be read."""
+    record = artifacts.read_record(plan.cache, function.inputs_hash)
+    entry = (
+        next((f for f in previous.functions if f.name == function.name), None)
+        if (previous is not None)
+        else None
+    )
+    if record is not None and entry is not None and entry.sha256 == record.sha256:
+        return record.archive()
     try:
-        shutil.copyfile(source, temporary)
-        Path(temporary).replace(destination)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        return describe_zip(plan.root / function.artifact)
+    except (OSError, zipfile.BadZipFile):  # changed since it was checked: build it again
+        return None
 
 
 def _manifest(plan: BundlePlan, results: list[FunctionResult]) -> Manifest:

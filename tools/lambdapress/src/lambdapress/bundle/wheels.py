@@ -3,6 +3,12 @@
 Each (distribution, version, target) is installed by uv from its locked wheels, checked against
 the lock's hashes, into its own folder: whatever the host platform, never compiled from source.
 Functions then take the folders they need, so two functions sharing pydantic share one install.
+
+Each folder is staged under a unique temporary name and renamed into place whole (the first of
+two concurrent runs wins), with a record of every file's sha256 as its completion mark. A folder
+without a readable record is reinstalled on sight; the contents are checked against the record
+by `damage` when the folder goes into a zip being built, and by the build itself as it reads
+each file, so a no-op run never re-hashes megabytes of wheels.
 """
 
 from __future__ import annotations
@@ -10,30 +16,42 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from lambdapress import files
 from lambdapress.bundle.bytecode import compile_tree, find_compiler
 from lambdapress.bundle.lock import LockedPackage
+from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.targets import Target
 from lambdapress.errors import BundleError
+from lambdapress.integrity import folder_digests, folder_problem
 from lambdapress.pyproject import find_key_line
 from lambdapress.toolchain import find_uv
 
+# The folder's record (`WheelRecord` as JSON), written last: a folder without it is not whole.
 COMPLETE_MARK = ".lambdapress-complete"
-# Bumped whenever what an installed folder holds changes (what `_strip` removes, say), so a
-# cache written by an older lambdapress is never mixed into new zips.
-LAYOUT_VERSION = 2
+# Bumped whenever what an installed folder holds changes (what `_strip` removes, the record's
+# format), so a cache written by an older lambdapress is never mixed into new zips.
+LAYOUT_VERSION = 3
 # The name uv knows the index by; credentials go in UV_INDEX_LAMBDAPRESS_WHEELS_USERNAME/PASSWORD.
 INDEX_NAME = "lambdapress-wheels"
 INDEX_ENV = "UV_INDEX_LAMBDAPRESS_WHEELS"
 # Installer bookkeeping that differs between machines and is never read at run time.
 _DIST_INFO_NOISE = ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")
+
+
+class WheelRecord(BaseModel):
+    """What an installed folder held when it was written: each file's sha256."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    compiled: bool
+    files: dict[str, str]  # relative POSIX path -> sha256
 
 
 @dataclass(frozen=True)
@@ -43,9 +61,41 @@ class InstalledDistribution:
     folder: Path
     import_names: tuple[str, ...]
     compiled: bool
+    repaired: str | None = None
+    """Why the cached folder was thrown away and installed again, for a warning."""
 
     def files(self) -> list[Path]:
         return sorted(p for p in self.folder.rglob("*") if p.is_file() and p.name != COMPLETE_MARK)
+
+
+def read_record(folder: Path) -> WheelRecord | None:
+    """The folder's record, or None when it has none or it cannot be read."""
+    try:
+        return WheelRecord.model_validate_json((folder / COMPLETE_MARK).read_bytes())
+    except (OSError, ValidationError):
+        return None
+
+
+def damage(folder: Path) -> str | None:
+    """What differs between an installed folder and its record (hashing every file); None
+    when it is as it was installed."""
+    record = read_record(folder)
+    if record is None:
+        return f"{COMPLETE_MARK} is missing or unreadable"
+    return folder_problem(folder, record.files, _is_mark)
+
+
+def discard(folder: Path) -> None:
+    """Throw an installed folder away (the next `ensure_installed` installs it again)."""
+    files.discard(folder)
+
+
+def sweep(cache: Path, older_than: float) -> None:
+    """Remove the staging folders of killed installs (see `files.claim`)."""
+    if (cache / "wheels").is_symlink():  # borrowed from another cache (the benchmarks'
+        return  # scratch cache): that cache sweeps it, under its own claim
+    for target in (cache / "wheels" / f"v{LAYOUT_VERSION}").glob("*"):
+        files.sweep_temporaries(target, older_than)
 
 
 def uv_binary() -> str:
@@ -77,7 +127,19 @@ def ensure_installed(
         check_has_wheel(package, target)
     compiler = find_compiler(target.python)
     base = cache / "wheels" / f"v{LAYOUT_VERSION}" / target.key
-    missing = [p for p in packages if not (_folder(base, p) / COMPLETE_MARK).is_file()]
+    repaired: dict[str, str] = {}
+    missing: list[LockedPackage] = []
+    for package in packages:
+        folder = _folder(base, package)
+        record = read_record(folder)
+        if record is not None and (record.compiled or compiler is None):
+            continue
+        if record is None and folder.exists():  # renamed in whole, so never half-written
+            repaired[package.name] = f"{COMPLETE_MARK} is missing or unreadable"
+        # Without a record, or installed before an interpreter for the target was available
+        # (no bytecode): install again rather than change a folder other runs may be reading.
+        discard(folder)
+        missing.append(package)
 
     def install(package: LockedPackage) -> None:
         if on_install is not None:
@@ -86,15 +148,8 @@ def ensure_installed(
         _install(package, target, _folder(base, package), compiler, secrets)
 
     if missing:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            list(pool.map(install, missing))
-    if compiler is not None:  # installed before an interpreter for the target was available
-        for package in packages:
-            folder = _folder(base, package)
-            if (folder / COMPLETE_MARK).read_text().strip() != "compiled":
-                compile_tree(folder, compiler)
-                (folder / COMPLETE_MARK).write_text("compiled\n")
-    return {p.name: _describe(p, _folder(base, p)) for p in packages}
+        in_parallel(install, missing, jobs)
+    return {p.name: _describe(p, _folder(base, p), repaired.get(p.name)) for p in packages}
 
 
 def check_has_wheel(
@@ -151,10 +206,9 @@ def _install(
     compiler: str | None,
     credentials: dict[str, str],
 ) -> None:
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{package.name}-", dir=folder.parent))
-    try:
-        requirement = staging / "requirement.txt"
+    """Install into a staging folder next to `folder`, record it, then rename it into place."""
+    with files.temporary_folder(folder) as scratch, files.staged_folder(folder) as site:
+        requirement = scratch / "requirement.txt"
         hashes = " ".join(f"--hash={w.hash}" for w in package.wheels)
         requirement.write_text(f"{package.name}=={package.version} {hashes}\n")
         command = [
@@ -166,12 +220,16 @@ def _install(
             "--only-binary",
             ":all:",
             "--target",
-            str(staging / "site"),
+            str(site),
             "--python-platform",
             target.uv_platform,
             "--python-version",
             target.python,
             "--no-compile",
+            # Copies, not hard links into uv's cache: a file edited here must not change uv's
+            # cache (and every virtualenv linked to it), or a reinstall would bring it back.
+            "--link-mode",
+            "copy",
             "-r",
             str(requirement),
         ]
@@ -185,16 +243,15 @@ def _install(
         )
         if result.returncode != 0:
             raise _wheel_error(package, target, result.stderr)
-        site = staging / "site"
         _strip(site)
         if compiler is not None:
             compile_tree(site, compiler)
-        (site / COMPLETE_MARK).write_text("compiled\n" if compiler else "sources\n")
-        if folder.exists():  # another run finished first: keep its copy
-            return
-        site.replace(folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        record = WheelRecord(compiled=compiler is not None, files=folder_digests(site, _is_mark))
+        (site / COMPLETE_MARK).write_text(record.model_dump_json(), encoding="utf-8")
+
+
+def _is_mark(name: str) -> bool:
+    return name == COMPLETE_MARK
 
 
 def _strip(site: Path) -> None:
@@ -212,7 +269,7 @@ def _strip(site: Path) -> None:
         stub.unlink()
 
 
-def _describe(package: LockedPackage, folder: Path) -> InstalledDistribution:
+def _describe(package: LockedPackage, folder: Path, repaired: str | None) -> InstalledDistribution:
     names: set[str] = set()
     for entry in folder.iterdir():
         if entry.name.endswith((".dist-info", ".data")) or entry.name.startswith("."):
@@ -221,9 +278,10 @@ def _describe(package: LockedPackage, folder: Path) -> InstalledDistribution:
             names.add(entry.name)
         elif entry.suffix in (".py", ".so", ".pyd"):
             names.add(entry.name.split(".")[0])
-    compiled = (folder / COMPLETE_MARK).read_text().strip() == "compiled"
+    record = read_record(folder)
+    compiled = record is not None and record.compiled
     return InstalledDistribution(
-        package.name, package.version, folder, tuple(sorted(names)), compiled
+        package.name, package.version, folder, tuple(sorted(names)), compiled, repaired
     )
 
 

@@ -6,17 +6,18 @@ uv, for the exact Python version and this machine's manylinux platform, and reus
 awslambdaric ships wheels only for manylinux x86_64 and aarch64; elsewhere (macOS, Windows) the
 emulator falls back to `fallback_runtime.py`, a small stdlib loop speaking the same protocol,
 and says so.
+
+The installed folder carries a record of every file's sha256, written when it was installed;
+the first use in each process compares the folder with it (about 0.1 s for its 35 MB), and a
+damaged install is thrown away, installed again and reported in the client's note.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import platform
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 from dataclasses import dataclass
 from importlib import resources
@@ -24,7 +25,11 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from lambdapress import files
 from lambdapress.errors import EmulatorError
+from lambdapress.integrity import folder_digests, folder_problem
 from lambdapress.toolchain import Interpreter, find_uv
 
 AWSLAMBDARIC = "awslambdaric==4.2.2"
@@ -45,9 +50,20 @@ def runtime_sdk() -> str:
 
 FALLBACK_MODULE = "lambdapress_runtime"
 RuntimeClientChoice = Literal["auto", "awslambdaric", "fallback"]
+# The folder's record (`RuntimeRecord` as JSON), written last: a folder without it is not whole.
 _COMPLETE = ".lambdapress-complete"
 _locks: dict[Path, threading.Lock] = {}
 _locks_guard = threading.Lock()
+_verified: set[Path] = set()  # folders checked against their record by this process
+
+
+class RuntimeRecord(BaseModel):
+    """What an installed runtime client held when it was installed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    requirement: str
+    files: dict[str, str]  # relative POSIX path -> sha256
 
 
 @dataclass(frozen=True)
@@ -58,7 +74,7 @@ class RuntimeClient:
     path: Path
     module: str
     note: str | None = None
-    """Why the fallback is used, for a one-time warning."""
+    """Why the fallback is used, or that a damaged install was replaced: a one-time warning."""
 
 
 def wheel_platform(system: str | None = None, machine: str | None = None) -> str | None:
@@ -107,10 +123,37 @@ def install_awslambdaric(minor: str, target_platform: str, cache_dir: Path) -> R
     sdk = runtime_sdk().replace("==", "-")
     name = f"awslambdaric-{client_version}-{sdk}-py{minor}-{target_platform}"
     target = cache_dir / "runtime" / name
+    note = None
     with _lock_for(target):
-        if not (target / _COMPLETE).is_file():
+        if target.exists() and target not in _verified:
+            problem = damage(target)
+            if problem is not None:
+                note = (
+                    f"the cached runtime client {target} does not match its record ({problem}): "
+                    "thrown away and installed again"
+                )
+                files.discard(target)
+        if not target.exists():
             _install(minor, target_platform, target)
-    return RuntimeClient("awslambdaric", target, "awslambdaric")
+        _verified.add(target)
+    return RuntimeClient("awslambdaric", target, "awslambdaric", note)
+
+
+def damage(folder: Path) -> str | None:
+    """What differs between an installed runtime client and its record; None if nothing."""
+    try:
+        record = RuntimeRecord.model_validate_json((folder / _COMPLETE).read_bytes())
+    except (OSError, ValidationError):
+        return f"{_COMPLETE} is missing or unreadable"
+    if record.requirement != AWSLAMBDARIC:
+        return f"it holds {record.requirement}"
+    return folder_problem(folder, record.files, _unrecorded)
+
+
+def _unrecorded(name: str) -> bool:
+    """The record itself, and bytecode Python may write beside the sources when it imports
+    them (derived, and checked by Python against its source)."""
+    return name == _COMPLETE or "__pycache__/" in f"/{name}"
 
 
 def _lock_for(path: Path) -> threading.Lock:
@@ -119,9 +162,14 @@ def _lock_for(path: Path) -> threading.Lock:
 
 
 def _install(minor: str, target_platform: str, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".install-", dir=target.parent))
-    try:
+    """Install into a staging folder next to `target`, record it, then rename it into place
+    (a concurrent process that finished first keeps its copy)."""
+    runtime = target.parent
+
+    def sweep(older_than: float) -> None:
+        files.sweep_temporaries(runtime, older_than)
+
+    with files.claim(runtime, sweep), files.staged_folder(target) as staging:
         command = _install_command(minor, target_platform, staging)
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
@@ -132,16 +180,8 @@ def _install(minor: str, target_platform: str, target: Path) -> None:
                 hint="check the connection to the package index (it is needed once), or use "
                 "the fallback runtime client",
             )
-        (staging / _COMPLETE).write_text(AWSLAMBDARIC + "\n", encoding="utf-8")
-        if target.exists():  # another process finished first: keep its copy
-            return
-        try:
-            staging.rename(target)
-        except OSError:
-            if not (target / _COMPLETE).is_file():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        record = RuntimeRecord(requirement=AWSLAMBDARIC, files=folder_digests(staging, _unrecorded))
+        (staging / _COMPLETE).write_text(record.model_dump_json(), encoding="utf-8")
 
 
 def _install_command(minor: str, target_platform: str, staging: Path) -> list[str]:
@@ -150,7 +190,7 @@ def _install_command(minor: str, target_platform: str, staging: Path) -> list[st
         return [
             uv, "pip", "install", "--quiet", "--target", str(staging),
             "--python-version", minor, "--python-platform", target_platform,
-            "--only-binary", ":all:", AWSLAMBDARIC, runtime_sdk(),
+            "--only-binary", ":all:", "--link-mode", "copy", AWSLAMBDARIC, runtime_sdk(),
         ]  # fmt: skip
     pip_platform = "manylinux2014_" + target_platform.split("-")[0]
     return [
@@ -167,10 +207,10 @@ def fallback_client(cache_dir: Path, note: str) -> RuntimeClient:
     folder = cache_dir / "runtime" / f"fallback-{digest}"
     module = folder / f"{FALLBACK_MODULE}.py"
     with _lock_for(folder):
-        if not module.is_file():
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(source)
-            Path(temporary).replace(module)
+        try:
+            intact = module.read_bytes() == source  # the folder is named by this digest
+        except OSError:
+            intact = False
+        if not intact:
+            files.write_bytes(module, source)
     return RuntimeClient("fallback", folder, FALLBACK_MODULE, note)

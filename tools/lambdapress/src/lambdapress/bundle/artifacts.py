@@ -1,0 +1,152 @@
+"""The artifact cache: built zips by inputs hash, each with the digest it was written with.
+
+`artifacts/<inputs-hash>.zip` is a zip built earlier; `artifacts/<inputs-hash>.json` records its
+sha256, size and contents. The record is written before the zip is renamed into place, so a zip
+that is there always has one (unless someone removed it). A cached zip is hashed and compared
+with its record before it counts as "cached", and again as it is copied into dist/: an altered
+zip (even a valid one), a truncated one or one without a record is reported, thrown away and
+rebuilt, never shipped and never opened as a zip.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from lambdapress import files
+from lambdapress.bundle.archive import Archive
+from lambdapress.integrity import CHUNK
+
+
+class ArtifactRecord(BaseModel):
+    """What a cached zip was when it was written."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sha256: str
+    size: int
+    unzipped_size: int
+    files: int
+
+    def archive(self) -> Archive:
+        digest = bytes.fromhex(self.sha256)
+        return Archive(
+            sha256=self.sha256,
+            code_sha256=base64.b64encode(digest).decode(),
+            size=self.size,
+            unzipped_size=self.unzipped_size,
+            files=self.files,
+        )
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A cached zip, verified (`archive`), absent (both None) or damaged (`problem`)."""
+
+    archive: Archive | None = None
+    problem: str | None = None
+
+
+def folder(cache: Path) -> Path:
+    return cache / "artifacts"
+
+
+def zip_path(cache: Path, inputs_hash: str) -> Path:
+    return folder(cache) / f"{inputs_hash}.zip"
+
+
+def record_path(cache: Path, inputs_hash: str) -> Path:
+    return folder(cache) / f"{inputs_hash}.json"
+
+
+def lookup(cache: Path, inputs_hash: str) -> Lookup:
+    """The cached zip for `inputs_hash`, hashed and compared with its record."""
+    path = zip_path(cache, inputs_hash)
+    if not path.is_file():
+        return Lookup()
+    record = read_record(cache, inputs_hash)
+    if record is None:
+        return Lookup(problem=f"cached artifact {path} has no readable digest record")
+    try:
+        size, sha256 = _measure(path)
+    except OSError as error:
+        return Lookup(problem=f"cached artifact {path} cannot be read ({error.strerror})")
+    if size != record.size:
+        return Lookup(
+            problem=f"cached artifact {path} is {size} bytes, {record.size} when it was "
+            "written (truncated or replaced)"
+        )
+    if sha256 != record.sha256:
+        return Lookup(problem=f"cached artifact {path} was changed after it was written")
+    return Lookup(archive=record.archive())
+
+
+def read_record(cache: Path, inputs_hash: str) -> ArtifactRecord | None:
+    try:
+        return ArtifactRecord.model_validate_json(record_path(cache, inputs_hash).read_bytes())
+    except (OSError, ValidationError):
+        return None
+
+
+def write_record(cache: Path, inputs_hash: str, archive: Archive) -> None:
+    """Record a zip about to be put in place; call it before the zip's rename."""
+    record = ArtifactRecord(
+        sha256=archive.sha256,
+        size=archive.size,
+        unzipped_size=archive.unzipped_size,
+        files=archive.files,
+    )
+    files.write_text(record_path(cache, inputs_hash), record.model_dump_json() + "\n")
+
+
+def discard(cache: Path, inputs_hash: str) -> None:
+    """Throw a damaged entry away (the zip first: a zip never lacks its record)."""
+    files.discard(zip_path(cache, inputs_hash))
+    files.discard(record_path(cache, inputs_hash))
+
+
+def copy_verified(cache: Path, inputs_hash: str, destination: Path, archive: Archive) -> bool:
+    """Copy the cached zip to `destination` atomically, checking its bytes against `archive`
+    as they are copied; False (and `destination` untouched) when they do not match."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with files.replacing(destination) as temporary:
+            with zip_path(cache, inputs_hash).open("rb") as source, temporary.open("wb") as out:
+                while chunk := source.read(CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+            if size != archive.size or digest.hexdigest() != archive.sha256:
+                raise _Mismatch
+    except (_Mismatch, FileNotFoundError):
+        return False
+    return True
+
+
+def sweep(cache: Path, older_than: float) -> None:
+    """Remove what killed runs left: temporaries, and (when alone) records without a zip."""
+    files.sweep_temporaries(folder(cache), older_than)
+    if older_than > 0:  # a concurrent run may be between writing a record and its zip
+        return
+    for record in folder(cache).glob("*.json"):
+        if not record.with_suffix(".zip").exists():
+            record.unlink(missing_ok=True)
+
+
+class _Mismatch(Exception):
+    """The bytes being copied are not the ones recorded."""
+
+
+def _measure(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
