@@ -113,6 +113,10 @@ class ServiceSettings(BaseModel):
     """Whether boto3/botocore are shipped. The Lambda runtime already has them, so by
     default they are left out (zips are ~20 MB smaller unzipped and deploy faster); "bundle"
     pins the locked version instead, for code that needs a newer SDK than the runtime's."""
+    accept_models: dict[str, str] = Field(default_factory=dict)
+    """Model library -> the version this service was checked against (or accepted despite
+    breaking changes); `lambdapress package` refuses a locked version that differs from it
+    and breaks the models (see lambdapress.publish.models_gate)."""
 
     @property
     def python_version(self) -> str:
