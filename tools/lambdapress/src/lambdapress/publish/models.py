@@ -21,7 +21,6 @@ and its tests need no network and no uv.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -152,10 +151,9 @@ def with_index_dependency(text: str, package: str, specifier: str, index: str, p
                 del poetry["dependencies"]
         _drop_unused_poetry_sources(poetry)
     sources = _table(_table(tool, "uv", path), "sources", path)
-    for key in [k for k in sources if _same(k, package)]:
-        del sources[key]
-    sources[package] = _inline(f"{{ index = {_quote(index)} }}")
-    return tomlkit.dumps(document)
+    key = next((k for k in sources if _same(k, package)), package)
+    sources[key] = _inline(f"{{ index = {_quote(index)} }}")
+    return spaced(tomlkit.dumps(document))
 
 
 def with_accepted(text: str, package: str, version: str | None, path: Path) -> str:
@@ -164,14 +162,16 @@ def with_accepted(text: str, package: str, version: str | None, path: Path) -> s
         return text
     document = parse(text, path)
     lambdapress = _table(_table(document, "tool", path), "lambdapress", path)
-    accepted = lambdapress.get(ACCEPT_KEY)
-    if not isinstance(accepted, InlineTable | Table):
-        accepted = tomlkit.inline_table()
-        lambdapress[ACCEPT_KEY] = accepted
-    for key in [k for k in accepted if _same(k, package)]:
-        del accepted[key]
-    accepted[package] = version
-    return tomlkit.dumps(document)
+    existing = lambdapress.get(ACCEPT_KEY)
+    entries = {
+        str(k): str(v)
+        for k, v in (existing.items() if isinstance(existing, InlineTable | Table) else ())
+        if not _same(str(k), package)
+    }
+    entries[package] = version
+    pairs = ", ".join(f"{k} = {_quote(v)}" for k, v in sorted(entries.items()))
+    lambdapress[ACCEPT_KEY] = _inline(f"{{ {pairs} }}")
+    return spaced(tomlkit.dumps(document))
 
 
 def accepted_in(text: str, package: str, path: Path) -> str | None:
@@ -221,7 +221,7 @@ def with_uv_index(text: str, name: str, url: str, path: Path) -> str:
     else:
         entry["url"] = url
         entry["explicit"] = True
-    return tomlkit.dumps(document)
+    return spaced(tomlkit.dumps(document))
 
 
 def with_first_party(text: str, module: str, path: Path) -> str:
@@ -241,7 +241,7 @@ def with_first_party(text: str, module: str, path: Path) -> str:
     array = tomlkit.array()
     array.extend(sorted({*names, module}))
     isort["known-first-party"] = array
-    return tomlkit.dumps(document)
+    return spaced(tomlkit.dumps(document))
 
 
 # ------------------------------------------------------------------ helpers
@@ -256,8 +256,16 @@ def parse(text: str, path: Path) -> Any:
         ) from None
 
 
-def relative_posix(path: Path, start: Path) -> str:
-    return Path(os.path.relpath(path, start)).as_posix()
+def spaced(text: str) -> str:
+    """`text` with a blank line before every table header, as people write pyprojects (tomlkit
+    keeps the layout it parsed, but not around the tables it adds or the keys it replaces)."""
+    lines = text.split("\n")
+    out: list[str] = []
+    for line in lines:
+        if line.startswith("[") and out and out[-1].strip() and not out[-1].startswith("#"):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
 
 
 def _read(path: Path) -> str:

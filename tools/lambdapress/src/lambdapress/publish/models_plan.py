@@ -224,6 +224,40 @@ def apply_plan(plan: ModelsPlan) -> tuple[Path, ...]:
 # ------------------------------------------------------------------ published packages
 
 
+def require_published(
+    workspace: Workspace, package: str, specifier: str, index_name: str | None, deps: Deps
+) -> ResolvedIndex:
+    """The index, once it has shown a version of `package` matching `specifier`.
+
+    Every way this can fail (no such index, index down, credentials refused, nothing
+    published that matches) is an error naming the index and the fix.
+    """
+    index = deps.resolve(index_name)
+    pyproject = workspace.root / "pyproject.toml"
+    published = deps.versions(index, package)
+    if not published:
+        raise ModelsError(
+            f"there is no package {package!r} on index {index.name!r} ({index.index_url}), and "
+            "none in this workspace's packages/",
+            path=pyproject,
+            hint=f"check the name, publish it first from the project that owns it "
+            f"(lambdapress publish {package} --index {index.name}), or name the index it is "
+            "on with --index NAME",
+        )
+    wanted = _specifier(specifier)
+    if not any(wanted.contains(v, prereleases=True) for v in published):
+        have = ", ".join(str(v) for v in published)
+        raise ModelsError(
+            f"{package}{specifier} is not on index {index.name!r} ({index.index_url}; "
+            f"published: {have})",
+            path=pyproject,
+            hint=f"pick a published version (e.g. {package}=={published[-1]}), or publish it "
+            f"first from the project that owns it (lambdapress publish {package} --index "
+            f"{index.name})",
+        )
+    return index
+
+
 def _plan_index(
     workspace: Workspace,
     service: Service,
@@ -237,19 +271,7 @@ def _plan_index(
 ) -> ModelsPlan:
     pyproject = service.path / "pyproject.toml"
     root_pyproject = workspace.root / "pyproject.toml"
-    index = deps.resolve(index_name)
-    published = _published(deps, index, package, service)
-    wanted = _specifier(specifier)
-    if not any(wanted.contains(v, prereleases=True) for v in published):
-        have = ", ".join(str(v) for v in published)
-        raise ModelsError(
-            f"{package}{specifier} is not on index {index.name!r} ({index.index_url}; "
-            f"published: {have})",
-            path=pyproject,
-            hint=f"pick a published version (e.g. {package}=={published[-1]}), or publish it "
-            f"first from the project that owns it (lambdapress publish {package} --index "
-            f"{index.name})",
-        )
+    index = require_published(workspace, package, specifier, index_name, deps)
     service_before = _read(pyproject)
     root_before = _read(root_pyproject)
     lock_path = workspace.root / LOCK
