@@ -22,7 +22,7 @@ and its tests need no network and no uv.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
@@ -30,10 +30,12 @@ from packaging.utils import canonicalize_name
 from pydantic import BaseModel, ConfigDict
 from tomlkit.items import AoT, Array, InlineTable, Table
 
-from lambdapress.bundle.lock import Lock
 from lambdapress.errors import ModelsError
 from lambdapress.publish.pins import pins_in
 from lambdapress.workspace import Service, Workspace
+
+if TYPE_CHECKING:
+    from lambdapress.bundle.lock import Lock
 
 PYPROJECT = "pyproject.toml"
 ACCEPT_KEY = "accept_models"
@@ -205,8 +207,12 @@ def with_uv_index(text: str, name: str, url: str, path: Path) -> str:
     uv = _table(_table(document, "tool", path), "uv", path)
     indexes = uv.get("index")
     if indexes is None:
+        entry = tomlkit.table()
+        entry.update({"name": name, "url": url, "explicit": True})
         indexes = tomlkit.aot()
-        uv.append("index", indexes)
+        indexes.append(entry)
+        uv["index"] = indexes  # `[tool.uv]` may be split in the file: no positional append
+        return spaced(tomlkit.dumps(document))
     if not isinstance(indexes, AoT | list):
         raise ModelsError(
             "`tool.uv.index` must be an array of tables",
