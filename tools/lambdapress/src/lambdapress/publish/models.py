@@ -176,6 +176,28 @@ def with_accepted(text: str, package: str, version: str | None, path: Path) -> s
     return spaced(tomlkit.dumps(document))
 
 
+def without_accepted(text: str, package: str, path: Path) -> str:
+    """`text` without an `accept_models` entry for `package` (a library back on its source has
+    no published version to accept); the key goes too when it is left empty."""
+    document = parse(text, path)
+    lambdapress = document.get("tool", {}).get("lambdapress")
+    accepted = lambdapress.get(ACCEPT_KEY) if isinstance(lambdapress, Table | dict) else None
+    if not isinstance(accepted, InlineTable | Table):
+        return text
+    keys = [k for k in accepted if _same(str(k), package)]
+    if not keys:
+        return text
+    remaining = {str(k): str(v) for k, v in accepted.items() if str(k) not in keys}
+    if remaining:
+        pairs = ", ".join(f"{k} = {_quote(v)}" for k, v in sorted(remaining.items()))
+        lambdapress[ACCEPT_KEY] = _inline(f"{{ {pairs} }}")
+    else:
+        del lambdapress[ACCEPT_KEY]
+        if not lambdapress:  # the table was made for the entry: no empty section left behind
+            del document["tool"]["lambdapress"]
+    return tomlkit.dumps(document).rstrip("\n") + "\n"
+
+
 def accepted_in(text: str, package: str, path: Path) -> str | None:
     """The version `accept_models` records for `package`, if any."""
     table = parse(text, path).get("tool", {}).get("lambdapress", {}).get(ACCEPT_KEY, {})

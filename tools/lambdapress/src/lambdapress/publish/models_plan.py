@@ -38,6 +38,7 @@ from lambdapress.publish.models import (
     with_first_party,
     with_index_dependency,
     with_uv_index,
+    without_accepted,
 )
 from lambdapress.publish.models_gate import VersionCheck, check_versions
 from lambdapress.publish.models_lock import LOCK, lock_with
@@ -393,9 +394,15 @@ def _plan_workspace(
             version_before=previous.version if previous is not None else None,
             version_after=_member_version(workspace, package),
             accepted_before=accepted_before,
-            accepted_after=accepted_before,
+            accepted_after=None,
             check=None,
-            changes=(FileChange(path=pyproject, before=edit.before, after=edit.after),),
+            changes=(
+                FileChange(
+                    path=pyproject,
+                    before=edit.before,
+                    after=without_accepted(edit.after, edit.package, pyproject),
+                ),
+            ),
         )
     if not specifier.startswith("==") or "," in specifier:
         raise ModelsError(
