@@ -229,10 +229,10 @@ def with_uv_index(text: str, name: str, url: str, path: Path) -> str:
     uv = _table(_table(document, "tool", path), "uv", path)
     indexes = uv.get("index")
     if indexes is None:
-        entry = tomlkit.table()
-        entry.update({"name": name, "url": url, "explicit": True})
+        new_entry = tomlkit.table()
+        new_entry.update({"name": name, "url": url, "explicit": True})
         indexes = tomlkit.aot()
-        indexes.append(entry)
+        indexes.append(new_entry)
         uv["index"] = indexes  # `[tool.uv]` may be split in the file: no positional append
         return spaced(tomlkit.dumps(document))
     if not isinstance(indexes, AoT | list):
