@@ -84,8 +84,12 @@ def test_a_service_in_one_project_builds_on_models_published_by_another(
     env |= OFFLINE_AWS
     outer = sh.bin("lambdapress")
     a, b = tmp_path / "billing-platform", tmp_path / "payments-platform"
+    copier_cli.copy(a, {"kind": "project", "project_name": a.name}, cwd=tmp_path)
+    # B as the README starts a project on a fresh machine: copier through uvx.
+    start = [sh.bin("uvx"), "copier", "copy", "--trust", "--defaults", "--quiet"]
+    start += ["--data", "kind=project", "--data", f"project_name={b.name}"]
+    sh.run([*start, str(copier_cli.template), str(b)], tmp_path)
     for project in (a, b):
-        copier_cli.copy(project, {"kind": "project", "project_name": project.name}, cwd=tmp_path)
         sh.git(project, "init", "-q", "-b", "main")  # as the README says; ruff reads .gitignore
         with (project / "pyproject.toml").open("a", encoding="utf-8") as config:
             config.write(index_table(server.url))
@@ -117,6 +121,7 @@ def test_a_service_in_one_project_builds_on_models_published_by_another(
     def lp(*args: str, check: bool = True, extra: dict[str, str] | None = None) -> Any:
         return sh.run([str(tool / "lambdapress"), *args], b, env=env | (extra or {}), check=check)
 
+    assert lp("--version").stdout.endswith("(template v0.2.0)\n")
     assert models_rows(lp("models").stdout) == [
         ["payments", "billing-models", "published", "1.0.0", "company", "1.0.0"]
     ]
