@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import shutil
+import sys
 import tomllib
 import zipfile
 from collections.abc import Iterator
@@ -179,6 +181,12 @@ def test_a_service_in_one_project_builds_on_models_published_by_another(
     )
     assert added != original
     release(sh, outer, a, env, "1.1.0", added)
+    before = digests(*watched)
+    dry = lp("models", "upgrade", "payments", "billing-models", "--dry-run")
+    assert "version: 1.0.0 -> 1.1.0" in dry.stdout
+    assert "billing-models 1.0.0 -> 1.1.0: compatible" in dry.stdout
+    assert dry.stdout.endswith("dry run: nothing was written\n")
+    assert digests(*watched) == before
     lp("models", "upgrade", "payments", "billing-models")
     assert models_rows(lp("models").stdout) == [
         ["payments", "billing-models", "published", "1.1.0", "company", "1.1.0"]
@@ -208,7 +216,11 @@ def test_a_service_in_one_project_builds_on_models_published_by_another(
     assert models_rows(lp("models").stdout) == [
         ["payments", "billing-models", "published", "2.0.0", "company", "2.0.0"]
     ]
-    lp("package")
+    # Through B's own nox session, with lambdapress's variables only: the noxfile hands them
+    # to `uv sync` as uv's, and the bundler fetches the private wheel with them.
+    only_lambdapress = {k: v for k, v in env.items() if not k.startswith("UV_INDEX_")}
+    shutil.rmtree(b / "dist")
+    sh.run([sys.executable, "-m", "nox", "-s", "package"], b, env=only_lambdapress)
     assert_ships(b, "2.0.0")
 
     # The index goes away: the same clear error, and again nothing changes.
