@@ -71,10 +71,11 @@ def import_name(package: str) -> str:
 
 def read_models(workspace: Workspace, lock: Lock | None) -> tuple[ModelLibrary, ...]:
     """Every service's model libraries, in service order."""
+    from lambdapress.pyproject import load_toml
+
     found: list[ModelLibrary] = []
-    for service in workspace.services:
-        document = parse(_read(service.path / PYPROJECT), service.path / PYPROJECT)
-        found.extend(models_of(workspace, service, document, lock))
+    for service in workspace.services:  # tomllib: reading is on every build's path
+        found.extend(models_of(workspace, service, load_toml(service.path / PYPROJECT), lock))
     return tuple(found)
 
 

@@ -18,6 +18,7 @@ once per pair, not once per build.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 from collections.abc import Callable, Sequence
@@ -127,10 +128,13 @@ def gate_refusals(
 
     `resolve(index name)` is only called when a comparison must actually run.
     """
-    lock = read_lock(workspace.root) if (workspace.root / "uv.lock").is_file() else None
+    libraries = read_models(workspace, None)
+    if any(library.origin == "index" for library in libraries):  # only they need the lock
+        lock = read_lock(workspace.root) if (workspace.root / "uv.lock").is_file() else None
+        libraries = read_models(workspace, lock)
     cache = cache_folder(workspace.root)
     refusals = []
-    for library in read_models(workspace, lock):
+    for library in libraries:
         if services and library.service not in services:
             continue
         if library.origin == "workspace" or library.version is None:
@@ -201,6 +205,4 @@ def _resolver(workspace: Workspace) -> IndexResolver:
 
 
 def _slug(url: str) -> str:
-    import hashlib
-
     return hashlib.sha256(url.encode()).hexdigest()[:12]

@@ -23,7 +23,6 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from pydantic import BaseModel, ConfigDict
 
-from lambdapress.bundle.lock import LockedPackage
 from lambdapress.errors import ModelsError
 from lambdapress.files import write_text
 from lambdapress.publish.indexes import ResolvedIndex, choose_index, load_indexes
@@ -157,9 +156,7 @@ def plan_add(
 ) -> ModelsPlan:
     """The plan that makes `service_name` build on `package` as asked."""
     service = _service(workspace, service_name)
-    if workspace.package(package) is not None or any(
-        canonicalize_name(p.name) == canonicalize_name(package) for p in workspace.packages
-    ):
+    if any(canonicalize_name(p.name) == canonicalize_name(package) for p in workspace.packages):
         return _plan_workspace(workspace, service, package, specifier, index_name, deps, accept)
     return _plan_index(
         workspace, service, package, specifier, index_name, deps, accept=accept, action=action
@@ -287,7 +284,7 @@ def _plan_index(
     locked = _locked(lock_text, package, lock_path)
     accepted_before = accepted_in(service_before, package, pyproject)
     check, accepted_after = _decide(
-        deps, index, package, accepted_before, locked.version, accept, workspace
+        deps, index, package, accepted_before, locked, accept, workspace
     )
     service_text = with_accepted(service_text, package, accepted_after, pyproject)
     return ModelsPlan(
@@ -299,7 +296,7 @@ def _plan_index(
         index_url=index.index_url,
         requirement=f"{package}{specifier}",
         version_before=previous.version if previous is not None else None,
-        version_after=locked.version,
+        version_after=locked,
         accepted_before=accepted_before,
         accepted_after=accepted_after,
         check=check,
@@ -350,16 +347,14 @@ def _published(
     return published
 
 
-def _locked(lock_text: str, package: str, lock_path: Path) -> LockedPackage:
+def _locked(lock_text: str, package: str, lock_path: Path) -> str:
+    """The version of `package` in a `uv.lock` text."""
     import tomllib
 
-    from lambdapress.bundle.lock import _package
-
-    data = tomllib.loads(lock_text)
     wanted = canonicalize_name(package)
-    for entry in data.get("package", []):
+    for entry in tomllib.loads(lock_text).get("package", []):
         if canonicalize_name(entry["name"]) == wanted:
-            return _package(entry)
+            return str(entry["version"])
     raise ModelsError(
         f"uv did not lock {package}", path=lock_path, hint="run `uv lock` and read its output"
     )
