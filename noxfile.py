@@ -8,6 +8,8 @@ copies it verbatim), so sessions that only make sense in the template repository
 from __future__ import annotations
 
 import os
+import re
+import tomllib
 from pathlib import Path
 
 import nox
@@ -43,9 +45,25 @@ def sync_workspace(session: nox.Session, *, only_dev: bool = False, locked: bool
         command.append("--locked")
     session.run_install(
         *command,
-        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location, **index_credentials()},
         external=True,
     )
+
+
+def index_credentials() -> dict[str, str]:
+    """uv's credentials for each `[[tool.uv.index]]` of the root pyproject (the private indexes
+    published model libraries come from), taken from lambdapress's own variables
+    `LAMBDAPRESS_INDEX_<NAME>_USERNAME/PASSWORD` when uv's `UV_INDEX_<NAME>_...` are not set,
+    so one pair of variables serves publishing, locking and installing. Never printed."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    credentials = {}
+    for index in data.get("tool", {}).get("uv", {}).get("index", []):
+        key = re.sub(r"[^A-Za-z0-9]", "_", str(index.get("name", ""))).upper()
+        for what in ("USERNAME", "PASSWORD"):
+            value = os.environ.get(f"LAMBDAPRESS_INDEX_{key}_{what}")
+            if key and value and f"UV_INDEX_{key}_{what}" not in os.environ:
+                credentials[f"UV_INDEX_{key}_{what}"] = value
+    return credentials
 
 
 def members(kind: str) -> list[str]:
@@ -129,6 +147,17 @@ def publish(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def models(session: nox.Session) -> None:
+    """`nox -s models [-- add SERVICE PKG==SPEC --index NAME | upgrade SERVICE PKG [--accept]]`:
+    each service's model libraries and where they come from; add or upgrade one.
+
+    Not offline: a CodeArtifact index needs the caller's real AWS credentials.
+    """
+    sync_workspace(session, locked=False)  # adding a published library is what changes the lock
+    session.run("lambdapress", "models", *session.posargs)
+
+
+@nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Zip sizes, rebuild times and cold starts, each as a ratio to a baseline of the same run."""
     sync_workspace(session)
@@ -138,7 +167,9 @@ def bench(session: nox.Session) -> None:
 @nox.session(default=False)
 def new(session: nox.Session) -> None:
     """`nox -s new -- service payments` or `-- package billing-models`: copier copy, from the
-    template source and version recorded in this project's answers file."""
+    template source and version recorded in this project's answers file. A service on a model
+    library another project publishes: `-- service payments --models billing-models==1.2
+    --index company`."""
     if not session.posargs:
         session.error("say what to create: nox -s new -- service NAME | package NAME")
     sync_workspace(session, locked=False)  # adding a member is what changes the lock

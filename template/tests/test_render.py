@@ -127,3 +127,36 @@ def test_rendered_code_is_lint_and_type_clean(platform: Path, sh: Any) -> None:
     env = {"MYPYPATH": os.pathsep.join(sources)}
     result = sh.run([sh.bin("mypy"), "--strict", *sources], cwd=platform, env=env)
     assert "Success" in result.stdout
+
+
+def test_a_service_on_a_published_library_lints_as_one_on_packages(
+    copier_cli: Any, sh: Any, tmp_path: Path
+) -> None:
+    """Rendered with `models_source: index` (no packages/billing-models here), the same imports
+    pass ruff once the root lists the library as first-party, which `lambdapress models add`
+    writes; without that line isort would call them misplaced third-party imports."""
+    from lambdapress.publish.models import with_first_party
+
+    root = tmp_path / "consumer"
+    copier_cli.copy(root, {"kind": "project", "project_name": "consumer"}, cwd=tmp_path)
+    sh.git(root, "init", "-q")
+    data = {
+        "kind": "service",
+        "resource": "payments",
+        "models_package": "billing-models",
+        "models_source": "index",
+        "models_spec": "==1.2",
+        "models_index": "company",
+    }
+    copier_cli.copy(root / "services" / "payments", data, cwd=root)
+    service = (root / "services" / "payments" / "pyproject.toml").read_text()
+    assert '"billing-models==1.2"' in service
+    assert 'billing-models = { index = "company" }' in service
+    assert "path =" not in service and "workspace = true" not in service
+
+    ruff = [sh.bin("ruff"), "check", "services"]
+    assert sh.run(ruff, cwd=root, check=False).returncode == 1  # billing_models is third-party
+    config = root / "pyproject.toml"
+    config.write_text(with_first_party(config.read_text(), "billing_models", config))
+    sh.run(ruff, cwd=root)
+    sh.run([sh.bin("ruff"), "format", "--check", "services"], cwd=root)

@@ -12,9 +12,21 @@ from lambdapress import __version__
 from lambdapress.cli import main
 
 
-def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+def test_version_names_the_tool_and_the_template_version_of_the_project(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     assert main(["--version"]) == 0
-    assert capsys.readouterr().out == f"lambdapress {__version__}\n"
+    assert capsys.readouterr().out == (
+        f"lambdapress {__version__} (template: not a generated project)\n"
+    )
+    (tmp_path / ".copier-answers.yml").write_text(
+        "_commit: v0.2.0\n_src_path: gh:acme/lambdapress\nkind: project\n", encoding="utf-8"
+    )
+    (tmp_path / "services").mkdir()
+    monkeypatch.chdir(tmp_path / "services")
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"lambdapress {__version__} (template v0.2.0)\n"
 
 
 def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -29,4 +29,4 @@ def test_python_dash_m_runs_the_cli() -> None:
         check=False,
     )
     assert result.returncode == 0
-    assert result.stdout.strip() == f"lambdapress {lambdapress.__version__}"
+    assert result.stdout.startswith(f"lambdapress {lambdapress.__version__} (template")

@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 import yaml
 
-from lambdapress.errors import ScaffoldError
+from lambdapress.errors import PackageIndexError, ScaffoldError
+from lambdapress.publish.pypiserver import free_port
 from lambdapress.scaffold import (
     NewPlan,
     execute_new,
     head_commit,
+    models_data,
     parse_data,
     plan_new,
     template_is_dirty,
@@ -106,6 +108,69 @@ def test_models_override_must_name_a_workspace_package(builder: Any) -> None:
     with pytest.raises(ScaffoldError, match="no package 'nope'") as info:
         plan_new(workspace, "service", "payments", {"models_package": "nope"})
     assert "acme-models, billing-models" in info.value.message
+
+
+def test_models_with_a_version_and_an_index_is_a_published_library() -> None:
+    assert models_data("acme-models", None) == {"models_package": "acme-models"}
+    assert models_data("billing-models==1.2", "company") == {
+        "models_package": "billing-models",
+        "models_source": "index",
+        "models_spec": "==1.2",
+        "models_index": "company",
+    }
+    with pytest.raises(ScaffoldError, match="a version needs the index") as info:
+        models_data("billing-models==1.2", None)
+    assert info.value.hint is not None and "--index NAME" in info.value.hint
+    with pytest.raises(ScaffoldError, match="is not PACKAGE or PACKAGE==VERSION"):
+        models_data("billing models", "company")
+
+
+def test_a_published_library_is_planned_without_packages(builder: Any) -> None:
+    builder.answers("gh:acme/template")
+    builder.package("acme-models")
+    workspace = load_workspace(builder.root)
+    data = models_data("billing-models==1.2", "company")
+    plan = plan_new(workspace, "service", "payments", data)
+    assert plan.data == {**data, "kind": "service", "resource": "payments"}
+    with pytest.raises(ScaffoldError, match="acme-models is a package of this workspace"):
+        plan_new(workspace, "service", "payments", models_data("acme-models==1.0", "company"))
+
+
+def test_a_workspace_package_that_is_missing_points_at_published_ones(builder: Any) -> None:
+    builder.answers("gh:acme/template")
+    builder.package("acme-models")
+    with pytest.raises(ScaffoldError, match="no package 'billing-models'") as info:
+        plan_new(
+            load_workspace(builder.root),
+            "service",
+            "payments",
+            {"models_package": "billing-models"},
+        )
+    assert info.value.hint is not None
+    assert "--models billing-models==VERSION --index NAME" in info.value.hint
+
+
+def test_an_unreachable_index_fails_before_anything_is_rendered(
+    template_repo: Path, builder: Any
+) -> None:
+    builder.answers(str(template_repo), "v0.1.0")
+    port = free_port()  # nothing listens there
+    pyproject = builder.root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8") + "\n[tool.lambdapress.indexes.company]\n"
+        f'upload-url = "http://127.0.0.1:{port}/"\n'
+        f'index-url = "http://127.0.0.1:{port}/simple/"\n',
+        encoding="utf-8",
+    )
+    before = pyproject.read_text(encoding="utf-8")
+    workspace = load_workspace(builder.root)
+    plan = plan_new(workspace, "service", "payments", models_data("billing-models==1.2", "company"))
+    with pytest.raises(PackageIndexError, match="cannot reach index 'company'") as info:
+        execute_new(plan, workspace.root)
+    assert info.value.hint is not None and "start it" in info.value.hint
+    assert not (builder.root / "services").exists()
+    assert pyproject.read_text(encoding="utf-8") == before
+    assert not (builder.root / "uv.lock").exists()
 
 
 def test_several_model_libraries_need_models(builder: Any) -> None:

@@ -86,3 +86,29 @@ def parse_answers(data: object, path: Path) -> CopierAnswers:
         kind=None if kind is None else str(kind),
         values=values,
     )
+
+
+def template_version(start: Path) -> str | None:
+    """The template version (`_commit`) the project at or above `start` was rendered from.
+
+    The root answers file is the one with `kind: project` (or no kind, for older projects);
+    None outside a generated project (the template repository itself, say).
+    """
+    for folder in (start.resolve(), *start.resolve().parents):
+        path = folder / ANSWERS_FILE
+        if not path.is_file():
+            continue
+        try:
+            answers = read_answers(path)
+        except ConfigError:
+            return None
+        if answers.kind in (None, "project"):
+            return answers.commit
+    return None
+
+
+def version_text(tool_version: str, start: Path) -> str:
+    """What `lambdapress --version` prints: the tool's and the template's versions."""
+    template = template_version(start)
+    rendered = f"template {template}" if template else "template: not a generated project"
+    return f"lambdapress {tool_version} ({rendered})"

@@ -12,15 +12,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from lambdapress import __version__
+from lambdapress.answers import version_text
 from lambdapress.bundle.cli import register as register_bundle
 from lambdapress.bundle.pipeline import rebuilder
 from lambdapress.cliargs import add_root, root_of
 from lambdapress.emulator.cli import register as register_emulator
 from lambdapress.errors import LambdapressError, ScaffoldError
 from lambdapress.publish.cli import register as register_publish
-from lambdapress.scaffold import KINDS, NewPlan, execute_new, parse_data, plan_new
+from lambdapress.scaffold import KINDS, NewPlan, execute_new, models_data, parse_data, plan_new
 from lambdapress.tables import render_table
 from lambdapress.workspace import Workspace, load_workspace
 
@@ -56,7 +58,13 @@ def _parser() -> argparse.ArgumentParser:
         prog="lambdapress",
         description="Build tool for AWS Lambda monorepos.",
     )
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument(
+        "--version",
+        action=_PrintVersion,
+        nargs=0,
+        default=False,
+        help="print the tool's version and the template version the project was rendered from",
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     new = commands.add_parser(
@@ -67,7 +75,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     new.add_argument("kind", choices=KINDS, help="what to create")
     new.add_argument("name", metavar="NAME", help="service name (orders) or package name")
-    new.add_argument("--models", metavar="PKG", help="model library a service builds on")
+    new.add_argument(
+        "--models",
+        metavar="PKG[==SPEC]",
+        help="model library a service builds on (a version: a published one, with --index)",
+    )
+    new.add_argument("--index", metavar="NAME", help="index the --models library is published to")
     new.add_argument(
         "--data",
         metavar="KEY=VALUE",
@@ -102,6 +115,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _PrintVersion(argparse.Action):
+    """`--version`: the tool and the template version (`.copier-answers.yml` `_commit`)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        print(version_text(__version__, Path.cwd()))
+        parser.exit(0)
+
+
 def _load(args: argparse.Namespace) -> Workspace:
     return load_workspace(root_of(args))
 
@@ -110,12 +131,15 @@ def _cmd_new(args: argparse.Namespace) -> int:
     workspace = _load(args)
     overrides = parse_data(args.data)
     if args.models is not None:
-        if overrides.get("models_package", args.models) != args.models:
+        models = models_data(args.models, args.index)
+        if overrides.get("models_package", models["models_package"]) != models["models_package"]:
             raise ScaffoldError(
                 "--models and --data models_package=... disagree",
                 hint="pass only one of them",
             )
-        overrides["models_package"] = args.models
+        overrides.update(models)
+    elif args.index is not None:
+        raise ScaffoldError("--index needs --models PACKAGE==VERSION", hint="add --models")
     plan = plan_new(workspace, args.kind, args.name, overrides)
     print(_describe(plan))
     if args.dry_run:

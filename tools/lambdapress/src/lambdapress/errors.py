@@ -104,3 +104,8 @@ class PinError(LambdapressError):
 
 class IndexServerError(LambdapressError):
     """The local package index (pypiserver) cannot be started."""
+
+
+class ModelsError(LambdapressError):
+    """A service's model library cannot be added or upgraded as asked, or a locked version
+    breaks the models the service was written against."""

@@ -121,7 +121,10 @@ def plan_new(
     data["kind"] = checked_kind
     if checked_kind == "service":
         data["resource"] = name
-        data["models_package"] = _models_package(workspace, overrides.get("models_package"))
+        if overrides.get("models_source") == "index":
+            data["models_package"] = _published_models(workspace, overrides)
+        else:
+            data["models_package"] = _models_package(workspace, overrides.get("models_package"))
     else:
         data["package_name"] = name
     src_path, vcs_ref = _template_source(workspace)
@@ -135,12 +138,72 @@ def plan_new(
     )
 
 
+def models_data(models: str, index: str | None) -> dict[str, str]:
+    """The template answers for `--models PKG[==SPEC] [--index NAME]`.
+
+    With an index the library is a published package of another project (`models_source:
+    index`); without one it is a folder of packages/.
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        requirement = Requirement(models)
+    except InvalidRequirement:
+        raise ScaffoldError(
+            f"--models {models!r} is not PACKAGE or PACKAGE==VERSION",
+            hint="write it like --models billing-models or --models billing-models==1.2 "
+            "--index company",
+        ) from None
+    if index is None:
+        if str(requirement.specifier):
+            raise ScaffoldError(
+                f"--models {models}: a version needs the index it is published to",
+                hint=f"add --index NAME (an index of the root pyproject), or pass only "
+                f"--models {requirement.name} for a package of packages/",
+            )
+        return {"models_package": requirement.name}
+    return {
+        "models_package": requirement.name,
+        "models_source": "index",
+        "models_spec": str(requirement.specifier),
+        "models_index": index,
+    }
+
+
 def execute_new(plan: NewPlan, root: Path) -> Path:
     """Render the plan with copier into `root / plan.destination`; return that folder.
 
     Nothing half-written survives a failure: a folder this call created is removed again,
-    whatever went wrong (a validator, a missing template commit, Ctrl-C).
+    whatever went wrong (a validator, a missing template commit, Ctrl-C). A service on a
+    published model library is then added exactly as `lambdapress models add` does (uv
+    source, explicit uv index, lock); the index is asked first, so a wrong index name, an
+    index that is down, refused credentials or a missing version fail before anything exists.
     """
+    if plan.data.get("models_source") != "index":
+        return _render(plan, root)
+    from lambdapress.publish.models_plan import apply_plan, plan_add, real_deps, require_published
+    from lambdapress.workspace import load_workspace
+
+    package, spec, index = (
+        plan.data["models_package"],
+        plan.data.get("models_spec", ""),
+        plan.data["models_index"],
+    )
+    before = load_workspace(root)
+    require_published(before, package, spec, index, real_deps(before))
+    created = _first_missing(root, root / plan.destination)
+    destination = _render(plan, root)
+    try:
+        workspace = load_workspace(root)
+        apply_plan(plan_add(workspace, plan.name, package, spec, index, real_deps(workspace)))
+    except BaseException:
+        if created is not None and created.exists():
+            shutil.rmtree(created, ignore_errors=True)
+        raise
+    return destination
+
+
+def _render(plan: NewPlan, root: Path) -> Path:
     destination = root / plan.destination
     created = _first_missing(root, destination)
     if created is None and any(destination.iterdir()):
@@ -335,24 +398,43 @@ def _models_package(workspace: Workspace, override: str | None) -> str:
             raise ScaffoldError(
                 f"there is no package {override!r} in the workspace (packages: {listed})",
                 path=workspace.root / PACKAGES_DIR,
-                hint="pass --models with one of the packages, or create it first with "
-                f"`lambdapress new package {override}`",
+                hint="pass --models with one of the packages, create it first with "
+                f"`lambdapress new package {override}`, or, if another project publishes it, "
+                f"name its version and index: --models {override}==VERSION --index NAME",
             )
         return override
     if len(names) == 1:
         return names[0]
     if not names:
         raise ScaffoldError(
-            "no model libraries: a service needs one in packages/",
+            "no model libraries: a service needs one in packages/ or a published one",
             path=workspace.root / PACKAGES_DIR,
-            hint="create one first (`lambdapress new package acme-models`), then pass "
-            "--models NAME",
+            hint="create one first (`lambdapress new package acme-models`) and pass "
+            "--models NAME, or build on a published one: --models PACKAGE==VERSION --index NAME",
         )
     raise ScaffoldError(
         f"several model libraries ({listed}): lambdapress cannot choose",
         path=workspace.root / PACKAGES_DIR,
         hint="pass --models NAME",
     )
+
+
+def _published_models(workspace: Workspace, overrides: Mapping[str, str]) -> str:
+    """A published model library: any name but a package of this workspace."""
+    name = overrides.get("models_package", "")
+    if not name or not overrides.get("models_index"):
+        raise ScaffoldError(
+            "a service on a published model library needs its name and index",
+            hint="pass --models PACKAGE==VERSION --index NAME",
+        )
+    if workspace.package(name) is not None:
+        raise ScaffoldError(
+            f"{name} is a package of this workspace: a new service builds on its source",
+            path=workspace.root / PACKAGES_DIR / name,
+            hint=f"drop --index (--models {name}); to ship a published version later: "
+            f"lambdapress models add SERVICE {name}==VERSION --index NAME",
+        )
+    return name
 
 
 def _template_source(workspace: Workspace) -> tuple[str, str | None]:

@@ -119,6 +119,10 @@ class ServiceSettings(BaseModel):
     """Credential-like files (keys, certificates, `.npmrc`...) that are meant to ship: paths
     or `fnmatch` globs relative to the service's or the package's folder, or to the zip.
     Without an entry here such a file stops the build (see `bundle.shipping`)."""
+    accept_models: dict[str, str] = Field(default_factory=dict)
+    """Model library -> the version this service was checked against (or accepted despite
+    breaking changes); `lambdapress package` refuses a locked version that differs from it
+    and breaks the models (see lambdapress.publish.models_gate)."""
 
     @property
     def python_version(self) -> str:

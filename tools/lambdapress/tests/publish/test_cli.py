@@ -130,7 +130,7 @@ def test_wrong_password_fails_clearly_and_is_never_printed(
     assert index_server.snapshot() == {}
 
 
-def test_pin_unpin_and_pins(
+def test_pin_unpin_and_pins_are_aliases_of_models_add_and_models(
     repo: Path, capsys: pytest.CaptureFixture[str], index_server: Any, dists: Any
 ) -> None:
     pyproject = add_service(repo)
@@ -140,6 +140,7 @@ def test_pin_unpin_and_pins(
     code, out, err = run(capsys, "pin", "orders", "acme-models==2.0.0", "--root", str(repo))
     assert code == 1
     assert "acme-models 2.0.0 is not on index 'local' (published: 1.0.0)" in err
+    assert pyproject.read_text(encoding="utf-8") == SERVICE
 
     code, out, _ = run(
         capsys, "pin", "orders", "acme-models==1.0.0", "--dry-run", "--root", str(repo)
@@ -149,27 +150,41 @@ def test_pin_unpin_and_pins(
     assert out.endswith("dry run: nothing was written\n")
     assert pyproject.read_text(encoding="utf-8") == SERVICE
 
-    code, out, _ = run(capsys, "pin", "orders", "acme-models==1.0.0", "--root", str(repo))
+    code, out, _ = run(
+        capsys, "models", "add", "orders", "acme-models==1.0.0", "--index", "local", "--root",
+        str(repo),
+    )  # fmt: skip
     assert code == 0
-    assert "orders now ships acme-models 1.0.0 from index 'local'" in out
-    code, out, _ = run(capsys, "pins", "--root", str(repo))
-    assert out.splitlines()[2].split() == ["orders", "acme-models", "1.0.0", "local"]
+    assert "add orders: acme-models==1.0.0 from index 'local'" in out
+    assert "accepted: none -> 1.0.0" in out
+    assert 'accept_models = { acme-models = "1.0.0" }' in pyproject.read_text(encoding="utf-8")
+    for command in ("pins", "models"):
+        code, out, _ = run(capsys, command, "--root", str(repo))
+        assert out.splitlines()[2].split() == [
+            "orders", "acme-models", "pinned", "published", "1.0.0", "local", "1.0.0"
+        ]  # fmt: skip
 
     code, out, _ = run(capsys, "unpin", "orders", "acme-models", "--root", str(repo))
     assert code == 0
-    assert "orders builds acme-models from source again" in out
+    assert "add orders: acme-models from source" in out
     assert pyproject.read_text(encoding="utf-8") == SERVICE
     code, out, _ = run(capsys, "unpin", "orders", "acme-models", "--root", str(repo))
-    assert "already as asked, nothing to change" in out
+    assert "nothing to change" in out
     code, out, _ = run(capsys, "pins", "--root", str(repo))
-    assert out == "no pins: every service builds the shared packages from source\n"
+    assert out.splitlines()[2].split() == [
+        "orders", "acme-models", "workspace", "source", "1.0.0", "-", "-"
+    ]  # fmt: skip
 
 
-def test_pin_needs_an_exact_version(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    add_service(repo)
+def test_a_workspace_package_is_pinned_to_an_exact_version_only(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pyproject = add_service(repo)
     code, _, err = run(capsys, "pin", "orders", "acme-models>=1", "--root", str(repo))
     assert code == 1
-    assert "'acme-models>=1' is not PACKAGE==VERSION" in err
+    assert "only an exact published version can be shipped" in err
+    assert "fix: write acme-models==VERSION" in err
+    assert pyproject.read_text(encoding="utf-8") == SERVICE
 
 
 def test_index_serve_runs_until_terminated(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ from lambdapress.bundle.wheels import (
 from lambdapress.errors import BundleError
 from lambdapress.publish.credentials import resolve_index
 from lambdapress.publish.indexes import load_indexes
+from lambdapress.publish.models import uv_index_named
 from lambdapress.publish.pins import PYPROJECT, Pin, read_pins
 from lambdapress.pyproject import find_key_line
 from lambdapress.settings import TABLE, Architecture
@@ -121,11 +122,12 @@ def service_context(
         for key, (folder, import_name) in members.items()
         if import_name not in index.roots
     }
-    pins_by_url = {pin.index_url: pin for pin in pins.values()}
+    pins_by_url = {pin.index_url: pin.index for pin in pins.values()}
 
     def credentials(index_url: str) -> dict[str, str]:
-        pin = pins_by_url.get(index_url)
-        return _index_credentials(workspace.root, pin) if pin is not None else {}
+        # A pin names its index; a published model library is locked from a named uv index.
+        name = pins_by_url.get(index_url) or uv_index_named(workspace.root, index_url)
+        return _index_credentials(workspace.root, name) if name is not None else {}
 
     pyproject = service.path / PYPROJECT
     for package in third_party:  # first, so that the error names the service that needs it
@@ -324,10 +326,10 @@ def _unknown_import(context: ServiceContext, ref: ImportRef) -> BundleError:
     )
 
 
-def _index_credentials(root: Path, pin: Pin) -> dict[str, str]:
-    """uv's variables for the pinned index's credentials (environment, keyring or AWS)."""
+def _index_credentials(root: Path, name: str) -> dict[str, str]:
+    """uv's variables for the named index's credentials (environment, keyring or AWS)."""
     indexes = load_indexes(root)
-    configured = next((i for i in indexes if i.name == pin.index), None)
+    configured = next((i for i in indexes if i.name == name), None)
     if configured is None:
         return {}
     auth = resolve_index(configured).basic_auth()

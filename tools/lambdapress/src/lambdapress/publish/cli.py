@@ -1,4 +1,5 @@
-"""The command-line face of publishing: `publish`, `index serve|list`, `pin`, `unpin`, `pins`.
+"""The command-line face of publishing: `publish`, `index serve|list`, and (from `models_cli`)
+`models` with its aliases `pin`, `unpin`, `pins`.
 
 `register(commands)` adds the sub-commands to lambdapress's parser. Like the rest of the CLI,
 each handler calls the library, prints the frozen result and returns the exit code; user
@@ -9,19 +10,18 @@ prints a secret: plans and indexes only ever say where credentials come from.
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lambdapress.cliargs import add_root, root_of
-from lambdapress.errors import IndexServerError, PinError
+from lambdapress.errors import IndexServerError
+from lambdapress.publish.models_cli import register as register_models
 from lambdapress.tables import render_table
 from lambdapress.workspace import Workspace, load_workspace
 
 if TYPE_CHECKING:
-    from lambdapress.publish.pins import PinEdit
     from lambdapress.publish.plan import PackagePlan, PublishPlan
 
 # The library is imported inside each handler: `lambdapress workspace` must not pay for
@@ -62,29 +62,7 @@ def register(commands: Any) -> None:
     add_root(listing)
     listing.set_defaults(handler=cmd_index_list)
 
-    pin = commands.add_parser(
-        "pin",
-        help="make a service ship a published version of a package",
-        description="Replace a service's path dependency on a package by PACKAGE==VERSION from "
-        "an index; the bundler then ships that wheel. Development keeps the source.",
-    )
-    pin.add_argument("service", metavar="SERVICE")
-    pin.add_argument("requirement", metavar="PACKAGE==VERSION")
-    pin.add_argument("--index", metavar="NAME", help="index of [tool.lambdapress.indexes]")
-    pin.add_argument("--dry-run", action="store_true", help="show the change, write nothing")
-    add_root(pin)
-    pin.set_defaults(handler=cmd_pin)
-
-    unpin = commands.add_parser("unpin", help="put a service back on a package's source")
-    unpin.add_argument("service", metavar="SERVICE")
-    unpin.add_argument("package", metavar="PACKAGE")
-    unpin.add_argument("--dry-run", action="store_true", help="show the change, write nothing")
-    add_root(unpin)
-    unpin.set_defaults(handler=cmd_unpin)
-
-    pins = commands.add_parser("pins", help="which services ship published package versions")
-    add_root(pins)
-    pins.set_defaults(handler=cmd_pins)
+    register_models(commands)
 
 
 def _load(args: argparse.Namespace) -> Workspace:
@@ -234,91 +212,3 @@ def cmd_index_serve(args: argparse.Namespace) -> int:
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
-
-
-def _parse_pin(text: str) -> tuple[str, str]:
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    try:
-        requirement = Requirement(text)
-    except InvalidRequirement:
-        requirement = None
-    specs = list(requirement.specifier) if requirement is not None else []
-    if requirement is None or len(specs) != 1 or specs[0].operator != "==":
-        raise PinError(
-            f"{text!r} is not PACKAGE==VERSION",
-            hint="write the exact version, e.g. lambdapress pin orders acme-models==1.2.0",
-        )
-    return requirement.name, specs[0].version
-
-
-def cmd_pin(args: argparse.Namespace) -> int:
-    """Pin a service to a published version (checked on the index) and show the change."""
-    from lambdapress.publish.credentials import resolve_index
-    from lambdapress.publish.indexes import choose_index, load_indexes
-    from lambdapress.publish.pins import plan_pin
-    from lambdapress.publish.simple import project_files, published_versions
-
-    workspace = _load(args)
-    package, version = _parse_pin(args.requirement)
-    config = choose_index(
-        load_indexes(workspace.root), args.index, workspace.root / "pyproject.toml"
-    )
-    index = resolve_index(config)
-    versions = published_versions(project_files(index, package))
-    edit = plan_pin(
-        workspace, args.service, package, version, index.name, index.index_url, versions
-    )
-    return _apply(edit, args.dry_run)
-
-
-def cmd_unpin(args: argparse.Namespace) -> int:
-    """Put a service back on the package's source."""
-    from lambdapress.publish.pins import plan_unpin
-
-    edit = plan_unpin(_load(args), args.service, args.package)
-    return _apply(edit, args.dry_run)
-
-
-def _apply(edit: PinEdit, dry_run: bool) -> int:
-    from lambdapress.publish.pins import apply_edit
-
-    if not edit.changed:
-        print(f"{edit.pyproject}: already as asked, nothing to change")
-        return 0
-    diff = difflib.unified_diff(
-        edit.before.splitlines(keepends=True),
-        edit.after.splitlines(keepends=True),
-        fromfile=f"{edit.pyproject} (before)",
-        tofile=f"{edit.pyproject} (after)",
-    )
-    print("".join(diff), end="")
-    if dry_run:
-        print("dry run: nothing was written")
-        return 0
-    apply_edit(edit)
-    if edit.pin is not None:
-        print(
-            f"{edit.service} now ships {edit.pin.package} {edit.pin.version} from index "
-            f"{edit.pin.index!r}; its tests still use the source (uv workspace)"
-        )
-    else:
-        print(f"{edit.service} builds {edit.package} from source again")
-    return 0
-
-
-def cmd_pins(args: argparse.Namespace) -> int:
-    """Every service's pins, as a table."""
-    from lambdapress.publish.pins import read_pins
-
-    workspace = _load(args)
-    rows = [
-        [service.name, pin.package, pin.version, pin.index]
-        for service in workspace.services
-        for pin in read_pins(service.path / "pyproject.toml")
-    ]
-    if not rows:
-        print("no pins: every service builds the shared packages from source")
-        return 0
-    print(render_table(["service", "package", "version", "index"], rows))
-    return 0

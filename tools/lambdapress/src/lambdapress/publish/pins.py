@@ -21,13 +21,13 @@ priority = "explicit"
 ```
 
 `read_pins` is how other steps (the bundler) see pins; `plan_pin`/`plan_unpin` compute the new
-text without writing, `apply_edit` writes it atomically if the file did not change meanwhile.
+text without writing (`lambdapress models add`, see `models_plan`, builds its plans on them),
+`apply_edit` writes it atomically if the file did not change meanwhile.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict
 from tomlkit.items import AoT, InlineTable, Table
 
 from lambdapress.errors import PinError
+from lambdapress.files import write_text
 from lambdapress.pyproject import read_config_text
 from lambdapress.workspace import Package, Service, Workspace
 
@@ -219,15 +220,7 @@ def apply_edit(edit: PinEdit) -> bool:
             path=edit.pyproject,
             hint="run the command again",
         )
-    handle, temp = tempfile.mkstemp(dir=edit.pyproject.parent, prefix=".pyproject-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(edit.after)
-        Path(temp).chmod(edit.pyproject.stat().st_mode & 0o777)
-        Path(temp).replace(edit.pyproject)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_text(edit.pyproject, edit.after)
     return True
 
 
