@@ -9,9 +9,7 @@ from collections.abc import Callable
 
 from lambdapress.bundle.pipeline import Progress, execute_plan, plan_package
 from lambdapress.cliargs import add_root, root_of
-from lambdapress.publish.models_gate import check_gate
 from lambdapress.tables import render_table
-from lambdapress.workspace import load_workspace
 
 _STATUS = {"build": "rebuilt", "cached": "cached", "unchanged": "unchanged"}
 
@@ -34,9 +32,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _cmd_package(args: argparse.Namespace) -> int:
     root = root_of(args)
-    # A published model library never ships in a version its service has not accepted.
-    only = tuple(args.services) or ((args.function.split(".")[0],) if args.function else ())
-    check_gate(load_workspace(root), only)
     show = _progress_printer(sys.stderr.isatty())
     plan = plan_package(root, tuple(args.services), args.function, args.jobs, show)
     for warning in plan.warnings:

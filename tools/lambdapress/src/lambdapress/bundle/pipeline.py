@@ -46,6 +46,7 @@ from lambdapress.manifest import (
     read_manifest,
     write_manifest,
 )
+from lambdapress.publish.models_gate import check_gate
 from lambdapress.settings import Architecture
 from lambdapress.workspace import Service, Workspace, cache_folder, load_workspace
 
@@ -138,6 +139,8 @@ def _plan(
         owner = function.split(".", 1)[0]
         services = tuple(s.name for s in workspace.services if s.name == owner)
     selected = _select(workspace.services, services)
+    # A published model library never ships in a version its service has not accepted.
+    check_gate(workspace, tuple(s.name for s in selected))
     all_functions = tuple(f for s in workspace.services for f in discover_service(s))
     check_unique_routes(all_functions)
     previous = _previous_manifest(workspace.root)
