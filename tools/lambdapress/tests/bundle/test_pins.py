@@ -7,8 +7,12 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from lambdapress.bundle import PackageResult
+from lambdapress.errors import ModelsError
 from lambdapress.manifest import read_manifest
+from lambdapress.publish.models import with_accepted
 from lambdapress.publish.pins import Pin, pin_text
 from lambdapress.publish.pypiserver import free_port, plan_server, start_server
 
@@ -35,7 +39,13 @@ def test_a_pinned_shared_package_ships_as_its_published_wheel(
             index="local",
             index_url=f"{server.plan.url}simple/",
         )
-        pyproject.write_text(pin_text(pyproject.read_text(), pin, pyproject))
+        pinned = pin_text(pyproject.read_text(), pin, pyproject)
+        pyproject.write_text(pinned)
+        # a published version the service has not accepted never ships, whoever plans the build
+        with pytest.raises(ModelsError, match="accept_models"):
+            build(shop)
+        # as `lambdapress pin` does: the service accepts the version it pins
+        pyproject.write_text(with_accepted(pinned, "shop-models", "1.0.0", pyproject))
         # the source moves on after the release: the pinned function must not see it
         model = shop / "packages/shop-models/src/shop_models/item.py"
         model.write_text(model.read_text() + "\nUNRELEASED = True\n")
