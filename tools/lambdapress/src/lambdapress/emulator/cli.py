@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import Any, TextIO
 
 from lambdapress.cliargs import add_root, root_of
@@ -237,23 +235,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                 print(f"watching {what} for changes; Ctrl-C stops")
             sys.stdout.flush()
             _wait_for_interrupt()
-    print("stopped")
     return 0
 
 
 def _wait_for_interrupt() -> None:
-    def terminate(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        stop = threading.Event()
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
+    """Sleep until SIGINT or SIGTERM: `main()`'s handlers raise Interrupted here, and the `with`
+    blocks around the call stop the servers and the workers on the way out."""
+    forever = threading.Event()
+    while not forever.wait(3600):
         pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _print_request(record: AccessRecord) -> None:

@@ -45,6 +45,7 @@ from lambdapress.emulator.reports import (
 )
 from lambdapress.emulator.runtime_api import Invocation, RuntimeApi, Sandbox
 from lambdapress.errors import EmulatorError
+from lambdapress.lifetime import bound_popen
 
 POLL_SECONDS = 0.02
 _ids = itertools.count(1)
@@ -86,7 +87,8 @@ class Worker:
         self._api = RuntimeApi(self._sandbox, self.id)
         began = time.perf_counter()
         try:
-            self._process = subprocess.Popen(
+            # Bound to the emulator's process: a worker never outlives it, even a SIGKILLed one.
+            self._process = bound_popen(
                 self.spec.command(),
                 cwd=self.spec.task_root,
                 env=self.spec.environment(self._api.address, self._tmp),
