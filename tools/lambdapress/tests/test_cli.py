@@ -177,3 +177,67 @@ def test_new_argument_mistakes(
     builder.package("acme-models")
     assert main(["new", "service", "payments", *extra, "--root", str(builder.root)]) == 1
     assert message in capsys.readouterr().err
+
+
+def _broken_command(args: Any) -> int:
+    raise KeyError("boom")
+
+
+def test_a_bug_is_an_internal_error_with_a_log_not_a_traceback(
+    builder: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    builder.package("acme-models")
+    monkeypatch.delenv("LAMBDAPRESS_CACHE", raising=False)
+    monkeypatch.delenv("LAMBDAPRESS_DEBUG", raising=False)
+    monkeypatch.setattr("lambdapress.cli._cmd_workspace", _broken_command)
+
+    assert main(["workspace", "--root", str(builder.root)]) == 2
+
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert lines[0] == f"error: internal error in lambdapress {__version__}: KeyError: 'boom'"
+    assert lines[1].startswith("details: ")
+    assert "Traceback" not in err
+    log = Path(lines[1].removeprefix("details: "))
+    assert log.parent == builder.root.resolve() / ".cache" / "lambdapress" / "logs"
+    text = log.read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in text
+    assert "in _broken_command" in text and "KeyError: 'boom'" in text
+    assert f"command: lambdapress workspace --root {builder.root}" in text
+
+
+def test_outside_a_workspace_the_log_goes_to_the_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import tempfile
+
+    monkeypatch.delenv("LAMBDAPRESS_DEBUG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr("lambdapress.cli._cmd_workspace", _broken_command)
+
+    assert main(["workspace"]) == 2
+
+    details = capsys.readouterr().err.splitlines()[1]
+    log = Path(details.removeprefix("details: "))
+    assert log.parent == tmp_path / "tmp" / "lambdapress-logs"
+    assert "KeyError: 'boom'" in log.read_text(encoding="utf-8")
+
+
+def test_lambdapress_debug_lets_the_bug_propagate(
+    builder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builder.package("acme-models")
+    monkeypatch.setenv("LAMBDAPRESS_DEBUG", "1")
+    monkeypatch.setattr("lambdapress.cli._cmd_workspace", _broken_command)
+    with pytest.raises(KeyError, match="boom"):
+        main(["workspace", "--root", str(builder.root)])
+
+
+def test_a_user_mistake_stays_exit_1_without_a_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["workspace", "--root", str(tmp_path / "nowhere")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "details:" not in err and "internal" not in err

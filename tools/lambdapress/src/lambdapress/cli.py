@@ -30,7 +30,7 @@ from lambdapress.cliargs import add_root, root_of
 from lambdapress.emulator.cli import register as register_emulator
 from lambdapress.crash import summary, write_crash_log
 from lambdapress.errors import LambdapressError, ScaffoldError
-from lambdapress.lifetime import Interrupted, signal_handlers
+from lambdapress.lifetime import Interrupted, signal_handlers, stop_with_parent
 from lambdapress.publish.cli import register as register_publish
 from lambdapress.scaffold import KINDS, NewPlan, execute_new, parse_data, plan_new
 from lambdapress.tables import render_table
@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     args: argparse.Namespace | None = None
     with signal_handlers():
         try:
+            stop_with_parent()
             parser = _parser()
             args = parser.parse_args(argv)
             if args.version:

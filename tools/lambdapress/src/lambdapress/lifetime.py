@@ -20,7 +20,11 @@ Three rules keep a stopped command from leaving anything behind:
    spawner thread that ends only with the process. Elsewhere (macOS has no PDEATHSIG) a small
    watchdog process holds the read end of a pipe whose write end only we hold: when we die the
    pipe reaches end-of-file and the watchdog terminates the child.
-3. **Child processes started in their own session** (emulator workers) are outside any
+3. **A command can also stop with its own parent** when that parent asks for it by setting
+   `LAMBDAPRESS_STOP_WITH_PARENT` to its process id (`stop_with_parent()`): nox does, for the
+   `serve` and `index` sessions, because nox forwards Ctrl-C to its child but dies on a SIGTERM
+   without a word, which would leave `lambdapress index serve` and its pypiserver running.
+4. **Child processes started in their own session** (emulator workers) are outside any
    terminal's process group, so a Ctrl-C never reaches them: their owner kills them explicitly.
 """
 
@@ -41,6 +45,7 @@ from types import FrameType
 from typing import Any, Literal
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_WITH_PARENT = "LAMBDAPRESS_STOP_WITH_PARENT"
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 Method = Literal["pdeathsig", "watchdog"]
@@ -90,6 +95,33 @@ def signal_handlers() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+def stop_with_parent() -> None:
+    """Receive SIGTERM when the parent named by `$LAMBDAPRESS_STOP_WITH_PARENT` dies.
+
+    Called once the handlers are installed, so that SIGTERM unwinds the command like any other.
+    The variable is removed from the environment: it speaks of our parent, not our children's.
+    """
+    value = os.environ.pop(STOP_WITH_PARENT, "")
+    if not value.strip().isdigit():
+        return
+    parent = int(value)
+    if sys.platform.startswith("linux"):
+        _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    else:
+        threading.Thread(
+            target=_watch_parent, args=(parent,), name="lambdapress-parent", daemon=True
+        ).start()
+    if os.getppid() != parent:  # it died before we asked: the kernel will not tell us
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _watch_parent(parent: int) -> None:
+    """Elsewhere than Linux: an orphan is adopted by another process, so its parent id changes."""
+    while os.getppid() == parent:
+        threading.Event().wait(0.5)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def children_of(pid: int) -> list[int]:
     """The direct children of `pid` (Linux; elsewhere an empty list)."""
     found: list[int] = []
@@ -97,6 +129,29 @@ def children_of(pid: int) -> list[int]:
         with contextlib.suppress(OSError):
             found += [int(child) for child in task.read_text().split()]
     return found
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`: its children, theirs, and so on (Linux)."""
+    found: list[int] = []
+    for child in children_of(pid):
+        found += [child, *descendants(child)]
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie waiting to be reaped is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc (macOS), or the process is gone
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
 
 
 def terminate_children() -> None:
