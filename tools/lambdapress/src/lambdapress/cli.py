@@ -27,8 +27,8 @@ from lambdapress import __version__
 from lambdapress.bundle.cli import register as register_bundle
 from lambdapress.bundle.pipeline import rebuilder
 from lambdapress.cliargs import add_root, root_of
-from lambdapress.emulator.cli import register as register_emulator
 from lambdapress.crash import summary, write_crash_log
+from lambdapress.emulator.cli import register as register_emulator
 from lambdapress.errors import LambdapressError, ScaffoldError
 from lambdapress.lifetime import Interrupted, signal_handlers, stop_with_parent
 from lambdapress.publish.cli import register as register_publish
