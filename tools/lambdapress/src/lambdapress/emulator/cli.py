@@ -26,6 +26,7 @@ from lambdapress.emulator.events import http_api_event
 from lambdapress.emulator.http_api import AccessRecord
 from lambdapress.emulator.reports import InvocationResult
 from lambdapress.emulator.routes import RouteTable
+from lambdapress.emulator.servers import CLIENT_TIMEOUT
 from lambdapress.emulator.serving import Rebuild, ReloadRecord, serve
 from lambdapress.errors import EmulatorError
 from lambdapress.manifest import Manifest, manifest_path, read_manifest
@@ -83,6 +84,13 @@ def register(
     )
     serve_parser.add_argument(
         "--idle-timeout", type=float, default=300.0, help="seconds before an idle worker stops"
+    )
+    serve_parser.add_argument(
+        "--client-timeout",
+        type=float,
+        default=CLIENT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"drop a client that stalls while sending its request ({CLIENT_TIMEOUT:.0f})",
     )
     serve_parser.add_argument("--no-watch", action="store_true", help="do not watch for changes")
     _common(serve_parser)
@@ -220,6 +228,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             manifest_file=None if args.no_watch else manifest_file,
             on_request=_print_request,
             on_reload=_print_reload,
+            client_timeout=args.client_timeout,
         )
         with serving:
             targets = sorted(routes.targets, key=lambda t: (t.template.path, t.method))

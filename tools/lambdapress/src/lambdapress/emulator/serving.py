@@ -22,6 +22,7 @@ from lambdapress.closing import ClosesOnExit
 from lambdapress.emulator.core import Emulator
 from lambdapress.emulator.http_api import AccessRecord, HttpApi
 from lambdapress.emulator.invoke_api import InvokeApi
+from lambdapress.emulator.servers import CLIENT_TIMEOUT
 from lambdapress.errors import LambdapressError
 from lambdapress.manifest import Manifest, read_manifest
 
@@ -131,17 +132,22 @@ class Serving(ClosesOnExit):
         interval: float = 0.5,
         on_request: Callable[[AccessRecord], None] | None = None,
         on_reload: Callable[[ReloadRecord], None] | None = None,
+        client_timeout: float = CLIENT_TIMEOUT,
     ) -> None:
         self.emulator = emulator
         self.rebuild = rebuild
         self.manifest_file = manifest_file
         self.on_reload = on_reload
-        self.http = HttpApi(emulator, port=port, on_request=on_request)
+        self.http = HttpApi(
+            emulator, port=port, on_request=on_request, client_timeout=client_timeout
+        )
         self.invoke_api: InvokeApi | None = None
         self.watcher: Watcher | None = None
         try:
             if lambda_port is not None:
-                self.invoke_api = InvokeApi(emulator, port=lambda_port)
+                self.invoke_api = InvokeApi(
+                    emulator, port=lambda_port, client_timeout=client_timeout
+                )
             paths = list(watch) if rebuild is not None else []
             if rebuild is None and manifest_file is not None:
                 paths = [manifest_file]
@@ -202,9 +208,11 @@ def serve(
     interval: float = 0.5,
     on_request: Callable[[AccessRecord], None] | None = None,
     on_reload: Callable[[ReloadRecord], None] | None = None,
+    client_timeout: float = CLIENT_TIMEOUT,
 ) -> Serving:
     """Start the HTTP front end on `port` (0: any free port), the Invoke API on `lambda_port`
-    (None: off) and, with `rebuild` and `watch` (or a `manifest_file`), the watcher."""
+    (None: off) and, with `rebuild` and `watch` (or a `manifest_file`), the watcher. A client
+    connection silent for `client_timeout` seconds while its request is read is dropped."""
     return Serving(
         emulator,
         port=port,
@@ -215,4 +223,5 @@ def serve(
         interval=interval,
         on_request=on_request,
         on_reload=on_reload,
+        client_timeout=client_timeout,
     ).start()
