@@ -8,10 +8,16 @@ watched file changes, `rebuild(changed_paths)` returns the new manifest (the bun
 rebuilds what the change affects) and the emulator restarts exactly the functions whose entry
 changed; the others keep their warm workers. Without a rebuild hook, the manifest file itself is
 watched, so running `nox -s package` in another terminal is picked up.
+
+A rebuild that fails, for whatever reason, never stops the watcher: a LambdapressError is
+reported with its message, anything else (a bug) as an internal error with the path of a log
+holding its traceback; the emulator keeps serving the last good build, and the next change is
+rebuilt as usual.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -19,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambdapress.closing import ClosesOnExit
+from lambdapress.crash import summary, write_crash_log
 from lambdapress.emulator.core import Emulator
 from lambdapress.emulator.http_api import AccessRecord, HttpApi
 from lambdapress.emulator.invoke_api import InvokeApi
@@ -69,9 +76,12 @@ class Watcher:
         on_change: Callable[[list[Path]], object],
         *,
         interval: float = 0.5,
+        on_error: Callable[[Exception], object] | None = None,
     ) -> None:
         self.paths = list(paths)
         self.on_change = on_change
+        self.on_error = on_error
+        """Told about an exception of a step; the thread carries on with the next one."""
         self.interval = interval
         self._state = snapshot(self.paths)
         self._pending: set[Path] = set()
@@ -96,7 +106,13 @@ class Watcher:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            self.poll()
+            try:
+                self.poll()
+            except Exception as error:  # one bad step must not end the watching
+                if self.on_error is not None:
+                    # If even the report fails, there is nobody left to tell: carry on.
+                    with contextlib.suppress(Exception):
+                        self.on_error(error)
 
     def start(self) -> Watcher:
         self._thread.start()
@@ -152,7 +168,9 @@ class Serving(ClosesOnExit):
             if rebuild is None and manifest_file is not None:
                 paths = [manifest_file]
             if paths:
-                self.watcher = Watcher(paths, self.apply, interval=interval)
+                self.watcher = Watcher(
+                    paths, self.apply, interval=interval, on_error=self._watch_failed
+                )
         except BaseException:
             self.close()
             raise
@@ -177,9 +195,25 @@ class Serving(ClosesOnExit):
             record = ReloadRecord(tuple(changed), tuple(self.emulator.reload(manifest)))
         except LambdapressError as exc:  # keep serving the last good build
             record = ReloadRecord(tuple(changed), error=str(exc))
+        except Exception as exc:  # a bug: said so, logged, and still the last good build
+            record = ReloadRecord(tuple(changed), error=self._internal_error(exc, changed))
+        self._report(record)
+        return record
+
+    def _watch_failed(self, error: Exception) -> None:
+        self._report(ReloadRecord((), error=self._internal_error(error, [])))
+
+    def _report(self, record: ReloadRecord) -> None:
         if self.on_reload is not None:
             self.on_reload(record)
-        return record
+
+    def _internal_error(self, error: Exception, changed: Sequence[Path]) -> str:
+        what = ["serve: rebuild after changes to", *(str(path) for path in changed)]
+        try:
+            log = str(write_crash_log(error, self.emulator.root, what))
+        except OSError:
+            log = "(no log could be written)"
+        return f"{summary(error)}\ndetails: {log}"
 
     @property
     def url(self) -> str:
