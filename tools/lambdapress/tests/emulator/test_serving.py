@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -244,3 +245,78 @@ def test_a_failing_step_of_the_watcher_is_reported_and_the_watching_goes_on(
     finally:
         watcher.close()
     assert [str(error) for error in errors] == ["the first report fails"]
+
+
+SMALL_WORKSPACE = {
+    "pyproject.toml": '[tool.uv.workspace]\nmembers = ["services/*"]\n',
+    "services/shop/pyproject.toml": """
+[project]
+name = "shop"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = []
+
+[tool.poetry]
+packages = [{ include = "shop", from = "src" }]
+
+[tool.lambdapress]
+runtime = "python3.11"
+
+[build-system]
+requires = ["poetry-core>=2.0"]
+build-backend = "poetry.core.masonry.api"
+""",
+    "services/shop/src/shop/__init__.py": "",
+    "services/shop/src/shop/helpers.py": 'GREETING = "hello"\n',
+    "services/shop/src/shop/handlers/__init__.py": "",
+    "services/shop/src/shop/handlers/greet.py": """
+from shop.helpers import GREETING
+
+
+def handler(event, context):
+    return {"greeting": GREETING}
+""",
+}
+
+
+@pytest.mark.e2e
+def test_serve_on_a_real_workspace_survives_a_broken_module_and_serves_the_fix(
+    tmp_path: Path,
+    runtime_cache: Path,
+    make_emulator: EmulatorFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lambdapress.bundle.pipeline import package, rebuilder
+
+    root = tmp_path / "shop"
+    for relative, text in SMALL_WORKSPACE.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text.lstrip("\n"), encoding="utf-8")
+    locked = subprocess.run(["uv", "lock", "--quiet"], cwd=root, capture_output=True, text=True)
+    assert locked.returncode == 0, locked.stderr
+    monkeypatch.setenv("LAMBDAPRESS_CACHE", str(runtime_cache))
+    emulator = make_emulator(package(root, jobs=1).manifest, root)
+    helpers = root / "services" / "shop" / "src" / "shop" / "helpers.py"
+    reloads: list[ReloadRecord] = []
+
+    with serve(
+        emulator,
+        port=0,
+        lambda_port=0,
+        rebuild=rebuilder(root),
+        watch=[root / "services"],
+        interval=0.05,
+        on_reload=reloads.append,
+    ) as serving:
+        invoke = f"{serving.lambda_url}/2015-03-31/functions/shop-greet/invocations"
+        assert httpx.post(invoke, content=b"{}", timeout=60).json() == {"greeting": "hello"}
+
+        _touch(helpers, 'GREETING = ("broken"\n')  # not a handler: imported by one
+        _wait_until(lambda: len(reloads) == 1, "the broken module is reported", within=120)
+        assert reloads[0].error is not None and "helpers.py" in reloads[0].error
+        assert httpx.post(invoke, content=b"{}", timeout=60).json() == {"greeting": "hello"}
+
+        _touch(helpers, 'GREETING = "fixed"\n')
+        _wait_until(lambda: len(reloads) == 2, "the fix is rebuilt", within=120)
+        assert reloads[1].error is None and reloads[1].functions == ("shop.greet",)
+        assert httpx.post(invoke, content=b"{}", timeout=60).json() == {"greeting": "fixed"}
