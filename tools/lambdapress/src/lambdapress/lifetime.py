@@ -1,6 +1,6 @@
-"""How a lambdapress process ends: on a signal, on a crash, and when its parent is killed.
+"""How a lambdapress process ends: on a signal, and when its parent (or itself) is killed.
 
-Three rules keep a stopped command from leaving anything behind:
+Four rules keep a stopped command from leaving anything behind:
 
 1. **Every command installs its own SIGINT and SIGTERM handlers** (`signal_handlers()`), so it
    never relies on the disposition it inherited: a process started in the background by a
