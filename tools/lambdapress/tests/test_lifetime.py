@@ -216,3 +216,35 @@ def test_without_the_variable_a_command_outlives_its_parent(tmp_path: Path) -> N
         _stop(parent)
         if pid and running(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+SIGNAL_TO_ANOTHER_THREAD = """
+    import signal, sys, threading, time
+    from lambdapress.lifetime import Interrupted, signal_handlers
+    started = threading.Event()
+
+    def other():
+        started.set()
+        time.sleep(60)
+
+    thread = threading.Thread(target=other, daemon=True)
+    thread.start()
+    started.wait()
+    with signal_handlers():
+        try:
+            # Thread-directed: the signal reaches the other thread, never the main one.
+            kill = threading.Timer(0.2, signal.pthread_kill, (thread.ident, signal.SIGTERM))
+            kill.start()
+            threading.Event().wait(60)  # the main thread, blocked in a long wait
+        except Interrupted as stop:
+            sys.exit(stop.exit_code)
+    sys.exit(0)
+"""
+
+
+def test_a_signal_received_by_another_thread_still_stops_a_blocked_main_thread() -> None:
+    process = _python(SIGNAL_TO_ANOTHER_THREAD)
+    try:
+        assert process.wait(timeout=30) == 143
+    finally:
+        _stop(process)

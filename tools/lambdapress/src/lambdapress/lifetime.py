@@ -88,11 +88,52 @@ def signal_handlers() -> Iterator[None]:
         raise Interrupted(signum)
 
     previous = {signum: signal.signal(signum, interrupt) for signum in STOP_SIGNALS}
+    relay = _MainThreadRelay(fired)
     try:
         yield
     finally:
+        relay.close()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+class _MainThreadRelay:
+    """Makes sure the main thread notices a signal even when another thread received it.
+
+    The kernel delivers a process's signal to any thread that does not block it. Python runs
+    the handler in the main thread, but only once that thread runs bytecode again: blocked in
+    a long wait (serve's sleep, a `Popen.wait()`, a pool's result), it would not, until the wait
+    ends by itself. Python's own handler writes each signal's number to the wakeup fd, from
+    whichever thread received it; this thread reads it and sends the signal again, to the main
+    thread itself (`pthread_kill`), whose wait then breaks off so the handler runs.
+    """
+
+    def __init__(self, fired: list[int]) -> None:
+        self._fired = fired
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._write, False)
+        self._main = threading.main_thread().ident
+        self._previous_fd = signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
+        self._thread = threading.Thread(target=self._run, name="lambdapress-signals", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            data = os.read(self._read, 1)
+            if not data or data == b"\0":
+                return
+            stop = data[0] in STOP_SIGNALS
+            if stop and not self._fired and self._main is not None:  # else: handled already
+                with contextlib.suppress(OSError):
+                    signal.pthread_kill(self._main, data[0])
+
+    def close(self) -> None:
+        signal.set_wakeup_fd(self._previous_fd)
+        with contextlib.suppress(OSError):
+            os.write(self._write, b"\0")
+        self._thread.join()
+        os.close(self._read)
+        os.close(self._write)
 
 
 def stop_with_parent() -> None:
