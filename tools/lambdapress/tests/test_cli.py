@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +15,7 @@ import yaml
 
 from lambdapress import __version__
 from lambdapress.cli import main
+from lambdapress.lifetime import descendants, running
 
 
 def test_version_names_the_tool_and_the_template_version_of_the_project(
@@ -189,3 +195,159 @@ def test_new_argument_mistakes(
     builder.package("acme-models")
     assert main(["new", "service", "payments", *extra, "--root", str(builder.root)]) == 1
     assert message in capsys.readouterr().err
+
+
+def _broken_command(args: Any) -> int:
+    raise KeyError("boom")
+
+
+def test_a_bug_is_an_internal_error_with_a_log_not_a_traceback(
+    builder: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    builder.package("acme-models")
+    monkeypatch.delenv("LAMBDAPRESS_CACHE", raising=False)
+    monkeypatch.delenv("LAMBDAPRESS_DEBUG", raising=False)
+    monkeypatch.setattr("lambdapress.cli._cmd_workspace", _broken_command)
+
+    assert main(["workspace", "--root", str(builder.root)]) == 2
+
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert lines[0] == f"error: internal error in lambdapress {__version__}: KeyError: 'boom'"
+    assert lines[1].startswith("details: ")
+    assert "Traceback" not in err
+    log = Path(lines[1].removeprefix("details: "))
+    assert log.parent == builder.root.resolve() / ".cache" / "lambdapress" / "logs"
+    text = log.read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in text
+    assert "in _broken_command" in text and "KeyError: 'boom'" in text
+    assert f"command: lambdapress workspace --root {builder.root}" in text
+
+
+def test_outside_a_workspace_the_log_goes_to_the_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import tempfile
+
+    monkeypatch.delenv("LAMBDAPRESS_DEBUG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr("lambdapress.cli._cmd_workspace", _broken_command)
+
+    assert main(["workspace"]) == 2
+
+    details = capsys.readouterr().err.splitlines()[1]
+    log = Path(details.removeprefix("details: "))
+    assert log.parent == tmp_path / "tmp" / "lambdapress-logs"
+    assert "KeyError: 'boom'" in log.read_text(encoding="utf-8")
+
+
+def test_lambdapress_debug_lets_the_bug_propagate(
+    builder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builder.package("acme-models")
+    monkeypatch.setenv("LAMBDAPRESS_DEBUG", "1")
+    monkeypatch.setattr("lambdapress.cli._cmd_workspace", _broken_command)
+    with pytest.raises(KeyError, match="boom"):
+        main(["workspace", "--root", str(builder.root)])
+
+
+def test_a_user_mistake_stays_exit_1_without_a_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["workspace", "--root", str(tmp_path / "nowhere")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "details:" not in err and "internal" not in err
+
+
+# -- `lambdapress package` stopped by a signal in the middle of a build -----------------------
+PACKAGE_WORKSPACE = {
+    "pyproject.toml": '[tool.uv.workspace]\nmembers = ["services/*"]\n',
+    "services/shop/pyproject.toml": """
+[project]
+name = "shop"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = []
+
+[tool.poetry]
+packages = [{ include = "shop", from = "src" }]
+
+[tool.lambdapress]
+runtime = "python3.11"
+
+[build-system]
+requires = ["poetry-core>=2.0"]
+build-backend = "poetry.core.masonry.api"
+""",
+    "services/shop/src/shop/__init__.py": "",
+    "services/shop/src/shop/handlers/__init__.py": "",
+    "services/shop/src/shop/handlers/greet.py": "def handler(event, context):\n    return 1\n",
+}
+
+# A python3.11 that answers the bundler's version probe with its own path, so the bundler picks
+# it as the bytecode compiler; compiling then marks that it started and blocks: the build is
+# caught, deterministically, with its temporary folder in use.
+STALLING_COMPILER = """#!/bin/sh
+if [ "$1" = "-I" ] && [ "$3" = "-c" ]; then
+  "{python}" -I -S -c "$4" | sed "3s|.*|$0|"
+  exit
+fi
+: > "$LAMBDAPRESS_TEST_MARKER"
+exec sleep 120
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_package_stopped_mid_build_exits_and_leaves_no_folder_or_child(
+    tmp_path: Path, signum: signal.Signals, code: int
+) -> None:
+    root = tmp_path / "shop"
+    for relative, text in PACKAGE_WORKSPACE.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text.lstrip("\n"), encoding="utf-8")
+    locked = subprocess.run(["uv", "lock", "--quiet"], cwd=root, capture_output=True, text=True)
+    assert locked.returncode == 0, locked.stderr
+    bin_dir, scratch, marker = tmp_path / "bin", tmp_path / "tmpdir", tmp_path / "compiling"
+    bin_dir.mkdir()
+    scratch.mkdir()
+    compiler = bin_dir / "python3.11"
+    compiler.write_text(STALLING_COMPILER.format(python=sys.executable), encoding="utf-8")
+    compiler.chmod(0o755)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "TMPDIR": str(scratch),
+        "LAMBDAPRESS_CACHE": str(tmp_path / "cache"),
+        "LAMBDAPRESS_TEST_MARKER": str(marker),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lambdapress", "package", "--root", str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the build never reached the compiler"
+            time.sleep(0.02)
+        children = descendants(process.pid)
+        assert children and [p.name for p in scratch.glob("lambdapress-build-*")]
+
+        process.send_signal(signum)
+
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == code
+        assert err.endswith(f"interrupted by {signum.name}: stopped\n")
+        assert [pid for pid in children if running(pid)] == []
+        assert list(scratch.iterdir()) == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()

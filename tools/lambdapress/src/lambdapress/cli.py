@@ -2,14 +2,23 @@
 
 This is the only module that prints or decides exit codes. Each command parses arguments,
 calls one or two library functions and formats their (frozen) results, so everything worth
-testing lives in the library and the CLI stays a readable list of commands. User mistakes
-arrive as LambdapressError and become one `error: ...` message on stderr with exit code 1;
-anything else is a bug and is allowed to show its traceback.
+testing lives in the library and the CLI stays a readable list of commands.
+
+Exit codes, decided in `main()` only:
+- 0: done; 1: a user mistake (a LambdapressError, printed as one `error: ...` message with the
+  file and the fix); 2: a usage error (argparse) or an internal error;
+- 130 / 143: stopped by SIGINT / SIGTERM. `main()` installs both handlers itself (a process
+  started in the background by a shell inherits SIGINT as ignored), so every command unwinds
+  through its `with` and `finally` blocks: servers and workers stop, temporary folders go.
+No traceback ever reaches the user from lambdapress's own code: any other exception is a bug,
+reported as `error: internal error in lambdapress <version>: <Type>: <message>` with the path
+of a log file holding the traceback (`LAMBDAPRESS_DEBUG=1` lets it propagate instead).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,38 +28,74 @@ from lambdapress.answers import version_text
 from lambdapress.bundle.cli import register as register_bundle
 from lambdapress.bundle.pipeline import rebuilder
 from lambdapress.cliargs import add_root, root_of
+from lambdapress.crash import summary, write_crash_log
 from lambdapress.emulator.cli import register as register_emulator
 from lambdapress.errors import LambdapressError, ScaffoldError
+from lambdapress.lifetime import Interrupted, signal_handlers, stop_with_parent
 from lambdapress.publish.cli import register as register_publish
 from lambdapress.scaffold import KINDS, NewPlan, execute_new, models_data, parse_data, plan_new
 from lambdapress.tables import render_table
-from lambdapress.workspace import Workspace, load_workspace
+from lambdapress.workspace import Workspace, find_root, load_workspace
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script passes it to exit)."""
-    parser = _parser()
+    args: argparse.Namespace | None = None
+    with signal_handlers():
+        try:
+            stop_with_parent()
+            parser = _parser()
+            args = parser.parse_args(argv)
+            if args.version:
+                print(f"lambdapress {__version__}")
+                return 0
+            handler: Handler | None = getattr(args, "handler", None)
+            if handler is None:
+                parser.print_usage(sys.stderr)
+                print("error: choose a command: new, workspace", file=sys.stderr)
+                return 2
+            return handler(args)
+        except SystemExit as exc:  # argparse: --help (0) or a usage error (2), already printed
+            return exc.code if isinstance(exc.code, int) else 1
+        except LambdapressError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        except Interrupted as stop:
+            print(f"interrupted by {stop.name}: stopped", file=sys.stderr)
+            return stop.exit_code
+        except KeyboardInterrupt:
+            print("interrupted: stopped", file=sys.stderr)
+            return 130
+        except Exception as error:
+            if os.environ.get("LAMBDAPRESS_DEBUG") == "1":
+                raise
+            command = sys.argv[1:] if argv is None else argv
+            return _internal_error(error, args, ["lambdapress", *command])
+
+
+def _internal_error(error: Exception, args: argparse.Namespace | None, command: list[str]) -> int:
+    """A bug in lambdapress: one line and the path of the log holding its traceback."""
+    print(f"error: {summary(error)}", file=sys.stderr)
     try:
-        args = parser.parse_args(argv)
-        if args.version:
-            print(f"lambdapress {__version__}")
-            return 0
-        handler: Handler | None = getattr(args, "handler", None)
-        if handler is None:
-            parser.print_usage(sys.stderr)
-            print("error: choose a command: new, workspace", file=sys.stderr)
-            return 2
-        return handler(args)
-    except SystemExit as exc:  # argparse: --help (0) or a usage error (2), already printed
-        return exc.code if isinstance(exc.code, int) else 1
-    except LambdapressError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+        log = write_crash_log(error, _root_for_logs(args), command)
+    except OSError as problem:
+        print(f"details: no log could be written ({problem})", file=sys.stderr)
+    else:
+        print(f"details: {log}", file=sys.stderr)
+    print("  this is a bug in lambdapress: please report it with that log", file=sys.stderr)
+    return 2
+
+
+def _root_for_logs(args: argparse.Namespace | None) -> Path | None:
+    """The workspace the command ran in, if there is one (a crash may predate knowing it)."""
+    try:
+        if args is not None and hasattr(args, "root"):
+            return root_of(args)
+        return find_root(Path.cwd())
+    except Exception:
+        return None
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -148,6 +148,7 @@ def test_serve_answers_requests_until_interrupted(packaged: Repo, runtime_cache:
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # as `serve &` does
     )  # fmt: skip
     assert process.stdout is not None
     try:
@@ -165,7 +166,7 @@ def test_serve_answers_requests_until_interrupted(packaged: Repo, runtime_cache:
         assert httpx.get(f"{url}/nothing", timeout=30).status_code == 404
         process.send_signal(signal.SIGINT)
         rest = process.stdout.read()
-        assert process.wait(timeout=30) == 0
+        assert process.wait(timeout=30) == 130
     finally:
         if process.poll() is None:
             process.kill()
@@ -174,4 +175,4 @@ def test_serve_answers_requests_until_interrupted(packaged: Repo, runtime_cache:
     assert "GET /plain -> 200  (demo.http_plain;" in rest and "cold start, init" in rest
     assert "  REPORT RequestId: " in rest
     assert "GET /nothing -> 404  (no route for /nothing)" in rest
-    assert rest.rstrip().endswith("stopped")
+    assert rest.rstrip().endswith("interrupted by SIGINT: stopped")

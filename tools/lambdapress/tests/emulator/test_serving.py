@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
@@ -164,3 +165,158 @@ def test_a_busy_port_is_a_clear_error(repo: Repo, make_emulator: EmulatorFactory
         busy = first.http.port
         with pytest.raises(EmulatorError, match=rf"port {busy} on 127\.0\.0\.1 is already"):
             serve(emulator, port=busy, lambda_port=None)
+
+
+def _wait_until(condition: Callable[[], bool], what: str, within: float = 60.0) -> None:
+    """Wait for the watcher thread (a bound on waiting, not a measurement)."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting: {what}"
+        time.sleep(0.02)
+
+
+def test_the_watcher_survives_a_crashing_rebuild_and_rebuilds_the_next_change(
+    repo: Repo, make_emulator: EmulatorFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LAMBDAPRESS_CACHE", raising=False)
+    plain = repo.app("http_plain", routes=(("GET", "/plain"),))
+    moved = plain.model_copy(update={"routes": (Route(method="GET", path="/moved"),)})
+    emulator = make_emulator(repo.manifest(plain), repo.root)
+    helpers = repo.root / "services" / "demo" / "helpers.py"
+    _touch(helpers, "v = 1")
+
+    def rebuild(changed: Sequence[Path]) -> Manifest:
+        if "(" in helpers.read_text(encoding="utf-8"):  # a bug's way of failing, not a user error
+            raise SyntaxError("'(' was never closed", (str(helpers), 1, 5, "v = (", 1, 5))
+        return repo.manifest(moved)
+
+    reloads: list[ReloadRecord] = []
+    with serve(
+        emulator,
+        port=0,
+        lambda_port=None,
+        rebuild=rebuild,
+        watch=[repo.root / "services"],
+        interval=0.02,
+        on_reload=reloads.append,
+    ) as serving:
+        assert serving.watcher is not None
+        _touch(helpers, "v = (")
+        _wait_until(lambda: len(reloads) == 1, "the failed rebuild is reported")
+        failed = reloads[0].error
+        assert failed is not None
+        assert failed.startswith("internal error in lambdapress ")
+        assert "SyntaxError: '(' was never closed" in failed
+        log = Path(failed.split("\ndetails: ")[1])
+        assert log.parent == repo.root / ".cache" / "lambdapress" / "logs"
+        assert "Traceback (most recent call last)" in log.read_text(encoding="utf-8")
+        assert serving.watcher._thread.is_alive()
+        assert httpx.get(f"{serving.url}/plain", timeout=30).status_code == 200  # last good
+
+        _touch(helpers, "v = 2")
+        _wait_until(lambda: len(reloads) == 2, "the next change is rebuilt")
+        assert reloads[1].error is None and reloads[1].functions == ("demo.http_plain",)
+        assert httpx.get(f"{serving.url}/moved", timeout=30).status_code == 200
+        assert httpx.get(f"{serving.url}/plain", timeout=30).status_code == 404
+
+
+def test_a_failing_step_of_the_watcher_is_reported_and_the_watching_goes_on(
+    tmp_path: Path,
+) -> None:
+    errors: list[Exception] = []
+    seen: list[list[Path]] = []
+    calls = 0
+
+    def on_change(changed: list[Path]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("the first report fails")
+        seen.append(changed)
+
+    file = tmp_path / "m.py"
+    _touch(file, "x = 1")
+    watcher = Watcher([tmp_path], on_change, interval=0.01, on_error=errors.append).start()
+    try:
+        _touch(file, "x = 2")
+        _wait_until(lambda: len(errors) == 1, "the failure is reported")
+        _touch(file, "x = 3")
+        _wait_until(lambda: seen == [[file]], "the next change is seen")
+    finally:
+        watcher.close()
+    assert [str(error) for error in errors] == ["the first report fails"]
+
+
+SMALL_WORKSPACE = {
+    "pyproject.toml": '[tool.uv.workspace]\nmembers = ["services/*"]\n',
+    "services/shop/pyproject.toml": """
+[project]
+name = "shop"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = []
+
+[tool.poetry]
+packages = [{ include = "shop", from = "src" }]
+
+[tool.lambdapress]
+runtime = "python3.11"
+
+[build-system]
+requires = ["poetry-core>=2.0"]
+build-backend = "poetry.core.masonry.api"
+""",
+    "services/shop/src/shop/__init__.py": "",
+    "services/shop/src/shop/helpers.py": 'GREETING = "hello"\n',
+    "services/shop/src/shop/handlers/__init__.py": "",
+    "services/shop/src/shop/handlers/greet.py": """
+from shop.helpers import GREETING
+
+
+def handler(event, context):
+    return {"greeting": GREETING}
+""",
+}
+
+
+@pytest.mark.e2e
+def test_serve_on_a_real_workspace_survives_a_broken_module_and_serves_the_fix(
+    tmp_path: Path,
+    runtime_cache: Path,
+    make_emulator: EmulatorFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lambdapress.bundle.pipeline import package, rebuilder
+
+    root = tmp_path / "shop"
+    for relative, text in SMALL_WORKSPACE.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text.lstrip("\n"), encoding="utf-8")
+    locked = subprocess.run(["uv", "lock", "--quiet"], cwd=root, capture_output=True, text=True)
+    assert locked.returncode == 0, locked.stderr
+    monkeypatch.setenv("LAMBDAPRESS_CACHE", str(runtime_cache))
+    emulator = make_emulator(package(root, jobs=1).manifest, root)
+    helpers = root / "services" / "shop" / "src" / "shop" / "helpers.py"
+    reloads: list[ReloadRecord] = []
+
+    with serve(
+        emulator,
+        port=0,
+        lambda_port=0,
+        rebuild=rebuilder(root),
+        watch=[root / "services"],
+        interval=0.05,
+        on_reload=reloads.append,
+    ) as serving:
+        invoke = f"{serving.lambda_url}/2015-03-31/functions/shop-greet/invocations"
+        assert httpx.post(invoke, content=b"{}", timeout=60).json() == {"greeting": "hello"}
+
+        _touch(helpers, 'GREETING = ("broken"\n')  # not a handler: imported by one
+        _wait_until(lambda: len(reloads) == 1, "the broken module is reported", within=120)
+        assert reloads[0].error is not None and "helpers.py" in reloads[0].error
+        assert httpx.post(invoke, content=b"{}", timeout=60).json() == {"greeting": "hello"}
+
+        _touch(helpers, 'GREETING = "fixed"\n')
+        _wait_until(lambda: len(reloads) == 2, "the fix is rebuilt", within=120)
+        assert reloads[1].error is None and reloads[1].functions == ("shop.greet",)
+        assert httpx.post(invoke, content=b"{}", timeout=60).json() == {"greeting": "fixed"}

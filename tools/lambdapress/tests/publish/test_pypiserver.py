@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from lambdapress.errors import IndexServerError
+from lambdapress.lifetime import children_of, running
 from lambdapress.publish.indexes import UploadApiIndex
 from lambdapress.publish.pypiserver import free_port, plan_server, start_server
 
@@ -88,3 +94,138 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
             start_server(plan, timeout=20)
     assert f"is port {port} taken?" in str(caught.value.hint)
     assert caught.value.path == tmp_path / "server.log"
+
+
+# -- `lambdapress index serve` as a process: signals, and a parent killed outright -------------
+def _ignore_sigint() -> None:
+    """What a shell does to a command it starts in the background: SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _index_root(tmp_path: Path) -> tuple[Path, int]:
+    root = tmp_path / "repo"
+    root.mkdir()
+    port = free_port()
+    (root / "pyproject.toml").write_text(
+        '[tool.uv.workspace]\nmembers = ["packages/*"]\n\n'
+        f'[tool.lambdapress.indexes.local]\nupload-url = "http://127.0.0.1:{port}/"\n'
+        f'index-url = "http://127.0.0.1:{port}/simple/"\n',
+        encoding="utf-8",
+    )
+    return root, port
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDAPRESS_INDEX_")}
+    return {**env, **extra}
+
+
+def _until_ready(process: subprocess.Popen[str]) -> int:
+    """Read the banner up to `stop:`; returns the pypiserver child's PID."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("stop:"):
+            break
+    (child,) = children_of(process.pid)
+    return child
+
+
+def _port_closes(port: int, within: float = 15.0) -> bool:
+    """Whether nothing accepts connections on `port` within `within` seconds (a bound)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _reap(*processes: subprocess.Popen[str]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_index_serve_stops_pypiserver_on_a_signal(
+    tmp_path: Path, signum: signal.Signals, code: int
+) -> None:
+    root, port = _index_root(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lambdapress", "index", "serve", "--root", str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_environment(),
+        preexec_fn=_ignore_sigint,
+    )
+    try:
+        server = _until_ready(process)
+        process.send_signal(signum)
+        assert process.wait(timeout=30) == code
+        assert process.stderr is not None
+        assert process.stderr.read() == f"interrupted by {signum.name}: stopped\n"
+        assert not running(server)
+        assert _port_closes(port)
+    finally:
+        _reap(process)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_pypiserver_dies_with_index_serve_even_when_it_is_killed(tmp_path: Path) -> None:
+    root, port = _index_root(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lambdapress", "index", "serve", "--root", str(root)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_environment(),
+    )
+    try:
+        _until_ready(process)
+        process.send_signal(signal.SIGKILL)  # nothing of lambdapress runs after this
+        process.wait(timeout=30)
+        assert _port_closes(port), "pypiserver still accepts connections (and uploads)"
+    finally:
+        _reap(process)
+
+
+# nox runs `index serve` like this, and dies on SIGTERM without signalling its child.
+NOX_LIKE = """
+import os, subprocess, sys
+child = subprocess.Popen(
+    [sys.executable, "-m", "lambdapress", "index", "serve", "--root", sys.argv[1]],
+    env={**os.environ, "LAMBDAPRESS_STOP_WITH_PARENT": str(os.getpid())},
+)
+child.wait()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_signalling_only_the_nox_process_stops_index_serve_and_pypiserver(tmp_path: Path) -> None:
+    root, port = _index_root(tmp_path)
+    nox_like = subprocess.Popen(
+        [sys.executable, "-c", NOX_LIKE, str(root)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_environment(),
+    )
+    try:
+        _until_ready(nox_like)
+        (command,) = children_of(nox_like.pid)
+        (server,) = children_of(command)
+        nox_like.send_signal(signal.SIGTERM)  # Python's default: die at once, child untouched
+        nox_like.wait(timeout=30)
+        assert _port_closes(port)
+        deadline = time.monotonic() + 15
+        while (running(command) or running(server)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not running(command) and not running(server)
+    finally:
+        _reap(nox_like)

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import Any, TextIO
 
 from lambdapress.cliargs import add_root, root_of
@@ -28,6 +26,7 @@ from lambdapress.emulator.events import http_api_event
 from lambdapress.emulator.http_api import AccessRecord
 from lambdapress.emulator.reports import InvocationResult
 from lambdapress.emulator.routes import RouteTable
+from lambdapress.emulator.servers import CLIENT_TIMEOUT
 from lambdapress.emulator.serving import Rebuild, ReloadRecord, serve
 from lambdapress.errors import EmulatorError
 from lambdapress.manifest import Manifest, manifest_path, read_manifest
@@ -85,6 +84,13 @@ def register(
     )
     serve_parser.add_argument(
         "--idle-timeout", type=float, default=300.0, help="seconds before an idle worker stops"
+    )
+    serve_parser.add_argument(
+        "--client-timeout",
+        type=float,
+        default=CLIENT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"drop a client that stalls while sending its request ({CLIENT_TIMEOUT:.0f})",
     )
     serve_parser.add_argument("--no-watch", action="store_true", help="do not watch for changes")
     _common(serve_parser)
@@ -222,6 +228,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             manifest_file=None if args.no_watch else manifest_file,
             on_request=_print_request,
             on_reload=_print_reload,
+            client_timeout=args.client_timeout,
         )
         with serving:
             targets = sorted(routes.targets, key=lambda t: (t.template.path, t.method))
@@ -237,23 +244,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                 print(f"watching {what} for changes; Ctrl-C stops")
             sys.stdout.flush()
             _wait_for_interrupt()
-    print("stopped")
     return 0
 
 
 def _wait_for_interrupt() -> None:
-    def terminate(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        stop = threading.Event()
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
+    """Sleep until SIGINT or SIGTERM: `main()`'s handlers raise Interrupted here, and the `with`
+    blocks around the call stop the servers and the workers on the way out."""
+    forever = threading.Event()
+    while not forever.wait(3600):
         pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _print_request(record: AccessRecord) -> None:

@@ -4,7 +4,8 @@ A real request becomes a 2.0 event (through the same builder tests use), goes to
 that owns the route, and the function's answer becomes the HTTP response, with API Gateway's
 rules and error answers:
 - no route for the path: 404 `{"message":"Not Found"}`; a route for other methods only: 405;
-- an event above Lambda's 6 MB limit: 413;
+- a request whose body cannot be read (a Content-Length that is not a number, a body without
+  one, a broken chunked body): 400; a body above 10 MB or an event above Lambda's 6 MB: 413;
 - the function failed (exception, timeout, crash, out of memory): 500
   `{"message":"Internal Server Error"}`;
 - the function answered something API Gateway cannot map (statusCode not a number, a body that
@@ -28,7 +29,13 @@ from lambdapress.emulator.core import Emulator
 from lambdapress.emulator.events import http_api_event
 from lambdapress.emulator.reports import InvocationResult
 from lambdapress.emulator.routes import RouteTable
-from lambdapress.emulator.servers import Handler, LoopbackServer, PayloadTooLarge
+from lambdapress.emulator.servers import (
+    CLIENT_TIMEOUT,
+    BadRequest,
+    Handler,
+    LoopbackServer,
+    PayloadTooLarge,
+)
 from lambdapress.errors import LambdapressError
 from lambdapress.manifest import Manifest
 
@@ -160,6 +167,8 @@ class _FrontEndHandler(Handler):
                     response, problem = _respond(result)
         except PayloadTooLarge:
             response, problem = _message(413, "Request Entity Too Large"), "body above 10 MB"
+        except BadRequest as exc:
+            response, problem = _message(400, "Bad Request"), str(exc)
         except LambdapressError as exc:
             response, problem = _message(500, "Internal Server Error"), str(exc)
         headers = [*response.headers, ("apigw-requestid", result.request_id if result else "-")]
@@ -196,6 +205,7 @@ class HttpApi(ClosesOnExit):
         *,
         port: int = 0,
         on_request: Callable[[AccessRecord], None] | None = None,
+        client_timeout: float = CLIENT_TIMEOUT,
     ) -> None:
         self.emulator = emulator
         self.on_request = on_request
@@ -203,7 +213,12 @@ class HttpApi(ClosesOnExit):
         self._routes = RouteTable(())
         self.routes()  # duplicate routes fail now, not on the first request
         self._server = LoopbackServer(
-            _FrontEndHandler, self, port=port, name="http-api", what="HTTP API"
+            _FrontEndHandler,
+            self,
+            port=port,
+            name="http-api",
+            what="HTTP API",
+            client_timeout=client_timeout,
         )
 
     def routes(self) -> RouteTable:

@@ -22,7 +22,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from lambdapress.closing import ClosesOnExit
 from lambdapress.emulator.context import FUNCTION_VERSION, MAX_REQUEST_PAYLOAD, new_request_id
 from lambdapress.emulator.core import Emulator
-from lambdapress.emulator.servers import Handler, LoopbackServer, PayloadTooLarge
+from lambdapress.emulator.servers import (
+    CLIENT_TIMEOUT,
+    BadRequest,
+    Handler,
+    LoopbackServer,
+    PayloadTooLarge,
+)
 from lambdapress.errors import EmulatorError, LambdapressError
 
 PREFIX = "/2015-03-31/functions/"
@@ -77,6 +83,8 @@ class _InvokeHandler(Handler):
                 f"Request must be smaller than {MAX_REQUEST_PAYLOAD} bytes for the "
                 f"InvokeFunction operation (this one is {exc.size} bytes)",
             ) from None
+        except BadRequest as exc:
+            raise _ClientError(400, "InvalidRequestContentException", str(exc)) from None
         emulator = self.api.emulator
         try:
             entry = emulator.resolve(name)
@@ -148,11 +156,23 @@ def _client_context(header: str | None) -> dict[str, Any] | None:
 class InvokeApi(ClosesOnExit):
     """The Invoke API server; asynchronous invocations run on its own threads until `close()`."""
 
-    def __init__(self, emulator: Emulator, *, port: int = 0, event_workers: int = 4) -> None:
+    def __init__(
+        self,
+        emulator: Emulator,
+        *,
+        port: int = 0,
+        event_workers: int = 4,
+        client_timeout: float = CLIENT_TIMEOUT,
+    ) -> None:
         self.emulator = emulator
         self._events = ThreadPoolExecutor(event_workers, thread_name_prefix="lambda-event")
         self._server = LoopbackServer(
-            _InvokeHandler, self, port=port, name="invoke-api", what="Invoke API"
+            _InvokeHandler,
+            self,
+            port=port,
+            name="invoke-api",
+            what="Invoke API",
+            client_timeout=client_timeout,
         )
 
     def submit(

@@ -18,6 +18,8 @@ import sys
 import threading
 from pathlib import Path
 
+from lambdapress.lifetime import release
+
 _MB = 1024 * 1024
 
 
@@ -112,6 +114,7 @@ def kill_tree(process: subprocess.Popen[bytes]) -> None:
         except (ProcessLookupError, PermissionError, AttributeError):
             process.kill()
     process.wait()
+    release(process)
 
 
 # How Lambda (written in Go) names the signals that end a runtime.

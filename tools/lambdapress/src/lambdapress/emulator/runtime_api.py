@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from lambdapress.emulator.context import MAX_RESPONSE_PAYLOAD
-from lambdapress.emulator.servers import Handler, LoopbackServer, PayloadTooLarge
+from lambdapress.emulator.servers import (
+    CLIENT_TIMEOUT,
+    BadRequest,
+    Handler,
+    LoopbackServer,
+    PayloadTooLarge,
+)
 
 API_PREFIX = "/2018-06-01/runtime"
 OutcomeKind = Literal["response", "error", "too_large"]
@@ -141,7 +147,11 @@ class _RuntimeHandler(Handler):
     def do_POST(self) -> None:
         path = self.path.removeprefix(API_PREFIX)
         if path == "/init/error":
-            self.sandbox.fail_init(self._body_or_empty())
+            try:
+                self.sandbox.fail_init(self._body_or_empty())
+            except BadRequest as exc:
+                self._bad_request(exc)
+                return
             self.send_json(202, {"status": "OK"})
             return
         parts = path.split("/")  # ['', 'invocation', id, 'response' | 'error']
@@ -162,6 +172,9 @@ class _RuntimeHandler(Handler):
                 },
             )
             return
+        except BadRequest as exc:
+            self._bad_request(exc)
+            return
         if not self.sandbox.finish(request_id, "response" if what == "response" else "error", body):
             self.send_json(
                 400, {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"}
@@ -175,6 +188,9 @@ class _RuntimeHandler(Handler):
         except PayloadTooLarge:
             return b""
 
+    def _bad_request(self, error: BadRequest) -> None:
+        self.send_json(400, {"errorMessage": str(error), "errorType": "InvalidRequest"})
+
     def _unknown(self) -> None:
         self.send_json(404, {"errorMessage": f"unknown path {self.path}", "errorType": "NotFound"})
 
@@ -182,10 +198,16 @@ class _RuntimeHandler(Handler):
 class RuntimeApi:
     """One sandbox's Runtime API server; `address` goes into AWS_LAMBDA_RUNTIME_API."""
 
-    def __init__(self, sandbox: Sandbox, name: str) -> None:
+    def __init__(
+        self, sandbox: Sandbox, name: str, *, client_timeout: float = CLIENT_TIMEOUT
+    ) -> None:
         self.sandbox = sandbox
         self._server = LoopbackServer(
-            _RuntimeHandler, sandbox, name=f"runtime-api-{name}", what="Runtime API"
+            _RuntimeHandler,
+            sandbox,
+            name=f"runtime-api-{name}",
+            what="Runtime API",
+            client_timeout=client_timeout,
         )
         self._server.start()
 

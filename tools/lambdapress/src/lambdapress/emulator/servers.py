@@ -4,11 +4,20 @@ The three servers of the emulator (each worker's Runtime API, the Invoke API and
 front end) share this: bound to 127.0.0.1 only, one thread per request, `close()` waits for
 every request thread, and nothing is printed (access logs go to an optional callback).
 Connections are closed after each response (HTTP/1.0), so an idle keep-alive client can never
-hold `close()` hostage.
+hold `close()` hostage, and every connection has a socket timeout (`client_timeout`, 30 s by
+default), so a client that stalls in the middle of its headers or body is dropped instead of
+holding a thread forever.
+
+Bad input is answered, never dropped: a Content-Length that is not a plain number (`abc`,
+`-5`), two that disagree, a body without one, a broken chunked body or a body shorter than
+announced raise `BadRequest` (each front end answers 400); more than the limit raises
+`PayloadTooLarge` (413). A bug in a handler is answered 500 with the path of a log holding the
+traceback, which never goes to the terminal.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import sys
@@ -17,9 +26,13 @@ from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
+from lambdapress.crash import summary, write_crash_log
 from lambdapress.errors import EmulatorError
 
 LOOPBACK = "127.0.0.1"
+CLIENT_TIMEOUT = 30.0
+"""Seconds a connection may stay silent while its request is read (or its answer written)."""
+_DRAIN_SECONDS = 1.0
 
 
 class PayloadTooLarge(Exception):
@@ -28,19 +41,40 @@ class PayloadTooLarge(Exception):
         self.size = size
 
 
+class BadRequest(Exception):
+    """The request's body cannot be read as HTTP says: the front ends answer 400."""
+
+
+def content_length(values: list[str]) -> int | None:
+    """The body length the Content-Length headers announce (None: no header), or BadRequest.
+
+    Only plain decimal digits are a length: `int()` would also take `-5`, `+5`, ` 5` and `5_0`.
+    """
+    if not values:
+        return None
+    if any(not value.strip().isascii() or not value.strip().isdigit() for value in values):
+        shown = ", ".join(repr(value) for value in values)
+        raise BadRequest(f"Content-Length {shown} is not a number of bytes")
+    lengths = {int(value) for value in values}
+    if len(lengths) > 1:
+        raise BadRequest("the request has several Content-Length headers that disagree")
+    return lengths.pop()
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = False  # server_close() joins every request thread
     block_on_close = True
     owner: Any = None
     thread_name = "lambdapress-server"
+    client_timeout: float = CLIENT_TIMEOUT
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away (a worker killed mid-request, a curl interrupted) is
-        normal here and stays quiet; anything else is a bug and is reported as usual."""
+        """A client that went away (a worker killed mid-request, a curl interrupted) or stalled
+        is normal here and stays quiet; anything else is a bug, logged (never printed)."""
         error = sys.exc_info()[1]
-        if isinstance(error, ConnectionError | TimeoutError):
-            return
-        super().handle_error(request, client_address)
+        if isinstance(error, Exception) and not isinstance(error, ConnectionError | TimeoutError):
+            with contextlib.suppress(OSError):
+                write_crash_log(error, None, [f"request from {client_address}"])
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -51,10 +85,35 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     body_limit: ClassVar[int] = 16 * 1024 * 1024
 
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.client_timeout)
+
     def handle(self) -> None:
         # Request threads carry their server's name, so a leak is attributable.
         threading.current_thread().name = f"{self.server.thread_name}-request"
-        super().handle()
+        self._responded = False
+        try:
+            super().handle()
+        except (ConnectionError, TimeoutError):
+            pass  # a client that went away or stalled: nothing to answer
+        except Exception as error:  # a bug here must not print a traceback or drop the client
+            self._answer_internal_error(error)
+
+    def _answer_internal_error(self, error: Exception) -> None:
+        try:
+            request = f"{getattr(self, 'command', '?')} {getattr(self, 'path', '?')}"
+            log = str(write_crash_log(error, None, [request]))
+        except OSError:
+            log = "(no log could be written)"
+        if self._responded:
+            return
+        with contextlib.suppress(OSError):
+            self.send_json(500, {"message": summary(error), "details": log})
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._responded = True
+        super().send_response(code, message)
 
     @property
     def owner(self) -> Any:
@@ -62,38 +121,76 @@ class Handler(BaseHTTPRequestHandler):
         return self.server.owner
 
     def read_body(self, limit: int | None = None) -> bytes:
-        """The request body; PayloadTooLarge (after draining it) when it exceeds `limit`."""
+        """The request body; PayloadTooLarge when it exceeds `limit`, BadRequest when it cannot
+        be read as announced."""
         limit = self.body_limit if limit is None else limit
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            body = self._read_chunked()
-        else:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > limit:
-                self._discard(length)
-                raise PayloadTooLarge(length)
-            body = self.rfile.read(length) if length else b""
-        if len(body) > limit:
-            raise PayloadTooLarge(len(body))
+            return self._read_chunked(limit)
+        length = content_length(self.headers.get_all("Content-Length") or [])
+        if length is None:
+            if self._body_waiting():
+                raise BadRequest("the request has a body but no Content-Length header")
+            return b""
+        if length > limit:
+            self._discard(length)
+            raise PayloadTooLarge(length)
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            raise BadRequest(f"the body ended after {len(body)} of {length} bytes")
         return body
 
-    def _read_chunked(self) -> bytes:
+    def _body_waiting(self) -> bool:
+        """Whether bytes follow headers that announced no body (looked at without waiting)."""
+        previous = self.connection.gettimeout()
+        self.connection.settimeout(0.0)
+        try:
+            return bool(self.rfile.peek(1))  # type: ignore[attr-defined]
+        except OSError:
+            return False
+        finally:
+            self.connection.settimeout(previous)
+
+    def _read_chunked(self, limit: int) -> bytes:
         parts: list[bytes] = []
+        total = 0
         while True:
-            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            line = self.rfile.readline(1024)
+            size_text = line.split(b";")[0].strip()
+            try:
+                size = int(size_text, 16)
+            except ValueError:
+                raise BadRequest(f"bad chunk size {size_text[:20]!r} in a chunked body") from None
+            if size < 0 or size_text.startswith((b"-", b"+")):
+                raise BadRequest(f"bad chunk size {size_text[:20]!r} in a chunked body")
             if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                     pass
                 return b"".join(parts)
-            parts.append(self.rfile.read(size))
-            self.rfile.readline()
+            total += size
+            if total > limit:
+                raise PayloadTooLarge(total)
+            chunk = self.rfile.read(size)
+            if len(chunk) < size:
+                raise BadRequest("the chunked body ended in the middle of a chunk")
+            parts.append(chunk)
+            self.rfile.readline(1024)
 
     def _discard(self, length: int) -> None:
+        """Skip what the client already sent of a body that is too large, so it reads the 413
+        instead of a reset connection; a client that is still sending gets a second at most."""
+        previous = self.connection.gettimeout()
+        self.connection.settimeout(min(previous or _DRAIN_SECONDS, _DRAIN_SECONDS))
         remaining = length
-        while remaining > 0:
-            chunk = self.rfile.read(min(remaining, 1 << 16))
-            if not chunk:
-                return
-            remaining -= len(chunk)
+        try:
+            while remaining > 0:
+                chunk = self.rfile.read1(min(remaining, 1 << 16))
+                if not chunk:
+                    return
+                remaining -= len(chunk)
+        except OSError:
+            return
+        finally:
+            self.connection.settimeout(previous)
 
     def send(
         self,
@@ -136,6 +233,7 @@ class LoopbackServer:
         port: int = 0,
         name: str = "lambdapress-server",
         what: str = "server",
+        client_timeout: float = CLIENT_TIMEOUT,
     ) -> None:
         try:
             self._httpd = _Server((LOOPBACK, port), handler)
@@ -147,6 +245,7 @@ class LoopbackServer:
                 ) from None
             raise
         self._httpd.owner = owner
+        self._httpd.client_timeout = client_timeout
         self._httpd.thread_name = name
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=name

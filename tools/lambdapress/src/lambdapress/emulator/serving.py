@@ -8,10 +8,16 @@ watched file changes, `rebuild(changed_paths)` returns the new manifest (the bun
 rebuilds what the change affects) and the emulator restarts exactly the functions whose entry
 changed; the others keep their warm workers. Without a rebuild hook, the manifest file itself is
 watched, so running `nox -s package` in another terminal is picked up.
+
+A rebuild that fails, for whatever reason, never stops the watcher: a LambdapressError is
+reported with its message, anything else (a bug) as an internal error with the path of a log
+holding its traceback; the emulator keeps serving the last good build, and the next change is
+rebuilt as usual.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -19,9 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambdapress.closing import ClosesOnExit
+from lambdapress.crash import summary, write_crash_log
 from lambdapress.emulator.core import Emulator
 from lambdapress.emulator.http_api import AccessRecord, HttpApi
 from lambdapress.emulator.invoke_api import InvokeApi
+from lambdapress.emulator.servers import CLIENT_TIMEOUT
 from lambdapress.errors import LambdapressError
 from lambdapress.manifest import Manifest, read_manifest
 
@@ -68,9 +76,12 @@ class Watcher:
         on_change: Callable[[list[Path]], object],
         *,
         interval: float = 0.5,
+        on_error: Callable[[Exception], object] | None = None,
     ) -> None:
         self.paths = list(paths)
         self.on_change = on_change
+        self.on_error = on_error
+        """Told about an exception of a step; the thread carries on with the next one."""
         self.interval = interval
         self._state = snapshot(self.paths)
         self._pending: set[Path] = set()
@@ -95,7 +106,13 @@ class Watcher:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            self.poll()
+            try:
+                self.poll()
+            except Exception as error:  # one bad step must not end the watching
+                if self.on_error is not None:
+                    # If even the report fails, there is nobody left to tell: carry on.
+                    with contextlib.suppress(Exception):
+                        self.on_error(error)
 
     def start(self) -> Watcher:
         self._thread.start()
@@ -131,22 +148,29 @@ class Serving(ClosesOnExit):
         interval: float = 0.5,
         on_request: Callable[[AccessRecord], None] | None = None,
         on_reload: Callable[[ReloadRecord], None] | None = None,
+        client_timeout: float = CLIENT_TIMEOUT,
     ) -> None:
         self.emulator = emulator
         self.rebuild = rebuild
         self.manifest_file = manifest_file
         self.on_reload = on_reload
-        self.http = HttpApi(emulator, port=port, on_request=on_request)
+        self.http = HttpApi(
+            emulator, port=port, on_request=on_request, client_timeout=client_timeout
+        )
         self.invoke_api: InvokeApi | None = None
         self.watcher: Watcher | None = None
         try:
             if lambda_port is not None:
-                self.invoke_api = InvokeApi(emulator, port=lambda_port)
+                self.invoke_api = InvokeApi(
+                    emulator, port=lambda_port, client_timeout=client_timeout
+                )
             paths = list(watch) if rebuild is not None else []
             if rebuild is None and manifest_file is not None:
                 paths = [manifest_file]
             if paths:
-                self.watcher = Watcher(paths, self.apply, interval=interval)
+                self.watcher = Watcher(
+                    paths, self.apply, interval=interval, on_error=self._watch_failed
+                )
         except BaseException:
             self.close()
             raise
@@ -171,9 +195,25 @@ class Serving(ClosesOnExit):
             record = ReloadRecord(tuple(changed), tuple(self.emulator.reload(manifest)))
         except LambdapressError as exc:  # keep serving the last good build
             record = ReloadRecord(tuple(changed), error=str(exc))
+        except Exception as exc:  # a bug: said so, logged, and still the last good build
+            record = ReloadRecord(tuple(changed), error=self._internal_error(exc, changed))
+        self._report(record)
+        return record
+
+    def _watch_failed(self, error: Exception) -> None:
+        self._report(ReloadRecord((), error=self._internal_error(error, [])))
+
+    def _report(self, record: ReloadRecord) -> None:
         if self.on_reload is not None:
             self.on_reload(record)
-        return record
+
+    def _internal_error(self, error: Exception, changed: Sequence[Path]) -> str:
+        what = ["serve: rebuild after changes to", *(str(path) for path in changed)]
+        try:
+            log = str(write_crash_log(error, self.emulator.root, what))
+        except OSError:
+            log = "(no log could be written)"
+        return f"{summary(error)}\ndetails: {log}"
 
     @property
     def url(self) -> str:
@@ -202,9 +242,11 @@ def serve(
     interval: float = 0.5,
     on_request: Callable[[AccessRecord], None] | None = None,
     on_reload: Callable[[ReloadRecord], None] | None = None,
+    client_timeout: float = CLIENT_TIMEOUT,
 ) -> Serving:
     """Start the HTTP front end on `port` (0: any free port), the Invoke API on `lambda_port`
-    (None: off) and, with `rebuild` and `watch` (or a `manifest_file`), the watcher."""
+    (None: off) and, with `rebuild` and `watch` (or a `manifest_file`), the watcher. A client
+    connection silent for `client_timeout` seconds while its request is read is dropped."""
     return Serving(
         emulator,
         port=port,
@@ -215,4 +257,5 @@ def serve(
         interval=interval,
         on_request=on_request,
         on_reload=on_reload,
+        client_timeout=client_timeout,
     ).start()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -196,11 +195,9 @@ def cmd_index_serve(args: argparse.Namespace) -> int:
         print(f"publish:  lambdapress publish PACKAGE --index {name}")
         print(f"install:  pip install --index-url {plan.index_url} PACKAGE")
         print("stop:     Ctrl-C", flush=True)
-        signal.signal(signal.SIGTERM, _interrupt)  # nox or CI stopping us stops the server too
+        # SIGINT and SIGTERM (nox, CI) raise Interrupted from `main()`'s handlers; the
+        # `finally` stops pypiserver, which also dies by itself if we are killed outright.
         code = server.wait()
-    except KeyboardInterrupt:
-        print("stopped")
-        return 0
     finally:
         server.stop()
     raise IndexServerError(
@@ -208,7 +205,3 @@ def cmd_index_serve(args: argparse.Namespace) -> int:
         path=server.log,
         hint="read its log; start it again with lambdapress index serve",
     )
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt

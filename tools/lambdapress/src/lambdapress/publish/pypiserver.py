@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from lambdapress.closing import ClosesOnExit
 from lambdapress.errors import IndexServerError
+from lambdapress.lifetime import bound_popen, release
 from lambdapress.publish.indexes import UploadApiIndex
 
 HOST = "127.0.0.1"
@@ -184,6 +185,7 @@ class IndexServer(ClosesOnExit):
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        release(self.process)
 
 
 def start_server(plan: ServerPlan, *, timeout: float = 30.0) -> IndexServer:
@@ -193,7 +195,9 @@ def start_server(plan: ServerPlan, *, timeout: float = 30.0) -> IndexServer:
         write_htpasswd(plan.htpasswd, plan.username, plan.password.get_secret_value())
     log = plan.packages_dir.parent / "server.log"
     with log.open("wb") as sink:
-        process = subprocess.Popen(plan.command(), stdout=sink, stderr=subprocess.STDOUT)
+        # Bound to our lifetime: pypiserver must not keep accepting uploads after its parent
+        # (`lambdapress index serve`, a test, nox) is killed, even by SIGKILL.
+        process = bound_popen(plan.command(), stdout=sink, stderr=subprocess.STDOUT)
     server = IndexServer(plan, process, log)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
