@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from lambdapress import __version__
+from lambdapress import __version__, files
 from lambdapress.cli import main
 from lambdapress.lifetime import descendants, running
 
@@ -338,7 +338,9 @@ def test_package_stopped_mid_build_exits_and_leaves_no_folder_or_child(
             assert time.monotonic() < deadline, "the build never reached the compiler"
             time.sleep(0.02)
         children = descendants(process.pid)
-        assert children and [p.name for p in scratch.glob("lambdapress-build-*")]
+        # builds are staged inside the cache (never the temp folder), as hidden temporaries
+        staged = tmp_path / "cache" / "artifacts"
+        assert children and list(staged.glob(f"{files.TEMPORARY_PREFIX}*"))
 
         process.send_signal(signum)
 
@@ -347,6 +349,7 @@ def test_package_stopped_mid_build_exits_and_leaves_no_folder_or_child(
         assert err.endswith(f"interrupted by {signum.name}: stopped\n")
         assert [pid for pid in children if running(pid)] == []
         assert list(scratch.iterdir()) == []
+        assert list(staged.glob(f"{files.TEMPORARY_PREFIX}*")) == []
     finally:
         if process.poll() is None:
             process.kill()

@@ -4,8 +4,8 @@ Every mistake a user can make (a typo in a pyproject, a name that is taken, a te
 not committed) surfaces as a `LambdapressError`. Keeping them in one hierarchy lets the CLI
 print them as a short `error: ...` line with exit status 1, while anything else is a bug in
 lambdapress: the CLI reports it as an internal error with a log file and exit status 2 (see
-`crash.py`), so the two are never confused. Each error carries *where* (file, line) and *what to do* (hint), so
-the message is actionable without reading the source.
+`crash.py`), so the two are never confused. Each error carries *where* (file, line) and *what
+to do* (hint), so the message is actionable without reading the source.
 """
 
 from __future__ import annotations
