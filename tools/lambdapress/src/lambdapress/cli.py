@@ -24,6 +24,7 @@ from lambdapress.errors import LambdapressError, ScaffoldError
 from lambdapress.publish.cli import register as register_publish
 from lambdapress.scaffold import KINDS, NewPlan, execute_new, models_data, parse_data, plan_new
 from lambdapress.tables import render_table
+from lambdapress.toolversion import older_tool_warning
 from lambdapress.workspace import Workspace, load_workspace
 
 Handler = Callable[[argparse.Namespace], int]
@@ -31,6 +32,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script passes it to exit)."""
+    _warn_if_the_tool_is_older()
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -121,6 +123,14 @@ class _PrintVersion(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
         print(version_text(__version__, Path.cwd()))
         parser.exit(0)
+
+
+def _warn_if_the_tool_is_older() -> None:
+    """One line on stderr when the project locks a lambdapress older than its template version
+    (`copier update` moved the pin but the lock did not follow); never stops the command."""
+    warning = older_tool_warning(Path.cwd(), __version__)
+    if warning is not None:
+        print(warning, file=sys.stderr)
 
 
 def _load(args: argparse.Namespace) -> Workspace:
