@@ -22,12 +22,12 @@ COPIED_TOOL = Path("tools") / "lambdapress"
 
 
 def is_copied_tool(folder: Path) -> bool:
-    """The folder v0.2.0 rendered: a project named `lambdapress` with the tool's package."""
+    """What v0.2.0 rendered: a project named `lambdapress`, or, once the update has removed
+    the template's files (its pyproject.toml among them), what is left of it: caches, files
+    the team added. A folder with a pyproject of another name is a tool of the team's own."""
     pyproject = folder / "pyproject.toml"
-    if not (folder / "src" / "lambdapress").is_dir():
-        return False
     if not pyproject.is_file():
-        return True  # the team's update already dropped the unchanged pyproject
+        return True
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):

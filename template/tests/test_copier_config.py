@@ -31,16 +31,18 @@ def test_reserved_names_cover_this_pythons_stdlib_and_keywords() -> None:
     assert not missing, f"add these to reserved_names in copier.yml: {missing}"
 
 
-def test_project_links_point_at_this_repository() -> None:
-    """The project kind renders the real tools/, noxfile and workspace root, not copies."""
+def test_the_project_kind_has_files_of_its_own_not_this_repositorys() -> None:
+    """A project gets its own noxfile, workspace root and CI, and lambdapress as a dependency:
+    nothing of the project kind points back into this repository (copier follows links)."""
     project = REPO_ROOT / "template" / "project"
-    links = {p.name: p for p in project.iterdir() if p.is_symlink()}
-    assert set(links) == {"tools", "noxfile.py", "pyproject.toml", ".ci"}
-    for link in links.values():
-        target = link.resolve()
-        assert target.exists(), link
-        assert target.is_relative_to(REPO_ROOT), link
-        assert target.parent == REPO_ROOT, link
+    assert [p for p in project.rglob("*") if p.is_symlink()] == []
+    assert sorted(p.name for p in (project / "tools").iterdir()) == [".gitkeep"]
+    noxfile = (project / "noxfile.py").read_text()
+    assert "def template(" not in noxfile and "copier.yml" not in noxfile
+    assert "tools/lambdapress" not in noxfile
+    assert (project / ".ci" / "run").stat().st_mode & 0o111
+    pyproject = (project / "pyproject.toml.jinja").read_text()
+    assert not [line for line in pyproject.splitlines() if line.startswith("[tool.lambdapress")]
 
 
 def test_project_gitignore_is_the_repositorys() -> None:
