@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import importlib.util
+import secrets
 import tomllib
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from lambdapress.publish.pypiserver import ServerPlan, free_port, start_server
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -102,3 +108,53 @@ def test_relock_hands_lambdapress_index_credentials_to_uv(tmp_path: Path, monkey
     monkeypatch.setenv("LAMBDAPRESS_INDEX_COMPANY_PYPI_PASSWORD", "pw")
     monkeypatch.setenv("UV_INDEX_COMPANY_PYPI_PASSWORD", "already-set")
     assert relock.index_credentials(config) == {"UV_INDEX_COMPANY_PYPI_USERNAME": "reader"}
+
+
+@pytest.mark.e2e
+def test_a_project_takes_lambdapress_from_a_company_index_as_the_readme_says(
+    fresh_template: Any, sh: Any, tmp_path: Path
+) -> None:
+    """The README's way: `uv build --package lambdapress`, `twine upload`, then the project's
+    dev dependency and source pointed at the index; uv locks the published tool."""
+    template = fresh_template.template
+    built = tmp_path / "built"
+    sh.run([sh.bin("uv"), "build", "--package", "lambdapress", "--out-dir", str(built)], template)
+    assert sorted(p.name for p in built.iterdir() if p.name != ".gitignore") == [
+        "lambdapress-0.3.0-py3-none-any.whl",
+        "lambdapress-0.3.0.tar.gz",
+    ]
+    password = secrets.token_urlsafe(12)
+    plan = ServerPlan(
+        port=free_port(),
+        packages_dir=tmp_path / "index" / "packages",
+        htpasswd=tmp_path / "index" / "htpasswd",
+        username="publisher",
+        password=SecretStr(password),
+        fallback=False,
+    )
+    with start_server(plan) as server:
+        upload = [sh.bin("twine"), "upload", "--repository-url", server.url]
+        upload += [
+            "-u",
+            "publisher",
+            "-p",
+            password,
+            *map(str, sorted(built.glob("lambdapress-*"))),
+        ]
+        sh.run(upload, tmp_path)
+
+        project = tmp_path / "p"
+        fresh_template.copy(project, {"kind": "project", "project_name": "p"}, cwd=tmp_path)
+        config = project / "pyproject.toml"
+        text = config.read_text()
+        git_pin = next(line for line in text.splitlines() if line.startswith("lambdapress = {"))
+        text = text.replace(git_pin, 'lambdapress = { index = "company" }')
+        text = text.replace('    "lambdapress",\n', '    "lambdapress==0.3.0",\n')
+        text += f'\n[[tool.uv.index]]\nname = "company"\nurl = "{server.url}simple/"\n'
+        text += "explicit = true\n"
+        config.write_text(text)
+        sh.run([sh.bin("uv"), "lock"], project)
+    lock = tomllib.loads((project / "uv.lock").read_text())
+    tool = next(p for p in lock["package"] if p["name"] == "lambdapress")
+    assert tool["version"] == "0.3.0"
+    assert tool["source"] == {"registry": f"{server.url}simple/"}
