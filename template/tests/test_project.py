@@ -167,6 +167,12 @@ def publish_to_a_local_index(sh: Any, project: Path, index: Path) -> None:
 
 # ------------------------------------------------------------------ v0.2.0 -> v0.3.0
 
+TEAM_INDEX_URL = "https://pypi.acme.invalid/simple/"
+TEAM_INDEX = f"""
+[tool.lambdapress.indexes.company]
+upload-url = "https://pypi.acme.invalid/"
+index-url = "{TEAM_INDEX_URL}"
+"""
 TEAM_TOOL_PYPROJECT = """[project]
 name = "release-notes"
 version = "0.1.0"
@@ -215,7 +221,8 @@ def template_history(sh: Any, template_repo: Path, destination: Path) -> Path:
         symlinks=True,
         ignore=shutil.ignore_patterns(".git"),
     )
-    commit_all(sh, destination, "the working tree")
+    sh.git(destination, "add", "-A")
+    sh.git(destination, "commit", "-q", "--allow-empty", "-m", "the working tree")
     sh.git(destination, "tag", "--force", "v0.3.0")
     return destination
 
@@ -247,10 +254,12 @@ def test_copier_update_from_v0_2_0_replaces_the_copied_tool_with_the_pin(
     ):
         sh.run([*copier, "--data", f"kind={kind}", *data, str(template), folder], project)
     add_team_tool(project)
+    with (project / "pyproject.toml").open("a", encoding="utf-8") as config:
+        config.write(TEAM_INDEX)
     handler = project / "services" / "orders" / "src" / "orders" / "handlers" / "get_order.py"
     handler.write_text(handler.read_text() + "\n# our own change, kept across updates\n")
     sh.git(project, "init", "-q", "-b", "main")
-    commit_all(sh, project, "acme-platform at template v0.2.0, with our tool and our change")
+    commit_all(sh, project, "acme-platform at v0.2.0, with our tool, index and change")
 
     # v0.2.0's suite is the tool's tests and ours; the tool's pass in this repository's own
     # CI, so here they are collected (the v0.2.0 noxfile names them) but deselected.
@@ -279,7 +288,9 @@ def test_copier_update_from_v0_2_0_replaces_the_copied_tool_with_the_pin(
         "tag": "v0.3.0",
         "subdirectory": "tools/lambdapress",
     }
-    assert "local" not in pyproject["tool"].get("lambdapress", {}).get("indexes", {})
+    assert pyproject["tool"]["lambdapress"]["indexes"] == {
+        "company": {"upload-url": "https://pypi.acme.invalid/", "index-url": TEAM_INDEX_URL}
+    }, "the team's index survives; the template repository's example `local` index is gone"
     assert "def template(" not in (project / "noxfile.py").read_text()
     lock = tomllib.loads((project / "uv.lock").read_text())
     tool = next(p for p in lock["package"] if p["name"] == "lambdapress")
