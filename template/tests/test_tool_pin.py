@@ -9,12 +9,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import jinja2
 import pytest
 from pydantic import SecretStr
 
 from lambdapress.publish.pypiserver import ServerPlan, free_port, start_server
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+PYPROJECT_TEMPLATE = Path(__file__).resolve().parents[1] / "project" / "pyproject.toml.jinja"
+HASH = "0123456789abcdef0123456789abcdef01234567"
 
 
 def load(name: str) -> ModuleType:
@@ -23,6 +26,44 @@ def load(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def rendered_pin(src_path: str, commit: str | None) -> dict[str, str]:
+    """The root pyproject's lambdapress source for what copier recorded, rendered by Jinja as
+    copier does (without cloning anything, so remote URLs can be checked too)."""
+    environment = jinja2.Environment(keep_trailing_newline=True, autoescape=False)  # noqa: S701
+    text = environment.from_string(PYPROJECT_TEMPLATE.read_text()).render(
+        project_name="p",
+        _copier_answers={"_src_path": src_path, "_commit": commit},
+        _copier_conf={"vcs_ref_hash": HASH if commit else None},
+    )
+    pin: dict[str, str] = tomllib.loads(text)["tool"]["uv"]["sources"]["lambdapress"]
+    return pin
+
+
+@pytest.mark.parametrize(
+    ("src_path", "url"),
+    [
+        ("gh:acme/lambdapress", "https://github.com/acme/lambdapress"),
+        ("gl:acme/lambdapress", "https://gitlab.com/acme/lambdapress"),
+        ("https://git.acme.invalid/lambdapress.git", "https://git.acme.invalid/lambdapress.git"),
+        ("git+https://git.acme.invalid/lambdapress", "https://git.acme.invalid/lambdapress"),
+        ("git@github.com:acme/lambdapress.git", "ssh://git@github.com/acme/lambdapress.git"),
+        ("/srv/templates/lambdapress", "file:///srv/templates/lambdapress"),
+    ],
+)
+def test_every_form_of_template_source_becomes_a_git_url_uv_takes(src_path: str, url: str) -> None:
+    assert rendered_pin(src_path, "v1.2.3") == {
+        "git": url,
+        "tag": "v1.2.3",
+        "subdirectory": "tools/lambdapress",
+    }
+
+
+def test_a_commit_after_a_tag_is_pinned_by_hash_and_a_plain_folder_by_path() -> None:
+    src = "https://git.acme.invalid/lambdapress.git"
+    assert rendered_pin(src, "v1.2.3-4-g0123456")["rev"] == HASH
+    assert rendered_pin("/srv/lambdapress", None) == {"path": "/srv/lambdapress/tools/lambdapress"}
 
 
 def test_an_untagged_template_commit_is_pinned_by_its_hash(
