@@ -2,6 +2,7 @@
 
 import keyword
 import sys
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -54,3 +55,12 @@ def test_project_gitignore_is_the_repositorys() -> None:
 def test_generated_code_never_ships_secrets_or_caches() -> None:
     excluded = set(CONFIG["_exclude"])
     assert {".git", ".env", ".venv", "__pycache__", ".nox"} <= excluded
+
+
+def test_the_tool_version_is_the_newest_template_version() -> None:
+    """Projects pin lambdapress at the template's tag and the tool compares its own version
+    with the template's: a release bumps tools/lambdapress/pyproject.toml with its migration."""
+    versions = [m["version"] for m in CONFIG["_migrations"] if "version" in m]
+    tool = tomllib.loads((REPO_ROOT / "tools" / "lambdapress" / "pyproject.toml").read_text())
+    newest = max(versions, key=lambda v: tuple(int(part) for part in v[1:].split(".")))
+    assert f"v{tool['project']['version']}" == newest
