@@ -1,1 +1,181 @@
-../../noxfile.py
+"""Thin sessions over the lambdapress tool: each one installs the workspace, then runs one thing.
+
+lambdapress itself is a development dependency of this project (the root pyproject pins it to
+the template version in .copier-answers.yml), so every session is a call into the installed
+tool, and `tests` runs this project's own tests: its packages', services' and tools'.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["lint", "typecheck", "tests"]
+
+ROOT = Path(__file__).parent
+
+# Nothing a session runs may reach AWS or the instance metadata service.
+OFFLINE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def sync_workspace(session: nox.Session, *, only_dev: bool = False, locked: bool = True) -> None:
+    """Install every workspace member and the dev tools from the one lock file.
+
+    In CI the lock must already be up to date (`--locked`); on a developer's machine uv
+    updates it, so a new service or package is picked up without a separate step.
+    """
+    if only_dev:
+        command = ["uv", "sync", "--only-group", "dev"]
+    else:
+        command = ["uv", "sync", "--all-packages", "--group", "dev"]
+    if locked and os.environ.get("CI") and (ROOT / "uv.lock").is_file():
+        command.append("--locked")
+    session.run_install(
+        *command,
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location, **index_credentials()},
+        external=True,
+    )
+
+
+def index_credentials() -> dict[str, str]:
+    """uv's credentials for each `[[tool.uv.index]]` of the root pyproject (the private indexes
+    published model libraries come from), taken from lambdapress's own variables
+    `LAMBDAPRESS_INDEX_<NAME>_USERNAME/PASSWORD` when uv's `UV_INDEX_<NAME>_...` are not set,
+    so one pair of variables serves publishing, locking and installing. Never printed."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    credentials = {}
+    for index in data.get("tool", {}).get("uv", {}).get("index", []):
+        key = re.sub(r"[^A-Za-z0-9]", "_", str(index.get("name", ""))).upper()
+        for what in ("USERNAME", "PASSWORD"):
+            value = os.environ.get(f"LAMBDAPRESS_INDEX_{key}_{what}")
+            if key and value and f"UV_INDEX_{key}_{what}" not in os.environ:
+                credentials[f"UV_INDEX_{key}_{what}"] = value
+    return credentials
+
+
+def members(kind: str) -> list[str]:
+    """The workspace members of one kind (`packages`, `services`, `tools`) that have tests."""
+    return sorted(str(p.relative_to(ROOT)) for p in ROOT.glob(f"{kind}/*/tests") if p.is_dir())
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting, over the packages, the services, the tools and the noxfile."""
+    sync_workspace(session, only_dev=True)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the source of every package, service and tool of the project."""
+    sync_workspace(session)
+    sources = sorted(
+        str(p.relative_to(ROOT))
+        for kind in ("packages", "services", "tools")
+        for p in ROOT.glob(f"{kind}/*/src")
+    )
+    if not sources:
+        session.skip("no packages, services or tools yet: nox -s new -- service NAME")
+    session.run("mypy", "--strict", *sources)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Every package's, service's and tool's tests: this project's own, not lambdapress's.
+
+    `nox -s tests -- -m "not e2e"` is the quick run; CI runs everything.
+    """
+    sync_workspace(session)
+    paths = [*members("packages"), *members("services"), *members("tools")]
+    if not paths:
+        session.skip("no tests yet: nox -s new -- service NAME")
+    session.run("pytest", *paths, *session.posargs, env=OFFLINE_AWS)
+
+
+@nox.session(default=False)
+def package(session: nox.Session) -> None:
+    """One minimal, reproducible zip per handler in dist/, and dist/manifest.json.
+
+    `nox -s package -- orders` builds one service; `-- --function orders.get_order` one function.
+    """
+    sync_workspace(session)
+    session.run("lambdapress", "package", *session.posargs, env=OFFLINE_AWS)
+
+
+@nox.session(default=False)
+def serve(session: nox.Session) -> None:
+    """`nox -s serve [-- --port 3000]`: every routed function behind a local API Gateway HTTP
+    API (payload 2.0) and the Lambda Invoke API on 127.0.0.1, rebuilt as sources change."""
+    sync_workspace(session)
+    session.run("lambdapress", "package", env=OFFLINE_AWS)
+    session.run("lambdapress", "serve", *session.posargs, env=OFFLINE_AWS)
+
+
+@nox.session(default=False)
+def invoke(session: nox.Session) -> None:
+    """`nox -s invoke -- orders.get_order --http GET /orders/42` (or `--event event.json`)."""
+    sync_workspace(session)
+    session.run("lambdapress", "package", env=OFFLINE_AWS)
+    session.run("lambdapress", "invoke", *session.posargs, env=OFFLINE_AWS)
+
+
+@nox.session(default=False)
+def index(session: nox.Session) -> None:
+    """A local package index on 127.0.0.1 until Ctrl-C: `nox -s index [-- --port 8080]`."""
+    sync_workspace(session)
+    session.run("lambdapress", "index", "serve", *session.posargs)
+
+
+@nox.session(default=False)
+def publish(session: nox.Session) -> None:
+    """`nox -s publish -- acme-models [--index NAME] [--dry-run] [--tag]`: build, check, upload.
+
+    Not offline: publishing to AWS CodeArtifact needs the caller's real AWS credentials.
+    """
+    sync_workspace(session)
+    session.run("lambdapress", "publish", *session.posargs)
+
+
+@nox.session(default=False)
+def models(session: nox.Session) -> None:
+    """`nox -s models [-- add SERVICE PKG==SPEC --index NAME | upgrade SERVICE PKG [--accept]]`:
+    each service's model libraries and where they come from; add or upgrade one.
+
+    Not offline: a CodeArtifact index needs the caller's real AWS credentials.
+    """
+    sync_workspace(session, locked=False)  # adding a published library is what changes the lock
+    session.run("lambdapress", "models", *session.posargs)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Zip sizes, rebuild times and cold starts, each as a ratio to a baseline of the same run."""
+    sync_workspace(session)
+    session.run("lambdapress", "bench", *session.posargs, env=OFFLINE_AWS)
+
+
+@nox.session(default=False)
+def new(session: nox.Session) -> None:
+    """`nox -s new -- service payments` or `-- package billing-models`: copier copy, from the
+    template source and version recorded in this project's answers file. A service on a model
+    library another project publishes: `-- service payments --models billing-models==1.2
+    --index company`."""
+    if not session.posargs:
+        session.error("say what to create: nox -s new -- service NAME | package NAME")
+    sync_workspace(session, locked=False)  # adding a member is what changes the lock
+    session.run("lambdapress", "new", *session.posargs)
+    # The new member in uv.lock now, so what `new` made can be committed as CI will see it.
+    session.run("uv", "lock", env=index_credentials(), external=True)

@@ -18,7 +18,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The template version the working tree is: the newest version in copier.yml's `_migrations`.
-CURRENT_VERSION = "v0.2.0"
+CURRENT_VERSION = "v0.3.0"
 TEMPLATE_PATHS = (
     "copier.yml",
     "template",

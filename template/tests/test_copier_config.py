@@ -2,6 +2,7 @@
 
 import keyword
 import sys
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -31,16 +32,18 @@ def test_reserved_names_cover_this_pythons_stdlib_and_keywords() -> None:
     assert not missing, f"add these to reserved_names in copier.yml: {missing}"
 
 
-def test_project_links_point_at_this_repository() -> None:
-    """The project kind renders the real tools/, noxfile and workspace root, not copies."""
+def test_the_project_kind_has_files_of_its_own_not_this_repositorys() -> None:
+    """A project gets its own noxfile, workspace root and CI, and lambdapress as a dependency:
+    nothing of the project kind points back into this repository (copier follows links)."""
     project = REPO_ROOT / "template" / "project"
-    links = {p.name: p for p in project.iterdir() if p.is_symlink()}
-    assert set(links) == {"tools", "noxfile.py", "pyproject.toml", ".ci"}
-    for link in links.values():
-        target = link.resolve()
-        assert target.exists(), link
-        assert target.is_relative_to(REPO_ROOT), link
-        assert target.parent == REPO_ROOT, link
+    assert [p for p in project.rglob("*") if p.is_symlink()] == []
+    assert sorted(p.name for p in (project / "tools").iterdir()) == [".gitkeep"]
+    noxfile = (project / "noxfile.py").read_text()
+    assert "def template(" not in noxfile and "copier.yml" not in noxfile
+    assert "tools/lambdapress" not in noxfile
+    assert (project / ".ci" / "run").stat().st_mode & 0o111
+    pyproject = (project / "pyproject.toml.jinja").read_text()
+    assert not [line for line in pyproject.splitlines() if line.startswith("[tool.lambdapress")]
 
 
 def test_project_gitignore_is_the_repositorys() -> None:
@@ -52,3 +55,12 @@ def test_project_gitignore_is_the_repositorys() -> None:
 def test_generated_code_never_ships_secrets_or_caches() -> None:
     excluded = set(CONFIG["_exclude"])
     assert {".git", ".env", ".venv", "__pycache__", ".nox"} <= excluded
+
+
+def test_the_tool_version_is_the_newest_template_version() -> None:
+    """Projects pin lambdapress at the template's tag and the tool compares its own version
+    with the template's: a release bumps tools/lambdapress/pyproject.toml with its migration."""
+    versions = [m["version"] for m in CONFIG["_migrations"] if "version" in m]
+    tool = tomllib.loads((REPO_ROOT / "tools" / "lambdapress" / "pyproject.toml").read_text())
+    newest = max(versions, key=lambda v: tuple(int(part) for part in v[1:].split(".")))
+    assert f"v{tool['project']['version']}" == newest

@@ -123,7 +123,7 @@ def test_a_service_in_one_project_builds_on_models_published_by_another(
     def lp(*args: str, check: bool = True, extra: dict[str, str] | None = None) -> Any:
         return sh.run([str(tool / "lambdapress"), *args], b, env=env | (extra or {}), check=check)
 
-    assert lp("--version").stdout.endswith("(template v0.2.0)\n")
+    assert lp("--version").stdout == "lambdapress 0.3.0 (template v0.3.0)\n"  # B's pinned tool
     assert models_rows(lp("models").stdout) == [
         ["payments", "billing-models", "published", "1.0.0", "company", "1.0.0"]
     ]
@@ -146,8 +146,8 @@ def test_a_service_in_one_project_builds_on_models_published_by_another(
         "models", "add", "payments", "billing-models==1.0", "--index", "nope", check=False
     )
     assert wrong_name.returncode == 1
-    assert "no index named 'nope' (configured: local, company)" in wrong_name.stderr
-    assert "fix: use one of local, company" in wrong_name.stderr
+    assert "no index named 'nope' (configured: company)" in wrong_name.stderr
+    assert "fix: use one of company" in wrong_name.stderr
     missing = lp(
         "models", "add", "payments", "billing-models==9.9", "--index", "company", check=False
     )

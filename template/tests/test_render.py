@@ -6,6 +6,7 @@ tests in test_project.py run it the slow way, through the rendered project's own
 
 import os
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,7 @@ def test_answers_are_recorded_for_copier_update(platform: Path) -> None:
     answers = yaml.safe_load(
         (platform / "services" / "line_items" / ".copier-answers.yml").read_text()
     )
-    assert answers["_commit"] == "v0.2.0"
+    assert answers["_commit"] == "v0.3.0"
     assert answers["kind"] == "service"
     assert answers["endpoints"] == ["get", "create"]
     project = yaml.safe_load((platform / ".copier-answers.yml").read_text())
@@ -95,8 +96,18 @@ def test_answers_are_recorded_for_copier_update(platform: Path) -> None:
     assert "reserved_names" not in answers and "models_import" not in answers
 
 
-def test_the_project_carries_the_tool_and_no_template_internals(platform: Path) -> None:
-    assert (platform / "tools" / "lambdapress" / "pyproject.toml").is_file()
+def test_the_project_pins_the_tool_and_carries_no_template_internals(
+    platform: Path, copier_cli: Any
+) -> None:
+    assert not (platform / "tools" / "lambdapress").exists()
+    pyproject = tomllib.loads((platform / "pyproject.toml").read_text())
+    assert "lambdapress" in pyproject["dependency-groups"]["dev"]
+    assert pyproject["tool"]["uv"]["sources"]["lambdapress"] == {
+        "git": f"file://{copier_cli.template}",
+        "tag": "v0.3.0",
+        "subdirectory": "tools/lambdapress",
+    }
+    assert "lambdapress" not in pyproject["tool"]
     assert (platform / "noxfile.py").is_file() and not (platform / "noxfile.py").is_symlink()
     assert not (platform / "copier.yml").exists()
     assert not (platform / "template").exists()

@@ -35,6 +35,7 @@ from lambdapress.lifetime import Interrupted, signal_handlers, stop_with_parent
 from lambdapress.publish.cli import register as register_publish
 from lambdapress.scaffold import KINDS, NewPlan, execute_new, models_data, parse_data, plan_new
 from lambdapress.tables import render_table
+from lambdapress.toolversion import older_tool_warning
 from lambdapress.workspace import Workspace, find_root, load_workspace
 
 Handler = Callable[[argparse.Namespace], int]
@@ -46,11 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     with signal_handlers():
         try:
             stop_with_parent()
+            _warn_if_the_tool_is_older()
             parser = _parser()
             args = parser.parse_args(argv)
-            if args.version:
-                print(f"lambdapress {__version__}")
-                return 0
             handler: Handler | None = getattr(args, "handler", None)
             if handler is None:
                 parser.print_usage(sys.stderr)
@@ -166,6 +165,14 @@ class _PrintVersion(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
         print(version_text(__version__, Path.cwd()))
         parser.exit(0)
+
+
+def _warn_if_the_tool_is_older() -> None:
+    """One line on stderr when the project locks a lambdapress older than its template version
+    (`copier update` moved the pin but the lock did not follow); never stops the command."""
+    warning = older_tool_warning(Path.cwd(), __version__)
+    if warning is not None:
+        print(warning, file=sys.stderr)
 
 
 def _load(args: argparse.Namespace) -> Workspace:
