@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lambdapress import files
 from lambdapress.errors import ConfigError
-from lambdapress.settings import Architecture, Runtime
+from lambdapress.lambda_platform import RUNTIMES, Architecture, Runtime
 
 MANIFEST_VERSION = 1
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
@@ -64,7 +64,7 @@ class FunctionEntry(BaseModel):
     @property
     def python_version(self) -> str:
         """`3.12` for `python3.12`."""
-        return self.runtime.removeprefix("python")
+        return RUNTIMES[self.runtime].python
 
 
 class Manifest(BaseModel):

@@ -23,54 +23,34 @@ from pydantic import (
 )
 
 from lambdapress.errors import ConfigError
+from lambdapress.lambda_platform import (
+    ARCHITECTURES,
+    DEFAULT_ARCHITECTURE,
+    DEFAULT_RUNTIME,
+    ENVIRONMENT_MAX_BYTES,
+    ENVIRONMENT_NAME_PATTERN,
+    MEMORY_MAX_MB,
+    MEMORY_MIN_MB,
+    RESERVED_ENVIRONMENT,
+    RUNTIMES,
+    TIMEOUT_MAX_SECONDS,
+    TIMEOUT_MIN_SECONDS,
+    Architecture,
+    Runtime,
+)
 from lambdapress.pyproject import find_key_line, get_table, load_toml
-
-Runtime = Literal["python3.11", "python3.12", "python3.13"]
-Architecture = Literal["x86_64", "arm64"]
 
 TABLE = "tool.lambdapress"
 
-# Keys the Lambda runtime sets itself and refuses in a function's configuration, from the
-# "Defined runtime environment variables" list of the Lambda developer guide. Not every
-# AWS_LAMBDA_* name is reserved: AWS_LAMBDA_EXEC_WRAPPER, for one, is documented as settable,
-# so this is an explicit list rather than a prefix rule.
-RESERVED_ENVIRONMENT = frozenset(
-    {
-        "_HANDLER",
-        "_X_AMZN_TRACE_ID",
-        "AWS_DEFAULT_REGION",
-        "AWS_REGION",
-        "AWS_EXECUTION_ENV",
-        "AWS_LAMBDA_FUNCTION_NAME",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        "AWS_LAMBDA_FUNCTION_VERSION",
-        "AWS_LAMBDA_INITIALIZATION_TYPE",
-        "AWS_LAMBDA_LOG_GROUP_NAME",
-        "AWS_LAMBDA_LOG_STREAM_NAME",
-        "AWS_ACCESS_KEY",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_LAMBDA_RUNTIME_API",
-        "LAMBDA_TASK_ROOT",
-        "LAMBDA_RUNTIME_DIR",
-        "TZ",
-    }
-)
-
-# The key pattern of the Lambda API's `Environment.Variables`: a letter, then at least one
-# letter, digit or underscore.
-_ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]+$")
-# Lambda refuses a function whose variables (keys and values) exceed 4 KB in total.
-ENVIRONMENT_MAX_BYTES = 4096
+_ENV_KEY = re.compile(ENVIRONMENT_NAME_PATTERN)
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 # How to fix each key, worded for the `fix:` line of an error.
 _FIX = {
-    "runtime": "use one of python3.11, python3.12, python3.13",
-    "architecture": "use one of x86_64, arm64",
-    "memory": "use a whole number of MB from 128 to 10240",
-    "timeout": "use a whole number of seconds from 1 to 900",
+    "runtime": f"use one of {', '.join(RUNTIMES)}",
+    "architecture": f"use one of {', '.join(ARCHITECTURES)}",
+    "memory": f"use a whole number of MB from {MEMORY_MIN_MB} to {MEMORY_MAX_MB}",
+    "timeout": f"use a whole number of seconds from {TIMEOUT_MIN_SECONDS} to {TIMEOUT_MAX_SECONDS}",
     "environment": 'write NAME = "value" pairs (values quoted); names match '
     "[A-Za-z][A-Za-z0-9_]+ and are not reserved by Lambda",
     "include": 'use a list of module names, e.g. ["orders.plugins"]',
@@ -101,10 +81,10 @@ class ServiceSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    runtime: Runtime = "python3.12"
-    architecture: Architecture = "x86_64"
-    memory: int = Field(default=256, ge=128, le=10240)
-    timeout: int = Field(default=10, ge=1, le=900)
+    runtime: Runtime = DEFAULT_RUNTIME
+    architecture: Architecture = DEFAULT_ARCHITECTURE
+    memory: int = Field(default=256, ge=MEMORY_MIN_MB, le=MEMORY_MAX_MB)
+    timeout: int = Field(default=10, ge=TIMEOUT_MIN_SECONDS, le=TIMEOUT_MAX_SECONDS)
     environment: dict[EnvName, str] = Field(default_factory=dict)
     include: list[str] = Field(default_factory=list)
     """Modules that static import analysis cannot see (imported by name at run time)."""
@@ -127,7 +107,7 @@ class ServiceSettings(BaseModel):
     @property
     def python_version(self) -> str:
         """The interpreter version of the runtime ("3.12"), for resolving wheels."""
-        return self.runtime.removeprefix("python")
+        return RUNTIMES[self.runtime].python
 
     @field_validator("environment")
     @classmethod

@@ -35,12 +35,13 @@ from lambdapress.bundle.wheels import (
     ensure_installed,
 )
 from lambdapress.errors import BundleError
+from lambdapress.lambda_platform import Architecture
 from lambdapress.publish.credentials import resolve_index
 from lambdapress.publish.indexes import load_indexes
 from lambdapress.publish.models import uv_index_named
 from lambdapress.publish.pins import PYPROJECT, Pin, read_pins
 from lambdapress.pyproject import find_key_line
-from lambdapress.settings import TABLE, Architecture
+from lambdapress.settings import TABLE
 from lambdapress.workspace import Service, Workspace
 
 # The AWS SDK that the Lambda Python runtime already has on its path (/var/runtime). Their own

@@ -38,6 +38,7 @@ from lambdapress.bundle.lock import LockedPackage, read_lock
 from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, SourceFile, Status
 from lambdapress.errors import BundleError
+from lambdapress.lambda_platform import Architecture
 from lambdapress.manifest import (
     FunctionEntry,
     Manifest,
@@ -47,7 +48,6 @@ from lambdapress.manifest import (
     write_manifest,
 )
 from lambdapress.publish.models_gate import check_gate
-from lambdapress.settings import Architecture
 from lambdapress.workspace import Service, Workspace, cache_folder, load_workspace
 
 SERVICE_FUNCTION = "api"

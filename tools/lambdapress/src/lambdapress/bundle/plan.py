@@ -12,8 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.bundle.targets import Target
+from lambdapress.lambda_platform import Architecture, Runtime
 from lambdapress.manifest import Route
-from lambdapress.settings import Architecture, Runtime
 
 Status = Literal["build", "cached", "unchanged"]
 

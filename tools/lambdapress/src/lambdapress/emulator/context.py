@@ -15,14 +15,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from lambdapress.lambda_platform import REQUEST_MAX_BYTES, RESPONSE_MAX_BYTES
 from lambdapress.manifest import FunctionEntry
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 FUNCTION_VERSION = "$LATEST"
-# Lambda's limits for a synchronous invocation (bytes).
-MAX_REQUEST_PAYLOAD = 6 * 1024 * 1024
-MAX_RESPONSE_PAYLOAD = 6 * 1024 * 1024 + 100
+# Lambda's limits for a synchronous invocation (bytes), under the emulator's names.
+MAX_REQUEST_PAYLOAD = REQUEST_MAX_BYTES
+MAX_RESPONSE_PAYLOAD = RESPONSE_MAX_BYTES
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "ASIALAMBDAPRESSLOCAL",
     "AWS_SECRET_ACCESS_KEY": "lambdapress-local-secret-key",

@@ -39,13 +39,12 @@ from lambdapress.emulator.ric import (
 )
 from lambdapress.emulator.workers import InvokeRequest
 from lambdapress.errors import EmulatorError, LambdapressError
+from lambdapress.lambda_platform import architecture_of_machine
 from lambdapress.manifest import FunctionEntry, Manifest, manifest_path, read_manifest
-from lambdapress.settings import Architecture
 from lambdapress.toolchain import Interpreter, find_interpreter
 from lambdapress.workspace import cache_folder
 
 _MISSING: Any = object()
-_MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
 
 
 class EmulatorWarning(UserWarning):
@@ -215,13 +214,13 @@ class Emulator(ClosesOnExit):
         An arm64 zip's extension modules cannot load on x86_64 (nor the reverse); the bundler
         builds the same code and locked versions for this machine into its cache instead.
         """
-        machine = _MACHINES.get(interpreter.machine.lower(), interpreter.machine)
+        architecture = architecture_of_machine(interpreter.machine)
+        machine = architecture or interpreter.machine
         if machine == entry.architecture:
             return entry
-        if self.host_builds and machine in ("x86_64", "arm64"):
+        if self.host_builds and architecture is not None:
             from lambdapress.bundle.local import host_variant
 
-            architecture: Architecture = "arm64" if machine == "arm64" else "x86_64"
             try:
                 local = host_variant(self.root, entry, architecture, cache=self.cache_dir)
             except LambdapressError as error:

@@ -24,9 +24,10 @@ from lambdapress.emulator.context import FUNCTION_VERSION, MAX_REQUEST_PAYLOAD, 
 from lambdapress.emulator.core import Emulator
 from lambdapress.emulator.servers import Handler, LoopbackServer, PayloadTooLarge
 from lambdapress.errors import EmulatorError, LambdapressError
+from lambdapress.lambda_platform import EVENT_MAX_BYTES
 
 PREFIX = "/2015-03-31/functions/"
-MAX_EVENT_PAYLOAD = 256 * 1024  # asynchronous (Event) invocations
+MAX_EVENT_PAYLOAD = EVENT_MAX_BYTES  # asynchronous (Event) invocations
 
 
 class _ClientError(Exception):

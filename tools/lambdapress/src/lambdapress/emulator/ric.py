@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from lambdapress import files
 from lambdapress.errors import EmulatorError
 from lambdapress.integrity import folder_digests, folder_problem
+from lambdapress.lambda_platform import ARCHITECTURES, architecture_of_machine
 from lambdapress.toolchain import Interpreter, find_uv
 
 AWSLAMBDARIC = "awslambdaric==4.2.2"
@@ -49,6 +50,8 @@ def runtime_sdk() -> str:
 
 
 FALLBACK_MODULE = "lambdapress_runtime"
+# The platform tag of awslambdaric's Linux wheels.
+_RIC_MANYLINUX = "manylinux2014"
 RuntimeClientChoice = Literal["auto", "awslambdaric", "fallback"]
 # The folder's record (`RuntimeRecord` as JSON), written last: a folder without it is not whole.
 _COMPLETE = ".lambdapress-complete"
@@ -80,14 +83,10 @@ class RuntimeClient:
 def wheel_platform(system: str | None = None, machine: str | None = None) -> str | None:
     """uv's `--python-platform` for awslambdaric's wheels on this machine, or None (no wheel)."""
     system = platform.system() if system is None else system
-    machine = (platform.machine() if machine is None else machine).lower()
-    if system != "Linux":
+    architecture = architecture_of_machine(platform.machine() if machine is None else machine)
+    if system != "Linux" or architecture is None:
         return None
-    if machine in ("x86_64", "amd64"):
-        return "x86_64-manylinux2014"
-    if machine in ("aarch64", "arm64"):
-        return "aarch64-manylinux2014"
-    return None
+    return f"{ARCHITECTURES[architecture].wheel}-{_RIC_MANYLINUX}"
 
 
 def runtime_client(
@@ -192,7 +191,7 @@ def _install_command(minor: str, target_platform: str, staging: Path) -> list[st
             "--python-version", minor, "--python-platform", target_platform,
             "--only-binary", ":all:", "--link-mode", "copy", AWSLAMBDARIC, runtime_sdk(),
         ]  # fmt: skip
-    pip_platform = "manylinux2014_" + target_platform.split("-")[0]
+    pip_platform = f"{_RIC_MANYLINUX}_" + target_platform.split("-")[0]
     return [
         sys.executable, "-m", "pip", "install", "--quiet", "--target", str(staging),
         "--python-version", minor, "--platform", pip_platform,
