@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lambdapress.errors import ConfigError
-from lambdapress.publish.indexes import (
+from lambdapress.indexes.config import (
     CodeArtifactIndex,
     UploadApiIndex,
     choose_index,

@@ -35,9 +35,9 @@ from lambdapress.bundle.wheels import (
     ensure_installed,
 )
 from lambdapress.errors import BundleError
+from lambdapress.indexes.config import load_indexes
+from lambdapress.indexes.credentials import resolve_index
 from lambdapress.lambda_platform import Architecture
-from lambdapress.publish.credentials import resolve_index
-from lambdapress.publish.indexes import load_indexes
 from lambdapress.publish.models import uv_index_named
 from lambdapress.publish.pins import PYPROJECT, Pin, read_pins
 from lambdapress.pyproject import find_key_line

@@ -71,8 +71,8 @@ def _load(args: argparse.Namespace) -> Workspace:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     """Plan, print the plan, then upload (unless --dry-run or something is blocked)."""
-    from lambdapress.publish.credentials import resolve_index
-    from lambdapress.publish.indexes import choose_index, load_indexes
+    from lambdapress.indexes.config import choose_index, load_indexes
+    from lambdapress.indexes.credentials import resolve_index
     from lambdapress.publish.publisher import execute_publish, prepare_publish
 
     workspace = _load(args)
@@ -134,7 +134,7 @@ def describe_package(package: PackagePlan) -> list[str]:
 
 def cmd_index_list(args: argparse.Namespace) -> int:
     """A table of the configured indexes; credentials shown as variable names and set/unset."""
-    from lambdapress.publish.indexes import UploadApiIndex, load_indexes
+    from lambdapress.indexes.config import UploadApiIndex, load_indexes
 
     root = root_of(args)
     indexes = load_indexes(root)
@@ -156,7 +156,7 @@ def cmd_index_list(args: argparse.Namespace) -> int:
 
 def cmd_index_serve(args: argparse.Namespace) -> int:
     """Run pypiserver on 127.0.0.1 until interrupted, after printing how to use it."""
-    from lambdapress.publish.indexes import (
+    from lambdapress.indexes.config import (
         CodeArtifactIndex,
         UploadApiIndex,
         choose_index,

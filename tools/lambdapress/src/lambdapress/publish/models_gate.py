@@ -32,8 +32,8 @@ from pydantic import BaseModel, ConfigDict
 from lambdapress.bundle.lock import read_lock
 from lambdapress.errors import ModelsError
 from lambdapress.files import write_text
+from lambdapress.indexes.config import ResolvedIndex
 from lambdapress.publish.compat import CompatReport, assess
-from lambdapress.publish.indexes import ResolvedIndex
 from lambdapress.publish.models import ModelLibrary, import_name, read_models
 from lambdapress.workspace import Workspace, cache_folder
 
@@ -195,8 +195,8 @@ def check_gate(
 
 def _resolver(workspace: Workspace) -> IndexResolver:
     def resolve(name: str) -> ResolvedIndex:
-        from lambdapress.publish.credentials import resolve_index
-        from lambdapress.publish.indexes import choose_index, load_indexes
+        from lambdapress.indexes.config import choose_index, load_indexes
+        from lambdapress.indexes.credentials import resolve_index
 
         pyproject = workspace.root / "pyproject.toml"
         return resolve_index(choose_index(load_indexes(workspace.root), name, pyproject))

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from lambdapress.errors import ModelsError
 from lambdapress.files import write_text
-from lambdapress.publish.indexes import ResolvedIndex, choose_index, load_indexes
+from lambdapress.indexes.config import ResolvedIndex, choose_index, load_indexes
 from lambdapress.publish.models import (
     ModelLibrary,
     Origin,
@@ -107,7 +107,7 @@ class Deps(BaseModel):
 
 def real_deps(workspace: Workspace) -> Deps:
     """The index, uv and the schema comparison, for real."""
-    from lambdapress.publish.credentials import resolve_index
+    from lambdapress.indexes.credentials import resolve_index
 
     pyproject = workspace.root / "pyproject.toml"
 

@@ -21,9 +21,9 @@ from packaging.version import Version
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.errors import PublishError, WorkspaceError
+from lambdapress.indexes.config import ResolvedIndex
 from lambdapress.publish.build import BuiltPackage, build_package
 from lambdapress.publish.compat import assess
-from lambdapress.publish.indexes import ResolvedIndex
 from lambdapress.publish.metadata import check_package, ensure_publishable, wheel_metadata
 from lambdapress.publish.plan import (
     PackageFacts,

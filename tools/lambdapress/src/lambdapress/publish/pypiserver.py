@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from lambdapress.closing import ClosesOnExit
 from lambdapress.errors import IndexServerError
-from lambdapress.publish.indexes import UploadApiIndex
+from lambdapress.indexes.config import UploadApiIndex
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
