@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from packaging.utils import canonicalize_name
+
 DISTRIBUTION_PATTERN: Final = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 """A package (distribution) or project name: lowercase letters, digits and single dashes."""
 IDENTIFIER_PATTERN: Final = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -67,5 +69,8 @@ def is_reserved(module: str) -> bool:
 
 
 def import_name(distribution: str) -> str:
-    """The module a distribution name is imported as: `acme-models` -> `acme_models`."""
-    return distribution.replace("-", "_")
+    """The module a distribution is imported as `acme-models` -> `acme_models`.
+
+    `Acme.Models` is imported as `acme_models` too: the name is normalised first (PEP 503).
+    """
+    return canonicalize_name(distribution).replace("-", "_")

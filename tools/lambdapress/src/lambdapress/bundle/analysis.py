@@ -37,9 +37,9 @@ from lambdapress.bundle.wheels import (
 from lambdapress.errors import BundleError
 from lambdapress.indexes.config import load_indexes
 from lambdapress.indexes.credentials import resolve_index
+from lambdapress.indexes.pins import PYPROJECT, Pin, read_pins
+from lambdapress.indexes.sources import uv_index_named
 from lambdapress.lambda_platform import Architecture
-from lambdapress.publish.models import uv_index_named
-from lambdapress.publish.pins import PYPROJECT, Pin, read_pins
 from lambdapress.pyproject import find_key_line
 from lambdapress.settings import TABLE
 from lambdapress.workspace import Service, Workspace

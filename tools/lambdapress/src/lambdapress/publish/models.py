@@ -22,114 +22,17 @@ and its tests need no network and no uv.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
-from pydantic import BaseModel, ConfigDict
 from tomlkit.items import AoT, Array, InlineTable, Table
 
 from lambdapress.errors import ModelsError
-from lambdapress.publish.pins import pins_in
-from lambdapress.workspace import Service, Workspace
-
-if TYPE_CHECKING:
-    from lambdapress.bundle.lock import Lock
+from lambdapress.indexes.sources import ACCEPT_KEY
 
 PYPROJECT = "pyproject.toml"
-ACCEPT_KEY = "accept_models"
-Origin = Literal["workspace", "pinned", "index"]
-
-
-class ModelLibrary(BaseModel):
-    """One model library one service builds on, and where it comes from."""
-
-    model_config = ConfigDict(frozen=True)
-
-    service: str
-    package: str
-    origin: Origin
-    requirement: str
-    """As written in `[project] dependencies` (`billing-models==1.2`)."""
-    version: str | None
-    """What ships: the workspace package's version, the pin, or the version in uv.lock."""
-    index: str | None
-    """The index's name (`[tool.lambdapress.indexes]` and `[[tool.uv.index]]`)."""
-    accepted: str | None
-    """`[tool.lambdapress] accept_models` for this package, if recorded."""
-
-    @property
-    def import_name(self) -> str:
-        return import_name(self.package)
-
-
-def import_name(package: str) -> str:
-    """The module a model library is imported as (the template's rule: dashes to underscores)."""
-    return canonicalize_name(package).replace("-", "_")
-
-
-def read_models(workspace: Workspace, lock: Lock | None) -> tuple[ModelLibrary, ...]:
-    """Every service's model libraries, in service order."""
-    from lambdapress.pyproject import load_toml
-
-    found: list[ModelLibrary] = []
-    for service in workspace.services:  # tomllib: reading is on every build's path
-        found.extend(models_of(workspace, service, load_toml(service.path / PYPROJECT), lock))
-    return tuple(found)
-
-
-def models_of(
-    workspace: Workspace, service: Service, document: Any, lock: Lock | None
-) -> tuple[ModelLibrary, ...]:
-    """The model libraries of one service's parsed pyproject."""
-    packages = {canonicalize_name(p.name): p for p in workspace.packages}
-    pins = {canonicalize_name(p.package): p for p in pins_in(document)}
-    sources = document.get("tool", {}).get("uv", {}).get("sources", {})
-    sources = {canonicalize_name(k): v for k, v in sources.items()}
-    accepted = {
-        canonicalize_name(k): str(v)
-        for k, v in document.get("tool", {}).get("lambdapress", {}).get(ACCEPT_KEY, {}).items()
-    }
-    found = []
-    for raw in document.get("project", {}).get("dependencies", []):
-        try:
-            requirement = Requirement(str(raw))
-        except InvalidRequirement:
-            continue
-        key = canonicalize_name(requirement.name)
-        source = sources.get(key)
-        origin: Origin
-        version: str | None
-        index: str | None
-        if key in pins:
-            origin, version, index = "pinned", pins[key].version, pins[key].index
-        elif key in packages:
-            origin, version, index = "workspace", packages[key].version, None
-        elif isinstance(source, dict) and "index" in source:
-            origin, version = "index", _locked_version(lock, requirement.name)
-            index = str(source["index"])
-        else:
-            continue
-        found.append(
-            ModelLibrary(
-                service=service.name,
-                package=requirement.name,
-                origin=origin,
-                requirement=str(raw),
-                version=version,
-                index=index,
-                accepted=accepted.get(key),
-            )
-        )
-    return tuple(found)
-
-
-def _locked_version(lock: Lock | None, package: str) -> str | None:
-    if lock is None:
-        return None
-    wanted = canonicalize_name(package)
-    return next((p.version for p in lock.packages if canonicalize_name(p.name) == wanted), None)
 
 
 # ------------------------------------------------------------------ edits of a service
@@ -358,17 +261,3 @@ def _inline(text: str) -> Any:
 
 def _quote(value: str) -> str:
     return tomlkit.string(value).as_string()
-
-
-def uv_index_named(root: Path, url: str) -> str | None:
-    """The name of the root pyproject's `[[tool.uv.index]]` at `url` (what uv.lock records as a
-    package's registry), so the bundler can fetch its wheels with that index's credentials."""
-    from lambdapress.pyproject import load_toml
-
-    indexes = load_toml(root / PYPROJECT).get("tool", {}).get("uv", {}).get("index", [])
-    wanted = url.rstrip("/")
-    for entry in indexes if isinstance(indexes, list) else []:
-        if isinstance(entry, dict) and str(entry.get("url", "")).rstrip("/") == wanted:
-            name = entry.get("name")
-            return str(name) if name else None
-    return None

@@ -33,8 +33,9 @@ from lambdapress.bundle.lock import read_lock
 from lambdapress.errors import ModelsError
 from lambdapress.files import write_text
 from lambdapress.indexes.config import ResolvedIndex
+from lambdapress.indexes.sources import ModelLibrary, read_models
+from lambdapress.names import import_name
 from lambdapress.publish.compat import CompatReport, assess
-from lambdapress.publish.models import ModelLibrary, import_name, read_models
 from lambdapress.workspace import Workspace, cache_folder
 
 CHECK_FORMAT = 1

@@ -26,12 +26,10 @@ from pydantic import BaseModel, ConfigDict
 from lambdapress.errors import ModelsError
 from lambdapress.files import write_text
 from lambdapress.indexes.config import ResolvedIndex, choose_index, load_indexes
+from lambdapress.indexes.sources import ModelLibrary, Origin, models_of
+from lambdapress.names import import_name
 from lambdapress.publish.models import (
-    ModelLibrary,
-    Origin,
     accepted_in,
-    import_name,
-    models_of,
     parse,
     with_accepted,
     with_first_party,
