@@ -102,7 +102,7 @@ class ServiceSettings(BaseModel):
     accept_models: dict[str, str] = Field(default_factory=dict)
     """Model library -> the version this service was checked against (or accepted despite
     breaking changes); `lambdapress package` refuses a locked version that differs from it
-    and breaks the models (see lambdapress.publish.models_gate)."""
+    and breaks the models (see lambdapress.bundle.models_gate)."""
 
     @property
     def python_version(self) -> str:

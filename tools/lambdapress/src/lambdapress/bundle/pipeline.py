@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from lambdapress import __version__, files
+from lambdapress import files
 from lambdapress.bundle import analysis, artifacts, wheels
 from lambdapress.bundle.archive import Archive, describe_zip
 from lambdapress.bundle.build import build_artifact
@@ -35,6 +35,7 @@ from lambdapress.bundle.bytecode import find_compiler
 from lambdapress.bundle.discovery import Function, check_unique_routes, discover_service
 from lambdapress.bundle.entry import ENTRY_MODULE
 from lambdapress.bundle.lock import LockedPackage, read_lock
+from lambdapress.bundle.models_gate import check_gate
 from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, SourceFile, Status
 from lambdapress.errors import BundleError
@@ -47,7 +48,7 @@ from lambdapress.manifest import (
     read_manifest,
     write_manifest,
 )
-from lambdapress.publish.models_gate import check_gate
+from lambdapress.version import __version__
 from lambdapress.workspace import Service, Workspace, cache_folder, load_workspace
 
 SERVICE_FUNCTION = "api"
