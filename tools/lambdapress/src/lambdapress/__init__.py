@@ -6,19 +6,13 @@ stay put while modules are reorganised; anything not in `__all__` is internal.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from lambdapress.answers import CopierAnswers, read_answers
 from lambdapress.errors import ConfigError, LambdapressError, ScaffoldError, WorkspaceError
 from lambdapress.pyproject import load_toml
 from lambdapress.scaffold import NewPlan, execute_new, plan_new, template_is_dirty
 from lambdapress.settings import ServiceSettings, load_service_settings
+from lambdapress.version import __version__
 from lambdapress.workspace import Package, Service, Workspace, find_root, load_workspace
-
-try:
-    __version__ = version("lambdapress")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
 
 __all__ = [
     "ConfigError",

@@ -14,7 +14,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from lambdapress import __version__
 from lambdapress.answers import version_text
 from lambdapress.bundle.cli import register as register_bundle
 from lambdapress.bundle.pipeline import rebuilder
@@ -24,6 +23,7 @@ from lambdapress.errors import LambdapressError, ScaffoldError
 from lambdapress.publish.cli import register as register_publish
 from lambdapress.scaffold import KINDS, NewPlan, execute_new, models_data, parse_data, plan_new
 from lambdapress.tables import render_table
+from lambdapress.version import __version__
 from lambdapress.workspace import Workspace, load_workspace
 
 Handler = Callable[[argparse.Namespace], int]
