@@ -16,7 +16,6 @@ from pathlib import Path
 
 from lambdapress.answers import version_text
 from lambdapress.bundle.cli import register as register_bundle
-from lambdapress.bundle.pipeline import rebuilder
 from lambdapress.cliargs import add_root, root_of
 from lambdapress.emulator.cli import register as register_emulator
 from lambdapress.errors import LambdapressError, ScaffoldError
@@ -111,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     add_root(bench)
     bench.set_defaults(handler=_cmd_bench)
     register_publish(commands)
-    register_emulator(commands, rebuild_factory=rebuilder)
+    register_emulator(commands)
     return parser
 
 
