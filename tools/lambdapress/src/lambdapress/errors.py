@@ -78,6 +78,11 @@ class EmulatorError(LambdapressError):
     function, a bad event, or no Python or runtime client to run it with."""
 
 
+class ToolchainError(LambdapressError):
+    """A program lambdapress runs for the bundler and the emulator alike (a Python interpreter,
+    uv) is missing or does not start."""
+
+
 class BuildError(LambdapressError):
     """A shared package cannot be built into a wheel and an sdist."""
 

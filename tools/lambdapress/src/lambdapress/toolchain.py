@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambdapress.errors import EmulatorError
+from lambdapress.errors import ToolchainError
 
 _PROBE = (
     "import sys, platform; "
@@ -114,7 +114,7 @@ def find_interpreter(
     if explicit is not None:
         found = probe(explicit)
         if found is None:
-            raise EmulatorError(
+            raise ToolchainError(
                 f"the Python interpreter {explicit} does not start",
                 hint="pass the path of a working python3.X executable",
             )
