@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from lambdapress import files
 from lambdapress.errors import ConfigError
 from lambdapress.lambda_platform import RUNTIMES, Architecture, Runtime
+from lambdapress.validation import Source, config_error
 
 MANIFEST_VERSION = 1
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
@@ -104,12 +105,15 @@ def read_manifest(path: Path) -> Manifest:
     try:
         return Manifest.model_validate_json(text)
     except ValidationError as exc:
-        raise ConfigError(
-            f"not a lambdapress manifest: {exc.error_count()} problem(s), first: "
-            f"{exc.errors()[0]['msg']}",
-            path=path,
-            hint="rebuild it with `nox -s package`",
-        ) from None
+        source = Source(
+            path,
+            (),
+            {},
+            default_fix="rebuild it with `nox -s package`",
+            quote_values=False,
+            toml=False,
+        )
+        raise config_error(exc, source, "not a lambdapress manifest", always_heading=True) from None
 
 
 def write_manifest(manifest: Manifest, path: Path) -> None:

@@ -8,7 +8,6 @@ silently falling back to the default is the bug this module exists to prevent.
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,7 +21,6 @@ from pydantic import (
     field_validator,
 )
 
-from lambdapress.errors import ConfigError
 from lambdapress.lambda_platform import (
     ARCHITECTURES,
     DEFAULT_ARCHITECTURE,
@@ -38,7 +36,8 @@ from lambdapress.lambda_platform import (
     Architecture,
     Runtime,
 )
-from lambdapress.pyproject import find_key_line, get_table, load_toml
+from lambdapress.pyproject import get_table, load_toml
+from lambdapress.validation import Source, config_error
 
 TABLE = "tool.lambdapress"
 
@@ -145,73 +144,10 @@ def parse_service_settings(data: dict[str, Any], path: Path) -> ServiceSettings:
     try:
         return ServiceSettings.model_validate(table)
     except ValidationError as exc:
-        raise _config_error(exc, path, table) from None
+        source = Source(path, tuple(TABLE.split(".")), table, fixes=_FIX, known=list(_FIX))
+        raise config_error(exc, source, f"invalid [{TABLE}] settings") from None
 
 
 def load_service_settings(pyproject_path: Path) -> ServiceSettings:
     """Read and validate the settings of the service whose pyproject.toml is given."""
     return parse_service_settings(load_toml(pyproject_path), pyproject_path)
-
-
-def _config_error(exc: ValidationError, path: Path, table: dict[str, Any]) -> ConfigError:
-    """Say which key is wrong, where it is and how to fix it; all problems at once."""
-    problems: list[str] = []
-    hints: list[str] = []
-    first_line: int | None = None
-    for error in exc.errors():
-        is_key = "[key]" in error["loc"]
-        loc = [str(part) for part in error["loc"] if part != "[key]"]
-        field = loc[0] if loc else ""
-        key = ".".join([TABLE, *loc])
-        if error["type"] == "extra_forbidden":
-            problems.append(f"unknown key `{key}`")
-            close = difflib.get_close_matches(field, list(_FIX), n=1)
-            known = ", ".join(_FIX)
-            hints.append(
-                f"did you mean `{close[0]}`? (known keys: {known})"
-                if close
-                else f"remove it; known keys: {known}"
-            )
-        else:
-            got = _MISSING if is_key else _value_at(table, error["loc"])
-            shown = f" (got {_short_repr(got)})" if got is not _MISSING else ""
-            message = str(error["msg"]).removeprefix("Value error, ")
-            problems.append(f"`{key}`: {message}{shown}")
-            hints.append(_FIX.get(field, "see the lambdapress README for the allowed values"))
-        if first_line is None:
-            first_line = find_key_line(path, [*TABLE.split("."), *loc])
-    unique_hints = list(dict.fromkeys(hints))
-    if len(problems) == 1:
-        return ConfigError(problems[0], path=path, line=first_line, hint=unique_hints[0])
-    return ConfigError(
-        "invalid [tool.lambdapress] settings:\n" + "\n".join(f"  - {p}" for p in problems),
-        path=path,
-        line=first_line,
-        hint="; ".join(unique_hints),
-    )
-
-
-_MISSING = object()
-_REPR_LIMIT = 60
-
-
-def _short_repr(value: object) -> str:
-    """A value as the user wrote it, cut short: a 5000-digit number must not fill the screen
-    (nor raise: Python refuses to print ints of more than 4300 digits)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
-        return f"a number of about {int(value.bit_length() * 0.30103)} digits"
-    text = repr(value)
-    return text if len(text) <= _REPR_LIMIT else text[: _REPR_LIMIT - 3] + "..."
-
-
-def _value_at(table: dict[str, Any], loc: tuple[int | str, ...]) -> object:
-    current: object = table
-    for part in loc:
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-            continue
-        if isinstance(current, list) and isinstance(part, int) and part < len(current):
-            current = current[part]
-            continue
-        return _MISSING
-    return current
