@@ -7,13 +7,14 @@ says, so a function runs and deploys exactly as it was built.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lambdapress import files
-from lambdapress.errors import ConfigError
+from lambdapress.errors import ConfigError, LambdapressError
 from lambdapress.lambda_platform import RUNTIMES, Architecture, Runtime
 from lambdapress.validation import Source, config_error
 
@@ -78,14 +79,45 @@ class Manifest(BaseModel):
 
     def function(self, name: str) -> FunctionEntry:
         """The function called `name`, or a ConfigError listing the ones that exist."""
-        for entry in self.functions:
-            if entry.name == name:
-                return entry
-        known = ", ".join(f.name for f in self.functions) or "none"
-        raise ConfigError(
-            f"no function named {name!r} in the manifest (known: {known})",
+        return find_function(
+            self.functions,
+            name,
+            ConfigError,
             hint="run `nox -s package` after adding it, or check the name",
+            where=" in the manifest",
         )
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_Function = TypeVar("_Function", bound=_Named)
+
+
+def find_function(
+    functions: Iterable[_Function],
+    name: str,
+    error: type[LambdapressError],
+    *,
+    hint: str,
+    where: str = "",
+    key: str | None = None,
+    aliases: Callable[[_Function], Iterable[str]] = lambda f: (f.name,),
+) -> _Function:
+    """The function called `name` (or one of its `aliases`), or an `error` that lists the ones
+    there are: the bundler, the emulator and the manifest say it alike.
+
+    `key` is what is compared when `name` says more (an ARN's function part).
+    """
+    candidates = tuple(functions)
+    wanted = name if key is None else key
+    for function in candidates:
+        if wanted in aliases(function):
+            return function
+    known = ", ".join(f.name for f in candidates) or "none"
+    raise error(f"no function named {name!r}{where} (known: {known})", hint=hint)
 
 
 def manifest_path(root: Path) -> Path:

@@ -44,6 +44,7 @@ from lambdapress.manifest import (
     FunctionEntry,
     Manifest,
     Route,
+    find_function,
     manifest_path,
     read_manifest,
     write_manifest,
@@ -52,6 +53,7 @@ from lambdapress.version import __version__
 from lambdapress.workspace import Service, Workspace, cache_folder, load_workspace
 
 SERVICE_FUNCTION = "api"
+FUNCTION_NAMES = "functions are named <service>.<handler module>, e.g. orders.get_order"
 
 
 @dataclass(frozen=True)
@@ -199,13 +201,9 @@ def _plan(
                     status=_status(workspace.root, cache, previous, artifact, digest, warnings),
                 )
             )
-    chosen = [p for p in plans if function is None or p.name == function]
-    if function is not None and not chosen:
-        known = ", ".join(p.name for p in plans) or "none"
-        raise BundleError(
-            f"no function named {function!r} (known: {known})",
-            hint="functions are named <service>.<handler module>, e.g. orders.get_order",
-        )
+    chosen = plans
+    if function is not None:
+        chosen = [find_function(plans, function, BundleError, hint=FUNCTION_NAMES)]
     return BundlePlan(
         root=workspace.root,
         cache=cache,

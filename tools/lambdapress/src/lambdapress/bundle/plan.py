@@ -12,8 +12,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.bundle.targets import Target
+from lambdapress.errors import BundleError
 from lambdapress.lambda_platform import Architecture, Runtime
-from lambdapress.manifest import Route
+from lambdapress.manifest import Route, find_function
 
 Status = Literal["build", "cached", "unchanged"]
 
@@ -66,4 +67,5 @@ class BundlePlan(BaseModel):
     complete: bool = True  # every service of the workspace was selected
 
     def function(self, name: str) -> FunctionPlan:
-        return next(f for f in self.functions if f.name == name)
+        """The planned function called `name`, or a BundleError listing the planned ones."""
+        return find_function(self.functions, name, BundleError, hint="check the name")

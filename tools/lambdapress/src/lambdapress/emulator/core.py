@@ -40,7 +40,13 @@ from lambdapress.emulator.ric import (
 from lambdapress.emulator.workers import InvokeRequest
 from lambdapress.errors import EmulatorError, LambdapressError
 from lambdapress.lambda_platform import architecture_of_machine
-from lambdapress.manifest import FunctionEntry, Manifest, manifest_path, read_manifest
+from lambdapress.manifest import (
+    FunctionEntry,
+    Manifest,
+    find_function,
+    manifest_path,
+    read_manifest,
+)
 from lambdapress.toolchain import Interpreter, find_interpreter
 from lambdapress.workspace import cache_folder
 
@@ -110,14 +116,14 @@ class Emulator(ClosesOnExit):
         """A function by manifest name (`orders.get_order`), Lambda name (`orders-get_order`)
         or ARN, with an optional `:$LATEST` qualifier."""
         wanted = name.split(":function:", 1)[1] if ":function:" in name else name
-        wanted = wanted.split(":", 1)[0]
-        for entry in self._manifest.functions:
-            if wanted in (entry.name, lambda_name(entry.name)):
-                return entry
-        known = ", ".join(f.name for f in self._manifest.functions) or "none"
-        raise EmulatorError(
-            f"no function named {name!r} in the manifest (known: {known})",
+        return find_function(
+            self._manifest.functions,
+            name,
+            EmulatorError,
             hint="check the name, or run `nox -s package` after adding the handler",
+            where=" in the manifest",
+            key=wanted.split(":", 1)[0],
+            aliases=lambda entry: (entry.name, lambda_name(entry.name)),
         )
 
     def invoke(
