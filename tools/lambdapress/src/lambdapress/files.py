@@ -63,25 +63,27 @@ def temporary_path(destination: Path, *, folder: bool = False) -> Path:
 
 
 @contextmanager
-def replacing(destination: Path) -> Iterator[Path]:
+def replacing(destination: Path, *, mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces `destination` in one rename.
 
+    The file gets `mode` (default: what `open()` would give); until then it is private to this
+    user (0600), so a secret is never readable by others, not even half-written.
     On any exception (or KeyboardInterrupt) the temporary file is removed and `destination`
     is left as it was.
     """
     temporary = temporary_path(destination)
     try:
         yield temporary
-        temporary.chmod(file_mode())
+        temporary.chmod(file_mode() if mode is None else mode)
         temporary.replace(destination)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
 
 
-def write_bytes(destination: Path, data: bytes) -> None:
-    """Write `data` to `destination` atomically."""
-    with replacing(destination) as temporary:
+def write_bytes(destination: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Write `data` to `destination` atomically (with `mode`, see `replacing`)."""
+    with replacing(destination, mode=mode) as temporary:
         temporary.write_bytes(data)
 
 
