@@ -55,7 +55,7 @@ def with_index_dependency(text: str, package: str, specifier: str, index: str, p
                 del dependencies[key]
             if not dependencies:
                 del poetry["dependencies"]
-        _drop_unused_poetry_sources(poetry)
+        drop_unused_poetry_sources(poetry)
     sources = _table(_table(tool, "uv", path), "sources", path)
     key = next((k for k in sources if _same(k, package)), package)
     sources[key] = _inline(f"{{ index = {_quote(index)} }}")
@@ -227,7 +227,9 @@ def _set_requirement(document: Any, requirement: str, path: Path) -> None:
     dependencies.insert(0, requirement)
 
 
-def _drop_unused_poetry_sources(poetry: Any) -> None:
+def drop_unused_poetry_sources(poetry: Any) -> None:
+    """Remove the `[[tool.poetry.source]]` entries no dependency names any more (after an
+    unpin or a move to a uv index)."""
     sources = poetry.get("source")
     if not isinstance(sources, AoT | list):
         return

@@ -41,6 +41,7 @@ from tomlkit.items import AoT, InlineTable, Table
 from lambdapress.errors import PinError
 from lambdapress.files import write_text
 from lambdapress.indexes.pins import PYPROJECT, Pin
+from lambdapress.publish.models import drop_unused_poetry_sources
 from lambdapress.pyproject import read_config_text
 from lambdapress.workspace import Package, Service, Workspace
 
@@ -161,16 +162,7 @@ def unpin_text(text: str, package: str, path: str, pyproject: Path) -> str:
     dependencies[key] = _inline(f"{{ path = {_quote(path)}, develop = true }}")
     dependencies[key].trivia.comment_ws = ""
     dependencies[key].trivia.comment = ""  # replacing keeps the old comment: drop the pin's
-    sources = poetry.get("source")
-    if isinstance(sources, AoT):
-        used = {spec.get("source") for spec in dependencies.values() if isinstance(spec, dict)}
-        kept = [source for source in sources if source.get("name") in used]
-        if not kept:
-            del poetry["source"]
-        elif len(kept) != len(sources):
-            poetry["source"] = tomlkit.aot()
-            for source in kept:
-                poetry["source"].append(source)
+    drop_unused_poetry_sources(poetry)
     return tomlkit.dumps(document)
 
 
