@@ -1,8 +1,10 @@
-"""Deterministic zips: the same inputs give the same bytes, on any machine, in any folder.
+"""Deterministic zips: the same inputs give the same bytes, run after run, in any folder.
 
 Entries are sorted, carry a fixed timestamp, fixed permissions and no directory entries; paths
 are relative to the task root. With that, the sha256 of an artifact identifies its content, and
-Lambda's CodeSha256 tells a deploy whether anything changed.
+Lambda's CodeSha256 tells a deploy whether anything changed. Across machines the entries are
+the same, but the compressed bytes are only as stable as the zlib that deflates them: another
+zlib version (or zlib-ng) may compress the same files differently.
 """
 
 from __future__ import annotations

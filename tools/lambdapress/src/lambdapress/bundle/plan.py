@@ -1,7 +1,8 @@
 """What `lambdapress package` is going to do, as frozen data that tests read without building.
 
-Planning reads sources, the lock and the wheel cache; building only follows the plan. A plan
-lists, per function, exactly which files go into its zip and why it is (or is not) rebuilt.
+Planning reads sources and the lock, and fills the wheel cache (a function's contents depend
+on the modules its wheels provide); building only follows the plan. A plan lists, per
+function, exactly which files go into its zip and why it is (or is not) rebuilt.
 """
 
 from __future__ import annotations

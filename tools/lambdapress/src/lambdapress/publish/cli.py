@@ -24,8 +24,9 @@ from lambdapress.workspace import Workspace, load_workspace
 if TYPE_CHECKING:
     from lambdapress.publish.plan import PackagePlan, PublishPlan
 
-# The library is imported inside each handler: `lambdapress workspace` must not pay for
-# (or depend on) twine, build and tomlkit, which only publishing needs.
+# The library is imported inside each handler: `lambdapress package` or `workspace` must not
+# pay for (or depend on) twine, build and tomlkit, which publishing and the pyproject edits of
+# `models`/`pin` need.
 
 
 def register(commands: Any) -> None:
