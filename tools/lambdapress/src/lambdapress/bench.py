@@ -50,10 +50,13 @@ class Measurement(BaseModel):
 
     @property
     def ratio(self) -> float:
+        """This run's value as a multiple of the baseline's (NaN without a baseline)."""
         return self.value / self.baseline if self.baseline else float("nan")
 
 
 class BenchReport(BaseModel):
+    """Every measurement of one `lambdapress bench` run."""
+
     model_config = ConfigDict(frozen=True)
 
     measurements: tuple[Measurement, ...]

@@ -79,11 +79,11 @@ def staged_install(
     record: Callable[[dict[str, str]], BaseModel],
     skip: Callable[[str], bool] = is_mark,
 ) -> Iterator[Path]:
-    """Install into the yielded staging folder; on success, record every file's digest in its
-    mark (`record(digests)`), then rename it to `destination` (see `files.staged_folder`).
+    """Install into the yielded staging folder; on success, record it and rename it into place.
 
-    The wheel cache and the runtime client install this way, so a folder is whole, recorded
-    and in place, or not there at all.
+    Every file's digest goes into its mark (`record(digests)`), then the folder is renamed to
+    `destination` (see `files.staged_folder`). The wheel cache and the runtime client install
+    this way, so a folder is whole, recorded and in place, or not there at all.
     """
     with files.staged_folder(destination) as staging:
         yield staging

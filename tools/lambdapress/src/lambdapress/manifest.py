@@ -106,10 +106,10 @@ def find_function(
     key: str | None = None,
     aliases: Callable[[_Function], Iterable[str]] = lambda f: (f.name,),
 ) -> _Function:
-    """The function called `name` (or one of its `aliases`), or an `error` that lists the ones
-    there are: the bundler, the emulator and the manifest say it alike.
+    """The function called `name` (or one of its `aliases`), or an `error` listing the others.
 
-    `key` is what is compared when `name` says more (an ARN's function part).
+    The bundler, the emulator and the manifest say it alike. `key` is what is compared when
+    `name` says more (an ARN's function part).
     """
     candidates = tuple(functions)
     wanted = name if key is None else key
@@ -121,6 +121,7 @@ def find_function(
 
 
 def manifest_path(root: Path) -> Path:
+    """Where `lambdapress package` writes the manifest under the repository root."""
     return root / "dist" / "manifest.json"
 
 

@@ -97,8 +97,11 @@ def config_error(
 
 
 def _short_repr(value: object) -> str:
-    """A value as the user wrote it, cut short: a 5000-digit number must not fill the screen
-    (nor raise: Python refuses to print ints of more than 4300 digits)."""
+    """A value as the user wrote it, cut short.
+
+    A 5000-digit number must not fill the screen (nor raise: Python refuses to print ints of
+    more than 4300 digits).
+    """
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
         return f"a number of about {int(value.bit_length() * 0.30103)} digits"
     text = repr(value)

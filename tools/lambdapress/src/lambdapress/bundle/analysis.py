@@ -67,6 +67,8 @@ class ServiceContext:
 
 @dataclass(frozen=True)
 class Contents:
+    """What one function's zip holds: first-party files, modules, package data and wheels."""
+
     first_party: tuple[SourceFile, ...]
     modules: tuple[str, ...]
     data_files: tuple[str, ...]  # arcnames of the package data that ships
@@ -246,6 +248,7 @@ def _check_include(context: ServiceContext, include: tuple[str, ...]) -> None:
 
 
 def service_entry(service: str, functions: tuple[Function, ...]) -> SourceFile:
+    """The generated entry module of a service-wide artifact, routing to its handlers."""
     return SourceFile(arcname=f"{ENTRY_MODULE}.py", text=entry_source(service, functions))
 
 

@@ -34,6 +34,7 @@ class Entry:
     so a file changed after its folder was verified can never reach a zip."""
 
     def read(self) -> bytes:
+        """The entry's bytes, from memory or from its source file."""
         if self.content is not None:
             return self.content
         assert self.source is not None
@@ -55,6 +56,8 @@ class Entry:
 
 @dataclass(frozen=True)
 class Archive:
+    """A written zip: its digests (sha256, Lambda's CodeSha256) and sizes."""
+
     sha256: str
     code_sha256: str
     size: int
@@ -63,8 +66,11 @@ class Archive:
 
 
 def write_zip(entries: Iterable[Entry], destination: Path) -> Archive:
-    """Write `entries` as a deterministic zip to `destination`, a temporary path the caller
-    puts in place (`files.replacing`) once the zip has passed its checks."""
+    """Write `entries` as a deterministic zip to `destination`.
+
+    `destination` is a temporary path the caller puts in place (`files.replacing`) once the zip
+    has passed its checks.
+    """
     ordered = sorted(entries, key=lambda e: e.arcname)
     names = [e.arcname for e in ordered]
     if len(names) != len(set(names)):

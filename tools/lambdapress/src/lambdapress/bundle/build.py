@@ -23,8 +23,10 @@ MiB = 1024 * 1024
 
 
 def build_artifact(function: FunctionPlan, cache: Path) -> Archive:
-    """Build the function's deterministic zip, check Lambda's limits, and put it, with its
-    record, into the artifact cache of `cache` (`artifacts.zip_path`)."""
+    """Build the function's deterministic zip and check Lambda's limits.
+
+    The zip and its record go into the artifact cache of `cache` (`artifacts.zip_path`).
+    """
     destination = artifacts.zip_path(cache, function.inputs_hash)
     with (
         files.temporary_folder(destination) as scratch,

@@ -71,6 +71,8 @@ ProgressCallback = Callable[[Progress], None]
 
 @dataclass(frozen=True)
 class FunctionResult:
+    """One function of a run: its artifact, whether it was rebuilt, and its zip."""
+
     name: str
     artifact: str
     status: Status
@@ -79,6 +81,8 @@ class FunctionResult:
 
 @dataclass(frozen=True)
 class PackageResult:
+    """What `package` did: the manifest written, each function's result, the warnings."""
+
     manifest: Manifest
     functions: tuple[FunctionResult, ...]
     warnings: tuple[str, ...]
@@ -327,9 +331,12 @@ def _status(
     digest: str,
     warnings: list[str],
 ) -> Status:
-    """unchanged: dist/ holds this zip as the manifest describes it; cached: the artifact
-    cache holds a zip that matches its record (a damaged one is reported and thrown away);
-    build: neither."""
+    """Why a function is (not) rebuilt: unchanged, cached or build.
+
+    unchanged: dist/ holds this zip as the manifest describes it; cached: the artifact cache
+    holds a zip that matches its record (a damaged one is reported and thrown away); build:
+    neither.
+    """
     if previous is not None:
         entry = next((f for f in previous.functions if f.artifact == artifact), None)
         target = root / artifact
@@ -369,8 +376,10 @@ def _damaged_wheels(plan: BundlePlan) -> list[tuple[Path, str]]:
 
 @contextmanager
 def cache_in_use(cache: Path) -> Iterator[None]:
-    """Hold the cache while planning or building (anything that writes into it), after
-    sweeping what killed runs left there."""
+    """Hold the cache while planning or building (anything that writes into it).
+
+    What killed runs left there is swept first.
+    """
 
     def sweep(older_than: float) -> None:
         artifacts.sweep(cache, older_than)
@@ -422,8 +431,11 @@ def _publish(
 def _unchanged_archive(
     plan: BundlePlan, function: FunctionPlan, previous: Manifest | None
 ) -> Archive | None:
-    """The facts of a zip left as it is: from its cache record when that describes the same
-    bytes (no need to read the zip again), else from the zip; None if it cannot be read."""
+    """The facts of a zip left as it is; None if it cannot be read.
+
+    From its cache record when that describes the same bytes (no need to read the zip again),
+    else from the zip.
+    """
     record = artifacts.read_record(plan.cache, function.inputs_hash)
     entry = (
         next((f for f in previous.functions if f.name == function.name), None)

@@ -26,6 +26,7 @@ class Target(BaseModel):
 
     @classmethod
     def of(cls, settings: ServiceSettings) -> Target:
+        """The target of a service's settings."""
         return cls.model_validate(
             {"python": settings.python_version, "architecture": settings.architecture}
         )

@@ -61,6 +61,8 @@ class WheelRecord(BaseModel):
 
 @dataclass(frozen=True)
 class InstalledDistribution:
+    """A locked distribution installed for one target in the wheel cache."""
+
     name: str
     version: str
     folder: Path
@@ -70,6 +72,7 @@ class InstalledDistribution:
     """Why the cached folder was thrown away and installed again, for a warning."""
 
     def files(self) -> list[Path]:
+        """Every file the distribution ships, without the cache's record."""
         return sorted(p for p in self.folder.rglob("*") if p.is_file() and p.name != COMPLETE_MARK)
 
 
@@ -79,8 +82,10 @@ def read_record(folder: Path) -> WheelRecord | None:
 
 
 def damage(folder: Path) -> str | None:
-    """What differs between an installed folder and its record (hashing every file); None
-    when it is as it was installed."""
+    """What differs between an installed folder and its record; None when nothing does.
+
+    Every file is hashed.
+    """
     record = read_record(folder)
     if record is None:
         return f"{COMPLETE_MARK} is missing or unreadable"

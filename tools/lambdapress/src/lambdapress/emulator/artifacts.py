@@ -23,6 +23,7 @@ def sha256_of(path: Path) -> str:
 
 
 def artifact_path(entry: FunctionEntry, root: Path) -> Path:
+    """The function's zip, as the manifest names it relative to the repository root."""
     return (root / entry.artifact).resolve()
 
 

@@ -45,6 +45,7 @@ class WorkerSpec:
     init_timeout: float = 10.0
 
     def command(self) -> list[str]:
+        """The worker's command line: the interpreter, isolated, running the runtime client."""
         boot = _BOOT.format(module=self.client.module)
         interpreter = str(self.interpreter.path)
         return [interpreter, "-I", "-S", "-B", "-c", boot, self.entry.handler]

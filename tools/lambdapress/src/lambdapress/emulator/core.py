@@ -54,8 +54,10 @@ _MISSING: Any = object()
 
 
 class EmulatorWarning(UserWarning):
-    """Something that makes local runs less faithful (another Python version, the fallback
-    runtime loop, an arm64 artifact on an x86_64 machine)."""
+    """Something that makes local runs less faithful than Lambda.
+
+    Another Python version, the fallback runtime loop, an arm64 artifact on an x86_64 machine.
+    """
 
 
 class Emulator(ClosesOnExit):
@@ -109,12 +111,15 @@ class Emulator(ClosesOnExit):
 
     @property
     def manifest(self) -> Manifest:
+        """The manifest the functions come from."""
         return self._manifest
 
     # -- invoking ----------------------------------------------------------------------------
     def resolve(self, name: str) -> FunctionEntry:
-        """A function by manifest name (`orders.get_order`), Lambda name (`orders-get_order`)
-        or ARN, with an optional `:$LATEST` qualifier."""
+        """A function by manifest name, Lambda name or ARN, with an optional `:$LATEST` qualifier.
+
+        `orders.get_order`, `orders-get_order` and the function's ARN all name the same function.
+        """
         wanted = name.split(":function:", 1)[1] if ":function:" in name else name
         return find_function(
             self._manifest.functions,
@@ -136,8 +141,11 @@ class Emulator(ClosesOnExit):
         cognito_identity: Mapping[str, object] | None = None,
         request_id: str | None = None,
     ) -> InvocationResult:
-        """Invoke a function synchronously (RequestResponse) with `event` (any JSON value) or a
-        raw JSON `payload`, and return what Lambda would: response or error, logs, report."""
+        """Invoke a function synchronously (RequestResponse), as Lambda does.
+
+        Give `event` (any JSON value) or a raw JSON `payload`; the result is what Lambda would
+        return: response or error, logs, report.
+        """
         entry = self.resolve(name)
         if payload is None:
             payload = json.dumps({} if event is _MISSING else event).encode()
@@ -159,6 +167,7 @@ class Emulator(ClosesOnExit):
         return result
 
     def function_arn(self, name: str) -> str:
+        """The ARN of a function, by any name `resolve` accepts."""
         return function_arn(self.resolve(name).name, self.region)
 
     # -- pools -------------------------------------------------------------------------------
@@ -260,9 +269,11 @@ class Emulator(ClosesOnExit):
             warnings.warn(message, EmulatorWarning, stacklevel=3)
 
     def reload(self, manifest: Manifest) -> list[str]:
-        """Switch to a new build: functions whose entry changed (new artifact, settings) get
-        fresh workers; in-flight invocations finish on the old ones. Returns the names of the
-        functions that changed, were added or were removed."""
+        """Switch to a new build; return the functions that changed, were added or were removed.
+
+        Functions whose entry changed (new artifact, settings) get fresh workers; in-flight
+        invocations finish on the old ones.
+        """
         for entry in manifest.functions:
             check_environment(entry)
         with self._lock:
@@ -285,6 +296,7 @@ class Emulator(ClosesOnExit):
         return [pool.stats() for pool in pools]
 
     def recycle_idle(self) -> int:
+        """Stop workers idle for longer than the idle timeout; return how many stopped."""
         with self._lock:
             pools = list(self._pools.values())
         return sum(pool.recycle_idle() for pool in pools)
@@ -298,6 +310,7 @@ class Emulator(ClosesOnExit):
 
     @property
     def janitor_name(self) -> str:
+        """The janitor thread's name, unique to this emulator (a leaked thread says whose it is)."""
         return f"lambdapress-janitor-{id(self):x}"
 
     def _sweep(self) -> None:

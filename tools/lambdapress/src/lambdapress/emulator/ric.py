@@ -153,8 +153,11 @@ def damage(folder: Path) -> str | None:
 
 
 def _unrecorded(name: str) -> bool:
-    """The record itself, and bytecode Python may write beside the sources when it imports
-    them (derived, and checked by Python against its source)."""
+    """Whether a file is left out of the record: the record itself, and bytecode.
+
+    Python may write bytecode beside the sources when it imports them (derived, and checked by
+    Python against its source).
+    """
     return is_mark(name) or "__pycache__/" in f"/{name}"
 
 
@@ -164,8 +167,10 @@ def _lock_for(path: Path) -> threading.Lock:
 
 
 def _install(minor: str, target_platform: str, target: Path) -> None:
-    """Install into a staging folder next to `target`, record it, then rename it into place
-    (a concurrent process that finished first keeps its copy)."""
+    """Install into a staging folder next to `target`, record it, then rename it into place.
+
+    A concurrent process that finished first keeps its copy.
+    """
     runtime = target.parent
 
     def sweep(older_than: float) -> None:

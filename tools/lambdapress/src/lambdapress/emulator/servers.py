@@ -23,6 +23,8 @@ LOOPBACK = "127.0.0.1"
 
 
 class PayloadTooLarge(Exception):
+    """A request body larger than the endpoint accepts."""
+
     def __init__(self, size: int) -> None:
         super().__init__(size)
         self.size = size
@@ -35,8 +37,11 @@ class _Server(ThreadingHTTPServer):
     thread_name = "lambdapress-server"
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away (a worker killed mid-request, a curl interrupted) is
-        normal here and stays quiet; anything else is a bug and is reported as usual."""
+        """Keep quiet about clients that went away; report anything else as usual.
+
+        A client going away (a worker killed mid-request, a curl interrupted) is normal here;
+        anything else is a bug.
+        """
         error = sys.exc_info()[1]
         if isinstance(error, ConnectionError | TimeoutError):
             return
@@ -52,6 +57,7 @@ class Handler(BaseHTTPRequestHandler):
     body_limit: ClassVar[int] = 16 * 1024 * 1024
 
     def handle(self) -> None:
+        """Handle one connection on a thread named after the server."""
         # Request threads carry their server's name, so a leak is attributable.
         threading.current_thread().name = f"{self.server.thread_name}-request"
         super().handle()
@@ -103,6 +109,7 @@ class Handler(BaseHTTPRequestHandler):
         *,
         content_type: str | None = "application/json",
     ) -> None:
+        """Send a complete response: status, headers and body."""
         self.send_response(status)
         pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
         names = {name.lower() for name, _ in pairs}
@@ -119,6 +126,7 @@ class Handler(BaseHTTPRequestHandler):
     def send_json(
         self, status: int, document: Any, headers: Mapping[str, str] | None = None
     ) -> None:
+        """Send a JSON document as the response body."""
         self.send(status, json.dumps(document).encode(), headers)
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -156,6 +164,7 @@ class LoopbackServer:
 
     @property
     def port(self) -> int:
+        """The port the server listens on."""
         return int(self._httpd.server_address[1])
 
     @property
@@ -165,9 +174,11 @@ class LoopbackServer:
 
     @property
     def url(self) -> str:
+        """The server's base URL."""
         return f"http://{self.address}"
 
     def start(self) -> None:
+        """Start serving on a thread of its own (once)."""
         if not self._started:
             self._started = True
             self._thread.start()

@@ -36,7 +36,9 @@ class Lock(Protocol):
     """What is read of uv.lock here (`lambdapress.bundle.lock.Lock` is one): its packages."""
 
     @property
-    def packages(self) -> Sequence[_LockedPackage]: ...
+    def packages(self) -> Sequence[_LockedPackage]:
+        """Every locked package."""
+        ...
 
 
 class ModelLibrary(BaseModel):
@@ -58,6 +60,7 @@ class ModelLibrary(BaseModel):
 
     @property
     def import_name(self) -> str:
+        """The module the library is imported as."""
         return import_name(self.package)
 
 
@@ -123,8 +126,11 @@ def _locked_version(lock: Lock | None, package: str) -> str | None:
 
 
 def uv_index_named(root: Path, url: str) -> str | None:
-    """The name of the root pyproject's `[[tool.uv.index]]` at `url` (what uv.lock records as a
-    package's registry), so the bundler can fetch its wheels with that index's credentials."""
+    """The name of the root pyproject's `[[tool.uv.index]]` at `url`, or None.
+
+    uv.lock records that URL as a package's registry; with the name, the bundler fetches the
+    package's wheels with that index's credentials.
+    """
     indexes = load_toml(root / PYPROJECT).get("tool", {}).get("uv", {}).get("index", [])
     wanted = url.rstrip("/")
     for entry in indexes if isinstance(indexes, list) else []:

@@ -1,6 +1,6 @@
-"""The command-line face of publishing: `publish`, `index serve|list`, and (from `models_cli`)
-`models` with its aliases `pin`, `unpin`, `pins`.
+"""The command-line face of publishing: `publish`, `index serve|list` and `models`.
 
+`models` (from `models_cli`) has the aliases `pin`, `unpin`, `pins`.
 `register(commands)` adds the sub-commands to lambdapress's parser. Like the rest of the CLI,
 each handler calls the library, prints the frozen result and returns the exit code; user
 mistakes are raised as LambdapressError and printed by `lambdapress.cli.main`. No handler

@@ -81,8 +81,10 @@ def with_accepted(text: str, package: str, version: str | None, path: Path) -> s
 
 
 def without_accepted(text: str, package: str, path: Path) -> str:
-    """`text` without an `accept_models` entry for `package` (a library back on its source has
-    no published version to accept); the key goes too when it is left empty."""
+    """`text` without an `accept_models` entry for `package` (the key goes too when left empty).
+
+    A library back on its source has no published version to accept.
+    """
     document = parse(text, path)
     lambdapress = document.get("tool", {}).get("lambdapress")
     accepted = lambdapress.get(ACCEPT_KEY) if isinstance(lambdapress, Table | dict) else None
@@ -180,6 +182,7 @@ def with_first_party(text: str, module: str, path: Path) -> str:
 
 
 def parse(text: str, path: Path) -> Any:
+    """Parse a pyproject with tomlkit (keeping its layout), or a ModelsError naming the line."""
     try:
         return tomlkit.parse(text)
     except tomlkit.exceptions.ParseError as exc:
@@ -189,8 +192,11 @@ def parse(text: str, path: Path) -> Any:
 
 
 def spaced(text: str) -> str:
-    """`text` with a blank line before every table header, as people write pyprojects (tomlkit
-    keeps the layout it parsed, but not around the tables it adds or the keys it replaces)."""
+    """`text` with a blank line before every table header, as people write pyprojects.
+
+    tomlkit keeps the layout it parsed, but not around the tables it adds or the keys it
+    replaces.
+    """
     lines = text.split("\n")
     out: list[str] = []
     for line in lines:
@@ -228,8 +234,10 @@ def _set_requirement(document: Any, requirement: str, path: Path) -> None:
 
 
 def drop_unused_poetry_sources(poetry: Any) -> None:
-    """Remove the `[[tool.poetry.source]]` entries no dependency names any more (after an
-    unpin or a move to a uv index)."""
+    """Remove the `[[tool.poetry.source]]` entries no dependency names any more.
+
+    After an unpin, or a move to a uv index.
+    """
     sources = poetry.get("source")
     if not isinstance(sources, AoT | list):
         return

@@ -53,6 +53,7 @@ class VersionCheck(BaseModel):
 
     @property
     def major_crossed(self) -> bool:
+        """Whether the new version has another major version than the old."""
         return Version(self.new).major != Version(self.old).major
 
     @property

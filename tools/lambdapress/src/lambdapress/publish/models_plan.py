@@ -60,6 +60,7 @@ class FileChange(BaseModel):
 
     @property
     def changed(self) -> bool:
+        """Whether applying the change alters the file."""
         return self.before != self.after
 
 
@@ -84,6 +85,7 @@ class ModelsPlan(BaseModel):
 
     @property
     def changed(self) -> tuple[FileChange, ...]:
+        """The changes that alter a file."""
         return tuple(change for change in self.changes if change.changed)
 
     @property
