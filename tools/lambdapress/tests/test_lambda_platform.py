@@ -43,6 +43,11 @@ def test_copier_offers_the_runtimes_and_architectures_of_the_table() -> None:
     assert COPIER["architecture"]["default"] == DEFAULT_ARCHITECTURE
 
 
+@pytest.mark.parametrize("question", ["runtime", "architecture", "memory", "timeout"])
+def test_copier_and_the_settings_have_the_same_defaults(question: str) -> None:
+    assert COPIER[question]["default"] == getattr(ServiceSettings(), question)
+
+
 def _refused_by_copier(question: str, value: int) -> bool:
     template = SandboxedEnvironment().from_string(COPIER[question]["validator"])
     context: dict[str, Any] = {question: value}
