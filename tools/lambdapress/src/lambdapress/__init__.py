@@ -8,9 +8,9 @@ imported on first use, so `import lambdapress` stays cheap and loads no layer it
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from lambdapress.lazy import lazy_getattr
 from lambdapress.version import __version__
 
 if TYPE_CHECKING:
@@ -145,14 +145,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name from its module the first time it is used."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lambdapress' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"lambdapress.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:
