@@ -78,10 +78,13 @@ def members(kind: str) -> list[str]:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff: lint and formatting, over the tool, the packages, the services and the noxfile."""
+    """ruff: lint and formatting, over the tool, the packages, the services and the noxfile;
+    import-linter: the tool's layers (tools/lambdapress/README.md, contracts in pyproject.toml)."""
     sync_workspace(session, only_dev=True)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    # Static analysis of the source tree: the tool need not be installed in this session.
+    session.run("lint-imports", env={"PYTHONPATH": str(ROOT / "tools" / "lambdapress" / "src")})
 
 
 @nox.session

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lambdapress import toolchain as interpreters
-from lambdapress.errors import EmulatorError
+from lambdapress.errors import ToolchainError
 from lambdapress.toolchain import find_interpreter, probe
 
 
@@ -74,5 +74,5 @@ def test_the_real_interpreter_runs_and_reports_itself() -> None:
 
 def test_an_explicit_interpreter_that_does_not_start_is_an_error(tmp_path: Path) -> None:
     broken = _fake_python(tmp_path / "python", "3.12.0", works=False)
-    with pytest.raises(EmulatorError, match="does not start"):
+    with pytest.raises(ToolchainError, match="does not start"):
         find_interpreter("3.12", explicit=broken)

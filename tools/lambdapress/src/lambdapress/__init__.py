@@ -1,43 +1,153 @@
 """lambdapress: cut one Python monorepo into minimal AWS Lambda artifacts.
 
 The public API is re-exported here so callers (noxfiles, other tools) depend on names that
-stay put while modules are reorganised; anything not in `__all__` is internal.
+stay put while modules are reorganised; anything not in `__all__` is internal. Names are
+imported on first use, so `import lambdapress` stays cheap and loads no layer it does not need
+(see the layer map in the tool's README).
 """
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
-from lambdapress.answers import CopierAnswers, read_answers
-from lambdapress.errors import ConfigError, LambdapressError, ScaffoldError, WorkspaceError
-from lambdapress.pyproject import load_toml
-from lambdapress.scaffold import NewPlan, execute_new, plan_new, template_is_dirty
-from lambdapress.settings import ServiceSettings, load_service_settings
-from lambdapress.workspace import Package, Service, Workspace, find_root, load_workspace
+from lambdapress.lazy import lazy_getattr
+from lambdapress.version import __version__
 
-try:
-    __version__ = version("lambdapress")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+if TYPE_CHECKING:
+    from lambdapress.answers import CopierAnswers, read_answers
+    from lambdapress.bundle.pipeline import PackageResult, execute_plan, package, plan_package
+    from lambdapress.bundle.plan import BundlePlan, FunctionPlan
+    from lambdapress.emulator import (
+        Emulator,
+        InvocationResult,
+        http_api_event,
+        rest_api_event,
+        serve,
+    )
+    from lambdapress.errors import (
+        BuildError,
+        BundleError,
+        CompatCheckError,
+        ConfigError,
+        DistributionError,
+        EmulatorError,
+        IndexServerError,
+        LambdapressError,
+        ModelsError,
+        PackageIndexError,
+        PinError,
+        PublishError,
+        ScaffoldError,
+        ToolchainError,
+        WorkspaceError,
+    )
+    from lambdapress.manifest import FunctionEntry, Manifest, Route, manifest_path, read_manifest
+    from lambdapress.pyproject import load_toml
+    from lambdapress.scaffold import NewPlan, execute_new, plan_new, template_is_dirty
+    from lambdapress.settings import ServiceSettings, load_service_settings
+    from lambdapress.workspace import Package, Service, Workspace, find_root, load_workspace
+
+_EXPORTS = {
+    "BuildError": "errors",
+    "BundleError": "errors",
+    "CompatCheckError": "errors",
+    "ConfigError": "errors",
+    "DistributionError": "errors",
+    "EmulatorError": "errors",
+    "IndexServerError": "errors",
+    "LambdapressError": "errors",
+    "ModelsError": "errors",
+    "PackageIndexError": "errors",
+    "PinError": "errors",
+    "PublishError": "errors",
+    "ScaffoldError": "errors",
+    "ToolchainError": "errors",
+    "WorkspaceError": "errors",
+    "CopierAnswers": "answers",
+    "read_answers": "answers",
+    "load_toml": "pyproject",
+    "ServiceSettings": "settings",
+    "load_service_settings": "settings",
+    "Package": "workspace",
+    "Service": "workspace",
+    "Workspace": "workspace",
+    "find_root": "workspace",
+    "load_workspace": "workspace",
+    "FunctionEntry": "manifest",
+    "Manifest": "manifest",
+    "Route": "manifest",
+    "manifest_path": "manifest",
+    "read_manifest": "manifest",
+    "NewPlan": "scaffold",
+    "execute_new": "scaffold",
+    "plan_new": "scaffold",
+    "template_is_dirty": "scaffold",
+    "PackageResult": "bundle.pipeline",
+    "execute_plan": "bundle.pipeline",
+    "package": "bundle.pipeline",
+    "plan_package": "bundle.pipeline",
+    "BundlePlan": "bundle.plan",
+    "FunctionPlan": "bundle.plan",
+    "Emulator": "emulator",
+    "InvocationResult": "emulator",
+    "http_api_event": "emulator",
+    "rest_api_event": "emulator",
+    "serve": "emulator",
+}
 
 __all__ = [
+    "BuildError",
+    "BundleError",
+    "BundlePlan",
+    "CompatCheckError",
     "ConfigError",
     "CopierAnswers",
+    "DistributionError",
+    "Emulator",
+    "EmulatorError",
+    "FunctionEntry",
+    "FunctionPlan",
+    "IndexServerError",
+    "InvocationResult",
     "LambdapressError",
+    "Manifest",
+    "ModelsError",
     "NewPlan",
     "Package",
+    "PackageIndexError",
+    "PackageResult",
+    "PinError",
+    "PublishError",
+    "Route",
     "ScaffoldError",
     "Service",
     "ServiceSettings",
+    "ToolchainError",
     "Workspace",
     "WorkspaceError",
     "__version__",
     "execute_new",
+    "execute_plan",
     "find_root",
+    "http_api_event",
     "load_service_settings",
     "load_toml",
     "load_workspace",
+    "manifest_path",
+    "package",
     "plan_new",
+    "plan_package",
     "read_answers",
+    "read_manifest",
+    "rest_api_event",
+    "serve",
     "template_is_dirty",
 ]
+
+
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
+
+
+def __dir__() -> list[str]:
+    """The public names, for completion and `help()`."""
+    return list(__all__)

@@ -29,6 +29,7 @@ from lambdapress.bundle.lock import read_lock
 from lambdapress.bundle.pipeline import package
 from lambdapress.bundle.targets import Target
 from lambdapress.bundle.wheels import ensure_installed
+from lambdapress.lambda_platform import DEFAULT_ARCHITECTURE, architecture_of_machine
 from lambdapress.manifest import FunctionEntry, Manifest
 from lambdapress.workspace import cache_folder, load_workspace
 
@@ -49,10 +50,13 @@ class Measurement(BaseModel):
 
     @property
     def ratio(self) -> float:
+        """This run's value as a multiple of the baseline's (NaN without a baseline)."""
         return self.value / self.baseline if self.baseline else float("nan")
 
 
 class BenchReport(BaseModel):
+    """Every measurement of one `lambdapress bench` run."""
+
     model_config = ConfigDict(frozen=True)
 
     measurements: tuple[Measurement, ...]
@@ -177,7 +181,7 @@ def _touch_handler(scratch: Path, entry: FunctionEntry) -> None:
 
 def _representative(manifest: Manifest) -> FunctionEntry:
     """A routed function built for this machine's architecture, when there is one."""
-    machine = "arm64" if platform.machine().lower() in ("arm64", "aarch64") else "x86_64"
+    machine = architecture_of_machine(platform.machine()) or DEFAULT_ARCHITECTURE
     routed = [f for f in manifest.functions if f.routes] or list(manifest.functions)
     native = [f for f in routed if f.architecture == machine]
     return (native or routed)[0]

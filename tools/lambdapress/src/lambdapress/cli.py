@@ -23,10 +23,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from lambdapress import __version__
 from lambdapress.answers import version_text
 from lambdapress.bundle.cli import register as register_bundle
-from lambdapress.bundle.pipeline import rebuilder
 from lambdapress.cliargs import add_root, root_of
 from lambdapress.crash import summary, write_crash_log
 from lambdapress.emulator.cli import register as register_emulator
@@ -36,6 +34,7 @@ from lambdapress.publish.cli import register as register_publish
 from lambdapress.scaffold import KINDS, NewPlan, execute_new, models_data, parse_data, plan_new
 from lambdapress.tables import render_table
 from lambdapress.toolversion import older_tool_warning
+from lambdapress.version import __version__
 from lambdapress.workspace import Workspace, find_root, load_workspace
 
 Handler = Callable[[argparse.Namespace], int]
@@ -155,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     add_root(bench)
     bench.set_defaults(handler=_cmd_bench)
     register_publish(commands)
-    register_emulator(commands, rebuild_factory=rebuilder)
+    register_emulator(commands)
     return parser
 
 
@@ -168,8 +167,11 @@ class _PrintVersion(argparse.Action):
 
 
 def _warn_if_the_tool_is_older() -> None:
-    """One line on stderr when the project locks a lambdapress older than its template version
-    (`copier update` moved the pin but the lock did not follow); never stops the command."""
+    """Warn on stderr when the project locks a lambdapress older than its template version.
+
+    That happens when `copier update` moved the pin but the lock did not follow; the warning
+    never stops the command.
+    """
     warning = older_tool_warning(Path.cwd(), __version__)
     if warning is not None:
         print(warning, file=sys.stderr)

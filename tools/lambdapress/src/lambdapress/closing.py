@@ -10,6 +10,7 @@ class ClosesOnExit:
     """`with thing:` closes the thing on the way out, whatever happened inside."""
 
     def close(self) -> None:
+        """Release what the object holds (processes, servers, folders)."""
         raise NotImplementedError
 
     def __enter__(self) -> Self:

@@ -17,8 +17,8 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from lambdapress import __version__
 from lambdapress.files import write_text
+from lambdapress.version import __version__
 
 
 def summary(error: BaseException) -> str:

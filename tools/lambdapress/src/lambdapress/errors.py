@@ -75,8 +75,14 @@ class BundleError(LambdapressError):
 
 
 class EmulatorError(LambdapressError):
-    """The local emulator cannot run a function as asked: a missing artifact, an unknown
-    function, a bad event, or no Python or runtime client to run it with."""
+    """The local emulator cannot run a function as asked.
+
+    A missing artifact, an unknown function, a bad event, or no runtime client to run it with.
+    """
+
+
+class ToolchainError(LambdapressError):
+    """A program the bundler and the emulator run (a Python interpreter, uv) is missing or fails."""
 
 
 class BuildError(LambdapressError):
@@ -108,5 +114,7 @@ class IndexServerError(LambdapressError):
 
 
 class ModelsError(LambdapressError):
-    """A service's model library cannot be added or upgraded as asked, or a locked version
-    breaks the models the service was written against."""
+    """A model library cannot be added or upgraded, or a locked version breaks the service.
+
+    Breaking means: it breaks the models the service was written against.
+    """

@@ -63,25 +63,27 @@ def temporary_path(destination: Path, *, folder: bool = False) -> Path:
 
 
 @contextmanager
-def replacing(destination: Path) -> Iterator[Path]:
+def replacing(destination: Path, *, mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces `destination` in one rename.
 
+    The file gets `mode` (default: what `open()` would give); until then it is private to this
+    user (0600), so a secret is never readable by others, not even half-written.
     On any exception (or KeyboardInterrupt) the temporary file is removed and `destination`
     is left as it was.
     """
     temporary = temporary_path(destination)
     try:
         yield temporary
-        temporary.chmod(file_mode())
+        temporary.chmod(file_mode() if mode is None else mode)
         temporary.replace(destination)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
 
 
-def write_bytes(destination: Path, data: bytes) -> None:
-    """Write `data` to `destination` atomically."""
-    with replacing(destination) as temporary:
+def write_bytes(destination: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Write `data` to `destination` atomically (with `mode`, see `replacing`)."""
+    with replacing(destination, mode=mode) as temporary:
         temporary.write_bytes(data)
 
 
@@ -98,8 +100,7 @@ def copy_file(source: Path, destination: Path) -> None:
 
 @contextmanager
 def staged_folder(destination: Path) -> Iterator[Path]:
-    """Yield an empty temporary folder next to `destination`; on success it becomes
-    `destination` in one rename.
+    """Yield an empty temporary folder; on success it becomes `destination` in one rename.
 
     Meant for caches: when `destination` already exists by then (another run finished the
     same work first), that copy is kept and this one is discarded, so concurrent runs agree.
@@ -121,8 +122,10 @@ def staged_folder(destination: Path) -> Iterator[Path]:
 
 @contextmanager
 def temporary_folder(next_to: Path) -> Iterator[Path]:
-    """Yield a new scratch folder next to `next_to` (so a sweep of that folder finds it after
-    a kill), removed when the block ends, however it ends."""
+    """Yield a new scratch folder next to `next_to`, removed when the block ends, however it ends.
+
+    Next to it, so a sweep of that folder finds it after a kill.
+    """
     scratch = temporary_path(next_to, folder=True)
     try:
         yield scratch
@@ -131,9 +134,11 @@ def temporary_folder(next_to: Path) -> Iterator[Path]:
 
 
 def discard(path: Path) -> None:
-    """Remove a file or folder as one step for its readers: it is renamed to a temporary name
-    first (a reader sees it whole or not at all), then deleted. Missing is fine: a concurrent
-    run may have discarded it first."""
+    """Remove a file or folder as one step for its readers.
+
+    It is renamed to a temporary name first (a reader sees it whole or not at all), then
+    deleted. Missing is fine: a concurrent run may have discarded it first.
+    """
     if not path.exists() and not path.is_symlink():
         return
     graveyard = temporary_path(path, folder=True)
@@ -148,8 +153,7 @@ def discard(path: Path) -> None:
 
 @contextmanager
 def claim(folder: Path, sweep: Callable[[float], object]) -> Iterator[None]:
-    """Hold a shared claim on `folder` while writing into it, after sweeping what dead runs
-    left there.
+    """Hold a shared claim on `folder` while writing into it, after sweeping what dead runs left.
 
     Every writer holds a shared `flock` on the folder itself (no lock file to leave behind;
     the kernel drops the lock of a killed process). A run that can take it exclusively knows

@@ -11,10 +11,20 @@ can rewrite both the object and its record.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from lambdapress import files
 
 CHUNK = 1024 * 1024
+COMPLETE_MARK = ".lambdapress-complete"
+"""The record of an installed folder, written last: a folder without it is not whole."""
+
+_Record = TypeVar("_Record", bound=BaseModel)
 
 
 def file_digest(path: Path) -> str:
@@ -56,3 +66,34 @@ def folder_problem(
 
 def _more(count: int) -> str:
     return f" (and {count - 1} more)" if count > 1 else ""
+
+
+def is_mark(name: str) -> bool:
+    """Whether a relative path is the folder's own record (never part of what it records)."""
+    return name == COMPLETE_MARK
+
+
+@contextmanager
+def staged_install(
+    destination: Path,
+    record: Callable[[dict[str, str]], BaseModel],
+    skip: Callable[[str], bool] = is_mark,
+) -> Iterator[Path]:
+    """Install into the yielded staging folder; on success, record it and rename it into place.
+
+    Every file's digest goes into its mark (`record(digests)`), then the folder is renamed to
+    `destination` (see `files.staged_folder`). The wheel cache and the runtime client install
+    this way, so a folder is whole, recorded and in place, or not there at all.
+    """
+    with files.staged_folder(destination) as staging:
+        yield staging
+        mark = record(folder_digests(staging, skip))
+        (staging / COMPLETE_MARK).write_text(mark.model_dump_json(), encoding="utf-8")
+
+
+def read_mark(folder: Path, model: type[_Record]) -> _Record | None:
+    """The record `staged_install` wrote into `folder`, or None when it is missing or unreadable."""
+    try:
+        return model.model_validate_json((folder / COMPLETE_MARK).read_bytes())
+    except (OSError, ValidationError):
+        return None

@@ -60,6 +60,7 @@ class Interrupted(KeyboardInterrupt):
 
     @property
     def name(self) -> str:
+        """The signal's name (SIGINT, SIGTERM)."""
         return signal.Signals(self.signum).name
 
     @property
@@ -204,6 +205,7 @@ def terminate_children() -> None:
 
 # -- children bound to our lifetime ----------------------------------------------------------
 def default_method() -> Method:
+    """How children die with their parent here: the kernel's PDEATHSIG on Linux."""
     return "pdeathsig" if sys.platform.startswith("linux") else "watchdog"
 
 
@@ -236,10 +238,12 @@ def release(process: subprocess.Popen[bytes]) -> None:
 
 
 def _die_with_parent(parent: int) -> Callable[[], None]:
-    """The `preexec_fn` run in the child between fork and exec: ask the kernel for SIGTERM
-    when the forking thread ends; if the parent is already gone, end now (the kernel would
-    never send the signal). Only a prepared foreign call runs in the child: nothing imports,
-    locks or allocates outside Python's own heap there."""
+    """Build the `preexec_fn` run in the child between fork and exec.
+
+    It asks the kernel for SIGTERM when the forking thread ends; if the parent is already gone,
+    it ends now (the kernel would never send the signal). Only a prepared foreign call runs in
+    the child: nothing imports, locks or allocates outside Python's own heap there.
+    """
     prctl = _libc().prctl
 
     def preexec() -> None:

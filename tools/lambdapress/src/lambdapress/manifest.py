@@ -7,14 +7,16 @@ says, so a function runs and deploys exactly as it was built.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lambdapress import files
-from lambdapress.errors import ConfigError
-from lambdapress.settings import Architecture, Runtime
+from lambdapress.errors import ConfigError, LambdapressError
+from lambdapress.lambda_platform import RUNTIMES, Architecture, Runtime
+from lambdapress.validation import Source, config_error
 
 MANIFEST_VERSION = 1
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
@@ -64,7 +66,7 @@ class FunctionEntry(BaseModel):
     @property
     def python_version(self) -> str:
         """`3.12` for `python3.12`."""
-        return self.runtime.removeprefix("python")
+        return RUNTIMES[self.runtime].python
 
 
 class Manifest(BaseModel):
@@ -77,17 +79,49 @@ class Manifest(BaseModel):
 
     def function(self, name: str) -> FunctionEntry:
         """The function called `name`, or a ConfigError listing the ones that exist."""
-        for entry in self.functions:
-            if entry.name == name:
-                return entry
-        known = ", ".join(f.name for f in self.functions) or "none"
-        raise ConfigError(
-            f"no function named {name!r} in the manifest (known: {known})",
+        return find_function(
+            self.functions,
+            name,
+            ConfigError,
             hint="run `nox -s package` after adding it, or check the name",
+            where=" in the manifest",
         )
 
 
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_Function = TypeVar("_Function", bound=_Named)
+
+
+def find_function(
+    functions: Iterable[_Function],
+    name: str,
+    error: type[LambdapressError],
+    *,
+    hint: str,
+    where: str = "",
+    key: str | None = None,
+    aliases: Callable[[_Function], Iterable[str]] = lambda f: (f.name,),
+) -> _Function:
+    """The function called `name` (or one of its `aliases`), or an `error` listing the others.
+
+    The bundler, the emulator and the manifest say it alike. `key` is what is compared when
+    `name` says more (an ARN's function part).
+    """
+    candidates = tuple(functions)
+    wanted = name if key is None else key
+    for function in candidates:
+        if wanted in aliases(function):
+            return function
+    known = ", ".join(f.name for f in candidates) or "none"
+    raise error(f"no function named {name!r}{where} (known: {known})", hint=hint)
+
+
 def manifest_path(root: Path) -> Path:
+    """Where `lambdapress package` writes the manifest under the repository root."""
     return root / "dist" / "manifest.json"
 
 
@@ -104,12 +138,15 @@ def read_manifest(path: Path) -> Manifest:
     try:
         return Manifest.model_validate_json(text)
     except ValidationError as exc:
-        raise ConfigError(
-            f"not a lambdapress manifest: {exc.error_count()} problem(s), first: "
-            f"{exc.errors()[0]['msg']}",
-            path=path,
-            hint="rebuild it with `nox -s package`",
-        ) from None
+        source = Source(
+            path,
+            (),
+            {},
+            default_fix="rebuild it with `nox -s package`",
+            quote_values=False,
+            toml=False,
+        )
+        raise config_error(exc, source, "not a lambdapress manifest", always_heading=True) from None
 
 
 def write_manifest(manifest: Manifest, path: Path) -> None:

@@ -13,11 +13,9 @@ rest of the repository (recorded in the root `.copier-answers.yml`), otherwise t
 
 from __future__ import annotations
 
-import keyword
 import re
 import shutil
 import subprocess
-import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.errors import ScaffoldError
+from lambdapress.names import DISTRIBUTION_PATTERN, IDENTIFIER_PATTERN, import_name, is_reserved
 from lambdapress.workspace import (
     PACKAGES_DIR,
     SERVICES_DIR,
@@ -38,26 +37,7 @@ from lambdapress.workspace import (
 Kind = Literal["service", "package"]
 KINDS: tuple[Kind, ...] = ("service", "package")
 
-_DISTRIBUTION = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 _DATA_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-# Modules every Lambda bundle imports besides the standard library: a member named like one of
-# them would shadow it inside the function. Kept in step with the template's reserved names.
-RUNTIME_MODULES = frozenset(
-    {
-        "aws_lambda_powertools",
-        "awslambdaric",
-        "boto3",
-        "botocore",
-        "lambdapress",
-        "pydantic",
-        "pydantic_core",
-        "tests",
-    }
-)
-# Fixed rather than keyword.softkwlist, which grows with the interpreter ("type" in 3.12): the
-# same name must be accepted or refused on every machine of the team.
-_SOFT_KEYWORDS = frozenset({"match", "case"})
 # The answers lambdapress derives from NAME; overriding them with --data would contradict it.
 _DERIVED = {"service": ("kind", "resource"), "package": ("kind", "package_name")}
 
@@ -116,7 +96,7 @@ def plan_new(
             path=workspace.root / destination,
             hint="pick another name, or remove the folder if it is a leftover",
         )
-    _check_import_name(workspace, name.replace("-", "_"))
+    _check_import_name(workspace, import_name(name))
     data = dict(overrides)
     data["kind"] = checked_kind
     if checked_kind == "service":
@@ -317,23 +297,14 @@ def _check_kind(kind: str) -> Kind:
     raise ScaffoldError(f"unknown kind {kind!r}", hint="use `service` or `package`")
 
 
-def _reserved(module: str) -> bool:
-    return (
-        keyword.iskeyword(module)
-        or module in _SOFT_KEYWORDS
-        or module in sys.stdlib_module_names
-        or module in RUNTIME_MODULES
-    )
-
-
 def _check_service_name(name: str) -> None:
-    if not _IDENTIFIER.match(name):
+    if not IDENTIFIER_PATTERN.match(name):
         raise ScaffoldError(
             f"{name!r} is not a valid service name",
             hint="use a lowercase Python identifier: letters, digits and underscores, starting "
             "with a letter (e.g. orders, line_items)",
         )
-    if _reserved(name):
+    if is_reserved(name):
         raise ScaffoldError(
             f"{name!r} is a Python keyword or the name of a standard library or runtime module, "
             "and would shadow it inside the Lambda",
@@ -342,14 +313,14 @@ def _check_service_name(name: str) -> None:
 
 
 def _check_package_name(name: str) -> None:
-    if not _DISTRIBUTION.match(name):
+    if not DISTRIBUTION_PATTERN.match(name):
         raise ScaffoldError(
             f"{name!r} is not a valid package name",
             hint="use lowercase letters, digits and single dashes, starting with a letter "
             "(e.g. billing-models)",
         )
-    module = name.replace("-", "_")
-    if _reserved(module):
+    module = import_name(name)
+    if is_reserved(module):
         raise ScaffoldError(
             f"{name!r} would be imported as {module!r}, which shadows a standard library or "
             "runtime module",

@@ -8,7 +8,6 @@ silently falling back to the default is the bug this module exists to prevent.
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,55 +21,35 @@ from pydantic import (
     field_validator,
 )
 
-from lambdapress.errors import ConfigError
-from lambdapress.pyproject import find_key_line, get_table, load_toml
-
-Runtime = Literal["python3.11", "python3.12", "python3.13"]
-Architecture = Literal["x86_64", "arm64"]
+from lambdapress.lambda_platform import (
+    ARCHITECTURES,
+    DEFAULT_ARCHITECTURE,
+    DEFAULT_RUNTIME,
+    ENVIRONMENT_MAX_BYTES,
+    ENVIRONMENT_NAME_PATTERN,
+    MEMORY_MAX_MB,
+    MEMORY_MIN_MB,
+    RESERVED_ENVIRONMENT,
+    RUNTIMES,
+    TIMEOUT_MAX_SECONDS,
+    TIMEOUT_MIN_SECONDS,
+    Architecture,
+    Runtime,
+)
+from lambdapress.pyproject import get_table, load_toml
+from lambdapress.validation import Source, config_error
 
 TABLE = "tool.lambdapress"
 
-# Keys the Lambda runtime sets itself and refuses in a function's configuration, from the
-# "Defined runtime environment variables" list of the Lambda developer guide. Not every
-# AWS_LAMBDA_* name is reserved: AWS_LAMBDA_EXEC_WRAPPER, for one, is documented as settable,
-# so this is an explicit list rather than a prefix rule.
-RESERVED_ENVIRONMENT = frozenset(
-    {
-        "_HANDLER",
-        "_X_AMZN_TRACE_ID",
-        "AWS_DEFAULT_REGION",
-        "AWS_REGION",
-        "AWS_EXECUTION_ENV",
-        "AWS_LAMBDA_FUNCTION_NAME",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        "AWS_LAMBDA_FUNCTION_VERSION",
-        "AWS_LAMBDA_INITIALIZATION_TYPE",
-        "AWS_LAMBDA_LOG_GROUP_NAME",
-        "AWS_LAMBDA_LOG_STREAM_NAME",
-        "AWS_ACCESS_KEY",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_LAMBDA_RUNTIME_API",
-        "LAMBDA_TASK_ROOT",
-        "LAMBDA_RUNTIME_DIR",
-        "TZ",
-    }
-)
-
-# The key pattern of the Lambda API's `Environment.Variables`: a letter, then at least one
-# letter, digit or underscore.
-_ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]+$")
-# Lambda refuses a function whose variables (keys and values) exceed 4 KB in total.
-ENVIRONMENT_MAX_BYTES = 4096
+_ENV_KEY = re.compile(ENVIRONMENT_NAME_PATTERN)
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 # How to fix each key, worded for the `fix:` line of an error.
 _FIX = {
-    "runtime": "use one of python3.11, python3.12, python3.13",
-    "architecture": "use one of x86_64, arm64",
-    "memory": "use a whole number of MB from 128 to 10240",
-    "timeout": "use a whole number of seconds from 1 to 900",
+    "runtime": f"use one of {', '.join(RUNTIMES)}",
+    "architecture": f"use one of {', '.join(ARCHITECTURES)}",
+    "memory": f"use a whole number of MB from {MEMORY_MIN_MB} to {MEMORY_MAX_MB}",
+    "timeout": f"use a whole number of seconds from {TIMEOUT_MIN_SECONDS} to {TIMEOUT_MAX_SECONDS}",
     "environment": 'write NAME = "value" pairs (values quoted); names match '
     "[A-Za-z][A-Za-z0-9_]+ and are not reserved by Lambda",
     "include": 'use a list of module names, e.g. ["orders.plugins"]',
@@ -101,10 +80,10 @@ class ServiceSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    runtime: Runtime = "python3.12"
-    architecture: Architecture = "x86_64"
-    memory: int = Field(default=256, ge=128, le=10240)
-    timeout: int = Field(default=10, ge=1, le=900)
+    runtime: Runtime = DEFAULT_RUNTIME
+    architecture: Architecture = DEFAULT_ARCHITECTURE
+    memory: int = Field(default=256, ge=MEMORY_MIN_MB, le=MEMORY_MAX_MB)
+    timeout: int = Field(default=10, ge=TIMEOUT_MIN_SECONDS, le=TIMEOUT_MAX_SECONDS)
     environment: dict[EnvName, str] = Field(default_factory=dict)
     include: list[str] = Field(default_factory=list)
     """Modules that static import analysis cannot see (imported by name at run time)."""
@@ -122,12 +101,12 @@ class ServiceSettings(BaseModel):
     accept_models: dict[str, str] = Field(default_factory=dict)
     """Model library -> the version this service was checked against (or accepted despite
     breaking changes); `lambdapress package` refuses a locked version that differs from it
-    and breaks the models (see lambdapress.publish.models_gate)."""
+    and breaks the models (see lambdapress.bundle.models_gate)."""
 
     @property
     def python_version(self) -> str:
         """The interpreter version of the runtime ("3.12"), for resolving wheels."""
-        return self.runtime.removeprefix("python")
+        return RUNTIMES[self.runtime].python
 
     @field_validator("environment")
     @classmethod
@@ -165,73 +144,10 @@ def parse_service_settings(data: dict[str, Any], path: Path) -> ServiceSettings:
     try:
         return ServiceSettings.model_validate(table)
     except ValidationError as exc:
-        raise _config_error(exc, path, table) from None
+        source = Source(path, tuple(TABLE.split(".")), table, fixes=_FIX, known=list(_FIX))
+        raise config_error(exc, source, f"invalid [{TABLE}] settings") from None
 
 
 def load_service_settings(pyproject_path: Path) -> ServiceSettings:
     """Read and validate the settings of the service whose pyproject.toml is given."""
     return parse_service_settings(load_toml(pyproject_path), pyproject_path)
-
-
-def _config_error(exc: ValidationError, path: Path, table: dict[str, Any]) -> ConfigError:
-    """Say which key is wrong, where it is and how to fix it; all problems at once."""
-    problems: list[str] = []
-    hints: list[str] = []
-    first_line: int | None = None
-    for error in exc.errors():
-        is_key = "[key]" in error["loc"]
-        loc = [str(part) for part in error["loc"] if part != "[key]"]
-        field = loc[0] if loc else ""
-        key = ".".join([TABLE, *loc])
-        if error["type"] == "extra_forbidden":
-            problems.append(f"unknown key `{key}`")
-            close = difflib.get_close_matches(field, list(_FIX), n=1)
-            known = ", ".join(_FIX)
-            hints.append(
-                f"did you mean `{close[0]}`? (known keys: {known})"
-                if close
-                else f"remove it; known keys: {known}"
-            )
-        else:
-            got = _MISSING if is_key else _value_at(table, error["loc"])
-            shown = f" (got {_short_repr(got)})" if got is not _MISSING else ""
-            message = str(error["msg"]).removeprefix("Value error, ")
-            problems.append(f"`{key}`: {message}{shown}")
-            hints.append(_FIX.get(field, "see the lambdapress README for the allowed values"))
-        if first_line is None:
-            first_line = find_key_line(path, [*TABLE.split("."), *loc])
-    unique_hints = list(dict.fromkeys(hints))
-    if len(problems) == 1:
-        return ConfigError(problems[0], path=path, line=first_line, hint=unique_hints[0])
-    return ConfigError(
-        "invalid [tool.lambdapress] settings:\n" + "\n".join(f"  - {p}" for p in problems),
-        path=path,
-        line=first_line,
-        hint="; ".join(unique_hints),
-    )
-
-
-_MISSING = object()
-_REPR_LIMIT = 60
-
-
-def _short_repr(value: object) -> str:
-    """A value as the user wrote it, cut short: a 5000-digit number must not fill the screen
-    (nor raise: Python refuses to print ints of more than 4300 digits)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
-        return f"a number of about {int(value.bit_length() * 0.30103)} digits"
-    text = repr(value)
-    return text if len(text) <= _REPR_LIMIT else text[: _REPR_LIMIT - 3] + "..."
-
-
-def _value_at(table: dict[str, Any], loc: tuple[int | str, ...]) -> object:
-    current: object = table
-    for part in loc:
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-            continue
-        if isinstance(current, list) and isinstance(part, int) and part < len(current):
-            current = current[part]
-            continue
-        return _MISSING
-    return current

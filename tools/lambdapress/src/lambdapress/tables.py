@@ -1,8 +1,7 @@
 """A plain-text table renderer for the CLI.
 
-A dependency (rich, tabulate) for one aligned listing is not worth its weight in every
-Lambda developer's environment; aligned columns and an underlined header are a few lines.
-Output is plain ASCII-aligned text so it stays readable in CI logs and greppable.
+Aligned columns and an underlined header, in plain ASCII so they stay readable in CI logs and
+greppable. (rich is already in the lock, through twine, should the CLI want more than this.)
 """
 
 from __future__ import annotations

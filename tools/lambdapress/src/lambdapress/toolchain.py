@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambdapress.errors import EmulatorError
+from lambdapress.errors import ToolchainError
 
 _PROBE = (
     "import sys, platform; "
@@ -29,6 +29,8 @@ _PROBE = (
 
 @dataclass(frozen=True)
 class Interpreter:
+    """A Python interpreter on this machine, as probed: its path, version and machine."""
+
     path: Path
     version: str
     """`3.12.1`"""
@@ -37,18 +39,21 @@ class Interpreter:
 
     @property
     def minor(self) -> str:
-        """`3.12`"""
+        """The minor version, e.g. `3.12`."""
         return ".".join(self.version.split(".")[:2])
 
 
 @dataclass(frozen=True)
 class Choice:
+    """The interpreter chosen for a runtime's Python version, and which version was wanted."""
+
     interpreter: Interpreter
     wanted: str
     """The minor version the runtime asks for."""
 
     @property
     def exact(self) -> bool:
+        """Whether the chosen interpreter is the version the runtime asks for."""
         return self.interpreter.minor == self.wanted
 
 
@@ -82,8 +87,10 @@ def probe(path: Path) -> Interpreter | None:
 
 
 def find_uv() -> str | None:
-    """The uv executable: the one installed with lambdapress (its version is locked), else the
-    one on PATH; None when there is neither."""
+    """The uv executable; None when there is none.
+
+    The one installed with lambdapress (its version is locked), else the one on PATH.
+    """
     try:
         from uv import find_uv_bin  # type: ignore[import-not-found,unused-ignore]
 
@@ -93,6 +100,7 @@ def find_uv() -> str | None:
 
 
 def candidates(minor: str, environ: Mapping[str, str] | None = None) -> Iterator[Path]:
+    """Interpreters of Python `minor` that may be installed here, most likely first."""
     env = os.environ if environ is None else environ
     on_path = shutil.which(f"python{minor}", path=env.get("PATH"))
     if on_path:
@@ -114,7 +122,7 @@ def find_interpreter(
     if explicit is not None:
         found = probe(explicit)
         if found is None:
-            raise EmulatorError(
+            raise ToolchainError(
                 f"the Python interpreter {explicit} does not start",
                 hint="pass the path of a working python3.X executable",
             )

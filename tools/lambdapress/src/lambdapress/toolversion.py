@@ -22,8 +22,11 @@ LOCK_FILE = "uv.lock"
 
 
 def release_of(template: str) -> Version | None:
-    """`v0.3.0` -> 0.3.0; `v0.3.0-2-g1a2b3c4` (copier's name for a later, untagged commit) ->
-    0.3.0 as well; anything else (a bare commit hash) -> None: nothing to compare with."""
+    """The release a template version names: `v0.3.0` -> 0.3.0.
+
+    `v0.3.0-2-g1a2b3c4` (copier's name for a later, untagged commit) gives 0.3.0 as well;
+    anything else (a bare commit hash) gives None: nothing to compare with.
+    """
     base = template.split("-", 1)[0].removeprefix("v")
     try:
         return Version(base)
@@ -50,8 +53,11 @@ def locked_version(lock: Path) -> Version | None:
 
 
 def older_tool_warning(start: Path, running: str) -> str | None:
-    """One line when the project's lock (or, unlocked, the running tool) is older than the
-    template version of its answers file; None when it is not, or outside a generated project."""
+    """Say so in one line when the project's lock pins a tool older than its template.
+
+    Without a lock, the running tool is compared. None when it is not older, or outside a
+    generated project.
+    """
     root = project_root(start)
     if root is None:
         return None

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from lambdapress.answers import ANSWERS_FILE, CopierAnswers, read_answers
 from lambdapress.errors import ConfigError, WorkspaceError
+from lambdapress.names import import_name
 from lambdapress.pyproject import find_key_line, get_table, load_toml
 from lambdapress.settings import ServiceSettings, parse_service_settings
 
@@ -223,7 +224,7 @@ def _import_name(data: dict[str, Any], path: Path, name: str) -> str:
     poetry = get_table(data, "tool.poetry", path) or {}
     entries = poetry.get("packages")
     if entries is None:
-        return name.replace("-", "_")
+        return import_name(name)
     include = None
     if isinstance(entries, list) and entries and isinstance(entries[0], dict):
         include = entries[0].get("include")
@@ -232,7 +233,7 @@ def _import_name(data: dict[str, Any], path: Path, name: str) -> str:
             '`[tool.poetry] packages` must start with `{ include = "<module>", from = "src" }`',
             path=path,
             line=find_key_line(path, ["tool", "poetry", "packages"]),
-            hint=f'write `packages = [{{ include = "{name.replace("-", "_")}", from = "src" }}]`',
+            hint=f'write `packages = [{{ include = "{import_name(name)}", from = "src" }}]`',
         )
     return include
 

@@ -23,8 +23,8 @@ import pytest
 from keyring.backends.null import Keyring as NullKeyring
 from pydantic import SecretStr
 
+from lambdapress.indexes.config import ResolvedIndex
 from lambdapress.publish.build import BuiltFile, BuiltPackage
-from lambdapress.publish.indexes import ResolvedIndex
 from lambdapress.publish.pypiserver import IndexServer, ServerPlan, free_port, start_server
 
 INDEX_USER = "publisher"

@@ -10,8 +10,8 @@ import pytest
 from botocore.stub import Stubber
 
 from lambdapress.errors import PackageIndexError
-from lambdapress.publish.credentials import resolve_index
-from lambdapress.publish.indexes import CodeArtifactIndex
+from lambdapress.indexes.config import CodeArtifactIndex
+from lambdapress.indexes.credentials import resolve_index
 from lambdapress.publish.pypiserver import write_htpasswd
 from lambdapress.publish.simple import project_files
 from lambdapress.publish.upload import upload_files

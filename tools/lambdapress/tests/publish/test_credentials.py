@@ -6,13 +6,13 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
-from lambdapress.publish.credentials import (
+from lambdapress.indexes.config import UploadApiIndex
+from lambdapress.indexes.credentials import (
     keyring_password,
     redact,
     resolve_index,
     resolve_upload_api,
 )
-from lambdapress.publish.indexes import UploadApiIndex
 
 INDEX = UploadApiIndex.model_validate(
     {

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lambdapress.errors import ConfigError
-from lambdapress.publish.indexes import (
+from lambdapress.indexes.config import (
     CodeArtifactIndex,
     UploadApiIndex,
     choose_index,
@@ -99,7 +99,7 @@ password = "hunter2"
 @pytest.mark.parametrize(
     ("body", "line", "words"),
     [
-        ('upload-url = "http://127.0.0.1/"\n', 4, "`index-url` is missing"),
+        ('upload-url = "http://127.0.0.1/"\n', 4, "local.index-url`: required, but not set"),
         (
             'upload-url = "ftp://x/"\nindex-url = "http://127.0.0.1/simple/"\n',
             5,
@@ -115,7 +115,7 @@ password = "hunter2"
             'upload-url = "http://127.0.0.1/"\nindex-url = "http://127.0.0.1/simple/"\n'
             'pasword-env = "X"\n',
             7,
-            "`pasword-env` is not a known key",
+            "unknown key `tool.lambdapress.indexes.local.pasword-env`",
         ),
     ],
 )
@@ -142,9 +142,31 @@ region = "eu-west-1"
     )
     with pytest.raises(ConfigError) as caught:
         load_indexes(root)
-    assert "`domain-owner`" in caught.value.message
+    assert "company.domain-owner`" in caught.value.message
     assert caught.value.line == 8
     assert "12-digit" in str(caught.value.hint)
+
+
+def test_every_mistake_is_listed_with_a_fix_and_no_value(tmp_path: Path) -> None:
+    root = root_with(
+        tmp_path,
+        """
+[tool.lambdapress.indexes.local]
+upload-url = "http://me:hunter2@127.0.0.1/"
+pasword-env = "X"
+""",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_indexes(root)
+    message, hint = caught.value.message, str(caught.value.hint)
+    assert message.startswith("invalid index 'local':\n")
+    assert "`tool.lambdapress.indexes.local.upload-url`: " in message
+    assert "`tool.lambdapress.indexes.local.index-url`: required, but not set" in message
+    assert "unknown key `tool.lambdapress.indexes.local.pasword-env`" in message
+    assert "did you mean `password-env`?" in hint
+    assert "hunter2" not in str(caught.value)
+    lines = (root / "pyproject.toml").read_text().splitlines()
+    assert lines[caught.value.line - 1].startswith("upload-url = ")  # the first problem's line
 
 
 def test_bad_index_name_is_refused(tmp_path: Path) -> None:

@@ -17,11 +17,13 @@ from packaging.version import Version
 from pydantic import BaseModel, SecretStr
 
 from lambdapress.answers import version_text
+from lambdapress.bundle.models_gate import gate_refusals, refusal_error
 from lambdapress.errors import ModelsError
+from lambdapress.indexes.config import ResolvedIndex
+from lambdapress.indexes.sources import read_models
 from lambdapress.publish.compat import assess
-from lambdapress.publish.indexes import ResolvedIndex
-from lambdapress.publish.models import read_models, with_first_party
-from lambdapress.publish.models_gate import VersionCheck, gate_refusals, refusal_error
+from lambdapress.publish.models import with_first_party
+from lambdapress.publish.models_gate import VersionCheck
 from lambdapress.publish.models_plan import Deps, apply_plan, plan_add, plan_upgrade
 from lambdapress.workspace import load_workspace
 

@@ -11,13 +11,12 @@ import pytest
 from packaging.version import Version
 
 from lambdapress.errors import PinError
+from lambdapress.indexes.pins import Pin, read_pins
 from lambdapress.publish.pins import (
-    Pin,
     apply_edit,
     pin_text,
     plan_pin,
     plan_unpin,
-    read_pins,
     unpin_text,
 )
 from lambdapress.workspace import load_workspace
@@ -177,7 +176,7 @@ def test_other_poetry_sources_survive_an_unpin(tmp_path: Path) -> None:
 def read_pins_text(text: str) -> tuple[str, ...]:
     import tomlkit
 
-    from lambdapress.publish.pins import pins_in
+    from lambdapress.indexes.pins import pins_in
 
     return tuple(pin.package for pin in pins_in(tomlkit.parse(text)))
 

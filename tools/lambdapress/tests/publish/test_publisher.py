@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from lambdapress.errors import DistributionError, PublishError, WorkspaceError
-from lambdapress.publish.credentials import resolve_index
-from lambdapress.publish.indexes import choose_index, load_indexes
+from lambdapress.indexes.config import choose_index, load_indexes
+from lambdapress.indexes.credentials import resolve_index
 from lambdapress.publish.plan import PackagePlan, PlannedFile, PublishPlan
 from lambdapress.publish.publisher import (
     execute_publish,

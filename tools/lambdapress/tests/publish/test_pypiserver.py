@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from lambdapress.errors import IndexServerError
+from lambdapress.indexes.config import UploadApiIndex
 from lambdapress.lifetime import children_of, running
-from lambdapress.publish.indexes import UploadApiIndex
 from lambdapress.publish.pypiserver import free_port, plan_server, start_server
 
 LOCAL = UploadApiIndex.model_validate(

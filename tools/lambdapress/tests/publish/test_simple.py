@@ -11,7 +11,7 @@ import pytest
 from packaging.version import Version
 
 from lambdapress.errors import PackageIndexError
-from lambdapress.publish.indexes import ResolvedIndex
+from lambdapress.indexes.config import ResolvedIndex
 from lambdapress.publish.simple import (
     file_info,
     parse_simple_html,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from lambdapress.errors import PackageIndexError, PublishError
-from lambdapress.publish.indexes import ResolvedIndex
+from lambdapress.indexes.config import ResolvedIndex
 from lambdapress.publish.simple import project_files
 from lambdapress.publish.upload import upload_files
 

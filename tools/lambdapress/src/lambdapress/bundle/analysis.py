@@ -35,12 +35,13 @@ from lambdapress.bundle.wheels import (
     ensure_installed,
 )
 from lambdapress.errors import BundleError
-from lambdapress.publish.credentials import resolve_index
-from lambdapress.publish.indexes import load_indexes
-from lambdapress.publish.models import uv_index_named
-from lambdapress.publish.pins import PYPROJECT, Pin, read_pins
+from lambdapress.indexes.config import load_indexes
+from lambdapress.indexes.credentials import resolve_index
+from lambdapress.indexes.pins import PYPROJECT, Pin, read_pins
+from lambdapress.indexes.sources import uv_index_named
+from lambdapress.lambda_platform import Architecture
 from lambdapress.pyproject import find_key_line
-from lambdapress.settings import TABLE, Architecture
+from lambdapress.settings import TABLE
 from lambdapress.workspace import Service, Workspace
 
 # The AWS SDK that the Lambda Python runtime already has on its path (/var/runtime). Their own
@@ -66,6 +67,8 @@ class ServiceContext:
 
 @dataclass(frozen=True)
 class Contents:
+    """What one function's zip holds: first-party files, modules, package data and wheels."""
+
     first_party: tuple[SourceFile, ...]
     modules: tuple[str, ...]
     data_files: tuple[str, ...]  # arcnames of the package data that ships
@@ -245,6 +248,7 @@ def _check_include(context: ServiceContext, include: tuple[str, ...]) -> None:
 
 
 def service_entry(service: str, functions: tuple[Function, ...]) -> SourceFile:
+    """The generated entry module of a service-wide artifact, routing to its handlers."""
     return SourceFile(arcname=f"{ENTRY_MODULE}.py", text=entry_source(service, functions))
 
 

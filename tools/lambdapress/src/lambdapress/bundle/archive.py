@@ -1,8 +1,10 @@
-"""Deterministic zips: the same inputs give the same bytes, on any machine, in any folder.
+"""Deterministic zips: the same inputs give the same bytes, run after run, in any folder.
 
 Entries are sorted, carry a fixed timestamp, fixed permissions and no directory entries; paths
 are relative to the task root. With that, the sha256 of an artifact identifies its content, and
-Lambda's CodeSha256 tells a deploy whether anything changed.
+Lambda's CodeSha256 tells a deploy whether anything changed. Across machines the entries are
+the same, but the compressed bytes are only as stable as the zlib that deflates them: another
+zlib version (or zlib-ng) may compress the same files differently.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class Entry:
     so a file changed after its folder was verified can never reach a zip."""
 
     def read(self) -> bytes:
+        """The entry's bytes, from memory or from its source file."""
         if self.content is not None:
             return self.content
         assert self.source is not None
@@ -53,6 +56,8 @@ class Entry:
 
 @dataclass(frozen=True)
 class Archive:
+    """A written zip: its digests (sha256, Lambda's CodeSha256) and sizes."""
+
     sha256: str
     code_sha256: str
     size: int
@@ -61,8 +66,11 @@ class Archive:
 
 
 def write_zip(entries: Iterable[Entry], destination: Path) -> Archive:
-    """Write `entries` as a deterministic zip to `destination`, a temporary path the caller
-    puts in place (`files.replacing`) once the zip has passed its checks."""
+    """Write `entries` as a deterministic zip to `destination`.
+
+    `destination` is a temporary path the caller puts in place (`files.replacing`) once the zip
+    has passed its checks.
+    """
     ordered = sorted(entries, key=lambda e: e.arcname)
     names = [e.arcname for e in ordered]
     if len(names) != len(set(names)):

@@ -33,6 +33,7 @@ class ArtifactRecord(BaseModel):
     files: int
 
     def archive(self) -> Archive:
+        """The cached zip as the pipeline reports it, without reading it again."""
         digest = bytes.fromhex(self.sha256)
         return Archive(
             sha256=self.sha256,
@@ -52,14 +53,17 @@ class Lookup:
 
 
 def folder(cache: Path) -> Path:
+    """The folder of built zips in the cache."""
     return cache / "artifacts"
 
 
 def zip_path(cache: Path, inputs_hash: str) -> Path:
+    """The cached zip of a function with these inputs."""
     return folder(cache) / f"{inputs_hash}.zip"
 
 
 def record_path(cache: Path, inputs_hash: str) -> Path:
+    """The record (digests and sizes) beside the cached zip of these inputs."""
     return folder(cache) / f"{inputs_hash}.json"
 
 
@@ -86,6 +90,7 @@ def lookup(cache: Path, inputs_hash: str) -> Lookup:
 
 
 def read_record(cache: Path, inputs_hash: str) -> ArtifactRecord | None:
+    """The record of the cached zip of these inputs, or None when it is missing or unreadable."""
     try:
         return ArtifactRecord.model_validate_json(record_path(cache, inputs_hash).read_bytes())
     except (OSError, ValidationError):
@@ -110,8 +115,10 @@ def discard(cache: Path, inputs_hash: str) -> None:
 
 
 def copy_verified(cache: Path, inputs_hash: str, destination: Path, archive: Archive) -> bool:
-    """Copy the cached zip to `destination` atomically, checking its bytes against `archive`
-    as they are copied; False (and `destination` untouched) when they do not match."""
+    """Copy the cached zip to `destination` atomically, checking its bytes as they are copied.
+
+    False (and `destination` untouched) when they do not match `archive`.
+    """
     digest = hashlib.sha256()
     size = 0
     try:

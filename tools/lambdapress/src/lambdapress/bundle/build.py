@@ -17,16 +17,16 @@ from lambdapress.bundle.archive import Archive, Entry, write_zip
 from lambdapress.bundle.bytecode import compile_tree, find_compiler
 from lambdapress.bundle.plan import FunctionPlan
 from lambdapress.errors import BundleError
+from lambdapress.lambda_platform import UNZIPPED_MAX_BYTES, ZIPPED_MAX_BYTES
 
-# Lambda's limits for a function's deployment package.
-MAX_ZIPPED = 50 * 1024 * 1024
-MAX_UNZIPPED = 250 * 1024 * 1024
 MiB = 1024 * 1024
 
 
 def build_artifact(function: FunctionPlan, cache: Path) -> Archive:
-    """Build the function's deterministic zip, check Lambda's limits, and put it, with its
-    record, into the artifact cache of `cache` (`artifacts.zip_path`)."""
+    """Build the function's deterministic zip and check Lambda's limits.
+
+    The zip and its record go into the artifact cache of `cache` (`artifacts.zip_path`).
+    """
     destination = artifacts.zip_path(cache, function.inputs_hash)
     with (
         files.temporary_folder(destination) as scratch,
@@ -93,13 +93,15 @@ def _check_unique(function: FunctionPlan, entries: list[Entry]) -> None:
 
 
 def check_limits(function: FunctionPlan, archive: Archive) -> None:
-    if archive.size <= MAX_ZIPPED and archive.unzipped_size <= MAX_UNZIPPED:
+    """Refuse a zip Lambda would refuse, naming the largest distributions in it."""
+    if archive.size <= ZIPPED_MAX_BYTES and archive.unzipped_size <= UNZIPPED_MAX_BYTES:
         return
     sizes = sorted(((_folder_size(f), f.name) for f in function.distribution_folders), reverse=True)
     largest = ", ".join(f"{name} {size / MiB:.1f} MB" for size, name in sizes[:5])
     raise BundleError(
         f"{function.name} is too large for Lambda: {archive.size / MiB:.1f} MB zipped "
-        f"(limit 50), {archive.unzipped_size / MiB:.1f} MB unzipped (limit 250); largest "
+        f"(limit {ZIPPED_MAX_BYTES // MiB}), {archive.unzipped_size / MiB:.1f} MB unzipped "
+        f"(limit {UNZIPPED_MAX_BYTES // MiB}); largest "
         f"distributions: {largest or 'none'}",
         hint="drop dependencies this handler does not need, split the handler, or use a "
         "container image for this function",

@@ -21,8 +21,10 @@ TASK_ROOT = "/var/task"
 
 @functools.cache
 def find_compiler(python: str) -> str | None:
-    """An interpreter of version `python` ("3.12") on this machine, found as the emulator finds
-    the one its workers run on; None when there is none."""
+    """An interpreter of version `python` ("3.12") on this machine; None when there is none.
+
+    Found as the emulator finds the one its workers run on.
+    """
     choice = find_interpreter(python)
     return str(choice.interpreter.path) if choice.exact else None
 

@@ -15,6 +15,7 @@ _STATUS = {"build": "rebuilt", "cached": "cached", "unchanged": "unchanged"}
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `package` to the `lambdapress` command line."""
     parser = commands.add_parser(
         "package",
         help="build one Lambda zip per handler and dist/manifest.json",

@@ -43,10 +43,12 @@ class Function(BaseModel):
 
     @property
     def handler(self) -> str:
+        """Lambda's handler string, `module.handler`."""
         return f"{self.module}.{HANDLER_FUNCTION}"
 
 
 def handlers_folder(service: Service) -> Path:
+    """The folder whose modules are the service's handlers, one function each."""
     src = service.path / "src"
     return (src if src.is_dir() else service.path) / service.import_name / "handlers"
 

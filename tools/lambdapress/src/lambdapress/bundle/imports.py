@@ -38,11 +38,14 @@ class ImportRef:
 
     @property
     def top_level(self) -> str:
+        """The first part of the imported name, the one that decides who provides it."""
         return self.name.split(".")[0]
 
 
 @dataclass(frozen=True)
 class SourceModule:
+    """A module of the workspace's sources: its name, file, and whether it is a package."""
+
     name: str
     path: Path
     is_package: bool
@@ -100,9 +103,11 @@ class ModuleIndex:
             self.modules[name] = SourceModule(name, path, is_package)
 
     def owns(self, name: str) -> bool:
+        """Whether the module `name` belongs to the indexed sources (by its top level)."""
         return name.split(".")[0] in self.roots
 
     def resolve(self, name: str) -> SourceModule | None:
+        """The source module called `name`, or None."""
         return self.modules.get(name)
 
     def check_not_a_test(self, name: str, path: Path, line: int | None) -> None:
@@ -213,6 +218,7 @@ def parse_module(path: Path) -> ast.Module:
 
 
 def is_stdlib(top_level: str) -> bool:
+    """Whether a top-level module is part of the standard library."""
     return top_level in sys.stdlib_module_names or top_level == "__future__"
 
 

@@ -24,6 +24,8 @@ LOCAL_SOURCES = frozenset({"editable", "virtual", "directory", "path"})
 
 
 class Dependency(BaseModel):
+    """A locked package's dependency on another, with its marker and extras."""
+
     model_config = ConfigDict(frozen=True)
 
     name: str
@@ -32,6 +34,7 @@ class Dependency(BaseModel):
     version: str | None = None
 
     def applies_to(self, target: Target, extras: Iterable[str] = ()) -> bool:
+        """Whether the dependency is needed on `target` (its marker evaluated there)."""
         if self.marker is None:
             return True
         environment: dict[str, str] = dict(target.marker_environment())
@@ -45,6 +48,8 @@ class Dependency(BaseModel):
 
 
 class WheelFile(BaseModel):
+    """One wheel uv.lock records for a package: where it is and its hash."""
+
     model_config = ConfigDict(frozen=True)
 
     url: str
@@ -52,10 +57,13 @@ class WheelFile(BaseModel):
 
     @property
     def filename(self) -> str:
+        """The wheel's file name, from its URL."""
         return self.url.rsplit("/", 1)[-1].split("#", 1)[0]
 
 
 class LockedPackage(BaseModel):
+    """One package of uv.lock: its version, source, wheels and dependencies."""
+
     model_config = ConfigDict(frozen=True)
 
     name: str
@@ -73,6 +81,7 @@ class LockedPackage(BaseModel):
 
     @property
     def index_url(self) -> str | None:
+        """The index the package comes from, when it comes from one."""
         return self.source if self.source_kind in ("registry", "pinned") else None
 
     @property
@@ -82,12 +91,15 @@ class LockedPackage(BaseModel):
 
 
 class Lock(BaseModel):
+    """The parts of uv.lock the bundler reads."""
+
     model_config = ConfigDict(frozen=True)
 
     path: Path
     packages: tuple[LockedPackage, ...]
 
     def find(self, name: str, version: str | None = None) -> LockedPackage:
+        """The locked package called `name` (in `version`), or a BundleError."""
         wanted = canonicalize_name(name)
         found = [p for p in self.packages if canonicalize_name(p.name) == wanted]
         if version is not None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from lambdapress import __version__, files
+from lambdapress import files
 from lambdapress.bundle import analysis, artifacts, wheels
 from lambdapress.bundle.archive import Archive, describe_zip
 from lambdapress.bundle.build import build_artifact
@@ -35,22 +35,25 @@ from lambdapress.bundle.bytecode import find_compiler
 from lambdapress.bundle.discovery import Function, check_unique_routes, discover_service
 from lambdapress.bundle.entry import ENTRY_MODULE
 from lambdapress.bundle.lock import LockedPackage, read_lock
+from lambdapress.bundle.models_gate import check_gate
 from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, SourceFile, Status
 from lambdapress.errors import BundleError
+from lambdapress.lambda_platform import Architecture
 from lambdapress.manifest import (
     FunctionEntry,
     Manifest,
     Route,
+    find_function,
     manifest_path,
     read_manifest,
     write_manifest,
 )
-from lambdapress.publish.models_gate import check_gate
-from lambdapress.settings import Architecture
+from lambdapress.version import __version__
 from lambdapress.workspace import Service, Workspace, cache_folder, load_workspace
 
 SERVICE_FUNCTION = "api"
+FUNCTION_NAMES = "functions are named <service>.<handler module>, e.g. orders.get_order"
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ ProgressCallback = Callable[[Progress], None]
 
 @dataclass(frozen=True)
 class FunctionResult:
+    """One function of a run: its artifact, whether it was rebuilt, and its zip."""
+
     name: str
     artifact: str
     status: Status
@@ -76,6 +81,8 @@ class FunctionResult:
 
 @dataclass(frozen=True)
 class PackageResult:
+    """What `package` did: the manifest written, each function's result, the warnings."""
+
     manifest: Manifest
     functions: tuple[FunctionResult, ...]
     warnings: tuple[str, ...]
@@ -198,13 +205,9 @@ def _plan(
                     status=_status(workspace.root, cache, previous, artifact, digest, warnings),
                 )
             )
-    chosen = [p for p in plans if function is None or p.name == function]
-    if function is not None and not chosen:
-        known = ", ".join(p.name for p in plans) or "none"
-        raise BundleError(
-            f"no function named {function!r} (known: {known})",
-            hint="functions are named <service>.<handler module>, e.g. orders.get_order",
-        )
+    chosen = plans
+    if function is not None:
+        chosen = [find_function(plans, function, BundleError, hint=FUNCTION_NAMES)]
     return BundlePlan(
         root=workspace.root,
         cache=cache,
@@ -328,9 +331,12 @@ def _status(
     digest: str,
     warnings: list[str],
 ) -> Status:
-    """unchanged: dist/ holds this zip as the manifest describes it; cached: the artifact
-    cache holds a zip that matches its record (a damaged one is reported and thrown away);
-    build: neither."""
+    """Why a function is (not) rebuilt: unchanged, cached or build.
+
+    unchanged: dist/ holds this zip as the manifest describes it; cached: the artifact cache
+    holds a zip that matches its record (a damaged one is reported and thrown away); build:
+    neither.
+    """
     if previous is not None:
         entry = next((f for f in previous.functions if f.artifact == artifact), None)
         target = root / artifact
@@ -370,8 +376,10 @@ def _damaged_wheels(plan: BundlePlan) -> list[tuple[Path, str]]:
 
 @contextmanager
 def cache_in_use(cache: Path) -> Iterator[None]:
-    """Hold the cache while planning or building (anything that writes into it), after
-    sweeping what killed runs left there."""
+    """Hold the cache while planning or building (anything that writes into it).
+
+    What killed runs left there is swept first.
+    """
 
     def sweep(older_than: float) -> None:
         artifacts.sweep(cache, older_than)
@@ -423,8 +431,11 @@ def _publish(
 def _unchanged_archive(
     plan: BundlePlan, function: FunctionPlan, previous: Manifest | None
 ) -> Archive | None:
-    """The facts of a zip left as it is: from its cache record when that describes the same
-    bytes (no need to read the zip again), else from the zip; None if it cannot be read."""
+    """The facts of a zip left as it is; None if it cannot be read.
+
+    From its cache record when that describes the same bytes (no need to read the zip again),
+    else from the zip.
+    """
     record = artifacts.read_record(plan.cache, function.inputs_hash)
     entry = (
         next((f for f in previous.functions if f.name == function.name), None)

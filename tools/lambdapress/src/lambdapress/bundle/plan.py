@@ -1,7 +1,8 @@
 """What `lambdapress package` is going to do, as frozen data that tests read without building.
 
-Planning reads sources, the lock and the wheel cache; building only follows the plan. A plan
-lists, per function, exactly which files go into its zip and why it is (or is not) rebuilt.
+Planning reads sources and the lock, and fills the wheel cache (a function's contents depend
+on the modules its wheels provide); building only follows the plan. A plan lists, per
+function, exactly which files go into its zip and why it is (or is not) rebuilt.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.bundle.targets import Target
-from lambdapress.manifest import Route
-from lambdapress.settings import Architecture, Runtime
+from lambdapress.errors import BundleError
+from lambdapress.lambda_platform import Architecture, Runtime
+from lambdapress.manifest import Route, find_function
 
 Status = Literal["build", "cached", "unchanged"]
 
@@ -66,4 +68,5 @@ class BundlePlan(BaseModel):
     complete: bool = True  # every service of the workspace was selected
 
     def function(self, name: str) -> FunctionPlan:
-        return next(f for f in self.functions if f.name == name)
+        """The planned function called `name`, or a BundleError listing the planned ones."""
+        return find_function(self.functions, name, BundleError, hint="check the name")

@@ -84,12 +84,15 @@ def is_skipped(relative: PurePath) -> bool:
 
 
 def looks_like_credential(path: PurePath) -> bool:
+    """Whether a file's name looks like a key, certificate or credentials file."""
     return path.suffix != ".py" and _CREDENTIAL.fullmatch(path.name) is not None
 
 
 def package_files(folder: Path) -> list[Path]:
-    """Every file under `folder` (symlinks to files included, symlinked folders not followed),
-    sorted, without the caches and VCS folders that `is_skipped` names."""
+    """Every file under `folder`, sorted, without the caches and VCS folders `is_skipped` names.
+
+    Symlinks to files are included; symlinked folders are not followed.
+    """
     found: list[Path] = []
     for current, folders, files in os.walk(folder, followlinks=False):
         folders[:] = sorted(f for f in folders if f not in SKIPPED_FOLDERS)
@@ -109,8 +112,7 @@ class GitFiles:
 
 
 def git_files(folder: Path) -> GitFiles | None:
-    """The files under `folder` that git tracks and those it does not (ignored ones left out),
-    or None when `folder` is not in a git work tree.
+    """The files under `folder` that git does not ignore; None outside a git work tree.
 
     One `git ls-files` per call (a workspace member's package folder). Inside a repository,
     git is required: guessing would ship ignored files.

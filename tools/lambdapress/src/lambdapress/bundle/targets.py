@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from pydantic import BaseModel, ConfigDict
 
-from lambdapress.settings import Architecture, ServiceSettings
-
-# Lambda's python3.11 runs on Amazon Linux 2 (glibc 2.26): manylinux2014 is the newest tag it
-# accepts. python3.12 and later run on Amazon Linux 2023 (glibc 2.34).
-_GLIBC: dict[str, str] = {
-    "3.11": "manylinux2014",
-    "3.12": "manylinux_2_34",
-    "3.13": "manylinux_2_34",
-}
-_MACHINE: dict[Architecture, str] = {"x86_64": "x86_64", "arm64": "aarch64"}
+from lambdapress.lambda_platform import (
+    ARCHITECTURES,
+    RUNTIMES,
+    Architecture,
+    PythonVersion,
+    Runtime,
+    runtime_of,
+)
+from lambdapress.settings import ServiceSettings
 
 
 class Target(BaseModel):
@@ -24,11 +21,12 @@ class Target(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    python: Literal["3.11", "3.12", "3.13"]
+    python: PythonVersion
     architecture: Architecture
 
     @classmethod
     def of(cls, settings: ServiceSettings) -> Target:
+        """The target of a service's settings."""
         return cls.model_validate(
             {"python": settings.python_version, "architecture": settings.architecture}
         )
@@ -41,16 +39,17 @@ class Target(BaseModel):
     @property
     def uv_platform(self) -> str:
         """uv's `--python-platform` for this target, e.g. `aarch64-manylinux_2_34`."""
-        return f"{_MACHINE[self.architecture]}-{_GLIBC[self.python]}"
+        return f"{ARCHITECTURES[self.architecture].wheel}-{RUNTIMES[self.runtime].manylinux}"
 
     @property
-    def runtime(self) -> str:
-        return f"python{self.python}"
+    def runtime(self) -> Runtime:
+        """The Lambda runtime of this Python version: `python3.12`."""
+        return runtime_of(self.python)
 
     def wheel_tags(self) -> frozenset[Tag]:
         """Every wheel tag Lambda's interpreter accepts, most specific first in spirit."""
-        machine = _MACHINE[self.architecture]
-        newest = 17 if self.python == "3.11" else 34
+        machine = ARCHITECTURES[self.architecture].wheel
+        newest = RUNTIMES[self.runtime].glibc_minor
         platforms = [f"manylinux_2_{minor}_{machine}" for minor in range(newest, 4, -1)]
         platforms += [f"manylinux2014_{machine}"]
         if machine == "x86_64":
@@ -62,7 +61,7 @@ class Target(BaseModel):
 
     def marker_environment(self) -> dict[str, str]:
         """PEP 508 marker values as they are on Lambda, to pick dependencies for the target."""
-        machine = _MACHINE[self.architecture]
+        machine = ARCHITECTURES[self.architecture].wheel
         return {
             "implementation_name": "cpython",
             "implementation_version": f"{self.python}.0",

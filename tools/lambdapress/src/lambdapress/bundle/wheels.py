@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from lambdapress import files
 from lambdapress.bundle.bytecode import compile_tree, find_compiler
@@ -29,12 +29,17 @@ from lambdapress.bundle.lock import LockedPackage
 from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.targets import Target
 from lambdapress.errors import BundleError
-from lambdapress.integrity import folder_digests, folder_problem
+from lambdapress.integrity import (
+    COMPLETE_MARK,
+    folder_problem,
+    is_mark,
+    read_mark,
+    staged_install,
+)
 from lambdapress.pyproject import find_key_line
 from lambdapress.toolchain import find_uv
 
 # The folder's record (`WheelRecord` as JSON), written last: a folder without it is not whole.
-COMPLETE_MARK = ".lambdapress-complete"
 # Bumped whenever what an installed folder holds changes (what `_strip` removes, the record's
 # format), so a cache written by an older lambdapress is never mixed into new zips.
 LAYOUT_VERSION = 3
@@ -56,6 +61,8 @@ class WheelRecord(BaseModel):
 
 @dataclass(frozen=True)
 class InstalledDistribution:
+    """A locked distribution installed for one target in the wheel cache."""
+
     name: str
     version: str
     folder: Path
@@ -65,24 +72,24 @@ class InstalledDistribution:
     """Why the cached folder was thrown away and installed again, for a warning."""
 
     def files(self) -> list[Path]:
+        """Every file the distribution ships, without the cache's record."""
         return sorted(p for p in self.folder.rglob("*") if p.is_file() and p.name != COMPLETE_MARK)
 
 
 def read_record(folder: Path) -> WheelRecord | None:
     """The folder's record, or None when it has none or it cannot be read."""
-    try:
-        return WheelRecord.model_validate_json((folder / COMPLETE_MARK).read_bytes())
-    except (OSError, ValidationError):
-        return None
+    return read_mark(folder, WheelRecord)
 
 
 def damage(folder: Path) -> str | None:
-    """What differs between an installed folder and its record (hashing every file); None
-    when it is as it was installed."""
+    """What differs between an installed folder and its record; None when nothing does.
+
+    Every file is hashed.
+    """
     record = read_record(folder)
     if record is None:
         return f"{COMPLETE_MARK} is missing or unreadable"
-    return folder_problem(folder, record.files, _is_mark)
+    return folder_problem(folder, record.files, is_mark)
 
 
 def discard(folder: Path) -> None:
@@ -207,7 +214,11 @@ def _install(
     credentials: dict[str, str],
 ) -> None:
     """Install into a staging folder next to `folder`, record it, then rename it into place."""
-    with files.temporary_folder(folder) as scratch, files.staged_folder(folder) as site:
+
+    def record(digests: dict[str, str]) -> WheelRecord:
+        return WheelRecord(compiled=compiler is not None, files=digests)
+
+    with files.temporary_folder(folder) as scratch, staged_install(folder, record) as site:
         requirement = scratch / "requirement.txt"
         hashes = " ".join(f"--hash={w.hash}" for w in package.wheels)
         requirement.write_text(f"{package.name}=={package.version} {hashes}\n")
@@ -246,12 +257,6 @@ def _install(
         _strip(site)
         if compiler is not None:
             compile_tree(site, compiler)
-        record = WheelRecord(compiled=compiler is not None, files=folder_digests(site, _is_mark))
-        (site / COMPLETE_MARK).write_text(record.model_dump_json(), encoding="utf-8")
-
-
-def _is_mark(name: str) -> bool:
-    return name == COMPLETE_MARK
 
 
 def _strip(site: Path) -> None:

@@ -17,8 +17,9 @@ package and must not pay for the emulator when no test uses it.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from lambdapress.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from lambdapress.emulator.context import LambdaContext, function_arn, lambda_name
@@ -80,8 +81,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

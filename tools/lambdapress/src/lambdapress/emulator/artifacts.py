@@ -8,27 +8,22 @@ inputs share one folder, and extraction happens once per emulator.
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import tempfile
 import zipfile
 from pathlib import Path
 
+from lambdapress import files
 from lambdapress.errors import EmulatorError
+from lambdapress.integrity import file_digest
 from lambdapress.manifest import FunctionEntry
-
-_CHUNK = 1 << 20
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """The zip's sha256, as the manifest records it."""
+    return file_digest(path)
 
 
 def artifact_path(entry: FunctionEntry, root: Path) -> Path:
+    """The function's zip, as the manifest names it relative to the repository root."""
     return (root / entry.artifact).resolve()
 
 
@@ -52,9 +47,8 @@ def extract_artifact(entry: FunctionEntry, root: Path, into: Path) -> Path:
     task_root = into / actual
     if task_root.is_dir():
         return task_root
-    into.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=into))
-    try:
+    # Another thread or process extracting the same zip first keeps its copy.
+    with files.staged_folder(task_root) as staging:
         try:
             with zipfile.ZipFile(zip_path) as archive:
                 for info in archive.infolist():
@@ -68,11 +62,4 @@ def extract_artifact(entry: FunctionEntry, root: Path, into: Path) -> Path:
                 path=zip_path,
                 hint="rebuild it with `nox -s package`",
             ) from None
-        try:
-            staging.rename(task_root)
-        except OSError:
-            if not task_root.is_dir():  # not merely another thread finishing first
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return task_root

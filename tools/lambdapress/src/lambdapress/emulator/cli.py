@@ -15,7 +15,6 @@ import argparse
 import json
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -32,16 +31,10 @@ from lambdapress.errors import EmulatorError
 from lambdapress.manifest import Manifest, manifest_path, read_manifest
 from lambdapress.tables import render_table
 
-RebuildFactory = Callable[[Path], Rebuild]
-"""Given the repository root, the hook that rebuilds after source changes (the bundler)."""
-
 _print_lock = threading.Lock()
 
 
-def register(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    rebuild_factory: RebuildFactory | None = None,
-) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `invoke` and `serve` to the `lambdapress` command line."""
     invoke = commands.add_parser(
         "invoke",
@@ -94,7 +87,7 @@ def register(
     )
     serve_parser.add_argument("--no-watch", action="store_true", help="do not watch for changes")
     _common(serve_parser)
-    serve_parser.set_defaults(handler=_cmd_serve, rebuild_factory=rebuild_factory)
+    serve_parser.set_defaults(handler=_cmd_serve)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -206,10 +199,15 @@ def _report_table(results: list[InvocationResult]) -> str:
 def _cmd_serve(args: argparse.Namespace) -> int:
     root, manifest_file = _locate(args)
     manifest = read_manifest(manifest_file)
-    factory: RebuildFactory | None = args.rebuild_factory
     watch = [p for p in (root / "services", root / "packages") if p.is_dir()]
     # Without sources to watch (a folder of built zips only), follow the manifest file instead.
-    rebuild = factory(root) if factory is not None and not args.no_watch and watch else None
+    rebuild: Rebuild | None = None
+    if watch and not args.no_watch:
+        # The emulator sits above the bundler (see the layer map): it imports it, lazily, as
+        # it does for host builds in `core`, so `invoke` does not load the bundler.
+        from lambdapress.bundle.pipeline import rebuilder
+
+        rebuild = rebuilder(root)
     emulator = Emulator(
         manifest,
         root,
@@ -248,8 +246,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _wait_for_interrupt() -> None:
-    """Sleep until SIGINT or SIGTERM: `main()`'s handlers raise Interrupted here, and the `with`
-    blocks around the call stop the servers and the workers on the way out."""
+    """Sleep until SIGINT or SIGTERM.
+
+    `main()`'s handlers raise Interrupted here, and the `with` blocks around the call stop the
+    servers and the workers on the way out.
+    """
     forever = threading.Event()
     while not forever.wait(3600):
         pass

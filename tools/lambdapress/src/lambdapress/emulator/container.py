@@ -20,20 +20,10 @@ from lambdapress.emulator.context import (
 )
 from lambdapress.emulator.ric import RuntimeClient
 from lambdapress.errors import EmulatorError
+from lambdapress.lambda_platform import RESERVED_ENVIRONMENT
 from lambdapress.manifest import FunctionEntry
 from lambdapress.toolchain import Interpreter
 
-# The variables Lambda sets itself; a function may not define them.
-RESERVED_VARIABLES = frozenset(
-    {
-        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
-        "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY",
-        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
-    }
-)  # fmt: skip
 _BOOT = (
     "import os, sys; "
     "sys.path[:0] = [os.environ['LAMBDA_TASK_ROOT'], os.environ['LAMBDA_RUNTIME_DIR']]; "
@@ -55,6 +45,7 @@ class WorkerSpec:
     init_timeout: float = 10.0
 
     def command(self) -> list[str]:
+        """The worker's command line: the interpreter, isolated, running the runtime client."""
         boot = _BOOT.format(module=self.client.module)
         interpreter = str(self.interpreter.path)
         return [interpreter, "-I", "-S", "-B", "-c", boot, self.entry.handler]
@@ -95,7 +86,7 @@ class WorkerSpec:
 
 def check_environment(entry: FunctionEntry) -> None:
     """Lambda refuses functions that set its reserved variables: so does the emulator."""
-    reserved = sorted(RESERVED_VARIABLES & entry.environment.keys())
+    reserved = sorted(RESERVED_ENVIRONMENT & entry.environment.keys())
     if reserved:
         raise EmulatorError(
             f"{entry.name} sets reserved Lambda environment variables: {', '.join(reserved)}",

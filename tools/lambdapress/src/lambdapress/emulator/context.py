@@ -15,14 +15,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from lambdapress.lambda_platform import REQUEST_MAX_BYTES, RESPONSE_MAX_BYTES
 from lambdapress.manifest import FunctionEntry
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 FUNCTION_VERSION = "$LATEST"
-# Lambda's limits for a synchronous invocation (bytes).
-MAX_REQUEST_PAYLOAD = 6 * 1024 * 1024
-MAX_RESPONSE_PAYLOAD = 6 * 1024 * 1024 + 100
+# Lambda's limits for a synchronous invocation (bytes), under the emulator's names.
+MAX_REQUEST_PAYLOAD = REQUEST_MAX_BYTES
+MAX_RESPONSE_PAYLOAD = RESPONSE_MAX_BYTES
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "ASIALAMBDAPRESSLOCAL",
     "AWS_SECRET_ACCESS_KEY": "lambdapress-local-secret-key",
@@ -41,11 +42,13 @@ def lambda_name(name: str) -> str:
 
 
 def function_arn(name: str, region: str = DEFAULT_REGION, qualifier: str | None = None) -> str:
+    """The fake but well-formed ARN of a function, optionally with a qualifier."""
     arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{lambda_name(name)}"
     return f"{arn}:{qualifier}" if qualifier else arn
 
 
 def log_group(name: str) -> str:
+    """The function's CloudWatch log group name, as Lambda names it."""
     return f"/aws/lambda/{lambda_name(name)}"
 
 
@@ -56,6 +59,7 @@ def log_stream() -> str:
 
 
 def new_request_id() -> str:
+    """A fresh request id, a UUID as Lambda's are."""
     return str(uuid.uuid4())
 
 
@@ -67,6 +71,8 @@ def new_trace_id() -> str:
 
 @dataclass
 class CognitoIdentity:
+    """The Cognito identity of a mobile-SDK caller (empty for API calls)."""
+
     cognito_identity_id: str | None = None
     cognito_identity_pool_id: str | None = None
 
@@ -92,6 +98,7 @@ class LambdaContext:
     deadline_epoch_ms: int = field(default_factory=lambda: int(time.time() * 1000) + 3000)
 
     def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the invocation's deadline, as Lambda's context reports."""
         return max(0, self.deadline_epoch_ms - int(time.time() * 1000))
 
     @classmethod

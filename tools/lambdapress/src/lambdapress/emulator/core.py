@@ -39,18 +39,25 @@ from lambdapress.emulator.ric import (
 )
 from lambdapress.emulator.workers import InvokeRequest
 from lambdapress.errors import EmulatorError, LambdapressError
-from lambdapress.manifest import FunctionEntry, Manifest, manifest_path, read_manifest
-from lambdapress.settings import Architecture
+from lambdapress.lambda_platform import architecture_of_machine
+from lambdapress.manifest import (
+    FunctionEntry,
+    Manifest,
+    find_function,
+    manifest_path,
+    read_manifest,
+)
 from lambdapress.toolchain import Interpreter, find_interpreter
 from lambdapress.workspace import cache_folder
 
 _MISSING: Any = object()
-_MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
 
 
 class EmulatorWarning(UserWarning):
-    """Something that makes local runs less faithful (another Python version, the fallback
-    runtime loop, an arm64 artifact on an x86_64 machine)."""
+    """Something that makes local runs less faithful than Lambda.
+
+    Another Python version, the fallback runtime loop, an arm64 artifact on an x86_64 machine.
+    """
 
 
 class Emulator(ClosesOnExit):
@@ -104,21 +111,24 @@ class Emulator(ClosesOnExit):
 
     @property
     def manifest(self) -> Manifest:
+        """The manifest the functions come from."""
         return self._manifest
 
     # -- invoking ----------------------------------------------------------------------------
     def resolve(self, name: str) -> FunctionEntry:
-        """A function by manifest name (`orders.get_order`), Lambda name (`orders-get_order`)
-        or ARN, with an optional `:$LATEST` qualifier."""
+        """A function by manifest name, Lambda name or ARN, with an optional `:$LATEST` qualifier.
+
+        `orders.get_order`, `orders-get_order` and the function's ARN all name the same function.
+        """
         wanted = name.split(":function:", 1)[1] if ":function:" in name else name
-        wanted = wanted.split(":", 1)[0]
-        for entry in self._manifest.functions:
-            if wanted in (entry.name, lambda_name(entry.name)):
-                return entry
-        known = ", ".join(f.name for f in self._manifest.functions) or "none"
-        raise EmulatorError(
-            f"no function named {name!r} in the manifest (known: {known})",
+        return find_function(
+            self._manifest.functions,
+            name,
+            EmulatorError,
             hint="check the name, or run `nox -s package` after adding the handler",
+            where=" in the manifest",
+            key=wanted.split(":", 1)[0],
+            aliases=lambda entry: (entry.name, lambda_name(entry.name)),
         )
 
     def invoke(
@@ -131,8 +141,11 @@ class Emulator(ClosesOnExit):
         cognito_identity: Mapping[str, object] | None = None,
         request_id: str | None = None,
     ) -> InvocationResult:
-        """Invoke a function synchronously (RequestResponse) with `event` (any JSON value) or a
-        raw JSON `payload`, and return what Lambda would: response or error, logs, report."""
+        """Invoke a function synchronously (RequestResponse), as Lambda does.
+
+        Give `event` (any JSON value) or a raw JSON `payload`; the result is what Lambda would
+        return: response or error, logs, report.
+        """
         entry = self.resolve(name)
         if payload is None:
             payload = json.dumps({} if event is _MISSING else event).encode()
@@ -154,6 +167,7 @@ class Emulator(ClosesOnExit):
         return result
 
     def function_arn(self, name: str) -> str:
+        """The ARN of a function, by any name `resolve` accepts."""
         return function_arn(self.resolve(name).name, self.region)
 
     # -- pools -------------------------------------------------------------------------------
@@ -215,13 +229,13 @@ class Emulator(ClosesOnExit):
         An arm64 zip's extension modules cannot load on x86_64 (nor the reverse); the bundler
         builds the same code and locked versions for this machine into its cache instead.
         """
-        machine = _MACHINES.get(interpreter.machine.lower(), interpreter.machine)
+        architecture = architecture_of_machine(interpreter.machine)
+        machine = architecture or interpreter.machine
         if machine == entry.architecture:
             return entry
-        if self.host_builds and machine in ("x86_64", "arm64"):
+        if self.host_builds and architecture is not None:
             from lambdapress.bundle.local import host_variant
 
-            architecture: Architecture = "arm64" if machine == "arm64" else "x86_64"
             try:
                 local = host_variant(self.root, entry, architecture, cache=self.cache_dir)
             except LambdapressError as error:
@@ -255,9 +269,11 @@ class Emulator(ClosesOnExit):
             warnings.warn(message, EmulatorWarning, stacklevel=3)
 
     def reload(self, manifest: Manifest) -> list[str]:
-        """Switch to a new build: functions whose entry changed (new artifact, settings) get
-        fresh workers; in-flight invocations finish on the old ones. Returns the names of the
-        functions that changed, were added or were removed."""
+        """Switch to a new build; return the functions that changed, were added or were removed.
+
+        Functions whose entry changed (new artifact, settings) get fresh workers; in-flight
+        invocations finish on the old ones.
+        """
         for entry in manifest.functions:
             check_environment(entry)
         with self._lock:
@@ -280,6 +296,7 @@ class Emulator(ClosesOnExit):
         return [pool.stats() for pool in pools]
 
     def recycle_idle(self) -> int:
+        """Stop workers idle for longer than the idle timeout; return how many stopped."""
         with self._lock:
             pools = list(self._pools.values())
         return sum(pool.recycle_idle() for pool in pools)
@@ -293,6 +310,7 @@ class Emulator(ClosesOnExit):
 
     @property
     def janitor_name(self) -> str:
+        """The janitor thread's name, unique to this emulator (a leaked thread says whose it is)."""
         return f"lambdapress-janitor-{id(self):x}"
 
     def _sweep(self) -> None:

@@ -1,10 +1,10 @@
-"""A pure-Python Lambda runtime loop, for machines where awslambdaric has no wheel.
+r"""A pure-Python Lambda runtime loop, for machines where awslambdaric has no wheel.
 
 This file runs *inside* a worker, copied alone into a folder as `lambdapress_runtime`: it may
 import only the standard library. It follows awslambdaric's behaviour where a handler can see
 it: the handler is `sys.argv[1]`, import failures are posted to `/init/error` with the same
 error types (`Runtime.ImportModuleError`...) before exiting 1, handler exceptions become
-Lambda's error document, the root logger writes `[LEVEL]\\ttime\\trequest id\\tmessage`, and
+Lambda's error document, the root logger writes `[LEVEL]\ttime\trequest id\tmessage`, and
 the context object has the same attributes.
 """
 
@@ -26,12 +26,16 @@ _request_id = ""
 
 
 class Fault(Exception):
+    """An error to report to the Runtime API: its type, message and stack trace."""
+
     def __init__(self, error_type: str, message: str, trace: list[str] | None = None) -> None:
         super().__init__(message)
         self.error_type, self.message, self.trace = error_type, message, trace or []
 
 
 class Identity:
+    """The context's `identity`, from the Cognito identity header."""
+
     def __init__(self, data: dict[str, Any] | None) -> None:
         data = data or {}
         self.cognito_identity_id = data.get("cognitoIdentityId")
@@ -67,10 +71,12 @@ class Context:
         self._deadline = int(headers.get("Lambda-Runtime-Deadline-Ms", "0"))
 
     def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the invocation's deadline."""
         return max(0, self._deadline - int(time.time() * 1000))
 
 
 def call(method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> Any:
+    """One request to the Runtime API: its status, headers and body."""
     connection = http.client.HTTPConnection(os.environ["AWS_LAMBDA_RUNTIME_API"])
     try:
         connection.request(method, API + path, body=body or None, headers=headers or {})
@@ -81,6 +87,7 @@ def call(method: str, path: str, body: bytes = b"", headers: dict[str, str] | No
 
 
 def load_handler(name: str) -> Callable[[Any, Context], Any]:
+    """Import the handler function named `module.function`, or a Fault Lambda would report."""
     try:
         module_name, function_name = name.rsplit(".", 1)
     except ValueError as exc:
@@ -114,6 +121,7 @@ def load_handler(name: str) -> Callable[[Any, Context], Any]:
 
 
 def error_document(error_type: str, message: str, trace: list[str]) -> dict[str, Any]:
+    """An error as the Runtime API takes it (and Lambda returns it)."""
     return {
         "errorMessage": message,
         "errorType": error_type,
@@ -123,6 +131,7 @@ def error_document(error_type: str, message: str, trace: list[str]) -> dict[str,
 
 
 def log_error(document: dict[str, Any]) -> None:
+    """Log an error and its traceback to stdout, as the Python runtime does."""
     lines = [f"[ERROR] {document['errorType']}: {document['errorMessage']}"]
     lines.append("Traceback (most recent call last):")
     for element in document["stackTrace"]:
@@ -133,6 +142,7 @@ def log_error(document: dict[str, Any]) -> None:
 
 
 def exception_document() -> dict[str, Any]:
+    """The exception being handled as an error document, without this loop's frame."""
     kind, value, tb = sys.exc_info()
     frames = traceback.extract_tb(tb)[1:]  # drop this loop's own frame
     name = kind.__name__ if kind is not None else "Exception"
@@ -149,11 +159,13 @@ class Unbuffered:
         return getattr(self.stream, name)
 
     def write(self, text: str) -> int:
+        """Write and flush at once, as Lambda's unbuffered streams do."""
         written: int = self.stream.write(text)
         self.stream.flush()
         return written
 
     def writelines(self, lines: list[str]) -> None:
+        """Write the lines and flush at once."""
         self.stream.writelines(lines)
         self.stream.flush()
 
@@ -165,6 +177,7 @@ class _RequestIdFilter(logging.Filter):
 
 
 def setup_logging() -> None:
+    """Log records to stdout in the Python runtime's format (UTC times, request id)."""
     logging.Formatter.converter = time.gmtime
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
@@ -178,6 +191,7 @@ def setup_logging() -> None:
 
 
 def main() -> None:
+    """Initialise the handler, then serve invocations from the Runtime API until killed."""
     global _request_id
     sys.stdout = Unbuffered(sys.stdout)
     sys.stderr = Unbuffered(sys.stderr)

@@ -48,6 +48,8 @@ class MalformedResponse(Exception):
 
 @dataclass(frozen=True)
 class HttpResponse:
+    """What the front end answers the HTTP client."""
+
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
@@ -229,22 +231,27 @@ class HttpApi(ClosesOnExit):
         return self._routes
 
     def record(self, record: AccessRecord) -> None:
+        """Pass one access record to `on_request`, when there is one."""
         if self.on_request is not None:
             self.on_request(record)
 
     @property
     def port(self) -> int:
+        """The port the front end listens on."""
         return self._server.port
 
     @property
     def url(self) -> str:
+        """The front end's base URL."""
         return self._server.url
 
     def start(self) -> HttpApi:
+        """Start answering requests; return self."""
         self._server.start()
         return self
 
     def close(self) -> None:
+        """Stop answering and free the port."""
         self._server.close()
 
     def __enter__(self) -> HttpApi:

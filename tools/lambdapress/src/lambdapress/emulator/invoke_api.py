@@ -30,9 +30,10 @@ from lambdapress.emulator.servers import (
     PayloadTooLarge,
 )
 from lambdapress.errors import EmulatorError, LambdapressError
+from lambdapress.lambda_platform import EVENT_MAX_BYTES
 
 PREFIX = "/2015-03-31/functions/"
-MAX_EVENT_PAYLOAD = 256 * 1024  # asynchronous (Event) invocations
+MAX_EVENT_PAYLOAD = EVENT_MAX_BYTES  # asynchronous (Event) invocations
 
 
 class _ClientError(Exception):
@@ -192,17 +193,21 @@ class InvokeApi(ClosesOnExit):
 
     @property
     def port(self) -> int:
+        """The port the Invoke API listens on."""
         return self._server.port
 
     @property
     def url(self) -> str:
+        """The Invoke API's endpoint URL, for boto3's `endpoint_url`."""
         return self._server.url
 
     def start(self) -> InvokeApi:
+        """Start answering requests; return self."""
         self._server.start()
         return self
 
     def close(self) -> None:
+        """Stop answering, free the port and wait for running Event invocations."""
         self._server.close()
         self._events.shutdown(wait=True)
 

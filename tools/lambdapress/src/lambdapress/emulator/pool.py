@@ -37,6 +37,8 @@ class PoolStats:
 
 
 class FunctionPool:
+    """The warm workers of one function, at most `concurrency` of them at once."""
+
     def __init__(self, spec: WorkerSpec, *, concurrency: int, idle_timeout: float) -> None:
         if concurrency < 1:
             raise EmulatorError(
@@ -56,6 +58,11 @@ class FunctionPool:
         self._reuse: dict[str, int] = {}
 
     def invoke(self, request: InvokeRequest) -> InvocationResult:
+        """Run one invocation on a worker of the pool.
+
+        An idle worker takes it, or a new one while under the concurrency limit; otherwise it waits
+        for one to be free.
+        """
         worker = self._acquire()
         try:
             result = worker.invoke(request)
@@ -117,8 +124,11 @@ class FunctionPool:
         return len(expired)
 
     def close(self, *, force: bool = True) -> None:
-        """Stop taking invocations and close idle workers; with `force`, busy ones too (their
-        invocations then fail), else they close when their invocation ends."""
+        """Stop taking invocations and close idle workers.
+
+        With `force` busy ones too (their invocations then fail), else they close when their
+        invocation ends.
+        """
         with self._changed:
             self._closed = True
             doomed = self._idle + (list(self._busy) if force else [])
@@ -128,6 +138,7 @@ class FunctionPool:
             worker.close()
 
     def stats(self) -> PoolStats:
+        """What the pool has done so far: workers busy and idle, cold starts, invocations."""
         with self._changed:
             return PoolStats(
                 function=self.spec.entry.name,

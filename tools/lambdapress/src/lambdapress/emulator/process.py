@@ -71,8 +71,11 @@ class OutputCapture:
         return text
 
     def close(self) -> None:
-        """Stop the reader thread after a last drain; the pipe itself belongs to the Popen
-        object, so after this the descriptor is never touched again."""
+        """Stop the reader thread after a last drain.
+
+        The pipe itself belongs to the Popen object, so after this the descriptor is never touched
+        again.
+        """
         self._stop.set()
         self._thread.join()
         with self._lock:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add `--lambdapress-root` to pytest's options."""
     group = parser.getgroup("lambdapress", "lambdapress: run Lambda artifacts locally")
     group.addoption(
         "--lambdapress-root",
@@ -62,6 +63,7 @@ def rest_api_event() -> Callable[..., dict[str, Any]]:
 
 @pytest.fixture
 def lambda_context() -> LambdaContext:
+    """A Lambda context object for calling a handler directly."""
     from lambdapress.emulator.context import LambdaContext
 
     return LambdaContext.for_function()
@@ -77,6 +79,7 @@ def invoke_handler() -> Callable[..., Any]:
 
 @pytest.fixture(scope="session")
 def lambda_emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
+    """An emulator over the repository's built artifacts, shared by the test session."""
     from lambdapress.emulator.core import Emulator
     from lambdapress.workspace import find_root
 

@@ -35,6 +35,7 @@ class FunctionError:
     stack_trace: tuple[str, ...] = ()
 
     def to_json(self, request_id: str | None = None) -> bytes:
+        """The error document Lambda returns for this error."""
         document: dict[str, Any] = {"errorMessage": self.message, "errorType": self.error_type}
         if request_id is not None:
             document["requestId"] = request_id
@@ -74,16 +75,20 @@ class Report:
 
     @property
     def billed_duration_ms(self) -> int:
-        """Duration rounded up to the millisecond; on a cold start the init phase is billed
-        too (Lambda bills INIT for on-demand functions since August 2025)."""
+        """Duration rounded up to the millisecond, plus the init phase on a cold start.
+
+        Lambda bills INIT for on-demand functions since August 2025.
+        """
         total = self.duration_ms + (self.init_duration_ms or 0.0)
         return max(1, math.ceil(total))
 
     @property
     def cold(self) -> bool:
+        """Whether the invocation started a new worker (an init phase ran)."""
         return self.init_duration_ms is not None
 
     def line(self) -> str:
+        """The `REPORT RequestId: ...` line Lambda logs after an invocation."""
         fields = [
             f"REPORT RequestId: {self.request_id}",
             f"Duration: {self.duration_ms:.2f} ms",
@@ -101,10 +106,12 @@ class Report:
 
 
 def start_line(request_id: str) -> str:
+    """The `START RequestId: ...` line Lambda logs before an invocation."""
     return f"START RequestId: {request_id} Version: {FUNCTION_VERSION}"
 
 
 def end_line(request_id: str) -> str:
+    """The `END RequestId: ...` line Lambda logs after an invocation."""
     return f"END RequestId: {request_id}"
 
 
@@ -142,6 +149,7 @@ class InvocationResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the function returned without an error."""
         return self.error is None
 
     @property
@@ -156,6 +164,7 @@ class InvocationResult:
 
     @property
     def cold(self) -> bool:
+        """Whether this invocation started a new worker."""
         return self.report.cold
 
     def log_tail(self) -> str:
@@ -164,5 +173,5 @@ class InvocationResult:
         return base64.b64encode(raw).decode()
 
     def readable_logs(self) -> str:
-        """The logs with Lambda's in-record line breaks (`\\r`) shown as real line breaks."""
+        r"""The logs with Lambda's in-record line breaks (`\r`) shown as real line breaks."""
         return self.logs.replace("\r\n", "\n").replace("\r", "\n")

@@ -25,11 +25,18 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from lambdapress import files
 from lambdapress.errors import EmulatorError
-from lambdapress.integrity import folder_digests, folder_problem
+from lambdapress.integrity import (
+    COMPLETE_MARK,
+    folder_problem,
+    is_mark,
+    read_mark,
+    staged_install,
+)
+from lambdapress.lambda_platform import ARCHITECTURES, architecture_of_machine
 from lambdapress.toolchain import Interpreter, find_uv
 
 AWSLAMBDARIC = "awslambdaric==4.2.2"
@@ -49,9 +56,9 @@ def runtime_sdk() -> str:
 
 
 FALLBACK_MODULE = "lambdapress_runtime"
+# The platform tag of awslambdaric's Linux wheels.
+_RIC_MANYLINUX = "manylinux2014"
 RuntimeClientChoice = Literal["auto", "awslambdaric", "fallback"]
-# The folder's record (`RuntimeRecord` as JSON), written last: a folder without it is not whole.
-_COMPLETE = ".lambdapress-complete"
 _locks: dict[Path, threading.Lock] = {}
 _locks_guard = threading.Lock()
 _verified: set[Path] = set()  # folders checked against their record by this process
@@ -80,14 +87,10 @@ class RuntimeClient:
 def wheel_platform(system: str | None = None, machine: str | None = None) -> str | None:
     """uv's `--python-platform` for awslambdaric's wheels on this machine, or None (no wheel)."""
     system = platform.system() if system is None else system
-    machine = (platform.machine() if machine is None else machine).lower()
-    if system != "Linux":
+    architecture = architecture_of_machine(platform.machine() if machine is None else machine)
+    if system != "Linux" or architecture is None:
         return None
-    if machine in ("x86_64", "amd64"):
-        return "x86_64-manylinux2014"
-    if machine in ("aarch64", "arm64"):
-        return "aarch64-manylinux2014"
-    return None
+    return f"{ARCHITECTURES[architecture].wheel}-{_RIC_MANYLINUX}"
 
 
 def runtime_client(
@@ -141,19 +144,21 @@ def install_awslambdaric(minor: str, target_platform: str, cache_dir: Path) -> R
 
 def damage(folder: Path) -> str | None:
     """What differs between an installed runtime client and its record; None if nothing."""
-    try:
-        record = RuntimeRecord.model_validate_json((folder / _COMPLETE).read_bytes())
-    except (OSError, ValidationError):
-        return f"{_COMPLETE} is missing or unreadable"
+    record = read_mark(folder, RuntimeRecord)
+    if record is None:
+        return f"{COMPLETE_MARK} is missing or unreadable"
     if record.requirement != AWSLAMBDARIC:
         return f"it holds {record.requirement}"
     return folder_problem(folder, record.files, _unrecorded)
 
 
 def _unrecorded(name: str) -> bool:
-    """The record itself, and bytecode Python may write beside the sources when it imports
-    them (derived, and checked by Python against its source)."""
-    return name == _COMPLETE or "__pycache__/" in f"/{name}"
+    """Whether a file is left out of the record: the record itself, and bytecode.
+
+    Python may write bytecode beside the sources when it imports them (derived, and checked by
+    Python against its source).
+    """
+    return is_mark(name) or "__pycache__/" in f"/{name}"
 
 
 def _lock_for(path: Path) -> threading.Lock:
@@ -162,14 +167,19 @@ def _lock_for(path: Path) -> threading.Lock:
 
 
 def _install(minor: str, target_platform: str, target: Path) -> None:
-    """Install into a staging folder next to `target`, record it, then rename it into place
-    (a concurrent process that finished first keeps its copy)."""
+    """Install into a staging folder next to `target`, record it, then rename it into place.
+
+    A concurrent process that finished first keeps its copy.
+    """
     runtime = target.parent
 
     def sweep(older_than: float) -> None:
         files.sweep_temporaries(runtime, older_than)
 
-    with files.claim(runtime, sweep), files.staged_folder(target) as staging:
+    def record(digests: dict[str, str]) -> RuntimeRecord:
+        return RuntimeRecord(requirement=AWSLAMBDARIC, files=digests)
+
+    with files.claim(runtime, sweep), staged_install(target, record, _unrecorded) as staging:
         command = _install_command(minor, target_platform, staging)
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
@@ -180,8 +190,6 @@ def _install(minor: str, target_platform: str, target: Path) -> None:
                 hint="check the connection to the package index (it is needed once), or use "
                 "the fallback runtime client",
             )
-        record = RuntimeRecord(requirement=AWSLAMBDARIC, files=folder_digests(staging, _unrecorded))
-        (staging / _COMPLETE).write_text(record.model_dump_json(), encoding="utf-8")
 
 
 def _install_command(minor: str, target_platform: str, staging: Path) -> list[str]:
@@ -192,7 +200,7 @@ def _install_command(minor: str, target_platform: str, staging: Path) -> list[st
             "--python-version", minor, "--python-platform", target_platform,
             "--only-binary", ":all:", "--link-mode", "copy", AWSLAMBDARIC, runtime_sdk(),
         ]  # fmt: skip
-    pip_platform = "manylinux2014_" + target_platform.split("-")[0]
+    pip_platform = f"{_RIC_MANYLINUX}_" + target_platform.split("-")[0]
     return [
         sys.executable, "-m", "pip", "install", "--quiet", "--target", str(staging),
         "--python-version", minor, "--platform", pip_platform,

@@ -31,6 +31,7 @@ class RouteTemplate:
 
     @classmethod
     def compile(cls, path: str) -> RouteTemplate:
+        """The template of an API Gateway route path such as `/orders/{order_id}`."""
         if not path.startswith("/"):
             raise EmulatorError(f"route path {path!r} must start with '/'")
         segments = path.strip("/").split("/") if path != "/" else []
@@ -72,17 +73,22 @@ class RouteTemplate:
 
 @dataclass(frozen=True)
 class Target:
+    """A route and the function it invokes."""
+
     function: str
     method: str
     template: RouteTemplate
 
     @property
     def route_key(self) -> str:
+        """API Gateway's `routeKey`, e.g. `GET /orders/{order_id}`."""
         return f"{self.method} {self.template.path}"
 
 
 @dataclass(frozen=True)
 class Match:
+    """The route a request matched (if any), its path parameters, and the methods allowed."""
+
     target: Target | None
     parameters: dict[str, str]
     allowed: tuple[str, ...] = ()
@@ -110,6 +116,7 @@ class RouteTable:
         )
 
     def match(self, method: str, raw_path: str) -> Match:
+        """The route for a request, or a Match that says which methods the path allows."""
         allowed: list[str] = []
         for target in self.targets:
             parameters = target.template.match(raw_path)

@@ -52,6 +52,7 @@ class Invocation:
     done: threading.Event = field(default_factory=threading.Event)
 
     def headers(self) -> dict[str, str]:
+        """The `Lambda-Runtime-*` headers of this invocation's `next` response."""
         headers = {
             "Lambda-Runtime-Aws-Request-Id": self.request_id,
             "Lambda-Runtime-Deadline-Ms": str(self.deadline_ms),
@@ -77,6 +78,7 @@ class Sandbox:
         self._current: Invocation | None = None
 
     def submit(self, invocation: Invocation) -> None:
+        """Queue the invocation the runtime client will get next."""
         with self.changed:
             if self._pending is not None or self._current is not None:
                 raise RuntimeError("a sandbox runs one invocation at a time")
@@ -84,16 +86,19 @@ class Sandbox:
             self.changed.notify_all()
 
     def close(self) -> None:
+        """Wake every waiter and refuse further invocations."""
         with self.changed:
             self.closed = True
             self.changed.notify_all()
 
     def wait(self, timeout: float) -> None:
+        """Wait for a change (an outcome, a request for work) for at most `timeout` seconds."""
         with self.changed:
             self.changed.wait(timeout)
 
     # -- called from the server threads ------------------------------------------------
     def next_invocation(self) -> Invocation | None:
+        """Block until an invocation is queued (or the sandbox closes) and hand it out."""
         with self.changed:
             if self.ready_at is None:
                 self.ready_at = time.perf_counter()
@@ -108,6 +113,7 @@ class Sandbox:
             return invocation
 
     def finish(self, request_id: str, kind: OutcomeKind, body: bytes) -> bool:
+        """Record the outcome of invocation `request_id`; False when it is not the current one."""
         with self.changed:
             invocation = self._current
             if invocation is None or invocation.request_id != request_id:
@@ -120,6 +126,7 @@ class Sandbox:
             return True
 
     def fail_init(self, body: bytes) -> None:
+        """Record the runtime client's init error."""
         with self.changed:
             self.init_error = body
             self.changed.notify_all()
@@ -213,8 +220,10 @@ class RuntimeApi:
 
     @property
     def address(self) -> str:
+        """The `host:port` the runtime client is given as `AWS_LAMBDA_RUNTIME_API`."""
         return self._server.address
 
     def close(self) -> None:
+        """Close the sandbox and stop the server."""
         self.sandbox.close()
         self._server.close()

@@ -36,6 +36,8 @@ _DRAIN_SECONDS = 1.0
 
 
 class PayloadTooLarge(Exception):
+    """A request body larger than the endpoint accepts."""
+
     def __init__(self, size: int) -> None:
         super().__init__(size)
         self.size = size
@@ -69,8 +71,11 @@ class _Server(ThreadingHTTPServer):
     client_timeout: float = CLIENT_TIMEOUT
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away (a worker killed mid-request, a curl interrupted) or stalled
-        is normal here and stays quiet; anything else is a bug, logged (never printed)."""
+        """Keep quiet about clients that went away or stalled; log anything else.
+
+        A client going away (a worker killed mid-request, a curl interrupted) or stalling is
+        normal here; anything else is a bug, logged (never printed).
+        """
         error = sys.exc_info()[1]
         if isinstance(error, Exception) and not isinstance(error, ConnectionError | TimeoutError):
             with contextlib.suppress(OSError):
@@ -86,10 +91,12 @@ class Handler(BaseHTTPRequestHandler):
     body_limit: ClassVar[int] = 16 * 1024 * 1024
 
     def setup(self) -> None:
+        """Give every client connection a read timeout, so a stalled client is dropped."""
         super().setup()
         self.connection.settimeout(self.server.client_timeout)
 
     def handle(self) -> None:
+        """Handle one connection on a thread named after the server."""
         # Request threads carry their server's name, so a leak is attributable.
         threading.current_thread().name = f"{self.server.thread_name}-request"
         self._responded = False
@@ -112,6 +119,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(500, {"message": summary(error), "details": log})
 
     def send_response(self, code: int, message: str | None = None) -> None:
+        """Send the status line, remembering that a response has begun."""
         self._responded = True
         super().send_response(code, message)
 
@@ -121,8 +129,11 @@ class Handler(BaseHTTPRequestHandler):
         return self.server.owner
 
     def read_body(self, limit: int | None = None) -> bytes:
-        """The request body; PayloadTooLarge when it exceeds `limit`, BadRequest when it cannot
-        be read as announced."""
+        """Read the request body.
+
+        Raises PayloadTooLarge when it exceeds `limit`, BadRequest when it cannot be read as
+        announced.
+        """
         limit = self.body_limit if limit is None else limit
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             return self._read_chunked(limit)
@@ -176,8 +187,11 @@ class Handler(BaseHTTPRequestHandler):
             self.rfile.readline(1024)
 
     def _discard(self, length: int) -> None:
-        """Skip what the client already sent of a body that is too large, so it reads the 413
-        instead of a reset connection; a client that is still sending gets a second at most."""
+        """Skip what the client already sent of a body that is too large.
+
+        The client then reads the 413 instead of a reset connection; a client that is still
+        sending gets a second at most.
+        """
         previous = self.connection.gettimeout()
         self.connection.settimeout(min(previous or _DRAIN_SECONDS, _DRAIN_SECONDS))
         remaining = length
@@ -200,6 +214,7 @@ class Handler(BaseHTTPRequestHandler):
         *,
         content_type: str | None = "application/json",
     ) -> None:
+        """Send a complete response: status, headers and body."""
         self.send_response(status)
         pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
         names = {name.lower() for name, _ in pairs}
@@ -216,6 +231,7 @@ class Handler(BaseHTTPRequestHandler):
     def send_json(
         self, status: int, document: Any, headers: Mapping[str, str] | None = None
     ) -> None:
+        """Send a JSON document as the response body."""
         self.send(status, json.dumps(document).encode(), headers)
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -255,6 +271,7 @@ class LoopbackServer:
 
     @property
     def port(self) -> int:
+        """The port the server listens on."""
         return int(self._httpd.server_address[1])
 
     @property
@@ -264,9 +281,11 @@ class LoopbackServer:
 
     @property
     def url(self) -> str:
+        """The server's base URL."""
         return f"http://{self.address}"
 
     def start(self) -> None:
+        """Start serving on a thread of its own (once)."""
         if not self._started:
             self._started = True
             self._thread.start()

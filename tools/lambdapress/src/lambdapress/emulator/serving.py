@@ -91,7 +91,8 @@ class Watcher:
     def poll(self) -> list[Path]:
         """One step: record new changes; once a step sees none, report the collected ones.
 
-        Returns the paths reported to `on_change` in this step (empty while edits go on)."""
+        Returns the paths reported to `on_change` in this step (empty while edits go on).
+        """
         current = snapshot(self.paths)
         new = changes(self._state, current)
         self._state = current
@@ -115,10 +116,12 @@ class Watcher:
                         self.on_error(error)
 
     def start(self) -> Watcher:
+        """Start watching on a thread of its own; return self."""
         self._thread.start()
         return self
 
     def close(self) -> None:
+        """Stop watching and wait for the thread."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
@@ -176,6 +179,7 @@ class Serving(ClosesOnExit):
             raise
 
     def start(self) -> Serving:
+        """Start the front ends and the watcher; return self."""
         self.http.start()
         if self.invoke_api is not None:
             self.invoke_api.start()
@@ -217,13 +221,16 @@ class Serving(ClosesOnExit):
 
     @property
     def url(self) -> str:
+        """The HTTP API front end's URL."""
         return self.http.url
 
     @property
     def lambda_url(self) -> str | None:
+        """The Invoke API's URL, when it was started."""
         return None if self.invoke_api is None else self.invoke_api.url
 
     def close(self) -> None:
+        """Stop the watcher, then the front ends."""
         if self.watcher is not None:
             self.watcher.close()
         self.http.close()
@@ -244,9 +251,12 @@ def serve(
     on_reload: Callable[[ReloadRecord], None] | None = None,
     client_timeout: float = CLIENT_TIMEOUT,
 ) -> Serving:
-    """Start the HTTP front end on `port` (0: any free port), the Invoke API on `lambda_port`
-    (None: off) and, with `rebuild` and `watch` (or a `manifest_file`), the watcher. A client
-    connection silent for `client_timeout` seconds while its request is read is dropped."""
+    """Start the HTTP front end, the Invoke API and the watcher, as asked.
+
+    The front end listens on `port` (0: any free port), the Invoke API on `lambda_port` (None:
+    off); the watcher runs with `rebuild` and `watch` (or a `manifest_file`). A client
+    connection silent for `client_timeout` seconds while its request is read is dropped.
+    """
     return Serving(
         emulator,
         port=port,

@@ -53,6 +53,8 @@ _ids = itertools.count(1)
 
 @dataclass(frozen=True)
 class InvokeRequest:
+    """One invocation's payload, ids and client context."""
+
     payload: bytes
     request_id: str = field(default_factory=new_request_id)
     trace_id: str = field(default_factory=new_trace_id)
@@ -79,6 +81,7 @@ class Worker:
 
     @property
     def alive(self) -> bool:
+        """Whether the worker's process is running and usable."""
         return not self._dead and (self._process is None or self._process.poll() is None)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -202,8 +205,11 @@ class Worker:
         return self._result(request, lines, error, duration_ms, init_ms, status, payload)
 
     def _retire_after_rejected_response(self) -> None:
-        """awslambdaric exits when its response is refused; let it say so, then reset the
-        container as Lambda does (the next invocation starts a fresh one)."""
+        """Let awslambdaric report its refused response, then reset the container as Lambda does.
+
+        awslambdaric exits when its response is refused; the next invocation starts a fresh
+        container.
+        """
         assert self._process is not None
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._process.wait(timeout=0.5)

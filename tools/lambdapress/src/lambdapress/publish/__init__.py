@@ -2,13 +2,15 @@
 
 The pipeline, one module per concern:
 
-- `indexes`: `[tool.lambdapress.indexes]` of the root pyproject; `credentials` and
-  `codeartifact` turn an entry into URLs and credentials (`ResolvedIndex`);
 - `build`: reproducible sdist and wheel through PEP 517; `metadata`: what may be uploaded;
 - `simple`: what an index already has; `schemas` and `compat`: the models' compatibility gate;
 - `plan`: the pure decision per package; `publisher`: the pipeline; `upload`: twine; `tags`;
-- `pins`: a service on a published version; `pypiserver`: a local index; `cli`: the commands.
+- `pins`, `models`, `models_plan`, `models_lock`: services on published versions (edits of
+  their pyprojects, with tomlkit); `models_gate`: comparing two published versions;
+- `pypiserver`: a local index; `cli`, `models_cli`: the commands.
 
-Import from the modules themselves: this package imports nothing, so that the `lambdapress`
-command does not load twine, build or tomlkit unless it publishes.
+Index configuration, credentials, and reading pins and model sources are `lambdapress.indexes`,
+a layer below, shared with the bundler. Import from the modules themselves: this package
+imports nothing, so that a command loads twine, build or tomlkit only when it publishes or
+edits a pyproject (`publish`, `models`, `pin`, `new --models`), never to package or serve.
 """

@@ -1,6 +1,6 @@
-"""The command-line face of publishing: `publish`, `index serve|list`, and (from `models_cli`)
-`models` with its aliases `pin`, `unpin`, `pins`.
+"""The command-line face of publishing: `publish`, `index serve|list` and `models`.
 
+`models` (from `models_cli`) has the aliases `pin`, `unpin`, `pins`.
 `register(commands)` adds the sub-commands to lambdapress's parser. Like the rest of the CLI,
 each handler calls the library, prints the frozen result and returns the exit code; user
 mistakes are raised as LambdapressError and printed by `lambdapress.cli.main`. No handler
@@ -23,8 +23,9 @@ from lambdapress.workspace import Workspace, load_workspace
 if TYPE_CHECKING:
     from lambdapress.publish.plan import PackagePlan, PublishPlan
 
-# The library is imported inside each handler: `lambdapress workspace` must not pay for
-# (or depend on) twine, build and tomlkit, which only publishing needs.
+# The library is imported inside each handler: `lambdapress package` or `workspace` must not
+# pay for (or depend on) twine, build and tomlkit, which publishing and the pyproject edits of
+# `models`/`pin` need.
 
 
 def register(commands: Any) -> None:
@@ -70,8 +71,8 @@ def _load(args: argparse.Namespace) -> Workspace:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     """Plan, print the plan, then upload (unless --dry-run or something is blocked)."""
-    from lambdapress.publish.credentials import resolve_index
-    from lambdapress.publish.indexes import choose_index, load_indexes
+    from lambdapress.indexes.config import choose_index, load_indexes
+    from lambdapress.indexes.credentials import resolve_index
     from lambdapress.publish.publisher import execute_publish, prepare_publish
 
     workspace = _load(args)
@@ -133,7 +134,7 @@ def describe_package(package: PackagePlan) -> list[str]:
 
 def cmd_index_list(args: argparse.Namespace) -> int:
     """A table of the configured indexes; credentials shown as variable names and set/unset."""
-    from lambdapress.publish.indexes import UploadApiIndex, load_indexes
+    from lambdapress.indexes.config import UploadApiIndex, load_indexes
 
     root = root_of(args)
     indexes = load_indexes(root)
@@ -155,7 +156,7 @@ def cmd_index_list(args: argparse.Namespace) -> int:
 
 def cmd_index_serve(args: argparse.Namespace) -> int:
     """Run pypiserver on 127.0.0.1 until interrupted, after printing how to use it."""
-    from lambdapress.publish.indexes import (
+    from lambdapress.indexes.config import (
         CodeArtifactIndex,
         UploadApiIndex,
         choose_index,

@@ -22,114 +22,17 @@ and its tests need no network and no uv.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
-from pydantic import BaseModel, ConfigDict
 from tomlkit.items import AoT, Array, InlineTable, Table
 
 from lambdapress.errors import ModelsError
-from lambdapress.publish.pins import pins_in
-from lambdapress.workspace import Service, Workspace
-
-if TYPE_CHECKING:
-    from lambdapress.bundle.lock import Lock
+from lambdapress.indexes.sources import ACCEPT_KEY
 
 PYPROJECT = "pyproject.toml"
-ACCEPT_KEY = "accept_models"
-Origin = Literal["workspace", "pinned", "index"]
-
-
-class ModelLibrary(BaseModel):
-    """One model library one service builds on, and where it comes from."""
-
-    model_config = ConfigDict(frozen=True)
-
-    service: str
-    package: str
-    origin: Origin
-    requirement: str
-    """As written in `[project] dependencies` (`billing-models==1.2`)."""
-    version: str | None
-    """What ships: the workspace package's version, the pin, or the version in uv.lock."""
-    index: str | None
-    """The index's name (`[tool.lambdapress.indexes]` and `[[tool.uv.index]]`)."""
-    accepted: str | None
-    """`[tool.lambdapress] accept_models` for this package, if recorded."""
-
-    @property
-    def import_name(self) -> str:
-        return import_name(self.package)
-
-
-def import_name(package: str) -> str:
-    """The module a model library is imported as (the template's rule: dashes to underscores)."""
-    return canonicalize_name(package).replace("-", "_")
-
-
-def read_models(workspace: Workspace, lock: Lock | None) -> tuple[ModelLibrary, ...]:
-    """Every service's model libraries, in service order."""
-    from lambdapress.pyproject import load_toml
-
-    found: list[ModelLibrary] = []
-    for service in workspace.services:  # tomllib: reading is on every build's path
-        found.extend(models_of(workspace, service, load_toml(service.path / PYPROJECT), lock))
-    return tuple(found)
-
-
-def models_of(
-    workspace: Workspace, service: Service, document: Any, lock: Lock | None
-) -> tuple[ModelLibrary, ...]:
-    """The model libraries of one service's parsed pyproject."""
-    packages = {canonicalize_name(p.name): p for p in workspace.packages}
-    pins = {canonicalize_name(p.package): p for p in pins_in(document)}
-    sources = document.get("tool", {}).get("uv", {}).get("sources", {})
-    sources = {canonicalize_name(k): v for k, v in sources.items()}
-    accepted = {
-        canonicalize_name(k): str(v)
-        for k, v in document.get("tool", {}).get("lambdapress", {}).get(ACCEPT_KEY, {}).items()
-    }
-    found = []
-    for raw in document.get("project", {}).get("dependencies", []):
-        try:
-            requirement = Requirement(str(raw))
-        except InvalidRequirement:
-            continue
-        key = canonicalize_name(requirement.name)
-        source = sources.get(key)
-        origin: Origin
-        version: str | None
-        index: str | None
-        if key in pins:
-            origin, version, index = "pinned", pins[key].version, pins[key].index
-        elif key in packages:
-            origin, version, index = "workspace", packages[key].version, None
-        elif isinstance(source, dict) and "index" in source:
-            origin, version = "index", _locked_version(lock, requirement.name)
-            index = str(source["index"])
-        else:
-            continue
-        found.append(
-            ModelLibrary(
-                service=service.name,
-                package=requirement.name,
-                origin=origin,
-                requirement=str(raw),
-                version=version,
-                index=index,
-                accepted=accepted.get(key),
-            )
-        )
-    return tuple(found)
-
-
-def _locked_version(lock: Lock | None, package: str) -> str | None:
-    if lock is None:
-        return None
-    wanted = canonicalize_name(package)
-    return next((p.version for p in lock.packages if canonicalize_name(p.name) == wanted), None)
 
 
 # ------------------------------------------------------------------ edits of a service
@@ -152,7 +55,7 @@ def with_index_dependency(text: str, package: str, specifier: str, index: str, p
                 del dependencies[key]
             if not dependencies:
                 del poetry["dependencies"]
-        _drop_unused_poetry_sources(poetry)
+        drop_unused_poetry_sources(poetry)
     sources = _table(_table(tool, "uv", path), "sources", path)
     key = next((k for k in sources if _same(k, package)), package)
     sources[key] = _inline(f"{{ index = {_quote(index)} }}")
@@ -178,8 +81,10 @@ def with_accepted(text: str, package: str, version: str | None, path: Path) -> s
 
 
 def without_accepted(text: str, package: str, path: Path) -> str:
-    """`text` without an `accept_models` entry for `package` (a library back on its source has
-    no published version to accept); the key goes too when it is left empty."""
+    """`text` without an `accept_models` entry for `package` (the key goes too when left empty).
+
+    A library back on its source has no published version to accept.
+    """
     document = parse(text, path)
     lambdapress = document.get("tool", {}).get("lambdapress")
     accepted = lambdapress.get(ACCEPT_KEY) if isinstance(lambdapress, Table | dict) else None
@@ -277,6 +182,7 @@ def with_first_party(text: str, module: str, path: Path) -> str:
 
 
 def parse(text: str, path: Path) -> Any:
+    """Parse a pyproject with tomlkit (keeping its layout), or a ModelsError naming the line."""
     try:
         return tomlkit.parse(text)
     except tomlkit.exceptions.ParseError as exc:
@@ -286,8 +192,11 @@ def parse(text: str, path: Path) -> Any:
 
 
 def spaced(text: str) -> str:
-    """`text` with a blank line before every table header, as people write pyprojects (tomlkit
-    keeps the layout it parsed, but not around the tables it adds or the keys it replaces)."""
+    """`text` with a blank line before every table header, as people write pyprojects.
+
+    tomlkit keeps the layout it parsed, but not around the tables it adds or the keys it
+    replaces.
+    """
     lines = text.split("\n")
     out: list[str] = []
     for line in lines:
@@ -324,7 +233,11 @@ def _set_requirement(document: Any, requirement: str, path: Path) -> None:
     dependencies.insert(0, requirement)
 
 
-def _drop_unused_poetry_sources(poetry: Any) -> None:
+def drop_unused_poetry_sources(poetry: Any) -> None:
+    """Remove the `[[tool.poetry.source]]` entries no dependency names any more.
+
+    After an unpin, or a move to a uv index.
+    """
     sources = poetry.get("source")
     if not isinstance(sources, AoT | list):
         return
@@ -358,17 +271,3 @@ def _inline(text: str) -> Any:
 
 def _quote(value: str) -> str:
     return tomlkit.string(value).as_string()
-
-
-def uv_index_named(root: Path, url: str) -> str | None:
-    """The name of the root pyproject's `[[tool.uv.index]]` at `url` (what uv.lock records as a
-    package's registry), so the bundler can fetch its wheels with that index's credentials."""
-    from lambdapress.pyproject import load_toml
-
-    indexes = load_toml(root / PYPROJECT).get("tool", {}).get("uv", {}).get("index", [])
-    wanted = url.rstrip("/")
-    for entry in indexes if isinstance(indexes, list) else []:
-        if isinstance(entry, dict) and str(entry.get("url", "")).rstrip("/") == wanted:
-            name = entry.get("name")
-            return str(name) if name else None
-    return None

@@ -90,7 +90,7 @@ def _change_options(parser: argparse.ArgumentParser, *, index: bool) -> None:
 def cmd_models(args: argparse.Namespace) -> int:
     """A table of every service's model libraries."""
     from lambdapress.bundle.lock import read_lock
-    from lambdapress.publish.models import read_models
+    from lambdapress.indexes.sources import read_models
 
     workspace = load_workspace(root_of(args))
     lock = read_lock(workspace.root) if (workspace.root / "uv.lock").is_file() else None

@@ -1,4 +1,8 @@
-"""The consumer side of the compatibility gate: a breaking model release never ships silently.
+"""The consumer side of the compatibility gate, its expensive half: comparing two versions.
+
+`lambdapress.bundle.models_gate` decides at package time whether a comparison must run at all
+(the cheap, common case is "no"); this module runs it, and imports the publisher's schema
+comparison only then.
 
 The publisher refuses to release a breaking change without a major version; a service that
 builds on the library must then *decide* to take it. Each service records, in
@@ -21,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +33,10 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from pydantic import BaseModel, ConfigDict
 
-from lambdapress.bundle.lock import read_lock
-from lambdapress.errors import ModelsError
 from lambdapress.files import write_text
+from lambdapress.indexes.config import ResolvedIndex
+from lambdapress.names import import_name
 from lambdapress.publish.compat import CompatReport, assess
-from lambdapress.publish.indexes import ResolvedIndex
-from lambdapress.publish.models import ModelLibrary, import_name, read_models
-from lambdapress.workspace import Workspace, cache_folder
 
 CHECK_FORMAT = 1
 
@@ -52,6 +53,7 @@ class VersionCheck(BaseModel):
 
     @property
     def major_crossed(self) -> bool:
+        """Whether the new version has another major version than the old."""
         return Version(self.new).major != Version(self.old).major
 
     @property
@@ -103,105 +105,6 @@ def check_versions(
     check = VersionCheck(package=package, old=old, new=new, report=report)
     write_text(stored, json.dumps(check.model_dump(mode="json"), sort_keys=True))
     return check
-
-
-class Refusal(BaseModel):
-    """One service's model library that must not ship as locked."""
-
-    model_config = ConfigDict(frozen=True)
-
-    library: ModelLibrary
-    check: VersionCheck | None
-    """None when no version was ever recorded as accepted."""
-
-
-IndexResolver = Callable[[str], ResolvedIndex]
-
-
-def gate_refusals(
-    workspace: Workspace,
-    resolve: IndexResolver,
-    services: Sequence[str] = (),
-    load: SchemaLoader | None = None,
-) -> tuple[Refusal, ...]:
-    """The libraries whose shipped version differs from the accepted one and breaks it.
-
-    `resolve(index name)` is only called when a comparison must actually run.
-    """
-    libraries = read_models(workspace, None)
-    if any(library.origin == "index" for library in libraries):  # only they need the lock
-        lock = read_lock(workspace.root) if (workspace.root / "uv.lock").is_file() else None
-        libraries = read_models(workspace, lock)
-    cache = cache_folder(workspace.root)
-    refusals = []
-    for library in libraries:
-        if services and library.service not in services:
-            continue
-        if library.origin == "workspace" or library.version is None:
-            continue
-        if library.accepted == library.version:
-            continue
-        if library.accepted is None:
-            refusals.append(Refusal(library=library, check=None))
-            continue
-        assert library.index is not None
-        check = check_versions(
-            resolve(library.index), library.package, library.accepted, library.version, cache, load
-        )
-        if check.breaking:
-            refusals.append(Refusal(library=library, check=check))
-    return tuple(refusals)
-
-
-def refusal_error(workspace: Workspace, refusals: Sequence[Refusal]) -> ModelsError:
-    """One error for every refused library: the report, and the line that accepts each."""
-    lines = ["a model library would ship in a version the service has not accepted:"]
-    fixes = []
-    for refusal in refusals:
-        library = refusal.library
-        where = workspace.relative(workspace.root / "services" / library.service / "pyproject.toml")
-        if refusal.check is None:
-            lines.append(
-                f"- {library.service}: {library.package} {library.version} from index "
-                f"{library.index!r}: no accepted version recorded in {where}"
-            )
-        else:
-            lines.append(f"- {library.service} ({where}):")
-            lines.extend(f"    {line}" for line in refusal.check.lines())
-        fixes.append(
-            f"lambdapress models upgrade {library.service} {library.package} --accept "
-            f'(or add accept_models = {{ {library.package} = "{library.version}" }} to '
-            f"[tool.lambdapress] of {where})"
-        )
-    return ModelsError(
-        "\n".join(lines),
-        hint="update the service's code for the changes above, then record that it accepts the "
-        "version: " + "; ".join(fixes),
-    )
-
-
-def check_gate(
-    workspace: Workspace,
-    services: Sequence[str] = (),
-    resolve: IndexResolver | None = None,
-) -> None:
-    """Raise the refusal for `services` (all when empty); return when every library may ship."""
-    if resolve is None:
-        resolve = _resolver(workspace)
-    refusals = gate_refusals(workspace, resolve, services)
-    if refusals:
-        raise refusal_error(workspace, refusals)
-
-
-def _resolver(workspace: Workspace) -> IndexResolver:
-    def resolve(name: str) -> ResolvedIndex:
-        from lambdapress.publish.credentials import resolve_index
-        from lambdapress.publish.indexes import choose_index, load_indexes
-
-        pyproject = workspace.root / "pyproject.toml"
-        return resolve_index(choose_index(load_indexes(workspace.root), name, pyproject))
-
-    return resolve
 
 
 def _slug(url: str) -> str:

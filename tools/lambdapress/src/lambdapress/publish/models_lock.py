@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from lambdapress.errors import ModelsError
-from lambdapress.publish.credentials import redact
-from lambdapress.publish.indexes import ResolvedIndex
+from lambdapress.indexes.config import ResolvedIndex
+from lambdapress.indexes.credentials import redact
 from lambdapress.toolchain import find_uv
 from lambdapress.workspace import Workspace
 

@@ -25,13 +25,11 @@ from pydantic import BaseModel, ConfigDict
 
 from lambdapress.errors import ModelsError
 from lambdapress.files import write_text
-from lambdapress.publish.indexes import ResolvedIndex, choose_index, load_indexes
+from lambdapress.indexes.config import ResolvedIndex, choose_index, load_indexes
+from lambdapress.indexes.sources import ModelLibrary, Origin, models_of
+from lambdapress.names import import_name
 from lambdapress.publish.models import (
-    ModelLibrary,
-    Origin,
     accepted_in,
-    import_name,
-    models_of,
     parse,
     with_accepted,
     with_first_party,
@@ -62,6 +60,7 @@ class FileChange(BaseModel):
 
     @property
     def changed(self) -> bool:
+        """Whether applying the change alters the file."""
         return self.before != self.after
 
 
@@ -86,6 +85,7 @@ class ModelsPlan(BaseModel):
 
     @property
     def changed(self) -> tuple[FileChange, ...]:
+        """The changes that alter a file."""
         return tuple(change for change in self.changes if change.changed)
 
     @property
@@ -107,7 +107,7 @@ class Deps(BaseModel):
 
 def real_deps(workspace: Workspace) -> Deps:
     """The index, uv and the schema comparison, for real."""
-    from lambdapress.publish.credentials import resolve_index
+    from lambdapress.indexes.credentials import resolve_index
 
     pyproject = workspace.root / "pyproject.toml"
 

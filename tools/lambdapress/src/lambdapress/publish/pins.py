@@ -20,9 +20,9 @@ url = "http://127.0.0.1:8080/simple/"
 priority = "explicit"
 ```
 
-`read_pins` is how other steps (the bundler) see pins; `plan_pin`/`plan_unpin` compute the new
-text without writing (`lambdapress models add`, see `models_plan`, builds its plans on them),
-`apply_edit` writes it atomically if the file did not change meanwhile.
+`lambdapress.indexes.pins` is how other steps (the bundler) read pins; `plan_pin`/`plan_unpin`
+compute the new text without writing (`lambdapress models add`, see `models_plan`, builds its
+plans on them), `apply_edit` writes it atomically if the file did not change meanwhile.
 """
 
 from __future__ import annotations
@@ -40,23 +40,12 @@ from tomlkit.items import AoT, InlineTable, Table
 
 from lambdapress.errors import PinError
 from lambdapress.files import write_text
+from lambdapress.indexes.pins import PYPROJECT, Pin
+from lambdapress.publish.models import drop_unused_poetry_sources
 from lambdapress.pyproject import read_config_text
 from lambdapress.workspace import Package, Service, Workspace
 
-PYPROJECT = "pyproject.toml"
 COMMENT = "pinned by lambdapress: services ship this published version"
-
-
-class Pin(BaseModel):
-    """A service's dependency on a published version of a shared package."""
-
-    model_config = ConfigDict(frozen=True)
-
-    package: str
-    version: str
-    index: str
-    """The index's name in `[tool.lambdapress.indexes]` of the root pyproject."""
-    index_url: str
 
 
 class PinEdit(BaseModel):
@@ -76,29 +65,6 @@ class PinEdit(BaseModel):
     def changed(self) -> bool:
         """Whether applying the edit changes the file."""
         return self.before != self.after
-
-
-def read_pins(pyproject: Path) -> tuple[Pin, ...]:
-    """The pins of a service's pyproject (empty when it builds everything from source)."""
-    text = read_config_text(pyproject, missing="file not found", missing_hint="pass a service")
-    return pins_in(_parse(text, pyproject))
-
-
-def pins_in(document: Any) -> tuple[Pin, ...]:
-    """Pins of a parsed pyproject: a `==` version from a named `[[tool.poetry.source]]`."""
-    poetry = document.get("tool", {}).get("poetry", {})
-    sources = {s.get("name"): s.get("url") for s in poetry.get("source", []) if "name" in s}
-    pins = []
-    for name, spec in poetry.get("dependencies", {}).items():
-        if not isinstance(spec, dict) or "source" not in spec:
-            continue
-        version = str(spec.get("version", ""))
-        index = str(spec["source"])
-        if version.startswith("==") and index in sources:
-            pins.append(
-                Pin(package=name, version=version[2:], index=index, index_url=str(sources[index]))
-            )
-    return tuple(pins)
 
 
 def plan_pin(
@@ -196,16 +162,7 @@ def unpin_text(text: str, package: str, path: str, pyproject: Path) -> str:
     dependencies[key] = _inline(f"{{ path = {_quote(path)}, develop = true }}")
     dependencies[key].trivia.comment_ws = ""
     dependencies[key].trivia.comment = ""  # replacing keeps the old comment: drop the pin's
-    sources = poetry.get("source")
-    if isinstance(sources, AoT):
-        used = {spec.get("source") for spec in dependencies.values() if isinstance(spec, dict)}
-        kept = [source for source in sources if source.get("name") in used]
-        if not kept:
-            del poetry["source"]
-        elif len(kept) != len(sources):
-            poetry["source"] = tomlkit.aot()
-            for source in kept:
-                poetry["source"].append(source)
+    drop_unused_poetry_sources(poetry)
     return tomlkit.dumps(document)
 
 

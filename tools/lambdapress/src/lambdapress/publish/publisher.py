@@ -21,9 +21,9 @@ from packaging.version import Version
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.errors import PublishError, WorkspaceError
+from lambdapress.indexes.config import ResolvedIndex
 from lambdapress.publish.build import BuiltPackage, build_package
 from lambdapress.publish.compat import assess
-from lambdapress.publish.indexes import ResolvedIndex
 from lambdapress.publish.metadata import check_package, ensure_publishable, wheel_metadata
 from lambdapress.publish.plan import (
     PackageFacts,
@@ -38,7 +38,8 @@ from lambdapress.publish.tags import create_tag, tag_exists, tag_name
 from lambdapress.publish.upload import upload_files
 from lambdapress.workspace import Package, Workspace, cache_folder
 
-"""Where built files go, under the repository root (`.cache/` is ignored by git)."""
+BUILD_FOLDER = "publish"
+"""Where built files go, in the repository's cache folder (`.cache/` is ignored by git)."""
 
 
 class PublishedPackage(BaseModel):
@@ -118,7 +119,7 @@ def prepare_publish(
 ) -> PublishPlan:
     """Build and check the packages, ask the index, run the gate: the plan, nothing uploaded."""
     selected = select_packages(workspace, names)
-    out = out_dir if out_dir is not None else cache_folder(workspace.root) / "publish"
+    out = out_dir if out_dir is not None else cache_folder(workspace.root) / BUILD_FOLDER
     built = {package.name: build_package(package, out) for package, _ in selected}
     by_name = {package.name: (package, explicit) for package, explicit in selected}
     first_party = [p.name for p in workspace.packages]

@@ -13,7 +13,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -23,10 +22,11 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from lambdapress import files
 from lambdapress.closing import ClosesOnExit
 from lambdapress.errors import IndexServerError
+from lambdapress.indexes.config import UploadApiIndex
 from lambdapress.lifetime import bound_popen, release
-from lambdapress.publish.indexes import UploadApiIndex
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -131,15 +131,7 @@ def write_htpasswd(path: Path, username: str, password: str) -> None:
 
     table = HtpasswdFile()
     table.set_password(username, password)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".htpasswd-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(table.to_string())
-        Path(temp).replace(path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    files.write_bytes(path, table.to_string(), mode=0o600)
 
 
 def free_port() -> int:

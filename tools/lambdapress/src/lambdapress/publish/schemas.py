@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from lambdapress.errors import CompatCheckError
-from lambdapress.publish.credentials import redact
-from lambdapress.publish.indexes import ResolvedIndex
+from lambdapress.indexes.config import ResolvedIndex
+from lambdapress.indexes.credentials import redact
 from lambdapress.toolchain import find_uv
 
 UV_INDEX_NAME = "lambdapress-private"

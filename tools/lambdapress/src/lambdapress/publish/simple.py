@@ -29,7 +29,7 @@ from packaging.version import Version
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.errors import PackageIndexError
-from lambdapress.publish.indexes import ResolvedIndex
+from lambdapress.indexes.config import ResolvedIndex
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from lambdapress.errors import DistributionError, PackageIndexError, PublishError
-from lambdapress.publish.credentials import redact
-from lambdapress.publish.indexes import ResolvedIndex
+from lambdapress.indexes.config import ResolvedIndex
+from lambdapress.indexes.credentials import redact
 
 
 def upload_files(index: ResolvedIndex, files: Sequence[Path], pyproject: Path) -> tuple[str, ...]:

@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 from pydantic import SecretStr
 
-from lambdapress.publish.codeartifact import codeartifact_client, resolve_codeartifact
-from lambdapress.publish.indexes import CodeArtifactIndex, ResolvedIndex, UploadApiIndex
+from lambdapress.indexes.codeartifact import codeartifact_client, resolve_codeartifact
+from lambdapress.indexes.config import CodeArtifactIndex, ResolvedIndex, UploadApiIndex
 
 if TYPE_CHECKING:
     from mypy_boto3_codeartifact import CodeArtifactClient

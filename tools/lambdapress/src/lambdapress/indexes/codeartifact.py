@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 
 from lambdapress.errors import PackageIndexError
-from lambdapress.publish.indexes import CodeArtifactIndex, ResolvedIndex
+from lambdapress.indexes.config import CodeArtifactIndex, ResolvedIndex
 
 if TYPE_CHECKING:
     from mypy_boto3_codeartifact import CodeArtifactClient

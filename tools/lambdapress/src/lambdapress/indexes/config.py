@@ -35,6 +35,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, Va
 
 from lambdapress.errors import ConfigError
 from lambdapress.pyproject import find_key_line, get_table, load_toml
+from lambdapress.validation import Source, config_error
 
 TABLE = "tool.lambdapress.indexes"
 PYPROJECT = "pyproject.toml"
@@ -155,27 +156,33 @@ def parse_index(name: str, value: Any, pyproject: Path) -> UploadApiIndex | Code
     try:
         return _Entry.model_validate({"entry": data}).entry
     except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = [str(part) for part in error["loc"][2:] if isinstance(part, str)]
-        key = loc[0] if loc else "kind"
-        raise ConfigError(
-            f"index {name!r}: `{key}` {_describe(error['type'], error['msg'])}",
-            path=pyproject,
-            line=find_key_line(pyproject, [*keys, key]),
-            hint=_FIX.get(key, f"see the example:\n{EXAMPLE}"),
-        ) from None
+        source = Source(
+            pyproject,
+            tuple(keys),
+            value,
+            fixes=_FIX,
+            known=_KNOWN,
+            default_fix=f"see the example:\n{EXAMPLE}",
+            wording=_WORDING,
+            skip=2,  # `entry`, then the kind pydantic chose
+            first_key="kind",
+            quote_values=False,  # URLs may carry credentials; the file is there to read
+        )
+        raise config_error(exc, source, f"invalid index {name!r}") from None
 
 
-def _describe(kind: str, message: str) -> str:
-    if kind == "missing":
-        return "is missing"
-    if kind == "extra_forbidden":
-        return "is not a known key"
-    if kind in ("union_tag_invalid", "literal_error"):
-        return 'must be "upload-api" or "codeartifact"'
-    return message.removeprefix("Value error, ")
-
-
+_WORDING = {
+    "union_tag_invalid": 'must be "upload-api" or "codeartifact"',
+    "literal_error": 'must be "upload-api" or "codeartifact"',
+}
+_KNOWN = sorted(
+    {
+        info.alias or name
+        for model in (UploadApiIndex, CodeArtifactIndex)
+        for name, info in model.model_fields.items()
+        if name != "name"
+    }
+)
 _FIX = {
     "kind": 'use kind = "upload-api" (pypiserver, devpi, Artifactory...) or "codeartifact"',
     "upload-url": 'the URL twine uploads to, e.g. upload-url = "http://127.0.0.1:8080/"',
