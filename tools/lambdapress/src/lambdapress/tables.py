@@ -1,8 +1,8 @@
-"""A plain-text table renderer for the CLI.
+"""The plain-text table the CLI prints when its output is not a terminal (CI logs, pipes).
 
-A dependency (rich, tabulate) for one aligned listing is not worth its weight in every
-Lambda developer's environment; aligned columns and an underlined header are a few lines.
-Output is plain ASCII-aligned text so it stays readable in CI logs and greppable.
+On a terminal `lambdapress.console.print_table` draws the same rows with rich; everywhere else
+they come out of here: columns aligned with spaces and an underlined header, plain ASCII, so
+logs stay greppable and stable from one run (and one rich version) to the next.
 """
 
 from __future__ import annotations
