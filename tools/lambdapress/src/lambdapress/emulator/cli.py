@@ -28,7 +28,7 @@ from lambdapress.cliargs import (
     positive_seconds,
     root_of,
 )
-from lambdapress.console import print_table
+from lambdapress.console import print_table, steps
 from lambdapress.emulator.context import lambda_name
 from lambdapress.emulator.core import Emulator
 from lambdapress.emulator.events import http_api_event
@@ -142,8 +142,13 @@ def _locate(args: argparse.Namespace) -> tuple[Path, Path]:
 
 
 def _warn(message: str) -> None:
+    _note(f"warning: {message}")
+
+
+def _note(line: str) -> None:
+    """A line on stderr while serving: requests are printed from several threads at once."""
     with _print_lock:
-        print(f"warning: {message}", file=sys.stderr)
+        print(line, file=sys.stderr, flush=True)
 
 
 def _read_event(source: str | None, stdin: TextIO) -> bytes:
@@ -191,11 +196,19 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
     else:
         payload = _read_event(args.event, sys.stdin)
     results: list[InvocationResult] = []
-    with Emulator(manifest, root, on_warning=_warn) as emulator:
-        for _ in range(args.times):
-            result = emulator.invoke(args.name, payload=payload)
-            results.append(result)
-            print(result.readable_logs(), end="", file=sys.stderr)
+    # The display shows the runtime client's first install, the only slow part of a first run.
+    with steps("invoke") as display:
+
+        def warn(message: str) -> None:
+            display.say(f"warning: {message}")
+
+        emulator = Emulator(manifest, root, on_warning=warn, on_progress=display.note)
+        with emulator:
+            for _ in range(args.times):
+                result = emulator.invoke(args.name, payload=payload)
+                results.append(result)
+                if result.logs:
+                    display.say(result.readable_logs().rstrip("\n"))
     last = results[-1]
     print(_pretty(last.payload))
     if args.times > 1:
@@ -244,6 +257,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         idle_timeout=args.idle_timeout,
         on_warning=_warn,
+        on_progress=_note,
     )
     with emulator:
         routes = RouteTable(manifest.functions)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lambdapress.cliargs import MAX_PORT, Subcommands, add_root, bounded_int, root_of
-from lambdapress.console import print_table
+from lambdapress.console import print_table, steps
 from lambdapress.errors import IndexServerError
 from lambdapress.publish.models_cli import register as register_models
 from lambdapress.workspace import Workspace, load_workspace
@@ -104,7 +104,15 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     pyproject = workspace.root / "pyproject.toml"
     config = choose_index(load_indexes(workspace.root), args.index, pyproject)
     index = resolve_index(config)
-    plan = prepare_publish(workspace, args.packages, index, out_dir=args.out, create_tags=args.tag)
+    with steps("publish") as display:
+        plan = prepare_publish(
+            workspace,
+            args.packages,
+            index,
+            out_dir=args.out,
+            create_tags=args.tag,
+            progress=display.step,
+        )
     print_plan(plan)
     refusal = plan.refusal()
     if refusal is not None:
@@ -115,7 +123,8 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     if not plan.to_publish:
         print("nothing to publish")
         return 0
-    result = execute_publish(plan, index, workspace.root)
+    with steps("upload") as display:
+        result = execute_publish(plan, index, workspace.root, progress=display.step)
     for package in result.published:
         tag = f", tagged {package.tag}" if package.tagged else ""
         print(f"published {package.name} {package.version} to {result.index}{tag}")
