@@ -115,7 +115,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PKG[==SPEC]",
         help="model library a service builds on (a version: a published one, with --index)",
     )
-    new.add_argument("--index", metavar="NAME", help="index the --models library is published to")
+    new.add_argument(
+        "--index",
+        metavar="NAME",
+        help="the configured index the --models library is published to",
+    )
     new.add_argument(
         "--data",
         metavar="KEY=VALUE",

@@ -70,7 +70,7 @@ class Parser(argparse.ArgumentParser):
             action=_PrintVersion,
             nargs=0,
             default=False,
-            help="print the tool's version and the template version the project was rendered from",
+            help="print the tool's version and the project's template version",
         )
 
 

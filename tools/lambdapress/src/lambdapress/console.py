@@ -123,7 +123,9 @@ class BarSteps:
 
     def say(self, line: str) -> None:
         """Print `line` above the bar, where it stays once the bar is gone."""
-        self._progress.console.print(line, markup=False, highlight=False)
+        self._progress.console.print(
+            line, markup=False, highlight=False, emoji=False, soft_wrap=True
+        )
 
 
 @contextmanager

@@ -60,7 +60,7 @@ def register(
     invoke.add_argument("name", metavar="FUNCTION", help="function name, e.g. orders.get_order")
     event = invoke.add_mutually_exclusive_group()
     event.add_argument(
-        "--event", metavar="FILE", help="JSON event file, or - for stdin (without it: {})"
+        "--event", metavar="FILE", help="JSON event file, or - for stdin (default: the event {})"
     )
     event.add_argument(
         "--http",

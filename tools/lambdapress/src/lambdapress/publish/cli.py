@@ -37,7 +37,11 @@ def register(commands: Subcommands) -> None:
         "already published with identical files are skipped.",
     )
     publish.add_argument("packages", nargs="*", metavar="PACKAGE", help="packages/ to publish")
-    publish.add_argument("--index", metavar="NAME", help="index of [tool.lambdapress.indexes]")
+    publish.add_argument(
+        "--index",
+        metavar="NAME",
+        help="the configured index to upload to ([tool.lambdapress.indexes])",
+    )
     publish.add_argument("--dry-run", action="store_true", help="plan and check, upload nothing")
     publish.add_argument("--tag", action="store_true", help="git tag <package>/<version> after")
     publish.add_argument(

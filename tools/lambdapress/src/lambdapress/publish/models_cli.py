@@ -101,7 +101,11 @@ def _service_argument(parser: argparse.ArgumentParser) -> None:
 
 def _change_options(parser: argparse.ArgumentParser, *, index: bool) -> None:
     if index:
-        parser.add_argument("--index", metavar="NAME", help="index of [tool.lambdapress.indexes]")
+        parser.add_argument(
+            "--index",
+            metavar="NAME",
+            help="the configured index PACKAGE is published to ([tool.lambdapress.indexes])",
+        )
     parser.add_argument(
         "--accept",
         action="store_true",
