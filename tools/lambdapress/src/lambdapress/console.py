@@ -63,7 +63,8 @@ def print_table(
 
 
 class Steps(Protocol):
-    """A running display of numbered steps: `step` when one is done, `note` for a side remark."""
+    """A running display of numbered steps: `step` when one is done, `note` for what is under
+    way, `say` for a line that must stay (warnings)."""
 
     def step(self, description: str, done: int, total: int) -> None:
         """Step `done` of `total` finished; `description` says which."""
