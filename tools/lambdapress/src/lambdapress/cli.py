@@ -23,16 +23,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from lambdapress.answers import version_text
 from lambdapress.bundle.cli import register as register_bundle
-from lambdapress.cliargs import add_root, root_of
+from lambdapress.cliargs import Parser, Subcommands, add_root, positive_int, root_of
+from lambdapress.console import print_table, steps
 from lambdapress.crash import summary, write_crash_log
 from lambdapress.emulator.cli import register as register_emulator
 from lambdapress.errors import LambdapressError, ScaffoldError
 from lambdapress.lifetime import Interrupted, signal_handlers, stop_with_parent
 from lambdapress.publish.cli import register as register_publish
 from lambdapress.scaffold import KINDS, NewPlan, execute_new, models_data, parse_data, plan_new
-from lambdapress.tables import render_table
 from lambdapress.toolversion import older_tool_warning
 from lambdapress.version import __version__
 from lambdapress.workspace import Workspace, find_root, load_workspace
@@ -49,11 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             _warn_if_the_tool_is_older()
             parser = _parser()
             args = parser.parse_args(argv)
-            handler: Handler | None = getattr(args, "handler", None)
-            if handler is None:
-                parser.print_usage(sys.stderr)
-                print("error: choose a command: new, workspace", file=sys.stderr)
-                return 2
+            handler: Handler = args.handler  # the root parser's default: `_no_command`
             return handler(args)
         except SystemExit as exc:  # argparse: --help (0) or a usage error (2), already printed
             return exc.code if isinstance(exc.code, int) else 1
@@ -97,18 +92,9 @@ def _root_for_logs(args: argparse.Namespace | None) -> Path | None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="lambdapress",
-        description="Build tool for AWS Lambda monorepos.",
-    )
-    parser.add_argument(
-        "--version",
-        action=_PrintVersion,
-        nargs=0,
-        default=False,
-        help="print the tool's version and the template version the project was rendered from",
-    )
+    parser = Parser(prog="lambdapress", description="Build tool for AWS Lambda monorepos.")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    parser.set_defaults(handler=_no_command(parser, commands))
 
     new = commands.add_parser(
         "new",
@@ -123,7 +109,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PKG[==SPEC]",
         help="model library a service builds on (a version: a published one, with --index)",
     )
-    new.add_argument("--index", metavar="NAME", help="index the --models library is published to")
+    new.add_argument(
+        "--index",
+        metavar="NAME",
+        help="the configured index the --models library is published to",
+    )
     new.add_argument(
         "--data",
         metavar="KEY=VALUE",
@@ -150,7 +140,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Build a scratch copy of the workspace and report each figure as a ratio "
         "to a baseline measured in the same run.",
     )
-    bench.add_argument("--cold-starts", type=int, default=5, metavar="N", help="runs per variant")
+    bench.add_argument(
+        "--cold-starts", type=positive_int, default=5, metavar="N", help="runs per variant"
+    )
     add_root(bench)
     bench.set_defaults(handler=_cmd_bench)
     register_publish(commands)
@@ -158,12 +150,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _PrintVersion(argparse.Action):
-    """`--version`: the tool and the template version (`.copier-answers.yml` `_commit`)."""
+def _no_command(parser: argparse.ArgumentParser, commands: Subcommands) -> Handler:
+    """`lambdapress` alone: the usage and every command's name, as a usage error (exit 2)."""
 
-    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
-        print(version_text(__version__, Path.cwd()))
-        parser.exit(0)
+    def handler(args: argparse.Namespace) -> int:
+        parser.print_usage(sys.stderr)
+        print(f"error: choose a command: {', '.join(commands.choices)}", file=sys.stderr)
+        print("  (lambdapress --help describes each)", file=sys.stderr)
+        return 2
+
+    return handler
 
 
 def _warn_if_the_tool_is_older() -> None:
@@ -248,7 +244,7 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
         rows = [
             [p.name, p.version or "dynamic", workspace.relative(p.path)] for p in workspace.packages
         ]
-        print(render_table(["name", "version", "path"], rows))
+        print_table(["name", "version", "path"], rows)
     else:
         print("  (none)")
     print()
@@ -265,7 +261,7 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
             ]
             for s in workspace.services
         ]
-        print(render_table(["name", "runtime", "architecture", "memory", "timeout", "path"], rows))
+        print_table(["name", "runtime", "architecture", "memory", "timeout", "path"], rows)
     else:
         print("  (none)")
     return 0
@@ -275,9 +271,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from lambdapress.bench import run_bench
 
     root = root_of(args)
-    report = run_bench(
-        root, args.cold_starts, lambda step: print(f"bench: {step}...", file=sys.stderr)
-    )
+    with steps("bench") as display:
+        report = run_bench(root, args.cold_starts, lambda step: display.note(f"bench: {step}..."))
     rows = [
         [
             m.metric,
@@ -288,7 +283,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         ]
         for m in report.measurements
     ]
-    print(render_table(["metric", "subject", "lambdapress", "baseline", "ratio"], rows))
+    print_table(["metric", "subject", "lambdapress", "baseline", "ratio"], rows)
     print(
         "\nbaselines: zip size = the whole service and every locked requirement in one zip (what "
         "copy-everything packagers deploy per function); rebuilds = a full build with wheels "

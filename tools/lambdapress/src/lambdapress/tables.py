@@ -1,7 +1,8 @@
-"""A plain-text table renderer for the CLI.
+"""The plain-text table the CLI prints when its output is not a terminal (CI logs, pipes).
 
-Aligned columns and an underlined header, in plain ASCII so they stay readable in CI logs and
-greppable. (rich is already in the lock, through twine, should the CLI want more than this.)
+On a terminal `lambdapress.console.print_table` draws the same rows with rich; everywhere else
+they come out of here: columns aligned with spaces and an underlined header, plain ASCII, so
+logs stay greppable and stable from one run (and one rich version) to the next.
 """
 
 from __future__ import annotations

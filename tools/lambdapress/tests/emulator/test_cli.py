@@ -42,6 +42,26 @@ def test_invoke_prints_the_response_on_stdout_and_lambdas_log_on_stderr(
     assert "\tInit Duration: " in err and "REPORT RequestId: " in err
 
 
+@pytest.mark.e2e  # installs awslambdaric into a fresh cache
+def test_the_first_run_says_it_installs_the_runtime_client_and_later_runs_do_not(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lambdapress.emulator.ric import AWSLAMBDARIC
+
+    repo.write(repo.standard())
+    monkeypatch.setenv("LAMBDAPRESS_CACHE", str(tmp_path / "fresh-cache"))
+    minor = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    notice = f"installing {AWSLAMBDARIC} for Python {minor} (first run only)"
+
+    assert main(["invoke", "demo.ok", "--root", str(repo.root)]) == 0
+    first = capsys.readouterr().err
+    assert main(["invoke", "demo.ok", "--root", str(repo.root)]) == 0
+    again = capsys.readouterr().err
+
+    assert first.splitlines()[0] == notice  # before the function's own log lines
+    assert notice not in again and "START RequestId: " in again
+
+
 def test_invoke_reads_the_event_from_stdin(
     packaged: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -105,7 +125,6 @@ def test_times_shows_cold_then_warm_in_a_table(
     [
         (["invoke", "demo.nope"], "error: no function named 'demo.nope'"),
         (["invoke", "demo.ok", "--event", "missing.json"], "error: missing.json: cannot read"),
-        (["invoke", "demo.ok", "--times", "0"], "error: --times must be 1 or more"),
     ],
 )
 def test_user_mistakes_are_one_error_line(

@@ -48,6 +48,24 @@ def test_awslambdaric_is_installed_once_into_its_own_folder(runtime_cache: Path)
     assert again == client and marker.stat().st_mtime_ns == stamp  # reused, not reinstalled
 
 
+def test_only_a_real_install_is_announced(
+    runtime_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    platform_tag = wheel_platform()
+    assert platform_tag is not None, "these tests run on Linux x86_64/aarch64"
+    heard: list[str] = []
+    install_awslambdaric(MINOR, platform_tag, runtime_cache)
+    install_awslambdaric(MINOR, platform_tag, runtime_cache, on_install=heard.append)
+    assert heard == []  # already installed: nothing to wait for, nothing said
+
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    monkeypatch.setenv("UV_NO_CACHE", "1")
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    with pytest.raises(EmulatorError):
+        install_awslambdaric(MINOR, platform_tag, tmp_path, on_install=heard.append)
+    assert heard == [f"installing {AWSLAMBDARIC} for Python {MINOR} (first run only)"]
+
+
 def test_an_install_that_cannot_reach_the_index_says_how_to_fix_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -77,7 +77,12 @@ def test_dry_run_says_what_would_be_published(
     repo: Path, capsys: pytest.CaptureFixture[str], index_server: Any
 ) -> None:
     code, out, err = run(capsys, "publish", "--dry-run", "--root", str(repo))
-    assert (code, err) == (0, "")
+    assert code == 0
+    # not a terminal: one progress line per step (built, then compared with the index)
+    assert err.splitlines() == [
+        "[1/2] built acme-models",
+        "[2/2] compared acme-models with the index",
+    ]
     lines = out.splitlines()
     assert lines[0] == (
         f"index local: {index_server.index_url} (upload {index_server.url}; credentials: "
@@ -96,15 +101,17 @@ def test_dry_run_says_what_would_be_published(
 def test_publish_prints_what_it_did_then_refuses_the_same_version(
     repo: Path, capsys: pytest.CaptureFixture[str], index_server: Any
 ) -> None:
-    code, out, _ = run(capsys, "publish", "acme-models", "--root", str(repo))
+    code, out, err = run(capsys, "publish", "acme-models", "--root", str(repo))
     assert code == 0
     assert "published acme-models 1.0.0 to local" in out
+    assert err.splitlines()[-1] == "[1/1] uploaded acme-models 1.0.0"
     assert f"  pip install --index-url {index_server.index_url} acme-models==1.0.0" in out
     before = index_server.snapshot()
     code, out, err = run(capsys, "publish", "acme-models", "--root", str(repo))
     assert code == 1
     assert "acme-models 1.0.0: blocked" in out
-    assert err.startswith("error: ")
+    assert err.startswith("[1/2] built acme-models\n[2/2] compared acme-models with the index\n")
+    assert err.splitlines()[2].startswith("error: ")
     assert "acme-models 1.0.0 is already on index 'local' (identical files)" in err
     assert "fix: bump `version`" in err
     assert index_server.snapshot() == before

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Callable
 
 from lambdapress.bundle.pipeline import Progress, execute_plan, plan_package
-from lambdapress.cliargs import add_root, root_of
-from lambdapress.tables import render_table
+from lambdapress.cliargs import Subcommands, add_root, bounded_int, root_of
+from lambdapress.console import Steps, print_table, steps
 
 _STATUS = {"build": "rebuilt", "cached": "cached", "unchanged": "unchanged"}
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Subcommands) -> None:
     """Add `package` to the `lambdapress` command line."""
     parser = commands.add_parser(
         "package",
@@ -25,7 +24,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument("services", nargs="*", metavar="SERVICE", help="only these services")
     parser.add_argument("--function", metavar="NAME", help="only this function (orders.get_order)")
     parser.add_argument(
-        "--jobs", type=int, default=min(8, os.cpu_count() or 2), help="parallel builds"
+        "--jobs",
+        type=bounded_int(1, 256),
+        metavar="N",
+        help="parallel builds (default: one per CPU, at most 8)",
     )
     add_root(parser)
     parser.set_defaults(handler=_cmd_package)
@@ -33,13 +35,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _cmd_package(args: argparse.Namespace) -> int:
     root = root_of(args)
-    show = _progress_printer(sys.stderr.isatty())
-    plan = plan_package(root, tuple(args.services), args.function, args.jobs, show)
-    for warning in plan.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    result = execute_plan(plan, args.jobs, show)
-    if sys.stderr.isatty():
-        print("\r\033[K", end="", file=sys.stderr)
+    jobs = args.jobs if args.jobs is not None else default_jobs()
+    with steps("package") as display:
+        show = _progress_to(display)
+        plan = plan_package(root, tuple(args.services), args.function, jobs, show)
+        for warning in plan.warnings:
+            display.say(f"warning: {warning}")
+        result = execute_plan(plan, jobs, show)
     if not result.functions:
         print("no functions: add a service (nox -s new -- service NAME) with handler modules")
         return 0
@@ -53,21 +55,24 @@ def _cmd_package(args: argparse.Namespace) -> int:
         ]
         for r in result.functions
     ]
-    print(render_table(["function", "zip", "unzipped", "files", "status"], rows))
+    print_table(["function", "zip", "unzipped", "files", "status"], rows)
     rebuilt = sum(r.status == "build" for r in result.functions)
     print(f"\n{len(rows)} functions, {rebuilt} rebuilt; manifest: dist/manifest.json")
     return 0
 
 
-def _progress_printer(interactive: bool) -> Callable[[Progress], None]:
+def default_jobs() -> int:
+    """Parallel builds without `--jobs`: one per CPU, at most 8 (more only contend for disk)."""
+    return min(8, os.cpu_count() or 2)
+
+
+def _progress_to(display: Steps) -> Callable[[Progress], None]:
+    """The bundler's progress events, drawn by `display` (a bar, or one line each in CI)."""
+
     def show(event: Progress) -> None:
         if event.kind == "install":
-            line = f"installing wheel {event.name}"
+            display.note(f"installing wheel {event.name}")
         else:
-            line = f"[{event.done}/{event.total}] {_STATUS[event.kind]} {event.name}"
-        if interactive:
-            print(f"\r\033[K{line}", end="", file=sys.stderr, flush=True)
-        elif event.kind == "install":
-            sys.stderr.write(line + "\n")  # one write: installs report from several threads
+            display.step(f"{_STATUS[event.kind]} {event.name}", event.done, event.total)
 
     return show

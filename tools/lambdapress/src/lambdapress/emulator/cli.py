@@ -18,7 +18,16 @@ import threading
 from pathlib import Path
 from typing import Any, TextIO
 
-from lambdapress.cliargs import add_root, root_of
+from lambdapress.cliargs import (
+    MAX_PORT,
+    Subcommands,
+    add_root,
+    bounded_int,
+    positive_int,
+    positive_seconds,
+    root_of,
+)
+from lambdapress.console import print_table, steps
 from lambdapress.emulator.context import lambda_name
 from lambdapress.emulator.core import Emulator
 from lambdapress.emulator.events import http_api_event
@@ -29,12 +38,11 @@ from lambdapress.emulator.servers import CLIENT_TIMEOUT
 from lambdapress.emulator.serving import Rebuild, ReloadRecord, serve
 from lambdapress.errors import EmulatorError
 from lambdapress.manifest import Manifest, manifest_path, read_manifest
-from lambdapress.tables import render_table
 
 _print_lock = threading.Lock()
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Subcommands) -> None:
     """Add `invoke` and `serve` to the `lambdapress` command line."""
     invoke = commands.add_parser(
         "invoke",
@@ -43,10 +51,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "client: the response on stdout, Lambda's log lines on stderr.",
     )
     invoke.add_argument("name", metavar="FUNCTION", help="function name, e.g. orders.get_order")
-    invoke.add_argument(
-        "--event", metavar="FILE", help="JSON event file, or - for stdin (default: {})"
+    event = invoke.add_mutually_exclusive_group()
+    event.add_argument(
+        "--event", metavar="FILE", help="JSON event file, or - for stdin (default: the event {})"
     )
-    invoke.add_argument(
+    event.add_argument(
         "--http",
         nargs=2,
         metavar=("METHOD", "PATH"),
@@ -54,7 +63,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     invoke.add_argument("--body", metavar="TEXT", help="request body for --http")
     invoke.add_argument(
-        "--times", type=int, default=1, metavar="N", help="invoke N times on the same container"
+        "--times",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="invoke N times on the same container",
     )
     _common(invoke)
     invoke.set_defaults(handler=_cmd_invoke)
@@ -65,25 +78,40 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="A local API Gateway HTTP API (payload 2.0) and Lambda Invoke API in front "
         "of the built artifacts; rebuilds and restarts functions when their sources change.",
     )
-    serve_parser.add_argument("--port", type=int, default=3000, help="HTTP API port (3000)")
+    serve_parser.add_argument(
+        "--port",
+        type=bounded_int(0, MAX_PORT),
+        default=3000,
+        metavar="PORT",
+        help="HTTP API port (0: any free one)",
+    )
     serve_parser.add_argument(
         "--lambda-port",
-        type=int,
+        type=bounded_int(-1, MAX_PORT),
         default=3001,
-        help="Invoke API port for boto3's endpoint_url (3001; -1 turns it off)",
+        metavar="PORT",
+        help="Invoke API port for boto3's endpoint_url (0: any free one; -1 turns it off)",
     )
     serve_parser.add_argument(
-        "--concurrency", type=int, default=10, help="workers per function at most (10)"
+        "--concurrency",
+        type=bounded_int(1, 1000),
+        default=10,
+        metavar="N",
+        help="workers per function at most",
     )
     serve_parser.add_argument(
-        "--idle-timeout", type=float, default=300.0, help="seconds before an idle worker stops"
+        "--idle-timeout",
+        type=positive_seconds,
+        default=300.0,
+        metavar="SECONDS",
+        help="seconds before an idle worker stops",
     )
     serve_parser.add_argument(
         "--client-timeout",
-        type=float,
+        type=positive_seconds,
         default=CLIENT_TIMEOUT,
         metavar="SECONDS",
-        help=f"drop a client that stalls while sending its request ({CLIENT_TIMEOUT:.0f})",
+        help="drop a client that stalls while sending its request",
     )
     serve_parser.add_argument("--no-watch", action="store_true", help="do not watch for changes")
     _common(serve_parser)
@@ -93,7 +121,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def _common(parser: argparse.ArgumentParser) -> None:
     add_root(parser)
     parser.add_argument(
-        "--manifest", metavar="PATH", type=Path, default=None, help="default: dist/manifest.json"
+        "--manifest",
+        metavar="PATH",
+        type=Path,
+        default=None,
+        help="the manifest to run from (default: dist/manifest.json)",
     )
 
 
@@ -103,8 +135,13 @@ def _locate(args: argparse.Namespace) -> tuple[Path, Path]:
 
 
 def _warn(message: str) -> None:
+    _note(f"warning: {message}")
+
+
+def _note(line: str) -> None:
+    """A line on stderr while serving: requests are printed from several threads at once."""
     with _print_lock:
-        print(f"warning: {message}", file=sys.stderr)
+        print(line, file=sys.stderr, flush=True)
 
 
 def _read_event(source: str | None, stdin: TextIO) -> bytes:
@@ -146,25 +183,29 @@ def _http_event(manifest: Manifest, name: str, method: str, path: str, body: str
 
 def _cmd_invoke(args: argparse.Namespace) -> int:
     root, manifest_file = _locate(args)
-    if args.times < 1:
-        raise EmulatorError("--times must be 1 or more")
-    if args.http is not None and args.event is not None:
-        raise EmulatorError("pass --event or --http, not both")
     manifest = read_manifest(manifest_file)
     if args.http is not None:
         payload = _http_event(manifest, args.name, args.http[0], args.http[1], args.body)
     else:
         payload = _read_event(args.event, sys.stdin)
     results: list[InvocationResult] = []
-    with Emulator(manifest, root, on_warning=_warn) as emulator:
-        for _ in range(args.times):
-            result = emulator.invoke(args.name, payload=payload)
-            results.append(result)
-            print(result.readable_logs(), end="", file=sys.stderr)
+    # The display shows the runtime client's first install, the only slow part of a first run.
+    with steps("invoke") as display:
+
+        def warn(message: str) -> None:
+            display.say(f"warning: {message}")
+
+        emulator = Emulator(manifest, root, on_warning=warn, on_progress=display.note)
+        with emulator:
+            for _ in range(args.times):
+                result = emulator.invoke(args.name, payload=payload)
+                results.append(result)
+                if result.logs:
+                    display.say(result.readable_logs().rstrip("\n"))
     last = results[-1]
     print(_pretty(last.payload))
     if args.times > 1:
-        print(_report_table(results), file=sys.stderr)
+        _print_report_table(results)
     return 0 if last.ok else 1
 
 
@@ -175,7 +216,7 @@ def _pretty(payload: bytes) -> str:
         return payload.decode(errors="replace")
 
 
-def _report_table(results: list[InvocationResult]) -> str:
+def _print_report_table(results: list[InvocationResult]) -> None:
     rows: list[list[Any]] = []
     for index, result in enumerate(results, start=1):
         report = result.report
@@ -193,7 +234,7 @@ def _report_table(results: list[InvocationResult]) -> str:
             ]
         )
     headers = ["#", "worker", "start", "init ms", "duration ms", "billed ms", "max MB", "status"]
-    return render_table(headers, rows)
+    print_table(headers, rows, file=sys.stderr)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -214,6 +255,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         idle_timeout=args.idle_timeout,
         on_warning=_warn,
+        on_progress=_note,
     )
     with emulator:
         routes = RouteTable(manifest.functions)
@@ -232,7 +274,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             targets = sorted(routes.targets, key=lambda t: (t.template.path, t.method))
             rows = [[t.method, t.template.path, t.function] for t in targets]
             print(f"{len(manifest.functions)} functions from {manifest_file}")
-            print(render_table(["method", "route", "function"], rows) if rows else "(no routes)")
+            if rows:
+                print_table(["method", "route", "function"], rows)
+            else:
+                print("(no routes)")
             print(f"HTTP API:   {serving.url}")
             if serving.lambda_url:
                 print(f"Invoke API: {serving.lambda_url}  (boto3 endpoint_url, or "

@@ -76,6 +76,7 @@ class Emulator(ClosesOnExit):
         runtime_client: RuntimeClientChoice = "auto",
         pythons: Mapping[str, Path] | None = None,
         on_warning: Callable[[str], None] | None = None,
+        on_progress: Callable[[str], None] | None = None,
         on_invocation: Callable[[InvocationResult], None] | None = None,
         host_builds: bool = True,
     ) -> None:
@@ -93,6 +94,8 @@ class Emulator(ClosesOnExit):
         self.host_builds = host_builds
         """Run functions of another architecture from a build for this machine's."""
         self._on_warning = on_warning
+        self._on_progress = on_progress
+        """Hears of slow one-time work, such as the runtime client's first install."""
         self._manifest = manifest
         self._lock = threading.RLock()
         self._pools: dict[str, FunctionPool] = {}
@@ -217,7 +220,12 @@ class Emulator(ClosesOnExit):
                     f"({interpreter.path}): {why}; bytecode and compiled extensions built for "
                     f"{minor} will not load"
                 )
-            client = runtime_client(interpreter, self.cache_dir, self.runtime_client_choice)
+            client = runtime_client(
+                interpreter,
+                self.cache_dir,
+                self.runtime_client_choice,
+                on_install=self._on_progress,
+            )
             if client.note:
                 self.warn(client.note)
             self._interpreters[minor] = (interpreter, client)

@@ -19,6 +19,7 @@ import platform
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from importlib.metadata import PackageNotFoundError, version
@@ -99,8 +100,13 @@ def runtime_client(
     choice: RuntimeClientChoice = "auto",
     *,
     system: str | None = None,
+    on_install: Callable[[str], None] | None = None,
 ) -> RuntimeClient:
-    """The runtime client for workers started with `interpreter`, installing it if needed."""
+    """The runtime client for workers started with `interpreter`, installing it if needed.
+
+    `on_install` hears, in a sentence, of an install about to start (the first run for a
+    Python version downloads awslambdaric: a display can say why the first start is slow).
+    """
     system = platform.system() if system is None else system
     target_platform = wheel_platform(system, interpreter.machine)
     if choice == "fallback":
@@ -117,10 +123,15 @@ def runtime_client(
             f"awslambdaric has no wheel for {system} {interpreter.machine}: running functions "
             "with lambdapress's pure-Python runtime loop (same protocol, less faithful)",
         )
-    return install_awslambdaric(interpreter.minor, target_platform, cache_dir)
+    return install_awslambdaric(interpreter.minor, target_platform, cache_dir, on_install)
 
 
-def install_awslambdaric(minor: str, target_platform: str, cache_dir: Path) -> RuntimeClient:
+def install_awslambdaric(
+    minor: str,
+    target_platform: str,
+    cache_dir: Path,
+    on_install: Callable[[str], None] | None = None,
+) -> RuntimeClient:
     """Install awslambdaric for Python `minor` once into `cache_dir`; later calls reuse it."""
     client_version = AWSLAMBDARIC.split("==")[1]
     sdk = runtime_sdk().replace("==", "-")
@@ -137,6 +148,8 @@ def install_awslambdaric(minor: str, target_platform: str, cache_dir: Path) -> R
                 )
                 files.discard(target)
         if not target.exists():
+            if on_install is not None:
+                on_install(f"installing {AWSLAMBDARIC} for Python {minor} (first run only)")
             _install(minor, target_platform, target)
         _verified.add(target)
     return RuntimeClient("awslambdaric", target, "awslambdaric", note)

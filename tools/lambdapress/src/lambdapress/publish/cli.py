@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from lambdapress.cliargs import add_root, root_of
+from lambdapress.cliargs import MAX_PORT, Subcommands, add_root, bounded_int, root_of
+from lambdapress.console import print_table, steps
 from lambdapress.errors import IndexServerError
 from lambdapress.publish.models_cli import register as register_models
-from lambdapress.tables import render_table
 from lambdapress.workspace import Workspace, load_workspace
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 # `models`/`pin` need.
 
 
-def register(commands: Any) -> None:
+def register(commands: Subcommands) -> None:
     """Add the publishing commands to the `lambdapress` sub-parsers."""
     publish = commands.add_parser(
         "publish",
@@ -38,14 +38,27 @@ def register(commands: Any) -> None:
         "already published with identical files are skipped.",
     )
     publish.add_argument("packages", nargs="*", metavar="PACKAGE", help="packages/ to publish")
-    publish.add_argument("--index", metavar="NAME", help="index of [tool.lambdapress.indexes]")
+    publish.add_argument(
+        "--index",
+        metavar="NAME",
+        help="the configured index to upload to ([tool.lambdapress.indexes])",
+    )
     publish.add_argument("--dry-run", action="store_true", help="plan and check, upload nothing")
     publish.add_argument("--tag", action="store_true", help="git tag <package>/<version> after")
-    publish.add_argument("--out", metavar="DIR", type=Path, help="where to build (default .cache)")
+    publish.add_argument(
+        "--out",
+        metavar="DIR",
+        type=Path,
+        help="where to build (default: .cache/lambdapress/publish)",
+    )
     add_root(publish)
-    publish.set_defaults(handler=cmd_publish)
+    publish.set_defaults(handler=_cmd_publish)
 
-    index = commands.add_parser("index", help="the configured package indexes; a local one")
+    index = commands.add_parser(
+        "index",
+        help="the configured package indexes; a local one",
+        description="List the indexes of [tool.lambdapress.indexes], or serve a local one.",
+    )
     actions = index.add_subparsers(title="actions", metavar="ACTION", required=True)
     serve = actions.add_parser(
         "serve",
@@ -53,14 +66,31 @@ def register(commands: Any) -> None:
         description="Serve .cache/lambdapress/index on 127.0.0.1 with pypiserver. With the "
         "index's credential variables set, uploads need them.",
     )
-    serve.add_argument("--port", type=int, help="port (default: from the index's URL, or 8080)")
-    serve.add_argument("--index", metavar="NAME", help="the configured index it serves (local)")
+    serve.add_argument(
+        "--port",
+        type=bounded_int(1, MAX_PORT),
+        metavar="PORT",
+        help="port (default: from the index's URL, or 8080)",
+    )
+    serve.add_argument(
+        "--name",
+        metavar="NAME",
+        help="the upload-api index of [tool.lambdapress.indexes] it serves (default: local)",
+    )
+    # `--index` was this option's first spelling; everywhere else --index NAME chooses the
+    # index to publish to or install from, so serving one is `--name`.
+    serve.add_argument("--index", dest="name", metavar="NAME", help=argparse.SUPPRESS)
     serve.add_argument("--no-fallback", action="store_true", help="do not redirect to PyPI")
     add_root(serve)
-    serve.set_defaults(handler=cmd_index_serve)
-    listing = actions.add_parser("list", help="the indexes of the root pyproject")
+    serve.set_defaults(handler=_cmd_index_serve)
+    listing = actions.add_parser(
+        "list",
+        help="the indexes of the root pyproject",
+        description="Each index of [tool.lambdapress.indexes]: its kind, where it is, and where "
+        "its credentials come from (never their values).",
+    )
     add_root(listing)
-    listing.set_defaults(handler=cmd_index_list)
+    listing.set_defaults(handler=_cmd_index_list)
 
     register_models(commands)
 
@@ -69,7 +99,7 @@ def _load(args: argparse.Namespace) -> Workspace:
     return load_workspace(root_of(args))
 
 
-def cmd_publish(args: argparse.Namespace) -> int:
+def _cmd_publish(args: argparse.Namespace) -> int:
     """Plan, print the plan, then upload (unless --dry-run or something is blocked)."""
     from lambdapress.indexes.config import choose_index, load_indexes
     from lambdapress.indexes.credentials import resolve_index
@@ -79,8 +109,16 @@ def cmd_publish(args: argparse.Namespace) -> int:
     pyproject = workspace.root / "pyproject.toml"
     config = choose_index(load_indexes(workspace.root), args.index, pyproject)
     index = resolve_index(config)
-    plan = prepare_publish(workspace, args.packages, index, out_dir=args.out, create_tags=args.tag)
-    print(describe_plan(plan))
+    with steps("publish") as display:
+        plan = prepare_publish(
+            workspace,
+            args.packages,
+            index,
+            out_dir=args.out,
+            create_tags=args.tag,
+            progress=display.step,
+        )
+    print_plan(plan)
     refusal = plan.refusal()
     if refusal is not None:
         raise refusal
@@ -90,7 +128,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
     if not plan.to_publish:
         print("nothing to publish")
         return 0
-    result = execute_publish(plan, index, workspace.root)
+    with steps("upload") as display:
+        result = execute_publish(plan, index, workspace.root, progress=display.step)
     for package in result.published:
         tag = f", tagged {package.tag}" if package.tagged else ""
         print(f"published {package.name} {package.version} to {result.index}{tag}")
@@ -102,20 +141,18 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
-def describe_plan(plan: PublishPlan) -> str:
+def print_plan(plan: PublishPlan) -> None:
     """The plan as a table, then each package's reasons and compatibility report."""
-    lines = [
+    print(
         f"index {plan.index}: {plan.index_url} (upload {plan.upload_url}; "
-        f"credentials: {plan.credentials_from})",
-        "",
-    ]
+        f"credentials: {plan.credentials_from})\n"
+    )
     rows = [
         [p.name, p.version, p.status, p.baseline or "-", p.tag, len(p.files)] for p in plan.packages
     ]
-    lines.append(render_table(["package", "version", "status", "since", "tag", "files"], rows))
+    print_table(["package", "version", "status", "since", "tag", "files"], rows)
     for package in plan.packages:
-        lines.extend(["", *describe_package(package)])
-    return "\n".join(lines)
+        print("\n" + "\n".join(describe_package(package)))
 
 
 def describe_package(package: PackagePlan) -> list[str]:
@@ -132,7 +169,7 @@ def describe_package(package: PackagePlan) -> list[str]:
     return lines
 
 
-def cmd_index_list(args: argparse.Namespace) -> int:
+def _cmd_index_list(args: argparse.Namespace) -> int:
     """A table of the configured indexes; credentials shown as variable names and set/unset."""
     from lambdapress.indexes.config import UploadApiIndex, load_indexes
 
@@ -150,11 +187,11 @@ def cmd_index_list(args: argparse.Namespace) -> int:
         else:
             where = f"{index.domain}/{index.repository} ({index.domain_owner}, {index.region})"
             rows.append([index.name, index.kind, where, "boto3 token"])
-    print(render_table(["name", "kind", "where", "credentials"], rows))
+    print_table(["name", "kind", "where", "credentials"], rows)
     return 0
 
 
-def cmd_index_serve(args: argparse.Namespace) -> int:
+def _cmd_index_serve(args: argparse.Namespace) -> int:
     """Run pypiserver on 127.0.0.1 until interrupted, after printing how to use it."""
     from lambdapress.indexes.config import (
         CodeArtifactIndex,
@@ -168,12 +205,12 @@ def cmd_index_serve(args: argparse.Namespace) -> int:
     root = root_of(args)
     indexes = load_indexes(root)
     config: UploadApiIndex | CodeArtifactIndex | None = None
-    if args.index is not None or any(i.name == "local" for i in indexes):
-        config = choose_index(indexes, args.index or "local", root / "pyproject.toml")
+    if args.name is not None or any(i.name == "local" for i in indexes):
+        config = choose_index(indexes, args.name or "local", root / "pyproject.toml")
     if isinstance(config, CodeArtifactIndex):
         raise IndexServerError(
             f"index {config.name!r} is CodeArtifact; only an upload-api index can be served",
-            hint="pass --index with a local upload-api index",
+            hint="pass --name with a local upload-api index",
         )
     plan = plan_server(
         cache_folder(root) / "index", port=args.port, index=config, fallback=not args.no_fallback

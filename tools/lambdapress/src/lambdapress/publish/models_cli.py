@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import argparse
 import difflib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from lambdapress.cliargs import add_root, root_of
-from lambdapress.tables import render_table
+from lambdapress.cliargs import Subcommands, add_root, root_of
+from lambdapress.console import print_table
 from lambdapress.workspace import load_workspace
 
 if TYPE_CHECKING:
     from lambdapress.publish.models_plan import FileChange, ModelsPlan
 
 
-def register(commands: Any) -> None:
+def register(commands: Subcommands) -> None:
     """Add `models` (and its aliases `pin`, `unpin`, `pins`) to the sub-parsers."""
     models = commands.add_parser(
         "models",
@@ -30,7 +30,7 @@ def register(commands: Any) -> None:
         "project on a private index.",
     )
     add_root(models)
-    models.set_defaults(handler=cmd_models)
+    models.set_defaults(handler=_cmd_models)
     actions = models.add_subparsers(title="actions", metavar="ACTION")
 
     add = actions.add_parser(
@@ -40,10 +40,14 @@ def register(commands: Any) -> None:
         "and an explicit uv index, then uv lock); a workspace package with ==VERSION is pinned "
         "(the published wheel ships, tests use the source); without a version, the source.",
     )
-    add.add_argument("service", metavar="SERVICE")
-    add.add_argument("requirement", metavar="PACKAGE[==SPEC]")
+    _service_argument(add)
+    add.add_argument(
+        "requirement",
+        metavar="PACKAGE[==SPEC]",
+        help="the model library, with a version or specifier when it is a published one",
+    )
     _change_options(add, index=True)
-    add.set_defaults(handler=cmd_add)
+    add.set_defaults(handler=_cmd_add)
 
     upgrade = actions.add_parser(
         "upgrade",
@@ -52,32 +56,56 @@ def register(commands: Any) -> None:
         "is recorded in [tool.lambdapress] accept_models; a breaking one (major version or "
         "model schemas) is written but `lambdapress package` refuses it until accepted.",
     )
-    upgrade.add_argument("service", metavar="SERVICE")
-    upgrade.add_argument("package", metavar="PACKAGE")
+    _service_argument(upgrade)
+    upgrade.add_argument("package", metavar="PACKAGE", help="the model library to upgrade")
     upgrade.add_argument("--to", metavar="VERSION", help="this version instead of the newest")
     _change_options(upgrade, index=False)
-    upgrade.set_defaults(handler=cmd_upgrade)
+    upgrade.set_defaults(handler=_cmd_upgrade)
 
     pin = commands.add_parser(
-        "pin", help="alias of `models add SERVICE PACKAGE==VERSION --index NAME`"
+        "pin",
+        help="alias of `models add SERVICE PACKAGE==VERSION --index NAME`",
+        description="Ship a published version of a workspace package with SERVICE (tests keep "
+        "using the source): `models add SERVICE PACKAGE==VERSION --index NAME`.",
     )
-    pin.add_argument("service", metavar="SERVICE")
-    pin.add_argument("requirement", metavar="PACKAGE==VERSION")
+    _service_argument(pin)
+    pin.add_argument(
+        "requirement",
+        metavar="PACKAGE==VERSION",
+        help="a package of packages/ and its exact published version",
+    )
     _change_options(pin, index=True)
-    pin.set_defaults(handler=cmd_add)
-    unpin = commands.add_parser("unpin", help="alias of `models add SERVICE PACKAGE` (source)")
-    unpin.add_argument("service", metavar="SERVICE")
-    unpin.add_argument("requirement", metavar="PACKAGE")
+    pin.set_defaults(handler=_cmd_add)
+    unpin = commands.add_parser(
+        "unpin",
+        help="alias of `models add SERVICE PACKAGE` (source)",
+        description="Ship a workspace package with SERVICE from its source again: "
+        "`models add SERVICE PACKAGE`.",
+    )
+    _service_argument(unpin)
+    unpin.add_argument("requirement", metavar="PACKAGE", help="a package of packages/")
     _change_options(unpin, index=False)
-    unpin.set_defaults(handler=cmd_add, index=None, accept=False)
-    pins = commands.add_parser("pins", help="alias of `models`")
+    unpin.set_defaults(handler=_cmd_add, index=None, accept=False)
+    pins = commands.add_parser(
+        "pins",
+        help="alias of `models`",
+        description="Every service's model libraries and where they come from: `models`.",
+    )
     add_root(pins)
-    pins.set_defaults(handler=cmd_models)
+    pins.set_defaults(handler=_cmd_models)
+
+
+def _service_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("service", metavar="SERVICE", help="the service that builds on it")
 
 
 def _change_options(parser: argparse.ArgumentParser, *, index: bool) -> None:
     if index:
-        parser.add_argument("--index", metavar="NAME", help="index of [tool.lambdapress.indexes]")
+        parser.add_argument(
+            "--index",
+            metavar="NAME",
+            help="the configured index PACKAGE is published to ([tool.lambdapress.indexes])",
+        )
     parser.add_argument(
         "--accept",
         action="store_true",
@@ -87,7 +115,7 @@ def _change_options(parser: argparse.ArgumentParser, *, index: bool) -> None:
     add_root(parser)
 
 
-def cmd_models(args: argparse.Namespace) -> int:
+def _cmd_models(args: argparse.Namespace) -> int:
     """A table of every service's model libraries."""
     from lambdapress.bundle.lock import read_lock
     from lambdapress.indexes.sources import read_models
@@ -109,7 +137,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         ]
         for lib in libraries
     ]
-    print(render_table(["service", "package", "from", "version", "index", "accepted"], rows))
+    print_table(["service", "package", "from", "version", "index", "accepted"], rows)
     return 0
 
 
@@ -129,7 +157,7 @@ def _accepted(origin: str, version: str | None, accepted: str | None) -> str:
     return f"{accepted} (package checks {version})"
 
 
-def cmd_add(args: argparse.Namespace) -> int:
+def _cmd_add(args: argparse.Namespace) -> int:
     """Plan, print, and (unless --dry-run) write a model library change."""
     from lambdapress.publish.models_plan import parse_requirement, plan_add, real_deps
 
@@ -147,7 +175,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     return _apply(plan, args.dry_run)
 
 
-def cmd_upgrade(args: argparse.Namespace) -> int:
+def _cmd_upgrade(args: argparse.Namespace) -> int:
     """Plan, print, and (unless --dry-run) write an upgrade."""
     from lambdapress.publish.models_plan import plan_upgrade, real_deps
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -40,6 +40,10 @@ from lambdapress.workspace import Package, Workspace, cache_folder
 
 BUILD_FOLDER = "publish"
 """Where built files go, in the repository's cache folder (`.cache/` is ignored by git)."""
+
+
+StepDone = Callable[[str, int, int], None]
+"""Progress for a display: (what was just done, steps done, steps in all)."""
 
 
 class PublishedPackage(BaseModel):
@@ -116,11 +120,20 @@ def prepare_publish(
     *,
     out_dir: Path | None = None,
     create_tags: bool = False,
+    progress: StepDone | None = None,
 ) -> PublishPlan:
-    """Build and check the packages, ask the index, run the gate: the plan, nothing uploaded."""
+    """Build and check the packages, ask the index, run the gate: the plan, nothing uploaded.
+
+    `progress` hears of each package built, then of each compared with the index.
+    """
     selected = select_packages(workspace, names)
     out = out_dir if out_dir is not None else cache_folder(workspace.root) / BUILD_FOLDER
-    built = {package.name: build_package(package, out) for package, _ in selected}
+    steps = 2 * len(selected)
+    built: dict[str, BuiltPackage] = {}
+    for package, _ in selected:
+        built[package.name] = build_package(package, out)
+        if progress is not None:
+            progress(f"built {package.name}", len(built), steps)
     by_name = {package.name: (package, explicit) for package, explicit in selected}
     first_party = [p.name for p in workspace.packages]
     find_links = [b.wheel.path.parent for b in built.values()]
@@ -139,6 +152,8 @@ def prepare_publish(
                 root=workspace.root if create_tags else None,
             )
             plans.append(decide(facts))
+            if progress is not None:
+                progress(f"compared {name} with the index", len(built) + len(plans), steps)
     return PublishPlan(
         index=index.name,
         index_url=index.index_url,
@@ -200,8 +215,13 @@ def gather_facts(
     )
 
 
-def execute_publish(plan: PublishPlan, index: ResolvedIndex, root: Path) -> PublishResult:
-    """Upload what the plan says, in order, then tag; refuses a plan with blocked packages."""
+def execute_publish(
+    plan: PublishPlan, index: ResolvedIndex, root: Path, progress: StepDone | None = None
+) -> PublishResult:
+    """Upload what the plan says, in order, then tag; refuses a plan with blocked packages.
+
+    `progress` hears of each package uploaded (and tagged).
+    """
     refusal = plan.refusal()
     if refusal is not None:
         raise refusal
@@ -227,6 +247,10 @@ def execute_publish(plan: PublishPlan, index: ResolvedIndex, root: Path) -> Publ
                 tagged=plan.create_tags,
             )
         )
+        if progress is not None:
+            progress(
+                f"uploaded {package.name} {package.version}", len(published), len(plan.to_publish)
+            )
     up_to_date = tuple(p.name for p in plan.packages if p.status == "up-to-date")
     return PublishResult(index=plan.index, published=tuple(published), up_to_date=up_to_date)
 
