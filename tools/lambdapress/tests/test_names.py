@@ -41,6 +41,8 @@ def _refused_by_copier(question: str, value: str) -> bool:
         "reserved_names": COPIER["reserved_names"]["default"],
         "_copier_conf": {"data": {}, "dst_path": "/tmp/x"},
         "_external_data": {},
+        # copied from an absolute path, as a project must be (its validator checks that too)
+        "_copier_answers": {"_src_path": "/srv/lambdapress"},
     }
     template = SandboxedEnvironment().from_string(COPIER[question]["validator"])
     return bool(template.render(context).strip())
