@@ -182,6 +182,8 @@ def new(session: nox.Session) -> None:
         session.error("say what to create: nox -s new -- service NAME | package NAME")
     sync_workspace(session, locked=False)  # adding a member is what changes the lock
     session.run("lambdapress", "new", *session.posargs)
+    # The new member in uv.lock now, so what `new` made can be committed as CI will see it.
+    session.run("uv", "lock", env=index_credentials(), external=True)
 
 
 if IS_TEMPLATE_REPO:

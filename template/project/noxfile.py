@@ -30,6 +30,11 @@ OFFLINE_AWS = {
 }
 
 
+# Long-running commands stop when nox does: nox forwards Ctrl-C but dies on SIGTERM without
+# telling its child, which would leave the server (and pypiserver) running.
+STOP_WITH_NOX = {"LAMBDAPRESS_STOP_WITH_PARENT": str(os.getpid())}
+
+
 def sync_workspace(session: nox.Session, *, only_dev: bool = False, locked: bool = True) -> None:
     """Install every workspace member and the dev tools from the one lock file.
 
@@ -121,7 +126,7 @@ def serve(session: nox.Session) -> None:
     API (payload 2.0) and the Lambda Invoke API on 127.0.0.1, rebuilt as sources change."""
     sync_workspace(session)
     session.run("lambdapress", "package", env=OFFLINE_AWS)
-    session.run("lambdapress", "serve", *session.posargs, env=OFFLINE_AWS)
+    session.run("lambdapress", "serve", *session.posargs, env={**OFFLINE_AWS, **STOP_WITH_NOX})
 
 
 @nox.session(default=False)
@@ -136,7 +141,7 @@ def invoke(session: nox.Session) -> None:
 def index(session: nox.Session) -> None:
     """A local package index on 127.0.0.1 until Ctrl-C: `nox -s index [-- --port 8080]`."""
     sync_workspace(session)
-    session.run("lambdapress", "index", "serve", *session.posargs)
+    session.run("lambdapress", "index", "serve", *session.posargs, env=STOP_WITH_NOX)
 
 
 @nox.session(default=False)

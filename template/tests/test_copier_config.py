@@ -1,5 +1,6 @@
 """The template's configuration, checked without rendering anything."""
 
+import ast
 import keyword
 import sys
 import tomllib
@@ -64,3 +65,37 @@ def test_the_tool_version_is_the_newest_template_version() -> None:
     tool = tomllib.loads((REPO_ROOT / "tools" / "lambdapress" / "pyproject.toml").read_text())
     newest = max(versions, key=lambda v: tuple(int(part) for part in v[1:].split(".")))
     assert f"v{tool['project']['version']}" == newest
+
+
+def _definitions(path: Path) -> dict[str, str]:
+    """Each top-level function and constant of a noxfile, as normalised source."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.If):
+            for inner in [node] if isinstance(node, ast.FunctionDef) else node.body:
+                if isinstance(inner, ast.FunctionDef):
+                    found[inner.name] = ast.unparse(inner)
+        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            found[node.targets[0].id] = ast.unparse(node)
+    return found
+
+
+def test_the_projects_noxfile_and_this_repositorys_do_not_drift() -> None:
+    """This repository's noxfile is the project's plus what only the template needs.
+
+    Every session a project has exists here too, and the helpers both rely on (how the
+    workspace is installed, the offline AWS settings, stopping with nox, index credentials)
+    are the same code, so a fix made in one place cannot be missing from the other.
+    """
+    ours = _definitions(REPO_ROOT / "noxfile.py")
+    project = _definitions(REPO_ROOT / "template" / "project" / "noxfile.py")
+    shared = ("OFFLINE_AWS", "STOP_WITH_NOX", "sync_workspace", "index_credentials")
+    for name in shared:
+        assert ours[name] == project[name], f"{name} differs between the two noxfiles"
+    sessions = {"lint", "typecheck", "tests", "package", "serve", "invoke", "index"}
+    sessions |= {"publish", "models", "bench", "new"}
+    assert sessions <= set(project), sorted(sessions - set(project))
+    assert sessions <= set(ours), sorted(sessions - set(ours))
+    for name in ("package", "serve", "invoke", "index", "publish", "models", "bench", "new"):
+        assert ours[name] == project[name], f"session {name} differs between the noxfiles"
