@@ -109,6 +109,53 @@ class WorkspaceBuilder:
         return write(self.root / ".copier-answers.yml", "\n".join(lines) + "\n")
 
 
+# The smallest workspace `lambdapress package` builds: one dependency-free service `shop` on
+# python3.11, with an empty handlers package. Tests of commands (signals, serve's watcher) add
+# their own modules to it; tests of what a zip holds use the bundle fixtures instead.
+BARE_WORKSPACE: dict[str, str] = {
+    "pyproject.toml": '[tool.uv.workspace]\nmembers = ["services/*"]\n',
+    "services/shop/pyproject.toml": """
+[project]
+name = "shop"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = []
+
+[tool.poetry]
+packages = [{ include = "shop", from = "src" }]
+
+[tool.lambdapress]
+runtime = "python3.11"
+
+[build-system]
+requires = ["poetry-core>=2.0"]
+build-backend = "poetry.core.masonry.api"
+""",
+    "services/shop/src/shop/__init__.py": "",
+    "services/shop/src/shop/handlers/__init__.py": "",
+}
+
+BareWorkspace = Callable[[dict[str, str]], Path]
+
+
+@pytest.fixture
+def bare_workspace(tmp_path: Path) -> BareWorkspace:
+    """`bare_workspace(modules)`: BARE_WORKSPACE plus `modules` in `tmp_path/shop`, locked."""
+
+    def make(modules: dict[str, str]) -> Path:
+        root = tmp_path / "shop"
+        for relative, text in {**BARE_WORKSPACE, **modules}.items():
+            (root / relative).parent.mkdir(parents=True, exist_ok=True)
+            (root / relative).write_text(text.lstrip("\n"), encoding="utf-8")
+        locked = subprocess.run(
+            ["uv", "lock", "--quiet"], cwd=root, capture_output=True, text=True, check=False
+        )
+        assert locked.returncode == 0, locked.stderr
+        return root
+
+    return make
+
+
 @pytest.fixture
 def run_git() -> Callable[..., str]:
     """`run_git(cwd, *args)`: git with a fixed identity, for tests that change a repository."""

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -262,27 +263,7 @@ def test_a_user_mistake_stays_exit_1_without_a_log(
 
 
 # -- `lambdapress package` stopped by a signal in the middle of a build -----------------------
-PACKAGE_WORKSPACE = {
-    "pyproject.toml": '[tool.uv.workspace]\nmembers = ["services/*"]\n',
-    "services/shop/pyproject.toml": """
-[project]
-name = "shop"
-version = "0.1.0"
-requires-python = ">=3.11"
-dependencies = []
-
-[tool.poetry]
-packages = [{ include = "shop", from = "src" }]
-
-[tool.lambdapress]
-runtime = "python3.11"
-
-[build-system]
-requires = ["poetry-core>=2.0"]
-build-backend = "poetry.core.masonry.api"
-""",
-    "services/shop/src/shop/__init__.py": "",
-    "services/shop/src/shop/handlers/__init__.py": "",
+GREET = {
     "services/shop/src/shop/handlers/greet.py": "def handler(event, context):\n    return 1\n",
 }
 
@@ -302,14 +283,12 @@ exec sleep 120
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_package_stopped_mid_build_exits_and_leaves_no_folder_or_child(
-    tmp_path: Path, signum: signal.Signals, code: int
+    tmp_path: Path,
+    bare_workspace: Callable[[dict[str, str]], Path],
+    signum: signal.Signals,
+    code: int,
 ) -> None:
-    root = tmp_path / "shop"
-    for relative, text in PACKAGE_WORKSPACE.items():
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_text(text.lstrip("\n"), encoding="utf-8")
-    locked = subprocess.run(["uv", "lock", "--quiet"], cwd=root, capture_output=True, text=True)
-    assert locked.returncode == 0, locked.stderr
+    root = bare_workspace(GREET)
     bin_dir, scratch, marker = tmp_path / "bin", tmp_path / "tmpdir", tmp_path / "compiling"
     bin_dir.mkdir()
     scratch.mkdir()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -247,28 +246,8 @@ def test_a_failing_step_of_the_watcher_is_reported_and_the_watching_goes_on(
     assert [str(error) for error in errors] == ["the first report fails"]
 
 
-SMALL_WORKSPACE = {
-    "pyproject.toml": '[tool.uv.workspace]\nmembers = ["services/*"]\n',
-    "services/shop/pyproject.toml": """
-[project]
-name = "shop"
-version = "0.1.0"
-requires-python = ">=3.11"
-dependencies = []
-
-[tool.poetry]
-packages = [{ include = "shop", from = "src" }]
-
-[tool.lambdapress]
-runtime = "python3.11"
-
-[build-system]
-requires = ["poetry-core>=2.0"]
-build-backend = "poetry.core.masonry.api"
-""",
-    "services/shop/src/shop/__init__.py": "",
+SHOP_MODULES = {
     "services/shop/src/shop/helpers.py": 'GREETING = "hello"\n',
-    "services/shop/src/shop/handlers/__init__.py": "",
     "services/shop/src/shop/handlers/greet.py": """
 from shop.helpers import GREETING
 
@@ -281,19 +260,14 @@ def handler(event, context):
 
 @pytest.mark.e2e
 def test_serve_on_a_real_workspace_survives_a_broken_module_and_serves_the_fix(
-    tmp_path: Path,
+    bare_workspace: Callable[[dict[str, str]], Path],
     runtime_cache: Path,
     make_emulator: EmulatorFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from lambdapress.bundle.pipeline import package, rebuilder
 
-    root = tmp_path / "shop"
-    for relative, text in SMALL_WORKSPACE.items():
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_text(text.lstrip("\n"), encoding="utf-8")
-    locked = subprocess.run(["uv", "lock", "--quiet"], cwd=root, capture_output=True, text=True)
-    assert locked.returncode == 0, locked.stderr
+    root = bare_workspace(SHOP_MODULES)
     monkeypatch.setenv("LAMBDAPRESS_CACHE", str(runtime_cache))
     emulator = make_emulator(package(root, jobs=1).manifest, root)
     helpers = root / "services" / "shop" / "src" / "shop" / "helpers.py"
