@@ -3,15 +3,15 @@
 Two projects rendered from the working tree, a real pypiserver on 127.0.0.1 that needs the
 account for uploads *and* reads (as private indexes do), A's `lambdapress publish`, and B's
 documented commands: `lambdapress new service ... --models PKG==SPEC --index NAME`, then
-`lambdapress models` / `models upgrade [--accept]` and `lambdapress package`. B's `tests`,
-`lint` and `typecheck` run the tools the nox sessions run (pytest, ruff, mypy) directly in
-B's own environment, installed by `uv sync` as `nox` does: nox-in-nox would only add three
-more environment builds.
+`lambdapress models` / `models upgrade [--accept]` and `lambdapress package`. On the first
+version B's tests, ruff and mypy run directly in B's environment (quick); on the last, B's own
+`.ci/run` runs every session as its CI would.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import shutil
 import sys
@@ -216,11 +216,15 @@ def test_a_service_in_one_project_builds_on_models_published_by_another(
     assert models_rows(lp("models").stdout) == [
         ["payments", "billing-models", "published", "2.0.0", "company", "2.0.0"]
     ]
-    # Through B's own nox session, with lambdapress's variables only: the noxfile hands them
-    # to `uv sync` as uv's, and the bundler fetches the private wheel with them.
+    # B's own CI (`.ci/run`: `nox -s package`, then lint, typecheck and tests, every install
+    # `--locked`), with lambdapress's variables only: the noxfile hands them to `uv sync` as
+    # uv's, and the bundler fetches the private wheel with them.
     only_lambdapress = {k: v for k, v in env.items() if not k.startswith("UV_INDEX_")}
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
     shutil.rmtree(b / "dist")
-    sh.run([sys.executable, "-m", "nox", "-s", "package"], b, env=only_lambdapress)
+    ci = sh.run([str(b / ".ci" / "run")], b, env=only_lambdapress | {"CI": "true", "PATH": path})
+    for session in ("package", "lint", "typecheck", "tests"):
+        assert f"Session {session} was successful" in ci.stdout + ci.stderr
     assert_ships(b, "2.0.0")
 
     # The index goes away: the same clear error, and again nothing changes.
