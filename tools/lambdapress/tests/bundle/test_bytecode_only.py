@@ -251,3 +251,41 @@ def test_a_pydantic_handler_drops_its_dependencies_sources_and_runs_under_the_ru
     assert refused.error is not None and refused.error.error_type == "ValidationError"
     trace = "\n".join(refused.error.stack_trace)
     assert re.search(r'File "/var/task/pydantic/main\.py", line \d+, in model_validate', trace)
+
+
+def test_a_wheel_file_edited_through_its_hard_link_is_installed_and_derived_again(
+    shop: Path, build: Build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAMBDAPRESS_CACHE", str(tmp_path / "private-cache"))  # it is damaged
+    clean = build(shop).manifest.function("shop.create_item")
+    (derived,) = (tmp_path / "private-cache" / "wheels").glob("v*/*+bytecode/markupsafe-*")
+    module = derived / "markupsafe" / "__init__.pyc"
+    with module.open("r+b") as handle:  # in place: the installed folder's file changes too
+        handle.seek(-1, 2)
+        handle.write(b"\0")
+    (shop / clean.artifact).unlink()
+    for record in (tmp_path / "private-cache" / "artifacts").iterdir():
+        record.unlink()
+
+    result = build(shop)
+
+    assert any(f"{derived} does not match its record" in w for w in result.warnings)
+    assert any(f"{derived} was damaged" in w for w in result.warnings), result.warnings
+    assert result.manifest.function("shop.create_item").sha256 == clean.sha256
+
+
+def test_without_an_interpreter_for_the_target_sources_ship_and_the_build_says_so(
+    shop: Path, build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lambdapress.bundle import build as building
+    from lambdapress.bundle import pipeline, wheels
+
+    for module in (wheels, pipeline, building):
+        monkeypatch.setattr(module, "find_compiler", lambda _python: None)
+
+    result = build(shop)
+
+    names = names_in(shop, result.manifest.function("shop.create_item").artifact)
+    assert "markupsafe/__init__.py" in names
+    assert "markupsafe/__init__.pyc" not in names
+    assert any("no Python 3.11 interpreter here" in w for w in result.warnings)
