@@ -7,7 +7,9 @@ minute, on a scratch copy of the workspace (the repository's own dist/ is never 
 - size: each function's zip against the "copy the code folder and every requirement" zip that
   SAM, the Serverless plugin or Chalice build for every function of a service;
 - rebuilds: a no-op run and a one-handler edit against a full build (wheels already cached);
-- cold start: Lambda's Init Duration with the shipped bytecode against the same zip without it.
+- cold start: Lambda's Init Duration with the shipped bytecode against the same zip without it;
+- sources: the zip and Init Duration of `sources = "first-party"` (third-party bytecode only)
+  against the same function built with `sources = "all"`.
 """
 
 from __future__ import annotations
@@ -105,6 +107,10 @@ def run_bench(root: Path, cold_starts: int = 3, progress: Step | None = None) ->
             )
             say("cold starts")
             measurements += _cold_starts(scratch, first, cold_starts, cache_folder(root))
+            say(f'sources = "first-party" against "all" ({first.name})')
+            measurements += _sources_comparison(
+                scratch, first, cold_starts, cache_folder(root), cache
+            )
     return BenchReport(measurements=tuple(measurements))
 
 
@@ -232,3 +238,71 @@ def _cold_starts(
             unit="ms",
         )
     ]
+
+
+def _sources_comparison(
+    scratch: Path, entry: FunctionEntry, runs: int, runtime_cache: Path, cache: Path
+) -> list[Measurement]:
+    """The zip as built against the same function rebuilt with `sources = "all"`.
+
+    As built means `sources` as configured ("first-party" by default). Sizes are compared,
+    then Init Duration of fresh workers, interleaved so both see the same machine load.
+    """
+    import tomlkit
+
+    from lambdapress.emulator import Emulator, http_api_event
+
+    built = scratch / entry.artifact
+    # Kept outside dist/, which the rebuild below tidies.
+    first_party = scratch / "bench" / f"{built.stem}-first-party.zip"
+    first_party.parent.mkdir(exist_ok=True)
+    shutil.copyfile(built, first_party)
+    service = next(s for s in load_workspace(scratch).services if s.name == entry.service)
+    pyproject = service.path / "pyproject.toml"
+    original = pyproject.read_text()
+    document = tomlkit.parse(original)
+    tool = document.setdefault("tool", tomlkit.table())
+    tool.setdefault("lambdapress", tomlkit.table())["sources"] = "all"
+    pyproject.write_text(tomlkit.dumps(document))
+    try:
+        every_source = package(scratch, cache=cache).manifest
+    finally:
+        pyproject.write_text(original)
+    rebuilt = every_source.function(entry.name)
+    variants = {
+        "first-party": entry.model_copy(update={"artifact": str(first_party.relative_to(scratch))}),
+        "all": rebuilt,
+    }
+    timings: dict[str, list[float]] = {label: [] for label in variants}
+    event = http_api_event(entry.routes[0].method, entry.routes[0].path) if entry.routes else {}
+    for _ in range(runs):
+        for label, function in variants.items():
+            with Emulator(
+                Manifest(functions=(function,)),
+                scratch,
+                cache_dir=runtime_cache,
+                on_warning=lambda _message: None,
+            ) as emulator:
+                result = emulator.invoke(function.name, event)
+            if result.report.init_duration_ms is not None:
+                timings[label].append(result.report.init_duration_ms)
+    measurements = [
+        Measurement(
+            metric='zip size, sources "first-party" vs "all"',
+            subject=entry.name,
+            value=entry.size,
+            baseline=rebuilt.size,
+            unit="bytes",
+        )
+    ]
+    if timings["first-party"] and timings["all"]:
+        measurements.append(
+            Measurement(
+                metric='cold start, sources "first-party" vs "all" (Init Duration, median)',
+                subject=entry.name,
+                value=statistics.median(timings["first-party"]),
+                baseline=statistics.median(timings["all"]),
+                unit="ms",
+            )
+        )
+    return measurements

@@ -43,6 +43,8 @@ TABLE = "tool.lambdapress"
 
 _ENV_KEY = re.compile(ENVIRONMENT_NAME_PATTERN)
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+# A distribution name as PEP 508 allows it (compared canonicalized, as the lock stores it).
+_DISTRIBUTION = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 
 # How to fix each key, worded for the `fix:` line of an error.
 _FIX = {
@@ -57,6 +59,9 @@ _FIX = {
     "aws_sdk": 'use "runtime" (the SDK Lambda provides) or "bundle" (ship the locked boto3)',
     "allow_files": "use a list of paths or globs relative to the service or package folder, "
     'e.g. ["src/orders/certs/ca.pem"]',
+    "sources": 'use "first-party" (third-party modules ship as bytecode only) or "all" '
+    "(every module ships its source too)",
+    "keep_sources": 'use a list of distribution names as locked, e.g. ["torch"]',
 }
 
 
@@ -98,6 +103,14 @@ class ServiceSettings(BaseModel):
     """Credential-like files (keys, certificates, `.npmrc`...) that are meant to ship: paths
     or `fnmatch` globs relative to the service's or the package's folder, or to the zip.
     Without an entry here such a file stops the build (see `bundle.shipping`)."""
+    sources: Literal["first-party", "all"] = "first-party"
+    """Whether third-party modules ship their `.py` sources. "first-party" (the default) ships
+    them as bytecode only (`module.pyc` where the source was): zips are about a third smaller
+    and imports are as fast, and tracebacks still name file and line. First-party code always
+    keeps its sources. "all" ships every source, for code that reads third-party sources."""
+    keep_sources: list[str] = Field(default_factory=list)
+    """Distributions that keep their sources under `sources = "first-party"`: those that read
+    their own `.py` files at run time (`inspect.getsource`, TorchScript...)."""
     accept_models: dict[str, str] = Field(default_factory=dict)
     """Model library -> the version this service was checked against (or accepted despite
     breaking changes); `lambdapress package` refuses a locked version that differs from it
@@ -124,6 +137,14 @@ class ServiceSettings(BaseModel):
         for module in value:
             if not _MODULE.match(module):
                 raise ValueError(f"{module!r} is not a dotted module name")
+        return value
+
+    @field_validator("keep_sources")
+    @classmethod
+    def _check_keep_sources(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not _DISTRIBUTION.match(name):
+                raise ValueError(f"{name!r} is not a distribution name")
         return value
 
     @field_validator("allow_files")

@@ -23,9 +23,13 @@ def test_every_figure_comes_with_a_baseline_from_the_same_run(shop: Path) -> Non
         "no-op rebuild",
         "rebuild after editing one handler",
         "cold start (Init Duration, median)",
+        'zip size, sources "first-party" vs "all"',
+        'cold start, sources "first-party" vs "all" (Init Duration, median)',
     }
     sizes = {m.subject: m for m in report.measurements if m.metric == "zip size"}
     # get_item imports neither markupsafe nor six: its zip is a fraction of the whole service's
     assert sizes["shop.get_item"].ratio < 0.5
+    (sources,) = [m for m in report.measurements if m.metric.startswith("zip size, sources")]
+    assert sources.ratio < 1, "markupsafe ships without its sources by default"
     assert steps[0].startswith("full build")
     assert not (shop / "dist").exists(), "the workspace itself is never built by the benchmark"

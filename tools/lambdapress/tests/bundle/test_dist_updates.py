@@ -51,9 +51,11 @@ def leave_temporaries(*folders: Path) -> list[Path]:
 
 def test_the_next_run_sweeps_what_a_killed_run_left(shop: Path, wheel_cache: Path) -> None:
     first = package(shop, jobs=2)
-    (target,) = (wheel_cache / "wheels" / f"v{LAYOUT_VERSION}").glob("*")
+    # The target's installed folders, and their bytecode-only variants next to them.
+    targets = sorted((wheel_cache / "wheels" / f"v{LAYOUT_VERSION}").glob("*"))
+    assert len(targets) == 2
     dist = shop / "dist"
-    left = leave_temporaries(dist, dist / "shop", artifacts.folder(wheel_cache), target)
+    left = leave_temporaries(dist, dist / "shop", artifacts.folder(wheel_cache), *targets)
     orphan = artifacts.record_path(wheel_cache, "0" * 64)  # killed between record and zip
     orphan.write_text("{}")
     legacy = [dist / "shop" / ".get_item.zip-k2j4x9ab", dist / ".manifest-q0_3ab8z.json"]

@@ -132,8 +132,9 @@ def test_an_edited_file_in_a_wheel_folder_is_detected_and_reinstalled(
     monkeypatch.setenv("LAMBDAPRESS_CACHE", str(cache))
     build(shop)
     clean = shipped(shop)
-    (folder,) = (cache / "wheels" / f"v{LAYOUT_VERSION}").glob("*/markupsafe-*")
-    module = folder / "markupsafe" / "__init__.py"
+    # What ships: the bytecode-only folder (sources = "first-party", the default).
+    (folder,) = (cache / "wheels" / f"v{LAYOUT_VERSION}").glob("*+bytecode/markupsafe-*")
+    module = folder / "markupsafe" / "__init__.pyc"
     original = module.read_bytes()
     module.unlink()  # a new file: never write through a link into another cache
     module.write_bytes(original + b"\nEDITED = True\n")
@@ -143,7 +144,7 @@ def test_an_edited_file_in_a_wheel_folder_is_detected_and_reinstalled(
     result = build(shop)
 
     assert (
-        f"the cached wheel folder {folder} does not match its record (markupsafe/__init__.py "
+        f"the cached wheel folder {folder} does not match its record (markupsafe/__init__.pyc "
         "was changed): thrown away and installed again"
     ) in result.warnings
     assert module.read_bytes() == original
@@ -156,7 +157,7 @@ def test_a_wheel_folder_without_its_record_is_reinstalled_with_a_warning(
     cache = tmp_path / "private-cache"
     monkeypatch.setenv("LAMBDAPRESS_CACHE", str(cache))
     build(shop)
-    (folder,) = (cache / "wheels" / f"v{LAYOUT_VERSION}").glob("*/six-*")
+    (folder,) = (cache / "wheels" / f"v{LAYOUT_VERSION}").glob("*+bytecode/six-*")
     (folder / COMPLETE_MARK).unlink()
 
     result = build(shop)

@@ -135,7 +135,10 @@ def service_context(
     pyproject = service.path / PYPROJECT
     for package in third_party:  # first, so that the error names the service that needs it
         check_has_wheel(package, target, service=service.name, pyproject=pyproject)
-    installed = ensure_installed(third_party, target, cache, jobs, on_install, credentials)
+    installed = ensure_installed(
+        third_party, target, cache, jobs, on_install, credentials,
+        sources=service.settings.sources, keep_sources=service.settings.keep_sources,
+    )  # fmt: skip
     import_map: dict[str, list[str]] = {}
     for name, dist in installed.items():
         for import_name in dist.import_names:
@@ -274,6 +277,7 @@ def inputs_hash(
             "aws_sdk": settings.aws_sdk,
             "bundle": settings.bundle,
             "include": sorted(settings.include),
+            "sources": [settings.sources, sorted(settings.keep_sources)],
         },
         "files": [[f.arcname, _digest(f)] for f in contents.first_party],
         "distributions": [[d.name, d.version] for d in contents.distributions],

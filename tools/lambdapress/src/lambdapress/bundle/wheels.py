@@ -9,6 +9,10 @@ two concurrent runs wins), with a record of every file's sha256 as its completio
 without a readable record is reinstalled on sight; the contents are checked against the record
 by `damage` when the folder goes into a zip being built, and by the build itself as it reads
 each file, so a no-op run never re-hashes megabytes of wheels.
+
+Under `sources = "first-party"` a function ships a distribution as bytecode only: a second
+folder per (distribution, version, target), derived once from the compiled one (see
+`bundle.bytecode.bytecode_only_layout`) under `<target>+bytecode`, with a record of its own.
 """
 
 from __future__ import annotations
@@ -16,15 +20,16 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress import files
-from lambdapress.bundle.bytecode import compile_tree, find_compiler
+from lambdapress.bundle.bytecode import bytecode_only_layout, compile_tree, find_compiler
 from lambdapress.bundle.lock import LockedPackage
 from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.targets import Target
@@ -43,6 +48,8 @@ from lambdapress.toolchain import find_uv
 # Bumped whenever what an installed folder holds changes (what `_strip` removes, the record's
 # format), so a cache written by an older lambdapress is never mixed into new zips.
 LAYOUT_VERSION = 3
+# Next to a target's folder (`<target key>+bytecode`): its distributions without sources.
+BYTECODE_ONLY = "+bytecode"
 # The name uv knows the index by; credentials go in UV_INDEX_LAMBDAPRESS_WHEELS_USERNAME/PASSWORD.
 INDEX_NAME = "lambdapress-wheels"
 INDEX_ENV = "UV_INDEX_LAMBDAPRESS_WHEELS"
@@ -123,12 +130,17 @@ def ensure_installed(
     jobs: int = 4,
     on_install: Callable[[LockedPackage], None] | None = None,
     credentials: Callable[[str], dict[str, str]] | None = None,
+    *,
+    sources: Literal["first-party", "all"] = "all",
+    keep_sources: Collection[str] = (),
 ) -> dict[str, InstalledDistribution]:
     """Install what is missing for `target` (in parallel) and describe every folder.
 
     `credentials(index_url)` gives the variables that carry an index's credentials to uv
     (never a command line). It is asked only when something must be downloaded: a warm cache
-    never needs a token.
+    never needs a token. With `sources="first-party"`, each distribution not named in
+    `keep_sources` is described by its bytecode-only folder (when there is bytecode: without
+    an interpreter for the target, sources ship as before).
     """
     for package in packages:
         check_has_wheel(package, target)
@@ -156,7 +168,41 @@ def ensure_installed(
 
     if missing:
         in_parallel(install, missing, jobs)
-    return {p.name: _describe(p, _folder(base, p), repaired.get(p.name)) for p in packages}
+    described = {p.name: _describe(p, _folder(base, p), repaired.get(p.name)) for p in packages}
+    if sources == "all" or compiler is None:
+        return described
+    kept = {canonicalize_name(name) for name in keep_sources}
+    # A pinned package is a workspace library shipped as its published wheel: the project's
+    # own code, so it keeps its sources like the rest of the first-party code.
+    stripped = [p for p in packages if canonicalize_name(p.name) not in kept and not p.is_pinned]
+    bytecode_base = base.with_name(base.name + BYTECODE_ONLY)
+    for package in stripped:
+        folder = _folder(bytecode_base, package)
+        if read_record(folder) is None and folder.exists():
+            repaired[package.name] = f"{COMPLETE_MARK} is missing or unreadable"
+            discard(folder)
+
+    def derive(package: LockedPackage) -> None:
+        folder = _folder(bytecode_base, package)
+        if read_record(folder) is not None:
+            return
+        compiled = _folder(base, package)
+        # Both folders may share files (hard links): check the one it is derived from.
+        problem = damage(compiled)
+        if problem is not None:
+            repaired[package.name] = f"{compiled.name}: {problem}"
+            discard(compiled)
+            install(package)
+        _derive_bytecode_only(compiled, folder, target.python)
+
+    in_parallel(derive, stripped, jobs)
+    for package in stripped:
+        described[package.name] = replace(
+            described[package.name],
+            folder=_folder(bytecode_base, package),
+            repaired=repaired.get(package.name),
+        )
+    return described
 
 
 def check_has_wheel(
@@ -257,6 +303,33 @@ def _install(
         _strip(site)
         if compiler is not None:
             compile_tree(site, compiler)
+
+
+def _derive_bytecode_only(compiled: Path, folder: Path, python: str) -> None:
+    """Write `folder`: the compiled folder's files with each source replaced by its bytecode.
+
+    Files are hard-linked where the filesystem allows (copied otherwise): the two folders
+    share every byte they have in common, and each has its own record.
+    """
+    record = read_record(compiled)
+    if record is None:
+        raise BundleError(
+            f"the cached wheel folder {compiled} lost its record while it was read",
+            hint="run again: the folder is then installed afresh",
+        )
+    layout = bytecode_only_layout(record.files, python)
+
+    def new_record(digests: dict[str, str]) -> WheelRecord:
+        return WheelRecord(compiled=True, files=digests)
+
+    with staged_install(folder, new_record) as staging:
+        for name, source in sorted(layout.items()):
+            destination = staging / name
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(compiled / source, destination)
+            except OSError:
+                shutil.copyfile(compiled / source, destination)
 
 
 def _strip(site: Path) -> None:
