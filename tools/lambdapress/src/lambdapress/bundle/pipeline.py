@@ -364,18 +364,24 @@ def _status(
 
 
 def _fetch_remote(plan: BundlePlan, remote: RemoteCache | None) -> BundlePlan:
-    """Fetch from the shared cache what would be built; those functions become "remote"."""
+    """Fetch from the shared cache what would be built; those functions become "remote".
+
+    The plan keeps the shared cache for uploads unless it proved unreachable.
+    """
     if remote is None:
         return plan
     wanted = (f.inputs_hash for f in plan.functions if f.status == "build")
-    found, warnings = shared_cache.fetch(remote, plan.cache, wanted)
+    fetched = shared_cache.fetch(remote, plan.cache, wanted)
     functions = tuple(
-        f.model_copy(update={"status": "remote"}) if f.inputs_hash in found else f
+        f.model_copy(update={"status": "remote"}) if f.inputs_hash in fetched.found else f
         for f in plan.functions
     )
-    return plan.model_copy(
-        update={"functions": functions, "warnings": (*plan.warnings, *warnings), "remote": remote}
-    )
+    update = {
+        "functions": functions,
+        "warnings": (*plan.warnings, *fetched.warnings),
+        "remote": remote if fetched.available else None,
+    }
+    return plan.model_copy(update=update)
 
 
 def _upload_remote(

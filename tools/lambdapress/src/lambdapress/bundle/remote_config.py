@@ -68,7 +68,7 @@ class _CacheTable(BaseModel):
 def split_url(url: str) -> tuple[str, str]:
     """`s3://bucket/some/prefix/` -> ("bucket", "some/prefix"); ValueError when it is not one."""
     if not url.startswith("s3://"):
-        raise ValueError(f"{url!r} is not an s3:// URL")
+        raise ValueError("not an s3:// URL")
     bucket, _, prefix = url.removeprefix("s3://").partition("/")
     if not _BUCKET.match(bucket):
         raise ValueError(f"{bucket!r} is not an S3 bucket name")
@@ -85,7 +85,7 @@ def load_remote_cache(root: Path) -> RemoteCache | None:
             bucket, prefix = split_url(url)
         except ValueError as exc:
             raise ConfigError(
-                f"{ENVIRONMENT}: {exc}",
+                f"{ENVIRONMENT}={url!r}: {exc}",
                 hint=f"set {ENVIRONMENT} to {EXAMPLE}, or to an empty string for no shared cache",
             ) from None
         return RemoteCache(bucket=bucket, prefix=prefix, origin=ENVIRONMENT)

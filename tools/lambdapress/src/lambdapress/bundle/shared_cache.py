@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,17 +38,27 @@ NETWORK_JOBS = 8
 """Transfers at once: they wait on the network, not on the CPU."""
 
 
-def fetch(remote: RemoteCache, cache: Path, hashes: Iterable[str]) -> tuple[set[str], list[str]]:
-    """Download the zips of `hashes` that the shared cache holds into the local cache.
+@dataclass(frozen=True)
+class Fetched:
+    """What a round of lookups brought: hashes now in the local cache, and warnings.
 
-    Returns the hashes now in the local cache (each verified) and the warnings to show.
+    `available` is False when the store did not answer: the run does not try to upload either.
     """
+
+    found: frozenset[str]
+    warnings: tuple[str, ...]
+    available: bool
+
+
+def fetch(remote: RemoteCache, cache: Path, hashes: Iterable[str]) -> Fetched:
+    """Download the zips of `hashes` that the shared cache holds (each verified) into `cache`."""
     wanted = sorted(set(hashes))
     if not wanted:
-        return set(), []
+        return Fetched(frozenset(), (), available=True)
     session = _Session(remote, cache)
-    found = in_parallel(session.fetch, wanted, NETWORK_JOBS)
-    return {h for h, hit in zip(wanted, found, strict=True) if hit}, session.warnings
+    hits = in_parallel(session.fetch, wanted, NETWORK_JOBS)
+    found = frozenset(h for h, hit in zip(wanted, hits, strict=True) if hit)
+    return Fetched(found, tuple(session.warnings), available=not session.down)
 
 
 def upload(remote: RemoteCache, cache: Path, hashes: Iterable[str]) -> list[str]:
@@ -76,7 +87,7 @@ class _Session:
         self.cache = cache
         self.warnings: list[str] = []
         self._lock = threading.Lock()
-        self._down = False
+        self.down = False
         self._store: S3Store | None = None
 
     def fetch(self, inputs_hash: str) -> bool:
@@ -150,7 +161,7 @@ class _Session:
         from lambdapress.bundle.remote_cache import S3Store
 
         with self._lock:
-            if self._down:
+            if self.down:
                 return None
             if self._store is None:
                 self._store = S3Store(self.remote.bucket, self.remote.url)
@@ -158,9 +169,9 @@ class _Session:
 
     def _give_up(self, message: str, fix: str) -> None:
         with self._lock:
-            if self._down:
+            if self.down:
                 return
-            self._down = True
+            self.down = True
             self.warnings.append(
                 f"shared build cache unavailable: {message} (configured in "
                 f"{self.remote.origin}); building locally. Fix: {fix}"
