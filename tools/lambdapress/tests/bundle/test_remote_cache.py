@@ -124,6 +124,42 @@ def test_a_stopped_server_means_a_warning_and_a_local_build(
     assert json.loads((root / "dist" / "manifest.json").read_text())["functions"]
 
 
+@pytest.mark.parametrize(
+    ("problem", "said", "fix"),
+    [
+        ("no bucket", f"{URL} refused the request (NoSuchBucket)", "create the bucket"),
+        ("no credentials", f"no AWS credentials to reach {URL}", "configure AWS credentials"),
+    ],
+)
+def test_an_unusable_store_is_named_with_its_fix_and_the_build_goes_on(
+    problem: str,
+    said: str,
+    fix: str,
+    shop_template: Path,
+    tmp_path: Path,
+    s3_server: ThreadedMotoServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = checkout(shop_template, tmp_path)  # the bucket is never created
+    monkeypatch.setenv("LAMBDAPRESS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "never-printed-secret")
+    if problem == "no credentials":
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            monkeypatch.delenv(name)
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+
+    assert main(["package", "--jobs", "2", "--root", str(root)]) == 0
+
+    output = capsys.readouterr()
+    text = output.out + output.err
+    assert said in text
+    assert fix in text
+    assert "never-printed-secret" not in text
+    assert (root / "dist" / "manifest.json").is_file()
+
+
 def test_a_server_lost_between_lookups_and_uploads_still_builds(
     shop_template: Path, tmp_path: Path, bucket: str, s3_server: ThreadedMotoServer
 ) -> None:
