@@ -124,6 +124,29 @@ def test_a_stopped_server_means_a_warning_and_a_local_build(
     assert json.loads((root / "dist" / "manifest.json").read_text())["functions"]
 
 
+def test_a_record_without_its_zip_or_an_unreadable_one_is_a_miss(
+    shop_template: Path, tmp_path: Path, bucket: str
+) -> None:
+    first = checkout(shop_template, tmp_path / "runner")
+    built = {e.name: e for e in package(first, jobs=2, cache=tmp_path / "a").manifest.functions}
+    get_item, create_item = built["shop.get_item"], built["shop.create_item"]
+    s3().delete_object(Bucket=BUCKET, Key=f"team/artifacts/{get_item.inputs_hash}.zip")
+    unreadable = f"team/artifacts/{create_item.inputs_hash}.json"
+    s3().put_object(Bucket=BUCKET, Key=unreadable, Body=b"{not json")
+
+    second = checkout(shop_template, tmp_path / "laptop")
+    result = package(second, jobs=2, cache=tmp_path / "b")
+
+    assert {f.name: f.status for f in result.functions} == {
+        "shop.create_item": "build",
+        "shop.get_item": "build",
+    }
+    assert [w for w in result.warnings if f"{unreadable} is not a valid record" in w]
+    assert zips(second) == zips(first)
+    again = package(checkout(shop_template, tmp_path / "third"), jobs=2, cache=tmp_path / "c")
+    assert {f.status for f in again.functions} == {"remote"}  # both uploaded again, whole
+
+
 @pytest.mark.parametrize(
     ("problem", "said", "fix"),
     [
