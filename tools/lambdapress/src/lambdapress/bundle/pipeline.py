@@ -38,7 +38,7 @@ from lambdapress.bundle.lock import LockedPackage, read_lock
 from lambdapress.bundle.models_gate import check_gate
 from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, SourceFile, Status
-from lambdapress.bundle.remote_config import RemoteCache, load_remote_cache
+from lambdapress.bundle.remote_config import load_remote_cache
 from lambdapress.errors import BundleError
 from lambdapress.lambda_platform import Architecture
 from lambdapress.manifest import (
@@ -115,7 +115,7 @@ def plan_package(
     with cache_in_use(cache):
         for _attempt in range(2):
             plan = _plan(workspace, services, function, jobs, progress, cache, architecture)
-            plan = _fetch_remote(plan, remote)
+            plan = shared_cache.fetch_for_plan(plan, remote)
             warnings = tuple(dict.fromkeys((*carried, *plan.warnings)))  # once each
             plan = plan.model_copy(update={"warnings": warnings})
             damaged = _damaged_wheels(plan)
@@ -259,7 +259,8 @@ def execute_plan(
         write_manifest(manifest, manifest_path(plan.root))
         if plan.complete:
             _remove_stale(plan.root, manifest)
-        warnings += _upload_remote(plan, plan.functions, results)
+        rebuilt = {r.name for r in results if r.status == "build"}
+        warnings += shared_cache.upload_for_plan(plan, rebuilt)
     return PackageResult(manifest=manifest, functions=tuple(results), warnings=tuple(warnings))
 
 
@@ -361,37 +362,6 @@ def _status(
         warnings.append(f"{found.problem}: thrown away and rebuilt")
         artifacts.discard(cache, digest)
     return "cached" if found.archive is not None else "build"
-
-
-def _fetch_remote(plan: BundlePlan, remote: RemoteCache | None) -> BundlePlan:
-    """Fetch from the shared cache what would be built; those functions become "remote".
-
-    The plan keeps the shared cache for uploads unless it proved unreachable.
-    """
-    if remote is None:
-        return plan
-    wanted = (f.inputs_hash for f in plan.functions if f.status == "build")
-    fetched = shared_cache.fetch(remote, plan.cache, wanted)
-    functions = tuple(
-        f.model_copy(update={"status": "remote"}) if f.inputs_hash in fetched.found else f
-        for f in plan.functions
-    )
-    update = {
-        "functions": functions,
-        "warnings": (*plan.warnings, *fetched.warnings),
-        "remote": remote if fetched.available else None,
-    }
-    return plan.model_copy(update=update)
-
-
-def _upload_remote(
-    plan: BundlePlan, functions: Sequence[FunctionPlan], results: Sequence[FunctionResult]
-) -> list[str]:
-    """Share what this run built (zip first, record last); problems are warnings only."""
-    if plan.remote is None:
-        return []
-    built = (f.inputs_hash for f, r in zip(functions, results, strict=True) if r.status == "build")
-    return shared_cache.upload(plan.remote, plan.cache, built)
 
 
 def _reinstalled(context: analysis.ServiceContext) -> list[str]:

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from lambdapress import files
 from lambdapress.bundle import artifacts
 from lambdapress.bundle.parallel import in_parallel
+from lambdapress.bundle.plan import BundlePlan
 from lambdapress.bundle.remote_config import RemoteCache
 
 if TYPE_CHECKING:
@@ -69,6 +70,36 @@ def upload(remote: RemoteCache, cache: Path, hashes: Iterable[str]) -> list[str]
     session = _Session(remote, cache)
     in_parallel(session.upload, wanted, NETWORK_JOBS)
     return session.warnings
+
+
+def fetch_for_plan(plan: BundlePlan, remote: RemoteCache | None) -> BundlePlan:
+    """Fetch what `plan` would build from the shared cache; those functions become "remote".
+
+    The plan keeps the shared cache for uploads unless it proved unreachable.
+    """
+    if remote is None:
+        return plan
+    fetched = fetch(
+        remote, plan.cache, (f.inputs_hash for f in plan.functions if f.status == "build")
+    )
+    functions = tuple(
+        f.model_copy(update={"status": "remote"}) if f.inputs_hash in fetched.found else f
+        for f in plan.functions
+    )
+    update = {
+        "functions": functions,
+        "warnings": (*plan.warnings, *fetched.warnings),
+        "remote": remote if fetched.available else None,
+    }
+    return plan.model_copy(update=update)
+
+
+def upload_for_plan(plan: BundlePlan, rebuilt: set[str]) -> list[str]:
+    """Share the zips of the functions (by name) a run of `plan` built; problems are warnings."""
+    if plan.remote is None:
+        return []
+    built = (f.inputs_hash for f in plan.functions if f.name in rebuilt)
+    return upload(plan.remote, plan.cache, built)
 
 
 class _Mismatch(Exception):
