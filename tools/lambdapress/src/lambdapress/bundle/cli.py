@@ -10,7 +10,7 @@ from lambdapress.bundle.pipeline import Progress, execute_plan, plan_package
 from lambdapress.cliargs import Subcommands, add_root, bounded_int, root_of
 from lambdapress.console import Steps, print_table, steps
 
-_STATUS = {"build": "rebuilt", "cached": "cached", "unchanged": "unchanged"}
+_STATUS = {"build": "rebuilt", "cached": "cached", "remote": "remote", "unchanged": "unchanged"}
 
 
 def register(commands: Subcommands) -> None:
@@ -29,6 +29,11 @@ def register(commands: Subcommands) -> None:
         metavar="N",
         help="parallel builds (default: one per CPU, at most 8)",
     )
+    parser.add_argument(
+        "--no-remote-cache",
+        action="store_true",
+        help="neither fetch from nor upload to the shared build cache ([tool.lambdapress.cache])",
+    )
     add_root(parser)
     parser.set_defaults(handler=_cmd_package)
 
@@ -38,10 +43,19 @@ def _cmd_package(args: argparse.Namespace) -> int:
     jobs = args.jobs if args.jobs is not None else default_jobs()
     with steps("package") as display:
         show = _progress_to(display)
-        plan = plan_package(root, tuple(args.services), args.function, jobs, show)
+        plan = plan_package(
+            root,
+            tuple(args.services),
+            args.function,
+            jobs,
+            show,
+            remote_cache=not args.no_remote_cache,
+        )
         for warning in plan.warnings:
             display.say(f"warning: {warning}")
         result = execute_plan(plan, jobs, show)
+        for warning in result.warnings[len(plan.warnings) :]:  # found while building
+            display.say(f"warning: {warning}")
     if not result.functions:
         print("no functions: add a service (nox -s new -- service NAME) with handler modules")
         return 0

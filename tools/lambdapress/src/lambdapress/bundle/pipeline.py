@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Literal
 
 from lambdapress import files
-from lambdapress.bundle import analysis, artifacts, wheels
+from lambdapress.bundle import analysis, artifacts, shared_cache, wheels
 from lambdapress.bundle.archive import Archive, describe_zip
 from lambdapress.bundle.build import build_artifact
 from lambdapress.bundle.bytecode import find_compiler
@@ -38,6 +38,7 @@ from lambdapress.bundle.lock import LockedPackage, read_lock
 from lambdapress.bundle.models_gate import check_gate
 from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, SourceFile, Status
+from lambdapress.bundle.remote_config import load_remote_cache
 from lambdapress.errors import BundleError
 from lambdapress.lambda_platform import Architecture
 from lambdapress.manifest import (
@@ -60,7 +61,7 @@ FUNCTION_NAMES = "functions are named <service>.<handler module>, e.g. orders.ge
 class Progress:
     """One step of the run, for a progress display: `kind` of `name`, `done` of `total`."""
 
-    kind: Literal["install", "build", "cached", "unchanged"]
+    kind: Literal["install", "build", "cached", "remote", "unchanged"]
     name: str
     done: int
     total: int
@@ -96,6 +97,7 @@ def plan_package(
     progress: ProgressCallback | None = None,
     cache: Path | None = None,
     architecture: Architecture | None = None,
+    remote_cache: bool = True,
 ) -> BundlePlan:
     """Work out every selected function's contents and whether it must be rebuilt.
 
@@ -103,13 +105,17 @@ def plan_package(
     `architecture` overrides every service's (see `bundle.local`). A wheel folder that a build
     is about to zip is checked against its record first; a damaged one is reported, thrown
     away and installed again, and the plan made again (its modules decide what ships).
+    With `remote_cache` (and a shared cache configured), zips the cache lacks are fetched from
+    the shared one first (see `shared_cache`).
     """
     workspace = load_workspace(root)
+    remote = load_remote_cache(workspace.root) if remote_cache else None
     cache = cache if cache is not None else cache_folder(workspace.root)
     carried: list[str] = []
     with cache_in_use(cache):
         for _attempt in range(2):
             plan = _plan(workspace, services, function, jobs, progress, cache, architecture)
+            plan = shared_cache.fetch_for_plan(plan, remote)
             warnings = tuple(dict.fromkeys((*carried, *plan.warnings)))  # once each
             plan = plan.model_copy(update={"warnings": warnings})
             damaged = _damaged_wheels(plan)
@@ -231,7 +237,7 @@ def execute_plan(
         archive = None
         if function.status == "unchanged":
             archive = _unchanged_archive(plan, function, previous)
-        elif function.status == "cached":
+        elif function.status in ("cached", "remote"):
             record = artifacts.read_record(plan.cache, function.inputs_hash)
             archive = record.archive() if record is not None else None
         status: Status = function.status if archive is not None else "build"
@@ -253,6 +259,8 @@ def execute_plan(
         write_manifest(manifest, manifest_path(plan.root))
         if plan.complete:
             _remove_stale(plan.root, manifest)
+        rebuilt = {r.name for r in results if r.status == "build"}
+        warnings += shared_cache.upload_for_plan(plan, rebuilt)
     return PackageResult(manifest=manifest, functions=tuple(results), warnings=tuple(warnings))
 
 
@@ -263,9 +271,10 @@ def package(
     jobs: int = 4,
     progress: ProgressCallback | None = None,
     cache: Path | None = None,
+    remote_cache: bool = True,
 ) -> PackageResult:
     """Plan, then execute: the whole of `lambdapress package`."""
-    plan = plan_package(root, services, function, jobs, progress, cache)
+    plan = plan_package(root, services, function, jobs, progress, cache, remote_cache=remote_cache)
     return execute_plan(plan, jobs, progress)
 
 

@@ -12,12 +12,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress.bundle.remote_config import RemoteCache
 from lambdapress.bundle.targets import Target
 from lambdapress.errors import BundleError
 from lambdapress.lambda_platform import Architecture, Runtime
 from lambdapress.manifest import Route, find_function
 
-Status = Literal["build", "cached", "unchanged"]
+Status = Literal["build", "cached", "remote", "unchanged"]
 
 
 class SourceFile(BaseModel):
@@ -66,6 +67,8 @@ class BundlePlan(BaseModel):
     functions: tuple[FunctionPlan, ...]
     warnings: tuple[str, ...] = ()
     complete: bool = True  # every service of the workspace was selected
+    remote: RemoteCache | None = None
+    """The shared build cache that built zips are uploaded to, if any."""
 
     def function(self, name: str) -> FunctionPlan:
         """The planned function called `name`, or a BundleError listing the planned ones."""

@@ -1,0 +1,216 @@
+"""The shared build cache: built zips fetched from and sent to S3, by inputs hash.
+
+`s3://<bucket>/<prefix>/artifacts/<inputs-hash>.zip` and `<inputs-hash>.json` mirror the local
+artifact cache (`artifacts`): the record holds the zip's sha256 and size. A function the local
+cache lacks is looked up there before it is built; a hit is streamed into the local cache,
+hashed as it arrives and compared with its record, and only a zip that matches is renamed into
+place (after its local record, as `artifacts` requires). A zip that does not match is discarded
+with a warning and rebuilt; the rebuilt zip and its record are then uploaded over the bad pair
+(so no s3:DeleteObject permission is needed). Uploads send the zip first and the record last:
+a reader that finds a record finds its zip.
+
+A shared cache only saves time, so it never fails a build: the first time the store cannot be
+used (no credentials, no bucket, access denied, network down) that is reported once as a
+warning, and the rest of the run builds and keeps zips locally without asking S3 again.
+Lookups and uploads run on a few threads (boto3 clients are thread-safe). boto3 is imported
+only when there is something to look up or upload.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from lambdapress import files
+from lambdapress.bundle import artifacts
+from lambdapress.bundle.parallel import in_parallel
+from lambdapress.bundle.plan import BundlePlan
+from lambdapress.bundle.remote_config import RemoteCache
+
+if TYPE_CHECKING:
+    from lambdapress.bundle.remote_cache import S3Store
+
+NETWORK_JOBS = 8
+"""Transfers at once: they wait on the network, not on the CPU."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What a round of lookups brought: hashes now in the local cache, and warnings.
+
+    `available` is False when the store did not answer: the run does not try to upload either.
+    """
+
+    found: frozenset[str]
+    warnings: tuple[str, ...]
+    available: bool
+
+
+def fetch(remote: RemoteCache, cache: Path, hashes: Iterable[str]) -> Fetched:
+    """Download the zips of `hashes` that the shared cache holds (each verified) into `cache`."""
+    wanted = sorted(set(hashes))
+    if not wanted:
+        return Fetched(frozenset(), (), available=True)
+    session = _Session(remote, cache)
+    hits = in_parallel(session.fetch, wanted, NETWORK_JOBS)
+    found = frozenset(h for h, hit in zip(wanted, hits, strict=True) if hit)
+    return Fetched(found, tuple(session.warnings), available=not session.down)
+
+
+def upload(remote: RemoteCache, cache: Path, hashes: Iterable[str]) -> list[str]:
+    """Send the locally built zips of `hashes` (each checked first) and their records to S3."""
+    wanted = sorted(set(hashes))
+    if not wanted:
+        return []
+    session = _Session(remote, cache)
+    in_parallel(session.upload, wanted, NETWORK_JOBS)
+    return session.warnings
+
+
+def fetch_for_plan(plan: BundlePlan, remote: RemoteCache | None) -> BundlePlan:
+    """Fetch what `plan` would build from the shared cache; those functions become "remote".
+
+    The plan keeps the shared cache for uploads unless it proved unreachable.
+    """
+    if remote is None:
+        return plan
+    fetched = fetch(
+        remote, plan.cache, (f.inputs_hash for f in plan.functions if f.status == "build")
+    )
+    functions = tuple(
+        f.model_copy(update={"status": "remote"}) if f.inputs_hash in fetched.found else f
+        for f in plan.functions
+    )
+    update = {
+        "functions": functions,
+        "warnings": (*plan.warnings, *fetched.warnings),
+        "remote": remote if fetched.available else None,
+    }
+    return plan.model_copy(update=update)
+
+
+def upload_for_plan(plan: BundlePlan, rebuilt: set[str]) -> list[str]:
+    """Share the zips of the functions (by name) a run of `plan` built; problems are warnings."""
+    if plan.remote is None:
+        return []
+    built = (f.inputs_hash for f in plan.functions if f.name in rebuilt)
+    return upload(plan.remote, plan.cache, built)
+
+
+class _Mismatch(Exception):
+    """The downloaded bytes are not those the record describes."""
+
+
+class _Missing(Exception):
+    """The zip a record names is not in the store (nothing is renamed into place)."""
+
+
+class _Session:
+    """One run's use of the store: its warnings, and whether it is still worth asking."""
+
+    def __init__(self, remote: RemoteCache, cache: Path) -> None:
+        self.remote = remote
+        self.cache = cache
+        self.warnings: list[str] = []
+        self._lock = threading.Lock()
+        self.down = False
+        self._store: S3Store | None = None
+
+    def fetch(self, inputs_hash: str) -> bool:
+        """Whether the zip of `inputs_hash` came from the store and is now in the local cache."""
+        from lambdapress.bundle.remote_cache import StoreUnavailable
+
+        try:
+            return self._fetch(inputs_hash)
+        except StoreUnavailable as exc:
+            self._give_up(exc.message, exc.fix)
+            return False
+
+    def upload(self, inputs_hash: str) -> None:
+        """Send one locally built zip, then its record."""
+        from lambdapress.bundle.remote_cache import StoreUnavailable
+
+        try:
+            self._upload(inputs_hash)
+        except StoreUnavailable as exc:
+            self._give_up(exc.message, exc.fix)
+
+    def _fetch(self, inputs_hash: str) -> bool:
+        store = self._connect()
+        if store is None:
+            return False
+        key = self.remote.key
+        data = store.read(key(f"{inputs_hash}.json"))
+        if data is None:
+            return False
+        try:
+            record = artifacts.ArtifactRecord.model_validate_json(data)
+        except ValidationError:
+            self._warn(
+                f"{self._url(inputs_hash, 'json')} is not a valid record: ignored; the zip is "
+                "built here and uploaded over it"
+            )
+            return False
+        try:
+            with files.replacing(artifacts.zip_path(self.cache, inputs_hash)) as temporary:
+                with temporary.open("wb") as out:
+                    got = store.download(key(f"{inputs_hash}.zip"), out)
+                if got is None:  # a record without its zip: someone removed the zip
+                    raise _Missing
+                if got != (record.size, record.sha256):
+                    raise _Mismatch
+                artifacts.write_record(self.cache, inputs_hash, record.archive())
+        except _Missing:
+            return False
+        except _Mismatch:
+            self._warn(
+                f"{self._url(inputs_hash, 'zip')} does not match its record (changed or "
+                "truncated after it was uploaded): discarded, built here and uploaded over it"
+            )
+            return False
+        return True
+
+    def _upload(self, inputs_hash: str) -> None:
+        found = artifacts.lookup(self.cache, inputs_hash)
+        if found.archive is None:  # gone or damaged since it was built: never share it
+            return
+        store = self._connect()
+        if store is None:
+            return
+        record = artifacts.record_path(self.cache, inputs_hash).read_bytes()
+        zip_file = artifacts.zip_path(self.cache, inputs_hash)
+        store.upload(self.remote.key(f"{inputs_hash}.zip"), zip_file)
+        store.write(self.remote.key(f"{inputs_hash}.json"), record)
+
+    def _connect(self) -> S3Store | None:
+        """The store, created once (that imports boto3); None once it proved unusable."""
+        from lambdapress.bundle.remote_cache import S3Store
+
+        with self._lock:
+            if self.down:
+                return None
+            if self._store is None:
+                self._store = S3Store(self.remote.bucket, self.remote.url)
+            return self._store
+
+    def _give_up(self, message: str, fix: str) -> None:
+        with self._lock:
+            if self.down:
+                return
+            self.down = True
+            self.warnings.append(
+                f"shared build cache unavailable: {message} (configured in "
+                f"{self.remote.origin}); building locally. Fix: {fix}"
+            )
+
+    def _warn(self, message: str) -> None:
+        with self._lock:
+            self.warnings.append(message)
+
+    def _url(self, inputs_hash: str, suffix: str) -> str:
+        return f"s3://{self.remote.bucket}/{self.remote.key(f'{inputs_hash}.{suffix}')}"
