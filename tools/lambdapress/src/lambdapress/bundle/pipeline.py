@@ -3,7 +3,7 @@
 plan:    workspace -> functions (routes) -> per service: lock closure, wheels for its target
          -> per function: import closure, distributions, inputs hash, status
 execute: build what changed into the artifact cache (in parallel) -> check Lambda's size limits
-         -> copy into dist/ -> write dist/manifest.json
+         -> link (or copy) into dist/ -> write dist/manifest.json
 
 Every check that can fail on bad input runs before anything in dist/ is touched.
 
@@ -28,11 +28,12 @@ from pathlib import Path
 from typing import Literal
 
 from lambdapress import files
-from lambdapress.bundle import analysis, artifacts, wheels
+from lambdapress.bundle import analysis, artifacts, entries, wheels
 from lambdapress.bundle.archive import Archive, describe_zip
 from lambdapress.bundle.build import build_artifact
 from lambdapress.bundle.bytecode import find_compiler
 from lambdapress.bundle.discovery import Function, check_unique_routes, discover_service
+from lambdapress.bundle.entries import EntryStore
 from lambdapress.bundle.entry import ENTRY_MODULE
 from lambdapress.bundle.lock import LockedPackage, read_lock
 from lambdapress.bundle.models_gate import check_gate
@@ -225,6 +226,7 @@ def execute_plan(
     done = 0
     warnings = list(plan.warnings)
     previous = _previous_manifest(plan.root)
+    store = EntryStore(plan.cache, on_warning=warnings.append)
 
     def run(function: FunctionPlan) -> FunctionResult:
         nonlocal done
@@ -236,7 +238,7 @@ def execute_plan(
             archive = record.archive() if record is not None else None
         status: Status = function.status if archive is not None else "build"
         if archive is None:
-            archive = build_artifact(function, plan.cache)
+            archive = build_artifact(function, plan.cache, store)
         done += 1
         if progress is not None:
             progress(Progress(status, function.name, done, total))
@@ -246,7 +248,9 @@ def execute_plan(
     with cache_in_use(plan.cache), files.claim(dist, lambda age: _sweep_dist(dist, age)):
         built = in_parallel(run, plan.functions, jobs)
         results = [
-            result if result.status == "unchanged" else _publish(plan, function, result, warnings)
+            result
+            if result.status == "unchanged"
+            else _publish(plan, function, result, warnings, store)
             for function, result in zip(plan.functions, built, strict=True)
         ]
         manifest = _manifest(plan, results)
@@ -384,6 +388,7 @@ def cache_in_use(cache: Path) -> Iterator[None]:
     def sweep(older_than: float) -> None:
         artifacts.sweep(cache, older_than)
         wheels.sweep(cache, older_than)
+        entries.sweep(cache, older_than)
 
     with files.claim(cache, sweep):
         yield
@@ -406,19 +411,23 @@ def _sweep_dist(dist: Path, older_than: float) -> None:
 
 
 def _publish(
-    plan: BundlePlan, function: FunctionPlan, result: FunctionResult, warnings: list[str]
+    plan: BundlePlan,
+    function: FunctionPlan,
+    result: FunctionResult,
+    warnings: list[str],
+    store: EntryStore,
 ) -> FunctionResult:
-    """Copy the cached zip into dist/, checked against its record as it is copied."""
+    """Link (or copy) the cached zip into dist/, checked against its record first."""
     destination = plan.root / function.artifact
-    if artifacts.copy_verified(plan.cache, function.inputs_hash, destination, result.archive):
+    if artifacts.publish_verified(plan.cache, function.inputs_hash, destination, result.archive):
         return result
     warnings.append(
         f"the cached artifact of {function.name} changed before it was copied into dist/: "
         "thrown away and rebuilt"
     )
     artifacts.discard(plan.cache, function.inputs_hash)
-    archive = build_artifact(function, plan.cache)
-    if not artifacts.copy_verified(plan.cache, function.inputs_hash, destination, archive):
+    archive = build_artifact(function, plan.cache, store)
+    if not artifacts.publish_verified(plan.cache, function.inputs_hash, destination, archive):
         raise BundleError(
             f"the cached artifact of {function.name} changed again right after it was rebuilt",
             path=artifacts.zip_path(plan.cache, function.inputs_hash),
