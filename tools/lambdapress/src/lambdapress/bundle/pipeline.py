@@ -18,7 +18,6 @@ are swept from the cache and dist/ by the next run (`files.claim`).
 
 from __future__ import annotations
 
-import hashlib
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -35,6 +34,7 @@ from lambdapress.bundle.bytecode import find_compiler
 from lambdapress.bundle.discovery import Function, check_unique_routes, discover_service
 from lambdapress.bundle.entries import EntryStore
 from lambdapress.bundle.entry import ENTRY_MODULE
+from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.lock import LockedPackage, read_lock
 from lambdapress.bundle.models_gate import check_gate
 from lambdapress.bundle.parallel import in_parallel
@@ -109,8 +109,11 @@ def plan_package(
     cache = cache if cache is not None else cache_folder(workspace.root)
     carried: list[str] = []
     with cache_in_use(cache):
+        facts = FileFacts.load(cache)
+        carried += facts.warnings
         for _attempt in range(2):
-            plan = _plan(workspace, services, function, jobs, progress, cache, architecture)
+            plan = _plan(workspace, services, function, jobs, progress, cache, architecture, facts)
+            facts.save()
             warnings = tuple(dict.fromkeys((*carried, *plan.warnings)))  # once each
             plan = plan.model_copy(update={"warnings": warnings})
             damaged = _damaged_wheels(plan)
@@ -139,6 +142,7 @@ def _plan(
     progress: ProgressCallback | None,
     cache: Path,
     architecture: Architecture | None,
+    facts: FileFacts,
 ) -> BundlePlan:
     lock = read_lock(workspace.root)
     if function is not None and not services:
@@ -166,7 +170,7 @@ def _plan(
     for service in selected:
         functions = tuple(f for f in all_functions if f.service == service.name)
         context = analysis.service_context(
-            workspace, lock, service, cache, jobs, on_install, architecture
+            workspace, lock, service, cache, jobs, on_install, architecture, facts
         )
         warnings.extend(context.warnings)
         warnings += _reinstalled(context)
@@ -203,7 +207,9 @@ def _plan(
                     distribution_folders=tuple(d.folder for d in contents.distributions),
                     inputs_hash=digest,
                     artifact=artifact,
-                    status=_status(workspace.root, cache, previous, artifact, digest, warnings),
+                    status=_status(
+                        workspace.root, cache, previous, artifact, digest, warnings, facts
+                    ),
                 )
             )
     chosen = plans
@@ -227,6 +233,7 @@ def execute_plan(
     warnings = list(plan.warnings)
     previous = _previous_manifest(plan.root)
     store = EntryStore(plan.cache, on_warning=warnings.append)
+    facts = FileFacts.load(plan.cache)
 
     def run(function: FunctionPlan) -> FunctionResult:
         nonlocal done
@@ -253,6 +260,10 @@ def execute_plan(
             else _publish(plan, function, result, warnings, store)
             for function, result in zip(plan.functions, built, strict=True)
         ]
+        for result in results:  # checked as they were published: the next no-op reads none
+            if result.status != "unchanged":
+                facts.remember(plan.root / result.artifact, result.archive.sha256)
+        facts.save()
         manifest = _manifest(plan, results)
         write_manifest(manifest, manifest_path(plan.root))
         if plan.complete:
@@ -334,6 +345,7 @@ def _status(
     artifact: str,
     digest: str,
     warnings: list[str],
+    facts: FileFacts,
 ) -> Status:
     """Why a function is (not) rebuilt: unchanged, cached or build.
 
@@ -349,7 +361,7 @@ def _status(
             and entry.inputs_hash == digest
             and target.is_file()
             and entry.size == target.stat().st_size
-            and entry.sha256 == hashlib.sha256(target.read_bytes()).hexdigest()
+            and entry.sha256 == facts.digest(target)
         ):
             return "unchanged"
     found = artifacts.lookup(cache, digest)
