@@ -7,7 +7,9 @@ minute, on a scratch copy of the workspace (the repository's own dist/ is never 
 - size: each function's zip against the "copy the code folder and every requirement" zip that
   SAM, the Serverless plugin or Chalice build for every function of a service;
 - rebuilds: a no-op run and a one-handler edit against a full build (wheels already cached);
-- cold start: Lambda's Init Duration with the shipped bytecode against the same zip without it.
+- cold start: Lambda's Init Duration with the shipped bytecode against the same zip without it;
+- scaling: clean, no-op and one-edit builds of N generated handlers (`bench_scaling`), clean
+  against the smallest N's clean build, the rebuilds against their own N's.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress.bench_scaling import ScalingPoint, measure_scaling
 from lambdapress.bundle.archive import Entry, write_zip
 from lambdapress.bundle.lock import read_lock
 from lambdapress.bundle.pipeline import package
@@ -60,13 +63,23 @@ class BenchReport(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     measurements: tuple[Measurement, ...]
+    scaling: tuple[ScalingPoint, ...] = ()
 
 
 Step = Callable[[str], None]
 
 
-def run_bench(root: Path, cold_starts: int = 3, progress: Step | None = None) -> BenchReport:
-    """Measure on a scratch copy of the workspace at `root`; the wheel cache is shared."""
+def run_bench(
+    root: Path,
+    cold_starts: int = 3,
+    progress: Step | None = None,
+    sizes: tuple[int, ...] = (),
+) -> BenchReport:
+    """Measure on a scratch copy of the workspace at `root`; the wheel cache is shared.
+
+    `sizes`: the numbers of generated handlers to time clean, no-op and one-edit builds at
+    (`bench_scaling`), on a second scratch copy.
+    """
     say = progress or (lambda _message: None)
     with _scratch_copy(root) as scratch:
         cache = _fresh_artifact_cache(root, scratch.parent / "cache")
@@ -105,7 +118,49 @@ def run_bench(root: Path, cold_starts: int = 3, progress: Step | None = None) ->
             )
             say("cold starts")
             measurements += _cold_starts(scratch, first, cold_starts, cache_folder(root))
-    return BenchReport(measurements=tuple(measurements))
+    scaling: tuple[ScalingPoint, ...] = ()
+    if sizes:
+        with _scratch_copy(root) as scratch:
+            scaling = measure_scaling(
+                scratch,
+                sizes,
+                lambda name: _fresh_artifact_cache(root, scratch.parent / name),
+                say,
+            )
+        measurements += _scaling_measurements(scaling)
+    return BenchReport(measurements=tuple(measurements), scaling=scaling)
+
+
+def _scaling_measurements(points: tuple[ScalingPoint, ...]) -> list[Measurement]:
+    """Clean builds against the smallest N's; no-op and one-edit against their N's clean."""
+    smallest = points[0].clean
+    measurements: list[Measurement] = []
+    for point in points:
+        subject = f"N={point.handlers}"
+        measurements += [
+            Measurement(
+                metric="clean build",
+                subject=subject,
+                value=point.clean,
+                baseline=smallest,
+                unit="s",
+            ),
+            Measurement(
+                metric="no-op, vs clean",
+                subject=subject,
+                value=point.no_op,
+                baseline=point.clean,
+                unit="s",
+            ),
+            Measurement(
+                metric="one edit, vs clean",
+                subject=subject,
+                value=point.one_edit,
+                baseline=point.clean,
+                unit="s",
+            ),
+        ]
+    return measurements
 
 
 def _fresh_artifact_cache(root: Path, cache: Path) -> Path:
