@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from lambdapress import files
-from lambdapress.bundle import artifacts, package
-from lambdapress.bundle import build as build_module
+from lambdapress.bundle import artifacts, entries, package
+from lambdapress.bundle import compiled as compiled_module
 from lambdapress.bundle.bytecode import compile_tree as real_compile_tree
 from lambdapress.bundle.wheels import LAYOUT_VERSION
 
@@ -109,11 +109,12 @@ def test_builds_are_staged_in_the_cache_not_the_temp_folder(
         compiled.append(folder)
         real_compile_tree(folder, compiler)
 
-    monkeypatch.setattr(build_module, "compile_tree", compile_tree)
+    monkeypatch.setattr(compiled_module, "compile_tree", compile_tree)
     package(shop, jobs=1)
 
     assert compiled, "the fixture builds with bytecode"
-    assert all(folder.parent == artifacts.folder(wheel_cache) for folder in compiled)
+    swept = {artifacts.folder(wheel_cache), entries.folder(wheel_cache) / "derived"}
+    assert all(folder.parent in swept for folder in compiled)
     assert all(not folder.exists() for folder in compiled)
     assert list(temp.iterdir()) == []
 

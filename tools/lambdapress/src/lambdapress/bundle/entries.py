@@ -30,6 +30,7 @@ from lambdapress import files
 LAYOUT_VERSION = 1
 LEVEL = 9  # what `archive` has always written: zipfile's ZIP_DEFLATED at compresslevel 9
 MAGIC = b"LPENTRY1"
+_DERIVED = b"LPDERIV1"  # a derived file: magic, sha256 of the payload, payload
 _HEADER = struct.Struct("<8sIQQ32s")  # magic, crc32, file size, compressed size, stream sha256
 CHUNK = 1024 * 1024
 
@@ -96,6 +97,28 @@ class EntryStore:
             self._remember(digest, stored)
             return stored
 
+    def derived(self, key: str) -> bytes | None:
+        """A file made from others and kept by `key` (compiled bytecode), verified; else None."""
+        path = self.root / "derived" / key[:2] / key
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            self._warn(f"stored file {path} cannot be read ({error.strerror}): made again")
+            return None
+        head, body = data[: len(_DERIVED) + 32], data[len(_DERIVED) + 32 :]
+        if head != _DERIVED + hashlib.sha256(body).digest():
+            self._warn(f"stored file {path} was changed after it was written: made again")
+            files.discard(path)
+            return None
+        return body
+
+    def keep(self, key: str, data: bytes) -> None:
+        """Keep `data` by `key` for `derived`, sealed by its digest."""
+        path = self.root / "derived" / key[:2] / key
+        files.write_bytes(path, _DERIVED + hashlib.sha256(data).digest() + data)
+
     def _lookup(self, digest: str) -> StoredEntry | None:
         path = self.path(digest)
         try:
@@ -154,7 +177,11 @@ def sweep(cache: Path, older_than: float) -> None:
     root = folder(cache)
     if not root.is_dir():
         return
-    with os.scandir(root) as children:
-        for child in children:
-            if child.is_dir(follow_symlinks=False):
-                files.sweep_temporaries(Path(child.path), older_than)
+    files.sweep_temporaries(root / "derived", older_than)  # a killed `precompile`'s tree
+    for parent in (root, root / "derived"):
+        if not parent.is_dir():
+            continue
+        with os.scandir(parent) as children:
+            for child in children:
+                if child.is_dir(follow_symlinks=False):
+                    files.sweep_temporaries(Path(child.path), older_than)

@@ -31,6 +31,7 @@ from lambdapress.bundle import analysis, artifacts, entries, wheels
 from lambdapress.bundle.archive import Archive, describe_zip
 from lambdapress.bundle.build import build_artifact
 from lambdapress.bundle.bytecode import find_compiler
+from lambdapress.bundle.compiled import precompile
 from lambdapress.bundle.discovery import Function, check_unique_routes, discover_service
 from lambdapress.bundle.entries import EntryStore
 from lambdapress.bundle.entry import ENTRY_MODULE
@@ -253,6 +254,7 @@ def execute_plan(
 
     dist = plan.root / "dist"
     with cache_in_use(plan.cache), files.claim(dist, lambda age: _sweep_dist(dist, age)):
+        precompile((f for f in plan.functions if f.status == "build"), store)
         built = in_parallel(run, plan.functions, jobs)
         results = [
             result
