@@ -2,10 +2,13 @@
 
 plan:    workspace -> functions (routes) -> per service: lock closure, wheels for its target
          -> per function: import closure, distributions, inputs hash, status
-execute: build what changed into the artifact cache (in parallel) -> check Lambda's size limits
+execute: compile never-compiled first-party bytecode (one interpreter run per target)
+         -> build what changed into the artifact cache (in parallel, from the entry store:
+         each file compressed once) -> check Lambda's size limits
          -> link (or copy) into dist/ -> write dist/manifest.json
 
-Every check that can fail on bad input runs before anything in dist/ is touched.
+Every check that can fail on bad input runs before anything in dist/ is touched. Planning
+reads and parses only files whose stat changed since a run last saw them (`bundle.facts`).
 
 Every cache object is checked against the digest recorded when it was written before it is
 used: a cached zip when it is chosen (and again as it is copied into dist/), a wheel folder when
