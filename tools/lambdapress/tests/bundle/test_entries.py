@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -168,3 +170,25 @@ def test_a_sweep_removes_what_killed_runs_left_in_the_store(tmp_path: Path) -> N
     entries.sweep(tmp_path / "cache", 0.0)
 
     assert not left.exists() and path.exists()
+
+
+def test_threads_asking_for_the_same_content_compress_it_once(tmp_path: Path) -> None:
+    store = EntryStore(tmp_path / "cache")
+    data = os.urandom(200_000)
+    digest = hashlib.sha256(data).hexdigest()
+    reads: list[int] = []
+    gate = threading.Barrier(4)
+
+    def read() -> bytes:
+        reads.append(1)
+        return data
+
+    def ask() -> object:
+        gate.wait()
+        return store.entry(digest, read)
+
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(lambda _: ask(), range(4)))
+
+    assert reads == [1]
+    assert len(set(found)) == 1
