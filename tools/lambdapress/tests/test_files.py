@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import time
@@ -71,3 +72,83 @@ def test_sweep_removes_only_old_temporaries(tmp_path: Path) -> None:
         os.utime(path, (past, past))
     assert files.sweep_temporaries(tmp_path) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh.name, "real.zip"])
+
+
+def _read_only_source(tmp_path: Path) -> Path:
+    source = tmp_path / "cache" / "a.zip"
+    files.write_bytes(source, b"zip bytes", mode=0o444)
+    return source
+
+
+def test_link_or_copy_links_and_shares_the_read_only_mode(tmp_path: Path) -> None:
+    source = _read_only_source(tmp_path)
+    destination = tmp_path / "dist" / "a.zip"
+    destination.parent.mkdir()
+    destination.write_bytes(b"the previous zip")
+
+    assert files.link_or_copy(source, destination, 0o444) is True
+
+    assert destination.stat().st_ino == source.stat().st_ino
+    assert destination.read_bytes() == b"zip bytes"
+    assert stat.S_IMODE(destination.stat().st_mode) == 0o444
+    assert sorted(p.name for p in destination.parent.iterdir()) == ["a.zip"]
+
+
+def test_linking_onto_the_same_inode_leaves_no_temporary(tmp_path: Path) -> None:
+    source = _read_only_source(tmp_path)
+    destination = tmp_path / "dist" / "a.zip"
+    files.link_or_copy(source, destination, 0o444)
+
+    assert files.link_or_copy(source, destination, 0o444) is True
+
+    assert sorted(p.name for p in destination.parent.iterdir()) == ["a.zip"]
+    assert source.stat().st_nlink == 2
+
+
+def test_another_device_falls_back_to_a_copy_with_the_same_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def cross_device(_source: object, _destination: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", cross_device)
+    source = _read_only_source(tmp_path)
+    destination = tmp_path / "dist" / "a.zip"
+
+    assert files.link_or_copy(source, destination, 0o444) is False
+
+    assert destination.stat().st_ino != source.stat().st_ino
+    assert destination.read_bytes() == b"zip bytes"
+    assert stat.S_IMODE(destination.stat().st_mode) == 0o444
+    assert sorted(p.name for p in destination.parent.iterdir()) == ["a.zip"]
+
+
+def test_an_unexpected_link_error_leaves_the_destination_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_space(_source: object, _destination: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "link", no_space)
+    source = _read_only_source(tmp_path)
+    destination = tmp_path / "dist" / "a.zip"
+    destination.parent.mkdir()
+    destination.write_bytes(b"old")
+
+    with pytest.raises(OSError, match="No space"):
+        files.link_or_copy(source, destination, 0o444)
+
+    assert destination.read_bytes() == b"old"
+    assert sorted(p.name for p in destination.parent.iterdir()) == ["a.zip"]
+
+
+def test_a_source_of_another_mode_is_copied_with_the_wanted_mode(tmp_path: Path) -> None:
+    """A cache object written under another umask: linking would give dist/ its mode."""
+    source = _read_only_source(tmp_path)
+    destination = tmp_path / "dist" / "a.zip"
+
+    assert files.link_or_copy(source, destination, 0o440) is False
+
+    assert destination.stat().st_ino != source.stat().st_ino
+    assert stat.S_IMODE(destination.stat().st_mode) == 0o440
+    assert stat.S_IMODE(source.stat().st_mode) == 0o444

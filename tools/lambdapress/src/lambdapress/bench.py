@@ -10,6 +10,8 @@ minute, on a scratch copy of the workspace (the repository's own dist/ is never 
 - cold start: Lambda's Init Duration with the shipped bytecode against the same zip without it;
 - sources: the zip and Init Duration of `sources = "first-party"` (third-party bytecode only)
   against the same function built with `sources = "all"`.
+- scaling: clean, no-op and one-edit builds of N generated handlers (`bench_scaling`), clean
+  against the smallest N's clean build, the rebuilds against their own N's.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress.bench_scaling import ScalingPoint, measure_scaling
 from lambdapress.bundle.archive import Entry, write_zip
 from lambdapress.bundle.lock import read_lock
 from lambdapress.bundle.pipeline import package
@@ -62,24 +65,34 @@ class BenchReport(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     measurements: tuple[Measurement, ...]
+    scaling: tuple[ScalingPoint, ...] = ()
 
 
 Step = Callable[[str], None]
 
 
-def run_bench(root: Path, cold_starts: int = 3, progress: Step | None = None) -> BenchReport:
-    """Measure on a scratch copy of the workspace at `root`; the wheel cache is shared."""
+def run_bench(
+    root: Path,
+    cold_starts: int = 3,
+    progress: Step | None = None,
+    sizes: tuple[int, ...] = (),
+) -> BenchReport:
+    """Measure on a scratch copy of the workspace at `root`; the wheel cache is shared.
+
+    `sizes`: the numbers of generated handlers to time clean, no-op and one-edit builds at
+    (`bench_scaling`), on a second scratch copy.
+    """
     say = progress or (lambda _message: None)
     with _scratch_copy(root) as scratch:
         cache = _fresh_artifact_cache(root, scratch.parent / "cache")
         say("full build (wheels cached)")
         started = time.perf_counter()
-        result = package(scratch, cache=cache)
+        result = package(scratch, cache=cache, remote_cache=False)
         full = time.perf_counter() - started
         measurements = list(_sizes(scratch, result.manifest, cache))
         say("no-op rebuild")
         started = time.perf_counter()
-        package(scratch, cache=cache)
+        package(scratch, cache=cache, remote_cache=False)
         measurements.append(
             Measurement(
                 metric="no-op rebuild",
@@ -94,7 +107,7 @@ def run_bench(root: Path, cold_starts: int = 3, progress: Step | None = None) ->
             say(f"edit one handler ({first.name})")
             _touch_handler(scratch, first)
             started = time.perf_counter()
-            edited = package(scratch, cache=cache).manifest
+            edited = package(scratch, cache=cache, remote_cache=False).manifest
             first = edited.function(first.name)
             measurements.append(
                 Measurement(
@@ -105,13 +118,58 @@ def run_bench(root: Path, cold_starts: int = 3, progress: Step | None = None) ->
                     unit="s",
                 )
             )
-            say("cold starts")
-            measurements += _cold_starts(scratch, first, cold_starts, cache_folder(root))
             say(f'sources = "first-party" against "all" ({first.name})')
-            measurements += _sources_comparison(
+            comparison, every_source = _sources_comparison(
                 scratch, first, cold_starts, cache_folder(root), cache
             )
-    return BenchReport(measurements=tuple(measurements))
+            say("cold starts")
+            measurements += _cold_starts(
+                scratch, first, every_source, cold_starts, cache_folder(root)
+            )
+            measurements += comparison
+    scaling: tuple[ScalingPoint, ...] = ()
+    if sizes:
+        with _scratch_copy(root) as scratch:
+            scaling = measure_scaling(
+                scratch,
+                sizes,
+                lambda name: _fresh_artifact_cache(root, scratch.parent / name),
+                say,
+            )
+        measurements += _scaling_measurements(scaling)
+    return BenchReport(measurements=tuple(measurements), scaling=scaling)
+
+
+def _scaling_measurements(points: tuple[ScalingPoint, ...]) -> list[Measurement]:
+    """Clean builds against the smallest N's; no-op and one-edit against their N's clean."""
+    smallest = points[0].clean
+    measurements: list[Measurement] = []
+    for point in points:
+        subject = f"N={point.handlers}"
+        measurements += [
+            Measurement(
+                metric="clean build",
+                subject=subject,
+                value=point.clean,
+                baseline=smallest,
+                unit="s",
+            ),
+            Measurement(
+                metric="no-op, vs clean",
+                subject=subject,
+                value=point.no_op,
+                baseline=point.clean,
+                unit="s",
+            ),
+            Measurement(
+                metric="one edit, vs clean",
+                subject=subject,
+                value=point.one_edit,
+                baseline=point.clean,
+                unit="s",
+            ),
+        ]
+    return measurements
 
 
 def _fresh_artifact_cache(root: Path, cache: Path) -> Path:
@@ -194,13 +252,18 @@ def _representative(manifest: Manifest) -> FunctionEntry:
 
 
 def _cold_starts(
-    scratch: Path, entry: FunctionEntry, runs: int, runtime_cache: Path
+    scratch: Path, entry: FunctionEntry, every_source: FunctionEntry, runs: int, runtime_cache: Path
 ) -> list[Measurement]:
-    """Init Duration of fresh workers: the zip as built, then the same zip without bytecode."""
+    """Init Duration of fresh workers: the zip as built, then the same code without bytecode.
+
+    The baseline is the `sources = "all"` build (`every_source`) with every `__pycache__`
+    removed: the zip as built ships third-party modules as bytecode only, so stripping its
+    own `__pycache__` folders would leave that bytecode in.
+    """
     from lambdapress.emulator import Emulator, http_api_event
 
-    with_pyc = scratch / entry.artifact
-    without_pyc = with_pyc.with_name(with_pyc.stem + "-sources.zip")
+    with_pyc = scratch / every_source.artifact
+    without_pyc = scratch / "bench" / f"{with_pyc.stem}-sources.zip"
     with zipfile.ZipFile(with_pyc) as built:
         entries = [
             Entry(info.filename, content=built.read(info))
@@ -242,11 +305,12 @@ def _cold_starts(
 
 def _sources_comparison(
     scratch: Path, entry: FunctionEntry, runs: int, runtime_cache: Path, cache: Path
-) -> list[Measurement]:
+) -> tuple[list[Measurement], FunctionEntry]:
     """The zip as built against the same function rebuilt with `sources = "all"`.
 
     As built means `sources` as configured ("first-party" by default). Sizes are compared,
     then Init Duration of fresh workers, interleaved so both see the same machine load.
+    Returns the measurements and the `sources = "all"` build (the cold-start baseline's).
     """
     import tomlkit
 
@@ -265,7 +329,7 @@ def _sources_comparison(
     tool.setdefault("lambdapress", tomlkit.table())["sources"] = "all"
     pyproject.write_text(tomlkit.dumps(document))
     try:
-        every_source = package(scratch, cache=cache).manifest
+        every_source = package(scratch, cache=cache, remote_cache=False).manifest
     finally:
         pyproject.write_text(original)
     rebuilt = every_source.function(entry.name)
@@ -305,4 +369,4 @@ def _sources_comparison(
                 unit="ms",
             )
         )
-    return measurements
+    return measurements, rebuilt

@@ -22,6 +22,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lambdapress.bundle.cli import register as register_bundle
 from lambdapress.cliargs import Parser, Subcommands, add_root, positive_int, root_of
@@ -35,6 +36,9 @@ from lambdapress.scaffold import KINDS, NewPlan, execute_new, models_data, parse
 from lambdapress.toolversion import older_tool_warning
 from lambdapress.version import __version__
 from lambdapress.workspace import Workspace, find_root, load_workspace
+
+if TYPE_CHECKING:
+    from lambdapress.bench import BenchReport
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -142,6 +146,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--cold-starts", type=positive_int, default=5, metavar="N", help="runs per variant"
+    )
+    bench.add_argument(
+        "--sizes",
+        type=_sizes,
+        default="1,10,40,200",
+        metavar="N,N,...",
+        help="numbers of generated handlers to time builds at (default 1,10,40,200; empty: skip)",
+    )
+    bench.add_argument(
+        "--chart",
+        type=Path,
+        default=None,
+        metavar="PNG",
+        help="where to draw the timings against N (default dist/bench/scaling.png; needs "
+        "matplotlib)",
     )
     add_root(bench)
     bench.set_defaults(handler=_cmd_bench)
@@ -272,7 +291,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     root = root_of(args)
     with steps("bench") as display:
-        report = run_bench(root, args.cold_starts, lambda step: display.note(f"bench: {step}..."))
+        report = run_bench(
+            root, args.cold_starts, lambda step: display.note(f"bench: {step}..."), args.sizes
+        )
     rows = [
         [
             m.metric,
@@ -289,7 +310,57 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         "copy-everything packagers deploy per function); rebuilds = a full build with wheels "
         "cached; cold start = the same zip without bytecode"
     )
+    if report.scaling:
+        _report_scaling(report, args.chart or root / "dist" / "bench" / "scaling.png")
     return 0
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    if any(size < 1 for size in sizes):
+        raise argparse.ArgumentTypeError("sizes are numbers of handlers: 1 or more")
+    return tuple(sorted(set(sizes)))
+
+
+def _report_scaling(report: BenchReport, chart: Path) -> None:
+    """The issue's criteria, each with its figure, and the chart (when matplotlib is there)."""
+    from lambdapress import bench_scaling as scaling
+
+    by_n = {p.handlers: p for p in report.scaling}
+    largest = by_n[max(by_n)]
+    checks = [
+        (
+            f"no-op at N={largest.handlers} <= {scaling.NO_OP_LIMIT}x its clean build",
+            largest.no_op / largest.clean,
+            scaling.NO_OP_LIMIT,
+        ),
+        (
+            f"one edit at N={largest.handlers} <= {scaling.EDIT_LIMIT}x its clean build",
+            largest.one_edit / largest.clean,
+            scaling.EDIT_LIMIT,
+        ),
+    ]
+    if 1 in by_n and 40 in by_n:
+        checks.insert(
+            0,
+            (
+                f"clean at N=40 <= {scaling.CLEAN_GROWTH_LIMIT}x clean at N=1",
+                by_n[40].clean / by_n[1].clean,
+                scaling.CLEAN_GROWTH_LIMIT,
+            ),
+        )
+    print()
+    for label, ratio, limit in checks:
+        print(f"{'met' if ratio <= limit else 'NOT MET'}: {label} (ratio {ratio:.3f})")
+    try:
+        written = scaling.draw_chart(report.scaling, chart)
+    except ImportError:
+        print("chart skipped: matplotlib is not installed (uv add --group dev matplotlib)")
+    else:
+        print(f"chart: {written}")
 
 
 def _amount(value: float, unit: str) -> str:

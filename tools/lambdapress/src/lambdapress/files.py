@@ -13,8 +13,10 @@ gets the mode an ordinary `open()` would have given it (0666 less the umask).
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import threading
@@ -96,6 +98,44 @@ def copy_file(source: Path, destination: Path) -> None:
     """Copy `source` to `destination` atomically."""
     with replacing(destination) as temporary:
         shutil.copyfile(source, temporary)
+
+
+def link_or_copy(source: Path, destination: Path, mode: int) -> bool:
+    """Put `source`'s bytes at `destination` atomically, with `mode`: a hard link, else a copy.
+
+    True when linked. A hard link is the same inode as `source`, so it has `source`'s mode:
+    it is made only when that is `mode` (a cache object written under another umask is
+    copied instead), and callers link read-only cache objects, so editing the link in place is
+    refused rather than changing the cache. The copy (another filesystem, one without hard
+    links) gets `mode` too. As with `replacing`, readers see the old file or the new one, and
+    a failure leaves `destination` as it was.
+    """
+    temporary = temporary_path(destination)
+    try:
+        temporary.unlink()
+        linked = False
+        if stat.S_IMODE(source.stat().st_mode) == mode:
+            try:
+                os.link(source, temporary)
+                linked = True
+            except OSError as error:
+                if error.errno not in _NO_LINK:
+                    raise
+        if not linked:
+            shutil.copyfile(source, temporary)
+            temporary.chmod(mode)
+        temporary.replace(destination)
+    finally:
+        # Renaming a link onto another link of the same inode does nothing: drop it then.
+        temporary.unlink(missing_ok=True)
+    return linked
+
+
+# Why `os.link` fails where a copy works: another device, a filesystem without hard links
+# (FAT, some network mounts), too many links to one inode, or linking not permitted there.
+_NO_LINK = frozenset(
+    {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EACCES}
+)
 
 
 @contextmanager

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from lambdapress import files
-from lambdapress.bundle import artifacts, package
-from lambdapress.bundle import build as build_module
+from lambdapress.bundle import artifacts, entries, package
+from lambdapress.bundle import compiled as compiled_module
 from lambdapress.bundle.bytecode import compile_tree as real_compile_tree
 from lambdapress.bundle.wheels import LAYOUT_VERSION
 
@@ -23,6 +23,8 @@ from lambdapress.bundle.wheels import LAYOUT_VERSION
 def test_dist_zips_and_manifest_get_the_umasks_mode(
     shop: Path, wheel_cache: Path, tmp_path: Path, umask: int, mode: int
 ) -> None:
+    """The manifest as `open()` would create it; zips (links to read-only cached zips) the
+    same read bits, no write bits: editing a dist/ zip in place must not reach the cache."""
     command = [sys.executable, "-m", "lambdapress", "package", "--root", str(shop)]
     env = {**os.environ, "LAMBDAPRESS_CACHE": str(wheel_cache)}
     result = subprocess.run(
@@ -32,11 +34,15 @@ def test_dist_zips_and_manifest_get_the_umasks_mode(
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    written = [shop / "dist" / "manifest.json", *(shop / "dist").glob("*/*.zip")]
-    assert len(written) == 3
-    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in written} == {
-        p.name: mode for p in written
+    zips = sorted((shop / "dist").glob("*/*.zip"))
+    assert len(zips) == 2
+    assert stat.S_IMODE((shop / "dist" / "manifest.json").stat().st_mode) == mode
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in zips} == {
+        p.name: mode & ~0o222 for p in zips
     }
+    cached = {p.stat().st_ino for p in (wheel_cache / "artifacts").glob("*.zip")}
+    if umask == 0o022:  # built by this run: linked, not copied (the next run copies: 0440)
+        assert all(p.stat().st_ino in cached for p in zips)
 
 
 def leave_temporaries(*folders: Path) -> list[Path]:
@@ -105,11 +111,12 @@ def test_builds_are_staged_in_the_cache_not_the_temp_folder(
         compiled.append(folder)
         real_compile_tree(folder, compiler)
 
-    monkeypatch.setattr(build_module, "compile_tree", compile_tree)
+    monkeypatch.setattr(compiled_module, "compile_tree", compile_tree)
     package(shop, jobs=1)
 
     assert compiled, "the fixture builds with bytecode"
-    assert all(folder.parent == artifacts.folder(wheel_cache) for folder in compiled)
+    swept = {artifacts.folder(wheel_cache), entries.folder(wheel_cache) / "derived"}
+    assert all(folder.parent in swept for folder in compiled)
     assert all(not folder.exists() for folder in compiled)
     assert list(temp.iterdir()) == []
 

@@ -240,3 +240,46 @@ def test_a_runtime_client_without_a_record_is_reinstalled(
     assert again.note is not None and "missing or unreadable" in again.note
     assert len(fake_installer) == 2 and ric.damage(first.path) is None
     assert [p.name for p in target.iterdir()] == [first.path.name]
+
+
+def test_a_dist_zip_edited_in_place_is_caught_with_the_cached_zip_it_shares(
+    shop: Path, own_cache: Path
+) -> None:
+    """dist/ zips are hard links to read-only cached zips: an edit that gets through anyway
+    (root ignores the mode) changes both, and the next run catches both by their digests."""
+    build(shop)
+    clean = shipped(shop)
+    dist_zip = shop / "dist/shop/get_item.zip"
+    cached = cached_zip(shop, own_cache, "shop.get_item")
+    assert dist_zip.stat().st_ino == cached.stat().st_ino
+    with dist_zip.open("r+b") as handle:  # in place, as `zip -u` would edit it
+        handle.seek(-30, 2)
+        handle.write(b"\xff")
+
+    result = build(shop)
+
+    assert (
+        f"cached artifact {cached} was changed after it was written: thrown away and rebuilt"
+        in result.warnings
+    )
+    assert {f.name: f.status for f in result.functions}["shop.get_item"] == "build"
+    assert shipped(shop) == clean
+
+
+def test_without_hard_links_dist_gets_verified_copies(
+    shop: Path, own_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    def cross_device(_source: object, _destination: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", cross_device)
+    result = build(shop)
+
+    assert result.warnings == ()
+    dist_zip = shop / "dist/shop/get_item.zip"
+    assert dist_zip.stat().st_ino != cached_zip(shop, own_cache, "shop.get_item").stat().st_ino
+    assert dist_zip.stat().st_mode & 0o222 == 0
+    assert build(shop).functions[0].status == "unchanged"

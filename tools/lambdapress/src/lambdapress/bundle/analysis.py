@@ -17,6 +17,7 @@ from packaging.utils import canonicalize_name
 
 from lambdapress.bundle.discovery import Function
 from lambdapress.bundle.entry import ENTRY_MODULE, entry_source
+from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.imports import (
     ImportRef,
     ModuleIndex,
@@ -63,6 +64,7 @@ class ServiceContext:
     provided: frozenset[str]
     foreign: dict[str, Path]  # import name -> workspace member the service does not declare
     warnings: tuple[str, ...] = ()  # said once per run, e.g. data files git does not track
+    facts: FileFacts | None = None  # digests by stat, imports by digest (`bundle.facts`)
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,12 @@ def service_context(
     jobs: int,
     on_install: Callable[[LockedPackage], None] | None = None,
     architecture: Architecture | None = None,
+    facts: FileFacts | None = None,
 ) -> ServiceContext:
     """Index the service's first-party code and install its locked wheels for its target.
 
-    `architecture` overrides the service's, for a local build on a machine of another kind.
+    `architecture` overrides the service's, for a local build on a machine of another kind;
+    `facts` spares reading and parsing files that did not change since they were last seen.
     """
     target = Target.of(service.settings)
     if architecture is not None:
@@ -99,7 +103,7 @@ def service_context(
     pins: dict[str, Pin] = {
         canonicalize_name(pin.package): pin for pin in read_pins(service.path / PYPROJECT)
     }
-    index = ModuleIndex()
+    index = ModuleIndex(facts=facts)
     folders: list[Path] = [service.path]
     third_party: list[LockedPackage] = []
     for key, package in sorted(closure.items()):
@@ -154,6 +158,7 @@ def service_context(
         provided=provided,
         foreign=foreign,
         warnings=_untracked_warning(workspace, service, index),
+        facts=facts,
     )
 
 
@@ -279,7 +284,7 @@ def inputs_hash(
             "include": sorted(settings.include),
             "sources": [settings.sources, sorted(settings.keep_sources)],
         },
-        "files": [[f.arcname, _digest(f)] for f in contents.first_party],
+        "files": [[f.arcname, _digest(f, context.facts)] for f in contents.first_party],
         "distributions": [[d.name, d.version] for d in contents.distributions],
     }
     encoded = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
@@ -357,10 +362,12 @@ def _arcname(index: ModuleIndex, path: Path) -> str:
     raise BundleError(f"{path} is outside every first-party source folder")
 
 
-def _digest(file: SourceFile) -> str:
+def _digest(file: SourceFile, facts: FileFacts | None) -> str:
     if file.text is not None or file.path is None:
         return hashlib.sha256((file.text or "").encode()).hexdigest()
     try:
+        if facts is not None:
+            return facts.digest(file.path)
         data = file.path.read_bytes()
     except OSError as exc:
         raise unreadable(file.path, exc, "file") from None

@@ -11,15 +11,29 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+from lambdapress.bundle.entries import CHUNK, EntryStore, compress
 from lambdapress.errors import BundleError
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644 << 16
+_DOS_DATE = (FIXED_TIME[0] - 1980) << 9 | FIXED_TIME[1] << 5 | FIXED_TIME[2]
+_DOS_TIME = 0
+_VERSION = 20  # "2.0": deflate, what zipfile writes without ZIP64
+_UNIX = 3  # "made by" a Unix system: the external attributes carry a Unix mode
+_UTF8_FLAG = 0x800
+_LOCAL = struct.Struct("<4s2B4HL2L2H")
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
+_END = struct.Struct("<4s4H2LH")
+_ZIP64_LIMIT = (1 << 31) - 1
+_MAX_ENTRIES = 0xFFFF
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,12 @@ class Entry:
             )
         return data
 
+    def digest(self) -> str:
+        """The sha256 of the entry's bytes: the recorded one, else read and hashed."""
+        if self.sha256 is not None and self.content is None:
+            return self.sha256
+        return hashlib.sha256(self.read()).hexdigest()
+
 
 @dataclass(frozen=True)
 class Archive:
@@ -65,17 +85,27 @@ class Archive:
     files: int
 
 
-def write_zip(entries: Iterable[Entry], destination: Path) -> Archive:
+def write_zip(
+    entries: Iterable[Entry], destination: Path, store: EntryStore | None = None
+) -> Archive:
     """Write `entries` as a deterministic zip to `destination`.
 
+    Each entry's deflate stream comes from `store` (compressed there once, by content digest)
+    or, without a store, is compressed here. The bytes are those `zipfile` writes for the same
+    entries at level 9; a zip needing ZIP64 (Lambda never takes one) is left to `zipfile`.
     `destination` is a temporary path the caller puts in place (`files.replacing`) once the zip
     has passed its checks.
     """
-    ordered = sorted(entries, key=lambda e: e.arcname)
-    names = [e.arcname for e in ordered]
-    if len(names) != len(set(names)):
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        raise ValueError(f"two files for the same path in the zip: {duplicates[:5]}")
+    ordered = _ordered(entries)
+    try:
+        return _assemble(ordered, destination, store)
+    except _NeedsZip64:
+        return write_zip_with_zipfile(ordered, destination)
+
+
+def write_zip_with_zipfile(entries: Iterable[Entry], destination: Path) -> Archive:
+    """The same zip, written by `zipfile` (ZIP64 archives, and the reference in tests)."""
+    ordered = _ordered(entries)
     unzipped = 0
     with zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for entry in ordered:
@@ -87,14 +117,152 @@ def write_zip(entries: Iterable[Entry], destination: Path) -> Archive:
             unzipped += len(data)
             archive.writestr(info, data, compresslevel=9)
     digest = hashlib.sha256(destination.read_bytes()).digest()
-    size = destination.stat().st_size
+    return _archive(digest, destination.stat().st_size, unzipped, len(ordered))
+
+
+def _ordered(entries: Iterable[Entry]) -> list[Entry]:
+    ordered = sorted(entries, key=lambda e: e.arcname)
+    names = [e.arcname for e in ordered]
+    if len(names) != len(set(names)):
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"two files for the same path in the zip: {duplicates[:5]}")
+    return ordered
+
+
+def _assemble(ordered: list[Entry], destination: Path, store: EntryStore | None) -> Archive:
+    """Local header and stored stream of each entry, then the central directory and end record.
+
+    The fields are those `zipfile` writes to a seekable file: version 2.0, no data descriptor,
+    UTF-8 flag only for names that are not ASCII, DOS date 1980-01-01, Unix mode 0644.
+    """
+    if len(ordered) >= _MAX_ENTRIES:
+        raise _NeedsZip64
+    out = _HashingWriter(destination.open("wb"))
+    central: list[bytes] = []
+    unzipped = 0
+    with out:
+        for entry in ordered:
+            name, flags = _encode_name(entry.arcname)
+            offset = out.size
+            if store is not None:
+                stored = store.entry(entry.digest(), entry.read)
+                crc, file_size, compress_size = stored.crc, stored.file_size, stored.compress_size
+                stream = None
+            else:
+                data = entry.read()
+                stream = compress(data)
+                crc, file_size, compress_size = zlib.crc32(data), len(data), len(stream)
+            if file_size * 1.05 > _ZIP64_LIMIT or compress_size > _ZIP64_LIMIT:
+                raise _NeedsZip64
+            out.write(
+                _LOCAL.pack(
+                    b"PK\x03\x04",
+                    _VERSION,
+                    0,
+                    flags,
+                    zipfile.ZIP_DEFLATED,
+                    _DOS_TIME,
+                    _DOS_DATE,
+                    crc,
+                    compress_size,
+                    file_size,
+                    len(name),
+                    0,
+                )
+                + name
+            )
+            if stream is not None:
+                out.write(stream)
+            else:
+                out.copy_from(stored.path, stored.offset, compress_size)
+            unzipped += file_size
+            central.append(
+                _CENTRAL.pack(
+                    b"PK\x01\x02",
+                    _VERSION,
+                    _UNIX,
+                    _VERSION,
+                    0,
+                    flags,
+                    zipfile.ZIP_DEFLATED,
+                    _DOS_TIME,
+                    _DOS_DATE,
+                    crc,
+                    compress_size,
+                    file_size,
+                    len(name),
+                    0,
+                    0,
+                    0,
+                    0,
+                    FILE_MODE,
+                    offset,
+                )
+                + name
+            )
+        start = out.size
+        if start > _ZIP64_LIMIT:
+            raise _NeedsZip64
+        directory = b"".join(central)
+        out.write(directory)
+        if len(directory) > _ZIP64_LIMIT:
+            raise _NeedsZip64
+        count = len(ordered)
+        out.write(_END.pack(b"PK\x05\x06", 0, 0, count, count, len(directory), start, 0))
+    return _archive(out.digest.digest(), out.size, unzipped, len(ordered))
+
+
+def _encode_name(arcname: str) -> tuple[bytes, int]:
+    try:
+        return arcname.encode("ascii"), 0
+    except UnicodeEncodeError:
+        return arcname.encode("utf-8"), _UTF8_FLAG
+
+
+def _archive(digest: bytes, size: int, unzipped: int, count: int) -> Archive:
     return Archive(
         sha256=digest.hex(),
         code_sha256=base64.b64encode(digest).decode(),
         size=size,
         unzipped_size=unzipped,
-        files=len(ordered),
+        files=count,
     )
+
+
+class _NeedsZip64(Exception):
+    """The zip is too large (or has too many files) for the classic format."""
+
+
+class _HashingWriter:
+    """A file being written, with its sha256 and size kept as it grows."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.handle.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+
+    def copy_from(self, path: Path, offset: int, length: int) -> None:
+        """Append `length` bytes of `path` from `offset` (a stored stream)."""
+        with path.open("rb") as source:
+            source.seek(offset)
+            remaining = length
+            while remaining:
+                chunk = source.read(min(CHUNK, remaining))
+                if not chunk:
+                    raise OSError(f"{path} ended {remaining} bytes early")
+                self.write(chunk)
+                remaining -= len(chunk)
+
+    def __enter__(self) -> _HashingWriter:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.handle.close()
 
 
 def describe_zip(path: Path) -> Archive:

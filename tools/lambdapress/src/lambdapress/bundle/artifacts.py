@@ -3,7 +3,7 @@
 `artifacts/<inputs-hash>.zip` is a zip built earlier; `artifacts/<inputs-hash>.json` records its
 sha256, size and contents. The record is written before the zip is renamed into place, so a zip
 that is there always has one (unless someone removed it). A cached zip is hashed and compared
-with its record before it counts as "cached", and again as it is copied into dist/: an altered
+with its record before it counts as "cached", and again as it is linked into dist/: an altered
 zip (even a valid one), a truncated one or one without a record is reported, thrown away and
 rebuilt, never shipped and never opened as a zip.
 """
@@ -114,23 +114,29 @@ def discard(cache: Path, inputs_hash: str) -> None:
     files.discard(record_path(cache, inputs_hash))
 
 
-def copy_verified(cache: Path, inputs_hash: str, destination: Path, archive: Archive) -> bool:
-    """Copy the cached zip to `destination` atomically, checking its bytes as they are copied.
+def zip_mode() -> int:
+    """The mode of a cached zip: readable as the umask says, writable by nobody.
 
-    False (and `destination` untouched) when they do not match `archive`.
+    dist/ holds hard links to cached zips (`publish_verified`), which share their mode: a
+    tool that edited a dist/ zip in place would otherwise change the cached object too. Read-
+    only, such an edit fails (short of a chmod or root, which the digest checks still catch).
     """
-    digest = hashlib.sha256()
-    size = 0
+    return files.file_mode() & ~0o222
+
+
+def publish_verified(cache: Path, inputs_hash: str, destination: Path, archive: Archive) -> bool:
+    """Put the cached zip at `destination` atomically, after checking its bytes.
+
+    A hard link where the filesystem allows it (no copy), a copy otherwise (`files.link_or_copy`).
+    False (and `destination` untouched) when the cached zip does not match `archive`.
+    """
+    source = zip_path(cache, inputs_hash)
     try:
-        with files.replacing(destination) as temporary:
-            with zip_path(cache, inputs_hash).open("rb") as source, temporary.open("wb") as out:
-                while chunk := source.read(CHUNK):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
-            if size != archive.size or digest.hexdigest() != archive.sha256:
-                raise _Mismatch
-    except (_Mismatch, FileNotFoundError):
+        size, sha256 = _measure(source)
+        if size != archive.size or sha256 != archive.sha256:
+            return False
+        files.link_or_copy(source, destination, zip_mode())
+    except FileNotFoundError:
         return False
     return True
 
@@ -143,10 +149,6 @@ def sweep(cache: Path, older_than: float) -> None:
     for record in folder(cache).glob("*.json"):
         if not record.with_suffix(".zip").exists():
             record.unlink(missing_ok=True)
-
-
-class _Mismatch(Exception):
-    """The bytes being copied are not the ones recorded."""
 
 
 def _measure(path: Path) -> tuple[int, str]:

@@ -14,7 +14,9 @@ from pathlib import Path
 from lambdapress import files
 from lambdapress.bundle import artifacts, wheels
 from lambdapress.bundle.archive import Archive, Entry, write_zip
-from lambdapress.bundle.bytecode import compile_tree, find_compiler
+from lambdapress.bundle.bytecode import find_compiler
+from lambdapress.bundle.compiled import compile_staging
+from lambdapress.bundle.entries import EntryStore
 from lambdapress.bundle.plan import FunctionPlan
 from lambdapress.errors import BundleError
 from lambdapress.lambda_platform import UNZIPPED_MAX_BYTES, ZIPPED_MAX_BYTES
@@ -22,27 +24,34 @@ from lambdapress.lambda_platform import UNZIPPED_MAX_BYTES, ZIPPED_MAX_BYTES
 MiB = 1024 * 1024
 
 
-def build_artifact(function: FunctionPlan, cache: Path) -> Archive:
+def build_artifact(function: FunctionPlan, cache: Path, store: EntryStore | None = None) -> Archive:
     """Build the function's deterministic zip and check Lambda's limits.
 
-    The zip and its record go into the artifact cache of `cache` (`artifacts.zip_path`).
+    The zip and its record go into the artifact cache of `cache` (`artifacts.zip_path`),
+    read-only (see `artifacts.ZIP_MODE`). Its entries are compressed once into `store` (a run
+    shares one across its builds) and assembled from there.
     """
+    store = store if store is not None else EntryStore(cache)
     destination = artifacts.zip_path(cache, function.inputs_hash)
     with (
         files.temporary_folder(destination) as scratch,
-        files.replacing(destination) as temporary,
+        files.replacing(destination, mode=artifacts.zip_mode()) as temporary,
     ):
-        entries = _first_party_entries(function, scratch)
+        entries = _first_party_entries(function, scratch, store)
         entries += _distribution_entries(function)
         _check_unique(function, entries)
-        archive = write_zip(entries, temporary)
+        archive = write_zip(entries, temporary, store)
         check_limits(function, archive)
         artifacts.write_record(cache, function.inputs_hash, archive)
     return archive
 
 
-def _first_party_entries(function: FunctionPlan, staging: Path) -> list[Entry]:
-    """Copy the function's own files into a task-root layout, compile them there, list them."""
+def _first_party_entries(function: FunctionPlan, staging: Path, store: EntryStore) -> list[Entry]:
+    """Copy the function's own files into a task-root layout, compile them there, list them.
+
+    Bytecode compiled before for the same module bytes, path and target is reused
+    (`bundle.compiled`): the target interpreter starts only for modules never compiled.
+    """
     for file in function.first_party:
         target = staging / file.arcname
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -52,7 +61,7 @@ def _first_party_entries(function: FunctionPlan, staging: Path) -> list[Entry]:
             shutil.copyfile(file.path, target)
     compiler = find_compiler(function.target.python) if function.compile else None
     if compiler is not None and function.first_party:
-        compile_tree(staging, compiler)
+        compile_staging(staging, compiler, function.target.python, store)
     return [
         Entry(path.relative_to(staging).as_posix(), source=path)
         for path in sorted(staging.rglob("*"))

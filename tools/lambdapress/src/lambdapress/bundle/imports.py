@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
+from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.shipping import (
     TEST_FOLDERS,
     git_files,
@@ -60,6 +61,7 @@ class ModuleIndex:
     test_modules: dict[str, Path] = field(default_factory=dict)  # never shipped, named in errors
     data: dict[str, tuple[Path, ...]] = field(default_factory=dict)  # top-level -> data files
     untracked: list[Path] = field(default_factory=list)  # data files git does not know: warned
+    facts: FileFacts | None = None  # remembered analyses: an unchanged module is not parsed
 
     def add_root(self, src: Path, top_level: str) -> None:
         """Index the package (or module) `top_level` that lives directly under `src`.
@@ -156,7 +158,7 @@ def first_party_closure(index: ModuleIndex, entries: Iterable[str]) -> Closure:
         visit(entry)
     while queue:
         module = reached[queue.popleft()]
-        for ref in module_imports(module):
+        for ref in module_imports(module, index.facts):
             if index.owns(ref.name):
                 index.check_not_a_test(ref.name, ref.path, ref.line)
                 if index.resolve(ref.name) is None:
@@ -177,13 +179,26 @@ def first_party_closure(index: ModuleIndex, entries: Iterable[str]) -> Closure:
     return Closure(modules=ordered, external=tuple(external))
 
 
-def module_imports(module: SourceModule) -> list[ImportRef]:
-    """The absolute names a module imports at run time (TYPE_CHECKING blocks excluded)."""
-    tree = parse_module(module.path)
-    package = module.name if module.is_package else _parent(module.name)
-    refs: list[ImportRef] = []
-    _collect(tree.body, module, package, refs, optional=False)
-    return refs
+def module_imports(module: SourceModule, facts: FileFacts | None = None) -> list[ImportRef]:
+    """The absolute names a module imports at run time (TYPE_CHECKING blocks excluded).
+
+    With `facts`, a module whose bytes were analysed before (same digest, same name) is not
+    parsed again: the names depend only on its bytes, its name and whether it is a package.
+    """
+
+    def analyse() -> list[tuple[str, int, bool]]:
+        tree = parse_module(module.path)
+        package = module.name if module.is_package else _parent(module.name)
+        refs: list[ImportRef] = []
+        _collect(tree.body, module, package, refs, optional=False)
+        return [(r.name, r.line, r.optional) for r in refs]
+
+    key = f"{module.name}:{'package' if module.is_package else 'module'}"
+    try:
+        found = facts.imports(module.path, key, analyse) if facts is not None else analyse()
+    except OSError as exc:  # hashing it: a broken symlink, a loop, a folder named `x.py`
+        raise unreadable(module.path, exc, "module") from None
+    return [ImportRef(name, module.path, line, optional) for name, line, optional in found]
 
 
 def parse_module(path: Path) -> ast.Module:

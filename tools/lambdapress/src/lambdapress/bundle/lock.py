@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -98,10 +99,21 @@ class Lock(BaseModel):
     path: Path
     packages: tuple[LockedPackage, ...]
 
+    @cached_property
+    def _by_name(self) -> dict[str, list[LockedPackage]]:
+        """The packages by canonical name (planning looks them up once per function)."""
+        index: dict[str, list[LockedPackage]] = {}
+        for package in self.packages:
+            index.setdefault(canonicalize_name(package.name), []).append(package)
+        return index
+
+    @cached_property
+    def _closures(self) -> dict[tuple[str, str, frozenset[str]], dict[str, LockedPackage]]:
+        return {}
+
     def find(self, name: str, version: str | None = None) -> LockedPackage:
         """The locked package called `name` (in `version`), or a BundleError."""
-        wanted = canonicalize_name(name)
-        found = [p for p in self.packages if canonicalize_name(p.name) == wanted]
+        found = self._by_name.get(canonicalize_name(name), [])
         if version is not None:
             found = [p for p in found if p.version == version]
         if not found:
@@ -118,8 +130,15 @@ class Lock(BaseModel):
         """Everything `root` needs on `target`, following markers and extras, by name.
 
         Distributions named in `skip` (canonical names) are left out with their requirements:
-        the Lambda runtime provides them.
+        the Lambda runtime provides them. Worked out once per lock, root, target and skip.
         """
+        memo = (root, target.model_dump_json(), skip)
+        known = self._closures.get(memo)
+        if known is None:
+            known = self._closures[memo] = self._closure(root, target, skip)
+        return dict(known)
+
+    def _closure(self, root: str, target: Target, skip: frozenset[str]) -> dict[str, LockedPackage]:
         start = self.find(root)
         seen: dict[str, LockedPackage] = {}
         queue: deque[tuple[LockedPackage, tuple[str, ...]]] = deque([(start, ())])

@@ -2,10 +2,13 @@
 
 plan:    workspace -> functions (routes) -> per service: lock closure, wheels for its target
          -> per function: import closure, distributions, inputs hash, status
-execute: build what changed into the artifact cache (in parallel) -> check Lambda's size limits
-         -> copy into dist/ -> write dist/manifest.json
+execute: compile never-compiled first-party bytecode (one interpreter run per target)
+         -> build what changed into the artifact cache (in parallel, from the entry store:
+         each file compressed once) -> check Lambda's size limits
+         -> link (or copy) into dist/ -> write dist/manifest.json
 
-Every check that can fail on bad input runs before anything in dist/ is touched.
+Every check that can fail on bad input runs before anything in dist/ is touched. Planning
+reads and parses only files whose stat changed since a run last saw them (`bundle.facts`).
 
 Every cache object is checked against the digest recorded when it was written before it is
 used: a cached zip when it is chosen (and again as it is copied into dist/), a wheel folder when
@@ -18,7 +21,6 @@ are swept from the cache and dist/ by the next run (`files.claim`).
 
 from __future__ import annotations
 
-import hashlib
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -28,12 +30,15 @@ from pathlib import Path
 from typing import Literal
 
 from lambdapress import files
-from lambdapress.bundle import analysis, artifacts, shared_cache, wheels
+from lambdapress.bundle import analysis, artifacts, entries, shared_cache, wheels
 from lambdapress.bundle.archive import Archive, describe_zip
 from lambdapress.bundle.build import build_artifact
 from lambdapress.bundle.bytecode import find_compiler
+from lambdapress.bundle.compiled import precompile
 from lambdapress.bundle.discovery import Function, check_unique_routes, discover_service
+from lambdapress.bundle.entries import EntryStore
 from lambdapress.bundle.entry import ENTRY_MODULE
+from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.lock import LockedPackage, read_lock
 from lambdapress.bundle.models_gate import check_gate
 from lambdapress.bundle.parallel import in_parallel
@@ -113,8 +118,11 @@ def plan_package(
     cache = cache if cache is not None else cache_folder(workspace.root)
     carried: list[str] = []
     with cache_in_use(cache):
+        facts = FileFacts.load(cache)
+        carried += facts.warnings
         for _attempt in range(2):
-            plan = _plan(workspace, services, function, jobs, progress, cache, architecture)
+            plan = _plan(workspace, services, function, jobs, progress, cache, architecture, facts)
+            facts.save()
             plan = shared_cache.fetch_for_plan(plan, remote)
             warnings = tuple(dict.fromkeys((*carried, *plan.warnings)))  # once each
             plan = plan.model_copy(update={"warnings": warnings})
@@ -144,6 +152,7 @@ def _plan(
     progress: ProgressCallback | None,
     cache: Path,
     architecture: Architecture | None,
+    facts: FileFacts,
 ) -> BundlePlan:
     lock = read_lock(workspace.root)
     if function is not None and not services:
@@ -171,7 +180,7 @@ def _plan(
     for service in selected:
         functions = tuple(f for f in all_functions if f.service == service.name)
         context = analysis.service_context(
-            workspace, lock, service, cache, jobs, on_install, architecture
+            workspace, lock, service, cache, jobs, on_install, architecture, facts
         )
         warnings.extend(context.warnings)
         warnings += _reinstalled(context)
@@ -208,7 +217,9 @@ def _plan(
                     distribution_folders=tuple(d.folder for d in contents.distributions),
                     inputs_hash=digest,
                     artifact=artifact,
-                    status=_status(workspace.root, cache, previous, artifact, digest, warnings),
+                    status=_status(
+                        workspace.root, cache, previous, artifact, digest, warnings, facts
+                    ),
                 )
             )
     chosen = plans
@@ -231,6 +242,8 @@ def execute_plan(
     done = 0
     warnings = list(plan.warnings)
     previous = _previous_manifest(plan.root)
+    store = EntryStore(plan.cache, on_warning=warnings.append)
+    facts = FileFacts.load(plan.cache)
 
     def run(function: FunctionPlan) -> FunctionResult:
         nonlocal done
@@ -242,7 +255,7 @@ def execute_plan(
             archive = record.archive() if record is not None else None
         status: Status = function.status if archive is not None else "build"
         if archive is None:
-            archive = build_artifact(function, plan.cache)
+            archive = build_artifact(function, plan.cache, store)
         done += 1
         if progress is not None:
             progress(Progress(status, function.name, done, total))
@@ -250,11 +263,18 @@ def execute_plan(
 
     dist = plan.root / "dist"
     with cache_in_use(plan.cache), files.claim(dist, lambda age: _sweep_dist(dist, age)):
+        precompile((f for f in plan.functions if f.status == "build"), store)
         built = in_parallel(run, plan.functions, jobs)
         results = [
-            result if result.status == "unchanged" else _publish(plan, function, result, warnings)
+            result
+            if result.status == "unchanged"
+            else _publish(plan, function, result, warnings, store)
             for function, result in zip(plan.functions, built, strict=True)
         ]
+        for result in results:  # checked as they were published: the next no-op reads none
+            if result.status != "unchanged":
+                facts.remember(plan.root / result.artifact, result.archive.sha256)
+        facts.save()
         manifest = _manifest(plan, results)
         write_manifest(manifest, manifest_path(plan.root))
         if plan.complete:
@@ -339,6 +359,7 @@ def _status(
     artifact: str,
     digest: str,
     warnings: list[str],
+    facts: FileFacts,
 ) -> Status:
     """Why a function is (not) rebuilt: unchanged, cached or build.
 
@@ -354,7 +375,7 @@ def _status(
             and entry.inputs_hash == digest
             and target.is_file()
             and entry.size == target.stat().st_size
-            and entry.sha256 == hashlib.sha256(target.read_bytes()).hexdigest()
+            and entry.sha256 == facts.digest(target)
         ):
             return "unchanged"
     found = artifacts.lookup(cache, digest)
@@ -393,6 +414,7 @@ def cache_in_use(cache: Path) -> Iterator[None]:
     def sweep(older_than: float) -> None:
         artifacts.sweep(cache, older_than)
         wheels.sweep(cache, older_than)
+        entries.sweep(cache, older_than)
 
     with files.claim(cache, sweep):
         yield
@@ -415,19 +437,23 @@ def _sweep_dist(dist: Path, older_than: float) -> None:
 
 
 def _publish(
-    plan: BundlePlan, function: FunctionPlan, result: FunctionResult, warnings: list[str]
+    plan: BundlePlan,
+    function: FunctionPlan,
+    result: FunctionResult,
+    warnings: list[str],
+    store: EntryStore,
 ) -> FunctionResult:
-    """Copy the cached zip into dist/, checked against its record as it is copied."""
+    """Link (or copy) the cached zip into dist/, checked against its record first."""
     destination = plan.root / function.artifact
-    if artifacts.copy_verified(plan.cache, function.inputs_hash, destination, result.archive):
+    if artifacts.publish_verified(plan.cache, function.inputs_hash, destination, result.archive):
         return result
     warnings.append(
         f"the cached artifact of {function.name} changed before it was copied into dist/: "
         "thrown away and rebuilt"
     )
     artifacts.discard(plan.cache, function.inputs_hash)
-    archive = build_artifact(function, plan.cache)
-    if not artifacts.copy_verified(plan.cache, function.inputs_hash, destination, archive):
+    archive = build_artifact(function, plan.cache, store)
+    if not artifacts.publish_verified(plan.cache, function.inputs_hash, destination, archive):
         raise BundleError(
             f"the cached artifact of {function.name} changed again right after it was rebuilt",
             path=artifacts.zip_path(plan.cache, function.inputs_hash),
