@@ -119,12 +119,12 @@ def run_bench(
                 )
             )
             say(f'sources = "first-party" against "all" ({first.name})')
-            comparison, every_source = _sources_comparison(
+            comparison, as_built, every_source = _sources_comparison(
                 scratch, first, cold_starts, cache_folder(root), cache
             )
             say("cold starts")
             measurements += _cold_starts(
-                scratch, first, every_source, cold_starts, cache_folder(root)
+                scratch, as_built, every_source, cold_starts, cache_folder(root)
             )
             measurements += comparison
     scaling: tuple[ScalingPoint, ...] = ()
@@ -305,12 +305,13 @@ def _cold_starts(
 
 def _sources_comparison(
     scratch: Path, entry: FunctionEntry, runs: int, runtime_cache: Path, cache: Path
-) -> tuple[list[Measurement], FunctionEntry]:
+) -> tuple[list[Measurement], FunctionEntry, FunctionEntry]:
     """The zip as built against the same function rebuilt with `sources = "all"`.
 
     As built means `sources` as configured ("first-party" by default). Sizes are compared,
     then Init Duration of fresh workers, interleaved so both see the same machine load.
-    Returns the measurements and the `sources = "all"` build (the cold-start baseline's).
+    Returns the measurements, the zip as built (a copy: dist/ then holds the other build) and
+    the `sources = "all"` build, the cold-start baseline's source.
     """
     import tomlkit
 
@@ -369,4 +370,4 @@ def _sources_comparison(
                 unit="ms",
             )
         )
-    return measurements, rebuilt
+    return measurements, variants["first-party"], rebuilt
