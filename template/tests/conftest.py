@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,3 +166,40 @@ def workspace(tmp_path: Path) -> Path:
     (root / "services").mkdir(parents=True)
     (root / "packages").mkdir()
     return root
+
+
+# The working tree committed on top of this repository's own history, an earlier release
+# tagged: `copier update` from that release to the working tree is what a team runs.
+ReleaseHistory = Callable[[Path, str, str, str], Path]
+
+
+@pytest.fixture
+def release_history(sh: Shell, template_repo: Path) -> ReleaseHistory:
+    """`release_history(destination, old_tag, old_commit, new_tag)`: this repository's history
+    with `old_commit` tagged `old_tag`, and the working tree committed on top as `new_tag`."""
+
+    def make(destination: Path, old_tag: str, old_commit: str, new_tag: str) -> Path:
+        sh.run(
+            ["git", "clone", "--quiet", "--no-local", str(REPO_ROOT), str(destination)],
+            destination.parent,
+        )
+        sh.git(destination, "tag", "--force", old_tag, old_commit)
+        for old in TEMPLATE_PATHS:
+            path = destination / old
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            elif path.exists() or path.is_symlink():
+                path.unlink()
+        shutil.copytree(
+            template_repo,
+            destination,
+            dirs_exist_ok=True,
+            symlinks=True,
+            ignore=shutil.ignore_patterns(".git"),
+        )
+        sh.git(destination, "add", "-A")
+        sh.git(destination, "commit", "--quiet", "--allow-empty", "-m", "the working tree")
+        sh.git(destination, "tag", "--force", new_tag)
+        return destination
+
+    return make

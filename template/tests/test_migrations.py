@@ -7,8 +7,8 @@ top, is updated; the migration must leave those tests passing.
 
 from __future__ import annotations
 
-import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,32 +40,6 @@ def test_the_team_posts_json_and_bytes(http_event: Any, lambda_context: Any) -> 
 """
 
 
-def template_history(sh: Any, template_repo: Path, destination: Path) -> Path:
-    """This repository's history, v0.1.0 tagged, with the working tree committed as v0.2.0."""
-    sh.run(
-        ["git", "clone", "--quiet", "--no-local", str(REPO_ROOT), str(destination)],
-        destination.parent,
-    )
-    sh.git(destination, "tag", "--force", "v0.1.0", V0_1_0)
-    for old in ("copier.yml", "template", "tools", "noxfile.py", "pyproject.toml", ".ci"):
-        path = destination / old
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif path.exists() or path.is_symlink():
-            path.unlink()
-    shutil.copytree(
-        template_repo,
-        destination,
-        dirs_exist_ok=True,
-        symlinks=True,
-        ignore=shutil.ignore_patterns(".git"),
-    )
-    sh.git(destination, "add", "-A")
-    sh.git(destination, "commit", "--quiet", "--allow-empty", "-m", "the working tree")
-    sh.git(destination, "tag", "--force", "v0.2.0")
-    return destination
-
-
 def run_tests(sh: Any, service: Path) -> str:
     env = {"PYTHONPATH": str(service / "src")}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
@@ -73,9 +47,9 @@ def run_tests(sh: Any, service: Path) -> str:
 
 
 def test_v0_2_0_moves_a_teams_tests_to_the_plugins_event_fixture(
-    sh: Any, template_repo: Path, tmp_path: Path
+    sh: Any, release_history: Callable[[Path, str, str, str], Path], tmp_path: Path
 ) -> None:
-    template = template_history(sh, template_repo, tmp_path / "template")
+    template = release_history(tmp_path / "template", "v0.1.0", V0_1_0, "v0.2.0")
     platform = tmp_path / "platform"
     (platform / "services").mkdir(parents=True)
     service = platform / "services" / "orders"

@@ -11,13 +11,13 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
 import time
 import tomllib
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # The commit "template v0.2.0: ...": the release whose project kind copied the tool
 # (tools/lambdapress, the template repository's noxfile and pyproject) into every project.
 V0_2_0 = "1f932e24845f21145c1027e13e7e68c15d04f6d6"
-TEMPLATE_PATHS = ("copier.yml", "template", "tools", "noxfile.py", "pyproject.toml", ".ci")
 ENDPOINTS = ["create_order", "delete_order", "get_order", "list_orders", "update_order"]
 
 
@@ -201,32 +200,6 @@ def test_title() -> None:
 """
 
 
-def template_history(sh: Any, template_repo: Path, destination: Path) -> Path:
-    """This repository's history with v0.2.0 tagged, and the working tree committed as v0.3.0."""
-    sh.run(
-        ["git", "clone", "--quiet", "--no-local", str(REPO_ROOT), str(destination)],
-        destination.parent,
-    )
-    sh.git(destination, "tag", "--force", "v0.2.0", V0_2_0)
-    for old in TEMPLATE_PATHS:
-        path = destination / old
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif path.exists() or path.is_symlink():
-            path.unlink()
-    shutil.copytree(
-        template_repo,
-        destination,
-        dirs_exist_ok=True,
-        symlinks=True,
-        ignore=shutil.ignore_patterns(".git"),
-    )
-    sh.git(destination, "add", "-A")
-    sh.git(destination, "commit", "-q", "--allow-empty", "-m", "the working tree")
-    sh.git(destination, "tag", "--force", "v0.3.0")
-    return destination
-
-
 def add_team_tool(project: Path) -> None:
     tool = project / "tools" / "release-notes"
     (tool / "src" / "release_notes").mkdir(parents=True)
@@ -237,9 +210,9 @@ def add_team_tool(project: Path) -> None:
 
 
 def test_copier_update_from_v0_2_0_replaces_the_copied_tool_with_the_pin(
-    sh: Any, template_repo: Path, tmp_path: Path
+    sh: Any, release_history: Callable[[Path, str, str, str], Path], tmp_path: Path
 ) -> None:
-    template = template_history(sh, template_repo, tmp_path / "template")
+    template = release_history(tmp_path / "template", "v0.2.0", V0_2_0, "v0.3.0")
     project = tmp_path / "acme-platform"
     copier = [sh.bin("copier"), "copy", "--trust", "--defaults", "--quiet", "--vcs-ref", "v0.2.0"]
     sh.run(
