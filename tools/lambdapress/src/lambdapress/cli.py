@@ -152,7 +152,7 @@ def _parser() -> argparse.ArgumentParser:
         type=_sizes,
         default="1,10,40,200",
         metavar="N,N,...",
-        help="numbers of generated handlers to time builds at (default 1,10,40,200; empty: skip)",
+        help="numbers of generated handlers to time builds at (empty: skip)",
     )
     bench.add_argument(
         "--chart",
