@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 
-from lambdapress.bench import run_bench
-from lambdapress.bench_scaling import draw_chart
+from lambdapress.bench import _fresh_artifact_cache, run_bench
+from lambdapress.bench_scaling import _fixture_service, _generate, draw_chart
+from lambdapress.bundle import package
+from lambdapress.emulator import Emulator
+from lambdapress.workspace import load_workspace
 
 
 @pytest.mark.e2e
@@ -52,3 +57,36 @@ def test_scaling_times_clean_no_op_and_edit_per_size_and_draws_them(
     chart = draw_chart(report.scaling, tmp_path / "bench" / "scaling.png")
     assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert not (shop / "dist").exists(), "the workspace itself is never built by the benchmark"
+
+
+@pytest.mark.e2e
+def test_the_scaling_fixtures_zips_run_as_on_lambda_and_match_across_folders(
+    shop: Path, tmp_path: Path
+) -> None:
+    """What the benchmark times is a real build: the generated handlers' zips are the same
+    bytes from two checkout folders, and each one answers under the runtime client."""
+    manifests = []
+    for folder in (tmp_path / "one", tmp_path / "two"):
+        shutil.copytree(shop, folder)
+        service, shared, pydantic = _fixture_service(load_workspace(folder))
+        _generate(service.path / "src" / service.import_name / "handlers", 3, shared, pydantic)
+        # a cache of each folder's own (the wheels shared): the second build really builds
+        cache = _fresh_artifact_cache(shop, tmp_path / f"cache-{folder.name}")
+        built = package(folder, (service.name,), cache=cache, remote_cache=False)
+        assert {r.status for r in built.functions} == {"build"}
+        manifests.append(built.manifest)
+    one, two = manifests
+    assert [f.name for f in one.functions] == [f"shop.handler_000{i}" for i in range(3)]
+    assert [f.sha256 for f in one.functions] == [f.sha256 for f in two.functions]
+    for first, second in zip(one.functions, two.functions, strict=True):
+        assert (tmp_path / "one" / first.artifact).read_bytes() == (
+            tmp_path / "two" / second.artifact
+        ).read_bytes()
+
+    with Emulator(one, tmp_path / "one", cache_dir=tmp_path / "runtime") as emulator:
+        for index, function in enumerate(one.functions):
+            result = emulator.invoke(function.name, {"id": f"item-{index}"})
+            assert result.ok, result.logs
+            answer = json.loads(result.payload)
+            assert answer["item"] == {"id": f"item-{index}", "rank": index}
+            assert answer["shared"] == list(shared)
