@@ -37,6 +37,7 @@ from lambdapress.lambda_platform import (
     Runtime,
 )
 from lambdapress.pyproject import get_table, load_toml
+from lambdapress.storage_settings import StorageSettings
 from lambdapress.validation import Source, config_error
 
 TABLE = "tool.lambdapress"
@@ -62,6 +63,8 @@ _FIX = {
     "sources": 'use "first-party" (third-party modules ship as bytecode only) or "all" '
     "(every module ships its source too)",
     "keep_sources": 'use a list of distribution names as locked, e.g. ["torch"]',
+    "storage": 'set kind = "postgres", "dynamodb" or "memory"; DynamoDB tables are '
+    '[tool.lambdapress.storage.tables.NAME] with partition_key = "id" (and an optional sort_key)',
 }
 
 
@@ -115,6 +118,8 @@ class ServiceSettings(BaseModel):
     """Model library -> the version this service was checked against (or accepted despite
     breaking changes); `lambdapress package` refuses a locked version that differs from it
     and breaks the models (see lambdapress.bundle.models_gate)."""
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    """Where the service keeps its data: read by `lambdapress db`, the emulator and deploy."""
 
     @property
     def python_version(self) -> str:
