@@ -68,7 +68,7 @@ class InvocationScope:
         failures: list[Exception] = []
         for resource in reversed(self._order):
             try:
-                resource.close(error)
+                resource.close()
             except Exception as failure:  # collected, reported by the caller
                 failures.append(failure)
         now = self._container.clock()
