@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import time
+
+# `threading.local` and `threading.RLock` are these C types; `threading` itself (its module
+# body, `_weakrefset`, ...) is not needed to use them.
 from _thread import _local
 from contextvars import ContextVar
 
