@@ -28,7 +28,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress.bench_runtime import measure_runtime_import
 from lambdapress.bench_scaling import ScalingPoint, measure_scaling
+from lambdapress.bundle import sourced
 from lambdapress.bundle.archive import Entry, write_zip
 from lambdapress.bundle.lock import read_lock
 from lambdapress.bundle.pipeline import package
@@ -137,7 +139,24 @@ def run_bench(
                 say,
             )
         measurements += _scaling_measurements(scaling)
+    measurements += _runtime_import(result.manifest)
     return BenchReport(measurements=tuple(measurements), scaling=scaling)
+
+
+def _runtime_import(manifest: Manifest) -> list[Measurement]:
+    """lambdapress-runtime's import time against json's, when some function ships it."""
+    measured = measure_runtime_import(manifest)
+    if measured is None:
+        return []
+    return [
+        Measurement(
+            metric=f"runtime import (median of {measured.runs} interpreters)",
+            subject=f"lambdapress_runtime ({measured.functions} functions)",
+            value=measured.runtime_ms,
+            baseline=measured.baseline_ms,
+            unit="ms",
+        )
+    ]
 
 
 def _scaling_measurements(points: tuple[ScalingPoint, ...]) -> list[Measurement]:
@@ -217,10 +236,11 @@ def _whole_service_zip(scratch: Path, service_name: str, cache: Path) -> int:
     service = next(s for s in workspace.services if s.name == service_name)
     target = Target.of(service.settings)
     closure = lock.closure(service.name, target)
-    third_party = [p for p in closure.values() if not p.is_local]
+    third_party = [sourced.prepare(p) for p in closure.values() if not p.is_local]
     installed = ensure_installed(third_party, target, cache)
     entries: list[Entry] = []
-    local = [p for p in workspace.packages + workspace.services if p.name in closure]
+    members = workspace.packages + workspace.libraries + workspace.services
+    local = [p for p in members if p.name in closure]
     for member in local:
         for path in sorted(member.path.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:

@@ -54,6 +54,7 @@ class WorkerSpec:
         """The worker's whole environment: nothing is inherited from the caller's."""
         entry = self.entry
         env = dict(entry.environment)
+        env.setdefault("LAMBDAPRESS_STRICT", "1")  # lambdapress_runtime: report leftovers loudly
         env.update(
             {
                 "PATH": f"{self.interpreter.path.parent}:/usr/local/bin:/usr/bin:/bin",
