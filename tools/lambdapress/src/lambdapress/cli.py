@@ -29,6 +29,7 @@ from lambdapress.cliargs import Parser, Subcommands, add_root, positive_int, roo
 from lambdapress.console import print_table, steps
 from lambdapress.crash import summary, write_crash_log
 from lambdapress.deploy.cli import register as register_deploy
+from lambdapress.deploy.template_cli import register as register_template
 from lambdapress.emulator.cli import register as register_emulator
 from lambdapress.errors import LambdapressError, ScaffoldError
 from lambdapress.lifetime import Interrupted, signal_handlers, stop_with_parent
@@ -167,6 +168,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.set_defaults(handler=_cmd_bench)
     register_publish(commands)
     register_emulator(commands)
+    register_template(commands)
     register_deploy(commands)
     return parser
 
