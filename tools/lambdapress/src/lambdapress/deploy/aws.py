@@ -1,5 +1,7 @@
-"""A typed wrapper over the boto3 calls deploy, sync and destroy make (S3, CloudFormation,
-Lambda, STS), and the one place their errors become `DeployError`s.
+"""A typed wrapper over the boto3 calls of deploy, sync and destroy; their errors, in words.
+
+The calls go to S3, CloudFormation, Lambda and STS, and this is the one place their errors
+become `DeployError`s.
 
 Everything else in `lambdapress.deploy` talks to AWS through `Aws` only, so the rest of the
 package sees small frozen values (`StackState`, `ChangeSetState`, `StackEvent`) instead of
@@ -39,7 +41,9 @@ _CONFIG = Config(
     retries={"max_attempts": 8, "mode": "adaptive"},
     max_pool_connections=16,
 )
-_NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchBucket", "ResourceNotFoundException"})
+_NOT_FOUND = frozenset(
+    {"404", "NoSuchKey", "NotFound", "NoSuchBucket", "ResourceNotFoundException"}
+)
 _ACCESS_DENIED = frozenset(
     {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403", "Forbidden"}
 )
@@ -176,7 +180,9 @@ class Aws:
         try:
             return self._session.client("sts", config=_CONFIG).get_caller_identity()["Account"]
         except (ClientError, BotoCoreError) as exc:
-            raise self.error("cannot check your AWS identity (sts:GetCallerIdentity)", exc) from None
+            raise self.error(
+                "cannot check your AWS identity (sts:GetCallerIdentity)", exc
+            ) from None
 
     # -- S3 ---------------------------------------------------------------------------------
     def bucket_exists(self, bucket: str) -> bool:
@@ -244,9 +250,7 @@ class Aws:
         checksum = base64.b64encode(bytes.fromhex(sha256_hex)).decode("ascii")
         try:
             with path.open("rb") as body:
-                self._s3.put_object(
-                    Bucket=bucket, Key=key, Body=body, ChecksumSHA256=checksum
-                )
+                self._s3.put_object(Bucket=bucket, Key=key, Body=body, ChecksumSHA256=checksum)
         except (ClientError, BotoCoreError) as exc:
             raise self.error(f"cannot upload {path.name} to s3://{bucket}/{key}", exc) from None
 
@@ -324,8 +328,10 @@ class Aws:
         kind: Literal["CREATE", "UPDATE"],
         tags: dict[str, str],
     ) -> str:
-        """Ask for a change set (`template` is `{"TemplateBody": ...}` or `{"TemplateURL":
-        ...}`); its id. CloudFormation computes it in the background (`wait_change_set`)."""
+        """Ask for a change set; its id. CloudFormation computes it later (`wait_change_set`).
+
+        `template` is `{"TemplateBody": ...}` or `{"TemplateURL": ...}`.
+        """
         try:
             response = self._cfn.create_change_set(
                 StackName=stack,
@@ -353,8 +359,11 @@ class Aws:
         token: str | None = None
         while True:
             try:
-                extra = {"NextToken": token} if token else {}
-                page = self._cfn.describe_change_set(ChangeSetName=change_set_id, **extra)
+                page = (
+                    self._cfn.describe_change_set(ChangeSetName=change_set_id, NextToken=token)
+                    if token
+                    else self._cfn.describe_change_set(ChangeSetName=change_set_id)
+                )
             except (ClientError, BotoCoreError) as exc:
                 raise self.error("cannot describe the change set", exc) from None
             for change in page.get("Changes", []):
@@ -415,9 +424,7 @@ class Aws:
     def template(self, stack: str) -> Any:
         """The template the stack runs, as deployed: a dict (JSON) or text (YAML)."""
         try:
-            return self._cfn.get_template(StackName=stack, TemplateStage="Original")[
-                "TemplateBody"
-            ]
+            return self._cfn.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
         except (ClientError, BotoCoreError) as exc:
             raise self.error(f"cannot read the template of {stack}", exc) from None
 

@@ -1,5 +1,6 @@
-"""`lambdapress deploy`, `sync` and `destroy`: arguments, the plan as a table, confirmation,
-and progress (a live display on a terminal, one line per event in CI).
+"""`lambdapress deploy`, `sync` and `destroy`: arguments, the plan, confirmation, progress.
+
+The plan is a table; progress is a live display on a terminal, one line per event in CI.
 
 Each command builds first (the bundler is incremental: an unchanged function costs a stat),
 unless `--no-build` says dist/ is already what should ship (a pipeline that packaged in an
@@ -91,7 +92,12 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
         discard_plan(connected, plan)
         print("plan only: the change set was deleted, nothing was uploaded or changed")
         return 0
-    if not _confirm(f"execute this change set on {plan.stack_name}?", args.yes):
+    try:
+        confirmed = _confirm(f"execute this change set on {plan.stack_name}?", args.yes)
+    except BaseException:  # refused without a terminal, or Ctrl-C at the question
+        discard_plan(connected, plan)
+        raise
+    if not confirmed:
         discard_plan(connected, plan)
         print("not executed: the change set was deleted")
         return 0
@@ -258,4 +264,3 @@ def _event_progress(display: Steps, plan: DeployPlan | None) -> Callable[[StackE
         display.step(line, min(len(settled), total), total)
 
     return show
-

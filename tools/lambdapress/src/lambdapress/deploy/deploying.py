@@ -1,5 +1,7 @@
-"""`lambdapress deploy`: plan (a change set, the code that changes, the zips to upload), then
-execute (upload, run the change set, follow the stack).
+"""`lambdapress deploy`: plan, then execute.
+
+The plan is a change set, the code that changes and the zips to upload; executing uploads,
+runs the change set and follows the stack.
 
 plan:    stack state -> CREATE or UPDATE change set -> "up to date" (deleted again) or
          its resource changes + which functions' code changes (CodeSha256 vs GetFunction)
@@ -62,9 +64,7 @@ def plan_deploy(connected: Connected, jobs: int) -> DeployPlan:
     aws, target = connected.aws, connected.target
     name = connected.template.stack_name
     kind = stack.change_set_kind(name, target.stage, aws.stack(name))
-    change_set = stack.create_change_set(
-        aws, name, kind, template_source(connected), target.tags
-    )
+    change_set = stack.create_change_set(aws, name, kind, template_source(connected), target.tags)
     empty = UploadPlan(bucket=connected.bucket.name, artifacts=connected.artifacts, missing=())
     if stack.is_empty(change_set):
         stack.discard(aws, change_set, kind, name)
@@ -88,8 +88,10 @@ def plan_deploy(connected: Connected, jobs: int) -> DeployPlan:
 
 
 def discard_plan(connected: Connected, plan: DeployPlan) -> None:
-    """Delete the plan's change set (and the empty stack a first plan made): `--plan`, or a
-    change set the user declined."""
+    """Delete the plan's change set, and the empty stack a first plan made.
+
+    For `--plan`, or a change set the user declined.
+    """
     if plan.change_set is not None:
         stack.discard(connected.aws, plan.change_set, plan.kind, plan.stack_name)
 
@@ -121,9 +123,7 @@ def _code_changes(connected: Connected, jobs: int) -> tuple[CodeChange, ...]:
     functions = connected.template.functions
     deployed = in_parallel(lambda f: connected.aws.code_sha256(f.function_name), functions, jobs)
     return tuple(
-        CodeChange(
-            function=f.function, function_name=f.function_name, deployed=now, built=f.sha256
-        )
+        CodeChange(function=f.function, function_name=f.function_name, deployed=now, built=f.sha256)
         for f, now in zip(functions, deployed, strict=True)
         if now != f.sha256
     )

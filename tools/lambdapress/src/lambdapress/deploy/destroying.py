@@ -1,5 +1,6 @@
-"""`lambdapress destroy`: delete one stage's stack (and nothing else), and on request the
-artifact bucket, once it is certain the bucket holds nothing but lambdapress's own objects.
+"""`lambdapress destroy`: delete one stage's stack (and nothing else), the bucket on request.
+
+The artifact bucket goes only once it is certain it holds nothing but lambdapress's objects.
 
 plan:    the stack (none: nothing to delete) -> with --with-bucket: the bucket must hold only
          keys under the prefix, and no other stage of the project may still use it
@@ -43,8 +44,11 @@ def load_config(root: Path, stage: str) -> DeployConfig:
 
 
 def plan_destroy(config: DeployConfig, stage: str, with_bucket: bool) -> tuple[Aws, DestroyPlan]:
-    """Look at the stack and the bucket; refuse (before anything is deleted) when the bucket
-    was asked for but is not lambdapress's alone to delete."""
+    """Look at the stack and the bucket.
+
+    Refuses, before anything is deleted, when the bucket was asked for but is not
+    lambdapress's alone to delete.
+    """
     aws = Aws(Secrets.gather())
     name = config.stack_name(stage)
     state = aws.stack(name)

@@ -177,4 +177,3 @@ def failure_reasons(events: list[StackEvent]) -> str:
         if line not in lines:
             lines.append(line)
     return "".join(lines) if lines else ""
-

@@ -75,9 +75,7 @@ def plan_sync(connected: Connected, jobs: int) -> SyncPlan:
     differences = template_differences(aws.template(name), connected.template.body, code_ids)
     if differences:
         shown = ", ".join(differences[:6]) + (", ..." if len(differences) > 6 else "")
-        raise DeployError(
-            f"stack {name} differs in more than code: {shown}", hint=deploy_fix
-        )
+        raise DeployError(f"stack {name} differs in more than code: {shown}", hint=deploy_fix)
     functions = connected.template.functions
     deployed = in_parallel(lambda f: aws.code_sha256(f.function_name), functions, jobs)
     targets: list[SyncTarget] = []

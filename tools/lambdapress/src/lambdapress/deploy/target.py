@@ -109,6 +109,7 @@ def template_source(connected: Connected) -> dict[str, str]:
         return {"TemplateBody": body}
     ensure_bucket(connected.aws, connected.bucket, connected.target.config.project)
     digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
-    key = f"{connected.target.config.prefix}/templates/{connected.template.stack_name}/{digest}.json"
+    key = (
+        f"{connected.target.config.prefix}/templates/{connected.template.stack_name}/{digest}.json"
+    )
     return {"TemplateURL": connected.aws.put_text(connected.bucket.name, key, body)}
-
