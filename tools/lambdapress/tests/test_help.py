@@ -71,7 +71,8 @@ def test_the_snapshots_cover_every_command() -> None:
     assert {"", "new", "package", "publish", "index serve", "models add", "invoke", "serve"} <= (
         names
     )
-    assert len(names) == 17
+    assert {"deploy", "sync", "destroy"} <= names
+    assert len(names) == 21
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda path: " ".join(path) or "lambdapress")
