@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import signal
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,69 +27,10 @@ import pytest
 from lambdapress.cli import main
 from lambdapress.manifest import Manifest, manifest_path, read_manifest
 
-MARKER = "lpmarker-7f3a9c"  # a secret value: must never appear in any output
+MARKER = "lpmarker-7f3a9c"  # the conftest's secret value: never in any output
 PROJECT = "shop"
 STAGE = "dev"
 STACK = f"{PROJECT}-{STAGE}"
-
-MODULES = {
-    "pyproject.toml": """
-[tool.uv.workspace]
-members = ["services/*"]
-
-[tool.lambdapress.deploy]
-project = "shop"
-""",
-    "services/shop/src/shop/web.py": """
-class APIGatewayHttpResolver:
-    def __init__(self):
-        self.routes = {}
-
-    def get(self, path):
-        def register(function):
-            self.routes[("GET", path)] = function
-            return function
-
-        return register
-
-    def resolve(self, event, context):
-        return {"statusCode": 200, "body": "{}"}
-""",
-    "services/shop/src/shop/handlers/greet.py": """
-from shop.web import APIGatewayHttpResolver
-
-app = APIGatewayHttpResolver()
-
-
-@app.get("/greet")
-def greet():
-    return {"greeting": "hello"}
-
-
-def handler(event, context):
-    return app.resolve(event, context)
-""",
-    "services/shop/src/shop/handlers/stock.py": """
-def handler(event, context):
-    return {"stock": 3}
-""",
-    "services/shop/src/shop/handlers/audit.py": """
-def handler(event, context):
-    return {"audit": True}
-""",
-}
-
-
-def _workspace(bare_workspace: Callable[[dict[str, str]], Path]) -> Path:
-    """The three-function shop, with a secret-looking variable set to the marker."""
-    root = bare_workspace(MODULES)
-    service = root / "services" / "shop" / "pyproject.toml"
-    text = service.read_text(encoding="utf-8").replace(
-        'runtime = "python3.11"\n',
-        f'runtime = "python3.11"\n\n[tool.lambdapress.environment]\nAPI_TOKEN = "{MARKER}"\n',
-    )
-    service.write_text(text, encoding="utf-8")
-    return root
 
 
 class Run:
@@ -132,14 +72,14 @@ def _code_sha(function_name: str) -> str:
 
 @pytest.mark.e2e
 def test_deploy_up_to_date_plan_sync_and_destroy(
-    bare_workspace: Callable[[dict[str, str]], Path],
+    shop: Path,
     moto_server: object,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # moto accepts any credentials, so the secret key itself can be the marker.
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", MARKER + "-key")
-    root = _workspace(bare_workspace)
+    root = shop
     run = Run(root, capsys)
     unrelated = _client("iam").create_role(
         RoleName="unrelated", AssumeRolePolicyDocument=json.dumps({"Statement": []})
@@ -259,11 +199,11 @@ def test_deploy_up_to_date_plan_sync_and_destroy(
 
 @pytest.mark.e2e
 def test_destroy_keeps_a_bucket_holding_foreign_objects(
-    bare_workspace: Callable[[dict[str, str]], Path],
+    shop: Path,
     moto_server: object,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    root = _workspace(bare_workspace)
+    root = shop
     run = Run(root, capsys)
     assert run("deploy", "--stage", STAGE, "--yes")[0] == 0
     _client("s3").put_object(Bucket=_bucket(), Key="notes/readme.txt", Body=b"mine")
@@ -279,14 +219,14 @@ def test_destroy_keeps_a_bucket_holding_foreign_objects(
 
 @pytest.mark.e2e
 def test_an_interrupted_deploy_uploads_only_what_is_missing_when_run_again(
-    bare_workspace: Callable[[dict[str, str]], Path],
+    shop: Path,
     moto_server: object,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from lambdapress.deploy.aws import Aws
 
-    root = _workspace(bare_workspace)
+    root = shop
     run = Run(root, capsys)
     put_file = Aws.put_file
     uploads: list[str] = []
