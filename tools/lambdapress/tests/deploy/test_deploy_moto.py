@@ -298,3 +298,25 @@ def _table_after(out: str, header: str) -> list[str]:
             break
         rows.append(line)
     return rows
+
+
+@pytest.mark.e2e
+def test_a_template_too_large_to_send_inline_goes_through_the_bucket(
+    shop: Path,
+    moto_server: object,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lambdapress.deploy import target
+
+    monkeypatch.setattr(target, "TEMPLATE_BODY_LIMIT", 1000)  # the shop's is larger than this
+    run = Run(shop, capsys)
+
+    code, _, err = run("deploy", "--stage", STAGE, "--yes")
+
+    assert code == 0, err
+    templates = [key for key in _objects() if key.startswith(f"lambdapress/templates/{STACK}/")]
+    assert len(templates) == 1
+    stack = _client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert run("deploy", "--stage", STAGE, "--yes")[1].startswith(f"{STACK}: up to date")
