@@ -62,12 +62,17 @@ def handler(event, context):
 
 @pytest.fixture
 def shop(bare_workspace: Callable[[dict[str, str]], Path]) -> Path:
-    """The three-function shop (locked, not yet packaged), its API_TOKEN set to the marker."""
+    """The three-function shop (locked, not yet packaged), its API_TOKEN set to the marker.
+
+    `stock` is kept warm by an EventBridge rule and has reserved concurrency.
+    """
     root = bare_workspace(MODULES)
     service = root / "services" / "shop" / "pyproject.toml"
     text = service.read_text(encoding="utf-8").replace(
         'runtime = "python3.11"\n',
-        f'runtime = "python3.11"\n\n[tool.lambdapress.environment]\nAPI_TOKEN = "{MARKER}"\n',
+        'runtime = "python3.11"\n\n'
+        f'[tool.lambdapress.environment]\nAPI_TOKEN = "{MARKER}"\n\n'
+        "[tool.lambdapress.functions.stock]\nreserved_concurrency = 5\nwarm_every_minutes = 5\n",
     )
     service.write_text(text, encoding="utf-8")
     return root

@@ -112,6 +112,11 @@ def test_deploy_up_to_date_plan_sync_and_destroy(
     assert {"Key": "lambdapress:project", "Value": PROJECT} in tags
     block = s3.get_public_access_block(Bucket=_bucket())["PublicAccessBlockConfiguration"]
     assert all(block.values())
+    warm_up = _warm_up_rules()
+    assert [target["Arn"].rpartition(":")[2] for _, target in warm_up] == [f"{STACK}-shop-stock"]
+    assert json.loads(warm_up[0][1]["Input"]) == {"lambdapress": "warmup"}
+    concurrency = _client("lambda").get_function_concurrency(FunctionName=f"{STACK}-shop-stock")
+    assert concurrency["ReservedConcurrentExecutions"] == 5
     events = _events()
 
     # 2. Nothing changed: "up to date", nothing uploaded, no change set executed or left over.
@@ -185,6 +190,7 @@ def test_deploy_up_to_date_plan_sync_and_destroy(
         _client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{STACK}")["logGroups"]
         == []
     )
+    assert _warm_up_rules() == []
     assert "kept bucket" in out
     assert set(_objects()) >= _expected_keys(manifest)
 
@@ -255,6 +261,16 @@ def test_an_interrupted_deploy_uploads_only_what_is_missing_when_run_again(
     assert f"uploaded {3 - len(stored)} zips, {len(stored)} already" in out
     assert {k: v for k, v in _objects().items() if k in stored} == stored
     assert set(_objects()) == _expected_keys(manifest)
+
+
+def _warm_up_rules() -> list[tuple[str, dict[str, Any]]]:
+    """Every EventBridge rule with its target: (rule name, target)."""
+    events = _client("events")
+    return [
+        (rule["Name"], target)
+        for rule in events.list_rules()["Rules"]
+        for target in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    ]
 
 
 def _events() -> list[str]:
