@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,58 @@ def test_a_zip_changed_since_packaging_is_refused_before_any_upload(tmp_path: Pa
         artifacts([("shop.a", "k/a.zip")], [entry], tmp_path)
     assert raised.value.hint == "run `lambdapress package` again"
     assert Artifact.model_config.get("frozen") is True
+
+
+# -- the command line ---------------------------------------------------------------------------
+def test_the_command_line_loads_boto3_only_for_the_commands_that_call_aws() -> None:
+    import subprocess
+    import sys
+
+    probe = "import sys, lambdapress.cli; print('boto3' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+@pytest.fixture
+def no_aws_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No AWS variables, config or credentials files; a workspace with deploy settings."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[tool.uv.workspace]\nmembers = []\n\n[tool.lambdapress.deploy]\nproject = "acme"\n'
+    )
+    return root
+
+
+def test_no_region_is_an_error_with_the_fix(
+    no_aws_configuration: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lambdapress.cli import main
+
+    code = main(["destroy", "--stage", "dev", "--root", str(no_aws_configuration)])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("error: no AWS region configured\n  fix: set AWS_REGION")
+
+
+def test_no_credentials_is_an_error_with_the_fix(
+    no_aws_configuration: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lambdapress.cli import main
+
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    code = main(["destroy", "--stage", "dev", "--root", str(no_aws_configuration)])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "no AWS credentials found" in err
+    assert "fix: configure AWS credentials" in err

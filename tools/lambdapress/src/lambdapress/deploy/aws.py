@@ -70,6 +70,7 @@ CREDENTIALS_FIX = (
     "configure AWS credentials: AWS_PROFILE=... (aws sso login), or AWS_ACCESS_KEY_ID and "
     "AWS_SECRET_ACCESS_KEY"
 )
+REGION_FIX = "set AWS_REGION (or AWS_DEFAULT_REGION), or a region in your AWS profile"
 TEMPLATE_BODY_LIMIT = 51_200
 """CloudFormation's limit on an inline template body, in bytes; larger ones go through S3."""
 
@@ -160,14 +161,15 @@ class Aws:
     def __init__(self, secrets: Secrets) -> None:
         self.secrets = secrets
         try:
+            # boto3 reads AWS_DEFAULT_REGION and the profile; AWS_REGION (what CI actions and
+            # Lambda set) is honoured too.
             session = boto3.session.Session()
+            if not session.region_name and os.environ.get("AWS_REGION"):
+                session = boto3.session.Session(region_name=os.environ["AWS_REGION"])
         except BotoCoreError as exc:  # a profile that does not exist, a broken config file
             raise self.error("cannot start an AWS session", exc) from None
         if not session.region_name:
-            raise DeployError(
-                "no AWS region configured",
-                hint="set AWS_REGION (or AWS_DEFAULT_REGION), or a region in your AWS profile",
-            )
+            raise DeployError("no AWS region configured", hint=REGION_FIX)
         self.region: str = session.region_name
         self._session = session
         self._s3: S3Client = session.client("s3", config=_CONFIG)
@@ -484,10 +486,7 @@ def translate(doing: str, exc: ClientError | BotoCoreError, secrets: Secrets) ->
     if name in ("NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError"):
         return DeployError(f"{doing}: no AWS credentials found", hint=CREDENTIALS_FIX)
     if name == "NoRegionError":
-        return DeployError(
-            f"{doing}: no AWS region configured",
-            hint="set AWS_REGION (or AWS_DEFAULT_REGION), or a region in your AWS profile",
-        )
+        return DeployError(f"{doing}: no AWS region configured", hint=REGION_FIX)
     if name == "ProfileNotFound":
         return DeployError(
             f"{doing}: {secrets.redact(str(exc))}",

@@ -12,18 +12,23 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from lambdapress.bundle import Progress, package
 from lambdapress.cliargs import Subcommands, add_root, bounded_int, root_of
 from lambdapress.console import Steps, print_table, steps
-from lambdapress.deploy.aws import StackEvent
-from lambdapress.deploy.deploying import DeployPlan, discard_plan, execute_deploy, plan_deploy
-from lambdapress.deploy.destroying import execute_destroy, load_config, plan_destroy
-from lambdapress.deploy.syncing import SyncTarget, execute_sync, looks_like_production, plan_sync
-from lambdapress.deploy.target import Target, connect, load_target
-from lambdapress.deploy.upload import Artifact, UploadPlan
 from lambdapress.errors import DeployError
-from lambdapress.manifest import Manifest
+
+if TYPE_CHECKING:
+    from lambdapress.bundle import Progress
+    from lambdapress.deploy.aws import StackEvent
+    from lambdapress.deploy.deploying import DeployPlan
+    from lambdapress.deploy.syncing import SyncTarget
+    from lambdapress.deploy.target import Target
+    from lambdapress.deploy.upload import Artifact, UploadPlan
+    from lambdapress.manifest import Manifest
+
+# The library (and boto3 with it) is imported inside each command: the other commands of
+# `lambdapress` never pay for loading it.
 
 _ACTIONS = {"Add": "add", "Modify": "modify", "Remove": "remove", "Import": "import"}
 
@@ -80,6 +85,9 @@ def _stage_options(parser: argparse.ArgumentParser) -> None:
 
 # -- deploy -----------------------------------------------------------------------------------
 def _cmd_deploy(args: argparse.Namespace) -> int:
+    from lambdapress.deploy.deploying import discard_plan, execute_deploy, plan_deploy
+    from lambdapress.deploy.target import connect
+
     connected = connect(_target(args))
     with steps("plan") as display:
         display.note(f"creating a change set for {connected.template.stack_name}...")
@@ -150,6 +158,9 @@ def _print_uploads(uploads: UploadPlan) -> None:
 
 # -- sync -------------------------------------------------------------------------------------
 def _cmd_sync(args: argparse.Namespace) -> int:
+    from lambdapress.deploy.syncing import execute_sync, looks_like_production, plan_sync
+    from lambdapress.deploy.target import connect
+
     target = _target(args)
     print(
         "sync is meant for development stages: it changes code behind CloudFormation's back "
@@ -184,6 +195,8 @@ def _cmd_sync(args: argparse.Namespace) -> int:
 
 # -- destroy ----------------------------------------------------------------------------------
 def _cmd_destroy(args: argparse.Namespace) -> int:
+    from lambdapress.deploy.destroying import execute_destroy, load_config, plan_destroy
+
     config = load_config(root_of(args), args.stage)
     aws, plan = plan_destroy(config, args.stage, args.with_bucket)
     if plan.stack is None and not plan.delete_bucket:
@@ -205,6 +218,9 @@ def _cmd_destroy(args: argparse.Namespace) -> int:
 
 # -- shared -----------------------------------------------------------------------------------
 def _target(args: argparse.Namespace) -> Target:
+    from lambdapress.bundle import package
+    from lambdapress.deploy.target import load_target
+
     root = root_of(args)
     manifest: Manifest | None = None
     if not args.no_build:
