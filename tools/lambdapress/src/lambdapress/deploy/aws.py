@@ -403,13 +403,19 @@ class Aws:
         except (ClientError, BotoCoreError) as exc:
             raise self.error("CloudFormation refused to execute the change set", exc) from None
 
-    def events(self, stack_id: str) -> list[StackEvent]:
-        """The stack's events, oldest first (CloudFormation lists the newest first)."""
+    def events(self, stack_id: str, after: set[str] | None = None) -> list[StackEvent]:
+        """The stack's events newer than any in `after` (all when None), oldest first.
+
+        CloudFormation lists the newest first, so reading stops at the first event already
+        seen: following a stack with a long history reads one page per poll, not all of them.
+        """
         found: list[StackEvent] = []
         try:
             pages = self._cfn.get_paginator("describe_stack_events").paginate(StackName=stack_id)
             for page in pages:
                 for event in page["StackEvents"]:
+                    if after is not None and event["EventId"] in after:
+                        return found[::-1]
                     found.append(
                         StackEvent(
                             event_id=event["EventId"],
@@ -419,6 +425,8 @@ class Aws:
                             reason=self.secrets.redact(event.get("ResourceStatusReason", "")),
                         )
                     )
+                if after is not None and not after:  # only the newest page was wanted
+                    break
         except (ClientError, BotoCoreError) as exc:
             raise self.error("cannot read the stack's events", exc) from None
         return found[::-1]

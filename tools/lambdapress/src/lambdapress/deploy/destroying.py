@@ -69,7 +69,7 @@ def plan_destroy(config: DeployConfig, stage: str, with_bucket: bool) -> tuple[A
 def execute_destroy(aws: Aws, plan: DestroyPlan, on_event: EventCallback) -> None:
     """Delete the stack and wait until it is gone, then the bucket when planned."""
     if plan.stack is not None:
-        stack.delete(aws, plan.stack, on_event)
+        stack.delete(aws, plan.stack_name, plan.stack, on_event)
     if plan.delete_bucket:
         aws.delete_bucket(plan.bucket)
 

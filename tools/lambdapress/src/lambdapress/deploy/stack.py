@@ -118,9 +118,9 @@ def execute(
     before = aws.stack(stack_name)
     if before is None:
         raise DeployError(f"stack {stack_name} disappeared before its change set ran")
-    seen = {event.event_id for event in aws.events(before.stack_id)}
+    seen = {event.event_id for event in aws.events(before.stack_id, after=set())}
     aws.execute_change_set(change_set.change_set_id)
-    final, events = follow(aws, before.stack_id, seen, on_event)
+    final, events = follow(aws, stack_name, before.stack_id, seen, on_event)
     if final is None or final.status not in _SUCCEEDED:
         status = final.status if final is not None else "DELETED"
         raise DeployError(
@@ -136,11 +136,11 @@ def execute(
     return Outcome(status=final.status, outputs=final.outputs)
 
 
-def delete(aws: Aws, state: StackState, on_event: EventCallback) -> None:
+def delete(aws: Aws, stack_name: str, state: StackState, on_event: EventCallback) -> None:
     """Delete the stack and wait until it is gone; a failure quotes CloudFormation's reasons."""
-    seen = {event.event_id for event in aws.events(state.stack_id)}
+    seen = {event.event_id for event in aws.events(state.stack_id, after=set())}
     aws.delete_stack(state.stack_id)
-    final, events = follow(aws, state.stack_id, seen, on_event)
+    final, events = follow(aws, stack_name, state.stack_id, seen, on_event)
     if final is not None:
         raise DeployError(
             f"deleting the stack failed ({final.status})" + failure_reasons(events),
@@ -149,18 +149,25 @@ def delete(aws: Aws, state: StackState, on_event: EventCallback) -> None:
 
 
 def follow(
-    aws: Aws, stack_id: str, seen: set[str], on_event: EventCallback
+    aws: Aws, stack_name: str, stack_id: str, seen: set[str], on_event: EventCallback
 ) -> tuple[StackState | None, list[StackEvent]]:
-    """Report each new event until the stack is no longer in progress (or gone)."""
+    """Report each new event until the operation just started is over (or the stack is gone).
+
+    Over means: the stack itself has reported a final status since we started, and is no
+    longer in progress. Its status alone would not do: right after ExecuteChangeSet it may
+    still show the previous operation's `UPDATE_COMPLETE`.
+    """
     fresh: list[StackEvent] = []
+    finished = False
     while True:
         state = aws.stack(stack_id)
-        for event in aws.events(stack_id):
-            if event.event_id not in seen:
-                seen.add(event.event_id)
-                fresh.append(event)
-                on_event(event)
-        if state is None or not state.status.endswith("_IN_PROGRESS"):
+        for event in aws.events(stack_id, after=seen):
+            seen.add(event.event_id)
+            fresh.append(event)
+            on_event(event)
+            if event.logical_id == stack_name and not event.status.endswith("_IN_PROGRESS"):
+                finished = True
+        if state is None or (finished and not state.status.endswith("_IN_PROGRESS")):
             return state, fresh
         time.sleep(POLL_SECONDS)
 
