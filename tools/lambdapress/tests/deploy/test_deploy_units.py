@@ -275,3 +275,68 @@ def test_no_credentials_is_an_error_with_the_fix(
     assert code == 1
     assert "no AWS credentials found" in err
     assert "fix: configure AWS credentials" in err
+
+
+def test_following_a_stack_waits_for_the_end_of_the_operation_it_started(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Right after ExecuteChangeSet the stack may still show the last update's COMPLETE."""
+    import datetime
+
+    from botocore.stub import Stubber
+
+    from lambdapress.deploy import stack
+    from lambdapress.deploy.aws import Aws
+
+    monkeypatch.setattr(stack, "POLL_SECONDS", 0.0)
+    aws = Aws(Secrets())
+    stubber = Stubber(aws._cfn)
+    now = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
+
+    def described(status: str) -> dict[str, object]:
+        return {
+            "Stacks": [
+                {"StackName": "s", "StackId": "id", "CreationTime": now, "StackStatus": status}
+            ]
+        }
+
+    def events(*items: tuple[str, str, str]) -> dict[str, object]:
+        return {
+            "StackEvents": [
+                {
+                    "StackId": "id",
+                    "StackName": "s",
+                    "EventId": event_id,
+                    "LogicalResourceId": logical_id,
+                    "ResourceStatus": status,
+                    "Timestamp": now,
+                }
+                for event_id, logical_id, status in items
+            ]
+        }
+
+    old = ("old", "s", "UPDATE_COMPLETE")
+    stubber.add_response("describe_stacks", described("UPDATE_COMPLETE"))  # stale
+    stubber.add_response("describe_stack_events", events(old))
+    stubber.add_response("describe_stacks", described("UPDATE_IN_PROGRESS"))
+    stubber.add_response("describe_stack_events", events(("1", "s", "UPDATE_IN_PROGRESS"), old))
+    stubber.add_response("describe_stacks", described("UPDATE_COMPLETE"))
+    stubber.add_response(
+        "describe_stack_events",
+        events(
+            ("3", "s", "UPDATE_COMPLETE"),
+            ("2", "Fn", "UPDATE_COMPLETE"),
+            ("1", "s", "UPDATE_IN_PROGRESS"),
+            old,
+        ),
+    )
+    reported: list[str] = []
+
+    with stubber:
+        final, fresh = stack.follow(
+            aws, "s", "id", {"old"}, lambda event: reported.append(event.event_id)
+        )
+        stubber.assert_no_pending_responses()
+
+    assert final is not None and final.status == "UPDATE_COMPLETE"
+    assert reported == [event.event_id for event in fresh] == ["1", "2", "3"]
