@@ -29,7 +29,7 @@ def test_writes_the_stage_s_template_under_dist(
     assert main(["template", "--stage", "dev", "--root", str(packaged)]) == 0
     written = packaged / "dist" / "cloudformation" / "shop-dev.json"
     out = capsys.readouterr().out
-    assert out.startswith(f"template of stack shop-dev: {written} (")
+    assert out.startswith("template of stack shop-dev: dist/cloudformation/shop-dev.json (")
     assert "parameter ArtifactBucket: the bucket you upload the zips to (no default)" in out
     config = load_deploy_config(packaged)
     manifest = read_manifest(manifest_path(packaged))

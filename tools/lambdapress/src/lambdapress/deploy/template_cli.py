@@ -54,7 +54,8 @@ def _cmd_template(args: argparse.Namespace) -> int:
             hint="choose another --output (a file in a writable folder)",
         ) from None
     resources = len(json.loads(body)["Resources"])
-    print(f"template of stack {stack}: {output} ({resources} resources)")
+    shown = output.relative_to(root) if output.is_relative_to(root) else output
+    print(f"template of stack {stack}: {shown} ({resources} resources)")
     if config.bucket is None:
         print(f"  parameter {ARTIFACT_BUCKET}: the bucket you upload the zips to (no default)")
     else:
