@@ -27,7 +27,8 @@ import pytest
 from lambdapress.cli import main
 from lambdapress.manifest import Manifest, manifest_path, read_manifest
 
-MARKER = "lpmarker-7f3a9c"  # the conftest's secret value: never in any output
+from .conftest import MARKER
+
 PROJECT = "shop"
 STAGE = "dev"
 STACK = f"{PROJECT}-{STAGE}"

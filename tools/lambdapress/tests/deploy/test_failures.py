@@ -24,7 +24,8 @@ from lambdapress.deploy import target as target_module
 from lambdapress.deploy.aws import Aws
 from lambdapress.deploy.template import StackTemplate
 
-MARKER = "lpmarker-7f3a9c"  # the conftest's secret value: never in any output
+from .conftest import MARKER
+
 STACK = "shop-dev"
 NOW = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
 STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1"

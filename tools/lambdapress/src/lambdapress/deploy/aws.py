@@ -329,6 +329,7 @@ class Aws:
         template: dict[str, str],
         kind: Literal["CREATE", "UPDATE"],
         tags: dict[str, str],
+        capabilities: tuple[str, ...],
     ) -> str:
         """Ask for a change set; its id. CloudFormation computes it later (`wait_change_set`).
 
@@ -339,7 +340,7 @@ class Aws:
                 StackName=stack,
                 ChangeSetName=name,
                 ChangeSetType=kind,
-                Capabilities=["CAPABILITY_IAM"],
+                Capabilities=list(capabilities),  # type: ignore[arg-type]
                 Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
                 **template,  # type: ignore[arg-type]
             )

@@ -33,7 +33,7 @@ from lambdapress.answers import ANSWERS_FILE, read_answers
 from lambdapress.errors import ConfigError
 from lambdapress.pyproject import get_table, load_toml
 from lambdapress.validation import Source, config_error
-from lambdapress.workspace import PYPROJECT, Workspace
+from lambdapress.workspace import PYPROJECT
 
 TABLE = "tool.lambdapress.deploy"
 # The retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days.
@@ -185,16 +185,14 @@ def load_deploy_config(root: Path) -> DeployConfig:
     return parse_deploy_config(table, path, default_project(root))
 
 
-def default_project(root: Path, workspace: Workspace | None = None) -> str:
+def default_project(root: Path) -> str:
     """The copier answer `project_name` when the project was rendered, else the folder's name.
 
     The folder's name is made a valid project name (lowercase, dashes); it is only a default,
     so a project that deploys from several checkouts should set `project` explicitly.
     """
-    answers = workspace.answers if workspace is not None else None
-    if answers is None:
-        path = root / ANSWERS_FILE
-        answers = read_answers(path) if path.is_file() else None
+    path = root / ANSWERS_FILE
+    answers = read_answers(path) if path.is_file() else None
     named = answers.values.get("project_name") if answers is not None else None
     if isinstance(named, str) and named:
         return named

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from lambdapress.deploy.aws import Aws, ChangeSetState, StackEvent, StackState
+from lambdapress.deploy.template import CAPABILITIES
 from lambdapress.errors import DeployError
 
 EventCallback = Callable[[StackEvent], None]
@@ -77,7 +78,7 @@ def create_change_set(
 ) -> ChangeSetState:
     """Create a change set and wait until CloudFormation has computed it."""
     name = f"lambdapress-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
-    change_set_id = aws.create_change_set(stack_name, name, template, kind, tags)
+    change_set_id = aws.create_change_set(stack_name, name, template, kind, tags, CAPABILITIES)
     return aws.wait_change_set(change_set_id)
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from lambdapress.deploy.config import DeployConfig, check_stage
 from lambdapress.deploy.template_api import add_api, add_routes, outputs
-from lambdapress.deploy.template_functions import FunctionPlan, add_function
+from lambdapress.deploy.template_functions import StackFunction, add_function
 from lambdapress.deploy.template_ids import (
     ARTIFACT_BUCKET,
     Resources,
@@ -35,6 +35,8 @@ from lambdapress.workspace import PYPROJECT, Service, Workspace
 
 # CloudFormation's limit of resources per stack.
 MAX_RESOURCES = 500
+# What a stack of this template needs to be created or updated: it has unnamed IAM roles.
+CAPABILITIES = ("CAPABILITY_IAM",)
 _BUCKET_PATTERN = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 
 
@@ -83,19 +85,19 @@ def build_template(
     manifest: Manifest, workspace: Workspace, config: DeployConfig, stage: str, bucket: str
 ) -> StackTemplate:
     """The stack of `stage`, its code in `bucket` (the `ArtifactBucket` parameter's default)."""
-    body, plans = _render(manifest, workspace, config, stage, bucket)
-    functions = tuple(
+    body, functions = _render(manifest, workspace, config, stage, bucket)
+    resources = tuple(
         FunctionResource(
-            logical_id=plan.logical_id,
-            function_name=plan.function_name,
-            service=plan.entry.service,
-            function=plan.entry.name,
-            sha256=plan.entry.code_sha256,
-            code=CodeLocation(bucket=bucket, key=plan.key),
+            logical_id=function.logical_id,
+            function_name=function.function_name,
+            service=function.entry.service,
+            function=function.entry.name,
+            sha256=function.entry.code_sha256,
+            code=CodeLocation(bucket=bucket, key=function.key),
         )
-        for plan in plans
+        for function in functions
     )
-    return StackTemplate(stack_name=config.stack_name(stage), body=body, functions=functions)
+    return StackTemplate(stack_name=config.stack_name(stage), body=body, functions=resources)
 
 
 def template_body(
@@ -115,7 +117,7 @@ def _render(
     config: DeployConfig,
     stage: str,
     bucket: str | None,
-) -> tuple[str, list[FunctionPlan]]:
+) -> tuple[str, list[StackFunction]]:
     check_stage(stage)
     name = config.stack_name(stage)
     resources = Resources()
@@ -126,7 +128,7 @@ def _render(
         config.log_retention_days,
         {"lambdapress:project": config.project, "lambdapress:stage": stage},
     )
-    plans: list[FunctionPlan] = []
+    functions: list[StackFunction] = []
     for service_name in sorted({f.service for f in manifest.functions}):
         entries = sorted(
             (f for f in manifest.functions if f.service == service_name), key=lambda f: f.name
@@ -136,7 +138,7 @@ def _render(
         add_tables(resources, service, config.project, stage)
         role = add_role(resources, service, [e.name for e in entries], config.project, stage)
         for entry in entries:
-            plan = FunctionPlan(
+            function = StackFunction(
                 entry=entry,
                 function_name=physical_function_name(config.project, stage, entry.name),
                 key=artifact_key(config.prefix, entry.service, entry.sha256),
@@ -147,8 +149,8 @@ def _render(
                 stage=stage,
                 log_retention_days=config.log_retention_days,
             )
-            add_routes(resources, entry, add_function(resources, plan))
-            plans.append(plan)
+            add_routes(resources, entry, add_function(resources, function))
+            functions.append(function)
     if len(resources) > MAX_RESOURCES:
         raise ConfigError(
             f"the stack would have {len(resources)} resources; CloudFormation allows "
@@ -164,7 +166,7 @@ def _render(
         "Resources": resources.as_dict(),
         "Outputs": outputs(),
     }
-    return json.dumps(document, indent=2, sort_keys=True) + "\n", plans
+    return json.dumps(document, indent=2, sort_keys=True) + "\n", functions
 
 
 def _bucket_parameter(bucket: str | None) -> dict[str, Any]:

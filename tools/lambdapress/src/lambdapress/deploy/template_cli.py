@@ -12,6 +12,7 @@ from lambdapress.deploy.config import load_deploy_config
 from lambdapress.deploy.template import artifact_key, template_body
 from lambdapress.deploy.template_check import current_manifest
 from lambdapress.deploy.template_ids import ARTIFACT_BUCKET
+from lambdapress.errors import LambdapressError
 from lambdapress.workspace import load_workspace
 
 
@@ -43,10 +44,18 @@ def _cmd_template(args: argparse.Namespace) -> int:
     manifest = current_manifest(root)
     body = template_body(manifest, load_workspace(root), config, args.stage, config.bucket)
     output: Path = args.output or root / "dist" / "cloudformation" / f"{stack}.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    files.write_text(output, body)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        files.write_text(output, body)
+    except OSError as problem:
+        raise LambdapressError(
+            f"cannot write the template: {problem.strerror or problem}",
+            path=output,
+            hint="choose another --output (a file in a writable folder)",
+        ) from None
     resources = len(json.loads(body)["Resources"])
-    print(f"template of stack {stack}: {output} ({resources} resources)")
+    shown = output.relative_to(root) if output.is_relative_to(root) else output
+    print(f"template of stack {stack}: {shown} ({resources} resources)")
     if config.bucket is None:
         print(f"  parameter {ARTIFACT_BUCKET}: the bucket you upload the zips to (no default)")
     else:

@@ -28,7 +28,7 @@ WARMUP_TARGET_ID = "lambdapress-warmup"
 
 
 @dataclass(frozen=True)
-class FunctionPlan:
+class StackFunction:
     """Everything the template says about one function, gathered before resources are made."""
 
     entry: FunctionEntry
@@ -51,9 +51,9 @@ class FunctionPlan:
         return function_id(self.entry.name)
 
 
-def add_function(resources: Resources, plan: FunctionPlan) -> dict[str, Any]:
+def add_function(resources: Resources, function: StackFunction) -> dict[str, Any]:
     """Add the function and what belongs to it; returns what an invoker should call."""
-    entry = plan.entry
+    entry = function.entry
     log_group = resources.add(
         function_id(entry.name, "LogGroup"),
         {
@@ -61,42 +61,42 @@ def add_function(resources: Resources, plan: FunctionPlan) -> dict[str, Any]:
             "DeletionPolicy": "Delete",
             "UpdateReplacePolicy": "Delete",
             "Properties": {
-                "LogGroupName": log_group_name(plan.function_name),
-                "RetentionInDays": plan.log_retention_days,
-                "Tags": tags(plan.project, plan.stage, entry.service),
+                "LogGroupName": log_group_name(function.function_name),
+                "RetentionInDays": function.log_retention_days,
+                "Tags": tags(function.project, function.stage, entry.service),
             },
         },
         f"function {entry.name}",
     )
     properties: dict[str, Any] = {
-        "FunctionName": plan.function_name,
+        "FunctionName": function.function_name,
         "Handler": entry.handler,
         "Runtime": entry.runtime,
         "Architectures": [entry.architecture],
         "MemorySize": entry.memory,
         "Timeout": entry.timeout,
-        "Role": {"Fn::GetAtt": [plan.role, "Arn"]},
-        "Code": {"S3Bucket": {"Ref": ARTIFACT_BUCKET}, "S3Key": plan.key},
+        "Role": {"Fn::GetAtt": [function.role, "Arn"]},
+        "Code": {"S3Bucket": {"Ref": ARTIFACT_BUCKET}, "S3Key": function.key},
         "LoggingConfig": {"LogGroup": {"Ref": log_group}, "LogFormat": "Text"},
-        "Tags": tags(plan.project, plan.stage, entry.service),
+        "Tags": tags(function.project, function.stage, entry.service),
     }
-    if plan.environment:
-        properties["Environment"] = {"Variables": plan.environment}
-    if plan.settings.reserved_concurrency is not None:
-        properties["ReservedConcurrentExecutions"] = plan.settings.reserved_concurrency
-    function = resources.add(
-        plan.logical_id,
+    if function.environment:
+        properties["Environment"] = {"Variables": function.environment}
+    if function.settings.reserved_concurrency is not None:
+        properties["ReservedConcurrentExecutions"] = function.settings.reserved_concurrency
+    created = resources.add(
+        function.logical_id,
         {"Type": "AWS::Lambda::Function", "Properties": properties},
         f"function {entry.name}",
     )
-    target = _live_alias(resources, plan, properties) or {"Fn::GetAtt": [function, "Arn"]}
-    if plan.settings.warm_every_minutes is not None:
-        _warm_up(resources, plan, target, plan.settings.warm_every_minutes)
+    target = _live_alias(resources, function, properties) or {"Fn::GetAtt": [created, "Arn"]}
+    if function.settings.warm_every_minutes is not None:
+        _warm_up(resources, function, target, function.settings.warm_every_minutes)
     return target
 
 
 def _live_alias(
-    resources: Resources, plan: FunctionPlan, properties: dict[str, Any]
+    resources: Resources, function: StackFunction, properties: dict[str, Any]
 ) -> dict[str, Any] | None:
     """A version and the alias `live` with provisioned concurrency, when the function asks.
 
@@ -104,10 +104,10 @@ def _live_alias(
     of the function's properties: CloudFormation replaces it (publishes a new version and
     moves the alias) exactly when the code or the configuration changes, never otherwise.
     """
-    count = plan.settings.provisioned_concurrency
+    count = function.settings.provisioned_concurrency
     if count is None:
         return None
-    entry = plan.entry
+    entry = function.entry
     digest = hashlib.sha256(json.dumps(properties, sort_keys=True).encode()).hexdigest()[:16]
     version = resources.add(
         function_id(entry.name, "Version"),
@@ -116,7 +116,7 @@ def _live_alias(
             "DeletionPolicy": "Delete",
             "UpdateReplacePolicy": "Delete",
             "Properties": {
-                "FunctionName": {"Ref": plan.logical_id},
+                "FunctionName": {"Ref": function.logical_id},
                 "CodeSha256": entry.code_sha256,
                 "Description": f"lambdapress configuration {digest}",
             },
@@ -129,7 +129,7 @@ def _live_alias(
             "Type": "AWS::Lambda::Alias",
             "Properties": {
                 "Name": LIVE_ALIAS,
-                "FunctionName": {"Ref": plan.logical_id},
+                "FunctionName": {"Ref": function.logical_id},
                 "FunctionVersion": {"Fn::GetAtt": [version, "Version"]},
                 "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": count},
             },
@@ -139,9 +139,11 @@ def _live_alias(
     return {"Ref": alias}
 
 
-def _warm_up(resources: Resources, plan: FunctionPlan, target: dict[str, Any], every: int) -> None:
+def _warm_up(
+    resources: Resources, function: StackFunction, target: dict[str, Any], every: int
+) -> None:
     """An EventBridge rule sending `WARMUP_EVENT` every `every` minutes, allowed to invoke."""
-    entry = plan.entry
+    entry = function.entry
     unit = "minute" if every == 1 else "minutes"
     rule = resources.add(
         function_id(entry.name, "WarmUpRule"),
