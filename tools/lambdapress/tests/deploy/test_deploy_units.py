@@ -45,12 +45,15 @@ def test_aws_errors_become_one_line_and_a_fix(error: Exception, said: str, fix: 
 def test_a_message_from_aws_never_carries_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cr3t-key-value")
     monkeypatch.setenv("LAMBDAPRESS_INDEX_LOCAL_PASSWORD", "hunter2-pw")
-    secrets = Secrets.gather({"DATABASE_URL": "postgresql://u:pw@db/x", "LOG_LEVEL": "INFO"})
-    message = "bad value s3cr3t-key-value, hunter2-pw and postgresql://u:pw@db/x at INFO"
+    secrets = Secrets.gather(
+        {"DATABASE_URL": "postgresql://u:pw@db/x", "LOG_LEVEL": "INFO", "USE_KEY": "true"}
+    )
+    message = "bad value s3cr3t-key-value, hunter2-pw and postgresql://u:pw@db/x at INFO: true"
 
     problem = translate("x", _client_error("ValidationError", message), secrets)
 
-    assert str(problem) == "x: bad value ***, *** and *** at INFO (ValidationError)"
+    # Not a secret: a variable whose name says nothing, and a value too short to be one.
+    assert str(problem) == "x: bad value ***, *** and *** at INFO: true (ValidationError)"
 
 
 # -- change sets and stacks ---------------------------------------------------------------------

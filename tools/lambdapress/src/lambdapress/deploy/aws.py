@@ -76,6 +76,9 @@ TEMPLATE_BODY_LIMIT = 51_200
 
 # Environment variables whose values are secrets wherever they appear (ours or a function's).
 _SECRET_NAME = re.compile(r"SECRET|PASSW|TOKEN|KEY|CREDENTIAL|PRIVATE|DATABASE_URL|DSN", re.I)
+# Shorter values ("true", "1", "none") are settings, not secrets: masking them would garble
+# every message that happens to contain the word.
+_SHORTEST_SECRET = 6
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ class Secrets:
         found: set[str] = set()
         for environment in (dict(os.environ), *environments):
             for name, value in environment.items():
-                if _SECRET_NAME.search(name) and len(value) >= 4:
+                if _SECRET_NAME.search(name) and len(value) >= _SHORTEST_SECRET:
                     found.add(value)
         return cls(tuple(sorted(found, key=len, reverse=True)))
 
