@@ -109,10 +109,27 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
         discard_plan(connected, plan)
         print("not executed: the change set was deleted")
         return 0
-    with steps("deploy") as display:
-        outcome = execute_deploy(
-            connected, plan, args.jobs, _upload_progress(display), _event_progress(display, plan)
-        )
+    events: list[StackEvent] = []
+    try:
+        with steps("deploy") as display:
+            show = _event_progress(display, plan)
+
+            def on_event(event: StackEvent) -> None:
+                events.append(event)
+                show(event)
+
+            outcome = execute_deploy(
+                connected, plan, args.jobs, _upload_progress(display), on_event
+            )
+    except KeyboardInterrupt:
+        if events:  # the change set is running: stopping lambdapress does not stop it
+            print(
+                f"note: CloudFormation goes on with {plan.stack_name} without lambdapress: "
+                "its events in the CloudFormation console show how it ends (deploy refuses "
+                "to start another change until it has)",
+                file=sys.stderr,
+            )
+        raise
     _print_uploads(plan.uploads)
     print(f"{plan.stack_name}: {outcome.status}")
     for key, value in sorted(outcome.outputs.items()):
