@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 
-from lambdapress.deploy.aws import ChangeSetState, ResourceChange, Secrets, StackState, translate
+from lambdapress.deploy.aws import ChangeSetState, ResourceChange, StackState
+from lambdapress.deploy.aws_errors import translate
+from lambdapress.deploy.secret_values import Secrets
 from lambdapress.deploy.stack import change_set_kind, check_created, failure_reasons, is_empty
 from lambdapress.deploy.syncing import looks_like_production, template_differences
 from lambdapress.deploy.upload import Artifact, UploadPlan, artifacts, default_bucket

@@ -1,7 +1,7 @@
 """A typed wrapper over the boto3 calls of deploy, sync and destroy; their errors, in words.
 
 The calls go to S3, CloudFormation, Lambda and STS, and this is the one place their errors
-become `DeployError`s.
+become `DeployError`s (worded by `aws_errors`).
 
 Everything else in `lambdapress.deploy` talks to AWS through `Aws` only, so the rest of the
 package sees small frozen values (`StackState`, `ChangeSetState`, `StackEvent`) instead of
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import os
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +25,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
+from lambdapress.deploy.aws_errors import NOT_FOUND, REGION_FIX, code, message, translate
+from lambdapress.deploy.secret_values import Secrets
 from lambdapress.errors import DeployError
 
 if TYPE_CHECKING:
@@ -41,71 +42,8 @@ _CONFIG = Config(
     retries={"max_attempts": 8, "mode": "adaptive"},
     max_pool_connections=16,
 )
-_NOT_FOUND = frozenset(
-    {"404", "NoSuchKey", "NotFound", "NoSuchBucket", "ResourceNotFoundException"}
-)
-_ACCESS_DENIED = frozenset(
-    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403", "Forbidden"}
-)
-_THROTTLED = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "SlowDown",
-    }
-)
-_BAD_CREDENTIALS = frozenset(
-    {
-        "InvalidAccessKeyId",
-        "InvalidClientTokenId",
-        "UnrecognizedClientException",
-        "SignatureDoesNotMatch",
-        "ExpiredToken",
-        "ExpiredTokenException",
-    }
-)
-CREDENTIALS_FIX = (
-    "configure AWS credentials: AWS_PROFILE=... (aws sso login), or AWS_ACCESS_KEY_ID and "
-    "AWS_SECRET_ACCESS_KEY"
-)
-REGION_FIX = "set AWS_REGION (or AWS_DEFAULT_REGION), or a region in your AWS profile"
 TEMPLATE_BODY_LIMIT = 51_200
 """CloudFormation's limit on an inline template body, in bytes; larger ones go through S3."""
-
-# Environment variables whose values are secrets wherever they appear (ours or a function's).
-_SECRET_NAME = re.compile(r"SECRET|PASSW|TOKEN|KEY|CREDENTIAL|PRIVATE|DATABASE_URL|DSN", re.I)
-# Shorter values ("true", "1", "none") are settings, not secrets: masking them would garble
-# every message that happens to contain the word.
-_SHORTEST_SECRET = 6
-
-
-@dataclass(frozen=True)
-class Secrets:
-    """Values that must never be printed: AWS credentials and secret-looking variables.
-
-    lambdapress never prints a credential or a property value itself; this guards the text AWS
-    sends back (error messages, stack event reasons), which may echo what it was sent.
-    """
-
-    values: tuple[str, ...] = ()
-
-    @classmethod
-    def gather(cls, *environments: dict[str, str]) -> Secrets:
-        """The secret-looking values of this process's environment and of `environments`."""
-        found: set[str] = set()
-        for environment in (dict(os.environ), *environments):
-            for name, value in environment.items():
-                if _SECRET_NAME.search(name) and len(value) >= _SHORTEST_SECRET:
-                    found.add(value)
-        return cls(tuple(sorted(found, key=len, reverse=True)))
-
-    def redact(self, text: str) -> str:
-        """`text` with every secret value replaced by `***`."""
-        for value in self.values:
-            text = text.replace(value, "***")
-        return text
 
 
 @dataclass(frozen=True)
@@ -195,7 +133,7 @@ class Aws:
         try:
             self._s3.head_bucket(Bucket=bucket)
         except ClientError as exc:
-            if _code(exc) in _NOT_FOUND:
+            if code(exc) in NOT_FOUND:
                 return False
             raise self.error(f"cannot use bucket {bucket}", exc) from None
         except BotoCoreError as exc:
@@ -239,7 +177,7 @@ class Aws:
         try:
             self._s3.head_object(Bucket=bucket, Key=key)
         except ClientError as exc:
-            if _code(exc) in _NOT_FOUND:
+            if code(exc) in NOT_FOUND:
                 return False
             raise self.error(f"cannot read s3://{bucket}/{key}", exc) from None
         except BotoCoreError as exc:
@@ -297,7 +235,7 @@ class Aws:
         try:
             stacks = self._cfn.describe_stacks(StackName=name)["Stacks"]
         except ClientError as exc:
-            if _code(exc) == "ValidationError" and "does not exist" in _message(exc):
+            if code(exc) == "ValidationError" and "does not exist" in message(exc):
                 return None
             raise self.error(f"cannot describe stack {name}", exc) from None
         except BotoCoreError as exc:
@@ -455,7 +393,7 @@ class Aws:
         try:
             response = self._lambda.get_function(FunctionName=function_name)
         except ClientError as exc:
-            if _code(exc) in _NOT_FOUND:
+            if code(exc) in NOT_FOUND:
                 return None
             raise self.error(f"cannot read function {function_name}", exc) from None
         except BotoCoreError as exc:
@@ -490,51 +428,3 @@ class Aws:
     def error(self, doing: str, exc: ClientError | BotoCoreError) -> DeployError:
         """A `DeployError` saying what failed and the fix, without any secret in it."""
         return translate(doing, exc, self.secrets)
-
-
-def translate(doing: str, exc: ClientError | BotoCoreError, secrets: Secrets) -> DeployError:
-    """boto3's exception as one line and a fix: credentials, region, access, throttling."""
-    name = type(exc).__name__
-    if name in ("NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError"):
-        return DeployError(f"{doing}: no AWS credentials found", hint=CREDENTIALS_FIX)
-    if name == "NoRegionError":
-        return DeployError(f"{doing}: no AWS region configured", hint=REGION_FIX)
-    if name == "ProfileNotFound":
-        return DeployError(
-            f"{doing}: {secrets.redact(str(exc))}",
-            hint="check AWS_PROFILE against ~/.aws/config",
-        )
-    if name in ("SSOTokenLoadError", "UnauthorizedSSOTokenError", "TokenRetrievalError"):
-        return DeployError(f"{doing}: the SSO session has expired", hint="run `aws sso login`")
-    if not isinstance(exc, ClientError):
-        return DeployError(
-            f"{doing}: cannot reach AWS ({name})",
-            hint="check the network (or AWS_ENDPOINT_URL) and the region",
-        )
-    code = _code(exc)
-    message = secrets.redact(_message(exc))
-    if code in _ACCESS_DENIED:
-        return DeployError(
-            f"{doing}: access denied ({message or code})",
-            hint="allow the action to your AWS identity (the README's Deploy section lists the "
-            "permissions), or use another profile",
-        )
-    if code in _THROTTLED:
-        return DeployError(
-            f"{doing}: AWS throttled the requests even after retrying ({code})",
-            hint="run the command again in a minute; other deploys in the account compete for "
-            "the same limits",
-        )
-    if code in _BAD_CREDENTIALS:
-        return DeployError(
-            f"{doing}: AWS does not accept the credentials ({code})", hint=CREDENTIALS_FIX
-        )
-    return DeployError(f"{doing}: {message or code} ({code})")
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", "error"))
-
-
-def _message(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Message", ""))

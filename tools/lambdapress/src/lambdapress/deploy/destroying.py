@@ -17,8 +17,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.deploy import stack
-from lambdapress.deploy.aws import Aws, Secrets, StackState
+from lambdapress.deploy.aws import Aws, StackState
 from lambdapress.deploy.config import DeployConfig, check_stage, load_deploy_config
+from lambdapress.deploy.secret_values import Secrets
 from lambdapress.deploy.stack import EventCallback
 from lambdapress.deploy.upload import PROJECT_TAG, default_bucket
 from lambdapress.errors import DeployError

@@ -11,8 +11,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambdapress.deploy.aws import TEMPLATE_BODY_LIMIT, Aws, Secrets
+from lambdapress.deploy.aws import TEMPLATE_BODY_LIMIT, Aws
 from lambdapress.deploy.config import DeployConfig, check_stage, load_deploy_config
+from lambdapress.deploy.secret_values import Secrets
 from lambdapress.deploy.template import StackTemplate, build_template
 from lambdapress.deploy.upload import (
     PROJECT_TAG,
