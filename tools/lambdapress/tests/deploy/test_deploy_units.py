@@ -345,3 +345,41 @@ def test_following_a_stack_waits_for_the_end_of_the_operation_it_started(
 
     assert final is not None and final.status == "UPDATE_COMPLETE"
     assert reported == [event.event_id for event in fresh] == ["1", "2", "3"]
+
+
+def test_the_plan_shows_each_resource_change_and_each_code_change(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from lambdapress.deploy.cli import _print_plan
+    from lambdapress.deploy.deploying import CodeChange, DeployPlan
+
+    changes = (
+        ResourceChange("Add", "OrdersNewFunction", "AWS::Lambda::Function", ""),
+        ResourceChange("Modify", "OrdersGetFunction", "AWS::Lambda::Function", "False"),
+        ResourceChange("Modify", "HttpApi", "AWS::ApiGatewayV2::Api", "Conditional"),
+        ResourceChange("Remove", "OrdersOldFunction", "AWS::Lambda::Function", ""),
+    )
+    artifact = Artifact(key="k", path=Path("z.zip"), sha256="a" * 64, size=2048, functions=())
+    plan = DeployPlan(
+        stack_name="acme-dev",
+        kind="UPDATE",
+        change_set=ChangeSetState("id", "CREATE_COMPLETE", "", "AVAILABLE", changes),
+        code_changes=(CodeChange(function="orders.get", function_name="acme-dev-orders-get",
+                                 deployed="old=", built="new="),),
+        uploads=UploadPlan(bucket="b", artifacts=(artifact,), missing=(artifact,)),
+    )  # fmt: skip
+
+    _print_plan(plan)
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "plan: update stack acme-dev (4 resource changes)"
+    assert [line.split() for line in lines[3:7]] == [
+        ["add", "OrdersNewFunction", "AWS::Lambda::Function"],
+        ["modify", "OrdersGetFunction", "AWS::Lambda::Function", "False"],
+        ["modify", "HttpApi", "AWS::ApiGatewayV2::Api", "Conditional"],
+        ["remove", "OrdersOldFunction", "AWS::Lambda::Function"],
+    ]
+    assert ["orders.get", "acme-dev-orders-get", "old=", "new="] in [line.split() for line in lines]
+    assert lines[-1] == "uploads: 1 of 1 zips (2.0 KiB) to s3://b"
+    with pytest.raises(ValueError, match="frozen"):
+        plan.kind = "CREATE"  # type: ignore[misc]
