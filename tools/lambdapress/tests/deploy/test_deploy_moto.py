@@ -159,7 +159,7 @@ def test_deploy_up_to_date_plan_sync_and_destroy(
     code, out, err = run("sync", "--stage", STAGE)
     assert code == 0, err
     assert "meant for development stages" in err
-    assert "code of 1 functions updated" in out
+    assert "code of 1 function updated" in out
     after = {f.name: _code_sha(_physical(f.name)) for f in edited.functions}
     assert after["shop.greet"] == edited.function("shop.greet").code_sha256
     assert after["shop.greet"] != before["shop.greet"]
@@ -259,7 +259,8 @@ def test_an_interrupted_deploy_uploads_only_what_is_missing_when_run_again(
     code, out, err = run("deploy", "--stage", STAGE, "--yes")
     assert code == 0, err
     manifest = read_manifest(manifest_path(root))
-    assert f"uploaded {3 - len(stored)} zips, {len(stored)} already" in out
+    missing = 3 - len(stored)
+    assert f"uploaded {missing} zip{'s' if missing > 1 else ''}, {len(stored)} already" in out
     assert {k: v for k, v in _objects().items() if k in stored} == stored
     assert set(_objects()) == _expected_keys(manifest)
 

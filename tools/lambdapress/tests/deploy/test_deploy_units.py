@@ -380,6 +380,6 @@ def test_the_plan_shows_each_resource_change_and_each_code_change(
         ["remove", "OrdersOldFunction", "AWS::Lambda::Function"],
     ]
     assert ["orders.get", "acme-dev-orders-get", "old=", "new="] in [line.split() for line in lines]
-    assert lines[-1] == "uploads: 1 of 1 zips (2.0 KiB) to s3://b"
+    assert lines[-1] == "uploads: 1 of 1 zip (2.0 KiB) to s3://b"
     with pytest.raises(ValueError, match="frozen"):
         plan.kind = "CREATE"  # type: ignore[misc]

@@ -139,7 +139,7 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
 
 def _print_plan(plan: DeployPlan) -> None:
     verb = "create" if plan.kind == "CREATE" else "update"
-    print(f"plan: {verb} stack {plan.stack_name} ({len(plan.changes)} resource changes)")
+    print(f"plan: {verb} stack {plan.stack_name} ({_count(len(plan.changes), 'resource change')})")
     rows = [
         [
             _ACTIONS.get(c.action, c.action.lower()),
@@ -163,14 +163,16 @@ def _print_plan(plan: DeployPlan) -> None:
         print("\ncode changes: none")
     missing = plan.uploads.missing
     print(
-        f"\nuploads: {len(missing)} of {len(plan.uploads.artifacts)} zips "
+        f"\nuploads: {len(missing)} of {_count(len(plan.uploads.artifacts), 'zip')} "
         f"({plan.uploads.missing_bytes / 1024:,.1f} KiB) to s3://{plan.uploads.bucket}"
     )
 
 
 def _print_uploads(uploads: UploadPlan) -> None:
     there = len(uploads.artifacts) - len(uploads.missing)
-    print(f"uploaded {len(uploads.missing)} zips, {there} already in s3://{uploads.bucket}")
+    print(
+        f"uploaded {_count(len(uploads.missing), 'zip')}, {there} already in s3://{uploads.bucket}"
+    )
 
 
 # -- sync -------------------------------------------------------------------------------------
@@ -206,7 +208,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         ["function", "lambda function", "code sha256"],
         [[t.change.function, t.change.function_name, t.change.built] for t in plan.functions],
     )
-    print(f"{plan.stack_name}: code of {len(plan.functions)} functions updated")
+    print(f"{plan.stack_name}: code of {_count(len(plan.functions), 'function')} updated")
     return 0
 
 
@@ -247,6 +249,10 @@ def _target(args: argparse.Namespace) -> Target:
                 display.say(f"warning: {warning}")
             manifest = built.manifest
     return load_target(root, args.stage, manifest)
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}" + ("" if number == 1 else "s")
 
 
 def _confirm(question: str, yes: bool) -> bool:
