@@ -131,6 +131,10 @@ def test_deploy_up_to_date_plan_sync_and_destroy(
     # 3. One handler edited: the plan names exactly it, uploads nothing, executes nothing.
     greet = root / "services/shop/src/shop/handlers/greet.py"
     greet.write_text(greet.read_text().replace("hello", "hi there"), encoding="utf-8")
+    code, _, err = run("deploy", "--stage", STAGE, "--plan", "--no-build")
+    assert code == 1  # dist/ no longer matches the sources: refused, nothing asked of AWS
+    assert "the manifest is stale" in err
+    assert "deploy without --no-build" in err
     code, out, err = run("deploy", "--stage", STAGE, "--plan")
     assert code == 0, err
     edited = read_manifest(manifest_path(root))

@@ -12,11 +12,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lambdapress.cliargs import Subcommands, add_root, bounded_int, root_of
 from lambdapress.console import Steps, print_table, steps
-from lambdapress.errors import DeployError
+from lambdapress.errors import ConfigError, DeployError
 
 if TYPE_CHECKING:
     from lambdapress.bundle import Progress
@@ -237,18 +238,35 @@ def _cmd_destroy(args: argparse.Namespace) -> int:
 
 # -- shared -----------------------------------------------------------------------------------
 def _target(args: argparse.Namespace) -> Target:
+    """Build first: the bundler skips what is unchanged.
+
+    With --no-build, dist/ must be what `lambdapress package` would write now
+    (`current_manifest`), or nothing is shipped.
+    """
     from lambdapress.bundle import package
     from lambdapress.deploy.target import load_target
 
     root = root_of(args)
-    manifest: Manifest | None = None
-    if not args.no_build:
-        with steps("package") as display:
-            built = package(root, jobs=min(args.jobs, 8), progress=_build_progress(display))
-            for warning in built.warnings:
-                display.say(f"warning: {warning}")
-            manifest = built.manifest
-    return load_target(root, args.stage, manifest)
+    if args.no_build:
+        return load_target(root, args.stage, _current_manifest(root))
+    with steps("package") as display:
+        built = package(root, jobs=min(args.jobs, 8), progress=_build_progress(display))
+        for warning in built.warnings:
+            display.say(f"warning: {warning}")
+    return load_target(root, args.stage, built.manifest)
+
+
+def _current_manifest(root: Path) -> Manifest:
+    from lambdapress.deploy.template_check import current_manifest
+
+    try:
+        return current_manifest(root)
+    except ConfigError as stale:
+        raise DeployError(
+            stale.message,
+            path=stale.path,
+            hint="run `lambdapress package` first, or deploy without --no-build",
+        ) from None
 
 
 def _count(number: int, thing: str) -> str:
