@@ -11,7 +11,7 @@ from lambdapress.errors import ConfigError
 from lambdapress.manifest import Manifest
 from lambdapress.workspace import Service
 
-from .conftest import config, entry, render, service, workspace
+from .stacks import config, entry, render, service, workspace
 
 FUNCTIONS = [
     entry("orders.get_order", "GET /orders/{order_id}"),

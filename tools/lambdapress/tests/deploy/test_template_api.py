@@ -2,7 +2,7 @@
 
 import json
 
-from .conftest import config, entry, of_type, render, service
+from .stacks import config, entry, of_type, render, service
 
 ORDERS = service("orders", {"bundle": "service"})
 API = entry(

@@ -6,7 +6,7 @@ from lambdapress.manifest import FunctionEntry
 from lambdapress.storage_settings import WARMUP_EVENT
 from lambdapress.workspace import Service
 
-from .conftest import config, entry, of_type, render, service
+from .stacks import config, entry, of_type, render, service
 
 GET = entry(
     "orders.get_order",

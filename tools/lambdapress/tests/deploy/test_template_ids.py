@@ -16,7 +16,7 @@ from lambdapress.deploy.template_ids import (
 from lambdapress.errors import ConfigError
 from lambdapress.manifest import Route
 
-from .conftest import entry, render, service
+from .stacks import entry, render, service
 
 IDENTIFIER = st.from_regex(r"[a-z][a-z0-9_]{0,120}", fullmatch=True)
 LOGICAL_ID = re.compile(r"^[A-Za-z0-9]{1,255}$")

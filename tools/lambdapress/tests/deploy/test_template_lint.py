@@ -6,7 +6,7 @@ rendered project's templates are linted end to end in template/tests/test_deploy
 
 import json
 
-from .conftest import config, entry, lint_findings, render, service
+from .stacks import config, entry, lint_findings, render, service
 
 EVERYTHING = [
     service(

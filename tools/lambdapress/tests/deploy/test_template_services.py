@@ -7,7 +7,7 @@ import pytest
 from lambdapress.deploy.template_services import DYNAMODB_ITEM_ACTIONS, LOG_ACTIONS
 from lambdapress.errors import ConfigError
 
-from .conftest import entry, of_type, render, service
+from .stacks import entry, of_type, render, service
 
 CUSTOMERS = service(
     "customers",
