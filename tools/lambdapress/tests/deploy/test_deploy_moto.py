@@ -209,7 +209,7 @@ def test_deploy_up_to_date_plan_sync_and_destroy(
 
 
 @pytest.mark.e2e
-def test_destroy_keeps_a_bucket_holding_foreign_objects(
+def test_destroy_keeps_a_bucket_holding_foreign_objects_or_another_stages_code(
     shop: Path,
     moto_server: object,
     capsys: pytest.CaptureFixture[str],
@@ -225,6 +225,14 @@ def test_destroy_keeps_a_bucket_holding_foreign_objects(
     assert "'notes/readme.txt'" in err
     assert "without --with-bucket" in err
     # Refused before anything was deleted.
+    assert _client("cloudformation").describe_stacks(StackName=STACK)["Stacks"]
+
+    # Another stage's code lives in the same bucket: refused too, naming it.
+    _client("s3").delete_object(Bucket=_bucket(), Key="notes/readme.txt")
+    assert run("deploy", "--stage", "qa", "--yes")[0] == 0
+    code, _, err = run("destroy", "--stage", STAGE, "--with-bucket", "--yes")
+    assert code == 1
+    assert "still holds the code of shop-qa" in err
     assert _client("cloudformation").describe_stacks(StackName=STACK)["Stacks"]
 
 
