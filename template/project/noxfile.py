@@ -173,6 +173,18 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def deploy(session: nox.Session) -> None:
+    """`nox -s deploy -- --stage dev [--plan] [--yes]`: build, upload the zips the bucket lacks,
+    and apply the stage's CloudFormation change set after showing it (`--yes` in CI).
+
+    Not offline: it needs the caller's real AWS credentials and region. `lambdapress sync` and
+    `lambdapress destroy` (README, "Deploy") run the same way, with `uv run`.
+    """
+    sync_workspace(session)
+    session.run("lambdapress", "deploy", *session.posargs)
+
+
+@nox.session(default=False)
 def new(session: nox.Session) -> None:
     """`nox -s new -- service payments` or `-- package billing-models`: copier copy, from the
     template source and version recorded in this project's answers file. A service on a model

@@ -28,6 +28,8 @@ from lambdapress.bundle.cli import register as register_bundle
 from lambdapress.cliargs import Parser, Subcommands, add_root, positive_int, root_of
 from lambdapress.console import print_table, steps
 from lambdapress.crash import summary, write_crash_log
+from lambdapress.deploy.cli import register as register_deploy
+from lambdapress.deploy.template_cli import register as register_template
 from lambdapress.emulator.cli import register as register_emulator
 from lambdapress.errors import LambdapressError, ScaffoldError
 from lambdapress.lifetime import Interrupted, signal_handlers, stop_with_parent
@@ -166,6 +168,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.set_defaults(handler=_cmd_bench)
     register_publish(commands)
     register_emulator(commands)
+    register_template(commands)
+    register_deploy(commands)
     return parser
 
 

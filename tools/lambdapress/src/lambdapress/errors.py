@@ -118,3 +118,7 @@ class ModelsError(LambdapressError):
 
     Breaking means: it breaks the models the service was written against.
     """
+
+
+class DeployError(LambdapressError):
+    """AWS refused a deploy, sync or destroy step, or the stack is not in a state to take it."""

@@ -21,6 +21,12 @@ from pydantic import (
     field_validator,
 )
 
+from lambdapress.deploy_settings import FIXES as DEPLOY_FIXES
+from lambdapress.deploy_settings import (
+    FunctionDeploySettings,
+    IamSettings,
+    check_function_keys,
+)
 from lambdapress.lambda_platform import (
     ARCHITECTURES,
     DEFAULT_ARCHITECTURE,
@@ -65,6 +71,7 @@ _FIX = {
     "keep_sources": 'use a list of distribution names as locked, e.g. ["torch"]',
     "storage": 'set kind = "postgres", "dynamodb" or "memory"; DynamoDB tables are '
     '[tool.lambdapress.storage.tables.NAME] with partition_key = "id" (and an optional sort_key)',
+    **DEPLOY_FIXES,
 }
 
 
@@ -120,6 +127,10 @@ class ServiceSettings(BaseModel):
     and breaks the models (see lambdapress.bundle.models_gate)."""
     storage: StorageSettings = Field(default_factory=StorageSettings)
     """Where the service keeps its data: read by `lambdapress db`, the emulator and deploy."""
+    iam: IamSettings = Field(default_factory=IamSettings)
+    """Statements added to the service's execution role (see `deploy_settings`)."""
+    functions: dict[str, FunctionDeploySettings] = Field(default_factory=dict)
+    """Handler module -> its reserved/provisioned concurrency and warm-up schedule."""
 
     @property
     def python_version(self) -> str:
@@ -134,6 +145,14 @@ class ServiceSettings(BaseModel):
             raise ValueError(
                 f"the variables take {size} bytes; Lambda allows {ENVIRONMENT_MAX_BYTES} in total"
             )
+        return value
+
+    @field_validator("functions")
+    @classmethod
+    def _check_functions(
+        cls, value: dict[str, FunctionDeploySettings]
+    ) -> dict[str, FunctionDeploySettings]:
+        check_function_keys(value)
         return value
 
     @field_validator("include")

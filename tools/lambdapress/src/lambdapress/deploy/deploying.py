@@ -1,0 +1,129 @@
+"""`lambdapress deploy`: plan, then execute.
+
+The plan is a change set, the code that changes and the zips to upload; executing uploads,
+runs the change set and follows the stack.
+
+plan:    stack state -> CREATE or UPDATE change set -> "up to date" (deleted again) or
+         its resource changes + which functions' code changes (CodeSha256 vs GetFunction)
+         + which zips the bucket lacks (HEAD)
+execute: create the bucket if needed -> upload the missing zips -> execute the change set ->
+         follow the events until the stack settles -> its outputs (the API's URL)
+
+Nothing is uploaded before the plan is accepted, and an up-to-date stack costs one change set
+that is deleted right away: no upload, nothing executed.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from lambdapress.bundle.parallel import in_parallel
+from lambdapress.deploy import stack
+from lambdapress.deploy.aws import ChangeSetState, ResourceChange
+from lambdapress.deploy.stack import ChangeSetKind, EventCallback, Outcome
+from lambdapress.deploy.target import Connected, template_source
+from lambdapress.deploy.upload import UploadPlan, UploadProgress, ensure_bucket, plan_uploads
+from lambdapress.deploy.upload import upload as upload_missing
+
+
+class CodeChange(BaseModel):
+    """A function whose deployed code differs from the zip just built."""
+
+    model_config = ConfigDict(frozen=True)
+
+    function: str  # the manifest's name, orders.get_order
+    function_name: str  # the physical name in Lambda
+    deployed: str | None  # its CodeSha256 now; None: not deployed yet
+    built: str  # the manifest's CodeSha256
+
+
+class DeployPlan(BaseModel):
+    """What a deploy would do; `change_set` is None when the stack is up to date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stack_name: str
+    kind: ChangeSetKind
+    change_set: ChangeSetState | None
+    code_changes: tuple[CodeChange, ...]
+    uploads: UploadPlan
+
+    @property
+    def up_to_date(self) -> bool:
+        """Nothing to change: no change set to execute."""
+        return self.change_set is None
+
+    @property
+    def changes(self) -> tuple[ResourceChange, ...]:
+        """The change set's resource changes (none when up to date)."""
+        return self.change_set.changes if self.change_set is not None else ()
+
+
+def plan_deploy(connected: Connected, jobs: int) -> DeployPlan:
+    """Create the change set and work out the rest; CloudFormation's refusal raises."""
+    aws, target = connected.aws, connected.target
+    name = connected.template.stack_name
+    kind = stack.change_set_kind(name, target.stage, aws.stack(name))
+    change_set = stack.create_change_set(aws, name, kind, template_source(connected), target.tags)
+    empty = UploadPlan(bucket=connected.bucket.name, artifacts=connected.artifacts, missing=())
+    if stack.is_empty(change_set):
+        stack.discard(aws, change_set, kind, name)
+        return DeployPlan(
+            stack_name=name, kind=kind, change_set=None, code_changes=(), uploads=empty
+        )
+    try:
+        stack.check_created(change_set, name)
+        code_changes = _code_changes(connected, jobs) if kind == "UPDATE" else ()
+        uploads = plan_uploads(aws, connected.bucket, connected.artifacts, jobs)
+    except BaseException:
+        stack.discard(aws, change_set, kind, name)
+        raise
+    return DeployPlan(
+        stack_name=name,
+        kind=kind,
+        change_set=change_set,
+        code_changes=code_changes,
+        uploads=uploads,
+    )
+
+
+def discard_plan(connected: Connected, plan: DeployPlan) -> None:
+    """Delete the plan's change set, and the empty stack a first plan made.
+
+    For `--plan`, or a change set the user declined.
+    """
+    if plan.change_set is not None:
+        stack.discard(connected.aws, plan.change_set, plan.kind, plan.stack_name)
+
+
+def execute_deploy(
+    connected: Connected,
+    plan: DeployPlan,
+    jobs: int,
+    on_upload: UploadProgress,
+    on_event: EventCallback,
+) -> Outcome:
+    """Upload what is missing, execute the change set, follow the stack until it settles."""
+    if plan.change_set is None:
+        raise ValueError("an up-to-date plan has nothing to execute")
+    aws = connected.aws
+    ensure_bucket(aws, connected.bucket, connected.target.config.project)
+    try:
+        upload_missing(aws, plan.uploads, jobs, on_upload)
+    except BaseException:
+        # Interrupted or refused: the change set stays unexecuted; remove it, keep the zips
+        # already uploaded (the rerun skips them).
+        discard_plan(connected, plan)
+        raise
+    return stack.execute(aws, plan.change_set, plan.stack_name, connected.target.stage, on_event)
+
+
+def _code_changes(connected: Connected, jobs: int) -> tuple[CodeChange, ...]:
+    """The functions whose deployed CodeSha256 differs from the built one (GetFunction)."""
+    functions = connected.template.functions
+    deployed = in_parallel(lambda f: connected.aws.code_sha256(f.function_name), functions, jobs)
+    return tuple(
+        CodeChange(function=f.function, function_name=f.function_name, deployed=now, built=f.sha256)
+        for f, now in zip(functions, deployed, strict=True)
+        if now != f.sha256
+    )

@@ -1,0 +1,94 @@
+"""`lambdapress destroy`: delete one stage's stack (and nothing else), the bucket on request.
+
+The artifact bucket goes only once it is certain it holds nothing but lambdapress's objects.
+
+plan:    the stack (none: nothing to delete) -> with --with-bucket: the bucket must hold only
+         keys under the prefix, and no other stage of the project may still use it
+execute: delete the stack, following its events until it is gone -> empty and delete the
+         bucket
+
+Everything that could refuse is checked in the plan, so a refusal leaves the stack in place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from lambdapress.deploy import stack
+from lambdapress.deploy.aws import Aws, StackState
+from lambdapress.deploy.config import DeployConfig, check_stage, load_deploy_config
+from lambdapress.deploy.secret_values import Secrets
+from lambdapress.deploy.stack import EventCallback
+from lambdapress.deploy.upload import PROJECT_TAG, default_bucket
+from lambdapress.errors import DeployError
+from lambdapress.workspace import find_root
+
+
+class DestroyPlan(BaseModel):
+    """The stack to delete (None: there is none) and the bucket to delete after it, if any."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stack_name: str
+    stack: StackState | None
+    bucket: str
+    delete_bucket: bool
+    bucket_exists: bool
+
+
+def load_config(root: Path, stage: str) -> DeployConfig:
+    """The project's deploy settings; destroy needs neither a build nor a manifest."""
+    check_stage(stage)
+    return load_deploy_config(find_root(root))
+
+
+def plan_destroy(config: DeployConfig, stage: str, with_bucket: bool) -> tuple[Aws, DestroyPlan]:
+    """Look at the stack and the bucket.
+
+    Refuses, before anything is deleted, when the bucket was asked for but is not
+    lambdapress's alone to delete.
+    """
+    aws = Aws(Secrets.gather())
+    name = config.stack_name(stage)
+    state = aws.stack(name)
+    bucket = config.bucket or default_bucket(config.project, aws.account(), aws.region)
+    exists = aws.bucket_exists(bucket)
+    if with_bucket and exists:
+        _check_bucket_is_ours(aws, config, name, bucket)
+    plan = DestroyPlan(
+        stack_name=name,
+        stack=state,
+        bucket=bucket,
+        delete_bucket=with_bucket and exists,
+        bucket_exists=exists,
+    )
+    return aws, plan
+
+
+def execute_destroy(aws: Aws, plan: DestroyPlan, on_event: EventCallback) -> None:
+    """Delete the stack and wait until it is gone, then the bucket when planned."""
+    if plan.stack is not None:
+        stack.delete(aws, plan.stack_name, plan.stack, on_event)
+    if plan.delete_bucket:
+        aws.delete_bucket(plan.bucket)
+
+
+def _check_bucket_is_ours(aws: Aws, config: DeployConfig, stack_name: str, bucket: str) -> None:
+    """Only keys under the prefix, and no other stage's stack still pointing into it."""
+    prefix = f"{config.prefix}/"
+    for key in aws.keys(bucket):
+        if not key.startswith(prefix):
+            raise DeployError(
+                f"bucket {bucket} holds {key!r}, which lambdapress did not put there (its "
+                f"keys start with {prefix!r}): the bucket is kept",
+                hint="remove those objects yourself if the bucket should go, or destroy "
+                "without --with-bucket",
+            )
+    others = [s for s in aws.project_stacks(PROJECT_TAG, config.project) if s != stack_name]
+    if others:
+        raise DeployError(
+            f"bucket {bucket} still holds the code of {', '.join(others)}: the bucket is kept",
+            hint="destroy those stages first, or destroy without --with-bucket",
+        )

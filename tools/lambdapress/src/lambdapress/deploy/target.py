@@ -1,0 +1,116 @@
+"""What deploy and sync start from: the project on disk, then the same project seen from AWS.
+
+`load_target` reads only files (settings, manifest) and fails on a bad stage or an empty
+manifest before any AWS call; `connect` then checks the credentials, picks the artifact bucket
+and builds the template for it, so every later step works from one frozen picture.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambdapress.deploy.aws import TEMPLATE_BODY_LIMIT, Aws
+from lambdapress.deploy.config import DeployConfig, check_stage, load_deploy_config
+from lambdapress.deploy.secret_values import Secrets
+from lambdapress.deploy.template import StackTemplate, build_template
+from lambdapress.deploy.upload import (
+    PROJECT_TAG,
+    Artifact,
+    BucketPlan,
+    artifacts,
+    ensure_bucket,
+    plan_bucket,
+)
+from lambdapress.errors import DeployError
+from lambdapress.manifest import Manifest, manifest_path, read_manifest
+from lambdapress.workspace import Workspace, load_workspace
+
+STAGE_TAG = "lambdapress:stage"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One stage of the project, as the files describe it (no AWS yet)."""
+
+    root: Path
+    stage: str
+    config: DeployConfig
+    workspace: Workspace
+    manifest: Manifest
+
+    @property
+    def stack_name(self) -> str:
+        """`<project>-<stage>`."""
+        return self.config.stack_name(self.stage)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The stack's tags; CloudFormation copies them onto every resource that takes tags."""
+        return {PROJECT_TAG: self.config.project, STAGE_TAG: self.stage}
+
+
+@dataclass(frozen=True)
+class Connected:
+    """A target seen from AWS: the account, the artifact bucket, the template and its zips."""
+
+    target: Target
+    aws: Aws
+    account: str
+    bucket: BucketPlan
+    template: StackTemplate
+    artifacts: tuple[Artifact, ...]
+
+    def artifacts_of(self, functions: set[str]) -> tuple[Artifact, ...]:
+        """The zips of these manifest functions."""
+        return tuple(a for a in self.artifacts if functions.intersection(a.functions))
+
+
+def load_target(root: Path, stage: str, manifest: Manifest | None = None) -> Target:
+    """The workspace, its deploy settings and the manifest (read from dist/ unless given)."""
+    workspace = load_workspace(root)
+    config = load_deploy_config(workspace.root)
+    check_stage(stage)
+    if manifest is None:
+        manifest = read_manifest(manifest_path(workspace.root))
+    if not manifest.functions:
+        raise DeployError(
+            "nothing to deploy: the manifest has no functions",
+            path=manifest_path(workspace.root),
+            hint="add a service with handlers (nox -s new -- service NAME), then package",
+        )
+    return Target(workspace.root, stage, config, workspace, manifest)
+
+
+def connect(target: Target) -> Connected:
+    """Check the credentials (STS), choose the bucket, build the template and list its zips."""
+    secrets = Secrets.gather(*(f.environment for f in target.manifest.functions))
+    aws = Aws(secrets)
+    account = aws.account()
+    bucket = plan_bucket(aws, target.config.bucket, target.config.project, account)
+    template = build_template(
+        target.manifest, target.workspace, target.config, target.stage, bucket.name
+    )
+    needed = artifacts(
+        ((f.function, f.code.key) for f in template.functions),
+        target.manifest.functions,
+        target.root,
+    )
+    return Connected(target, aws, account, bucket, template, needed)
+
+
+def template_source(connected: Connected) -> dict[str, str]:
+    """`TemplateBody`, or a `TemplateURL` in the artifact bucket for a template too large.
+
+    The key is content-addressed like the zips', so a large template is uploaded once.
+    """
+    body = connected.template.body
+    if len(body.encode("utf-8")) <= TEMPLATE_BODY_LIMIT:
+        return {"TemplateBody": body}
+    ensure_bucket(connected.aws, connected.bucket, connected.target.config.project)
+    digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    key = (
+        f"{connected.target.config.prefix}/templates/{connected.template.stack_name}/{digest}.json"
+    )
+    return {"TemplateURL": connected.aws.put_text(connected.bucket.name, key, body)}

@@ -1,0 +1,216 @@
+"""The CloudFormation template of one stage, generated from the manifest and the settings.
+
+Pure: it reads no file and calls no AWS API, so the same manifest, workspace and settings give
+the same bytes (JSON with sorted keys, resources made in name order), which is what makes a
+change set show only what really changed, and lets tests check templates without an account.
+
+The stack is the project's whole API (see the README's "Deploy" section for the resource
+list). The artifact bucket is the one parameter, `ArtifactBucket`: the same template deploys
+from any bucket (its default is the bucket `deploy` uploaded to, when there is one), so a team
+with its own pipeline uploads the zips to its bucket under the keys named here and passes
+that bucket's name.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from lambdapress.deploy.config import DeployConfig, check_stage
+from lambdapress.deploy.template_api import add_api, add_routes, outputs
+from lambdapress.deploy.template_functions import StackFunction, add_function
+from lambdapress.deploy.template_ids import (
+    ARTIFACT_BUCKET,
+    Resources,
+    physical_function_name,
+)
+from lambdapress.deploy.template_services import add_role, add_tables, storage_environment
+from lambdapress.deploy_settings import FunctionDeploySettings
+from lambdapress.errors import ConfigError
+from lambdapress.manifest import FunctionEntry, Manifest
+from lambdapress.pyproject import find_key_line
+from lambdapress.workspace import PYPROJECT, Service, Workspace
+
+# CloudFormation's limit of resources per stack.
+MAX_RESOURCES = 500
+# What a stack of this template needs to be created or updated: it has unnamed IAM roles.
+CAPABILITIES = ("CAPABILITY_IAM",)
+_BUCKET_PATTERN = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+
+
+class CodeLocation(BaseModel):
+    """Where a function's zip lives in S3."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bucket: str
+    key: str
+
+
+class FunctionResource(BaseModel):
+    """One function of the stack, as `deploy` and `sync` need to find and update it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    logical_id: str
+    function_name: str
+    """The physical FunctionName, stable across deploys."""
+    service: str
+    function: str
+    """The manifest's name (`orders.get_order`)."""
+    sha256: str
+    """The manifest's CodeSha256 (base64), what Lambda reports for the deployed code."""
+    code: CodeLocation
+
+
+class StackTemplate(BaseModel):
+    """A stage's stack: its name, the template's text and the functions in it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stack_name: str
+    body: str
+    """Deterministic JSON; above 51,200 bytes CloudFormation takes it only from S3."""
+    functions: tuple[FunctionResource, ...]
+
+
+def artifact_key(prefix: str, service: str, zip_sha256_hex: str) -> str:
+    """The zip's key: content-addressed, so an unchanged zip is never uploaded twice."""
+    return f"{prefix}/{service}/{zip_sha256_hex}.zip"
+
+
+def build_template(
+    manifest: Manifest, workspace: Workspace, config: DeployConfig, stage: str, bucket: str
+) -> StackTemplate:
+    """The stack of `stage`, its code in `bucket` (the `ArtifactBucket` parameter's default)."""
+    body, functions = _render(manifest, workspace, config, stage, bucket)
+    resources = tuple(
+        FunctionResource(
+            logical_id=function.logical_id,
+            function_name=function.function_name,
+            service=function.entry.service,
+            function=function.entry.name,
+            sha256=function.entry.code_sha256,
+            code=CodeLocation(bucket=bucket, key=function.key),
+        )
+        for function in functions
+    )
+    return StackTemplate(stack_name=config.stack_name(stage), body=body, functions=resources)
+
+
+def template_body(
+    manifest: Manifest,
+    workspace: Workspace,
+    config: DeployConfig,
+    stage: str,
+    bucket: str | None = None,
+) -> str:
+    """The template alone; without a bucket, `ArtifactBucket` must be given at deploy time."""
+    return _render(manifest, workspace, config, stage, bucket)[0]
+
+
+def _render(
+    manifest: Manifest,
+    workspace: Workspace,
+    config: DeployConfig,
+    stage: str,
+    bucket: str | None,
+) -> tuple[str, list[StackFunction]]:
+    check_stage(stage)
+    name = config.stack_name(stage)
+    resources = Resources()
+    add_api(
+        resources,
+        name,
+        config.cors,
+        config.log_retention_days,
+        {"lambdapress:project": config.project, "lambdapress:stage": stage},
+    )
+    functions: list[StackFunction] = []
+    for service_name in sorted({f.service for f in manifest.functions}):
+        entries = sorted(
+            (f for f in manifest.functions if f.service == service_name), key=lambda f: f.name
+        )
+        service = _service(workspace, service_name)
+        settings = function_settings(service, entries)
+        add_tables(resources, service, config.project, stage)
+        role = add_role(resources, service, [e.name for e in entries], config.project, stage)
+        for entry in entries:
+            function = StackFunction(
+                entry=entry,
+                function_name=physical_function_name(config.project, stage, entry.name),
+                key=artifact_key(config.prefix, entry.service, entry.sha256),
+                role=role,
+                environment=storage_environment(service, entry.environment, config.project, stage),
+                settings=settings.get(entry.name, FunctionDeploySettings()),
+                project=config.project,
+                stage=stage,
+                log_retention_days=config.log_retention_days,
+            )
+            add_routes(resources, entry, add_function(resources, function))
+            functions.append(function)
+    if len(resources) > MAX_RESOURCES:
+        raise ConfigError(
+            f"the stack would have {len(resources)} resources; CloudFormation allows "
+            f"{MAX_RESOURCES} per stack",
+            hint='bundle some services whole (bundle = "service": one function per service) '
+            "or deploy them as separate projects",
+        )
+    document = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"lambdapress: project {config.project}, stage {stage} "
+        "(generated from dist/manifest.json; edit the sources, not this file)",
+        "Parameters": {ARTIFACT_BUCKET: _bucket_parameter(bucket)},
+        "Resources": resources.as_dict(),
+        "Outputs": outputs(),
+    }
+    return json.dumps(document, indent=2, sort_keys=True) + "\n", functions
+
+
+def _bucket_parameter(bucket: str | None) -> dict[str, Any]:
+    parameter: dict[str, Any] = {
+        "Type": "String",
+        "Description": "The S3 bucket holding the functions' zips (keys as in the template)",
+        "AllowedPattern": _BUCKET_PATTERN,
+    }
+    if bucket is not None:
+        parameter["Default"] = bucket
+    return parameter
+
+
+def _service(workspace: Workspace, name: str) -> Service:
+    service = workspace.service(name)
+    if service is None:
+        known = ", ".join(s.name for s in workspace.services) or "none"
+        raise ConfigError(
+            f"the manifest has functions of service {name!r}, which the workspace does not "
+            f"have (services: {known})",
+            hint="the manifest is stale: run `nox -s package` (or `lambdapress package`)",
+        )
+    return service
+
+
+def function_settings(
+    service: Service, entries: list[FunctionEntry]
+) -> dict[str, FunctionDeploySettings]:
+    """The service's `[tool.lambdapress.functions.<handler>]`, by manifest name.
+
+    A key naming no function of the service is an error (a renamed handler would otherwise
+    silently lose its concurrency settings).
+    """
+    by_handler = {entry.name.removeprefix(f"{service.name}."): entry.name for entry in entries}
+    found: dict[str, FunctionDeploySettings] = {}
+    for handler, settings in sorted(service.settings.functions.items()):
+        if handler not in by_handler:
+            path = service.path / PYPROJECT
+            raise ConfigError(
+                f"[tool.lambdapress.functions.{handler}] names no function of service "
+                f"{service.name} (its functions: {', '.join(sorted(by_handler)) or 'none'})",
+                path=path,
+                line=find_key_line(path, ["tool", "lambdapress", "functions", handler]),
+                hint="use the handler module's name, or run `nox -s package` after adding it",
+            )
+        found[by_handler[handler]] = settings
+    return found

@@ -1,0 +1,164 @@
+"""The HTTP API: one `AWS::ApiGatewayV2::Api`, a route per manifest route key, and its stage.
+
+Each routed function gets one payload-2.0 `AWS_PROXY` integration (the event the local
+emulator builds), one `AWS::ApiGatewayV2::Route` per route it declares, and one
+`AWS::Lambda::Permission` per route whose `SourceArn` names that route's method and path:
+API Gateway may invoke the function for its own routes and nothing else. The `$default` stage
+deploys every change automatically and writes an access log to a log group of the stack.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from lambdapress.deploy.config import CorsSettings
+from lambdapress.deploy.template_ids import (
+    API_URL_OUTPUT,
+    HTTP_API,
+    HTTP_API_ACCESS_LOGS,
+    HTTP_API_STAGE,
+    Resources,
+    function_id,
+    route_id,
+)
+from lambdapress.manifest import FunctionEntry, Route
+
+_PARAMETER = re.compile(r"^\{[^}]+\}$")
+# One JSON line per request: what an on-call engineer filters by.
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "sourceIp": "$context.identity.sourceIp",
+        "requestTime": "$context.requestTime",
+        "routeKey": "$context.routeKey",
+        "status": "$context.status",
+        "protocol": "$context.protocol",
+        "responseLength": "$context.responseLength",
+        "latencyMs": "$context.responseLatency",
+        "integrationLatencyMs": "$context.integrationLatency",
+        "integrationError": "$context.integrationErrorMessage",
+    },
+    sort_keys=True,
+)
+
+
+def add_api(
+    resources: Resources,
+    name: str,
+    cors: CorsSettings | None,
+    log_retention_days: int,
+    tags: dict[str, str],
+) -> None:
+    """The API, its access log group and its `$default` stage."""
+    properties: dict[str, Any] = {
+        "Name": name,
+        "ProtocolType": "HTTP",
+        "Description": f"lambdapress: the routes of {name}",
+        "Tags": tags,
+    }
+    if cors is not None:
+        properties["CorsConfiguration"] = cors.configuration()
+    resources.add(HTTP_API, {"Type": "AWS::ApiGatewayV2::Api", "Properties": properties}, "API")
+    resources.add(
+        HTTP_API_ACCESS_LOGS,
+        {
+            "Type": "AWS::Logs::LogGroup",
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+            "Properties": {
+                "LogGroupName": f"/lambdapress/{name}/http-api-access",
+                "RetentionInDays": log_retention_days,
+            },
+        },
+        "API",
+    )
+    resources.add(
+        HTTP_API_STAGE,
+        {
+            "Type": "AWS::ApiGatewayV2::Stage",
+            "Properties": {
+                "ApiId": {"Ref": HTTP_API},
+                "StageName": "$default",
+                "AutoDeploy": True,
+                "AccessLogSettings": {
+                    "DestinationArn": {"Fn::GetAtt": [HTTP_API_ACCESS_LOGS, "Arn"]},
+                    "Format": ACCESS_LOG_FORMAT,
+                },
+            },
+        },
+        "API",
+    )
+
+
+def add_routes(resources: Resources, entry: FunctionEntry, target: dict[str, Any]) -> None:
+    """The integration, routes and invoke permissions of one function (none without routes)."""
+    if not entry.routes:
+        return
+    owner = f"function {entry.name}"
+    integration = resources.add(
+        function_id(entry.name, "Integration"),
+        {
+            "Type": "AWS::ApiGatewayV2::Integration",
+            "Properties": {
+                "ApiId": {"Ref": HTTP_API},
+                "IntegrationType": "AWS_PROXY",
+                "IntegrationUri": target,
+                "PayloadFormatVersion": "2.0",
+            },
+        },
+        owner,
+    )
+    for route in sorted(entry.routes, key=lambda r: (r.path, r.method)):
+        resources.add(
+            route_id(entry.name, route),
+            {
+                "Type": "AWS::ApiGatewayV2::Route",
+                "Properties": {
+                    "ApiId": {"Ref": HTTP_API},
+                    "RouteKey": route.route_key,
+                    "AuthorizationType": "NONE",
+                    "Target": {"Fn::Sub": f"integrations/${{{integration}}}"},
+                },
+            },
+            f"route {route.route_key} of {owner}",
+        )
+        resources.add(
+            route_id(entry.name, route, "Permission"),
+            {
+                "Type": "AWS::Lambda::Permission",
+                "Properties": {
+                    "Action": "lambda:InvokeFunction",
+                    "FunctionName": target,
+                    "Principal": "apigateway.amazonaws.com",
+                    "SourceArn": {"Fn::Sub": source_arn(route)},
+                },
+            },
+            f"route {route.route_key} of {owner}",
+        )
+
+
+def source_arn(route: Route) -> str:
+    """The execute-api ARN of one route, any stage: `.../${HttpApi}/*/GET/orders/*`.
+
+    A path parameter (`{order_id}`, `{proxy+}`) matches any value, so it becomes `*`; so does
+    the method `ANY`.
+    """
+    segments = ["*" if _PARAMETER.match(part) else part for part in route.path.split("/")[1:]]
+    method = "*" if route.method == "ANY" else route.method
+    path = "/".join(segments)
+    return (
+        "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+        f"${{{HTTP_API}}}/*/{method}/{path}"
+    )
+
+
+def outputs() -> dict[str, Any]:
+    """The stack's outputs: where the API answers."""
+    return {
+        API_URL_OUTPUT: {
+            "Description": "The HTTP API's URL (its $default stage)",
+            "Value": {"Fn::GetAtt": [HTTP_API, "ApiEndpoint"]},
+        }
+    }

@@ -1,0 +1,179 @@
+"""The resources of one function: the function, its log group and its optional capacity settings.
+
+What is invoked (by the API and by the warm-up rule) is returned as a CloudFormation
+expression: the function's ARN, or the `live` alias when the function has provisioned
+concurrency, so requests reach the initialised environments the alias pays for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from lambdapress.deploy.template_ids import (
+    ARTIFACT_BUCKET,
+    Resources,
+    function_id,
+    log_group_name,
+    tags,
+)
+from lambdapress.deploy_settings import FunctionDeploySettings
+from lambdapress.manifest import FunctionEntry
+from lambdapress.storage_settings import WARMUP_EVENT
+
+LIVE_ALIAS = "live"
+WARMUP_TARGET_ID = "lambdapress-warmup"
+
+
+@dataclass(frozen=True)
+class StackFunction:
+    """Everything the template says about one function, gathered before resources are made."""
+
+    entry: FunctionEntry
+    function_name: str
+    """The physical FunctionName (`acme-dev-orders-get_order`)."""
+    key: str
+    """The zip's S3 key (`<prefix>/<service>/<sha256>.zip`)."""
+    role: str
+    """The logical id of the service's execution role."""
+    environment: dict[str, Any]
+    """The manifest's variables plus those the stack provides (tables, database URL)."""
+    settings: FunctionDeploySettings
+    project: str
+    stage: str
+    log_retention_days: int
+
+    @property
+    def logical_id(self) -> str:
+        """The id of its `AWS::Lambda::Function`."""
+        return function_id(self.entry.name)
+
+
+def add_function(resources: Resources, function: StackFunction) -> dict[str, Any]:
+    """Add the function and what belongs to it; returns what an invoker should call."""
+    entry = function.entry
+    log_group = resources.add(
+        function_id(entry.name, "LogGroup"),
+        {
+            "Type": "AWS::Logs::LogGroup",
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+            "Properties": {
+                "LogGroupName": log_group_name(function.function_name),
+                "RetentionInDays": function.log_retention_days,
+                "Tags": tags(function.project, function.stage, entry.service),
+            },
+        },
+        f"function {entry.name}",
+    )
+    properties: dict[str, Any] = {
+        "FunctionName": function.function_name,
+        "Handler": entry.handler,
+        "Runtime": entry.runtime,
+        "Architectures": [entry.architecture],
+        "MemorySize": entry.memory,
+        "Timeout": entry.timeout,
+        "Role": {"Fn::GetAtt": [function.role, "Arn"]},
+        "Code": {"S3Bucket": {"Ref": ARTIFACT_BUCKET}, "S3Key": function.key},
+        "LoggingConfig": {"LogGroup": {"Ref": log_group}, "LogFormat": "Text"},
+        "Tags": tags(function.project, function.stage, entry.service),
+    }
+    if function.environment:
+        properties["Environment"] = {"Variables": function.environment}
+    if function.settings.reserved_concurrency is not None:
+        properties["ReservedConcurrentExecutions"] = function.settings.reserved_concurrency
+    created = resources.add(
+        function.logical_id,
+        {"Type": "AWS::Lambda::Function", "Properties": properties},
+        f"function {entry.name}",
+    )
+    target = _live_alias(resources, function, properties) or {"Fn::GetAtt": [created, "Arn"]}
+    if function.settings.warm_every_minutes is not None:
+        _warm_up(resources, function, target, function.settings.warm_every_minutes)
+    return target
+
+
+def _live_alias(
+    resources: Resources, function: StackFunction, properties: dict[str, Any]
+) -> dict[str, Any] | None:
+    """A version and the alias `live` with provisioned concurrency, when the function asks.
+
+    A version is immutable, so the `AWS::Lambda::Version` carries the code's hash and a digest
+    of the function's properties: CloudFormation replaces it (publishes a new version and
+    moves the alias) exactly when the code or the configuration changes, never otherwise.
+    """
+    count = function.settings.provisioned_concurrency
+    if count is None:
+        return None
+    entry = function.entry
+    digest = hashlib.sha256(json.dumps(properties, sort_keys=True).encode()).hexdigest()[:16]
+    version = resources.add(
+        function_id(entry.name, "Version"),
+        {
+            "Type": "AWS::Lambda::Version",
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+            "Properties": {
+                "FunctionName": {"Ref": function.logical_id},
+                "CodeSha256": entry.code_sha256,
+                "Description": f"lambdapress configuration {digest}",
+            },
+        },
+        f"function {entry.name}",
+    )
+    alias = resources.add(
+        function_id(entry.name, "LiveAlias"),
+        {
+            "Type": "AWS::Lambda::Alias",
+            "Properties": {
+                "Name": LIVE_ALIAS,
+                "FunctionName": {"Ref": function.logical_id},
+                "FunctionVersion": {"Fn::GetAtt": [version, "Version"]},
+                "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": count},
+            },
+        },
+        f"function {entry.name}",
+    )
+    return {"Ref": alias}
+
+
+def _warm_up(
+    resources: Resources, function: StackFunction, target: dict[str, Any], every: int
+) -> None:
+    """An EventBridge rule sending `WARMUP_EVENT` every `every` minutes, allowed to invoke."""
+    entry = function.entry
+    unit = "minute" if every == 1 else "minutes"
+    rule = resources.add(
+        function_id(entry.name, "WarmUpRule"),
+        {
+            "Type": "AWS::Events::Rule",
+            "Properties": {
+                "Description": f"lambdapress warm-up of {entry.name} every {every} {unit}",
+                "ScheduleExpression": f"rate({every} {unit})",
+                "State": "ENABLED",
+                "Targets": [
+                    {
+                        "Id": WARMUP_TARGET_ID,
+                        "Arn": target,
+                        "Input": json.dumps(WARMUP_EVENT, sort_keys=True),
+                    }
+                ],
+            },
+        },
+        f"function {entry.name}",
+    )
+    resources.add(
+        function_id(entry.name, "WarmUpPermission"),
+        {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": target,
+                "Principal": "events.amazonaws.com",
+                "SourceArn": {"Fn::GetAtt": [rule, "Arn"]},
+            },
+        },
+        f"function {entry.name}",
+    )

@@ -1,0 +1,135 @@
+"""The template as a whole: the interface `deploy` uses, determinism, and what it refuses."""
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lambdapress.deploy.template import artifact_key, build_template, template_body
+from lambdapress.errors import ConfigError
+from lambdapress.manifest import Manifest
+from lambdapress.workspace import Service
+
+from .stacks import config, entry, render, service, workspace
+
+FUNCTIONS = [
+    entry("orders.get_order", "GET /orders/{order_id}"),
+    entry("orders.create_order", "POST /orders", environment={"B": "2", "A": "1"}),
+    entry("customers.list_customers", "GET /customers", runtime="python3.11"),
+]
+SERVICES = [
+    service("orders", {"functions": {"get_order": {"warm_every_minutes": 5}}}),
+    service(
+        "customers",
+        {"storage": {"kind": "dynamodb", "tables": {"customers": {"partition_key": "id"}}}},
+    ),
+]
+
+
+def test_build_template_gives_deploy_what_it_needs() -> None:
+    manifest = Manifest(functions=tuple(sorted(FUNCTIONS, key=lambda f: f.name)))
+    stack = build_template(manifest, workspace(*SERVICES), config(prefix="builds"), "dev", "b1")
+    assert stack.stack_name == "acme-dev"
+    by_name = {f.function: f for f in stack.functions}
+    assert sorted(by_name) == [
+        "customers.list_customers",
+        "orders.create_order",
+        "orders.get_order",
+    ]
+    get = by_name["orders.get_order"]
+    source = manifest.function("orders.get_order")
+    assert get.logical_id == "OrdersGetOrderFunction"
+    assert get.function_name == "acme-dev-orders-get_order"
+    assert (get.service, get.sha256) == ("orders", source.code_sha256)
+    assert (get.code.bucket, get.code.key) == ("b1", f"builds/orders/{source.sha256}.zip")
+    document = json.loads(stack.body)
+    code = document["Resources"]["OrdersGetOrderFunction"]["Properties"]["Code"]
+    assert code == {"S3Bucket": {"Ref": "ArtifactBucket"}, "S3Key": get.code.key}
+    assert document["Parameters"]["ArtifactBucket"]["Default"] == "b1"
+
+
+def test_artifact_keys_are_content_addressed() -> None:
+    assert artifact_key("lambdapress", "orders", "ab" * 32) == f"lambdapress/orders/{'ab' * 32}.zip"
+
+
+def test_without_a_bucket_the_parameter_has_no_default() -> None:
+    document = render(FUNCTIONS, SERVICES, bucket=None)
+    parameter = document["Parameters"]["ArtifactBucket"]
+    assert "Default" not in parameter
+    assert parameter["Type"] == "String"
+
+
+@settings(max_examples=25, deadline=None)
+@given(order=st.permutations(range(len(FUNCTIONS))), services=st.permutations(SERVICES))
+def test_same_manifest_same_bytes(order: list[int], services: list[Service]) -> None:
+    """The bytes depend on the content only: not on the order of functions, services or keys."""
+    expected = template_body(
+        Manifest(functions=tuple(FUNCTIONS)), workspace(*SERVICES), config(), "dev", "b"
+    )
+    shuffled = [FUNCTIONS[i] for i in order]
+    shuffled = [
+        f.model_copy(update={"environment": dict(reversed(f.environment.items()))})
+        for f in shuffled
+    ]
+    body = template_body(
+        Manifest(functions=tuple(shuffled)),
+        workspace(*services),
+        config(),
+        "dev",
+        "b",
+    )
+    assert body == expected
+    assert body.endswith("}\n")
+    assert json.loads(body)  # well-formed
+
+
+def test_the_stage_is_part_of_every_name() -> None:
+    dev = render(FUNCTIONS, SERVICES, stage="dev")
+    prod = render(FUNCTIONS, SERVICES, stage="prod")
+    name = "FunctionName"
+    assert (
+        dev["Resources"]["OrdersGetOrderFunction"]["Properties"][name]
+        == "acme-dev-orders-get_order"
+    )
+    assert (
+        prod["Resources"]["OrdersGetOrderFunction"]["Properties"][name]
+        == "acme-prod-orders-get_order"
+    )
+    assert set(dev["Resources"]) == set(prod["Resources"])  # same logical ids
+
+
+def test_a_bad_stage_is_refused() -> None:
+    with pytest.raises(ConfigError, match="not a valid stage name"):
+        render(FUNCTIONS, SERVICES, stage="Prod")
+
+
+def test_a_service_missing_from_the_workspace_means_a_stale_manifest() -> None:
+    with pytest.raises(ConfigError) as caught:
+        render(FUNCTIONS, SERVICES[:1])
+    assert "service 'customers', which the workspace does not have" in str(caught.value)
+    assert "run `nox -s package`" in str(caught.value)
+
+
+def test_settings_for_a_function_that_does_not_exist_are_an_error() -> None:
+    orders = service("orders", {"functions": {"get_ordr": {"reserved_concurrency": 2}}})
+    with pytest.raises(ConfigError) as caught:
+        render(FUNCTIONS[:2], [orders])
+    text = str(caught.value)
+    assert "[tool.lambdapress.functions.get_ordr] names no function of service orders" in text
+    assert "(its functions: create_order, get_order)" in text
+    assert str(orders.path / "pyproject.toml") in text
+
+
+def test_more_resources_than_cloudformation_allows_are_refused() -> None:
+    many = [entry(f"orders.h{i}", f"GET /h{i}") for i in range(110)]  # 5 resources each
+    with pytest.raises(ConfigError) as caught:
+        render(many, [service("orders")])
+    assert "CloudFormation allows 500 per stack" in str(caught.value)
+    assert 'bundle = "service"' in str(caught.value)
+
+
+def test_the_api_url_is_the_output() -> None:
+    document = render(FUNCTIONS, SERVICES)
+    assert document["Outputs"]["ApiUrl"]["Value"] == {"Fn::GetAtt": ["HttpApi", "ApiEndpoint"]}
+    assert document["AWSTemplateFormatVersion"] == "2010-09-09"

@@ -1,0 +1,89 @@
+"""cfn-lint, the real linter, finds nothing in templates with every feature on, or none.
+
+Informational checks are included and nothing is ignored. The example platform's and a
+rendered project's templates are linted end to end in template/tests/test_deploy_template.py.
+"""
+
+import json
+
+from .stacks import config, entry, lint_findings, render, service
+
+EVERYTHING = [
+    service(
+        "customers",
+        {
+            "storage": {
+                "kind": "dynamodb",
+                "tables": {
+                    "customers": {"partition_key": "id"},
+                    "audit_log": {"partition_key": "customer", "sort_key": "at"},
+                },
+            },
+            "iam": {
+                "statements": [
+                    {
+                        "actions": ["s3:GetObject"],
+                        "resources": ["arn:${AWS::Partition}:s3:::acme-uploads/*"],
+                    },
+                    {
+                        "actions": ["xray:PutTraceSegments"],
+                        "resources": ["*"],
+                        "allow_wildcard": True,
+                    },
+                    {"effect": "Deny", "actions": ["s3:Delete*"], "resources": ["*"]},
+                ]
+            },
+            "functions": {
+                "get_customer": {
+                    "reserved_concurrency": 5,
+                    "warm_every_minutes": 5,
+                    "provisioned_concurrency": 2,
+                },
+                "list_customers": {"warm_every_minutes": 1},
+            },
+        },
+    ),
+    service("orders", {"storage": {"kind": "postgres"}, "bundle": "service"}),
+]
+FUNCTIONS = [
+    entry("customers.get_customer", "GET /customers/{customer_id}"),
+    entry("customers.list_customers", "GET /customers", architecture="x86_64"),
+    entry("customers.nightly"),
+    entry(
+        "orders.api",
+        "GET /",
+        "GET /orders",
+        "POST /orders",
+        "GET /orders/{order_id}",
+        "DELETE /orders/{order_id}",
+        "ANY /orders/{proxy+}",
+        runtime="python3.13",
+    ),
+]
+CORS = {
+    "allow-origins": ["https://app.example.com"],
+    "allow-headers": ["content-type"],
+    "expose-headers": ["x-request-id"],
+    "max-age": 600,
+    "allow-credentials": True,
+}
+
+
+def test_every_feature_on_lints_clean() -> None:
+    document = render(FUNCTIONS, EVERYTHING, config(cors=CORS, **{"log-retention-days": 365}))
+    assert lint_findings(json.dumps(document)) == []
+
+
+def test_the_smallest_stack_lints_clean() -> None:
+    document = render([entry("shop.ping", "GET /ping")], [service("shop")], bucket=None)
+    assert lint_findings(json.dumps(document)) == []
+
+
+def test_the_linter_does_report_a_broken_template() -> None:
+    """The two tests above would pass with a linter that finds nothing: this one would not."""
+    document = render([entry("shop.ping", "GET /ping")], [service("shop")])
+    document["Resources"]["ShopPingFunction"]["Properties"]["MemorySize"] = 100_000
+    document["Resources"]["HttpApiDefaultStage"]["Properties"]["ApiId"] = {"Ref": "Nothing"}
+    findings = lint_findings(json.dumps(document))
+    assert any(f.startswith("E3034: 100000 is greater than the maximum") for f in findings)
+    assert any(f.startswith("E1020: 'Nothing' is not one of") for f in findings)

@@ -1,0 +1,150 @@
+"""A service's role is least privilege; its tables and database come with their variables."""
+
+from typing import Any
+
+import pytest
+
+from lambdapress.deploy.template_services import DYNAMODB_ITEM_ACTIONS, LOG_ACTIONS
+from lambdapress.errors import ConfigError
+
+from .stacks import entry, of_type, render, service
+
+CUSTOMERS = service(
+    "customers",
+    {
+        "storage": {
+            "kind": "dynamodb",
+            "tables": {
+                "customers": {"partition_key": "id"},
+                "audit_log": {"partition_key": "customer", "sort_key": "at"},
+            },
+        },
+        "iam": {
+            "statements": [
+                {
+                    "actions": ["s3:GetObject"],
+                    "resources": ["arn:${AWS::Partition}:s3:::acme-uploads/*"],
+                }
+            ]
+        },
+    },
+)
+BILLING = service(
+    "billing", {"storage": {"kind": "dynamodb", "tables": {"invoices": {"partition_key": "id"}}}}
+)
+ORDERS = service("orders", {"storage": {"kind": "postgres"}})
+FUNCTIONS = [
+    entry("customers.get_customer", "GET /customers/{customer_id}"),
+    entry("customers.list_customers", "GET /customers"),
+    entry("billing.pay", "POST /pay"),
+    entry("orders.get_order", "GET /orders/{order_id}"),
+]
+
+
+def _statements(document: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    policies = document["Resources"][role]["Properties"]["Policies"]
+    return [s for policy in policies for s in policy["PolicyDocument"]["Statement"]]
+
+
+def _referenced(statement: dict[str, Any]) -> set[str]:
+    return {r["Fn::GetAtt"][0] for r in statement["Resource"] if "Fn::GetAtt" in r}
+
+
+def test_one_role_per_service_trusted_by_lambda_only() -> None:
+    document = render(FUNCTIONS, [CUSTOMERS, BILLING, ORDERS])
+    assert sorted(of_type(document, "AWS::IAM::Role")) == [
+        "BillingRole",
+        "CustomersRole",
+        "OrdersRole",
+    ]
+    trust = document["Resources"]["OrdersRole"]["Properties"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ]
+    functions = of_type(document, "AWS::Lambda::Function")
+    roles = {k: f["Properties"]["Role"]["Fn::GetAtt"][0] for k, f in functions.items()}
+    assert roles == {
+        "BillingPayFunction": "BillingRole",
+        "CustomersGetCustomerFunction": "CustomersRole",
+        "CustomersListCustomersFunction": "CustomersRole",
+        "OrdersGetOrderFunction": "OrdersRole",
+    }
+
+
+def test_the_role_reaches_its_own_log_groups_and_tables_only() -> None:
+    document = render(FUNCTIONS, [CUSTOMERS, BILLING, ORDERS])
+    logs, tables, declared = _statements(document, "CustomersRole")
+    assert logs["Action"] == list(LOG_ACTIONS)
+    assert _referenced(logs) == {"CustomersGetCustomerLogGroup", "CustomersListCustomersLogGroup"}
+    assert tables["Action"] == list(DYNAMODB_ITEM_ACTIONS)
+    assert _referenced(tables) == {"CustomersAuditLogTable", "CustomersCustomersTable"}
+    assert declared == {
+        "Effect": "Allow",
+        "Action": ["s3:GetObject"],
+        "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:s3:::acme-uploads/*"}],
+    }
+    billing = _statements(document, "BillingRole")
+    assert [_referenced(s) for s in billing] == [{"BillingPayLogGroup"}, {"BillingInvoicesTable"}]
+    (orders,) = _statements(document, "OrdersRole")  # PostgreSQL: logs only
+    assert _referenced(orders) == {"OrdersGetOrderLogGroup"}
+    granted = [
+        s for role in of_type(document, "AWS::IAM::Role") for s in _statements(document, role)
+    ]
+    assert "*" not in [resource for s in granted for resource in s["Resource"]]
+    assert [a for s in granted for a in s["Action"] if "*" in a] == []
+
+
+def test_tables_are_on_demand_with_the_declared_keys() -> None:
+    document = render(FUNCTIONS, [CUSTOMERS, BILLING, ORDERS])
+    audit = document["Resources"]["CustomersAuditLogTable"]["Properties"]
+    assert audit["TableName"] == "acme-dev-customers-audit-log"
+    assert audit["BillingMode"] == "PAY_PER_REQUEST"
+    assert audit["KeySchema"] == [
+        {"AttributeName": "customer", "KeyType": "HASH"},
+        {"AttributeName": "at", "KeyType": "RANGE"},
+    ]
+    assert audit["AttributeDefinitions"] == [
+        {"AttributeName": "customer", "AttributeType": "S"},
+        {"AttributeName": "at", "AttributeType": "S"},
+    ]
+    invoices = document["Resources"]["BillingInvoicesTable"]["Properties"]
+    assert invoices["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert sorted(of_type(document, "AWS::DynamoDB::Table")) == [
+        "BillingInvoicesTable",
+        "CustomersAuditLogTable",
+        "CustomersCustomersTable",
+    ]
+
+
+def test_functions_find_their_tables_by_variable() -> None:
+    document = render(FUNCTIONS, [CUSTOMERS, BILLING, ORDERS])
+    variables = document["Resources"]["CustomersListCustomersFunction"]["Properties"][
+        "Environment"
+    ]["Variables"]
+    assert variables["CUSTOMERS_TABLE"] == {"Ref": "CustomersCustomersTable"}
+    assert variables["AUDIT_LOG_TABLE"] == {"Ref": "CustomersAuditLogTable"}
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "customers"  # the manifest's stay
+    billing = document["Resources"]["BillingPayFunction"]["Properties"]["Environment"]["Variables"]
+    assert "CUSTOMERS_TABLE" not in billing
+
+
+def test_postgres_services_read_the_url_from_a_secret_never_in_the_template() -> None:
+    document = render(FUNCTIONS, [CUSTOMERS, BILLING, ORDERS])
+    variables = document["Resources"]["OrdersGetOrderFunction"]["Properties"]["Environment"][
+        "Variables"
+    ]
+    assert variables["DATABASE_URL"] == "{{resolve:secretsmanager:acme/dev/orders/database-url}}"
+    customers = document["Resources"]["CustomersGetCustomerFunction"]["Properties"]["Environment"]
+    assert "DATABASE_URL" not in customers["Variables"]
+
+
+def test_a_variable_the_stack_provides_cannot_also_be_set_by_hand() -> None:
+    hand_set = entry("orders.get_order", environment={"DATABASE_URL": "postgresql://u:p@h/db"})
+    with pytest.raises(ConfigError) as caught:
+        render([hand_set], [ORDERS])
+    assert "service orders sets DATABASE_URL in [tool.lambdapress.environment]" in str(caught.value)
+    assert "services/orders/pyproject.toml" in str(caught.value)
