@@ -13,6 +13,11 @@ each file, so a no-op run never re-hashes megabytes of wheels.
 Under `sources = "first-party"` a function ships a distribution as bytecode only: a second
 folder per (distribution, version, target), derived once from the compiled one (see
 `bundle.bytecode.bytecode_only_layout`) under `<target>+bytecode`, with a record of its own.
+That folder holds what runs and nothing for humans or tools: bytecode without docstrings
+(`docstrings = "all"`: with them, under `<target>+bytecode+docstrings`), no `py.typed`, and
+each METADATA without its long description (the project's README, often with its changelog:
+pydantic's is 26 KB compressed), which only a package index shows. Its headers stay, so
+`importlib.metadata` still gives versions, requirements and entry points.
 """
 
 from __future__ import annotations
@@ -22,14 +27,19 @@ import shutil
 import subprocess
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress import files
-from lambdapress.bundle.bytecode import bytecode_only_layout, compile_tree, find_compiler
+from lambdapress.bundle.bytecode import (
+    bytecode_only_layout,
+    compile_tree,
+    compile_without_docstrings,
+    find_compiler,
+)
 from lambdapress.bundle.lock import LockedPackage
 from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.targets import Target
@@ -47,9 +57,10 @@ from lambdapress.toolchain import find_uv
 # The folder's record (`WheelRecord` as JSON), written last: a folder without it is not whole.
 # Bumped whenever what an installed folder holds changes (what `_strip` removes, the record's
 # format), so a cache written by an older lambdapress is never mixed into new zips.
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 # Next to a target's folder (`<target key>+bytecode`): its distributions without sources.
 BYTECODE_ONLY = "+bytecode"
+WITH_DOCSTRINGS = "+docstrings"
 # The name uv knows the index by; credentials go in UV_INDEX_LAMBDAPRESS_WHEELS_USERNAME/PASSWORD.
 INDEX_NAME = "lambdapress-wheels"
 INDEX_ENV = "UV_INDEX_LAMBDAPRESS_WHEELS"
@@ -133,6 +144,7 @@ def ensure_installed(
     *,
     sources: Literal["first-party", "all"] = "all",
     keep_sources: Collection[str] = (),
+    docstrings: Literal["first-party", "all"] = "first-party",
 ) -> dict[str, InstalledDistribution]:
     """Install what is missing for `target` (in parallel) and describe every folder.
 
@@ -140,7 +152,8 @@ def ensure_installed(
     (never a command line). It is asked only when something must be downloaded: a warm cache
     never needs a token. With `sources="first-party"`, each distribution not named in
     `keep_sources` is described by its bytecode-only folder (when there is bytecode: without
-    an interpreter for the target, sources ship as before).
+    an interpreter for the target, sources ship as before); its bytecode keeps its docstrings
+    only with `docstrings="all"`.
     """
     for package in packages:
         check_has_wheel(package, target)
@@ -175,7 +188,8 @@ def ensure_installed(
     # A pinned package is a workspace library shipped as its published wheel: the project's
     # own code, so it keeps its sources like the rest of the first-party code.
     stripped = [p for p in packages if canonicalize_name(p.name) not in kept and not p.is_pinned]
-    bytecode_base = base.with_name(base.name + BYTECODE_ONLY)
+    suffix = BYTECODE_ONLY + (WITH_DOCSTRINGS if docstrings == "all" else "")
+    bytecode_base = base.with_name(base.name + suffix)
     for package in stripped:
         folder = _folder(bytecode_base, package)
         if read_record(folder) is None and folder.exists():
@@ -193,7 +207,7 @@ def ensure_installed(
             repaired[package.name] = f"{compiled.name}: {problem}"
             discard(compiled)
             install(package)
-        _derive_bytecode_only(compiled, folder, target.python)
+        _derive_bytecode_only(compiled, folder, target.python, compiler, docstrings == "all")
 
     in_parallel(derive, stripped, jobs)
     for package in stripped:
@@ -305,11 +319,14 @@ def _install(
             compile_tree(site, compiler)
 
 
-def _derive_bytecode_only(compiled: Path, folder: Path, python: str) -> None:
+def _derive_bytecode_only(
+    compiled: Path, folder: Path, python: str, compiler: str, keep_docstrings: bool
+) -> None:
     """Write `folder`: the compiled folder's files with each source replaced by its bytecode.
 
-    Files are hard-linked where the filesystem allows (copied otherwise): the two folders
-    share every byte they have in common, and each has its own record.
+    Files shipped as they are installed are hard-linked where the filesystem allows (copied
+    otherwise): the two folders share those bytes, and each has its own record. Bytecode
+    without docstrings and trimmed METADATA are new files (never written through a link).
     """
     record = read_record(compiled)
     if record is None:
@@ -317,19 +334,56 @@ def _derive_bytecode_only(compiled: Path, folder: Path, python: str) -> None:
             f"the cached wheel folder {compiled} lost its record while it was read",
             hint="run again: the folder is then installed afresh",
         )
-    layout = bytecode_only_layout(record.files, python)
+    layout = {
+        name: source
+        for name, source in bytecode_only_layout(record.files, python).items()
+        if PurePosixPath(name).name != "py.typed"  # for type checkers only
+    }
 
     def new_record(digests: dict[str, str]) -> WheelRecord:
         return WheelRecord(compiled=True, files=digests)
 
     with staged_install(folder, new_record) as staging:
+        recompiled: list[tuple[Path, Path, str]] = []
         for name, source in sorted(layout.items()):
             destination = staging / name
             destination.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(compiled / source, destination)
-            except OSError:
-                shutil.copyfile(compiled / source, destination)
+            if name.endswith(".pyc") and not keep_docstrings:
+                recompiled.append((compiled / (name[:-1]), destination, name[:-1]))
+            elif _is_metadata(name):
+                destination.write_bytes(without_description((compiled / source).read_bytes()))
+            else:
+                try:
+                    os.link(compiled / source, destination)
+                except OSError:
+                    shutil.copyfile(compiled / source, destination)
+        compile_without_docstrings(recompiled, compiler)
+
+
+def _is_metadata(name: str) -> bool:
+    path = PurePosixPath(name)
+    return path.name == "METADATA" and path.parent.name.endswith(".dist-info")
+
+
+def without_description(metadata: bytes) -> bytes:
+    """METADATA's headers without its body (the long description) or a Description header.
+
+    Core metadata is an email-style message: headers, a blank line, then the description.
+    Version, requirements and every other field `importlib.metadata` reads are headers.
+    """
+    text = metadata.replace(b"\r\n", b"\n")
+    head = text.split(b"\n\n", 1)[0]
+    kept: list[bytes] = []
+    in_description = False
+    for line in head.split(b"\n"):
+        if line[:1] in (b" ", b"\t"):  # a continuation of the previous header
+            if not in_description:
+                kept.append(line)
+            continue
+        in_description = line.lower().startswith(b"description:")
+        if not in_description:
+            kept.append(line)
+    return b"\n".join(kept).rstrip(b"\n") + b"\n"
 
 
 def _strip(site: Path) -> None:
