@@ -60,10 +60,11 @@ def compile_tree(folder: Path, compiler: str) -> None:
         )
 
 
-# Run by the target interpreter (any CPython 3.8+): each module's source, parsed, without
-# docstrings, compiled at optimization level 0 (asserts and `__debug__` as in normal runs) into
-# an unchecked-hash pyc. Input on stdin: JSON [[source, pyc, name in tracebacks], ...].
-_WITHOUT_DOCSTRINGS = """
+# Run by the target interpreter (any CPython 3.8+) with `-X no_debug_ranges`: each module's
+# source, parsed (without docstrings when argv[1] is "strip"), compiled at optimization level 0
+# (asserts and `__debug__` as in normal runs) into an unchecked-hash pyc.
+# Input on stdin: JSON [[source, pyc, name in tracebacks], ...].
+_SHIPPED_BYTECODE = """
 import ast, importlib.util, json, sys
 from importlib._bootstrap_external import _code_to_hash_pyc
 
@@ -83,26 +84,34 @@ def strip(tree):
 for source, pyc, name in json.load(sys.stdin):
     with open(source, "rb") as handle:
         data = handle.read()
-    code = compile(strip(ast.parse(data, name)), name, "exec", dont_inherit=True, optimize=0)
+    tree = ast.parse(data, name)
+    if sys.argv[1] == "strip":
+        tree = strip(tree)
+    code = compile(tree, name, "exec", dont_inherit=True, optimize=0)
     with open(pyc, "xb") as handle:
         handle.write(_code_to_hash_pyc(code, importlib.util.source_hash(data), False))
 """
 
 
-def compile_without_docstrings(modules: list[tuple[Path, Path, str]], compiler: str) -> None:
-    """Write each (source, pyc, arcname) module's bytecode without its docstrings.
+def compile_bytecode_only(
+    modules: list[tuple[Path, Path, str]], compiler: str, *, docstrings: bool
+) -> None:
+    """Write each (source, pyc, arcname) module's bytecode for shipping without its source.
 
-    What `-OO` drops from `__doc__`, and nothing else: `-O` would also drop every `assert` and
-    turn `__debug__` off, which changes what third-party code does, for 1% of the bytes
-    (measured on pydantic: docstrings are 15% of its compressed bytecode, asserts 0.3%).
-    Tracebacks name `/var/task/<arcname>` and the same lines as the bytecode `compile_tree`
-    writes. `pyc` must not exist (it is created, never written through a link).
+    Column positions are left out (`-X no_debug_ranges`, Python 3.11+): they only place the
+    `^^^^` markers under a traceback's source line, which a module shipped without its source
+    never shows; file and line stay. That is a quarter of pydantic's compressed bytecode.
+    Without `docstrings`, `__doc__` is None as under `-OO`, and nothing else changes: `-O`
+    would also drop every `assert` and turn `__debug__` off, changing what third-party code
+    does, for 0.3% of the bytes (measured on pydantic). Tracebacks name `/var/task/<arcname>`.
+    `pyc` must not exist (it is created, never written through a link).
     """
     if not modules:
         return
     jobs = [[str(source), str(pyc), f"{TASK_ROOT}/{arcname}"] for source, pyc, arcname in modules]
+    mode = "keep" if docstrings else "strip"
     result = subprocess.run(
-        [compiler, "-I", "-c", _WITHOUT_DOCSTRINGS],
+        [compiler, "-I", "-X", "no_debug_ranges", "-c", _SHIPPED_BYTECODE, mode],
         input=json.dumps(jobs),
         capture_output=True,
         text=True,
@@ -112,10 +121,10 @@ def compile_without_docstrings(modules: list[tuple[Path, Path, str]], compiler: 
     if result.returncode != 0:
         output = (result.stdout + result.stderr).strip().splitlines() or ["no output"]
         raise BundleError(
-            f"compiling bytecode without docstrings failed: {output[-1]}",
+            f"compiling third-party bytecode failed: {output[-1]}",
             path=modules[0][0].parent,
             hint="the code must be valid Python for the function's runtime; "
-            'docstrings = "all" in [tool.lambdapress] compiles it as it is',
+            'sources = "all" in [tool.lambdapress] ships it as installed',
         )
 
 

@@ -13,11 +13,10 @@ each file, so a no-op run never re-hashes megabytes of wheels.
 Under `sources = "first-party"` a function ships a distribution as bytecode only: a second
 folder per (distribution, version, target), derived once from the compiled one (see
 `bundle.bytecode.bytecode_only_layout`) under `<target>+bytecode`, with a record of its own.
-That folder holds what runs and nothing for humans or tools: bytecode without docstrings
-(`docstrings = "all"`: with them, under `<target>+bytecode+docstrings`), no `py.typed`, and
-each METADATA without its long description (the project's README, often with its changelog:
-pydantic's is 26 KB compressed), which only a package index shows. Its headers stay, so
-`importlib.metadata` still gives versions, requirements and entry points.
+Its bytecode is compiled for a module without a source (`bundle.bytecode.compile_bytecode_only`:
+no column positions; with `docstrings = "first-party"`, no docstrings either, under
+`<target>+bytecode+nodocstrings`), and it has no `py.typed`. The dist-info stays as installed
+(less the installer's bookkeeping), so `importlib.metadata` works as it does locally.
 """
 
 from __future__ import annotations
@@ -36,8 +35,8 @@ from pydantic import BaseModel, ConfigDict
 from lambdapress import files
 from lambdapress.bundle.bytecode import (
     bytecode_only_layout,
+    compile_bytecode_only,
     compile_tree,
-    compile_without_docstrings,
     find_compiler,
 )
 from lambdapress.bundle.lock import LockedPackage
@@ -60,7 +59,7 @@ from lambdapress.toolchain import find_uv
 LAYOUT_VERSION = 4
 # Next to a target's folder (`<target key>+bytecode`): its distributions without sources.
 BYTECODE_ONLY = "+bytecode"
-WITH_DOCSTRINGS = "+docstrings"
+WITHOUT_DOCSTRINGS = "+nodocstrings"
 # The name uv knows the index by; credentials go in UV_INDEX_LAMBDAPRESS_WHEELS_USERNAME/PASSWORD.
 INDEX_NAME = "lambdapress-wheels"
 INDEX_ENV = "UV_INDEX_LAMBDAPRESS_WHEELS"
@@ -144,7 +143,7 @@ def ensure_installed(
     *,
     sources: Literal["first-party", "all"] = "all",
     keep_sources: Collection[str] = (),
-    docstrings: Literal["first-party", "all"] = "first-party",
+    docstrings: Literal["first-party", "all"] = "all",
 ) -> dict[str, InstalledDistribution]:
     """Install what is missing for `target` (in parallel) and describe every folder.
 
@@ -152,8 +151,8 @@ def ensure_installed(
     (never a command line). It is asked only when something must be downloaded: a warm cache
     never needs a token. With `sources="first-party"`, each distribution not named in
     `keep_sources` is described by its bytecode-only folder (when there is bytecode: without
-    an interpreter for the target, sources ship as before); its bytecode keeps its docstrings
-    only with `docstrings="all"`.
+    an interpreter for the target, sources ship as before); its bytecode has no docstrings
+    with `docstrings="first-party"`.
     """
     for package in packages:
         check_has_wheel(package, target)
@@ -188,7 +187,7 @@ def ensure_installed(
     # A pinned package is a workspace library shipped as its published wheel: the project's
     # own code, so it keeps its sources like the rest of the first-party code.
     stripped = [p for p in packages if canonicalize_name(p.name) not in kept and not p.is_pinned]
-    suffix = BYTECODE_ONLY + (WITH_DOCSTRINGS if docstrings == "all" else "")
+    suffix = BYTECODE_ONLY + ("" if docstrings == "all" else WITHOUT_DOCSTRINGS)
     bytecode_base = base.with_name(base.name + suffix)
     for package in stripped:
         folder = _folder(bytecode_base, package)
@@ -325,8 +324,8 @@ def _derive_bytecode_only(
     """Write `folder`: the compiled folder's files with each source replaced by its bytecode.
 
     Files shipped as they are installed are hard-linked where the filesystem allows (copied
-    otherwise): the two folders share those bytes, and each has its own record. Bytecode
-    without docstrings and trimmed METADATA are new files (never written through a link).
+    otherwise): the two folders share those bytes, and each has its own record. Bytecode is
+    compiled anew into new files (never written through a link).
     """
     record = read_record(compiled)
     if record is None:
@@ -348,42 +347,14 @@ def _derive_bytecode_only(
         for name, source in sorted(layout.items()):
             destination = staging / name
             destination.parent.mkdir(parents=True, exist_ok=True)
-            if name.endswith(".pyc") and not keep_docstrings:
+            if name.endswith(".pyc"):
                 recompiled.append((compiled / (name[:-1]), destination, name[:-1]))
-            elif _is_metadata(name):
-                destination.write_bytes(without_description((compiled / source).read_bytes()))
             else:
                 try:
                     os.link(compiled / source, destination)
                 except OSError:
                     shutil.copyfile(compiled / source, destination)
-        compile_without_docstrings(recompiled, compiler)
-
-
-def _is_metadata(name: str) -> bool:
-    path = PurePosixPath(name)
-    return path.name == "METADATA" and path.parent.name.endswith(".dist-info")
-
-
-def without_description(metadata: bytes) -> bytes:
-    """METADATA's headers without its body (the long description) or a Description header.
-
-    Core metadata is an email-style message: headers, a blank line, then the description.
-    Version, requirements and every other field `importlib.metadata` reads are headers.
-    """
-    text = metadata.replace(b"\r\n", b"\n")
-    head = text.split(b"\n\n", 1)[0]
-    kept: list[bytes] = []
-    in_description = False
-    for line in head.split(b"\n"):
-        if line[:1] in (b" ", b"\t"):  # a continuation of the previous header
-            if not in_description:
-                kept.append(line)
-            continue
-        in_description = line.lower().startswith(b"description:")
-        if not in_description:
-            kept.append(line)
-    return b"\n".join(kept).rstrip(b"\n") + b"\n"
+        compile_bytecode_only(recompiled, compiler, docstrings=keep_docstrings)
 
 
 def _strip(site: Path) -> None:
