@@ -408,13 +408,16 @@ def _damaged_wheels(plan: BundlePlan) -> list[tuple[Path, str]]:
 def cache_in_use(cache: Path) -> Iterator[None]:
     """Hold the cache while planning or building (anything that writes into it).
 
-    What killed runs left there is swept first.
+    What killed runs left there is swept first; a run that holds the cache alone also prunes
+    the entry store (`entries.prune`).
     """
 
     def sweep(older_than: float) -> None:
         artifacts.sweep(cache, older_than)
         wheels.sweep(cache, older_than)
         entries.sweep(cache, older_than)
+        if older_than == 0:  # this run holds the cache alone
+            entries.prune(cache)
 
     with files.claim(cache, sweep):
         yield
