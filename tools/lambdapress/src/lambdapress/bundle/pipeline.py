@@ -33,7 +33,7 @@ from lambdapress import files
 from lambdapress.bundle import analysis, artifacts, entries, shared_cache, wheels
 from lambdapress.bundle.archive import Archive, describe_zip
 from lambdapress.bundle.build import build_artifact
-from lambdapress.bundle.bytecode import find_compiler
+from lambdapress.bundle.bytecode import find_compiler, remember_compilers
 from lambdapress.bundle.compiled import precompile
 from lambdapress.bundle.discovery import Function, check_unique_routes, discover_service
 from lambdapress.bundle.entries import EntryStore
@@ -120,9 +120,11 @@ def plan_package(
     with cache_in_use(cache):
         facts = FileFacts.load(cache)
         carried += facts.warnings
+        save_compilers = remember_compilers(facts.folder)
         for _attempt in range(2):
             plan = _plan(workspace, services, function, jobs, progress, cache, architecture, facts)
             facts.save()
+            save_compilers()
             plan = shared_cache.fetch_for_plan(plan, remote)
             warnings = tuple(dict.fromkeys((*carried, *plan.warnings)))  # once each
             plan = plan.model_copy(update={"warnings": warnings})
@@ -154,7 +156,7 @@ def _plan(
     architecture: Architecture | None,
     facts: FileFacts,
 ) -> BundlePlan:
-    lock = read_lock(workspace.root)
+    lock = read_lock(workspace.root, facts)
     if function is not None and not services:
         # `orders.get_order` lives in `orders`: analysing (and installing wheels for) the other
         # services would only slow down `--function` and the emulator's local builds.
