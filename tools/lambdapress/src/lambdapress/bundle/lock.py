@@ -5,15 +5,14 @@ those require, evaluated for the Lambda target's markers; nothing is resolved ag
 time, so a build is reproducible from the lock alone.
 
 Parsing a workspace's lock (800 KB of TOML here) takes longer than the rest of a no-op run's
-planning, so a lock is parsed once per content: kept in the process by its stat, and between
-runs, with planning facts, as JSON named by its digest (`read_lock(root, facts)`).
+planning, so a lock is parsed once per content: the parsed lock is kept with the planning
+facts, as JSON named by the lock's digest (`read_lock(root, facts)`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from collections import deque
 from collections.abc import Iterable
 from functools import cached_property
@@ -181,25 +180,16 @@ class Lock(BaseModel):
 def read_lock(root: Path, facts: FileFacts | None = None) -> Lock:
     """Parse `uv.lock` at the workspace root; a missing lock is an error with the fix.
 
-    A lock parsed before is reused: in this process while its stat is the same, and across
-    runs through `facts` (its digest, by stat, names the parsed copy kept with them).
+    With `facts`, a lock parsed before is reused: its digest (known by stat, so not read
+    again) names the parsed copy kept with them.
     """
     path = root / "uv.lock"
-    try:
-        status = path.stat()
-    except FileNotFoundError:
-        status = None
-    if status is None or not path.is_file():
+    if not path.is_file():
         raise ConfigError(
             "no uv.lock: third-party versions are taken from the lock file only",
             path=path,
             hint="run `uv lock` at the repository root and commit uv.lock",
         )
-    identity = (status.st_size, status.st_mtime_ns, status.st_ino, status.st_ctime_ns)
-    with _parsed_lock:
-        known = _parsed.get(path)
-    if known is not None and known[0] == identity:
-        return known[1]
     kept = _kept_path(facts, path)
     lock = _read_kept(kept, path) if kept is not None else None
     if lock is None:
@@ -208,13 +198,9 @@ def read_lock(root: Path, facts: FileFacts | None = None) -> Lock:
         lock = Lock(path=path, packages=packages)
         if kept is not None:
             _keep(kept, lock)
-    with _parsed_lock:
-        _parsed[path] = (identity, lock)
     return lock
 
 
-_parsed: dict[Path, tuple[tuple[int, int, int, int], Lock]] = {}
-_parsed_lock = threading.Lock()
 _KEPT_PREFIX = "lock-"
 
 
