@@ -93,3 +93,30 @@ def test_every_command_starts_with_the_warning(
     warning = [line for line in err if line.startswith("warning: uv.lock pins lambdapress 0.3.0")]
     assert len(warning) == 2
     assert err[0] == warning[0]
+
+
+@pytest.mark.parametrize(
+    "lock",
+    [
+        LOCK.format(version="0.3.1"),
+        LOCK.format(version="0.3.1").replace("\n", "\r\n"),
+        # Not as uv writes it (keys in another order): parsed whole, the same answer.
+        LOCK.format(version="0.3.1").replace(
+            'name = "lambdapress"\nversion = "0.3.1"', 'version = "0.3.1"\nname = "lambdapress"'
+        ),
+    ],
+)
+def test_the_locked_tool_is_read_from_its_entry_however_the_lock_is_laid_out(
+    tmp_path: Path, lock: str
+) -> None:
+    (tmp_path / "uv.lock").write_bytes(lock.encode())
+
+    assert locked_version(tmp_path / "uv.lock") == Version("0.3.1")
+
+
+def test_a_lock_without_the_tool_or_with_a_broken_entry_pins_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "uv.lock"
+    path.write_text(LOCK.format(version="0.3.1").replace('"lambdapress"', '"other"'))
+    assert locked_version(path) is None
+    path.write_text(LOCK.format(version="not a version"))
+    assert locked_version(path) is None

@@ -18,22 +18,18 @@ of a log file holding the traceback (`LAMBDAPRESS_DEBUG=1` lets it propagate ins
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lambdapress.bundle.cli import register as register_bundle
 from lambdapress.cliargs import Parser, Subcommands, add_root, positive_int, root_of
 from lambdapress.console import print_table, steps
 from lambdapress.crash import summary, write_crash_log
-from lambdapress.deploy.cli import register as register_deploy
-from lambdapress.deploy.template_cli import register as register_template
-from lambdapress.emulator.cli import register as register_emulator
 from lambdapress.errors import LambdapressError, ScaffoldError
 from lambdapress.lifetime import Interrupted, signal_handlers, stop_with_parent
-from lambdapress.publish.cli import register as register_publish
 from lambdapress.scaffold import KINDS, NewPlan, execute_new, models_data, parse_data, plan_new
 from lambdapress.toolversion import older_tool_warning
 from lambdapress.version import __version__
@@ -44,6 +40,17 @@ if TYPE_CHECKING:
 
 Handler = Callable[[argparse.Namespace], int]
 
+# The modules that add commands of their own, and their commands. A command's module alone is
+# imported to run it: `lambdapress package` never loads the emulator (HTTP servers, workers) or
+# the publisher. Help, no command or an unknown one load them all. A test keeps this in step.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "lambdapress.bundle.cli": ("package",),
+    "lambdapress.publish.cli": ("publish", "index", "models", "pin", "unpin", "pins"),
+    "lambdapress.emulator.cli": ("invoke", "serve"),
+    "lambdapress.deploy.template_cli": ("template",),
+    "lambdapress.deploy.cli": ("deploy", "sync", "destroy"),
+}
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script passes it to exit)."""
@@ -52,8 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             stop_with_parent()
             _warn_if_the_tool_is_older()
-            parser = _parser()
-            args = parser.parse_args(argv)
+            arguments = sys.argv[1:] if argv is None else argv
+            parser = _parser(_command_in(arguments))
+            args = parser.parse_args(arguments)
             handler: Handler = args.handler  # the root parser's default: `_no_command`
             return handler(args)
         except SystemExit as exc:  # argparse: --help (0) or a usage error (2), already printed
@@ -97,7 +105,24 @@ def _root_for_logs(args: argparse.Namespace | None) -> Path | None:
         return None
 
 
-def _parser() -> argparse.ArgumentParser:
+def _command_in(arguments: list[str]) -> str | None:
+    """The command named on the command line (its first word that is not an option)."""
+    return next((a for a in arguments if not a.startswith("-")), None)
+
+
+def _register(commands: Subcommands, module: str, command: str | None) -> None:
+    """Add `module`'s commands, unless another module's command is the one that runs."""
+    known = {c for names in COMMAND_MODULES.values() for c in names} | LOCAL_COMMANDS
+    if command in known and command not in COMMAND_MODULES[module]:
+        return
+    importlib.import_module(module).register(commands)
+
+
+LOCAL_COMMANDS = frozenset({"new", "workspace", "bench"})
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with `command`, only the commands of that command's module."""
     parser = Parser(prog="lambdapress", description="Build tool for AWS Lambda monorepos.")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     parser.set_defaults(handler=_no_command(parser, commands))
@@ -138,7 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_root(workspace)
     workspace.set_defaults(handler=_cmd_workspace)
-    register_bundle(commands)
+    _register(commands, "lambdapress.bundle.cli", command)
 
     bench = commands.add_parser(
         "bench",
@@ -166,10 +191,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_root(bench)
     bench.set_defaults(handler=_cmd_bench)
-    register_publish(commands)
-    register_emulator(commands)
-    register_template(commands)
-    register_deploy(commands)
+    _register(commands, "lambdapress.publish.cli", command)
+    _register(commands, "lambdapress.emulator.cli", command)
+    _register(commands, "lambdapress.deploy.template_cli", command)
+    _register(commands, "lambdapress.deploy.cli", command)
     return parser
 
 

@@ -11,6 +11,7 @@ returns at the start of every command.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -43,13 +44,32 @@ def project_root(start: Path) -> Path | None:
 
 
 def locked_version(lock: Path) -> Version | None:
-    """The version of lambdapress that `uv.lock` pins; None without a lock or such an entry."""
+    """The version of lambdapress that `uv.lock` pins; None without a lock or such an entry.
+
+    Every command asks (before it starts), so the lock is not parsed whole when it can be
+    avoided: uv writes each package as `[[package]]`, `name = ...`, `version = ...`, in that
+    order, and the entry is read from those lines. A lock written otherwise is parsed.
+    """
     try:
-        data = tomllib.loads(lock.read_text(encoding="utf-8"))
+        text = lock.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if '"lambdapress"' not in text:
+        return None
+    found = _LOCKED_TOOL.search(text)
+    try:
+        if found is not None:
+            return Version(found.group(1))
+        data = tomllib.loads(text)
         entry = next(p for p in data.get("package", []) if p.get("name") == "lambdapress")
         return Version(str(entry["version"]))
-    except (OSError, tomllib.TOMLDecodeError, StopIteration, KeyError, InvalidVersion):
+    except (tomllib.TOMLDecodeError, StopIteration, KeyError, InvalidVersion):
         return None
+
+
+_LOCKED_TOOL = re.compile(
+    r'^\[\[package\]\]\r?\nname = "lambdapress"\r?\nversion = "([^"\n]+)"', re.MULTILINE
+)
 
 
 def older_tool_warning(start: Path, running: str) -> str | None:

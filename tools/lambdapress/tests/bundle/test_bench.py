@@ -12,6 +12,7 @@ from lambdapress.bench import _fresh_artifact_cache, run_bench
 from lambdapress.bench_scaling import _fixture_service, _generate, draw_chart
 from lambdapress.bundle import package
 from lambdapress.emulator import Emulator
+from lambdapress.manifest import Manifest
 from lambdapress.workspace import load_workspace
 
 
@@ -90,3 +91,35 @@ def test_the_scaling_fixtures_zips_run_as_on_lambda_and_match_across_folders(
             answer = json.loads(result.payload)
             assert answer["item"] == {"id": f"item-{index}", "rank": index}
             assert answer["shared"] == list(shared)
+
+
+@pytest.mark.e2e
+def test_the_pydantic_only_handler_ships_pydantic_alone_and_answers(
+    shop: Path, tmp_path: Path
+) -> None:
+    from lambdapress.bench import IGNORED, WORKSPACE_PARTS, _pydantic_only
+    from lambdapress.workspace import cache_folder
+
+    repository = Path(__file__).resolve().parents[4]
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    for part in WORKSPACE_PARTS:
+        source = repository / part
+        if source.is_dir():
+            shutil.copytree(source, workspace / part, ignore=IGNORED)
+        else:
+            shutil.copy2(source, workspace / part)
+    cache = _fresh_artifact_cache(repository, tmp_path / "cache")
+    orders = package(workspace, function="orders.get_order", cache=cache, remote_cache=False)
+    shop_entry = package(shop, function="shop.create_item").manifest.function("shop.create_item")
+
+    alone = _pydantic_only(workspace, orders.manifest.function("orders.get_order"), cache)
+
+    assert _pydantic_only(shop, shop_entry, cache_folder(shop)) is None  # no pydantic there
+    assert alone is not None and alone.name == "orders.bench_pydantic_only"
+    assert "pydantic" in alone.distributions
+    assert "aws-lambda-powertools" not in alone.distributions
+    with Emulator(Manifest(functions=(alone,)), workspace, cache_dir=tmp_path / "rt") as emulator:
+        result = emulator.invoke(alone.name, {"id": "7"})
+    assert result.ok, result.logs
+    assert json.loads(result.payload) == {"id": "7", "rank": 0}

@@ -18,7 +18,11 @@ from pathlib import Path
 import pytest
 
 from lambdapress.bundle import PackageResult
-from lambdapress.bundle.bytecode import bytecode_only_layout, find_compiler
+from lambdapress.bundle.bytecode import (
+    bytecode_only_layout,
+    compile_bytecode_only,
+    find_compiler,
+)
 from lambdapress.errors import ConfigError
 
 Build = Callable[[Path], PackageResult]
@@ -144,11 +148,105 @@ def test_a_bytecode_only_zip_imports_reads_metadata_and_names_lines_in_traceback
     assert re.search(frame, result.stdout), result.stdout
 
 
+def test_bytecode_without_docstrings_keeps_asserts_lines_and_drops_column_positions(
+    tmp_path: Path,
+) -> None:
+    python = find_compiler("3.11")
+    assert python is not None, "the shop fixture targets python3.11, which this machine has"
+    source = tmp_path / "mod.py"
+    source.write_text(
+        textwrap.dedent(
+            '''
+            """The module."""
+            from __future__ import annotations
+
+
+            class Only:
+                """Nothing but a docstring."""
+
+
+            def check(value: int) -> int:
+                """Fails on negatives."""
+                assert value >= 0, "negative"
+                return value if __debug__ else -1
+            '''
+        )
+    )
+    compile_bytecode_only([(source, tmp_path / "mod.pyc", "pkg/mod.py")], python, docstrings=False)
+    source.unlink()  # imported as Lambda would: bytecode only
+    script = textwrap.dedent(
+        """
+        import sys, traceback
+        sys.path[:0] = [sys.argv[1]]
+        import mod
+        print(mod.__doc__, mod.Only.__doc__, mod.check.__doc__, mod.check(3))
+        print({column for _, _, column, _ in mod.check.__code__.co_positions()})
+        try:
+            mod.check(-1)
+        except AssertionError:
+            traceback.print_exc(file=sys.stdout)
+        """
+    )
+
+    result = subprocess.run(
+        [python, "-I", "-S", "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:2] == ["None None None 3", "{None}"]
+    assert 'File "/var/task/pkg/mod.py", line 12, in check' in result.stdout
+    assert "AssertionError: negative" in result.stdout
+
+
+def test_bytecode_only_keeps_docstrings_and_metadata_unless_docstrings_first_party(
+    shop: Path, build: Build, tmp_path: Path
+) -> None:
+    python = find_compiler("3.11")
+    assert python is not None, "the shop fixture targets python3.11, which this machine has"
+    script = textwrap.dedent(
+        """
+        import importlib.metadata, sys
+        sys.path[:0] = [sys.argv[1]]
+        import markupsafe
+        metadata = importlib.metadata.metadata("markupsafe")
+        print(markupsafe.Markup.__doc__ is None, metadata["Name"], metadata.get_payload() != "")
+        """
+    )
+
+    def run(function: str, name: str) -> tuple[set[str], str]:
+        task = tmp_path / name
+        with zipfile.ZipFile(shop / function) as archive:
+            archive.extractall(task)
+        result = subprocess.run(
+            [python, "-I", "-S", "-c", script, str(task)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return names_in(shop, function), result.stdout.strip()
+
+    kept_names, kept = run(build(shop).manifest.function("shop.create_item").artifact, "keep")
+    set_sources(shop, 'docstrings = "first-party"')
+    names, stripped = run(build(shop).manifest.function("shop.create_item").artifact, "strip")
+
+    assert kept == "False MarkupSafe True"  # METADATA as installed: its description too
+    assert stripped == "True MarkupSafe True"
+    assert "markupsafe/py.typed" not in names | kept_names
+    assert "markupsafe/__init__.pyc" in names & kept_names
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
         ('sources = "none"', "sources"),
         ('keep_sources = ["not a name"]', "not a distribution name"),
+        ('docstrings = "none"', "docstrings"),
     ],
 )
 def test_a_wrong_sources_setting_names_the_key(
@@ -259,10 +357,14 @@ def test_a_wheel_file_edited_through_its_hard_link_is_installed_and_derived_agai
     monkeypatch.setenv("LAMBDAPRESS_CACHE", str(tmp_path / "private-cache"))  # it is damaged
     clean = build(shop).manifest.function("shop.create_item")
     (derived,) = (tmp_path / "private-cache" / "wheels").glob("v*/*+bytecode/markupsafe-*")
-    module = derived / "markupsafe" / "__init__.pyc"
+    # Bytecode is compiled anew for this folder; the extension is linked to the installed one.
+    (module,) = (derived / "markupsafe").glob("_speedups*.so")
+    assert module.stat().st_nlink > 1
     with module.open("r+b") as handle:  # in place: the installed folder's file changes too
         handle.seek(-1, 2)
-        handle.write(b"\0")
+        last = handle.read(1)
+        handle.seek(-1, 2)
+        handle.write(bytes([last[0] ^ 0xFF]))
     (shop / clean.artifact).unlink()
     for record in (tmp_path / "private-cache" / "artifacts").iterdir():
         record.unlink()

@@ -57,9 +57,10 @@ def leave_temporaries(*folders: Path) -> list[Path]:
 
 def test_the_next_run_sweeps_what_a_killed_run_left(shop: Path, wheel_cache: Path) -> None:
     first = package(shop, jobs=2)
-    # The target's installed folders, and their bytecode-only variants next to them.
+    # The target's installed folders, and their bytecode-only variants next to them (another
+    # test of the session may have added the variant without docstrings).
     targets = sorted((wheel_cache / "wheels" / f"v{LAYOUT_VERSION}").glob("*"))
-    assert len(targets) == 2
+    assert {t.name.partition("+")[2] for t in targets} >= {"", "bytecode"}
     dist = shop / "dist"
     left = leave_temporaries(dist, dist / "shop", artifacts.folder(wheel_cache), *targets)
     orphan = artifacts.record_path(wheel_cache, "0" * 64)  # killed between record and zip

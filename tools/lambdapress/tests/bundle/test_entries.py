@@ -6,6 +6,7 @@ import hashlib
 import os
 import tempfile
 import threading
+import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,9 +14,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lambdapress import files
 from lambdapress.bundle import entries
 from lambdapress.bundle.archive import Entry, write_zip, write_zip_with_zipfile
 from lambdapress.bundle.entries import EntryStore
+from lambdapress.bundle.pipeline import cache_in_use
 
 NAMES = st.lists(
     st.text(
@@ -192,3 +195,52 @@ def test_threads_asking_for_the_same_content_compress_it_once(tmp_path: Path) ->
 
     assert reads == [1]
     assert len(set(found)) == 1
+
+
+DAY = 24 * 3600.0
+
+
+def _age(path: Path, days: float) -> None:
+    then = time.time() - days * DAY
+    os.utime(path, (then, then))
+
+
+def test_entries_no_build_read_for_a_month_are_pruned_and_a_read_counts_as_use(
+    tmp_path: Path,
+) -> None:
+    cache = tmp_path / "cache"
+    _, _, stale = _stored(tmp_path, b"stale")
+    store, digest, used = _stored(tmp_path, b"used")
+    store.keep("ab" + "0" * 62, b"old bytecode")
+    kept = entries.folder(cache) / "derived" / "ab" / ("ab" + "0" * 62)
+    for path in (stale, used, kept):
+        _age(path, 40)
+    EntryStore(cache).entry(digest, lambda: b"used")  # another run reads it: used today
+
+    with cache_in_use(cache):  # alone: the store is pruned
+        pass
+
+    assert not stale.exists() and not kept.exists()
+    assert used.exists()
+    assert EntryStore(cache).entry(digest, lambda: b"used").path == used
+
+
+def test_a_run_that_shares_the_cache_prunes_nothing_and_pruning_waits_a_day(
+    tmp_path: Path,
+) -> None:
+    cache = tmp_path / "cache"
+    _, _, stale = _stored(tmp_path, b"stale")
+    _age(stale, 40)
+
+    # Another run holds the cache:
+    with files.claim(cache, lambda _older_than: None), cache_in_use(cache):
+        assert stale.exists()
+    with cache_in_use(cache):  # alone
+        assert not stale.exists()
+
+    _, _, again = _stored(tmp_path, b"stale")
+    _age(again, 40)
+    with cache_in_use(cache):
+        assert again.exists()  # pruned less than a day ago
+    assert entries.prune(cache, every=0) == 1
+    assert not again.exists()

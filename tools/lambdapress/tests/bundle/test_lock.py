@@ -97,3 +97,38 @@ def test_targets_name_their_platform_and_accept_the_right_wheels() -> None:
     assert not any("manylinux_2_28" in str(t) for t in old.wheel_tags())
     assert any(str(t) == "cp313-cp313-manylinux_2_28_aarch64" for t in new.wheel_tags())
     assert any(str(t) == "py3-none-any" for t in new.wheel_tags())
+
+
+def test_a_lock_is_parsed_once_per_content_across_runs(
+    lock_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lambdapress.bundle import lock as locking
+    from lambdapress.bundle.facts import FileFacts
+
+    parsed: list[Path] = []
+    load_toml = locking.load_toml
+    monkeypatch.setattr(locking, "load_toml", lambda p: parsed.append(p) or load_toml(p))
+    cache = tmp_path / "cache"
+
+    def run() -> locking.Lock:
+        facts = FileFacts.load(cache)
+        lock = read_lock(lock_root, facts)
+        facts.save()
+        return lock
+
+    first = run()
+    again = run()
+    assert len(parsed) == 1
+    assert again == first and again.path == lock_root / "uv.lock"
+
+    (kept,) = (cache / "facts").glob("lock-*.json")
+    kept.write_bytes(kept.read_bytes().replace(b'"2.0"', b'"2.1"'))  # damaged: parsed again
+    assert run() == first
+    assert len(parsed) == 2
+
+    lock_file = lock_root / "uv.lock"
+    lock_file.write_text(lock_file.read_text().replace('version = "2.0"', 'version = "2.2"'))
+    changed = run()
+    assert len(parsed) == 3
+    assert changed.find("base").version == "2.2"
+    assert [p.name for p in (cache / "facts").glob("lock-*.json")] != [kept.name]

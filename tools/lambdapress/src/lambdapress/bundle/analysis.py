@@ -148,6 +148,7 @@ def service_context(
     installed = ensure_installed(
         third_party, target, cache, jobs, on_install, credentials,
         sources=service.settings.sources, keep_sources=service.settings.keep_sources,
+        docstrings=service.settings.docstrings,
     )  # fmt: skip
     import_map: dict[str, list[str]] = {}
     for name, dist in installed.items():
@@ -288,7 +289,7 @@ def inputs_hash(
             "aws_sdk": settings.aws_sdk,
             "bundle": settings.bundle,
             "include": sorted(settings.include),
-            "sources": [settings.sources, sorted(settings.keep_sources)],
+            "sources": [settings.sources, sorted(settings.keep_sources), settings.docstrings],
         },
         "files": [[f.arcname, _digest(f, context.facts)] for f in contents.first_party],
         "distributions": [[d.name, d.version] for d in contents.distributions],

@@ -12,14 +12,19 @@ damaged entry is reported, thrown away and compressed again. The content digest 
 not re-derived on use, which would mean inflating every stream: the recorded stream digest
 catches a damaged or truncated file, not one rewritten together with its header (see
 `lambdapress.integrity`).
+
+The store is pruned by last use: reading an entry (once per process) sets its mtime, and a run
+that holds the cache alone removes what no build has read for `UNUSED_FOR` (`prune`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import struct
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +38,11 @@ MAGIC = b"LPENTRY1"
 _DERIVED = b"LPDERIV1"  # a derived file: magic, sha256 of the payload, payload
 _HEADER = struct.Struct("<8sIQQ32s")  # magic, crc32, file size, compressed size, stream sha256
 CHUNK = 1024 * 1024
+# An entry (or kept bytecode) that no build has read for this long is removed by `prune`;
+# pruning walks the store at most once per `PRUNE_EVERY`.
+UNUSED_FOR = 30 * 24 * 3600.0
+PRUNE_EVERY = 24 * 3600.0
+_PRUNED = ".pruned"  # in the store's folder: its mtime is the last pruning
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,7 @@ class EntryStore:
             self._warn(f"stored file {path} was changed after it was written: made again")
             files.discard(path)
             return None
+        _used(path)
         return body
 
     def keep(self, key: str, data: bytes) -> None:
@@ -134,6 +145,7 @@ class EntryStore:
             self._warn(f"stored entry {path} {problem}: thrown away and compressed again")
             files.discard(path)
             return None
+        _used(path)
         self._remember(digest, stored)
         return stored
 
@@ -146,6 +158,12 @@ class EntryStore:
     def _digest_lock(self, digest: str) -> threading.Lock:
         with self._lock:
             return self._locks.setdefault(digest, threading.Lock())
+
+
+def _used(path: Path) -> None:
+    """Mark a stored file as read now, for `prune` (a cache that cannot be written is kept)."""
+    with contextlib.suppress(OSError):
+        os.utime(path)
 
 
 def _verify(path: Path) -> tuple[StoredEntry | None, str]:
@@ -185,3 +203,46 @@ def sweep(cache: Path, older_than: float) -> None:
             for child in children:
                 if child.is_dir(follow_symlinks=False):
                     files.sweep_temporaries(Path(child.path), older_than)
+
+
+def prune(
+    cache: Path,
+    unused_for: float = UNUSED_FOR,
+    every: float = PRUNE_EVERY,
+    now: float | None = None,
+) -> int:
+    """Remove stored entries and kept bytecode that no build has read for `unused_for` seconds.
+
+    Only for a run that holds the cache alone (`pipeline.cache_in_use`, under the exclusive
+    claim): no other run can be between finding an entry and reading it, and a run that comes
+    later finds a pruned entry missing and compresses it again. The walk happens at most once
+    per `every` seconds, so a no-op run does not list the whole store. Returns how many files
+    were removed.
+    """
+    root = folder(cache)
+    now = time.time() if now is None else now
+    marker = root / _PRUNED
+    try:
+        if marker.stat().st_mtime > now - every:
+            return 0
+    except FileNotFoundError:
+        pass
+    if not root.is_dir():
+        return 0
+    cutoff = now - unused_for
+    removed = 0
+    for parent in (root, root / "derived"):
+        if not parent.is_dir():
+            continue
+        with os.scandir(parent) as children:
+            shards = [Path(c.path) for c in children if len(c.name) == 2 and c.is_dir()]
+        for shard in shards:
+            with os.scandir(shard) as stored:
+                for item in stored:
+                    if item.name.startswith(files.TEMPORARY_PREFIX):
+                        continue  # the sweep's business
+                    if item.is_file(follow_symlinks=False) and item.stat().st_mtime < cutoff:
+                        Path(item.path).unlink(missing_ok=True)
+                        removed += 1
+    files.write_bytes(marker, b"")
+    return removed

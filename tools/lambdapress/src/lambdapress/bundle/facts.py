@@ -60,6 +60,11 @@ class FileFacts:
         self.hashed = 0  # files read and hashed in this run (for tests and the bench)
         self.parsed = 0  # modules parsed in this run
 
+    @property
+    def folder(self) -> Path | None:
+        """The folder these facts are kept in (None for facts of one run only)."""
+        return self._path.parent if self._path is not None else None
+
     @classmethod
     def load(cache: type[FileFacts], folder: Path) -> FileFacts:
         """The facts kept in `folder`, or none (with a warning when they were damaged)."""

@@ -3,10 +3,16 @@
 A function ships exactly the locked versions of the distributions its code imports and what
 those require, evaluated for the Lambda target's markers; nothing is resolved again at build
 time, so a build is reproducible from the lock alone.
+
+Parsing a workspace's lock (800 KB of TOML here) takes longer than the rest of a no-op run's
+planning, so a lock is parsed once per content: the parsed lock is kept with the planning
+facts, as JSON named by the lock's digest (`read_lock(root, facts)`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections import deque
 from collections.abc import Iterable
 from functools import cached_property
@@ -17,6 +23,8 @@ from packaging.markers import InvalidMarker, Marker
 from packaging.utils import canonicalize_name
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress import files
+from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.targets import Target
 from lambdapress.errors import BundleError, ConfigError
 from lambdapress.pyproject import load_toml
@@ -179,8 +187,12 @@ class Lock(BaseModel):
         return result
 
 
-def read_lock(root: Path) -> Lock:
-    """Parse `uv.lock` at the workspace root; a missing lock is an error with the fix."""
+def read_lock(root: Path, facts: FileFacts | None = None) -> Lock:
+    """Parse `uv.lock` at the workspace root; a missing lock is an error with the fix.
+
+    With `facts`, a lock parsed before is reused: its digest (known by stat, so not read
+    again) names the parsed copy kept with them.
+    """
     path = root / "uv.lock"
     if not path.is_file():
         raise ConfigError(
@@ -188,9 +200,46 @@ def read_lock(root: Path) -> Lock:
             path=path,
             hint="run `uv lock` at the repository root and commit uv.lock",
         )
-    data = load_toml(path)
-    packages = tuple(_package(entry) for entry in data.get("package", []))
-    return Lock(path=path, packages=packages)
+    kept = _kept_path(facts, path)
+    lock = _read_kept(kept, path) if kept is not None else None
+    if lock is None:
+        data = load_toml(path)
+        packages = tuple(_package(entry) for entry in data.get("package", []))
+        lock = Lock(path=path, packages=packages)
+        if kept is not None:
+            _keep(kept, lock)
+    return lock
+
+
+_KEPT_PREFIX = "lock-"
+
+
+def _kept_path(facts: FileFacts | None, path: Path) -> Path | None:
+    if facts is None or facts.folder is None:
+        return None
+    return facts.folder / f"{_KEPT_PREFIX}{facts.digest(path)}.json"
+
+
+def _read_kept(kept: Path, path: Path) -> Lock | None:
+    """The lock parsed before, if its copy is there and whole (sealed by its sha256)."""
+    try:
+        seal, _, body = kept.read_bytes().partition(b"\n")
+    except OSError:
+        return None
+    if seal.decode(errors="replace") != hashlib.sha256(body).hexdigest():
+        files.discard(kept)
+        return None
+    return Lock.model_validate_json(body).model_copy(update={"path": path})
+
+
+def _keep(kept: Path, lock: Lock) -> None:
+    """Keep the parsed lock (and only it: copies of older locks go)."""
+    body = lock.model_dump_json().encode()
+    files.write_bytes(kept, hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    with os.scandir(kept.parent) as found:
+        for old in found:
+            if old.name.startswith(_KEPT_PREFIX) and old.name != kept.name:
+                Path(old.path).unlink(missing_ok=True)
 
 
 def _package(entry: dict[str, Any]) -> LockedPackage:

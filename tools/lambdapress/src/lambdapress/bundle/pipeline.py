@@ -5,7 +5,7 @@ plan:    workspace -> functions (routes) -> per service: lock closure, wheels fo
 execute: compile never-compiled first-party bytecode (one interpreter run per target)
          -> build what changed into the artifact cache (in parallel, from the entry store:
          each file compressed once) -> check Lambda's size limits
-         -> link (or copy) into dist/ -> write dist/manifest.json
+         -> link (or copy) into dist/ -> write dist/manifest.json (`bundle.publishing`)
 
 Every check that can fail on bad input runs before anything in dist/ is touched. Planning
 reads and parses only files whose stat changed since a run last saw them (`bundle.facts`).
@@ -21,8 +21,6 @@ are swept from the cache and dist/ by the next run (`files.claim`).
 
 from __future__ import annotations
 
-import re
-import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,9 +29,8 @@ from typing import Literal
 
 from lambdapress import files
 from lambdapress.bundle import analysis, artifacts, entries, shared_cache, wheels
-from lambdapress.bundle.archive import Archive, describe_zip
 from lambdapress.bundle.build import build_artifact
-from lambdapress.bundle.bytecode import find_compiler
+from lambdapress.bundle.bytecode import find_compiler, remember_compilers
 from lambdapress.bundle.compiled import precompile
 from lambdapress.bundle.discovery import Function, check_unique_routes, discover_service
 from lambdapress.bundle.entries import EntryStore
@@ -43,16 +40,23 @@ from lambdapress.bundle.lock import LockedPackage, read_lock
 from lambdapress.bundle.models_gate import check_gate
 from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, SourceFile, Status
+from lambdapress.bundle.publishing import (
+    FunctionResult,
+    manifest_of,
+    previous_manifest,
+    publish,
+    remove_stale,
+    sweep_dist,
+    unchanged_archive,
+)
 from lambdapress.bundle.remote_config import load_remote_cache
 from lambdapress.errors import BundleError
 from lambdapress.lambda_platform import Architecture
 from lambdapress.manifest import (
-    FunctionEntry,
     Manifest,
     Route,
     find_function,
     manifest_path,
-    read_manifest,
     write_manifest,
 )
 from lambdapress.version import __version__
@@ -73,16 +77,6 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
-
-
-@dataclass(frozen=True)
-class FunctionResult:
-    """One function of a run: its artifact, whether it was rebuilt, and its zip."""
-
-    name: str
-    artifact: str
-    status: Status
-    archive: Archive
 
 
 @dataclass(frozen=True)
@@ -120,9 +114,11 @@ def plan_package(
     with cache_in_use(cache):
         facts = FileFacts.load(cache)
         carried += facts.warnings
+        save_compilers = remember_compilers(facts.folder)
         for _attempt in range(2):
             plan = _plan(workspace, services, function, jobs, progress, cache, architecture, facts)
             facts.save()
+            save_compilers()
             plan = shared_cache.fetch_for_plan(plan, remote)
             warnings = tuple(dict.fromkeys((*carried, *plan.warnings)))  # once each
             plan = plan.model_copy(update={"warnings": warnings})
@@ -154,7 +150,7 @@ def _plan(
     architecture: Architecture | None,
     facts: FileFacts,
 ) -> BundlePlan:
-    lock = read_lock(workspace.root)
+    lock = read_lock(workspace.root, facts)
     if function is not None and not services:
         # `orders.get_order` lives in `orders`: analysing (and installing wheels for) the other
         # services would only slow down `--function` and the emulator's local builds.
@@ -165,7 +161,7 @@ def _plan(
     check_gate(workspace, tuple(s.name for s in selected))
     all_functions = tuple(f for s in workspace.services for f in discover_service(s))
     check_unique_routes(all_functions)
-    previous = _previous_manifest(workspace.root)
+    previous = previous_manifest(workspace.root)
     fingerprint = analysis.tool_fingerprint(__version__)
     installs = 0
 
@@ -241,7 +237,7 @@ def execute_plan(
     total = len(plan.functions)
     done = 0
     warnings = list(plan.warnings)
-    previous = _previous_manifest(plan.root)
+    previous = previous_manifest(plan.root)
     store = EntryStore(plan.cache, on_warning=warnings.append)
     facts = FileFacts.load(plan.cache)
 
@@ -249,7 +245,7 @@ def execute_plan(
         nonlocal done
         archive = None
         if function.status == "unchanged":
-            archive = _unchanged_archive(plan, function, previous)
+            archive = unchanged_archive(plan, function, previous)
         elif function.status in ("cached", "remote"):
             record = artifacts.read_record(plan.cache, function.inputs_hash)
             archive = record.archive() if record is not None else None
@@ -262,23 +258,23 @@ def execute_plan(
         return FunctionResult(function.name, function.artifact, status, archive)
 
     dist = plan.root / "dist"
-    with cache_in_use(plan.cache), files.claim(dist, lambda age: _sweep_dist(dist, age)):
+    with cache_in_use(plan.cache), files.claim(dist, lambda age: sweep_dist(dist, age)):
         precompile((f for f in plan.functions if f.status == "build"), store)
         built = in_parallel(run, plan.functions, jobs)
         results = [
             result
             if result.status == "unchanged"
-            else _publish(plan, function, result, warnings, store)
+            else publish(plan, function, result, warnings, store)
             for function, result in zip(plan.functions, built, strict=True)
         ]
         for result in results:  # checked as they were published: the next no-op reads none
             if result.status != "unchanged":
                 facts.remember(plan.root / result.artifact, result.archive.sha256)
         facts.save()
-        manifest = _manifest(plan, results)
+        manifest = manifest_of(plan, results)
         write_manifest(manifest, manifest_path(plan.root))
         if plan.complete:
-            _remove_stale(plan.root, manifest)
+            remove_stale(plan.root, manifest)
         rebuilt = {r.name for r in results if r.status == "build"}
         warnings += shared_cache.upload_for_plan(plan, rebuilt)
     return PackageResult(manifest=manifest, functions=tuple(results), warnings=tuple(warnings))
@@ -347,11 +343,6 @@ def _select(services: tuple[Service, ...], names: tuple[str, ...]) -> tuple[Serv
     return tuple(known[n] for n in names)
 
 
-def _previous_manifest(root: Path) -> Manifest | None:
-    path = manifest_path(root)
-    return read_manifest(path) if path.is_file() else None
-
-
 def _status(
     root: Path,
     cache: Path,
@@ -408,117 +399,16 @@ def _damaged_wheels(plan: BundlePlan) -> list[tuple[Path, str]]:
 def cache_in_use(cache: Path) -> Iterator[None]:
     """Hold the cache while planning or building (anything that writes into it).
 
-    What killed runs left there is swept first.
+    What killed runs left there is swept first; a run that holds the cache alone also prunes
+    the entry store (`entries.prune`).
     """
 
     def sweep(older_than: float) -> None:
         artifacts.sweep(cache, older_than)
         wheels.sweep(cache, older_than)
         entries.sweep(cache, older_than)
+        if older_than == 0:  # this run holds the cache alone
+            entries.prune(cache)
 
     with files.claim(cache, sweep):
         yield
-
-
-# Temporaries of lambdapress versions before `files`: `.get_order.zip-k2j4x9ab`,
-# `.manifest-k2j4x9ab.json` (mkstemp's names), left in dist/ by runs that were killed.
-_LEGACY_TEMPORARY = re.compile(r"^\.(?:[^/]+\.zip-|manifest-)[a-z0-9_]{8}(?:\.json)?$")
-
-
-def _sweep_dist(dist: Path, older_than: float) -> None:
-    for folder in (dist, *(p for p in dist.iterdir() if p.is_dir())):
-        if folder.name.startswith(files.TEMPORARY_PREFIX):
-            continue
-        files.sweep_temporaries(folder, older_than)
-        if older_than == 0:  # no other run is writing here
-            for legacy in folder.iterdir():
-                if _LEGACY_TEMPORARY.match(legacy.name) and legacy.is_file():
-                    legacy.unlink(missing_ok=True)
-
-
-def _publish(
-    plan: BundlePlan,
-    function: FunctionPlan,
-    result: FunctionResult,
-    warnings: list[str],
-    store: EntryStore,
-) -> FunctionResult:
-    """Link (or copy) the cached zip into dist/, checked against its record first."""
-    destination = plan.root / function.artifact
-    if artifacts.publish_verified(plan.cache, function.inputs_hash, destination, result.archive):
-        return result
-    warnings.append(
-        f"the cached artifact of {function.name} changed before it was copied into dist/: "
-        "thrown away and rebuilt"
-    )
-    artifacts.discard(plan.cache, function.inputs_hash)
-    archive = build_artifact(function, plan.cache, store)
-    if not artifacts.publish_verified(plan.cache, function.inputs_hash, destination, archive):
-        raise BundleError(
-            f"the cached artifact of {function.name} changed again right after it was rebuilt",
-            path=artifacts.zip_path(plan.cache, function.inputs_hash),
-            hint="something else is writing into the cache folder; stop it, or point "
-            "LAMBDAPRESS_CACHE at a folder of its own",
-        )
-    return FunctionResult(function.name, function.artifact, "build", archive)
-
-
-def _unchanged_archive(
-    plan: BundlePlan, function: FunctionPlan, previous: Manifest | None
-) -> Archive | None:
-    """The facts of a zip left as it is; None if it cannot be read.
-
-    From its cache record when that describes the same bytes (no need to read the zip again),
-    else from the zip.
-    """
-    record = artifacts.read_record(plan.cache, function.inputs_hash)
-    entry = (
-        next((f for f in previous.functions if f.name == function.name), None)
-        if (previous is not None)
-        else None
-    )
-    if record is not None and entry is not None and entry.sha256 == record.sha256:
-        return record.archive()
-    try:
-        return describe_zip(plan.root / function.artifact)
-    except (OSError, zipfile.BadZipFile):  # changed since it was checked: build it again
-        return None
-
-
-def _manifest(plan: BundlePlan, results: list[FunctionResult]) -> Manifest:
-    entries = {
-        function.name: FunctionEntry(
-            name=function.name,
-            service=function.service,
-            handler=function.handler,
-            routes=function.routes,
-            artifact=function.artifact,
-            sha256=result.archive.sha256,
-            code_sha256=result.archive.code_sha256,
-            size=result.archive.size,
-            inputs_hash=function.inputs_hash,
-            runtime=function.runtime,
-            architecture=function.architecture,
-            memory=function.memory,
-            timeout=function.timeout,
-            environment=function.environment,
-            distributions=function.distributions,
-            modules=function.modules,
-            data_files=function.data_files,
-        )
-        for function, result in zip(plan.functions, results, strict=True)
-    }
-    if not plan.complete:
-        previous = _previous_manifest(plan.root)
-        for entry in previous.functions if previous else ():
-            if entry.name not in entries and (plan.root / entry.artifact).is_file():
-                entries[entry.name] = entry
-    return Manifest(functions=tuple(entries[name] for name in sorted(entries)))
-
-
-def _remove_stale(root: Path, manifest: Manifest) -> None:
-    """Zips of functions that no longer exist would be deployed by mistake: remove them."""
-    keep = {root / f.artifact for f in manifest.functions}
-    for stale in (root / "dist").glob("*/*.zip"):
-        if stale not in keep:
-            stale.unlink()

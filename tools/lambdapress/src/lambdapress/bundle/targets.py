@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from pydantic import BaseModel, ConfigDict
 
@@ -47,17 +49,8 @@ class Target(BaseModel):
         return runtime_of(self.python)
 
     def wheel_tags(self) -> frozenset[Tag]:
-        """Every wheel tag Lambda's interpreter accepts, most specific first in spirit."""
-        machine = ARCHITECTURES[self.architecture].wheel
-        newest = RUNTIMES[self.runtime].glibc_minor
-        platforms = [f"manylinux_2_{minor}_{machine}" for minor in range(newest, 4, -1)]
-        platforms += [f"manylinux2014_{machine}"]
-        if machine == "x86_64":
-            platforms += ["manylinux2010_x86_64", "manylinux1_x86_64"]
-        major, minor = (int(part) for part in self.python.split("."))
-        tags = list(cpython_tags((major, minor), platforms=platforms))
-        tags += compatible_tags((major, minor), f"cp{major}{minor}", platforms)
-        return frozenset(tags)
+        """Every wheel tag Lambda's interpreter accepts (worked out once per target)."""
+        return _wheel_tags(self.python, self.architecture)
 
     def marker_environment(self) -> dict[str, str]:
         """PEP 508 marker values as they are on Lambda, to pick dependencies for the target."""
@@ -75,3 +68,18 @@ class Target(BaseModel):
             "python_version": self.python,
             "sys_platform": "linux",
         }
+
+
+@functools.cache
+def _wheel_tags(python: PythonVersion, architecture: Architecture) -> frozenset[Tag]:
+    """The tags of a target, built once: planning checks every locked package against them."""
+    machine = ARCHITECTURES[architecture].wheel
+    newest = RUNTIMES[runtime_of(python)].glibc_minor
+    platforms = [f"manylinux_2_{minor}_{machine}" for minor in range(newest, 4, -1)]
+    platforms += [f"manylinux2014_{machine}"]
+    if machine == "x86_64":
+        platforms += ["manylinux2010_x86_64", "manylinux1_x86_64"]
+    major, minor = (int(part) for part in python.split("."))
+    tags = list(cpython_tags((major, minor), platforms=platforms))
+    tags += compatible_tags((major, minor), f"cp{major}{minor}", platforms)
+    return frozenset(tags)

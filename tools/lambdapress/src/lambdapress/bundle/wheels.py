@@ -13,6 +13,10 @@ each file, so a no-op run never re-hashes megabytes of wheels.
 Under `sources = "first-party"` a function ships a distribution as bytecode only: a second
 folder per (distribution, version, target), derived once from the compiled one (see
 `bundle.bytecode.bytecode_only_layout`) under `<target>+bytecode`, with a record of its own.
+Its bytecode is compiled for a module without a source (`bundle.bytecode.compile_bytecode_only`:
+no column positions; with `docstrings = "first-party"`, no docstrings either, under
+`<target>+bytecode+nodocstrings`), and it has no `py.typed`. The dist-info stays as installed
+(less the installer's bookkeeping), so `importlib.metadata` works as it does locally.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
@@ -30,7 +34,12 @@ from pydantic import BaseModel, ConfigDict
 
 from lambdapress import files
 from lambdapress.bundle import sourced
-from lambdapress.bundle.bytecode import bytecode_only_layout, compile_tree, find_compiler
+from lambdapress.bundle.bytecode import (
+    bytecode_only_layout,
+    compile_bytecode_only,
+    compile_tree,
+    find_compiler,
+)
 from lambdapress.bundle.lock import LockedPackage
 from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.targets import Target
@@ -48,9 +57,10 @@ from lambdapress.toolchain import find_uv
 # The folder's record (`WheelRecord` as JSON), written last: a folder without it is not whole.
 # Bumped whenever what an installed folder holds changes (what `_strip` removes, the record's
 # format), so a cache written by an older lambdapress is never mixed into new zips.
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 # Next to a target's folder (`<target key>+bytecode`): its distributions without sources.
 BYTECODE_ONLY = "+bytecode"
+WITHOUT_DOCSTRINGS = "+nodocstrings"
 # The name uv knows the index by; credentials go in UV_INDEX_LAMBDAPRESS_WHEELS_USERNAME/PASSWORD.
 INDEX_NAME = "lambdapress-wheels"
 INDEX_ENV = "UV_INDEX_LAMBDAPRESS_WHEELS"
@@ -134,6 +144,7 @@ def ensure_installed(
     *,
     sources: Literal["first-party", "all"] = "all",
     keep_sources: Collection[str] = (),
+    docstrings: Literal["first-party", "all"] = "all",
 ) -> dict[str, InstalledDistribution]:
     """Install what is missing for `target` (in parallel) and describe every folder.
 
@@ -141,7 +152,8 @@ def ensure_installed(
     (never a command line). It is asked only when something must be downloaded: a warm cache
     never needs a token. With `sources="first-party"`, each distribution not named in
     `keep_sources` is described by its bytecode-only folder (when there is bytecode: without
-    an interpreter for the target, sources ship as before).
+    an interpreter for the target, sources ship as before); its bytecode has no docstrings
+    with `docstrings="first-party"`.
     """
     for package in packages:
         check_has_wheel(package, target)
@@ -176,7 +188,8 @@ def ensure_installed(
     # A pinned package is a workspace library shipped as its published wheel: the project's
     # own code, so it keeps its sources like the rest of the first-party code.
     stripped = [p for p in packages if canonicalize_name(p.name) not in kept and not p.is_pinned]
-    bytecode_base = base.with_name(base.name + BYTECODE_ONLY)
+    suffix = BYTECODE_ONLY + ("" if docstrings == "all" else WITHOUT_DOCSTRINGS)
+    bytecode_base = base.with_name(base.name + suffix)
     for package in stripped:
         folder = _folder(bytecode_base, package)
         if read_record(folder) is None and folder.exists():
@@ -194,7 +207,7 @@ def ensure_installed(
             repaired[package.name] = f"{compiled.name}: {problem}"
             discard(compiled)
             install(package)
-        _derive_bytecode_only(compiled, folder, target.python)
+        _derive_bytecode_only(compiled, folder, target.python, compiler, docstrings == "all")
 
     in_parallel(derive, stripped, jobs)
     for package in stripped:
@@ -315,11 +328,14 @@ def _install(
             compile_tree(site, compiler)
 
 
-def _derive_bytecode_only(compiled: Path, folder: Path, python: str) -> None:
+def _derive_bytecode_only(
+    compiled: Path, folder: Path, python: str, compiler: str, keep_docstrings: bool
+) -> None:
     """Write `folder`: the compiled folder's files with each source replaced by its bytecode.
 
-    Files are hard-linked where the filesystem allows (copied otherwise): the two folders
-    share every byte they have in common, and each has its own record.
+    Files shipped as they are installed are hard-linked where the filesystem allows (copied
+    otherwise): the two folders share those bytes, and each has its own record. Bytecode is
+    compiled anew into new files (never written through a link).
     """
     record = read_record(compiled)
     if record is None:
@@ -327,19 +343,28 @@ def _derive_bytecode_only(compiled: Path, folder: Path, python: str) -> None:
             f"the cached wheel folder {compiled} lost its record while it was read",
             hint="run again: the folder is then installed afresh",
         )
-    layout = bytecode_only_layout(record.files, python)
+    layout = {
+        name: source
+        for name, source in bytecode_only_layout(record.files, python).items()
+        if PurePosixPath(name).name != "py.typed"  # for type checkers only
+    }
 
     def new_record(digests: dict[str, str]) -> WheelRecord:
         return WheelRecord(compiled=True, files=digests)
 
     with staged_install(folder, new_record) as staging:
+        recompiled: list[tuple[Path, Path, str]] = []
         for name, source in sorted(layout.items()):
             destination = staging / name
             destination.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(compiled / source, destination)
-            except OSError:
-                shutil.copyfile(compiled / source, destination)
+            if name.endswith(".pyc"):
+                recompiled.append((compiled / (name[:-1]), destination, name[:-1]))
+            else:
+                try:
+                    os.link(compiled / source, destination)
+                except OSError:
+                    shutil.copyfile(compiled / source, destination)
+        compile_bytecode_only(recompiled, compiler, docstrings=keep_docstrings)
 
 
 def _strip(site: Path) -> None:
