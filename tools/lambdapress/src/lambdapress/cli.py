@@ -33,6 +33,7 @@ from lambdapress.errors import LambdapressError, ScaffoldError
 from lambdapress.lifetime import Interrupted, signal_handlers, stop_with_parent
 from lambdapress.publish.cli import register as register_publish
 from lambdapress.scaffold import KINDS, NewPlan, execute_new, models_data, parse_data, plan_new
+from lambdapress.storage.cli import register as register_storage
 from lambdapress.toolversion import older_tool_warning
 from lambdapress.version import __version__
 from lambdapress.workspace import Workspace, find_root, load_workspace
@@ -166,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.set_defaults(handler=_cmd_bench)
     register_publish(commands)
     register_emulator(commands)
+    register_storage(commands)
     return parser
 
 

@@ -118,3 +118,7 @@ class ModelsError(LambdapressError):
 
     Breaking means: it breaks the models the service was written against.
     """
+
+
+class StorageError(LambdapressError):
+    """A local storage server (PostgreSQL, moto's DynamoDB) cannot start, or a migration fails."""
