@@ -1,0 +1,251 @@
+"""`Container`: where a service registers its providers, and what wraps its handlers.
+
+One container per service (a `dependencies.py` module): providers are registered once, at
+import, with a lifetime; handlers and other providers call `provider.get()`; tests replace a
+provider with `container.override` instead of patching the modules that use it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from lambdapress_runtime import _snapstart
+from lambdapress_runtime._errors import RuntimeSetupError
+from lambdapress_runtime._invocation import Invocation
+from lambdapress_runtime._log import log
+from lambdapress_runtime._override import Override
+from lambdapress_runtime._provider import Provider
+from lambdapress_runtime._settings import read_settings
+from lambdapress_runtime._warmup import answer_warmup, is_warmup
+
+if TYPE_CHECKING:
+    from lambdapress_runtime._resource import Resource
+    from lambdapress_runtime._scope import InvocationScope
+    from lambdapress_runtime._types import ProviderDecorator
+
+T = TypeVar("T")
+M = TypeVar("M")
+R = TypeVar("R")
+E = TypeVar("E")
+C = TypeVar("C")
+
+
+class Container:
+    """A service's providers and the lifetimes of what they create.
+
+    Args:
+        clock: seconds from an arbitrary origin, for idle checks (`time.monotonic`; tests pass
+            their own to step time instead of sleeping).
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._providers: list[Provider[Any]] = []
+        self._settings: list[Provider[Any]] = []
+        self._settings_loaded = False
+        self._overrides: dict[Provider[Any], Callable[[], object]] = {}
+        self._current_scope: ContextVar[InvocationScope | None] = ContextVar(
+            "lambdapress_runtime_scope", default=None
+        )
+        self._active_scopes: list[InvocationScope] = []
+        self._local = threading.local()
+        # Bumped after a SnapStart restore: a resource from an older generation is recreated.
+        self._generation = 0
+        self.snapstart = _snapstart.register(self._before_snapshot, self._after_restore)
+
+    # Registration -----------------------------------------------------------------------------
+
+    @overload
+    def per_container(self, factory: Callable[[], Iterator[T]], /) -> Provider[T]: ...
+    @overload
+    def per_container(self, factory: Callable[[], T], /) -> Provider[T]: ...
+    @overload
+    def per_container(
+        self,
+        *,
+        check: Callable[[Any], object] | None = None,
+        check_after: float = 30.0,
+        retry_on: tuple[type[BaseException], ...] = (),
+        name: str | None = None,
+    ) -> ProviderDecorator: ...
+    def per_container(
+        self,
+        factory: Callable[[], object] | None = None,
+        *,
+        check: Callable[[Any], object] | None = None,
+        check_after: float = 30.0,
+        retry_on: tuple[type[BaseException], ...] = (),
+        name: str | None = None,
+    ) -> Any:
+        """Register a provider whose value lives as long as the execution environment.
+
+        Created on first `.get()` and reused by warm invocations. When it has a `check`
+        (`check(value)` returning False or raising means "broken") and sat unused longer than
+        `check_after` seconds, it is checked before reuse and recreated if the check fails.
+        Creation that raises a `retry_on` error is tried once more; and a `retry_on` error
+        leaving an invocation that used it discards it, so the next invocation reconnects.
+        A generator factory's code after `yield` closes it (on discard, snapshot, `close()`).
+        """
+
+        def register(function: Callable[[], object]) -> Provider[Any]:
+            provider: Provider[Any] = Provider(
+                self,
+                function,
+                per_invocation=False,
+                name=name,
+                check=check,
+                check_after=check_after,
+                retry_on=retry_on,
+            )
+            self._providers.append(provider)
+            return provider
+
+        return register if factory is None else register(factory)
+
+    @overload
+    def per_invocation(self, factory: Callable[[], Iterator[T]], /) -> Provider[T]: ...
+    @overload
+    def per_invocation(self, factory: Callable[[], T], /) -> Provider[T]: ...
+    @overload
+    def per_invocation(self, *, name: str | None = None) -> ProviderDecorator: ...
+    def per_invocation(
+        self, factory: Callable[[], object] | None = None, *, name: str | None = None
+    ) -> Any:
+        """Register a provider whose value is created on first use within an invocation and
+        closed at its end (success or exception), newest first."""
+
+        def register(function: Callable[[], object]) -> Provider[Any]:
+            provider: Provider[Any] = Provider(self, function, per_invocation=True, name=name)
+            self._providers.append(provider)
+            return provider
+
+        return register if factory is None else register(factory)
+
+    def settings(self, model: type[M]) -> Provider[M]:
+        """Register a pydantic model read from the environment once per container.
+
+        Each field comes from the variable named by its alias, or its name upper-cased.
+        The handler wrapper reads every settings model at the first invocation, so a missing
+        variable fails the cold start with one `SettingsError` listing all of them, even when
+        the code path that needs it is not taken.
+        """
+        name = f"settings {getattr(model, '__qualname__', model)}"
+        provider: Provider[M] = Provider(
+            self, lambda: read_settings(model, os.environ), per_invocation=False, name=name
+        )
+        self._providers.append(provider)
+        self._settings.append(provider)
+        return provider
+
+    # Scopes, handlers and tests ---------------------------------------------------------------
+
+    def invocation(self) -> Invocation:
+        """The scope of one invocation: `with container.invocation(): ...` (joins an
+        enclosing one)."""
+        return Invocation(self)
+
+    def handler(self, function: Callable[[E, C], R]) -> Callable[[E, C], R | dict[str, bool]]:
+        """Wrap a Lambda handler: answer warm-up pings first, then run one invocation scope.
+
+        A warm-up event (`WARMUP_EVENT`) returns `{"warmed": True}` before any provider,
+        setting or handler code runs.
+        """
+
+        @functools.wraps(function)
+        def wrapper(event: E, context: C) -> R | dict[str, bool]:
+            if is_warmup(event):
+                return answer_warmup(context)
+            with Invocation(self):
+                if not self._settings_loaded:
+                    self._load_settings()
+                return function(event, context)
+
+        return wrapper
+
+    def middleware(self, app: Any, next_middleware: Callable[[Any], R]) -> R:
+        """aws-lambda-powertools middleware: `app.use(middlewares=[container.middleware])`
+        runs each route inside an invocation scope (joining the handler wrapper's, if any)."""
+        with Invocation(self):
+            return next_middleware(app)
+
+    def override(self, provider: Provider[T], factory: Callable[[], T | Iterator[T]]) -> Override:
+        """`with container.override(repository, lambda: fake):` swaps a provider's factory.
+
+        Per-container resources are closed on entering and leaving, so nothing built from the
+        real provider (or the fake) outlives the block.
+        """
+        return Override(self, provider, factory)
+
+    def close(self) -> None:
+        """Close every per-container resource (teardown runs); the next use recreates it."""
+        for provider in self._providers:
+            if not provider.per_invocation:
+                provider.discard()
+        self._settings_loaded = False
+
+    # SnapStart --------------------------------------------------------------------------------
+
+    def _before_snapshot(self) -> None:
+        log("INFO", "before_snapshot")
+        self.close()
+
+    def _after_restore(self) -> None:
+        log("INFO", "after_restore")
+        self._generation += 1
+
+    # Used by providers, scopes and overrides ---------------------------------------------------
+
+    def _load_settings(self) -> None:
+        for provider in self._settings:
+            provider.get()
+        self._settings_loaded = True
+
+    def _factory_for(self, provider: Provider[Any]) -> Callable[[], object]:
+        return self._overrides.get(provider, provider.factory)
+
+    def _scope_for(self, provider: Provider[Any]) -> InvocationScope:
+        """The current invocation's scope: this context's, else the only one running (a thread
+        the handler started does not inherit context variables)."""
+        scope = self._current_scope.get()
+        if scope is None and len(self._active_scopes) == 1:
+            scope = self._active_scopes[0]
+        if scope is None:
+            raise RuntimeSetupError(
+                f"per-invocation provider {provider.name} used outside an invocation: wrap "
+                "the handler with @container.handler, add container.middleware to the "
+                "resolver, or use `with container.invocation():`"
+            )
+        return scope
+
+    def _note_shared_use(self, provider: Provider[Any]) -> None:
+        scope = self._current_scope.get()
+        if scope is not None:
+            scope.shared_used.add(provider)
+
+    def _enter_shared_creation(self, provider: Provider[Any]) -> None:
+        stack: list[str] = self._local.__dict__.setdefault("building", [])
+        stack.append(provider.name)
+
+    def _leave_shared_creation(self, provider: Provider[Any]) -> None:
+        self._local.building.pop()
+
+    def _shared_creation_in_progress(self) -> str | None:
+        stack: list[str] | None = self._local.__dict__.get("building")
+        return stack[-1] if stack else None
+
+    def _close_quietly(self, resource: Resource) -> None:
+        """Close a discarded per-container resource; it is usually broken already, so a
+        failing teardown is logged, not raised into the invocation that replaces it."""
+        try:
+            resource.close()
+        except Exception as failure:  # logged: the resource is gone either way
+            log("WARNING", "close_failed", provider=resource.name, error=repr(failure))
+
+    def _log_event(self, event: str, provider: str) -> None:
+        log("WARNING", event, provider=provider)

@@ -1,0 +1,73 @@
+"""`with container.invocation():` — the scope of one invocation, entered by the handler
+wrapper and the Powertools middleware (and by tests and scripts that call providers directly).
+
+Scopes do not nest: inside an invocation, another `invocation()` joins the current one, so a
+handler wrapped by `container.handler` whose resolver also uses `container.middleware` still
+gets one scope and one teardown.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from lambdapress_runtime import _strict
+from lambdapress_runtime._errors import StrictModeError
+from lambdapress_runtime._log import log
+from lambdapress_runtime._scope import InvocationScope
+
+if TYPE_CHECKING:
+    from contextvars import Token
+
+    from lambdapress_runtime._container import Container
+
+
+class Invocation:
+    """Context manager for one invocation scope (see the module docstring)."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+        self._scope: InvocationScope | None = None
+        self._token: Token[InvocationScope | None] | None = None
+
+    def __enter__(self) -> InvocationScope:
+        container = self._container
+        current = container._current_scope.get()
+        if current is not None:
+            return current
+        scope = InvocationScope(container, strict=_strict.enabled())
+        self._scope = scope
+        self._token = container._current_scope.set(scope)
+        container._active_scopes.append(scope)
+        return scope
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        scope, token = self._scope, self._token
+        if scope is None or token is None:
+            return  # joined an enclosing invocation, which closes the scope
+        self._scope = self._token = None
+        container = self._container
+        container._current_scope.reset(token)
+        container._active_scopes.remove(scope)
+        failures = scope.close(error)
+        threads, resources = scope.leftovers()
+        if threads or resources:
+            failures.append(StrictModeError(threads, resources))
+        if not failures:
+            return
+        for failure in failures:
+            log("ERROR", "teardown_failed", error=f"{type(failure).__name__}: {failure}")
+        if error is not None:
+            # The handler's exception is what the caller must see; the teardown failures
+            # travel with it as notes (and are in the log above).
+            for failure in failures:
+                error.add_note(f"also, at the end of the invocation: {failure!r}")
+            return
+        if len(failures) == 1:
+            raise failures[0]
+        raise ExceptionGroup("several teardowns failed at the end of the invocation", failures)

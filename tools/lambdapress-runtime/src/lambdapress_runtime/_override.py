@@ -1,0 +1,49 @@
+"""`container.override(provider, factory)`: tests swap a provider without patching modules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lambdapress_runtime._container import Container
+    from lambdapress_runtime._provider import Provider
+
+_MISSING = object()
+
+
+class Override:
+    """Context manager: while open, `provider` is built by `factory`; nests and restores.
+
+    Every per-container resource is closed on entry and exit: one built from the real provider
+    (or from the fake) may be captured by another per-container resource, and must not leak
+    across the boundary.
+    """
+
+    def __init__(
+        self, container: Container, provider: Provider[Any], factory: Callable[[], object]
+    ) -> None:
+        self._container = container
+        self._provider = provider
+        self._factory = factory
+        self._previous: object = _MISSING
+
+    def __enter__(self) -> None:
+        overrides = self._container._overrides
+        self._previous = overrides.get(self._provider, _MISSING)
+        overrides[self._provider] = self._factory
+        self._container.close()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        overrides = self._container._overrides
+        if self._previous is _MISSING:
+            overrides.pop(self._provider, None)
+        else:
+            overrides[self._provider] = self._previous  # type: ignore[assignment]
+        self._container.close()

@@ -1,0 +1,149 @@
+"""`Provider`: a registered factory and, for the per-container lifetime, the resource it keeps.
+
+A per-container resource (a database connection, an SDK client) lives as long as the Lambda
+execution environment: it is created on first use, reused by warm invocations, validated
+before reuse when the container sat idle (it may have been frozen while the server closed the
+connection), and recreated once when creating it fails with a connection error. A
+per-invocation provider keeps nothing here: its resources belong to the invocation's scope
+(`_scope.py`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
+
+from lambdapress_runtime._errors import RuntimeSetupError
+from lambdapress_runtime._resource import Resource, create
+
+if TYPE_CHECKING:
+    from lambdapress_runtime._container import Container
+
+T = TypeVar("T")
+
+
+class Provider(Generic[T]):
+    """A factory registered on a `Container`, with a lifetime; `.get()` gives its value.
+
+    Providers are created by the container's decorators (`per_container`, `per_invocation`,
+    `settings`), not directly. Handlers and other providers call `.get()`, so tests can swap a
+    provider with `container.override` instead of patching modules.
+    """
+
+    def __init__(
+        self,
+        container: Container,
+        factory: Callable[[], object],
+        *,
+        per_invocation: bool,
+        name: str | None = None,
+        check: Callable[[T], object] | None = None,
+        check_after: float = 30.0,
+        retry_on: tuple[type[BaseException], ...] = (),
+    ) -> None:
+        self._container = container
+        self.factory = factory
+        self.per_invocation = per_invocation
+        self.name = name or _name_of(factory)
+        self.check = check
+        self.check_after = check_after
+        self.retry_on = retry_on
+        # Per-container state. The lock makes two threads resolving at once create one
+        # resource; it is re-entrant so one provider can call another's .get() while creating.
+        self._lock = threading.RLock()
+        self._resource: Resource | None = None
+        self._generation = 0
+        self._creating = False
+
+    def __repr__(self) -> str:
+        lifetime = "per_invocation" if self.per_invocation else "per_container"
+        return f"<Provider {self.name} ({lifetime})>"
+
+    def get(self) -> T:
+        """The value for the current scope: this container's, or this invocation's.
+
+        Raises:
+            RuntimeSetupError: a per-invocation provider used outside an invocation, or a
+                provider that (through others) needs itself.
+        """
+        if self.per_invocation:
+            return cast("T", self._container._scope_for(self).get(self))
+        return cast("T", self._get_shared())
+
+    def discard(self) -> None:
+        """Close the per-container resource now, so the next `.get()` creates a fresh one.
+
+        For code that catches a connection error itself (an exception handler that turns it
+        into a 500): the runtime discards automatically only when the error leaves the handler.
+        """
+        with self._lock:
+            resource, self._resource = self._resource, None
+        if resource is not None:
+            self._container._close_quietly(resource)
+
+    def _get_shared(self) -> object:
+        container = self._container
+        resource = self._resource
+        now = container.clock()
+        if resource is not None and self._is_fresh(resource, now):
+            resource.last_used = now
+            container._note_shared_use(self)
+            return resource.value
+        with self._lock:
+            if self._creating:
+                raise RuntimeSetupError(f"provider {self.name} depends on itself")
+            resource = self._resource
+            if (
+                resource is not None
+                and not self._is_fresh(resource, now)
+                and not self._still_valid(resource)
+            ):
+                self._resource = None
+                container._close_quietly(resource)
+                resource = None
+            if resource is None:
+                resource = self._create()
+                self._resource = resource
+                self._generation = container._generation
+            resource.last_used = now
+        container._note_shared_use(self)
+        return resource.value
+
+    def _is_fresh(self, resource: Resource, now: float) -> bool:
+        """Reusable without a check: not from before a snapshot restore, and either without a
+        check or used recently enough that the server cannot have dropped it yet."""
+        if self._generation != self._container._generation:
+            return False
+        return self.check is None or now - resource.last_used <= self.check_after
+
+    def _still_valid(self, resource: Resource) -> bool:
+        if self._generation != self._container._generation or self.check is None:
+            return False
+        try:
+            return self.check(cast("T", resource.value)) is not False
+        except Exception:  # any failure of the check means "reconnect"
+            self._container._log_event("check_failed", self.name)
+            return False
+
+    def _create(self) -> Resource:
+        """Create the resource, once more if the first attempt raised a `retry_on` error (a
+        server that was restarting, a connection refused while a proxy failed over)."""
+        factory = self._container._factory_for(self)
+        self._creating = True
+        self._container._enter_shared_creation(self)
+        try:
+            try:
+                return create(self.name, factory, self._container.clock())
+            except self.retry_on:
+                self._container._log_event("retry", self.name)
+            return create(self.name, factory, self._container.clock())
+        finally:
+            self._creating = False
+            self._container._leave_shared_creation(self)
+
+
+def _name_of(factory: Callable[[], object]) -> str:
+    module = getattr(factory, "__module__", None) or "?"
+    qualname = getattr(factory, "__qualname__", None) or repr(factory)
+    return f"{module}.{qualname}"
