@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
@@ -218,26 +217,13 @@ def build() -> Callable[[Path], PackageResult]:
 
 
 @pytest.fixture
-def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadedMotoServer]:
-    """moto's S3 on 127.0.0.1 (a free port), with fake credentials; stopped after the test.
-
-    boto3 finds it through `AWS_ENDPOINT_URL`; the fake credentials, the region and
-    `AWS_EC2_METADATA_DISABLED` keep boto3 from looking for real ones. moto's state lives in
-    the process, not in the server, so it is reset first.
-    """
-    for name, value in FAKE_AWS.items():
-        monkeypatch.setenv(name, value)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-    # moto keeps its state in the process, across servers: start every test with none.
-    httpx.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
-    try:
-        yield server
-    finally:
-        server.stop()
+def s3_server(
+    moto_server: ThreadedMotoServer, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> ThreadedMotoServer:
+    """moto's S3 on 127.0.0.1 (the storage plugin's `moto_server`: fake credentials, reset
+    state, stopped after the test), found by boto3 through `AWS_ENDPOINT_URL`."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    return moto_server
 
 
 FAKE_AWS = {

@@ -1,0 +1,119 @@
+"""pytest fixtures for real storage (registered through the `pytest11` entry point).
+
+- `postgres_server`: a PostgreSQL server of its own for one test, on 127.0.0.1 and a free
+  port, data in a temporary folder, stopped and removed afterwards; `start_postgres_server(
+  settings={"max_connections": "20"})` starts one with server parameters.
+- `moto_server` / `moto_endpoint`: moto's server (DynamoDB, S3, ...) on 127.0.0.1, state reset.
+- `postgres_reachable_tmp_path`: `tmp_path`, made enterable by the unprivileged user the server
+  runs as when the tests run as root (pytest's own temporary root is private, mode 0700), for
+  tests that run `lambdapress db` in a project under it.
+
+The same fixtures serve lambdapress's tests, the template's tests and the tests of projects
+rendered from the template. Every pytest run loads this module, so PostgreSQL, psycopg and moto
+are imported only by the fixtures that use them. When the tests run as root, the server runs
+as the `postgres` user (PostgreSQL refuses root; see `lambdapress.storage.postgres`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
+
+    from lambdapress.storage.postgres import PostgresServer
+
+StartPostgres = Callable[..., "PostgresServer"]
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+@pytest.fixture
+def start_postgres_server() -> Iterator[StartPostgres]:
+    """`start_postgres_server(settings={...})`: a new server; all of them stop after the test."""
+    from lambdapress.storage.local import free_port
+    from lambdapress.storage.postgres import server_user, start_postgres
+
+    started: list[tuple[PostgresServer, Path]] = []
+
+    def start(settings: Mapping[str, str] | None = None) -> PostgresServer:
+        # Not under pytest's tmp_path: its root is private to the test user (0700), and a
+        # server running as another user could not enter it.
+        folder = Path(tempfile.mkdtemp(prefix="lambdapress-pg-"))
+        folder.chmod(0o755)
+        user = server_user()
+        if user.uid != os.geteuid():
+            os.chown(folder, user.uid, user.gid)
+        server = start_postgres(folder / "data", free_port(), settings=settings)
+        started.append((server, folder))
+        return server
+
+    try:
+        yield start
+    finally:
+        for server, folder in reversed(started):
+            server.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_server(start_postgres_server: StartPostgres) -> PostgresServer:
+    """A PostgreSQL server for this test: `postgres_server.url("postgres")` (no password)."""
+    return start_postgres_server()
+
+
+@pytest.fixture
+def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadedMotoServer]:
+    """moto's server on 127.0.0.1 (a free port), with fake credentials; stopped after the test.
+
+    The fake credentials, the region and `AWS_EC2_METADATA_DISABLED` keep boto3 from looking
+    for real ones. moto keeps its state in the process, not in the server, so it is reset first.
+    """
+    import urllib.request
+
+    from moto.server import ThreadedMotoServer
+
+    for name, value in FAKE_AWS.items():
+        monkeypatch.setenv(name, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    reset = urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST")
+    try:
+        with urllib.request.urlopen(reset, timeout=10):  # noqa: S310 (http on 127.0.0.1)
+            pass
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def moto_endpoint(moto_server: ThreadedMotoServer) -> str:
+    """The URL of `moto_server`, for `endpoint_url` or `AWS_ENDPOINT_URL_<SERVICE>`."""
+    host, port = moto_server.get_host_and_port()
+    return f"http://{host}:{port}"
+
+
+@pytest.fixture
+def postgres_reachable_tmp_path(tmp_path: Path) -> Path:
+    """`tmp_path`, enterable (not readable) by the server's user when the tests run as root."""
+    from lambdapress.storage.postgres import server_user
+
+    if server_user().uid != os.geteuid():
+        for folder in [tmp_path, *tmp_path.parents]:
+            mode = folder.stat().st_mode
+            if folder.stat().st_uid == os.geteuid() and not mode & 0o001:
+                folder.chmod(mode | 0o001)
+    return tmp_path
