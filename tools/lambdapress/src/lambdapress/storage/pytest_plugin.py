@@ -3,6 +3,7 @@
 - `postgres_server`: a PostgreSQL server of its own for one test, on 127.0.0.1 and a free
   port, data in a temporary folder, stopped and removed afterwards; `start_postgres_server(
   settings={"max_connections": "20"})` starts one with server parameters.
+- `postgres_database(service_folder)`: its database on `postgres_server`, migrated; the URL.
 - `moto_server` / `moto_endpoint`: moto's server (DynamoDB, S3, ...) on 127.0.0.1, state reset.
 - `postgres_reachable_tmp_path`: `tmp_path`, made enterable by the unprivileged user the server
   runs as when the tests run as root (pytest's own temporary root is private, mode 0700), for
@@ -117,3 +118,18 @@ def postgres_reachable_tmp_path(tmp_path: Path) -> Path:
             if folder.stat().st_uid == os.geteuid() and not mode & 0o001:
                 folder.chmod(mode | 0o001)
     return tmp_path
+
+
+@pytest.fixture
+def postgres_database(postgres_server: PostgresServer) -> Callable[[Path], str]:
+    """`postgres_database(service_folder)`: the service's database on `postgres_server`, named
+    after the folder, with its migrations/ applied, as `lambdapress db` makes it; its URL."""
+    from lambdapress.storage.migrations import apply_migrations, create_database, find_migrations
+
+    def make(service: Path) -> str:
+        create_database(postgres_server.url(), service.name)
+        url = postgres_server.url(service.name)
+        apply_migrations(url, find_migrations(service))
+        return url
+
+    return make
