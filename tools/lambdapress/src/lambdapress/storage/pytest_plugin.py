@@ -122,8 +122,11 @@ def postgres_reachable_tmp_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def postgres_database(postgres_server: PostgresServer) -> Callable[[Path], str]:
-    """`postgres_database(service_folder)`: the service's database on `postgres_server`, named
-    after the folder, with its migrations/ applied, as `lambdapress db` makes it; its URL."""
+    """`postgres_database(service_folder)`: a service's database on `postgres_server`, migrated.
+
+    Named after the folder, with its migrations/ applied, as `lambdapress db` makes it; the
+    fixture returns its URL.
+    """
     from lambdapress.storage.migrations import apply_migrations, create_database, find_migrations
 
     def make(service: Path) -> str:
