@@ -4,6 +4,7 @@
 What the server itself reports is asserted (pg_stat_activity), never a mock.
 """
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -70,6 +71,25 @@ def test_an_invocation_that_raises_rolls_back_and_ends_its_transaction(database:
     assert sessions(database) == ["idle"]  # not "idle in transaction": the scope ended it
     with dependencies.container.invocation():
         assert dependencies.repository.get().page(limit=10).items == []
+
+
+def test_a_connection_the_server_closed_is_replaced_before_it_is_used(database: str) -> None:
+    with dependencies.container.invocation():
+        dependencies.repository.get().add(OrderIn(name="kept"))
+    with psycopg.connect(database, autocommit=True) as admin:  # what a frozen container misses
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            ("orders",),
+        )
+    deadline = time.monotonic() + 10
+    while sessions(database) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert sessions(database) == []
+    with dependencies.container.invocation():  # thawed: a new connection, no error
+        assert [item.name for item in dependencies.repository.get().page(limit=10).items] == [
+            "kept"
+        ]
+    assert sessions(database) == ["idle"]
 
 
 def test_a_warmup_ping_opens_no_connection(database: str, lambda_context: object) -> None:
