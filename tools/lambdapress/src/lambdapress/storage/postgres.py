@@ -165,7 +165,7 @@ def prepare_data_folder(data: Path, binaries: PostgresBinaries, user: RunAs) -> 
     if done.returncode != 0:
         shutil.rmtree(data, ignore_errors=True)
         raise StorageError(
-            f"initdb failed (exit {done.returncode}): {done.stderr.strip()[-800:]}",
+            f"initdb failed (exit {done.returncode}): {done.stderr.strip()[:800]}",
             path=data,
             hint="read the message above; remove the folder and try again",
         )

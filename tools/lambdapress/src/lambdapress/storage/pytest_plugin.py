@@ -5,9 +5,9 @@
   settings={"max_connections": "20"})` starts one with server parameters.
 - `postgres_database(service_folder)`: its database on `postgres_server`, migrated; the URL.
 - `moto_server` / `moto_endpoint`: moto's server (DynamoDB, S3, ...) on 127.0.0.1, state reset.
-- `postgres_reachable_tmp_path`: `tmp_path`, made enterable by the unprivileged user the server
-  runs as when the tests run as root (pytest's own temporary root is private, mode 0700), for
-  tests that run `lambdapress db` in a project under it.
+- `postgres_reachable_tmp_path`: a temporary folder the unprivileged user the server runs as
+  (when the tests run as root) can enter, unlike pytest's private `tmp_path`: for tests that
+  run `lambdapress db` in a project under it.
 
 The same fixtures serve lambdapress's tests, the template's tests and the tests of projects
 rendered from the template. Every pytest run loads this module, so PostgreSQL, psycopg and moto
@@ -17,6 +17,7 @@ as the `postgres` user (PostgreSQL refuses root; see `lambdapress.storage.postgr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -41,32 +42,38 @@ FAKE_AWS = {
 }
 
 
-@pytest.fixture
-def start_postgres_server() -> Iterator[StartPostgres]:
-    """`start_postgres_server(settings={...})`: a new server; all of them stop after the test."""
+@contextlib.contextmanager
+def temporary_postgres(settings: Mapping[str, str] | None = None) -> Iterator[PostgresServer]:
+    """A PostgreSQL server in a new temporary folder, stopped and removed on leaving.
+
+    For fixtures of other scopes (a session's server); tests use `start_postgres_server`.
+    """
     from lambdapress.storage.local import free_port
     from lambdapress.storage.postgres import server_user, start_postgres
 
-    started: list[tuple[PostgresServer, Path]] = []
-
-    def start(settings: Mapping[str, str] | None = None) -> PostgresServer:
-        # Not under pytest's tmp_path: its root is private to the test user (0700), and a
-        # server running as another user could not enter it.
-        folder = Path(tempfile.mkdtemp(prefix="lambdapress-pg-"))
+    # Not under pytest's tmp_path: its root is private to the test user (0700), and a server
+    # running as another user could not enter it.
+    folder = Path(tempfile.mkdtemp(prefix="lambdapress-pg-"))
+    try:
         folder.chmod(0o755)
         user = server_user()
         if user.uid != os.geteuid():
             os.chown(folder, user.uid, user.gid)
-        server = start_postgres(folder / "data", free_port(), settings=settings)
-        started.append((server, folder))
-        return server
-
-    try:
-        yield start
+        with start_postgres(folder / "data", free_port(), settings=settings) as server:
+            yield server
     finally:
-        for server, folder in reversed(started):
-            server.stop()
-            shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def start_postgres_server() -> Iterator[StartPostgres]:
+    """`start_postgres_server(settings={...})`: a new server; all of them stop after the test."""
+    with contextlib.ExitStack() as servers:
+
+        def start(settings: Mapping[str, str] | None = None) -> PostgresServer:
+            return servers.enter_context(temporary_postgres(settings))
+
+        yield start
 
 
 @pytest.fixture
@@ -108,16 +115,19 @@ def moto_endpoint(moto_server: ThreadedMotoServer) -> str:
 
 
 @pytest.fixture
-def postgres_reachable_tmp_path(tmp_path: Path) -> Path:
-    """`tmp_path`, enterable (not readable) by the server's user when the tests run as root."""
-    from lambdapress.storage.postgres import server_user
+def postgres_reachable_tmp_path() -> Iterator[Path]:
+    """A new temporary folder the server's user can enter, removed after the test.
 
-    if server_user().uid != os.geteuid():
-        for folder in [tmp_path, *tmp_path.parents]:
-            mode = folder.stat().st_mode
-            if folder.stat().st_uid == os.geteuid() and not mode & 0o001:
-                folder.chmod(mode | 0o001)
-    return tmp_path
+    Not under pytest's own temporary root: that is private (0700), and every pytest session
+    that starts on the machine makes it private again, so a server running as another user
+    could lose its way in mid-test.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="lambdapress-test-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
