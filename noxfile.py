@@ -89,9 +89,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over the tool and the source of every package and service."""
+    """mypy --strict over the tool, its runtime and the source of every package and service."""
     sync_workspace(session)
-    sources = ["tools/lambdapress/src"]
+    sources = ["tools/lambdapress/src", "tools/lambdapress-runtime/src"]
     sources += sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("packages/*/src"))
     sources += sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("services/*/src"))
     session.run("mypy", "--strict", *sources)
@@ -99,12 +99,13 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The tool's tests and every package's and service's tests (and the template's, here).
+    """The tool's and its runtime's tests, every package's and service's (and the template's, here).
 
     `nox -s tests -- -m "not e2e"` is the quick run; CI runs everything.
     """
     sync_workspace(session)
-    paths = ["tools/lambdapress/tests", *members("packages"), *members("services")]
+    paths = ["tools/lambdapress/tests", "tools/lambdapress-runtime/tests"]
+    paths += [*members("packages"), *members("services")]
     if IS_TEMPLATE_REPO:
         paths.append("template/tests")
     session.run("pytest", *paths, *session.posargs, env=OFFLINE_AWS)

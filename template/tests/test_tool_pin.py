@@ -28,17 +28,38 @@ def load(name: str) -> ModuleType:
     return module
 
 
-def rendered_pin(src_path: str, commit: str | None) -> dict[str, str]:
-    """The root pyproject's lambdapress source for what copier recorded, rendered by Jinja as
-    copier does (without cloning anything, so remote URLs can be checked too)."""
+def rendered_pin(
+    src_path: str, commit: str | None, distribution: str = "lambdapress"
+) -> dict[str, str]:
+    """The root pyproject's source of `distribution` for what copier recorded, rendered by
+    Jinja as copier does (without cloning anything, so remote URLs can be checked too)."""
     environment = jinja2.Environment(keep_trailing_newline=True, autoescape=False)  # noqa: S701
     text = environment.from_string(PYPROJECT_TEMPLATE.read_text()).render(
         project_name="p",
         _copier_answers={"_src_path": src_path, "_commit": commit},
         _copier_conf={"vcs_ref_hash": HASH if commit else None},
     )
-    pin: dict[str, str] = tomllib.loads(text)["tool"]["uv"]["sources"]["lambdapress"]
+    pin: dict[str, str] = tomllib.loads(text)["tool"]["uv"]["sources"][distribution]
     return pin
+
+
+@pytest.mark.parametrize(
+    ("src_path", "commit"),
+    [
+        ("gh:acme/lambdapress", "v1.2.3"),
+        ("https://git.acme.invalid/lambdapress.git", "v1.2.3-4-g0123456"),
+        ("/srv/lambdapress", None),
+    ],
+)
+def test_the_runtime_comes_from_where_the_tool_comes_from(
+    src_path: str, commit: str | None
+) -> None:
+    tool = rendered_pin(src_path, commit)
+    runtime = rendered_pin(src_path, commit, "lambdapress-runtime")
+    if "path" in tool:
+        assert runtime == {"path": tool["path"] + "-runtime"}
+    else:
+        assert runtime == {**tool, "subdirectory": "tools/lambdapress-runtime"}
 
 
 @pytest.mark.parametrize(

@@ -68,6 +68,23 @@ def test_load_workspace_lists_members_sorted(builder: Any) -> None:
     assert workspace.services[1].settings.architecture == "arm64"
     assert workspace.template_root is False
     assert workspace.answers is None
+    # Members outside packages/ and services/ are libraries a service may ship (the runtime).
+    (tool,) = workspace.libraries
+    assert (tool.name, tool.import_name, tool.path) == (
+        "lambdapress",
+        "lambdapress",
+        root / "tools" / "lambdapress",
+    )
+
+
+def test_a_library_and_a_package_cannot_ship_the_same_module(builder: Any) -> None:
+    builder.package("acme-runtime", import_name="acme_runtime")
+    (builder.root / "tools" / "acme-runtime").mkdir(parents=True)
+    (builder.root / "tools" / "acme-runtime" / "pyproject.toml").write_text(
+        '[project]\nname = "acme-runtime"\n', encoding="utf-8"
+    )
+    with pytest.raises(WorkspaceError, match="'acme_runtime' is used by both"):
+        load_workspace(builder.root)
 
 
 def test_lookups_and_relative_paths(builder: Any) -> None:

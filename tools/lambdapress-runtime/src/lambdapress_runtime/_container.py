@@ -7,13 +7,13 @@ provider with `container.override` instead of patching the modules that use it.
 
 from __future__ import annotations
 
-import functools
 import os
-import threading
 import time
-from collections.abc import Callable, Iterator
+
+# `threading.local` and `threading.RLock` are these C types; `threading` itself (its module
+# body, `_weakrefset`, ...) is not needed to use them.
+from _thread import _local
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from lambdapress_runtime import _snapstart
 from lambdapress_runtime._errors import RuntimeSetupError
@@ -24,16 +24,22 @@ from lambdapress_runtime._provider import Provider
 from lambdapress_runtime._settings import read_settings
 from lambdapress_runtime._warmup import answer_warmup, is_warmup
 
+# `typing` and `collections.abc` are for type checkers only: importing them costs a cold start
+# milliseconds (see README, "Import time"), so they are read under TYPE_CHECKING, set False here.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any, TypeVar, overload
+
     from lambdapress_runtime._resource import Resource
     from lambdapress_runtime._scope import InvocationScope
     from lambdapress_runtime._types import ProviderDecorator
 
-T = TypeVar("T")
-M = TypeVar("M")
-R = TypeVar("R")
-E = TypeVar("E")
-C = TypeVar("C")
+    T = TypeVar("T")
+    M = TypeVar("M")
+    R = TypeVar("R")
+    E = TypeVar("E")
+    C = TypeVar("C")
 
 
 class Container:
@@ -54,26 +60,29 @@ class Container:
             "lambdapress_runtime_scope", default=None
         )
         self._active_scopes: list[InvocationScope] = []
-        self._local = threading.local()
+        self._local = _local()
         # Bumped after a SnapStart restore: a resource from an older generation is recreated.
         self._generation = 0
         self.snapstart = _snapstart.register(self._before_snapshot, self._after_restore)
 
     # Registration -----------------------------------------------------------------------------
 
-    @overload
-    def per_container(self, factory: Callable[[], Iterator[T]], /) -> Provider[T]: ...
-    @overload
-    def per_container(self, factory: Callable[[], T], /) -> Provider[T]: ...
-    @overload
-    def per_container(
-        self,
-        *,
-        check: Callable[[Any], object] | None = None,
-        check_after: float = 30.0,
-        retry_on: tuple[type[BaseException], ...] = (),
-        name: str | None = None,
-    ) -> ProviderDecorator: ...
+    if TYPE_CHECKING:
+
+        @overload
+        def per_container(self, factory: Callable[[], Iterator[T]], /) -> Provider[T]: ...
+        @overload
+        def per_container(self, factory: Callable[[], T], /) -> Provider[T]: ...
+        @overload
+        def per_container(
+            self,
+            *,
+            check: Callable[[Any], object] | None = None,
+            check_after: float = 30.0,
+            retry_on: tuple[type[BaseException], ...] = (),
+            name: str | None = None,
+        ) -> ProviderDecorator: ...
+
     def per_container(
         self,
         factory: Callable[[], object] | None = None,
@@ -108,12 +117,15 @@ class Container:
 
         return register if factory is None else register(factory)
 
-    @overload
-    def per_invocation(self, factory: Callable[[], Iterator[T]], /) -> Provider[T]: ...
-    @overload
-    def per_invocation(self, factory: Callable[[], T], /) -> Provider[T]: ...
-    @overload
-    def per_invocation(self, *, name: str | None = None) -> ProviderDecorator: ...
+    if TYPE_CHECKING:
+
+        @overload
+        def per_invocation(self, factory: Callable[[], Iterator[T]], /) -> Provider[T]: ...
+        @overload
+        def per_invocation(self, factory: Callable[[], T], /) -> Provider[T]: ...
+        @overload
+        def per_invocation(self, *, name: str | None = None) -> ProviderDecorator: ...
+
     def per_invocation(
         self, factory: Callable[[], object] | None = None, *, name: str | None = None
     ) -> Any:
@@ -157,7 +169,6 @@ class Container:
         setting or handler code runs.
         """
 
-        @functools.wraps(function)
         def wrapper(event: E, context: C) -> R | dict[str, bool]:
             if is_warmup(event):
                 return answer_warmup(context)
@@ -166,6 +177,11 @@ class Container:
                     self._load_settings()
                 return function(event, context)
 
+        # functools.wraps, without importing functools (a cold-start cost on a bare runtime).
+        for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):
+            if hasattr(function, attribute):
+                setattr(wrapper, attribute, getattr(function, attribute))
+        wrapper.__wrapped__ = function  # type: ignore[attr-defined]
         return wrapper
 
     def middleware(self, app: Any, next_middleware: Callable[[Any], R]) -> R:

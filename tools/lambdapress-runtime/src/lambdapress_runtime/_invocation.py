@@ -8,16 +8,17 @@ gets one scope and one teardown.
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import TYPE_CHECKING
-
 from lambdapress_runtime import _strict
 from lambdapress_runtime._errors import StrictModeError
 from lambdapress_runtime._log import log
 from lambdapress_runtime._scope import InvocationScope
 
+# `typing` and `collections.abc` are for type checkers only: importing them costs a cold start
+# milliseconds (see README, "Import time"), so they are read under TYPE_CHECKING, set False here.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from contextvars import Token
+    from types import TracebackType
 
     from lambdapress_runtime._container import Container
 

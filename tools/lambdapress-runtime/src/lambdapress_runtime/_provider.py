@@ -10,20 +10,36 @@ per-invocation provider keeps nothing here: its resources belong to the invocati
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Generic, TypeVar, cast
+from _thread import RLock
+from types import GenericAlias
 
 from lambdapress_runtime._errors import RuntimeSetupError
 from lambdapress_runtime._resource import Resource, create
 
+# `typing` and `collections.abc` are for type checkers only: importing them costs a cold start
+# milliseconds (see README, "Import time"), so they are read under TYPE_CHECKING, set False here.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Generic as _Subscriptable
+    from typing import TypeVar
+
     from lambdapress_runtime._container import Container
 
-T = TypeVar("T")
+    T = TypeVar("T")
+else:
+
+    class _Subscriptable:
+        """What `typing.Generic` gives at run time, without importing `typing`: `Provider[Order]`
+        in an annotation that is evaluated (pydantic, `get_type_hints`) still works."""
+
+        def __class_getitem__(cls, item):
+            return GenericAlias(cls, item)
+
+    T = "T"
 
 
-class Provider(Generic[T]):
+class Provider(_Subscriptable[T]):
     """A factory registered on a `Container`, with a lifetime; `.get()` gives its value.
 
     Providers are created by the container's decorators (`per_container`, `per_invocation`,
@@ -51,7 +67,7 @@ class Provider(Generic[T]):
         self.retry_on = retry_on
         # Per-container state. The lock makes two threads resolving at once create one
         # resource; it is re-entrant so one provider can call another's .get() while creating.
-        self._lock = threading.RLock()
+        self._lock = RLock()
         self._resource: Resource | None = None
         self._generation = 0
         self._creating = False
@@ -68,8 +84,8 @@ class Provider(Generic[T]):
                 provider that (through others) needs itself.
         """
         if self.per_invocation:
-            return cast("T", self._container._scope_for(self).get(self))
-        return cast("T", self._get_shared())
+            return self._container._scope_for(self).get(self)  # type: ignore[return-value]
+        return self._get_shared()  # type: ignore[return-value]
 
     def discard(self) -> None:
         """Close the per-container resource now, so the next `.get()` creates a fresh one.
@@ -121,7 +137,7 @@ class Provider(Generic[T]):
         if self._generation != self._container._generation or self.check is None:
             return False
         try:
-            return self.check(cast("T", resource.value)) is not False
+            return self.check(resource.value) is not False  # type: ignore[arg-type]
         except Exception:  # any failure of the check means "reconnect"
             self._container._log_event("check_failed", self.name)
             return False

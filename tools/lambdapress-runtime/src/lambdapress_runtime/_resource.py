@@ -8,11 +8,16 @@ right moment: the end of an invocation, a snapshot, or a discarded connection.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import GeneratorType
-from typing import Any
 
 from lambdapress_runtime._errors import RuntimeSetupError
+
+# `typing` and `collections.abc` are for type checkers only: importing them costs a cold start
+# milliseconds (see README, "Import time"), so they are read under TYPE_CHECKING, set False here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 
 class Resource:
@@ -41,30 +46,20 @@ class Resource:
                 return not state
         return False
 
-    def close(self, error: BaseException | None = None) -> None:
-        """Run the teardown after `yield`; `error` is thrown in at the `yield` (so a provider
-        can roll back a transaction when the handler failed), as `contextlib` does.
+    def close(self) -> None:
+        """Run the code after `yield`, whatever the handler did.
 
-        Raises what the teardown raised, except the very error thrown in: that one belongs to
-        the handler, and re-raising it here would report it twice.
+        The error of a failed invocation is not thrown in at the `yield` (as `contextlib` would):
+        the usual provider is `conn = connect(); yield conn; conn.close()`, and a thrown error
+        would skip that `close()`, leaking one connection per failed request.
         """
         generator, self._generator = self._generator, None
         if generator is None:
             return
-        if error is None:
-            try:
-                next(generator)
-            except StopIteration:
-                return
-        else:
-            try:
-                generator.throw(error)
-            except StopIteration:
-                return
-            except BaseException as raised:
-                if raised is error:
-                    return
-                raise
+        try:
+            next(generator)
+        except StopIteration:
+            return
         generator.close()
         raise RuntimeSetupError(f"provider {self.name} yielded more than once; yield exactly once")
 

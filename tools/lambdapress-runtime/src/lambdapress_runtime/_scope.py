@@ -8,14 +8,18 @@ logged and attached to it as a note instead.
 
 from __future__ import annotations
 
-import threading
-from typing import TYPE_CHECKING, Any
+from _thread import RLock
 
 from lambdapress_runtime import _strict
 from lambdapress_runtime._errors import RuntimeSetupError
 from lambdapress_runtime._resource import Resource, create
 
+# `typing` and `collections.abc` are for type checkers only: importing them costs a cold start
+# milliseconds (see README, "Import time"), so they are read under TYPE_CHECKING, set False here.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from lambdapress_runtime._container import Container
     from lambdapress_runtime._provider import Provider
 
@@ -25,7 +29,7 @@ class InvocationScope:
 
     def __init__(self, container: Container, *, strict: bool) -> None:
         self._container = container
-        self._lock = threading.RLock()
+        self._lock = RLock()
         self._resources: dict[Provider[Any], Resource] = {}
         self._order: list[Resource] = []
         self._creating: set[Provider[Any]] = set()
@@ -68,7 +72,7 @@ class InvocationScope:
         failures: list[Exception] = []
         for resource in reversed(self._order):
             try:
-                resource.close(error)
+                resource.close()
             except Exception as failure:  # collected, reported by the caller
                 failures.append(failure)
         now = self._container.clock()

@@ -9,12 +9,16 @@ dependency of the runtime: a model is recognised by its pydantic v2 interface
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeVar
-
 from lambdapress_runtime._errors import SettingsError
 
-M = TypeVar("M")
+# `typing` and `collections.abc` are for type checkers only: importing them costs a cold start
+# milliseconds (see README, "Import time"), so they are read under TYPE_CHECKING, set False here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any, TypeVar
+
+    M = TypeVar("M")
 
 
 def read_settings(model: type[M], environ: Mapping[str, str]) -> M:

@@ -10,7 +10,11 @@ restore for re-creation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+# `typing` and `collections.abc` are for type checkers only: importing them costs a cold start
+# milliseconds (see README, "Import time"), so they are read under TYPE_CHECKING, set False here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def register(before_snapshot: Callable[[], None], after_restore: Callable[[], None]) -> bool:

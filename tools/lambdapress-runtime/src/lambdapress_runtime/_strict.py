@@ -9,7 +9,12 @@ are background machinery by declaration (an SDK's connection reaper, a metrics f
 from __future__ import annotations
 
 import os
-import threading
+
+# `typing` and `collections.abc` are for type checkers only: importing them costs a cold start
+# milliseconds (see README, "Import time"), so they are read under TYPE_CHECKING, set False here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from threading import Thread
 
 STRICT_ENV = "LAMBDAPRESS_STRICT"
 
@@ -23,13 +28,20 @@ def enabled() -> bool:
     return os.environ.get(STRICT_ENV) == "1"
 
 
-def snapshot_threads() -> frozenset[threading.Thread]:
-    """The threads alive when an invocation starts: those are not its own."""
+def snapshot_threads() -> frozenset[Thread]:
+    """The threads alive when an invocation starts: those are not its own.
+
+    `threading` is imported here, in strict mode only: a bare runtime does not need it.
+    """
+    import threading
+
     return frozenset(threading.enumerate())
 
 
-def new_threads(before: frozenset[threading.Thread]) -> tuple[str, ...]:
+def new_threads(before: frozenset[Thread]) -> tuple[str, ...]:
     """Names of non-daemon threads started since `before` that are still alive."""
+    import threading
+
     leftovers = [
         thread
         for thread in threading.enumerate()

@@ -8,9 +8,13 @@ can be told from traffic in the logs.
 
 from __future__ import annotations
 
-from typing import Any
-
 from lambdapress_runtime._log import log
+
+# `typing` and `collections.abc` are for type checkers only: importing them costs a cold start
+# milliseconds (see README, "Import time"), so they are read under TYPE_CHECKING, set False here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # The event a scheduled warm-up ping sends. The same constant lives in
 # `lambdapress.storage_settings.WARMUP_EVENT` (the tool cannot be imported from a Lambda zip);

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress.bench_runtime import measure_runtime_import
 from lambdapress.bench_scaling import ScalingPoint, measure_scaling
 from lambdapress.bundle.archive import Entry, write_zip
 from lambdapress.bundle.lock import read_lock
@@ -137,7 +138,24 @@ def run_bench(
                 say,
             )
         measurements += _scaling_measurements(scaling)
+    measurements += _runtime_import(result.manifest)
     return BenchReport(measurements=tuple(measurements), scaling=scaling)
+
+
+def _runtime_import(manifest: Manifest) -> list[Measurement]:
+    """lambdapress-runtime's import time against json's, when some function ships it."""
+    measured = measure_runtime_import(manifest)
+    if measured is None:
+        return []
+    return [
+        Measurement(
+            metric=f"runtime import (median of {measured.runs} interpreters)",
+            subject=f"lambdapress_runtime ({measured.functions} functions)",
+            value=measured.runtime_ms,
+            baseline=measured.baseline_ms,
+            unit="ms",
+        )
+    ]
 
 
 def _scaling_measurements(points: tuple[ScalingPoint, ...]) -> list[Measurement]:

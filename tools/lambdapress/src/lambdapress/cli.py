@@ -311,7 +311,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         "\nbaselines: zip size = the whole service and every locked requirement in one zip (what "
         "copy-everything packagers deploy per function); rebuilds = a full build with wheels "
         "cached; cold start = the same code with no bytecode at all; N = a clean build of N=1 "
-        "(clean) or of the same N (no-op, one edit)"
+        "(clean) or of the same N (no-op, one edit); runtime import = `import json` (stdlib)"
     )
     if report.scaling:
         _report_scaling(report, args.chart or root / "dist" / "bench" / "scaling.png")

@@ -65,6 +65,9 @@ class Workspace(BaseModel):
     root: Path
     packages: tuple[Package, ...]
     services: tuple[Service, ...]
+    libraries: tuple[Package, ...] = ()
+    """Other members (`tools/*`, e.g. lambdapress-runtime): first-party code a service may
+    depend on and ship, but not a model library that `publish` or `models` manage."""
     template_root: bool
     """True when the root is the template repository itself (it has copier.yml)."""
     answers: CopierAnswers | None
@@ -138,10 +141,9 @@ def load_workspace(root: Path) -> Workspace:
     members = _expand(root, pyproject, table)
     packages: list[Package] = []
     services: list[Service] = []
+    libraries: list[Package] = []
     for member in members:
         group = member.relative_to(root).parts[0]
-        if group not in (SERVICES_DIR, PACKAGES_DIR):
-            continue
         member_pyproject = member / PYPROJECT
         if not member_pyproject.is_file():
             if _is_placeholder(member):
@@ -155,13 +157,16 @@ def load_workspace(root: Path) -> Workspace:
         member_data = load_toml(member_pyproject)
         if group == SERVICES_DIR:
             services.append(_service(member, member_pyproject, member_data))
-        else:
+        elif group == PACKAGES_DIR:
             packages.append(_package(member, member_pyproject, member_data))
-    _check_unique(packages, services)
+        else:
+            libraries.append(_package(member, member_pyproject, member_data))
+    _check_unique([*packages, *libraries], services)
     return Workspace(
         root=root,
         packages=tuple(packages),
         services=tuple(services),
+        libraries=tuple(libraries),
         template_root=any((root / name).is_file() for name in TEMPLATE_CONFIGS),
         answers=_answers_in(root),
     )

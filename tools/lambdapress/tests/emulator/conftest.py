@@ -79,7 +79,7 @@ def inspect(event, context):
         "AWS_REGION", "AWS_DEFAULT_REGION", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "_HANDLER",
         "TZ", "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_EXECUTION_ENV", "_X_AMZN_TRACE_ID",
-        "GREETING", "VIRTUAL_ENV",
+        "GREETING", "VIRTUAL_ENV", "LAMBDAPRESS_STRICT",
     ]
     return {
         "env": {name: os.environ.get(name) for name in names},

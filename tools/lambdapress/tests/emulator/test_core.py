@@ -197,6 +197,7 @@ def test_the_worker_sees_only_its_artifact_and_lambdas_environment(
     assert env["AWS_ACCESS_KEY_ID"] and env["AWS_SECRET_ACCESS_KEY"] and env["AWS_SESSION_TOKEN"]
     assert env["_X_AMZN_TRACE_ID"].startswith("Root=1-")
     assert env["GREETING"] == "hello"
+    assert env["LAMBDAPRESS_STRICT"] == "1"  # lambdapress_runtime reports leftovers
     assert context["function_name"] == "demo-inspect"
     assert context["memory_limit_in_mb"] == "128"
     assert context["aws_request_id"] == result.request_id

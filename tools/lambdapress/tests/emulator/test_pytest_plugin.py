@@ -75,6 +75,16 @@ def test_the_fixtures_in_a_users_test_run(repo: Repo, runtime_cache: Path) -> No
     assert "3 passed" in run.stdout
 
 
+def test_every_test_runs_in_strict_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LAMBDAPRESS_STRICT")  # this very test runs under the plugin too
+    (tmp_path / "test_strict.py").write_text(
+        "import os\n\ndef test_it():\n    assert os.environ['LAMBDAPRESS_STRICT'] == '1'\n"
+    )
+    run = _run_pytest(tmp_path, cache=tmp_path / "cache")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 passed" in run.stdout
+
+
 @pytest.mark.e2e
 def test_asking_for_the_emulator_without_a_manifest_fails_with_the_fix(
     tmp_path: Path, runtime_cache: Path

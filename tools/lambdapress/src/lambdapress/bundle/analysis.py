@@ -15,6 +15,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from lambdapress.bundle import sourced
 from lambdapress.bundle.discovery import Function
 from lambdapress.bundle.entry import ENTRY_MODULE, entry_source
 from lambdapress.bundle.facts import FileFacts
@@ -95,8 +96,11 @@ def service_context(
     target = Target.of(service.settings)
     if architecture is not None:
         target = target.model_copy(update={"architecture": architecture})
+    # Every workspace member a service may depend on ships from source, first-party: shared
+    # packages, and libraries such as lambdapress-runtime (tools/), only when a handler imports it.
     members: dict[str, tuple[Path, str]] = {
-        canonicalize_name(p.name): (p.path, p.import_name) for p in workspace.packages
+        canonicalize_name(p.name): (p.path, p.import_name)
+        for p in (*workspace.packages, *workspace.libraries)
     }
     members.update({canonicalize_name(s.name): (s.path, s.import_name) for s in workspace.services})
     closure = lock.closure(service.name, target)
@@ -122,6 +126,10 @@ def service_context(
             folder, import_name = members[key]
             index.add_root(_src(folder), import_name)
             folders += [folder, _src(folder)]
+        elif package.source_kind in ("directory", "path", "editable"):  # outside the workspace
+            third_party.append(sourced.from_path(package, workspace.root))
+        elif package.source_kind == "git":
+            third_party.append(sourced.from_git(package))
         elif not package.is_local:
             third_party.append(package)
     foreign = {

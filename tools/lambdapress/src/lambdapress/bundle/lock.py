@@ -22,6 +22,9 @@ from lambdapress.errors import BundleError, ConfigError
 from lambdapress.pyproject import load_toml
 
 LOCAL_SOURCES = frozenset({"editable", "virtual", "directory", "path"})
+# Sources the bundler turns into a wheel itself (`bundle.sourced`): a git dependency, and a
+# path outside the workspace (what `analysis` marks "path-build"). Pure Python only.
+BUILT_SOURCES = frozenset({"git", "path-build"})
 
 
 class Dependency(BaseModel):
@@ -74,6 +77,13 @@ class LockedPackage(BaseModel):
     dependencies: tuple[Dependency, ...] = ()
     optional: dict[str, tuple[Dependency, ...]] = {}
     wheels: tuple[WheelFile, ...] = ()
+    revision: str | None = None
+    """For a built source: the locked commit, or the digest of the path's files."""
+
+    @property
+    def is_built(self) -> bool:
+        """Built into a wheel by lambdapress (git, or a path outside the workspace)."""
+        return self.source_kind in BUILT_SOURCES
 
     @property
     def is_local(self) -> bool:

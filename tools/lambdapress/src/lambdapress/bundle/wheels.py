@@ -29,6 +29,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress import files
+from lambdapress.bundle import sourced
 from lambdapress.bundle.bytecode import bytecode_only_layout, compile_tree, find_compiler
 from lambdapress.bundle.lock import LockedPackage
 from lambdapress.bundle.parallel import in_parallel
@@ -218,6 +219,8 @@ def check_has_wheel(
     """
     if package.is_pinned:  # published wheels are not in the lock: uv checks them (binary only)
         return
+    if package.is_built:  # no wheel in the lock: built, then checked pure (`bundle.sourced`)
+        return
     accepted = target.wheel_tags()
     for wheel in package.wheels:
         try:
@@ -249,7 +252,9 @@ def _dependencies_line(pyproject: Path | None) -> int | None:
 
 
 def _folder(base: Path, package: LockedPackage) -> Path:
-    return base / f"{package.name}-{package.version}"
+    # A built source's version does not change with each commit: its revision names the folder.
+    revision = f"+{package.revision[:16]}" if package.revision else ""
+    return base / f"{package.name}-{package.version}{revision}"
 
 
 def _install(
@@ -267,15 +272,16 @@ def _install(
     with files.temporary_folder(folder) as scratch, staged_install(folder, record) as site:
         requirement = scratch / "requirement.txt"
         hashes = " ".join(f"--hash={w.hash}" for w in package.wheels)
-        requirement.write_text(f"{package.name}=={package.version} {hashes}\n")
+        if package.is_built:  # from git or a path: uv builds it (`bundle.sourced`)
+            requirement.write_text(sourced.requirement(package) + "\n")
+        else:
+            requirement.write_text(f"{package.name}=={package.version} {hashes}\n")
         command = [
             uv_binary(),
             "pip",
             "install",
             "--quiet",
             "--no-deps",
-            "--only-binary",
-            ":all:",
             "--target",
             str(site),
             "--python-platform",
@@ -290,6 +296,8 @@ def _install(
             "-r",
             str(requirement),
         ]
+        if not package.is_built:  # a locked wheel, never a build
+            command += ["--only-binary", ":all:"]
         if package.wheels:
             command.append("--require-hashes")
         if package.index_url:
@@ -300,6 +308,8 @@ def _install(
         )
         if result.returncode != 0:
             raise _wheel_error(package, target, result.stderr)
+        if package.is_built:
+            sourced.check_pure(site, package)
         _strip(site)
         if compiler is not None:
             compile_tree(site, compiler)
@@ -358,8 +368,12 @@ def _describe(package: LockedPackage, folder: Path, repaired: str | None) -> Ins
             names.add(entry.name.split(".")[0])
     record = read_record(folder)
     compiled = record is not None and record.compiled
+    version = package.version
+    if package.revision:  # a built source: the commit (or content) it was built from, as a
+        # local version label, so that the manifest says it and a new commit rebuilds the zips
+        version += ("." if "+" in version else "+") + package.revision[:12]
     return InstalledDistribution(
-        package.name, package.version, folder, tuple(sorted(names)), compiled, repaired
+        package.name, version, folder, tuple(sorted(names)), compiled, repaired
     )
 
 

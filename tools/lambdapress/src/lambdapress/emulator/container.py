@@ -59,6 +59,7 @@ class WorkerSpec:
         entry = self.entry
         env = dict(entry.environment)
         env.update(self.storage)
+        env.setdefault("LAMBDAPRESS_STRICT", "1")  # lambdapress_runtime: report leftovers loudly
         env.update(
             {
                 "PATH": f"{self.interpreter.path.parent}:/usr/local/bin:/usr/bin:/bin",

@@ -6,6 +6,8 @@
 - `invoke_handler(handler, event)`: call a handler in this process (fast).
 - `invoke_artifact(name, event)`: run the built artifact in the emulator (faithful), returning
   an `InvocationResult`; `lambda_emulator` is the session's emulator behind it.
+- Every test runs with `LAMBDAPRESS_STRICT=1` (unless the environment sets it): lambdapress_runtime
+  then fails an invocation that leaves a non-daemon thread running or a resource open.
 
 The emulator reads `dist/manifest.json` of the repository the tests run in (or
 `--lambdapress-root DIR`); a test that asks for it before anything is packaged fails with the
@@ -15,6 +17,7 @@ a fixture is used.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +46,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=4,
         help="workers per function in the emulator (default 4)",
     )
+
+
+STRICT_ENV = "LAMBDAPRESS_STRICT"
+
+
+@pytest.fixture(autouse=True)
+def _lambdapress_strict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Strict mode for lambdapress_runtime in every test, as in `serve` and `invoke`.
+
+    A leaked thread or connection is cheap to find in the test that causes it and expensive
+    in production logs. An explicit `LAMBDAPRESS_STRICT` in the environment wins (set it to 0
+    to turn strict mode off for a run); `monkeypatch` restores the variable after each test.
+    """
+    if STRICT_ENV not in os.environ:
+        monkeypatch.setenv(STRICT_ENV, "1")
 
 
 @pytest.fixture
