@@ -273,7 +273,8 @@ def example_storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exampl
 
     logs = tmp_path_factory.mktemp("moto")
     with (
-        temporary_postgres({"max_connections": "20"}) as postgres,
+        # No autovacuum: its transactions would blur the statistics the tests read.
+        temporary_postgres({"max_connections": "20", "autovacuum": "off"}) as postgres,
         start_moto(free_port(), logs / "moto.log") as moto,
     ):
         create_database(postgres.url(), "orders")

@@ -1,15 +1,18 @@
 """What the orders handlers need, created with Lambda's lifetimes (lambdapress-runtime).
 
 One PostgreSQL connection per container: opened on first use (not at import, so a warm-up ping
-or a cold start that never reaches the database opens nothing), reused by warm invocations,
-checked with `SELECT 1` before reuse after 30 s idle (a frozen container thaws with a
-connection the server may have closed), and reopened once on a connection error. Each
+or a cold start that never reaches the database opens nothing) and reused by warm invocations.
+Before each reuse it is checked without a round trip: a connection the server closed while the
+container was frozen (idle_session_timeout, a restart, a terminated session) has the server's
+goodbye waiting on its socket, and is replaced by a new one. A connection error during an
+invocation discards it, so the next invocation reconnects (creating it is retried once). Each
 invocation gets a repository inside one transaction: committed when the handler returns,
 rolled back when it raises, always ended. One connection per container also bounds the
 server's load: never more connections than live containers.
 Tests replace `repository` with `container.override(repository, lambda: fake)`.
 """
 
+import select
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,11 +34,16 @@ container = Container()
 settings = container.settings(Settings)
 
 
-def _ping(connection: psycopg.Connection[Any]) -> None:
-    connection.execute("SELECT 1")
+def _still_open(connection: psycopg.Connection[Any]) -> bool:
+    """Nothing to read on an idle connection's socket, as far as we know it is open."""
+    if connection.closed or connection.broken:
+        return False
+    readable, _, _ = select.select([connection.fileno()], [], [], 0)
+    return not readable
 
 
-@container.per_container(check=_ping, check_after=30.0, retry_on=(psycopg.OperationalError,))
+# check_after=0: checked at every reuse (a poll of the socket, microseconds, no round trip).
+@container.per_container(check=_still_open, check_after=0.0, retry_on=(psycopg.OperationalError,))
 def connection() -> Iterator[psycopg.Connection[Any]]:
     opened = psycopg.connect(
         settings.get().database_url,
