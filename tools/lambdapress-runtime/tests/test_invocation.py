@@ -3,6 +3,7 @@ or exception; teardown failures never hide the handler's exception."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 
@@ -15,8 +16,10 @@ def tracked(container: Container, name: str, events: list[str]) -> object:
     @container.per_invocation(name=name)
     def provider() -> Iterator[str]:
         events.append(f"open {name}")
-        yield name
-        events.append(f"close {name}")
+        try:
+            yield name
+        finally:
+            events.append(f"close {name}")
 
     return provider
 
@@ -54,19 +57,36 @@ def test_teardown_runs_in_reverse_creation_order_when_the_handler_raises(
     assert events[3:] == ["close audit", "close unit_of_work", "close connection"]
 
 
-def test_code_after_yield_runs_even_when_the_handler_raises(container: Container) -> None:
-    closed: list[str] = []
+def test_the_handler_error_reaches_the_provider_at_its_yield(container: Container) -> None:
+    outcome: list[str] = []
 
     @container.per_invocation
-    def connection() -> Iterator[str]:
-        conn = "conn"
-        yield conn  # no try/finally: the runtime still runs what follows
-        closed.append(conn)
+    def transaction() -> Iterator[str]:
+        try:
+            yield "tx"
+        except LookupError:
+            outcome.append("rolled back")
+            raise
+        else:
+            outcome.append("committed")
+
+    with container.invocation():
+        transaction.get()
+    with pytest.raises(KeyError), container.invocation():
+        transaction.get()
+        raise KeyError("order 42")
+    assert outcome == ["committed", "rolled back"]
+
+
+def test_a_provider_that_swallows_the_error_does_not_hide_it(container: Container) -> None:
+    @container.per_invocation
+    def lenient() -> Iterator[str]:
+        with contextlib.suppress(KeyError):
+            yield "value"
 
     with pytest.raises(KeyError), container.invocation():
-        connection.get()
+        lenient.get()
         raise KeyError("order 42")
-    assert closed == ["conn"]
 
 
 def test_a_failing_teardown_does_not_mask_the_handler_exception(container: Container) -> None:
@@ -75,8 +95,10 @@ def test_a_failing_teardown_does_not_mask_the_handler_exception(container: Conta
 
     @container.per_invocation
     def broken() -> Iterator[str]:
-        yield "broken"
-        raise OSError("socket already closed")
+        try:
+            yield "broken"
+        finally:
+            raise OSError("socket already closed")  # a teardown that fails
 
     with pytest.raises(KeyError) as caught, container.invocation():
         first.get()  # type: ignore[attr-defined]

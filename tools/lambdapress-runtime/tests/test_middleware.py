@@ -26,8 +26,10 @@ def app_and_sessions(container: Container) -> tuple[APIGatewayHttpResolver, list
     def session() -> Iterator[Session]:
         current = Session(len(sessions) + 1)
         sessions.append(current)
-        yield current
-        current.closed = True
+        try:
+            yield current
+        finally:
+            current.closed = True
 
     app = APIGatewayHttpResolver()
     app.use(middlewares=[container.middleware])

@@ -3,6 +3,7 @@ after a connection error, created once under concurrency."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -78,7 +79,9 @@ def test_check_runs_only_after_idle_and_a_failed_check_recreates(
     assert len(opened) == 2
 
 
-def test_a_check_that_raises_counts_as_failed(container: Container, clock: ManualClock) -> None:
+def test_a_check_that_raises_counts_as_failed_and_is_logged(
+    container: Container, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
     def ping(connection: FakeConnection) -> None:
         raise ConnectionLost("server closed the connection unexpectedly")
 
@@ -92,6 +95,8 @@ def test_a_check_that_raises_counts_as_failed(container: Container, clock: Manua
     first = connection.get()
     clock.advance(2.0)
     assert connection.get() is not first
+    (record,) = caplog.records
+    assert json.loads(record.getMessage())["event"] == "check_failed"
 
 
 def test_creation_is_retried_once_on_a_retry_on_error(container: Container) -> None:

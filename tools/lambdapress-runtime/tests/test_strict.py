@@ -104,3 +104,20 @@ def test_a_strict_failure_does_not_mask_the_handler_exception(
         threading.Thread(target=stop.wait, name="send-email").start()
         raise KeyError("order 42")
     assert any("send-email" in note for note in caught.value.__notes__)
+
+
+def test_a_teardown_the_handlers_error_skipped_is_reported(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(STRICT_ENV, "1")
+
+    @container.per_invocation(name="orders.connection")
+    def connection() -> Iterator[Connection]:
+        conn = Connection()
+        yield conn
+        conn.close()  # not in `finally`: the handler's error skips it
+
+    with pytest.raises(KeyError) as caught, container.invocation():
+        connection.get()
+        raise KeyError("order 42")
+    assert any("orders.connection is still open" in note for note in caught.value.__notes__)

@@ -137,10 +137,12 @@ class Provider(_Subscriptable[T]):
         if self._generation != self._container._generation or self.check is None:
             return False
         try:
-            return self.check(resource.value) is not False  # type: ignore[arg-type]
+            valid = self.check(resource.value) is not False  # type: ignore[arg-type]
         except Exception:  # any failure of the check means "reconnect"
+            valid = False
+        if not valid:
             self._container._log_event("check_failed", self.name)
-            return False
+        return valid
 
     def _create(self) -> Resource:
         """Create the resource, once more if the first attempt raised a `retry_on` error (a

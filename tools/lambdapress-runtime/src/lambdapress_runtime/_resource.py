@@ -46,20 +46,29 @@ class Resource:
                 return not state
         return False
 
-    def close(self) -> None:
-        """Run the code after `yield`, whatever the handler did.
+    def close(self, error: BaseException | None = None) -> None:
+        """Run the code after `yield`. `error`, the handler's exception, is raised at the
+        `yield` first, as `contextlib.contextmanager` does: a provider can then roll back
+        (`with conn.transaction(): yield repository`) instead of committing a failed request.
+        Teardown that must run either way belongs in `finally` (or a `with` block).
 
-        The error of a failed invocation is not thrown in at the `yield` (as `contextlib` would):
-        the usual provider is `conn = connect(); yield conn; conn.close()`, and a thrown error
-        would skip that `close()`, leaking one connection per failed request.
+        Raises what the teardown raised, except the very error thrown in: that one belongs to
+        the handler, and re-raising it here would report it twice.
         """
         generator, self._generator = self._generator, None
         if generator is None:
             return
         try:
-            next(generator)
+            if error is None:
+                next(generator)
+            else:
+                generator.throw(error)
         except StopIteration:
             return
+        except BaseException as raised:
+            if error is not None and raised is error:
+                return
+            raise
         generator.close()
         raise RuntimeSetupError(f"provider {self.name} yielded more than once; yield exactly once")
 

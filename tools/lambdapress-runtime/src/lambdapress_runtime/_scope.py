@@ -72,7 +72,7 @@ class InvocationScope:
         failures: list[Exception] = []
         for resource in reversed(self._order):
             try:
-                resource.close()
+                resource.close(error)
             except Exception as failure:  # collected, reported by the caller
                 failures.append(failure)
         now = self._container.clock()

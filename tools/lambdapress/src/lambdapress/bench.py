@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict
 
 from lambdapress.bench_runtime import measure_runtime_import
 from lambdapress.bench_scaling import ScalingPoint, measure_scaling
+from lambdapress.bundle import sourced
 from lambdapress.bundle.archive import Entry, write_zip
 from lambdapress.bundle.lock import read_lock
 from lambdapress.bundle.pipeline import package
@@ -235,10 +236,11 @@ def _whole_service_zip(scratch: Path, service_name: str, cache: Path) -> int:
     service = next(s for s in workspace.services if s.name == service_name)
     target = Target.of(service.settings)
     closure = lock.closure(service.name, target)
-    third_party = [p for p in closure.values() if not p.is_local]
+    third_party = [sourced.prepare(p) for p in closure.values() if not p.is_local]
     installed = ensure_installed(third_party, target, cache)
     entries: list[Entry] = []
-    local = [p for p in workspace.packages + workspace.services if p.name in closure]
+    members = workspace.packages + workspace.libraries + workspace.services
+    local = [p for p in members if p.name in closure]
     for member in local:
         for path in sorted(member.path.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:

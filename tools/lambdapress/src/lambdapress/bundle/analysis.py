@@ -128,10 +128,8 @@ def service_context(
             folders += [folder, _src(folder)]
         elif package.source_kind in ("directory", "path", "editable"):  # outside the workspace
             third_party.append(sourced.from_path(package, workspace.root))
-        elif package.source_kind == "git":
-            third_party.append(sourced.from_git(package))
         elif not package.is_local:
-            third_party.append(package)
+            third_party.append(sourced.prepare(package))
     foreign = {
         import_name: folder
         for key, (folder, import_name) in members.items()

@@ -48,6 +48,11 @@ def from_git(package: LockedPackage) -> LockedPackage:
     return package.model_copy(update={"revision": commit})
 
 
+def prepare(package: LockedPackage) -> LockedPackage:
+    """A git package made ready to build (its commit read); any other package unchanged."""
+    return from_git(package) if package.source_kind == "git" else package
+
+
 def requirement(package: LockedPackage) -> str:
     """The PEP 508 direct reference uv installs a built source from."""
     if package.source_kind == "path-build":

@@ -261,7 +261,8 @@ def _print_report_table(results: list[InvocationResult]) -> None:
 def _cmd_serve(args: argparse.Namespace) -> int:
     root, manifest_file = _locate(args)
     manifest = read_manifest(manifest_file)
-    watch = [p for p in (root / "services", root / "packages") if p.is_dir()]
+    # tools/: workspace libraries a handler may ship (lambdapress-runtime in this repository).
+    watch = [p for p in (root / "services", root / "packages", root / "tools") if p.is_dir()]
     # Without sources to watch (a folder of built zips only), follow the manifest file instead.
     rebuild: Rebuild | None = None
     if watch and not args.no_watch:
