@@ -10,7 +10,6 @@ failing handler leaves no transaction open, and a warm-up ping touches nothing.
 from __future__ import annotations
 
 import os
-import random
 import signal
 import threading
 import time
@@ -54,8 +53,13 @@ def served(
 
 
 def sessions(url: str) -> list[str | None]:
-    """The state of each connection of the orders functions, as PostgreSQL reports it."""
-    with psycopg.connect(url, autocommit=True, application_name="observer") as observer:
+    """The state of each connection of the orders functions, as PostgreSQL reports it.
+
+    Asked from the `postgres` database: the observer's own transactions stay out of the
+    statistics of the orders database.
+    """
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True, application_name="observer") as observer:
         rows = observer.execute(
             "SELECT state FROM pg_stat_activity WHERE application_name = %s", (ORDERS,)
         ).fetchall()
@@ -132,69 +136,69 @@ class Sampler(threading.Thread):
 
 
 def test_a_thousand_requests_at_concurrency_eight_stay_one_connection_per_worker(
-    served: tuple[Emulator, Serving], example_storage: Any
+    packaged_examples: tuple[Path, Manifest], example_storage: Any
 ) -> None:
-    emulator, serving = served
+    """200 requests to each orders route, 8 at a time: each function scales to its limit of 8
+    workers, one connection each, and workers idle for a second retire and close theirs, so
+    five functions at 8 never hold more connections than the server's 20."""
+    root, manifest = packaged_examples
+    url = example_storage.orders_url
+    wait_for_sessions(url, lambda count: count == 0)
     log_start = example_storage.postgres.log.stat().st_size
-    picker = random.Random(12)  # noqa: S311 (picks request ids, no secret)
-    sampler = Sampler(emulator, example_storage.orders_url)
     statuses: list[tuple[str, int]] = []
-    with httpx.Client(base_url=serving.url, timeout=120) as http, ThreadPoolExecutor(8) as pool:
+    errors: list[str] = []
+    with (
+        Emulator(
+            manifest,
+            root,
+            concurrency=8,
+            idle_timeout=1.0,
+            on_warning=lambda _message: None,
+            on_invocation=lambda result: errors.extend(
+                [f"{result.error.error_type}: {result.error.message}"] if result.error else []
+            ),
+            storage=example_storage.environment,
+        ) as emulator,
+        serve(emulator, port=0, lambda_port=None) as serving,
+        httpx.Client(base_url=serving.url, timeout=120) as http,
+        ThreadPoolExecutor(8) as pool,
+    ):
+        sampler = Sampler(emulator, url)
 
-        def call(request: tuple[str, str, Any]) -> tuple[str, int]:
-            method, path, body = request
-            answer = http.request(method, path, json=body)
-            return f"{method} {path.split('/')[1]}{'/id' if path.count('/') > 1 else ''}", (
-                answer.status_code
-            )
+        def phase(route: str, requests: list[tuple[str, str, Any]]) -> list[httpx.Response]:
+            answers = list(pool.map(lambda r: http.request(r[0], r[1], json=r[2]), requests))
+            statuses.extend((route, answer.status_code) for answer in answers)
+            deadline = time.monotonic() + 30  # the function's idle workers retire
+            while orders_workers(emulator) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            return answers
 
         sampler.start()
         try:
-            created = list(
-                pool.map(lambda _i: http.post("/orders", json={"name": "load"}), range(200))
-            )
-            statuses += [("POST orders", answer.status_code) for answer in created]
+            created = phase("POST orders", [("POST", "/orders", {"name": "load"})] * 200)
             ids = [answer.json()["id"] for answer in created if answer.status_code == 201]
-            deletable = ids[:160]
-            mixed: list[tuple[str, str, Any]] = []
-            for index in range(800):
-                kind = index % 5
-                if kind == 0:
-                    mixed.append(("GET", "/orders?limit=20", None))
-                elif kind == 1:
-                    mixed.append(("GET", f"/orders/{picker.choice(ids)}", None))
-                elif kind == 2:
-                    mixed.append(("PATCH", f"/orders/{picker.choice(ids)}", {"name": "changed"}))
-                elif kind == 3:
-                    mixed.append(("DELETE", f"/orders/{deletable.pop()}", None))
-                else:
-                    mixed.append(("POST", "/orders", {"name": "more"}))
-            statuses += list(pool.map(call, mixed))
+            phase("GET orders/id", [("GET", f"/orders/{i}", None) for i in ids])
+            phase("GET orders", [("GET", "/orders?limit=20", None)] * 200)
+            phase("PATCH orders/id", [("PATCH", f"/orders/{i}", {"name": "new"}) for i in ids])
+            phase("DELETE orders/id", [("DELETE", f"/orders/{i}", None) for i in ids])
         finally:
             sampler.stop.set()
             sampler.join()
+        peaks = {s.function: s.peak_concurrency for s in emulator.stats()}
     new_log = example_storage.postgres.log.read_bytes()[log_start:].decode(errors="replace")
 
     assert len(statuses) == 1000
-    allowed = {
-        "POST orders": {201},
-        "GET orders": {200},
-        "GET orders/id": {200, 404},  # 404: deleted meanwhile
-        "PATCH orders/id": {200, 404},
-        "DELETE orders/id": {204},
-    }
-    wrong = [(route, status) for route, status in statuses if status not in allowed[route]]
-    assert wrong == []
-    assert "too many connections" not in new_log
+    expected = {"POST orders": 201, "DELETE orders/id": 204}
+    wrong = [(route, code) for route, code in statuses if code != expected.get(route, 200)]
+    assert wrong == [], errors[:5]
+    assert "too many clients" not in new_log
     assert len(sampler.samples) > 20
     over = [(workers, used) for workers, used in sampler.samples if used > workers]
     assert over == []
-    peak_workers = max(workers for workers, _ in sampler.samples)
-    peak_connections = max(connections for _, connections in sampler.samples)
     print(  # measured, for the record (-s); never asserted as a number
-        f"\nload: {len(statuses)} requests, {len(sampler.samples)} samples, peak live orders "
-        f"workers {peak_workers}, peak orders connections {peak_connections}, started "
-        f"{sum(s.started for s in emulator.stats() if s.function.startswith('orders.'))}"
+        f"\nload: {len(statuses)} requests, {len(sampler.samples)} samples; peak live orders "
+        f"workers {max(w for w, _ in sampler.samples)}, peak orders connections "
+        f"{max(c for _, c in sampler.samples)}; peak concurrency per function {peaks}"
     )
 
 
@@ -234,8 +238,8 @@ def test_frozen_workers_whose_sessions_were_terminated_thaw_without_an_error(
 
         after = list(pool.map(call, routes * 10))
     assert [(status, text) for status, text in after if status >= 500] == []
-    assert set(worker_pids("orders-")) == set(pids), "the same (thawed) workers answered"
-    assert 0 < len(sessions(url)) <= len(pids), "fresh connections, one per worker at most"
+    assert set(pids) <= set(worker_pids("orders-")), "the thawed workers live on"
+    assert 0 < len(sessions(url)) <= orders_workers(emulator), "one connection per worker at most"
 
 
 def test_a_failing_handler_leaves_no_transaction_open(
