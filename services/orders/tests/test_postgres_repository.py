@@ -10,8 +10,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from lambdapress_runtime import WARMUP_EVENT
 
+from lambdapress_runtime import WARMUP_EVENT
 from orders import dependencies
 from orders.handlers import list_orders as some_handler
 from orders.models import OrderIn, OrderPatch

@@ -10,11 +10,11 @@ Tests replace `repository` with `container.override(repository, lambda: fake)`.
 from typing import Any
 
 import boto3
-from lambdapress_runtime import Container
 from pydantic import BaseModel, Field
 
 from customers.dynamodb_repository import DynamoCustomerRepository
 from customers.repository import CustomerRepository
+from lambdapress_runtime import Container
 
 
 class Settings(BaseModel):

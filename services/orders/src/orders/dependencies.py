@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import psycopg
-from lambdapress_runtime import Container
 from pydantic import BaseModel, Field
 
+from lambdapress_runtime import Container
 from orders.postgres_repository import PostgresOrderRepository
 from orders.repository import OrderRepository
 
