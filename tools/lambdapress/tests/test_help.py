@@ -68,10 +68,18 @@ def test_every_snapshot_belongs_to_a_command() -> None:
 
 def test_the_snapshots_cover_every_command() -> None:
     names = {" ".join(path) for path in COMMANDS}
-    assert {"", "new", "package", "publish", "index serve", "models add", "invoke", "serve"} <= (
-        names
-    )
-    assert len(names) == 17
+    assert {
+        "",
+        "new",
+        "package",
+        "publish",
+        "index serve",
+        "models add",
+        "invoke",
+        "serve",
+        "db",
+    } <= (names)
+    assert len(names) == 18
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda path: " ".join(path) or "lambdapress")
