@@ -23,6 +23,7 @@ PUBLIC_API = {
     "LambdapressError", "ConfigError", "WorkspaceError", "ScaffoldError", "BundleError",
     "EmulatorError", "ToolchainError", "BuildError", "DistributionError", "PackageIndexError",
     "PublishError", "CompatCheckError", "PinError", "IndexServerError", "ModelsError",
+    "StorageError",
 }  # fmt: skip
 
 

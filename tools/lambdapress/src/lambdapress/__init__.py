@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         PinError,
         PublishError,
         ScaffoldError,
+        StorageError,
         ToolchainError,
         WorkspaceError,
     )
@@ -61,6 +62,7 @@ _EXPORTS = {
     "PinError": "errors",
     "PublishError": "errors",
     "ScaffoldError": "errors",
+    "StorageError": "errors",
     "ToolchainError": "errors",
     "WorkspaceError": "errors",
     "CopierAnswers": "answers",
@@ -122,6 +124,7 @@ __all__ = [
     "ScaffoldError",
     "Service",
     "ServiceSettings",
+    "StorageError",
     "ToolchainError",
     "Workspace",
     "WorkspaceError",
