@@ -138,6 +138,15 @@ def invoke(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def db(session: nox.Session) -> None:
+    """PostgreSQL and moto's DynamoDB on 127.0.0.1 for the services' [tool.lambdapress.storage],
+    databases migrated and tables created, until Ctrl-C; serve and invoke find them. `nox -s db
+    -- --migrate` applies new migrations to the running servers."""
+    sync_workspace(session)
+    session.run("lambdapress", "db", *session.posargs, env={**OFFLINE_AWS, **STOP_WITH_NOX})
+
+
+@nox.session(default=False)
 def index(session: nox.Session) -> None:
     """A local package index on 127.0.0.1 until Ctrl-C: `nox -s index [-- --port 8080]`."""
     sync_workspace(session)

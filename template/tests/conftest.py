@@ -10,9 +10,10 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -203,3 +204,84 @@ def release_history(sh: Shell, template_repo: Path) -> ReleaseHistory:
         return destination
 
     return make
+
+
+# ---------------------------------------------------------------- the example platform, built
+EXAMPLE_PARTS = ("pyproject.toml", "uv.lock", "packages", "services", "tools")
+EXAMPLE_IGNORE = shutil.ignore_patterns(
+    ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", "dist", ".cache", "tests"
+)
+
+
+@pytest.fixture(scope="session")
+def packaged_examples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Any]]:
+    """A scratch copy of the example platform, packaged once for the session (wheels from the
+    repository's cache): its root and its manifest."""
+    from lambdapress.bundle.pipeline import package
+    from lambdapress.workspace import cache_folder
+
+    root = tmp_path_factory.mktemp("examples") / "platform"
+    root.mkdir()
+    for part in EXAMPLE_PARTS:
+        source = REPO_ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, root / part, ignore=EXAMPLE_IGNORE)
+        else:
+            shutil.copy2(source, root / part)
+    previous = os.environ.get("LAMBDAPRESS_CACHE")
+    os.environ["LAMBDAPRESS_CACHE"] = str(cache_folder(REPO_ROOT))
+    try:
+        yield root, package(root).manifest
+    finally:
+        if previous is None:
+            os.environ.pop("LAMBDAPRESS_CACHE", None)
+        else:
+            os.environ["LAMBDAPRESS_CACHE"] = previous
+
+
+@dataclass(frozen=True)
+class ExampleStorage:
+    """The real servers behind the example services, and what each function is given."""
+
+    postgres: Any  # lambdapress.storage.postgres.PostgresServer
+    orders_url: str
+    dynamodb_endpoint: str
+    customers_table: str
+
+    @property
+    def environment(self) -> dict[str, dict[str, str]]:
+        """Per service, the variables `lambdapress serve` gives its functions (Emulator's
+        `storage=`), as from a running `lambdapress db`."""
+        return {
+            "orders": {"DATABASE_URL": self.orders_url},
+            "customers": {
+                "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
+                "CUSTOMERS_TABLE": self.customers_table,
+            },
+        }
+
+
+@pytest.fixture(scope="session")
+def example_storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleStorage]:
+    """PostgreSQL (max_connections = 20) with the orders database migrated, and moto's server
+    (its own process: moto's state is per process) with the customers table; for the session."""
+    from lambdapress.storage.dynamodb import create_tables, start_moto
+    from lambdapress.storage.local import free_port
+    from lambdapress.storage.migrations import apply_migrations, create_database, find_migrations
+    from lambdapress.storage.pytest_plugin import temporary_postgres
+    from lambdapress.storage_settings import TableSettings
+
+    logs = tmp_path_factory.mktemp("moto")
+    with (
+        # No autovacuum: its transactions would blur the statistics the tests read.
+        temporary_postgres({"max_connections": "20", "autovacuum": "off"}) as postgres,
+        start_moto(free_port(), logs / "moto.log") as moto,
+    ):
+        create_database(postgres.url(), "orders")
+        apply_migrations(postgres.url("orders"), find_migrations(REPO_ROOT / "services/orders"))
+        create_tables(
+            moto.endpoint, {"examples-local-customers": TableSettings(partition_key="id")}
+        )
+        yield ExampleStorage(
+            postgres, postgres.url("orders"), moto.endpoint, "examples-local-customers"
+        )

@@ -14,7 +14,6 @@ import os
 import shutil
 import time
 import zipfile
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -24,38 +23,23 @@ import httpx
 import pytest
 
 from lambdapress.bundle.archive import Entry, write_zip
-from lambdapress.bundle.pipeline import package, rebuilder
+from lambdapress.bundle.pipeline import rebuilder
 from lambdapress.emulator import Emulator, ReloadRecord, http_api_event, serve
 from lambdapress.manifest import FunctionEntry, Manifest
-from lambdapress.workspace import cache_folder
 
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-PARTS = ("pyproject.toml", "uv.lock", "packages", "services")
-IGNORE = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache", ".mypy_cache", "dist")
-
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Manifest]]:
-    """A scratch copy of the example platform, packaged (wheels from the repository's cache)."""
-    root = tmp_path_factory.mktemp("examples") / "platform"
-    root.mkdir()
-    for part in PARTS:
-        source = REPO_ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, root / part, ignore=IGNORE)
-        else:
-            shutil.copy2(source, root / part)
-    previous = os.environ.get("LAMBDAPRESS_CACHE")
-    os.environ["LAMBDAPRESS_CACHE"] = str(cache_folder(REPO_ROOT))
-    try:
-        yield root, package(root).manifest
-    finally:
-        if previous is None:
-            os.environ.pop("LAMBDAPRESS_CACHE", None)
-        else:
-            os.environ["LAMBDAPRESS_CACHE"] = previous
+def platform(packaged_examples: tuple[Path, Manifest]) -> tuple[Path, Manifest]:
+    """The example platform, packaged (conftest's session-wide copy)."""
+    return packaged_examples
+
+
+@pytest.fixture
+def storage(example_storage: Any) -> dict[str, dict[str, str]]:
+    """Where the example services' data lives: real PostgreSQL and moto, as `nox -s db` runs."""
+    return example_storage.environment
 
 
 def request_for(entry: FunctionEntry, valid: bool = True) -> tuple[str, str, Any]:
@@ -79,10 +63,12 @@ def expected_status(entry: FunctionEntry) -> int:
     return 200 if "{" not in route.path else 404  # a new container's store is empty
 
 
-def test_every_example_function_answers_as_on_lambda(platform: tuple[Path, Manifest]) -> None:
+def test_every_example_function_answers_as_on_lambda(
+    platform: tuple[Path, Manifest], storage: dict[str, dict[str, str]]
+) -> None:
     root, manifest = platform
     assert {f.name for f in manifest.functions} >= {"orders.get_order", "customers.list_customers"}
-    with Emulator(manifest, root, on_warning=lambda _message: None) as emulator:
+    with Emulator(manifest, root, on_warning=lambda _message: None, storage=storage) as emulator:
         for entry in manifest.functions:
             method, path, body = request_for(entry)
             event = (
@@ -101,10 +87,13 @@ def test_every_example_function_answers_as_on_lambda(platform: tuple[Path, Manif
 
 def test_http_and_boto3_reach_every_function_and_validation_answers_422(
     platform: tuple[Path, Manifest],
+    storage: dict[str, dict[str, str]],
 ) -> None:
     root, manifest = platform
     with (
-        Emulator(manifest, root, concurrency=8, on_warning=lambda _message: None) as emulator,
+        Emulator(
+            manifest, root, concurrency=8, on_warning=lambda _message: None, storage=storage
+        ) as emulator,
         serve(emulator, port=0) as serving,
     ):
         client = boto3.client(
@@ -141,10 +130,14 @@ def test_http_and_boto3_reach_every_function_and_validation_answers_422(
                     assert refused.json()["detail"], "pydantic's details are in the answer"
 
 
-def test_fifty_requests_at_concurrency_eight(platform: tuple[Path, Manifest]) -> None:
+def test_fifty_requests_at_concurrency_eight(
+    platform: tuple[Path, Manifest], storage: dict[str, dict[str, str]]
+) -> None:
     root, manifest = platform
     with (
-        Emulator(manifest, root, concurrency=8, on_warning=lambda _message: None) as emulator,
+        Emulator(
+            manifest, root, concurrency=8, on_warning=lambda _message: None, storage=storage
+        ) as emulator,
         serve(emulator, port=0, lambda_port=None) as serving,
         httpx.Client(base_url=serving.url, timeout=60) as http,
         ThreadPoolExecutor(max_workers=8) as pool,
@@ -157,7 +150,7 @@ def test_fifty_requests_at_concurrency_eight(platform: tuple[Path, Manifest]) ->
 
 
 def test_serve_rebuilds_a_changed_handler_and_lambda_faults_surface(
-    platform: tuple[Path, Manifest], tmp_path: Path
+    platform: tuple[Path, Manifest], storage: dict[str, dict[str, str]], tmp_path: Path
 ) -> None:
     """Edit a real handler while `serve` runs: it rebuilds, restarts it, and faults show."""
     source_root, _ = platform
@@ -167,7 +160,7 @@ def test_serve_rebuilds_a_changed_handler_and_lambda_faults_surface(
     original = handler.read_text()
     reloads: list[ReloadRecord] = []
     with (
-        Emulator.from_root(root, on_warning=lambda _message: None) as emulator,
+        Emulator.from_root(root, on_warning=lambda _message: None, storage=storage) as emulator,
         serve(
             emulator,
             port=0,
@@ -183,7 +176,7 @@ def test_serve_rebuilds_a_changed_handler_and_lambda_faults_surface(
 
         def edit_handler(code: str) -> None:
             seen = len(reloads)
-            marker = "    item = get_repository()"
+            marker = "    item = repository.get()"
             handler.write_text(original.replace(marker, f"{code}\n{marker}", 1))
             stamp = handler.stat().st_mtime_ns + 10**9
             os.utime(handler, ns=(stamp, stamp))
@@ -213,7 +206,7 @@ def test_serve_rebuilds_a_changed_handler_and_lambda_faults_surface(
 
 
 def test_a_zip_missing_a_module_fails_as_on_lambda_though_this_venv_has_it(
-    platform: tuple[Path, Manifest], tmp_path: Path
+    platform: tuple[Path, Manifest], storage: dict[str, dict[str, str]], tmp_path: Path
 ) -> None:
     import acme_models  # the developer's venv has it...
 
@@ -234,7 +227,8 @@ def test_a_zip_missing_a_module_fails_as_on_lambda_though_this_venv_has_it(
             "size": broken.size,
         }
     )
-    with Emulator(Manifest(functions=(entry,)), root, on_warning=lambda _m: None) as emulator:
+    only = Manifest(functions=(entry,))
+    with Emulator(only, root, on_warning=lambda _m: None, storage=storage) as emulator:
         result = emulator.invoke(entry.name, http_api_event("GET", "/orders/x"))
     assert acme_models.__name__ == "acme_models"
     assert result.function_error == "Unhandled"

@@ -41,3 +41,25 @@ def test_v0_2_0_renames_the_fixture_and_its_keywords_only_inside_its_calls(tmp_p
         "    other(body=2)\n"
     )
     assert untouched.stat().st_mtime_ns == before
+
+
+def test_storage_answer_keeps_an_older_service_in_memory(tmp_path: Path) -> None:
+    migration = load("storage_answer")
+    answers = tmp_path / ".copier-answers.yml"
+    answers.write_text("_commit: v0.3.0\n_src_path: /t\nendpoints:\n- list\nkind: service\n")
+
+    assert migration.add_storage_answer(answers) is True
+    assert answers.read_text().splitlines()[-1] == "storage: memory"
+    assert migration.add_storage_answer(answers) is False  # once only
+
+
+def test_storage_answer_leaves_an_answered_service_and_other_kinds_alone(tmp_path: Path) -> None:
+    migration = load("storage_answer")
+    service = tmp_path / "service.yml"
+    service.write_text("kind: service\nstorage: postgres\n")
+    package = tmp_path / "package.yml"
+    package.write_text("kind: package\npackage_name: m\n")
+
+    assert migration.add_storage_answer(service) is False
+    assert migration.add_storage_answer(package) is False
+    assert service.read_text() == "kind: service\nstorage: postgres\n"

@@ -70,6 +70,10 @@ def test_v0_2_0_moves_a_teams_tests_to_the_plugins_event_fixture(
 
     answers = yaml.safe_load((service / ".copier-answers.yml").read_text())
     assert answers["_commit"] == "v0.2.0"
+    # A service from before the storage question keeps its in-memory store.
+    assert answers["storage"] == "memory"
+    assert 'kind = "memory"' in (service / "pyproject.toml").read_text()
+    assert not (service / "migrations").exists()
     assert "def http_event" not in (service / "tests" / "conftest.py").read_text()
     team = (service / "tests" / "test_team.py").read_text()
     assert 'http_api_event("POST", "/orders", json_body={"name": "team"})' in team

@@ -16,7 +16,8 @@ import yaml
 
 @pytest.fixture(scope="module")
 def platform(copier_cli: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A rendered project with a model library and two services, one with a subset of endpoints."""
+    """A rendered project with a model library and three services, one per storage (postgres,
+    dynamodb, memory), one with a subset of endpoints."""
     root = tmp_path_factory.mktemp("render") / "demo-platform"
     here = root.parent
     copier_cli.copy(root, {"kind": "project", "project_name": "demo-platform"}, cwd=here)
@@ -27,7 +28,17 @@ def platform(copier_cli: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     copier_cli.copy(
         root / "services" / "invoices",
-        {"kind": "service", "resource": "invoices", "models_package": "billing-models"},
+        {
+            "kind": "service",
+            "resource": "invoices",
+            "models_package": "billing-models",
+            "storage": "postgres",
+        },
+        cwd=root,
+    )
+    copier_cli.copy(
+        root / "services" / "tags",
+        {"kind": "service", "resource": "tags", "models_package": "billing-models"},
         cwd=root,
     )
     copier_cli.copy(
@@ -40,6 +51,7 @@ def platform(copier_cli: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
             "architecture": "arm64",
             "runtime": "python3.13",
             "memory": "512",
+            "storage": "dynamodb",
         },
         cwd=root,
     )
@@ -84,6 +96,54 @@ def test_service_settings_and_model_library_are_declared(platform: Path) -> None
     )
 
 
+def test_each_storage_renders_its_store_settings_and_dependencies(platform: Path) -> None:
+    from lambdapress.workspace import load_workspace
+
+    services = {s.name: s for s in load_workspace(platform).services}
+    kinds = {name: s.settings.storage.kind for name, s in services.items()}
+    assert kinds == {"invoices": "postgres", "line_items": "dynamodb", "tags": "memory"}
+    assert services["line_items"].settings.storage.tables["line_items"].partition_key == "id"
+
+    def deps(name: str) -> list[str]:
+        text = (platform / "services" / name / "pyproject.toml").read_text()
+        return list(tomllib.loads(text)["project"]["dependencies"])
+
+    assert "psycopg[binary]>=3.2" in deps("invoices")
+    assert "boto3>=1.34" in deps("line_items")
+    assert not {"psycopg[binary]>=3.2", "boto3>=1.34"} & set(deps("tags"))
+    assert all("lambdapress-runtime" in deps(name) for name in services)
+
+    invoices = platform / "services" / "invoices"
+    assert (invoices / "migrations" / "0001_init.sql").read_text().count("CREATE TABLE invoices")
+    assert (invoices / "src/invoices/postgres_repository.py").is_file()
+    assert (platform / "services/line_items/src/line_items/dynamodb_repository.py").is_file()
+    tags = platform / "services" / "tags"
+    assert not (tags / "migrations").exists()
+    assert sorted(p.name for p in (tags / "src" / "tags").glob("*_repository.py")) == []
+    assert "InMemoryTagRepository()" in (tags / "src/tags/dependencies.py").read_text()
+
+
+@pytest.mark.e2e
+def test_services_on_each_storage_lock_and_package(platform: Path, sh: Any, tmp_path: Path) -> None:
+    """`uv lock` (lambdapress-runtime from the template's repository) and `lambdapress package`
+    in a copy of the platform: psycopg's binary wheel ships in the postgres service's zips,
+    boto3 in none (the runtime has it), lambdapress-runtime in all."""
+    import json
+    import shutil
+    import zipfile
+
+    platform = Path(shutil.copytree(platform, tmp_path / "demo-platform"))
+    sh.run(["uv", "lock"], cwd=platform)
+    sh.run([sh.bin("lambdapress"), "package", "--root", str(platform)], cwd=platform)
+    manifest = json.loads((platform / "dist" / "manifest.json").read_text())
+    for function in manifest["functions"]:
+        with zipfile.ZipFile(platform / function["artifact"]) as built:
+            tops = {name.split("/")[0] for name in built.namelist()}
+        assert "lambdapress_runtime" in tops, function["name"]
+        assert ("psycopg" in tops) == (function["service"] == "invoices"), function["name"]
+        assert "boto3" not in tops, function["name"]
+
+
 def test_answers_are_recorded_for_copier_update(platform: Path) -> None:
     answers = yaml.safe_load(
         (platform / "services" / "line_items" / ".copier-answers.yml").read_text()
@@ -120,9 +180,12 @@ def test_rendered_code_passes_its_own_tests(platform: Path, sh: Any) -> None:
         platform / "packages" / "billing-models" / "src",
         platform / "services" / "invoices" / "src",
         platform / "services" / "line_items" / "src",
+        platform / "services" / "tags" / "src",
     ]
     env = {"PYTHONPATH": os.pathsep.join(str(s) for s in sources)}
-    for member in ("packages/billing-models", "services/invoices", "services/line_items"):
+    members = ["packages/billing-models"]
+    members += [f"services/{name}" for name in ("invoices", "line_items", "tags")]
+    for member in members:
         result = sh.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
             cwd=platform / member,

@@ -1,20 +1,24 @@
 """Fixtures of the orders service's tests.
 
 API Gateway events and the Lambda context come from the lambdapress pytest plugin
-(`http_api_event`, `lambda_context`, and `invoke_artifact` to run the built zip).
+(`http_api_event`, `lambda_context`, and `invoke_artifact` to run the built zip);
+real servers from its storage plugin (`postgres_server`, `moto_endpoint`).
 """
 
 from collections.abc import Iterator
 
 import pytest
 
-from orders.repository import InMemoryOrderRepository, set_repository
+from orders import dependencies
+from orders.repository import InMemoryOrderRepository
 
 
 @pytest.fixture(autouse=True)
-def repository() -> Iterator[InMemoryOrderRepository]:
-    """A fresh, empty store for every test: no state leaks between tests."""
+def repository(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemoryOrderRepository]:
+    """A fresh, empty in-memory store for every test, in place of the real one: no state leaks
+    between tests, and no server is needed."""
+    # Settings are read at the first invocation; the in-memory store never uses this URL.
+    monkeypatch.setenv("DATABASE_URL", "postgresql://unused@127.0.0.1:9/unused")
     store = InMemoryOrderRepository()
-    set_repository(store)
-    yield store
-    set_repository(None)
+    with dependencies.container.override(dependencies.repository, lambda: store):
+        yield store

@@ -258,37 +258,11 @@ def template_workspace(tmp_path: Path) -> WorkspaceBuilder:
 
 
 @pytest.fixture
-def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadedMotoServer]:
-    """moto's AWS (S3, CloudFormation, Lambda...) on 127.0.0.1 (a free port), fake credentials.
-
-    Stopped after the test.
-
-    boto3 finds it through `AWS_ENDPOINT_URL`; the fake credentials, the region and
-    `AWS_EC2_METADATA_DISABLED` keep boto3 from looking for real ones. moto's state lives in
-    the process, not in the server, so it is reset first.
-    """
-    import httpx  # imported here: most test runs never start the server
-    from moto.server import ThreadedMotoServer
-
-    for name, value in FAKE_AWS.items():
-        monkeypatch.setenv(name, value)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-    # moto keeps its state in the process, across servers: start every test with none.
-    httpx.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-FAKE_AWS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
+def moto_server(
+    moto_server: ThreadedMotoServer, monkeypatch: pytest.MonkeyPatch
+) -> ThreadedMotoServer:
+    """The storage plugin's moto server (S3, CloudFormation, Lambda...: fake credentials, reset
+    state, 127.0.0.1, stopped after the test), found by boto3 through `AWS_ENDPOINT_URL`."""
+    host, port = moto_server.get_host_and_port()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+    return moto_server

@@ -77,12 +77,13 @@ def test_the_snapshots_cover_every_command() -> None:
         "models add",
         "invoke",
         "serve",
+        "db",
         "template",
         "deploy",
         "sync",
         "destroy",
     } <= names
-    assert len(names) == 21
+    assert len(names) == 22
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda path: " ".join(path) or "lambdapress")

@@ -24,6 +24,7 @@ PUBLIC_API = {
     "EmulatorError", "ToolchainError", "BuildError", "DistributionError", "PackageIndexError",
     "PublishError", "CompatCheckError", "PinError", "IndexServerError", "ModelsError",
     "DeployError",
+    "StorageError",
 }  # fmt: skip
 
 

@@ -1,8 +1,7 @@
 """Storage of orders behind an interface, so handlers never know where data lives.
 
-The in-memory default keeps the service runnable and testable with no database. A real
-store implements `OrderRepository` and is installed once per container with
-`set_repository`.
+The real store lives in `postgres_repository.py` and is provided by `dependencies.py`; the
+in-memory one stands in for it in unit tests (`container.override`), so they need no server.
 """
 
 import uuid
@@ -86,20 +85,3 @@ class InMemoryOrderRepository:
 
     def remove(self, order_id: str) -> bool:
         return self._items.pop(order_id, None) is not None
-
-
-_repository: OrderRepository | None = None
-
-
-def get_repository() -> OrderRepository:
-    """The repository of this container, created on first use."""
-    global _repository
-    if _repository is None:
-        _repository = InMemoryOrderRepository()
-    return _repository
-
-
-def set_repository(repository: OrderRepository | None) -> None:
-    """Install another store (or None to go back to the in-memory default)."""
-    global _repository
-    _repository = repository

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         PinError,
         PublishError,
         ScaffoldError,
+        StorageError,
         ToolchainError,
         WorkspaceError,
     )
@@ -63,6 +64,7 @@ _EXPORTS = {
     "PinError": "errors",
     "PublishError": "errors",
     "ScaffoldError": "errors",
+    "StorageError": "errors",
     "ToolchainError": "errors",
     "WorkspaceError": "errors",
     "CopierAnswers": "answers",
@@ -125,6 +127,7 @@ __all__ = [
     "ScaffoldError",
     "Service",
     "ServiceSettings",
+    "StorageError",
     "ToolchainError",
     "Workspace",
     "WorkspaceError",

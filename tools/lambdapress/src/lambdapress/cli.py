@@ -47,6 +47,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "lambdapress.bundle.cli": ("package",),
     "lambdapress.publish.cli": ("publish", "index", "models", "pin", "unpin", "pins"),
     "lambdapress.emulator.cli": ("invoke", "serve"),
+    "lambdapress.storage.cli": ("db",),
     "lambdapress.deploy.template_cli": ("template",),
     "lambdapress.deploy.cli": ("deploy", "sync", "destroy"),
 }
@@ -193,6 +194,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     bench.set_defaults(handler=_cmd_bench)
     _register(commands, "lambdapress.publish.cli", command)
     _register(commands, "lambdapress.emulator.cli", command)
+    _register(commands, "lambdapress.storage.cli", command)
     _register(commands, "lambdapress.deploy.template_cli", command)
     _register(commands, "lambdapress.deploy.cli", command)
     return parser

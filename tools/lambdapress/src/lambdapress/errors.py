@@ -122,3 +122,7 @@ class ModelsError(LambdapressError):
 
 class DeployError(LambdapressError):
     """AWS refused a deploy, sync or destroy step, or the stack is not in a state to take it."""
+
+
+class StorageError(LambdapressError):
+    """A local storage server (PostgreSQL, moto's DynamoDB) cannot start, or a migration fails."""

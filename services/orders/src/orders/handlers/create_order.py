@@ -7,8 +7,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from orders.dependencies import container, repository
 from orders.models import Order, OrderIn
-from orders.repository import get_repository
 
 logger = Logger()
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -16,7 +16,7 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 @app.post("/orders")
 def create_order(data: OrderIn) -> Response[Order]:
-    item = get_repository().add(data)
+    item = repository.get().add(data)
     logger.info("created", extra={"order_id": item.id})
     return Response(
         status_code=201,
@@ -26,6 +26,9 @@ def create_order(data: OrderIn) -> Response[Order]:
     )
 
 
+# Outermost: a warm-up ping is answered before logging, settings or storage; then one
+# invocation scope (the repository's transaction) around the request.
+@container.handler
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders.repository import get_repository
+from orders.dependencies import container, repository
 
 logger = Logger()
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -16,11 +16,14 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 @app.delete("/orders/<order_id>")
 def delete_order(order_id: str) -> Response[None]:
-    if not get_repository().remove(order_id):
+    if not repository.get().remove(order_id):
         raise NotFoundError(f"no such order: {order_id}")
     return Response(status_code=204)
 
 
+# Outermost: a warm-up ping is answered before logging, settings or storage; then one
+# invocation scope (the repository's transaction) around the request.
+@container.handler
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from orders.dependencies import container, repository
 from orders.models import Order
-from orders.repository import get_repository
 
 logger = Logger()
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -17,12 +17,15 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 @app.get("/orders/<order_id>")
 def get_order(order_id: str) -> Order:
-    item = get_repository().get(order_id)
+    item = repository.get().get(order_id)
     if item is None:
         raise NotFoundError(f"no such order: {order_id}")
     return item
 
 
+# Outermost: a warm-up ping is answered before logging, settings or storage; then one
+# invocation scope (the repository's transaction) around the request.
+@container.handler
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

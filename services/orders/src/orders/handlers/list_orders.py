@@ -9,8 +9,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from acme_models import Page
+from orders.dependencies import container, repository
 from orders.models import Order
-from orders.repository import get_repository
 
 logger = Logger()
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -21,9 +21,12 @@ def list_orders(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query()] = None,
 ) -> Page[Order]:
-    return get_repository().page(limit=limit, cursor=cursor)
+    return repository.get().page(limit=limit, cursor=cursor)
 
 
+# Outermost: a warm-up ping is answered before logging, settings or storage; then one
+# invocation scope (the repository's transaction) around the request.
+@container.handler
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

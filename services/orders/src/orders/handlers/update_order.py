@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from orders.dependencies import container, repository
 from orders.models import Order, OrderPatch
-from orders.repository import get_repository
 
 logger = Logger()
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -20,12 +20,15 @@ def update_order(
     order_id: str,
     patch: OrderPatch,
 ) -> Order:
-    item = get_repository().update(order_id, patch)
+    item = repository.get().update(order_id, patch)
     if item is None:
         raise NotFoundError(f"no such order: {order_id}")
     return item
 
 
+# Outermost: a warm-up ping is answered before logging, settings or storage; then one
+# invocation scope (the repository's transaction) around the request.
+@container.handler
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

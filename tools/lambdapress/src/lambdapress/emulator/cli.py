@@ -38,6 +38,7 @@ from lambdapress.emulator.servers import CLIENT_TIMEOUT
 from lambdapress.emulator.serving import Rebuild, ReloadRecord, serve
 from lambdapress.errors import EmulatorError
 from lambdapress.manifest import Manifest, manifest_path, read_manifest
+from lambdapress.storage.environment import StorageEnvironment, workspace_storage_environment
 
 _print_lock = threading.Lock()
 
@@ -188,6 +189,10 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
         payload = _http_event(manifest, args.name, args.http[0], args.http[1], args.body)
     else:
         payload = _read_event(args.event, sys.stdin)
+    storage = _storage(root, manifest)
+    service = _service_of(manifest, args.name)
+    if service in storage.missing:
+        raise EmulatorError(storage.missing[service], hint="start `nox -s db`, then invoke again")
     results: list[InvocationResult] = []
     # The display shows the runtime client's first install, the only slow part of a first run.
     with steps("invoke") as display:
@@ -195,7 +200,13 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
         def warn(message: str) -> None:
             display.say(f"warning: {message}")
 
-        emulator = Emulator(manifest, root, on_warning=warn, on_progress=display.note)
+        emulator = Emulator(
+            manifest,
+            root,
+            on_warning=warn,
+            on_progress=display.note,
+            storage=storage.variables,
+        )
         with emulator:
             for _ in range(args.times):
                 result = emulator.invoke(args.name, payload=payload)
@@ -207,6 +218,16 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
     if args.times > 1:
         _print_report_table(results)
     return 0 if last.ok else 1
+
+
+def _storage(root: Path, manifest: Manifest) -> StorageEnvironment:
+    """Where each service's data lives: the running `lambdapress db`, or the caller's settings."""
+    return workspace_storage_environment(root, {entry.service for entry in manifest.functions})
+
+
+def _service_of(manifest: Manifest, name: str) -> str | None:
+    entry = next((f for f in manifest.functions if name in (f.name, lambda_name(f.name))), None)
+    return entry.service if entry is not None else None
 
 
 def _pretty(payload: bytes) -> str:
@@ -250,6 +271,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         from lambdapress.bundle.pipeline import rebuilder
 
         rebuild = rebuilder(root)
+    storage = _storage(root, manifest)
+    for message in storage.missing.values():
+        _warn(message)
     emulator = Emulator(
         manifest,
         root,
@@ -257,6 +281,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         idle_timeout=args.idle_timeout,
         on_warning=_warn,
         on_progress=_note,
+        storage=storage.variables,
     )
     with emulator:
         routes = RouteTable(manifest.functions)

@@ -8,7 +8,8 @@ is read-only). `environment()` is Lambda's set of reserved variables plus the fu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lambdapress.emulator.context import (
@@ -43,6 +44,9 @@ class WorkerSpec:
     """A folder for each worker's private temporary directory (Lambda's /tmp)."""
     region: str
     init_timeout: float = 10.0
+    storage: Mapping[str, str] = field(default_factory=dict)
+    """Where the service's data lives (DATABASE_URL, AWS_ENDPOINT_URL_DYNAMODB, TABLE names):
+    from `lambdapress db`, like the settings deploy gives the function on Lambda."""
 
     def command(self) -> list[str]:
         """The worker's command line: the interpreter, isolated, running the runtime client."""
@@ -54,6 +58,7 @@ class WorkerSpec:
         """The worker's whole environment: nothing is inherited from the caller's."""
         entry = self.entry
         env = dict(entry.environment)
+        env.update(self.storage)
         env.setdefault("LAMBDAPRESS_STRICT", "1")  # lambdapress_runtime: report leftovers loudly
         env.update(
             {

@@ -79,6 +79,7 @@ class Emulator(ClosesOnExit):
         on_progress: Callable[[str], None] | None = None,
         on_invocation: Callable[[InvocationResult], None] | None = None,
         host_builds: bool = True,
+        storage: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         for entry in manifest.functions:
             check_environment(entry)
@@ -93,6 +94,8 @@ class Emulator(ClosesOnExit):
         self.on_invocation = on_invocation
         self.host_builds = host_builds
         """Run functions of another architecture from a build for this machine's."""
+        self.storage = {service: dict(values) for service, values in (storage or {}).items()}
+        """Per service: the variables that say where its data lives (see lambdapress.storage)."""
         self._on_warning = on_warning
         self._on_progress = on_progress
         """Hears of slow one-time work, such as the runtime client's first install."""
@@ -200,6 +203,7 @@ class Emulator(ClosesOnExit):
             scratch=workdir / "tmp",
             region=self.region,
             init_timeout=self.init_timeout,
+            storage=self.storage.get(entry.service, {}),
         )
 
     def _runtime_for(self, entry: FunctionEntry) -> tuple[Interpreter, RuntimeClient]:

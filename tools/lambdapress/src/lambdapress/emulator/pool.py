@@ -26,6 +26,8 @@ class PoolStats:
 
     function: str
     workers: int
+    """Worker processes that exist: busy, idle, or being stopped (a stopping worker may still
+    hold what it opened, such as a database connection, until its process is gone)."""
     busy: int
     idle: int
     started: int
@@ -34,6 +36,8 @@ class PoolStats:
     peak_concurrency: int
     reuse: dict[str, int]
     """Invocations per worker id, including workers that are gone."""
+    stopping: int = 0
+    """Workers taken out of service whose process is being stopped."""
 
 
 class FunctionPool:
@@ -56,6 +60,7 @@ class FunctionPool:
         self._invocations = 0
         self._peak = 0
         self._reuse: dict[str, int] = {}
+        self._stopping = 0
 
     def invoke(self, request: InvokeRequest) -> InvocationResult:
         """Run one invocation on a worker of the pool.
@@ -97,8 +102,7 @@ class FunctionPool:
                     self._peak = max(self._peak, len(self._busy))
                     return worker
         finally:
-            for worker in expired:
-                worker.close()
+            self._stop_workers(expired)
 
     def _release(self, worker: Worker, *, keep: bool) -> None:
         with self._changed:
@@ -106,21 +110,32 @@ class FunctionPool:
             keep = keep and not self._closed
             if keep:
                 self._idle.append(worker)
+            else:
+                self._stopping += 1
             self._changed.notify()
         if not keep:
-            worker.close()
+            self._stop_workers([worker])
 
     def _expired_locked(self, now: float) -> list[Worker]:
         expired = [w for w in self._idle if now - w.last_used >= self.idle_timeout]
         self._idle = [w for w in self._idle if w not in expired]
+        self._stopping += len(expired)
         return expired
+
+    def _stop_workers(self, workers: list[Worker]) -> None:
+        """Close workers already counted as stopping, uncounting each once its process is gone."""
+        for worker in workers:
+            try:
+                worker.close()
+            finally:
+                with self._changed:
+                    self._stopping -= 1
 
     def recycle_idle(self) -> int:
         """Close workers idle for longer than `idle_timeout`; returns how many."""
         with self._changed:
             expired = self._expired_locked(time.monotonic())
-        for worker in expired:
-            worker.close()
+        self._stop_workers(expired)
         return len(expired)
 
     def close(self, *, force: bool = True) -> None:
@@ -133,20 +148,21 @@ class FunctionPool:
             self._closed = True
             doomed = self._idle + (list(self._busy) if force else [])
             self._idle = []
+            self._stopping += len(doomed)
             self._changed.notify_all()
-        for worker in doomed:
-            worker.close()
+        self._stop_workers(doomed)
 
     def stats(self) -> PoolStats:
         """What the pool has done so far: workers busy and idle, cold starts, invocations."""
         with self._changed:
             return PoolStats(
                 function=self.spec.entry.name,
-                workers=len(self._idle) + len(self._busy),
+                workers=len(self._idle) + len(self._busy) + self._stopping,
                 busy=len(self._busy),
                 idle=len(self._idle),
                 started=self._started,
                 invocations=self._invocations,
                 peak_concurrency=self._peak,
                 reuse=dict(self._reuse),
+                stopping=self._stopping,
             )

@@ -1,0 +1,62 @@
+"""What the orders handlers need, created with Lambda's lifetimes (lambdapress-runtime).
+
+One PostgreSQL connection per container: opened on first use (not at import, so a warm-up ping
+or a cold start that never reaches the database opens nothing) and reused by warm invocations.
+Before each reuse it is checked without a round trip: a connection the server closed while the
+container was frozen (idle_session_timeout, a restart, a terminated session) has the server's
+goodbye waiting on its socket, and is replaced by a new one. A connection error during an
+invocation discards it, so the next invocation reconnects (creating it is retried once). Each
+invocation gets a repository inside one transaction: committed when the handler returns,
+rolled back when it raises, always ended. One connection per container also bounds the
+server's load: never more connections than live containers.
+Tests replace `repository` with `container.override(repository, lambda: fake)`.
+"""
+
+import select
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+from pydantic import BaseModel, Field
+
+from lambdapress_runtime import Container
+from orders.postgres_repository import PostgresOrderRepository
+from orders.repository import OrderRepository
+
+
+class Settings(BaseModel):
+    """Read from the environment at cold start; one error lists every missing variable."""
+
+    database_url: str = Field(alias="DATABASE_URL", min_length=1)
+
+
+container = Container()
+settings = container.settings(Settings)
+
+
+def _still_open(connection: psycopg.Connection[Any]) -> bool:
+    """Nothing to read on an idle connection's socket, as far as we know it is open."""
+    if connection.closed or connection.broken:
+        return False
+    readable, _, _ = select.select([connection.fileno()], [], [], 0)
+    return not readable
+
+
+# check_after=0: checked at every reuse (a poll of the socket, microseconds, no round trip).
+@container.per_container(check=_still_open, check_after=0.0, retry_on=(psycopg.OperationalError,))
+def connection() -> Iterator[psycopg.Connection[Any]]:
+    opened = psycopg.connect(
+        settings.get().database_url,
+        autocommit=True,  # transactions are explicit: one per invocation, below
+        connect_timeout=5,
+        application_name="orders",
+    )
+    yield opened
+    opened.close()
+
+
+@container.per_invocation
+def repository() -> Iterator[OrderRepository]:
+    current = connection.get()
+    with current.transaction():  # rolled back if the handler raises, committed otherwise
+        yield PostgresOrderRepository(current)

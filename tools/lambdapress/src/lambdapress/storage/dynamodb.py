@@ -1,0 +1,146 @@
+"""DynamoDB on 127.0.0.1: moto's server, and the tables services declare, created in it.
+
+moto keeps its data in memory: a restart of `lambdapress db` starts with empty tables (the
+PostgreSQL data, by contrast, stays in `.cache/`). Functions reach it through boto3's standard
+`AWS_ENDPOINT_URL_DYNAMODB` variable, with fake credentials: the same code runs unchanged on
+Lambda, where the variable is absent and the real endpoint is used.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lambdapress.closing import ClosesOnExit
+from lambdapress.errors import StorageError
+from lambdapress.lifetime import bound_popen, release
+from lambdapress.storage_settings import TableSettings
+
+HOST = "127.0.0.1"
+REGION = "us-east-1"
+# moto accepts any credentials; these keep boto3 away from real ones and the metadata service.
+FAKE_CREDENTIALS = {
+    "aws_access_key_id": "testing",
+    "aws_secret_access_key": "testing",
+    "aws_session_token": "testing",
+}
+
+
+class MotoServer(ClosesOnExit):
+    """moto's server in a child process of ours; `stop()` or leaving `with` ends it."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+        self.process = process
+        self.port = port
+        self.log = log
+
+    @property
+    def endpoint(self) -> str:
+        """The URL for boto3's `endpoint_url` / `AWS_ENDPOINT_URL_DYNAMODB`."""
+        return f"http://{HOST}:{self.port}"
+
+    def close(self) -> None:
+        """Stop the server (the `with` block's exit does it too)."""
+        self.stop()
+
+    def stop(self) -> None:
+        """Terminate moto and wait for it."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        release(self.process)
+
+
+def start_moto(port: int, log: Path, *, timeout: float = 30.0) -> MotoServer:
+    """Start `python -m moto.server` on 127.0.0.1:`port` and wait until it answers."""
+    try:
+        import moto.server  # noqa: F401  (only checks that it is installed)
+    except ImportError:
+        raise StorageError(
+            "moto's server (the local DynamoDB) is not installed in this environment",
+            hint="add it to the development dependencies: uv add --group dev 'moto[server]'",
+        ) from None
+    command = [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as sink:
+        process = bound_popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = MotoServer(process, port, log)
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            server.stop()
+            raise StorageError(
+                f"moto's server exited at start (code {process.returncode})",
+                path=log,
+                hint=f"is port {port} taken? pass another --dynamodb-port; read the log",
+            )
+        try:
+            # An http:// URL on 127.0.0.1 that we built: no other scheme can reach urlopen.
+            probe = f"{server.endpoint}/moto-api/data.json"
+            with urllib.request.urlopen(probe, timeout=2):  # noqa: S310
+                return server
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            if time.monotonic() > deadline:
+                server.stop()
+                raise StorageError(
+                    f"moto's server did not answer within {timeout:.0f} s",
+                    path=log,
+                    hint="read its log",
+                ) from None
+            time.sleep(0.1)
+
+
+def dynamodb_client(endpoint: str, region: str = REGION) -> Any:
+    """A boto3 DynamoDB client for the local endpoint, with fake credentials."""
+    import boto3
+
+    return boto3.session.Session().client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=FAKE_CREDENTIALS["aws_access_key_id"],
+        aws_secret_access_key=FAKE_CREDENTIALS["aws_secret_access_key"],
+        aws_session_token=FAKE_CREDENTIALS["aws_session_token"],
+    )
+
+
+def create_tables(
+    endpoint: str, tables: Mapping[str, TableSettings], region: str = REGION
+) -> tuple[str, ...]:
+    """Create each table (physical name -> key schema) that does not exist; return the new ones.
+
+    Keys are string attributes and billing is on demand, as the deploy template declares them.
+    """
+    client = dynamodb_client(endpoint, region)
+    existing = set(client.list_tables().get("TableNames", []))
+    created: list[str] = []
+    for name, table in sorted(tables.items()):
+        if name in existing:
+            continue
+        keys = [(table.partition_key, "HASH")]
+        if table.sort_key is not None:
+            keys.append((table.sort_key, "RANGE"))
+        client.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": key, "KeyType": kind} for key, kind in keys],
+            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"} for key, _ in keys],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        created.append(name)
+    return tuple(created)

@@ -1,0 +1,75 @@
+"""`.cache/lambdapress/db/state.json`: where the running local servers are, for serve and invoke.
+
+`lambdapress db` writes it once its servers accept connections and removes it when it stops;
+`serve` and `invoke` read it to give each function the settings of its service's storage. The
+file names the `db` process, so a file left by a killed `db` (no clean-up ran) is recognised as
+stale instead of sending functions to a port nothing listens on. It holds no secret: the
+database URLs carry no password (trust authentication on 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from lambdapress import files
+from lambdapress.lifetime import running
+
+STATE_FILE = "state.json"
+
+
+class LocalStorageState(BaseModel):
+    """The servers of one `lambdapress db` run and what each service has in them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pid: int
+    """The `lambdapress db` process; the state is stale once it is gone."""
+    postgres_port: int | None = None
+    dynamodb_endpoint: str | None = None
+    region: str
+    databases: dict[str, str] = {}
+    """service -> its database's libpq URL (no password)."""
+    tables: dict[str, dict[str, str]] = {}
+    """service -> table -> physical table name."""
+
+
+def db_folder(root: Path) -> Path:
+    """Where `lambdapress db` keeps its data, logs and state: `.cache/lambdapress/db`.
+
+    Always under the workspace, even when `$LAMBDAPRESS_CACHE` moves the build cache: a
+    database belongs to one checkout, and a shared cache folder must not mix two of them.
+    """
+    return root / ".cache" / "lambdapress" / "db"
+
+
+def state_path(root: Path) -> Path:
+    """The state file of the workspace at `root`."""
+    return db_folder(root) / STATE_FILE
+
+
+def write_state(root: Path, state: LocalStorageState) -> Path:
+    """Publish the state atomically (a reader never sees half a file)."""
+    path = state_path(root)
+    files.write_text(path, state.model_dump_json(indent=2) + "\n")
+    return path
+
+
+def remove_state(root: Path, pid: int) -> None:
+    """Remove the state file if it is still `pid`'s (another `db` may have replaced it)."""
+    current = read_state(root, only_running=False)
+    if current is not None and current.pid == pid:
+        state_path(root).unlink(missing_ok=True)
+
+
+def read_state(root: Path, *, only_running: bool = True) -> LocalStorageState | None:
+    """The state of the running `lambdapress db`; None when there is none (or it is stale)."""
+    try:
+        text = state_path(root).read_text(encoding="utf-8")
+        state = LocalStorageState.model_validate_json(text)
+    except (OSError, ValidationError):
+        return None
+    if only_running and not running(state.pid):
+        return None
+    return state

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import os
+
+from lambdapress.storage.environment import storage_environment
+from lambdapress.storage.state import LocalStorageState, read_state, state_path, write_state
+from lambdapress.workspace import Workspace
+
+ALL = ("orders", "customers", "notes")
+
+
+def state(pid: int | None = None) -> LocalStorageState:
+    return LocalStorageState(
+        pid=pid or os.getpid(),
+        postgres_port=5999,
+        dynamodb_endpoint="http://127.0.0.1:6001",
+        region="us-east-1",
+        databases={"orders": "postgresql://lambdapress@127.0.0.1:5999/orders"},
+        tables={"customers": {"customers": "p-local-customers-customers", "events": "p-e"}},
+    )
+
+
+def test_each_service_gets_the_variables_of_its_own_storage(workspace: Workspace) -> None:
+    found = storage_environment(workspace, ALL, state(), environ={})
+    assert found.missing == {}
+    assert found.variables == {
+        "orders": {"DATABASE_URL": "postgresql://lambdapress@127.0.0.1:5999/orders"},
+        "customers": {
+            "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:6001",
+            "CUSTOMERS_TABLE": "p-local-customers-customers",
+            "EVENTS_TABLE": "p-e",
+        },
+    }
+
+
+def test_without_a_running_db_storage_services_say_how_to_start_it(workspace: Workspace) -> None:
+    found = storage_environment(workspace, ALL, None, environ={})
+    assert found.variables == {}
+    assert set(found.missing) == {"orders", "customers"}
+    assert all("nox -s db" in message for message in found.missing.values())
+    assert "PostgreSQL" in found.missing["orders"]
+    assert "DynamoDB" in found.missing["customers"]
+
+
+def test_the_callers_own_servers_are_used_when_no_db_runs(workspace: Workspace) -> None:
+    environ = {
+        "DATABASE_URL": "postgresql://me@127.0.0.1:5432/mine",
+        "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:4566",
+    }
+    found = storage_environment(workspace, ALL, None, environ=environ)
+    assert found.missing == {}
+    assert found.variables["orders"] == {"DATABASE_URL": "postgresql://me@127.0.0.1:5432/mine"}
+    customers = found.variables["customers"]
+    assert customers["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:4566"
+    assert customers["CUSTOMERS_TABLE"] == "repo-local-customers-customers"
+
+
+def test_a_state_file_left_by_a_dead_db_is_ignored(workspace: Workspace) -> None:
+    dead = 2**22 + 12345  # above the default pid_max: no such process
+    write_state(workspace.root, state(pid=dead))
+    assert state_path(workspace.root).is_file()
+    assert read_state(workspace.root) is None
+    write_state(workspace.root, state())
+    assert read_state(workspace.root) == state()
