@@ -237,6 +237,22 @@ def release(process: subprocess.Popen[bytes]) -> None:
     watchdog.wait()
 
 
+def stop_bound(process: subprocess.Popen[bytes], *, timeout: float = 10.0) -> None:
+    """Terminate a `bound_popen` child, kill it after `timeout` seconds, wait, then release it.
+
+    The one way servers started by lambdapress (pypiserver, moto) are stopped, so none is left
+    running or waited for twice.
+    """
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    release(process)
+
+
 def _die_with_parent(parent: int) -> Callable[[], None]:
     """Build the `preexec_fn` run in the child between fork and exec.
 

@@ -26,7 +26,7 @@ from lambdapress import files
 from lambdapress.closing import ClosesOnExit
 from lambdapress.errors import IndexServerError
 from lambdapress.indexes.config import UploadApiIndex
-from lambdapress.lifetime import bound_popen, release
+from lambdapress.lifetime import bound_popen, stop_bound
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -170,14 +170,7 @@ class IndexServer(ClosesOnExit):
 
     def stop(self) -> None:
         """Terminate the server and wait for it."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        release(self.process)
+        stop_bound(self.process)
 
 
 def start_server(plan: ServerPlan, *, timeout: float = 30.0) -> IndexServer:

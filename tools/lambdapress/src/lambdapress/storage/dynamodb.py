@@ -19,7 +19,7 @@ from typing import Any
 
 from lambdapress.closing import ClosesOnExit
 from lambdapress.errors import StorageError
-from lambdapress.lifetime import bound_popen, release
+from lambdapress.lifetime import bound_popen, stop_bound
 from lambdapress.storage_settings import TableSettings
 
 HOST = "127.0.0.1"
@@ -51,14 +51,7 @@ class MotoServer(ClosesOnExit):
 
     def stop(self) -> None:
         """Terminate moto and wait for it."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        release(self.process)
+        stop_bound(self.process)
 
 
 def start_moto(port: int, log: Path, *, timeout: float = 30.0) -> MotoServer:
