@@ -25,7 +25,7 @@ from lambdapress.workspace import cache_folder
 pytestmark = pytest.mark.e2e
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PARTS = ("pyproject.toml", "uv.lock", "packages", "services")
+PARTS = ("pyproject.toml", "uv.lock", "packages", "services", "tools")
 IGNORE = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache", ".mypy_cache", "dist")
 STORAGE = {
     "customers": '[tool.lambdapress.storage]\nkind = "dynamodb"\n'

@@ -42,7 +42,7 @@ from lambdapress.lambda_platform import DEFAULT_ARCHITECTURE, architecture_of_ma
 from lambdapress.manifest import FunctionEntry, Manifest
 from lambdapress.workspace import cache_folder, load_workspace
 
-WORKSPACE_PARTS = ("pyproject.toml", "uv.lock", "packages", "services")
+WORKSPACE_PARTS = ("pyproject.toml", "uv.lock", "packages", "services", "tools")
 IGNORED = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache", ".mypy_cache", "dist")
 
 
