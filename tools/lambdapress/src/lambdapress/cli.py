@@ -173,7 +173,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         "to a baseline measured in the same run.",
     )
     bench.add_argument(
-        "--cold-starts", type=positive_int, default=5, metavar="N", help="runs per variant"
+        "--cold-starts", type=positive_int, default=10, metavar="N", help="runs per variant"
     )
     bench.add_argument(
         "--sizes",
