@@ -62,3 +62,16 @@ def test_a_state_file_left_by_a_dead_db_is_ignored(workspace: Workspace) -> None
     assert read_state(workspace.root) is None
     write_state(workspace.root, state())
     assert read_state(workspace.root) == state()
+
+
+def test_local_tables_take_the_project_name_deploy_uses(workspace: Workspace) -> None:
+    """One name in one place: `[tool.lambdapress.deploy] project` names local tables too."""
+    from lambdapress.deploy.config import load_deploy_config
+    from lambdapress.workspace import load_workspace
+
+    pyproject = workspace.root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + '\n[tool.lambdapress.deploy]\nproject = "acme"\n')
+    reread = load_workspace(workspace.root)
+    found = storage_environment(reread, ALL, None, environ={"AWS_ENDPOINT_URL_DYNAMODB": "x"})
+    assert load_deploy_config(workspace.root).project == "acme"
+    assert found.variables["customers"]["CUSTOMERS_TABLE"] == "acme-local-customers-customers"

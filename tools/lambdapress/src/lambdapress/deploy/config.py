@@ -29,8 +29,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from lambdapress.answers import ANSWERS_FILE, read_answers
 from lambdapress.errors import ConfigError
+from lambdapress.project import default_project
 from lambdapress.pyproject import get_table, load_toml
 from lambdapress.validation import Source, config_error
 from lambdapress.workspace import PYPROJECT
@@ -183,20 +183,6 @@ def load_deploy_config(root: Path) -> DeployConfig:
     path = root / PYPROJECT
     table = get_table(load_toml(path), TABLE, path) or {}
     return parse_deploy_config(table, path, default_project(root))
-
-
-def default_project(root: Path) -> str:
-    """The copier answer `project_name` when the project was rendered, else the folder's name.
-
-    The folder's name is made a valid project name (lowercase, dashes); it is only a default,
-    so a project that deploys from several checkouts should set `project` explicitly.
-    """
-    path = root / ANSWERS_FILE
-    answers = read_answers(path) if path.is_file() else None
-    named = answers.values.get("project_name") if answers is not None else None
-    if isinstance(named, str) and named:
-        return named
-    return re.sub(r"[^a-z0-9]+", "-", root.resolve().name.lower()).strip("-")
 
 
 def parse_deploy_config(table: dict[str, Any], path: Path, project: str) -> DeployConfig:

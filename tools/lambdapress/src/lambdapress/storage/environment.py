@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lambdapress.errors import LambdapressError
+from lambdapress.project import project_name
 from lambdapress.storage.state import LocalStorageState, read_state
 from lambdapress.storage_settings import DATABASE_URL_ENV, physical_table_name, table_env_name
 from lambdapress.workspace import Service, Workspace, load_workspace
@@ -35,9 +36,8 @@ class StorageEnvironment:
 
 
 def local_project_name(workspace: Workspace) -> str:
-    """The project part of local physical table names: the workspace folder's name."""
-    cleaned = "".join(c if c.isalnum() else "-" for c in workspace.root.name.lower()).strip("-")
-    return cleaned or "project"
+    """The project part of local physical table names: the same name deploy gives the stack."""
+    return project_name(workspace.root)
 
 
 def local_tables(workspace: Workspace, service: Service) -> dict[str, str]:
