@@ -282,6 +282,20 @@ def test_no_credentials_is_an_error_with_the_fix(
     assert "fix: configure AWS credentials" in err
 
 
+@pytest.mark.parametrize("command", ["deploy", "sync"])
+def test_a_bad_stage_is_refused_before_anything_is_built(
+    no_aws_configuration: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    from lambdapress.cli import main
+
+    code = main([command, "--stage", "Bad Stage", "--root", str(no_aws_configuration)])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "'Bad Stage' is not a valid stage name" in err
+    assert not (no_aws_configuration / "dist").exists()  # the bundler never ran
+
+
 def test_following_a_stack_waits_for_the_end_of_the_operation_it_started(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -244,9 +244,11 @@ def _target(args: argparse.Namespace) -> Target:
     (`current_manifest`), or nothing is shipped.
     """
     from lambdapress.bundle import package
+    from lambdapress.deploy.destroying import load_config
     from lambdapress.deploy.target import load_target
 
     root = root_of(args)
+    load_config(root, args.stage)  # a bad stage or [tool.lambdapress.deploy]: before any build
     if args.no_build:
         return load_target(root, args.stage, _current_manifest(root))
     with steps("package") as display:
