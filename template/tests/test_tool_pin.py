@@ -196,14 +196,10 @@ def test_a_project_takes_lambdapress_from_a_company_index_as_the_readme_says(
     )
     with start_server(plan) as server:
         upload = [sh.bin("twine"), "upload", "--repository-url", server.url]
-        upload += [
-            "-u",
-            "publisher",
-            "-p",
-            password,
-            *map(str, sorted(built.glob("lambdapress-*"))),
-        ]
-        sh.run(upload, tmp_path)
+        upload += [*map(str, sorted(built.glob("lambdapress-*")))]
+        # Credentials through twine's variables: a token may start with "-", which its
+        # argparse would read as an option, and the command line is visible to every user.
+        sh.run(upload, tmp_path, env={"TWINE_USERNAME": "publisher", "TWINE_PASSWORD": password})
 
         project = tmp_path / "p"
         fresh_template.copy(project, {"kind": "project", "project_name": "p"}, cwd=tmp_path)
