@@ -98,3 +98,26 @@ def test_targets_read_the_wheel_platform_from_the_table(runtime: Runtime) -> Non
     platforms = {tag.platform for tag in target.wheel_tags()}
     assert f"manylinux_2_{facts.glibc_minor}_aarch64" in platforms
     assert f"manylinux_2_{facts.glibc_minor + 1}_aarch64" not in platforms
+
+
+def test_every_runtime_has_a_library_list_from_its_manylinux_policy() -> None:
+    from lambdapress.lambda_platform import RUNTIMES, runtime_libraries
+
+    for runtime, facts in RUNTIMES.items():
+        libraries = runtime_libraries(runtime)
+        glibc_policy = "manylinux_2_17" if facts.manylinux == "manylinux2014" else facts.manylinux
+        assert libraries.policy == glibc_policy
+        assert libraries.provides("libc.so.6")
+        assert libraries.provides("libstdc++.so.6")
+        assert libraries.provides("ld-linux-x86-64.so.2")
+        # What Lambda's image lacks: a database client library, graphics.
+        assert not libraries.provides("libpq.so.5")
+        assert not libraries.provides("libX11.so.6")
+        assert set(libraries.sources) == {"manylinux", "cpython"}
+
+
+def test_the_runtimes_on_amazon_linux_2023_carry_openssl_3() -> None:
+    from lambdapress.lambda_platform import runtime_libraries
+
+    assert runtime_libraries("python3.12").provides("libssl.so.3")
+    assert not runtime_libraries("python3.11").provides("libssl.so.3")

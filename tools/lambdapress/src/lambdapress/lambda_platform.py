@@ -7,7 +7,10 @@ benchmark, the size checks) reads it from here, so a new runtime or a changed li
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Final, Literal, get_args
 
 Runtime = Literal["python3.11", "python3.12", "python3.13"]
@@ -124,3 +127,40 @@ EVENT_MAX_BYTES: Final = 256 * 1024
 
 RUNTIME_NAMES: Final[tuple[Runtime, ...]] = get_args(Runtime)
 ARCHITECTURE_NAMES: Final[tuple[Architecture, ...]] = get_args(Architecture)
+
+
+# The dynamic loader every ELF object may name, per architecture; always present.
+_DYNAMIC_LOADERS: Final = frozenset(
+    {"ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1", "linux-vdso.so.1", "linux-gate.so.1"}
+)
+
+
+@dataclass(frozen=True)
+class RuntimeLibraries:
+    """The shared libraries one Lambda Python runtime image provides, by soname.
+
+    A shipped native extension (its ELF `DT_NEEDED` entries) or a ctypes lookup may load these
+    without carrying them; anything else must be in the zip or in a declared layer, or the
+    function fails on Lambda while it works on a developer's machine that has the library.
+    """
+
+    runtime: Runtime
+    policy: str
+    """The manylinux policy (auditwheel's name) the list starts from."""
+    sonames: frozenset[str]
+    sources: dict[str, str]
+    """Where each part of the list comes from: the data file's own `sources`."""
+
+    def provides(self, soname: str) -> bool:
+        """Whether a library of this name is in the runtime's image (or is the loader)."""
+        return soname in self.sonames or soname in _DYNAMIC_LOADERS
+
+
+@cache
+def runtime_libraries(runtime: Runtime) -> RuntimeLibraries:
+    """The libraries `runtime`'s image provides, from `data/runtime_libraries.json`."""
+    path = resources.files("lambdapress").joinpath("data", "runtime_libraries.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    entry = data["runtimes"][runtime]
+    sonames = frozenset(name for group in entry["libraries"].values() for name in group)
+    return RuntimeLibraries(runtime, entry["policy"], sonames, dict(data["sources"]))
