@@ -203,6 +203,7 @@ def _plan(
                     architecture=context.target.architecture,
                     memory=service.settings.memory,
                     timeout=service.settings.timeout,
+                    ephemeral_storage=service.settings.ephemeral_storage,
                     environment=dict(service.settings.environment),
                     target=context.target,
                     compile=compile_bytecode,
