@@ -86,14 +86,18 @@ class Worker:
 
     # -- lifecycle -------------------------------------------------------------------------
     def _start(self) -> float:
-        self._tmp.mkdir(parents=True, exist_ok=True)
+        mounts = self.spec.mounts
+        if mounts is None:  # no private /tmp: a private TMPDIR instead
+            self._tmp.mkdir(parents=True, exist_ok=True)
         self._api = RuntimeApi(self._sandbox, self.id)
         try:
             # Bound to the emulator's process: a worker never outlives it, even a SIGKILLed one.
             # That needs a fork instead of a vfork (a few ms), so the init phase is timed from
-            # the moment the runtime's process exists (Popen returns once it has exec'd).
+            # the moment the runtime's process exists (Popen returns once it has exec'd); the
+            # mount namespace is set up before that, like Lambda's sandbox before its INIT.
             self._process = bound_popen(
                 self.spec.command(),
+                prepare=mounts.preexec() if mounts is not None else None,
                 cwd=self.spec.task_root,
                 env=self.spec.environment(self._api.address, self._tmp),
                 stdin=subprocess.DEVNULL,
@@ -107,6 +111,14 @@ class Worker:
                 f"cannot start a worker for {self.spec.entry.name} with "
                 f"{self.spec.interpreter.path}: {exc.strerror}",
                 hint="check that this Python still exists (or pass another one)",
+            ) from None
+        except subprocess.SubprocessError:
+            self.close()
+            raise EmulatorError(
+                f"cannot start a worker for {self.spec.entry.name}: its private /tmp and "
+                "read-only code folder could not be set up, although this machine allowed "
+                "them when lambdapress started",
+                hint="run with isolation='python' (Emulator option) to go on without them",
             ) from None
         began = time.perf_counter()
         assert self._process.stdout is not None
