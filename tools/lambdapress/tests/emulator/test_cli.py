@@ -259,3 +259,23 @@ def test_a_missing_module_is_explained_with_the_fix(
         "'broken': No module named 'pydantic')"
     )
     assert err[-1].startswith("  fix: the zip has no module 'pydantic', and Lambda's runtime")
+
+
+@pytest.mark.parametrize("which", ["--port", "--lambda-port"])
+def test_serve_that_cannot_start_exits_1_and_leaves_nothing_running(
+    packaged: Repo, capsys: pytest.CaptureFixture[str], which: str
+) -> None:
+    import socket
+    import threading
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        ports = {"--port": "0", "--lambda-port": "0", which: str(port)}
+        args = ["serve", *(part for pair in ports.items() for part in pair), "--no-watch"]
+        before = set(threading.enumerate())
+
+        assert main([*args, "--root", str(packaged.root)]) == 1
+
+    err = capsys.readouterr().err
+    assert f"port {port} on 127.0.0.1 is already in use" in err
+    assert set(threading.enumerate()) - before == set()
