@@ -181,6 +181,9 @@ class InvocationResult:
     logs: str
     report: Report
     worker_id: str
+    init_failed: bool = False
+    """Whether the container's init phase failed (the handler never ran; Init Duration then
+    measures a failure, not a cold start)."""
 
     @property
     def ok(self) -> bool:

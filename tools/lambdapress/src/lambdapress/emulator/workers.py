@@ -10,6 +10,7 @@ watched for all of those, and reported in Lambda's words.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import shutil
@@ -159,7 +160,8 @@ class Worker:
                     payload = self._sandbox.init_error or error.to_json()
                     self.close()
                     lines += [start_line(request.request_id), self._take_output()]
-                    return self._result(request, lines, error, 0.0, init_ms, "error", payload)
+                    failed = self._result(request, lines, error, 0.0, init_ms, "error", payload)
+                    return dataclasses.replace(failed, init_failed=True)
             lines.append(start_line(request.request_id))
             self.invocations += 1
             return self._run(request, lines, init_ms)
