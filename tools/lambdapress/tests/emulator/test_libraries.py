@@ -287,3 +287,69 @@ def test_the_worker_is_given_the_runtimes_own_library_list(
         assert config["libraries"] == sorted(runtime_libraries(runtime).sonames)
         assert config["read_only"] == []  # the kernel makes the code folder read-only
         assert "boot(" in spec.command()[-2] and spec.command()[-1] == loader.handler
+
+
+# -- the guard's rules, run in a bare interpreter (no emulator) -------------------------------
+def _guarded(config: dict[str, object], code: str) -> str:
+    """Run `code` after `worker_boot.boot(config)` in an isolated interpreter; its stdout."""
+    import subprocess
+
+    from lambdapress.emulator import worker_boot
+
+    program = f"{worker_boot.source()}\nboot({config!r})\n{code}"
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", program], capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+CHECK = """
+import ctypes, ctypes.util
+try:
+    ctypes.CDLL("libpq.so.5")
+    loaded = "loaded"
+except OSError as error:
+    loaded = str(error)
+print(ctypes.util.find_library("pq"), loaded, sep="|")
+"""
+
+
+@needs_host_libpq
+@pytest.mark.parametrize(
+    ("layers", "allowed"),
+    [
+        ([], False),
+        (["libpq"], True),  # a library name: any version
+        (["libpq.so.5"], True),  # a file name: that version
+        (["libpq.so.4"], False),
+        (["libp"], False),
+        (["libpq5"], False),
+    ],
+)
+def test_a_library_a_declared_layer_provides_is_loaded_from_this_machine(
+    layers: list[str], allowed: bool
+) -> None:
+    config = {
+        "libraries": sorted(runtime_libraries(RUNTIME).sonames),
+        "layer_libraries": layers,
+        "shipped": [],
+        "library_dirs": [],
+        "read_only": [],
+        "guard_libraries": True,
+    }
+    found, loaded = _guarded(config, CHECK).split("|")
+    if allowed:
+        assert (found, loaded) == ("libpq.so.5", "loaded")
+    else:
+        assert (found, loaded) == ("None", MISSING)
+
+
+@needs_host_libpq
+def test_the_manifests_layer_libraries_reach_the_worker(
+    repo: Repo, loader: FunctionEntry, make_emulator: EmulatorFactory
+) -> None:
+    """`layer_libraries` comes with the bundler's manifest field (set here without validation)."""
+    with_layer = loader.model_copy(update={"layer_libraries": ("libpq",)})
+    emulator = make_emulator(repo.manifest(with_layer), repo.root)
+    result = emulator.invoke(loader.name, {"how": "CDLL", "name": "libpq.so.5"})
+    assert result.response["ok"].startswith("<CDLL 'libpq.so.5', handle"), result.logs

@@ -58,6 +58,9 @@ class WorkerSpec:
     from `lambdapress db`, like the settings deploy gives the function on Lambda."""
     isolation: Isolation = PYTHON_ISOLATION
     """How this machine isolates the worker's files (see `isolation.probe`)."""
+    layer_libraries: tuple[str, ...] = ()
+    """Libraries a layer of the function provides (`libpq.so.5`, or `libpq`: any version):
+    loaded from this machine, since the emulator has no layers."""
     boot_source: str = field(default_factory=worker_boot.source, repr=False)
 
     def command(self) -> list[str]:
@@ -71,6 +74,7 @@ class WorkerSpec:
         shipped = [str(self.task_root), str(self.client.path)]
         return {
             "libraries": sorted(runtime_libraries(self.entry.runtime).sonames),
+            "layer_libraries": list(self.layer_libraries),
             "shipped": shipped,
             "library_dirs": self.library_dirs(),
             "read_only": [] if self.isolation.namespaces else shipped,

@@ -8,7 +8,8 @@ audit hook (`sys.addaudithook`, which no later code can remove):
 
 - **Shared libraries Lambda lacks.** A ctypes load (`ctypes.CDLL`, `cdll.LoadLibrary`: the
   `ctypes.dlopen` audit event) of a library that is neither shipped (inside the task root or
-  the runtime client's folder) nor in the Lambda runtime's image fails with the loader's own
+  the runtime client's folder), nor in the Lambda runtime's image, nor provided by a layer the
+  function declares (`layer_libraries`, taken from this machine) fails with the loader's own
   words, `OSError: libpq.so.5: cannot open shared object file: No such file or directory`,
   and `ctypes.util.find_library` answers None for a library outside the image. So a
   driver that falls back to the host's libpq (psycopg without `psycopg_binary`) fails locally
@@ -61,6 +62,7 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 def boot(config: dict[str, Any]) -> None:
     """Install the library guard and, when asked, the read-only guard (see the docstring)."""
     libraries = frozenset(config["libraries"])
+    layers = tuple(config.get("layer_libraries", ()))
     shipped = tuple(config["shipped"])
     library_dirs = tuple(config["library_dirs"])
     read_only = tuple(config["read_only"])
@@ -69,6 +71,15 @@ def boot(config: dict[str, Any]) -> None:
     def inside(path: str, roots: Sequence[str]) -> bool:
         return any(path == root or path.startswith(root + os.sep) for root in roots)
 
+    def provided(file_name: str) -> bool:
+        """Whether the runtime's image, or a layer the function declares, has this library.
+
+        A layer's library is named by file (`libpq.so.5`) or by library (`libpq`: any version).
+        """
+        if file_name in libraries:
+            return True
+        return any(file_name == name or file_name.startswith(name + ".so") for name in layers)
+
     def loadable(name: Any) -> bool:
         """Whether Lambda's loader would find `name` (None: the main program, always there)."""
         if name is None:
@@ -76,9 +87,9 @@ def boot(config: dict[str, Any]) -> None:
         text = os.fsdecode(name)
         if os.sep not in text:  # searched: LD_LIBRARY_PATH (the zip's folders), then the image
             found = (os.path.join(folder, text) for folder in library_dirs)
-            return text in libraries or any(os.path.exists(path) for path in found)
+            return provided(text) or any(os.path.exists(path) for path in found)
         path = os.path.realpath(os.path.join(os.getcwd(), text))
-        return inside(path, shipped) or os.path.basename(text) in libraries
+        return inside(path, shipped) or provided(os.path.basename(text))
 
     def refuse_write(path: Any) -> None:
         if isinstance(path, int) or path is None:
@@ -102,7 +113,7 @@ def boot(config: dict[str, Any]) -> None:
 
     sys.addaudithook(hook)
     if guard_libraries:
-        _guard_find_library(lambda found: os.path.basename(found) in libraries)
+        _guard_find_library(lambda found: provided(os.path.basename(found)))
 
 
 def _writes(mode: object, flags: object) -> bool:
