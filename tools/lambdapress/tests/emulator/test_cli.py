@@ -279,3 +279,22 @@ def test_serve_that_cannot_start_exits_1_and_leaves_nothing_running(
     err = capsys.readouterr().err
     assert f"port {port} on 127.0.0.1 is already in use" in err
     assert set(threading.enumerate()) - before == set()
+
+
+def test_serve_logs_the_fix_for_a_function_that_lacks_a_module(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from lambdapress.emulator.cli import _print_request
+    from lambdapress.emulator.http_api import AccessRecord
+    from lambdapress.emulator.reports import FunctionError, InvocationResult, Report
+
+    error = FunctionError(
+        "Runtime.ImportModuleError", "Unable to import module 'app': No module named 'yaml'"
+    )
+    report = Report("rid", 0.0, 128, 20, 40.0, "error", error.error_type)
+    result = InvocationResult("demo.app", "rid", error.to_json(), error, "", report, "demo.app#1")
+    _print_request(AccessRecord("GET", "/app", 500, 45.0, "demo.app", result))
+
+    line = capsys.readouterr().out.splitlines()[0]
+    assert line.startswith("GET /app -> 500  (demo.app; 0.0 ms; cold start, init 40.0 ms; ")
+    assert "No module named 'yaml'; fix: the zip has no module 'yaml'" in line

@@ -262,3 +262,18 @@ def test_the_worker_boot_program_is_standard_library_only() -> None:
     lines = [line.strip() for line in worker_boot.source().splitlines()]
     imports = [line for line in lines if line.startswith(("import ", "from "))]
     assert "import os" in imports and not any("lambdapress" in line for line in imports)
+
+
+def test_the_plan_keeps_outermost_folders_and_never_one_holding_tmp(tmp_path: Path) -> None:
+    from lambdapress.emulator.isolation import TMP, plan_for
+
+    code = tmp_path / "task"
+    inner = code / "lib"
+    inner.mkdir(parents=True)
+    elsewhere = Path(__file__).parent
+    plan = plan_for(Isolation("namespaces"), 1024, [Path("/"), code, inner, elsewhere], code)
+    assert plan is not None
+    assert set(plan.read_only) == {code.resolve(), elsewhere.resolve()}
+    assert all(not TMP.resolve().is_relative_to(path) for path in plan.read_only)
+    assert (plan.tmp_mb, plan.workdir) == (1024, code.resolve())
+    assert plan_for(Isolation("python"), 1024, [code], code) is None
