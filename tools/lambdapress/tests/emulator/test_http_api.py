@@ -45,7 +45,7 @@ def test_a_request_becomes_a_valid_payload_2_0_event(http: httpx.Client) -> None
     model = APIGatewayProxyEventV2Model.model_validate(event)
 
     assert model.routeKey == "GET /items/{item_id}"
-    assert model.rawPath == "/items/a%20b" and model.pathParameters == {"item_id": "a b"}
+    assert model.rawPath == "/items/a b" and model.pathParameters == {"item_id": "a b"}
     assert model.rawQueryString == "limit=5&tag=x&tag=y"
     assert model.queryStringParameters == {"limit": "5", "tag": "x,y"}
     assert model.headers["x-custom"] == "1" and "cookie" not in model.headers

@@ -3,7 +3,9 @@
 A real request becomes a 2.0 event (through the same builder tests use), goes to the function
 that owns the route, and the function's answer becomes the HTTP response, with API Gateway's
 rules and error answers:
-- no route for the path: 404 `{"message":"Not Found"}`; a route for other methods only: 405;
+- a path API Gateway refuses (`%25`, an invalid escape, not UTF-8: `request_paths`): 400;
+- no route for the path as delivered (decoded): 404 `{"message":"Not Found"}`; a route for
+  other methods only: 405;
 - a request whose body cannot be read (a Content-Length that is not a number, a body without
   one, a broken chunked body): 400; a body above 10 MB or an event above Lambda's 6 MB: 413;
 - the function failed (exception, timeout, crash, out of memory): 500
@@ -28,6 +30,7 @@ from lambdapress.emulator.context import MAX_REQUEST_PAYLOAD
 from lambdapress.emulator.core import Emulator
 from lambdapress.emulator.events import http_api_event
 from lambdapress.emulator.reports import InvocationResult
+from lambdapress.emulator.request_paths import RefusedPath, delivered_path
 from lambdapress.emulator.routes import RouteTable
 from lambdapress.emulator.servers import (
     CLIENT_TIMEOUT,
@@ -139,7 +142,9 @@ class _FrontEndHandler(Handler):
         problem: str | None = None
         try:
             body = self.read_body()
-            match = self.api.routes().match(self.command, raw_path)
+            # http.server read the request line as Latin-1: these are the bytes the client sent.
+            path = delivered_path(raw_path.encode("latin-1"))
+            match = self.api.routes().match(self.command, path)
             target = match.target
             if target is None and match.allowed:
                 response = _message(405, "Method Not Allowed")
@@ -169,7 +174,7 @@ class _FrontEndHandler(Handler):
                     response, problem = _respond(result)
         except PayloadTooLarge:
             response, problem = _message(413, "Request Entity Too Large"), "body above 10 MB"
-        except BadRequest as exc:
+        except (BadRequest, RefusedPath) as exc:
             response, problem = _message(400, "Bad Request"), str(exc)
         except LambdapressError as exc:
             response, problem = _message(500, "Internal Server Error"), str(exc)
