@@ -59,8 +59,9 @@ class Outcomes:
         failed, why = result.error is not None, ""
         if result.error is not None:
             why = f"{result.error.error_type}: {result.error.message}"
-        elif isinstance(result.response, dict) and int(result.response.get("statusCode", 200)) >= 500:
-            failed, why = True, str(result.response.get("body", ""))[:200]
+        elif isinstance(result.response, dict):
+            status = int(result.response.get("statusCode", 200))
+            failed, why = status >= 500, str(result.response.get("body", ""))[:200]
         with self.lock:
             self.results.append((result.worker_id, failed, why))
 
@@ -150,7 +151,6 @@ def test_requests_succeed_again_after_postgresql_restarts_under_load(
         f"{dict(failures)}; workers {workers}; reasons {outcomes.reasons()[:5]}"
     )
     assert wrong_after == []
-    assert [worker for worker, count in failures.items() if count > 1] == [], (
-        outcomes.reasons()
-    )
-    assert all(status < 500 or status in (500, 502) for status in statuses)
+    assert [worker for worker, count in failures.items() if count > 1] == [], outcomes.reasons()
+    # During the load, what failed failed as a function error (the gateway's 5xx), nothing else.
+    assert {status for status in statuses if status not in (200, 201)} <= {500, 502}
