@@ -86,6 +86,32 @@ class ChangeSetState:
 
 
 @dataclass(frozen=True)
+class StackResource:
+    """One resource of a stack, as `ListStackResources` reports it."""
+
+    logical_id: str
+    resource_type: str
+    physical_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class SecretFacts:
+    """What `DescribeSecret` says of a secret (never its value)."""
+
+    deleted: bool
+    versions: frozenset[str]
+    """Its version ids and stages (`AWSCURRENT`, ...)."""
+
+
+@dataclass(frozen=True)
+class ParameterFacts:
+    """What `GetParameter` says of a parameter's type (its value is not kept)."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
 class StackEvent:
     """One stack event: a resource (or the stack itself) entering a status."""
 
@@ -380,6 +406,25 @@ class Aws:
         except (ClientError, BotoCoreError) as exc:
             raise self.error(f"cannot read the template of {stack}", exc) from None
 
+    def stack_resources(self, stack_id: str) -> list[StackResource]:
+        """The stack's resources (what deleting it deletes), in logical id order."""
+        found: list[StackResource] = []
+        try:
+            pages = self._cfn.get_paginator("list_stack_resources").paginate(StackName=stack_id)
+            for page in pages:
+                for item in page["StackResourceSummaries"]:
+                    found.append(
+                        StackResource(
+                            logical_id=item.get("LogicalResourceId", ""),
+                            resource_type=item.get("ResourceType", ""),
+                            physical_id=item.get("PhysicalResourceId", ""),
+                            status=item.get("ResourceStatus", ""),
+                        )
+                    )
+        except (ClientError, BotoCoreError) as exc:
+            raise self.error("cannot list the stack's resources", exc) from None
+        return sorted(found, key=lambda r: r.logical_id)
+
     def delete_stack(self, stack_id: str) -> None:
         """Start deleting the stack; its events tell how it goes."""
         try:
@@ -423,6 +468,42 @@ class Aws:
                 reason = config.get("LastUpdateStatusReason", "")
                 return status if not reason else f"{status}: {self.secrets.redact(reason)}"
             time.sleep(1.0)
+
+    # -- Secrets Manager and SSM: what the template's dynamic references resolve ---------------
+    def secret(self, secret_id: str) -> SecretFacts | None:
+        """The secret's state, or None when there is none (`DescribeSecret`: no value read)."""
+        # Any: the project's boto3 stubs cover the clients deploy always uses, not these two.
+        client: Any = self._session.client("secretsmanager", config=_CONFIG)
+        try:
+            described = client.describe_secret(SecretId=secret_id)
+        except ClientError as exc:
+            if code(exc) in NOT_FOUND:
+                return None
+            raise self.error(f"cannot check that secret {secret_id} exists", exc) from None
+        except BotoCoreError as exc:
+            raise self.error(f"cannot check that secret {secret_id} exists", exc) from None
+        versions = set(described.get("VersionIdsToStages", {}))
+        for stages in described.get("VersionIdsToStages", {}).values():
+            versions.update(stages)
+        return SecretFacts(deleted="DeletedDate" in described, versions=frozenset(versions))
+
+    def parameter(self, name: str, version: str | None = None) -> ParameterFacts | None:
+        """The parameter's type, or None when it (or that version) does not exist.
+
+        `GetParameter` without decryption: a SecureString's value stays encrypted, and the
+        value is dropped here either way.
+        """
+        client: Any = self._session.client("ssm", config=_CONFIG)
+        selector = f"{name}:{version}" if version else name
+        try:
+            found = client.get_parameter(Name=selector, WithDecryption=False)["Parameter"]
+        except ClientError as exc:
+            if code(exc) in {"ParameterNotFound", "ParameterVersionNotFound", *NOT_FOUND}:
+                return None
+            raise self.error(f"cannot check that parameter {name} exists", exc) from None
+        except BotoCoreError as exc:
+            raise self.error(f"cannot check that parameter {name} exists", exc) from None
+        return ParameterFacts(kind=found.get("Type", "String"))
 
     # -- errors -----------------------------------------------------------------------------
     def error(self, doing: str, exc: ClientError | BotoCoreError) -> DeployError:

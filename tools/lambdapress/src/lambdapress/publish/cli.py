@@ -147,20 +147,32 @@ def print_plan(plan: PublishPlan) -> None:
         f"index {plan.index}: {plan.index_url} (upload {plan.upload_url}; "
         f"credentials: {plan.credentials_from})\n"
     )
+    # The tag column only when tags will be made (--tag): a tag shown otherwise reads as a
+    # promise that one is created.
+    tags = plan.create_tags
     rows = [
-        [p.name, p.version, p.status, p.baseline or "-", p.tag, len(p.files)] for p in plan.packages
+        [p.name, p.version, p.status, p.baseline or "-", *([p.tag] if tags else []), len(p.files)]
+        for p in plan.packages
     ]
-    print_table(["package", "version", "status", "since", "tag", "files"], rows)
+    headers = ["package", "version", "status", "since", *(["tag"] if tags else []), "files"]
+    print_table(headers, rows)
     for package in plan.packages:
-        print("\n" + "\n".join(describe_package(package)))
+        # A blocked package's reasons and fix are the refusal's text (`plan.refusal()`, the
+        # `error:` that follows): printed here too, the user would read them twice.
+        reasons = package.status != "blocked"
+        print("\n" + "\n".join(describe_package(package, reasons=reasons)))
 
 
-def describe_package(package: PackagePlan) -> list[str]:
-    """Reasons, files with their hashes, and the per-model report of one package."""
+def describe_package(package: PackagePlan, *, reasons: bool = True) -> list[str]:
+    """One package: its reasons, files with their hashes, and the per-model report.
+
+    `reasons=False` leaves out the reasons and the fix (a refusal's error carries them).
+    """
     lines = [f"{package.name} {package.version}: {package.status}"]
-    lines.extend(f"  - {reason}" for reason in package.reasons)
-    if package.hint and package.status == "blocked":
-        lines.append(f"  fix: {package.hint}")
+    if reasons:
+        lines.extend(f"  - {reason}" for reason in package.reasons)
+        if package.hint and package.status == "blocked":
+            lines.append(f"  fix: {package.hint}")
     for file in package.files:
         lines.append(f"  {file.filename}  sha256 {file.sha256}")
     if package.compat is not None:

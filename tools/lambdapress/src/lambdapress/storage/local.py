@@ -189,7 +189,7 @@ def _prepare_databases(storage: LocalStorage, server: PostgresServer, say: Progr
         report = apply_migrations(server.url(service.database), service.migrations)
         storage.migrations[service.service] = report
         if report.applied:
-            say(f"{service.service}: applied migrations {', '.join(report.applied)}")
+            say(f"{service.service}: applied migrations {report.applied_text()}")
 
 
 def _prepare_tables(storage: LocalStorage, server: MotoServer) -> None:
