@@ -150,7 +150,8 @@ def _walk(
         target = Path(os.path.realpath(path))
         if _is_folder(entry):  # follows the link: a symlinked folder
             if links or follow(path):
-                _check_folder_link(path, target, chain, project)
+                # Errors name the link where it is (inside a symlinked folder: where it lives).
+                _check_folder_link(real / entry.name if links else path, target, chain, project)
                 _walk(path, target, (*chain, target), (*links, path), project, follow, found)
             continue
         # A symlink to a file, to nothing, or a loop: listed, reported if it would ship.
@@ -199,10 +200,10 @@ def check_link(found: Found, project: Path, module: bool) -> None:
     for link in found.links:
         target = Path(os.path.realpath(link))
         if not target.is_relative_to(project):
-            raise _outside(link, target, project)
+            raise _outside(_where(link, found), target, project)
     relative = found.target.relative_to(project)
     refused = SKIPPED_FOLDERS.intersection(relative.parts)
-    link = found.links[-1]
+    link = _where(found.links[-1], found)
     if refused:
         reason = f"inside {sorted(refused)[0]}, which never ships"
     elif is_test_path(relative):
@@ -221,7 +222,7 @@ def check_link(found: Found, project: Path, module: bool) -> None:
 
 def untracked_target(found: Found, project: Path) -> BundleError:
     """The error for a tracked symlink whose target git does not track."""
-    link = found.links[-1]
+    link = _where(found.links[-1], found)
     shown = _relative_to(found.target, project)
     return BundleError(
         f"{link.name} is a symlink to {_written(link)} ({shown}), which git does not track: "
@@ -246,6 +247,13 @@ def tracked_targets(found: Iterable[Found], folder: Path) -> frozenset[Path]:
         return frozenset()
     listing = _ls_files(base, ["--cached", "--", *specs]) or []
     return frozenset(Path(os.path.realpath(base / name)) for name in listing)
+
+
+def _where(link: Path, found: Found) -> Path:
+    """Where a symlink lives: as found, or, inside a symlinked folder, in the real folder."""
+    if link == found.links[0]:
+        return link
+    return Path(os.path.realpath(link.parent)) / link.name
 
 
 def _outside(link: Path, target: Path, project: Path) -> BundleError:
