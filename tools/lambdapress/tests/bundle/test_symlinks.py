@@ -322,3 +322,20 @@ def test_outside_git_a_symlinked_folder_in_the_project_ships(tmp_path: Path) -> 
     closure = first_party_closure(index, ["svc"])
     shipped = [p.relative_to(src).as_posix() for p in package_data(index, closure.modules)]
     assert shipped == ["svc/static/logo.svg"]
+
+
+@pytest.mark.parametrize(
+    "name", ["test_helpers.py", "helpers_test.py", "conftest.py", "tests/x.py", "my-script.py"]
+)
+def test_a_link_leaving_the_project_that_never_ships_does_not_stop_the_build(
+    tmp_path: Path, name: str
+) -> None:
+    """Test modules and files no import can name never ship, wherever they point."""
+    project = tmp_path / "project"
+    src = project / "src"
+    write(src / "svc/__init__.py", "")
+    write(tmp_path / "outside/code.py", f"TOKEN = {SECRET!r}\n")
+    link(src / "svc" / name, tmp_path / "outside/code.py")
+    index = ModuleIndex(project=project)
+    index.add_root(src, "svc")
+    assert sorted(index.modules) == ["svc"]

@@ -95,7 +95,11 @@ class ModuleIndex:
                 continue
             is_module = path.suffix == ".py"
             declared = git is None or (item.links[0] if item.links else path) in git.tracked
-            if item.links and (declared or (is_module and not is_test_path(relative))):
+            # A link that would ship: a module an import can name (tests never ship), or data
+            # git tracks.
+            importable = all(part.isidentifier() for part in relative.with_suffix("").parts)
+            would_ship = importable if is_module else declared
+            if item.links and would_ship and not is_test_path(relative):
                 check_link(item, project, module=is_module)
                 if not is_module and git is not None:
                     linked.append(item)
