@@ -35,7 +35,8 @@ class Rule:
 
     what: str
     pattern: re.Pattern[str]
-    """Matched against the whole value (`fullmatch`)."""
+    """Matched against the whole value (`fullmatch`), with ASCII classes (`re.ASCII`): AWS's
+    models are Java patterns, whose `\\w` and `\\s` are ASCII."""
     max_length: int
     source: str
     min_length: int = 1
@@ -72,7 +73,7 @@ FUNCTION_NAME: Final = Rule(
 # Lambda API reference, CreateFunction, `Handler`: "Maximum length of 128. Pattern: [^\s]+".
 HANDLER: Final = Rule(
     "the Lambda handler",
-    re.compile(r"[^\s]+"),
+    re.compile(r"[^\s]+", re.ASCII),
     128,
     "Lambda API reference, CreateFunction: Handler",
 )
