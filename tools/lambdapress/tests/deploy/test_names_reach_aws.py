@@ -61,9 +61,9 @@ def shapes(service: str, version: str) -> dict[str, Any]:
 
 def matches(shape: dict[str, Any], value: str) -> bool:
     """Whether `value` satisfies a string shape: its pattern, its lengths."""
-    return re.fullmatch(shape["pattern"], value) is not None and shape.get("min", 0) <= len(
-        value
-    ) <= shape.get("max", len(value))
+    if re.fullmatch(shape["pattern"], value, re.ASCII) is None:  # Java's classes are ASCII
+        return False
+    return bool(shape.get("min", 0) <= len(value) <= shape.get("max", len(value)))
 
 
 def lambda_shape(name: str) -> dict[str, Any]:
