@@ -95,11 +95,16 @@ class Found:
     path: Path
     """As reached from the package folder, through any symlinked folder: its name in the zip
     follows from this path."""
-    target: Path
-    """The file whose bytes ship: `path` with every symlink resolved."""
     links: tuple[Path, ...] = ()
     """The symlinks on the way from the package folder, outermost first (a symlinked folder,
     then the file itself when it is a link); empty for a plain file."""
+    resolved: Path | None = None
+    """`path` with every symlink resolved, when there is one on the way."""
+
+    @property
+    def target(self) -> Path:
+        """The file whose bytes ship."""
+        return self.resolved if self.resolved is not None else self.path
 
 
 def package_files(
@@ -117,7 +122,7 @@ def package_files(
     found: list[Found] = []
     real = Path(os.path.realpath(folder))
     _walk(folder, real, (real,), (), Path(os.path.realpath(project)), follow, found)
-    return sorted(found, key=lambda f: f.path)
+    return found  # sorted: each folder is listed in name order, depth first
 
 
 def _walk(
@@ -143,9 +148,10 @@ def _walk(
             if entry.is_dir(follow_symlinks=False):
                 inner = real / entry.name
                 _walk(path, inner, (*chain, inner), links, project, follow, found)
-            else:
-                # Broken symlinks and loops come as links below; these are plain files.
-                found.append(Found(path, real / entry.name, links))
+            elif links:  # a plain file in a symlinked folder
+                found.append(Found(path, links, real / entry.name))
+            else:  # a plain file (broken symlinks and loops come as links, below)
+                found.append(Found(path))
             continue
         target = Path(os.path.realpath(path))
         if _is_folder(entry):  # follows the link: a symlinked folder
@@ -155,7 +161,7 @@ def _walk(
                 _walk(path, target, (*chain, target), (*links, path), project, follow, found)
             continue
         # A symlink to a file, to nothing, or a loop: listed, reported if it would ship.
-        found.append(Found(path, target, (*links, path)))
+        found.append(Found(path, (*links, path), target))
 
 
 def _is_folder(entry: os.DirEntry[str]) -> bool:
