@@ -83,6 +83,8 @@ def test_a_handler_module_with_a_non_ascii_letter_is_refused_at_its_handler(
     assert "a Lambda function name cannot hold" in error.message
     assert "[a-zA-Z0-9-_]" in error.message or "ASCII letters" in error.message
     assert "rename the module" in (error.hint or "")
+    if module == "commandé":
+        assert "(e.g. commande.py)" in (error.hint or "")
 
 
 @pytest.mark.parametrize("module", ["get_order", "GetOrder", "_", "x" * 60, "list_v2"])

@@ -20,6 +20,7 @@ checked before deploy" lists them.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -87,6 +88,8 @@ def _check_function(service: Service, function: Function) -> None:
     module = function.module.rsplit(".", 1)[1]
     if HANDLER_MODULE.fullmatch(module) is None:
         odd = ", ".join(repr(c) for c in sorted({c for c in module if not c.isascii()}))
+        folded = unicodedata.normalize("NFKD", module).encode("ascii", "ignore").decode()
+        ascii_name = folded if HANDLER_MODULE.fullmatch(folded) else None
         raise BundleError(
             f"handler module name {module!r} has characters a Lambda function name cannot "
             f"hold ({odd}): the function would be named "
@@ -94,8 +97,8 @@ def _check_function(service: Service, function: Function) -> None:
             f"ASCII letters, digits, '-' and '_' ({FUNCTION_NAME.source})",
             path=function.source,
             line=function.handler_line,
-            hint="rename the module with ASCII letters, digits and underscores "
-            "(e.g. commande.py for commandé.py)",
+            hint="rename the module with ASCII letters, digits and underscores"
+            + (f" (e.g. {ascii_name}.py)" if ascii_name else ""),
         )
     problem = HANDLER.problem(function.handler)
     if problem is not None:
