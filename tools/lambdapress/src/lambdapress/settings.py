@@ -21,6 +21,11 @@ from pydantic import (
     field_validator,
 )
 
+from lambdapress.aws_rules import (
+    environment_key_problem,
+    environment_size_problem,
+    environment_value_problem,
+)
 from lambdapress.deploy_settings import FIXES as DEPLOY_FIXES
 from lambdapress.deploy_settings import (
     FunctionDeploySettings,
@@ -31,11 +36,8 @@ from lambdapress.lambda_platform import (
     ARCHITECTURES,
     DEFAULT_ARCHITECTURE,
     DEFAULT_RUNTIME,
-    ENVIRONMENT_MAX_BYTES,
-    ENVIRONMENT_NAME_PATTERN,
     MEMORY_MAX_MB,
     MEMORY_MIN_MB,
-    RESERVED_ENVIRONMENT,
     RUNTIMES,
     TIMEOUT_MAX_SECONDS,
     TIMEOUT_MIN_SECONDS,
@@ -48,7 +50,6 @@ from lambdapress.validation import Source, config_error
 
 TABLE = "tool.lambdapress"
 
-_ENV_KEY = re.compile(ENVIRONMENT_NAME_PATTERN)
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 # A distribution name as PEP 508 allows it (compared canonicalized, as the lock stores it).
 _DISTRIBUTION = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
@@ -60,7 +61,8 @@ _FIX = {
     "memory": f"use a whole number of MB from {MEMORY_MIN_MB} to {MEMORY_MAX_MB}",
     "timeout": f"use a whole number of seconds from {TIMEOUT_MIN_SECONDS} to {TIMEOUT_MAX_SECONDS}",
     "environment": 'write NAME = "value" pairs (values quoted); names match '
-    "[A-Za-z][A-Za-z0-9_]+ and are not reserved by Lambda",
+    "[A-Za-z][A-Za-z0-9_]+ and are not reserved by Lambda; at most 4 KB together (move "
+    "large values to SSM Parameter Store or Secrets Manager)",
     "include": 'use a list of module names, e.g. ["orders.plugins"]',
     "bundle": 'use "function" (one zip per handler) or "service" (one zip for the service)',
     "aws_sdk": 'use "runtime" (the SDK Lambda provides) or "bundle" (ship the locked boto3)',
@@ -78,18 +80,23 @@ _FIX = {
 
 
 def _check_env_name(key: str) -> str:
-    """Refuse names that Lambda would refuse at deploy time."""
-    if key in RESERVED_ENVIRONMENT:
-        raise ValueError(f"{key} is reserved by the Lambda runtime and cannot be set")
-    if not _ENV_KEY.match(key):
-        raise ValueError(
-            f"{key!r} is not a valid Lambda variable name "
-            "(a letter, then at least one letter, digit or underscore)"
-        )
+    """Refuse names that Lambda would refuse at deploy time (`aws_rules`)."""
+    problem = environment_key_problem(key)
+    if problem is not None:
+        raise ValueError(problem)
     return key
 
 
+def _check_env_value(value: str) -> str:
+    """Refuse values a process environment cannot hold (`aws_rules`)."""
+    problem = environment_value_problem("the variable", value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
 EnvName = Annotated[str, AfterValidator(_check_env_name)]
+EnvValue = Annotated[str, AfterValidator(_check_env_value)]
 
 
 class ServiceSettings(BaseModel):
@@ -101,7 +108,7 @@ class ServiceSettings(BaseModel):
     architecture: Architecture = DEFAULT_ARCHITECTURE
     memory: int = Field(default=256, ge=MEMORY_MIN_MB, le=MEMORY_MAX_MB)
     timeout: int = Field(default=10, ge=TIMEOUT_MIN_SECONDS, le=TIMEOUT_MAX_SECONDS)
-    environment: dict[EnvName, str] = Field(default_factory=dict)
+    environment: dict[EnvName, EnvValue] = Field(default_factory=dict)
     include: list[str] = Field(default_factory=list)
     """Modules that static import analysis cannot see (imported by name at run time)."""
     bundle: Literal["function", "service"] = "function"
@@ -147,12 +154,15 @@ class ServiceSettings(BaseModel):
 
     @field_validator("environment")
     @classmethod
-    def _check_environment_size(cls, value: dict[str, str]) -> dict[str, str]:
-        size = sum(len(k.encode()) + len(v.encode()) for k, v in value.items())
-        if size > ENVIRONMENT_MAX_BYTES:
-            raise ValueError(
-                f"the variables take {size} bytes; Lambda allows {ENVIRONMENT_MAX_BYTES} in total"
-            )
+    def _check_environment(cls, value: dict[str, str]) -> dict[str, str]:
+        """Within Lambda's 4 KB as Lambda measures it.
+
+        These are the service's own variables; `package` checks them again together with the
+        ones the stack adds (`bundle.aws_names`).
+        """
+        problem = environment_size_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("functions")

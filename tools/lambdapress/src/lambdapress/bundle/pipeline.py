@@ -29,6 +29,7 @@ from typing import Literal
 
 from lambdapress import files
 from lambdapress.bundle import analysis, artifacts, entries, shared_cache, wheels
+from lambdapress.bundle.aws_names import check_for_aws
 from lambdapress.bundle.build import build_artifact
 from lambdapress.bundle.bytecode import find_compiler, remember_compilers
 from lambdapress.bundle.compiled import precompile
@@ -161,6 +162,7 @@ def _plan(
     check_gate(workspace, tuple(s.name for s in selected))
     all_functions = tuple(f for s in workspace.services for f in discover_service(s))
     check_unique_routes(all_functions)
+    check_for_aws(workspace, all_functions)
     previous = previous_manifest(workspace.root)
     fingerprint = analysis.tool_fingerprint(__version__)
     installs = 0
