@@ -62,8 +62,8 @@ class FunctionEntry(BaseModel):
     layer_libraries: tuple[str, ...] = Field(
         default=(),
         description="shared libraries a layer provides to the function, beyond the runtime's "
-        "(`[tool.lambdapress] layer_libraries`): the emulator lets the function load these "
-        "from the host",
+        "(`[tool.lambdapress] layer_libraries`), by file name (`libpq.so.5`) or library name "
+        "(`libpq`: any version): the emulator lets the function load these from the host",
     )
     distributions: dict[str, str] = Field(default_factory=dict)
     modules: tuple[str, ...] = ()

@@ -73,8 +73,8 @@ _FIX = {
     "keep_sources": 'use a list of distribution names as locked, e.g. ["torch"]',
     "docstrings": 'use "all" (every module keeps its docstrings) or "first-party" (third-party '
     "bytecode without docstrings)",
-    "layer_libraries": "use a list of shared library file names that a layer of the "
-    'functions provides, e.g. ["libpq.so.5"]',
+    "layer_libraries": "use a list of the shared libraries a layer of the functions provides: "
+    'file names (["libpq.so.5"]: that version) or library names (["libpq"]: any version)',
     "storage": 'set kind = "postgres", "dynamodb" or "memory"; DynamoDB tables are '
     '[tool.lambdapress.storage.tables.NAME] with partition_key = "id" (and an optional sort_key)',
     **DEPLOY_FIXES,
@@ -134,9 +134,10 @@ class ServiceSettings(BaseModel):
     smaller, for code whose dependencies never read their own `__doc__` (see the README's
     list of those that do; `keep_sources` keeps them for one distribution)."""
     layer_libraries: list[str] = Field(default_factory=list)
-    """Shared libraries (`libpq.so.5`) that a Lambda layer attached to the functions provides:
-    `package` does not report a native extension or ctypes lookup that needs one of these,
-    although neither the zip nor the runtime's image has it (see `bundle.native`)."""
+    """Shared libraries that a Lambda layer attached to the functions provides, by file name
+    (`libpq.so.5`: that version) or library name (`libpq`: any version): `package` does not
+    report a native extension or ctypes lookup that needs one of these, although neither the
+    zip nor the runtime's image has it (see `bundle.native`)."""
     accept_models: dict[str, str] = Field(default_factory=dict)
     """Model library -> the version this service was checked against (or accepted despite
     breaking changes); `lambdapress package` refuses a locked version that differs from it

@@ -130,9 +130,12 @@ def test_a_library_the_zip_bundles_or_a_layer_provides_is_not_reported(
     with pytest.raises(BundleError):
         build(shop)
 
-    set_lambdapress(shop, 'layer_libraries = ["libpq.so.5", "libmagic.so.1"]')
+    set_lambdapress(shop, 'layer_libraries = ["libpq.so.6", "libmagic.so.1"]')
+    with pytest.raises(BundleError, match=r"libpq\.so\.5 \(needed by"):  # another version
+        build(shop)
+    edit(shop, PYPROJECT, '"libpq.so.6"', '"libpq"')  # the library, any version
     manifest = build(shop).manifest
-    assert manifest.function("shop.get_item").layer_libraries == ("libpq.so.5", "libmagic.so.1")
+    assert manifest.function("shop.get_item").layer_libraries == ("libpq", "libmagic.so.1")
 
 
 def test_a_lookup_that_handles_a_missing_library_is_a_warning(shop: Path, build: Build) -> None:
@@ -219,8 +222,10 @@ def test_psycopg_without_its_binary_is_pinned_to_python_and_its_libpq_reported(
     assert error.path == psycopg_alone / PYPROJECT
     assert "depend on psycopg[binary]" in (error.hint or "")
     assert "PSYCOPG_IMPL=binary" in (error.hint or "")
+    suggested = 'layer_libraries = ["libpq"]'  # what the fix says works, as written
+    assert suggested in (error.hint or "")
 
-    set_lambdapress(psycopg_alone, 'layer_libraries = ["libpq.so.5"]')
+    set_lambdapress(psycopg_alone, suggested)
     entry = build(psycopg_alone).manifest.function("shop.get_item")
     assert entry.environment["PSYCOPG_IMPL"] == "python"
     assert "psycopg-binary" not in entry.distributions

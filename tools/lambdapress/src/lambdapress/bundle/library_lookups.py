@@ -56,7 +56,7 @@ class Lookup:
             return True
         if not self.searches and not self.name.endswith(".so") and ".so" in self.name:
             return False  # a load of `libpq.so.5` takes that version only
-        stems = (self.library, self.name) if self.searches else (_stem(self.name),)
+        stems = (self.library, self.name) if self.searches else (library_stem(self.name),)
         return any(soname == f"{stem}.so" or soname.startswith(f"{stem}.so.") for stem in stems)
 
     def as_list(self) -> list[object]:
@@ -166,8 +166,8 @@ def _is_foreign(name: str) -> bool:
     return lowered.endswith(_FOREIGN_SUFFIXES) or lowered in ("kernel32", "user32", "msvcrt")
 
 
-def _stem(name: str) -> str:
-    """`libpq.so.5` -> `libpq`; a name without `.so` stays as it is."""
+def library_stem(name: str) -> str:
+    """`libpq.so.5` -> `libpq`: the library whatever its version; a name without `.so` stays."""
     return name.split(".so", 1)[0]
 
 

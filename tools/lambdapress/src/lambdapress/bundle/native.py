@@ -37,7 +37,12 @@ from lambdapress.bundle import wheels
 from lambdapress.bundle.elf import ElfError, read_dynamic
 from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.implementations import Pinned
-from lambdapress.bundle.library_lookups import Lookup, find_lookups, platform_specific
+from lambdapress.bundle.library_lookups import (
+    Lookup,
+    find_lookups,
+    library_stem,
+    platform_specific,
+)
 from lambdapress.bundle.plan import SourceFile
 from lambdapress.bundle.wheels import InstalledDistribution
 from lambdapress.errors import BundleError
@@ -253,15 +258,20 @@ class _Available:
     layers: frozenset[str]
 
     def has(self, soname: str) -> bool:
+        """A `DT_NEEDED` entry: that exact file name, or a layer entry naming the library."""
         return (
             runtime_libraries(self.runtime).provides(soname)
             or soname in self.bundled
             or soname in self.layers
+            or library_stem(soname) in self.layers
         )
 
     def answers(self, lookup: Lookup) -> bool:
+        """A ctypes lookup: what the loader (or find_library) would take for it."""
         libraries = runtime_libraries(self.runtime)
         if any(libraries.provides(n) for n in (lookup.name, lookup.library)):
+            return True
+        if lookup.library in self.layers or library_stem(lookup.name) in self.layers:
             return True
         names = (*libraries.sonames, *self.bundled, *self.layers)
         return any(lookup.satisfied_by(name) for name in names)
