@@ -15,6 +15,7 @@ offset; `DT_NEEDED`, `DT_SONAME`, `DT_RPATH` and `DT_RUNPATH` are offsets into t
 
 from __future__ import annotations
 
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,10 +169,18 @@ def _file_offset(address: int, loads: list[tuple[int, int, int]]) -> int:
 
 
 def _read(file: BinaryIO, offset: int, size: int, *, exact: bool = True) -> bytes:
-    if offset < 0 or size < 0:
-        raise ElfError("negative offset")
+    """`size` bytes at `offset`, never past the end of the file.
+
+    Offsets and sizes come from the file itself: a damaged one may say gigabytes (65535
+    program headers of 65535 bytes) or more than an index can hold. They are checked against
+    the file's size before anything is allocated or sought.
+    """
+    end = file.seek(0, os.SEEK_END)
+    if offset < 0 or size < 0 or offset > end:
+        raise ElfError(f"offset {offset} is outside the file")
+    if offset + size > end:
+        if exact:
+            raise ElfError(f"{size} bytes at offset {offset} run past the end of the file")
+        size = end - offset
     file.seek(offset)
-    data = file.read(size)
-    if exact and len(data) != size:
-        raise ElfError(f"{size} bytes at offset {offset} run past the end of the file")
-    return data
+    return file.read(size)
