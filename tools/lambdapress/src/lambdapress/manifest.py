@@ -54,7 +54,17 @@ class FunctionEntry(BaseModel):
     architecture: Architecture
     memory: int = Field(ge=128, le=10240)
     timeout: int = Field(ge=1, le=900)
-    environment: dict[str, str] = Field(default_factory=dict)
+    environment: dict[str, str] = Field(
+        default_factory=dict,
+        description="the service's variables, plus the implementation pins of what ships "
+        "(PSYCOPG_IMPL=binary when psycopg-binary ships)",
+    )
+    layer_libraries: tuple[str, ...] = Field(
+        default=(),
+        description="shared libraries a layer provides to the function, beyond the runtime's "
+        "(`[tool.lambdapress] layer_libraries`), by file name (`libpq.so.5`) or library name "
+        "(`libpq`: any version): the emulator lets the function load these from the host",
+    )
     distributions: dict[str, str] = Field(default_factory=dict)
     modules: tuple[str, ...] = ()
     data_files: tuple[str, ...] = Field(

@@ -53,6 +53,8 @@ TABLE = "tool.lambdapress"
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 # A distribution name as PEP 508 allows it (compared canonicalized, as the lock stores it).
 _DISTRIBUTION = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+# A library's file name as the loader looks it up: no folder, no spaces.
+_LIBRARY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 
 # How to fix each key, worded for the `fix:` line of an error.
 _FIX = {
@@ -73,6 +75,8 @@ _FIX = {
     "keep_sources": 'use a list of distribution names as locked, e.g. ["torch"]',
     "docstrings": 'use "all" (every module keeps its docstrings) or "first-party" (third-party '
     "bytecode without docstrings)",
+    "layer_libraries": "use a list of the shared libraries a layer of the functions provides: "
+    'file names (["libpq.so.5"]: that version) or library names (["libpq"]: any version)',
     "storage": 'set kind = "postgres", "dynamodb" or "memory"; DynamoDB tables are '
     '[tool.lambdapress.storage.tables.NAME] with partition_key = "id" (and an optional sort_key)',
     **DEPLOY_FIXES,
@@ -136,6 +140,11 @@ class ServiceSettings(BaseModel):
     `python -OO`, while asserts and `__debug__` stay as in a normal run): zips another ~5%
     smaller, for code whose dependencies never read their own `__doc__` (see the README's
     list of those that do; `keep_sources` keeps them for one distribution)."""
+    layer_libraries: list[str] = Field(default_factory=list)
+    """Shared libraries that a Lambda layer attached to the functions provides, by file name
+    (`libpq.so.5`: that version) or library name (`libpq`: any version): `package` does not
+    report a native extension or ctypes lookup that needs one of these, although neither the
+    zip nor the runtime's image has it (see `bundle.native`)."""
     accept_models: dict[str, str] = Field(default_factory=dict)
     """Model library -> the version this service was checked against (or accepted despite
     breaking changes); `lambdapress package` refuses a locked version that differs from it
@@ -187,6 +196,16 @@ class ServiceSettings(BaseModel):
         for name in value:
             if not _DISTRIBUTION.match(name):
                 raise ValueError(f"{name!r} is not a distribution name")
+        return value
+
+    @field_validator("layer_libraries")
+    @classmethod
+    def _check_layer_libraries(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not _LIBRARY.match(name):
+                raise ValueError(
+                    f"{name!r} is not a shared library's file name (such as libpq.so.5)"
+                )
         return value
 
     @field_validator("allow_files")

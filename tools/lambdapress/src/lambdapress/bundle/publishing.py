@@ -123,6 +123,7 @@ def manifest_of(plan: BundlePlan, results: list[FunctionResult]) -> Manifest:
             memory=function.memory,
             timeout=function.timeout,
             environment=function.environment,
+            layer_libraries=function.layer_libraries,
             distributions=function.distributions,
             modules=function.modules,
             data_files=function.data_files,
