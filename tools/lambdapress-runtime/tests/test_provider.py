@@ -140,6 +140,32 @@ def test_a_server_that_is_restarting_is_waited_for(
     assert pauses[1:] == sorted(pauses[1:])  # growing
 
 
+@pytest.mark.parametrize(
+    ("message", "attempts"),
+    [("password authentication failed", 1), ("database does not exist", 1), ("refused", 10)],
+)
+def test_retry_if_fails_at_once_where_waiting_cannot_help(
+    container: Container, clock: ManualClock, message: str, attempts: int
+) -> None:
+    """A wrong password is not a restart: it fails on the first attempt, without pauses."""
+    tried: list[float] = []
+
+    def server_unavailable(error: BaseException) -> bool:
+        return "refused" in str(error)
+
+    @container.per_container(retry_on=(ConnectionLost,), retry_for=5.0, retry_if=server_unavailable)
+    def connection() -> FakeConnection:
+        tried.append(clock.now)
+        raise ConnectionLost(message)
+
+    started = clock.now
+    with pytest.raises(ConnectionLost, match=message):
+        connection.get()
+    assert len(tried) == attempts
+    if attempts == 1:
+        assert clock.now == started
+
+
 @pytest.mark.parametrize(("retry_for", "attempts"), [(0.0, 2), (0.5, 5), (5.0, 10)])
 def test_creation_gives_up_after_retry_for(
     container: Container, clock: ManualClock, retry_for: float, attempts: int

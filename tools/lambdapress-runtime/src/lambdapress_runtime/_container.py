@@ -89,6 +89,7 @@ class Container:
             check_after: float = 30.0,
             retry_on: tuple[type[BaseException], ...] = (),
             retry_for: float = 5.0,
+            retry_if: Callable[[BaseException], bool] | None = None,
             name: str | None = None,
         ) -> ProviderDecorator: ...
 
@@ -100,6 +101,7 @@ class Container:
         check_after: float = 30.0,
         retry_on: tuple[type[BaseException], ...] = (),
         retry_for: float = 5.0,
+        retry_if: Callable[[BaseException], bool] | None = None,
         name: str | None = None,
     ) -> Any:
         """Register a provider whose value lives as long as the execution environment.
@@ -109,7 +111,8 @@ class Container:
         `check_after` seconds, it is checked before reuse and recreated if the check fails.
         Creation that raises a `retry_on` error is tried again at once, then after growing
         pauses (50 ms doubling to 1 s) for up to `retry_for` seconds, never closer than 0.5 s
-        to the invocation's deadline (`retry_for=0`: one immediate retry only); and a
+        to the invocation's deadline (`retry_for=0`: one immediate retry only), unless
+        `retry_if(error)` says waiting cannot help (a wrong password: fail at once); and a
         `retry_on` error leaving an invocation that used it discards it, so the next
         invocation reconnects.
         A generator factory's code after `yield` closes it (on discard, snapshot, `close()`).
@@ -125,6 +128,7 @@ class Container:
                 check_after=check_after,
                 retry_on=retry_on,
                 retry_for=retry_for,
+                retry_if=retry_if,
             )
             self._providers.append(provider)
             return provider

@@ -71,6 +71,7 @@ class Provider(_Subscriptable[T]):
         check_after: float = 30.0,
         retry_on: tuple[type[BaseException], ...] = (),
         retry_for: float = 5.0,
+        retry_if: Callable[[BaseException], bool] | None = None,
     ) -> None:
         self._container = container
         self.factory = factory
@@ -80,6 +81,7 @@ class Provider(_Subscriptable[T]):
         self.check_after = check_after
         self.retry_on = retry_on
         self.retry_for = retry_for
+        self.retry_if = retry_if
         # Per-container state. The lock makes two threads resolving at once create one
         # resource; it is re-entrant so one provider can call another's .get() while creating.
         self._lock = RLock()
@@ -178,7 +180,9 @@ class Provider(_Subscriptable[T]):
                 attempts += 1
                 try:
                     return create(self.name, factory, container.clock())
-                except self.retry_on:
+                except self.retry_on as error:
+                    if self.retry_if is not None and not self.retry_if(error):
+                        raise  # a refusal that waiting will not change (a wrong password)
                     if attempts == 1:
                         container._log_event("retry", self.name)
                         continue  # once at once: a stale socket, a connection reset

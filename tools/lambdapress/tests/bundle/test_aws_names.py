@@ -336,3 +336,23 @@ def test_package_refuses_a_non_ascii_handler_module_leaving_dist_as_it_was(
     assert "fix: rename the module" in err and "Traceback" not in err
     assert {p: p.read_bytes() for p in dist.rglob("*") if p.is_file()} == before
     assert Manifest.model_validate_json((dist / "manifest.json").read_text()).functions
+
+
+def test_the_environment_limit_keeps_room_for_the_implementation_pins(tmp_path: Path) -> None:
+    """`PSYCOPG_IMPL=binary` may be added after the closure is known: its bytes are reserved."""
+    from lambdapress.bundle.implementations import pinned_variables
+
+    pins = pinned_variables()
+    assert set(pins) == {"PSYCOPG_IMPL"}
+    assert len(pins["PSYCOPG_IMPL"]) == max(len(v) for v in ("binary", "c", "python"))
+    room = environment_size({"BIG": "", **pins}) - environment_size({"BIG": ""})
+    fits = service_with(tmp_path / "fits", {"get": HANDLER}, {"environment": near_limit(room)})
+    check(fits)
+    crowded = service_with(
+        tmp_path / "crowded", {"get": HANDLER}, {"environment": near_limit(room - 1)}
+    )
+    with pytest.raises(BundleError, match="implementation pins take up to"):
+        check(crowded)
+    # A service that sets the pin itself has it counted once, as its own: it fits exactly.
+    own = {**near_limit(room), "PSYCOPG_IMPL": "binary"}
+    check(service_with(tmp_path / "own", {"get": HANDLER}, {"environment": own}))

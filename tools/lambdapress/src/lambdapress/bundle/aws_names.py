@@ -34,6 +34,7 @@ from lambdapress.aws_rules import (
     environment_size_problem,
 )
 from lambdapress.bundle.discovery import Function
+from lambdapress.bundle.implementations import pinned_variables
 from lambdapress.errors import BundleError
 from lambdapress.names import PROJECT_MAX, STAGE_MAX
 from lambdapress.pyproject import find_key_line
@@ -216,7 +217,10 @@ def _check_environment(service: Service) -> None:
             line=find_key_line(pyproject, [*_ENVIRONMENT_TABLE, key]),
             hint=f"remove {key} from [tool.lambdapress.environment] (or rename it)",
         )
-    problem = environment_size_problem({**own, **added})
+    # The implementation pins `package` may add (`PSYCOPG_IMPL`), at their longest value:
+    # which ones apply is known only after the import closure, their budget is known now.
+    pins = {k: v for k, v in pinned_variables().items() if k not in own}
+    problem = environment_size_problem({**own, **added, **pins})
     if problem is None:
         return
     # The first variable's line (a key that is a table header has no line of its own).
@@ -229,6 +233,7 @@ def _check_environment(service: Service) -> None:
         if added
         else "the stack adds none"
     )
+    adds += f"; implementation pins take up to {environment_size(pins) - 2} bytes"
     raise BundleError(
         f"service {service.name}: {problem}; its own take {environment_size(own)} bytes, {adds}",
         path=pyproject,

@@ -73,6 +73,14 @@ PSYCOPG = Choice(
 CHOICES: tuple[Choice, ...] = (PSYCOPG,)
 
 
+def pinned_variables() -> dict[str, str]:
+    """Each variable a pin may set, with its longest value: what the 4 KB check reserves."""
+    return {
+        choice.variable: max((i.value for i in choice.implementations), key=len)
+        for choice in CHOICES
+    }
+
+
 @dataclass(frozen=True)
 class Pinned:
     """What a function's environment pins: the choice, and the implementation it names."""
