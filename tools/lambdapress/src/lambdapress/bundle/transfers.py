@@ -160,3 +160,18 @@ def _finished(futures: list[Future[Result]]) -> dict[int, Result]:
         if future.done() and not future.cancelled():
             results[index] = future.result()
     return results
+
+
+def on_daemon_threads(
+    job: Callable[[Item], Result], items: Sequence[Item], jobs: int
+) -> list[Result]:
+    """`[job(item) for item in items]` on up to `jobs` daemon threads, in the order of `items`.
+
+    For calls that wait on the network (deploy's AWS calls): unlike `parallel.in_parallel`, a
+    SIGINT or SIGTERM ends the wait at once, without waiting for a call blocked in a socket
+    (its own timeouts end it, or the process's exit does). The first failure is raised.
+    """
+    done = run_round(
+        lambda item, _: job(item), items, jobs, stall=float("inf"), overall=float("inf")
+    )
+    return [done.results[index] for index in range(len(items))]

@@ -34,12 +34,18 @@ if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_s3 import S3Client
 
-# Adaptive retries back off on throttling (CloudFormation and Lambda's control planes throttle
-# early); what still fails after them is reported as throttling, with the fix.
+# Every call has a connect and a read timeout, and a bounded number of attempts, so an endpoint
+# that accepts connections and never answers fails the command in about two minutes at worst
+# (instead of botocore's 60 s timeouts times many retries) with the "cannot reach" fix. Adaptive
+# retries back off on throttling (CloudFormation and Lambda's control planes throttle early);
+# what still fails after them is reported as throttling, with the fix. A SIGINT or SIGTERM
+# ends a call made from the main thread at once (the handler raises there).
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 30
 _CONFIG = Config(
-    connect_timeout=10,
-    read_timeout=120,
-    retries={"max_attempts": 8, "mode": "adaptive"},
+    connect_timeout=CONNECT_TIMEOUT,
+    read_timeout=READ_TIMEOUT,
+    retries={"total_max_attempts": 4, "mode": "adaptive"},
     max_pool_connections=16,
 )
 TEMPLATE_BODY_LIMIT = 51_200

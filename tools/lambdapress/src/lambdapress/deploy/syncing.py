@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from lambdapress.bundle.parallel import in_parallel
+from lambdapress.bundle.transfers import on_daemon_threads as in_parallel
 from lambdapress.deploy.deploying import CodeChange
 from lambdapress.deploy.target import Connected
 from lambdapress.deploy.upload import UploadPlan, UploadProgress, ensure_bucket, plan_uploads
