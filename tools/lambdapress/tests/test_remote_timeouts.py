@@ -93,3 +93,25 @@ def test_a_codeartifact_endpoint_that_never_answers_is_an_index_error(
         codeartifact.resolve_codeartifact(index, codeartifact.codeartifact_client(index))
 
     assert time.monotonic() - started < WITHIN
+
+
+def answers_html(connection: socket.socket, head: bytes, stopping: threading.Event) -> None:
+    body = b"<html><body>Sign in to the proxy</body></html>"
+    connection.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\nConnection: close\r\n\r\n"
+        + body
+    )
+
+
+def test_an_endpoint_that_answers_garbage_is_a_deploy_error_not_a_crash(
+    scripted_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = scripted_server(answers_html)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
+
+    with pytest.raises(DeployError, match="the answer is not one AWS sends") as caught:
+        Aws(Secrets()).stack("shop-dev")
+
+    assert "AWS_ENDPOINT_URL" in str(caught.value.hint)

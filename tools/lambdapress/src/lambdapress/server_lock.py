@@ -149,7 +149,7 @@ def _read_holder(descriptor: int) -> Holder:
     """What the holder wrote into the lock file (a pid, details), as far as it can be read."""
     try:
         data = json.loads(os.pread(descriptor, 64 * 1024, 0) or b"{}")
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # unreadable, or not what a holder writes
         return Holder(pid=None)
     if not isinstance(data, dict):
         return Holder(pid=None)

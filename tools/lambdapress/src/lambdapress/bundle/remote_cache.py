@@ -31,6 +31,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
     ResponseStreamingError,
 )
+from botocore.parsers import ResponseParserError
 
 from lambdapress.bundle.transfers import Progress
 
@@ -155,8 +156,8 @@ class S3Store:
         except (ClientError, BotoCoreError) as exc:
             self._raise_unless_missing(exc)
             return None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:  # read past botocore's wrapper
-            raise self._unavailable(exc) from None
+        except (urllib3.exceptions.HTTPError, OSError, ResponseParserError) as exc:
+            raise self._unavailable(exc) from None  # read past botocore's wrapper, or garbage
         if announced is not None and size != announced:
             raise StoreUnavailable(
                 f"{self.url} cut an object short ({size} of {announced} bytes, then the "
@@ -170,7 +171,7 @@ class S3Store:
             progress.check()
             self._client.put_object(Bucket=self.bucket, Key=key, Body=body)  # type: ignore[arg-type]
             progress.beat()
-        except (ClientError, BotoCoreError) as exc:
+        except (ClientError, BotoCoreError, ResponseParserError) as exc:
             raise self._unavailable(exc) from None
 
     def _raise_unless_missing(self, exc: ClientError | BotoCoreError) -> None:
@@ -197,6 +198,8 @@ class S3Store:
             return StoreUnavailable(
                 f"{self.url} cut an object short (the connection closed mid-transfer)", _FAILING
             )
+        if isinstance(exc, ResponseParserError):
+            return StoreUnavailable(f"{self.url} answered something that is not S3's", _SLOW)
         name = type(exc).__name__
         if name in ("NoCredentialsError", "PartialCredentialsError"):
             return StoreUnavailable(
