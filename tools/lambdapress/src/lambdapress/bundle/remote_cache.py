@@ -49,6 +49,9 @@ _CONFIG = Config(
     retries={"total_max_attempts": 2, "mode": "standard"},
     max_pool_connections=16,
 )
+# Uploads are not retried: a retry sends the body again, which looks like progress while the
+# store has not answered the first one, and a lost upload only loses sharing, never a build.
+_UPLOAD_CONFIG = _CONFIG.merge(Config(retries={"total_max_attempts": 1, "mode": "standard"}))
 CHUNK = 64 * 1024
 """Bytes asked of the socket at a time, and what counts as progress: each 64 KiB received or
 sent (a store slower than that for `shared_cache.STALL` seconds is given up on)."""
@@ -84,13 +87,15 @@ class StoreUnavailable(Exception):
 
 
 class S3Store:
-    """Objects of one bucket, read and written by key; thread-safe (one boto3 client)."""
+    """Objects of one bucket, read and written by key; thread-safe (boto3 clients are)."""
 
     def __init__(self, bucket: str, url: str) -> None:
         self.bucket = bucket
         self.url = url
         try:
-            self._client: S3Client = boto3.session.Session().client("s3", config=_CONFIG)
+            session = boto3.session.Session()
+            self._client: S3Client = session.client("s3", config=_CONFIG)
+            self._uploader: S3Client = session.client("s3", config=_UPLOAD_CONFIG)
         except BotoCoreError as exc:  # a profile that does not exist, a bad config file
             raise StoreUnavailable(
                 f"cannot use {url}: {exc}", "check AWS_PROFILE and ~/.aws/config"
@@ -169,7 +174,7 @@ class S3Store:
     def _put(self, key: str, body: _Reporting | bytes, progress: Progress) -> None:
         try:
             progress.check()
-            self._client.put_object(Bucket=self.bucket, Key=key, Body=body)  # type: ignore[arg-type]
+            self._uploader.put_object(Bucket=self.bucket, Key=key, Body=body)  # type: ignore[arg-type]
             progress.beat()
         except (ClientError, BotoCoreError, ResponseParserError) as exc:
             raise self._unavailable(exc) from None
