@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lambdapress import files
 from lambdapress.errors import ConfigError, LambdapressError
@@ -72,6 +72,15 @@ class FunctionEntry(BaseModel):
         description="paths in the zip of the package data shipped (JSON schemas, templates...); "
         "empty in manifests written before it was recorded",
     )
+
+    @field_validator("artifact")
+    @classmethod
+    def _inside_the_repository(cls, value: str) -> str:
+        """The emulator runs and deploy uploads this file: never one outside the repository."""
+        parts = value.replace("\\", "/").split("/")
+        if not value or value.startswith(("/", "\\")) or ":" in parts[0] or ".." in parts:
+            raise ValueError("must be a path inside the repository (dist/<service>/<name>.zip)")
+        return value
 
     @property
     def python_version(self) -> str:
@@ -138,12 +147,18 @@ def manifest_path(root: Path) -> Path:
 def read_manifest(path: Path) -> Manifest:
     """Load a manifest, or a ConfigError that says how to make one."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
             "no manifest: nothing has been packaged yet",
             path=path,
             hint="run `nox -s package` (or `lambdapress package`) first",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the manifest: {exc.strerror or exc}",
+            path=path,
+            hint="rebuild it with `nox -s package`",
         ) from None
     try:
         return Manifest.model_validate_json(text)

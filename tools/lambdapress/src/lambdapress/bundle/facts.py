@@ -90,7 +90,15 @@ class FileFacts:
             facts._native = dict(body.get("native", {}))  # absent in facts of older versions
         except FileNotFoundError:
             pass
-        except (OSError, ValueError, KeyError, TypeError) as error:
+        except (
+            OSError,
+            ValueError,
+            KeyError,
+            TypeError,
+            IndexError,
+            AttributeError,
+            RecursionError,  # not ours: a JSON nested deeper than Python parses
+        ) as error:
             facts.warnings.append(
                 f"the planning cache {facts._path} is damaged ({error}): discarded, every file "
                 "is read again"

@@ -29,13 +29,14 @@ from typing import Any
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.utils import canonicalize_name
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lambdapress import files
 from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.targets import Target
 from lambdapress.errors import BundleError, ConfigError
 from lambdapress.pyproject import load_toml
+from lambdapress.validation import Source, config_error
 
 LOCAL_SOURCES = frozenset({"editable", "virtual", "directory", "path"})
 # Sources the bundler turns into a wheel itself (`bundle.sourced`): a git dependency, and a
@@ -276,7 +277,7 @@ def read_lock(root: Path, facts: FileFacts | None = None) -> Lock:
     kept = _kept_path(facts, path)
     lock = _read_kept(kept, path) if kept is not None else None
     if lock is None:
-        data = load_toml(path)
+        data = _checked(load_toml(path), path)
         packages = tuple(_package(entry) for entry in data.get("package", []))
         lock = Lock(path=path, packages=packages)
         if kept is not None:
@@ -302,7 +303,11 @@ def _read_kept(kept: Path, path: Path) -> Lock | None:
     if seal.decode(errors="replace") != hashlib.sha256(body).hexdigest():
         files.discard(kept)
         return None
-    return Lock.model_validate_json(body).model_copy(update={"path": path})
+    try:
+        return Lock.model_validate_json(body).model_copy(update={"path": path})
+    except ValidationError:  # sealed, but not by this version's shape: parse the lock again
+        files.discard(kept)
+        return None
 
 
 def _keep(kept: Path, lock: Lock) -> None:
@@ -313,6 +318,65 @@ def _keep(kept: Path, lock: Lock) -> None:
         for old in found:
             if old.name.startswith(_KEPT_PREFIX) and old.name != kept.name:
                 Path(old.path).unlink(missing_ok=True)
+
+
+class _LockedDependencyShape(BaseModel):
+    """A dependency as uv.lock writes it: the keys read here must have these types."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    name: str
+    marker: str | None = None
+    extra: list[str] = []
+    version: str | None = None
+
+
+class _WheelShape(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    url: str
+    hash: str
+
+
+class _PackageShape(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True, populate_by_name=True)
+
+    name: str
+    version: str | None = None
+    source: dict[str, str] = {}
+    dependencies: list[_LockedDependencyShape] = []
+    optional_dependencies: dict[str, list[_LockedDependencyShape]] = Field(
+        default={}, alias="optional-dependencies"
+    )
+    wheels: list[_WheelShape] = []
+
+
+class _LockShape(BaseModel):
+    """uv.lock, as far as the bundler reads it (uv writes more; anything else is allowed)."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    package: list[_PackageShape] = []
+
+
+def _checked(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """`data` (uv.lock, parsed) when what the bundler reads has the types uv writes.
+
+    A lock edited by hand, merged badly or written by something else would otherwise fail
+    deep in planning with a KeyError; here it is a ConfigError naming the key.
+    """
+    try:
+        _LockShape.model_validate(data)
+    except ValidationError as exc:
+        source = Source(
+            path,
+            (),
+            data,
+            default_fix="regenerate it: `uv lock` at the repository root (after resolving any "
+            "merge conflict in pyproject.toml files)",
+        )
+        raise config_error(exc, source, "uv.lock is not a lock file uv wrote") from None
+    return data
 
 
 def _package(entry: dict[str, Any]) -> LockedPackage:

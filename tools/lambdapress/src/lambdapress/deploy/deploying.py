@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from lambdapress.bundle.parallel import in_parallel
+from lambdapress.bundle.transfers import on_daemon_threads as in_parallel
 from lambdapress.deploy import stack
 from lambdapress.deploy.aws import ChangeSetState, ResourceChange
 from lambdapress.deploy.references import check_references, template_references

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict
 
-from lambdapress.bundle.parallel import in_parallel
+from lambdapress.bundle.transfers import on_daemon_threads as in_parallel
 from lambdapress.deploy.deploying import CodeChange
 from lambdapress.deploy.target import Connected
 from lambdapress.deploy.template_diff import template_differences

@@ -211,7 +211,7 @@ def _cmd_index_serve(args: argparse.Namespace) -> int:
         choose_index,
         load_indexes,
     )
-    from lambdapress.publish.pypiserver import plan_server, start_server
+    from lambdapress.publish.pypiserver import IndexAlreadyServed, plan_server, start_server
     from lambdapress.workspace import cache_folder
 
     root = root_of(args)
@@ -227,7 +227,17 @@ def _cmd_index_serve(args: argparse.Namespace) -> int:
     plan = plan_server(
         cache_folder(root) / "index", port=args.port, index=config, fallback=not args.no_fallback
     )
-    server = start_server(plan)
+    try:
+        server = start_server(plan)
+    except IndexAlreadyServed as running:
+        # Attach: the files are the same, so the running server is the index asked for; a
+        # different port asked explicitly is a different index, refused (exit 1).
+        if running.url is None or (args.port is not None and running.url != plan.url):
+            raise
+        print(f"local index already running on {running.url}simple/ "
+              f"(lambdapress index serve, process {running.holder.pid}): using it")  # fmt: skip
+        print(f"stop it:  {running.holder.stop_hint()}")
+        return 0
     try:
         name = config.name if config is not None else "local"
         print(f"local index on {plan.index_url} (files in {plan.packages_dir})")
