@@ -255,6 +255,7 @@ def exercise(root: Path, service_settings: ServiceSettings) -> None:
         installed={},
         import_map={},
         provided=frozenset(),
+        extras={},
         foreign={},
     )
     lock = Lock(path=root / "uv.lock", packages=())

@@ -111,7 +111,7 @@ def service_context(
     pins: dict[str, Pin] = {
         canonicalize_name(pin.package): pin for pin in read_pins(service.path / PYPROJECT)
     }
-    index = ModuleIndex(facts=facts)
+    index = ModuleIndex(facts=facts, project=workspace.root)
     folders: list[Path] = [service.path]
     third_party: list[LockedPackage] = []
     for key, package in sorted(closure.items()):
