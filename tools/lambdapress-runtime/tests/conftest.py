@@ -1,4 +1,4 @@
-"""Shared fixtures: a container on a clock the test steps by hand (no sleeps)."""
+"""Shared fixtures: a container on a clock the test steps by hand (its sleeps step it)."""
 
 from __future__ import annotations
 
@@ -27,4 +27,4 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def container(clock: ManualClock) -> Container:
-    return Container(clock=clock)
+    return Container(clock=clock, sleep=clock.advance)

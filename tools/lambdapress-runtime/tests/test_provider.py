@@ -3,6 +3,7 @@ after a connection error, created once under concurrency."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Iterator
@@ -99,7 +100,9 @@ def test_a_check_that_raises_counts_as_failed_and_is_logged(
     assert json.loads(record.getMessage())["event"] == "check_failed"
 
 
-def test_creation_is_retried_once_on_a_retry_on_error(container: Container) -> None:
+def test_creation_is_retried_at_once_on_a_retry_on_error(
+    container: Container, clock: ManualClock
+) -> None:
     attempts: list[int] = []
 
     @container.per_container(retry_on=(ConnectionLost,))
@@ -109,21 +112,107 @@ def test_creation_is_retried_once_on_a_retry_on_error(container: Container) -> N
             raise ConnectionLost("connection refused")
         return FakeConnection(len(attempts))
 
+    started = clock.now
     assert connection.get().number == 2
     assert len(attempts) == 2
+    assert clock.now == started  # no pause before the first retry
 
 
-def test_creation_is_not_retried_twice(container: Container) -> None:
-    attempts: list[int] = []
+@pytest.mark.parametrize("down_for", [0.01, 0.7, 2.5, 4.0])
+def test_a_server_that_is_restarting_is_waited_for(
+    container: Container, clock: ManualClock, down_for: float
+) -> None:
+    """Connections refused for `down_for` seconds (a restart): the get waits, then succeeds."""
+    back_at = clock.now + down_for
+    attempts: list[float] = []
 
     @container.per_container(retry_on=(ConnectionLost,))
     def connection() -> FakeConnection:
-        attempts.append(1)
+        attempts.append(clock.now)
+        if clock.now < back_at:
+            raise ConnectionLost("the database system is shutting down")
+        return FakeConnection(len(attempts))
+
+    assert connection.get().number == len(attempts)
+    assert back_at <= attempts[-1] <= back_at + 1.0  # pauses never longer than a second
+    pauses = [b - a for a, b in itertools.pairwise(attempts)]
+    assert pauses[0] == 0
+    assert pauses[1:] == sorted(pauses[1:])  # growing
+
+
+@pytest.mark.parametrize(
+    ("message", "attempts"),
+    [("password authentication failed", 1), ("database does not exist", 1), ("refused", 10)],
+)
+def test_retry_if_fails_at_once_where_waiting_cannot_help(
+    container: Container, clock: ManualClock, message: str, attempts: int
+) -> None:
+    """A wrong password is not a restart: it fails on the first attempt, without pauses."""
+    tried: list[float] = []
+
+    def server_unavailable(error: BaseException) -> bool:
+        return "refused" in str(error)
+
+    @container.per_container(retry_on=(ConnectionLost,), retry_for=5.0, retry_if=server_unavailable)
+    def connection() -> FakeConnection:
+        tried.append(clock.now)
+        raise ConnectionLost(message)
+
+    started = clock.now
+    with pytest.raises(ConnectionLost, match=message):
+        connection.get()
+    assert len(tried) == attempts
+    if attempts == 1:
+        assert clock.now == started
+
+
+@pytest.mark.parametrize(("retry_for", "attempts"), [(0.0, 2), (0.5, 5), (5.0, 10)])
+def test_creation_gives_up_after_retry_for(
+    container: Container, clock: ManualClock, retry_for: float, attempts: int
+) -> None:
+    made: list[float] = []
+
+    @container.per_container(retry_on=(ConnectionLost,), retry_for=retry_for)
+    def connection() -> FakeConnection:
+        made.append(clock.now)
         raise ConnectionLost("connection refused")
 
+    started = clock.now
     with pytest.raises(ConnectionLost):
         connection.get()
-    assert len(attempts) == 2
+    assert len(made) == attempts
+    assert clock.now - started <= retry_for
+
+
+def test_retries_stop_before_the_invocations_deadline(
+    container: Container, clock: ManualClock
+) -> None:
+    """With 1.5 s left in the invocation, retrying stops 0.5 s before its end."""
+    made: list[float] = []
+
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 1500
+
+    @container.per_container(retry_on=(ConnectionLost,), retry_for=60.0)
+    def connection() -> FakeConnection:
+        made.append(clock.now)
+        raise ConnectionLost("connection refused")
+
+    @container.handler
+    def handler(event: dict[str, object], context: object) -> object:
+        return connection.get()
+
+    started = clock.now
+    with pytest.raises(ConnectionLost):
+        handler({}, Context())
+    assert len(made) > 2
+    assert made[-1] - started <= 1.0
+    # A context that cannot tell (a test's stand-in) sets no deadline: retry_for alone rules.
+    made.clear()
+    with pytest.raises(ConnectionLost):
+        handler({}, object())
+    assert made[-1] - made[0] > 1.0
 
 
 def test_other_errors_are_not_retried(container: Container) -> None:

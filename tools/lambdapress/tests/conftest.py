@@ -6,9 +6,12 @@ here reads the surrounding repository: every workspace and template is built fro
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import textwrap
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -266,3 +269,78 @@ def moto_server(
     host, port = moto_server.get_host_and_port()
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
     return moto_server
+
+
+class ScriptedServer:
+    """A TCP server on 127.0.0.1 that answers each request with `answer(connection, head)`.
+
+    For remotes that misbehave below HTTP's level (accept and never answer, trickle, cut a
+    body short, answer garbage): `answer` gets the request's head (the bytes up to the blank
+    line) and writes what it likes; returning ends the connection. `stopping` is set when the
+    test ends, so an answer that hangs waits on it.
+    """
+
+    def __init__(self, answer: Callable[[socket.socket, bytes, threading.Event], None]) -> None:
+        self._answer = answer
+        self.stopping = threading.Event()
+        self.heads: list[bytes] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self._connections: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._listener.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def close(self) -> None:
+        self.stopping.set()
+        self._thread.join()
+        self._listener.close()
+        for connection in self._connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            connection.close()
+
+    def _accept(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self._connections.append(connection)
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        connection.settimeout(0.5)
+        head = b""
+        with contextlib.suppress(OSError):
+            while b"\r\n\r\n" not in head and not self.stopping.is_set():
+                try:
+                    chunk = connection.recv(65536)
+                except TimeoutError:
+                    continue
+                if not chunk:
+                    return
+                head += chunk
+            self.heads.append(head)
+            self._answer(connection, head, self.stopping)
+
+
+@pytest.fixture
+def scripted_server() -> Iterator[Callable[..., ScriptedServer]]:
+    """`scripted_server(answer)`: a ScriptedServer, closed when the test ends."""
+    started: list[ScriptedServer] = []
+
+    def start(answer: Callable[[socket.socket, bytes, threading.Event], None]) -> ScriptedServer:
+        server = ScriptedServer(answer)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()

@@ -245,7 +245,7 @@ def exercise(root: Path, service_settings: ServiceSettings) -> None:
     functions = answers_or_names_a_file(lambda: discover_service(service))
     if functions is not None:
         answers_or_names_a_file(lambda: check_unique_routes(functions))
-    index = ModuleIndex()
+    index = ModuleIndex(project=root)
     answers_or_names_a_file(lambda: index.add_root(src, "svc"))
     context = ServiceContext(
         service=service,
@@ -255,6 +255,7 @@ def exercise(root: Path, service_settings: ServiceSettings) -> None:
         installed={},
         import_map={},
         provided=frozenset(),
+        extras={},
         foreign={},
     )
     lock = Lock(path=root / "uv.lock", packages=())

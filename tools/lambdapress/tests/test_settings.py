@@ -10,8 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from lambdapress.errors import ConfigError
+from lambdapress.lambda_platform import RESERVED_ENVIRONMENT
 from lambdapress.settings import (
-    RESERVED_ENVIRONMENT,
     ServiceSettings,
     load_service_settings,
     parse_service_settings,
@@ -198,9 +198,27 @@ def test_environment_values_must_be_strings(tmp_path: Path, write_file: Writer) 
 
 
 def test_environment_total_size_is_limited() -> None:
+    # Lambda measures the variables as one JSON object: {"BIG":"xxx..."} is 10 bytes more.
     with pytest.raises(ValidationError, match="4096"):
-        ServiceSettings(environment={"BIG": "x" * 4094})
-    assert ServiceSettings(environment={"BIG": "x" * 4093}).environment["BIG"]
+        ServiceSettings(environment={"BIG": "x" * 4087})
+    assert ServiceSettings(environment={"BIG": "x" * 4086}).environment["BIG"]
+    # quotes and non-ASCII letters take their JSON escapes
+    with pytest.raises(ValidationError, match="4096"):
+        ServiceSettings(environment={"BIG": '"' * 2044})
+    with pytest.raises(ValidationError, match="4096"):
+        ServiceSettings(environment={"BIG": "é" * 1000})
+    assert ServiceSettings(environment={"BIG": "é" * 681})
+
+
+def test_a_nul_in_a_variable_is_refused_with_its_line(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\nname = "orders"\n\n[tool.lambdapress.environment]\nOK = "1"\n'
+        'BAD = "a\\u0000b"\n'
+    )
+    with pytest.raises(ConfigError, match="NUL") as caught:
+        load_service_settings(pyproject)
+    assert caught.value.path == pyproject and caught.value.line is not None
 
 
 def test_include_takes_dotted_module_names(tmp_path: Path, write_file: Writer) -> None:

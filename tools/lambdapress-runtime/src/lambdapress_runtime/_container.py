@@ -46,12 +46,20 @@ class Container:
     """A service's providers and the lifetimes of what they create.
 
     Args:
-        clock: seconds from an arbitrary origin, for idle checks (`time.monotonic`; tests pass
-            their own to step time instead of sleeping).
+        clock: seconds from an arbitrary origin, for idle checks and retries (`time.monotonic`;
+            tests pass their own to step time instead of sleeping).
+        sleep: waits between attempts to create a resource (`time.sleep`; tests pass their
+            clock's own step).
     """
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> None:
         self.clock = clock
+        self.sleep = sleep
         self._providers: list[Provider[Any]] = []
         self._settings: list[Provider[Any]] = []
         self._settings_loaded = False
@@ -80,6 +88,8 @@ class Container:
             check: Callable[[Any], object] | None = None,
             check_after: float = 30.0,
             retry_on: tuple[type[BaseException], ...] = (),
+            retry_for: float = 5.0,
+            retry_if: Callable[[BaseException], bool] | None = None,
             name: str | None = None,
         ) -> ProviderDecorator: ...
 
@@ -90,6 +100,8 @@ class Container:
         check: Callable[[Any], object] | None = None,
         check_after: float = 30.0,
         retry_on: tuple[type[BaseException], ...] = (),
+        retry_for: float = 5.0,
+        retry_if: Callable[[BaseException], bool] | None = None,
         name: str | None = None,
     ) -> Any:
         """Register a provider whose value lives as long as the execution environment.
@@ -97,8 +109,12 @@ class Container:
         Created on first `.get()` and reused by warm invocations. When it has a `check`
         (`check(value)` returning False or raising means "broken") and sat unused longer than
         `check_after` seconds, it is checked before reuse and recreated if the check fails.
-        Creation that raises a `retry_on` error is tried once more; and a `retry_on` error
-        leaving an invocation that used it discards it, so the next invocation reconnects.
+        Creation that raises a `retry_on` error is tried again at once, then after growing
+        pauses (50 ms doubling to 1 s) for up to `retry_for` seconds, never closer than 0.5 s
+        to the invocation's deadline (`retry_for=0`: one immediate retry only), unless
+        `retry_if(error)` says waiting cannot help (a wrong password: fail at once); and a
+        `retry_on` error leaving an invocation that used it discards it, so the next
+        invocation reconnects.
         A generator factory's code after `yield` closes it (on discard, snapshot, `close()`).
         """
 
@@ -111,6 +127,8 @@ class Container:
                 check=check,
                 check_after=check_after,
                 retry_on=retry_on,
+                retry_for=retry_for,
+                retry_if=retry_if,
             )
             self._providers.append(provider)
             return provider
@@ -172,7 +190,9 @@ class Container:
         def wrapper(event: E, context: C) -> R | dict[str, bool]:
             if is_warmup(event):
                 return answer_warmup(context)
-            with Invocation(self):
+            with Invocation(self) as scope:
+                if scope.deadline is None:
+                    scope.deadline = self._deadline_of(context)
                 if not self._settings_loaded:
                     self._load_settings()
                 return function(event, context)
@@ -221,6 +241,21 @@ class Container:
         for provider in self._settings:
             provider.get()
         self._settings_loaded = True
+
+    def _deadline_of(self, context: object) -> float | None:
+        """When the invocation times out, on `clock`: from the Lambda context, if it says."""
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if not callable(remaining):
+            return None
+        try:
+            return self.clock() + float(remaining()) / 1000.0
+        except Exception:  # a stand-in context of a test or script: no deadline known
+            return None
+
+    def _deadline(self) -> float | None:
+        """The current invocation's deadline, when its handler was given a Lambda context."""
+        scope = self._current_scope.get()
+        return scope.deadline if scope is not None else None
 
     def _factory_for(self, provider: Provider[Any]) -> Callable[[], object]:
         return self._overrides.get(provider, provider.factory)

@@ -3,9 +3,13 @@
 A per-container resource (a database connection, an SDK client) lives as long as the Lambda
 execution environment: it is created on first use, reused by warm invocations, validated
 before reuse when the container sat idle (it may have been frozen while the server closed the
-connection), and recreated once when creating it fails with a connection error. A
-per-invocation provider keeps nothing here: its resources belong to the invocation's scope
-(`_scope.py`).
+connection), and created again when creating it fails with a connection error: at once, then
+with growing pauses for up to `retry_for` seconds, never past the invocation's deadline. A
+server that restarts refuses connections (or says it is shutting down) for a second or so;
+without the pauses every request that reached the container in that second failed, several
+per container (measured: 41 of 100 requests, up to 7 on one container, during a 0.7 s restart
+of PostgreSQL). A per-invocation provider keeps nothing here: its resources belong to the
+invocation's scope (`_scope.py`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,15 @@ from types import GenericAlias
 
 from lambdapress_runtime._errors import RuntimeSetupError
 from lambdapress_runtime._resource import Resource, create
+
+# Pauses between attempts to create a resource after the immediate retry: doubling, capped.
+FIRST_PAUSE = 0.05
+LONGEST_PAUSE = 1.0
+# Retrying stops this long before the invocation's deadline, leaving the handler time to
+# report the failure itself instead of being killed by the timeout.
+DEADLINE_MARGIN = 0.5
+# A bound on attempts, whatever the clock says (a test's clock that never moves).
+MAX_ATTEMPTS = 50
 
 # `typing` and `collections.abc` are for type checkers only: importing them costs a cold start
 # milliseconds (see README, "Import time"), so they are read under TYPE_CHECKING, set False here.
@@ -57,6 +70,8 @@ class Provider(_Subscriptable[T]):
         check: Callable[[T], object] | None = None,
         check_after: float = 30.0,
         retry_on: tuple[type[BaseException], ...] = (),
+        retry_for: float = 5.0,
+        retry_if: Callable[[BaseException], bool] | None = None,
     ) -> None:
         self._container = container
         self.factory = factory
@@ -65,6 +80,8 @@ class Provider(_Subscriptable[T]):
         self.check = check
         self.check_after = check_after
         self.retry_on = retry_on
+        self.retry_for = retry_for
+        self.retry_if = retry_if
         # Per-container state. The lock makes two threads resolving at once create one
         # resource; it is re-entrant so one provider can call another's .get() while creating.
         self._lock = RLock()
@@ -145,20 +162,37 @@ class Provider(_Subscriptable[T]):
         return valid
 
     def _create(self) -> Resource:
-        """Create the resource, once more if the first attempt raised a `retry_on` error (a
-        server that was restarting, a connection refused while a proxy failed over)."""
-        factory = self._container._factory_for(self)
+        """Create the resource; a `retry_on` error (a server that is restarting, a connection
+        refused while a proxy fails over) is retried at once, then after pauses of 50 ms
+        doubling up to 1 s, while `retry_for` seconds and the invocation's deadline allow."""
+        container = self._container
+        factory = container._factory_for(self)
         self._creating = True
-        self._container._enter_shared_creation(self)
+        container._enter_shared_creation(self)
         try:
-            try:
-                return create(self.name, factory, self._container.clock())
-            except self.retry_on:
-                self._container._log_event("retry", self.name)
-            return create(self.name, factory, self._container.clock())
+            until = container.clock() + self.retry_for
+            deadline = container._deadline()
+            if deadline is not None:
+                until = min(until, deadline - DEADLINE_MARGIN)
+            pause = FIRST_PAUSE
+            attempts = 0
+            while True:
+                attempts += 1
+                try:
+                    return create(self.name, factory, container.clock())
+                except self.retry_on as error:
+                    if self.retry_if is not None and not self.retry_if(error):
+                        raise  # a refusal that waiting will not change (a wrong password)
+                    if attempts == 1:
+                        container._log_event("retry", self.name)
+                        continue  # once at once: a stale socket, a connection reset
+                    if attempts >= MAX_ATTEMPTS or container.clock() + pause > until:
+                        raise
+                container.sleep(pause)
+                pause = min(pause * 2, LONGEST_PAUSE)
         finally:
             self._creating = False
-            self._container._leave_shared_creation(self)
+            container._leave_shared_creation(self)
 
 
 def _name_of(factory: Callable[[], object]) -> str:

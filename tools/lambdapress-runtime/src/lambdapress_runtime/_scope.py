@@ -34,6 +34,9 @@ class InvocationScope:
         self._order: list[Resource] = []
         self._creating: set[Provider[Any]] = set()
         self.shared_used: set[Provider[Any]] = set()
+        # When the invocation times out (on the container's clock), if the handler's Lambda
+        # context says: retries stop before it.
+        self.deadline: float | None = None
         self.threads = _strict.snapshot_threads() if strict else None
 
     def get(self, provider: Provider[Any]) -> object:

@@ -45,6 +45,12 @@ def read_answers(path: Path) -> CopierAnswers:
     )
     try:
         data = yaml.safe_load(text)
+    except (ValueError, OverflowError, RecursionError) as exc:  # 2024-13-45, nested too deep
+        raise ConfigError(
+            f"invalid YAML: {type(exc).__name__}: {str(exc)[:200]}",
+            path=path,
+            hint="fix the value, or restore the file copier wrote (git checkout)",
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

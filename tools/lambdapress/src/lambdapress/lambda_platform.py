@@ -108,10 +108,14 @@ ENVIRONMENT_NAME_PATTERN: Final = r"^[A-Za-z][A-Za-z0-9_]+$"
 
 _MIB = 1024 * 1024
 # Lambda's quotas (developer guide, "Lambda quotas"); none of them can be raised.
-ZIPPED_MAX_BYTES: Final = 50 * _MIB
-"""A deployment package uploaded directly (zipped)."""
+DIRECT_UPLOAD_ZIPPED_MAX_BYTES: Final = 50 * _MIB
+"""A deployment package uploaded directly to Lambda (zipped): "50 MB (zipped, when uploaded
+through the Lambda API or SDKs). Upload larger files with Amazon S3." lambdapress never uploads
+directly: the template's `Code` and `sync`'s `UpdateFunctionCode` name an S3 object, so this
+limit does not apply to its zips (`UNZIPPED_MAX_BYTES` does)."""
 UNZIPPED_MAX_BYTES: Final = 250 * _MIB
-"""A deployment package unzipped, layers included."""
+"""A deployment package unzipped, layers included ("250 MB (unzipped)"), however it is
+uploaded."""
 MEMORY_MIN_MB: Final = 128
 MEMORY_MAX_MB: Final = 10240
 TIMEOUT_MIN_SECONDS: Final = 1

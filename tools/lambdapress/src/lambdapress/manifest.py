@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lambdapress import files
 from lambdapress.errors import ConfigError, LambdapressError
@@ -67,7 +67,17 @@ class FunctionEntry(BaseModel):
         description="MB of /tmp (Lambda's EphemeralStorage); 512 in manifests written before "
         "it was recorded",
     )
-    environment: dict[str, str] = Field(default_factory=dict)
+    environment: dict[str, str] = Field(
+        default_factory=dict,
+        description="the service's variables, plus the implementation pins of what ships "
+        "(PSYCOPG_IMPL=binary when psycopg-binary ships)",
+    )
+    layer_libraries: tuple[str, ...] = Field(
+        default=(),
+        description="shared libraries a layer provides to the function, beyond the runtime's "
+        "(`[tool.lambdapress] layer_libraries`), by file name (`libpq.so.5`) or library name "
+        "(`libpq`: any version): the emulator lets the function load these from the host",
+    )
     distributions: dict[str, str] = Field(default_factory=dict)
     modules: tuple[str, ...] = ()
     data_files: tuple[str, ...] = Field(
@@ -75,6 +85,15 @@ class FunctionEntry(BaseModel):
         description="paths in the zip of the package data shipped (JSON schemas, templates...); "
         "empty in manifests written before it was recorded",
     )
+
+    @field_validator("artifact")
+    @classmethod
+    def _inside_the_repository(cls, value: str) -> str:
+        """The emulator runs and deploy uploads this file: never one outside the repository."""
+        parts = value.replace("\\", "/").split("/")
+        if not value or value.startswith(("/", "\\")) or ":" in parts[0] or ".." in parts:
+            raise ValueError("must be a path inside the repository (dist/<service>/<name>.zip)")
+        return value
 
     @property
     def python_version(self) -> str:
@@ -141,12 +160,18 @@ def manifest_path(root: Path) -> Path:
 def read_manifest(path: Path) -> Manifest:
     """Load a manifest, or a ConfigError that says how to make one."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
             "no manifest: nothing has been packaged yet",
             path=path,
             hint="run `nox -s package` (or `lambdapress package`) first",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the manifest: {exc.strerror or exc}",
+            path=path,
+            hint="rebuild it with `nox -s package`",
         ) from None
     try:
         return Manifest.model_validate_json(text)

@@ -16,6 +16,12 @@ DISTRIBUTION_PATTERN: Final = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 """A package (distribution) or project name: lowercase letters, digits and single dashes."""
 IDENTIFIER_PATTERN: Final = re.compile(r"^[a-z][a-z0-9_]*$")
 """A service (resource) name: a lowercase Python identifier, also its package and URL prefix."""
+PROJECT_MAX: Final = 40
+"""The longest project name (`[tool.lambdapress.deploy] project`): the first word of every name
+in the stack."""
+STAGE_MAX: Final = 16
+"""The longest stage name (`--stage`). With `PROJECT_MAX`, what `package` assumes of a stage it
+does not know yet when it checks the names a deploy will make (`bundle.aws_names`)."""
 
 # Modules every Lambda bundle imports besides the standard library: a member named like one of
 # them would shadow it inside the function.

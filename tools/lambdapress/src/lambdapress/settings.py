@@ -21,6 +21,11 @@ from pydantic import (
     field_validator,
 )
 
+from lambdapress.aws_rules import (
+    environment_key_problem,
+    environment_size_problem,
+    environment_value_problem,
+)
 from lambdapress.deploy_settings import FIXES as DEPLOY_FIXES
 from lambdapress.deploy_settings import (
     FunctionDeploySettings,
@@ -31,13 +36,10 @@ from lambdapress.lambda_platform import (
     ARCHITECTURES,
     DEFAULT_ARCHITECTURE,
     DEFAULT_RUNTIME,
-    ENVIRONMENT_MAX_BYTES,
-    ENVIRONMENT_NAME_PATTERN,
     EPHEMERAL_STORAGE_MAX_MB,
     EPHEMERAL_STORAGE_MIN_MB,
     MEMORY_MAX_MB,
     MEMORY_MIN_MB,
-    RESERVED_ENVIRONMENT,
     RUNTIMES,
     TIMEOUT_MAX_SECONDS,
     TIMEOUT_MIN_SECONDS,
@@ -50,10 +52,11 @@ from lambdapress.validation import Source, config_error
 
 TABLE = "tool.lambdapress"
 
-_ENV_KEY = re.compile(ENVIRONMENT_NAME_PATTERN)
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 # A distribution name as PEP 508 allows it (compared canonicalized, as the lock stores it).
 _DISTRIBUTION = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+# A library's file name as the loader looks it up: no folder, no spaces.
+_LIBRARY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 
 # How to fix each key, worded for the `fix:` line of an error.
 _FIX = {
@@ -62,7 +65,8 @@ _FIX = {
     "memory": f"use a whole number of MB from {MEMORY_MIN_MB} to {MEMORY_MAX_MB}",
     "timeout": f"use a whole number of seconds from {TIMEOUT_MIN_SECONDS} to {TIMEOUT_MAX_SECONDS}",
     "environment": 'write NAME = "value" pairs (values quoted); names match '
-    "[A-Za-z][A-Za-z0-9_]+ and are not reserved by Lambda",
+    "[A-Za-z][A-Za-z0-9_]+ and are not reserved by Lambda; at most 4 KB together (move "
+    "large values to SSM Parameter Store or Secrets Manager)",
     "include": 'use a list of module names, e.g. ["orders.plugins"]',
     "ephemeral_storage": f"use a whole number of MB from {EPHEMERAL_STORAGE_MIN_MB} to "
     f"{EPHEMERAL_STORAGE_MAX_MB}",
@@ -75,6 +79,8 @@ _FIX = {
     "keep_sources": 'use a list of distribution names as locked, e.g. ["torch"]',
     "docstrings": 'use "all" (every module keeps its docstrings) or "first-party" (third-party '
     "bytecode without docstrings)",
+    "layer_libraries": "use a list of the shared libraries a layer of the functions provides: "
+    'file names (["libpq.so.5"]: that version) or library names (["libpq"]: any version)',
     "storage": 'set kind = "postgres", "dynamodb" or "memory"; DynamoDB tables are '
     '[tool.lambdapress.storage.tables.NAME] with partition_key = "id" (and an optional sort_key)',
     **DEPLOY_FIXES,
@@ -82,18 +88,23 @@ _FIX = {
 
 
 def _check_env_name(key: str) -> str:
-    """Refuse names that Lambda would refuse at deploy time."""
-    if key in RESERVED_ENVIRONMENT:
-        raise ValueError(f"{key} is reserved by the Lambda runtime and cannot be set")
-    if not _ENV_KEY.match(key):
-        raise ValueError(
-            f"{key!r} is not a valid Lambda variable name "
-            "(a letter, then at least one letter, digit or underscore)"
-        )
+    """Refuse names that Lambda would refuse at deploy time (`aws_rules`)."""
+    problem = environment_key_problem(key)
+    if problem is not None:
+        raise ValueError(problem)
     return key
 
 
+def _check_env_value(value: str) -> str:
+    """Refuse values a process environment cannot hold (`aws_rules`)."""
+    problem = environment_value_problem("the variable", value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
 EnvName = Annotated[str, AfterValidator(_check_env_name)]
+EnvValue = Annotated[str, AfterValidator(_check_env_value)]
 
 
 class ServiceSettings(BaseModel):
@@ -109,7 +120,7 @@ class ServiceSettings(BaseModel):
         default=EPHEMERAL_STORAGE_MIN_MB, ge=EPHEMERAL_STORAGE_MIN_MB, le=EPHEMERAL_STORAGE_MAX_MB
     )
     """MB of /tmp each container gets; the emulator's workers get exactly that much too."""
-    environment: dict[EnvName, str] = Field(default_factory=dict)
+    environment: dict[EnvName, EnvValue] = Field(default_factory=dict)
     include: list[str] = Field(default_factory=list)
     """Modules that static import analysis cannot see (imported by name at run time)."""
     bundle: Literal["function", "service"] = "function"
@@ -137,6 +148,11 @@ class ServiceSettings(BaseModel):
     `python -OO`, while asserts and `__debug__` stay as in a normal run): zips another ~5%
     smaller, for code whose dependencies never read their own `__doc__` (see the README's
     list of those that do; `keep_sources` keeps them for one distribution)."""
+    layer_libraries: list[str] = Field(default_factory=list)
+    """Shared libraries that a Lambda layer attached to the functions provides, by file name
+    (`libpq.so.5`: that version) or library name (`libpq`: any version): `package` does not
+    report a native extension or ctypes lookup that needs one of these, although neither the
+    zip nor the runtime's image has it (see `bundle.native`)."""
     accept_models: dict[str, str] = Field(default_factory=dict)
     """Model library -> the version this service was checked against (or accepted despite
     breaking changes); `lambdapress package` refuses a locked version that differs from it
@@ -155,12 +171,15 @@ class ServiceSettings(BaseModel):
 
     @field_validator("environment")
     @classmethod
-    def _check_environment_size(cls, value: dict[str, str]) -> dict[str, str]:
-        size = sum(len(k.encode()) + len(v.encode()) for k, v in value.items())
-        if size > ENVIRONMENT_MAX_BYTES:
-            raise ValueError(
-                f"the variables take {size} bytes; Lambda allows {ENVIRONMENT_MAX_BYTES} in total"
-            )
+    def _check_environment(cls, value: dict[str, str]) -> dict[str, str]:
+        """Within Lambda's 4 KB as Lambda measures it.
+
+        These are the service's own variables; `package` checks them again together with the
+        ones the stack adds (`bundle.aws_names`).
+        """
+        problem = environment_size_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("functions")
@@ -185,6 +204,16 @@ class ServiceSettings(BaseModel):
         for name in value:
             if not _DISTRIBUTION.match(name):
                 raise ValueError(f"{name!r} is not a distribution name")
+        return value
+
+    @field_validator("layer_libraries")
+    @classmethod
+    def _check_layer_libraries(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not _LIBRARY.match(name):
+                raise ValueError(
+                    f"{name!r} is not a shared library's file name (such as libpq.so.5)"
+                )
         return value
 
     @field_validator("allow_files")

@@ -7,6 +7,7 @@ Powertools), so the fixture needs only two small wheels (six, markupsafe) and bu
 from __future__ import annotations
 
 import shutil
+import struct
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -220,3 +221,65 @@ def build() -> Callable[[Path], PackageResult]:
 def s3_server(moto_server: ThreadedMotoServer) -> ThreadedMotoServer:
     """moto's server (the root conftest's `moto_server`), under the name the cache tests use."""
     return moto_server
+
+
+def elf_object(
+    needed: tuple[str, ...] = (),
+    *,
+    soname: str | None = None,
+    runpath: str | None = None,
+    machine: int = 62,
+    wide: bool = True,
+    little: bool = True,
+) -> bytes:
+    """A minimal ELF shared object: one PT_LOAD over the file, one PT_DYNAMIC, a string table.
+
+    What the dynamic loader reads, and nothing else (no code): enough for the bundler's
+    reader, on machines without a compiler. `machine` 62 is x86_64, 183 aarch64.
+    """
+    order = "<" if little else ">"
+    header_size, entry_size, dynamic_entry = (64, 56, "qQ") if wide else (52, 32, "iI")
+    strings = b"\0"
+    offsets: list[tuple[int, int]] = []
+
+    def add(tag: int, text: str) -> None:
+        nonlocal strings
+        offsets.append((tag, len(strings)))
+        strings += text.encode() + b"\0"
+
+    for name in needed:
+        add(1, name)
+    if soname is not None:
+        add(14, soname)
+    if runpath is not None:
+        add(29, runpath)
+    dynamic_offset = header_size + 2 * entry_size
+    dynamic_width = struct.calcsize(order + dynamic_entry)
+    strtab = dynamic_offset + (len(offsets) + 3) * dynamic_width
+    entries = [*offsets, (5, strtab), (10, len(strings)), (0, 0)]
+    dynamic = b"".join(struct.pack(order + dynamic_entry, tag, value) for tag, value in entries)
+    size = strtab + len(strings)
+    ident = b"\x7fELF" + bytes([2 if wide else 1, 1 if little else 2, 1]) + bytes(9)
+    if wide:
+        header = struct.pack(
+            order + "HHIQQQIHHHHHH", 3, machine, 1, 0, header_size, 0, 0, 64, 56, 2, 0, 0, 0
+        )
+        load = struct.pack(order + "IIQQQQQQ", 1, 5, 0, 0, 0, size, size, 0x1000)
+        dyn = struct.pack(
+            order + "IIQQQQQQ", 2, 6, dynamic_offset, dynamic_offset, 0, len(dynamic), 0, 8
+        )
+    else:
+        header = struct.pack(
+            order + "HHIIIIIHHHHHH", 3, machine, 1, 0, header_size, 0, 0, 52, 32, 2, 0, 0, 0
+        )
+        load = struct.pack(order + "IIIIIIII", 1, 0, 0, 0, size, size, 5, 0x1000)
+        dyn = struct.pack(
+            order + "IIIIIIII", 2, dynamic_offset, dynamic_offset, 0, len(dynamic), 0, 6, 4
+        )
+    return ident + header + load + dyn + dynamic + strings
+
+
+@pytest.fixture
+def make_elf() -> Callable[..., bytes]:
+    """`elf_object`, for the tests of the native-library check."""
+    return elf_object

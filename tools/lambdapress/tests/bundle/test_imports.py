@@ -16,7 +16,7 @@ def make_index(tmp_path: Path, files: dict[str, str]) -> ModuleIndex:
         path = src / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    index = ModuleIndex()
+    index = ModuleIndex(project=tmp_path)
     for top in sorted({name.split("/")[0] for name in files}):
         index.add_root(src, top.removesuffix(".py"))
     return index

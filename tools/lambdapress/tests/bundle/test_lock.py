@@ -132,3 +132,166 @@ def test_a_lock_is_parsed_once_per_content_across_runs(
     assert len(parsed) == 3
     assert changed.find("base").version == "2.2"
     assert [p.name for p in (cache / "facts").glob("lock-*.json")] != [kept.name]
+
+
+EXTRAS_LOCK = """
+version = 1
+
+[[package]]
+name = "svc"
+version = "0.1.0"
+source = { editable = "services/svc" }
+dependencies = [
+    { name = "driver", extra = ["binary"] },
+    { name = "models" },
+    { name = "toolkit" },
+    { name = "boto3" },
+]
+
+[[package]]
+name = "models"
+version = "0.1.0"
+source = { editable = "packages/models" }
+dependencies = [{ name = "mailer", extra = ["email"] }]
+
+[[package]]
+name = "toolkit"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [{ name = "client", extra = ["socks"] }]
+
+[[package]]
+name = "driver"
+version = "3.0"
+source = { registry = "https://pypi.org/simple" }
+
+[package.optional-dependencies]
+binary = [
+    { name = "driver-binary", marker = "implementation_name != 'pypy'" },
+    { name = "winhelper", marker = "sys_platform == 'win32'" },
+]
+all = [{ name = "driver", extra = ["binary", "pool"] }]
+pool = [{ name = "driver", extra = ["all"] }, { name = "pooler" }]
+
+[[package]]
+name = "driver-binary"
+version = "3.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "winhelper"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "pooler"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "mailer"
+version = "2.0"
+source = { registry = "https://pypi.org/simple" }
+
+[package.optional-dependencies]
+email = [{ name = "dns" }]
+
+[[package]]
+name = "dns"
+version = "2.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "client"
+version = "2.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [{ name = "mailer" }]
+
+[package.optional-dependencies]
+socks = [{ name = "pysocks" }]
+
+[[package]]
+name = "pysocks"
+version = "1.7"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "boto3"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [{ name = "jmespath" }]
+
+[[package]]
+name = "jmespath"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+"""
+X86_311 = Target(python="3.11", architecture="x86_64")
+
+
+@pytest.fixture
+def extras_lock(tmp_path: Path) -> Path:
+    (tmp_path / "uv.lock").write_text(EXTRAS_LOCK)
+    return tmp_path
+
+
+def test_the_extras_a_service_turns_on_are_found_wherever_they_are_declared(
+    extras_lock: Path,
+) -> None:
+    lock = read_lock(extras_lock)
+    assert lock.extras_in("svc", X86_311) == {
+        "driver": frozenset({"binary"}),  # by the service itself
+        "mailer": frozenset({"email"}),  # by a workspace package it depends on
+        "client": frozenset({"socks"}),  # by a locked package's requirement
+    }
+
+
+def test_a_distribution_shipped_alone_takes_what_its_turned_on_extras_require(
+    extras_lock: Path,
+) -> None:
+    lock = read_lock(extras_lock)
+    extras = lock.extras_in("svc", X86_311)
+
+    # A function imports only `driver`: `driver[binary]` still ships driver-binary, evaluated
+    # for the target (the Windows-only helper stays out).
+    assert set(lock.requirements_of(["driver"], X86_311, extras=extras)) == {
+        "driver",
+        "driver-binary",
+    }
+    # `mailer` reached through `client`, not imported itself: its extra ships all the same.
+    assert set(lock.requirements_of(["client"], X86_311, extras=extras)) == {
+        "client",
+        "pysocks",
+        "mailer",
+        "dns",
+    }
+    # Without the service's extras, what a bare closure has always been.
+    assert set(lock.requirements_of(["driver"], X86_311)) == {"driver"}
+
+
+def test_extras_that_name_each_other_are_followed_once(extras_lock: Path) -> None:
+    lock = read_lock(extras_lock)
+    closure = lock.closure("driver", X86_311, extras={"driver": frozenset({"all"})})
+    assert set(closure) == {"driver", "driver-binary", "pooler"}
+
+
+def test_a_skipped_distribution_named_directly_ships_nothing_of_its_own(
+    extras_lock: Path,
+) -> None:
+    """boto3 imported under aws_sdk = "runtime": neither it nor what it needs ships."""
+    lock = read_lock(extras_lock)
+    assert lock.requirements_of(["boto3"], X86_311, frozenset({"boto3"})) == {}
+    assert set(lock.requirements_of(["boto3", "jmespath"], X86_311, frozenset({"boto3"}))) == {
+        "jmespath"
+    }
+
+
+def test_a_marker_on_an_extra_is_evaluated_with_that_extra() -> None:
+    from lambdapress.bundle.lock import Dependency
+
+    only_for_fast = Dependency(name="speedups", marker="extra == 'fast'")
+    assert only_for_fast.applies_to(X86_311, "fast")
+    assert not only_for_fast.applies_to(X86_311)
+    arm_only = Dependency(name="x", marker="platform_machine == 'aarch64' and extra == 'fast'")
+    assert not arm_only.applies_to(X86_311, "fast")
+    assert arm_only.applies_to(Target(python="3.12", architecture="arm64"), "fast")

@@ -22,7 +22,7 @@ def write_tree(src: Path, files: dict[str, str]) -> None:
 
 
 def shipped_data(src: Path) -> list[str]:
-    index = ModuleIndex()
+    index = ModuleIndex(project=src.parent)
     index.add_root(src, "svc")
     closure = first_party_closure(index, ["svc"])
     return [p.relative_to(src).as_posix() for p in package_data(index, closure.modules)]

@@ -129,6 +129,15 @@ def http_slow(event, context):
     return {"statusCode": 200, "body": str(os.getpid())}
 
 
+def http_respond(event, context):
+    # Answers with the response the request's body spells out (tests of response rules).
+    body = event.get("body") or "null"
+    if event.get("isBase64Encoded"):
+        import base64
+        body = base64.b64decode(body).decode()
+    return json.loads(body)
+
+
 def http_plain(event, context):
     return {"message": "no statusCode here"}
 
@@ -241,6 +250,7 @@ class Repo:
             ),
             self.app("http_binary", routes=(("POST", "/binary"),)),
             self.app("http_plain", routes=(("GET", "/plain"),)),
+            self.app("http_respond", routes=(("POST", "/respond"),)),
             self.app("http_malformed", routes=(("GET", "/malformed"),)),
             self.app("raises", routes=(("GET", "/fail"),)).model_copy(
                 update={"name": "demo.http_fail"}

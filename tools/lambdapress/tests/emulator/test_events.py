@@ -50,7 +50,7 @@ def test_http_api_event_with_route_query_headers_cookies_and_json() -> None:
     model = _v2(event)
 
     assert model.routeKey == "POST /orders/{order_id}" == model.requestContext.routeKey
-    assert model.rawPath == "/orders/a%20b"
+    assert model.rawPath == "/orders/a b"  # HTTP APIs deliver the path decoded
     assert model.pathParameters == {"order_id": "a b"}
     assert model.rawQueryString == "limit=2&tag=x&tag=y"
     assert model.queryStringParameters == {"limit": "2", "tag": "x,y"}
@@ -81,11 +81,20 @@ def test_binary_bodies_are_base64_and_text_bodies_are_not() -> None:
 @pytest.mark.parametrize(
     ("content_type", "text"),
     [
-        (None, True),
+        (None, False),
+        ("", False),
         ("text/html; charset=utf-8", True),
+        ("TEXT/CSV", True),
         ("application/json", True),
-        ("application/problem+json", True),
-        ("application/x-www-form-urlencoded", True),
+        ("Application/JSON; charset=UTF-8", True),
+        ("application/xml", True),
+        ("application/javascript", True),
+        ("application/problem+json", False),
+        ("application/vnd.api+json", False),
+        ("image/svg+xml", False),
+        ("application/x-www-form-urlencoded", False),
+        ("multipart/form-data; boundary=x", False),
+        ("application/graphql", False),
         ("image/png", False),
         ("application/octet-stream", False),
     ],
@@ -170,3 +179,51 @@ def test_powertools_rest_resolver_routes_our_1_0_events() -> None:
     event = rest_api_event("GET", "/orders/9", resource="/orders/{order_id}")
     response = app.resolve(event, LambdaContext.for_function())
     assert response["statusCode"] == 200 and json.loads(response["body"]) == {"id": "9"}
+
+
+def test_a_body_arrives_as_api_gateway_delivers_it_whatever_its_python_type() -> None:
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    for body in ("a=1&b=2", b"a=1&b=2"):  # a form post is base64 on an HTTP API
+        event = http_api_event("POST", "/f", body=body, headers=form)
+        assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == b"a=1&b=2"
+        assert event["headers"]["content-length"] == "7"
+    untyped = http_api_event("POST", "/f", body="no content type")
+    assert untyped["isBase64Encoded"] is True
+    as_given = http_api_event("POST", "/f", body="kept", is_base64_encoded=False)
+    assert (as_given["body"], as_given["isBase64Encoded"]) == ("kept", False)
+    _v2(untyped), _v2(as_given)
+
+
+def test_the_path_arrives_decoded_and_a_refused_one_is_an_error() -> None:
+    event = http_api_event("GET", "/files/a%20b/%CE%BB?x=%2B", route="ANY /files/{path+}")
+    assert event["rawPath"] == event["requestContext"]["http"]["path"] == "/files/a b/λ"
+    assert event["pathParameters"] == {"path": "a b/λ"}
+    assert event["rawQueryString"] == "x=%2B" and event["queryStringParameters"] == {"x": "+"}
+    for refused in ("/files/100%25done", "/files/%zz", "/files/%FF"):
+        with pytest.raises(EmulatorError, match="API Gateway answers 400"):
+            http_api_event("GET", refused)
+
+
+def test_a_named_stage_is_part_of_both_paths() -> None:
+    event = http_api_event("GET", "/orders", stage="dev")
+    assert event["rawPath"] == event["requestContext"]["http"]["path"] == "/dev/orders"
+
+
+def test_forwarded_headers_and_framing_are_the_gateways() -> None:
+    event = http_api_event(
+        "POST",
+        "/up",
+        body=b"abc",
+        headers=[("X-Forwarded-For", "10.1.1.1"), ("X-Forwarded-Proto", "http")],
+        source_ip="198.51.100.7",
+    )
+    headers = event["headers"]
+    assert headers["x-forwarded-for"] == "10.1.1.1, 198.51.100.7"
+    assert (headers["x-forwarded-proto"], headers["x-forwarded-port"]) == ("https", "443")
+    chunked = http_api_event(
+        "POST",
+        "/up",
+        body=b"abc",
+        headers={"Transfer-Encoding": "chunked", "Content-Type": "text/plain"},
+    )
+    assert "content-length" not in chunked["headers"] and chunked["body"] == "abc"

@@ -348,7 +348,7 @@ def test_a_library_a_declared_layer_provides_is_loaded_from_this_machine(
 def test_the_manifests_layer_libraries_reach_the_worker(
     repo: Repo, loader: FunctionEntry, make_emulator: EmulatorFactory
 ) -> None:
-    """`layer_libraries` comes with the bundler's manifest field (set here without validation)."""
+    """The manifest's `layer_libraries` (from `[tool.lambdapress]`) reach the worker's guard."""
     with_layer = loader.model_copy(update={"layer_libraries": ("libpq",)})
     emulator = make_emulator(repo.manifest(with_layer), repo.root)
     result = emulator.invoke(loader.name, {"how": "CDLL", "name": "libpq.so.5"})

@@ -48,7 +48,8 @@ TABLE = RouteTable(
         ("GET", "/orders", "list", {}),
         ("POST", "/orders", "create", {}),
         ("GET", "/orders/42", "get", {"order_id": "42"}),
-        ("GET", "/orders/a%2Fb", "get", {"order_id": "a/b"}),
+        ("GET", "/orders/a b", "get", {"order_id": "a b"}),  # delivered paths are decoded
+        ("GET", "/orders/a%2Fb", "get", {"order_id": "a%2Fb"}),  # ...and not decoded again
         ("GET", "/orders/special", "special", {}),  # a literal beats a variable
         ("GET", "/files/README", "readme", {}),  # an exact method beats ANY
         ("DELETE", "/files/a/b/c.txt", "files", {"path": "a/b/c.txt"}),
@@ -71,6 +72,10 @@ def test_an_unknown_path_matches_nothing() -> None:
     match = TABLE.match("GET", "/customers")
     assert match.target is None and match.allowed == ()
     assert TABLE.match("GET", "/orders/1/extra").target is None
+    # API Gateway routes the decoded path: a client's /orders/a%2Fb is /orders/a/b.
+    assert TABLE.match("GET", "/orders/a/b").target is None
+    assert TABLE.match("GET", "/orders/1\n").target is not None  # a decoded newline is data
+    assert TABLE.match("GET", "/orders\n").target is None
 
 
 def test_the_same_route_in_two_functions_is_an_error() -> None:

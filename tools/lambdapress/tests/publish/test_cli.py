@@ -88,8 +88,10 @@ def test_dry_run_says_what_would_be_published(
         f"index local: {index_server.index_url} (upload {index_server.url}; credentials: "
         "$LAMBDAPRESS_INDEX_LOCAL_USERNAME / $LAMBDAPRESS_INDEX_LOCAL_PASSWORD)"
     )
-    assert lines[2].split() == ["package", "version", "status", "since", "tag", "files"]
-    assert lines[4].split() == ["acme-models", "1.0.0", "publish", "-", "acme-models/1.0.0", "2"]
+    # Without --tag, no tag is shown: none will be made.
+    assert lines[2].split() == ["package", "version", "status", "since", "files"]
+    assert lines[4].split() == ["acme-models", "1.0.0", "publish", "-", "2"]
+    assert "acme-models/1.0.0" not in out
     assert "  - first release on index 'local'" in lines
     assert any(line.startswith("  acme_models-1.0.0-py3-none-any.whl  sha256 ") for line in lines)
     assert lines[-1] == "dry run: nothing was uploaded"
@@ -114,6 +116,9 @@ def test_publish_prints_what_it_did_then_refuses_the_same_version(
     assert err.splitlines()[2].startswith("error: ")
     assert "acme-models 1.0.0 is already on index 'local' (identical files)" in err
     assert "fix: bump `version`" in err
+    # Reported once: the plan shows the status, the error the reasons and the fix.
+    assert (out + err).count("is already on index 'local'") == 1
+    assert (out + err).count("fix: ") == 1
     assert index_server.snapshot() == before
 
 
@@ -240,3 +245,74 @@ def test_index_serve_runs_until_terminated(tmp_path: Path) -> None:
         time.sleep(0.1)
     else:
         pytest.fail("pypiserver still answers after `index serve` stopped")
+
+
+def _plan(*packages: Any, create_tags: bool) -> Any:
+    from lambdapress.publish.plan import PublishPlan
+
+    return PublishPlan(
+        index="local",
+        index_url="http://127.0.0.1:1/simple/",
+        upload_url="http://127.0.0.1:1/",
+        credentials_from="none",
+        create_tags=create_tags,
+        packages=packages,
+    )
+
+
+@pytest.mark.parametrize("create_tags", [False, True])
+def test_the_plan_shows_tags_only_when_they_will_be_made(
+    capsys: pytest.CaptureFixture[str], create_tags: bool
+) -> None:
+    from lambdapress.publish.cli import print_plan
+    from lambdapress.publish.plan import decide
+
+    from .test_plan import facts
+
+    first = decide(facts(tag_requested=create_tags))
+    second = decide(facts(name="billing-models", tag="billing-models/1.1.0"))
+    print_plan(_plan(first, second, create_tags=create_tags))
+    out = capsys.readouterr().out
+    header = out.splitlines()[2].split()
+    assert ("tag" in header) is create_tags
+    assert ("acme-models/1.1.0" in out) is create_tags
+    assert ("billing-models/1.1.0" in out) is create_tags
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"tag_requested": True, "tag_exists": True},  # a stale tag
+        {"published": "identical"},  # the same version, identical files
+        {"published": "different"},  # the same version, other files
+    ],
+)
+def test_a_refused_publish_says_each_reason_once(
+    repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    changes: dict[str, Any],
+) -> None:
+    """The plan is printed, then the refusal: each reason and the fix appear once in all."""
+    from lambdapress.publish import publisher
+    from lambdapress.publish.plan import decide
+
+    from .test_plan import SDIST, WHEEL, facts, published
+
+    if changes.get("published") == "identical":
+        changes = {"published": tuple(published("1.1.0", WHEEL.sha256, SDIST.sha256))}
+    elif changes.get("published") == "different":
+        changes = {"published": tuple(published("1.1.0"))}
+    blocked = decide(facts(**changes))
+    assert blocked.status == "blocked"
+    plan = _plan(blocked, create_tags=bool(changes.get("tag_requested")))
+    monkeypatch.setattr(publisher, "prepare_publish", lambda *_a, **_k: plan)
+
+    code, out, err = run(capsys, "publish", "acme-models", "--root", str(repo))
+
+    assert code == 1
+    assert "acme-models 1.1.0: blocked" in out
+    assert err.startswith("error: ")
+    for reason in blocked.reasons:
+        assert (out + err).count(reason) == 1, reason
+    assert (out + err).count("fix: ") == 1

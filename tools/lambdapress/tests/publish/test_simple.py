@@ -69,7 +69,6 @@ def test_parse_json() -> None:
                 "hashes": {"sha256": "cc"},
             },
             {"filename": "acme_models-2.0.0.tar.gz", "url": "../x/acme_models-2.0.0.tar.gz"},
-            {"filename": 3},
         ],
     }
     files = parse_simple_json(data, "https://idx.example/simple/acme-models/", "acme-models")

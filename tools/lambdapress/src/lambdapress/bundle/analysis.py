@@ -48,6 +48,8 @@ from lambdapress.workspace import Service, Workspace
 
 # The AWS SDK that the Lambda Python runtime already has on its path (/var/runtime). Their own
 # requirements are provided there too; a distribution the code needs directly still ships.
+# Under `aws_sdk = "runtime"` they are not installed either (their import names are their
+# distribution names), so the build never fetches, nor says it installs, what it will not ship.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
 FORMAT_VERSION = 1
 
@@ -63,6 +65,7 @@ class ServiceContext:
     installed: dict[str, InstalledDistribution]  # canonical name -> folder
     import_map: dict[str, tuple[str, ...]]  # import name -> canonical distribution names
     provided: frozenset[str]
+    extras: dict[str, frozenset[str]]  # canonical name -> the extras the service turns on
     foreign: dict[str, Path]  # import name -> workspace member the service does not declare
     warnings: tuple[str, ...] = ()  # said once per run, e.g. data files git does not track
     facts: FileFacts | None = None  # digests by stat, imports by digest (`bundle.facts`)
@@ -104,13 +107,16 @@ def service_context(
     }
     members.update({canonicalize_name(s.name): (s.path, s.import_name) for s in workspace.services})
     closure = lock.closure(service.name, target)
+    provided = RUNTIME_PROVIDED if service.settings.aws_sdk == "runtime" else frozenset()
     pins: dict[str, Pin] = {
         canonicalize_name(pin.package): pin for pin in read_pins(service.path / PYPROJECT)
     }
-    index = ModuleIndex(facts=facts)
+    index = ModuleIndex(facts=facts, project=workspace.root)
     folders: list[Path] = [service.path]
     third_party: list[LockedPackage] = []
     for key, package in sorted(closure.items()):
+        if key in provided:  # on Lambda's path already: never shipped, so never installed
+            continue
         if key in pins:  # ships the published wheel instead of the workspace source
             pin = pins[key]
             third_party.append(
@@ -150,11 +156,10 @@ def service_context(
         sources=service.settings.sources, keep_sources=service.settings.keep_sources,
         docstrings=service.settings.docstrings,
     )  # fmt: skip
-    import_map: dict[str, list[str]] = {}
+    import_map: dict[str, list[str]] = {name: [name] for name in provided if name in closure}
     for name, dist in installed.items():
         for import_name in dist.import_names:
             import_map.setdefault(import_name, []).append(canonicalize_name(name))
-    provided = RUNTIME_PROVIDED if service.settings.aws_sdk == "runtime" else frozenset()
     return ServiceContext(
         service=service,
         target=target,
@@ -163,6 +168,7 @@ def service_context(
         installed={canonicalize_name(k): v for k, v in installed.items()},
         import_map={k: tuple(sorted(v)) for k, v in import_map.items()},
         provided=provided,
+        extras=lock.extras_in(service.name, target),
         foreign=foreign,
         warnings=_untracked_warning(workspace, service, index),
         facts=facts,
@@ -198,7 +204,11 @@ def function_contents(
     refs = list(closure.external)
     refs += [ImportRef(name, context.service.path / "pyproject.toml", 0, False) for name in include]
     direct = _distributions_for(context, [r for r in refs if not context.index.owns(r.name)])
-    needed = lock.requirements_of(sorted(direct), context.target, context.provided)
+    # With the extras the service turns on: psycopg ships with the psycopg-binary that
+    # `psycopg[binary]` asked for, in every function that ships psycopg.
+    needed = lock.requirements_of(
+        sorted(direct), context.target, context.provided, extras=context.extras
+    )
     distributions = tuple(
         context.installed[canonicalize_name(name)]
         for name in sorted(needed, key=canonicalize_name)

@@ -15,7 +15,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lambdapress import files
 from lambdapress.bundle.archive import Archive
@@ -25,12 +25,14 @@ from lambdapress.integrity import CHUNK
 class ArtifactRecord(BaseModel):
     """What a cached zip was when it was written."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    sha256: str
-    size: int
-    unzipped_size: int
-    files: int
+    # Read back from the local cache and from the shared one (another machine's upload): a
+    # record that passes is one whose digest and sizes can be used as they are.
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)
+    unzipped_size: int = Field(ge=0)
+    files: int = Field(ge=0)
 
     def archive(self) -> Archive:
         """The cached zip as the pipeline reports it, without reading it again."""

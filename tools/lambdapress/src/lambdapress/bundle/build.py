@@ -19,7 +19,7 @@ from lambdapress.bundle.compiled import compile_staging
 from lambdapress.bundle.entries import EntryStore
 from lambdapress.bundle.plan import FunctionPlan
 from lambdapress.errors import BundleError
-from lambdapress.lambda_platform import UNZIPPED_MAX_BYTES, ZIPPED_MAX_BYTES
+from lambdapress.lambda_platform import UNZIPPED_MAX_BYTES
 
 MiB = 1024 * 1024
 
@@ -102,16 +102,20 @@ def _check_unique(function: FunctionPlan, entries: list[Entry]) -> None:
 
 
 def check_limits(function: FunctionPlan, archive: Archive) -> None:
-    """Refuse a zip Lambda would refuse, naming the largest distributions in it."""
-    if archive.size <= ZIPPED_MAX_BYTES and archive.unzipped_size <= UNZIPPED_MAX_BYTES:
+    """Refuse a zip Lambda would refuse, naming the largest distributions in it.
+
+    The limit is Lambda's 250 MB unzipped. Its 50 MB zipped limit is for zips uploaded directly
+    to Lambda; lambdapress deploys every zip from S3 (the template's `Code.S3Key`, `sync`'s
+    `UpdateFunctionCode` with `S3Key`), where it does not apply (`lambda_platform`).
+    """
+    if archive.unzipped_size <= UNZIPPED_MAX_BYTES:
         return
     sizes = sorted(((_folder_size(f), f.name) for f in function.distribution_folders), reverse=True)
     largest = ", ".join(f"{name} {size / MiB:.1f} MB" for size, name in sizes[:5])
     raise BundleError(
-        f"{function.name} is too large for Lambda: {archive.size / MiB:.1f} MB zipped "
-        f"(limit {ZIPPED_MAX_BYTES // MiB}), {archive.unzipped_size / MiB:.1f} MB unzipped "
-        f"(limit {UNZIPPED_MAX_BYTES // MiB}); largest "
-        f"distributions: {largest or 'none'}",
+        f"{function.name} is too large for Lambda: {archive.unzipped_size / MiB:.1f} MB "
+        f"unzipped (limit {UNZIPPED_MAX_BYTES // MiB}, {archive.size / MiB:.1f} MB zipped); "
+        f"largest distributions: {largest or 'none'}",
         hint="drop dependencies this handler does not need, split the handler, or use a "
         "container image for this function",
     )

@@ -15,6 +15,7 @@ from typing import get_args
 
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress.aws_rules import ROUTE_FIX, route_path_problem
 from lambdapress.bundle.imports import parse_module
 from lambdapress.errors import BundleError
 from lambdapress.manifest import HttpMethod, Route
@@ -26,7 +27,6 @@ _METHODS: frozenset[str] = frozenset(get_args(HttpMethod))
 _RESOLVER_SUFFIXES = ("Resolver", "Router")
 _PARAMETER = re.compile(r"<([A-Za-z_][A-Za-z0-9_]*)>")
 _PLACEHOLDER = re.compile(r"\{[^/}]+\}")
-_PATH_CHARS = re.compile(r"^/[A-Za-z0-9_\-./{}~]*$")
 
 
 class Function(BaseModel):
@@ -40,6 +40,8 @@ class Function(BaseModel):
     source: Path
     routes: tuple[Route, ...]
     route_lines: tuple[int, ...]
+    handler_line: int = 1
+    """The line of `def handler`: where a problem with the function's own name is shown."""
 
     @property
     def handler(self) -> str:
@@ -96,10 +98,16 @@ def _function(service: Service, path: Path) -> Function:
             "it out of handlers/",
         )
     tree = parse_module(path)
-    if not any(
-        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == HANDLER_FUNCTION
-        for node in tree.body
-    ):
+    handler_line = next(
+        (
+            node.lineno
+            for node in tree.body
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.name == HANDLER_FUNCTION
+        ),
+        None,
+    )
+    if handler_line is None:
         raise BundleError(
             f"handler module {path.stem!r} of service {service.name!r} has no "
             f"`{HANDLER_FUNCTION}` function",
@@ -116,6 +124,7 @@ def _function(service: Service, path: Path) -> Function:
         source=path,
         routes=routes,
         route_lines=lines,
+        handler_line=handler_line,
     )
 
 
@@ -179,13 +188,22 @@ def _route_path(decorator: ast.Call, path: Path) -> str:
             hint='write the path literally, e.g. @app.get("/orders/<order_id>")',
         )
     converted = _PARAMETER.sub(r"{\1}", argument.value)
-    if not _PATH_CHARS.match(converted) or "<" in converted or ">" in converted:
+    if "<" in converted or ">" in converted or not converted.startswith("/"):
         raise BundleError(
             f"route path {argument.value!r} does not parse: it must start with '/' and use "
             "<name> for parameters",
             path=path,
             line=decorator.lineno,
             hint='e.g. "/orders" or "/orders/<order_id>"',
+        )
+    # The route key goes to API Gateway as it is: check it with API Gateway's rules now.
+    problem = route_path_problem(converted)
+    if problem is not None:
+        raise BundleError(
+            f"route path {argument.value!r} does not parse as an API Gateway route: {problem}",
+            path=path,
+            line=decorator.lineno,
+            hint=ROUTE_FIX,
         )
     return converted
 

@@ -4,7 +4,9 @@ A no-op `package` at N=200 would otherwise read and hash every first-party file 
 function, parse every module once per function that reaches it, and hash every zip in dist/.
 Here a file's sha256 is remembered with its stat (size, mtime_ns, inode, ctime_ns) and reused
 while the stat is the same; a module's imports are remembered by its digest (and name), so an
-unchanged module is never parsed again, and a touched-but-identical one only re-hashed.
+unchanged module is never parsed again, and a touched-but-identical one only re-hashed. The
+native-library facts of a file or an installed distribution (`bundle.native`: an ELF object's
+`DT_NEEDED`, a module's ctypes lookups) are remembered by digest the same way.
 
 Limits (the ones git's index has): a change that leaves size, mtime, ctime and inode all equal
 goes unseen. Writing a file always sets its ctime to the kernel's clock, so that takes a
@@ -36,6 +38,7 @@ LAYOUT_VERSION = 1
 _FINE_WINDOW_NS = 50_000_000
 _COARSE_WINDOW_NS = 2_000_000_000
 _MAX_IMPORTS = 50_000  # remembered analyses kept at most (old ones dropped when saving)
+_MAX_NATIVE = 50_000
 
 Stat = tuple[int, int, int, int]
 ImportFacts = list[tuple[str, int, bool]]  # name, line, optional
@@ -54,6 +57,7 @@ class FileFacts:
         self._lock = threading.Lock()
         self._digests: dict[str, tuple[Stat, str]] = {}
         self._imports: dict[str, ImportFacts] = {}
+        self._native: dict[str, Any] = {}
         self._seen: dict[str, str] = {}  # this run: path -> digest, each file stat'ed once
         self._changed = False
         self.warnings: list[str] = []
@@ -83,15 +87,24 @@ class FileFacts:
                 key: [(n, line, bool(o)) for n, line, o in refs]
                 for key, refs in body["imports"].items()
             }
+            facts._native = dict(body.get("native", {}))  # absent in facts of older versions
         except FileNotFoundError:
             pass
-        except (OSError, ValueError, KeyError, TypeError) as error:
+        except (
+            OSError,
+            ValueError,
+            KeyError,
+            TypeError,
+            IndexError,
+            AttributeError,
+            RecursionError,  # not ours: a JSON nested deeper than Python parses
+        ) as error:
             facts.warnings.append(
                 f"the planning cache {facts._path} is damaged ({error}): discarded, every file "
                 "is read again"
             )
             files.discard(facts._path)
-            facts._digests, facts._imports = {}, {}
+            facts._digests, facts._imports, facts._native = {}, {}, {}
         return facts
 
     def digest(self, file: Path) -> str:
@@ -144,6 +157,21 @@ class FileFacts:
             self._changed = True
         return result
 
+    def native(self, key: str, analyse: Callable[[], Any]) -> Any:
+        """The native-library facts named `key` (a content digest and what was analysed).
+
+        `analyse` runs only when they are not remembered; what it returns must be JSON.
+        """
+        with self._lock:
+            found = self._native.get(key)
+        if found is not None:
+            return found
+        result = analyse()
+        with self._lock:
+            self._native[key] = result
+            self._changed = True
+        return result
+
     def save(self) -> None:
         """Write what this run learnt (nothing when it learnt nothing)."""
         if self._path is None or not self._changed:
@@ -152,9 +180,13 @@ class FileFacts:
             imports = self._imports
             if len(imports) > _MAX_IMPORTS:
                 imports = dict(list(imports.items())[-_MAX_IMPORTS:])
+            native = self._native
+            if len(native) > _MAX_NATIVE:
+                native = dict(list(native.items())[-_MAX_NATIVE:])
             body: dict[str, Any] = {
                 "digests": {name: [list(s), d] for name, (s, d) in self._digests.items()},
                 "imports": {key: [list(r) for r in refs] for key, refs in imports.items()},
+                "native": native,
             }
             self._changed = False
         encoded = _canonical(body)

@@ -18,14 +18,19 @@ from pathlib import Path, PurePath
 from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.shipping import (
     TEST_FOLDERS,
+    Found,
+    check_link,
     git_files,
     is_skipped,
     is_test_path,
     looks_like_credential,
     package_files,
+    tracked_targets,
     unreadable,
+    untracked_target,
 )
-from lambdapress.errors import BundleError
+from lambdapress.errors import BundleError, LambdapressError
+from lambdapress.workspace import find_root
 
 
 @dataclass(frozen=True)
@@ -62,12 +67,15 @@ class ModuleIndex:
     data: dict[str, tuple[Path, ...]] = field(default_factory=dict)  # top-level -> data files
     untracked: list[Path] = field(default_factory=list)  # data files git does not know: warned
     facts: FileFacts | None = None  # remembered analyses: an unchanged module is not parsed
+    project: Path | None = None  # symlinks that would ship stay inside it (the workspace root)
 
     def add_root(self, src: Path, top_level: str) -> None:
         """Index the package (or module) `top_level` that lives directly under `src`.
 
         Runs `git ls-files` once for the package folder: only tracked files are package data
-        inside a git repository (see `bundle.shipping`).
+        inside a git repository (see `bundle.shipping`), and once more when symlinks would
+        ship, for their targets. A symlink that would ship is checked against the project
+        (`shipping.check_link`): leaving it, or pointing at what never ships, stops the build.
         """
         self.roots[top_level] = src
         package = src / top_level
@@ -75,21 +83,56 @@ class ModuleIndex:
             if (src / f"{top_level}.py").is_file():
                 self.modules[top_level] = SourceModule(top_level, src / f"{top_level}.py", False)
             return
+        project = self._project_of(src)
         git = git_files(package)
+        found = package_files(package, project, lambda link: git is None or link in git.tracked)
         data: list[Path] = []
-        for path in package_files(package):
+        linked: list[Found] = []
+        for item in found:
+            path = item.path
             relative = path.relative_to(src)
-            if is_skipped(relative):
+            if is_skipped(relative) or (is_test_path(relative) and path.suffix != ".py"):
                 continue
-            if path.suffix == ".py":
+            is_module = path.suffix == ".py"
+            declared = git is None or (item.links[0] if item.links else path) in git.tracked
+            # A link that would ship: a module an import can name (tests never ship), or data
+            # git tracks.
+            importable = all(part.isidentifier() for part in relative.with_suffix("").parts)
+            would_ship = importable if is_module else declared
+            if item.links and would_ship and not is_test_path(relative):
+                check_link(item, project, module=is_module)
+                if not is_module and git is not None:
+                    linked.append(item)
+            if is_module:
                 self._add_module(path, relative)
-            elif is_test_path(relative):
-                continue
-            elif git is None or path in git.tracked:
+            elif declared:
                 data.append(path)
-            elif path in git.untracked and not looks_like_credential(relative):
+            elif (
+                git is not None
+                and (item.links[0] if item.links else path) in git.untracked
+                and not looks_like_credential(relative)
+            ):
                 self.untracked.append(path)
+        if linked:  # tracked symlinks: what they point at must be tracked too
+            tracked = tracked_targets(linked, package)
+            for item in linked:
+                if item.target in tracked:
+                    continue
+                if item.links[-1] == item.path:  # the file itself is the link
+                    raise untracked_target(item, project)
+                data.remove(item.path)  # a file in a symlinked folder: like any untracked one
+                if not looks_like_credential(item.path):
+                    self.untracked.append(item.path)
         self.data[top_level] = tuple(data)
+
+    def _project_of(self, src: Path) -> Path:
+        """The folder symlinks may not leave: `project`, else the workspace root above `src`."""
+        if self.project is None:
+            try:
+                self.project = find_root(src)
+            except LambdapressError:
+                return src  # a package outside any workspace (tests): its own folder
+        return self.project
 
     def _add_module(self, path: Path, relative: PurePath) -> None:
         parts = list(relative.with_suffix("").parts)

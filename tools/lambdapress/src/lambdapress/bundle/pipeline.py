@@ -1,7 +1,9 @@
 """`lambdapress package`: a pipeline of small steps, planned first, then executed.
 
-plan:    workspace -> functions (routes) -> per service: lock closure, wheels for its target
-         -> per function: import closure, distributions, inputs hash, status
+plan:    workspace -> functions (routes) -> per service: lock closure (with the extras it
+         turns on), wheels for its target -> per function: import closure, distributions,
+         implementation pins in its environment (`bundle.implementations`), inputs hash,
+         status -> the native libraries the selected functions need (`bundle.native`)
 execute: compile never-compiled first-party bytecode (one interpreter run per target)
          -> build what changed into the artifact cache (in parallel, from the entry store:
          each file compressed once) -> check Lambda's size limits
@@ -21,14 +23,18 @@ are swept from the cache and dist/ by the next run (`files.claim`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from packaging.utils import canonicalize_name
+
 from lambdapress import files
-from lambdapress.bundle import analysis, artifacts, entries, shared_cache, wheels
+from lambdapress.bundle import analysis, artifacts, entries, native, shared_cache, wheels
+from lambdapress.bundle.aws_names import check_for_aws
 from lambdapress.bundle.build import build_artifact
 from lambdapress.bundle.bytecode import find_compiler, remember_compilers
 from lambdapress.bundle.compiled import precompile
@@ -36,6 +42,7 @@ from lambdapress.bundle.discovery import Function, check_unique_routes, discover
 from lambdapress.bundle.entries import EntryStore
 from lambdapress.bundle.entry import ENTRY_MODULE
 from lambdapress.bundle.facts import FileFacts
+from lambdapress.bundle.implementations import pin_implementations
 from lambdapress.bundle.lock import LockedPackage, read_lock
 from lambdapress.bundle.models_gate import check_gate
 from lambdapress.bundle.parallel import in_parallel
@@ -51,6 +58,7 @@ from lambdapress.bundle.publishing import (
 )
 from lambdapress.bundle.remote_config import load_remote_cache
 from lambdapress.errors import BundleError
+from lambdapress.indexes.pins import PYPROJECT
 from lambdapress.lambda_platform import Architecture
 from lambdapress.manifest import (
     Manifest,
@@ -161,22 +169,32 @@ def _plan(
     check_gate(workspace, tuple(s.name for s in selected))
     all_functions = tuple(f for s in workspace.services for f in discover_service(s))
     check_unique_routes(all_functions)
+    check_for_aws(workspace, all_functions)
     previous = previous_manifest(workspace.root)
     fingerprint = analysis.tool_fingerprint(__version__)
     installs = 0
 
-    def on_install(package: LockedPackage) -> None:
-        nonlocal installs
-        installs += 1
-        if progress is not None:
-            progress(Progress("install", f"{package.name} {package.version}", installs, 0))
+    def announcer(service: Service) -> Callable[[LockedPackage], None]:
+        # The same wheel is installed once per target: say which.
+        where = f"{service.settings.runtime}, {architecture or service.settings.architecture}"
+
+        def on_install(package: LockedPackage) -> None:
+            nonlocal installs
+            installs += 1
+            if progress is not None:
+                name = f"{package.name} {package.version} ({where})"
+                progress(Progress("install", name, installs, 0))
+
+        return on_install
 
     plans: list[FunctionPlan] = []
     warnings: list[str] = []
+    checker = native.NativeCheck(workspace.root, facts)
+    findings: dict[str, list[native.Finding]] = {}
     for service in selected:
         functions = tuple(f for f in all_functions if f.service == service.name)
         context = analysis.service_context(
-            workspace, lock, service, cache, jobs, on_install, architecture, facts
+            workspace, lock, service, cache, jobs, announcer(service), architecture, facts
         )
         warnings.extend(context.warnings)
         warnings += _reinstalled(context)
@@ -193,6 +211,20 @@ def _plan(
                 unit.handler, context, contents, compile_bytecode, fingerprint
             )
             artifact = f"dist/{service.name}/{unit.name.split('.', 1)[1]}.zip"
+            pyproject = service.path / PYPROJECT
+            shipped = {canonicalize_name(d.name) for d in contents.distributions}
+            environment, pinned = pin_implementations(
+                shipped, service.settings.environment, function=unit.name, pyproject=pyproject
+            )
+            findings[unit.name] = checker.check(
+                unit.name,
+                service.settings.runtime,
+                contents.first_party,
+                contents.distributions,
+                pyproject=pyproject,
+                layer_libraries=service.settings.layer_libraries,
+                pinned=pinned,
+            )
             plans.append(
                 FunctionPlan(
                     name=unit.name,
@@ -204,7 +236,8 @@ def _plan(
                     memory=service.settings.memory,
                     timeout=service.settings.timeout,
                     ephemeral_storage=service.settings.ephemeral_storage,
-                    environment=dict(service.settings.environment),
+                    environment=environment,
+                    layer_libraries=tuple(service.settings.layer_libraries),
                     target=context.target,
                     compile=compile_bytecode,
                     first_party=contents.first_party,
@@ -222,6 +255,8 @@ def _plan(
     chosen = plans
     if function is not None:
         chosen = [find_function(plans, function, BundleError, hint=FUNCTION_NAMES)]
+    # Every library problem of the chosen functions at once, before anything is built.
+    warnings += native.report(f for plan in chosen for f in findings[plan.name])
     return BundlePlan(
         root=workspace.root,
         cache=cache,
@@ -242,8 +277,23 @@ def execute_plan(
     store = EntryStore(plan.cache, on_warning=warnings.append)
     facts = FileFacts.load(plan.cache)
 
-    def run(function: FunctionPlan) -> FunctionResult:
+    finished: dict[int, FunctionResult] = {}
+    reporting = threading.Lock()
+
+    def reported(index: int, result: FunctionResult) -> None:
+        # Builds finish in any order; progress is told in the plan's (sorted) order, counted
+        # up one by one, so the lines read the same in every run.
         nonlocal done
+        with reporting:
+            finished[index] = result
+            while done in finished:
+                shown = finished.pop(done)
+                done += 1
+                if progress is not None:
+                    progress(Progress(shown.status, shown.name, done, total))
+
+    def run(indexed: tuple[int, FunctionPlan]) -> FunctionResult:
+        index, function = indexed
         archive = None
         if function.status == "unchanged":
             archive = unchanged_archive(plan, function, previous)
@@ -253,15 +303,14 @@ def execute_plan(
         status: Status = function.status if archive is not None else "build"
         if archive is None:
             archive = build_artifact(function, plan.cache, store)
-        done += 1
-        if progress is not None:
-            progress(Progress(status, function.name, done, total))
-        return FunctionResult(function.name, function.artifact, status, archive)
+        result = FunctionResult(function.name, function.artifact, status, archive)
+        reported(index, result)
+        return result
 
     dist = plan.root / "dist"
     with cache_in_use(plan.cache), files.claim(dist, lambda age: sweep_dist(dist, age)):
         precompile((f for f in plan.functions if f.status == "build"), store)
-        built = in_parallel(run, plan.functions, jobs)
+        built = in_parallel(run, list(enumerate(plan.functions)), jobs)
         results = [
             result
             if result.status == "unchanged"

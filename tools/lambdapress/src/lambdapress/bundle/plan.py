@@ -45,6 +45,9 @@ class FunctionPlan(BaseModel):
     memory: int
     timeout: int
     environment: dict[str, str]
+    """The service's variables, plus the implementation pins (`PSYCOPG_IMPL`) of what ships."""
+    layer_libraries: tuple[str, ...] = ()
+    """Shared libraries the service says a layer provides (`[tool.lambdapress]`)."""
     target: Target
     compile: bool
     first_party: tuple[SourceFile, ...]

@@ -124,6 +124,7 @@ def manifest_of(plan: BundlePlan, results: list[FunctionResult]) -> Manifest:
             timeout=function.timeout,
             ephemeral_storage=function.ephemeral_storage,
             environment=function.environment,
+            layer_libraries=function.layer_libraries,
             distributions=function.distributions,
             modules=function.modules,
             data_files=function.data_files,

@@ -9,34 +9,46 @@ with a warning and rebuilt; the rebuilt zip and its record are then uploaded ove
 (so no s3:DeleteObject permission is needed). Uploads send the zip first and the record last:
 a reader that finds a record finds its zip.
 
-A shared cache only saves time, so it never fails a build: the first time the store cannot be
-used (no credentials, no bucket, access denied, network down) that is reported once as a
-warning, and the rest of the run builds and keeps zips locally without asking S3 again.
-Lookups and uploads run on a few threads (boto3 clients are thread-safe). boto3 is imported
+A shared cache only saves time, so it never fails a build, nor holds one up: the first time
+the store cannot be used (no credentials, no bucket, access denied, network down, an HTTP 5xx,
+an object cut short, or no progress for `STALL` seconds: a store that hangs or trickles) that
+is reported once as a warning, and the rest of the run builds and keeps zips locally without
+asking S3 again. Lookups and uploads run on a few daemon threads (boto3 clients are
+thread-safe) that the run waits for only while they make progress (`transfers`), so neither a
+silent store nor a SIGINT/SIGTERM during the wait keeps the process alive. boto3 is imported
 only when there is something to look up or upload.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import ValidationError
 
 from lambdapress import files
 from lambdapress.bundle import artifacts
-from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.plan import BundlePlan
 from lambdapress.bundle.remote_config import RemoteCache
+from lambdapress.bundle.transfers import Cancelled, Progress, Round, run_round
 
 if TYPE_CHECKING:
     from lambdapress.bundle.remote_cache import S3Store
 
+_Result = TypeVar("_Result")
+_SLOW_FIX = "check the network (or AWS_ENDPOINT_URL), or pass --no-remote-cache"
+
 NETWORK_JOBS = 8
 """Transfers at once: they wait on the network, not on the CPU."""
+STALL = 6.0
+"""Seconds a transfer may go without progress (an answer, a 64 KiB chunk) before the store is
+given up on for the run: a store that hangs, or trickles, costs this long and no more."""
+OVERALL = 300.0
+"""Seconds a round of lookups (or of uploads) may take in all: past that, building here is
+faster than waiting on a store that moves, but barely."""
 
 
 @dataclass(frozen=True)
@@ -57,8 +69,8 @@ def fetch(remote: RemoteCache, cache: Path, hashes: Iterable[str]) -> Fetched:
     if not wanted:
         return Fetched(frozenset(), (), available=True)
     session = _Session(remote, cache)
-    hits = in_parallel(session.fetch, wanted, NETWORK_JOBS)
-    found = frozenset(h for h, hit in zip(wanted, hits, strict=True) if hit)
+    hits = session.run(session.fetch, wanted)
+    found = frozenset(wanted[index] for index, hit in hits.results.items() if hit)
     return Fetched(found, tuple(session.warnings), available=not session.down)
 
 
@@ -68,7 +80,7 @@ def upload(remote: RemoteCache, cache: Path, hashes: Iterable[str]) -> list[str]
     if not wanted:
         return []
     session = _Session(remote, cache)
-    in_parallel(session.upload, wanted, NETWORK_JOBS)
+    session.run(session.upload, wanted)
     return session.warnings
 
 
@@ -121,31 +133,51 @@ class _Session:
         self.down = False
         self._store: S3Store | None = None
 
-    def fetch(self, inputs_hash: str) -> bool:
+    def run(
+        self, job: Callable[[str, Progress], _Result], hashes: list[str]
+    ) -> Round[str, _Result]:
+        """`job` for every hash, on daemon threads; a silent or endless round gives up."""
+        done = run_round(job, hashes, NETWORK_JOBS, stall=STALL, overall=OVERALL)
+        if done.stalled == "receiving":
+            self._give_up(
+                f"{self.remote.url} answered too slowly (under 64 KiB in {STALL:.0f} s)",
+                _SLOW_FIX,
+            )
+        elif done.stalled:
+            self._give_up(f"{self.remote.url} did not answer within {STALL:.0f} s", _SLOW_FIX)
+        elif done.overran:
+            self._give_up(f"{self.remote.url} took over {OVERALL:.0f} s in all", _SLOW_FIX)
+        return done
+
+    def fetch(self, inputs_hash: str, progress: Progress) -> bool:
         """Whether the zip of `inputs_hash` came from the store and is now in the local cache."""
         from lambdapress.bundle.remote_cache import StoreUnavailable
 
         try:
-            return self._fetch(inputs_hash)
+            return self._fetch(inputs_hash, progress)
         except StoreUnavailable as exc:
             self._give_up(exc.message, exc.fix)
-            return False
+        except Cancelled:  # the round was given up on: nothing was put in place
+            pass
+        return False
 
-    def upload(self, inputs_hash: str) -> None:
+    def upload(self, inputs_hash: str, progress: Progress) -> None:
         """Send one locally built zip, then its record."""
         from lambdapress.bundle.remote_cache import StoreUnavailable
 
         try:
-            self._upload(inputs_hash)
+            self._upload(inputs_hash, progress)
         except StoreUnavailable as exc:
             self._give_up(exc.message, exc.fix)
+        except Cancelled:  # the round was given up on: a zip without its record is no entry
+            pass
 
-    def _fetch(self, inputs_hash: str) -> bool:
+    def _fetch(self, inputs_hash: str, progress: Progress) -> bool:
         store = self._connect()
         if store is None:
             return False
         key = self.remote.key
-        data = store.read(key(f"{inputs_hash}.json"))
+        data = store.read(key(f"{inputs_hash}.json"), progress)
         if data is None:
             return False
         try:
@@ -159,11 +191,12 @@ class _Session:
         try:
             with files.replacing(artifacts.zip_path(self.cache, inputs_hash)) as temporary:
                 with temporary.open("wb") as out:
-                    got = store.download(key(f"{inputs_hash}.zip"), out)
+                    got = store.download(key(f"{inputs_hash}.zip"), out, progress)
                 if got is None:  # a record without its zip: someone removed the zip
                     raise _Missing
                 if got != (record.size, record.sha256):
                     raise _Mismatch
+                progress.check()  # given up on meanwhile: the local build owns the entry now
                 artifacts.write_record(self.cache, inputs_hash, record.archive())
         except _Missing:
             return False
@@ -175,7 +208,7 @@ class _Session:
             return False
         return True
 
-    def _upload(self, inputs_hash: str) -> None:
+    def _upload(self, inputs_hash: str, progress: Progress) -> None:
         found = artifacts.lookup(self.cache, inputs_hash)
         if found.archive is None:  # gone or damaged since it was built: never share it
             return
@@ -184,8 +217,8 @@ class _Session:
             return
         record = artifacts.record_path(self.cache, inputs_hash).read_bytes()
         zip_file = artifacts.zip_path(self.cache, inputs_hash)
-        store.upload(self.remote.key(f"{inputs_hash}.zip"), zip_file)
-        store.write(self.remote.key(f"{inputs_hash}.json"), record)
+        store.upload(self.remote.key(f"{inputs_hash}.zip"), zip_file, progress)
+        store.write(self.remote.key(f"{inputs_hash}.json"), record, progress)
 
     def _connect(self) -> S3Store | None:
         """The store, created once (that imports boto3); None once it proved unusable."""

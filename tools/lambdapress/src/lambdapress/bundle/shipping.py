@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
@@ -88,19 +88,200 @@ def looks_like_credential(path: PurePath) -> bool:
     return path.suffix != ".py" and _CREDENTIAL.fullmatch(path.name) is not None
 
 
-def package_files(folder: Path) -> list[Path]:
+@dataclass(frozen=True)
+class Found:
+    """One file under a package folder: where it was found, and what is really read."""
+
+    path: Path
+    """As reached from the package folder, through any symlinked folder: its name in the zip
+    follows from this path."""
+    links: tuple[Path, ...] = ()
+    """The symlinks on the way from the package folder, outermost first (a symlinked folder,
+    then the file itself when it is a link); empty for a plain file."""
+    resolved: Path | None = None
+    """`path` with every symlink resolved, when there is one on the way."""
+
+    @property
+    def target(self) -> Path:
+        """The file whose bytes ship."""
+        return self.resolved if self.resolved is not None else self.path
+
+
+def package_files(
+    folder: Path, project: Path, follow: Callable[[Path], bool] = lambda _link: True
+) -> list[Found]:
     """Every file under `folder`, sorted, without the caches and VCS folders `is_skipped` names.
 
-    Symlinks to files are included; symlinked folders are not followed.
+    Symlinks to files are listed with their targets, to be checked (`check_link`) when they
+    would ship. A symlinked folder is entered when `follow(link)` says so (git tracks the link;
+    a folder inside a followed one is entered too) after three checks that stop the build: it
+    stays inside `project`, it does not lead back to a folder it is in (a loop), and it does
+    not lead into `.git` or a cache. Python follows such a folder when it imports, so what it
+    holds ships as if it were there.
     """
-    found: list[Path] = []
-    for current, folders, files in os.walk(folder, followlinks=False):
-        folders[:] = sorted(f for f in folders if f not in SKIPPED_FOLDERS)
-        base = Path(current)
-        # Broken symlinks and symlink loops are listed with the files, to be reported when
-        # they would ship; a symlink to a folder is listed with the folders and not entered.
-        found.extend(base / name for name in files)
-    return sorted(found)
+    found: list[Found] = []
+    real = Path(os.path.realpath(folder))
+    _walk(folder, real, (real,), (), Path(os.path.realpath(project)), follow, found)
+    return found  # sorted: each folder is listed in name order, depth first
+
+
+def _walk(
+    current: Path,
+    real: Path,
+    chain: tuple[Path, ...],
+    links: tuple[Path, ...],
+    project: Path,
+    follow: Callable[[Path], bool],
+    found: list[Found],
+) -> None:
+    """List `current` (really `real`; `chain` the real folders from the package down)."""
+    try:
+        with os.scandir(current) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+    except OSError:
+        return  # a folder that cannot be listed holds nothing anyone could import either
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.name in SKIPPED_FOLDERS:
+            continue
+        if not entry.is_symlink():
+            if entry.is_dir(follow_symlinks=False):
+                inner = real / entry.name
+                _walk(path, inner, (*chain, inner), links, project, follow, found)
+            elif links:  # a plain file in a symlinked folder
+                found.append(Found(path, links, real / entry.name))
+            else:  # a plain file (broken symlinks and loops come as links, below)
+                found.append(Found(path))
+            continue
+        target = Path(os.path.realpath(path))
+        if _is_folder(entry):  # follows the link: a symlinked folder
+            if links or follow(path):
+                # Errors name the link where it is (inside a symlinked folder: where it lives).
+                _check_folder_link(real / entry.name if links else path, target, chain, project)
+                _walk(path, target, (*chain, target), (*links, path), project, follow, found)
+            continue
+        # A symlink to a file, to nothing, or a loop: listed, reported if it would ship.
+        found.append(Found(path, (*links, path), target))
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    """Whether a symlink leads to a folder (a loop or a link to nothing does not)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _check_folder_link(link: Path, target: Path, chain: tuple[Path, ...], project: Path) -> None:
+    if not target.is_relative_to(project):
+        raise _outside(link, target, project)
+    if any(folder == target or folder.is_relative_to(target) for folder in chain):
+        raise BundleError(
+            f"{link.name} is a symlink to {_written(link)}, a folder it is itself in: following "
+            "it would never end (a symlink loop)",
+            path=link,
+            hint="point the symlink at a folder outside the one it is in, or remove it",
+        )
+    refused = SKIPPED_FOLDERS.intersection(target.relative_to(project).parts)
+    if refused:
+        raise BundleError(
+            f"{link.name} is a symlink to {_written(link)}, inside {sorted(refused)[0]}, "
+            "which never ships",
+            path=link,
+            hint="remove the symlink",
+        )
+
+
+def check_link(found: Found, project: Path, module: bool) -> None:
+    """Stop the build when a file that would ship is, or is reached through, a bad symlink.
+
+    What a link points at decides what ships, so the rules for what ships apply to the target
+    as well as to the link's name: a target outside `project` (a key in the home folder, a
+    `.env` above the repository), or inside `.git` or a cache, or a test file, stops the build,
+    naming the link and its target. A module whose target looks like a credential stops it too
+    (a data file's credential-like target is refused by `check_credentials`, which knows
+    `allow_files`). A target that does not exist (or a loop) is reported when it is read.
+    """
+    project = Path(os.path.realpath(project))
+    for link in found.links:
+        target = Path(os.path.realpath(link))
+        if not target.is_relative_to(project):
+            raise _outside(_where(link, found), target, project)
+    relative = found.target.relative_to(project)
+    refused = SKIPPED_FOLDERS.intersection(relative.parts)
+    link = _where(found.links[-1], found)
+    if refused:
+        reason = f"inside {sorted(refused)[0]}, which never ships"
+    elif is_test_path(relative):
+        reason = "a test file, and tests never ship"
+    elif module and looks_like_credential(found.target):
+        reason = "a file whose name says it holds a credential"
+    else:
+        return
+    raise BundleError(
+        f"{found.path.name} would ship the content of {relative.as_posix()}, {reason}: "
+        f"{link.name} is a symlink to {_written(link)}",
+        path=link,
+        hint="point the symlink at the file that should ship, or remove it",
+    )
+
+
+def untracked_target(found: Found, project: Path) -> BundleError:
+    """The error for a tracked symlink whose target git does not track."""
+    link = _where(found.links[-1], found)
+    shown = _relative_to(found.target, project)
+    return BundleError(
+        f"{link.name} is a symlink to {_written(link)} ({shown}), which git does not track: "
+        "a checkout would not have the file it ships",
+        path=link,
+        hint=f"`git add` {shown} if it should ship, or remove the symlink",
+    )
+
+
+def tracked_targets(found: Iterable[Found], folder: Path) -> frozenset[Path]:
+    """Of the files reached through symlinks, the real ones git tracks (one `git ls-files`).
+
+    git lists a symlink as itself, never what it points at, so the targets are asked for by
+    their own paths (each link's resolved path: a file, or a folder's whole content), in the
+    repository of `folder` (the package folder the links are in).
+    """
+    base = Path(os.path.realpath(folder))
+    targets = {Path(os.path.realpath(link)) for item in found for link in item.links}
+    targets |= {item.target for item in found}
+    specs = [f":(literal){os.path.relpath(target, base)}" for target in sorted(targets)]
+    if not specs:
+        return frozenset()
+    listing = _ls_files(base, ["--cached", "--", *specs]) or []
+    return frozenset(Path(os.path.realpath(base / name)) for name in listing)
+
+
+def _where(link: Path, found: Found) -> Path:
+    """Where a symlink lives: as found, or, inside a symlinked folder, in the real folder."""
+    if link == found.links[0]:
+        return link
+    return Path(os.path.realpath(link.parent)) / link.name
+
+
+def _outside(link: Path, target: Path, project: Path) -> BundleError:
+    return BundleError(
+        f"{link.name} is a symlink to {_written(link)}, outside the project ({target} is not "
+        f"in {project}): its content would ship in the zip",
+        path=link,
+        hint="copy what the code needs into the package (and commit it), or remove the "
+        "symlink: symlinks that leave the project never ship",
+    )
+
+
+def _written(link: Path) -> str:
+    """What the symlink says, as written (`../../.env`), quoted."""
+    try:
+        return repr(str(link.readlink()))
+    except OSError:
+        return repr(str(link))
+
+
+def _relative_to(path: Path, project: Path) -> str:
+    return path.relative_to(project).as_posix() if path.is_relative_to(project) else str(path)
 
 
 @dataclass(frozen=True)
@@ -119,6 +300,62 @@ def git_files(folder: Path) -> GitFiles | None:
     """
     if _git_dir_above(folder) is None:
         return None
+    records = _ls_files(folder, ["-t", "--cached", "--others", "--exclude-standard"])
+    if records is None:
+        return None
+    tracked: set[Path] = set()
+    untracked: set[Path] = set()
+    for record in records:
+        tag, _, name = record.partition(" ")  # `-t`: "H path" tracked, "? path" untracked
+        if name:
+            (untracked if tag == "?" else tracked).add(folder / name)
+    return GitFiles(frozenset(tracked), frozenset(untracked))
+
+
+def check_credentials(
+    files: Iterable[tuple[Path, str]],
+    allowed: Sequence[str],
+    bases: Sequence[Path],
+    service: str,
+    pyproject: Path,
+) -> None:
+    """Stop the build on the first credential-like file that `allowed` does not list.
+
+    `files` are (path on disk, path in the zip). A pattern of `allowed` (`fnmatch` style)
+    matches a file's path relative to any folder of `bases` (the service's folder, the
+    packages' folders and their source folders) or its path in the zip.
+    """
+    for path, arcname in files:
+        # A symlink ships what it points at: the target's name counts as much as the link's.
+        target = Path(os.path.realpath(path))
+        if looks_like_credential(PurePath(arcname)):
+            linked = False
+        elif target.name != PurePath(arcname).name and looks_like_credential(target):
+            linked = True
+        else:
+            continue
+        candidates = {arcname} | {
+            path.relative_to(base).as_posix() for base in bases if path.is_relative_to(base)
+        }
+        if any(fnmatch.fnmatchcase(c, p) for c in candidates for p in allowed):
+            continue
+        shown = min(candidates, key=len)
+        what = f"{shown} is a symlink to {target}, which" if linked else shown
+        raise BundleError(
+            f"{what} looks like a credential (a key, certificate, token or password file) "
+            f"and would ship in the zips of service {service!r}",
+            path=path,
+            hint="move it out of the package folder (and out of git); if it must ship, list it "
+            f'in {pyproject}: [tool.lambdapress] allow_files = ["{arcname}"]',
+        )
+
+
+def _ls_files(folder: Path, arguments: list[str]) -> list[str] | None:
+    """`git ls-files -z ARGUMENTS` in `folder`: what it prints (names relative to `folder`).
+
+    None when `folder` is not in a git work tree after all. Inside one, git is required:
+    guessing would ship ignored files.
+    """
     git = shutil.which("git")
     if git is None:
         raise BundleError(
@@ -127,10 +364,9 @@ def git_files(folder: Path) -> GitFiles | None:
             path=folder,
             hint="install git (and make sure it is on PATH), then run again",
         )
-    command = [git, "-C", str(folder), "ls-files", "-z", "-t", "--cached", "--others"]
     try:
         result = subprocess.run(
-            [*command, "--exclude-standard"],
+            [git, "-C", str(folder), "ls-files", "-z", *arguments],
             capture_output=True,
             check=False,
             env={**_without_git_overrides(os.environ), "LC_ALL": "C"},
@@ -150,44 +386,7 @@ def git_files(folder: Path) -> GitFiles | None:
             path=folder,
             hint="check that `git ls-files` works in this folder (ownership, safe.directory)",
         )
-    tracked: set[Path] = set()
-    untracked: set[Path] = set()
-    for record in result.stdout.split(b"\0"):
-        tag, _, name = record.partition(b" ")  # `-t`: "H path" tracked, "? path" untracked
-        if name:
-            (untracked if tag == b"?" else tracked).add(folder / os.fsdecode(name))
-    return GitFiles(frozenset(tracked), frozenset(untracked))
-
-
-def check_credentials(
-    files: Iterable[tuple[Path, str]],
-    allowed: Sequence[str],
-    bases: Sequence[Path],
-    service: str,
-    pyproject: Path,
-) -> None:
-    """Stop the build on the first credential-like file that `allowed` does not list.
-
-    `files` are (path on disk, path in the zip). A pattern of `allowed` (`fnmatch` style)
-    matches a file's path relative to any folder of `bases` (the service's folder, the
-    packages' folders and their source folders) or its path in the zip.
-    """
-    for path, arcname in files:
-        if not looks_like_credential(PurePath(arcname)):
-            continue
-        candidates = {arcname} | {
-            path.relative_to(base).as_posix() for base in bases if path.is_relative_to(base)
-        }
-        if any(fnmatch.fnmatchcase(c, p) for c in candidates for p in allowed):
-            continue
-        shown = min(candidates, key=len)
-        raise BundleError(
-            f"{shown} looks like a credential (a key, certificate, token or password file) "
-            f"and would ship in the zips of service {service!r}",
-            path=path,
-            hint="move it out of the package folder (and out of git); if it must ship, list it "
-            f'in {pyproject}: [tool.lambdapress] allow_files = ["{arcname}"]',
-        )
+    return [os.fsdecode(name) for name in result.stdout.split(b"\0") if name]
 
 
 def unreadable(path: Path, exc: OSError, what: str) -> BundleError:

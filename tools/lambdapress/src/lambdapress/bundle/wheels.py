@@ -88,6 +88,14 @@ class InstalledDistribution:
     compiled: bool
     repaired: str | None = None
     """Why the cached folder was thrown away and installed again, for a warning."""
+    installed: Path | None = None
+    """The folder as installed, sources included, when `folder` is its bytecode-only copy
+    (the native-library check reads the modules' sources there)."""
+
+    @property
+    def with_sources(self) -> Path:
+        """The folder that holds the distribution's `.py` files (and the same native files)."""
+        return self.installed if self.installed is not None else self.folder
 
     def files(self) -> list[Path]:
         """Every file the distribution ships, without the cache's record."""
@@ -174,12 +182,15 @@ def ensure_installed(
         missing.append(package)
 
     def install(package: LockedPackage) -> None:
-        if on_install is not None:
-            on_install(package)
         secrets = credentials(package.index_url) if credentials and package.index_url else {}
         _install(package, target, _folder(base, package), compiler, secrets)
 
     if missing:
+        # Said in the lock's order before the parallel installs start: the lines come out the
+        # same way in every run, not in whichever order the threads happen to start.
+        for package in missing:
+            if on_install is not None:
+                on_install(package)
         in_parallel(install, missing, jobs)
     described = {p.name: _describe(p, _folder(base, p), repaired.get(p.name)) for p in packages}
     if sources == "all" or compiler is None:
@@ -206,6 +217,8 @@ def ensure_installed(
         if problem is not None:
             repaired[package.name] = f"{compiled.name}: {problem}"
             discard(compiled)
+            if on_install is not None:
+                on_install(package)
             install(package)
         _derive_bytecode_only(compiled, folder, target.python, compiler, docstrings == "all")
 
@@ -215,6 +228,7 @@ def ensure_installed(
             described[package.name],
             folder=_folder(bytecode_base, package),
             repaired=repaired.get(package.name),
+            installed=_folder(base, package),
         )
     return described
 

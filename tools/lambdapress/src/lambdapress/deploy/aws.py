@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
+from botocore.parsers import ResponseParserError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from lambdapress.deploy.aws_errors import NOT_FOUND, REGION_FIX, code, message, translate
 from lambdapress.deploy.secret_values import Secrets
@@ -34,14 +36,26 @@ if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_s3 import S3Client
 
-# Adaptive retries back off on throttling (CloudFormation and Lambda's control planes throttle
-# early); what still fails after them is reported as throttling, with the fix.
+# Every call has a connect and a read timeout, and a bounded number of attempts, so an endpoint
+# that accepts connections and never answers fails the command in about two minutes at worst
+# (instead of botocore's 60 s timeouts times many retries) with the "cannot reach" fix. Adaptive
+# retries back off on throttling (CloudFormation and Lambda's control planes throttle early);
+# what still fails after them is reported as throttling, with the fix. A SIGINT or SIGTERM
+# ends a call made from the main thread at once (the handler raises there).
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 30
 _CONFIG = Config(
-    connect_timeout=10,
-    read_timeout=120,
-    retries={"max_attempts": 8, "mode": "adaptive"},
+    connect_timeout=CONNECT_TIMEOUT,
+    read_timeout=READ_TIMEOUT,
+    retries={"total_max_attempts": 4, "mode": "adaptive"},
     max_pool_connections=16,
 )
+_MALFORMED = (ResponseParserError, KeyError)
+"""An answer that is not AWS's (an endpoint or a proxy answering HTML...): botocore raises
+these outside its own hierarchy (its query parser looks up the result element by key), and a
+response missing a key read here is the same problem."""
+_FAILURES = (ClientError, BotoCoreError, *_MALFORMED)
+"""What a call may raise: AWS's refusals, no answer, and an answer that is not AWS's."""
 TEMPLATE_BODY_LIMIT = 51_200
 """CloudFormation's limit on an inline template body, in bytes; larger ones go through S3."""
 
@@ -86,6 +100,32 @@ class ChangeSetState:
 
 
 @dataclass(frozen=True)
+class StackResource:
+    """One resource of a stack, as `ListStackResources` reports it."""
+
+    logical_id: str
+    resource_type: str
+    physical_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class SecretFacts:
+    """What `DescribeSecret` says of a secret (never its value)."""
+
+    deleted: bool
+    versions: frozenset[str]
+    """Its version ids and stages (`AWSCURRENT`, ...)."""
+
+
+@dataclass(frozen=True)
+class ParameterFacts:
+    """What `GetParameter` says of a parameter's type (its value is not kept)."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
 class StackEvent:
     """One stack event: a resource (or the stack itself) entering a status."""
 
@@ -122,7 +162,7 @@ class Aws:
         """The AWS account the credentials belong to (also proves they work)."""
         try:
             return self._session.client("sts", config=_CONFIG).get_caller_identity()["Account"]
-        except (ClientError, BotoCoreError) as exc:
+        except _FAILURES as exc:
             raise self.error(
                 "cannot check your AWS identity (sts:GetCallerIdentity)", exc
             ) from None
@@ -136,7 +176,7 @@ class Aws:
             if code(exc) in NOT_FOUND:
                 return False
             raise self.error(f"cannot use bucket {bucket}", exc) from None
-        except BotoCoreError as exc:
+        except (BotoCoreError, *_MALFORMED) as exc:
             raise self.error(f"cannot use bucket {bucket}", exc) from None
         return True
 
@@ -169,7 +209,7 @@ class Aws:
                 Bucket=bucket,
                 Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]},
             )
-        except (ClientError, BotoCoreError) as exc:
+        except _FAILURES as exc:
             raise self.error(f"cannot create the artifact bucket {bucket}", exc) from None
 
     def object_exists(self, bucket: str, key: str) -> bool:
@@ -180,7 +220,7 @@ class Aws:
             if code(exc) in NOT_FOUND:
                 return False
             raise self.error(f"cannot read s3://{bucket}/{key}", exc) from None
-        except BotoCoreError as exc:
+        except (BotoCoreError, *_MALFORMED) as exc:
             raise self.error(f"cannot read s3://{bucket}/{key}", exc) from None
         return True
 
@@ -194,14 +234,14 @@ class Aws:
         try:
             with path.open("rb") as body:
                 self._s3.put_object(Bucket=bucket, Key=key, Body=body, ChecksumSHA256=checksum)
-        except (ClientError, BotoCoreError) as exc:
+        except _FAILURES as exc:
             raise self.error(f"cannot upload {path.name} to s3://{bucket}/{key}", exc) from None
 
     def put_text(self, bucket: str, key: str, text: str) -> str:
         """Upload a small text object (a template too large to send inline); its URL."""
         try:
             self._s3.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"))
-        except (ClientError, BotoCoreError) as exc:
+        except _FAILURES as exc:
             raise self.error(f"cannot upload s3://{bucket}/{key}", exc) from None
         return f"https://{bucket}.s3.{self.region}.amazonaws.com/{key}"
 
@@ -211,7 +251,7 @@ class Aws:
             for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
                 for item in page.get("Contents", []):
                     yield item["Key"]
-        except (ClientError, BotoCoreError) as exc:
+        except _FAILURES as exc:
             raise self.error(f"cannot list bucket {bucket}", exc) from None
 
     def delete_bucket(self, bucket: str) -> None:
@@ -226,7 +266,7 @@ class Aws:
                 if doomed:
                     self._s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed})  # type: ignore[typeddict-item]
             self._s3.delete_bucket(Bucket=bucket)
-        except (ClientError, BotoCoreError) as exc:
+        except _FAILURES as exc:
             raise self.error(f"cannot delete bucket {bucket}", exc) from None
 
     # -- CloudFormation ---------------------------------------------------------------------
@@ -238,16 +278,26 @@ class Aws:
             if code(exc) == "ValidationError" and "does not exist" in message(exc):
                 return None
             raise self.error(f"cannot describe stack {name}", exc) from None
-        except BotoCoreError as exc:
+        except (BotoCoreError, *_MALFORMED) as exc:
             raise self.error(f"cannot describe stack {name}", exc) from None
         if not stacks or stacks[0]["StackStatus"] == "DELETE_COMPLETE":
             return None
         found = stacks[0]
+        try:
+            outputs = _Outputs.model_validate({"outputs": found.get("Outputs", [])})
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            raise DeployError(
+                f"the outputs CloudFormation reports for stack {name} cannot be read "
+                f"({'.'.join(str(p) for p in problem['loc'][1:])}: {problem['msg']}); "
+                "nothing was changed",
+                hint="describe the stack in the CloudFormation console; check AWS_ENDPOINT_URL",
+            ) from None
         return StackState(
             stack_id=found["StackId"],
             status=found["StackStatus"],
             reason=self.secrets.redact(found.get("StackStatusReason", "")),
-            outputs={o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs", [])},
+            outputs={o.OutputKey: o.OutputValue for o in outputs.outputs},
         )
 
     def project_stacks(self, tag: str, project: str) -> list[str]:
@@ -259,7 +309,7 @@ class Aws:
                     tags = {t["Key"]: t["Value"] for t in item.get("Tags", [])}
                     if tags.get(tag) == project and item["StackStatus"] != "DELETE_COMPLETE":
                         found.append(item["StackName"])
-        except (ClientError, BotoCoreError) as exc:
+        except _FAILURES as exc:
             raise self.error("cannot list the stacks", exc) from None
         return sorted(found)
 
@@ -285,7 +335,7 @@ class Aws:
                 Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
                 **template,  # type: ignore[arg-type]
             )
-        except (ClientError, BotoCoreError) as exc:
+        except _FAILURES as exc:
             raise self.error(f"CloudFormation refused the change set for {stack}", exc) from None
         return response["Id"]
 
@@ -297,7 +347,7 @@ class Aws:
             )
         except WaiterError:
             pass  # FAILED is an answer too: described below
-        except BotoCoreError as exc:
+        except (BotoCoreError, *_MALFORMED) as exc:
             raise self.error("cannot wait for the change set", exc) from None
         changes: list[ResourceChange] = []
         token: str | None = None
@@ -308,7 +358,7 @@ class Aws:
                     if token
                     else self._cfn.describe_change_set(ChangeSetName=change_set_id)
                 )
-            except (ClientError, BotoCoreError) as exc:
+            except _FAILURES as exc:
                 raise self.error("cannot describe the change set", exc) from None
             for change in page.get("Changes", []):
                 resource = change.get("ResourceChange", {})
@@ -335,14 +385,14 @@ class Aws:
         """Remove a change set that will not be executed."""
         try:
             self._cfn.delete_change_set(ChangeSetName=change_set_id)
-        except (ClientError, BotoCoreError) as exc:
+        except _FAILURES as exc:
             raise self.error("cannot delete the change set", exc) from None
 
     def execute_change_set(self, change_set_id: str) -> None:
         """Start applying a change set; the stack's events tell how it goes."""
         try:
             self._cfn.execute_change_set(ChangeSetName=change_set_id)
-        except (ClientError, BotoCoreError) as exc:
+        except _FAILURES as exc:
             raise self.error("CloudFormation refused to execute the change set", exc) from None
 
     def events(self, stack_id: str, after: set[str] | None = None) -> list[StackEvent]:
@@ -369,7 +419,7 @@ class Aws:
                     )
                 if after is not None and not after:  # only the newest page was wanted
                     break
-        except (ClientError, BotoCoreError) as exc:
+        except _FAILURES as exc:
             raise self.error("cannot read the stack's events", exc) from None
         return found[::-1]
 
@@ -377,14 +427,33 @@ class Aws:
         """The template the stack runs, as deployed: a dict (JSON) or text (YAML)."""
         try:
             return self._cfn.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
-        except (ClientError, BotoCoreError) as exc:
+        except _FAILURES as exc:
             raise self.error(f"cannot read the template of {stack}", exc) from None
+
+    def stack_resources(self, stack_id: str) -> list[StackResource]:
+        """The stack's resources (what deleting it deletes), in logical id order."""
+        found: list[StackResource] = []
+        try:
+            pages = self._cfn.get_paginator("list_stack_resources").paginate(StackName=stack_id)
+            for page in pages:
+                for item in page["StackResourceSummaries"]:
+                    found.append(
+                        StackResource(
+                            logical_id=item.get("LogicalResourceId", ""),
+                            resource_type=item.get("ResourceType", ""),
+                            physical_id=item.get("PhysicalResourceId", ""),
+                            status=item.get("ResourceStatus", ""),
+                        )
+                    )
+        except (ClientError, BotoCoreError) as exc:
+            raise self.error("cannot list the stack's resources", exc) from None
+        return sorted(found, key=lambda r: r.logical_id)
 
     def delete_stack(self, stack_id: str) -> None:
         """Start deleting the stack; its events tell how it goes."""
         try:
             self._cfn.delete_stack(StackName=stack_id)
-        except (ClientError, BotoCoreError) as exc:
+        except _FAILURES as exc:
             raise self.error("CloudFormation refused to delete the stack", exc) from None
 
     # -- Lambda -----------------------------------------------------------------------------
@@ -396,7 +465,7 @@ class Aws:
             if code(exc) in NOT_FOUND:
                 return None
             raise self.error(f"cannot read function {function_name}", exc) from None
-        except BotoCoreError as exc:
+        except (BotoCoreError, *_MALFORMED) as exc:
             raise self.error(f"cannot read function {function_name}", exc) from None
         return response["Configuration"].get("CodeSha256")
 
@@ -406,7 +475,7 @@ class Aws:
             response = self._lambda.update_function_code(
                 FunctionName=function_name, S3Bucket=bucket, S3Key=key
             )
-        except (ClientError, BotoCoreError) as exc:
+        except _FAILURES as exc:
             raise self.error(f"cannot update the code of {function_name}", exc) from None
         return response.get("CodeSha256", "")
 
@@ -416,7 +485,7 @@ class Aws:
         while True:
             try:
                 config = self._lambda.get_function_configuration(FunctionName=function_name)
-            except (ClientError, BotoCoreError) as exc:
+            except _FAILURES as exc:
                 raise self.error(f"cannot read function {function_name}", exc) from None
             status = config.get("LastUpdateStatus", "Successful")
             if status != "InProgress" or time.monotonic() > deadline:
@@ -424,7 +493,65 @@ class Aws:
                 return status if not reason else f"{status}: {self.secrets.redact(reason)}"
             time.sleep(1.0)
 
+    # -- Secrets Manager and SSM: what the template's dynamic references resolve ---------------
+    def secret(self, secret_id: str) -> SecretFacts | None:
+        """The secret's state, or None when there is none (`DescribeSecret`: no value read)."""
+        # Any: the project's boto3 stubs cover the clients deploy always uses, not these two.
+        client: Any = self._session.client("secretsmanager", config=_CONFIG)
+        try:
+            described = client.describe_secret(SecretId=secret_id)
+        except ClientError as exc:
+            if code(exc) in NOT_FOUND:
+                return None
+            raise self.error(f"cannot check that secret {secret_id} exists", exc) from None
+        except BotoCoreError as exc:
+            raise self.error(f"cannot check that secret {secret_id} exists", exc) from None
+        versions = set(described.get("VersionIdsToStages", {}))
+        for stages in described.get("VersionIdsToStages", {}).values():
+            versions.update(stages)
+        return SecretFacts(deleted="DeletedDate" in described, versions=frozenset(versions))
+
+    def parameter(self, name: str, version: str | None = None) -> ParameterFacts | None:
+        """The parameter's type, or None when it (or that version) does not exist.
+
+        `GetParameter` without decryption: a SecureString's value stays encrypted, and the
+        value is dropped here either way.
+        """
+        client: Any = self._session.client("ssm", config=_CONFIG)
+        selector = f"{name}:{version}" if version else name
+        try:
+            found = client.get_parameter(Name=selector, WithDecryption=False)["Parameter"]
+        except ClientError as exc:
+            if code(exc) in {"ParameterNotFound", "ParameterVersionNotFound", *NOT_FOUND}:
+                return None
+            raise self.error(f"cannot check that parameter {name} exists", exc) from None
+        except BotoCoreError as exc:
+            raise self.error(f"cannot check that parameter {name} exists", exc) from None
+        return ParameterFacts(kind=found.get("Type", "String"))
+
     # -- errors -----------------------------------------------------------------------------
-    def error(self, doing: str, exc: ClientError | BotoCoreError) -> DeployError:
+    def error(self, doing: str, exc: Exception) -> DeployError:
         """A `DeployError` saying what failed and the fix, without any secret in it."""
+        if isinstance(exc, _MALFORMED) or not isinstance(exc, (ClientError, BotoCoreError)):
+            text = f"{type(exc).__name__}: {exc}" if isinstance(exc, KeyError) else str(exc)
+            said = self.secrets.redact(text.splitlines()[0] if text else "")[:200]
+            return DeployError(
+                f"{doing}: the answer is not one AWS sends ({said})",
+                hint="check AWS_ENDPOINT_URL and any proxy between you and AWS",
+            )
         return translate(doing, exc, self.secrets)
+
+
+class _Output(BaseModel):
+    """One stack output as DescribeStacks lists it (the two keys read here)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", strict=True)
+
+    OutputKey: str
+    OutputValue: str
+
+
+class _Outputs(BaseModel):
+    model_config = ConfigDict(frozen=True, strict=True)
+
+    outputs: list[_Output]

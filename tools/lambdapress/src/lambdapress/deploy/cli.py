@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from lambdapress.bundle import Progress
     from lambdapress.deploy.aws import StackEvent
     from lambdapress.deploy.deploying import DeployPlan
+    from lambdapress.deploy.destroying import DestroyPlan
     from lambdapress.deploy.syncing import SyncTarget
     from lambdapress.deploy.target import Target
     from lambdapress.deploy.upload import Artifact, UploadPlan
@@ -66,6 +67,9 @@ def register(commands: Subcommands) -> None:
     destroy.add_argument(
         "--with-bucket", action="store_true", help="also delete the artifact bucket"
     )
+    destroy.add_argument(
+        "--plan", action="store_true", help="print what would be deleted; delete nothing"
+    )
     destroy.add_argument("--yes", action="store_true", help="delete without asking (CI)")
     add_root(destroy)
     destroy.set_defaults(handler=_cmd_destroy)
@@ -93,6 +97,13 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
     with steps("plan") as display:
         display.note(f"creating a change set for {connected.template.stack_name}...")
         plan = plan_deploy(connected, args.jobs)
+    if plan.synced:
+        print(
+            f"{plan.stack_name}: up to date, no changes: {_count(len(plan.synced), 'function')} "
+            f"already run the built code that `sync` put in place ({', '.join(plan.synced)}); "
+            "nothing uploaded or executed"
+        )
+        return 0
     if plan.up_to_date:
         print(f"{plan.stack_name}: up to date (nothing to change, nothing uploaded)")
         return 0
@@ -224,7 +235,11 @@ def _cmd_destroy(args: argparse.Namespace) -> int:
         return 0
     what = [f"stack {plan.stack_name}"] if plan.stack is not None else []
     what += [f"bucket {plan.bucket} and every object in it"] if plan.delete_bucket else []
-    print(f"delete: {' and '.join(what)}")
+    _print_destroy_plan(plan)
+    if args.plan:
+        kept = f"; bucket {plan.bucket} is kept" if plan.bucket_exists else ""
+        print(f"plan only: nothing was deleted{kept if not plan.delete_bucket else ''}")
+        return 0
     if not _confirm("delete it?", args.yes):
         print("nothing deleted")
         return 0
@@ -234,6 +249,19 @@ def _cmd_destroy(args: argparse.Namespace) -> int:
     if not plan.delete_bucket and plan.bucket_exists:
         print(f"kept bucket {plan.bucket} (--with-bucket deletes it)")
     return 0
+
+
+def _print_destroy_plan(plan: DestroyPlan) -> None:
+    """The stack's resources (all of them go with it) and the bucket, if it goes too."""
+    if plan.stack is not None:
+        count = _count(len(plan.resources), "resource")
+        print(f"plan: delete stack {plan.stack_name} ({plan.stack.status}) and its {count}")
+        print_table(
+            ["resource", "type", "physical id"],
+            [[r.logical_id, r.resource_type, r.physical_id] for r in plan.resources],
+        )
+    if plan.delete_bucket:
+        print(f"plan: delete bucket {plan.bucket} and its {_count(plan.objects, 'object')}")
 
 
 # -- shared -----------------------------------------------------------------------------------

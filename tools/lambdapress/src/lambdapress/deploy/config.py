@@ -30,6 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lambdapress.errors import ConfigError
+from lambdapress.names import PROJECT_MAX, STAGE_MAX
 from lambdapress.project import default_project
 from lambdapress.pyproject import get_table, load_toml
 from lambdapress.validation import Source, config_error
@@ -45,8 +46,6 @@ DEFAULT_LOG_RETENTION_DAYS = 14
 DEFAULT_PREFIX = "lambdapress"
 # Lowercase words and single dashes: valid in stack, table, log group and bucket names alike.
 _NAME = re.compile(r"^[a-z]([a-z0-9]|-(?=[a-z0-9]))*$")
-PROJECT_MAX = 40
-STAGE_MAX = 16
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")
 CorsMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"]

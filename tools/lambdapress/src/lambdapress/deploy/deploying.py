@@ -3,25 +3,30 @@
 The plan is a change set, the code that changes and the zips to upload; executing uploads,
 runs the change set and follows the stack.
 
-plan:    stack state -> CREATE or UPDATE change set -> "up to date" (deleted again) or
-         its resource changes + which functions' code changes (CodeSha256 vs GetFunction)
-         + which zips the bucket lacks (HEAD)
+plan:    stack state -> every secret and parameter the template resolves exists
+         -> after a `sync`: the template differs only in Code the functions already run:
+         up to date, no change set -> CREATE or UPDATE change set -> "up to date" (deleted
+         again) or its resource changes + which functions' code changes (CodeSha256 vs
+         GetFunction) + which zips the bucket lacks (HEAD)
 execute: create the bucket if needed -> upload the missing zips -> execute the change set ->
          follow the events until the stack settles -> its outputs (the API's URL)
 
 Nothing is uploaded before the plan is accepted, and an up-to-date stack costs one change set
-that is deleted right away: no upload, nothing executed.
+that is deleted right away: no upload, nothing executed. A missing secret or parameter stops
+the plan before the first change set (a first deploy would otherwise leave a stack behind).
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from lambdapress.bundle.parallel import in_parallel
+from lambdapress.bundle.transfers import on_daemon_threads as in_parallel
 from lambdapress.deploy import stack
 from lambdapress.deploy.aws import ChangeSetState, ResourceChange
+from lambdapress.deploy.references import check_references, template_references
 from lambdapress.deploy.stack import ChangeSetKind, EventCallback, Outcome
 from lambdapress.deploy.target import Connected, template_source
+from lambdapress.deploy.template_diff import code_differences, template_differences
 from lambdapress.deploy.upload import UploadPlan, UploadProgress, ensure_bucket, plan_uploads
 from lambdapress.deploy.upload import upload as upload_missing
 
@@ -47,6 +52,8 @@ class DeployPlan(BaseModel):
     change_set: ChangeSetState | None
     code_changes: tuple[CodeChange, ...]
     uploads: UploadPlan
+    synced: tuple[str, ...] = ()
+    """Up to date because `sync` already put the built code in place: those functions."""
 
     @property
     def up_to_date(self) -> bool:
@@ -64,8 +71,19 @@ def plan_deploy(connected: Connected, jobs: int) -> DeployPlan:
     aws, target = connected.aws, connected.target
     name = connected.template.stack_name
     kind = stack.change_set_kind(name, target.stage, aws.stack(name))
-    change_set = stack.create_change_set(aws, name, kind, template_source(connected), target.tags)
+    check_references(aws, template_references(connected.template.body))
     empty = UploadPlan(bucket=connected.bucket.name, artifacts=connected.artifacts, missing=())
+    synced = _synced_code_only(connected, jobs) if kind == "UPDATE" else ()
+    if synced:
+        return DeployPlan(
+            stack_name=name,
+            kind=kind,
+            change_set=None,
+            code_changes=(),
+            uploads=empty,
+            synced=synced,
+        )
+    change_set = stack.create_change_set(aws, name, kind, template_source(connected), target.tags)
     if stack.is_empty(change_set):
         stack.discard(aws, change_set, kind, name)
         return DeployPlan(
@@ -127,3 +145,27 @@ def _code_changes(connected: Connected, jobs: int) -> tuple[CodeChange, ...]:
         for f, now in zip(functions, deployed, strict=True)
         if now != f.sha256
     )
+
+
+def _synced_code_only(connected: Connected, jobs: int) -> tuple[str, ...]:
+    """The functions `sync` updated, when they are all the stack would change; else ().
+
+    `sync` updates code behind CloudFormation's back, so the deployed template still names the
+    previous zips. When the new template differs from it only in those functions' `Code`, and
+    each already runs the built zip (its CodeSha256 is the manifest's), a change set would only
+    set the code the functions already run: deploy is a no-op and says so. Identical templates
+    are left to CloudFormation's own "no changes" (()).
+    """
+    functions = connected.template.functions
+    code_ids = {f.logical_id for f in functions}
+    deployed = connected.aws.template(connected.template.stack_name)
+    if template_differences(deployed, connected.template.body, code_ids):
+        return ()
+    differing = code_differences(deployed, connected.template.body, code_ids)
+    targets = [f for f in functions if f.logical_id in differing]
+    if not targets:
+        return ()
+    running = in_parallel(lambda f: connected.aws.code_sha256(f.function_name), targets, jobs)
+    if any(now != f.sha256 for f, now in zip(targets, running, strict=True)):
+        return ()
+    return tuple(f.function for f in targets)

@@ -2,12 +2,15 @@
 
 The artifact bucket goes only once it is certain it holds nothing but lambdapress's objects.
 
-plan:    the stack (none: nothing to delete) -> with --with-bucket: the bucket must hold only
-         keys under the prefix, and no other stage of the project may still use it
+plan:    the stack (none: nothing to delete) and its resources -> with --with-bucket: the
+         bucket must hold only keys under the prefix, and no other stage of the project may
+         still use it (its objects counted)
 execute: delete the stack, following its events until it is gone -> empty and delete the
          bucket
 
-Everything that could refuse is checked in the plan, so a refusal leaves the stack in place.
+Everything that could refuse is checked in the plan, so a refusal leaves the stack in place;
+`destroy --plan` prints the plan (every resource the stack would take with it) and deletes
+nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.deploy import stack
-from lambdapress.deploy.aws import Aws, StackState
+from lambdapress.deploy.aws import Aws, StackResource, StackState
 from lambdapress.deploy.config import DeployConfig, check_stage, load_deploy_config
 from lambdapress.deploy.secret_values import Secrets
 from lambdapress.deploy.stack import EventCallback
@@ -33,9 +36,13 @@ class DestroyPlan(BaseModel):
 
     stack_name: str
     stack: StackState | None
+    resources: tuple[StackResource, ...] = ()
+    """What deleting the stack deletes."""
     bucket: str
     delete_bucket: bool
     bucket_exists: bool
+    objects: int = 0
+    """With `delete_bucket`: how many objects go with it."""
 
 
 def load_config(root: Path, stage: str) -> DeployConfig:
@@ -55,14 +62,15 @@ def plan_destroy(config: DeployConfig, stage: str, with_bucket: bool) -> tuple[A
     state = aws.stack(name)
     bucket = config.bucket or default_bucket(config.project, aws.account(), aws.region)
     exists = aws.bucket_exists(bucket)
-    if with_bucket and exists:
-        _check_bucket_is_ours(aws, config, name, bucket)
+    objects = _check_bucket_is_ours(aws, config, name, bucket) if with_bucket and exists else 0
     plan = DestroyPlan(
         stack_name=name,
         stack=state,
+        resources=tuple(aws.stack_resources(state.stack_id)) if state is not None else (),
         bucket=bucket,
         delete_bucket=with_bucket and exists,
         bucket_exists=exists,
+        objects=objects,
     )
     return aws, plan
 
@@ -75,10 +83,15 @@ def execute_destroy(aws: Aws, plan: DestroyPlan, on_event: EventCallback) -> Non
         aws.delete_bucket(plan.bucket)
 
 
-def _check_bucket_is_ours(aws: Aws, config: DeployConfig, stack_name: str, bucket: str) -> None:
-    """Only keys under the prefix, and no other stage's stack still pointing into it."""
+def _check_bucket_is_ours(aws: Aws, config: DeployConfig, stack_name: str, bucket: str) -> int:
+    """Only keys under the prefix, and no other stage's stack still pointing into it.
+
+    Returns how many objects it holds.
+    """
     prefix = f"{config.prefix}/"
+    count = 0
     for key in aws.keys(bucket):
+        count += 1
         if not key.startswith(prefix):
             raise DeployError(
                 f"bucket {bucket} holds {key!r}, which lambdapress did not put there (its "
@@ -92,3 +105,4 @@ def _check_bucket_is_ours(aws: Aws, config: DeployConfig, stack_name: str, bucke
             f"bucket {bucket} still holds the code of {', '.join(others)}: the bucket is kept",
             hint="destroy those stages first, or destroy without --with-bucket",
         )
+    return count

@@ -14,24 +14,21 @@ should carry, which is why sync says so.
 
 from __future__ import annotations
 
-import copy
-import json
 import re
 from collections.abc import Callable
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from lambdapress.bundle.parallel import in_parallel
+from lambdapress.bundle.transfers import on_daemon_threads as in_parallel
 from lambdapress.deploy.deploying import CodeChange
 from lambdapress.deploy.target import Connected
+from lambdapress.deploy.template_diff import template_differences
 from lambdapress.deploy.upload import UploadPlan, UploadProgress, ensure_bucket, plan_uploads
 from lambdapress.deploy.upload import upload as upload_missing
 from lambdapress.errors import DeployError
 
 _SETTLED = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"})
 _PRODUCTION = re.compile(r"(^|-)(prod|production|prd|live)(-|$)")
-_CODE = "<code: set by sync>"
 
 
 class SyncTarget(BaseModel):
@@ -133,39 +130,3 @@ def execute_sync(
         on_updated(target, len(done), len(plan.functions))
 
     in_parallel(update, plan.functions, jobs)
-
-
-def template_differences(deployed: Any, body: str, code_ids: set[str]) -> list[str]:
-    """What differs between the deployed template and `body`, every function's Code aside.
-
-    Top-level sections by name, resources as `<logical id> (added|removed|changed)`.
-    """
-    if isinstance(deployed, str):
-        try:
-            deployed = json.loads(deployed)
-        except ValueError:
-            return ["the deployed template is not lambdapress's JSON"]
-    old = _without_code(json.loads(json.dumps(deployed)), code_ids)
-    new = _without_code(json.loads(body), code_ids)
-    found: list[str] = []
-    for section in sorted(set(old) | set(new)):
-        if section != "Resources" and old.get(section) != new.get(section):
-            found.append(section)
-    before, after = old.get("Resources", {}), new.get("Resources", {})
-    for logical_id in sorted(set(before) | set(after)):
-        if logical_id not in before:
-            found.append(f"{logical_id} (added)")
-        elif logical_id not in after:
-            found.append(f"{logical_id} (removed)")
-        elif before[logical_id] != after[logical_id]:
-            found.append(f"{logical_id} (changed)")
-    return found
-
-
-def _without_code(template: dict[str, Any], code_ids: set[str]) -> dict[str, Any]:
-    result = copy.deepcopy(template)
-    for logical_id in code_ids:
-        properties = result.get("Resources", {}).get(logical_id, {}).get("Properties")
-        if isinstance(properties, dict) and "Code" in properties:
-            properties["Code"] = _CODE
-    return result

@@ -18,12 +18,12 @@ import hashlib
 import re
 from typing import Any
 
+from lambdapress.aws_rules import camel
 from lambdapress.errors import ConfigError
 from lambdapress.manifest import Route
 
 LOGICAL_ID_MAX = 255
 FUNCTION_NAME_MAX = 64
-_WORDS = re.compile(r"[A-Za-z0-9]+")
 _LOGICAL_ID = re.compile(r"^[A-Za-z0-9]{1,255}$")
 # Fixed ids of the stack's shared resources.
 HTTP_API = "HttpApi"
@@ -31,11 +31,6 @@ HTTP_API_STAGE = "HttpApiDefaultStage"
 HTTP_API_ACCESS_LOGS = "HttpApiAccessLogGroup"
 ARTIFACT_BUCKET = "ArtifactBucket"
 API_URL_OUTPUT = "ApiUrl"
-
-
-def camel(name: str) -> str:
-    """`orders.get_order` -> `OrdersGetOrder`: each word capitalised, separators dropped."""
-    return "".join(word[0].upper() + word[1:] for word in _WORDS.findall(name))
 
 
 def _fit(logical_id: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from lambdapress.bundle.parallel import in_parallel
+from lambdapress.bundle.transfers import on_daemon_threads as in_parallel
 from lambdapress.deploy.aws import Aws
 from lambdapress.errors import DeployError
 from lambdapress.manifest import FunctionEntry

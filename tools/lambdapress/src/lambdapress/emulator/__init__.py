@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from lambdapress.emulator.context import LambdaContext, function_arn, lambda_name
     from lambdapress.emulator.core import Emulator, EmulatorWarning
     from lambdapress.emulator.events import http_api_event, rest_api_event
-    from lambdapress.emulator.http_api import AccessRecord, HttpApi, proxy_response
+    from lambdapress.emulator.gateway_response import proxy_response
+    from lambdapress.emulator.http_api import AccessRecord, HttpApi
     from lambdapress.emulator.inprocess import invoke_in_process
     from lambdapress.emulator.invoke_api import InvokeApi
     from lambdapress.emulator.pool import PoolStats
@@ -51,7 +52,7 @@ _EXPORTS = {
     "http_api_event": "events",
     "invoke_in_process": "inprocess",
     "lambda_name": "context",
-    "proxy_response": "http_api",
+    "proxy_response": "gateway_response",
     "rest_api_event": "events",
     "serve": "serving",
 }

@@ -37,9 +37,10 @@ from lambdapress.emulator.http_api import AccessRecord
 from lambdapress.emulator.reports import InvocationResult
 from lambdapress.emulator.routes import RouteTable
 from lambdapress.emulator.servers import CLIENT_TIMEOUT
-from lambdapress.emulator.serving import Rebuild, ReloadRecord, serve
+from lambdapress.emulator.serving import Rebuild, ReloadRecord, hold_serve_lock, serve
 from lambdapress.errors import EmulatorError
 from lambdapress.manifest import Manifest, manifest_path, read_manifest
+from lambdapress.server_lock import ServerLock
 from lambdapress.storage.environment import StorageEnvironment, workspace_storage_environment
 
 _print_lock = threading.Lock()
@@ -286,6 +287,13 @@ def _print_report_table(results: list[InvocationResult]) -> None:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     root, manifest_file = _locate(args)
+    with hold_serve_lock(root) as lock:  # first: a second serve is refused before any work
+        return _serve_locked(args, root, manifest_file, lock)
+
+
+def _serve_locked(
+    args: argparse.Namespace, root: Path, manifest_file: Path, lock: ServerLock
+) -> int:
     manifest = read_manifest(manifest_file)
     # tools/: workspace libraries a handler may ship (lambdapress-runtime in this repository).
     watch = [p for p in (root / "services", root / "packages", root / "tools") if p.is_dir()]
@@ -330,6 +338,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                 print_table(["method", "route", "function"], rows)
             else:
                 print("(no routes)")
+            lock.describe(**{"HTTP API": serving.url, "Invoke API": serving.lambda_url or "off"})
             print(f"HTTP API:   {serving.url}")
             if serving.lambda_url:
                 print(f"Invoke API: {serving.lambda_url}  (boto3 endpoint_url, or "

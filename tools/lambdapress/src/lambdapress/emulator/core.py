@@ -229,8 +229,7 @@ class Emulator(ClosesOnExit):
             init_timeout=self.init_timeout,
             storage=self.storage.get(entry.service, {}),
             isolation=self.isolation(),
-            # The manifest's layer_libraries, where the manifest has them (see the bundler).
-            layer_libraries=tuple(getattr(entry, "layer_libraries", ())),
+            layer_libraries=entry.layer_libraries,
         )
 
     def isolation(self) -> Isolation:

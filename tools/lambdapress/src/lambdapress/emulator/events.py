@@ -1,10 +1,39 @@
 """Build API Gateway events: HTTP API (payload format 2.0) and REST API (1.0).
 
 One builder serves tests and the local HTTP front end, so what a test feeds a handler is what
-`serve` feeds it. The shapes follow API Gateway's documentation: 2.0 lowercases header names,
-joins repeated headers and query parameters with commas and moves cookies to `cookies`; 1.0
-keeps header case and adds the `multiValue*` maps. Bodies are text when the content type is
-textual and valid UTF-8, else base64 with `isBase64Encoded: true`.
+`serve` feeds it. The shapes follow API Gateway's documentation ("Create AWS Lambda proxy
+integrations for HTTP APIs", payload format 2.0) and events captured from deployed HTTP APIs
+(hotsock/voker `vokerhttp/testdata/apigwv2-request.json`, July 2026), field by field:
+
+- `headers`: names lowercased, a repeated header joined with commas and no space
+  (`"x-voker-probe": "first,second"` in the capture); no `cookie` header: each cookie of the
+  `Cookie` headers is an item of `cookies` (docs: "Format 2.0 includes a new cookies field").
+- `x-forwarded-for`, `x-forwarded-proto`, `x-forwarded-port` are the gateway's: the client's
+  address (`requestContext.http.sourceIp`), `https` and `443`; an `X-Forwarded-For` the client
+  sent is kept in front of it, as a proxy appends (`"<sent>, <source ip>"`, what REST APIs were
+  seen doing in serverless-wsgi issue 36; HTTP APIs have no published capture of it), so the
+  last address is always the real one. A client's `X-Forwarded-Proto` or `-Port` never arrives.
+- `content-length` is the client's; a chunked request arrives with its `transfer-encoding`
+  and no made-up length (built events without headers get the body's length, as a client sends).
+- `rawPath` and `requestContext.http.path`: the path decoded as HTTP APIs do
+  (`request_paths`); `rawQueryString`: as sent; `queryStringParameters`: decoded (`+` is a
+  space, `%2B` a plus), blank values kept, repeated keys joined with commas (capture:
+  `"literalPlus": "a b"`, `"encodedPlus": "a+b"`, `"empty": ""`, `"repeat": "one,two"`).
+- `pathParameters`: the segments of the delivered path; absent without parameters, as are
+  `cookies`, `queryStringParameters` and `body` when there are none.
+- `body` is text only for `text/*`, `application/json`, `application/xml` and
+  `application/javascript` (parameters such as `; charset=utf-8` ignored); every other body,
+  form posts, `multipart/*`, `+json` and `+xml` types and a body without a content type
+  included, arrives base64 with `isBase64Encoded: true`. The docs say only "if the content type
+  of the request is binary"; the list was verified against a live HTTP API
+  (ministackorg/ministack pull request 766) and a multipart capture agrees
+  (dherault/serverless-offline pull request 1776). A text-typed body that is not valid UTF-8
+  is sent base64 too, so no byte is lost (no capture says what AWS does with one).
+- `requestContext`: `stage` `$default`, `routeKey` `METHOD /route` (or `$default`),
+  `timeEpoch` in milliseconds and `time` in CLF form, `domainName` the Host without its
+  port and `domainPrefix` its first label, `requestId` in API Gateway's own format.
+
+1.0 (REST) events keep header case, add the `multiValue*` maps and keep the path encoded.
 """
 
 from __future__ import annotations
@@ -13,11 +42,12 @@ import base64
 import json
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from lambdapress.emulator.context import ACCOUNT_ID, new_request_id, new_trace_id
+from lambdapress.emulator.request_paths import RefusedPath, delivered_path
 from lambdapress.emulator.routes import RouteTemplate
 from lambdapress.errors import EmulatorError
 
@@ -30,27 +60,22 @@ _IDENTITY_FIELDS = (
     "cognitoAuthenticationType", "cognitoIdentityId", "cognitoIdentityPoolId", "principalOrgId",
     "user", "userArn", "clientCert",
 )  # fmt: skip
-_TEXT_TYPES = (
-    "application/json",
-    "application/xml",
-    "application/javascript",
-    "application/x-www-form-urlencoded",
-    "application/graphql",
-    "application/yaml",
-)
+_TEXT_TYPES = ("application/json", "application/xml", "application/javascript")
 
 
 def is_text_content(content_type: str | None) -> bool:
-    """Whether API Gateway would pass a body of this content type as text."""
+    """Whether an HTTP API passes a request body of this content type as text (module doc)."""
     if not content_type:
-        return True
+        return False
     kind = content_type.split(";")[0].strip().lower()
-    return kind.startswith("text/") or kind in _TEXT_TYPES or kind.endswith(("+json", "+xml"))
+    return kind.startswith("text/") or kind in _TEXT_TYPES
 
 
-def encode_body(body: bytes, content_type: str | None) -> tuple[str, bool]:
-    """`(body, isBase64Encoded)` for a raw request body."""
-    if is_text_content(content_type):
+def encode_body(
+    body: bytes, content_type: str | None, is_text: Callable[[str | None], bool] = is_text_content
+) -> tuple[str, bool]:
+    """`(body, isBase64Encoded)` for a raw request body of this content type."""
+    if is_text(content_type):
         try:
             return body.decode("utf-8"), False
         except UnicodeDecodeError:
@@ -93,22 +118,40 @@ def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
     return multi
 
 
+def _rest_text(content_type: str | None) -> bool:
+    """REST APIs pass a body as text unless its type is one of the API's binaryMediaTypes (none)."""
+    return True
+
+
 def _body(
-    body: str | bytes | None, json_body: Any, is_base64: bool | None, content_type: str | None
-) -> tuple[str | None, bool, str | None]:
-    """`(body, isBase64Encoded, content type to add)`."""
+    body: str | bytes | None,
+    json_body: Any,
+    is_base64: bool | None,
+    content_type: str | None,
+    is_text: Callable[[str | None], bool] = is_text_content,
+) -> tuple[str | None, bool, str | None, int]:
+    """`(body, isBase64Encoded, content type to add, length of the request's body)`.
+
+    `bytes` and `str` bodies are the request's body, and API Gateway's rule (`is_text`) decides
+    how it arrives; `is_base64` True or False says the body is already in its event form.
+    """
     if json_body is not _MISSING:
-        return json.dumps(json_body), False, "application/json"
+        text = json.dumps(json_body)
+        return text, False, "application/json", len(text.encode())
     if body is None:
-        return None, False, None
-    if isinstance(body, bytes):
-        if is_base64 is False:
-            return body.decode("utf-8"), False, None
+        return None, False, None, 0
+    if isinstance(body, str):
         if is_base64:
-            return base64.b64encode(body).decode("ascii"), True, None
-        text, encoded = encode_body(body, content_type)
-        return text, encoded, None
-    return body, bool(is_base64), None
+            return body, True, None, len(base64.b64decode(body))
+        if is_base64 is False:
+            return body, False, None, len(body.encode())
+        body = body.encode()
+    if is_base64 is False:
+        return body.decode("utf-8"), False, None, len(body)
+    if is_base64:
+        return base64.b64encode(body).decode("ascii"), True, None, len(body)
+    text, encoded = encode_body(body, content_type, is_text)
+    return text, encoded, None, len(body)
 
 
 def _check_method(method: str) -> str:
@@ -124,13 +167,33 @@ def _check_method(method: str) -> str:
 def _route_parameters(route: str | None, path: str) -> dict[str, str] | None:
     if route is None:
         return None
-    parameters = RouteTemplate.compile(route).match(path.split("?")[0])
+    parameters = RouteTemplate.compile(route).match(path)
     if parameters is None:
         raise EmulatorError(
             f"the path {path!r} does not match the route {route!r}",
             hint="pass a concrete path of that route, e.g. /orders/42 for /orders/{order_id}",
         )
     return parameters
+
+
+def _delivered(path: str) -> str:
+    """`rawPath` for `path` as a client sends it, or the 400 API Gateway answers, as an error."""
+    try:
+        return delivered_path(path.encode("utf-8"))
+    except RefusedPath as refused:
+        raise EmulatorError(
+            f"API Gateway answers 400 to this request: {refused}",
+            hint="send the path as a client would: escape a literal % as %25, "
+            "and see lambdapress.emulator.request_paths for what HTTP APIs decode",
+        ) from None
+
+
+def _forwarded(header_map: dict[str, str], source_ip: str) -> None:
+    """The gateway's own `x-forwarded-*` headers (module doc)."""
+    sent = header_map.get("x-forwarded-for")
+    header_map["x-forwarded-for"] = f"{sent}, {source_ip}" if sent else source_ip
+    header_map["x-forwarded-port"] = "443"
+    header_map["x-forwarded-proto"] = "https"
 
 
 def _api_request_id() -> str:
@@ -166,12 +229,16 @@ def http_api_event(
 ) -> dict[str, Any]:
     """An API Gateway HTTP API event, payload format 2.0.
 
-    `route` is the route template (`/orders/{order_id}`) or route key (`ANY /files/{path+}`):
-    it sets `routeKey` and, from `path`, `pathParameters`. `path` may carry a query string
-    (`/orders?limit=2`).
+    `path` is the path as a client sends it (percent-escapes and all) and may carry a query
+    string (`/orders?limit=2`); the event carries it as API Gateway delivers it (module doc),
+    and a path API Gateway refuses with 400 is an EmulatorError. `route` is the route template
+    (`/orders/{order_id}`) or route key (`ANY /files/{path+}`): it sets `routeKey` and, from
+    the delivered path, `pathParameters`. A `body` (str or bytes) is the request's body: its
+    content type decides whether it arrives as text or base64, unless `is_base64_encoded` says.
     """
     method = _check_method(method)
-    raw_path, _, inline_query = path.partition("?")
+    sent_path, _, inline_query = path.partition("?")
+    raw_path = _delivered(sent_path)
     raw_query, query_pairs = _query_pairs(query if query is not None else inline_query or None)
     route_method, _, route = (route or "").rpartition(" ") if route else ("", "", None)
     parameters = dict(path_parameters or {}) or _route_parameters(route, raw_path)
@@ -181,18 +248,19 @@ def http_api_event(
         if name == "cookie":
             cookie_list += [part.strip() for part in value.split(";") if part.strip()]
     header_map = _joined([(name, value) for name, value in header_pairs if name != "cookie"])
-    text, encoded, content_type = _body(
+    text, encoded, content_type, length = _body(
         body, json_body, is_base64_encoded, header_map.get("content-type")
     )
     if content_type is not None:
         header_map.setdefault("content-type", content_type)
-    if text is not None and not encoded:
-        header_map.setdefault("content-length", str(len(text.encode())))
+    framed = "content-length" in header_map or "transfer-encoding" in header_map
+    if text is not None and not framed:
+        header_map["content-length"] = str(length)
     header_map.setdefault("host", domain_name)
-    header_map.setdefault("x-forwarded-for", source_ip)
-    header_map.setdefault("x-forwarded-port", "443")
-    header_map.setdefault("x-forwarded-proto", "https")
+    _forwarded(header_map, source_ip)
     header_map.setdefault("x-amzn-trace-id", new_trace_id().split(";")[0])
+    if stage != "$default":
+        raw_path = f"/{stage}{raw_path}"  # a named stage's name is part of the path
     epoch_ms = int(time.time() * 1000) if time_epoch_ms is None else time_epoch_ms
     route_key = f"{route_method or method} {route}" if route is not None else "$default"
     context: dict[str, Any] = {
@@ -202,7 +270,7 @@ def http_api_event(
         "domainPrefix": domain_name.split(".")[0],
         "http": {
             "method": method,
-            "path": raw_path if stage == "$default" else f"/{stage}{raw_path}",
+            "path": raw_path,
             "protocol": protocol,
             "sourceIp": source_ip,
             "userAgent": header_map.get("user-agent", ""),
@@ -267,9 +335,9 @@ def rest_api_event(
     parameters = dict(path_parameters or {}) or _route_parameters(resource, raw_path)
     header_pairs = _pairs(headers)
     names = {name.lower() for name, _ in header_pairs}
-    text, encoded, content_type = _body(
+    text, encoded, content_type, _ = _body(
         body, json_body, is_base64_encoded,
-        next((v for n, v in header_pairs if n.lower() == "content-type"), None),
+        next((v for n, v in header_pairs if n.lower() == "content-type"), None), _rest_text,
     )  # fmt: skip
     defaults = [
         ("Content-Type", content_type),

@@ -1,33 +1,40 @@
 """The local HTTP front end: an API Gateway HTTP API (payload 2.0) in front of the emulator.
 
-A real request becomes a 2.0 event (through the same builder tests use), goes to the function
-that owns the route, and the function's answer becomes the HTTP response, with API Gateway's
-rules and error answers:
-- no route for the path: 404 `{"message":"Not Found"}`; a route for other methods only: 405;
+A real request becomes a 2.0 event (through the same builder tests use, `events`), goes to the
+function that owns the route, and the function's answer becomes the HTTP response
+(`gateway_response`), with API Gateway's rules and error answers:
+- a path API Gateway refuses (`%25`, an invalid escape, not UTF-8: `request_paths`): 400;
+- no route for the path as delivered (decoded): 404 `{"message":"Not Found"}`; a route for
+  other methods only: 405;
 - a request whose body cannot be read (a Content-Length that is not a number, a body without
   one, a broken chunked body): 400; a body above 10 MB or an event above Lambda's 6 MB: 413;
 - the function failed (exception, timeout, crash, out of memory): 500
   `{"message":"Internal Server Error"}`;
-- the function answered something API Gateway cannot map (statusCode not a number, a body that
-  is not a string, bad base64...): 502, with the reason reported to `on_request`.
-A response without `statusCode` is passed through as a 200 JSON body, as API Gateway does.
+- the function answered something API Gateway cannot send (a bad statusCode, a header with a
+  line break, bad base64...): the same 500, as a deployed HTTP API answers, with the reason
+  reported to `on_request`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from lambdapress.closing import ClosesOnExit
 from lambdapress.emulator.context import MAX_REQUEST_PAYLOAD
 from lambdapress.emulator.core import Emulator
 from lambdapress.emulator.events import http_api_event
+from lambdapress.emulator.gateway_response import (
+    HttpResponse,
+    MalformedResponse,
+    gateway_message,
+    malformed,
+    proxy_response,
+)
 from lambdapress.emulator.reports import InvocationResult
+from lambdapress.emulator.request_paths import RefusedPath, delivered_path, split_target
 from lambdapress.emulator.routes import RouteTable
 from lambdapress.emulator.servers import (
     CLIENT_TIMEOUT,
@@ -40,19 +47,6 @@ from lambdapress.errors import LambdapressError
 from lambdapress.manifest import Manifest
 
 _BODY_LIMIT = 10 * 1024 * 1024  # API Gateway HTTP API's own request limit
-
-
-class MalformedResponse(Exception):
-    """The function's answer is not a valid Lambda proxy response."""
-
-
-@dataclass(frozen=True)
-class HttpResponse:
-    """What the front end answers the HTTP client."""
-
-    status: int
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -69,53 +63,13 @@ class AccessRecord:
     """Why the front end (not the function) chose the status: malformed response, no route..."""
 
 
-def _header_value(name: str, value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return str(value)
-    raise MalformedResponse(f"header {name!r} has a {type(value).__name__} value")
-
-
-def proxy_response(payload: bytes) -> HttpResponse:
-    """Map a function's payload 2.0 answer to an HTTP response, or MalformedResponse."""
-    try:
-        data: Any = json.loads(payload)
-    except ValueError:
-        raise MalformedResponse("the response is not JSON") from None
-    if not isinstance(data, dict) or "statusCode" not in data:
-        return HttpResponse(200, [("Content-Type", "application/json")], payload)
-    status = data["statusCode"]
-    if isinstance(status, str) and status.isdigit():
-        status = int(status)
-    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-        raise MalformedResponse(f"statusCode {status!r} is not an HTTP status")
-    headers_in = data.get("headers") or {}
-    if not isinstance(headers_in, dict):
-        raise MalformedResponse("headers is not an object")
-    headers = [(str(name), _header_value(str(name), value)) for name, value in headers_in.items()]
-    cookies = data.get("cookies") or []
-    if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
-        raise MalformedResponse("cookies is not a list of strings")
-    headers += [("Set-Cookie", cookie) for cookie in cookies]
-    body = data.get("body")
-    if body is not None and not isinstance(body, str):
-        raise MalformedResponse(f"body is a {type(body).__name__}, not a string")
-    encoded = data.get("isBase64Encoded", False)
-    if not isinstance(encoded, bool):
-        raise MalformedResponse("isBase64Encoded is not a boolean")
-    raw = (body or "").encode()
-    if encoded:
-        try:
-            raw = base64.b64decode(raw, validate=True)
-        except binascii.Error:
-            raise MalformedResponse("isBase64Encoded is true but the body is not base64") from None
-    return HttpResponse(status, headers, raw)
-
-
-def _message(status: int, text: str) -> HttpResponse:
-    body = json.dumps({"message": text}).encode()
-    return HttpResponse(status, [("Content-Type", "application/json")], body)
+def _domain(host: str | None) -> str:
+    """`requestContext.domainName`: the Host header without its port."""
+    if not host:
+        return "localhost"
+    if host.startswith("["):  # an IPv6 literal, [::1]:3000
+        return host.split("]")[0] + "]"
+    return host.split(":")[0]
 
 
 class _FrontEndHandler(Handler):
@@ -133,46 +87,50 @@ class _FrontEndHandler(Handler):
 
     def _handle(self) -> None:
         began = time.perf_counter()
-        raw_path, _, raw_query = self.path.partition("?")
         function: str | None = None
         result: InvocationResult | None = None
         problem: str | None = None
         try:
             body = self.read_body()
-            match = self.api.routes().match(self.command, raw_path)
+            # http.server read the request line as Latin-1: these are the bytes the client sent.
+            sent_path, raw_query = split_target(self.path.encode("latin-1"))
+            path = delivered_path(sent_path)
+            match = self.api.routes().match(self.command, path)
             target = match.target
             if target is None and match.allowed:
-                response = _message(405, "Method Not Allowed")
+                response = gateway_message(405, "Method Not Allowed")
                 response.headers.append(("Allow", ", ".join(match.allowed)))
-                problem = f"no {self.command} route for {raw_path}"
+                problem = f"no {self.command} route for {path}"
             elif target is None:
-                response, problem = _message(404, "Not Found"), f"no route for {raw_path}"
+                response, problem = gateway_message(404, "Not Found"), f"no route for {path}"
             else:
                 function = target.function
                 event = http_api_event(
                     self.command,
-                    raw_path,
+                    sent_path.decode("utf-8"),
                     route=target.route_key,
                     path_parameters=match.parameters,
                     query=raw_query,
                     headers=list(self.headers.items()),
                     body=body or None,
                     source_ip=self.client_address[0],
-                    domain_name=(self.headers.get("Host") or "localhost").split(":")[0],
+                    domain_name=_domain(self.headers.get("Host")),
+                    protocol=self.request_version,
                 )
                 payload = json.dumps(event).encode()
                 if len(payload) > MAX_REQUEST_PAYLOAD:
-                    response = _message(413, "Request Entity Too Large")
+                    response = gateway_message(413, "Request Entity Too Large")
                     problem = f"the event is {len(payload)} bytes, above Lambda's 6 MB limit"
                 else:
                     result = self.api.emulator.invoke(target.function, payload=payload)
                     response, problem = _respond(result)
         except PayloadTooLarge:
-            response, problem = _message(413, "Request Entity Too Large"), "body above 10 MB"
-        except BadRequest as exc:
-            response, problem = _message(400, "Bad Request"), str(exc)
+            response = gateway_message(413, "Request Entity Too Large")
+            problem = "body above 10 MB"
+        except (BadRequest, RefusedPath) as exc:
+            response, problem = gateway_message(400, "Bad Request"), str(exc)
         except LambdapressError as exc:
-            response, problem = _message(500, "Internal Server Error"), str(exc)
+            response, problem = gateway_message(500, "Internal Server Error"), str(exc)
         headers = [*response.headers, ("apigw-requestid", result.request_id if result else "-")]
         # Recorded before answering, so whoever sent the request can read its record.
         self.api.record(
@@ -186,16 +144,18 @@ class _FrontEndHandler(Handler):
                 problem=problem,
             )
         )
-        self.send(response.status, response.body, headers, content_type=None)
+        # Header values go out as UTF-8 (send_header writes Latin-1 text byte for byte).
+        wire = [(name, value.encode("utf-8").decode("latin-1")) for name, value in headers]
+        self.send(response.status, response.body, wire, content_type=None)
 
 
 def _respond(result: InvocationResult) -> tuple[HttpResponse, str | None]:
     if result.error is not None:
-        return _message(500, "Internal Server Error"), None
+        return gateway_message(500, "Internal Server Error"), None
     try:
         return proxy_response(result.payload), None
     except MalformedResponse as exc:
-        return _message(502, "Internal Server Error"), f"malformed Lambda proxy response: {exc}"
+        return malformed(), f"the function's response is not one API Gateway can send: {exc}"
 
 
 class HttpApi(ClosesOnExit):

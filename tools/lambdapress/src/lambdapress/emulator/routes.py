@@ -4,6 +4,10 @@ Routes are tried most specific first, as API Gateway does: at each segment a lit
 `{variable}`, which beats a greedy `{variable+}`; then a route for the exact method beats
 `ANY`. A path that matches a route for other methods only is reported as such, so the front
 end can answer 405 instead of 404.
+
+Routes match the path as API Gateway delivers it (`request_paths`): an HTTP API decodes the path
+before it routes, so `/orders/a%2Fb` is `/orders/a/b` and `/orders/{order_id}` does not match
+it, and a parameter's value is its segment as delivered, never decoded a second time.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from lambdapress.errors import EmulatorError
 from lambdapress.manifest import FunctionEntry
@@ -59,16 +62,14 @@ class RouteTemplate:
             rank.append(2 if greedy else 1)
         trailing = "/" if path.endswith("/") and path != "/" else ""
         regex = "^/" + "/".join(parts) + trailing + "$"
-        return cls(path, tuple(names), re.compile(regex), tuple(rank))
+        return cls(path, tuple(names), re.compile(regex, re.DOTALL), tuple(rank))
 
-    def match(self, raw_path: str) -> dict[str, str] | None:
-        """Path parameters (decoded) when `raw_path` matches, else None."""
-        found = self.pattern.match(raw_path)
+    def match(self, path: str) -> dict[str, str] | None:
+        """Path parameters when `path` (as delivered: decoded) matches, else None."""
+        found = self.pattern.fullmatch(path)  # a decoded path may hold a newline
         if found is None:
             return None
-        return {
-            name: unquote(value) for name, value in zip(self.names, found.groups(), strict=True)
-        }
+        return dict(zip(self.names, found.groups(), strict=True))
 
 
 @dataclass(frozen=True)
@@ -115,11 +116,11 @@ class RouteTable:
             key=lambda t: (t.template.rank, t.method == "ANY", t.template.path, t.method),
         )
 
-    def match(self, method: str, raw_path: str) -> Match:
-        """The route for a request, or a Match that says which methods the path allows."""
+    def match(self, method: str, path: str) -> Match:
+        """The route for a request to `path` (as delivered), or the methods the path allows."""
         allowed: list[str] = []
         for target in self.targets:
-            parameters = target.template.match(raw_path)
+            parameters = target.template.match(path)
             if parameters is None:
                 continue
             if target.method in (method, "ANY"):

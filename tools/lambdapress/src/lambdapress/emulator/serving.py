@@ -9,6 +9,11 @@ rebuilds what the change affects) and the emulator restarts exactly the function
 changed; the others keep their warm workers. Without a rebuild hook, the manifest file itself is
 watched, so running `nox -s package` in another terminal is picked up.
 
+One `serve` per workspace: the command holds `.cache/lambdapress/serve/serve.lock` (see
+`server_lock` and `hold_serve_lock`) for its whole life, so a second `serve` is refused at
+once, naming the running one's process and URLs (two would rebuild the same dist/ from the
+same sources, and fight over the default ports). A `serve` killed outright frees it.
+
 A rebuild that fails, for whatever reason, never stops the watcher: a LambdapressError is
 reported with its message, anything else (a bug) as an internal error with the path of a log
 holding its traceback; the emulator keeps serving the last good build, and the next change is
@@ -30,14 +35,39 @@ from lambdapress.emulator.core import Emulator
 from lambdapress.emulator.http_api import AccessRecord, HttpApi
 from lambdapress.emulator.invoke_api import InvokeApi
 from lambdapress.emulator.servers import CLIENT_TIMEOUT
-from lambdapress.errors import LambdapressError
+from lambdapress.errors import EmulatorError, LambdapressError
 from lambdapress.manifest import Manifest, read_manifest
+from lambdapress.server_lock import ServerLock, acquire, lock_path
 
 Rebuild = Callable[[Sequence[Path]], Manifest]
 IGNORED_DIRS = frozenset(
     {"__pycache__", ".git", ".venv", ".nox", ".mypy_cache", ".ruff_cache", ".pytest_cache", "dist"}
 )
 Snapshot = dict[Path, tuple[int, int]]
+LOCK = "serve"
+
+
+def serve_folder(root: Path) -> Path:
+    """Where `serve` keeps its lock: under the workspace (one checkout, one `serve`)."""
+    return root / ".cache" / "lambdapress" / "serve"
+
+
+def hold_serve_lock(root: Path) -> ServerLock:
+    """The workspace's `serve` lock (`describe` it once serving).
+
+    An EmulatorError naming the `serve` that holds it, and how to stop that one, otherwise.
+    """
+    found = acquire(serve_folder(root), LOCK)
+    if isinstance(found, ServerLock):
+        return found
+    who = f"process {found.pid}" if found.pid else "a start under way"
+    where = ", ".join(f"{name} {url}" for name, url in sorted(found.details.items()))
+    raise EmulatorError(
+        f"lambdapress serve is already running for this workspace ({who}"
+        + (f"; {where})" if where else ")"),
+        path=lock_path(serve_folder(root), LOCK),
+        hint=f"use it (it rebuilds on changes), or stop it first: {found.stop_hint()}",
+    )
 
 
 def snapshot(paths: Iterable[Path]) -> Snapshot:

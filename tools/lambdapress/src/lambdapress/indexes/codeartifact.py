@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from mypy_boto3_codeartifact import CodeArtifactClient
 
 CODEARTIFACT_USER = "aws"
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 20
+"""Seconds: the token exchange is two small calls; an endpoint that hangs fails in a minute."""
 
 
 def codeartifact_client(index: CodeArtifactIndex) -> CodeArtifactClient:
@@ -30,7 +33,14 @@ def codeartifact_client(index: CodeArtifactIndex) -> CodeArtifactClient:
             f"index {index.name!r} is a CodeArtifact repository, which needs boto3",
             hint="install boto3 next to lambdapress (pip install boto3)",
         ) from None
-    return boto3.client("codeartifact", region_name=index.region)
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        retries={"total_max_attempts": 3, "mode": "standard"},
+    )
+    return boto3.client("codeartifact", region_name=index.region, config=config)
 
 
 def resolve_codeartifact(index: CodeArtifactIndex, client: CodeArtifactClient) -> ResolvedIndex:

@@ -147,20 +147,32 @@ def print_plan(plan: PublishPlan) -> None:
         f"index {plan.index}: {plan.index_url} (upload {plan.upload_url}; "
         f"credentials: {plan.credentials_from})\n"
     )
+    # The tag column only when tags will be made (--tag): a tag shown otherwise reads as a
+    # promise that one is created.
+    tags = plan.create_tags
     rows = [
-        [p.name, p.version, p.status, p.baseline or "-", p.tag, len(p.files)] for p in plan.packages
+        [p.name, p.version, p.status, p.baseline or "-", *([p.tag] if tags else []), len(p.files)]
+        for p in plan.packages
     ]
-    print_table(["package", "version", "status", "since", "tag", "files"], rows)
+    headers = ["package", "version", "status", "since", *(["tag"] if tags else []), "files"]
+    print_table(headers, rows)
     for package in plan.packages:
-        print("\n" + "\n".join(describe_package(package)))
+        # A blocked package's reasons and fix are the refusal's text (`plan.refusal()`, the
+        # `error:` that follows): printed here too, the user would read them twice.
+        reasons = package.status != "blocked"
+        print("\n" + "\n".join(describe_package(package, reasons=reasons)))
 
 
-def describe_package(package: PackagePlan) -> list[str]:
-    """Reasons, files with their hashes, and the per-model report of one package."""
+def describe_package(package: PackagePlan, *, reasons: bool = True) -> list[str]:
+    """One package: its reasons, files with their hashes, and the per-model report.
+
+    `reasons=False` leaves out the reasons and the fix (a refusal's error carries them).
+    """
     lines = [f"{package.name} {package.version}: {package.status}"]
-    lines.extend(f"  - {reason}" for reason in package.reasons)
-    if package.hint and package.status == "blocked":
-        lines.append(f"  fix: {package.hint}")
+    if reasons:
+        lines.extend(f"  - {reason}" for reason in package.reasons)
+        if package.hint and package.status == "blocked":
+            lines.append(f"  fix: {package.hint}")
     for file in package.files:
         lines.append(f"  {file.filename}  sha256 {file.sha256}")
     if package.compat is not None:
@@ -199,7 +211,7 @@ def _cmd_index_serve(args: argparse.Namespace) -> int:
         choose_index,
         load_indexes,
     )
-    from lambdapress.publish.pypiserver import plan_server, start_server
+    from lambdapress.publish.pypiserver import IndexAlreadyServed, plan_server, start_server
     from lambdapress.workspace import cache_folder
 
     root = root_of(args)
@@ -215,7 +227,17 @@ def _cmd_index_serve(args: argparse.Namespace) -> int:
     plan = plan_server(
         cache_folder(root) / "index", port=args.port, index=config, fallback=not args.no_fallback
     )
-    server = start_server(plan)
+    try:
+        server = start_server(plan)
+    except IndexAlreadyServed as running:
+        # Attach: the files are the same, so the running server is the index asked for; a
+        # different port asked explicitly is a different index, refused (exit 1).
+        if running.url is None or (args.port is not None and running.url != plan.url):
+            raise
+        print(f"local index already running on {running.url}simple/ "
+              f"(lambdapress index serve, process {running.holder.pid}): using it")  # fmt: skip
+        print(f"stop it:  {running.holder.stop_hint()}")
+        return 0
     try:
         name = config.name if config is not None else "local"
         print(f"local index on {plan.index_url} (files in {plan.packages_dir})")

@@ -5,6 +5,12 @@ in a folder under the repository's ignored `.cache/`, uploads protected by an ht
 when credentials are given (the file holds a salted hash, never the password), and PyPI as
 the fallback for everything else, so `pip install --index-url <local>/simple/ acme-models`
 also finds pydantic. It only ever listens on the loopback interface.
+
+One server per folder: `start_server` first takes `<folder>/index.lock` (see `server_lock`),
+held until pypiserver has stopped. A second start (even at the same instant) raises
+`IndexAlreadyServed`, naming the running server's URL and process: `lambdapress index serve`
+then attaches to it (prints where it is, exit 0), since a second pypiserver on the same files
+would only add a port to keep track of.
 """
 
 from __future__ import annotations
@@ -27,8 +33,10 @@ from lambdapress.closing import ClosesOnExit
 from lambdapress.errors import IndexServerError
 from lambdapress.indexes.config import UploadApiIndex
 from lambdapress.lifetime import bound_popen, stop_bound
+from lambdapress.server_lock import Holder, ServerLock, acquire, lock_path, peek
 
 HOST = "127.0.0.1"
+LOCK = "index"
 DEFAULT_PORT = 8080
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -142,13 +150,35 @@ def free_port() -> int:
         return port
 
 
+class IndexAlreadyServed(IndexServerError):
+    """Another process already serves this folder: its URL and pid, to attach to it."""
+
+    def __init__(self, holder: Holder, lock: Path) -> None:
+        who = f"process {holder.pid}" if holder.pid else "a start under way"
+        self.holder = holder
+        self.url = holder.details.get("url")
+        super().__init__(
+            f"the local index is already running on {self.url or 'a port not known yet'} "
+            f"(lambdapress index serve, {who})",
+            path=lock,
+            hint=f"use it, or stop it first: {holder.stop_hint()}",
+        )
+
+
 class IndexServer(ClosesOnExit):
     """A running pypiserver; stop it with `stop()` or by leaving the `with` block."""
 
-    def __init__(self, plan: ServerPlan, process: subprocess.Popen[bytes], log: Path) -> None:
+    def __init__(
+        self,
+        plan: ServerPlan,
+        process: subprocess.Popen[bytes],
+        log: Path,
+        lock: ServerLock | None = None,
+    ) -> None:
         self.plan = plan
         self.process = process
         self.log = log
+        self.lock = lock
 
     @property
     def url(self) -> str:
@@ -169,21 +199,58 @@ class IndexServer(ClosesOnExit):
         self.stop()
 
     def stop(self) -> None:
-        """Terminate the server and wait for it."""
-        stop_bound(self.process)
+        """Terminate the server and wait for it; then the folder is free for another start."""
+        try:
+            stop_bound(self.process)
+        finally:
+            if self.lock is not None:
+                self.lock.release()
 
 
 def start_server(plan: ServerPlan, *, timeout: float = 30.0) -> IndexServer:
-    """Start pypiserver as planned and wait until it answers."""
-    plan.packages_dir.mkdir(parents=True, exist_ok=True)
-    if plan.htpasswd is not None and plan.username and plan.password:
-        write_htpasswd(plan.htpasswd, plan.username, plan.password.get_secret_value())
-    log = plan.packages_dir.parent / "server.log"
-    with log.open("wb") as sink:
-        # Bound to our lifetime: pypiserver must not keep accepting uploads after its parent
-        # (`lambdapress index serve`, a test, nox) is killed, even by SIGKILL.
-        process = bound_popen(plan.command(), stdout=sink, stderr=subprocess.STDOUT)
-    server = IndexServer(plan, process, log)
+    """Start pypiserver as planned and wait until it answers.
+
+    `IndexAlreadyServed` when another process serves the same folder.
+    """
+    folder = plan.packages_dir.parent
+    lock = acquire(folder, LOCK)
+    if isinstance(lock, Holder):
+        raise IndexAlreadyServed(_once_it_serves(folder, lock, timeout), lock_path(folder, LOCK))
+    try:
+        plan.packages_dir.mkdir(parents=True, exist_ok=True)
+        if plan.htpasswd is not None and plan.username and plan.password:
+            write_htpasswd(plan.htpasswd, plan.username, plan.password.get_secret_value())
+        log = folder / "server.log"
+        with log.open("wb") as sink:
+            # Bound to our lifetime: pypiserver must not keep accepting uploads after its
+            # parent (`lambdapress index serve`, a test, nox) is killed, even by SIGKILL.
+            process = bound_popen(plan.command(), stdout=sink, stderr=subprocess.STDOUT)
+    except BaseException:
+        lock.release()
+        raise
+    server = IndexServer(plan, process, log, lock)
+    try:
+        _wait_until_it_answers(server, timeout)
+    except BaseException:
+        server.stop()
+        raise
+    lock.describe(url=plan.url, index_url=plan.index_url)
+    return server
+
+
+def _once_it_serves(folder: Path, holder: Holder, timeout: float) -> Holder:
+    """The holder once it has said its URL (a start under way says it when it answers)."""
+    deadline = time.monotonic() + timeout
+    while "url" not in holder.details and (holder.pid is None or holder.alive):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+        holder = peek(folder, LOCK)
+    return holder
+
+
+def _wait_until_it_answers(server: IndexServer, timeout: float) -> None:
+    plan, process, log = server.plan, server.process, server.log
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -194,9 +261,8 @@ def start_server(plan: ServerPlan, *, timeout: float = 30.0) -> IndexServer:
                 "(pip install 'pypiserver[passlib]')?",
             )
         if _answers(plan.url + "health"):
-            return server
+            return
         time.sleep(0.1)
-    server.stop()
     raise IndexServerError(
         f"pypiserver did not answer on {plan.url} within {timeout:.0f} s: {_tail(log)}",
         path=log,

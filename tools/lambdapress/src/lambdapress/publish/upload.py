@@ -6,11 +6,16 @@ directly rather than through `twine.commands.upload`, which prints with rich and
 refusal into the same exception: here each answer of the index becomes a specific error
 (credentials refused, file already there) that says what to do. The few lines twine still
 prints go to a buffer, never to the user's terminal, and nothing shown contains a secret.
+
+twine's session sends without a timeout, so an index that accepts the connection and never
+answers would hold `publish` forever: every request of the session gets a connect and a read
+timeout (`TIMEOUT`), and a timed-out upload is a `PackageIndexError` like a refused connection.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import re
 from collections.abc import Sequence
@@ -20,6 +25,9 @@ from typing import Any
 from lambdapress.errors import DistributionError, PackageIndexError, PublishError
 from lambdapress.indexes.config import ResolvedIndex
 from lambdapress.indexes.credentials import redact
+
+TIMEOUT = (10.0, 60.0)
+"""Seconds to connect, and to wait for each read of the answer (the index checks the file)."""
 
 
 def upload_files(index: ResolvedIndex, files: Sequence[Path], pyproject: Path) -> tuple[str, ...]:
@@ -33,6 +41,8 @@ def upload_files(index: ResolvedIndex, files: Sequence[Path], pyproject: Path) -
         auth[1] if auth else None,
         disable_progress_bar=True,
     )
+    session: Any = repository.session
+    session.request = functools.partial(session.request, timeout=TIMEOUT)
     done: list[str] = []
     try:
         for file in files:

@@ -109,7 +109,7 @@ def _print_running(storage: LocalStorage) -> None:
 def _print_migrations(reports: dict[str, MigrationReport]) -> None:
     for service, report in sorted(reports.items()):
         if report.applied:
-            print(f"{service}: applied {', '.join(report.applied)}")
+            print(f"{service}: applied {report.applied_text()}")
         else:
             print(f"{service}: up to date ({len(report.already)} migrations)")
 

@@ -9,18 +9,30 @@ PostgreSQL (initdb once, start, one database per postgres service, its migration
 server (each dynamodb service's tables) -> the state file. Leaving the `with` block removes the
 state file first (so no function is sent to a server that is going away), then stops the
 servers. Only the servers the workspace needs are started.
+
+One `db` per workspace: the first step takes `.cache/lambdapress/db/db.lock` (see
+`server_lock`), held until the servers have stopped. A second start, even at the same instant,
+is refused at once, naming the running process and how to stop it (the running servers are
+already the ones serve and invoke use; another set on other ports could not share the data
+folder). After a `db` killed outright the lock is free again; a PostgreSQL it left on the data
+folder (still shutting down: it is told to stop when its parent dies) is stopped first, and a
+state file naming a dead process is ignored and replaced.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lambdapress.closing import ClosesOnExit
 from lambdapress.errors import StorageError
+from lambdapress.lifetime import running
+from lambdapress.server_lock import Holder, ServerLock, acquire, lock_path
 from lambdapress.storage.dynamodb import REGION, MotoServer, create_tables, start_moto
 from lambdapress.storage.environment import local_tables
 from lambdapress.storage.migrations import (
@@ -36,13 +48,16 @@ from lambdapress.storage.state import (
     db_folder,
     read_state,
     remove_state,
-    state_path,
     write_state,
 )
 from lambdapress.storage_settings import TableSettings
 from lambdapress.workspace import Workspace
 
 Progress = Callable[[str], None]
+LOCK = "db"
+"""`<db folder>/db.lock`: held by the running `lambdapress db`."""
+ORPHAN_WAIT = 30.0
+"""Seconds to wait for a PostgreSQL left by a killed `db` to finish shutting down."""
 
 
 @dataclass(frozen=True)
@@ -125,8 +140,9 @@ def free_port() -> int:
 class LocalStorage(ClosesOnExit):
     """The running servers of one `lambdapress db`, and what was done to them."""
 
-    def __init__(self, plan: LocalStoragePlan) -> None:
+    def __init__(self, plan: LocalStoragePlan, lock: ServerLock | None = None) -> None:
         self.plan = plan
+        self.lock = lock
         self.postgres: PostgresServer | None = None
         self.moto: MotoServer | None = None
         self.migrations: dict[str, MigrationReport] = {}
@@ -139,10 +155,14 @@ class LocalStorage(ClosesOnExit):
         if self.state is not None:
             remove_state(self.plan.root, self.state.pid)
             self.state = None
-        if self.moto is not None:
-            self.moto.stop()
-        if self.postgres is not None:
-            self.postgres.stop()
+        try:
+            if self.moto is not None:
+                self.moto.stop()
+            if self.postgres is not None:
+                self.postgres.stop()
+        finally:
+            if self.lock is not None:  # only once nothing of ours runs on the data folder
+                self.lock.release()
 
 
 def start_local_storage(
@@ -150,9 +170,9 @@ def start_local_storage(
 ) -> LocalStorage:
     """Start what `plan` needs, prepare every service's database or tables, publish the state."""
     say = on_progress or (lambda _: None)
-    _refuse_a_second_run(plan.root)
-    storage = LocalStorage(plan)
+    storage = LocalStorage(plan, _take_the_lock(plan))
     try:
+        _stop_an_orphaned_postgres(plan.folder / "postgres", say)
         if plan.postgres:
             say(f"PostgreSQL: starting on {HOST}:{plan.postgres_port}")
             storage.postgres = start_postgres(
@@ -165,21 +185,83 @@ def start_local_storage(
             _prepare_tables(storage, storage.moto)
         storage.state = _state_of(storage)
         write_state(plan.root, storage.state)
+        assert storage.lock is not None
+        storage.lock.describe(**_where(storage.state))
     except BaseException:
         storage.close()
         raise
     return storage
 
 
-def _refuse_a_second_run(root: Path) -> None:
-    running = read_state(root)
-    if running is not None and running.pid != os.getpid():
-        raise StorageError(
-            f"the local servers of this workspace are already running (lambdapress db, "
-            f"process {running.pid})",
-            path=state_path(root),
-            hint="use them, or stop that process (Ctrl-C in its terminal) first",
-        )
+def _take_the_lock(plan: LocalStoragePlan) -> ServerLock:
+    """The workspace's `db` lock, or a StorageError naming the `db` that holds it."""
+    found = acquire(plan.folder, LOCK)
+    if isinstance(found, ServerLock):
+        return found
+    raise StorageError(
+        f"the local servers of this workspace are already running ({_describe(found)})",
+        path=lock_path(plan.folder, LOCK),
+        hint=f"use them (serve and invoke find them by themselves), or stop that `lambdapress "
+        f"db` first: {found.stop_hint()}",
+    )
+
+
+def _describe(holder: Holder) -> str:
+    who = f"lambdapress db, process {holder.pid}" if holder.pid else "a `lambdapress db` starting"
+    where = ", ".join(f"{name} on {at}" for name, at in sorted(holder.details.items()))
+    return f"{who}; {where}" if where else who
+
+
+def _where(state: LocalStorageState) -> dict[str, str]:
+    where = {}
+    if state.postgres_port is not None:
+        where["PostgreSQL"] = f"{HOST}:{state.postgres_port}"
+    if state.dynamodb_endpoint is not None:
+        where["DynamoDB"] = state.dynamodb_endpoint
+    return where
+
+
+def _serves(pid: int, data: Path) -> bool:
+    """Whether `pid` is a PostgreSQL server on `data` (its command line says so; Linux).
+
+    A pid in a stale postmaster.pid may have been reused by any process since: only a server
+    whose command line names this data folder is ever signalled.
+    """
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return str(data).encode() in arguments and any(b"postgres" in a for a in arguments[:1])
+
+
+def _stop_an_orphaned_postgres(data: Path, say: Progress) -> None:
+    """Stop a PostgreSQL still running on `data` although no `db` holds the lock.
+
+    Only a `db` killed outright leaves one: its server was told to stop (PDEATHSIG) and may
+    still be shutting down. It holds the data folder until it exits, so a new server could not
+    start there; it is ours, so it gets a fast shutdown (SIGINT) and is waited for.
+    """
+    try:
+        pid = int((data / "postmaster.pid").read_text(encoding="utf-8").split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    if pid <= 0 or pid == os.getpid() or not running(pid) or not _serves(pid, data):
+        return
+    say(f"PostgreSQL: stopping the server a killed `lambdapress db` left (process {pid})")
+    try:
+        os.kill(pid, signal.SIGINT)
+    except OSError:
+        return
+    deadline = time.monotonic() + ORPHAN_WAIT
+    while running(pid):
+        if time.monotonic() > deadline:
+            raise StorageError(
+                f"a PostgreSQL left by an earlier `lambdapress db` (process {pid}) still runs "
+                f"on {data}",
+                path=data / "postmaster.pid",
+                hint=f"stop it (`kill {pid}`), then start `lambdapress db` again",
+            )
+        time.sleep(0.1)
 
 
 def _prepare_databases(storage: LocalStorage, server: PostgresServer, say: Progress) -> None:
@@ -189,7 +271,7 @@ def _prepare_databases(storage: LocalStorage, server: PostgresServer, say: Progr
         report = apply_migrations(server.url(service.database), service.migrations)
         storage.migrations[service.service] = report
         if report.applied:
-            say(f"{service.service}: applied migrations {', '.join(report.applied)}")
+            say(f"{service.service}: applied migrations {report.applied_text()}")
 
 
 def _prepare_tables(storage: LocalStorage, server: MotoServer) -> None:

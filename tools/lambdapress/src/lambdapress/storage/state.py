@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lambdapress import files
+from lambdapress.errors import StorageError
 from lambdapress.lifetime import running
 
 STATE_FILE = "state.json"
@@ -24,9 +25,9 @@ class LocalStorageState(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    pid: int
+    pid: int = Field(gt=0, lt=2**31)
     """The `lambdapress db` process; the state is stale once it is gone."""
-    postgres_port: int | None = None
+    postgres_port: int | None = Field(default=None, ge=1, le=65535)
     dynamodb_endpoint: str | None = None
     region: str
     databases: dict[str, str] = {}
@@ -58,18 +59,44 @@ def write_state(root: Path, state: LocalStorageState) -> Path:
 
 def remove_state(root: Path, pid: int) -> None:
     """Remove the state file if it is still `pid`'s (another `db` may have replaced it)."""
-    current = read_state(root, only_running=False)
+    try:
+        current = read_state(root, only_running=False)
+    except StorageError:  # not ours to remove: whoever damaged it is told by the next reader
+        return
     if current is not None and current.pid == pid:
         state_path(root).unlink(missing_ok=True)
 
 
 def read_state(root: Path, *, only_running: bool = True) -> LocalStorageState | None:
-    """The state of the running `lambdapress db`; None when there is none (or it is stale)."""
+    """The state of the running `lambdapress db`; None when there is none (or it is stale).
+
+    A file that is there but cannot be read, or is not a state file (edited, or written by
+    another version), is a StorageError naming it: functions must not be started with the
+    settings of storage nobody can vouch for.
+    """
+    path = state_path(root)
     try:
-        text = state_path(root).read_text(encoding="utf-8")
-        state = LocalStorageState.model_validate_json(text)
-    except (OSError, ValidationError):
+        text = path.read_bytes()
+    except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise StorageError(
+            f"cannot read the local servers' state file: {exc.strerror or exc}",
+            path=path,
+            hint="check its permissions, or restart `lambdapress db`, which rewrites it",
+        ) from None
+    try:
+        state = LocalStorageState.model_validate_json(text)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        raise StorageError(
+            "the local servers' state file is not one `lambdapress db` wrote "
+            f"({f'`{where}`: ' if where else ''}{problem['msg']})",
+            path=path,
+            hint="restart `lambdapress db` (it rewrites the file), or delete the file if no "
+            "`lambdapress db` runs",
+        ) from None
     if only_running and not running(state.pid):
         return None
     return state

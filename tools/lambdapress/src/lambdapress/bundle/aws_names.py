@@ -1,0 +1,243 @@
+"""Package time: every name and value a deploy will hand AWS, checked with AWS's own rules.
+
+A deploy builds the stack's names from what the repository chose (services, handler modules,
+routes, tables, variables) and from the project and the stage. The stage is not known when
+`package` runs, so each rule whose value contains it is checked here with the longest project
+and stage names lambdapress accepts (`names.PROJECT_MAX`, `names.STAGE_MAX`): every real stage
+makes names at most that long, so what passes here cannot fail in `template` or `deploy`.
+The function name is the one exception: deploy fits `<project>-<stage>-<service>-<module>` into
+Lambda's 64 characters itself (a longer name keeps its start and ends in a digest, see
+`deploy.template_ids.physical_function_name`), so only its characters are checked here.
+
+What the stack adds to each function's environment counts towards Lambda's 4 KB: a
+`<TABLE>_TABLE` per DynamoDB table (the table's name, as long as the longest project and stage
+make it) and, for PostgreSQL, `DATABASE_URL`, resolved by CloudFormation from a Secrets Manager
+secret whose length cannot be known here: it is counted as `DATABASE_URL_BUDGET` bytes.
+
+The rules and where AWS writes them are in `lambdapress.aws_rules`; the README's "What is
+checked before deploy" lists them.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+from lambdapress.aws_rules import (
+    FUNCTION_NAME,
+    HANDLER,
+    HANDLER_MODULE,
+    TABLE_NAME,
+    camel,
+    environment_size,
+    environment_size_problem,
+)
+from lambdapress.bundle.discovery import Function
+from lambdapress.bundle.implementations import pinned_variables
+from lambdapress.errors import BundleError
+from lambdapress.names import PROJECT_MAX, STAGE_MAX
+from lambdapress.pyproject import find_key_line
+from lambdapress.storage_settings import DATABASE_URL_ENV, physical_table_name, table_env_name
+from lambdapress.workspace import PYPROJECT, Service, Workspace
+
+LONGEST_PROJECT = "p" * PROJECT_MAX
+LONGEST_STAGE = "s" * STAGE_MAX
+DATABASE_URL_BUDGET = 1024
+"""Bytes counted for a PostgreSQL service's `DATABASE_URL`, whose value CloudFormation reads
+from Secrets Manager at deploy time. An RDS URL with a 63-character identifier, a 63-character
+user and a 128-character password, all percent-encoded, and TLS options stays under it."""
+SERVICE_FUNCTION = "api"  # the one function of a `bundle = "service"` service (`pipeline`)
+_ENVIRONMENT_TABLE = ("tool", "lambdapress", "environment")
+
+
+def check_for_aws(workspace: Workspace, functions: Iterable[Function]) -> None:
+    """Refuse, with the file, the line and the fix, any name or value AWS would refuse.
+
+    `functions` are every handler module of the workspace (as `discovery` found them).
+    """
+    functions = tuple(functions)
+    services = {service.name: service for service in workspace.services}
+    for service in workspace.services:
+        _check_service_name(service)
+    for function in functions:
+        _check_function(services[function.service], function)
+    _check_logical_ids(services, functions)
+    for service in workspace.services:
+        _check_tables(service)
+        _check_environment(service)
+
+
+def _check_service_name(service: Service) -> None:
+    """A service's name is in its functions', tables' and roles' names: ASCII only."""
+    if HANDLER_MODULE.fullmatch(service.name) is None:
+        pyproject = service.path / PYPROJECT
+        raise BundleError(
+            f"service name {service.name!r} has characters AWS refuses in the names made from "
+            f"it: its functions are named <project>-<stage>-{service.name}-<module>, and "
+            f"{FUNCTION_NAME.what} allows only ASCII letters, digits, '-' and '_' "
+            f"({FUNCTION_NAME.source})",
+            path=pyproject,
+            line=find_key_line(pyproject, ["project", "name"]),
+            hint="rename the service (its folder, [project] name and package) with ASCII "
+            "letters, digits and underscores",
+        )
+
+
+def _check_function(service: Service, function: Function) -> None:
+    """The handler module's name and Lambda's `Handler` made from it."""
+    module = function.module.rsplit(".", 1)[1]
+    if HANDLER_MODULE.fullmatch(module) is None:
+        odd = ", ".join(repr(c) for c in sorted({c for c in module if not c.isascii()}))
+        folded = unicodedata.normalize("NFKD", module).encode("ascii", "ignore").decode()
+        ascii_name = folded if HANDLER_MODULE.fullmatch(folded) else None
+        raise BundleError(
+            f"handler module name {module!r} has characters a Lambda function name cannot "
+            f"hold ({odd}): the function would be named "
+            f"<project>-<stage>-{service.name}-{module}, and {FUNCTION_NAME.what} allows only "
+            f"ASCII letters, digits, '-' and '_' ({FUNCTION_NAME.source})",
+            path=function.source,
+            line=function.handler_line,
+            hint="rename the module with ASCII letters, digits and underscores"
+            + (f" (e.g. {ascii_name}.py)" if ascii_name else ""),
+        )
+    problem = HANDLER.problem(function.handler)
+    if problem is not None:
+        raise BundleError(
+            f"{problem} ({HANDLER.source}): Lambda runs this module as `{function.handler}`",
+            path=function.source,
+            line=function.handler_line,
+            hint=f"shorten the service's or the module's name: Lambda's handler "
+            f"`<service>.handlers.<module>.handler` has at most {HANDLER.max_length} characters",
+        )
+
+
+def _units(service: Service, functions: list[Function]) -> list[tuple[str, list[Function]]]:
+    """The functions the stack will have for a service: its name, and the modules in it."""
+    if service.settings.bundle == "service":
+        return [(f"{service.name}.{SERVICE_FUNCTION}", functions)] if functions else []
+    return [(function.name, [function]) for function in functions]
+
+
+def _check_logical_ids(services: dict[str, Service], functions: tuple[Function, ...]) -> None:
+    """No two functions, and no two routes of a function, end up under one logical id.
+
+    The template names resources by the CamelCase words of a name (`deploy.template_ids`):
+    `get_order` and `getOrder` are both `GetOrder`, `/items/{id}` and `/items/id` both
+    `ItemsId`. CloudFormation keys resources by logical id, so such a pair cannot deploy.
+    """
+    taken: dict[str, tuple[str, Function]] = {}
+    for service in sorted(services.values(), key=lambda s: s.name):
+        mine = [f for f in functions if f.service == service.name]
+        for name, members in _units(service, mine):
+            first = members[0]
+            logical = camel(name)
+            if logical in taken and taken[logical][0] != name:
+                other, other_function = taken[logical]
+                raise BundleError(
+                    f"functions {name} and {other} ({other_function.source}) both become the "
+                    f"CloudFormation resource {logical}Function: logical ids keep only the "
+                    "letters and digits of a name",
+                    path=first.source,
+                    line=first.handler_line,
+                    hint="rename one of the modules so that the two differ in more than "
+                    "underscores and letter case",
+                )
+            taken[logical] = (name, first)
+            _check_route_ids(name, members)
+
+
+def _check_route_ids(unit: str, members: list[Function]) -> None:
+    seen: dict[tuple[str, str], tuple[str, Path, int]] = {}
+    for function in members:
+        for route, line in zip(function.routes, function.route_lines, strict=True):
+            key = (camel(route.method.lower()), camel(route.path) or "Root")
+            if key in seen and seen[key][0] != route.route_key:
+                other, other_path, other_line = seen[key]
+                raise BundleError(
+                    f"routes {route.route_key} and {other} ({other_path}:{other_line}) of "
+                    f"function {unit} both become the CloudFormation resource "
+                    f"{camel(unit)}Route{''.join(key)}: logical ids keep only the letters and "
+                    "digits of a path",
+                    path=function.source,
+                    line=line,
+                    hint="change one of the paths so that the two differ in more than "
+                    "punctuation, braces and letter case",
+                )
+            seen[key] = (route.route_key, function.source, line)
+
+
+def _check_tables(service: Service) -> None:
+    """Each table's name in the account, as long as the longest project and stage make it."""
+    pyproject = service.path / PYPROJECT
+    for table in sorted(service.settings.storage.tables):
+        name = physical_table_name(LONGEST_PROJECT, LONGEST_STAGE, service.name, table)
+        problem = TABLE_NAME.problem(name)
+        if problem is not None:
+            raise BundleError(
+                f"table {table!r} of service {service.name}: {problem} with a project and a "
+                f"stage of the longest names allowed ({PROJECT_MAX} and {STAGE_MAX} characters) "
+                f"({TABLE_NAME.source})",
+                path=pyproject,
+                line=find_key_line(pyproject, ["tool", "lambdapress", "storage", "tables", table]),
+                hint="shorten the table's or the service's name: the table is named "
+                "<project>-<stage>-<service>-<table>",
+            )
+
+
+def stack_environment(service: Service) -> dict[str, str]:
+    """The variables the stack adds to the service's functions, at their longest.
+
+    The same names `deploy.template_services.storage_environment` adds; the values are the
+    longest they can be at deploy time (tables' names with the longest project and stage,
+    `DATABASE_URL` as `DATABASE_URL_BUDGET` bytes).
+    """
+    storage = service.settings.storage
+    added = {
+        table_env_name(table): physical_table_name(
+            LONGEST_PROJECT, LONGEST_STAGE, service.name, table
+        )
+        for table in sorted(storage.tables)
+    }
+    if storage.kind == "postgres":
+        added[DATABASE_URL_ENV] = "u" * DATABASE_URL_BUDGET
+    return added
+
+
+def _check_environment(service: Service) -> None:
+    """The service's variables and the stack's together: no clash, Lambda's 4 KB at most."""
+    pyproject = service.path / PYPROJECT
+    own = service.settings.environment
+    added = stack_environment(service)
+    for key in sorted(set(own) & set(added)):
+        raise BundleError(
+            f"service {service.name} sets {key} in [tool.lambdapress.environment], but the "
+            "stack sets it from [tool.lambdapress.storage]",
+            path=pyproject,
+            line=find_key_line(pyproject, [*_ENVIRONMENT_TABLE, key]),
+            hint=f"remove {key} from [tool.lambdapress.environment] (or rename it)",
+        )
+    # The implementation pins `package` may add (`PSYCOPG_IMPL`), at their longest value:
+    # which ones apply is known only after the import closure, their budget is known now.
+    pins = {k: v for k, v in pinned_variables().items() if k not in own}
+    problem = environment_size_problem({**own, **added, **pins})
+    if problem is None:
+        return
+    # The first variable's line (a key that is a table header has no line of its own).
+    line = find_key_line(pyproject, [*_ENVIRONMENT_TABLE, next(iter(own))]) if own else None
+    line = line or find_key_line(pyproject, ["tool", "lambdapress", "storage", "kind"])
+    adds = (
+        f"the stack adds {', '.join(sorted(added))} (table names as long as the longest "
+        f"project and stage make them, {DATABASE_URL_ENV} counted as {DATABASE_URL_BUDGET} "
+        "bytes)"
+        if added
+        else "the stack adds none"
+    )
+    adds += f"; implementation pins take up to {environment_size(pins) - 2} bytes"
+    raise BundleError(
+        f"service {service.name}: {problem}; its own take {environment_size(own)} bytes, {adds}",
+        path=pyproject,
+        line=line,
+        hint="move large values to SSM Parameter Store or Secrets Manager and read them at "
+        "run time, or shorten the variables' names and values",
+    )

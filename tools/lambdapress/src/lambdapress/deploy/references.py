@@ -1,0 +1,151 @@
+"""The secrets and parameters a stage's template makes CloudFormation resolve, checked to exist.
+
+CloudFormation resolves a dynamic reference (`{{resolve:secretsmanager:...}}`,
+`{{resolve:ssm:...}}`, `{{resolve:ssm-secure:...}}`) while it deploys: a missing secret fails
+the stack half way, or, where a reference is read later, the first request of the deployed
+function. So deploy reads every reference out of the template it is about to send, asks
+Secrets Manager and SSM whether each one exists (never reading a secret's value), and stops
+before any change, naming each missing one, who uses it and how to create it.
+
+The references come from the rendered template, not from the settings that put them there, so
+the PostgreSQL secret of `[tool.lambdapress.storage]` and a reference written by hand into
+`[tool.lambdapress.environment]` are checked alike.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from lambdapress.errors import DeployError
+
+if TYPE_CHECKING:
+    from lambdapress.deploy.aws import Aws
+
+Kind = Literal["secretsmanager", "ssm", "ssm-secure"]
+_REFERENCE = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure|ssm):([^}]+)\}\}")
+_SECRET_ARN_PARTS = 7  # arn:partition:secretsmanager:region:account:secret:name-suffix
+_PARAMETER_ARN_PARTS = 6  # arn:partition:ssm:region:account:parameter/name
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One secret or parameter the template refers to, and where."""
+
+    kind: Kind
+    name: str
+    """The secret's name or ARN; the parameter's name or ARN."""
+    version: str | None = None
+    """`ssm`: a parameter version; `secretsmanager`: a version stage or id."""
+    users: tuple[str, ...] = field(default=(), compare=False)
+    """Where the template uses it: `OrdersGetOrderFunction DATABASE_URL`."""
+
+    @property
+    def label(self) -> str:
+        """`secret NAME` or `parameter NAME` (with its version when one is pinned)."""
+        what = "secret" if self.kind == "secretsmanager" else "parameter"
+        version = f" (version {self.version})" if self.version else ""
+        return f"{what} {self.name}{version}"
+
+    @property
+    def fix(self) -> str:
+        """The command that creates it (its value is the user's to fill in)."""
+        if self.kind == "secretsmanager":
+            return (
+                f"aws secretsmanager create-secret --name {self.name} --secret-string '<the value>'"
+            )
+        kind = "SecureString" if self.kind == "ssm-secure" else "String"
+        return f"aws ssm put-parameter --name {self.name} --type {kind} --value '<the value>'"
+
+
+def template_references(body: str) -> tuple[Reference, ...]:
+    """Every dynamic reference in the template's text, once each, in name order."""
+    found: dict[tuple[str, str, str | None], list[str]] = {}
+    _walk(json.loads(body), [], found)
+    return tuple(
+        Reference(kind, name, version, tuple(dict.fromkeys(users)))  # type: ignore[arg-type]
+        for (kind, name, version), users in sorted(found.items(), key=lambda i: (i[0][1], i[0]))
+    )
+
+
+def _walk(node: Any, path: list[str], found: dict[tuple[str, str, str | None], list[str]]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _walk(value, [*path, str(key)], found)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            _walk(value, [*path, str(index)], found)
+    elif isinstance(node, str):
+        for match in _REFERENCE.finditer(node):
+            key = _parse(match[1], match[2])
+            found.setdefault(key, []).append(_user(path))
+
+
+def _parse(kind: str, rest: str) -> tuple[str, str, str | None]:
+    """(kind, name, version) of `{{resolve:kind:rest}}`, as CloudFormation splits it."""
+    parts = rest.split(":")
+    if kind == "secretsmanager":
+        # secret-id[:SecretString[:json-key[:version-stage[:version-id]]]]; the id may be an ARN.
+        size = _SECRET_ARN_PARTS if parts[0] == "arn" else 1
+        name, options = ":".join(parts[:size]), parts[size:]
+        stage = options[2] if len(options) > 2 else ""
+        version_id = options[3] if len(options) > 3 else ""
+        return kind, name, version_id or stage or None
+    size = _PARAMETER_ARN_PARTS if parts[0] == "arn" else 1
+    name, options = ":".join(parts[:size]), parts[size:]
+    return kind, name, options[0] if options and options[0] else None
+
+
+def _user(path: list[str]) -> str:
+    """`OrdersGetOrderFunction DATABASE_URL` for a function's variable; else where it is."""
+    if len(path) > 1 and path[0] == "Resources":
+        if path[2:5] == ["Properties", "Environment", "Variables"]:
+            return f"{path[1]} {path[-1]}"
+        return f"{path[1]} {'.'.join(path[2:])}"
+    return ".".join(path)
+
+
+def check_references(aws: Aws, references: tuple[Reference, ...]) -> None:
+    """Stop when a secret or parameter the template resolves is missing (or unusable).
+
+    One error names every problem, so a first deploy does not find them one run at a time.
+    """
+    problems: list[str] = []
+    fixes: list[str] = []
+    for reference in references:
+        problem = _problem(aws, reference)
+        if problem is None:
+            continue
+        users = ", ".join(reference.users[:4]) + (" ..." if len(reference.users) > 4 else "")
+        problems.append(f"\n  {reference.label} {problem} (used by {users})")
+        fixes.append(reference.fix)
+    if problems:
+        count = len(problems)
+        raise DeployError(
+            f"{'one secret or parameter' if count == 1 else f'{count} secrets or parameters'} "
+            f"the stack refers to cannot be resolved; nothing was changed:" + "".join(problems),
+            hint="create them first (in this account and region): " + "; ".join(fixes),
+        )
+
+
+def _problem(aws: Aws, reference: Reference) -> str | None:
+    """What is wrong with one reference, or None when CloudFormation can resolve it."""
+    if reference.kind == "secretsmanager":
+        secret = aws.secret(reference.name)
+        if secret is None:
+            return "does not exist"
+        if secret.deleted:
+            return "is scheduled for deletion"
+        if reference.version and reference.version not in secret.versions:
+            return f"has no version {reference.version}"
+        return None
+    parameter = aws.parameter(reference.name, reference.version)
+    if parameter is None:
+        return "does not exist"
+    if reference.kind == "ssm" and parameter.kind == "SecureString":
+        return "is a SecureString, which {{resolve:ssm:...}} cannot read (use ssm-secure)"
+    if reference.kind == "ssm-secure" and parameter.kind != "SecureString":
+        return f"is a {parameter.kind}, not a SecureString (use {{{{resolve:ssm:...}}}})"
+    return None
