@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -121,3 +123,102 @@ def test_a_teardown_the_handlers_error_skipped_is_reported(
         connection.get()
         raise KeyError("order 42")
     assert any("orders.connection is still open" in note for note in caught.value.__notes__)
+
+
+# -- thread pools: idle workers are not leaks, unfinished tasks are ------------------------
+@pytest.fixture
+def pool() -> Iterator[ThreadPoolExecutor]:
+    """A pool made at import time, as a handler module keeps one for the container's life."""
+    executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="init-pool")
+    yield executor
+    executor.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.mark.parametrize("tasks", [1, 4, 12])
+def test_idle_workers_of_a_pool_made_at_init_are_not_leaks(
+    container: Container, monkeypatch: pytest.MonkeyPatch, pool: ThreadPoolExecutor, tasks: int
+) -> None:
+    """The pool's threads start lazily, during the first invocation, and stay (idle)."""
+    monkeypatch.setenv(STRICT_ENV, "1")
+    for _ in range(3):  # the first invocation starts the threads, the next ones reuse them
+        with container.invocation():
+            assert sum(pool.map(lambda n: n * 2, range(tasks))) == tasks * (tasks - 1)
+
+
+def test_idle_workers_of_asyncios_default_executor_are_not_leaks(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(STRICT_ENV, "1")
+    loop = asyncio.new_event_loop()  # kept for the container's life, as a handler would
+    try:
+        with container.invocation():
+            assert loop.run_until_complete(loop.run_in_executor(None, sum, [1, 2])) == 3
+    finally:
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+
+
+def test_a_pool_made_and_dropped_in_the_handler_is_not_a_leak(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(STRICT_ENV, "1")
+    with container.invocation():
+        # No shutdown: once collected, its idle threads end by themselves.
+        assert list(ThreadPoolExecutor(2).map(abs, [-1, -2])) == [1, 2]
+
+
+def test_a_task_left_running_on_a_pool_made_at_init_is_named(
+    container: Container,
+    monkeypatch: pytest.MonkeyPatch,
+    pool: ThreadPoolExecutor,
+    stop: threading.Event,
+) -> None:
+    monkeypatch.setenv(STRICT_ENV, "1")
+    with container.invocation():  # the pool's threads exist before the leaking invocation
+        list(pool.map(abs, range(8)))
+    leak = "submitted to a thread pool"
+    with pytest.raises(StrictModeError, match=leak) as caught, container.invocation():
+        pool.submit(stop.wait)  # fire and forget: runs on while the container is frozen
+    assert caught.value.threads == ()
+    assert len(caught.value.tasks) == 1 and caught.value.tasks[0].startswith("init-pool")
+
+
+def test_a_task_left_running_on_a_pool_made_in_the_handler_is_named(
+    container: Container, monkeypatch: pytest.MonkeyPatch, stop: threading.Event
+) -> None:
+    monkeypatch.setenv(STRICT_ENV, "1")
+    with pytest.raises(StrictModeError) as caught, container.invocation():
+        ThreadPoolExecutor(1, thread_name_prefix="mailer").submit(stop.wait)
+    assert caught.value.tasks == ("mailer_0",)
+
+
+def test_a_task_that_was_running_before_the_invocation_is_not_its_own(
+    container: Container,
+    monkeypatch: pytest.MonkeyPatch,
+    pool: ThreadPoolExecutor,
+    stop: threading.Event,
+) -> None:
+    monkeypatch.setenv(STRICT_ENV, "1")
+    started = threading.Event()
+
+    def background() -> None:
+        started.set()
+        stop.wait()
+
+    pool.submit(background)  # at import time, say: a warm-up that outlives init
+    assert started.wait(5)
+    with container.invocation():
+        assert sum(pool.map(abs, range(3))) == 3  # the other pool threads do the work
+
+
+def test_a_plain_thread_is_still_reported_beside_pool_workers(
+    container: Container,
+    monkeypatch: pytest.MonkeyPatch,
+    pool: ThreadPoolExecutor,
+    stop: threading.Event,
+) -> None:
+    monkeypatch.setenv(STRICT_ENV, "1")
+    with pytest.raises(StrictModeError) as caught, container.invocation():
+        list(pool.map(abs, range(4)))
+        threading.Thread(target=stop.wait, name="send-email").start()
+    assert caught.value.threads == ("send-email",) and caught.value.tasks == ()

@@ -94,6 +94,11 @@ def test_memory_out_of_range_names_file_key_line_and_range(
         ('memory = "256"', "memory"),
         ("memory = 256.0", "memory"),
         ('architecture = "aarch64"', "architecture"),
+        ("ephemeral_storage = 511", "ephemeral_storage"),
+        ("ephemeral_storage = 10241", "ephemeral_storage"),
+        ("ephemeral_storage = 0", "ephemeral_storage"),
+        ('ephemeral_storage = "1GB"', "ephemeral_storage"),
+        ("ephemeral_storage = 1024.0", "ephemeral_storage"),
     ],
 )
 def test_invalid_values_are_refused(
@@ -289,3 +294,20 @@ def test_long_values_are_cut_short_in_messages(tmp_path: Path, write_file: Write
     with pytest.raises(ConfigError) as info:
         load_service_settings(path)
     assert "x" * 100 not in info.value.message and "...)" in info.value.message
+
+
+def test_ephemeral_storage_takes_lambdas_range_and_says_how_to_fix_it(
+    tmp_path: Path, write_file: Writer
+) -> None:
+    default = settings_file(tmp_path, write_file, "[tool.lambdapress]\n")
+    assert load_service_settings(default).ephemeral_storage == 512
+    for size in (512, 4096, 10240):
+        path = write_file(
+            tmp_path / f"{size}.toml", f"[tool.lambdapress]\nephemeral_storage = {size}\n"
+        )
+        assert load_service_settings(path).ephemeral_storage == size
+    path = write_file(tmp_path / "small.toml", "[tool.lambdapress]\nephemeral_storage = 256\n")
+    with pytest.raises(ConfigError) as info:
+        load_service_settings(path)
+    assert "`tool.lambdapress.ephemeral_storage`" in info.value.message
+    assert info.value.hint == "use a whole number of MB from 512 to 10240"

@@ -34,7 +34,7 @@ class SettingsError(Exception):
 
 
 class StrictModeError(RuntimeError):
-    """An invocation left work behind: a non-daemon thread still running or a resource open.
+    """An invocation left work behind: a thread or a pool task still running, a resource open.
 
     On Lambda such leftovers run on in a frozen container, or keep it from freezing, and
     surface minutes later in another request's logs; strict mode (`LAMBDAPRESS_STRICT=1`,
@@ -42,11 +42,20 @@ class StrictModeError(RuntimeError):
     end of the invocation that caused them.
     """
 
-    def __init__(self, threads: tuple[str, ...], resources: tuple[str, ...]) -> None:
+    def __init__(
+        self, threads: tuple[str, ...], resources: tuple[str, ...], tasks: tuple[str, ...] = ()
+    ) -> None:
         self.threads = threads
         self.resources = resources
+        self.tasks = tasks
+        """Names of pool threads still running a task the invocation submitted."""
         parts = [
             f"thread {name!r} is still running (join it, or make it a daemon)" for name in threads
+        ]
+        parts += [
+            f"a task submitted to a thread pool is still running on thread {name!r} (wait for "
+            "its future before returning)"
+            for name in tasks
         ]
         parts += [
             f"per-invocation resource {name} is still open (make its provider a generator "

@@ -56,9 +56,9 @@ class Invocation:
         container._current_scope.reset(token)
         container._active_scopes.remove(scope)
         failures = scope.close(error)
-        threads, resources = scope.leftovers()
-        if threads or resources:
-            failures.append(StrictModeError(threads, resources))
+        threads, tasks, resources = scope.leftovers()
+        if threads or tasks or resources:
+            failures.append(StrictModeError(threads, resources, tasks))
         if not failures:
             return
         for failure in failures:

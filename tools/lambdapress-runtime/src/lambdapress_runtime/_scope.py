@@ -87,11 +87,14 @@ class InvocationScope:
                 provider._resource.last_used = now
         return failures
 
-    def leftovers(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Strict mode's findings after `close`: threads still running, resources still open."""
-        threads = _strict.new_threads(self.threads) if self.threads is not None else ()
+    def leftovers(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """Strict mode's findings after `close`: threads still running, threads still running
+        a task the invocation gave a thread pool, resources still open."""
+        found = _strict.leftovers(self.threads) if self.threads is not None else None
         resources = tuple(resource.name for resource in self._order if resource.open)
-        return threads, resources
+        if found is None:
+            return (), (), resources
+        return found.threads, found.tasks, resources
 
 
 def _caused_by(error: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:

@@ -26,6 +26,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
@@ -38,9 +39,13 @@ from lambdapress.bundle.lock import read_lock
 from lambdapress.bundle.pipeline import package
 from lambdapress.bundle.targets import Target
 from lambdapress.bundle.wheels import ensure_installed
+from lambdapress.errors import EmulatorError
 from lambdapress.lambda_platform import DEFAULT_ARCHITECTURE, architecture_of_machine
 from lambdapress.manifest import FunctionEntry, Manifest
 from lambdapress.workspace import cache_folder, load_workspace
+
+if TYPE_CHECKING:
+    from lambdapress.emulator.reports import InvocationResult
 
 WORKSPACE_PARTS = ("pyproject.toml", "uv.lock", "packages", "services", "tools")
 IGNORED = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache", ".mypy_cache", "dist")
@@ -348,8 +353,7 @@ def _cold_starts(
                 manifest, scratch, cache_dir=runtime_cache, on_warning=lambda _message: None
             ) as emulator:
                 result = emulator.invoke(function.name, event)
-            if result.report.init_duration_ms is not None:
-                timings[label].append(result.report.init_duration_ms)
+            timings[label].append(_init_duration(result))
     if not timings["bytecode"] or not timings["sources"]:
         return []
     return [
@@ -361,6 +365,23 @@ def _cold_starts(
             unit="ms",
         )
     ]
+
+
+def _init_duration(result: InvocationResult) -> float:
+    """The Init Duration of a cold start; an init phase that failed measures nothing.
+
+    A failure is an error (exit 1), not a figure: a bench that timed an import error would
+    report a cold start of a function that cannot start.
+    """
+    duration = result.report.init_duration_ms
+    if result.init_failed or duration is None:
+        why = f"{result.error.error_type}: {result.error.message}" if result.error else "no init"
+        raise EmulatorError(
+            f"bench: the cold start of {result.function} failed, so it cannot be measured ({why})",
+            hint=f"run `lambdapress invoke {result.function}` to see its log, fix it, then "
+            "bench again",
+        )
+    return duration
 
 
 def _sources_comparison(
@@ -409,8 +430,7 @@ def _sources_comparison(
                 on_warning=lambda _message: None,
             ) as emulator:
                 result = emulator.invoke(function.name, event)
-            if result.report.init_duration_ms is not None:
-                timings[label].append(result.report.init_duration_ms)
+            timings[label].append(_init_duration(result))
     measurements = [
         Measurement(
             metric='zip size, sources "first-party" vs "all"',

@@ -120,6 +120,9 @@ MEMORY_MIN_MB: Final = 128
 MEMORY_MAX_MB: Final = 10240
 TIMEOUT_MIN_SECONDS: Final = 1
 TIMEOUT_MAX_SECONDS: Final = 900
+EPHEMERAL_STORAGE_MIN_MB: Final = 512
+EPHEMERAL_STORAGE_MAX_MB: Final = 10240
+"""A container's /tmp (`EphemeralStorage.Size`); 512 MB when not set."""
 ENVIRONMENT_MAX_BYTES: Final = 4096
 """All of a function's variables, keys and values, together."""
 REQUEST_MAX_BYTES: Final = 6 * _MIB

@@ -210,17 +210,23 @@ def default_method() -> Method:
 
 
 def bound_popen(
-    command: list[str], *, method: Method | None = None, **options: Any
+    command: list[str],
+    *,
+    method: Method | None = None,
+    prepare: Callable[[], None] | None = None,
+    **options: Any,
 ) -> subprocess.Popen[bytes]:
     """`subprocess.Popen(command, **options)` for a child that cannot outlive this process.
 
     `method` is for tests; by default PDEATHSIG on Linux, a watchdog process elsewhere. With the
-    watchdog, call `release(process)` once the child has been waited for.
+    watchdog, call `release(process)` once the child has been waited for. `prepare` runs in the
+    child just before exec (the emulator sets up a worker's mount namespace there); an
+    exception it raises fails the start (`subprocess.SubprocessError`).
     """
     chosen = method or default_method()
     if chosen == "pdeathsig":
-        return _spawner().popen(command, options)
-    process: subprocess.Popen[bytes] = subprocess.Popen(command, **options)
+        return _spawner().popen(command, options, prepare)
+    process: subprocess.Popen[bytes] = subprocess.Popen(command, preexec_fn=prepare, **options)
     _watchdogs[process.pid] = _start_watchdog(process.pid)
     return process
 
@@ -285,20 +291,28 @@ class _Spawner:
 
     def __init__(self) -> None:
         self._requests: queue.SimpleQueue[
-            tuple[list[str], dict[str, Any], Future[subprocess.Popen[bytes]]]
+            tuple[
+                list[str],
+                dict[str, Any],
+                Callable[[], None] | None,
+                Future[subprocess.Popen[bytes]],
+            ]
         ] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="lambdapress-spawner", daemon=True)
         self._thread.start()
 
-    def popen(self, command: list[str], options: dict[str, Any]) -> subprocess.Popen[bytes]:
+    def popen(
+        self, command: list[str], options: dict[str, Any], prepare: Callable[[], None] | None
+    ) -> subprocess.Popen[bytes]:
         future: Future[subprocess.Popen[bytes]] = Future()
-        self._requests.put((command, options, future))
+        self._requests.put((command, options, prepare, future))
         return future.result()
 
     def _run(self) -> None:
-        preexec = _die_with_parent(os.getpid())
+        die_with_parent = _die_with_parent(os.getpid())
         while True:
-            command, options, future = self._requests.get()
+            command, options, prepare, future = self._requests.get()
+            preexec = die_with_parent if prepare is None else _chain(die_with_parent, prepare)
             try:
                 process: subprocess.Popen[bytes] = subprocess.Popen(
                     command, preexec_fn=preexec, **options
@@ -307,6 +321,14 @@ class _Spawner:
                 future.set_exception(exc)
             else:
                 future.set_result(process)
+
+
+def _chain(first: Callable[[], None], then: Callable[[], None]) -> Callable[[], None]:
+    def both() -> None:
+        first()
+        then()
+
+    return both
 
 
 _spawner_lock = threading.Lock()

@@ -15,7 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from lambdapress import files
 from lambdapress.errors import ConfigError, LambdapressError
-from lambdapress.lambda_platform import RUNTIMES, Architecture, Runtime
+from lambdapress.lambda_platform import (
+    EPHEMERAL_STORAGE_MAX_MB,
+    EPHEMERAL_STORAGE_MIN_MB,
+    RUNTIMES,
+    Architecture,
+    Runtime,
+)
 from lambdapress.validation import Source, config_error
 
 MANIFEST_VERSION = 1
@@ -54,6 +60,13 @@ class FunctionEntry(BaseModel):
     architecture: Architecture
     memory: int = Field(ge=128, le=10240)
     timeout: int = Field(ge=1, le=900)
+    ephemeral_storage: int = Field(
+        default=EPHEMERAL_STORAGE_MIN_MB,
+        ge=EPHEMERAL_STORAGE_MIN_MB,
+        le=EPHEMERAL_STORAGE_MAX_MB,
+        description="MB of /tmp (Lambda's EphemeralStorage); 512 in manifests written before "
+        "it was recorded",
+    )
     environment: dict[str, str] = Field(
         default_factory=dict,
         description="the service's variables, plus the implementation pins of what ships "

@@ -36,6 +36,8 @@ from lambdapress.lambda_platform import (
     ARCHITECTURES,
     DEFAULT_ARCHITECTURE,
     DEFAULT_RUNTIME,
+    EPHEMERAL_STORAGE_MAX_MB,
+    EPHEMERAL_STORAGE_MIN_MB,
     MEMORY_MAX_MB,
     MEMORY_MIN_MB,
     RUNTIMES,
@@ -66,6 +68,8 @@ _FIX = {
     "[A-Za-z][A-Za-z0-9_]+ and are not reserved by Lambda; at most 4 KB together (move "
     "large values to SSM Parameter Store or Secrets Manager)",
     "include": 'use a list of module names, e.g. ["orders.plugins"]',
+    "ephemeral_storage": f"use a whole number of MB from {EPHEMERAL_STORAGE_MIN_MB} to "
+    f"{EPHEMERAL_STORAGE_MAX_MB}",
     "bundle": 'use "function" (one zip per handler) or "service" (one zip for the service)',
     "aws_sdk": 'use "runtime" (the SDK Lambda provides) or "bundle" (ship the locked boto3)',
     "allow_files": "use a list of paths or globs relative to the service or package folder, "
@@ -112,6 +116,10 @@ class ServiceSettings(BaseModel):
     architecture: Architecture = DEFAULT_ARCHITECTURE
     memory: int = Field(default=256, ge=MEMORY_MIN_MB, le=MEMORY_MAX_MB)
     timeout: int = Field(default=10, ge=TIMEOUT_MIN_SECONDS, le=TIMEOUT_MAX_SECONDS)
+    ephemeral_storage: int = Field(
+        default=EPHEMERAL_STORAGE_MIN_MB, ge=EPHEMERAL_STORAGE_MIN_MB, le=EPHEMERAL_STORAGE_MAX_MB
+    )
+    """MB of /tmp each container gets; the emulator's workers get exactly that much too."""
     environment: dict[EnvName, EnvValue] = Field(default_factory=dict)
     include: list[str] = Field(default_factory=list)
     """Modules that static import analysis cannot see (imported by name at run time)."""

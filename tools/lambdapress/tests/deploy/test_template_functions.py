@@ -60,6 +60,16 @@ def test_no_environment_block_without_variables() -> None:
     assert "Environment" not in document["Resources"]["OrdersGetOrderFunction"]["Properties"]
 
 
+def test_ephemeral_storage_is_set_only_when_it_is_not_lambdas_default() -> None:
+    default = render([GET], _orders())["Resources"]["OrdersGetOrderFunction"]["Properties"]
+    assert "EphemeralStorage" not in default  # 512 MB: Lambda's own default
+    for size in (513, 2048, 10240):
+        larger = GET.model_copy(update={"ephemeral_storage": size})
+        document = render([larger], _orders())
+        properties = document["Resources"]["OrdersGetOrderFunction"]["Properties"]
+        assert properties["EphemeralStorage"] == {"Size": size}
+
+
 def test_reserved_concurrency() -> None:
     document = render([GET], _orders({"get_order": {"reserved_concurrency": 7}}))
     properties = document["Resources"]["OrdersGetOrderFunction"]["Properties"]

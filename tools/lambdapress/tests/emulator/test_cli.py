@@ -17,7 +17,7 @@ import pytest
 
 from lambdapress.cli import main
 
-from .conftest import Repo
+from .conftest import Repo, entry_for
 
 
 @pytest.fixture
@@ -198,3 +198,106 @@ def test_serve_answers_requests_until_interrupted(packaged: Repo, runtime_cache:
     assert "  REPORT RequestId: " in rest
     assert "GET /nothing -> 404  (no route for /nothing)" in rest
     assert rest.rstrip().endswith("interrupted by SIGINT: stopped")
+
+
+# A handler that fails on some invocations of its container: a counter kept at module level.
+SOMETIMES = """
+CALLS = []
+
+
+def handler(event, context):
+    CALLS.append(1)
+    if len(CALLS) in event["fail_on"]:
+        raise RuntimeError(f"call {len(CALLS)} failed")
+    return len(CALLS)
+"""
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "times", "code", "said"),
+    [
+        ([], 3, 0, None),
+        ([1], 3, 1, "1 of 3 invocations of demo.sometimes failed; the first, #1: RuntimeError"),
+        ([2], 3, 1, "1 of 3 invocations of demo.sometimes failed; the first, #2: RuntimeError"),
+        ([2, 3], 4, 1, "2 of 4 invocations of demo.sometimes failed; the first, #2: RuntimeError"),
+        ([1, 2], 2, 1, "2 of 2 invocations of demo.sometimes failed; the first, #1: RuntimeError"),
+        ([1], 1, 1, "demo.sometimes failed (RuntimeError: call 1 failed)"),
+    ],
+)
+def test_invoke_exits_1_when_any_invocation_failed(
+    repo: Repo,
+    runtime_cache: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    fail_on: list[int],
+    times: int,
+    code: int,
+    said: str | None,
+) -> None:
+    """Not only the last one: `--times 3` whose second invocation failed is a failure."""
+    artifact = repo.artifact("sometimes", {"sometimes.py": SOMETIMES})
+    repo.write(repo.manifest(entry_for(repo.root, artifact, "demo.sometimes", "sometimes.handler")))
+    monkeypatch.setenv("LAMBDAPRESS_CACHE", str(runtime_cache))
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"fail_on": fail_on}), encoding="utf-8")
+
+    args = ["invoke", "demo.sometimes", "--event", str(event), "--times", str(times)]
+    assert main([*args, "--root", str(repo.root)]) == code
+
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == (0 if said is None else 1)
+    if said is not None:
+        assert errors[0].startswith(f"error: {said}")
+
+
+def test_a_missing_module_is_explained_with_the_fix(
+    packaged: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["invoke", "demo.broken", "--root", str(packaged.root)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-2] == (
+        "error: demo.broken failed (Runtime.ImportModuleError: Unable to import module "
+        "'broken': No module named 'pydantic')"
+    )
+    assert err[-1].startswith("  fix: the zip has no module 'pydantic', and Lambda's runtime")
+
+
+@pytest.mark.parametrize("which", ["--port", "--lambda-port"])
+def test_serve_that_cannot_start_exits_1_and_leaves_nothing_running(
+    packaged: Repo, capsys: pytest.CaptureFixture[str], which: str
+) -> None:
+    import socket
+    import threading
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        ports = {"--port": "0", "--lambda-port": "0", which: str(port)}
+        args = ["serve", *(part for pair in ports.items() for part in pair), "--no-watch"]
+        before = set(threading.enumerate())
+
+        assert main([*args, "--root", str(packaged.root)]) == 1
+
+    err = capsys.readouterr().err
+    assert f"port {port} on 127.0.0.1 is already in use" in err
+    assert set(threading.enumerate()) - before == set()
+
+
+def test_serve_logs_the_fix_for_a_function_that_lacks_a_module(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from lambdapress.emulator.cli import _print_request
+    from lambdapress.emulator.http_api import AccessRecord
+    from lambdapress.emulator.reports import FunctionError, InvocationResult, Report
+
+    error = FunctionError(
+        "Runtime.ImportModuleError", "Unable to import module 'app': No module named 'yaml'"
+    )
+    report = Report("rid", 0.0, 128, 20, 40.0, "error", error.error_type)
+    result = InvocationResult("demo.app", "rid", error.to_json(), error, "", report, "demo.app#1")
+    _print_request(AccessRecord("GET", "/app", 500, 45.0, "demo.app", result))
+
+    line = capsys.readouterr().out.splitlines()[0]
+    assert line.startswith("GET /app -> 500  (demo.app; 0.0 ms; cold start, init 40.0 ms; ")
+    assert "No module named 'yaml'; fix: the zip has no module 'yaml'" in line

@@ -144,6 +144,9 @@ def test_fifty_requests_at_concurrency_eight_all_answered_by_reused_workers(
 
     assert statuses == [200] * 50
     stats = emulator.stats()[0]
-    assert stats.invocations == 50
-    assert stats.started <= 8 and stats.peak_concurrency <= 8
-    assert all(count > 1 for count in stats.reuse.values()), stats.reuse
+    assert stats.invocations == 50 == sum(stats.reuse.values())
+    assert stats.started == len(stats.reuse) <= 8 and stats.peak_concurrency <= 8
+    # So at least 42 of the 50 ran on a warm worker. How they spread over the workers is not
+    # checked: it depends on how long each cold start took. Eight workers starting at once on
+    # two cores can take 0.3 s to 1.1 s each, and the last one ready may find every request
+    # already answered by the others (it then answers one), as a late container on Lambda would.

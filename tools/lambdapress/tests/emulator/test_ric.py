@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from lambdapress.emulator import ric
 from lambdapress.emulator.ric import (
     AWSLAMBDARIC,
     fallback_client,
@@ -99,3 +100,17 @@ def test_the_fallback_module_is_written_once(tmp_path: Path) -> None:
     second = fallback_client(tmp_path, "note")
     assert second.path == first.path and module.stat().st_mtime_ns == stamp
     assert "def main()" in module.read_text()
+
+
+def test_the_workers_runtime_client_carries_bytecode_for_their_python(runtime_cache: Path) -> None:
+    """Workers write no bytecode (-B): without it each cold start would compile awslambdaric."""
+    import importlib.util
+    import platform
+
+    interpreter = Interpreter(Path(sys.executable), platform.python_version(), platform.machine())
+    client = runtime_client(interpreter, runtime_cache)
+
+    bootstrap = client.path / "awslambdaric" / "bootstrap.py"
+    assert Path(importlib.util.cache_from_source(str(bootstrap))).is_file()
+    assert client.path.name.endswith("-pyc")  # not the folder of an install without bytecode
+    assert ric.damage(client.path) is None  # bytecode is outside the install's record

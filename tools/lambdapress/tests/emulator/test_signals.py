@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -42,13 +43,17 @@ def _gone(pid: int, within: float = 15.0) -> bool:
     return True
 
 
+# The sleeper says it started over a loopback connection: a worker's /tmp is its own, so a
+# marker file in the test's folder would not be seen.
 SLEEPER = """
-import pathlib
+import socket
 import time
 
 
 def handler(event, context):
-    pathlib.Path(event["queryStringParameters"]["marker"]).write_text("started")
+    port = int(event["queryStringParameters"]["port"])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(b"started")
     time.sleep(60)
     return {"statusCode": 200, "body": "woke up"}
 """
@@ -56,7 +61,7 @@ def handler(event, context):
 
 @pytest.fixture
 def packaged(repo: Repo, runtime_cache: Path) -> Repo:
-    """The standard functions, and `GET /sleeper?marker=PATH`: touches PATH, sleeps a minute."""
+    """The standard functions, and `GET /sleeper?port=N`: connects to N, sleeps a minute."""
     sleeper = entry_for(
         repo.root,
         repo.artifact("sleeper", {"sleeper.py": SLEEPER}),
@@ -159,14 +164,15 @@ def test_serve_workers_die_with_it_even_when_it_is_killed(
     process, url, _ = _serve(packaged, runtime_cache, scratch, processes)
     # A worker busy in a long invocation: an idle runtime client would exit by itself once its
     # Runtime API is gone, a busy one would sleep on for a minute.
-    marker = scratch.parent / "sleeping"
-    busy = threading.Thread(target=_request, args=(f"{url}/sleeper?marker={marker}",))
-    busy.daemon = True
-    busy.start()
-    deadline = time.monotonic() + 30
-    while not marker.exists():
-        assert time.monotonic() < deadline, "the sleeper never started"
-        time.sleep(0.05)
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(30)
+        port = listener.getsockname()[1]
+        busy = threading.Thread(target=_request, args=(f"{url}/sleeper?port={port}",))
+        busy.daemon = True
+        busy.start()
+        connection, _ = listener.accept()  # the sleeper started (or a timeout fails the test)
+        with connection:
+            assert connection.recv(16) == b"started"
     workers = descendants(process.pid)
 
     process.send_signal(signal.SIGKILL)  # no handler runs: only the kernel can end the workers

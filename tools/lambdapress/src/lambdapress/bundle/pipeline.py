@@ -235,6 +235,7 @@ def _plan(
                     architecture=context.target.architecture,
                     memory=service.settings.memory,
                     timeout=service.settings.timeout,
+                    ephemeral_storage=service.settings.ephemeral_storage,
                     environment=environment,
                     layer_libraries=tuple(service.settings.layer_libraries),
                     target=context.target,

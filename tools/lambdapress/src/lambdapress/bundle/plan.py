@@ -53,6 +53,7 @@ class FunctionPlan(BaseModel):
     first_party: tuple[SourceFile, ...]
     modules: tuple[str, ...]
     data_files: tuple[str, ...] = ()
+    ephemeral_storage: int = 512
     distributions: dict[str, str]
     distribution_folders: tuple[Path, ...]
     inputs_hash: str

@@ -122,6 +122,7 @@ def manifest_of(plan: BundlePlan, results: list[FunctionResult]) -> Manifest:
             architecture=function.architecture,
             memory=function.memory,
             timeout=function.timeout,
+            ephemeral_storage=function.ephemeral_storage,
             environment=function.environment,
             layer_libraries=function.layer_libraries,
             distributions=function.distributions,

@@ -20,6 +20,7 @@ from lambdapress.deploy.template_ids import (
     tags,
 )
 from lambdapress.deploy_settings import FunctionDeploySettings
+from lambdapress.lambda_platform import EPHEMERAL_STORAGE_MIN_MB
 from lambdapress.manifest import FunctionEntry
 from lambdapress.storage_settings import WARMUP_EVENT
 
@@ -82,6 +83,8 @@ def add_function(resources: Resources, function: StackFunction) -> dict[str, Any
     }
     if function.environment:
         properties["Environment"] = {"Variables": function.environment}
+    if entry.ephemeral_storage != EPHEMERAL_STORAGE_MIN_MB:  # Lambda's default otherwise
+        properties["EphemeralStorage"] = {"Size": entry.ephemeral_storage}
     if function.settings.reserved_concurrency is not None:
         properties["ReservedConcurrentExecutions"] = function.settings.reserved_concurrency
     created = resources.add(

@@ -5,8 +5,10 @@
     lambdapress serve --port 3000                               # curl 127.0.0.1:3000/orders/42
 
 `invoke` prints Lambda's log lines (INIT_START, START, END, REPORT) on stderr and the response
-on stdout, so `> response.json` keeps only the payload; a function error exits 1. With
-`--times N` the same emulator runs it N times and prints a cold/warm table.
+on stdout, so `> response.json` keeps only the payload. With `--times N` the same emulator runs
+it N times and prints a cold/warm table. The exit status is 1 when any invocation failed (with
+an `error:` line saying how many and the first failure, and a `fix:` line when the failure says
+the zip lacks something), 0 when all succeeded.
 """
 
 from __future__ import annotations
@@ -218,7 +220,31 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
     print(_pretty(last.payload))
     if args.times > 1:
         _print_report_table(results)
-    return 0 if last.ok else 1
+    return _invoke_status(results)
+
+
+def _invoke_status(results: list[InvocationResult]) -> int:
+    """0 when every invocation succeeded; else 1, after saying how many failed and why."""
+    failed = [(number, r) for number, r in enumerate(results, start=1) if r.error is not None]
+    if not failed:
+        return 0
+    number, first = failed[0]
+    error = first.error
+    assert error is not None
+    summary = error.error_type
+    if error.message:
+        summary += f": {error.message.splitlines()[0]}"
+    if len(results) == 1:
+        print(f"error: {first.function} failed ({summary})", file=sys.stderr)
+    else:
+        print(
+            f"error: {len(failed)} of {len(results)} invocations of {first.function} failed; "
+            f"the first, #{number}: {summary}",
+            file=sys.stderr,
+        )
+    if first.hint is not None:
+        print(f"  fix: {first.hint}", file=sys.stderr)
+    return 1
 
 
 def _storage(root: Path, manifest: Manifest) -> StorageEnvironment:
@@ -347,6 +373,8 @@ def _print_request(record: AccessRecord) -> None:
             details.append(f"cold start, init {report.init_duration_ms:.1f} ms")
         if record.result.error is not None:
             details.append(f"{record.result.error.error_type}: {record.result.error.message}")
+            if record.result.hint is not None:
+                details.append(f"fix: {record.result.hint}")
     if record.problem:
         details.append(record.problem)
     with _print_lock:

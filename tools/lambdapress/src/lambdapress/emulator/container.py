@@ -1,17 +1,23 @@
-"""What a container looks like from inside: its command line, environment and settings.
+"""What a container looks like from inside: its command line, environment, files and settings.
 
 Lambda's Python runtime starts the runtime client with the task root first on `sys.path`; so
 does `command()`, with `python -I -S -B` so nothing of the developer's environment (site-
 packages, user site, PYTHON* variables) leaks in and no bytecode is written (Lambda's task root
-is read-only). `environment()` is Lambda's set of reserved variables plus the function's own.
+is read-only). Before the runtime client starts, `worker_boot` puts the host's shared libraries
+that Lambda's image lacks out of reach. `environment()` is Lambda's set of reserved variables
+plus the function's own. `mounts` is the worker's view of the file system (`isolation`): a
+read-only task root and a private `/tmp` of the function's ephemeral storage size.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
+from lambdapress.emulator import worker_boot
 from lambdapress.emulator.context import (
     FAKE_CREDENTIALS,
     FUNCTION_VERSION,
@@ -19,17 +25,20 @@ from lambdapress.emulator.context import (
     log_group,
     log_stream,
 )
+from lambdapress.emulator.isolation import TMP, Isolation, MountPlan, plan_for
 from lambdapress.emulator.ric import RuntimeClient
 from lambdapress.errors import EmulatorError
-from lambdapress.lambda_platform import RESERVED_ENVIRONMENT
+from lambdapress.lambda_platform import RESERVED_ENVIRONMENT, runtime_libraries
 from lambdapress.manifest import FunctionEntry
 from lambdapress.toolchain import Interpreter
 
-_BOOT = (
-    "import os, sys; "
-    "sys.path[:0] = [os.environ['LAMBDA_TASK_ROOT'], os.environ['LAMBDA_RUNTIME_DIR']]; "
-    "import runpy; runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
+_START = (
+    "\nboot({config!r})\n"
+    "sys.path[:0] = [os.environ['LAMBDA_TASK_ROOT'], os.environ['LAMBDA_RUNTIME_DIR']]\n"
+    "import runpy\n"
+    "runpy.run_module({module!r}, run_name='__main__', alter_sys=True)\n"
 )
+PYTHON_ISOLATION = Isolation("python", reason="Python-level isolation was chosen explicitly")
 
 
 @dataclass(frozen=True)
@@ -47,25 +56,73 @@ class WorkerSpec:
     storage: Mapping[str, str] = field(default_factory=dict)
     """Where the service's data lives (DATABASE_URL, AWS_ENDPOINT_URL_DYNAMODB, TABLE names):
     from `lambdapress db`, like the settings deploy gives the function on Lambda."""
+    isolation: Isolation = PYTHON_ISOLATION
+    """How this machine isolates the worker's files (see `isolation.probe`)."""
+    layer_libraries: tuple[str, ...] = ()
+    """Libraries a layer of the function provides (`libpq.so.5`, or `libpq`: any version):
+    loaded from this machine, since the emulator has no layers."""
+    boot_source: str = field(default_factory=worker_boot.source, repr=False)
 
     def command(self) -> list[str]:
         """The worker's command line: the interpreter, isolated, running the runtime client."""
-        boot = _BOOT.format(module=self.client.module)
+        start = _START.format(config=self.boot_config(), module=self.client.module)
         interpreter = str(self.interpreter.path)
-        return [interpreter, "-I", "-S", "-B", "-c", boot, self.entry.handler]
+        return [interpreter, "-I", "-S", "-B", "-c", self.boot_source + start, self.entry.handler]
+
+    def boot_config(self) -> dict[str, object]:
+        """What `worker_boot.boot` guards: Lambda's libraries, the shipped folders."""
+        shipped = [str(self.task_root), str(self.client.path)]
+        return {
+            "libraries": sorted(runtime_libraries(self.entry.runtime).sonames),
+            "layer_libraries": list(self.layer_libraries),
+            "shipped": shipped,
+            "library_dirs": self.library_dirs(),
+            "read_only": [] if self.isolation.namespaces else shipped,
+            "guard_libraries": sys.platform.startswith("linux"),
+        }
+
+    def library_dirs(self) -> list[str]:
+        """Where the worker's shipped libraries are: Lambda's LD_LIBRARY_PATH folders.
+
+        On Lambda those are `/var/runtime`, `/var/runtime/lib`, `/var/task`, `/var/task/lib`
+        (after the image's own).
+        """
+        runtime, task = self.client.path, self.task_root
+        return [str(runtime), str(runtime / "lib"), str(task), str(task / "lib")]
+
+    @cached_property
+    def mounts(self) -> MountPlan | None:
+        """The worker's mount namespace: None when this machine isolates with Python only.
+
+        The task root and the runtime client are read-only, as on Lambda; so is the
+        interpreter's folder when it lies under /tmp (it must stay visible there).
+        """
+        path = self.interpreter.path
+        prefixes = [path.parent.parent, path.resolve().parent.parent]
+        tmp = TMP.resolve()
+        hidden = [prefix for prefix in prefixes if prefix.resolve().is_relative_to(tmp)]
+        read_only = [self.task_root, self.client.path, *hidden]
+        return plan_for(self.isolation, self.entry.ephemeral_storage, read_only, self.task_root)
 
     def environment(self, runtime_api: str, tmp: Path) -> dict[str, str]:
-        """The worker's whole environment: nothing is inherited from the caller's."""
+        """The worker's whole environment: nothing is inherited from the caller's.
+
+        `tmp` is the worker's private temporary folder, used (as TMPDIR) only when the worker
+        has no private `/tmp` of its own.
+        """
         entry = self.entry
         env = dict(entry.environment)
         env.update(self.storage)
         env.setdefault("LAMBDAPRESS_STRICT", "1")  # lambdapress_runtime: report leftovers loudly
+        if not self.isolation.namespaces:
+            env["TMPDIR"] = str(tmp)
+        # Lambda's default, unless the function sets its own (it may).
+        env.setdefault("LD_LIBRARY_PATH", ":".join(self.library_dirs()))
         env.update(
             {
                 "PATH": f"{self.interpreter.path.parent}:/usr/local/bin:/usr/bin:/bin",
                 "LANG": "en_US.UTF-8",
                 "TZ": ":UTC",
-                "TMPDIR": str(tmp),
                 "PYTHONDONTWRITEBYTECODE": "1",
                 "LAMBDA_TASK_ROOT": str(self.task_root),
                 "LAMBDA_RUNTIME_DIR": str(self.client.path),

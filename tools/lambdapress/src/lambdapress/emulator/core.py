@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import platform
+import sys
 import tempfile
 import threading
 import warnings
@@ -30,6 +31,7 @@ from lambdapress.emulator.context import (
     lambda_name,
     new_request_id,
 )
+from lambdapress.emulator.isolation import Isolation, IsolationChoice, probe
 from lambdapress.emulator.pool import FunctionPool, PoolStats
 from lambdapress.emulator.reports import InvocationResult
 from lambdapress.emulator.ric import (
@@ -60,6 +62,24 @@ class EmulatorWarning(UserWarning):
     """
 
 
+def isolation_warnings(isolation: Isolation, platform_name: str = sys.platform) -> list[str]:
+    """What workers see of the host here that a Lambda container would not: one line each."""
+    messages = []
+    if not isolation.namespaces:
+        messages.append(
+            f"workers share this machine's /tmp and can write to their code folder here "
+            f"({isolation.reason}): each gets a private TMPDIR instead, and writes into its "
+            "code folder fail only through Python's own file functions (native code and child "
+            "processes still can); /tmp is not limited to the function's ephemeral storage"
+        )
+    if not platform_name.startswith("linux"):
+        messages.append(
+            f"workers see the shared libraries of this machine ({platform_name}): a ctypes "
+            "load of a library that Lambda's runtime lacks succeeds here (only Linux hides them)"
+        )
+    return messages
+
+
 class Emulator(ClosesOnExit):
     """Runs the functions of `manifest` (artifacts resolved against `root`) like Lambda."""
 
@@ -80,6 +100,7 @@ class Emulator(ClosesOnExit):
         on_invocation: Callable[[InvocationResult], None] | None = None,
         host_builds: bool = True,
         storage: Mapping[str, Mapping[str, str]] | None = None,
+        isolation: IsolationChoice = "auto",
     ) -> None:
         for entry in manifest.functions:
             check_environment(entry)
@@ -96,6 +117,9 @@ class Emulator(ClosesOnExit):
         """Run functions of another architecture from a build for this machine's."""
         self.storage = {service: dict(values) for service, values in (storage or {}).items()}
         """Per service: the variables that say where its data lives (see lambdapress.storage)."""
+        self.isolation_choice: IsolationChoice = isolation
+        """How workers get a read-only code folder and a private /tmp (see `isolation`)."""
+        self._isolation: Isolation | None = None
         self._on_warning = on_warning
         self._on_progress = on_progress
         """Hears of slow one-time work, such as the runtime client's first install."""
@@ -204,7 +228,18 @@ class Emulator(ClosesOnExit):
             region=self.region,
             init_timeout=self.init_timeout,
             storage=self.storage.get(entry.service, {}),
+            isolation=self.isolation(),
+            layer_libraries=entry.layer_libraries,
         )
+
+    def isolation(self) -> Isolation:
+        """How workers are isolated here, found on first use; warns once about what is not."""
+        with self._lock:
+            if self._isolation is None:
+                self._isolation = probe(self.isolation_choice)
+                for message in isolation_warnings(self._isolation):
+                    self.warn(message)
+            return self._isolation
 
     def _runtime_for(self, entry: FunctionEntry) -> tuple[Interpreter, RuntimeClient]:
         minor = entry.python_version

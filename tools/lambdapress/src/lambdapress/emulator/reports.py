@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -59,6 +60,40 @@ class FunctionError:
             message=str(data.get("errorMessage") or ""),
             stack_trace=tuple(str(line) for line in trace) if isinstance(trace, list) else (),
         )
+
+
+# What a failure's message says, and what to do about it: (pattern, hint). The first match wins.
+_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"psycopg"),
+        "psycopg found none of its implementations in the zip. Lambda's Python runtime has no "
+        "libpq for its pure-Python one, so ship the binary one: depend on psycopg[binary] (the "
+        "bundler then ships psycopg_binary and sets PSYCOPG_IMPL=binary) and package again",
+    ),
+    (
+        re.compile(r"No module named '([^']+)'"),
+        "the zip has no module {0!r}, and Lambda's runtime does not provide it either: declare "
+        "the distribution that provides it (or the extra that brings it, as psycopg[binary] "
+        "brings psycopg_binary) in the service's dependencies, then package again",
+    ),
+    (
+        re.compile(r"cannot open shared object file|library not found|undefined symbol"),
+        "a shared library that Lambda's Python runtime does not provide: ship a binary wheel "
+        "that bundles it, or put the library in the zip (a lib/ folder is on Lambda's "
+        "LD_LIBRARY_PATH)",
+    ),
+)
+
+
+def failure_hint(error: FunctionError | None) -> str | None:
+    """What to do about a failure that says the zip lacks something Lambda would not have."""
+    if error is None:
+        return None
+    for pattern, hint in _HINTS:
+        found = pattern.search(error.message)
+        if found is not None:
+            return hint.format(*found.groups())
+    return None
 
 
 @dataclass(frozen=True)
@@ -146,6 +181,9 @@ class InvocationResult:
     logs: str
     report: Report
     worker_id: str
+    init_failed: bool = False
+    """Whether the container's init phase failed (the handler never ran; Init Duration then
+    measures a failure, not a cold start)."""
 
     @property
     def ok(self) -> bool:
@@ -156,6 +194,11 @@ class InvocationResult:
     def response(self) -> Any:
         """The payload decoded as JSON (None for an empty payload)."""
         return json.loads(self.payload) if self.payload else None
+
+    @property
+    def hint(self) -> str | None:
+        """What to do about the failure when it says the zip lacks something (`failure_hint`)."""
+        return failure_hint(self.error)
 
     @property
     def function_error(self) -> str | None:

@@ -123,7 +123,9 @@ def runtime_client(
             f"awslambdaric has no wheel for {system} {interpreter.machine}: running functions "
             "with lambdapress's pure-Python runtime loop (same protocol, less faithful)",
         )
-    return install_awslambdaric(interpreter.minor, target_platform, cache_dir, on_install)
+    return install_awslambdaric(
+        interpreter.minor, target_platform, cache_dir, on_install, compiler=interpreter.path
+    )
 
 
 def install_awslambdaric(
@@ -131,11 +133,19 @@ def install_awslambdaric(
     target_platform: str,
     cache_dir: Path,
     on_install: Callable[[str], None] | None = None,
+    *,
+    compiler: Path | None = None,
 ) -> RuntimeClient:
-    """Install awslambdaric for Python `minor` once into `cache_dir`; later calls reuse it."""
+    """Install awslambdaric for Python `minor` once into `cache_dir`; later calls reuse it.
+
+    With `compiler` (the workers' interpreter) the install carries bytecode, as Lambda's
+    `/var/runtime` does: workers never write bytecode (`-B`), so without it every cold start
+    would compile the runtime client again (about 45 ms here).
+    """
     client_version = AWSLAMBDARIC.split("==")[1]
     sdk = runtime_sdk().replace("==", "-")
-    name = f"awslambdaric-{client_version}-{sdk}-py{minor}-{target_platform}"
+    compiled = "-pyc" if compiler is not None else ""
+    name = f"awslambdaric-{client_version}-{sdk}-py{minor}-{target_platform}{compiled}"
     target = cache_dir / "runtime" / name
     note = None
     with _lock_for(target):
@@ -150,7 +160,7 @@ def install_awslambdaric(
         if not target.exists():
             if on_install is not None:
                 on_install(f"installing {AWSLAMBDARIC} for Python {minor} (first run only)")
-            _install(minor, target_platform, target)
+            _install(minor, target_platform, target, compiler)
         _verified.add(target)
     return RuntimeClient("awslambdaric", target, "awslambdaric", note)
 
@@ -179,10 +189,11 @@ def _lock_for(path: Path) -> threading.Lock:
         return _locks.setdefault(path, threading.Lock())
 
 
-def _install(minor: str, target_platform: str, target: Path) -> None:
+def _install(minor: str, target_platform: str, target: Path, compiler: Path | None) -> None:
     """Install into a staging folder next to `target`, record it, then rename it into place.
 
-    A concurrent process that finished first keeps its copy.
+    A concurrent process that finished first keeps its copy. Bytecode is compiled by the
+    workers' own interpreter (uv would use whichever Python it finds).
     """
     runtime = target.parent
 
@@ -203,6 +214,18 @@ def _install(minor: str, target_platform: str, target: Path) -> None:
                 hint="check the connection to the package index (it is needed once), or use "
                 "the fallback runtime client",
             )
+        if compiler is not None:
+            _compile(compiler, staging)
+
+
+def _compile(compiler: Path, folder: Path) -> None:
+    """Write bytecode next to every module of `folder`, for the interpreter `compiler`.
+
+    Best effort: bytecode only saves time, and a module that does not compile fails the same
+    way in the worker, where it is imported.
+    """
+    command = [str(compiler), "-I", "-m", "compileall", "-q", "-j", "0", str(folder)]
+    subprocess.run(command, capture_output=True, check=False)
 
 
 def _install_command(minor: str, target_platform: str, staging: Path) -> list[str]:

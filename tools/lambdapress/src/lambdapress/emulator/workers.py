@@ -10,6 +10,7 @@ watched for all of those, and reported in Lambda's words.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import shutil
@@ -86,14 +87,18 @@ class Worker:
 
     # -- lifecycle -------------------------------------------------------------------------
     def _start(self) -> float:
-        self._tmp.mkdir(parents=True, exist_ok=True)
+        mounts = self.spec.mounts
+        if mounts is None:  # no private /tmp: a private TMPDIR instead
+            self._tmp.mkdir(parents=True, exist_ok=True)
         self._api = RuntimeApi(self._sandbox, self.id)
         try:
             # Bound to the emulator's process: a worker never outlives it, even a SIGKILLed one.
             # That needs a fork instead of a vfork (a few ms), so the init phase is timed from
-            # the moment the runtime's process exists (Popen returns once it has exec'd).
+            # the moment the runtime's process exists (Popen returns once it has exec'd); the
+            # mount namespace is set up before that, like Lambda's sandbox before its INIT.
             self._process = bound_popen(
                 self.spec.command(),
+                prepare=mounts.preexec() if mounts is not None else None,
                 cwd=self.spec.task_root,
                 env=self.spec.environment(self._api.address, self._tmp),
                 stdin=subprocess.DEVNULL,
@@ -107,6 +112,14 @@ class Worker:
                 f"cannot start a worker for {self.spec.entry.name} with "
                 f"{self.spec.interpreter.path}: {exc.strerror}",
                 hint="check that this Python still exists (or pass another one)",
+            ) from None
+        except subprocess.SubprocessError:
+            self.close()
+            raise EmulatorError(
+                f"cannot start a worker for {self.spec.entry.name}: its private /tmp and "
+                "read-only code folder could not be set up, although this machine allowed "
+                "them when lambdapress started",
+                hint="run with isolation='python' (Emulator option) to go on without them",
             ) from None
         began = time.perf_counter()
         assert self._process.stdout is not None
@@ -147,7 +160,8 @@ class Worker:
                     payload = self._sandbox.init_error or error.to_json()
                     self.close()
                     lines += [start_line(request.request_id), self._take_output()]
-                    return self._result(request, lines, error, 0.0, init_ms, "error", payload)
+                    failed = self._result(request, lines, error, 0.0, init_ms, "error", payload)
+                    return dataclasses.replace(failed, init_failed=True)
             lines.append(start_line(request.request_id))
             self.invocations += 1
             return self._run(request, lines, init_ms)
