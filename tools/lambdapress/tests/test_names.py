@@ -19,6 +19,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from lambdapress.names import (
     DISTRIBUTION_PATTERN,
     IDENTIFIER_PATTERN,
+    MAX_PACKAGE_NAME,
+    MAX_SERVICE_NAME,
     RESERVED_NAMES,
     import_name,
     is_reserved,
@@ -30,7 +32,8 @@ SAMPLES = [
     "acme-models", "acme--models", "acme-", "-acme", "acme_models", "billing-models-2", "os",
     "json", "typing", "boto3", "pydantic", "pydantic-core", "aws-lambda-powertools", "tests",
     "match", "case", "type", "lambda", "class", "asyncio", "aifc", "lambdapress", "zoneinfo",
-    "", "ümlaut", "orders.api", "lambda-api",
+    "", "ümlaut", "orders.api", "lambda-api", "lambdapress_runtime", "psycopg", "pytest",
+    "a" * 24, "a" * 25, "a" * 30, "a" * 31, "a-" * 15 + "b",
 ]  # fmt: skip
 
 
@@ -51,12 +54,14 @@ def _refused_by_copier(question: str, value: str) -> bool:
 @pytest.mark.parametrize("name", SAMPLES)
 def test_service_names_follow_copiers_resource_rule(name: str) -> None:
     refused = not IDENTIFIER_PATTERN.match(name) or is_reserved(name)
+    refused = refused or len(name) > MAX_SERVICE_NAME
     assert _refused_by_copier("resource", name) == refused
 
 
 @pytest.mark.parametrize("name", SAMPLES)
 def test_package_names_follow_copiers_package_name_rule(name: str) -> None:
     refused = not DISTRIBUTION_PATTERN.match(name) or is_reserved(import_name(name))
+    refused = refused or len(name) > MAX_PACKAGE_NAME
     assert _refused_by_copier("package_name", name) == refused
 
 
