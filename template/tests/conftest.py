@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# The template version the working tree is: the newest version in copier.yml's `_migrations`.
-CURRENT_VERSION = "v0.3.0"
+# The template version the working tree is: the newest section of CHANGELOG.md (released or
+# not; this repository has no tags, so the tests tag their snapshots with it).
+CURRENT_VERSION = "v0.4.0"
 TEMPLATE_PATHS = (
     "copier.yml",
     "template",
@@ -142,6 +143,12 @@ def sh() -> Shell:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def current_version() -> str:
+    """The version tag the template snapshots carry (`v0.4.0`)."""
+    return CURRENT_VERSION
 
 
 @pytest.fixture

@@ -148,7 +148,7 @@ def test_answers_are_recorded_for_copier_update(platform: Path) -> None:
     answers = yaml.safe_load(
         (platform / "services" / "line_items" / ".copier-answers.yml").read_text()
     )
-    assert answers["_commit"] == "v0.3.0"
+    assert answers["_commit"] == "v0.4.0"
     assert answers["kind"] == "service"
     assert answers["endpoints"] == ["get", "create"]
     project = yaml.safe_load((platform / ".copier-answers.yml").read_text())
@@ -164,7 +164,7 @@ def test_the_project_pins_the_tool_and_carries_no_template_internals(
     assert "lambdapress" in pyproject["dependency-groups"]["dev"]
     assert pyproject["tool"]["uv"]["sources"]["lambdapress"] == {
         "git": f"file://{copier_cli.template}",
-        "tag": "v0.3.0",
+        "tag": "v0.4.0",
         "subdirectory": "tools/lambdapress",
     }
     assert "lambdapress" not in pyproject["tool"]
