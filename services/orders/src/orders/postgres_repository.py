@@ -16,7 +16,7 @@ from psycopg.rows import dict_row
 from acme_models import Page
 from orders.models import Order, OrderIn, OrderPatch
 
-# The table of migrations/, and the columns a Order is read from.
+# The table of migrations/ and the columns of its rows, in the order the model takes them.
 TABLE = sql.Identifier("orders")
 COLUMNS = sql.SQL("id, name, description, created_at, updated_at")
 
