@@ -23,7 +23,7 @@ def test_every_kind_has_a_folder_that_records_its_answers() -> None:
 
 
 def test_reserved_names_cover_this_pythons_stdlib_and_keywords() -> None:
-    reserved = set(CONFIG["reserved_names"]["default"])
+    reserved = set(yaml.safe_load(CONFIG["reserved_names"]["default"]))
     stdlib = {
         name
         for name in sys.stdlib_module_names
