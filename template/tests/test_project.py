@@ -79,7 +79,7 @@ def run_ci(sh: Any, project: Path, clone: Path) -> str:
     return output
 
 
-def tested_folders(output: str) -> set[str]:
+def folders_tested(output: str) -> set[str]:
     return set(re.findall(r"^(\S+)/tests/\S+\.py \.", output, flags=re.MULTILINE))
 
 
@@ -152,7 +152,7 @@ def test_a_project_with_a_service_on_every_storage_passes_its_own_ci_in_a_clean_
     members = ["packages/billing-models", *(f"services/{name}" for name in SERVICES)]
     own = collected(sh, clean, *(f"{member}/tests" for member in members))
     assert passed(output) == own, "the project's tests, and only them"
-    assert tested_folders(output) == set(members)
+    assert folders_tested(output) == set(members)
     manifest = json.loads((clean / "dist" / "manifest.json").read_text())
     assert sorted(f["name"] for f in manifest["functions"]) == sorted(FUNCTIONS)
     for function in manifest["functions"]:
@@ -374,7 +374,7 @@ def test_a_project_from_v0_2_0_updated_by_the_readmes_script_passes_its_own_ci(
     folders.append("tools/release-notes")
     own = collected(sh, clean, *(f"{folder}/tests" for folder in folders))
     assert passed(output) == own, "ours, the team tool's, and only them"
-    assert tested_folders(output) == set(folders)
+    assert folders_tested(output) == set(folders)
     lambdapress = str(clean / ".nox" / "tests" / "bin" / "lambdapress")
     version = sh.run([lambdapress, "--version"], clean)
     expected = f"lambdapress {current_version[1:]} (template {current_version})\n"
