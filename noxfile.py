@@ -40,7 +40,9 @@ def sync_workspace(session: nox.Session, *, only_dev: bool = False, locked: bool
     """Install every workspace member and the dev tools from the one lock file.
 
     In CI the lock must already be up to date (`--locked`); on a developer's machine uv
-    updates it, so a new service or package is picked up without a separate step.
+    updates it, so a new service or package is picked up without a separate step. uv is told
+    the session's environment both ways (`UV_PROJECT_ENVIRONMENT`, `VIRTUAL_ENV`): when the two
+    differ it warns that `VIRTUAL_ENV` "does not match the project environment path".
     """
     if only_dev:
         command = ["uv", "sync", "--only-group", "dev"]
@@ -50,7 +52,11 @@ def sync_workspace(session: nox.Session, *, only_dev: bool = False, locked: bool
         command.append("--locked")
     session.run_install(
         *command,
-        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location, **index_credentials()},
+        env={
+            "UV_PROJECT_ENVIRONMENT": session.virtualenv.location,
+            "VIRTUAL_ENV": session.virtualenv.location,
+            **index_credentials(),
+        },
         external=True,
     )
 

@@ -1,11 +1,13 @@
-"""Before every `copier update` of a service: a service rendered before the `storage` question
-keeps its in-memory store.
+"""Before every `copier update`: a service rendered before the `storage` question keeps its
+in-memory store.
 
 Its `.copier-answers.yml` has no `storage` answer; without one, the update would take the
 question's default and rewrite the service onto another store. This adds `storage: memory`
-(what such a service has always had) to the answers, and leaves a service that answered alone.
-Plain text edit (the answers file is a flat YAML mapping written by copier); standard library
-only, run in the service's folder.
+(what such a service has always had) to the answers, and leaves a service that answered, and
+every other kind, alone. copier runs it before it reads the answers (so `kind` cannot be
+tested in the migration's `when`), in the updated folder, with the answers file's name as the
+argument; copier then reads the answers again, with this one. Plain text edit (the answers
+file is a flat YAML mapping written by copier); standard library only.
 """
 
 from __future__ import annotations
@@ -32,8 +34,13 @@ def add_storage_answer(answers: Path) -> bool:
 
 
 def main() -> int:
-    if add_storage_answer(Path.cwd() / ANSWERS):
-        print("storage: this service keeps its in-memory store (storage: memory added to answers)")
+    answers = Path.cwd() / (sys.argv[1] if len(sys.argv) > 1 else ANSWERS)
+    if add_storage_answer(answers):
+        print(
+            f"lambdapress: this service keeps its in-memory store (storage: memory added to "
+            f"{answers.name})",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -7,6 +7,7 @@ tests exercise exactly what is on disk, and copier records a commit that really 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,8 +19,16 @@ from typing import Any
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# The template version the working tree is: the newest version in copier.yml's `_migrations`.
-CURRENT_VERSION = "v0.3.0"
+# The template version the working tree is: the newest section of CHANGELOG.md (released or
+# not; this repository has no tags, so the tests tag their snapshots with it).
+CURRENT_VERSION = "v0.4.0"
+# The template's releases by commit (this repository has no tags: README.md, "Updating and
+# versions"); tests tag them in temporary clones.
+RELEASES = {
+    "v0.1.0": "fcaf3981a5e9eeee6c26dd1b1eb5c0d653e4f7a4",
+    "v0.2.0": "1f932e24845f21145c1027e13e7e68c15d04f6d6",
+    "v0.3.0": "804e0e0",
+}
 TEMPLATE_PATHS = (
     "copier.yml",
     "template",
@@ -142,6 +151,46 @@ def sh() -> Shell:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+def markdown_blocks(path: Path, heading: str) -> list[str]:
+    """The fenced code blocks of one section (`## heading`) of a markdown file, as text."""
+    text = path.read_text(encoding="utf-8")
+    start = text.index(f"## {heading}\n")
+    end = text.find("\n## ", start + 1)
+    section = text[start : end if end != -1 else len(text)]
+    return re.findall(r"^```[a-z]*\n(.*?)^```$", section, flags=re.MULTILINE | re.DOTALL)
+
+
+def bash_script(block: str, **replacements: str) -> str:
+    """A README block as a script that stops at the first failure, placeholders filled."""
+    for placeholder, value in replacements.items():
+        block = block.replace(f"<{placeholder}>", value)
+    return "set -euo pipefail\n" + block
+
+
+class Docs:
+    """The commands READMEs show, taken as they are written; handed out as `docs`."""
+
+    blocks = staticmethod(markdown_blocks)
+    script = staticmethod(bash_script)
+
+
+@pytest.fixture(scope="session")
+def docs() -> Docs:
+    return Docs()
+
+
+@pytest.fixture(scope="session")
+def releases() -> dict[str, str]:
+    """Each release of the template and its commit (README.md's table of versions)."""
+    return dict(RELEASES)
+
+
+@pytest.fixture(scope="session")
+def current_version() -> str:
+    """The version tag the template snapshots carry (`v0.4.0`)."""
+    return CURRENT_VERSION
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import ast
 import keyword
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -22,7 +23,7 @@ def test_every_kind_has_a_folder_that_records_its_answers() -> None:
 
 
 def test_reserved_names_cover_this_pythons_stdlib_and_keywords() -> None:
-    reserved = set(CONFIG["reserved_names"]["default"])
+    reserved = set(yaml.safe_load(CONFIG["reserved_names"]["default"]))
     stdlib = {
         name
         for name in sys.stdlib_module_names
@@ -58,13 +59,22 @@ def test_generated_code_never_ships_secrets_or_caches() -> None:
     assert {".git", ".env", ".venv", "__pycache__", ".nox"} <= excluded
 
 
-def test_the_tool_version_is_the_newest_template_version() -> None:
-    """Projects pin lambdapress at the template's tag and the tool compares its own version
-    with the template's: a release bumps tools/lambdapress/pyproject.toml with its migration."""
-    versions = [m["version"] for m in CONFIG["_migrations"] if "version" in m]
+def test_the_tool_version_is_the_newest_template_version(current_version: str) -> None:
+    """Projects pin lambdapress at the template version and the tool compares its own version
+    with the template's: the newest CHANGELOG section names the version being made (released
+    or not), tools/lambdapress/pyproject.toml carries it, no migration is newer, and the tests
+    tag their template snapshots with it."""
+    changelog = (REPO_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    newest = re.findall(r"^## (v\d+\.\d+\.\d+)\b", changelog, flags=re.MULTILINE)[0]
     tool = tomllib.loads((REPO_ROOT / "tools" / "lambdapress" / "pyproject.toml").read_text())
-    newest = max(versions, key=lambda v: tuple(int(part) for part in v[1:].split(".")))
     assert f"v{tool['project']['version']}" == newest
+    assert current_version == newest
+
+    def release(version: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in version[1:].split("."))
+
+    migrations = [m["version"] for m in CONFIG["_migrations"] if "version" in m]
+    assert all(release(version) <= release(newest) for version in migrations)
 
 
 def _definitions(path: Path) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """The example services in services/ are exactly what the template renders for their answers.
 
 They are the template's showcase and its first users: when the template changes, they must be
-updated with it (`copier update --trust --vcs-ref HEAD` in each, after committing the template).
+updated with it (`copier update --trust --defaults --vcs-ref HEAD` in each, after committing the
+template).
 """
 
 import difflib
@@ -55,6 +56,6 @@ def test_example_service_matches_the_template(
             problems.append("\n".join(diff))
     assert not problems, (
         f"services/{service.name} has drifted from the template. Commit the template, then run "
-        f"`copier update --trust --vcs-ref HEAD services/{service.name}` from the repository "
-        "root (or move the change into template/service).\n\n" + "\n\n".join(problems)
+        f"`copier update --trust --defaults --vcs-ref HEAD services/{service.name}` from the "
+        "repository root (or move the change into template/service).\n\n" + "\n\n".join(problems)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -63,3 +64,75 @@ def test_storage_answer_leaves_an_answered_service_and_other_kinds_alone(tmp_pat
     assert migration.add_storage_answer(service) is False
     assert migration.add_storage_answer(package) is False
     assert service.read_text() == "kind: service\nstorage: postgres\n"
+
+
+def test_storage_answer_reads_the_answers_file_copier_names(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """copier passes `{{ _copier_conf.answers_file }}`: a template may rename the file."""
+    migration = load("storage_answer")
+    (tmp_path / "answers.yml").write_text("kind: service\nresource: orders\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", ["storage_answer.py", "answers.yml"])
+    assert migration.main() == 0
+    assert (tmp_path / "answers.yml").read_text().endswith("storage: memory\n")
+
+
+WORKSPACE = '[tool.uv.workspace]\nmembers = ["packages/*", "services/*"]\n'
+CONFLICT = "<<<<<<< before updating\nmemory = 512\n=======\nmemory = 256\n>>>>>>> after updating\n"
+
+
+def workspace(root: Path) -> Path:
+    (root / ".git").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(WORKSPACE)
+    (root / "uv.lock").write_text("version = 1\n")
+    service = root / "services" / "orders"
+    service.mkdir(parents=True)
+    (service / "pyproject.toml").write_text('[project]\nname = "orders"\n')
+    return service
+
+
+def test_relock_finds_the_workspace_root_from_a_member_and_stops_at_the_repository(
+    tmp_path: Path,
+) -> None:
+    relock = load("relock")
+    service = workspace(tmp_path / "platform")
+    assert relock.workspace_root(service) == tmp_path / "platform"
+    (tmp_path / "platform" / "uv.lock").unlink()
+    (tmp_path / "uv.lock").write_text("")  # outside the repository: not this workspace's
+    assert relock.workspace_root(service) is None
+
+
+def test_relock_names_every_conflicted_file_uv_would_read_and_runs_nothing(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    relock = load("relock")
+    root = tmp_path / "platform"
+    service = workspace(root)
+    (service / "pyproject.toml").write_text('[project]\nname = "orders"\n' + CONFLICT)
+    (root / "pyproject.toml.rej").write_text("what could not be applied\n")
+    monkeypatch.setattr(relock.shutil, "which", lambda name: None)  # no git, no uv
+
+    status, message = relock.relock(service)
+
+    assert status == 1
+    assert "  services/orders/pyproject.toml (line 3)\n" in message
+    assert "  pyproject.toml.rej\n" in message
+    assert message.endswith("uv.lock was not changed.")
+    assert (root / "uv.lock").read_text() == "version = 1\n"
+
+
+def test_relock_without_uv_stops_and_says_what_to_run(tmp_path: Path, monkeypatch: Any) -> None:
+    relock = load("relock")
+    service = workspace(tmp_path / "platform")
+    monkeypatch.setattr(relock.shutil, "which", lambda name: None)
+    status, message = relock.relock(service)
+    assert status == 1
+    assert f"install it, then run `uv lock` in {tmp_path / 'platform'}" in message
+
+
+def test_relock_leaves_a_workspace_that_was_never_locked_alone(tmp_path: Path) -> None:
+    relock = load("relock")
+    service = workspace(tmp_path / "platform")
+    (tmp_path / "platform" / "uv.lock").unlink()
+    assert relock.relock(service) == (0, "")

@@ -80,3 +80,97 @@ def test_v0_2_0_moves_a_teams_tests_to_the_plugins_event_fixture(
     assert 'body=b\'{"name": "bytes"}\'' in team and "raw_body" not in team
     assert "test_team.py" in result.stderr, "the migration says what it rewrote"
     assert " passed" in run_tests(sh, service), "and the team's tests pass at v0.2.0"
+
+
+# ------------------------------------------------------------------ every update, this version
+
+ROOT_PYPROJECT = '[tool.uv.workspace]\nmembers = ["packages/*", "services/*"]\n'
+NOT_A_LOCK = "# not a lock uv wrote: uv would refuse it, so it must never run on it\n"
+
+
+def new_template_version(
+    sh: Any, template: Path, tag: str, edits: dict[str, tuple[str, str]]
+) -> None:
+    """Commit `edits` (file -> (old text, new text)) to the template and tag the commit."""
+    for name, (old, new) in edits.items():
+        path = template / name
+        text = path.read_text(encoding="utf-8")
+        assert text.count(old) == 1, name
+        path.write_text(text.replace(old, new), encoding="utf-8")
+    sh.git(template, "commit", "-q", "-am", f"template {tag}")
+    sh.git(template, "tag", tag)
+
+
+def platform_with_a_service(sh: Any, fresh_template: Any, root: Path, locked: bool = False) -> Path:
+    """A workspace (a root pyproject; a lock if `locked`) with services/orders from the
+    template, in git. Never locked, the re-lock after an update leaves it alone."""
+    (root / "services").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(ROOT_PYPROJECT)
+    if locked:
+        (root / "uv.lock").write_text(NOT_A_LOCK)
+    service = root / "services" / "orders"
+    copied = fresh_template.copy(service, {"kind": "service", "resource": "orders"}, cwd=root)
+    assert "MissingFileWarning" not in copied.stderr, "a new service reads no answers file"
+    sh.git(root, "init", "-q", "-b", "main")
+    return service
+
+
+def test_a_service_from_before_the_storage_question_keeps_memory_when_the_default_moves(
+    sh: Any, fresh_template: Any, tmp_path: Path
+) -> None:
+    """copier 9.19 renders a before-stage migration's `when` without the answers (`kind` is
+    undefined there): the migration must still run, or an old service would take the new
+    default. The next version here defaults to dynamodb; the service must stay in memory."""
+    service = platform_with_a_service(sh, fresh_template, tmp_path / "platform")
+    answers = service / ".copier-answers.yml"
+    answers.write_text(
+        "".join(line for line in answers.read_text().splitlines(True) if "storage" not in line)
+    )  # as a service rendered before v0.3.0 recorded it
+    sh.git(service, "add", "-A")
+    sh.git(service, "commit", "-q", "-m", "orders, from before the storage question")
+    new_template_version(
+        sh,
+        fresh_template.template,
+        "v0.4.1",
+        {"copier.yml": ("  default: memory\n", "  default: dynamodb\n")},
+    )
+
+    update = sh.run([sh.bin("copier"), "update", "--trust", "--defaults"], service)
+
+    assert "this service keeps its in-memory store" in update.stderr
+    assert yaml.safe_load(answers.read_text())["storage"] == "memory"
+    assert 'kind = "memory"' in (service / "pyproject.toml").read_text()
+    assert not (service / "src" / "orders" / "dynamodb_repository.py").exists()
+    assert "MissingFileWarning" not in update.stderr, "an update reads no missing answers file"
+
+
+def test_an_update_that_conflicts_stops_before_uv_lock_and_names_the_file(
+    sh: Any, fresh_template: Any, tmp_path: Path
+) -> None:
+    """The team and the template changed the same line of a service's pyproject: copier leaves
+    conflict markers, and the re-lock that follows every update must not feed them to uv."""
+    root = tmp_path / "platform"
+    service = platform_with_a_service(sh, fresh_template, root, locked=True)
+    config = service / "pyproject.toml"
+    ours = "# How lambdapress deploys each handler of this service."
+    config.write_text(config.read_text().replace(ours, "# Our deploy settings."))
+    sh.git(root, "add", "-A")
+    sh.git(root, "commit", "-q", "-m", "orders, with our comment")
+    new_template_version(
+        sh,
+        fresh_template.template,
+        "v0.4.1",
+        {"template/service/pyproject.toml.jinja": (ours, "# How lambdapress deploys it.")},
+    )
+
+    update = sh.run([sh.bin("copier"), "update", "--trust", "--defaults"], service, check=False)
+
+    assert update.returncode == 1, update.stderr
+    marker = next(
+        n for n, line in enumerate(config.read_text().splitlines(), 1) if line.startswith("<<<")
+    )
+    named = f"  services/orders/pyproject.toml (line {marker})\n"
+    assert f"lambdapress: the update left conflicts in:\n{named}" in update.stderr
+    assert "then run `uv lock` in" in update.stderr
+    assert "TOML" not in update.stderr and "uv lock` failed" not in update.stderr
+    assert (root / "uv.lock").read_text() == NOT_A_LOCK, "uv never ran"

@@ -123,7 +123,7 @@ def test_a_service_in_one_project_builds_on_models_published_by_another(
     def lp(*args: str, check: bool = True, extra: dict[str, str] | None = None) -> Any:
         return sh.run([str(tool / "lambdapress"), *args], b, env=env | (extra or {}), check=check)
 
-    assert lp("--version").stdout == "lambdapress 0.3.0 (template v0.3.0)\n"  # B's pinned tool
+    assert lp("--version").stdout == "lambdapress 0.4.0 (template v0.4.0)\n"  # B's pinned tool
     assert models_rows(lp("models").stdout) == [
         ["payments", "billing-models", "published", "1.0.0", "company", "1.0.0"]
     ]

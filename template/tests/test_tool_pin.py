@@ -93,7 +93,7 @@ def test_an_untagged_template_commit_is_pinned_by_its_hash(
     template = fresh_template.template
     (template / "NOTES.md").write_text("after the release\n")
     sh.git(template, "add", "NOTES.md")
-    sh.git(template, "commit", "-q", "-m", "after v0.3.0")
+    sh.git(template, "commit", "-q", "-m", "after v0.4.0")
     head = sh.git(template, "rev-parse", "HEAD")
     project = tmp_path / "p"
     data = {"kind": "project", "project_name": "p"}
@@ -182,8 +182,8 @@ def test_a_project_takes_lambdapress_from_a_company_index_as_the_readme_says(
     built = tmp_path / "built"
     sh.run([sh.bin("uv"), "build", "--package", "lambdapress", "--out-dir", str(built)], template)
     assert sorted(p.name for p in built.iterdir() if p.name != ".gitignore") == [
-        "lambdapress-0.3.0-py3-none-any.whl",
-        "lambdapress-0.3.0.tar.gz",
+        "lambdapress-0.4.0-py3-none-any.whl",
+        "lambdapress-0.4.0.tar.gz",
     ]
     password = secrets.token_urlsafe(12)
     plan = ServerPlan(
@@ -207,12 +207,12 @@ def test_a_project_takes_lambdapress_from_a_company_index_as_the_readme_says(
         text = config.read_text()
         git_pin = next(line for line in text.splitlines() if line.startswith("lambdapress = {"))
         text = text.replace(git_pin, 'lambdapress = { index = "company" }')
-        text = text.replace('    "lambdapress",\n', '    "lambdapress==0.3.0",\n')
+        text = text.replace('    "lambdapress",\n', '    "lambdapress==0.4.0",\n')
         text += f'\n[[tool.uv.index]]\nname = "company"\nurl = "{server.url}simple/"\n'
         text += "explicit = true\n"
         config.write_text(text)
         sh.run([sh.bin("uv"), "lock"], project)
     lock = tomllib.loads((project / "uv.lock").read_text())
     tool = next(p for p in lock["package"] if p["name"] == "lambdapress")
-    assert tool["version"] == "0.3.0"
+    assert tool["version"] == "0.4.0"
     assert tool["source"] == {"registry": f"{server.url}simple/"}

@@ -14,7 +14,9 @@ from customers.repository import InMemoryCustomerRepository
 
 
 @pytest.fixture(autouse=True)
-def repository(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemoryCustomerRepository]:
+def repository(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[InMemoryCustomerRepository]:
     """A fresh, empty in-memory store for every test, in place of the real one: no state leaks
     between tests, and no server is needed."""
     # Settings are read at the first invocation; the in-memory store never uses this table.

@@ -14,7 +14,9 @@ from orders.repository import InMemoryOrderRepository
 
 
 @pytest.fixture(autouse=True)
-def repository(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemoryOrderRepository]:
+def repository(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[InMemoryOrderRepository]:
     """A fresh, empty in-memory store for every test, in place of the real one: no state leaks
     between tests, and no server is needed."""
     # Settings are read at the first invocation; the in-memory store never uses this URL.

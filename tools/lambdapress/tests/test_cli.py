@@ -130,10 +130,33 @@ def test_new_dry_run_prints_the_plan_and_creates_nothing(
         "create service 'payments' in services/payments",
         "  template: gh:acme/template",
         "  version:  v0.4.0",
-        "  answers:  kind=service, models_package=acme-models, resource=payments",
+        "  answers:",
+        "    kind: service",
+        "    models_package: acme-models",
+        "    resource: payments",
         "dry run: nothing was created",
     ]
     assert not (builder.root / "services" / "payments").exists()
+
+
+def test_new_dry_run_shows_a_published_library_as_its_answers_read(
+    builder: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--models Billing.Models==1.2`: the normalised name, and the specifier as itself (not
+    `models_spec===1.2`)."""
+    builder.answers("gh:acme/template", "v0.4.0")
+    argv = ["new", "service", "payments", "--models", "Billing.Models==1.2", "--index", "company"]
+    assert main([*argv, "--dry-run", "--root", str(builder.root)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[3:9] == [
+        "  answers:",
+        "    kind: service",
+        "    models_index: company",
+        "    models_package: billing-models",
+        "    models_source: index",
+        "    models_spec: ==1.2",
+    ]
+    assert not any("===" in line for line in out)
 
 
 def test_new_service_runs_copier_and_prints_next_steps(
@@ -163,7 +186,7 @@ def test_new_package_with_data(
     argv = ["new", "package", "billing-models", "--data", "extra=1", "--root", str(builder.root)]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "answers:  extra=1, kind=package, package_name=billing-models" in out
+    assert "\n    extra: 1\n    kind: package\n    package_name: billing-models\n" in out
     assert "lambdapress new service NAME --models billing-models" in out
     assert (builder.root / "packages" / "billing-models" / "pyproject.toml").is_file()
 

@@ -19,18 +19,23 @@ from jinja2.sandbox import SandboxedEnvironment
 from lambdapress.names import (
     DISTRIBUTION_PATTERN,
     IDENTIFIER_PATTERN,
+    MAX_PACKAGE_NAME,
+    MAX_SERVICE_NAME,
     RESERVED_NAMES,
     import_name,
     is_reserved,
 )
 
 COPIER = yaml.safe_load((Path(__file__).resolve().parents[3] / "copier.yml").read_text())
+# One YAML string in copier.yml (copier parses it once, as it does here).
+COPIER_RESERVED = yaml.safe_load(COPIER["reserved_names"]["default"])
 SAMPLES = [
     "orders", "line_items", "a", "x1", "orders2", "Orders", "1orders", "_orders", "orders-api",
     "acme-models", "acme--models", "acme-", "-acme", "acme_models", "billing-models-2", "os",
     "json", "typing", "boto3", "pydantic", "pydantic-core", "aws-lambda-powertools", "tests",
     "match", "case", "type", "lambda", "class", "asyncio", "aifc", "lambdapress", "zoneinfo",
-    "", "ümlaut", "orders.api", "lambda-api",
+    "", "ümlaut", "orders.api", "lambda-api", "lambdapress_runtime", "psycopg", "pytest",
+    "a" * 24, "a" * 25, "a" * 30, "a" * 31, "a-" * 15 + "b",
 ]  # fmt: skip
 
 
@@ -38,7 +43,7 @@ def _refused_by_copier(question: str, value: str) -> bool:
     """Whether copier's validator of `question` refuses `value` (it renders a message)."""
     context: dict[str, Any] = {
         question: value,
-        "reserved_names": COPIER["reserved_names"]["default"],
+        "reserved_names": COPIER_RESERVED,
         "_copier_conf": {"data": {}, "dst_path": "/tmp/x"},
         "_external_data": {},
         # copied from an absolute path, as a project must be (its validator checks that too)
@@ -51,12 +56,14 @@ def _refused_by_copier(question: str, value: str) -> bool:
 @pytest.mark.parametrize("name", SAMPLES)
 def test_service_names_follow_copiers_resource_rule(name: str) -> None:
     refused = not IDENTIFIER_PATTERN.match(name) or is_reserved(name)
+    refused = refused or len(name) > MAX_SERVICE_NAME
     assert _refused_by_copier("resource", name) == refused
 
 
 @pytest.mark.parametrize("name", SAMPLES)
 def test_package_names_follow_copiers_package_name_rule(name: str) -> None:
     refused = not DISTRIBUTION_PATTERN.match(name) or is_reserved(import_name(name))
+    refused = refused or len(name) > MAX_PACKAGE_NAME
     assert _refused_by_copier("package_name", name) == refused
 
 
@@ -66,7 +73,7 @@ def test_project_names_follow_copiers_project_name_rule(name: str) -> None:
 
 
 def test_copiers_reserved_names_are_the_table() -> None:
-    assert COPIER["reserved_names"]["default"] == sorted(RESERVED_NAMES)
+    assert sorted(RESERVED_NAMES) == COPIER_RESERVED
 
 
 def test_the_table_covers_this_pythons_keywords_and_standard_library() -> None:

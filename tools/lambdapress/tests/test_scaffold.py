@@ -193,7 +193,10 @@ def test_no_model_library_says_to_create_one(builder: Any) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["Orders", "1orders", "line-items", "orders!", "", "class", "match", "json", "boto3", "tests"],
+    [
+        *["Orders", "1orders", "line-items", "orders!", "", "class", "match", "json", "boto3"],
+        *["tests", "lambdapress_runtime", "psycopg", "pytest", "a" * 25],
+    ],
 )
 def test_invalid_service_names(builder: Any, name: str) -> None:
     builder.answers("gh:acme/template")
@@ -203,7 +206,7 @@ def test_invalid_service_names(builder: Any, name: str) -> None:
     assert info.value.hint
 
 
-@pytest.mark.parametrize("name", ["line_items", "orders2", "payments"])
+@pytest.mark.parametrize("name", ["line_items", "orders2", "payments", "a" * 24])
 def test_valid_service_names(builder: Any, name: str) -> None:
     builder.answers("gh:acme/template")
     builder.package("acme-models")
@@ -211,7 +214,8 @@ def test_valid_service_names(builder: Any, name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["Acme", "acme_models", "acme--models", "-acme", "acme-", "9lives", "json", "email"]
+    "name",
+    ["Acme", "acme_models", "acme--models", "-acme", "acme-", "9lives", "json", "email", "a" * 31],
 )
 def test_invalid_package_names(builder: Any, name: str) -> None:
     builder.answers("gh:acme/template")

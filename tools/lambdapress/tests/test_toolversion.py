@@ -42,6 +42,10 @@ def project(root: Path, template: str, locked: str | None) -> Path:
         ("v0.3.0", Version("0.3.0")),
         ("v0.3.0-2-g1a2b3c4", Version("0.3.0")),
         ("1a2b3c4", None),
+        # A template repository without tags: copier names the commit by its short hash,
+        # which may be all digits; it is no release.
+        ("8051234", None),
+        ("0123456", None),
     ],
 )
 def test_the_template_release_is_read_from_copiers_commit_name(

@@ -1,1 +1,1 @@
-"""The customers service: its models, its storage and one handler module per endpoint."""
+"""The customers service: models, storage, one handler module per endpoint."""

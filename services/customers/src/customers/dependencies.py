@@ -1,4 +1,4 @@
-"""What the customers handlers need, created with Lambda's lifetimes (lambdapress-runtime).
+"""What the customers handlers need, with Lambda's lifetimes (lambdapress-runtime).
 
 One boto3 DynamoDB table object per container, created on first use and reused by warm
 invocations (it holds no connection a freeze could break: HTTP connections are re-opened by

@@ -1,4 +1,6 @@
-"""Customers in DynamoDB (boto3): the table `customers` of `[tool.lambdapress.storage]`.
+"""Customers in DynamoDB (boto3).
+
+The table `customers` of `[tool.lambdapress.storage]`.
 
 Items are the model's JSON form (timestamps as ISO strings). A scan pages in the table's own
 order, not by creation time: DynamoDB has no global order without an index.
@@ -23,9 +25,10 @@ class DynamoCustomerRepository:
         if cursor:
             options["ExclusiveStartKey"] = {"id": cursor}
         answer = self._table.scan(**options)
+        found = answer.get("Items", [])
         last = answer.get("LastEvaluatedKey")
         return Page[Customer](
-            items=[Customer.model_validate(item) for item in answer.get("Items", [])],
+            items=[Customer.model_validate(item) for item in found],
             next_cursor=str(last["id"]) if last else None,
         )
 
@@ -35,7 +38,12 @@ class DynamoCustomerRepository:
 
     def add(self, data: CustomerIn) -> Customer:
         now = datetime.now(UTC)
-        item = Customer(id=uuid.uuid4().hex, created_at=now, updated_at=now, **data.model_dump())
+        item = Customer(
+            id=uuid.uuid4().hex,
+            created_at=now,
+            updated_at=now,
+            **data.model_dump(),
+        )
         self._table.put_item(Item=item.model_dump(mode="json", exclude_none=True))
         return item
 
@@ -53,5 +61,6 @@ class DynamoCustomerRepository:
         return updated
 
     def remove(self, customer_id: str) -> bool:
-        answer = self._table.delete_item(Key={"id": customer_id}, ReturnValues="ALL_OLD")
+        key = {"id": customer_id}
+        answer = self._table.delete_item(Key=key, ReturnValues="ALL_OLD")
         return "Attributes" in answer

@@ -1,1 +1,1 @@
-"""The orders service: its models, its storage and one handler module per endpoint."""
+"""The orders service: models, storage, one handler module per endpoint."""

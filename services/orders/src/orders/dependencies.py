@@ -1,4 +1,4 @@
-"""What the orders handlers need, created with Lambda's lifetimes (lambdapress-runtime).
+"""What the orders handlers need, with Lambda's lifetimes (lambdapress-runtime).
 
 One PostgreSQL connection per container: opened on first use (not at import, so a warm-up ping
 or a cold start that never reaches the database opens nothing) and reused by warm invocations.

@@ -1,8 +1,8 @@
 """What the orders API accepts and returns.
 
-The stored `Order` builds on the shared `Entity` of `acme_models`, so every
-service agrees on ids and timestamps; the request bodies forbid unknown fields so a typo in a
-client is a 422, not silently ignored data.
+The stored `Order` builds on the shared `Entity` of
+`acme_models`, so every service agrees on ids and timestamps. The request
+bodies forbid unknown fields so a typo in a client is a 422, not silently ignored data.
 """
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,7 +20,10 @@ class OrderIn(BaseModel):
 
 
 class OrderPatch(BaseModel):
-    """The body of `PATCH /orders/{order_id}`: only the fields to change."""
+    """The body of `PATCH /orders/{order_id}`.
+
+    Only the fields to change.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

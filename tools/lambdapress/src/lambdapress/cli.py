@@ -30,7 +30,15 @@ from lambdapress.console import print_table, steps
 from lambdapress.crash import summary, write_crash_log
 from lambdapress.errors import LambdapressError, ScaffoldError
 from lambdapress.lifetime import Interrupted, signal_handlers, stop_with_parent
-from lambdapress.scaffold import KINDS, NewPlan, execute_new, models_data, parse_data, plan_new
+from lambdapress.scaffold import (
+    KINDS,
+    NewPlan,
+    describe_plan,
+    execute_new,
+    models_data,
+    parse_data,
+    plan_new,
+)
 from lambdapress.toolversion import older_tool_warning
 from lambdapress.version import __version__
 from lambdapress.workspace import Workspace, find_root, load_workspace
@@ -254,16 +262,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
 
 def _describe(plan: NewPlan) -> str:
-    version = plan.vcs_ref if plan.vcs_ref is not None else "latest tag"
-    answers = ", ".join(f"{key}={value}" for key, value in sorted(plan.data.items()))
-    return "\n".join(
-        [
-            f"create {plan.kind} {plan.name!r} in {plan.destination}",
-            f"  template: {plan.src_path}",
-            f"  version:  {version}",
-            f"  answers:  {answers}",
-        ]
-    )
+    return "\n".join(describe_plan(plan))
 
 
 def _next_steps(plan: NewPlan) -> list[str]:

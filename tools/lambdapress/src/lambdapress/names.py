@@ -22,19 +22,32 @@ in the stack."""
 STAGE_MAX: Final = 16
 """The longest stage name (`--stage`). With `PROJECT_MAX`, what `package` assumes of a stage it
 does not know yet when it checks the names a deploy will make (`bundle.aws_names`)."""
+MAX_SERVICE_NAME: Final = 24
+"""The longest name a new service may take: every line the template writes with it (and its
+model class) stays within ruff's 100 characters."""
+MAX_PACKAGE_NAME: Final = 30
+"""The longest name a new model library may take, for the same reason (its import name is
+written into the services' import lines)."""
 
-# Modules every Lambda bundle imports besides the standard library: a member named like one of
-# them would shadow it inside the function.
+# Modules every Lambda bundle imports besides the standard library, and the ones the code the
+# template renders imports (its storage drivers, its runtime library, pydantic's own imports,
+# pytest): a member named like one of them would shadow it inside the function or its tests.
 RUNTIME_MODULES: Final = frozenset(
     {
+        "annotated_types",
         "aws_lambda_powertools",
         "awslambdaric",
         "boto3",
         "botocore",
         "lambdapress",
+        "lambdapress_runtime",
+        "psycopg",
+        "psycopg_binary",
         "pydantic",
         "pydantic_core",
+        "pytest",
         "tests",
+        "typing_extensions",
     }
 )
 # Python's keywords (soft ones too) and standard library modules of every supported Python

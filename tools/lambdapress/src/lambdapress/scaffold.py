@@ -24,7 +24,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.errors import ScaffoldError
-from lambdapress.names import DISTRIBUTION_PATTERN, IDENTIFIER_PATTERN, import_name, is_reserved
+from lambdapress.names import (
+    DISTRIBUTION_PATTERN,
+    IDENTIFIER_PATTERN,
+    MAX_PACKAGE_NAME,
+    MAX_SERVICE_NAME,
+    import_name,
+    is_reserved,
+)
 from lambdapress.workspace import (
     PACKAGES_DIR,
     SERVICES_DIR,
@@ -118,13 +125,31 @@ def plan_new(
     )
 
 
+def describe_plan(plan: NewPlan) -> list[str]:
+    """What `new` is about to do, one line each.
+
+    The answers come one per line as `question: answer`, the way copier records them, so a
+    specifier such as `==1.2` reads as itself (not as `models_spec===1.2`).
+    """
+    version = plan.vcs_ref if plan.vcs_ref is not None else "latest tag"
+    return [
+        f"create {plan.kind} {plan.name!r} in {plan.destination}",
+        f"  template: {plan.src_path}",
+        f"  version:  {version}",
+        "  answers:",
+        *(f"    {key}: {value}" for key, value in sorted(plan.data.items())),
+    ]
+
+
 def models_data(models: str, index: str | None) -> dict[str, str]:
     """The template answers for `--models PKG[==SPEC] [--index NAME]`.
 
     With an index the library is a published package of another project (`models_source:
-    index`); without one it is a folder of packages/.
+    index`); without one it is a folder of packages/. The name is written in its normalised
+    form (`Billing.Models` -> `billing-models`), the one its import name is made from.
     """
     from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
 
     try:
         requirement = Requirement(models)
@@ -141,9 +166,9 @@ def models_data(models: str, index: str | None) -> dict[str, str]:
                 hint=f"add --index NAME (an index of the root pyproject), or pass only "
                 f"--models {requirement.name} for a package of packages/",
             )
-        return {"models_package": requirement.name}
+        return {"models_package": canonicalize_name(requirement.name)}
     return {
-        "models_package": requirement.name,
+        "models_package": canonicalize_name(requirement.name),
         "models_source": "index",
         "models_spec": str(requirement.specifier),
         "models_index": index,
@@ -198,8 +223,9 @@ def _render(plan: NewPlan, root: Path) -> Path:
 
     try:
         with warnings.catch_warnings():
-            # A template reading the destination's own answers file (`_external_data`) finds
-            # none in a new folder; copier warns about it, but that is the expected case.
+            # Templates before v0.4.0 read the destination's own answers file
+            # (`_external_data`) in every new folder, where there is none; copier warns
+            # about it, but that is the expected case.
             warnings.filterwarnings("ignore", category=MissingFileWarning)
             copier.run_copy(
                 plan.src_path,
@@ -304,6 +330,12 @@ def _check_service_name(name: str) -> None:
             hint="use a lowercase Python identifier: letters, digits and underscores, starting "
             "with a letter (e.g. orders, line_items)",
         )
+    if len(name) > MAX_SERVICE_NAME:
+        raise ScaffoldError(
+            f"{name!r} is longer than {MAX_SERVICE_NAME} characters (it names the package, the "
+            "handlers and lines of their code)",
+            hint="pick a shorter name",
+        )
     if is_reserved(name):
         raise ScaffoldError(
             f"{name!r} is a Python keyword or the name of a standard library or runtime module, "
@@ -318,6 +350,12 @@ def _check_package_name(name: str) -> None:
             f"{name!r} is not a valid package name",
             hint="use lowercase letters, digits and single dashes, starting with a letter "
             "(e.g. billing-models)",
+        )
+    if len(name) > MAX_PACKAGE_NAME:
+        raise ScaffoldError(
+            f"{name!r} is longer than {MAX_PACKAGE_NAME} characters (it names modules, imports "
+            "and lines of code the services write)",
+            hint="pick a shorter name",
         )
     module = import_name(name)
     if is_reserved(module):

@@ -26,8 +26,11 @@ def release_of(template: str) -> Version | None:
     """The release a template version names: `v0.3.0` -> 0.3.0.
 
     `v0.3.0-2-g1a2b3c4` (copier's name for a later, untagged commit) gives 0.3.0 as well;
-    anything else (a bare commit hash) gives None: nothing to compare with.
+    anything else gives None: nothing to compare with. That includes a bare commit hash, which
+    is what copier records from a template repository without tags, even an all-digit one.
     """
+    if not template.startswith("v"):
+        return None
     base = template.split("-", 1)[0].removeprefix("v")
     try:
         return Version(base)

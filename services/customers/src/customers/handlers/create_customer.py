@@ -1,4 +1,7 @@
-"""POST /customers: store a new customer; 201 with its Location."""
+"""POST /customers: store a new customer.
+
+201 with the stored item and its Location.
+"""
 
 from typing import Any
 
@@ -15,7 +18,9 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 
 @app.post("/customers")
-def create_customer(data: CustomerIn) -> Response[Customer]:
+def create_customer(
+    data: CustomerIn,
+) -> Response[Customer]:
     item = repository.get().add(data)
     logger.info("created", extra={"customer_id": item.id})
     return Response(

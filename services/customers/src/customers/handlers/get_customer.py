@@ -16,10 +16,14 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 
 @app.get("/customers/<customer_id>")
-def get_customer(customer_id: str) -> Customer:
+def get_customer(
+    customer_id: str,
+) -> Customer:
     item = repository.get().get(customer_id)
     if item is None:
-        raise NotFoundError(f"no such customer: {customer_id}")
+        raise NotFoundError(
+            f"no such customer: {customer_id}",
+        )
     return item
 
 

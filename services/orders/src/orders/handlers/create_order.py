@@ -1,4 +1,7 @@
-"""POST /orders: store a new order; 201 with its Location."""
+"""POST /orders: store a new order.
+
+201 with the stored item and its Location.
+"""
 
 from typing import Any
 
@@ -15,7 +18,9 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 
 @app.post("/orders")
-def create_order(data: OrderIn) -> Response[Order]:
+def create_order(
+    data: OrderIn,
+) -> Response[Order]:
     item = repository.get().add(data)
     logger.info("created", extra={"order_id": item.id})
     return Response(

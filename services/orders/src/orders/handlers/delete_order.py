@@ -1,4 +1,7 @@
-"""DELETE /orders/{order_id}: remove one item; 204, or 404."""
+"""DELETE /orders/{order_id}: remove one item.
+
+204 when it is removed, 404 when there is no such item.
+"""
 
 from typing import Any
 
@@ -15,9 +18,13 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 
 @app.delete("/orders/<order_id>")
-def delete_order(order_id: str) -> Response[None]:
+def delete_order(
+    order_id: str,
+) -> Response[None]:
     if not repository.get().remove(order_id):
-        raise NotFoundError(f"no such order: {order_id}")
+        raise NotFoundError(
+            f"no such order: {order_id}",
+        )
     return Response(status_code=204)
 
 

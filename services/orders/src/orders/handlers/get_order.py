@@ -16,10 +16,14 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 
 @app.get("/orders/<order_id>")
-def get_order(order_id: str) -> Order:
+def get_order(
+    order_id: str,
+) -> Order:
     item = repository.get().get(order_id)
     if item is None:
-        raise NotFoundError(f"no such order: {order_id}")
+        raise NotFoundError(
+            f"no such order: {order_id}",
+        )
     return item
 
 

@@ -1,4 +1,7 @@
-"""PATCH /orders/{order_id}: change some fields of one item, or 404."""
+"""PATCH /orders/{order_id}: change some of its fields.
+
+404 when there is no such item.
+"""
 
 from typing import Any
 
@@ -22,7 +25,9 @@ def update_order(
 ) -> Order:
     item = repository.get().update(order_id, patch)
     if item is None:
-        raise NotFoundError(f"no such order: {order_id}")
+        raise NotFoundError(
+            f"no such order: {order_id}",
+        )
     return item
 
 
