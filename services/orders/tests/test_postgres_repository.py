@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from lambdapress_runtime import WARMUP_EVENT
 from orders import dependencies
@@ -96,3 +97,15 @@ def test_a_warmup_ping_opens_no_connection(database: str, lambda_context: object
     answer = some_handler.handler(WARMUP_EVENT, lambda_context)  # type: ignore[arg-type]
     assert answer == {"warmed": True}
     assert sessions(database) == []
+
+
+@pytest.mark.parametrize("wrong", ["dbname", "user"])
+def test_a_refusal_waiting_cannot_change_fails_at_once(
+    database: str, wrong: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A missing database or role is not a restart: it fails without a retry or a wait."""
+    monkeypatch.setenv("DATABASE_URL", make_conninfo(**{**conninfo_to_dict(database), wrong: "no"}))
+    dependencies.container.close()
+    with pytest.raises(psycopg.OperationalError), dependencies.container.invocation():
+        dependencies.repository.get()
+    assert '"event": "retry"' not in caplog.text

@@ -5,7 +5,9 @@ or a cold start that never reaches the database opens nothing) and reused by war
 Before each reuse it is checked without a round trip: a connection the server closed while the
 container was frozen (idle_session_timeout, a restart, a terminated session) has the server's
 goodbye waiting on its socket, and is replaced by a new one. A connection error during an
-invocation discards it, so the next invocation reconnects (creating it is retried once). Each
+invocation discards it, so the next invocation reconnects; a server that is restarting or
+failing over is waited for (up to 5 s, within the invocation's timeout), a refusal that
+waiting cannot change (a wrong password, a missing database) fails at once. Each
 invocation gets a repository inside one transaction: committed when the handler returns,
 rolled back when it raises, always ended. One connection per container also bounds the
 server's load: never more connections than live containers.
@@ -42,8 +44,21 @@ def _still_open(connection: psycopg.Connection[Any]) -> bool:
     return not readable
 
 
-# check_after=0: checked at every reuse (a poll of the socket, microseconds, no round trip).
-@container.per_container(check=_still_open, check_after=0.0, retry_on=(psycopg.OperationalError,))
+# libpq's refusals that no restart will change (psycopg gives no SQLSTATE for these).
+_REFUSALS = ("password authentication failed", "does not exist", "no pg_hba.conf entry")
+
+
+def _worth_waiting(error: BaseException) -> bool:
+    """A server that is restarting or failing over, not one that refuses these credentials."""
+    return not any(refusal in str(error) for refusal in _REFUSALS)
+
+
+@container.per_container(
+    check=_still_open,
+    check_after=0.0,  # checked at every reuse: a poll of the socket, no round trip
+    retry_on=(psycopg.OperationalError,),
+    retry_if=_worth_waiting,
+)
 def connection() -> Iterator[psycopg.Connection[Any]]:
     opened = psycopg.connect(
         settings.get().database_url,
