@@ -267,7 +267,7 @@ def packaged_examples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
     """A scratch copy of the example platform, packaged once for the session (wheels from the
     repository's cache): its root and its manifest."""
     from lambdapress.bundle.pipeline import package
-    from lambdapress.workspace import cache_folder
+    from lambdapress.support.files import cache_folder
 
     root = tmp_path_factory.mktemp("examples") / "platform"
     root.mkdir()
@@ -314,11 +314,11 @@ class ExampleStorage:
 def example_storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleStorage]:
     """PostgreSQL (max_connections = 20) with the orders database migrated, and moto's server
     (its own process: moto's state is per process) with the customers table; for the session."""
+    from lambdapress.config.storage_settings import TableSettings
     from lambdapress.storage.dynamodb import create_tables, start_moto
     from lambdapress.storage.local import free_port
     from lambdapress.storage.migrations import apply_migrations, create_database, find_migrations
     from lambdapress.storage.pytest_plugin import temporary_postgres
-    from lambdapress.storage_settings import TableSettings
 
     logs = tmp_path_factory.mktemp("moto")
     with (

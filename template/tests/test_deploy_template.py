@@ -20,7 +20,7 @@ import pytest
 
 from lambdapress.bundle.pipeline import package
 from lambdapress.cli import main
-from lambdapress.workspace import cache_folder
+from lambdapress.support.files import cache_folder
 
 pytestmark = pytest.mark.e2e
 

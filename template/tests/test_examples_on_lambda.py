@@ -25,7 +25,7 @@ import pytest
 from lambdapress.bundle.archive import Entry, write_zip
 from lambdapress.bundle.pipeline import rebuilder
 from lambdapress.emulator import Emulator, ReloadRecord, http_api_event, serve
-from lambdapress.manifest import FunctionEntry, Manifest
+from lambdapress.model.manifest import FunctionEntry, Manifest
 
 pytestmark = pytest.mark.e2e
 

@@ -23,7 +23,7 @@ import pytest
 
 from lambdapress.emulator import Emulator, serve
 from lambdapress.emulator.reports import InvocationResult
-from lambdapress.manifest import Manifest
+from lambdapress.model.manifest import Manifest
 
 from .conftest import REPO_ROOT
 

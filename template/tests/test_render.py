@@ -95,7 +95,7 @@ def test_service_settings_and_model_library_are_declared(platform: Path) -> None
 
 
 def test_each_storage_renders_its_store_settings_and_dependencies(platform: Path) -> None:
-    from lambdapress.workspace import load_workspace
+    from lambdapress.config.workspace import load_workspace
 
     services = {s.name: s for s in load_workspace(platform).services}
     kinds = {name: s.settings.storage.kind for name, s in services.items()}

@@ -22,10 +22,10 @@ import httpx
 import psycopg
 import pytest
 
+from lambdapress.config.storage_settings import WARMUP_EVENT
 from lambdapress.emulator import Emulator, Serving, serve
-from lambdapress.lifetime import descendants
-from lambdapress.manifest import Manifest
-from lambdapress.storage_settings import WARMUP_EVENT
+from lambdapress.model.manifest import Manifest
+from lambdapress.support.lifetime import descendants
 
 pytestmark = pytest.mark.e2e
 

@@ -58,8 +58,14 @@ def test_the_copy_of_the_package_is_what_the_contracts_check(tmp_path: Path) -> 
         ("bundle/archive.py", "tomlkit", "the bundler loads neither the publisher nor tomlkit"),
         ("indexes/config.py", "lambdapress.bundle.lock", "lambdapress layers"),
         ("emulator/routes.py", "lambdapress.publish.tags", "lambdapress layers"),
-        ("settings.py", "lambdapress.bundle.targets", "lambdapress layers"),
-        ("files.py", "lambdapress.manifest", "lambdapress layers"),
+        ("config/settings.py", "lambdapress.bundle.targets", "lambdapress layers"),
+        ("support/files.py", "lambdapress.model.manifest", "lambdapress layers"),
+        ("config/settings.py", "lambdapress.model.manifest", "lambdapress layers"),
+        (
+            "config/lambda_platform.py",
+            "lambdapress.config.workspace",
+            "configuration above the platform's facts and rules",
+        ),
     ],
 )
 def test_an_import_that_climbs_a_layer_breaks_the_contracts(

@@ -24,9 +24,9 @@ from lambdapress.bundle.discovery import check_unique_routes, discover_service
 from lambdapress.bundle.imports import ModuleIndex, package_data
 from lambdapress.bundle.lock import Lock
 from lambdapress.bundle.targets import Target
+from lambdapress.config.settings import ServiceSettings, load_service_settings
+from lambdapress.config.workspace import Service
 from lambdapress.errors import LambdapressError
-from lambdapress.settings import ServiceSettings, load_service_settings
-from lambdapress.workspace import Service
 
 T = TypeVar("T")
 

@@ -42,20 +42,20 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lambdapress.answers import CopierAnswers, read_answers
 from lambdapress.bundle import artifacts, entries, wheels
 from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.facts import path as facts_path
 from lambdapress.bundle.lock import Lock, read_lock
 from lambdapress.cli import main
+from lambdapress.config.answers import CopierAnswers, read_answers
 from lambdapress.deploy.aws import Aws, StackState
 from lambdapress.deploy.secret_values import Secrets
 from lambdapress.errors import LambdapressError
-from lambdapress.integrity import COMPLETE_MARK
-from lambdapress.manifest import Manifest, read_manifest
+from lambdapress.model.manifest import Manifest, read_manifest
 from lambdapress.publish.simple import parse_simple_html, parse_simple_json
-from lambdapress.server_lock import Holder, lock_path, peek
 from lambdapress.storage.state import read_state, state_path
+from lambdapress.support.integrity import COMPLETE_MARK
+from lambdapress.support.server_lock import Holder, lock_path, peek
 
 T = TypeVar("T")
 

@@ -4,8 +4,8 @@ ships in Lambda zips), so each defines them and this test keeps the two equal.""
 from __future__ import annotations
 
 import lambdapress_runtime
+from lambdapress.config.storage_settings import WARMUP_EVENT
 from lambdapress.emulator import pytest_plugin
-from lambdapress.storage_settings import WARMUP_EVENT
 
 
 def test_the_warmup_event_is_the_one_the_runtime_answers() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from lambdapress.config.workspace import load_workspace
 from lambdapress.errors import PackageIndexError, ScaffoldError
 from lambdapress.publish.pypiserver import free_port
 from lambdapress.scaffold import (
@@ -20,7 +21,6 @@ from lambdapress.scaffold import (
     plan_new,
     template_is_dirty,
 )
-from lambdapress.workspace import load_workspace
 
 Git = Callable[..., str]
 

@@ -16,9 +16,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-# The event a scheduled warm-up ping sends. The same constant lives in
-# `lambdapress.storage_settings.WARMUP_EVENT` (the tool cannot be imported from a Lambda zip);
-# a test of the tool checks that the two are equal.
+# The event a scheduled warm-up ping sends. The same constant lives in the tool's
+# `lambdapress.config.storage_settings.WARMUP_EVENT` (the tool cannot be imported from a Lambda
+# zip); a test of the tool checks that the two are equal.
 WARMUP_EVENT: dict[str, str] = {"lambdapress": "warmup"}
 WARMUP_ANSWER: dict[str, bool] = {"warmed": True}
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lambdapress.lazy import lazy_getattr
+from lambdapress.support.lazy import lazy_getattr
 from lambdapress.version import __version__
 
 if TYPE_CHECKING:
-    from lambdapress.answers import CopierAnswers, read_answers
     from lambdapress.bundle.pipeline import PackageResult, execute_plan, package, plan_package
     from lambdapress.bundle.plan import BundlePlan, FunctionPlan
+    from lambdapress.config.answers import CopierAnswers, read_answers
+    from lambdapress.config.pyproject import load_toml
+    from lambdapress.config.settings import ServiceSettings, load_service_settings
+    from lambdapress.config.workspace import Package, Service, Workspace, find_root, load_workspace
     from lambdapress.emulator import (
         Emulator,
         InvocationResult,
@@ -43,11 +46,14 @@ if TYPE_CHECKING:
         ToolchainError,
         WorkspaceError,
     )
-    from lambdapress.manifest import FunctionEntry, Manifest, Route, manifest_path, read_manifest
-    from lambdapress.pyproject import load_toml
+    from lambdapress.model.manifest import (
+        FunctionEntry,
+        Manifest,
+        Route,
+        manifest_path,
+        read_manifest,
+    )
     from lambdapress.scaffold import NewPlan, execute_new, plan_new, template_is_dirty
-    from lambdapress.settings import ServiceSettings, load_service_settings
-    from lambdapress.workspace import Package, Service, Workspace, find_root, load_workspace
 
 _EXPORTS = {
     "BuildError": "errors",
@@ -67,21 +73,21 @@ _EXPORTS = {
     "StorageError": "errors",
     "ToolchainError": "errors",
     "WorkspaceError": "errors",
-    "CopierAnswers": "answers",
-    "read_answers": "answers",
-    "load_toml": "pyproject",
-    "ServiceSettings": "settings",
-    "load_service_settings": "settings",
-    "Package": "workspace",
-    "Service": "workspace",
-    "Workspace": "workspace",
-    "find_root": "workspace",
-    "load_workspace": "workspace",
-    "FunctionEntry": "manifest",
-    "Manifest": "manifest",
-    "Route": "manifest",
-    "manifest_path": "manifest",
-    "read_manifest": "manifest",
+    "CopierAnswers": "config.answers",
+    "read_answers": "config.answers",
+    "load_toml": "config.pyproject",
+    "ServiceSettings": "config.settings",
+    "load_service_settings": "config.settings",
+    "Package": "config.workspace",
+    "Service": "config.workspace",
+    "Workspace": "config.workspace",
+    "find_root": "config.workspace",
+    "load_workspace": "config.workspace",
+    "FunctionEntry": "model.manifest",
+    "Manifest": "model.manifest",
+    "Route": "model.manifest",
+    "manifest_path": "model.manifest",
+    "read_manifest": "model.manifest",
     "NewPlan": "scaffold",
     "execute_new": "scaffold",
     "plan_new": "scaffold",

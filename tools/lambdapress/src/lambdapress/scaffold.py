@@ -23,8 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from lambdapress.errors import ScaffoldError
-from lambdapress.names import (
+from lambdapress.config.names import (
     DISTRIBUTION_PATTERN,
     IDENTIFIER_PATTERN,
     MAX_PACKAGE_NAME,
@@ -32,7 +31,7 @@ from lambdapress.names import (
     import_name,
     is_reserved,
 )
-from lambdapress.workspace import (
+from lambdapress.config.workspace import (
     PACKAGES_DIR,
     SERVICES_DIR,
     TEMPLATE_CONFIGS,
@@ -40,6 +39,7 @@ from lambdapress.workspace import (
     Service,
     Workspace,
 )
+from lambdapress.errors import ScaffoldError
 
 Kind = Literal["service", "package"]
 KINDS: tuple[Kind, ...] = ("service", "package")
@@ -186,8 +186,8 @@ def execute_new(plan: NewPlan, root: Path) -> Path:
     """
     if plan.data.get("models_source") != "index":
         return _render(plan, root)
+    from lambdapress.config.workspace import load_workspace
     from lambdapress.publish.models_plan import apply_plan, plan_add, real_deps, require_published
-    from lambdapress.workspace import load_workspace
 
     package, spec, index = (
         plan.data["models_package"],

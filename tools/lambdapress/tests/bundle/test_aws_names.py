@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import tomlkit
 
-from lambdapress.aws_rules import ROUTE_METHODS, environment_size
 from lambdapress.bundle import package, pipeline
 from lambdapress.bundle.aws_names import (
     DATABASE_URL_BUDGET,
@@ -19,13 +18,14 @@ from lambdapress.bundle.aws_names import (
 )
 from lambdapress.bundle.discovery import _METHODS, discover_service
 from lambdapress.cli import main
+from lambdapress.config.aws_rules import ROUTE_METHODS, environment_size
+from lambdapress.config.lambda_platform import ENVIRONMENT_MAX_BYTES
+from lambdapress.config.settings import parse_service_settings
+from lambdapress.config.workspace import Service, Workspace
 from lambdapress.deploy import template_services
 from lambdapress.deploy.config import DeployConfig
 from lambdapress.errors import BundleError, ConfigError
-from lambdapress.lambda_platform import ENVIRONMENT_MAX_BYTES
-from lambdapress.manifest import Manifest
-from lambdapress.settings import parse_service_settings
-from lambdapress.workspace import Service, Workspace
+from lambdapress.model.manifest import Manifest
 
 HANDLER = "\ndef handler(event, context):\n    return app.resolve(event, context)\n"
 APP = "app = APIGatewayHttpResolver()\n"

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from lambdapress.bench import _fresh_artifact_cache, run_bench
-from lambdapress.bench_scaling import _fixture_service, _generate, draw_chart
+from lambdapress.bench.scaling import _fixture_service, _generate, draw_chart
 from lambdapress.bundle import package
+from lambdapress.config.workspace import load_workspace
 from lambdapress.emulator import Emulator
-from lambdapress.manifest import Manifest
-from lambdapress.workspace import load_workspace
+from lambdapress.model.manifest import Manifest
 
 
 @pytest.mark.e2e
@@ -98,7 +98,7 @@ def test_the_pydantic_only_handler_ships_pydantic_alone_and_answers(
     shop: Path, tmp_path: Path
 ) -> None:
     from lambdapress.bench import IGNORED, WORKSPACE_PARTS, _pydantic_only
-    from lambdapress.workspace import cache_folder
+    from lambdapress.support.files import cache_folder
 
     repository = Path(__file__).resolve().parents[4]
     workspace = tmp_path / "workspace"

@@ -318,7 +318,7 @@ def test_a_pydantic_handler_drops_its_dependencies_sources_and_runs_under_the_ru
 ) -> None:
     from lambdapress.bundle import package
     from lambdapress.emulator import Emulator
-    from lambdapress.workspace import cache_folder
+    from lambdapress.support.files import cache_folder
 
     repository = Path(__file__).resolve().parents[4]
     monkeypatch.setenv("LAMBDAPRESS_CACHE", str(cache_folder(repository)))

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.lifetime import running
+from lambdapress.support.lifetime import running
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 

@@ -89,8 +89,8 @@ def test_damaged_kept_bytecode_is_reported_and_compiled_again(
 
 
 def test_a_sweep_removes_a_killed_precompile_tree(tmp_path: Path) -> None:
-    from lambdapress import files
     from lambdapress.bundle import entries
+    from lambdapress.support import files
 
     store = EntryStore(tmp_path / "cache")
     left = files.temporary_path(store.root / "derived" / "compile", folder=True)

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from lambdapress.bundle.wheels import COMPLETE_MARK, LAYOUT_VERSION
-from lambdapress.files import TEMPORARY_PREFIX
-from lambdapress.manifest import read_manifest
+from lambdapress.model.manifest import read_manifest
+from lambdapress.support.files import TEMPORARY_PREFIX
 
 pytestmark = pytest.mark.e2e
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from lambdapress.bundle.discovery import check_unique_routes, discover_service
+from lambdapress.config.settings import ServiceSettings
+from lambdapress.config.workspace import Service
 from lambdapress.errors import BundleError
-from lambdapress.settings import ServiceSettings
-from lambdapress.workspace import Service
 
 
 def make_service(tmp_path: Path, handlers: dict[str, str]) -> Service:

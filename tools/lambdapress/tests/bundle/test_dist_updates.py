@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress import files
 from lambdapress.bundle import artifacts, entries, package
 from lambdapress.bundle import compiled as compiled_module
 from lambdapress.bundle.bytecode import compile_tree as real_compile_tree
 from lambdapress.bundle.wheels import LAYOUT_VERSION
+from lambdapress.support import files
 
 
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640)])

@@ -14,11 +14,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambdapress import files
 from lambdapress.bundle import entries
 from lambdapress.bundle.archive import Entry, write_zip, write_zip_with_zipfile
 from lambdapress.bundle.entries import EntryStore
 from lambdapress.bundle.pipeline import cache_in_use
+from lambdapress.support import files
 
 NAMES = st.lists(
     st.text(

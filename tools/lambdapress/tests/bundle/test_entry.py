@@ -9,7 +9,7 @@ import pytest
 
 from lambdapress.bundle.discovery import Function
 from lambdapress.bundle.entry import entry_source
-from lambdapress.manifest import Route
+from lambdapress.model.manifest import Route
 
 
 def function(module: str, *routes: tuple[str, str]) -> Function:

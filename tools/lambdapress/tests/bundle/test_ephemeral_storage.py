@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lambdapress.bundle.pipeline import PackageResult
-from lambdapress.manifest import read_manifest
+from lambdapress.model.manifest import read_manifest
 
 
 def test_the_setting_reaches_every_function_of_the_service(

@@ -20,7 +20,7 @@ import pytest
 from lambdapress.bench import IGNORED, WORKSPACE_PARTS, _fresh_artifact_cache
 from lambdapress.bundle import package
 from lambdapress.bundle.bytecode import find_compiler
-from lambdapress.workspace import load_workspace
+from lambdapress.config.workspace import load_workspace
 
 IMPORT_PSYCOPG = (
     "import sys; sys.path[:0] = [sys.argv[1]]; import psycopg; from psycopg import pq; "

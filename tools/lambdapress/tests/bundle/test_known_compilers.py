@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lambdapress.bundle import bytecode
-from lambdapress.toolchain import Choice
+from lambdapress.support.toolchain import Choice
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from lambdapress.bundle import PackageResult, native
 from lambdapress.cli import main
 from lambdapress.errors import BundleError
-from lambdapress.manifest import manifest_path
+from lambdapress.model.manifest import manifest_path
 
 Build = Callable[[Path], PackageResult]
 MakeElf = Callable[..., bytes]

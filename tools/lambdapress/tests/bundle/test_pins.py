@@ -12,7 +12,7 @@ import pytest
 from lambdapress.bundle import PackageResult
 from lambdapress.errors import ModelsError
 from lambdapress.indexes.pins import Pin
-from lambdapress.manifest import read_manifest
+from lambdapress.model.manifest import read_manifest
 from lambdapress.publish.models import with_accepted
 from lambdapress.publish.pins import pin_text
 from lambdapress.publish.pypiserver import free_port, plan_server, start_server

@@ -17,7 +17,7 @@ from lambdapress.bundle import PackageResult, plan_package
 from lambdapress.bundle.archive import Archive
 from lambdapress.bundle.build import check_limits
 from lambdapress.errors import BundleError
-from lambdapress.manifest import read_manifest
+from lambdapress.model.manifest import read_manifest
 
 Build = Callable[[Path], PackageResult]
 

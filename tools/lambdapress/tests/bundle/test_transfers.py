@@ -79,7 +79,7 @@ def test_on_daemon_threads_keeps_the_order_and_raises_the_first_failure() -> Non
 BLOCKED = """
 import socket, sys
 from lambdapress.bundle.transfers import on_daemon_threads
-from lambdapress.lifetime import Interrupted, signal_handlers
+from lambdapress.support.lifetime import Interrupted, signal_handlers
 
 listener = socket.create_server(("127.0.0.1", 0))  # accepts (backlog), never answers
 

@@ -20,7 +20,7 @@ from lambdapress.bundle.wheels import COMPLETE_MARK, LAYOUT_VERSION
 from lambdapress.cli import main
 from lambdapress.emulator import ric
 from lambdapress.errors import BundleError
-from lambdapress.manifest import read_manifest
+from lambdapress.model.manifest import read_manifest
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from lambdapress.bundle import PackageResult, package
 from lambdapress.cli import main
 from lambdapress.errors import BundleError, LambdapressError
-from lambdapress.manifest import FunctionEntry, read_manifest
+from lambdapress.model.manifest import FunctionEntry, read_manifest
 
 Build = Callable[[Path], PackageResult]
 Git = Callable[..., str]

@@ -12,7 +12,7 @@ from lambdapress.bundle.wheels import (
     WheelRecord,
     ensure_installed,
 )
-from lambdapress.integrity import file_digest
+from lambdapress.support.integrity import file_digest
 
 
 def test_a_warm_cache_downloads_nothing_and_never_asks_for_credentials(tmp_path: Path) -> None:

@@ -14,11 +14,11 @@ from typing import Any
 
 from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
 
+from lambdapress.config.settings import ServiceSettings
+from lambdapress.config.workspace import Service, Workspace
 from lambdapress.deploy.config import DeployConfig
 from lambdapress.deploy.template import template_body
-from lambdapress.manifest import FunctionEntry, Manifest, Route
-from lambdapress.settings import ServiceSettings
-from lambdapress.workspace import Service, Workspace
+from lambdapress.model.manifest import FunctionEntry, Manifest, Route
 
 ROOT = Path("/nowhere/acme")
 # Every region cfn-lint knows a resource's schema for would be slow; these two cover both

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from lambdapress.manifest import manifest_path, read_manifest
+from lambdapress.model.manifest import manifest_path, read_manifest
 
 from .test_deploy_moto import (
     STACK,

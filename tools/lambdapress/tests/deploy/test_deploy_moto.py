@@ -25,7 +25,7 @@ import boto3
 import pytest
 
 from lambdapress.cli import main
-from lambdapress.manifest import Manifest, manifest_path, read_manifest
+from lambdapress.model.manifest import Manifest, manifest_path, read_manifest
 
 from .conftest import MARKER
 
@@ -308,9 +308,9 @@ def _unchanged(old: Manifest, new: Manifest) -> set[str]:
 
 def _logical_id(root: Path, manifest: Manifest, function: str) -> str:
     """The logical id the template gives `function`'s AWS::Lambda::Function."""
+    from lambdapress.config.workspace import load_workspace
     from lambdapress.deploy.config import load_deploy_config
     from lambdapress.deploy.template import build_template
-    from lambdapress.workspace import load_workspace
 
     template = build_template(
         manifest, load_workspace(root), load_deploy_config(root), STAGE, _bucket()

@@ -16,7 +16,7 @@ from lambdapress.deploy.stack import change_set_kind, check_created, failure_rea
 from lambdapress.deploy.syncing import looks_like_production, template_differences
 from lambdapress.deploy.upload import Artifact, UploadPlan, artifacts, default_bucket
 from lambdapress.errors import DeployError
-from lambdapress.manifest import FunctionEntry
+from lambdapress.model.manifest import FunctionEntry
 
 
 def _client_error(code: str, message: str = "", operation: str = "CreateChangeSet") -> ClientError:
@@ -364,7 +364,7 @@ def test_following_a_stack_waits_for_the_end_of_the_operation_it_started(
 def test_the_plan_shows_each_resource_change_and_each_code_change(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from lambdapress.deploy.cli import _print_plan
+    from lambdapress.cli.deploy import _print_plan
     from lambdapress.deploy.deploying import CodeChange, DeployPlan
 
     changes = (

@@ -28,11 +28,11 @@ from hypothesis import strategies as st
 
 from lambdapress.bundle.aws_names import DATABASE_URL_BUDGET, check_for_aws
 from lambdapress.bundle.discovery import Function, discover_service
+from lambdapress.config.lambda_platform import RESERVED_ENVIRONMENT
+from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
+from lambdapress.config.settings import parse_service_settings
+from lambdapress.config.workspace import Service, Workspace
 from lambdapress.errors import LambdapressError
-from lambdapress.lambda_platform import RESERVED_ENVIRONMENT
-from lambdapress.names import PROJECT_MAX, STAGE_MAX
-from lambdapress.settings import parse_service_settings
-from lambdapress.workspace import Service, Workspace
 
 from .stacks import config, entry, render
 

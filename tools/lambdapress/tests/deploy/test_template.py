@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lambdapress.config.workspace import Service
 from lambdapress.deploy.template import artifact_key, build_template, template_body
 from lambdapress.errors import ConfigError
-from lambdapress.manifest import Manifest
-from lambdapress.workspace import Service
+from lambdapress.model.manifest import Manifest
 
 from .stacks import config, entry, render, service, workspace
 

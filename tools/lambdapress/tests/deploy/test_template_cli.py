@@ -8,10 +8,10 @@ import pytest
 
 from lambdapress.bundle.pipeline import package
 from lambdapress.cli import main
+from lambdapress.config.workspace import load_workspace
 from lambdapress.deploy.config import load_deploy_config
 from lambdapress.deploy.template import template_body
-from lambdapress.manifest import manifest_path, read_manifest
-from lambdapress.workspace import load_workspace
+from lambdapress.model.manifest import manifest_path, read_manifest
 
 from .test_template_check import HANDLER, PING
 

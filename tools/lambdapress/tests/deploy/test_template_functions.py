@@ -2,9 +2,9 @@
 
 import json
 
-from lambdapress.manifest import FunctionEntry
-from lambdapress.storage_settings import WARMUP_EVENT
-from lambdapress.workspace import Service
+from lambdapress.config.storage_settings import WARMUP_EVENT
+from lambdapress.config.workspace import Service
+from lambdapress.model.manifest import FunctionEntry
 
 from .stacks import config, entry, of_type, render, service
 

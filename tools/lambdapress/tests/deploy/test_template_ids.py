@@ -14,7 +14,7 @@ from lambdapress.deploy.template_ids import (
     route_id,
 )
 from lambdapress.errors import ConfigError
-from lambdapress.manifest import Route
+from lambdapress.model.manifest import Route
 
 from .stacks import entry, render, service
 

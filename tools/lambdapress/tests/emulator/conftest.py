@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from lambdapress.emulator import Emulator
-from lambdapress.manifest import FunctionEntry, Manifest, Route, write_manifest
+from lambdapress.model.manifest import FunctionEntry, Manifest, Route, write_manifest
 
 RUNTIME = f"python3.{sys.version_info.minor}"
 

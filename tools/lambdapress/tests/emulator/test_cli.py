@@ -287,7 +287,7 @@ def test_serve_that_cannot_start_exits_1_and_leaves_nothing_running(
 def test_serve_logs_the_fix_for_a_function_that_lacks_a_module(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from lambdapress.emulator.cli import _print_request
+    from lambdapress.cli.serve import _print_request
     from lambdapress.emulator.http_api import AccessRecord
     from lambdapress.emulator.reports import FunctionError, InvocationResult, Report
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from lambdapress.emulator import LambdaContext, function_arn, lambda_name
 from lambdapress.emulator.context import log_group, log_stream, new_trace_id
-from lambdapress.manifest import FunctionEntry
+from lambdapress.model.manifest import FunctionEntry
 
 
 def test_manifest_names_become_valid_lambda_names() -> None:

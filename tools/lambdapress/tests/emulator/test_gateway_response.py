@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lambdapress.config.lambda_platform import RESPONSE_MAX_BYTES
 from lambdapress.emulator import AccessRecord, Emulator, HttpApi, proxy_response
 from lambdapress.emulator.gateway_response import MalformedResponse
-from lambdapress.lambda_platform import RESPONSE_MAX_BYTES
 
 from .rawhttp import RawResponse, exchange, request
 

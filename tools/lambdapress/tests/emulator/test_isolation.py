@@ -15,7 +15,7 @@ import pytest
 
 from lambdapress.emulator.core import isolation_warnings
 from lambdapress.emulator.isolation import Isolation, probe
-from lambdapress.manifest import FunctionEntry
+from lambdapress.model.manifest import FunctionEntry
 
 from .conftest import EmulatorFactory, Repo, entry_for
 

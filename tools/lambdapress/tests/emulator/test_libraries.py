@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from lambdapress.cli import main
+from lambdapress.config.lambda_platform import runtime_libraries
 from lambdapress.emulator.reports import FunctionError, failure_hint
-from lambdapress.lambda_platform import runtime_libraries
-from lambdapress.manifest import FunctionEntry
+from lambdapress.model.manifest import FunctionEntry
 
 from .conftest import RUNTIME, EmulatorFactory, Repo, entry_for, write_zip
 
@@ -271,7 +271,7 @@ def test_the_worker_is_given_the_runtimes_own_library_list(
     from lambdapress.emulator.container import WorkerSpec
     from lambdapress.emulator.isolation import Isolation
     from lambdapress.emulator.ric import RuntimeClient
-    from lambdapress.toolchain import Interpreter
+    from lambdapress.support.toolchain import Interpreter
 
     for runtime in ("python3.11", "python3.12", RUNTIME):
         spec = WorkerSpec(

@@ -16,7 +16,7 @@ from lambdapress.emulator.ric import (
     wheel_platform,
 )
 from lambdapress.errors import EmulatorError
-from lambdapress.toolchain import Interpreter
+from lambdapress.support.toolchain import Interpreter
 
 MINOR = f"{sys.version_info[0]}.{sys.version_info[1]}"
 

@@ -8,7 +8,7 @@ import pytest
 
 from lambdapress.emulator.routes import RouteTable, RouteTemplate
 from lambdapress.errors import EmulatorError
-from lambdapress.manifest import FunctionEntry
+from lambdapress.model.manifest import FunctionEntry
 
 
 def _entry(name: str, *routes: tuple[str, str]) -> FunctionEntry:

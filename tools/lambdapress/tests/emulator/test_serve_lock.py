@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lambdapress.lifetime import descendants
+from lambdapress.support.lifetime import descendants
 
 from .conftest import Repo
 

@@ -13,7 +13,7 @@ import pytest
 from lambdapress.emulator import ReloadRecord, Watcher, serve
 from lambdapress.emulator.serving import changes, snapshot
 from lambdapress.errors import BundleError, EmulatorError
-from lambdapress.manifest import Manifest, Route
+from lambdapress.model.manifest import Manifest, Route
 
 from .conftest import EmulatorFactory, Repo
 

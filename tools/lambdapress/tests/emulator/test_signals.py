@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lambdapress.lifetime import descendants, running
+from lambdapress.support.lifetime import descendants, running
 
 from .conftest import Repo, entry_for
 

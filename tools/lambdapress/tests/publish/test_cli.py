@@ -264,7 +264,7 @@ def _plan(*packages: Any, create_tags: bool) -> Any:
 def test_the_plan_shows_tags_only_when_they_will_be_made(
     capsys: pytest.CaptureFixture[str], create_tags: bool
 ) -> None:
-    from lambdapress.publish.cli import print_plan
+    from lambdapress.cli.publish import print_plan
     from lambdapress.publish.plan import decide
 
     from .test_plan import facts

@@ -16,8 +16,9 @@ import pytest
 from packaging.version import Version
 from pydantic import BaseModel, SecretStr
 
-from lambdapress.answers import version_text
 from lambdapress.bundle.models_gate import gate_refusals, refusal_error
+from lambdapress.config.answers import version_text
+from lambdapress.config.workspace import load_workspace
 from lambdapress.errors import ModelsError
 from lambdapress.indexes.config import ResolvedIndex
 from lambdapress.indexes.sources import read_models
@@ -25,7 +26,6 @@ from lambdapress.publish.compat import assess
 from lambdapress.publish.models import with_first_party
 from lambdapress.publish.models_gate import VersionCheck
 from lambdapress.publish.models_plan import Deps, apply_plan, plan_add, plan_upgrade
-from lambdapress.workspace import load_workspace
 
 URL = "http://127.0.0.1:9/simple/"
 ROOT = f"""[tool.uv.workspace]

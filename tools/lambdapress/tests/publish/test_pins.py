@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
+from lambdapress.config.workspace import load_workspace
 from lambdapress.errors import PinError
 from lambdapress.indexes.pins import Pin, read_pins
 from lambdapress.publish.pins import (
@@ -19,7 +20,6 @@ from lambdapress.publish.pins import (
     plan_unpin,
     unpin_text,
 )
-from lambdapress.workspace import load_workspace
 
 SERVICE = textwrap.dedent(
     """

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from lambdapress.config.workspace import load_workspace
 from lambdapress.errors import DistributionError, PublishError, WorkspaceError
 from lambdapress.indexes.config import choose_index, load_indexes
 from lambdapress.indexes.credentials import resolve_index
@@ -22,7 +23,6 @@ from lambdapress.publish.publisher import (
 )
 from lambdapress.publish.simple import project_files
 from lambdapress.publish.tags import tag_exists
-from lambdapress.workspace import load_workspace
 
 CONSUMER = """
 from datetime import datetime, timezone

@@ -15,8 +15,8 @@ import pytest
 
 from lambdapress.errors import IndexServerError
 from lambdapress.indexes.config import UploadApiIndex
-from lambdapress.lifetime import children_of, running
 from lambdapress.publish.pypiserver import free_port, plan_server, start_server
+from lambdapress.support.lifetime import children_of, running
 
 LOCAL = UploadApiIndex.model_validate(
     {

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from lambdapress.config.workspace import Package
 from lambdapress.errors import CompatCheckError
 from lambdapress.publish.build import build_package
 from lambdapress.publish.schemas import local_schemas
-from lambdapress.workspace import Package
 
 
 def build(folder: Path, out: Path) -> Path:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lambdapress.workspace import Workspace, load_workspace
+from lambdapress.config.workspace import Workspace, load_workspace
 
 POSTGRES = """
 [tool.lambdapress.storage]

@@ -18,9 +18,9 @@ import boto3
 import psycopg
 import pytest
 
-from lambdapress.lifetime import descendants, running
+from lambdapress.config.workspace import Workspace
 from lambdapress.storage.state import state_path
-from lambdapress.workspace import Workspace
+from lambdapress.support.lifetime import descendants, running
 
 pytestmark = [
     pytest.mark.e2e,

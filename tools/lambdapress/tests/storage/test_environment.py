@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import os
 
+from lambdapress.config.workspace import Workspace
 from lambdapress.storage.environment import storage_environment
 from lambdapress.storage.state import LocalStorageState, read_state, state_path, write_state
-from lambdapress.workspace import Workspace
 
 ALL = ("orders", "customers", "notes")
 
@@ -66,8 +66,8 @@ def test_a_state_file_left_by_a_dead_db_is_ignored(workspace: Workspace) -> None
 
 def test_local_tables_take_the_project_name_deploy_uses(workspace: Workspace) -> None:
     """One name in one place: `[tool.lambdapress.deploy] project` names local tables too."""
+    from lambdapress.config.workspace import load_workspace
     from lambdapress.deploy.config import load_deploy_config
-    from lambdapress.workspace import load_workspace
 
     pyproject = workspace.root / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + '\n[tool.lambdapress.deploy]\nproject = "acme"\n')

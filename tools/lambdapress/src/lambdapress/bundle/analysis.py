@@ -36,15 +36,15 @@ from lambdapress.bundle.wheels import (
     check_has_wheel,
     ensure_installed,
 )
+from lambdapress.config.lambda_platform import Architecture
+from lambdapress.config.pyproject import find_key_line
+from lambdapress.config.settings import TABLE
+from lambdapress.config.workspace import Service, Workspace
 from lambdapress.errors import BundleError
 from lambdapress.indexes.config import load_indexes
 from lambdapress.indexes.credentials import resolve_index
 from lambdapress.indexes.pins import PYPROJECT, Pin, read_pins
 from lambdapress.indexes.sources import uv_index_named
-from lambdapress.lambda_platform import Architecture
-from lambdapress.pyproject import find_key_line
-from lambdapress.settings import TABLE
-from lambdapress.workspace import Service, Workspace
 
 # The AWS SDK that the Lambda Python runtime already has on its path (/var/runtime). Their own
 # requirements are provided there too; a distribution the code needs directly still ships.

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lambdapress import files
 from lambdapress.bundle.archive import Archive
-from lambdapress.integrity import CHUNK
+from lambdapress.support import files
+from lambdapress.support.integrity import CHUNK
 
 
 class ArtifactRecord(BaseModel):

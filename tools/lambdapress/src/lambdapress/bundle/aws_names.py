@@ -14,7 +14,7 @@ What the stack adds to each function's environment counts towards Lambda's 4 KB:
 make it) and, for PostgreSQL, `DATABASE_URL`, resolved by CloudFormation from a Secrets Manager
 secret whose length cannot be known here: it is counted as `DATABASE_URL_BUDGET` bytes.
 
-The rules and where AWS writes them are in `lambdapress.aws_rules`; the README's "What is
+The rules and where AWS writes them are in `lambdapress.config.aws_rules`; the README's "What is
 checked before deploy" lists them.
 """
 
@@ -24,7 +24,9 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-from lambdapress.aws_rules import (
+from lambdapress.bundle.discovery import Function
+from lambdapress.bundle.implementations import pinned_variables
+from lambdapress.config.aws_rules import (
     FUNCTION_NAME,
     HANDLER,
     HANDLER_MODULE,
@@ -33,13 +35,15 @@ from lambdapress.aws_rules import (
     environment_size,
     environment_size_problem,
 )
-from lambdapress.bundle.discovery import Function
-from lambdapress.bundle.implementations import pinned_variables
+from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
+from lambdapress.config.pyproject import find_key_line
+from lambdapress.config.storage_settings import (
+    DATABASE_URL_ENV,
+    physical_table_name,
+    table_env_name,
+)
+from lambdapress.config.workspace import PYPROJECT, Service, Workspace
 from lambdapress.errors import BundleError
-from lambdapress.names import PROJECT_MAX, STAGE_MAX
-from lambdapress.pyproject import find_key_line
-from lambdapress.storage_settings import DATABASE_URL_ENV, physical_table_name, table_env_name
-from lambdapress.workspace import PYPROJECT, Service, Workspace
 
 LONGEST_PROJECT = "p" * PROJECT_MAX
 LONGEST_STAGE = "s" * STAGE_MAX

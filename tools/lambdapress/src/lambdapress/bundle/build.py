@@ -11,15 +11,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from lambdapress import files
 from lambdapress.bundle import artifacts, wheels
 from lambdapress.bundle.archive import Archive, Entry, write_zip
 from lambdapress.bundle.bytecode import find_compiler
 from lambdapress.bundle.compiled import compile_staging
 from lambdapress.bundle.entries import EntryStore
 from lambdapress.bundle.plan import FunctionPlan
+from lambdapress.config.lambda_platform import UNZIPPED_MAX_BYTES
 from lambdapress.errors import BundleError
-from lambdapress.lambda_platform import UNZIPPED_MAX_BYTES
+from lambdapress.support import files
 
 MiB = 1024 * 1024
 

@@ -19,9 +19,9 @@ import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
-from lambdapress import files
 from lambdapress.errors import BundleError
-from lambdapress.toolchain import find_interpreter
+from lambdapress.support import files
+from lambdapress.support.toolchain import find_interpreter
 
 TASK_ROOT = "/var/task"
 

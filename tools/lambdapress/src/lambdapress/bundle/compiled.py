@@ -19,10 +19,10 @@ import hashlib
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from lambdapress import files
 from lambdapress.bundle.bytecode import compile_tree, find_compiler
 from lambdapress.bundle.entries import EntryStore
 from lambdapress.bundle.plan import FunctionPlan, SourceFile
+from lambdapress.support import files
 
 LAYOUT_VERSION = 1
 

@@ -15,11 +15,11 @@ from typing import get_args
 
 from pydantic import BaseModel, ConfigDict
 
-from lambdapress.aws_rules import ROUTE_FIX, route_path_problem
 from lambdapress.bundle.imports import parse_module
+from lambdapress.config.aws_rules import ROUTE_FIX, route_path_problem
+from lambdapress.config.workspace import Service
 from lambdapress.errors import BundleError
-from lambdapress.manifest import HttpMethod, Route
-from lambdapress.workspace import Service
+from lambdapress.model.manifest import HttpMethod, Route
 
 HANDLER_FUNCTION = "handler"
 _METHOD_DECORATORS = {"get", "post", "put", "patch", "delete", "head", "options"}

@@ -11,7 +11,7 @@ stream is hashed and compared before the entry is used (once per process and fil
 damaged entry is reported, thrown away and compressed again. The content digest (the name) is
 not re-derived on use, which would mean inflating every stream: the recorded stream digest
 catches a damaged or truncated file, not one rewritten together with its header (see
-`lambdapress.integrity`).
+`lambdapress.support.integrity`).
 
 The store is pruned by last use: reading an entry (once per process) sets its mtime, and a run
 that holds the cache alone removes what no build has read for `UNUSED_FOR` (`prune`).
@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambdapress import files
+from lambdapress.support import files
 
 LAYOUT_VERSION = 1
 LEVEL = 9  # what `archive` has always written: zipfile's ZIP_DEFLATED at compresslevel 9

@@ -31,8 +31,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lambdapress import files
-from lambdapress.integrity import file_digest
+from lambdapress.support import files
+from lambdapress.support.integrity import file_digest
 
 LAYOUT_VERSION = 1
 _FINE_WINDOW_NS = 50_000_000

@@ -22,9 +22,9 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from lambdapress.config.pyproject import find_key_line
+from lambdapress.config.settings import TABLE
 from lambdapress.errors import BundleError
-from lambdapress.pyproject import find_key_line
-from lambdapress.settings import TABLE
 
 
 @dataclass(frozen=True)

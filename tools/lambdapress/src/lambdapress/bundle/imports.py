@@ -29,8 +29,8 @@ from lambdapress.bundle.shipping import (
     unreadable,
     untracked_target,
 )
+from lambdapress.config.workspace import find_root
 from lambdapress.errors import BundleError, LambdapressError
-from lambdapress.workspace import find_root
 
 
 @dataclass(frozen=True)

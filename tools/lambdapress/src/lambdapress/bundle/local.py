@@ -13,8 +13,8 @@ from pathlib import Path
 from lambdapress.bundle import artifacts
 from lambdapress.bundle.build import build_artifact
 from lambdapress.bundle.pipeline import cache_in_use, plan_package
-from lambdapress.lambda_platform import Architecture
-from lambdapress.manifest import FunctionEntry
+from lambdapress.config.lambda_platform import Architecture
+from lambdapress.model.manifest import FunctionEntry
 
 
 def host_variant(

@@ -31,12 +31,12 @@ from packaging.markers import InvalidMarker, Marker
 from packaging.utils import canonicalize_name
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lambdapress import files
 from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.targets import Target
+from lambdapress.config.pyproject import load_toml
+from lambdapress.config.validation import Source, config_error
 from lambdapress.errors import BundleError, ConfigError
-from lambdapress.pyproject import load_toml
-from lambdapress.validation import Source, config_error
+from lambdapress.support import files
 
 LOCAL_SOURCES = frozenset({"editable", "virtual", "directory", "path"})
 # Sources the bundler turns into a wheel itself (`bundle.sourced`): a git dependency, and a

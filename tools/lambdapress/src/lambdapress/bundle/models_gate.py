@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lambdapress.bundle.lock import read_lock
+from lambdapress.config.workspace import Workspace
 from lambdapress.errors import ModelsError
 from lambdapress.indexes.config import ResolvedIndex, choose_index, load_indexes
 from lambdapress.indexes.credentials import resolve_index
 from lambdapress.indexes.sources import ModelLibrary, read_models
-from lambdapress.workspace import Workspace, cache_folder
+from lambdapress.support.files import cache_folder
 
 if TYPE_CHECKING:
     from lambdapress.publish.models_gate import SchemaLoader, VersionCheck

@@ -45,10 +45,10 @@ from lambdapress.bundle.library_lookups import (
 )
 from lambdapress.bundle.plan import SourceFile
 from lambdapress.bundle.wheels import InstalledDistribution
+from lambdapress.config.lambda_platform import Runtime, runtime_libraries
+from lambdapress.config.settings import TABLE
 from lambdapress.errors import BundleError
-from lambdapress.integrity import COMPLETE_MARK
-from lambdapress.lambda_platform import Runtime, runtime_libraries
-from lambdapress.settings import TABLE
+from lambdapress.support.integrity import COMPLETE_MARK
 
 SHARED_OBJECT = re.compile(r"\.so(\.\d+)*$")
 """A file the dynamic loader may load: `x.cpython-312-x86_64-linux-gnu.so`, `libpq.so.5.18`."""

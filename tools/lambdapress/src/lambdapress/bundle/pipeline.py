@@ -32,7 +32,6 @@ from typing import Literal
 
 from packaging.utils import canonicalize_name
 
-from lambdapress import files
 from lambdapress.bundle import analysis, artifacts, entries, native, shared_cache, wheels
 from lambdapress.bundle.aws_names import check_for_aws
 from lambdapress.bundle.build import build_artifact
@@ -57,18 +56,20 @@ from lambdapress.bundle.publishing import (
     unchanged_archive,
 )
 from lambdapress.bundle.remote_config import load_remote_cache
+from lambdapress.config.lambda_platform import Architecture
+from lambdapress.config.workspace import Service, Workspace, load_workspace
 from lambdapress.errors import BundleError
 from lambdapress.indexes.pins import PYPROJECT
-from lambdapress.lambda_platform import Architecture
-from lambdapress.manifest import (
+from lambdapress.model.manifest import (
     Manifest,
     Route,
     find_function,
     manifest_path,
     write_manifest,
 )
+from lambdapress.support import files
+from lambdapress.support.files import cache_folder
 from lambdapress.version import __version__
-from lambdapress.workspace import Service, Workspace, cache_folder, load_workspace
 
 SERVICE_FUNCTION = "api"
 FUNCTION_NAMES = "functions are named <service>.<handler module>, e.g. orders.get_order"

@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict
 
 from lambdapress.bundle.remote_config import RemoteCache
 from lambdapress.bundle.targets import Target
+from lambdapress.config.lambda_platform import Architecture, Runtime
 from lambdapress.errors import BundleError
-from lambdapress.lambda_platform import Architecture, Runtime
-from lambdapress.manifest import Route, find_function
+from lambdapress.model.manifest import Route, find_function
 
 Status = Literal["build", "cached", "remote", "unchanged"]
 

@@ -13,14 +13,14 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambdapress import files
 from lambdapress.bundle import artifacts
 from lambdapress.bundle.archive import Archive, describe_zip
 from lambdapress.bundle.build import build_artifact
 from lambdapress.bundle.entries import EntryStore
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, Status
 from lambdapress.errors import BundleError
-from lambdapress.manifest import FunctionEntry, Manifest, manifest_path, read_manifest
+from lambdapress.model.manifest import FunctionEntry, Manifest, manifest_path, read_manifest
+from lambdapress.support import files
 
 
 @dataclass(frozen=True)

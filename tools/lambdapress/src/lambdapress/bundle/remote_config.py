@@ -20,9 +20,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from lambdapress.config.pyproject import get_table, load_toml
+from lambdapress.config.validation import Source, config_error
 from lambdapress.errors import ConfigError
-from lambdapress.pyproject import get_table, load_toml
-from lambdapress.validation import Source, config_error
 
 TABLE = "tool.lambdapress.cache"
 ENVIRONMENT = "LAMBDAPRESS_CACHE_URL"

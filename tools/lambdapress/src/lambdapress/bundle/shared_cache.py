@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import ValidationError
 
-from lambdapress import files
 from lambdapress.bundle import artifacts
 from lambdapress.bundle.plan import BundlePlan
 from lambdapress.bundle.remote_config import RemoteCache
 from lambdapress.bundle.transfers import Cancelled, Progress, Round, run_round
+from lambdapress.support import files
 
 if TYPE_CHECKING:
     from lambdapress.bundle.remote_cache import S3Store

@@ -7,7 +7,7 @@ import functools
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from pydantic import BaseModel, ConfigDict
 
-from lambdapress.lambda_platform import (
+from lambdapress.config.lambda_platform import (
     ARCHITECTURES,
     RUNTIMES,
     Architecture,
@@ -15,7 +15,7 @@ from lambdapress.lambda_platform import (
     Runtime,
     runtime_of,
 )
-from lambdapress.settings import ServiceSettings
+from lambdapress.config.settings import ServiceSettings
 
 
 class Target(BaseModel):

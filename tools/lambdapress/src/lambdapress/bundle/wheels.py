@@ -32,7 +32,6 @@ from typing import Literal
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from pydantic import BaseModel, ConfigDict
 
-from lambdapress import files
 from lambdapress.bundle import sourced
 from lambdapress.bundle.bytecode import (
     bytecode_only_layout,
@@ -43,16 +42,17 @@ from lambdapress.bundle.bytecode import (
 from lambdapress.bundle.lock import LockedPackage
 from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.targets import Target
+from lambdapress.config.pyproject import find_key_line
 from lambdapress.errors import BundleError
-from lambdapress.integrity import (
+from lambdapress.support import files
+from lambdapress.support.integrity import (
     COMPLETE_MARK,
     folder_problem,
     is_mark,
     read_mark,
     staged_install,
 )
-from lambdapress.pyproject import find_key_line
-from lambdapress.toolchain import find_uv
+from lambdapress.support.toolchain import find_uv
 
 # The folder's record (`WheelRecord` as JSON), written last: a folder without it is not whole.
 # Bumped whenever what an installed folder holds changes (what `_strip` removes, the record's

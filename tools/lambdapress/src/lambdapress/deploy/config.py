@@ -29,12 +29,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
+from lambdapress.config.project import default_project
+from lambdapress.config.pyproject import get_table, load_toml
+from lambdapress.config.validation import Source, config_error
+from lambdapress.config.workspace import PYPROJECT
 from lambdapress.errors import ConfigError
-from lambdapress.names import PROJECT_MAX, STAGE_MAX
-from lambdapress.project import default_project
-from lambdapress.pyproject import get_table, load_toml
-from lambdapress.validation import Source, config_error
-from lambdapress.workspace import PYPROJECT
 
 TABLE = "tool.lambdapress.deploy"
 # The retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days.

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress.config.workspace import find_root
 from lambdapress.deploy import stack
 from lambdapress.deploy.aws import Aws, StackResource, StackState
 from lambdapress.deploy.config import DeployConfig, check_stage, load_deploy_config
@@ -26,7 +27,6 @@ from lambdapress.deploy.secret_values import Secrets
 from lambdapress.deploy.stack import EventCallback
 from lambdapress.deploy.upload import PROJECT_TAG, default_bucket
 from lambdapress.errors import DeployError
-from lambdapress.workspace import find_root
 
 
 class DestroyPlan(BaseModel):

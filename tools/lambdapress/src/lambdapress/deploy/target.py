@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from lambdapress.config.workspace import Workspace, load_workspace
 from lambdapress.deploy.aws import TEMPLATE_BODY_LIMIT, Aws
 from lambdapress.deploy.config import DeployConfig, check_stage, load_deploy_config
 from lambdapress.deploy.secret_values import Secrets
@@ -24,8 +25,7 @@ from lambdapress.deploy.upload import (
     plan_bucket,
 )
 from lambdapress.errors import DeployError
-from lambdapress.manifest import Manifest, manifest_path, read_manifest
-from lambdapress.workspace import Workspace, load_workspace
+from lambdapress.model.manifest import Manifest, manifest_path, read_manifest
 
 STAGE_TAG = "lambdapress:stage"
 

@@ -18,6 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress.config.deploy_settings import FunctionDeploySettings
+from lambdapress.config.pyproject import find_key_line
+from lambdapress.config.workspace import PYPROJECT, Service, Workspace
 from lambdapress.deploy.config import DeployConfig, check_stage
 from lambdapress.deploy.template_api import add_api, add_routes, outputs
 from lambdapress.deploy.template_functions import StackFunction, add_function
@@ -27,11 +30,8 @@ from lambdapress.deploy.template_ids import (
     physical_function_name,
 )
 from lambdapress.deploy.template_services import add_role, add_tables, storage_environment
-from lambdapress.deploy_settings import FunctionDeploySettings
 from lambdapress.errors import ConfigError
-from lambdapress.manifest import FunctionEntry, Manifest
-from lambdapress.pyproject import find_key_line
-from lambdapress.workspace import PYPROJECT, Service, Workspace
+from lambdapress.model.manifest import FunctionEntry, Manifest
 
 # CloudFormation's limit of resources per stack.
 MAX_RESOURCES = 500

@@ -23,7 +23,7 @@ from lambdapress.deploy.template_ids import (
     function_id,
     route_id,
 )
-from lambdapress.manifest import FunctionEntry, Route
+from lambdapress.model.manifest import FunctionEntry, Route
 
 _PARAMETER = re.compile(r"^\{[^}]+\}$")
 # One JSON line per request: what an on-call engineer filters by.

@@ -14,7 +14,7 @@ from pathlib import Path
 from lambdapress.bundle.pipeline import plan_package
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan
 from lambdapress.errors import ConfigError
-from lambdapress.manifest import FunctionEntry, Manifest, manifest_path, read_manifest
+from lambdapress.model.manifest import FunctionEntry, Manifest, manifest_path, read_manifest
 
 _LISTED = 5
 # The manifest's fields that the template copies, compared with what the sources say now.

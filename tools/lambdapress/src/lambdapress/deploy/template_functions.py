@@ -12,6 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from lambdapress.config.deploy_settings import FunctionDeploySettings
+from lambdapress.config.lambda_platform import EPHEMERAL_STORAGE_MIN_MB
+from lambdapress.config.storage_settings import WARMUP_EVENT
 from lambdapress.deploy.template_ids import (
     ARTIFACT_BUCKET,
     Resources,
@@ -19,10 +22,7 @@ from lambdapress.deploy.template_ids import (
     log_group_name,
     tags,
 )
-from lambdapress.deploy_settings import FunctionDeploySettings
-from lambdapress.lambda_platform import EPHEMERAL_STORAGE_MIN_MB
-from lambdapress.manifest import FunctionEntry
-from lambdapress.storage_settings import WARMUP_EVENT
+from lambdapress.model.manifest import FunctionEntry
 
 LIVE_ALIAS = "live"
 WARMUP_TARGET_ID = "lambdapress-warmup"

@@ -18,9 +18,9 @@ import hashlib
 import re
 from typing import Any
 
-from lambdapress.aws_rules import camel
+from lambdapress.config.aws_rules import camel
 from lambdapress.errors import ConfigError
-from lambdapress.manifest import Route
+from lambdapress.model.manifest import Route
 
 LOGICAL_ID_MAX = 255
 FUNCTION_NAME_MAX = 64

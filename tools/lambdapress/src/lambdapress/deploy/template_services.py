@@ -6,7 +6,7 @@ resource is named by a `Fn::GetAtt` of a resource of the same stack, never by a 
 service can never reach another service's logs or tables by a naming accident.
 
 The variables a service's code reads to find its storage are added here, with the names that
-`lambdapress.storage_settings` defines for the emulator too: `<TABLE>_TABLE` (the table's
+`lambdapress.config.storage_settings` defines for the emulator too: `<TABLE>_TABLE` (the table's
 physical name, a `Ref`) and, for PostgreSQL, `DATABASE_URL` as a dynamic reference to a
 Secrets Manager secret, resolved by CloudFormation at deploy time: the template (and this
 repository) never holds the password.
@@ -16,6 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from lambdapress.config.storage_settings import (
+    DATABASE_URL_ENV,
+    TableSettings,
+    physical_table_name,
+    table_env_name,
+)
+from lambdapress.config.workspace import PYPROJECT, Service
 from lambdapress.deploy.template_ids import (
     Resources,
     database_secret_name,
@@ -24,13 +31,6 @@ from lambdapress.deploy.template_ids import (
     tags,
 )
 from lambdapress.errors import ConfigError
-from lambdapress.storage_settings import (
-    DATABASE_URL_ENV,
-    TableSettings,
-    physical_table_name,
-    table_env_name,
-)
-from lambdapress.workspace import PYPROJECT, Service
 
 # What a handler does with its own items; no table management (CreateTable, DeleteTable...),
 # no streams, no access to other tables.

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from lambdapress.bundle.transfers import on_daemon_threads as in_parallel
 from lambdapress.deploy.aws import Aws
 from lambdapress.errors import DeployError
-from lambdapress.manifest import FunctionEntry
+from lambdapress.model.manifest import FunctionEntry
 
 PROJECT_TAG = "lambdapress:project"
 UploadProgress = Callable[["Artifact", int, int], None]

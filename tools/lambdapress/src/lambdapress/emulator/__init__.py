@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lambdapress.lazy import lazy_getattr
+from lambdapress.support.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from lambdapress.emulator.context import LambdaContext, function_arn, lambda_name

@@ -11,10 +11,10 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from lambdapress import files
 from lambdapress.errors import EmulatorError
-from lambdapress.integrity import file_digest
-from lambdapress.manifest import FunctionEntry
+from lambdapress.model.manifest import FunctionEntry
+from lambdapress.support import files
+from lambdapress.support.integrity import file_digest
 
 
 def sha256_of(path: Path) -> str:

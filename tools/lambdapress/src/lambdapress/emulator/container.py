@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from lambdapress.config.lambda_platform import RESERVED_ENVIRONMENT, runtime_libraries
 from lambdapress.emulator import worker_boot
 from lambdapress.emulator.context import (
     FAKE_CREDENTIALS,
@@ -28,9 +29,8 @@ from lambdapress.emulator.context import (
 from lambdapress.emulator.isolation import TMP, Isolation, MountPlan, plan_for
 from lambdapress.emulator.ric import RuntimeClient
 from lambdapress.errors import EmulatorError
-from lambdapress.lambda_platform import RESERVED_ENVIRONMENT, runtime_libraries
-from lambdapress.manifest import FunctionEntry
-from lambdapress.toolchain import Interpreter
+from lambdapress.model.manifest import FunctionEntry
+from lambdapress.support.toolchain import Interpreter
 
 _START = (
     "\nboot({config!r})\n"

@@ -15,8 +15,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambdapress.lambda_platform import REQUEST_MAX_BYTES, RESPONSE_MAX_BYTES
-from lambdapress.manifest import FunctionEntry
+from lambdapress.config.lambda_platform import REQUEST_MAX_BYTES, RESPONSE_MAX_BYTES
+from lambdapress.model.manifest import FunctionEntry
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from lambdapress.closing import ClosesOnExit
+from lambdapress.config.lambda_platform import architecture_of_machine
 from lambdapress.emulator.artifacts import extract_artifact
 from lambdapress.emulator.container import WorkerSpec, check_environment
 from lambdapress.emulator.context import (
@@ -41,16 +41,16 @@ from lambdapress.emulator.ric import (
 )
 from lambdapress.emulator.workers import InvokeRequest
 from lambdapress.errors import EmulatorError, LambdapressError
-from lambdapress.lambda_platform import architecture_of_machine
-from lambdapress.manifest import (
+from lambdapress.model.manifest import (
     FunctionEntry,
     Manifest,
     find_function,
     manifest_path,
     read_manifest,
 )
-from lambdapress.toolchain import Interpreter, find_interpreter
-from lambdapress.workspace import cache_folder
+from lambdapress.support.closing import ClosesOnExit
+from lambdapress.support.files import cache_folder
+from lambdapress.support.toolchain import Interpreter, find_interpreter
 
 _MISSING: Any = object()
 

@@ -50,7 +50,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambdapress.lambda_platform import RESPONSE_MAX_BYTES
+from lambdapress.config.lambda_platform import RESPONSE_MAX_BYTES
 
 MALFORMED_STATUS = 500
 """What an HTTP API answers for a function answer it cannot use (module doc)."""

@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lambdapress.closing import ClosesOnExit
 from lambdapress.emulator.context import MAX_REQUEST_PAYLOAD
 from lambdapress.emulator.core import Emulator
 from lambdapress.emulator.events import http_api_event
@@ -44,7 +43,8 @@ from lambdapress.emulator.servers import (
     PayloadTooLarge,
 )
 from lambdapress.errors import LambdapressError
-from lambdapress.manifest import Manifest
+from lambdapress.model.manifest import Manifest
+from lambdapress.support.closing import ClosesOnExit
 
 _BODY_LIMIT = 10 * 1024 * 1024  # API Gateway HTTP API's own request limit
 

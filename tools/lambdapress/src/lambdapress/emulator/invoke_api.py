@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from lambdapress.closing import ClosesOnExit
+from lambdapress.config.lambda_platform import EVENT_MAX_BYTES
 from lambdapress.emulator.context import FUNCTION_VERSION, MAX_REQUEST_PAYLOAD, new_request_id
 from lambdapress.emulator.core import Emulator
 from lambdapress.emulator.servers import (
@@ -30,7 +30,7 @@ from lambdapress.emulator.servers import (
     PayloadTooLarge,
 )
 from lambdapress.errors import EmulatorError, LambdapressError
-from lambdapress.lambda_platform import EVENT_MAX_BYTES
+from lambdapress.support.closing import ClosesOnExit
 
 PREFIX = "/2015-03-31/functions/"
 MAX_EVENT_PAYLOAD = EVENT_MAX_BYTES  # asynchronous (Event) invocations

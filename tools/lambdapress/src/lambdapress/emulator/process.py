@@ -18,7 +18,7 @@ import sys
 import threading
 from pathlib import Path
 
-from lambdapress.lifetime import release
+from lambdapress.support.lifetime import release
 
 _MB = 1024 * 1024
 

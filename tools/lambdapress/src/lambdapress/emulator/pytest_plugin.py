@@ -98,8 +98,8 @@ def invoke_handler() -> Callable[..., Any]:
 @pytest.fixture(scope="session")
 def lambda_emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
     """An emulator over the repository's built artifacts, shared by the test session."""
+    from lambdapress.config.workspace import find_root
     from lambdapress.emulator.core import Emulator
-    from lambdapress.workspace import find_root
 
     option = request.config.getoption("--lambdapress-root")
     root = Path(option) if option else find_root(request.config.rootpath)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lambdapress.emulator.context import FUNCTION_VERSION
-from lambdapress.toolchain import Interpreter
+from lambdapress.support.toolchain import Interpreter
 
 Status = Literal["success", "error", "timeout"]
 LOG_TAIL_BYTES = 4096

@@ -28,17 +28,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from lambdapress import files
+from lambdapress.config.lambda_platform import ARCHITECTURES, architecture_of_machine
 from lambdapress.errors import EmulatorError
-from lambdapress.integrity import (
+from lambdapress.support import files
+from lambdapress.support.integrity import (
     COMPLETE_MARK,
     folder_problem,
     is_mark,
     read_mark,
     staged_install,
 )
-from lambdapress.lambda_platform import ARCHITECTURES, architecture_of_machine
-from lambdapress.toolchain import Interpreter, find_uv
+from lambdapress.support.toolchain import Interpreter, find_uv
 
 AWSLAMBDARIC = "awslambdaric==4.2.2"
 

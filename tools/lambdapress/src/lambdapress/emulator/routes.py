@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lambdapress.errors import EmulatorError
-from lambdapress.manifest import FunctionEntry
+from lambdapress.model.manifest import FunctionEntry
 
 _VARIABLE = re.compile(r"^\{([A-Za-z0-9_.:-]+)(\+?)\}$")
 

@@ -26,8 +26,8 @@ from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
-from lambdapress.crash import summary, write_crash_log
 from lambdapress.errors import EmulatorError
+from lambdapress.support.crash import summary, write_crash_log
 
 LOOPBACK = "127.0.0.1"
 CLIENT_TIMEOUT = 30.0

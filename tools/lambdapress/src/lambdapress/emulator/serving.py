@@ -29,15 +29,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambdapress.closing import ClosesOnExit
-from lambdapress.crash import summary, write_crash_log
 from lambdapress.emulator.core import Emulator
 from lambdapress.emulator.http_api import AccessRecord, HttpApi
 from lambdapress.emulator.invoke_api import InvokeApi
 from lambdapress.emulator.servers import CLIENT_TIMEOUT
 from lambdapress.errors import EmulatorError, LambdapressError
-from lambdapress.manifest import Manifest, read_manifest
-from lambdapress.server_lock import ServerLock, acquire, lock_path
+from lambdapress.model.manifest import Manifest, read_manifest
+from lambdapress.support.closing import ClosesOnExit
+from lambdapress.support.crash import summary, write_crash_log
+from lambdapress.support.server_lock import ServerLock, acquire, lock_path
 
 Rebuild = Callable[[Sequence[Path]], Manifest]
 IGNORED_DIRS = frozenset(

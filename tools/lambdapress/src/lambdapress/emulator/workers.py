@@ -46,7 +46,7 @@ from lambdapress.emulator.reports import (
 )
 from lambdapress.emulator.runtime_api import Invocation, RuntimeApi, Sandbox
 from lambdapress.errors import EmulatorError
-from lambdapress.lifetime import bound_popen
+from lambdapress.support.lifetime import bound_popen
 
 POLL_SECONDS = 0.02
 _ids = itertools.count(1)

@@ -33,9 +33,9 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from lambdapress.config.pyproject import find_key_line, get_table, load_toml
+from lambdapress.config.validation import Source, config_error
 from lambdapress.errors import ConfigError
-from lambdapress.pyproject import find_key_line, get_table, load_toml
-from lambdapress.validation import Source, config_error
 
 TABLE = "tool.lambdapress.indexes"
 PYPROJECT = "pyproject.toml"

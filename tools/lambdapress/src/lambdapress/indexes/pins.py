@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from lambdapress.pyproject import load_toml
+from lambdapress.config.pyproject import load_toml
 
 PYPROJECT = "pyproject.toml"
 

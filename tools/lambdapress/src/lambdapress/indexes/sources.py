@@ -16,10 +16,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress.config.names import import_name
+from lambdapress.config.pyproject import load_toml
+from lambdapress.config.workspace import Service, Workspace
 from lambdapress.indexes.pins import PYPROJECT, pins_in
-from lambdapress.names import import_name
-from lambdapress.pyproject import load_toml
-from lambdapress.workspace import Service, Workspace
 
 ACCEPT_KEY = "accept_models"
 Origin = Literal["workspace", "pinned", "index"]

@@ -27,9 +27,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress.config.workspace import Package
 from lambdapress.errors import BuildError
-from lambdapress.toolchain import find_uv
-from lambdapress.workspace import Package
+from lambdapress.support.toolchain import find_uv
 
 REPRODUCIBLE_EPOCH = 315532800
 """1980-01-01T00:00:00Z, the earliest time a zip file can hold."""

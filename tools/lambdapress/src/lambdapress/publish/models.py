@@ -207,7 +207,7 @@ def spaced(text: str) -> str:
 
 
 def _read(path: Path) -> str:
-    from lambdapress.pyproject import read_config_text
+    from lambdapress.config.pyproject import read_config_text
 
     return read_config_text(path, missing="file not found", missing_hint="pass a service")
 

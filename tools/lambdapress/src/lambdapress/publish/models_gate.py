@@ -33,10 +33,10 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from pydantic import BaseModel, ConfigDict
 
-from lambdapress.files import write_text
+from lambdapress.config.names import import_name
 from lambdapress.indexes.config import ResolvedIndex
-from lambdapress.names import import_name
 from lambdapress.publish.compat import CompatReport, assess
+from lambdapress.support.files import write_text
 
 CHECK_FORMAT = 1
 

@@ -21,11 +21,11 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from lambdapress.config.workspace import Workspace
 from lambdapress.errors import ModelsError
 from lambdapress.indexes.config import ResolvedIndex
 from lambdapress.indexes.credentials import redact
-from lambdapress.toolchain import find_uv
-from lambdapress.workspace import Workspace
+from lambdapress.support.toolchain import find_uv
 
 LOCK = "uv.lock"
 # What uv reads to lock a workspace whose members have static metadata.

@@ -23,11 +23,12 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress.config.names import import_name
+from lambdapress.config.pyproject import read_config_text
+from lambdapress.config.workspace import Service, Workspace
 from lambdapress.errors import ModelsError
-from lambdapress.files import write_text
 from lambdapress.indexes.config import ResolvedIndex, choose_index, load_indexes
 from lambdapress.indexes.sources import ModelLibrary, Origin, models_of
-from lambdapress.names import import_name
 from lambdapress.publish.models import (
     accepted_in,
     parse,
@@ -41,8 +42,7 @@ from lambdapress.publish.models_gate import VersionCheck, check_versions
 from lambdapress.publish.models_lock import LOCK, lock_with
 from lambdapress.publish.pins import plan_pin, plan_unpin
 from lambdapress.publish.simple import project_files, published_versions
-from lambdapress.pyproject import read_config_text
-from lambdapress.workspace import Service, Workspace, cache_folder
+from lambdapress.support.files import cache_folder, write_text
 
 IndexResolver = Callable[[str | None], ResolvedIndex]
 Locker = Callable[[Workspace, dict[Path, str], ResolvedIndex, tuple[str, ...]], str]

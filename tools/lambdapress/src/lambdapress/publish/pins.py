@@ -38,12 +38,12 @@ from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict
 from tomlkit.items import AoT, InlineTable, Table
 
+from lambdapress.config.pyproject import read_config_text
+from lambdapress.config.workspace import Package, Service, Workspace
 from lambdapress.errors import PinError
-from lambdapress.files import write_text
 from lambdapress.indexes.pins import PYPROJECT, Pin
 from lambdapress.publish.models import drop_unused_poetry_sources
-from lambdapress.pyproject import read_config_text
-from lambdapress.workspace import Package, Service, Workspace
+from lambdapress.support.files import write_text
 
 COMMENT = "pinned by lambdapress: services ship this published version"
 

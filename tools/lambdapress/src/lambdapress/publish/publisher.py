@@ -20,6 +20,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress.config.workspace import Package, Workspace
 from lambdapress.errors import PublishError, WorkspaceError
 from lambdapress.indexes.config import ResolvedIndex
 from lambdapress.publish.build import BuiltPackage, build_package
@@ -36,7 +37,7 @@ from lambdapress.publish.schemas import local_schemas, published_schemas
 from lambdapress.publish.simple import project_files, published_versions
 from lambdapress.publish.tags import create_tag, tag_exists, tag_name
 from lambdapress.publish.upload import upload_files
-from lambdapress.workspace import Package, Workspace, cache_folder
+from lambdapress.support.files import cache_folder
 
 BUILD_FOLDER = "publish"
 """Where built files go, in the repository's cache folder (`.cache/` is ignored by git)."""

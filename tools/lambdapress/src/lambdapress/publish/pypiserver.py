@@ -28,12 +28,12 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from lambdapress import files
-from lambdapress.closing import ClosesOnExit
 from lambdapress.errors import IndexServerError
 from lambdapress.indexes.config import UploadApiIndex
-from lambdapress.lifetime import bound_popen, stop_bound
-from lambdapress.server_lock import Holder, ServerLock, acquire, lock_path, peek
+from lambdapress.support import files
+from lambdapress.support.closing import ClosesOnExit
+from lambdapress.support.lifetime import bound_popen, stop_bound
+from lambdapress.support.server_lock import Holder, ServerLock, acquire, lock_path, peek
 
 HOST = "127.0.0.1"
 LOCK = "index"

@@ -23,7 +23,7 @@ from typing import Any
 from lambdapress.errors import CompatCheckError
 from lambdapress.indexes.config import ResolvedIndex
 from lambdapress.indexes.credentials import redact
-from lambdapress.toolchain import find_uv
+from lambdapress.support.toolchain import find_uv
 
 UV_INDEX_NAME = "lambdapress-private"
 _UV_ENV = "UV_INDEX_LAMBDAPRESS_PRIVATE"

@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from lambdapress.closing import ClosesOnExit
+from lambdapress.config.storage_settings import TableSettings
 from lambdapress.errors import StorageError
-from lambdapress.lifetime import bound_popen, stop_bound
-from lambdapress.storage_settings import TableSettings
+from lambdapress.support.closing import ClosesOnExit
+from lambdapress.support.lifetime import bound_popen, stop_bound
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"

@@ -17,11 +17,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lambdapress.config.project import project_name
+from lambdapress.config.storage_settings import (
+    DATABASE_URL_ENV,
+    physical_table_name,
+    table_env_name,
+)
+from lambdapress.config.workspace import Service, Workspace, load_workspace
 from lambdapress.errors import LambdapressError
-from lambdapress.project import project_name
 from lambdapress.storage.state import LocalStorageState, read_state
-from lambdapress.storage_settings import DATABASE_URL_ENV, physical_table_name, table_env_name
-from lambdapress.workspace import Service, Workspace, load_workspace
 
 DYNAMODB_ENDPOINT_ENV = "AWS_ENDPOINT_URL_DYNAMODB"
 LOCAL_STAGE = "local"

@@ -29,10 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lambdapress.closing import ClosesOnExit
+from lambdapress.config.storage_settings import TableSettings
+from lambdapress.config.workspace import Workspace
 from lambdapress.errors import StorageError
-from lambdapress.lifetime import running
-from lambdapress.server_lock import Holder, ServerLock, acquire, lock_path
 from lambdapress.storage.dynamodb import REGION, MotoServer, create_tables, start_moto
 from lambdapress.storage.environment import local_tables
 from lambdapress.storage.migrations import (
@@ -50,8 +49,9 @@ from lambdapress.storage.state import (
     remove_state,
     write_state,
 )
-from lambdapress.storage_settings import TableSettings
-from lambdapress.workspace import Workspace
+from lambdapress.support.closing import ClosesOnExit
+from lambdapress.support.lifetime import running
+from lambdapress.support.server_lock import Holder, ServerLock, acquire, lock_path
 
 Progress = Callable[[str], None]
 LOCK = "db"

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lambdapress.closing import ClosesOnExit
 from lambdapress.errors import StorageError
-from lambdapress.lifetime import bound_popen, release
+from lambdapress.support.closing import ClosesOnExit
+from lambdapress.support.lifetime import bound_popen, release
 
 HOST = "127.0.0.1"
 SUPERUSER = "lambdapress"

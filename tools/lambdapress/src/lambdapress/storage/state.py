@@ -13,9 +13,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lambdapress import files
 from lambdapress.errors import StorageError
-from lambdapress.lifetime import running
+from lambdapress.support import files
+from lambdapress.support.lifetime import running
 
 STATE_FILE = "state.json"
 

@@ -1,0 +1,161 @@
+"""How build times grow with the number of functions: a generated fixture of N handlers.
+
+Every handler imports the same dependencies (pydantic and the service's shared workspace
+packages), so a packager that compresses each function's copy of them does N times the work,
+and one that compresses each unique file once does it once. For each N: a clean build (no
+built zips, no compressed entries, no planning cache; installed wheels kept), a no-op rebuild
+and a rebuild after editing one handler, each on the same scratch copy, in the same minute.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+from pydantic import BaseModel, ConfigDict
+
+from lambdapress.bundle.lock import read_lock
+from lambdapress.bundle.pipeline import package
+from lambdapress.bundle.targets import Target
+from lambdapress.config.workspace import Service, Workspace, load_workspace
+from lambdapress.errors import LambdapressError
+
+DEFAULT_SIZES = (1, 10, 40, 200)
+CLEAN_GROWTH_LIMIT = 3.0  # the issue's bar: clean at N=40 at most 3x clean at N=1
+NO_OP_LIMIT = 0.05  # no-op at the largest N, as a share of that N's clean build
+EDIT_LIMIT = 0.1
+
+
+class ScalingPoint(BaseModel):
+    """The three timings for one N, in seconds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    handlers: int
+    clean: float
+    no_op: float
+    one_edit: float
+
+
+def measure_scaling(
+    scratch: Path,
+    sizes: tuple[int, ...],
+    fresh_cache: Callable[[str], Path],
+    say: Callable[[str], None],
+) -> tuple[ScalingPoint, ...]:
+    """Time clean, no-op and one-edit builds of `scratch` with N generated handlers, per N.
+
+    `scratch` is a disposable copy of a workspace; `fresh_cache(name)` gives a cache with the
+    installed wheels and nothing built.
+    """
+    workspace = load_workspace(scratch)
+    service, shared, pydantic = _fixture_service(workspace)
+    handlers = service.path / "src" / service.import_name / "handlers"
+    points: list[ScalingPoint] = []
+    for count in sizes:
+        _generate(handlers, count, shared, pydantic)
+        shutil.rmtree(scratch / "dist", ignore_errors=True)
+        cache = fresh_cache(f"scaling-{count}")
+        say(f"N={count}: clean build")
+        build = functools.partial(
+            package, scratch, (service.name,), cache=cache, remote_cache=False
+        )
+        clean = _timed(build)
+        say(f"N={count}: no-op rebuild")
+        no_op = _timed(build)
+        edited = handlers / "handler_0000.py"
+        edited.write_text(edited.read_text() + "\n# edited by the benchmark\n")
+        say(f"N={count}: one handler edited")
+        one_edit = _timed(build)
+        points.append(ScalingPoint(handlers=count, clean=clean, no_op=no_op, one_edit=one_edit))
+    return tuple(points)
+
+
+def _timed(run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
+
+
+def _fixture_service(workspace: Workspace) -> tuple[Service, tuple[str, ...], bool]:
+    """The first service on pydantic (else the first), its shared packages, its pydantic."""
+    lock = read_lock(workspace.root)
+    packages = {canonicalize_name(p.name): p.import_name for p in workspace.packages}
+    candidates: list[tuple[Service, tuple[str, ...], bool]] = []
+    for service in workspace.services:
+        closure = lock.closure(service.name, Target.of(service.settings))
+        shared = tuple(sorted(imp for key, imp in packages.items() if key in closure))
+        candidates.append((service, shared, "pydantic" in closure))
+    if not candidates:
+        raise LambdapressError(
+            "this workspace has no service: the scaling fixture generates handlers in one",
+            path=workspace.root,
+            hint='add a service (nox -s new -- service NAME), or pass --sizes "" to skip it',
+        )
+    return next((c for c in candidates if c[2]), candidates[0])
+
+
+def _generate(handlers: Path, count: int, shared: tuple[str, ...], pydantic: bool) -> None:
+    """N handler modules, each with its own model, all on the same dependencies."""
+    if handlers.is_dir():
+        shutil.rmtree(handlers)
+    handlers.mkdir(parents=True)
+    (handlers / "__init__.py").write_text("")
+    imports = "".join(f"import {name}\n" for name in shared)
+    uses = ", ".join(f"{name}.__name__" for name in shared) or "''"
+    base, dump = ("BaseModel", "item.model_dump()") if pydantic else ("object", "vars(item)")
+    for index in range(count):
+        model = (
+            f"class Item{index}(BaseModel):\n    id: str\n    rank: int = {index}\n"
+            if pydantic
+            else f"class Item{index}({base}):\n    def __init__(self, id: str) -> None:\n"
+            f"        self.id, self.rank = id, {index}\n"
+        )
+        (handlers / f"handler_{index:04d}.py").write_text(
+            f'"""Generated by `lambdapress bench`: handler {index} of {count}."""\n\n'
+            "from typing import Any\n\n"
+            f"{imports}"
+            + ("from pydantic import BaseModel\n" if pydantic else "")
+            + f"\n\n{model}\n\n"
+            "def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:\n"
+            f"    item = Item{index}(id=str(event.get('id', 'x')))\n"
+            f"    return {{'item': {dump}, 'shared': [{uses}]}}\n"
+        )
+
+
+def draw_chart(points: tuple[ScalingPoint, ...], destination: Path) -> Path:
+    """A PNG of the three timings against N (log-scaled N), written atomically.
+
+    matplotlib is a development dependency (the bench's only use of it), imported here alone.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    from lambdapress.support import files
+
+    figure, axes = pyplot.subplots(figsize=(7, 4.5))
+    counts = [p.handlers for p in points]
+    for label, values in (
+        ("clean build", [p.clean for p in points]),
+        ("no-op rebuild", [p.no_op for p in points]),
+        ("one handler edited", [p.one_edit for p in points]),
+    ):
+        axes.plot(counts, values, marker="o", label=label)
+    axes.set_xscale("log")
+    axes.set_xticks(counts, [str(c) for c in counts])
+    axes.set_xlabel("handlers (N)")
+    axes.set_ylabel("seconds")
+    axes.set_title("lambdapress package: time against the number of functions")
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    with files.replacing(destination) as temporary:
+        figure.savefig(temporary, format="png", dpi=120)
+    pyplot.close(figure)
+    return destination
