@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import SecretStr
 
 from lambdapress.publish.pypiserver import ServerPlan, free_port, start_server
@@ -227,6 +229,17 @@ def test_a_service_in_one_project_builds_on_models_published_by_another(
         assert f"Session {session} was successful" in ci.stdout + ci.stderr
     assert_ships(b, "2.0.0")
 
+    # The READMEs' commands for a new service on a published library, run as they are written
+    # (the root README's `nox -s new` line, and the project README's two sentences).
+    shown = _readme_commands()
+    for command in shown:
+        sh.run(["bash", "-c", command], b, env=only_lambdapress | {"PATH": path})
+    answers = yaml.safe_load((b / "services" / "invoices" / ".copier-answers.yml").read_text())
+    assert (answers["models_source"], answers["models_spec"]) == ("index", "==2.0")
+    assert [
+        "invoices", "billing-models", "published", "2.0.0", "company", "2.0.0"
+    ] in models_rows(lp("models").stdout)  # fmt: skip
+
     # The index goes away: the same clear error, and again nothing changes.
     before = digests(*watched)
     server.stop()
@@ -259,3 +272,18 @@ def assert_ships(b: Path, version: str) -> None:
             assert metadata in names, path
             assert any(n.startswith("billing_models/__init__.py") for n in names), path
             assert f"Version: {version}" in archive.read(metadata).decode()
+
+
+def _readme_commands() -> list[str]:
+    """The `nox -s new`/`models add` commands on an index that both READMEs show, as written."""
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    new = next(
+        line
+        for line in readme.splitlines()
+        if line.startswith("python3 -m nox -s new") and "--index" in line
+    )
+    project = " ".join((root / "template" / "project" / "README.md.jinja").read_text().split())
+    shown = re.findall(r"`(python3 -m nox -s (?:new|models) -- [^`]*--index company)`", project)
+    assert shown and shown[0] == new, "the project README shows the root README's command"
+    return shown

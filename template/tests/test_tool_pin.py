@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import secrets
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from types import ModuleType
@@ -174,17 +177,16 @@ def test_relock_hands_lambdapress_index_credentials_to_uv(tmp_path: Path, monkey
 
 @pytest.mark.e2e
 def test_a_project_takes_lambdapress_from_a_company_index_as_the_readme_says(
-    fresh_template: Any, sh: Any, tmp_path: Path
+    fresh_template: Any, sh: Any, docs: Any, tmp_path: Path
 ) -> None:
-    """The README's way: `uv build --package lambdapress`, `twine upload`, then the project's
-    dev dependency and source pointed at the index; uv locks the published tool."""
+    """The README's block run as written (`git checkout`, `uv build --package lambdapress`,
+    `uvx twine upload`) against a real index, then the project's dev dependency and source
+    pointed at the index; uv locks the published tool."""
     template = fresh_template.template
-    built = tmp_path / "built"
-    sh.run([sh.bin("uv"), "build", "--package", "lambdapress", "--out-dir", str(built)], template)
-    assert sorted(p.name for p in built.iterdir() if p.name != ".gitignore") == [
-        "lambdapress-0.4.0-py3-none-any.whl",
-        "lambdapress-0.4.0.tar.gz",
-    ]
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    block = next(
+        b for b in docs.blocks(readme, "How a generated project gets the tool") if "twine" in b
+    )
     password = secrets.token_urlsafe(12)
     plan = ServerPlan(
         port=free_port(),
@@ -195,11 +197,34 @@ def test_a_project_takes_lambdapress_from_a_company_index_as_the_readme_says(
         fallback=False,
     )
     with start_server(plan) as server:
-        upload = [sh.bin("twine"), "upload", "--repository-url", server.url]
-        upload += [*map(str, sorted(built.glob("lambdapress-*")))]
+        script = docs.script(
+            block.replace("https://pypi.example.com/", server.url),
+            **{"release tag or commit": sh.git(template, "rev-parse", "HEAD")},
+        )
+        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
         # Credentials through twine's variables: a token may start with "-", which its
         # argparse would read as an option, and the command line is visible to every user.
-        sh.run(upload, tmp_path, env={"TWINE_USERNAME": "publisher", "TWINE_PASSWORD": password})
+        result = subprocess.run(
+            ["bash", "-c", script],
+            cwd=template,
+            env={
+                **os.environ,
+                "PATH": path,
+                "TWINE_USERNAME": "publisher",
+                "TWINE_PASSWORD": password,
+                "TWINE_NON_INTERACTIVE": "1",
+            },
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        built = template / "dist" / "lambdapress"
+        assert sorted(p.name for p in built.iterdir() if p.name != ".gitignore") == [
+            "lambdapress-0.4.0-py3-none-any.whl",
+            "lambdapress-0.4.0.tar.gz",
+        ]
 
         project = tmp_path / "p"
         fresh_template.copy(project, {"kind": "project", "project_name": "p"}, cwd=tmp_path)
