@@ -25,13 +25,13 @@ import pytest
 from lambdapress.bundle.archive import Entry, write_zip
 from lambdapress.bundle.pipeline import rebuilder
 from lambdapress.emulator import Emulator, ReloadRecord, http_api_event, serve
-from lambdapress.model.manifest import FunctionEntry, Manifest
+from lambdapress.model.application import Application, Function
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def platform(packaged_examples: tuple[Path, Manifest]) -> tuple[Path, Manifest]:
+def platform(packaged_examples: tuple[Path, Application]) -> tuple[Path, Application]:
     """The example platform, packaged (conftest's session-wide copy)."""
     return packaged_examples
 
@@ -42,7 +42,7 @@ def storage(example_storage: Any) -> dict[str, dict[str, str]]:
     return example_storage.environment
 
 
-def request_for(entry: FunctionEntry, valid: bool = True) -> tuple[str, str, Any]:
+def request_for(entry: Function, valid: bool = True) -> tuple[str, str, Any]:
     """A request to the function's route: a valid one, or one its validation refuses."""
     route = entry.routes[0]
     path = route.path
@@ -56,7 +56,7 @@ def request_for(entry: FunctionEntry, valid: bool = True) -> tuple[str, str, Any
     return route.method, path, None
 
 
-def expected_status(entry: FunctionEntry) -> int:
+def expected_status(entry: Function) -> int:
     route = entry.routes[0]
     if route.method == "POST":
         return 201
@@ -64,7 +64,7 @@ def expected_status(entry: FunctionEntry) -> int:
 
 
 def test_every_example_function_answers_as_on_lambda(
-    platform: tuple[Path, Manifest], storage: dict[str, dict[str, str]]
+    platform: tuple[Path, Application], storage: dict[str, dict[str, str]]
 ) -> None:
     root, manifest = platform
     assert {f.name for f in manifest.functions} >= {"orders.get_order", "customers.list_customers"}
@@ -86,7 +86,7 @@ def test_every_example_function_answers_as_on_lambda(
 
 
 def test_http_and_boto3_reach_every_function_and_validation_answers_422(
-    platform: tuple[Path, Manifest],
+    platform: tuple[Path, Application],
     storage: dict[str, dict[str, str]],
 ) -> None:
     root, manifest = platform
@@ -131,7 +131,7 @@ def test_http_and_boto3_reach_every_function_and_validation_answers_422(
 
 
 def test_fifty_requests_at_concurrency_eight(
-    platform: tuple[Path, Manifest], storage: dict[str, dict[str, str]]
+    platform: tuple[Path, Application], storage: dict[str, dict[str, str]]
 ) -> None:
     root, manifest = platform
     with (
@@ -150,7 +150,7 @@ def test_fifty_requests_at_concurrency_eight(
 
 
 def test_serve_rebuilds_a_changed_handler_and_lambda_faults_surface(
-    platform: tuple[Path, Manifest], storage: dict[str, dict[str, str]], tmp_path: Path
+    platform: tuple[Path, Application], storage: dict[str, dict[str, str]], tmp_path: Path
 ) -> None:
     """Edit a real handler while `serve` runs: it rebuilds, restarts it, and faults show."""
     source_root, _ = platform
@@ -206,7 +206,7 @@ def test_serve_rebuilds_a_changed_handler_and_lambda_faults_surface(
 
 
 def test_a_zip_missing_a_module_fails_as_on_lambda_though_this_venv_has_it(
-    platform: tuple[Path, Manifest], storage: dict[str, dict[str, str]], tmp_path: Path
+    platform: tuple[Path, Application], storage: dict[str, dict[str, str]], tmp_path: Path
 ) -> None:
     import acme_models  # the developer's venv has it...
 
@@ -227,7 +227,7 @@ def test_a_zip_missing_a_module_fails_as_on_lambda_though_this_venv_has_it(
             "size": broken.size,
         }
     )
-    only = Manifest(functions=(entry,))
+    only = Application(functions=(entry,))
     with Emulator(only, root, on_warning=lambda _m: None, storage=storage) as emulator:
         result = emulator.invoke(entry.name, http_api_event("GET", "/orders/x"))
     assert acme_models.__name__ == "acme_models"

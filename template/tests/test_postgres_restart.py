@@ -23,7 +23,7 @@ import pytest
 
 from lambdapress.emulator import Emulator, serve
 from lambdapress.emulator.reports import InvocationResult
-from lambdapress.model.manifest import Manifest
+from lambdapress.model.application import Application
 
 from .conftest import REPO_ROOT
 
@@ -75,7 +75,7 @@ class Outcomes:
 
 
 def test_requests_succeed_again_after_postgresql_restarts_under_load(
-    packaged_examples: tuple[Path, Manifest], orders_database: Any
+    packaged_examples: tuple[Path, Application], orders_database: Any
 ) -> None:
     from lambdapress.storage.postgres import start_postgres
 

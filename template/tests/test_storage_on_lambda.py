@@ -24,7 +24,7 @@ import pytest
 
 from lambdapress.config.storage_settings import WARMUP_EVENT
 from lambdapress.emulator import Emulator, Serving, serve
-from lambdapress.model.manifest import Manifest
+from lambdapress.model.application import Application
 from lambdapress.support.lifetime import descendants
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +34,7 @@ ORDERS = "orders"
 
 @pytest.fixture
 def served(
-    packaged_examples: tuple[Path, Manifest], example_storage: Any
+    packaged_examples: tuple[Path, Application], example_storage: Any
 ) -> Iterator[tuple[Emulator, Serving]]:
     """`serve` over the packaged examples, 8 workers per function, storage from the servers."""
     root, manifest = packaged_examples
@@ -136,7 +136,7 @@ class Sampler(threading.Thread):
 
 
 def test_a_thousand_requests_at_concurrency_eight_stay_one_connection_per_worker(
-    packaged_examples: tuple[Path, Manifest], example_storage: Any
+    packaged_examples: tuple[Path, Application], example_storage: Any
 ) -> None:
     """200 requests to each orders route, 8 at a time: each function scales to its limit of 8
     workers, one connection each, and workers idle for a second retire and close theirs, so
@@ -265,7 +265,7 @@ def test_a_failing_handler_leaves_no_transaction_open(
 
 
 def test_a_warmup_ping_is_answered_without_touching_the_database(
-    packaged_examples: tuple[Path, Manifest], example_storage: Any
+    packaged_examples: tuple[Path, Application], example_storage: Any
 ) -> None:
     root, manifest = packaged_examples
     url = example_storage.orders_url

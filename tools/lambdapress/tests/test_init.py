@@ -14,9 +14,10 @@ PUBLIC_API = {
     "ServiceSettings", "load_service_settings", "CopierAnswers", "read_answers", "load_toml",
     # `new`
     "NewPlan", "plan_new", "execute_new", "template_is_dirty",
-    # `package` and its contract
+    # `package`, and the application model it builds (the manifest is its serialisation)
     "package", "plan_package", "execute_plan", "PackageResult", "BundlePlan", "FunctionPlan",
-    "Manifest", "FunctionEntry", "Route", "read_manifest", "manifest_path",
+    "Application", "Function", "Trigger", "HttpRoute", "Resource", "Permission",
+    "read_manifest", "manifest_path",
     # the emulator's entry points
     "Emulator", "InvocationResult", "serve", "http_api_event", "rest_api_event",
     # every error a caller may catch

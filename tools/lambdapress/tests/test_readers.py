@@ -51,7 +51,8 @@ from lambdapress.config.answers import CopierAnswers, read_answers
 from lambdapress.deploy.aws import Aws, StackState
 from lambdapress.deploy.secret_values import Secrets
 from lambdapress.errors import LambdapressError
-from lambdapress.model.manifest import Manifest, read_manifest
+from lambdapress.model.application import Application
+from lambdapress.model.manifest import read_manifest
 from lambdapress.publish.simple import parse_simple_html, parse_simple_json
 from lambdapress.storage.state import read_state, state_path
 from lambdapress.support.integrity import COMPLETE_MARK
@@ -127,28 +128,41 @@ BYTES = st.binary(max_size=300) | st.sampled_from(
 
 # ---------------------------------------------------------------------------------- manifest
 VALID_MANIFEST: dict[str, Any] = {
-    "version": 1,
+    "schema_version": 2,
     "functions": [
         {
             "name": "shop.get_item",
             "service": "shop",
             "handler": "shop.handlers.get_item.handler",
-            "routes": [{"method": "GET", "path": "/items/{item_id}"}],
-            "artifact": "dist/shop/get_item.zip",
-            "sha256": "0" * 64,
-            "code_sha256": "AAAA",
-            "size": 10,
-            "inputs_hash": "h",
+            "triggers": [{"kind": "http", "method": "GET", "path": "/items/{item_id}"}],
+            "artifact": {
+                "path": "dist/shop/get_item.zip",
+                "sha256": "0" * 64,
+                "code_sha256": "AAAA",
+                "size": 10,
+                "inputs_hash": "h",
+            },
             "runtime": "python3.12",
             "architecture": "x86_64",
             "memory": 256,
             "timeout": 10,
+            "uses": ["shop/dynamodb-table/items"],
+            "permissions": [
+                {
+                    "actions": ["dynamodb:GetItem"],
+                    "resources": ["resource:shop/dynamodb-table/items"],
+                    "reason": "uses the tables of service shop",
+                }
+            ],
         }
+    ],
+    "resources": [
+        {"kind": "dynamodb-table", "service": "shop", "name": "items", "partition_key": "id"}
     ],
 }
 
 
-def _manifest(content: bytes) -> Manifest | LambdapressError:
+def _manifest(content: bytes) -> Application | LambdapressError:
     with scratch() as folder:
         path = folder / "manifest.json"
         path.write_bytes(content)
@@ -156,7 +170,7 @@ def _manifest(content: bytes) -> Manifest | LambdapressError:
 
 
 def test_manifest_the_valid_one_reads() -> None:
-    assert isinstance(_manifest(json.dumps(VALID_MANIFEST).encode()), Manifest)
+    assert isinstance(_manifest(json.dumps(VALID_MANIFEST).encode()), Application)
 
 
 @PROPERTIES
@@ -173,8 +187,9 @@ def test_manifest_wrong_shapes(choices: st.DataObject) -> None:
 
 def test_manifest_artifacts_outside_the_repository_are_refused() -> None:
     for artifact in ("/etc/passwd", "../secrets.zip", "dist/../../x.zip", "C:/x.zip", ""):
-        entry = {**VALID_MANIFEST["functions"][0], "artifact": artifact}
-        answer = _manifest(json.dumps({"version": 1, "functions": [entry]}).encode())
+        function = VALID_MANIFEST["functions"][0]
+        entry = {**function, "artifact": {**function["artifact"], "path": artifact}}
+        answer = _manifest(json.dumps({"schema_version": 2, "functions": [entry]}).encode())
         assert isinstance(answer, LambdapressError) and "inside the repository" in str(answer)
 
 

@@ -46,13 +46,11 @@ if TYPE_CHECKING:
         ToolchainError,
         WorkspaceError,
     )
-    from lambdapress.model.manifest import (
-        FunctionEntry,
-        Manifest,
-        Route,
-        manifest_path,
-        read_manifest,
-    )
+    from lambdapress.model.application import Application, Function
+    from lambdapress.model.manifest import manifest_path, read_manifest
+    from lambdapress.model.permissions import Permission
+    from lambdapress.model.resources import Resource
+    from lambdapress.model.triggers import HttpRoute, Trigger
     from lambdapress.scaffold import NewPlan, execute_new, plan_new, template_is_dirty
 
 _EXPORTS = {
@@ -83,9 +81,12 @@ _EXPORTS = {
     "Workspace": "config.workspace",
     "find_root": "config.workspace",
     "load_workspace": "config.workspace",
-    "FunctionEntry": "model.manifest",
-    "Manifest": "model.manifest",
-    "Route": "model.manifest",
+    "Function": "model.application",
+    "Application": "model.application",
+    "HttpRoute": "model.triggers",
+    "Trigger": "model.triggers",
+    "Resource": "model.resources",
+    "Permission": "model.permissions",
     "manifest_path": "model.manifest",
     "read_manifest": "model.manifest",
     "NewPlan": "scaffold",
@@ -106,6 +107,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "Application",
     "BuildError",
     "BundleError",
     "BundlePlan",
@@ -116,25 +118,27 @@ __all__ = [
     "DistributionError",
     "Emulator",
     "EmulatorError",
-    "FunctionEntry",
+    "Function",
     "FunctionPlan",
+    "HttpRoute",
     "IndexServerError",
     "InvocationResult",
     "LambdapressError",
-    "Manifest",
     "ModelsError",
     "NewPlan",
     "Package",
     "PackageIndexError",
     "PackageResult",
+    "Permission",
     "PinError",
     "PublishError",
-    "Route",
+    "Resource",
     "ScaffoldError",
     "Service",
     "ServiceSettings",
     "StorageError",
     "ToolchainError",
+    "Trigger",
     "Workspace",
     "WorkspaceError",
     "__version__",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import tomlkit
+from model_functions import model_function
 
 from lambdapress.bundle import package, pipeline
 from lambdapress.bundle.aws_names import (
@@ -17,6 +18,7 @@ from lambdapress.bundle.aws_names import (
     stack_environment,
 )
 from lambdapress.bundle.discovery import _METHODS, discover_service
+from lambdapress.bundle.wiring import function_wiring, service_resources
 from lambdapress.cli import main
 from lambdapress.config.aws_rules import ROUTE_METHODS, environment_size
 from lambdapress.config.lambda_platform import ENVIRONMENT_MAX_BYTES
@@ -25,7 +27,7 @@ from lambdapress.config.workspace import Service, Workspace
 from lambdapress.deploy import template_services
 from lambdapress.deploy.config import DeployConfig
 from lambdapress.errors import BundleError, ConfigError
-from lambdapress.model.manifest import Manifest
+from lambdapress.model.application import Application
 
 HANDLER = "\ndef handler(event, context):\n    return app.resolve(event, context)\n"
 APP = "app = APIGatewayHttpResolver()\n"
@@ -245,6 +247,15 @@ def test_the_environment_limit_counts_what_the_stack_adds(
     check(service_with(tmp_path / "ok", {"get": HANDLER}, {"storage": storage}))
 
 
+def deployed_environment(service: Service, project: str, stage: str) -> dict[str, object]:
+    """What the deploy template gives a function of `service`, from the model package builds."""
+    resources = service_resources(service, Path("/nowhere"))
+    wiring = function_wiring(service, f"{service.name}.get", resources)
+    function = model_function(f"{service.name}.get", uses=wiring.uses)
+    application = Application(functions=(function,), resources=resources)
+    return template_services.resource_environment(application, function, project, stage)
+
+
 def test_what_the_stack_adds_is_what_the_template_adds() -> None:
     """The package-time list of variables is the deploy's, names and all."""
     service = Service(
@@ -256,7 +267,7 @@ def test_what_the_stack_adds_is_what_the_template_adds() -> None:
         ),
         answers=None,
     )
-    deployed = template_services.storage_environment(service, {}, "p" * 40, "s" * 16)
+    deployed = deployed_environment(service, "p" * 40, "s" * 16)
     added = stack_environment(service)
     assert set(added) == set(deployed)
     postgres = service.model_copy(
@@ -267,9 +278,7 @@ def test_what_the_stack_adds_is_what_the_template_adds() -> None:
             )
         }
     )
-    assert set(stack_environment(postgres)) == set(
-        template_services.storage_environment(postgres, {}, "acme", "dev")
-    )
+    assert set(stack_environment(postgres)) == set(deployed_environment(postgres, "acme", "dev"))
     assert len(stack_environment(postgres)["DATABASE_URL"]) == DATABASE_URL_BUDGET
 
 
@@ -335,7 +344,7 @@ def test_package_refuses_a_non_ascii_handler_module_leaving_dist_as_it_was(
     assert err.startswith(f"error: {handlers / 'créer.py'}:1: handler module name 'créer'")
     assert "fix: rename the module" in err and "Traceback" not in err
     assert {p: p.read_bytes() for p in dist.rglob("*") if p.is_file()} == before
-    assert Manifest.model_validate_json((dist / "manifest.json").read_text()).functions
+    assert Application.model_validate_json((dist / "manifest.json").read_text()).functions
 
 
 def test_the_environment_limit_keeps_room_for_the_implementation_pins(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from lambdapress.bench.scaling import _fixture_service, _generate, draw_chart
 from lambdapress.bundle import package
 from lambdapress.config.workspace import load_workspace
 from lambdapress.emulator import Emulator
-from lambdapress.model.manifest import Manifest
+from lambdapress.model.application import Application
 
 
 @pytest.mark.e2e
@@ -119,7 +119,9 @@ def test_the_pydantic_only_handler_ships_pydantic_alone_and_answers(
     assert alone is not None and alone.name == "orders.bench_pydantic_only"
     assert "pydantic" in alone.distributions
     assert "aws-lambda-powertools" not in alone.distributions
-    with Emulator(Manifest(functions=(alone,)), workspace, cache_dir=tmp_path / "rt") as emulator:
+    with Emulator(
+        Application(functions=(alone,)), workspace, cache_dir=tmp_path / "rt"
+    ) as emulator:
         result = emulator.invoke(alone.name, {"id": "7"})
     assert result.ok, result.logs
     assert json.loads(result.payload) == {"id": "7", "rank": 0}

@@ -74,7 +74,7 @@ def test_third_party_ships_bytecode_only_and_first_party_keeps_its_sources(
 ) -> None:
     result = build(shop)
 
-    names = names_in(shop, result.manifest.function("shop.create_item").artifact)
+    names = names_in(shop, result.manifest.function("shop.create_item").artifact.path)
     assert "markupsafe/__init__.pyc" in names
     assert not {n for n in names if n.startswith("markupsafe/") and n.endswith(".py")}
     assert not any(n.startswith("markupsafe/__pycache__/") for n in names)
@@ -92,16 +92,16 @@ def test_sources_all_ships_every_source_and_keep_sources_keeps_one_distribution(
     set_sources(shop, 'keep_sources = ["MarkupSafe"]')  # compared as the lock spells it
 
     kept = build(shop).manifest.function("shop.create_item")
-    names = names_in(shop, kept.artifact)
+    names = names_in(shop, kept.artifact.path)
     assert {"markupsafe/__init__.py", "markupsafe/__pycache__/__init__.cpython-311.pyc"} <= names
     assert "markupsafe/__init__.pyc" not in names
-    assert kept.sha256 != first.sha256
+    assert kept.artifact.sha256 != first.artifact.sha256
 
     set_sources(shop, 'sources = "all"')
     everything = build(shop).manifest.function("shop.create_item")
-    assert names_in(shop, everything.artifact) == names  # keeps everything: nothing to exempt
-    assert everything.sha256 == kept.sha256
-    assert everything.size > first.size
+    assert names_in(shop, everything.artifact.path) == names  # keeps everything: nothing to exempt
+    assert everything.artifact.sha256 == kept.artifact.sha256
+    assert everything.artifact.size > first.artifact.size
 
 
 def test_a_bytecode_only_zip_imports_reads_metadata_and_names_lines_in_tracebacks(
@@ -109,7 +109,7 @@ def test_a_bytecode_only_zip_imports_reads_metadata_and_names_lines_in_traceback
 ) -> None:
     python = find_compiler("3.11")
     assert python is not None, "the shop fixture targets python3.11, which this machine has"
-    artifact = shop / build(shop).manifest.function("shop.create_item").artifact
+    artifact = shop / build(shop).manifest.function("shop.create_item").artifact.path
     task = tmp_path / "task"
     with zipfile.ZipFile(artifact) as archive:
         archive.extractall(task)
@@ -231,9 +231,9 @@ def test_bytecode_only_keeps_docstrings_and_metadata_unless_docstrings_first_par
         assert result.returncode == 0, result.stderr
         return names_in(shop, function), result.stdout.strip()
 
-    kept_names, kept = run(build(shop).manifest.function("shop.create_item").artifact, "keep")
+    kept_names, kept = run(build(shop).manifest.function("shop.create_item").artifact.path, "keep")
     set_sources(shop, 'docstrings = "first-party"')
-    names, stripped = run(build(shop).manifest.function("shop.create_item").artifact, "strip")
+    names, stripped = run(build(shop).manifest.function("shop.create_item").artifact.path, "strip")
 
     assert kept == "False MarkupSafe True"  # METADATA as installed: its description too
     assert stripped == "True MarkupSafe True"
@@ -331,14 +331,14 @@ def test_a_pydantic_handler_drops_its_dependencies_sources_and_runs_under_the_ru
 
     # Every third-party source is gone, with its zip entry: the zip shrinks by at least their
     # compressed bytes (pydantic-core's 2 MB extension is most of what is left; see README).
-    with zipfile.ZipFile(every_source / sources.artifact) as archive:
+    with zipfile.ZipFile(every_source / sources.artifact.path) as archive:
         dropped = sum(
             i.compress_size
             for i in archive.infolist()
             if i.filename.endswith(".py") and not i.filename.startswith("greet/")
         )
-    assert dropped > 0.1 * sources.size
-    assert bytecode.size <= sources.size - dropped
+    assert dropped > 0.1 * sources.artifact.size
+    assert bytecode.artifact.size <= sources.artifact.size - dropped
     with Emulator(
         package(pydantic_only, jobs=2).manifest, pydantic_only, on_warning=lambda _m: None
     ) as emulator:
@@ -365,7 +365,7 @@ def test_a_wheel_file_edited_through_its_hard_link_is_installed_and_derived_agai
         last = handle.read(1)
         handle.seek(-1, 2)
         handle.write(bytes([last[0] ^ 0xFF]))
-    (shop / clean.artifact).unlink()
+    (shop / clean.artifact.path).unlink()
     for record in (tmp_path / "private-cache" / "artifacts").iterdir():
         record.unlink()
 
@@ -373,7 +373,7 @@ def test_a_wheel_file_edited_through_its_hard_link_is_installed_and_derived_agai
 
     assert any(f"{derived} does not match its record" in w for w in result.warnings)
     assert any(f"{derived} was damaged" in w for w in result.warnings), result.warnings
-    assert result.manifest.function("shop.create_item").sha256 == clean.sha256
+    assert result.manifest.function("shop.create_item").artifact.sha256 == clean.artifact.sha256
 
 
 def test_without_an_interpreter_for_the_target_sources_ship_and_the_build_says_so(
@@ -387,7 +387,7 @@ def test_without_an_interpreter_for_the_target_sources_ship_and_the_build_says_s
 
     result = build(shop)
 
-    names = names_in(shop, result.manifest.function("shop.create_item").artifact)
+    names = names_in(shop, result.manifest.function("shop.create_item").artifact.path)
     assert "markupsafe/__init__.py" in names
     assert "markupsafe/__init__.pyc" not in names
     assert any("no Python 3.11 interpreter here" in w for w in result.warnings)

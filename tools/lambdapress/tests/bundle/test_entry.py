@@ -7,18 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.bundle.discovery import Function
+from lambdapress.bundle.discovery import HandlerModule
 from lambdapress.bundle.entry import entry_source
-from lambdapress.model.manifest import Route
+from lambdapress.model.triggers import HttpRoute
 
 
-def function(module: str, *routes: tuple[str, str]) -> Function:
-    return Function(
+def function(module: str, *routes: tuple[str, str]) -> HandlerModule:
+    return HandlerModule(
         name=module,
         service="svc",
         module=module,
         source=Path(f"{module}.py"),
-        routes=tuple(Route(method=m, path=p) for m, p in routes),  # type: ignore[arg-type]
+        routes=tuple(HttpRoute(method=m, path=p) for m, p in routes),  # type: ignore[arg-type]
         route_lines=tuple(1 for _ in routes),
     )
 

@@ -105,10 +105,10 @@ def test_what_an_extra_requires_ships_with_its_distribution(
 
     for name in ("web.load", "jobs.run"):  # declared by the service / by its workspace package
         entry = manifest.function(name)
-        assert {"python-dotenv", "click"} <= set(entry.distributions), (name, entry)
-        assert {"dotenv", "click"} <= top_levels(extras_workspace / entry.artifact), name
+        assert {"python-dotenv", "click"} <= set(entry.contents.distributions), (name, entry)
+        assert {"dotenv", "click"} <= top_levels(extras_workspace / entry.artifact.path), name
     plain = manifest.function("web.plain")
-    assert not {"python-dotenv", "click"} & set(plain.distributions)
-    assert not {"dotenv", "click"} & top_levels(extras_workspace / plain.artifact)
+    assert not {"python-dotenv", "click"} & set(plain.contents.distributions)
+    assert not {"dotenv", "click"} & top_levels(extras_workspace / plain.artifact.path)
     # click's own requirement is Windows-only (colorama): evaluated for Lambda, it stays out.
-    assert "colorama" not in manifest.function("web.load").distributions
+    assert "colorama" not in manifest.function("web.load").contents.distributions

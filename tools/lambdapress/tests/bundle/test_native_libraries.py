@@ -135,7 +135,7 @@ def test_a_library_the_zip_bundles_or_a_layer_provides_is_not_reported(
         build(shop)
     edit(shop, PYPROJECT, '"libpq.so.6"', '"libpq"')  # the library, any version
     manifest = build(shop).manifest
-    assert manifest.function("shop.get_item").layer_libraries == ("libpq", "libmagic.so.1")
+    assert manifest.function("shop.get_item").contents.layer_libraries == ("libpq", "libmagic.so.1")
 
 
 def test_a_lookup_that_handles_a_missing_library_is_a_warning(shop: Path, build: Build) -> None:
@@ -228,7 +228,7 @@ def test_psycopg_without_its_binary_is_pinned_to_python_and_its_libpq_reported(
     set_lambdapress(psycopg_alone, suggested)
     entry = build(psycopg_alone).manifest.function("shop.get_item")
     assert entry.environment["PSYCOPG_IMPL"] == "python"
-    assert "psycopg-binary" not in entry.distributions
+    assert "psycopg-binary" not in entry.contents.distributions
 
 
 def test_a_pinned_implementation_that_does_not_ship_is_an_error(

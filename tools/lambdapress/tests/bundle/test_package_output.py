@@ -177,4 +177,6 @@ def test_the_sdk_the_runtime_provides_is_neither_installed_nor_announced(
     assert all(line.endswith(" (python3.11, x86_64)") for line in installs), installs
     assert not list(cache.glob("wheels/*/*/boto*")) and not list(cache.glob("wheels/*/*/s3t*"))
     entry = json.loads((shop / "dist" / "manifest.json").read_text())["functions"][0]
-    assert set(entry["distributions"]) == {"six"}  # nor what only boto3 needs (jmespath...)
+    assert set(entry["contents"]["distributions"]) == {
+        "six"
+    }  # nor what only boto3 needs (jmespath...)

@@ -54,9 +54,9 @@ def test_a_pinned_shared_package_ships_as_its_published_wheel(
 
     manifest = read_manifest(shop / "dist" / "manifest.json")
     get_item = manifest.function("shop.get_item")
-    assert get_item.distributions == {"shop-models": "1.0.0"}
-    assert not any(m.startswith("shop_models") for m in get_item.modules)
-    with zipfile.ZipFile(shop / get_item.artifact) as archive:
+    assert get_item.contents.distributions == {"shop-models": "1.0.0"}
+    assert not any(m.startswith("shop_models") for m in get_item.contents.modules)
+    with zipfile.ZipFile(shop / get_item.artifact.path) as archive:
         names = set(archive.namelist())
         shipped_model = archive.read("shop_models/item.py").decode()
     assert "shop_models-1.0.0.dist-info/METADATA" in names

@@ -79,20 +79,23 @@ def test_manifest_describes_every_function(shop: Path, build: Build) -> None:
     get_item = manifest.function("shop.get_item")
     assert get_item.handler == "shop.handlers.get_item.handler"
     assert [r.route_key for r in get_item.routes] == ["GET /items/{item_id}"]
-    assert get_item.artifact == "dist/shop/get_item.zip"
-    data = (shop / get_item.artifact).read_bytes()
-    assert get_item.sha256 == hashlib.sha256(data).hexdigest()
-    assert get_item.code_sha256 == base64.b64encode(hashlib.sha256(data).digest()).decode()
-    assert get_item.size == len(data)
+    assert get_item.artifact.path == "dist/shop/get_item.zip"
+    data = (shop / get_item.artifact.path).read_bytes()
+    assert get_item.artifact.sha256 == hashlib.sha256(data).hexdigest()
+    assert get_item.artifact.code_sha256 == base64.b64encode(hashlib.sha256(data).digest()).decode()
+    assert get_item.artifact.size == len(data)
     assert (get_item.runtime, get_item.architecture) == ("python3.11", "x86_64")
     assert (get_item.memory, get_item.timeout) == (512, 5)
     assert get_item.environment == {"STAGE": "test"}
-    assert get_item.distributions == {}
-    assert "shop.store" in get_item.modules and "shop_models.item" in get_item.modules
+    assert get_item.contents.distributions == {}
+    assert (
+        "shop.store" in get_item.contents.modules
+        and "shop_models.item" in get_item.contents.modules
+    )
     create = manifest.function("shop.create_item")
-    assert set(create.distributions) == {"markupsafe"}
+    assert set(create.contents.distributions) == {"markupsafe"}
     raw = json.loads((shop / "dist" / "manifest.json").read_text())
-    assert raw["version"] == 1
+    assert raw["schema_version"] == 2
 
 
 def test_bytecode_is_compiled_for_the_target_with_unchecked_hashes(
@@ -194,7 +197,7 @@ def test_one_artifact_for_the_whole_service_routes_lazily(shop: Path, build: Bui
     api = manifest.function("shop.api")
     assert api.handler == "lambdapress_entry.handler"
     assert sorted(r.route_key for r in api.routes) == ["GET /items/{item_id}", "POST /items"]
-    names = names_in(shop / api.artifact)
+    names = names_in(shop / api.artifact.path)
     assert {
         "lambdapress_entry.py",
         "shop/handlers/get_item.py",
@@ -250,7 +253,7 @@ def test_the_aws_sdk_comes_from_the_runtime_unless_bundled(shop: Path, build: Bu
     assert any(n.startswith("boto3/") for n in shipped)
     assert any(n.startswith("botocore/") for n in shipped)
     manifest = read_manifest(shop / "dist" / "manifest.json")
-    assert {"boto3", "botocore"} <= set(manifest.function("shop.get_item").distributions)
+    assert {"boto3", "botocore"} <= set(manifest.function("shop.get_item").contents.distributions)
 
 
 def test_lambdas_size_limits_name_the_largest_distributions(shop: Path) -> None:

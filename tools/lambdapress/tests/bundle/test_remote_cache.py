@@ -64,7 +64,7 @@ def test_a_second_checkout_builds_nothing_and_gets_identical_zips(
     first = checkout(shop_template, tmp_path / "runner")
     built = package(first, jobs=2, cache=tmp_path / "runner-cache")
     assert {f.status for f in built.functions} == {"build"}
-    hashes = {e.inputs_hash for e in built.manifest.functions}
+    hashes = {e.artifact.inputs_hash for e in built.manifest.functions}
     assert keys() == sorted(f"team/artifacts/{h}.{s}" for h in hashes for s in ("json", "zip"))
 
     second = checkout(shop_template, tmp_path / "laptop")
@@ -87,8 +87,8 @@ def test_an_altered_zip_in_the_bucket_is_rebuilt_and_overwritten(
     first = checkout(shop_template, tmp_path / "runner")
     built = package(first, jobs=2, cache=tmp_path / "runner-cache")
     entry = next(e for e in built.manifest.functions if e.name == "shop.get_item")
-    key = f"team/artifacts/{entry.inputs_hash}.zip"
-    good = (first / entry.artifact).read_bytes()
+    key = f"team/artifacts/{entry.artifact.inputs_hash}.zip"
+    good = (first / entry.artifact.path).read_bytes()
     s3().put_object(Bucket=BUCKET, Key=key, Body=good[:-1] + b"!")  # record left as it was
 
     second = checkout(shop_template, tmp_path / "laptop")
@@ -98,7 +98,7 @@ def test_an_altered_zip_in_the_bucket_is_rebuilt_and_overwritten(
     assert statuses.pop("shop.get_item") == "build"
     assert set(statuses.values()) == {"remote"}
     assert [w for w in result.warnings if key in w and "does not match its record" in w]
-    assert (second / entry.artifact).read_bytes() == good
+    assert (second / entry.artifact.path).read_bytes() == good
     assert s3().get_object(Bucket=BUCKET, Key=key)["Body"].read() == good  # overwritten
 
 
@@ -130,8 +130,8 @@ def test_a_record_without_its_zip_or_an_unreadable_one_is_a_miss(
     first = checkout(shop_template, tmp_path / "runner")
     built = {e.name: e for e in package(first, jobs=2, cache=tmp_path / "a").manifest.functions}
     get_item, create_item = built["shop.get_item"], built["shop.create_item"]
-    s3().delete_object(Bucket=BUCKET, Key=f"team/artifacts/{get_item.inputs_hash}.zip")
-    unreadable = f"team/artifacts/{create_item.inputs_hash}.json"
+    s3().delete_object(Bucket=BUCKET, Key=f"team/artifacts/{get_item.artifact.inputs_hash}.zip")
+    unreadable = f"team/artifacts/{create_item.artifact.inputs_hash}.json"
     s3().put_object(Bucket=BUCKET, Key=unreadable, Body=b"{not json")
 
     second = checkout(shop_template, tmp_path / "laptop")

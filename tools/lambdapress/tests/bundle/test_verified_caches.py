@@ -41,12 +41,12 @@ def build(root: Path) -> PackageResult:
 
 def shipped(root: Path) -> dict[str, bytes]:
     manifest = read_manifest(root / "dist" / "manifest.json")
-    return {f.name: (root / f.artifact).read_bytes() for f in manifest.functions}
+    return {f.name: (root / f.artifact.path).read_bytes() for f in manifest.functions}
 
 
 def cached_zip(root: Path, cache: Path, name: str) -> Path:
     entry = read_manifest(root / "dist" / "manifest.json").function(name)
-    return artifacts.zip_path(cache, entry.inputs_hash)
+    return artifacts.zip_path(cache, entry.artifact.inputs_hash)
 
 
 def test_an_altered_but_valid_cached_zip_is_thrown_away_and_rebuilt(
@@ -70,8 +70,10 @@ def test_an_altered_but_valid_cached_zip_is_thrown_away_and_rebuilt(
     assert {f.name: f.status for f in result.functions}["shop.get_item"] == "build"
     assert shipped(shop) == clean
     manifest = read_manifest(shop / "dist" / "manifest.json").function("shop.get_item")
-    assert manifest.sha256 == hashlib.sha256(clean["shop.get_item"]).hexdigest()
-    assert artifacts.lookup(own_cache, manifest.inputs_hash).archive is not None  # repaired
+    assert manifest.artifact.sha256 == hashlib.sha256(clean["shop.get_item"]).hexdigest()
+    assert (
+        artifacts.lookup(own_cache, manifest.artifact.inputs_hash).archive is not None
+    )  # repaired
 
 
 def test_a_cached_zip_changed_in_place_is_caught_by_its_digest(shop: Path, own_cache: Path) -> None:

@@ -14,7 +14,7 @@ import pytest
 from lambdapress.bundle import PackageResult, package
 from lambdapress.cli import main
 from lambdapress.errors import BundleError, LambdapressError
-from lambdapress.model.manifest import FunctionEntry, read_manifest
+from lambdapress.model.manifest import read_manifest
 
 Build = Callable[[Path], PackageResult]
 Git = Callable[..., str]
@@ -86,31 +86,11 @@ def test_package_data_at_any_depth_ships_and_the_manifest_lists_it(
     contents = names_in(shop / "dist/shop/get_item.zip")
     assert {"shop/schemas/order.json", "shop/schemas/v2/deep/line.json"} <= contents
     manifest = read_manifest(shop / "dist/manifest.json")
-    assert manifest.function("shop.get_item").data_files == (
+    assert manifest.function("shop.get_item").contents.data_files == (
         "shop/schemas/order.json",
         "shop/schemas/v2/deep/line.json",
         "shop_models/schema.json",
     )
-
-
-def test_a_manifest_written_before_data_files_were_recorded_still_loads() -> None:
-    entry = FunctionEntry.model_validate(
-        {
-            "name": "shop.get_item",
-            "service": "shop",
-            "handler": "shop.handlers.get_item.handler",
-            "artifact": "dist/shop/get_item.zip",
-            "sha256": "0" * 64,
-            "code_sha256": "x",
-            "size": 1,
-            "inputs_hash": "h",
-            "runtime": "python3.12",
-            "architecture": "x86_64",
-            "memory": 128,
-            "timeout": 3,
-        }
-    )
-    assert entry.data_files == ()
 
 
 def test_in_a_git_checkout_untracked_and_ignored_files_do_not_ship(

@@ -4,7 +4,7 @@ The snapshots live in `tests/snapshots/help/`, one file per command (`lambdapres
 for `lambdapress index serve --help`), rendered with `COLUMNS=100`. A change to any help text
 fails here until the snapshots are regenerated and the diff reviewed:
 
-    LAMBDAPRESS_UPDATE_SNAPSHOTS=1 .venv/bin/pytest tools/lambdapress/tests/test_help.py
+    LAMBDAPRESS_UPDATE_SNAPSHOTS=1 .venv/bin/pytest tools/lambdapress/tests/cli/test_help.py
 
 argparse's layout varies a little between Python versions; the snapshots are made with the
 Python of the workspace's `.venv` (3.11), the one CI runs.

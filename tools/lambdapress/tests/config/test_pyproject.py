@@ -107,3 +107,14 @@ def test_find_key_line_unknown_or_unreadable(tmp_path: Path) -> None:
     path.write_text('[project]\nname = "x"\n', encoding="utf-8")
     assert find_key_line(path, ["tool", "other", "key"]) is None
     assert find_key_line(tmp_path / "missing.toml", ["a"]) is None
+
+
+def test_find_key_line_of_a_key_that_is_a_table_of_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(
+        "[tool.lambdapress]\nmemory = 1\n\n[tool.lambdapress.functions.get_order]\nx = 1\n"
+        '\n[tool.lambdapress.functions."list"]\ny = 2\n',
+        encoding="utf-8",
+    )
+    assert find_key_line(path, ["tool", "lambdapress", "functions", "get_order"]) == 4
+    assert find_key_line(path, ["tool", "lambdapress", "functions", "list"]) == 7

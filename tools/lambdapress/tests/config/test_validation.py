@@ -13,10 +13,12 @@ from lambdapress.model.manifest import read_manifest
 
 def test_a_wrong_manifest_lists_its_problems_by_key(tmp_path: Path) -> None:
     path = tmp_path / "manifest.json"
-    path.write_text(json.dumps({"version": 2, "functions": []}), encoding="utf-8")
+    path.write_text(json.dumps({"schema_version": 2, "functions": 7}), encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         read_manifest(path)
-    assert caught.value.message == "not a lambdapress manifest:\n  - `version`: Input should be 1"
+    assert caught.value.message == (
+        "not a lambdapress manifest:\n  - `functions`: Input should be a valid array"
+    )
     assert caught.value.hint == "rebuild it with `nox -s package`"
     assert caught.value.line is None
 
@@ -25,7 +27,7 @@ def test_a_manifest_wrong_everywhere_lists_ten_problems_and_counts_the_rest(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "manifest.json"
-    path.write_text(json.dumps({"version": 1, "functions": [{}, {}]}), encoding="utf-8")
+    path.write_text(json.dumps({"schema_version": 2, "functions": [{}, {}]}), encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         read_manifest(path)
     lines = caught.value.message.splitlines()

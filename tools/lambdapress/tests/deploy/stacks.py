@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
+from model_functions import model_function
 
+from lambdapress.bundle.wiring import function_wiring, service_resources
 from lambdapress.config.settings import ServiceSettings
 from lambdapress.config.workspace import Service, Workspace
 from lambdapress.deploy.config import DeployConfig
 from lambdapress.deploy.template import template_body
-from lambdapress.model.manifest import FunctionEntry, Manifest, Route
+from lambdapress.model.application import Application, Function
 
 ROOT = Path("/nowhere/acme")
 # Every region cfn-lint knows a resource's schema for would be slow; these two cover both
@@ -26,30 +28,23 @@ ROOT = Path("/nowhere/acme")
 LINT_REGIONS = ["us-east-1", "eu-west-1"]
 
 
-def entry(name: str, *routes: str, **fields: Any) -> FunctionEntry:
-    """A manifest entry for `service.module`; routes as route keys (`GET /orders/{id}`)."""
+def entry(name: str, *routes: str, **fields: Any) -> Function:
+    """A manifest function `service.module` with routes as route keys (`GET /orders/{id}`)."""
     service, module = name.split(".")
     digest = hashlib.sha256(name.encode()).digest()
     values: dict[str, Any] = {
-        "name": name,
-        "service": service,
-        "handler": f"{service}.handlers.{module}.handler",
-        "routes": tuple(
-            Route.model_validate(dict(zip(("method", "path"), key.split(), strict=True)))
-            for key in routes
-        ),
+        "routes": routes,
         "artifact": f"dist/{service}/{module}.zip",
         "sha256": digest.hex(),
         "code_sha256": base64.b64encode(digest).decode(),
         "size": 1000,
         "inputs_hash": digest.hex(),
-        "runtime": "python3.12",
         "architecture": "arm64",
         "memory": 256,
         "timeout": 10,
         "environment": {"POWERTOOLS_SERVICE_NAME": service},
     }
-    return FunctionEntry.model_validate({**values, **fields})
+    return model_function(name, **{**values, **fields})
 
 
 def service(name: str, settings: dict[str, Any] | None = None) -> Service:
@@ -71,21 +66,41 @@ def config(**fields: Any) -> DeployConfig:
     return DeployConfig.model_validate({"project": "acme", **fields})
 
 
+def application(functions: list[Function], services: list[Service]) -> Application:
+    """The model `package` would record for these functions of these services.
+
+    Each function is wired to its service's resources, permissions and capacity
+    (`bundle.wiring`), as the bundler does.
+    """
+    by_name = {s.name: s for s in services}
+    resources = [r for s in services for r in service_resources(s, ROOT)]
+    wired = []
+    for function in sorted(functions, key=lambda f: f.name):
+        owner = by_name.get(function.service) or service(function.service)
+        wiring = function_wiring(owner, function.name, service_resources(owner, ROOT))
+        wired.append(
+            function.model_copy(
+                update={
+                    "uses": wiring.uses,
+                    "permissions": wiring.permissions,
+                    "capacity": wiring.capacity,
+                }
+            )
+        )
+    return Application(
+        functions=tuple(wired), resources=tuple(sorted(resources, key=lambda r: r.id))
+    )
+
+
 def render(
-    functions: list[FunctionEntry],
+    functions: list[Function],
     services: list[Service],
     deploy: DeployConfig | None = None,
     stage: str = "dev",
     bucket: str | None = "acme-artifacts",
 ) -> dict[str, Any]:
     """The template of these functions, parsed."""
-    body = template_body(
-        Manifest(functions=tuple(sorted(functions, key=lambda f: f.name))),
-        workspace(*services),
-        deploy or config(),
-        stage,
-        bucket,
-    )
+    body = template_body(application(functions, services), deploy or config(), stage, bucket)
     document: dict[str, Any] = json.loads(body)
     return document
 

@@ -25,7 +25,8 @@ import boto3
 import pytest
 
 from lambdapress.cli import main
-from lambdapress.model.manifest import Manifest, manifest_path, read_manifest
+from lambdapress.model.application import Application
+from lambdapress.model.manifest import manifest_path, read_manifest
 
 from .conftest import MARKER
 
@@ -62,7 +63,7 @@ def _objects() -> dict[str, Any]:
     return {item["Key"]: item["LastModified"] for item in listing}
 
 
-def _expected_keys(manifest: Manifest) -> set[str]:
+def _expected_keys(manifest: Application) -> set[str]:
     return {f"lambdapress/{f.service}/{f.sha256}.zip" for f in manifest.functions}
 
 
@@ -301,12 +302,12 @@ def _physical(name: str) -> str:
     return f"{STACK}-{name.replace('.', '-')}"
 
 
-def _unchanged(old: Manifest, new: Manifest) -> set[str]:
+def _unchanged(old: Application, new: Application) -> set[str]:
     before = {f.name: f.sha256 for f in old.functions}
     return {f.name for f in new.functions if before.get(f.name) == f.sha256}
 
 
-def _logical_id(root: Path, manifest: Manifest, function: str) -> str:
+def _logical_id(root: Path, manifest: Application, function: str) -> str:
     """The logical id the template gives `function`'s AWS::Lambda::Function."""
     from lambdapress.config.workspace import load_workspace
     from lambdapress.deploy.config import load_deploy_config

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
+from model_functions import model_function
 
 from lambdapress.deploy.aws import ChangeSetState, ResourceChange, StackState
 from lambdapress.deploy.aws_errors import translate
@@ -16,7 +17,7 @@ from lambdapress.deploy.stack import change_set_kind, check_created, failure_rea
 from lambdapress.deploy.syncing import looks_like_production, template_differences
 from lambdapress.deploy.upload import Artifact, UploadPlan, artifacts, default_bucket
 from lambdapress.errors import DeployError
-from lambdapress.model.manifest import FunctionEntry
+from lambdapress.model.application import Function
 
 
 def _client_error(code: str, message: str = "", operation: str = "CreateChangeSet") -> ClientError:
@@ -179,23 +180,19 @@ def test_the_default_bucket_is_a_valid_s3_name() -> None:
     assert len(long) <= 63 and long.endswith("-artifacts-123456789012-ap-southeast-2")
 
 
-def _entry(root: Path, name: str, data: bytes, sha: str) -> FunctionEntry:
+def _entry(root: Path, name: str, data: bytes, sha: str) -> Function:
     path = root / "dist" / f"{name}.zip"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    return FunctionEntry(
-        name=name,
-        service="shop",
+    return model_function(
+        name,
         handler="x.handler",
         artifact=f"dist/{name}.zip",
         sha256=sha * 64,
-        code_sha256="x",
         size=len(data),
         inputs_hash="h",
-        runtime="python3.12",
         architecture="arm64",
         memory=256,
-        timeout=3,
     )
 
 
@@ -219,7 +216,7 @@ def test_functions_sharing_one_zip_share_one_upload(tmp_path: Path) -> None:
 
 def test_a_zip_changed_since_packaging_is_refused_before_any_upload(tmp_path: Path) -> None:
     entry = _entry(tmp_path, "shop.a", b"zip-a", "a")
-    (tmp_path / entry.artifact).write_bytes(b"zip-a and more")
+    (tmp_path / entry.artifact.path).write_bytes(b"zip-a and more")
 
     with pytest.raises(DeployError, match=r"differs from dist/manifest\.json") as raised:
         artifacts([("shop.a", "k/a.zip")], [entry], tmp_path)

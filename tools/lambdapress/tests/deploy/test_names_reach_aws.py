@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambdapress.bundle.aws_names import DATABASE_URL_BUDGET, check_for_aws
-from lambdapress.bundle.discovery import Function, discover_service
+from lambdapress.bundle.discovery import HandlerModule, discover_service
 from lambdapress.config.lambda_platform import RESERVED_ENVIRONMENT
 from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
 from lambdapress.config.settings import parse_service_settings
@@ -105,7 +105,7 @@ def assert_aws_accepts(template: dict[str, Any]) -> None:
         assert LOGICAL_ID.fullmatch(logical_id), logical_id
         properties = resource["Properties"]
         kind = resource["Type"]
-        if kind == "AWS::Lambda::Function":
+        if kind == "AWS::Lambda::HandlerModule":
             assert function_name_ok(properties["FunctionName"]), properties["FunctionName"]
             assert matches(lambda_shape("Handler"), properties["Handler"])
             variables = properties.get("Environment", {}).get("Variables", {})
@@ -161,7 +161,7 @@ def make_service(
     )
 
 
-def through_package(root: Path, service: Service) -> tuple[Function, ...] | None:
+def through_package(root: Path, service: Service) -> tuple[HandlerModule, ...] | None:
     """Discovery and the AWS check, as `plan_package` runs them: the functions, or None."""
     workspace = Workspace(
         root=root, packages=(), services=(service,), template_root=False, answers=None
@@ -178,7 +178,7 @@ def through_package(root: Path, service: Service) -> tuple[Function, ...] | None
     return functions
 
 
-def deployed(functions: tuple[Function, ...], service: Service) -> list[dict[str, Any]]:
+def deployed(functions: tuple[HandlerModule, ...], service: Service) -> list[dict[str, Any]]:
     """The stacks of the shortest and the longest project and stage, for these functions.
 
     Both: a long project and stage push the module's name out of a function's name (deploy
@@ -198,7 +198,7 @@ def deployed(functions: tuple[Function, ...], service: Service) -> list[dict[str
     ]
 
 
-def assert_deployable(functions: tuple[Function, ...], service: Service) -> None:
+def assert_deployable(functions: tuple[HandlerModule, ...], service: Service) -> None:
     for template in deployed(functions, service):
         assert_aws_accepts(template)
 

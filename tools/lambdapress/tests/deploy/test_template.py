@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from lambdapress.config.workspace import Service
 from lambdapress.deploy.template import artifact_key, build_template, template_body
 from lambdapress.errors import ConfigError
-from lambdapress.model.manifest import Manifest
+from lambdapress.model.application import Application
 
-from .stacks import config, entry, render, service, workspace
+from .stacks import application, config, entry, render, service
 
 FUNCTIONS = [
     entry("orders.get_order", "GET /orders/{order_id}"),
@@ -28,8 +28,8 @@ SERVICES = [
 
 
 def test_build_template_gives_deploy_what_it_needs() -> None:
-    manifest = Manifest(functions=tuple(sorted(FUNCTIONS, key=lambda f: f.name)))
-    stack = build_template(manifest, workspace(*SERVICES), config(prefix="builds"), "dev", "b1")
+    manifest = application(FUNCTIONS, SERVICES)
+    stack = build_template(manifest, config(prefix="builds"), "dev", "b1")
     assert stack.stack_name == "acme-dev"
     by_name = {f.function: f for f in stack.functions}
     assert sorted(by_name) == [
@@ -41,8 +41,8 @@ def test_build_template_gives_deploy_what_it_needs() -> None:
     source = manifest.function("orders.get_order")
     assert get.logical_id == "OrdersGetOrderFunction"
     assert get.function_name == "acme-dev-orders-get_order"
-    assert (get.service, get.sha256) == ("orders", source.code_sha256)
-    assert (get.code.bucket, get.code.key) == ("b1", f"builds/orders/{source.sha256}.zip")
+    assert (get.service, get.sha256) == ("orders", source.artifact.code_sha256)
+    assert (get.code.bucket, get.code.key) == ("b1", f"builds/orders/{source.artifact.sha256}.zip")
     document = json.loads(stack.body)
     code = document["Resources"]["OrdersGetOrderFunction"]["Properties"]["Code"]
     assert code == {"S3Bucket": {"Ref": "ArtifactBucket"}, "S3Key": get.code.key}
@@ -64,20 +64,16 @@ def test_without_a_bucket_the_parameter_has_no_default() -> None:
 @given(order=st.permutations(range(len(FUNCTIONS))), services=st.permutations(SERVICES))
 def test_same_manifest_same_bytes(order: list[int], services: list[Service]) -> None:
     """The bytes depend on the content only: not on the order of functions, services or keys."""
-    expected = template_body(
-        Manifest(functions=tuple(FUNCTIONS)), workspace(*SERVICES), config(), "dev", "b"
-    )
-    shuffled = [FUNCTIONS[i] for i in order]
+    model = application(FUNCTIONS, SERVICES)
+    expected = template_body(model, config(), "dev", "b")
+    shuffled = [model.functions[i] for i in order]
     shuffled = [
         f.model_copy(update={"environment": dict(reversed(f.environment.items()))})
         for f in shuffled
     ]
+    resources = tuple(reversed(model.resources)) if services != SERVICES else model.resources
     body = template_body(
-        Manifest(functions=tuple(shuffled)),
-        workspace(*services),
-        config(),
-        "dev",
-        "b",
+        Application(functions=tuple(shuffled), resources=resources), config(), "dev", "b"
     )
     assert body == expected
     assert body.endswith("}\n")
@@ -104,21 +100,14 @@ def test_a_bad_stage_is_refused() -> None:
         render(FUNCTIONS, SERVICES, stage="Prod")
 
 
-def test_a_service_missing_from_the_workspace_means_a_stale_manifest() -> None:
+def test_a_permission_naming_a_resource_the_model_lacks_is_refused() -> None:
+    """A hand-edited manifest: the template never guesses a resource."""
+    model = application(FUNCTIONS, SERVICES)
+    without_tables = model.model_copy(update={"resources": ()})
     with pytest.raises(ConfigError) as caught:
-        render(FUNCTIONS, SERVICES[:1])
-    assert "service 'customers', which the workspace does not have" in str(caught.value)
-    assert "run `nox -s package`" in str(caught.value)
-
-
-def test_settings_for_a_function_that_does_not_exist_are_an_error() -> None:
-    orders = service("orders", {"functions": {"get_ordr": {"reserved_concurrency": 2}}})
-    with pytest.raises(ConfigError) as caught:
-        render(FUNCTIONS[:2], [orders])
-    text = str(caught.value)
-    assert "[tool.lambdapress.functions.get_ordr] names no function of service orders" in text
-    assert "(its functions: create_order, get_order)" in text
-    assert str(orders.path / "pyproject.toml") in text
+        template_body(without_tables, config(), "dev")
+    assert "no resource 'customers/dynamodb-table/customers' in the manifest" in str(caught.value)
+    assert "run `nox -s package` again" in str(caught.value)
 
 
 def test_more_resources_than_cloudformation_allows_are_refused() -> None:

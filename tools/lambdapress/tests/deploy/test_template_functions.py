@@ -4,7 +4,7 @@ import json
 
 from lambdapress.config.storage_settings import WARMUP_EVENT
 from lambdapress.config.workspace import Service
-from lambdapress.model.manifest import FunctionEntry
+from lambdapress.model.application import Function
 
 from .stacks import config, entry, of_type, render, service
 
@@ -33,7 +33,7 @@ def test_the_function_is_what_the_manifest_says() -> None:
     assert (properties["Runtime"], properties["Architectures"]) == ("python3.11", ["x86_64"])
     assert (properties["MemorySize"], properties["Timeout"]) == (512, 20)
     assert properties["Environment"] == {"Variables": GET.environment}
-    assert properties["Role"] == {"Fn::GetAtt": ["OrdersRole", "Arn"]}
+    assert properties["Role"] == {"Fn::GetAtt": ["OrdersGetOrderRole", "Arn"]}
     assert properties["Tags"] == [
         {"Key": "lambdapress:project", "Value": "acme"},
         {"Key": "lambdapress:service", "Value": "orders"},
@@ -102,7 +102,7 @@ def test_provisioned_concurrency_on_a_live_alias_that_everything_invokes() -> No
     assert alias["ProvisionedConcurrencyConfig"] == {"ProvisionedConcurrentExecutions": 3}
     assert alias["FunctionVersion"] == {"Fn::GetAtt": ["OrdersGetOrderVersion", "Version"]}
     version = document["Resources"]["OrdersGetOrderVersion"]["Properties"]
-    assert version["CodeSha256"] == GET.code_sha256
+    assert version["CodeSha256"] == GET.artifact.code_sha256
     live = {"Ref": "OrdersGetOrderLiveAlias"}
     resources = document["Resources"]
     assert resources["OrdersGetOrderIntegration"]["Properties"]["IntegrationUri"] == live
@@ -115,7 +115,7 @@ def test_provisioned_concurrency_on_a_live_alias_that_everything_invokes() -> No
 def test_a_new_version_exactly_when_code_or_configuration_changes() -> None:
     settings = _orders({"get_order": {"provisioned_concurrency": 1}})
 
-    def version(function: FunctionEntry) -> dict[str, object]:
+    def version(function: Function) -> dict[str, object]:
         document = render([function], settings)
         properties: dict[str, object] = document["Resources"]["OrdersGetOrderVersion"]["Properties"]
         return properties
@@ -124,5 +124,10 @@ def test_a_new_version_exactly_when_code_or_configuration_changes() -> None:
     assert version(GET) == same
     assert version(GET.model_copy(update={"memory": 1024})) != same
     assert (
-        version(GET.model_copy(update={"sha256": "0" * 64}))["Description"] != same["Description"]
+        version(
+            GET.model_copy(
+                update={"artifact": GET.artifact.model_copy(update={"sha256": "0" * 64})}
+            )
+        )["Description"]
+        != same["Description"]
     )

@@ -14,7 +14,7 @@ from lambdapress.deploy.template_ids import (
     route_id,
 )
 from lambdapress.errors import ConfigError
-from lambdapress.model.manifest import Route
+from lambdapress.model.triggers import HttpRoute
 
 from .stacks import entry, render, service
 
@@ -27,9 +27,9 @@ def test_ids_are_the_names_in_camel_case() -> None:
     assert camel("orders.get_order") == "OrdersGetOrder"
     assert function_id("orders.get_order") == "OrdersGetOrderFunction"
     assert function_id("line_items.v2_list", "LogGroup") == "LineItemsV2ListLogGroup"
-    get = Route(method="GET", path="/orders/{order_id}")
+    get = HttpRoute(method="GET", path="/orders/{order_id}")
     assert route_id("orders.get_order", get) == "OrdersGetOrderRouteGetOrdersOrderId"
-    root = Route(method="ANY", path="/")
+    root = HttpRoute(method="ANY", path="/")
     assert route_id("site.home", root, "Permission") == "SiteHomePermissionAnyRoot"
 
 
@@ -37,7 +37,7 @@ def test_ids_are_the_names_in_camel_case() -> None:
 @given(service_name=IDENTIFIER, module=IDENTIFIER, path=st.lists(IDENTIFIER, max_size=6))
 def test_every_name_gives_a_valid_id(service_name: str, module: str, path: list[str]) -> None:
     name = f"{service_name}.{module}"
-    route = Route(method="GET", path="/" + "/".join(f"{{{p}}}" for p in path))
+    route = HttpRoute(method="GET", path="/" + "/".join(f"{{{p}}}" for p in path))
     for logical_id in (
         function_id(name),
         function_id(name, "WarmUpPermission"),

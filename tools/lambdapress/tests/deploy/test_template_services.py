@@ -1,11 +1,12 @@
-"""A service's role is least privilege; its tables and database come with their variables."""
+"""One least-privilege role per function; tables and databases come with their variables."""
 
 from typing import Any
 
 import pytest
 
-from lambdapress.deploy.template_services import DYNAMODB_ITEM_ACTIONS, LOG_ACTIONS
+from lambdapress.bundle.wiring import DYNAMODB_ITEM_ACTIONS
 from lambdapress.errors import ConfigError
+from lambdapress.model.permissions import LOG_ACTIONS
 
 from .stacks import entry, of_type, render, service
 
@@ -50,14 +51,15 @@ def _referenced(statement: dict[str, Any]) -> set[str]:
     return {r["Fn::GetAtt"][0] for r in statement["Resource"] if "Fn::GetAtt" in r}
 
 
-def test_one_role_per_service_trusted_by_lambda_only() -> None:
+def test_one_role_per_function_trusted_by_lambda_only() -> None:
     document = render(FUNCTIONS, [CUSTOMERS, BILLING, ORDERS])
     assert sorted(of_type(document, "AWS::IAM::Role")) == [
-        "BillingRole",
-        "CustomersRole",
-        "OrdersRole",
+        "BillingPayRole",
+        "CustomersGetCustomerRole",
+        "CustomersListCustomersRole",
+        "OrdersGetOrderRole",
     ]
-    trust = document["Resources"]["OrdersRole"]["Properties"]["AssumeRolePolicyDocument"]
+    trust = document["Resources"]["OrdersGetOrderRole"]["Properties"]["AssumeRolePolicyDocument"]
     assert trust["Statement"] == [
         {
             "Effect": "Allow",
@@ -68,18 +70,18 @@ def test_one_role_per_service_trusted_by_lambda_only() -> None:
     functions = of_type(document, "AWS::Lambda::Function")
     roles = {k: f["Properties"]["Role"]["Fn::GetAtt"][0] for k, f in functions.items()}
     assert roles == {
-        "BillingPayFunction": "BillingRole",
-        "CustomersGetCustomerFunction": "CustomersRole",
-        "CustomersListCustomersFunction": "CustomersRole",
-        "OrdersGetOrderFunction": "OrdersRole",
+        "BillingPayFunction": "BillingPayRole",
+        "CustomersGetCustomerFunction": "CustomersGetCustomerRole",
+        "CustomersListCustomersFunction": "CustomersListCustomersRole",
+        "OrdersGetOrderFunction": "OrdersGetOrderRole",
     }
 
 
-def test_the_role_reaches_its_own_log_groups_and_tables_only() -> None:
+def test_each_role_reaches_its_own_log_group_and_its_services_tables_only() -> None:
     document = render(FUNCTIONS, [CUSTOMERS, BILLING, ORDERS])
-    logs, tables, declared = _statements(document, "CustomersRole")
+    logs, tables, declared = _statements(document, "CustomersListCustomersRole")
     assert logs["Action"] == list(LOG_ACTIONS)
-    assert _referenced(logs) == {"CustomersGetCustomerLogGroup", "CustomersListCustomersLogGroup"}
+    assert _referenced(logs) == {"CustomersListCustomersLogGroup"}  # not its sibling's
     assert tables["Action"] == list(DYNAMODB_ITEM_ACTIONS)
     assert _referenced(tables) == {"CustomersAuditLogTable", "CustomersCustomersTable"}
     assert declared == {
@@ -87,9 +89,9 @@ def test_the_role_reaches_its_own_log_groups_and_tables_only() -> None:
         "Action": ["s3:GetObject"],
         "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:s3:::acme-uploads/*"}],
     }
-    billing = _statements(document, "BillingRole")
+    billing = _statements(document, "BillingPayRole")
     assert [_referenced(s) for s in billing] == [{"BillingPayLogGroup"}, {"BillingInvoicesTable"}]
-    (orders,) = _statements(document, "OrdersRole")  # PostgreSQL: logs only
+    (orders,) = _statements(document, "OrdersGetOrderRole")  # PostgreSQL: logs only
     assert _referenced(orders) == {"OrdersGetOrderLogGroup"}
     granted = [
         s for role in of_type(document, "AWS::IAM::Role") for s in _statements(document, role)
@@ -146,5 +148,6 @@ def test_a_variable_the_stack_provides_cannot_also_be_set_by_hand() -> None:
     hand_set = entry("orders.get_order", environment={"DATABASE_URL": "postgresql://u:p@h/db"})
     with pytest.raises(ConfigError) as caught:
         render([hand_set], [ORDERS])
-    assert "service orders sets DATABASE_URL in [tool.lambdapress.environment]" in str(caught.value)
-    assert "services/orders/pyproject.toml" in str(caught.value)
+    text = str(caught.value)
+    assert "function orders.get_order sets DATABASE_URL in its environment" in text
+    assert "fix: remove DATABASE_URL from [tool.lambdapress.environment] of service orders" in text

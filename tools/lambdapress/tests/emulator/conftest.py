@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from model_functions import model_function
 
 from lambdapress.emulator import Emulator
-from lambdapress.model.manifest import FunctionEntry, Manifest, Route, write_manifest
+from lambdapress.model.application import Application, Function
+from lambdapress.model.manifest import write_manifest
 
 RUNTIME = f"python3.{sys.version_info.minor}"
 
@@ -178,26 +180,23 @@ def entry_for(
     timeout: int = 3,
     environment: dict[str, str] | None = None,
     runtime: str = RUNTIME,
-) -> FunctionEntry:
+) -> Function:
     data = artifact.read_bytes()
     digest = hashlib.sha256(data)
-    return FunctionEntry.model_validate(
-        {
-            "name": name,
-            "service": name.split(".")[0],
-            "handler": handler,
-            "routes": [Route(method=m, path=p) for m, p in routes],  # type: ignore[arg-type]
-            "artifact": artifact.relative_to(root).as_posix(),
-            "sha256": digest.hexdigest(),
-            "code_sha256": base64.b64encode(digest.digest()).decode(),
-            "size": len(data),
-            "inputs_hash": digest.hexdigest()[:16],
-            "runtime": runtime,
-            "architecture": "arm64" if _machine() == "arm64" else "x86_64",
-            "memory": memory,
-            "timeout": timeout,
-            "environment": environment or {},
-        }
+    return model_function(
+        name,
+        handler=handler,
+        routes=routes,
+        artifact=artifact.relative_to(root).as_posix(),
+        sha256=digest.hexdigest(),
+        code_sha256=base64.b64encode(digest.digest()).decode(),
+        size=len(data),
+        inputs_hash=digest.hexdigest()[:16],
+        runtime=runtime,
+        architecture="arm64" if _machine() == "arm64" else "x86_64",
+        memory=memory,
+        timeout=timeout,
+        environment=environment or {},
     )
 
 
@@ -223,13 +222,13 @@ class Repo:
             path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
         return write_zip(source, self.root / "dist" / "demo" / f"{name}.zip")
 
-    def app(self, handler: str, **options: Any) -> FunctionEntry:
+    def app(self, handler: str, **options: Any) -> Function:
         return entry_for(self.root, self.app_zip, f"demo.{handler}", f"app.{handler}", **options)
 
-    def manifest(self, *entries: FunctionEntry) -> Manifest:
-        return Manifest(functions=tuple(sorted(entries, key=lambda e: e.name)))
+    def manifest(self, *entries: Function) -> Application:
+        return Application(functions=tuple(sorted(entries, key=lambda e: e.name)))
 
-    def standard(self) -> Manifest:
+    def standard(self) -> Application:
         """Every app handler as a function (HTTP ones routed), plus the broken import."""
         entries = [
             self.app("ok"),
@@ -260,7 +259,7 @@ class Repo:
         ]
         return self.manifest(*entries)
 
-    def write(self, manifest: Manifest) -> Path:
+    def write(self, manifest: Application) -> Path:
         path = self.root / "dist" / "manifest.json"
         write_manifest(manifest, path)
         (self.root / "pyproject.toml").write_text(
@@ -294,7 +293,7 @@ def make_emulator(runtime_cache: Path) -> Iterator[EmulatorFactory]:
     threads are all gone by then."""
     started: list[Emulator] = []
 
-    def make(manifest: Manifest, root: Path, **options: Any) -> Emulator:
+    def make(manifest: Application, root: Path, **options: Any) -> Emulator:
         options.setdefault("cache_dir", runtime_cache)
         options.setdefault("concurrency", 2)
         emulator = Emulator(manifest, root, **options)

@@ -21,7 +21,7 @@ def test_extraction_is_content_addressed_and_keeps_modes(repo: Repo, tmp_path: P
     entry = repo.app("ok")
     task_root = extract_artifact(entry, repo.root, tmp_path / "tasks")
 
-    assert task_root.name == sha256_of(repo.app_zip) == entry.sha256
+    assert task_root.name == sha256_of(repo.app_zip) == entry.artifact.sha256
     assert (task_root / "app.py").is_file()
     assert (task_root / "bin" / "tool").stat().st_mode & 0o777 == 0o755
     (task_root / "marker").write_text("still here")
@@ -30,7 +30,9 @@ def test_extraction_is_content_addressed_and_keeps_modes(repo: Repo, tmp_path: P
 
 
 def test_a_missing_artifact_names_the_file_and_the_fix(repo: Repo, tmp_path: Path) -> None:
-    entry = repo.app("ok").model_copy(update={"artifact": "dist/demo/gone.zip"})
+    app = repo.app("ok")
+    gone = app.artifact.model_copy(update={"path": "dist/demo/gone.zip"})
+    entry = app.model_copy(update={"artifact": gone})
     with pytest.raises(EmulatorError, match=r"the artifact of demo\.ok does not exist") as caught:
         extract_artifact(entry, repo.root, tmp_path)
     assert caught.value.path == (repo.root / "dist/demo/gone.zip").resolve()

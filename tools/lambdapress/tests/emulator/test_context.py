@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
+
+from model_functions import model_function
 
 from lambdapress.emulator import LambdaContext, function_arn, lambda_name
 from lambdapress.emulator.context import log_group, log_stream, new_trace_id
-from lambdapress.model.manifest import FunctionEntry
 
 
 def test_manifest_names_become_valid_lambda_names() -> None:
@@ -24,13 +24,10 @@ def test_manifest_names_become_valid_lambda_names() -> None:
 
 
 def test_context_for_a_manifest_entry() -> None:
-    data: dict[str, Any] = {
-        "name": "orders.get_order", "service": "orders", "handler": "h.handler",
-        "artifact": "a.zip", "sha256": "0" * 64, "code_sha256": "x", "size": 0,
-        "inputs_hash": "x", "runtime": "python3.12", "architecture": "x86_64",
-        "memory": 512, "timeout": 10,
-    }  # fmt: skip
-    context = LambdaContext.for_function(FunctionEntry.model_validate(data))
+    function = model_function(
+        "orders.get_order", handler="h.handler", artifact="a.zip", memory=512, timeout=10
+    )
+    context = LambdaContext.for_function(function)
 
     assert context.function_name == "orders-get_order"
     assert context.memory_limit_in_mb == "512"

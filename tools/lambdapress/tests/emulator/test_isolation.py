@@ -15,7 +15,7 @@ import pytest
 
 from lambdapress.emulator.core import isolation_warnings
 from lambdapress.emulator.isolation import Isolation, probe
-from lambdapress.model.manifest import FunctionEntry
+from lambdapress.model.application import Function
 
 from .conftest import EmulatorFactory, Repo, entry_for
 
@@ -101,7 +101,7 @@ def writer(repo: Repo) -> Path:
     return repo.artifact("writer", {"writer.py": WRITER})
 
 
-def function(repo: Repo, artifact: Path, handler: str, **options: Any) -> FunctionEntry:
+def function(repo: Repo, artifact: Path, handler: str, **options: Any) -> Function:
     entry = entry_for(repo.root, artifact, f"demo.{handler}", f"writer.{handler}", timeout=30)
     return entry.model_copy(update=options)
 

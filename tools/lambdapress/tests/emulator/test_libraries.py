@@ -19,7 +19,7 @@ import pytest
 from lambdapress.cli import main
 from lambdapress.config.lambda_platform import runtime_libraries
 from lambdapress.emulator.reports import FunctionError, failure_hint
-from lambdapress.model.manifest import FunctionEntry
+from lambdapress.model.application import Function
 
 from .conftest import RUNTIME, EmulatorFactory, Repo, entry_for, write_zip
 
@@ -58,7 +58,7 @@ def handler(event, context):
 
 
 @pytest.fixture
-def loader(repo: Repo) -> FunctionEntry:
+def loader(repo: Repo) -> Function:
     artifact = repo.artifact("loader", {"loader.py": LOADER})
     return entry_for(repo.root, artifact, "demo.loader", "loader.handler")
 
@@ -81,7 +81,7 @@ def loader(repo: Repo) -> FunctionEntry:
 )
 def test_a_library_lambda_lacks_cannot_be_loaded_one_it_has_can(
     repo: Repo,
-    loader: FunctionEntry,
+    loader: Function,
     make_emulator: EmulatorFactory,
     how: str,
     name: str,
@@ -102,7 +102,7 @@ def test_a_library_lambda_lacks_cannot_be_loaded_one_it_has_can(
 
 @needs_host_libpq
 def test_an_absolute_path_to_the_hosts_library_fails_with_that_path(
-    repo: Repo, loader: FunctionEntry, make_emulator: EmulatorFactory
+    repo: Repo, loader: Function, make_emulator: EmulatorFactory
 ) -> None:
     host_path = next(
         line.split(" => ")[1]
@@ -264,9 +264,7 @@ def test_failures_that_say_the_zip_lacks_something_get_a_hint(
     assert (found is None) if hint is None else (found is not None and hint in found)
 
 
-def test_the_worker_is_given_the_runtimes_own_library_list(
-    repo: Repo, loader: FunctionEntry
-) -> None:
+def test_the_worker_is_given_the_runtimes_own_library_list(repo: Repo, loader: Function) -> None:
     """The list is lambda_platform's data for the function's runtime, not a copy."""
     from lambdapress.emulator.container import WorkerSpec
     from lambdapress.emulator.isolation import Isolation
@@ -346,10 +344,12 @@ def test_a_library_a_declared_layer_provides_is_loaded_from_this_machine(
 
 @needs_host_libpq
 def test_the_manifests_layer_libraries_reach_the_worker(
-    repo: Repo, loader: FunctionEntry, make_emulator: EmulatorFactory
+    repo: Repo, loader: Function, make_emulator: EmulatorFactory
 ) -> None:
     """The manifest's `layer_libraries` (from `[tool.lambdapress]`) reach the worker's guard."""
-    with_layer = loader.model_copy(update={"layer_libraries": ("libpq",)})
+    with_layer = loader.model_copy(
+        update={"contents": loader.contents.model_copy(update={"layer_libraries": ("libpq",)})}
+    )
     emulator = make_emulator(repo.manifest(with_layer), repo.root)
     result = emulator.invoke(loader.name, {"how": "CDLL", "name": "libpq.so.5"})
     assert result.response["ok"].startswith("<CDLL 'libpq.so.5', handle"), result.logs

@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+from model_functions import model_function
 
 from lambdapress.emulator.routes import RouteTable, RouteTemplate
 from lambdapress.errors import EmulatorError
-from lambdapress.model.manifest import FunctionEntry
+from lambdapress.model.application import Function
 
 
-def _entry(name: str, *routes: tuple[str, str]) -> FunctionEntry:
-    data: dict[str, Any] = {
-        "name": name,
-        "service": "s",
-        "handler": f"{name}.handler",
-        "routes": [{"method": m, "path": p} for m, p in routes],
-        "artifact": f"dist/{name}.zip",
-        "sha256": "0" * 64,
-        "code_sha256": "x",
-        "size": 0,
-        "inputs_hash": "x",
-        "runtime": "python3.12",
-        "architecture": "x86_64",
-        "memory": 128,
-        "timeout": 3,
-    }
-    return FunctionEntry.model_validate(data)
+def _entry(name: str, *routes: tuple[str, str]) -> Function:
+    return model_function(
+        f"s.{name}",
+        name=name,
+        handler=f"{name}.handler",
+        routes=routes,
+        artifact=f"dist/{name}.zip",
+    )
 
 
 TABLE = RouteTable(

@@ -13,7 +13,8 @@ import pytest
 from lambdapress.emulator import ReloadRecord, Watcher, serve
 from lambdapress.emulator.serving import changes, snapshot
 from lambdapress.errors import BundleError, EmulatorError
-from lambdapress.model.manifest import Manifest, Route
+from lambdapress.model.application import Application
+from lambdapress.model.triggers import HttpRoute
 
 from .conftest import EmulatorFactory, Repo
 
@@ -88,7 +89,7 @@ def test_serve_answers_http_and_boto3_style_invokes_and_rebuilds_on_change(
     calls: list[Sequence[Path]] = []
     reloads: list[ReloadRecord] = []
 
-    def rebuild(changed: Sequence[Path]) -> Manifest:
+    def rebuild(changed: Sequence[Path]) -> Application:
         calls.append(changed)
         return repo.manifest(slow.model_copy(update={"memory": 512}), plain)
 
@@ -133,7 +134,7 @@ def test_a_failed_rebuild_keeps_serving_the_last_build(
     plain = repo.app("http_plain", routes=(("GET", "/plain"),))
     emulator = make_emulator(repo.manifest(plain), repo.root)
 
-    def rebuild(changed: Sequence[Path]) -> Manifest:
+    def rebuild(changed: Sequence[Path]) -> Application:
         raise BundleError("orders/handlers/get_order.py:3: invalid syntax")
 
     with serve(emulator, port=0, lambda_port=None, rebuild=rebuild, watch=[repo.root]) as serving:
@@ -151,7 +152,7 @@ def test_without_a_rebuild_hook_the_manifest_file_is_reread(
     with serve(emulator, port=0, lambda_port=None, manifest_file=manifest_file) as serving:
         assert serving.watcher is not None and serving.watcher.paths == [manifest_file]
         assert httpx.get(f"{serving.url}/other", timeout=30).status_code == 404
-        moved = plain.model_copy(update={"routes": (Route(method="GET", path="/other"),)})
+        moved = plain.model_copy(update={"triggers": (HttpRoute(method="GET", path="/other"),)})
         repo.write(repo.manifest(moved))
         assert serving.apply([manifest_file]).functions == ("demo.http_plain",)
         assert httpx.get(f"{serving.url}/other", timeout=30).status_code == 200
@@ -179,12 +180,12 @@ def test_the_watcher_survives_a_crashing_rebuild_and_rebuilds_the_next_change(
 ) -> None:
     monkeypatch.delenv("LAMBDAPRESS_CACHE", raising=False)
     plain = repo.app("http_plain", routes=(("GET", "/plain"),))
-    moved = plain.model_copy(update={"routes": (Route(method="GET", path="/moved"),)})
+    moved = plain.model_copy(update={"triggers": (HttpRoute(method="GET", path="/moved"),)})
     emulator = make_emulator(repo.manifest(plain), repo.root)
     helpers = repo.root / "services" / "demo" / "helpers.py"
     _touch(helpers, "v = 1")
 
-    def rebuild(changed: Sequence[Path]) -> Manifest:
+    def rebuild(changed: Sequence[Path]) -> Application:
         if "(" in helpers.read_text(encoding="utf-8"):  # a bug's way of failing, not a user error
             raise SyntaxError("'(' was never closed", (str(helpers), 1, 5, "v = (", 1, 5))
         return repo.manifest(moved)

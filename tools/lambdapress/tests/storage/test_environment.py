@@ -1,12 +1,21 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+from lambdapress.bundle.wiring import service_resources
 from lambdapress.config.workspace import Workspace
-from lambdapress.storage.environment import storage_environment
+from lambdapress.model.application import Application
+from lambdapress.storage.environment import local_storage_environment, storage_environment
 from lambdapress.storage.state import LocalStorageState, read_state, state_path, write_state
 
 ALL = ("orders", "customers", "notes")
+
+
+def model(workspace: Workspace) -> Application:
+    """The resources `package` records for the workspace's services (no functions needed)."""
+    resources = [r for s in workspace.services for r in service_resources(s, workspace.root)]
+    return Application(resources=tuple(resources))
 
 
 def state(pid: int | None = None) -> LocalStorageState:
@@ -21,7 +30,7 @@ def state(pid: int | None = None) -> LocalStorageState:
 
 
 def test_each_service_gets_the_variables_of_its_own_storage(workspace: Workspace) -> None:
-    found = storage_environment(workspace, ALL, state(), environ={})
+    found = storage_environment(model(workspace), "repo", ALL, state(), environ={})
     assert found.missing == {}
     assert found.variables == {
         "orders": {"DATABASE_URL": "postgresql://lambdapress@127.0.0.1:5999/orders"},
@@ -34,7 +43,7 @@ def test_each_service_gets_the_variables_of_its_own_storage(workspace: Workspace
 
 
 def test_without_a_running_db_storage_services_say_how_to_start_it(workspace: Workspace) -> None:
-    found = storage_environment(workspace, ALL, None, environ={})
+    found = storage_environment(model(workspace), "repo", ALL, None, environ={})
     assert found.variables == {}
     assert set(found.missing) == {"orders", "customers"}
     assert all("nox -s db" in message for message in found.missing.values())
@@ -47,7 +56,7 @@ def test_the_callers_own_servers_are_used_when_no_db_runs(workspace: Workspace) 
         "DATABASE_URL": "postgresql://me@127.0.0.1:5432/mine",
         "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:4566",
     }
-    found = storage_environment(workspace, ALL, None, environ=environ)
+    found = storage_environment(model(workspace), "repo", ALL, None, environ=environ)
     assert found.missing == {}
     assert found.variables["orders"] == {"DATABASE_URL": "postgresql://me@127.0.0.1:5432/mine"}
     customers = found.variables["customers"]
@@ -66,12 +75,21 @@ def test_a_state_file_left_by_a_dead_db_is_ignored(workspace: Workspace) -> None
 
 def test_local_tables_take_the_project_name_deploy_uses(workspace: Workspace) -> None:
     """One name in one place: `[tool.lambdapress.deploy] project` names local tables too."""
-    from lambdapress.config.workspace import load_workspace
     from lambdapress.deploy.config import load_deploy_config
 
     pyproject = workspace.root / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + '\n[tool.lambdapress.deploy]\nproject = "acme"\n')
-    reread = load_workspace(workspace.root)
-    found = storage_environment(reread, ALL, None, environ={"AWS_ENDPOINT_URL_DYNAMODB": "x"})
+    environ = {"AWS_ENDPOINT_URL_DYNAMODB": "x"}
+    found = local_storage_environment(model(workspace), workspace.root, ALL, environ=environ)
     assert load_deploy_config(workspace.root).project == "acme"
     assert found.variables["customers"]["CUSTOMERS_TABLE"] == "acme-local-customers-customers"
+
+
+def test_the_environment_comes_from_the_model_not_the_services(workspace: Workspace) -> None:
+    """With the services' pyprojects gone, the model alone says what each service uses."""
+    application = model(workspace)
+    for service in workspace.services:
+        (service.path / "pyproject.toml").unlink()
+    found = storage_environment(application, "repo", ALL, state(), environ={})
+    assert set(found.variables) == {"orders", "customers"}
+    assert not Path(workspace.root / "services" / "orders" / "pyproject.toml").exists()

@@ -42,7 +42,7 @@ from lambdapress.bundle.wheels import ensure_installed
 from lambdapress.config.lambda_platform import DEFAULT_ARCHITECTURE, architecture_of_machine
 from lambdapress.config.workspace import load_workspace
 from lambdapress.errors import EmulatorError
-from lambdapress.model.manifest import FunctionEntry, Manifest
+from lambdapress.model.application import Application, Function
 from lambdapress.support.files import cache_folder
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ def run_bench(
     return BenchReport(measurements=tuple(measurements), scaling=scaling)
 
 
-def _runtime_import(manifest: Manifest) -> list[Measurement]:
+def _runtime_import(manifest: Application) -> list[Measurement]:
     """lambdapress-runtime's import time against json's, when some function ships it."""
     measured = measure_runtime_import(manifest)
     if measured is None:
@@ -228,7 +228,7 @@ def _scratch_copy(root: Path) -> Iterator[Path]:
         yield scratch
 
 
-def _sizes(scratch: Path, manifest: Manifest, cache: Path) -> Iterator[Measurement]:
+def _sizes(scratch: Path, manifest: Application, cache: Path) -> Iterator[Measurement]:
     """Each zip against the whole-service zip a copy-everything packager would deploy."""
     baselines: dict[str, int] = {}
     for entry in manifest.functions:
@@ -237,7 +237,7 @@ def _sizes(scratch: Path, manifest: Manifest, cache: Path) -> Iterator[Measureme
         yield Measurement(
             metric="zip size",
             subject=entry.name,
-            value=entry.size,
+            value=entry.artifact.size,
             baseline=baselines[entry.service],
             unit="bytes",
         )
@@ -288,13 +288,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 '''
 
 
-def _pydantic_only(scratch: Path, entry: FunctionEntry, cache: Path) -> FunctionEntry | None:
+def _pydantic_only(scratch: Path, entry: Function, cache: Path) -> Function | None:
     """A handler importing pydantic alone, added to `entry`'s service and built.
 
     None when that service has no pydantic. Its zip is mostly pydantic-core's extension, which
     no setting shrinks: the hardest case for `sources = "first-party"`.
     """
-    if "pydantic" not in entry.distributions:
+    if "pydantic" not in entry.contents.distributions:
         return None
     service = next(s for s in load_workspace(scratch).services if s.name == entry.service)
     (handlers_folder(service) / f"{PYDANTIC_ONLY}.py").write_text(_PYDANTIC_ONLY_SOURCE)
@@ -302,14 +302,14 @@ def _pydantic_only(scratch: Path, entry: FunctionEntry, cache: Path) -> Function
     return package(scratch, function=name, cache=cache, remote_cache=False).manifest.function(name)
 
 
-def _touch_handler(scratch: Path, entry: FunctionEntry) -> None:
+def _touch_handler(scratch: Path, entry: Function) -> None:
     module = entry.handler.rsplit(".", 1)[0]
     for path in (scratch / "services").rglob(module.replace(".", "/") + ".py"):
         path.write_text(path.read_text() + "\n# touched by the benchmark\n")
         return
 
 
-def _representative(manifest: Manifest) -> FunctionEntry:
+def _representative(manifest: Application) -> Function:
     """A routed function built for this machine's architecture, when there is one."""
     machine = architecture_of_machine(platform.machine()) or DEFAULT_ARCHITECTURE
     routed = [f for f in manifest.functions if f.routes] or list(manifest.functions)
@@ -318,7 +318,7 @@ def _representative(manifest: Manifest) -> FunctionEntry:
 
 
 def _cold_starts(
-    scratch: Path, entry: FunctionEntry, every_source: FunctionEntry, runs: int, runtime_cache: Path
+    scratch: Path, entry: Function, every_source: Function, runs: int, runtime_cache: Path
 ) -> list[Measurement]:
     """Init Duration of fresh workers: the zip as built, then the same code without bytecode.
 
@@ -328,7 +328,7 @@ def _cold_starts(
     """
     from lambdapress.emulator import Emulator, http_api_event
 
-    with_pyc = scratch / every_source.artifact
+    with_pyc = scratch / every_source.artifact.path
     without_pyc = scratch / "bench" / f"{with_pyc.stem}-sources.zip"
     with zipfile.ZipFile(with_pyc) as built:
         entries = [
@@ -337,19 +337,20 @@ def _cold_starts(
             if "__pycache__/" not in info.filename
         ]
     archive = write_zip(entries, without_pyc)
-    sources = entry.model_copy(
+    built_without = entry.artifact.model_copy(
         update={
-            "artifact": str(without_pyc.relative_to(scratch)),
+            "path": str(without_pyc.relative_to(scratch)),
             "sha256": archive.sha256,
             "code_sha256": archive.code_sha256,
             "size": archive.size,
         }
     )
+    sources = entry.model_copy(update={"artifact": built_without})
     timings: dict[str, list[float]] = {"bytecode": [], "sources": []}
     event = http_api_event(entry.routes[0].method, entry.routes[0].path) if entry.routes else {}
     for _ in range(runs):  # interleaved, so both see the same machine load
         for label, function in (("bytecode", entry), ("sources", sources)):
-            manifest = Manifest(functions=(function,))
+            manifest = Application(functions=(function,))
             with Emulator(
                 manifest, scratch, cache_dir=runtime_cache, on_warning=lambda _message: None
             ) as emulator:
@@ -386,8 +387,8 @@ def _init_duration(result: InvocationResult) -> float:
 
 
 def _sources_comparison(
-    scratch: Path, entry: FunctionEntry, runs: int, runtime_cache: Path, cache: Path
-) -> tuple[list[Measurement], FunctionEntry, FunctionEntry]:
+    scratch: Path, entry: Function, runs: int, runtime_cache: Path, cache: Path
+) -> tuple[list[Measurement], Function, Function]:
     """The zip as built against the same function rebuilt with `sources = "all"`.
 
     As built means `sources` as configured ("first-party" by default). Sizes are compared,
@@ -399,7 +400,7 @@ def _sources_comparison(
 
     from lambdapress.emulator import Emulator, http_api_event
 
-    built = scratch / entry.artifact
+    built = scratch / entry.artifact.path
     # Kept outside dist/, which the rebuild below tidies.
     first_party = scratch / "bench" / f"{built.stem}-first-party.zip"
     first_party.parent.mkdir(exist_ok=True)
@@ -417,7 +418,13 @@ def _sources_comparison(
         pyproject.write_text(original)
     rebuilt = every_source.function(entry.name)
     variants = {
-        "first-party": entry.model_copy(update={"artifact": str(first_party.relative_to(scratch))}),
+        "first-party": entry.model_copy(
+            update={
+                "artifact": entry.artifact.model_copy(
+                    update={"path": str(first_party.relative_to(scratch))}
+                )
+            }
+        ),
         "all": rebuilt,
     }
     timings: dict[str, list[float]] = {label: [] for label in variants}
@@ -425,7 +432,7 @@ def _sources_comparison(
     for _ in range(runs):
         for label, function in variants.items():
             with Emulator(
-                Manifest(functions=(function,)),
+                Application(functions=(function,)),
                 scratch,
                 cache_dir=runtime_cache,
                 on_warning=lambda _message: None,
@@ -436,8 +443,8 @@ def _sources_comparison(
         Measurement(
             metric='zip size, sources "first-party" vs "all"',
             subject=entry.name,
-            value=entry.size,
-            baseline=rebuilt.size,
+            value=entry.artifact.size,
+            baseline=rebuilt.artifact.size,
             unit="bytes",
         )
     ]

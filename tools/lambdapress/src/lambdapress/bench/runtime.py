@@ -20,7 +20,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from lambdapress.bundle.bytecode import compile_tree
-from lambdapress.model.manifest import Manifest
+from lambdapress.model.application import Application
 
 RUNTIME_MODULE = "lambdapress_runtime"
 BASELINE_MODULE = "json"
@@ -36,17 +36,17 @@ class ImportTime:
     functions: int  # how many functions of the build ship the runtime
 
 
-def functions_shipping_runtime(manifest: Manifest) -> int:
+def functions_shipping_runtime(manifest: Application) -> int:
     """How many functions' zips hold the runtime (from source or as a built wheel)."""
     return sum(
         1
         for f in manifest.functions
-        if "lambdapress-runtime" in f.distributions
-        or any(m.split(".")[0] == RUNTIME_MODULE for m in f.modules)
+        if "lambdapress-runtime" in f.contents.distributions
+        or any(m.split(".")[0] == RUNTIME_MODULE for m in f.contents.modules)
     )
 
 
-def measure_runtime_import(manifest: Manifest, runs: int = 9) -> ImportTime | None:
+def measure_runtime_import(manifest: Application, runs: int = 9) -> ImportTime | None:
     """The runtime's import time; None when no function ships it or it is not installed here.
 
     The copy measured is the one installed in this environment: the one `package` shipped.

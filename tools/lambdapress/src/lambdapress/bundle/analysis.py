@@ -16,7 +16,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from lambdapress.bundle import sourced
-from lambdapress.bundle.discovery import Function
+from lambdapress.bundle.discovery import HandlerModule
 from lambdapress.bundle.entry import ENTRY_MODULE, entry_source
 from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.imports import (
@@ -272,7 +272,7 @@ def _check_include(context: ServiceContext, include: tuple[str, ...]) -> None:
             )
 
 
-def service_entry(service: str, functions: tuple[Function, ...]) -> SourceFile:
+def service_entry(service: str, functions: tuple[HandlerModule, ...]) -> SourceFile:
     """The generated entry module of a service-wide artifact, routing to its handlers."""
     return SourceFile(arcname=f"{ENTRY_MODULE}.py", text=entry_source(service, functions))
 

@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-from lambdapress.bundle.discovery import Function
+from lambdapress.bundle.discovery import HandlerModule
 from lambdapress.bundle.implementations import pinned_variables
 from lambdapress.config.aws_rules import (
     FUNCTION_NAME,
@@ -55,7 +55,7 @@ SERVICE_FUNCTION = "api"  # the one function of a `bundle = "service"` service (
 _ENVIRONMENT_TABLE = ("tool", "lambdapress", "environment")
 
 
-def check_for_aws(workspace: Workspace, functions: Iterable[Function]) -> None:
+def check_for_aws(workspace: Workspace, functions: Iterable[HandlerModule]) -> None:
     """Refuse, with the file, the line and the fix, any name or value AWS would refuse.
 
     `functions` are every handler module of the workspace (as `discovery` found them).
@@ -88,7 +88,7 @@ def _check_service_name(service: Service) -> None:
         )
 
 
-def _check_function(service: Service, function: Function) -> None:
+def _check_function(service: Service, function: HandlerModule) -> None:
     """The handler module's name and Lambda's `Handler` made from it."""
     module = function.module.rsplit(".", 1)[1]
     if HANDLER_MODULE.fullmatch(module) is None:
@@ -116,21 +116,23 @@ def _check_function(service: Service, function: Function) -> None:
         )
 
 
-def _units(service: Service, functions: list[Function]) -> list[tuple[str, list[Function]]]:
+def _units(
+    service: Service, functions: list[HandlerModule]
+) -> list[tuple[str, list[HandlerModule]]]:
     """The functions the stack will have for a service: its name, and the modules in it."""
     if service.settings.bundle == "service":
         return [(f"{service.name}.{SERVICE_FUNCTION}", functions)] if functions else []
     return [(function.name, [function]) for function in functions]
 
 
-def _check_logical_ids(services: dict[str, Service], functions: tuple[Function, ...]) -> None:
+def _check_logical_ids(services: dict[str, Service], functions: tuple[HandlerModule, ...]) -> None:
     """No two functions, and no two routes of a function, end up under one logical id.
 
     The template names resources by the CamelCase words of a name (`deploy.template_ids`):
     `get_order` and `getOrder` are both `GetOrder`, `/items/{id}` and `/items/id` both
     `ItemsId`. CloudFormation keys resources by logical id, so such a pair cannot deploy.
     """
-    taken: dict[str, tuple[str, Function]] = {}
+    taken: dict[str, tuple[str, HandlerModule]] = {}
     for service in sorted(services.values(), key=lambda s: s.name):
         mine = [f for f in functions if f.service == service.name]
         for name, members in _units(service, mine):
@@ -151,7 +153,7 @@ def _check_logical_ids(services: dict[str, Service], functions: tuple[Function, 
             _check_route_ids(name, members)
 
 
-def _check_route_ids(unit: str, members: list[Function]) -> None:
+def _check_route_ids(unit: str, members: list[HandlerModule]) -> None:
     seen: dict[tuple[str, str], tuple[str, Path, int]] = {}
     for function in members:
         for route, line in zip(function.routes, function.route_lines, strict=True):

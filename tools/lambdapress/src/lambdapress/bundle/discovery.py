@@ -19,7 +19,7 @@ from lambdapress.bundle.imports import parse_module
 from lambdapress.config.aws_rules import ROUTE_FIX, route_path_problem
 from lambdapress.config.workspace import Service
 from lambdapress.errors import BundleError
-from lambdapress.model.manifest import HttpMethod, Route
+from lambdapress.model.triggers import HttpMethod, HttpRoute, Trigger
 
 HANDLER_FUNCTION = "handler"
 _METHOD_DECORATORS = {"get", "post", "put", "patch", "delete", "head", "options"}
@@ -29,7 +29,7 @@ _PARAMETER = re.compile(r"<([A-Za-z_][A-Za-z0-9_]*)>")
 _PLACEHOLDER = re.compile(r"\{[^/}]+\}")
 
 
-class Function(BaseModel):
+class HandlerModule(BaseModel):
     """One handler module of a service, as found in its source."""
 
     model_config = ConfigDict(frozen=True)
@@ -38,10 +38,15 @@ class Function(BaseModel):
     service: str
     module: str  # `orders.handlers.get_order`
     source: Path
-    routes: tuple[Route, ...]
+    routes: tuple[HttpRoute, ...]
     route_lines: tuple[int, ...]
     handler_line: int = 1
     """The line of `def handler`: where a problem with the function's own name is shown."""
+
+    @property
+    def triggers(self) -> tuple[Trigger, ...]:
+        """What invokes it, as the model records it: its routes."""
+        return self.routes
 
     @property
     def handler(self) -> str:
@@ -55,7 +60,7 @@ def handlers_folder(service: Service) -> Path:
     return (src if src.is_dir() else service.path) / service.import_name / "handlers"
 
 
-def discover_service(service: Service) -> tuple[Function, ...]:
+def discover_service(service: Service) -> tuple[HandlerModule, ...]:
     """Every handler module of one service, sorted by name."""
     folder = handlers_folder(service)
     if not folder.is_dir():
@@ -68,9 +73,9 @@ def discover_service(service: Service) -> tuple[Function, ...]:
     return tuple(functions)
 
 
-def check_unique_routes(functions: tuple[Function, ...]) -> None:
+def check_unique_routes(functions: tuple[HandlerModule, ...]) -> None:
     """Two functions on one route would make API Gateway's routing ambiguous: refuse."""
-    seen: dict[str, tuple[Function, int]] = {}
+    seen: dict[str, tuple[HandlerModule, int]] = {}
     for function in functions:
         for route, line in zip(function.routes, function.route_lines, strict=True):
             # /items/{id} and /items/{item_id} are one route to API Gateway.
@@ -88,7 +93,7 @@ def check_unique_routes(functions: tuple[Function, ...]) -> None:
             seen[key] = (function, line)
 
 
-def _function(service: Service, path: Path) -> Function:
+def _function(service: Service, path: Path) -> HandlerModule:
     if not path.stem.isidentifier():
         raise BundleError(
             f"handler module file name {path.name!r} is not a Python module name, so Lambda "
@@ -117,7 +122,7 @@ def _function(service: Service, path: Path) -> Function:
             "the module out of handlers/",
         )
     routes, lines = _routes(tree, path)
-    return Function(
+    return HandlerModule(
         name=f"{service.name}.{path.stem}",
         service=service.name,
         module=f"{service.import_name}.handlers.{path.stem}",
@@ -147,9 +152,9 @@ def _resolver_names(tree: ast.Module) -> set[str]:
     return names
 
 
-def _routes(tree: ast.Module, path: Path) -> tuple[tuple[Route, ...], tuple[int, ...]]:
+def _routes(tree: ast.Module, path: Path) -> tuple[tuple[HttpRoute, ...], tuple[int, ...]]:
     resolvers = _resolver_names(tree)
-    routes: list[Route] = []
+    routes: list[HttpRoute] = []
     lines: list[int] = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -171,7 +176,7 @@ def _routes(tree: ast.Module, path: Path) -> tuple[tuple[Route, ...], tuple[int,
                 continue
             template = _route_path(decorator, path)
             for method in methods:
-                routes.append(Route.model_validate({"method": method, "path": template}))
+                routes.append(HttpRoute.model_validate({"method": method, "path": template}))
                 lines.append(decorator.lineno)
     return tuple(routes), tuple(lines)
 

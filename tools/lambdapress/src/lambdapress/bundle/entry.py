@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from lambdapress.bundle.discovery import Function
+from lambdapress.bundle.discovery import HandlerModule
 
 ENTRY_MODULE = "lambdapress_entry"
 
@@ -52,7 +52,7 @@ def handler(event, context):
 '''
 
 
-def entry_source(service: str, functions: tuple[Function, ...]) -> str:
+def entry_source(service: str, functions: tuple[HandlerModule, ...]) -> str:
     """The module's source: a literal route table, so it imports nothing it does not use."""
     # Literal segments win over parameters, as in API Gateway: /a/search before /a/{id}.
     routes = sorted(

@@ -14,12 +14,12 @@ from lambdapress.bundle import artifacts
 from lambdapress.bundle.build import build_artifact
 from lambdapress.bundle.pipeline import cache_in_use, plan_package
 from lambdapress.config.lambda_platform import Architecture
-from lambdapress.model.manifest import FunctionEntry
+from lambdapress.model.application import Function
 
 
 def host_variant(
-    root: Path, entry: FunctionEntry, architecture: Architecture, cache: Path | None = None
-) -> FunctionEntry:
+    root: Path, entry: Function, architecture: Architecture, cache: Path | None = None
+) -> Function:
     """`entry` rebuilt for `architecture`; its artifact is an absolute path in the cache."""
     plan = plan_package(root, function=entry.name, cache=cache, architecture=architecture)
     (function,) = plan.functions
@@ -28,14 +28,18 @@ def host_variant(
         archive = artifacts.lookup(plan.cache, function.inputs_hash).archive
         if archive is None:  # absent, or damaged: built again (checked against its record)
             archive = build_artifact(function, plan.cache)
-    return entry.model_copy(
+    # An absolute path in the cache: in memory only, never written to a manifest (which
+    # refuses paths outside the repository).
+    built = entry.artifact.model_copy(
         update={
-            "architecture": architecture,
-            "artifact": str(artifact),
+            "path": str(artifact),
             "sha256": archive.sha256,
             "code_sha256": archive.code_sha256,
             "size": archive.size,
             "inputs_hash": function.inputs_hash,
-            "distributions": function.distributions,
         }
+    )
+    contents = entry.contents.model_copy(update={"distributions": function.distributions})
+    return entry.model_copy(
+        update={"architecture": architecture, "artifact": built, "contents": contents}
     )

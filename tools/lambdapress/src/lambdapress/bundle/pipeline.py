@@ -37,7 +37,7 @@ from lambdapress.bundle.aws_names import check_for_aws
 from lambdapress.bundle.build import build_artifact
 from lambdapress.bundle.bytecode import find_compiler, remember_compilers
 from lambdapress.bundle.compiled import precompile
-from lambdapress.bundle.discovery import Function, check_unique_routes, discover_service
+from lambdapress.bundle.discovery import HandlerModule, check_unique_routes, discover_service
 from lambdapress.bundle.entries import EntryStore
 from lambdapress.bundle.entry import ENTRY_MODULE
 from lambdapress.bundle.facts import FileFacts
@@ -56,17 +56,15 @@ from lambdapress.bundle.publishing import (
     unchanged_archive,
 )
 from lambdapress.bundle.remote_config import load_remote_cache
+from lambdapress.bundle.wiring import check_function_settings, function_wiring, service_resources
 from lambdapress.config.lambda_platform import Architecture
 from lambdapress.config.workspace import Service, Workspace, load_workspace
 from lambdapress.errors import BundleError
 from lambdapress.indexes.pins import PYPROJECT
-from lambdapress.model.manifest import (
-    Manifest,
-    Route,
-    find_function,
-    manifest_path,
-    write_manifest,
-)
+from lambdapress.model.application import Application, find_function
+from lambdapress.model.manifest import manifest_path, write_manifest
+from lambdapress.model.resources import Resource
+from lambdapress.model.triggers import Trigger
 from lambdapress.support import files
 from lambdapress.support.files import cache_folder
 from lambdapress.version import __version__
@@ -92,7 +90,7 @@ ProgressCallback = Callable[[Progress], None]
 class PackageResult:
     """What `package` did: the manifest written, each function's result, the warnings."""
 
-    manifest: Manifest
+    manifest: Application
     functions: tuple[FunctionResult, ...]
     warnings: tuple[str, ...]
 
@@ -189,11 +187,16 @@ def _plan(
         return on_install
 
     plans: list[FunctionPlan] = []
+    resources: list[Resource] = []
     warnings: list[str] = []
     checker = native.NativeCheck(workspace.root, facts)
     findings: dict[str, list[native.Finding]] = {}
     for service in selected:
         functions = tuple(f for f in all_functions if f.service == service.name)
+        units = _units(service, functions)
+        check_function_settings(service, [unit.name for unit in units])
+        owned = service_resources(service, workspace.root)
+        resources += owned
         context = analysis.service_context(
             workspace, lock, service, cache, jobs, announcer(service), architecture, facts
         )
@@ -206,7 +209,8 @@ def _plan(
                 f"sources only (each cold start compiles them); install python"
                 f"{context.target.python} to ship bytecode"
             )
-        for unit in _units(service, functions):
+        for unit in units:
+            wiring = function_wiring(service, unit.name, owned)
             contents = analysis.function_contents(context, lock, unit.entries, unit.extra)
             digest = analysis.inputs_hash(
                 unit.handler, context, contents, compile_bytecode, fingerprint
@@ -231,7 +235,10 @@ def _plan(
                     name=unit.name,
                     service=service.name,
                     handler=unit.handler,
-                    routes=unit.routes,
+                    triggers=unit.triggers,
+                    uses=wiring.uses,
+                    permissions=wiring.permissions,
+                    capacity=wiring.capacity,
                     runtime=service.settings.runtime,
                     architecture=context.target.architecture,
                     memory=service.settings.memory,
@@ -262,6 +269,7 @@ def _plan(
         root=workspace.root,
         cache=cache,
         functions=tuple(sorted(chosen, key=lambda p: p.name)),
+        resources=tuple(sorted(resources, key=lambda r: r.id)),
         warnings=tuple(warnings),
         complete=not services and function is None,
     )
@@ -345,10 +353,10 @@ def package(
     return execute_plan(plan, jobs, progress)
 
 
-def rebuilder(root: Path) -> Callable[[Sequence[Path]], Manifest]:
+def rebuilder(root: Path) -> Callable[[Sequence[Path]], Application]:
     """For `lambdapress serve`: rebuild after sources change (only what changed is rebuilt)."""
 
-    def rebuild(_changed: Sequence[Path]) -> Manifest:
+    def rebuild(_changed: Sequence[Path]) -> Application:
         return package(root).manifest
 
     return rebuild
@@ -358,27 +366,27 @@ def rebuilder(root: Path) -> Callable[[Sequence[Path]], Manifest]:
 class _Unit:
     name: str
     handler: str
-    routes: tuple[Route, ...]
+    triggers: tuple[Trigger, ...]
     entries: tuple[str, ...]
     extra: tuple[SourceFile, ...]
 
 
-def _units(service: Service, functions: tuple[Function, ...]) -> list[_Unit]:
+def _units(service: Service, functions: tuple[HandlerModule, ...]) -> list[_Unit]:
     """One unit per handler module, or one for the whole service (`bundle = "service"`)."""
     if service.settings.bundle == "service":
         if not functions:
             return []
-        routes = tuple(r for f in functions for r in f.routes)
+        triggers = tuple(t for f in functions for t in f.triggers)
         return [
             _Unit(
                 name=f"{service.name}.{SERVICE_FUNCTION}",
                 handler=f"{ENTRY_MODULE}.handler",
-                routes=routes,
+                triggers=triggers,
                 entries=tuple(f.module for f in functions),
                 extra=(analysis.service_entry(service.name, functions),),
             )
         ]
-    return [_Unit(f.name, f.handler, f.routes, (f.module,), ()) for f in functions]
+    return [_Unit(f.name, f.handler, f.triggers, (f.module,), ()) for f in functions]
 
 
 def _select(services: tuple[Service, ...], names: tuple[str, ...]) -> tuple[Service, ...]:
@@ -397,7 +405,7 @@ def _select(services: tuple[Service, ...], names: tuple[str, ...]) -> tuple[Serv
 def _status(
     root: Path,
     cache: Path,
-    previous: Manifest | None,
+    previous: Application | None,
     artifact: str,
     digest: str,
     warnings: list[str],
@@ -410,7 +418,7 @@ def _status(
     neither.
     """
     if previous is not None:
-        entry = next((f for f in previous.functions if f.artifact == artifact), None)
+        entry = next((f.artifact for f in previous.functions if f.artifact.path == artifact), None)
         target = root / artifact
         if (
             entry is not None

@@ -10,13 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializeAsAny
 
 from lambdapress.bundle.remote_config import RemoteCache
 from lambdapress.bundle.targets import Target
 from lambdapress.config.lambda_platform import Architecture, Runtime
 from lambdapress.errors import BundleError
-from lambdapress.model.manifest import Route, find_function
+from lambdapress.model.application import Capacity, find_function
+from lambdapress.model.permissions import Permission
+from lambdapress.model.resources import Resource
+from lambdapress.model.triggers import Trigger
 
 Status = Literal["build", "cached", "remote", "unchanged"]
 
@@ -39,7 +42,11 @@ class FunctionPlan(BaseModel):
     name: str
     service: str
     handler: str
-    routes: tuple[Route, ...]
+    triggers: tuple[SerializeAsAny[Trigger], ...]
+    uses: tuple[str, ...] = ()
+    """The ids of the resources of the model it uses (its service's)."""
+    permissions: tuple[Permission, ...] = ()
+    capacity: Capacity = Capacity()
     runtime: Runtime
     architecture: Architecture
     memory: int
@@ -69,6 +76,8 @@ class BundlePlan(BaseModel):
     root: Path
     cache: Path
     functions: tuple[FunctionPlan, ...]
+    resources: tuple[SerializeAsAny[Resource], ...] = ()
+    """The resources of the selected services (the model's)."""
     warnings: tuple[str, ...] = ()
     complete: bool = True  # every service of the workspace was selected
     remote: RemoteCache | None = None

@@ -18,8 +18,9 @@ from lambdapress.bundle.archive import Archive, describe_zip
 from lambdapress.bundle.build import build_artifact
 from lambdapress.bundle.entries import EntryStore
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, Status
-from lambdapress.errors import BundleError
-from lambdapress.model.manifest import FunctionEntry, Manifest, manifest_path, read_manifest
+from lambdapress.errors import BundleError, ConfigError
+from lambdapress.model.application import Application, Artifact, Contents, Function
+from lambdapress.model.manifest import manifest_path, read_manifest
 from lambdapress.support import files
 
 
@@ -33,10 +34,19 @@ class FunctionResult:
     archive: Archive
 
 
-def previous_manifest(root: Path) -> Manifest | None:
-    """The manifest the last run wrote, if there is one: what dist/ is said to hold."""
+def previous_manifest(root: Path) -> Application | None:
+    """The manifest the last run wrote, if there is one: what dist/ is said to hold.
+
+    One this version cannot read (an older schema, a damaged file) says nothing: every zip is
+    checked again and the manifest written anew.
+    """
     path = manifest_path(root)
-    return read_manifest(path) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        return read_manifest(path)
+    except ConfigError:
+        return None
 
 
 # Temporaries of lambdapress versions before `files`: `.get_order.zip-k2j4x9ab`,
@@ -84,7 +94,7 @@ def publish(
 
 
 def unchanged_archive(
-    plan: BundlePlan, function: FunctionPlan, previous: Manifest | None
+    plan: BundlePlan, function: FunctionPlan, previous: Application | None
 ) -> Archive | None:
     """The facts of a zip left as it is; None if it cannot be read.
 
@@ -97,7 +107,7 @@ def unchanged_archive(
         if (previous is not None)
         else None
     )
-    if record is not None and entry is not None and entry.sha256 == record.sha256:
+    if record is not None and entry is not None and entry.artifact.sha256 == record.sha256:
         return record.archive()
     try:
         return describe_zip(plan.root / function.artifact)
@@ -105,43 +115,62 @@ def unchanged_archive(
         return None
 
 
-def manifest_of(plan: BundlePlan, results: list[FunctionResult]) -> Manifest:
-    """The manifest of this run; a partial run keeps the other functions' entries."""
-    entries = {
-        function.name: FunctionEntry(
+def manifest_of(plan: BundlePlan, results: list[FunctionResult]) -> Application:
+    """The application model of this run.
+
+    A partial run keeps the other functions (and the other services' resources) of the
+    previous manifest.
+    """
+    functions = {
+        function.name: Function(
             name=function.name,
             service=function.service,
             handler=function.handler,
-            routes=function.routes,
-            artifact=function.artifact,
-            sha256=result.archive.sha256,
-            code_sha256=result.archive.code_sha256,
-            size=result.archive.size,
-            inputs_hash=function.inputs_hash,
             runtime=function.runtime,
             architecture=function.architecture,
             memory=function.memory,
             timeout=function.timeout,
             ephemeral_storage=function.ephemeral_storage,
             environment=function.environment,
-            layer_libraries=function.layer_libraries,
-            distributions=function.distributions,
-            modules=function.modules,
-            data_files=function.data_files,
+            artifact=Artifact(
+                path=function.artifact,
+                sha256=result.archive.sha256,
+                code_sha256=result.archive.code_sha256,
+                size=result.archive.size,
+                inputs_hash=function.inputs_hash,
+            ),
+            contents=Contents(
+                distributions=function.distributions,
+                modules=function.modules,
+                data_files=function.data_files,
+                layer_libraries=function.layer_libraries,
+            ),
+            triggers=function.triggers,
+            uses=function.uses,
+            permissions=function.permissions,
+            capacity=function.capacity,
         )
         for function, result in zip(plan.functions, results, strict=True)
     }
+    resources = {resource.id: resource for resource in plan.resources}
     if not plan.complete:
         previous = previous_manifest(plan.root)
+        built = {f.service for f in plan.functions}
         for entry in previous.functions if previous else ():
-            if entry.name not in entries and (plan.root / entry.artifact).is_file():
-                entries[entry.name] = entry
-    return Manifest(functions=tuple(entries[name] for name in sorted(entries)))
+            if entry.name not in functions and (plan.root / entry.artifact.path).is_file():
+                functions[entry.name] = entry
+        for resource in previous.resources if previous else ():
+            if resource.service not in built and resource.id not in resources:
+                resources[resource.id] = resource
+    return Application(
+        functions=tuple(functions[name] for name in sorted(functions)),
+        resources=tuple(resources[key] for key in sorted(resources)),
+    )
 
 
-def remove_stale(root: Path, manifest: Manifest) -> None:
+def remove_stale(root: Path, manifest: Application) -> None:
     """Zips of functions that no longer exist would be deployed by mistake: remove them."""
-    keep = {root / f.artifact for f in manifest.functions}
+    keep = {root / f.artifact.path for f in manifest.functions}
     for stale in (root / "dist").glob("*/*.zip"):
         if stale not in keep:
             stale.unlink()

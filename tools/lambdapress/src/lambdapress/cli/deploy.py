@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lambdapress.cli._args import Subcommands, add_root, bounded_int, root_of
 from lambdapress.cli._console import Steps, print_table, steps
-from lambdapress.errors import ConfigError, DeployError
+from lambdapress.errors import DeployError
 
 if TYPE_CHECKING:
     from lambdapress.bundle import Progress
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
     from lambdapress.deploy.syncing import SyncTarget
     from lambdapress.deploy.target import Target
     from lambdapress.deploy.upload import Artifact, UploadPlan
-    from lambdapress.model.manifest import Manifest
 
 # The library (and boto3 with it) is imported inside each command: the other commands of
 # `lambdapress` never pay for loading it.
@@ -268,8 +266,8 @@ def _print_destroy_plan(plan: DestroyPlan) -> None:
 def _target(args: argparse.Namespace) -> Target:
     """Build first: the bundler skips what is unchanged.
 
-    With --no-build, dist/ must be what `lambdapress package` would write now
-    (`current_manifest`), or nothing is shipped.
+    With --no-build, what dist/manifest.json describes is deployed as it is (a pipeline's
+    `package` step built it).
     """
     from lambdapress.bundle import package
     from lambdapress.deploy.destroying import load_config
@@ -278,25 +276,12 @@ def _target(args: argparse.Namespace) -> Target:
     root = root_of(args)
     load_config(root, args.stage)  # a bad stage or [tool.lambdapress.deploy]: before any build
     if args.no_build:
-        return load_target(root, args.stage, _current_manifest(root))
+        return load_target(root, args.stage)
     with steps("package") as display:
         built = package(root, jobs=min(args.jobs, 8), progress=_build_progress(display))
         for warning in built.warnings:
             display.say(f"warning: {warning}")
     return load_target(root, args.stage, built.manifest)
-
-
-def _current_manifest(root: Path) -> Manifest:
-    from lambdapress.deploy.template_check import current_manifest
-
-    try:
-        return current_manifest(root)
-    except ConfigError as stale:
-        raise DeployError(
-            stale.message,
-            path=stale.path,
-            hint="run `lambdapress package` first, or deploy without --no-build",
-        ) from None
 
 
 def _count(number: int, thing: str) -> str:

@@ -39,8 +39,9 @@ from lambdapress.emulator.routes import RouteTable
 from lambdapress.emulator.servers import CLIENT_TIMEOUT
 from lambdapress.emulator.serving import Rebuild, ReloadRecord, hold_serve_lock, serve
 from lambdapress.errors import EmulatorError
-from lambdapress.model.manifest import Manifest, manifest_path, read_manifest
-from lambdapress.storage.environment import StorageEnvironment, workspace_storage_environment
+from lambdapress.model.application import Application
+from lambdapress.model.manifest import manifest_path, read_manifest
+from lambdapress.storage.environment import StorageEnvironment, local_storage_environment
 from lambdapress.support.server_lock import ServerLock
 
 _print_lock = threading.Lock()
@@ -168,7 +169,9 @@ def _read_event(source: str | None, stdin: TextIO) -> bytes:
     return text.encode()
 
 
-def _http_event(manifest: Manifest, name: str, method: str, path: str, body: str | None) -> bytes:
+def _http_event(
+    manifest: Application, name: str, method: str, path: str, body: str | None
+) -> bytes:
     """A payload 2.0 event for the route of `name` that `method path` matches."""
     entry = next((f for f in manifest.functions if name in (f.name, lambda_name(f.name))), None)
     routes = RouteTable([entry] if entry is not None else [])
@@ -247,12 +250,14 @@ def _invoke_status(results: list[InvocationResult]) -> int:
     return 1
 
 
-def _storage(root: Path, manifest: Manifest) -> StorageEnvironment:
+def _storage(root: Path, manifest: Application) -> StorageEnvironment:
     """Where each service's data lives: the running `lambdapress db`, or the caller's settings."""
-    return workspace_storage_environment(root, {entry.service for entry in manifest.functions})
+    return local_storage_environment(
+        manifest, root, {entry.service for entry in manifest.functions}
+    )
 
 
-def _service_of(manifest: Manifest, name: str) -> str | None:
+def _service_of(manifest: Application, name: str) -> str | None:
     entry = next((f for f in manifest.functions if name in (f.name, lambda_name(f.name))), None)
     return entry.service if entry is not None else None
 

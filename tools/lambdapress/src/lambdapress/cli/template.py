@@ -7,12 +7,11 @@ import json
 from pathlib import Path
 
 from lambdapress.cli._args import Subcommands, add_root, root_of
-from lambdapress.config.workspace import load_workspace
 from lambdapress.deploy.config import load_deploy_config
 from lambdapress.deploy.template import artifact_key, template_body
-from lambdapress.deploy.template_check import current_manifest
 from lambdapress.deploy.template_ids import ARTIFACT_BUCKET
 from lambdapress.errors import LambdapressError
+from lambdapress.model.manifest import manifest_path, read_manifest
 from lambdapress.support import files
 
 
@@ -22,7 +21,8 @@ def register(commands: Subcommands) -> None:
         "template",
         help="write the CloudFormation template of a stage (JSON)",
         description="Write the CloudFormation template of the stack <project>-<stage> from "
-        "dist/manifest.json and the [tool.lambdapress] settings, for deploying with a pipeline "
+        "dist/manifest.json (what `package` built) and the root's [tool.lambdapress.deploy], "
+        "for deploying with a pipeline "
         "of your own or importing into CDK. The zips go to the bucket given as the "
         f"{ARTIFACT_BUCKET} parameter, under the keys the template names.",
     )
@@ -41,8 +41,8 @@ def _cmd_template(args: argparse.Namespace) -> int:
     root = root_of(args)
     config = load_deploy_config(root)
     stack = config.stack_name(args.stage)
-    manifest = current_manifest(root)
-    body = template_body(manifest, load_workspace(root), config, args.stage, config.bucket)
+    application = read_manifest(manifest_path(root))
+    body = template_body(application, config, args.stage, config.bucket)
     output: Path = args.output or root / "dist" / "cloudformation" / f"{stack}.json"
     try:
         output.parent.mkdir(parents=True, exist_ok=True)

@@ -89,16 +89,19 @@ def get_table(data: dict[str, Any], dotted: str, path: Path) -> dict[str, Any] |
 def find_key_line(path: Path, keys: Sequence[str]) -> int | None:
     """Best-effort 1-based line of the dotted key `keys` in the TOML file at `path`.
 
-    Handles the common spellings: `[a.b]` then `c = ...`, and `[a]` then `b = { c = ... }` or
-    `b.c = ...`. When the exact key is not found, the line of the closest enclosing table
-    header is returned, which still tells the user where to look. Never raises: a position is
-    a courtesy, not a requirement.
+    Handles the common spellings: `[a.b.c]`, `[a.b]` then `c = ...`, and `[a]` then
+    `b = { c = ... }` or `b.c = ...`. When the exact key is not found, the line of the closest
+    enclosing table header is returned, which still tells the user where to look. Never
+    raises: a position is a courtesy, not a requirement.
     """
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return None
     keys = [str(k) for k in keys]
+    whole = _header_line(lines, keys) if keys else None
+    if whole is not None:  # the key is a table of its own: `[tool.lambdapress.functions.x]`
+        return whole
     for split in range(len(keys) - 1, -1, -1):
         table, rest = keys[:split], keys[split:]
         start = _header_line(lines, table) if table else 0

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambdapress.config.workspace import Workspace, load_workspace
+from lambdapress.config.workspace import find_root
 from lambdapress.deploy.aws import TEMPLATE_BODY_LIMIT, Aws
 from lambdapress.deploy.config import DeployConfig, check_stage, load_deploy_config
 from lambdapress.deploy.secret_values import Secrets
@@ -25,7 +25,8 @@ from lambdapress.deploy.upload import (
     plan_bucket,
 )
 from lambdapress.errors import DeployError
-from lambdapress.model.manifest import Manifest, manifest_path, read_manifest
+from lambdapress.model.application import Application
+from lambdapress.model.manifest import manifest_path, read_manifest
 
 STAGE_TAG = "lambdapress:stage"
 
@@ -37,8 +38,7 @@ class Target:
     root: Path
     stage: str
     config: DeployConfig
-    workspace: Workspace
-    manifest: Manifest
+    manifest: Application
 
     @property
     def stack_name(self) -> str:
@@ -67,20 +67,23 @@ class Connected:
         return tuple(a for a in self.artifacts if functions.intersection(a.functions))
 
 
-def load_target(root: Path, stage: str, manifest: Manifest | None = None) -> Target:
-    """The workspace, its deploy settings and the manifest (read from dist/ unless given)."""
-    workspace = load_workspace(root)
-    config = load_deploy_config(workspace.root)
+def load_target(root: Path, stage: str, manifest: Application | None = None) -> Target:
+    """The stage's settings and the manifest (read from dist/ unless given).
+
+    Nothing of the services is read: the manifest is what was built, and all deploy needs.
+    """
+    root = find_root(root)
+    config = load_deploy_config(root)
     check_stage(stage)
     if manifest is None:
-        manifest = read_manifest(manifest_path(workspace.root))
+        manifest = read_manifest(manifest_path(root))
     if not manifest.functions:
         raise DeployError(
             "nothing to deploy: the manifest has no functions",
-            path=manifest_path(workspace.root),
+            path=manifest_path(root),
             hint="add a service with handlers (nox -s new -- service NAME), then package",
         )
-    return Target(workspace.root, stage, config, workspace, manifest)
+    return Target(root, stage, config, manifest)
 
 
 def connect(target: Target) -> Connected:
@@ -89,9 +92,7 @@ def connect(target: Target) -> Connected:
     aws = Aws(secrets)
     account = aws.account()
     bucket = plan_bucket(aws, target.config.bucket, target.config.project, account)
-    template = build_template(
-        target.manifest, target.workspace, target.config, target.stage, bucket.name
-    )
+    template = build_template(target.manifest, target.config, target.stage, bucket.name)
     needed = artifacts(
         ((f.function, f.code.key) for f in template.functions),
         target.manifest.functions,

@@ -1,6 +1,6 @@
-"""The CloudFormation template of one stage, generated from the manifest and the settings.
+"""The CloudFormation template of one stage, from the application model and the stage's settings.
 
-Pure: it reads no file and calls no AWS API, so the same manifest, workspace and settings give
+Pure: it reads no file and calls no AWS API, so the same model and stage settings give
 the same bytes (JSON with sorted keys, resources made in name order), which is what makes a
 change set show only what really changed, and lets tests check templates without an account.
 
@@ -18,9 +18,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from lambdapress.config.deploy_settings import FunctionDeploySettings
-from lambdapress.config.pyproject import find_key_line
-from lambdapress.config.workspace import PYPROJECT, Service, Workspace
 from lambdapress.deploy.config import DeployConfig, check_stage
 from lambdapress.deploy.template_api import add_api, add_routes, outputs
 from lambdapress.deploy.template_functions import StackFunction, add_function
@@ -29,9 +26,9 @@ from lambdapress.deploy.template_ids import (
     Resources,
     physical_function_name,
 )
-from lambdapress.deploy.template_services import add_role, add_tables, storage_environment
+from lambdapress.deploy.template_services import add_resources, add_role, resource_environment
 from lambdapress.errors import ConfigError
-from lambdapress.model.manifest import FunctionEntry, Manifest
+from lambdapress.model.application import Application
 
 # CloudFormation's limit of resources per stack.
 MAX_RESOURCES = 500
@@ -82,17 +79,17 @@ def artifact_key(prefix: str, service: str, zip_sha256_hex: str) -> str:
 
 
 def build_template(
-    manifest: Manifest, workspace: Workspace, config: DeployConfig, stage: str, bucket: str
+    application: Application, config: DeployConfig, stage: str, bucket: str
 ) -> StackTemplate:
     """The stack of `stage`, its code in `bucket` (the `ArtifactBucket` parameter's default)."""
-    body, functions = _render(manifest, workspace, config, stage, bucket)
+    body, functions = _render(application, config, stage, bucket)
     resources = tuple(
         FunctionResource(
             logical_id=function.logical_id,
             function_name=function.function_name,
             service=function.entry.service,
             function=function.entry.name,
-            sha256=function.entry.code_sha256,
+            sha256=function.entry.artifact.code_sha256,
             code=CodeLocation(bucket=bucket, key=function.key),
         )
         for function in functions
@@ -101,22 +98,14 @@ def build_template(
 
 
 def template_body(
-    manifest: Manifest,
-    workspace: Workspace,
-    config: DeployConfig,
-    stage: str,
-    bucket: str | None = None,
+    application: Application, config: DeployConfig, stage: str, bucket: str | None = None
 ) -> str:
     """The template alone; without a bucket, `ArtifactBucket` must be given at deploy time."""
-    return _render(manifest, workspace, config, stage, bucket)[0]
+    return _render(application, config, stage, bucket)[0]
 
 
 def _render(
-    manifest: Manifest,
-    workspace: Workspace,
-    config: DeployConfig,
-    stage: str,
-    bucket: str | None,
+    application: Application, config: DeployConfig, stage: str, bucket: str | None
 ) -> tuple[str, list[StackFunction]]:
     check_stage(stage)
     name = config.stack_name(stage)
@@ -128,29 +117,21 @@ def _render(
         config.log_retention_days,
         {"lambdapress:project": config.project, "lambdapress:stage": stage},
     )
+    add_resources(resources, application, config.project, stage)
     functions: list[StackFunction] = []
-    for service_name in sorted({f.service for f in manifest.functions}):
-        entries = sorted(
-            (f for f in manifest.functions if f.service == service_name), key=lambda f: f.name
+    for entry in sorted(application.functions, key=lambda f: f.name):
+        function = StackFunction(
+            entry=entry,
+            function_name=physical_function_name(config.project, stage, entry.name),
+            key=artifact_key(config.prefix, entry.service, entry.artifact.sha256),
+            role=add_role(resources, application, entry, config.project, stage),
+            environment=resource_environment(application, entry, config.project, stage),
+            project=config.project,
+            stage=stage,
+            log_retention_days=config.log_retention_days,
         )
-        service = _service(workspace, service_name)
-        settings = function_settings(service, entries)
-        add_tables(resources, service, config.project, stage)
-        role = add_role(resources, service, [e.name for e in entries], config.project, stage)
-        for entry in entries:
-            function = StackFunction(
-                entry=entry,
-                function_name=physical_function_name(config.project, stage, entry.name),
-                key=artifact_key(config.prefix, entry.service, entry.sha256),
-                role=role,
-                environment=storage_environment(service, entry.environment, config.project, stage),
-                settings=settings.get(entry.name, FunctionDeploySettings()),
-                project=config.project,
-                stage=stage,
-                log_retention_days=config.log_retention_days,
-            )
-            add_routes(resources, entry, add_function(resources, function))
-            functions.append(function)
+        add_routes(resources, entry, add_function(resources, function))
+        functions.append(function)
     if len(resources) > MAX_RESOURCES:
         raise ConfigError(
             f"the stack would have {len(resources)} resources; CloudFormation allows "
@@ -178,39 +159,3 @@ def _bucket_parameter(bucket: str | None) -> dict[str, Any]:
     if bucket is not None:
         parameter["Default"] = bucket
     return parameter
-
-
-def _service(workspace: Workspace, name: str) -> Service:
-    service = workspace.service(name)
-    if service is None:
-        known = ", ".join(s.name for s in workspace.services) or "none"
-        raise ConfigError(
-            f"the manifest has functions of service {name!r}, which the workspace does not "
-            f"have (services: {known})",
-            hint="the manifest is stale: run `nox -s package` (or `lambdapress package`)",
-        )
-    return service
-
-
-def function_settings(
-    service: Service, entries: list[FunctionEntry]
-) -> dict[str, FunctionDeploySettings]:
-    """The service's `[tool.lambdapress.functions.<handler>]`, by manifest name.
-
-    A key naming no function of the service is an error (a renamed handler would otherwise
-    silently lose its concurrency settings).
-    """
-    by_handler = {entry.name.removeprefix(f"{service.name}."): entry.name for entry in entries}
-    found: dict[str, FunctionDeploySettings] = {}
-    for handler, settings in sorted(service.settings.functions.items()):
-        if handler not in by_handler:
-            path = service.path / PYPROJECT
-            raise ConfigError(
-                f"[tool.lambdapress.functions.{handler}] names no function of service "
-                f"{service.name} (its functions: {', '.join(sorted(by_handler)) or 'none'})",
-                path=path,
-                line=find_key_line(path, ["tool", "lambdapress", "functions", handler]),
-                hint="use the handler module's name, or run `nox -s package` after adding it",
-            )
-        found[by_handler[handler]] = settings
-    return found

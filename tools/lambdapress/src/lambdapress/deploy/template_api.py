@@ -23,7 +23,8 @@ from lambdapress.deploy.template_ids import (
     function_id,
     route_id,
 )
-from lambdapress.model.manifest import FunctionEntry, Route
+from lambdapress.model.application import Function
+from lambdapress.model.triggers import HttpRoute
 
 _PARAMETER = re.compile(r"^\{[^}]+\}$")
 # One JSON line per request: what an on-call engineer filters by.
@@ -92,7 +93,7 @@ def add_api(
     )
 
 
-def add_routes(resources: Resources, entry: FunctionEntry, target: dict[str, Any]) -> None:
+def add_routes(resources: Resources, entry: Function, target: dict[str, Any]) -> None:
     """The integration, routes and invoke permissions of one function (none without routes)."""
     if not entry.routes:
         return
@@ -139,7 +140,7 @@ def add_routes(resources: Resources, entry: FunctionEntry, target: dict[str, Any
         )
 
 
-def source_arn(route: Route) -> str:
+def source_arn(route: HttpRoute) -> str:
     """The execute-api ARN of one route, any stage: `.../${HttpApi}/*/GET/orders/*`.
 
     A path parameter (`{order_id}`, `{proxy+}`) matches any value, so it becomes `*`; so does

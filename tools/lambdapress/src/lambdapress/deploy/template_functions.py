@@ -12,7 +12,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from lambdapress.config.deploy_settings import FunctionDeploySettings
 from lambdapress.config.lambda_platform import EPHEMERAL_STORAGE_MIN_MB
 from lambdapress.config.storage_settings import WARMUP_EVENT
 from lambdapress.deploy.template_ids import (
@@ -22,7 +21,7 @@ from lambdapress.deploy.template_ids import (
     log_group_name,
     tags,
 )
-from lambdapress.model.manifest import FunctionEntry
+from lambdapress.model.application import Function
 
 LIVE_ALIAS = "live"
 WARMUP_TARGET_ID = "lambdapress-warmup"
@@ -32,16 +31,15 @@ WARMUP_TARGET_ID = "lambdapress-warmup"
 class StackFunction:
     """Everything the template says about one function, gathered before resources are made."""
 
-    entry: FunctionEntry
+    entry: Function
     function_name: str
     """The physical FunctionName (`acme-dev-orders-get_order`)."""
     key: str
     """The zip's S3 key (`<prefix>/<service>/<sha256>.zip`)."""
     role: str
-    """The logical id of the service's execution role."""
+    """The logical id of the function's execution role."""
     environment: dict[str, Any]
-    """The manifest's variables plus those the stack provides (tables, database URL)."""
-    settings: FunctionDeploySettings
+    """The model's variables plus those the stack provides (tables, database URL)."""
     project: str
     stage: str
     log_retention_days: int
@@ -85,16 +83,16 @@ def add_function(resources: Resources, function: StackFunction) -> dict[str, Any
         properties["Environment"] = {"Variables": function.environment}
     if entry.ephemeral_storage != EPHEMERAL_STORAGE_MIN_MB:  # Lambda's default otherwise
         properties["EphemeralStorage"] = {"Size": entry.ephemeral_storage}
-    if function.settings.reserved_concurrency is not None:
-        properties["ReservedConcurrentExecutions"] = function.settings.reserved_concurrency
+    if function.entry.capacity.reserved_concurrency is not None:
+        properties["ReservedConcurrentExecutions"] = function.entry.capacity.reserved_concurrency
     created = resources.add(
         function.logical_id,
         {"Type": "AWS::Lambda::Function", "Properties": properties},
         f"function {entry.name}",
     )
     target = _live_alias(resources, function, properties) or {"Fn::GetAtt": [created, "Arn"]}
-    if function.settings.warm_every_minutes is not None:
-        _warm_up(resources, function, target, function.settings.warm_every_minutes)
+    if function.entry.capacity.warm_every_minutes is not None:
+        _warm_up(resources, function, target, function.entry.capacity.warm_every_minutes)
     return target
 
 
@@ -107,7 +105,7 @@ def _live_alias(
     of the function's properties: CloudFormation replaces it (publishes a new version and
     moves the alias) exactly when the code or the configuration changes, never otherwise.
     """
-    count = function.settings.provisioned_concurrency
+    count = function.entry.capacity.provisioned_concurrency
     if count is None:
         return None
     entry = function.entry
@@ -120,7 +118,7 @@ def _live_alias(
             "UpdateReplacePolicy": "Delete",
             "Properties": {
                 "FunctionName": {"Ref": function.logical_id},
-                "CodeSha256": entry.code_sha256,
+                "CodeSha256": entry.artifact.code_sha256,
                 "Description": f"lambdapress configuration {digest}",
             },
         },

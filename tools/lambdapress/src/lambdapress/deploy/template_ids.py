@@ -20,7 +20,7 @@ from typing import Any
 
 from lambdapress.config.aws_rules import camel
 from lambdapress.errors import ConfigError
-from lambdapress.model.manifest import Route
+from lambdapress.model.triggers import HttpRoute
 
 LOGICAL_ID_MAX = 255
 FUNCTION_NAME_MAX = 64
@@ -46,7 +46,7 @@ def function_id(function: str, kind: str = "Function") -> str:
     return _fit(camel(function) + kind)
 
 
-def route_id(function: str, route: Route, kind: str = "Route") -> str:
+def route_id(function: str, route: HttpRoute, kind: str = "Route") -> str:
     """A resource of one route: `OrdersGetOrderRouteGetOrdersOrderId`."""
     path = camel(route.path) or "Root"
     return _fit(f"{camel(function)}{kind}{camel(route.method.lower())}{path}")

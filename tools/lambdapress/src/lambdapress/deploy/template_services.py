@@ -1,28 +1,26 @@
-"""The resources of one service: its DynamoDB tables and its one least-privilege execution role.
+"""What functions use and may do, in the stack: the model's tables, and a role per function.
 
-The role grants exactly three things: writing to its own functions' log groups, item access to
-its own tables, and the statements the service declares in `[tool.lambdapress.iam]`. Every
-resource is named by a `Fn::GetAtt` of a resource of the same stack, never by a pattern, so a
-service can never reach another service's logs or tables by a naming accident.
-
-The variables a service's code reads to find its storage are added here, with the names that
-`lambdapress.config.storage_settings` defines for the emulator too: `<TABLE>_TABLE` (the table's
-physical name, a `Ref`) and, for PostgreSQL, `DATABASE_URL` as a dynamic reference to a
-Secrets Manager secret, resolved by CloudFormation at deploy time: the template (and this
-repository) never holds the password.
+Each execution role holds exactly its function's permissions. A permission of the model names
+resources without a stage (`model.permissions`): its own log group, a resource of the
+application, or an ARN. Here each becomes the stage's expression, always a `Fn::GetAtt` of a
+resource of the same stack for the first two, never a name pattern, so a function can never
+reach another function's logs or another service's tables by a naming accident. The variables a
+function reads to find its resources are added here too, with the names the emulator uses
+(`lambdapress.config.storage_settings`): `<TABLE>_TABLE` (the table's physical name, a `Ref`)
+and, for PostgreSQL, `DATABASE_URL` as a dynamic reference to a Secrets Manager secret resolved
+by CloudFormation at deploy time: the template (and this repository) never holds the password.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lambdapress.config.storage_settings import (
     DATABASE_URL_ENV,
-    TableSettings,
     physical_table_name,
     table_env_name,
 )
-from lambdapress.config.workspace import PYPROJECT, Service
 from lambdapress.deploy.template_ids import (
     Resources,
     database_secret_name,
@@ -31,21 +29,12 @@ from lambdapress.deploy.template_ids import (
     tags,
 )
 from lambdapress.errors import ConfigError
+from lambdapress.model.application import Application, Function
+from lambdapress.model.permissions import LOG_GROUP_PREFIX, RESOURCE_PREFIX, Permission
+from lambdapress.model.resources import DynamoDBTable, PostgresDatabase, Resource
 
-# What a handler does with its own items; no table management (CreateTable, DeleteTable...),
-# no streams, no access to other tables.
-DYNAMODB_ITEM_ACTIONS = (
-    "dynamodb:BatchGetItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-    "dynamodb:UpdateItem",
-)
-LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+# CloudFormation substitutions in an ARN (`${AWS::Region}`, `${AWS::AccountId}`...).
+_PSEUDO = re.compile(r"\$\{[^}]*\}")
 
 
 def table_id(service: str, table: str) -> str:
@@ -53,93 +42,82 @@ def table_id(service: str, table: str) -> str:
     return service_id(f"{service}_{table}", "Table")
 
 
-def role_id(service: str) -> str:
-    """`OrdersRole`: the execution role every function of the service runs with."""
-    return service_id(service, "Role")
+def role_id(function: str) -> str:
+    """`OrdersGetOrderRole`: the execution role of one function."""
+    return function_id(function, "Role")
 
 
-def add_tables(resources: Resources, service: Service, project: str, stage: str) -> None:
-    """One on-demand table per `[tool.lambdapress.storage.tables.NAME]`."""
-    for name, table in sorted(service.settings.storage.tables.items()):
-        resources.add(
-            table_id(service.name, name),
-            {
-                "Type": "AWS::DynamoDB::Table",
-                # `lambdapress destroy` removes the stack and what it holds; keeping data
-                # beyond it is a backup's job (or a table managed outside the stack).
-                "DeletionPolicy": "Delete",
-                "UpdateReplacePolicy": "Delete",
-                "Properties": {
-                    "TableName": physical_table_name(project, stage, service.name, name),
-                    "BillingMode": "PAY_PER_REQUEST",
-                    **_key_schema(table),
-                    "Tags": tags(project, stage, service.name),
-                },
-            },
-            f"table {name} of service {service.name}",
-        )
+def add_resources(resources: Resources, application: Application, project: str, stage: str) -> None:
+    """The resources of the model the stack creates: an on-demand table per DynamoDB table.
+
+    A PostgreSQL database lives outside the stack: only its secret is referenced.
+    """
+    for resource in application.resources:
+        if isinstance(resource, DynamoDBTable):
+            _add_table(resources, resource, project, stage)
 
 
-def _key_schema(table: TableSettings) -> dict[str, Any]:
+def _add_table(resources: Resources, table: DynamoDBTable, project: str, stage: str) -> None:
     keys = [(table.partition_key, "HASH")]
     if table.sort_key is not None:
         keys.append((table.sort_key, "RANGE"))
-    return {
-        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": "S"} for n, _ in keys],
-        "KeySchema": [{"AttributeName": n, "KeyType": kind} for n, kind in keys],
-    }
+    resources.add(
+        table_id(table.service, table.name),
+        {
+            "Type": "AWS::DynamoDB::Table",
+            # `lambdapress destroy` removes the stack and what it holds; keeping data beyond
+            # it is a backup's job (or a table managed outside the stack).
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+            "Properties": {
+                "TableName": physical_table_name(project, stage, table.service, table.name),
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [
+                    {"AttributeName": name, "AttributeType": "S"} for name, _ in keys
+                ],
+                "KeySchema": [{"AttributeName": name, "KeyType": kind} for name, kind in keys],
+                "Tags": tags(project, stage, table.service),
+            },
+        },
+        f"table {table.name} of service {table.service}",
+    )
 
 
-def storage_environment(
-    service: Service, manifest_environment: dict[str, str], project: str, stage: str
+def resource_environment(
+    application: Application, function: Function, project: str, stage: str
 ) -> dict[str, Any]:
-    """The variables the stack provides to the service's functions, next to the manifest's."""
-    storage = service.settings.storage
-    provided: dict[str, Any] = {
-        table_env_name(name): {"Ref": table_id(service.name, name)}
-        for name in sorted(storage.tables)
-    }
-    if storage.kind == "postgres":
-        secret = database_secret_name(project, stage, service.name)
-        provided[DATABASE_URL_ENV] = f"{{{{resolve:secretsmanager:{secret}}}}}"
-    clashes = sorted(set(provided) & set(manifest_environment))
+    """The function's variables: the model's, and those the stack provides for what it uses."""
+    provided: dict[str, Any] = {}
+    for resource in application.used_by(function):
+        if isinstance(resource, DynamoDBTable):
+            provided[table_env_name(resource.name)] = {
+                "Ref": table_id(resource.service, resource.name)
+            }
+        elif isinstance(resource, PostgresDatabase):
+            secret = database_secret_name(project, stage, resource.service)
+            provided[DATABASE_URL_ENV] = f"{{{{resolve:secretsmanager:{secret}}}}}"
+    clashes = sorted(set(provided) & set(function.environment))
     if clashes:
         raise ConfigError(
-            f"service {service.name} sets {', '.join(clashes)} in [tool.lambdapress.environment], "
-            "but the deploy provides them from [tool.lambdapress.storage]",
-            path=service.path / PYPROJECT,
-            hint=f"remove {', '.join(clashes)} from [tool.lambdapress.environment]",
+            f"function {function.name} sets {', '.join(clashes)} in its environment, but the "
+            "stack provides them for the resources it uses",
+            hint=f"remove {', '.join(clashes)} from [tool.lambdapress.environment] of service "
+            f"{function.service}, then package again",
         )
-    return {**manifest_environment, **provided}
+    return {**function.environment, **provided}
 
 
 def add_role(
-    resources: Resources, service: Service, functions: list[str], project: str, stage: str
+    resources: Resources, application: Application, function: Function, project: str, stage: str
 ) -> str:
-    """The service's execution role; `functions` are the manifest names of its functions."""
-    statements: list[dict[str, Any]] = [
-        {
-            "Effect": "Allow",
-            "Action": list(LOG_ACTIONS),
-            "Resource": [{"Fn::GetAtt": [function_id(f, "LogGroup"), "Arn"]} for f in functions],
-        }
-    ]
-    tables = sorted(service.settings.storage.tables)
-    if tables:
-        statements.append(
-            {
-                "Effect": "Allow",
-                "Action": list(DYNAMODB_ITEM_ACTIONS),
-                "Resource": [{"Fn::GetAtt": [table_id(service.name, t), "Arn"]} for t in tables],
-            }
-        )
-    statements += [statement.document() for statement in service.settings.iam.statements]
+    """The function's execution role: its permissions, each resource resolved in this stack."""
+    statements = [_statement(application, p) for p in function.permissions]
     return resources.add(
-        role_id(service.name),
+        role_id(function.name),
         {
             "Type": "AWS::IAM::Role",
             "Properties": {
-                "Description": f"lambdapress: the functions of service {service.name}",
+                "Description": f"lambdapress: function {function.name}",
                 "AssumeRolePolicyDocument": {
                     "Version": "2012-10-17",
                     "Statement": [
@@ -152,12 +130,38 @@ def add_role(
                 },
                 "Policies": [
                     {
-                        "PolicyName": "lambdapress-service",
+                        "PolicyName": "lambdapress-function",
                         "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
                     }
                 ],
-                "Tags": tags(project, stage, service.name),
+                "Tags": tags(project, stage, function.service),
             },
         },
-        f"service {service.name}",
+        f"function {function.name}",
+    )
+
+
+def _statement(application: Application, permission: Permission) -> dict[str, Any]:
+    return {
+        "Effect": permission.effect,
+        "Action": list(permission.actions),
+        "Resource": [_arn(application, ref) for ref in permission.resources],
+    }
+
+
+def _arn(application: Application, ref: str) -> object:
+    """A permission's resource as this stack names it."""
+    if ref.startswith(LOG_GROUP_PREFIX):
+        return {"Fn::GetAtt": [function_id(ref.removeprefix(LOG_GROUP_PREFIX), "LogGroup"), "Arn"]}
+    if ref.startswith(RESOURCE_PREFIX):
+        return _resource_arn(application.resource(ref.removeprefix(RESOURCE_PREFIX)))
+    return {"Fn::Sub": ref} if _PSEUDO.search(ref) else ref
+
+
+def _resource_arn(resource: Resource) -> object:
+    if isinstance(resource, DynamoDBTable):
+        return {"Fn::GetAtt": [table_id(resource.service, resource.name), "Arn"]}
+    raise ConfigError(
+        f"a permission names {resource.id}, which has no ARN in the stack",
+        hint="package again: the manifest is not one lambdapress wrote",
     )

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from lambdapress.bundle.transfers import on_daemon_threads as in_parallel
 from lambdapress.deploy.aws import Aws
 from lambdapress.errors import DeployError
-from lambdapress.model.manifest import FunctionEntry
+from lambdapress.model.application import Function
 
 PROJECT_TAG = "lambdapress:project"
 UploadProgress = Callable[["Artifact", int, int], None]
@@ -90,7 +90,7 @@ def ensure_bucket(aws: Aws, plan: BucketPlan, project: str) -> None:
 
 
 def artifacts(
-    locations: Iterable[tuple[str, str]], functions: Iterable[FunctionEntry], root: Path
+    locations: Iterable[tuple[str, str]], functions: Iterable[Function], root: Path
 ) -> tuple[Artifact, ...]:
     """The distinct zips behind `locations` (`(function name, key)` pairs), sorted by key.
 
@@ -98,16 +98,16 @@ def artifacts(
     is refused before anything is uploaded.
     """
     by_name = {f.name: f for f in functions}
-    grouped: dict[str, list[FunctionEntry]] = {}
+    grouped: dict[str, list[Function]] = {}
     for name, key in locations:
         grouped.setdefault(key, []).append(by_name[name])
     found: list[Artifact] = []
     for key, entries in sorted(grouped.items()):
         entry = entries[0]
-        path = root / entry.artifact
-        if not path.is_file() or path.stat().st_size != entry.size:
+        path = root / entry.artifact.path
+        if not path.is_file() or path.stat().st_size != entry.artifact.size:
             raise DeployError(
-                f"{entry.artifact} is missing or differs from dist/manifest.json",
+                f"{entry.artifact.path} is missing or differs from dist/manifest.json",
                 path=path,
                 hint="run `lambdapress package` again",
             )
@@ -115,8 +115,8 @@ def artifacts(
             Artifact(
                 key=key,
                 path=path,
-                sha256=entry.sha256,
-                size=entry.size,
+                sha256=entry.artifact.sha256,
+                size=entry.artifact.size,
                 functions=tuple(sorted(e.name for e in entries)),
             )
         )

@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 from lambdapress.errors import EmulatorError
-from lambdapress.model.manifest import FunctionEntry
+from lambdapress.model.application import Function
 from lambdapress.support import files
 from lambdapress.support.integrity import file_digest
 
@@ -22,12 +22,12 @@ def sha256_of(path: Path) -> str:
     return file_digest(path)
 
 
-def artifact_path(entry: FunctionEntry, root: Path) -> Path:
+def artifact_path(entry: Function, root: Path) -> Path:
     """The function's zip, as the manifest names it relative to the repository root."""
-    return (root / entry.artifact).resolve()
+    return (root / entry.artifact.path).resolve()
 
 
-def extract_artifact(entry: FunctionEntry, root: Path, into: Path) -> Path:
+def extract_artifact(entry: Function, root: Path, into: Path) -> Path:
     """The task root of `entry` under `into` (extracted now unless it already is)."""
     zip_path = artifact_path(entry, root)
     if not zip_path.is_file():
@@ -37,10 +37,10 @@ def extract_artifact(entry: FunctionEntry, root: Path, into: Path) -> Path:
             hint="run `nox -s package` to build it",
         )
     actual = sha256_of(zip_path)
-    if actual != entry.sha256:
+    if actual != entry.artifact.sha256:
         raise EmulatorError(
             f"the artifact of {entry.name} does not match the manifest "
-            f"(sha256 {actual[:12]}..., manifest says {entry.sha256[:12]}...)",
+            f"(sha256 {actual[:12]}..., manifest says {entry.artifact.sha256[:12]}...)",
             path=zip_path,
             hint="rebuild with `nox -s package` so the zips and dist/manifest.json agree",
         )

@@ -29,7 +29,7 @@ from lambdapress.emulator.context import (
 from lambdapress.emulator.isolation import TMP, Isolation, MountPlan, plan_for
 from lambdapress.emulator.ric import RuntimeClient
 from lambdapress.errors import EmulatorError
-from lambdapress.model.manifest import FunctionEntry
+from lambdapress.model.application import Function
 from lambdapress.support.toolchain import Interpreter
 
 _START = (
@@ -45,7 +45,7 @@ PYTHON_ISOLATION = Isolation("python", reason="Python-level isolation was chosen
 class WorkerSpec:
     """Everything needed to start containers of one function."""
 
-    entry: FunctionEntry
+    entry: Function
     task_root: Path
     interpreter: Interpreter
     client: RuntimeClient
@@ -147,7 +147,7 @@ class WorkerSpec:
         return env
 
 
-def check_environment(entry: FunctionEntry) -> None:
+def check_environment(entry: Function) -> None:
     """Lambda refuses functions that set its reserved variables: so does the emulator."""
     reserved = sorted(RESERVED_ENVIRONMENT & entry.environment.keys())
     if reserved:

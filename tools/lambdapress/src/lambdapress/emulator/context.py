@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lambdapress.config.lambda_platform import REQUEST_MAX_BYTES, RESPONSE_MAX_BYTES
-from lambdapress.model.manifest import FunctionEntry
+from lambdapress.model.application import Function
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -104,7 +104,7 @@ class LambdaContext:
     @classmethod
     def for_function(
         cls,
-        entry: FunctionEntry | None = None,
+        entry: Function | None = None,
         *,
         name: str | None = None,
         memory: int = 128,

@@ -41,13 +41,8 @@ from lambdapress.emulator.ric import (
 )
 from lambdapress.emulator.workers import InvokeRequest
 from lambdapress.errors import EmulatorError, LambdapressError
-from lambdapress.model.manifest import (
-    FunctionEntry,
-    Manifest,
-    find_function,
-    manifest_path,
-    read_manifest,
-)
+from lambdapress.model.application import Application, Function, find_function
+from lambdapress.model.manifest import manifest_path, read_manifest
 from lambdapress.support.closing import ClosesOnExit
 from lambdapress.support.files import cache_folder
 from lambdapress.support.toolchain import Interpreter, find_interpreter
@@ -85,7 +80,7 @@ class Emulator(ClosesOnExit):
 
     def __init__(
         self,
-        manifest: Manifest,
+        manifest: Application,
         root: Path,
         *,
         concurrency: int = 10,
@@ -140,12 +135,12 @@ class Emulator(ClosesOnExit):
         return cls(read_manifest(manifest_path(root)), root, **options)
 
     @property
-    def manifest(self) -> Manifest:
+    def manifest(self) -> Application:
         """The manifest the functions come from."""
         return self._manifest
 
     # -- invoking ----------------------------------------------------------------------------
-    def resolve(self, name: str) -> FunctionEntry:
+    def resolve(self, name: str) -> Function:
         """A function by manifest name, Lambda name or ARN, with an optional `:$LATEST` qualifier.
 
         `orders.get_order`, `orders-get_order` and the function's ARN all name the same function.
@@ -201,7 +196,7 @@ class Emulator(ClosesOnExit):
         return function_arn(self.resolve(name).name, self.region)
 
     # -- pools -------------------------------------------------------------------------------
-    def _pool(self, entry: FunctionEntry) -> FunctionPool:
+    def _pool(self, entry: Function) -> FunctionPool:
         with self._lock:
             if self._closed:
                 raise EmulatorError("the emulator is closed", hint="start a new Emulator")
@@ -214,7 +209,7 @@ class Emulator(ClosesOnExit):
                 self._start_janitor()
             return pool
 
-    def _spec(self, entry: FunctionEntry) -> WorkerSpec:
+    def _spec(self, entry: Function) -> WorkerSpec:
         workdir = Path(self._workdir.name)
         interpreter, client = self._runtime_for(entry)
         entry = self._for_this_machine(entry, interpreter)
@@ -229,7 +224,7 @@ class Emulator(ClosesOnExit):
             init_timeout=self.init_timeout,
             storage=self.storage.get(entry.service, {}),
             isolation=self.isolation(),
-            layer_libraries=entry.layer_libraries,
+            layer_libraries=entry.contents.layer_libraries,
         )
 
     def isolation(self) -> Isolation:
@@ -241,7 +236,7 @@ class Emulator(ClosesOnExit):
                     self.warn(message)
             return self._isolation
 
-    def _runtime_for(self, entry: FunctionEntry) -> tuple[Interpreter, RuntimeClient]:
+    def _runtime_for(self, entry: Function) -> tuple[Interpreter, RuntimeClient]:
         minor = entry.python_version
         if minor not in self._interpreters:
             explicit = self.pythons.get(minor)
@@ -270,7 +265,7 @@ class Emulator(ClosesOnExit):
             self._interpreters[minor] = (interpreter, client)
         return self._interpreters[minor]
 
-    def _for_this_machine(self, entry: FunctionEntry, interpreter: Interpreter) -> FunctionEntry:
+    def _for_this_machine(self, entry: Function, interpreter: Interpreter) -> Function:
         """`entry`, or the same function built for this machine's architecture.
 
         An arm64 zip's extension modules cannot load on x86_64 (nor the reverse); the bundler
@@ -315,7 +310,7 @@ class Emulator(ClosesOnExit):
         else:
             warnings.warn(message, EmulatorWarning, stacklevel=3)
 
-    def reload(self, manifest: Manifest) -> list[str]:
+    def reload(self, manifest: Application) -> list[str]:
         """Switch to a new build; return the functions that changed, were added or were removed.
 
         Functions whose entry changed (new artifact, settings) get fresh workers; in-flight

@@ -43,7 +43,7 @@ from lambdapress.emulator.servers import (
     PayloadTooLarge,
 )
 from lambdapress.errors import LambdapressError
-from lambdapress.model.manifest import Manifest
+from lambdapress.model.application import Application
 from lambdapress.support.closing import ClosesOnExit
 
 _BODY_LIMIT = 10 * 1024 * 1024  # API Gateway HTTP API's own request limit
@@ -171,7 +171,7 @@ class HttpApi(ClosesOnExit):
     ) -> None:
         self.emulator = emulator
         self.on_request = on_request
-        self._manifest: Manifest | None = None
+        self._manifest: Application | None = None
         self._routes = RouteTable(())
         self.routes()  # duplicate routes fail now, not on the first request
         self._server = LoopbackServer(

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lambdapress.errors import EmulatorError
-from lambdapress.model.manifest import FunctionEntry
+from lambdapress.model.application import Function
 
 _VARIABLE = re.compile(r"^\{([A-Za-z0-9_.:-]+)(\+?)\}$")
 
@@ -99,7 +99,7 @@ class Match:
 class RouteTable:
     """Every route of a manifest's functions; duplicate routes are an error."""
 
-    def __init__(self, functions: Iterable[FunctionEntry]) -> None:
+    def __init__(self, functions: Iterable[Function]) -> None:
         targets: dict[tuple[str, str], Target] = {}
         for entry in functions:
             for route in entry.routes:

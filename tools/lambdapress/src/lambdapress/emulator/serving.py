@@ -34,12 +34,13 @@ from lambdapress.emulator.http_api import AccessRecord, HttpApi
 from lambdapress.emulator.invoke_api import InvokeApi
 from lambdapress.emulator.servers import CLIENT_TIMEOUT
 from lambdapress.errors import EmulatorError, LambdapressError
-from lambdapress.model.manifest import Manifest, read_manifest
+from lambdapress.model.application import Application
+from lambdapress.model.manifest import read_manifest
 from lambdapress.support.closing import ClosesOnExit
 from lambdapress.support.crash import summary, write_crash_log
 from lambdapress.support.server_lock import ServerLock, acquire, lock_path
 
-Rebuild = Callable[[Sequence[Path]], Manifest]
+Rebuild = Callable[[Sequence[Path]], Application]
 IGNORED_DIRS = frozenset(
     {"__pycache__", ".git", ".venv", ".nox", ".mypy_cache", ".ruff_cache", ".pytest_cache", "dist"}
 )

@@ -1,155 +1,30 @@
-"""`dist/manifest.json`: the contract between the bundler and everything after it.
+"""`dist/manifest.json`: the application model, serialised; the one contract after `package`.
 
-The local emulator, the deployer and the benchmarks read this file and never re-derive what it
-says, so a function runs and deploys exactly as it was built.
+The emulator, the template renderers, deploy, sync, destroy and bench read this file and the
+stage's settings, never the services' pyproject files, so a function runs and deploys exactly
+as it was built. The file carries `schema_version`; its JSON Schema is generated from the
+models (`manifest_schema`), committed next to this module (`manifest.schema.json`, checked by
+a test) and documented in the README. A manifest of another version is refused with what to
+run: version 1 (lambdapress 0.3) has no resources or permissions to migrate from, and a
+newer one was written by a newer lambdapress.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Literal, Protocol, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
-from lambdapress.config.lambda_platform import (
-    EPHEMERAL_STORAGE_MAX_MB,
-    EPHEMERAL_STORAGE_MIN_MB,
-    RUNTIMES,
-    Architecture,
-    Runtime,
-)
 from lambdapress.config.validation import Source, config_error
-from lambdapress.errors import ConfigError, LambdapressError
+from lambdapress.errors import ConfigError
+from lambdapress.model.application import SCHEMA_VERSION, Application
+from lambdapress.model.kinds import RESOURCES, TRIGGERS, schema_of
 from lambdapress.support import files
 
-MANIFEST_VERSION = 1
-HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
-
-
-class Route(BaseModel):
-    """One HTTP route in API Gateway syntax (`/orders/{order_id}`), whatever the handler wrote."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    method: HttpMethod
-    path: str = Field(pattern=r"^/")
-
-    @property
-    def route_key(self) -> str:
-        """API Gateway's name for the route: `GET /orders/{order_id}`."""
-        return f"{self.method} {self.path}"
-
-
-class FunctionEntry(BaseModel):
-    """One deployable Lambda function and the artifact built for it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = Field(description="`<service>.<handler module>`, unique in the repository")
-    service: str
-    handler: str = Field(description="`module.path.function`, as Lambda's Handler setting")
-    routes: tuple[Route, ...] = ()
-    artifact: str = Field(description="zip path relative to the repository root")
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    code_sha256: str = Field(description="base64 of the raw SHA-256, as Lambda's CodeSha256")
-    size: int = Field(ge=0)
-    inputs_hash: str
-    runtime: Runtime
-    architecture: Architecture
-    memory: int = Field(ge=128, le=10240)
-    timeout: int = Field(ge=1, le=900)
-    ephemeral_storage: int = Field(
-        default=EPHEMERAL_STORAGE_MIN_MB,
-        ge=EPHEMERAL_STORAGE_MIN_MB,
-        le=EPHEMERAL_STORAGE_MAX_MB,
-        description="MB of /tmp (Lambda's EphemeralStorage); 512 in manifests written before "
-        "it was recorded",
-    )
-    environment: dict[str, str] = Field(
-        default_factory=dict,
-        description="the service's variables, plus the implementation pins of what ships "
-        "(PSYCOPG_IMPL=binary when psycopg-binary ships)",
-    )
-    layer_libraries: tuple[str, ...] = Field(
-        default=(),
-        description="shared libraries a layer provides to the function, beyond the runtime's "
-        "(`[tool.lambdapress] layer_libraries`), by file name (`libpq.so.5`) or library name "
-        "(`libpq`: any version): the emulator lets the function load these from the host",
-    )
-    distributions: dict[str, str] = Field(default_factory=dict)
-    modules: tuple[str, ...] = ()
-    data_files: tuple[str, ...] = Field(
-        default=(),
-        description="paths in the zip of the package data shipped (JSON schemas, templates...); "
-        "empty in manifests written before it was recorded",
-    )
-
-    @field_validator("artifact")
-    @classmethod
-    def _inside_the_repository(cls, value: str) -> str:
-        """The emulator runs and deploy uploads this file: never one outside the repository."""
-        parts = value.replace("\\", "/").split("/")
-        if not value or value.startswith(("/", "\\")) or ":" in parts[0] or ".." in parts:
-            raise ValueError("must be a path inside the repository (dist/<service>/<name>.zip)")
-        return value
-
-    @property
-    def python_version(self) -> str:
-        """`3.12` for `python3.12`."""
-        return RUNTIMES[self.runtime].python
-
-
-class Manifest(BaseModel):
-    """All functions of one build, sorted by name."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    version: Literal[1] = 1
-    functions: tuple[FunctionEntry, ...] = ()
-
-    def function(self, name: str) -> FunctionEntry:
-        """The function called `name`, or a ConfigError listing the ones that exist."""
-        return find_function(
-            self.functions,
-            name,
-            ConfigError,
-            hint="run `nox -s package` after adding it, or check the name",
-            where=" in the manifest",
-        )
-
-
-class _Named(Protocol):
-    @property
-    def name(self) -> str: ...
-
-
-_Function = TypeVar("_Function", bound=_Named)
-
-
-def find_function(
-    functions: Iterable[_Function],
-    name: str,
-    error: type[LambdapressError],
-    *,
-    hint: str,
-    where: str = "",
-    key: str | None = None,
-    aliases: Callable[[_Function], Iterable[str]] = lambda f: (f.name,),
-) -> _Function:
-    """The function called `name` (or one of its `aliases`), or an `error` listing the others.
-
-    The bundler, the emulator and the manifest say it alike. `key` is what is compared when
-    `name` says more (an ARN's function part).
-    """
-    candidates = tuple(functions)
-    wanted = name if key is None else key
-    for function in candidates:
-        if wanted in aliases(function):
-            return function
-    known = ", ".join(f.name for f in candidates) or "none"
-    raise error(f"no function named {name!r}{where} (known: {known})", hint=hint)
+SCHEMA_FILE = Path(__file__).with_name("manifest.schema.json")
+SCHEMA_ID = "https://lambdapress.dev/schemas/manifest-2.json"
 
 
 def manifest_path(root: Path) -> Path:
@@ -157,7 +32,7 @@ def manifest_path(root: Path) -> Path:
     return root / "dist" / "manifest.json"
 
 
-def read_manifest(path: Path) -> Manifest:
+def read_manifest(path: Path) -> Application:
     """Load a manifest, or a ConfigError that says how to make one."""
     try:
         text = path.read_bytes()
@@ -173,8 +48,9 @@ def read_manifest(path: Path) -> Manifest:
             path=path,
             hint="rebuild it with `nox -s package`",
         ) from None
+    _check_version(text, path)
     try:
-        return Manifest.model_validate_json(text)
+        return Application.model_validate_json(text)
     except ValidationError as exc:
         source = Source(
             path,
@@ -187,7 +63,93 @@ def read_manifest(path: Path) -> Manifest:
         raise config_error(exc, source, "not a lambdapress manifest", always_heading=True) from None
 
 
-def write_manifest(manifest: Manifest, path: Path) -> None:
-    """Write atomically: readers see the old manifest or the new one, never half of one."""
-    payload = json.dumps(manifest.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+def _check_version(text: bytes, path: Path) -> None:
+    """Refuse, with what to run, a manifest of another schema version (or none)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return  # not JSON: the model's own error says so, naming the file
+    if not isinstance(data, dict):
+        return
+    version = data.get("schema_version", data.get("version"))
+    if version == SCHEMA_VERSION:
+        return
+    if isinstance(version, int) and not isinstance(version, bool) and version < SCHEMA_VERSION:
+        raise ConfigError(
+            f"the manifest has schema version {version}, written by an older lambdapress; "
+            f"this one reads version {SCHEMA_VERSION} (functions with their triggers, the "
+            "resources they use and their permissions, which version 1 did not record)",
+            path=path,
+            hint="package again: `nox -s package` (or `lambdapress package`) writes version "
+            f"{SCHEMA_VERSION}",
+        )
+    if isinstance(version, int) and not isinstance(version, bool):
+        raise ConfigError(
+            f"the manifest has schema version {version}, written by a newer lambdapress; this "
+            f"one reads version {SCHEMA_VERSION}",
+            path=path,
+            hint="use the lambdapress version the project pins (`uv sync`), or package again",
+        )
+    if version is not None or "functions" in data:
+        raise ConfigError(
+            f"the manifest has no valid schema_version (it says {version!r})",
+            path=path,
+            hint="rebuild it with `nox -s package`",
+        )
+
+
+def manifest_text(application: Application) -> str:
+    """The manifest's bytes for `application`: sorted keys, two-space indents, one newline."""
+    return json.dumps(application.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+
+
+def write_manifest(application: Application, path: Path) -> bool:
+    """Write atomically, and only when it changed; returns whether it was written.
+
+    Readers see the old manifest or the new one, never half of one.
+    """
+    payload = manifest_text(application)
+    try:
+        if path.read_text(encoding="utf-8") == payload:
+            return False
+    except (OSError, UnicodeDecodeError):
+        pass
     files.write_text(path, payload)
+    return True
+
+
+def manifest_schema() -> dict[str, Any]:
+    """The JSON Schema of the manifest, from the models and the registered kinds."""
+    schema = Application.model_json_schema()
+    definitions = schema.setdefault("$defs", {})
+    _replace_definition(definitions, "Trigger", schema_of(TRIGGERS))
+    _replace_definition(definitions, "Resource", schema_of(RESOURCES))
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "lambdapress manifest",
+        "description": "dist/manifest.json: the application model lambdapress package builds "
+        "(functions, their triggers, the resources they use, their permissions)",
+        **schema,
+    }
+
+
+def _replace_definition(definitions: dict[str, Any], name: str, one_of: dict[str, Any]) -> None:
+    """Each kind's schema in `$defs`, and the family's definition as one of them."""
+    choices = []
+    for kind_schema in one_of["oneOf"]:
+        nested = kind_schema.pop("$defs", {})
+        definitions.update(nested)
+        title = kind_schema.get("title", "Kind")
+        definitions[title] = kind_schema
+        choices.append({"$ref": f"#/$defs/{title}"})
+    definitions[name] = {"oneOf": choices}
+
+
+def schema_text() -> str:
+    """`manifest_schema()` as the committed file holds it."""
+    return json.dumps(manifest_schema(), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":  # `python -m lambdapress.model.manifest > manifest.schema.json`
+    print(schema_text(), end="")

@@ -23,8 +23,9 @@ from lambdapress.config.storage_settings import (
     physical_table_name,
     table_env_name,
 )
-from lambdapress.config.workspace import Service, Workspace, load_workspace
 from lambdapress.errors import LambdapressError
+from lambdapress.model.application import Application
+from lambdapress.model.resources import DynamoDBTable, PostgresDatabase, Resource
 from lambdapress.storage.state import LocalStorageState, read_state
 
 DYNAMODB_ENDPOINT_ENV = "AWS_ENDPOINT_URL_DYNAMODB"
@@ -39,53 +40,46 @@ class StorageEnvironment:
     missing: dict[str, str] = field(default_factory=dict)
 
 
-def local_project_name(workspace: Workspace) -> str:
-    """The project part of local physical table names: the same name deploy gives the stack."""
-    return project_name(workspace.root)
-
-
-def local_tables(workspace: Workspace, service: Service) -> dict[str, str]:
-    """table -> physical name, for the local stage."""
-    project = local_project_name(workspace)
-    return {
-        table: physical_table_name(project, LOCAL_STAGE, service.name, table)
-        for table in service.settings.storage.tables
-    }
+def local_table_name(project: str, service: str, table: str) -> str:
+    """A table's physical name on the local stage: the name deploy gives it, stage `local`."""
+    return physical_table_name(project, LOCAL_STAGE, service, table)
 
 
 def storage_environment(
-    workspace: Workspace,
+    application: Application,
+    project: str,
     services: Iterable[str],
     state: LocalStorageState | None,
     environ: Mapping[str, str] | None = None,
 ) -> StorageEnvironment:
-    """The storage variables of each named service that declares storage."""
+    """The storage variables of each named service whose functions use resources."""
     env = os.environ if environ is None else environ
     result = StorageEnvironment()
     for name in sorted(set(services)):
-        service = workspace.service(name)
-        if service is None:
-            continue
-        kind = service.settings.storage.kind
-        if kind == "postgres":
+        resources = application.resources_of(name)
+        databases = [r for r in resources if isinstance(r, PostgresDatabase)]
+        tables = [r for r in resources if isinstance(r, DynamoDBTable)]
+        variables: dict[str, str] = {}
+        if databases:
             url = state.databases.get(name) if state is not None else None
             url = url or env.get(DATABASE_URL_ENV)
-            if url:
-                result.variables[name] = {DATABASE_URL_ENV: url}
-            else:
+            if not url:
                 result.missing[name] = _missing(name, "PostgreSQL", DATABASE_URL_ENV)
-        elif kind == "dynamodb":
+                continue
+            variables[DATABASE_URL_ENV] = url
+        if tables:
             endpoint = state.dynamodb_endpoint if state is not None else None
             endpoint = endpoint or env.get(DYNAMODB_ENDPOINT_ENV)
-            tables = (state.tables.get(name) if state is not None else None) or local_tables(
-                workspace, service
-            )
-            if endpoint:
-                variables = {DYNAMODB_ENDPOINT_ENV: endpoint}
-                variables.update({table_env_name(t): physical for t, physical in tables.items()})
-                result.variables[name] = variables
-            else:
+            if not endpoint:
                 result.missing[name] = _missing(name, "DynamoDB", DYNAMODB_ENDPOINT_ENV)
+                continue
+            running = (state.tables.get(name) if state is not None else None) or {}
+            variables[DYNAMODB_ENDPOINT_ENV] = endpoint
+            for table in tables:
+                physical = running.get(table.name) or local_table_name(project, name, table.name)
+                variables[table_env_name(table.name)] = physical
+        if variables:
+            result.variables[name] = variables
     return result
 
 
@@ -97,15 +91,20 @@ def _missing(service: str, what: str, variable: str) -> str:
     )
 
 
-def workspace_storage_environment(
-    root: Path, services: Iterable[str], environ: Mapping[str, str] | None = None
+def local_storage_environment(
+    application: Application,
+    root: Path,
+    services: Iterable[str],
+    environ: Mapping[str, str] | None = None,
 ) -> StorageEnvironment:
-    """`storage_environment` for the workspace at `root` and its running `lambdapress db`.
+    """`storage_environment` for the project at `root` and its running `lambdapress db`.
 
-    A folder that is not a workspace (built zips only) has no storage to look up: empty.
+    A folder that is not a project (built zips only) has no storage to look up: empty.
     """
+    if not any(isinstance(r, Resource) for r in application.resources):
+        return StorageEnvironment()
     try:
-        workspace = load_workspace(root)
+        project = project_name(root)
     except LambdapressError:
         return StorageEnvironment()
-    return storage_environment(workspace, services, read_state(root), environ)
+    return storage_environment(application, project, services, read_state(root), environ)

@@ -29,11 +29,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lambdapress.config.project import project_name
 from lambdapress.config.storage_settings import TableSettings
 from lambdapress.config.workspace import Workspace
 from lambdapress.errors import StorageError
 from lambdapress.storage.dynamodb import REGION, MotoServer, create_tables, start_moto
-from lambdapress.storage.environment import local_tables
+from lambdapress.storage.environment import local_table_name
 from lambdapress.storage.migrations import (
     Migration,
     MigrationReport,
@@ -101,6 +102,7 @@ def plan_local_storage(
     """Which servers the workspace's services need; `None` ports mean any free one."""
     postgres: list[PostgresService] = []
     dynamodb: list[DynamoService] = []
+    project = project_name(workspace.root)
     for service in workspace.services:
         storage = service.settings.storage
         if storage.kind == "postgres":
@@ -108,8 +110,10 @@ def plan_local_storage(
                 PostgresService(service.name, service.name, find_migrations(service.path))
             )
         elif storage.kind == "dynamodb":
-            physical = local_tables(workspace, service)
-            tables = {name: (physical[name], table) for name, table in storage.tables.items()}
+            tables = {
+                name: (local_table_name(project, service.name, name), table)
+                for name, table in storage.tables.items()
+            }
             dynamodb.append(DynamoService(service.name, tables))
     if not postgres and not dynamodb:
         raise StorageError(

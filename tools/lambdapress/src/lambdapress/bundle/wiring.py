@@ -1,0 +1,120 @@
+"""What each function uses and may do: the resources, uses, permissions and capacity of the model.
+
+`package` derives them once, from the service's `[tool.lambdapress]` (its storage, its IAM
+statements, its per-function settings) and the function's triggers, so no target has to read
+a pyproject again: a function uses its service's resources, may do with each what that kind of
+resource needs (item access to its tables; nothing for a PostgreSQL database, reached through
+a secret CloudFormation resolves), writes its own log group, and has the statements its
+service declares. A per-function setting naming no function of the service is an error here,
+at package time, with its line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambdapress.config.pyproject import find_key_line
+from lambdapress.config.workspace import PYPROJECT, Service
+from lambdapress.errors import BundleError
+from lambdapress.model.application import Capacity
+from lambdapress.model.permissions import Permission, resource_ref, writes_its_logs
+from lambdapress.model.resources import DynamoDBTable, PostgresDatabase, Resource
+
+MIGRATIONS_FOLDER = "migrations"
+# What a handler does with its own items; no table management (CreateTable, DeleteTable...),
+# no streams, no access to other tables.
+DYNAMODB_ITEM_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+)
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """One function's place in the model besides its code."""
+
+    uses: tuple[str, ...]
+    permissions: tuple[Permission, ...]
+    capacity: Capacity
+
+
+def service_resources(service: Service, root: Path) -> tuple[Resource, ...]:
+    """The resources `[tool.lambdapress.storage]` declares for the service, sorted by id."""
+    storage = service.settings.storage
+    resources: list[Resource] = []
+    if storage.kind == "postgres":
+        folder = service.path / MIGRATIONS_FOLDER
+        migrations = folder.relative_to(root).as_posix() if folder.is_dir() else None
+        resources.append(
+            PostgresDatabase(service=service.name, name=service.name, migrations=migrations)
+        )
+    for name, table in sorted(storage.tables.items()):
+        resources.append(
+            DynamoDBTable(
+                service=service.name,
+                name=name,
+                partition_key=table.partition_key,
+                sort_key=table.sort_key,
+            )
+        )
+    return tuple(sorted(resources, key=lambda r: r.id))
+
+
+def function_wiring(service: Service, function: str, resources: tuple[Resource, ...]) -> Wiring:
+    """What `function` (`orders.get_order`) of `service` uses, may do, and its capacity."""
+    permissions = [writes_its_logs(function)]
+    tables = [r for r in resources if isinstance(r, DynamoDBTable)]
+    if tables:
+        permissions.append(
+            Permission(
+                actions=DYNAMODB_ITEM_ACTIONS,
+                resources=tuple(resource_ref(t.id) for t in tables),
+                reason=f"uses the tables of service {service.name}",
+            )
+        )
+    for statement in service.settings.iam.statements:
+        permissions.append(
+            Permission(
+                effect=statement.effect,
+                actions=tuple(statement.actions),
+                resources=tuple(statement.resources),
+                reason=f"[tool.lambdapress.iam] of service {service.name}",
+            )
+        )
+    settings = service.settings.functions.get(function.removeprefix(f"{service.name}."))
+    capacity = (
+        Capacity(
+            reserved_concurrency=settings.reserved_concurrency,
+            provisioned_concurrency=settings.provisioned_concurrency,
+            warm_every_minutes=settings.warm_every_minutes,
+        )
+        if settings is not None
+        else Capacity()
+    )
+    return Wiring(tuple(r.id for r in resources), tuple(permissions), capacity)
+
+
+def check_function_settings(service: Service, functions: list[str]) -> None:
+    """Every `[tool.lambdapress.functions.<handler>]` names a function of the service.
+
+    A renamed handler would otherwise silently lose its concurrency settings.
+    """
+    names = sorted(f.removeprefix(f"{service.name}.") for f in functions)
+    for handler in sorted(service.settings.functions):
+        if handler not in names:
+            path = service.path / PYPROJECT
+            raise BundleError(
+                f"[tool.lambdapress.functions.{handler}] names no function of service "
+                f"{service.name} (its functions: {', '.join(names) or 'none'})",
+                path=path,
+                line=find_key_line(path, ["tool", "lambdapress", "functions", handler]),
+                hint="use the handler module's name, or run `nox -s package` after adding it",
+            )

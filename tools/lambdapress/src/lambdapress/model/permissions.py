@@ -1,0 +1,49 @@
+"""What a function may do in AWS, derived from what it uses and what triggers it.
+
+A permission names its resources without knowing the stage: an ARN (which may use
+CloudFormation's pseudo parameters, `arn:${AWS::Partition}:s3:::uploads/*`), a resource of the
+application (`resource:customers/dynamodb-table/customers`) or the function's own log group
+(`log-group:orders.get_order`). A renderer turns each into the stage's expression, so every
+function's role grants exactly its own permissions and nothing found by name patterns.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RESOURCE_PREFIX = "resource:"
+LOG_GROUP_PREFIX = "log-group:"
+# What any function does with its own log group; nothing else of CloudWatch Logs.
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+
+
+class Permission(BaseModel):
+    """One statement of a function's role: an effect, actions, resources, and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    effect: Literal["Allow", "Deny"] = "Allow"
+    actions: tuple[str, ...] = Field(min_length=1)
+    resources: tuple[str, ...] = Field(min_length=1)
+    reason: str
+    """Where it comes from: `writes its logs`, `uses customers/dynamodb-table/customers`,
+    `[tool.lambdapress.iam] of service orders`."""
+
+
+def resource_ref(resource_id: str) -> str:
+    """How a permission names a resource of the application."""
+    return f"{RESOURCE_PREFIX}{resource_id}"
+
+
+def log_group_ref(function: str) -> str:
+    """How a permission names a function's own log group."""
+    return f"{LOG_GROUP_PREFIX}{function}"
+
+
+def writes_its_logs(function: str) -> Permission:
+    """The permission every function has: writing to its own log group."""
+    return Permission(
+        actions=LOG_ACTIONS, resources=(log_group_ref(function),), reason="writes its logs"
+    )

@@ -1,0 +1,51 @@
+"""What functions use: tables, databases (and, as kinds are added, secrets, queues, buckets).
+
+A resource belongs to one service and is named within it; its `id` (`customers/dynamodb-table/
+customers`) is how functions' `uses` and permissions refer to it. Each kind is a subclass of
+`Resource` registered in `RESOURCES` (`model.kinds`). Where a resource lives in an account
+(its physical name, its ARN) depends on the stage and is decided by the renderer, never here:
+the model is the same for every stage.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from lambdapress.model.kinds import RESOURCES, Kinded, registered
+
+_ATTRIBUTE = r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"
+
+
+class Resource(Kinded):
+    """Something a service's functions use, named within the service."""
+
+    service: str
+    name: str
+
+    @property
+    def id(self) -> str:
+        """`<service>/<kind>/<name>`: unique in the application."""
+        return f"{self.service}/{self.kind}/{self.name}"
+
+
+@registered(RESOURCES)
+class DynamoDBTable(Resource):
+    """One on-demand DynamoDB table of a service, with string key attributes."""
+
+    kind: Literal["dynamodb-table"] = "dynamodb-table"
+    partition_key: str = Field(pattern=_ATTRIBUTE)
+    sort_key: str | None = Field(default=None, pattern=_ATTRIBUTE)
+
+
+@registered(RESOURCES)
+class PostgresDatabase(Resource):
+    """A service's PostgreSQL database, reached through the `DATABASE_URL` of its stage.
+
+    A Secrets Manager secret when deployed, `lambdapress db`'s server locally.
+    """
+
+    kind: Literal["postgres-database"] = "postgres-database"
+    migrations: str | None = None
+    """The folder of its SQL migrations, relative to the repository root, if it has one."""

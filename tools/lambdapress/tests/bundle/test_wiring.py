@@ -1,0 +1,121 @@
+"""What each function uses and may do: derived once by `package`, recorded in the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomlkit
+
+from lambdapress.bundle.wiring import (
+    DYNAMODB_ITEM_ACTIONS,
+    check_function_settings,
+    function_wiring,
+    service_resources,
+)
+from lambdapress.config.settings import parse_service_settings
+from lambdapress.config.workspace import Service
+from lambdapress.errors import BundleError
+from lambdapress.model.permissions import LOG_ACTIONS
+from lambdapress.model.resources import DynamoDBTable, PostgresDatabase
+
+
+def service(tmp_path: Path, settings: dict[str, Any], name: str = "orders") -> Service:
+    folder = tmp_path / "services" / name
+    folder.mkdir(parents=True)
+    pyproject = folder / "pyproject.toml"
+    data = {"project": {"name": name}, "tool": {"lambdapress": settings}}
+    pyproject.write_text(tomlkit.dumps(data))
+    return Service(
+        name=name,
+        import_name=name,
+        path=folder,
+        settings=parse_service_settings(data, pyproject),
+        answers=None,
+    )
+
+
+TABLES = {
+    "kind": "dynamodb",
+    "tables": {"items": {"partition_key": "id", "sort_key": "at"}, "audit": {"partition_key": "k"}},
+}
+
+
+def test_a_dynamodb_service_has_a_table_resource_per_table(tmp_path: Path) -> None:
+    shop = service(tmp_path, {"storage": TABLES}, name="shop")
+    resources = service_resources(shop, tmp_path)
+    assert resources == (
+        DynamoDBTable(service="shop", name="audit", partition_key="k"),
+        DynamoDBTable(service="shop", name="items", partition_key="id", sort_key="at"),
+    )
+    assert [r.id for r in resources] == ["shop/dynamodb-table/audit", "shop/dynamodb-table/items"]
+
+
+def test_a_postgres_service_has_its_database_with_its_migrations_folder(tmp_path: Path) -> None:
+    orders = service(tmp_path, {"storage": {"kind": "postgres"}})
+    assert service_resources(orders, tmp_path) == (
+        PostgresDatabase(service="orders", name="orders", migrations=None),
+    )
+    (orders.path / "migrations").mkdir()
+    (database,) = service_resources(orders, tmp_path)
+    assert isinstance(database, PostgresDatabase)
+    assert database.migrations == "services/orders/migrations"
+
+
+def test_a_memory_service_uses_nothing_and_may_only_write_its_logs(tmp_path: Path) -> None:
+    notes = service(tmp_path, {}, name="notes")
+    assert service_resources(notes, tmp_path) == ()
+    wiring = function_wiring(notes, "notes.add", ())
+    assert wiring.uses == ()
+    ((logs),) = wiring.permissions
+    assert (logs.actions, logs.resources) == (LOG_ACTIONS, ("log-group:notes.add",))
+
+
+def test_a_function_may_do_with_its_services_tables_what_handlers_do_and_no_more(
+    tmp_path: Path,
+) -> None:
+    statement = {"actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::uploads/*"]}
+    shop = service(tmp_path, {"storage": TABLES, "iam": {"statements": [statement]}}, "shop")
+    resources = service_resources(shop, tmp_path)
+    wiring = function_wiring(shop, "shop.get_item", resources)
+    assert wiring.uses == ("shop/dynamodb-table/audit", "shop/dynamodb-table/items")
+    logs, tables, declared = wiring.permissions
+    assert logs.resources == ("log-group:shop.get_item",)
+    assert tables.actions == DYNAMODB_ITEM_ACTIONS
+    assert tables.resources == (
+        "resource:shop/dynamodb-table/audit",
+        "resource:shop/dynamodb-table/items",
+    )
+    assert not any("*" in action for action in tables.actions)
+    assert (declared.actions, declared.resources) == (
+        ("s3:GetObject",),
+        ("arn:aws:s3:::uploads/*",),
+    )
+    assert declared.reason == "[tool.lambdapress.iam] of service shop"
+
+
+def test_capacity_comes_from_the_handlers_own_table(tmp_path: Path) -> None:
+    settings = {"functions": {"get_order": {"reserved_concurrency": 4, "warm_every_minutes": 5}}}
+    orders = service(tmp_path, settings)
+    assert function_wiring(orders, "orders.get_order", ()).capacity.reserved_concurrency == 4
+    assert function_wiring(orders, "orders.get_order", ()).capacity.warm_every_minutes == 5
+    assert function_wiring(orders, "orders.list_orders", ()).capacity.reserved_concurrency is None
+
+
+@pytest.mark.parametrize("misnamed", ["get_ordr", "GetOrder", "list"])
+def test_settings_for_a_function_that_does_not_exist_stop_package_at_their_line(
+    tmp_path: Path, misnamed: str
+) -> None:
+    orders = service(tmp_path, {"functions": {misnamed: {"reserved_concurrency": 2}}})
+    with pytest.raises(BundleError) as caught:
+        check_function_settings(orders, ["orders.get_order", "orders.create_order"])
+    error = caught.value
+    assert f"[tool.lambdapress.functions.{misnamed}] names no function of service orders" in (
+        error.message
+    )
+    assert "(its functions: create_order, get_order)" in error.message
+    assert error.path == orders.path / "pyproject.toml"
+    lines = error.path.read_text().splitlines()
+    assert error.line is not None and misnamed in lines[error.line - 1]
+    check_function_settings(service(tmp_path / "ok", {}), ["orders.get_order"])
