@@ -51,7 +51,7 @@ def _is_wildcard_resource(resource: str) -> bool:
 
 
 class IamStatement(BaseModel):
-    """One statement the service adds to its functions' roles, as IAM reads it (Effect, Action, Resource)."""
+    """One statement the service adds to its functions' roles (IAM's Effect, Action, Resource)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
