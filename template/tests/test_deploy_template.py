@@ -1,15 +1,16 @@
-"""The CloudFormation templates of the example platform and of a rendered project pass cfn-lint.
+"""The templates of the example platform and of a rendered project pass cfn-lint.
 
 Each is packaged for real (`lambdapress package`), its template written by the real command
 (`lambdapress template --stage dev`), and the file checked by the real linter's command line,
 informational checks included and nothing ignored. The example platform's copy declares
 storage for both services first (DynamoDB tables for customers, PostgreSQL for orders), unless
-they already do, so the tables, their grants and the database URL's reference are linted too.
+they already do, so the tables, their grants and the database URL's reference are linted too;
+its SAM template (`--format sam`) is linted as well, and turned into CloudFormation by the SAM
+translator with the same functions and routes.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from formats.rich import translate
 
 from lambdapress.bundle.pipeline import package
 from lambdapress.cli import main
@@ -51,13 +54,16 @@ def shared_wheels() -> Iterator[None]:
             os.environ["LAMBDAPRESS_CACHE"] = previous
 
 
-def write_template(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, dict[str, Any]]:
-    """`lambdapress template --stage dev` in `root`: the file it wrote, parsed."""
-    output = root / "dist" / "stack.json"
-    code = main(["template", "--stage", "dev", "--root", str(root), "--output", str(output)])
+def write_template(
+    root: Path, capsys: pytest.CaptureFixture[str], output_format: str = "cloudformation"
+) -> tuple[Path, dict[str, Any]]:
+    """`lambdapress template --stage dev --format F` in `root`: the file it wrote, parsed."""
+    output = root / "dist" / ("stack.json" if output_format == "cloudformation" else "sam.yaml")
+    arguments = ["--stage", "dev", "--format", output_format, "--output", str(output)]
+    code = main(["template", *arguments, "--root", str(root)])
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    return output, json.loads(output.read_text())
+    return output, yaml.safe_load(output.read_text())
 
 
 def lint(sh: Any, template: Path) -> None:
@@ -110,6 +116,19 @@ def test_the_example_platform_s_template_lints_clean(
     assert routes == {r.route_key for f in manifest.functions for r in f.routes}
     kinds = {v["Type"] for v in resources.values()}
     assert {"AWS::DynamoDB::Table", "AWS::Lambda::Alias", "AWS::Events::Rule"} <= kinds
+
+    sam_template, sam = write_template(root, capsys, "sam")
+
+    lint(sh, sam_template)
+    assert sam["Transform"] == "AWS::Serverless-2016-10-31"
+    translated = translate(sam_template.read_text())
+    made = translated["Resources"].items()
+    assert {k for k, v in made if v["Type"] == "AWS::Lambda::Function"} == functions
+    paths = translated["Resources"]["HttpApi"]["Properties"]["Body"]["paths"]
+    assert {f"{m.upper()} {p}" for p, ms in paths.items() for m in ms} == routes
+    assert {"AWS::DynamoDB::Table", "AWS::Lambda::Alias", "AWS::Events::Rule"} <= {
+        v["Type"] for v in translated["Resources"].values()
+    }
 
 
 def test_a_rendered_project_s_template_lints_clean(
