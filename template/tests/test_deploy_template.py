@@ -12,6 +12,8 @@ translator with the same functions and routes.
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +30,8 @@ from lambdapress.support.files import cache_folder
 pytestmark = pytest.mark.e2e
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+README = REPO_ROOT / "README.md"
+TEMPLATE_SECTION = "The CloudFormation template: `lambdapress template --stage dev`"
 PARTS = ("pyproject.toml", "uv.lock", "packages", "services", "tools")
 IGNORE = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache", ".mypy_cache", "dist")
 STORAGE = {
@@ -84,8 +88,36 @@ def lint(sh: Any, template: Path) -> None:
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
+def run_readme_template_commands(
+    root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README.md's `lambdapress template` commands, run in `root` as written.
+
+    Each prints exactly the lines the README shows after it; the tool's README lists the same.
+    """
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index(f"### {TEMPLATE_SECTION}") :]
+    block = next(b for b in re.findall(r"^```console\n(.*?)^```$", section, re.M | re.S))
+    shown = re.findall(r"^\$ (lambdapress template [^\n]*)\n((?:(?!\$ )[^\n]*\n)*)", block, re.M)
+    assert [command for command, _ in shown] == [
+        "lambdapress template --stage dev",
+        "lambdapress template --stage dev --format sam",
+    ]
+    tool_readme = (REPO_ROOT / "tools" / "lambdapress" / "README.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^\$ (lambdapress template [^#\n]*?) *(?:#.*)?$", tool_readme, re.M)
+    assert listed == [command for command, _ in shown]  # the tool's README lists the same
+    monkeypatch.chdir(root)
+    for command, output in shown:
+        assert main(shlex.split(command)[1:]) == 0, command
+        assert capsys.readouterr().out == output, command
+
+
 def test_the_example_platform_s_template_lints_clean(
-    tmp_path: Path, sh: Any, shared_wheels: None, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    sh: Any,
+    shared_wheels: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root = tmp_path / "platform"
     root.mkdir()
@@ -100,6 +132,9 @@ def test_the_example_platform_s_template_lints_clean(
         text = pyproject.read_text()
         if "[tool.lambdapress.storage]" not in text:
             pyproject.write_text(text.replace("[build-system]", f"{storage}\n[build-system]"))
+    package(root)
+    run_readme_template_commands(root, capsys, monkeypatch)
+
     orders = root / "services" / "orders" / "pyproject.toml"
     orders.write_text(orders.read_text().replace("[build-system]", f"{CAPACITY}\n[build-system]"))
     manifest = package(root).manifest

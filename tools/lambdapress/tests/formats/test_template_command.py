@@ -145,3 +145,30 @@ def test_a_format_registered_by_the_tests_is_offered_and_written(
     assert out.splitlines()[0] == (
         "function-list template of stack shop-prod: dist/function-list/shop-prod.tsv"
     )  # not a CloudFormation-shaped file: no resource count
+
+
+def _readme_recipe() -> str:
+    """The tool README's "Add an output format" example, as written."""
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    section = text[text.index("### Add an output format\n") :]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_s_recipe_registers_a_format_that_template_writes(
+    packaged: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    namespace: dict[str, object] = {}
+    exec(compile(_readme_recipe(), "README.md (Add an output format)", "exec"), namespace)  # noqa: S102
+    try:
+        command = ["template", "--stage", "dev", "--format", "zip-keys", "--root", str(packaged)]
+        assert main(command) == 0
+    finally:
+        unregister_output_format("zip-keys")
+    (function,) = read_manifest(manifest_path(packaged)).functions
+    key = artifact_key("lambdapress", "shop", function.artifact.sha256)
+    written = packaged / "dist" / "zip-keys" / "shop-dev.tsv"
+    assert written.read_text() == f"dist/shop/ping.zip\t{key}\n"
+    assert (
+        "zip-keys template of stack shop-dev: dist/zip-keys/shop-dev.tsv" in capsys.readouterr().out
+    )
