@@ -13,6 +13,7 @@ renderer takes the deploy settings (`deploy.config.DeployConfig`), which the mod
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -105,10 +106,14 @@ def resource_count(text: str) -> int | None:
 
     None when the text is not such a template (a format of another kind of tool).
     """
+    document: Any
     try:
-        document: Any = yaml.load(text, Loader=_Loader)  # noqa: S506 (a safe loader)
-    except yaml.YAMLError:
-        return None
+        document = json.loads(text)
+    except ValueError:
+        try:
+            document = yaml.load(text, Loader=_Loader)  # noqa: S506 (a safe loader)
+        except yaml.YAMLError:
+            return None
     resources = document.get("Resources") if isinstance(document, dict) else None
     return len(resources) if isinstance(resources, dict) else None
 
