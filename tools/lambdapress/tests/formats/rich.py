@@ -1,9 +1,11 @@
 """The output-format tests' models and the SAM translator, run in this process and offline.
 
-`RICH` has every feature a template renders: DynamoDB tables, a PostgreSQL service (its
-database URL a secret's dynamic reference), provisioned concurrency, warm-up rules, reserved
-concurrency, IAM statements of the service's own, CORS, a function without routes, two
-architectures and a route of every shape (the root, parameters, `ANY`, `{proxy+}`).
+The rich stack is the CloudFormation lint tests' stack with every feature on
+(`deploy/test_template_lint.py`): DynamoDB tables, a PostgreSQL service (its database URL a
+secret's dynamic reference), provisioned concurrency, warm-up rules, reserved concurrency, IAM
+statements of the service's own, CORS, a function without routes, two architectures and a
+route of every shape (the root, parameters, `ANY`, `{proxy+}`); here one function also asks
+for more `/tmp`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from deploy.stacks import application, config, entry, service
+from deploy.stacks import application, config, service
+from deploy.test_template_lint import CORS, EVERYTHING, FUNCTIONS
 from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
 
 from lambdapress.config.workspace import Service
@@ -19,76 +22,32 @@ from lambdapress.deploy.config import DeployConfig
 from lambdapress.model.application import Application, Function
 
 BUCKET = "acme-artifacts"
-CUSTOMERS = {
-    "storage": {
-        "kind": "dynamodb",
-        "tables": {
-            "customers": {"partition_key": "id"},
-            "audit_log": {"partition_key": "customer", "sort_key": "at"},
-        },
-    },
-    "iam": {
-        "statements": [
-            {
-                "actions": ["s3:GetObject"],
-                "resources": ["arn:${AWS::Partition}:s3:::acme-uploads/*"],
-            },
-            {"actions": ["xray:PutTraceSegments"], "resources": ["*"], "allow_wildcard": True},
-            {"effect": "Deny", "actions": ["s3:Delete*"], "resources": ["*"]},
-        ]
-    },
-    "functions": {
-        "get_customer": {
-            "reserved_concurrency": 5,
-            "warm_every_minutes": 5,
-            "provisioned_concurrency": 2,
-        },
-        "list_customers": {"warm_every_minutes": 1},
-    },
-}
-ORDERS = {"storage": {"kind": "postgres"}, "bundle": "service"}
-ROUTES = {
-    "customers.get_customer": ("GET /customers/{customer_id}",),
-    "customers.list_customers": ("GET /customers",),
-    "customers.nightly": (),
-    "orders.api": (
-        "GET /",
-        "GET /orders",
-        "POST /orders",
-        "GET /orders/{order_id}",
-        "DELETE /orders/{order_id}",
-        "ANY /orders/{proxy+}",
-    ),
-}
-CORS = {
-    "allow-origins": ["https://app.example.com"],
-    "allow-headers": ["content-type"],
-    "expose-headers": ["x-request-id"],
-    "max-age": 600,
-    "allow-credentials": True,
-}
-FIELDS: dict[str, dict[str, Any]] = {
-    "customers.list_customers": {"architecture": "x86_64", "ephemeral_storage": 2048},
-    "orders.api": {"runtime": "python3.13"},
-}
+ROUTES = {f.name: tuple(r.route_key for r in f.routes) for f in FUNCTIONS}
+MORE_TMP = {"customers.list_customers": {"ephemeral_storage": 2048}}
 
 
 def rich_services(provisioned: bool = True) -> list[Service]:
     """The two services; without provisioned concurrency for moto, which has no aliases."""
-    customers: dict[str, Any] = {**CUSTOMERS, "functions": dict(CUSTOMERS["functions"])}
-    if not provisioned:
-        get_customer = dict(customers["functions"]["get_customer"])
-        del get_customer["provisioned_concurrency"]
-        customers["functions"]["get_customer"] = get_customer
-    return [service("customers", customers), service("orders", ORDERS)]
+    if provisioned:
+        return list(EVERYTHING)
+    customers, *others = EVERYTHING
+    settings = customers.settings.model_dump(mode="json", by_alias=True, exclude_none=True)
+    del settings["functions"]["get_customer"]["provisioned_concurrency"]
+    return [service(customers.name, settings), *others]
 
 
 def rich_functions(**fields_by_name: dict[str, Any]) -> list[Function]:
-    """The four functions, each with `fields_by_name[name]` over its defaults."""
-    return [
-        entry(name, *routes, **{**FIELDS.get(name, {}), **fields_by_name.get(name, {})})
-        for name, routes in ROUTES.items()
-    ]
+    """The four functions, each with `fields_by_name[name]` over its fields (`sha256` and
+    `code_sha256` over its artifact's)."""
+    functions = []
+    for function in FUNCTIONS:
+        values = function.model_dump()
+        fields = {**MORE_TMP.get(function.name, {}), **fields_by_name.get(function.name, {})}
+        for key in ("sha256", "code_sha256"):
+            if key in fields:
+                values["artifact"][key] = fields.pop(key)
+        functions.append(Function.model_validate({**values, **fields}))
+    return functions
 
 
 def rich_application(provisioned: bool = True, **fields_by_name: dict[str, Any]) -> Application:

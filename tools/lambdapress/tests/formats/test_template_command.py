@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from deploy.test_template_cli import PING
 
 from lambdapress.bundle.pipeline import package
 from lambdapress.cli import main
@@ -26,26 +27,6 @@ from lambdapress.model.application import Application
 from lambdapress.model.manifest import manifest_path, read_manifest
 
 from .rich import of_type, translate
-
-PING = {
-    "services/shop/src/shop/handlers/ping.py": """
-class APIGatewayHttpResolver:
-    def get(self, path):
-        return lambda function: function
-
-
-app = APIGatewayHttpResolver()
-
-
-@app.get("/ping")
-def ping():
-    return {"pong": True}
-
-
-def handler(event, context):
-    return {"statusCode": 200}
-""",
-}
 
 
 @pytest.fixture
