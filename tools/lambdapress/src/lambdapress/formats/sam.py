@@ -29,6 +29,7 @@ import copy
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -80,13 +81,14 @@ def sam_document(cloudformation: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+@dataclass(frozen=True)
 class _LiveAlias:
-    """A function's `live` alias and the version it pointed at, as SAM will make them."""
+    """What a function's `live` alias and its version said, for SAM to make them again."""
 
-    def __init__(self, function: str, version: dict[str, Any], alias: dict[str, Any]) -> None:
-        self.function = function
-        self.deletion_policy = version.get("DeletionPolicy", "Delete")
-        self.provisioned = alias["Properties"].get("ProvisionedConcurrencyConfig")
+    function: str
+    """The logical id of the function."""
+    deletion_policy: str
+    provisioned: dict[str, Any] | None
 
 
 def _take_live_aliases(resources: dict[str, Any]) -> dict[str, _LiveAlias]:
@@ -101,7 +103,11 @@ def _take_live_aliases(resources: dict[str, Any]) -> dict[str, _LiveAlias]:
         version = resources.pop(version_id, None)
         if function is None or version is None or version["Type"] != "AWS::Lambda::Version":
             raise ValueError(f"{logical_id}: an alias lambdapress did not write (a bug)")
-        found[logical_id] = _LiveAlias(function, version, resource)
+        found[logical_id] = _LiveAlias(
+            function=function,
+            deletion_policy=version.get("DeletionPolicy", "Delete"),
+            provisioned=properties.get("ProvisionedConcurrencyConfig"),
+        )
         del resources[logical_id]
     return found
 
