@@ -85,12 +85,14 @@ def members(kind: str) -> list[str]:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff: lint and formatting, over the tool, the packages, the services and the noxfile;
-    import-linter: the tool's layers (tools/lambdapress/README.md, contracts in pyproject.toml)."""
+    import-linter: the tool's layers (tools/lambdapress/README.md) and its runtime library's
+    (contracts in pyproject.toml)."""
     sync_workspace(session, only_dev=True)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    # Static analysis of the source tree: the tool need not be installed in this session.
-    session.run("lint-imports", env={"PYTHONPATH": str(ROOT / "tools" / "lambdapress" / "src")})
+    # Static analysis of the source trees: neither package need be installed in this session.
+    sources = [ROOT / "tools" / name / "src" for name in ("lambdapress", "lambdapress-runtime")]
+    session.run("lint-imports", env={"PYTHONPATH": os.pathsep.join(map(str, sources))})
 
 
 @nox.session
