@@ -11,7 +11,6 @@ from lambdapress.indexes.config import (
     CodeArtifactIndex,
     UploadApiIndex,
     choose_index,
-    default_env,
     load_indexes,
 )
 
@@ -190,7 +189,3 @@ def test_choose_index(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no package index is configured") as caught:
         choose_index((), None, pyproject)
     assert "[tool.lambdapress.indexes.local]" in str(caught.value.hint)
-
-
-def test_default_variable_names() -> None:
-    assert default_env("my-index", "PASSWORD") == "LAMBDAPRESS_INDEX_MY_INDEX_PASSWORD"

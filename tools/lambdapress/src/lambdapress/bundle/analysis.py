@@ -31,7 +31,7 @@ from lambdapress.bundle.plan import SourceFile
 from lambdapress.bundle.shipping import check_credentials, unreadable
 from lambdapress.bundle.targets import Target
 from lambdapress.bundle.wheels import (
-    INDEX_ENV,
+    INDEX_NAME,
     InstalledDistribution,
     check_has_wheel,
     ensure_installed,
@@ -362,10 +362,7 @@ def _index_credentials(root: Path, name: str) -> dict[str, str]:
     configured = next((i for i in indexes if i.name == name), None)
     if configured is None:
         return {}
-    auth = resolve_index(configured).basic_auth()
-    if auth is None:
-        return {}
-    return {f"{INDEX_ENV}_USERNAME": auth[0], f"{INDEX_ENV}_PASSWORD": auth[1]}
+    return resolve_index(configured).uv_variables(INDEX_NAME)
 
 
 def _src(folder: Path) -> Path:

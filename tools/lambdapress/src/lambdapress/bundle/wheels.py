@@ -61,9 +61,9 @@ LAYOUT_VERSION = 4
 # Next to a target's folder (`<target key>+bytecode`): its distributions without sources.
 BYTECODE_ONLY = "+bytecode"
 WITHOUT_DOCSTRINGS = "+nodocstrings"
-# The name uv knows the index by; credentials go in UV_INDEX_LAMBDAPRESS_WHEELS_USERNAME/PASSWORD.
+# The name uv knows the index by (its credentials' variables follow from it:
+# `ResolvedIndex.uv_variables(INDEX_NAME)`).
 INDEX_NAME = "lambdapress-wheels"
-INDEX_ENV = "UV_INDEX_LAMBDAPRESS_WHEELS"
 # Installer bookkeeping that differs between machines and is never read at run time.
 _DIST_INFO_NOISE = ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")
 
