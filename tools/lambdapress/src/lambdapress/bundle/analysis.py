@@ -33,6 +33,8 @@ from lambdapress.bundle.targets import Target
 from lambdapress.bundle.wheels import (
     INDEX_NAME,
     InstalledDistribution,
+    Installer,
+    SourcePolicy,
     check_has_wheel,
     ensure_installed,
 )
@@ -151,11 +153,8 @@ def service_context(
     pyproject = service.path / PYPROJECT
     for package in third_party:  # first, so that the error names the service that needs it
         check_has_wheel(package, target, service=service.name, pyproject=pyproject)
-    installed = ensure_installed(
-        third_party, target, cache, jobs, on_install, credentials,
-        sources=service.settings.sources, keep_sources=service.settings.keep_sources,
-        docstrings=service.settings.docstrings,
-    )  # fmt: skip
+    installer = Installer(cache, jobs=jobs, on_install=on_install, credentials=credentials)
+    installed = ensure_installed(third_party, target, installer, SourcePolicy.of(service.settings))
     import_map: dict[str, list[str]] = {name: [name] for name in provided if name in closure}
     for name, dist in installed.items():
         for import_name in dist.import_names:
