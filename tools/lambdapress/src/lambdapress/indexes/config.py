@@ -43,6 +43,10 @@ PYPROJECT = "pyproject.toml"
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_KEYS = ("password", "token", "secret")
+# CodeArtifact API reference, GetAuthorizationToken: durationSeconds from 900 to 43200 (15 min
+# to 12 h); the shortest by default.
+TOKEN_SECONDS_MIN = 900
+TOKEN_SECONDS_MAX = 43200
 
 EXAMPLE = (
     '[tool.lambdapress.indexes.local]\nupload-url = "http://127.0.0.1:8080/"\n'
@@ -105,7 +109,12 @@ class CodeArtifactIndex(BaseModel):
     domain_owner: str = Field(alias="domain-owner", pattern=r"^\d{12}$")
     repository: str = Field(min_length=2, max_length=100)
     region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
-    duration_seconds: int = Field(default=900, alias="duration-seconds", ge=900, le=43200)
+    duration_seconds: int = Field(
+        default=TOKEN_SECONDS_MIN,
+        alias="duration-seconds",
+        ge=TOKEN_SECONDS_MIN,
+        le=TOKEN_SECONDS_MAX,
+    )
 
 
 IndexConfig = Annotated[UploadApiIndex | CodeArtifactIndex, Field(discriminator="kind")]
@@ -187,7 +196,7 @@ _FIX = {
     "password-env": 'name an environment variable, e.g. password-env = "MY_INDEX_PASSWORD"',
     "domain-owner": "the 12-digit AWS account id that owns the CodeArtifact domain",
     "region": 'an AWS region such as "eu-west-1"',
-    "duration-seconds": "a token lifetime from 900 to 43200 seconds",
+    "duration-seconds": f"a token lifetime from {TOKEN_SECONDS_MIN} to {TOKEN_SECONDS_MAX} seconds",
 }
 
 
