@@ -1,15 +1,17 @@
 """Thin sessions over the lambdapress tool: each one installs the workspace, then runs one thing.
 
-The same file drives this repository and every project rendered from its template (copier
-copies it verbatim), so sessions that only make sense in the template repository check for
-`copier.yml` first.
+A project rendered from the template gets its own noxfile (template/project/noxfile.py): this
+one's sessions and helpers, without what only the template repository needs (its `template`
+session, the tool's and its runtime's own tests and layers); a test of the template keeps the
+parts they share equal.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
 import nox
@@ -67,30 +69,46 @@ def index_credentials() -> dict[str, str]:
     `LAMBDAPRESS_INDEX_<NAME>_USERNAME/PASSWORD` when uv's `UV_INDEX_<NAME>_...` are not set,
     so one pair of variables serves publishing, locking and installing. Never printed."""
     data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    credentials = {}
-    for index in data.get("tool", {}).get("uv", {}).get("index", []):
-        key = re.sub(r"[^A-Za-z0-9]", "_", str(index.get("name", ""))).upper()
-        for what in ("USERNAME", "PASSWORD"):
-            value = os.environ.get(f"LAMBDAPRESS_INDEX_{key}_{what}")
-            if key and value and f"UV_INDEX_{key}_{what}" not in os.environ:
-                credentials[f"UV_INDEX_{key}_{what}"] = value
+    indexes = data.get("tool", {}).get("uv", {}).get("index", [])
+    return uv_credentials([str(index.get("name", "")) for index in indexes], os.environ)
+
+
+# The rule itself is lambdapress's (`lambdapress.indexes.uv_credentials`), read from its source
+# here: a session needs the credentials to install the tool in the first place.
+CREDENTIAL_RULE = ROOT / "tools/lambdapress/src/lambdapress/indexes/uv_credentials.py"
+
+
+def uv_credentials(indexes: list[str], environ: Mapping[str, str]) -> dict[str, str]:
+    """uv's variables for `indexes`, from lambdapress's in `environ`: the tool's own rule."""
+    if not CREDENTIAL_RULE.is_file():
+        raise FileNotFoundError(
+            f"{CREDENTIAL_RULE} is missing: this noxfile reads the index-credential rule from "
+            "lambdapress's source; restore it (git checkout -- tools/lambdapress)"
+        )
+    spec = importlib.util.spec_from_file_location("lambdapress_uv_credentials", CREDENTIAL_RULE)
+    assert spec is not None and spec.loader is not None
+    rule = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rule)
+    credentials: dict[str, str] = rule.uv_credentials(indexes, environ)
     return credentials
 
 
 def members(kind: str) -> list[str]:
-    """The workspace members of one kind (`packages`, `services`) that have tests."""
+    """The workspace members of one kind (`packages`, `services`, `tools`) that have tests."""
     return sorted(str(p.relative_to(ROOT)) for p in ROOT.glob(f"{kind}/*/tests") if p.is_dir())
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff: lint and formatting, over the tool, the packages, the services and the noxfile;
-    import-linter: the tool's layers (tools/lambdapress/README.md, contracts in pyproject.toml)."""
+    import-linter: the tool's layers (tools/lambdapress/README.md) and its runtime library's
+    (contracts in pyproject.toml)."""
     sync_workspace(session, only_dev=True)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    # Static analysis of the source tree: the tool need not be installed in this session.
-    session.run("lint-imports", env={"PYTHONPATH": str(ROOT / "tools" / "lambdapress" / "src")})
+    # Static analysis of the source trees: neither package need be installed in this session.
+    sources = [ROOT / "tools" / name / "src" for name in ("lambdapress", "lambdapress-runtime")]
+    session.run("lint-imports", env={"PYTHONPATH": os.pathsep.join(map(str, sources))})
 
 
 @nox.session

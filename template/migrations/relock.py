@@ -14,10 +14,13 @@ names neither the cause nor the fix, so nothing runs on a conflicted file: the f
 git lists as unmerged, and the update stops (exit status 1) naming each one and what to do.
 When uv is missing or the lock cannot be made (no network, an index without credentials), it
 stops too, and says what to run. Standard library only: copier runs it with its own Python.
+The index-credential rule is the tool's own, read from the template's clone this script runs
+from (`CREDENTIAL_RULE`), where the tool's source sits next to the template.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -25,9 +28,25 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from types import ModuleType
 
 MARKERS = ("<<<<<<< ", ">>>>>>> ")
 RESOLVE = "look for `<<<<<<< before updating` ... `>>>>>>> after updating`"
+# `LAMBDAPRESS_INDEX_<NAME>_*` -> `UV_INDEX_<NAME>_*`: lambdapress's module for it, in the
+# template's clone (this file is template/migrations/relock.py in the same clone).
+CREDENTIAL_RULE = (
+    Path(__file__).resolve().parents[2]
+    / "tools"
+    / "lambdapress"
+    / "src"
+    / "lambdapress"
+    / "indexes"
+    / "uv_credentials.py"
+)
+
+
+class RuleMissing(Exception):
+    """The template's clone lacks the tool's credential rule (a damaged or partial clone)."""
 
 
 def workspace_root(start: Path) -> Path | None:
@@ -102,19 +121,31 @@ def _read(path: Path) -> str:
 
 def index_credentials(pyproject: Path) -> dict[str, str]:
     """uv's credentials for each [[tool.uv.index]] from lambdapress's variables, as the
-    noxfile's `sync_workspace` does: `LAMBDAPRESS_INDEX_<NAME>_*` -> `UV_INDEX_<NAME>_*`."""
+    noxfile's `sync_workspace` does: `LAMBDAPRESS_INDEX_<NAME>_*` -> `UV_INDEX_<NAME>_*`.
+
+    Raises:
+        RuleMissing: there are indexes, and the tool's rule is not in the template's clone.
+    """
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
         return {}
-    credentials = {}
-    for index in data.get("tool", {}).get("uv", {}).get("index", []):
-        key = re.sub(r"[^A-Za-z0-9]", "_", str(index.get("name", ""))).upper()
-        for what in ("USERNAME", "PASSWORD"):
-            value = os.environ.get(f"LAMBDAPRESS_INDEX_{key}_{what}")
-            if key and value and f"UV_INDEX_{key}_{what}" not in os.environ:
-                credentials[f"UV_INDEX_{key}_{what}"] = value
+    indexes = [str(i.get("name", "")) for i in data.get("tool", {}).get("uv", {}).get("index", [])]
+    if not indexes:
+        return {}
+    credentials: dict[str, str] = credential_rule().uv_credentials(indexes, os.environ)
     return credentials
+
+
+def credential_rule() -> ModuleType:
+    """lambdapress's `indexes/uv_credentials.py`, loaded from its file (standard library only)."""
+    if not CREDENTIAL_RULE.is_file():
+        raise RuleMissing(str(CREDENTIAL_RULE))
+    spec = importlib.util.spec_from_file_location("lambdapress_uv_credentials", CREDENTIAL_RULE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def relock(updated: Path) -> tuple[int, str]:
@@ -136,7 +167,16 @@ def relock(updated: Path) -> tuple[int, str]:
     uv = shutil.which("uv")
     if uv is None:
         return 1, f"lambdapress: uv not found; install it, then run `uv lock` in {root} and commit"
-    env = {**os.environ, **index_credentials(root / "pyproject.toml")}
+    try:
+        credentials = index_credentials(root / "pyproject.toml")
+    except RuleMissing:
+        return 1, (
+            f"lambdapress: the template's clone has no {CREDENTIAL_RULE.name} (expected at "
+            f"{CREDENTIAL_RULE}), which says which variables carry the indexes' credentials; "
+            f"run `uv lock` in {root} yourself (with UV_INDEX_<NAME>_USERNAME/PASSWORD set for "
+            "a private index) and commit uv.lock"
+        )
+    env = {**os.environ, **credentials}
     env.pop("VIRTUAL_ENV", None)  # copier's own environment, not the project's
     result = subprocess.run([uv, "lock"], cwd=root, env=env, check=False)
     if result.returncode != 0:

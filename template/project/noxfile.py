@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
 import nox
@@ -66,13 +67,25 @@ def index_credentials() -> dict[str, str]:
     `LAMBDAPRESS_INDEX_<NAME>_USERNAME/PASSWORD` when uv's `UV_INDEX_<NAME>_...` are not set,
     so one pair of variables serves publishing, locking and installing. Never printed."""
     data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    indexes = data.get("tool", {}).get("uv", {}).get("index", [])
+    return uv_credentials([str(index.get("name", "")) for index in indexes], os.environ)
+
+
+def uv_credentials(indexes: list[str], environ: Mapping[str, str]) -> dict[str, str]:
+    """uv's variables for `indexes`, from lambdapress's in `environ`, where uv's are not set.
+
+    A copy of `lambdapress.indexes.uv_credentials.uv_credentials`: this noxfile needs it before
+    a session has installed the tool (from the lock, which may need these very credentials).
+    A test of the template keeps the two equal. <NAME> is the index's name with every character
+    but an ASCII letter or digit written `_`, upper-cased.
+    """
     credentials = {}
-    for index in data.get("tool", {}).get("uv", {}).get("index", []):
-        key = re.sub(r"[^A-Za-z0-9]", "_", str(index.get("name", ""))).upper()
-        for what in ("USERNAME", "PASSWORD"):
-            value = os.environ.get(f"LAMBDAPRESS_INDEX_{key}_{what}")
-            if key and value and f"UV_INDEX_{key}_{what}" not in os.environ:
-                credentials[f"UV_INDEX_{key}_{what}"] = value
+    for index in indexes:
+        key = re.sub(r"[^A-Za-z0-9]", "_", index).upper()
+        for part in ("USERNAME", "PASSWORD"):
+            value = environ.get(f"LAMBDAPRESS_INDEX_{key}_{part}")
+            if key and value and f"UV_INDEX_{key}_{part}" not in environ:
+                credentials[f"UV_INDEX_{key}_{part}"] = value
     return credentials
 
 

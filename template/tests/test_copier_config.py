@@ -6,8 +6,14 @@ import re
 import sys
 import tomllib
 from pathlib import Path
+from types import SimpleNamespace
 
 import yaml
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from lambdapress.indexes import uv_credentials as credential_rule
+from lambdapress.support.lifetime import STOP_WITH_PARENT
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
@@ -95,12 +101,14 @@ def test_the_projects_noxfile_and_this_repositorys_do_not_drift() -> None:
     """This repository's noxfile is the project's plus what only the template needs.
 
     Every session a project has exists here too, and the helpers both rely on (how the
-    workspace is installed, the offline AWS settings, stopping with nox, index credentials)
-    are the same code, so a fix made in one place cannot be missing from the other.
+    workspace is installed, the offline AWS settings, stopping with nox, reading the indexes
+    to give credentials for, finding members with tests) are the same code, so a fix made in
+    one place cannot be missing from the other. The credential rule itself differs on purpose:
+    this repository's noxfile reads the tool's module, a project's keeps a copy (tested below).
     """
     ours = _definitions(REPO_ROOT / "noxfile.py")
     project = _definitions(REPO_ROOT / "template" / "project" / "noxfile.py")
-    shared = ("OFFLINE_AWS", "STOP_WITH_NOX", "sync_workspace", "index_credentials")
+    shared = ("OFFLINE_AWS", "STOP_WITH_NOX", "sync_workspace", "index_credentials", "members")
     for name in shared:
         assert ours[name] == project[name], f"{name} differs between the two noxfiles"
     sessions = {"lint", "typecheck", "tests", "package", "serve", "invoke", "index"}
@@ -109,3 +117,78 @@ def test_the_projects_noxfile_and_this_repositorys_do_not_drift() -> None:
     assert sessions <= set(ours), sorted(sessions - set(ours))
     for name in ("package", "serve", "invoke", "index", "publish", "models", "bench", "new"):
         assert ours[name] == project[name], f"session {name} differs between the noxfiles"
+
+
+def _helpers(path: Path) -> SimpleNamespace:
+    """A noxfile's imports, constants and undecorated functions, run without nox: importing
+    the two noxfiles whole would register their sessions twice in nox's one registry."""
+
+    def uses_nox(node: ast.AST) -> bool:
+        return any(isinstance(n, ast.Name) and n.id == "nox" for n in ast.walk(node))
+
+    def kept(node: ast.stmt) -> bool:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+            return "nox" not in names
+        if isinstance(node, ast.FunctionDef):
+            return not node.decorator_list
+        return isinstance(node, ast.Assign) and not uses_nox(node)
+
+    body = [node for node in ast.parse(path.read_text(encoding="utf-8")).body if kept(node)]
+    namespace: dict[str, object] = {"__file__": str(path), "__name__": "noxfile_helpers"}
+    exec(compile(ast.Module(body=body, type_ignores=[]), str(path), "exec"), namespace)  # noqa: S102
+    return SimpleNamespace(**namespace)
+
+
+PROJECT_NOXFILE = _helpers(REPO_ROOT / "template" / "project" / "noxfile.py")
+OUR_NOXFILE = _helpers(REPO_ROOT / "noxfile.py")
+
+# Index names as uv accepts them and as they are mistyped (non-ASCII letters that upper-case
+# to ASCII ones among them), and environments that set some of the variables they imply
+# (lambdapress's, uv's, empty values) beside unrelated ones.
+index_names = st.lists(
+    st.one_of(
+        st.sampled_from(["company", "company-pypi", "Company.PyPI", "a-b", "", "-", "straße"]),
+        st.text(max_size=12),
+    ),
+    max_size=4,
+)
+
+
+@st.composite
+def indexes_and_environments(draw: st.DrawFn) -> tuple[list[str], dict[str, str]]:
+    names = draw(index_names)
+    variables = [
+        variable(name, part)
+        for name in names
+        for part in credential_rule.PARTS
+        for variable in (credential_rule.lambdapress_variable, credential_rule.uv_variable)
+    ]
+    chosen = draw(st.lists(st.sampled_from(variables), unique=True) if variables else st.just([]))
+    values = st.one_of(st.just(""), st.text(min_size=1, max_size=8))
+    environ = {name: draw(values) for name in chosen}
+    environ.update(draw(st.dictionaries(st.text(max_size=8), st.text(max_size=4), max_size=3)))
+    return names, environ
+
+
+@given(indexes_and_environments())
+@example((["straße"], {"LAMBDAPRESS_INDEX_STRA_E_USERNAME": "u"}))
+@example((["\u0131x"], {"LAMBDAPRESS_INDEX__X_PASSWORD": "p"}))  # a dotless i
+@example((["", "-"], {"LAMBDAPRESS_INDEX__PASSWORD": "p", "UV_INDEX___USERNAME": "set"}))
+@example((["Company.PyPI"], {"LAMBDAPRESS_INDEX_COMPANY_PYPI_USERNAME": "u"}))
+@example((["a.b", "a-b"], {"LAMBDAPRESS_INDEX_A_B_USERNAME": "u", "UV_INDEX_A_B_PASSWORD": "set"}))
+def test_the_projects_copy_of_the_credential_rule_is_the_tools(
+    case: tuple[list[str], dict[str, str]],
+) -> None:
+    """A project's noxfile cannot import the tool (its session installs it, with these very
+    credentials), so it has a copy of `lambdapress.indexes.uv_credentials.uv_credentials`;
+    this repository's noxfile loads the tool's file. All three agree on every input."""
+    names, environ = case
+    expected = credential_rule.uv_credentials(names, environ)
+    assert PROJECT_NOXFILE.uv_credentials(names, environ) == expected
+    assert OUR_NOXFILE.uv_credentials(names, environ) == expected
+
+
+def test_the_noxfiles_name_the_tools_variable_for_stopping_with_nox() -> None:
+    assert set(PROJECT_NOXFILE.STOP_WITH_NOX) == {STOP_WITH_PARENT}
+    assert set(OUR_NOXFILE.STOP_WITH_NOX) == {STOP_WITH_PARENT}

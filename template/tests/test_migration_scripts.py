@@ -136,3 +136,38 @@ def test_relock_leaves_a_workspace_that_was_never_locked_alone(tmp_path: Path) -
     service = workspace(tmp_path / "platform")
     (tmp_path / "platform" / "uv.lock").unlink()
     assert relock.relock(service) == (0, "")
+
+
+def test_relock_reads_the_credential_rule_from_the_template_clone_it_runs_from() -> None:
+    relock = load("relock")
+    assert relock.CREDENTIAL_RULE.is_file()
+    assert relock.credential_rule().uv_variable("company", "PASSWORD") == (
+        "UV_INDEX_COMPANY_PASSWORD"
+    )
+
+
+def test_relock_in_a_clone_without_the_tools_credential_rule_says_what_to_do(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A clone missing tools/lambdapress (damaged, or cut down by hand) stops the relock with
+    what to run instead, and only when there is an index to give credentials for."""
+    clone = tmp_path / "clone" / "template" / "migrations"
+    clone.mkdir(parents=True)
+    (clone / "relock.py").write_text((SCRIPTS / "relock.py").read_text())
+    spec = importlib.util.spec_from_file_location("relock_in_clone", clone / "relock.py")
+    assert spec is not None and spec.loader is not None
+    relock = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(relock)
+    root = tmp_path / "platform"
+    service = workspace(root)
+    monkeypatch.setattr(relock.shutil, "which", lambda name: "/bin/false" if name == "uv" else None)
+    assert relock.index_credentials(root / "pyproject.toml") == {}  # no index: no rule needed
+
+    with (root / "pyproject.toml").open("a") as pyproject:
+        pyproject.write('\n[[tool.uv.index]]\nname = "company"\nurl = "https://x.invalid/"\n')
+    status, message = relock.relock(service)
+
+    assert status == 1
+    assert str(tmp_path / "clone" / "tools/lambdapress/src/lambdapress/indexes") in message
+    assert f"run `uv lock` in {root} yourself" in message
+    assert (root / "uv.lock").read_text() == "version = 1\n"

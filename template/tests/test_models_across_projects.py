@@ -26,7 +26,8 @@ import pytest
 import yaml
 from pydantic import SecretStr
 
-from lambdapress.publish.pypiserver import ServerPlan, free_port, start_server
+from lambdapress.publish.pypiserver import ServerPlan, start_server
+from lambdapress.support.loopback import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,8 @@ import jinja2
 import pytest
 from pydantic import SecretStr
 
-from lambdapress.publish.pypiserver import ServerPlan, free_port, start_server
+from lambdapress.publish.pypiserver import ServerPlan, start_server
+from lambdapress.support.loopback import free_port
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 PYPROJECT_TEMPLATE = Path(__file__).resolve().parents[1] / "project" / "pyproject.toml.jinja"

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from lambdapress_runtime import STRICT_ENV, Container, StrictModeError
+from lambdapress_runtime import STRICT_ENV, Container, StrictModeError, _strict
 
 
 class Connection:
@@ -222,3 +225,56 @@ def test_a_plain_thread_is_still_reported_beside_pool_workers(
         list(pool.map(abs, range(4)))
         threading.Thread(target=stop.wait, name="send-email").start()
     assert caught.value.threads == ("send-email",) and caught.value.tasks == ()
+
+
+# Garbage holding a thread-local, freed by a collection that an allocation inside
+# `sys._current_frames()` starts: swept over the allocation that starts it, so one of them
+# falls inside the call. Hung for good before strict mode paused the collector there.
+COLLECTION_DURING_SNAPSHOT = """
+import gc
+from _thread import _local
+from concurrent.futures import ThreadPoolExecutor
+
+from lambdapress_runtime import _strict
+
+
+class Holder:
+    def __init__(self):
+        self.local = _local()
+        self.local.value = 1
+        self.itself = self  # a cycle: only the collector frees it
+
+
+pool = ThreadPoolExecutor(1)
+pool.submit(int).result()
+for extra in range(1, 200):
+    gc.collect()
+    gc.disable()
+    Holder()
+    gc.set_threshold(gc.get_count()[0] + extra)
+    gc.enable()
+    _strict.leftovers(_strict.snapshot_threads())
+    gc.set_threshold(700)
+pool.shutdown()
+print("finished")
+"""
+
+
+def test_a_collection_during_the_thread_snapshot_does_not_hang() -> None:
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", COLLECTION_DURING_SNAPSHOT],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("strict mode's thread snapshot hung on a collection freeing a thread-local")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "finished"
+
+
+def test_the_collector_is_enabled_again_after_the_snapshot() -> None:
+    _strict.snapshot_threads()
+    assert gc.isenabled()

@@ -1,7 +1,9 @@
-"""The layer map of the tool's README holds: import-linter's contracts pass, and they would fail.
+"""The layer maps hold: import-linter's contracts pass, and they would fail.
 
-The contracts live in the root pyproject (`[tool.importlinter]`); `nox -s lint` runs them. The
-second test proves they can fail: a copy of the package with one import that climbs a layer.
+The contracts live in the root pyproject (`[tool.importlinter]`): the tool's layers (its
+README) and the runtime library's (`lambdapress_runtime`, whose private modules once imported
+each other in a loop); `nox -s lint` runs them. The last tests prove they can fail: a copy of
+the packages with one import that climbs a layer, or closes a loop.
 """
 
 from __future__ import annotations
@@ -15,18 +17,22 @@ from pathlib import Path
 import pytest
 
 import lambdapress
+import lambdapress_runtime
 
 ROOT = Path(__file__).resolve().parents[3]
 PACKAGE = Path(lambdapress.__file__).parent
+RUNTIME = Path(lambdapress_runtime.__file__).parent
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+RUNTIME_LAYERS = "the runtime's layers"
+RUNTIME_ACYCLIC = "the runtime's modules import each other without a loop"
 
 
-def _lint_imports(source_root: Path) -> subprocess.CompletedProcess[str]:
-    """Run the contracts of the root pyproject over the `lambdapress` found in `source_root`."""
-    environment = {**os.environ, "PYTHONPATH": str(source_root)}
+def _lint_imports(*source_roots: Path) -> subprocess.CompletedProcess[str]:
+    """Run the contracts of the root pyproject over the packages found in `source_roots`."""
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, source_roots))}
     return subprocess.run(
         [str(LINT_IMPORTS), str(ROOT / "pyproject.toml"), "--no-cache", "--no-logo"],
-        cwd=source_root,
+        cwd=source_roots[0],
         env=environment,
         capture_output=True,
         text=True,
@@ -35,13 +41,15 @@ def _lint_imports(source_root: Path) -> subprocess.CompletedProcess[str]:
 
 
 def _copy_package(tmp_path: Path) -> Path:
+    """Both root packages, side by side in one folder."""
     source_root = tmp_path / "src"
-    shutil.copytree(PACKAGE, source_root / "lambdapress", ignore=shutil.ignore_patterns("*.pyc"))
+    for package in (PACKAGE, RUNTIME):
+        shutil.copytree(package, source_root / package.name, ignore=shutil.ignore_patterns("*.pyc"))
     return source_root
 
 
 def test_the_contracts_hold() -> None:
-    result = _lint_imports(PACKAGE.parent)
+    result = _lint_imports(PACKAGE.parent, RUNTIME.parent)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
 
@@ -78,3 +86,32 @@ def test_an_import_that_climbs_a_layer_breaks_the_contracts(
     assert result.returncode != 0
     assert f"{broken} BROKEN" in result.stdout
     assert forbidden in result.stdout
+
+
+# How the loop was made: a module below the container naming it for its type annotations.
+TYPE_ONLY_IMPORT = "\nTYPE_CHECKING = False\nif TYPE_CHECKING:\n    import {module}\n"
+
+
+@pytest.mark.parametrize(
+    ("module", "imported", "broken"),
+    [
+        ("_provider.py", "_container", (RUNTIME_LAYERS, RUNTIME_ACYCLIC)),
+        ("_scope.py", "_invocation", (RUNTIME_LAYERS, RUNTIME_ACYCLIC)),
+        ("_lifetimes.py", "_provider", (RUNTIME_LAYERS, RUNTIME_ACYCLIC)),
+        ("_override.py", "_container", (RUNTIME_LAYERS, RUNTIME_ACYCLIC)),
+        # Siblings of one layer: no loop, but the provider and the scope stay apart.
+        ("_scope.py", "_provider", (RUNTIME_LAYERS,)),
+    ],
+)
+def test_an_import_that_loops_back_in_the_runtime_breaks_its_contracts(
+    tmp_path: Path, module: str, imported: str, broken: tuple[str, ...]
+) -> None:
+    source_root = _copy_package(tmp_path)
+    with (source_root / "lambdapress_runtime" / module).open("a", encoding="utf-8") as handle:
+        handle.write(TYPE_ONLY_IMPORT.format(module=f"lambdapress_runtime.{imported}"))
+    result = _lint_imports(source_root)
+    assert result.returncode != 0
+    for contract in (RUNTIME_LAYERS, RUNTIME_ACYCLIC):
+        assert (f"{contract} BROKEN" in result.stdout) is (contract in broken), result.stdout
+    assert f"lambdapress_runtime.{imported}" in result.stdout
+    assert "lambdapress layers KEPT" in result.stdout

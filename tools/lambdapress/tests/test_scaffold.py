@@ -11,7 +11,6 @@ import yaml
 
 from lambdapress.config.workspace import load_workspace
 from lambdapress.errors import PackageIndexError, ScaffoldError
-from lambdapress.publish.pypiserver import free_port
 from lambdapress.scaffold import (
     NewPlan,
     execute_new,
@@ -21,6 +20,7 @@ from lambdapress.scaffold import (
     plan_new,
     template_is_dirty,
 )
+from lambdapress.support.loopback import free_port
 
 Git = Callable[..., str]
 

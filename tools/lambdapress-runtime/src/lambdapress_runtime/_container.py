@@ -3,6 +3,10 @@
 One container per service (a `dependencies.py` module): providers are registered once, at
 import, with a lifetime; handlers and other providers call `provider.get()`; tests replace a
 provider with `container.override` instead of patching the modules that use it.
+
+The container is the top of the runtime's layers: what its providers, scopes and overrides
+share is its `Lifetimes` (`_lifetimes.py`), handed to each of them, so none of them imports
+this module.
 """
 
 from __future__ import annotations
@@ -10,16 +14,10 @@ from __future__ import annotations
 import os
 import time
 
-# `threading.local` and `threading.RLock` are these C types; `threading` itself (its module
-# body, `_weakrefset`, ...) is not needed to use them.
-from _thread import _local
-from contextvars import ContextVar
-
 from lambdapress_runtime import _snapstart
-from lambdapress_runtime._errors import RuntimeSetupError
 from lambdapress_runtime._invocation import Invocation
+from lambdapress_runtime._lifetimes import Lifetimes
 from lambdapress_runtime._log import log
-from lambdapress_runtime._override import Override
 from lambdapress_runtime._provider import Provider
 from lambdapress_runtime._settings import read_settings
 from lambdapress_runtime._warmup import answer_warmup, is_warmup
@@ -31,8 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from typing import Any, TypeVar, overload
 
-    from lambdapress_runtime._resource import Resource
-    from lambdapress_runtime._scope import InvocationScope
+    from lambdapress_runtime._override import Override
     from lambdapress_runtime._types import ProviderDecorator
 
     T = TypeVar("T")
@@ -58,20 +55,29 @@ class Container:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
     ) -> None:
-        self.clock = clock
-        self.sleep = sleep
+        self._lifetimes = Lifetimes(clock, sleep)
         self._providers: list[Provider[Any]] = []
         self._settings: list[Provider[Any]] = []
         self._settings_loaded = False
-        self._overrides: dict[Provider[Any], Callable[[], object]] = {}
-        self._current_scope: ContextVar[InvocationScope | None] = ContextVar(
-            "lambdapress_runtime_scope", default=None
-        )
-        self._active_scopes: list[InvocationScope] = []
-        self._local = _local()
-        # Bumped after a SnapStart restore: a resource from an older generation is recreated.
-        self._generation = 0
         self.snapstart = _snapstart.register(self._before_snapshot, self._after_restore)
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The clock idle checks, retries and deadlines read (`time.monotonic` by default)."""
+        return self._lifetimes.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], float]) -> None:
+        self._lifetimes.clock = clock
+
+    @property
+    def sleep(self) -> Callable[[float], object]:
+        """How the container waits between attempts to create a resource (`time.sleep`)."""
+        return self._lifetimes.sleep
+
+    @sleep.setter
+    def sleep(self, sleep: Callable[[float], object]) -> None:
+        self._lifetimes.sleep = sleep
 
     # Registration -----------------------------------------------------------------------------
 
@@ -120,7 +126,7 @@ class Container:
 
         def register(function: Callable[[], object]) -> Provider[Any]:
             provider: Provider[Any] = Provider(
-                self,
+                self._lifetimes,
                 function,
                 per_invocation=False,
                 name=name,
@@ -151,7 +157,9 @@ class Container:
         closed at its end (success or exception), newest first."""
 
         def register(function: Callable[[], object]) -> Provider[Any]:
-            provider: Provider[Any] = Provider(self, function, per_invocation=True, name=name)
+            provider: Provider[Any] = Provider(
+                self._lifetimes, function, per_invocation=True, name=name
+            )
             self._providers.append(provider)
             return provider
 
@@ -167,7 +175,10 @@ class Container:
         """
         name = f"settings {getattr(model, '__qualname__', model)}"
         provider: Provider[M] = Provider(
-            self, lambda: read_settings(model, os.environ), per_invocation=False, name=name
+            self._lifetimes,
+            lambda: read_settings(model, os.environ),
+            per_invocation=False,
+            name=name,
         )
         self._providers.append(provider)
         self._settings.append(provider)
@@ -178,7 +189,7 @@ class Container:
     def invocation(self) -> Invocation:
         """The scope of one invocation: `with container.invocation(): ...` (joins an
         enclosing one)."""
-        return Invocation(self)
+        return Invocation(self._lifetimes)
 
     def handler(self, function: Callable[[E, C], R]) -> Callable[[E, C], R | dict[str, bool]]:
         """Wrap a Lambda handler: answer warm-up pings first, then run one invocation scope.
@@ -190,7 +201,7 @@ class Container:
         def wrapper(event: E, context: C) -> R | dict[str, bool]:
             if is_warmup(event):
                 return answer_warmup(context)
-            with Invocation(self) as scope:
+            with Invocation(self._lifetimes) as scope:
                 if scope.deadline is None:
                     scope.deadline = self._deadline_of(context)
                 if not self._settings_loaded:
@@ -207,7 +218,7 @@ class Container:
     def middleware(self, app: Any, next_middleware: Callable[[Any], R]) -> R:
         """aws-lambda-powertools middleware: `app.use(middlewares=[container.middleware])`
         runs each route inside an invocation scope (joining the handler wrapper's, if any)."""
-        with Invocation(self):
+        with Invocation(self._lifetimes):
             return next_middleware(app)
 
     def override(self, provider: Provider[T], factory: Callable[[], T | Iterator[T]]) -> Override:
@@ -216,7 +227,10 @@ class Container:
         Per-container resources are closed on entering and leaving, so nothing built from the
         real provider (or the fake) outlives the block.
         """
-        return Override(self, provider, factory)
+        # Imported here: overrides are for tests, and a cold start need not load them.
+        from lambdapress_runtime._override import Override
+
+        return Override(self._lifetimes, provider, factory, self.close)
 
     def close(self) -> None:
         """Close every per-container resource (teardown runs); the next use recreates it."""
@@ -233,9 +247,9 @@ class Container:
 
     def _after_restore(self) -> None:
         log("INFO", "after_restore")
-        self._generation += 1
+        self._lifetimes.generation += 1
 
-    # Used by providers, scopes and overrides ---------------------------------------------------
+    # Used by the handler wrapper ---------------------------------------------------------------
 
     def _load_settings(self) -> None:
         for provider in self._settings:
@@ -251,52 +265,3 @@ class Container:
             return self.clock() + float(remaining()) / 1000.0
         except Exception:  # a stand-in context of a test or script: no deadline known
             return None
-
-    def _deadline(self) -> float | None:
-        """The current invocation's deadline, when its handler was given a Lambda context."""
-        scope = self._current_scope.get()
-        return scope.deadline if scope is not None else None
-
-    def _factory_for(self, provider: Provider[Any]) -> Callable[[], object]:
-        return self._overrides.get(provider, provider.factory)
-
-    def _scope_for(self, provider: Provider[Any]) -> InvocationScope:
-        """The current invocation's scope: this context's, else the only one running (a thread
-        the handler started does not inherit context variables)."""
-        scope = self._current_scope.get()
-        if scope is None and len(self._active_scopes) == 1:
-            scope = self._active_scopes[0]
-        if scope is None:
-            raise RuntimeSetupError(
-                f"per-invocation provider {provider.name} used outside an invocation: wrap "
-                "the handler with @container.handler, add container.middleware to the "
-                "resolver, or use `with container.invocation():`"
-            )
-        return scope
-
-    def _note_shared_use(self, provider: Provider[Any]) -> None:
-        scope = self._current_scope.get()
-        if scope is not None:
-            scope.shared_used.add(provider)
-
-    def _enter_shared_creation(self, provider: Provider[Any]) -> None:
-        stack: list[str] = self._local.__dict__.setdefault("building", [])
-        stack.append(provider.name)
-
-    def _leave_shared_creation(self, provider: Provider[Any]) -> None:
-        self._local.building.pop()
-
-    def _shared_creation_in_progress(self) -> str | None:
-        stack: list[str] | None = self._local.__dict__.get("building")
-        return stack[-1] if stack else None
-
-    def _close_quietly(self, resource: Resource) -> None:
-        """Close a discarded per-container resource; it is usually broken already, so a
-        failing teardown is logged, not raised into the invocation that replaces it."""
-        try:
-            resource.close()
-        except Exception as failure:  # logged: the resource is gone either way
-            log("WARNING", "close_failed", provider=resource.name, error=repr(failure))
-
-    def _log_event(self, event: str, provider: str) -> None:
-        log("WARNING", event, provider=provider)

@@ -20,26 +20,26 @@ if TYPE_CHECKING:
     from contextvars import Token
     from types import TracebackType
 
-    from lambdapress_runtime._container import Container
+    from lambdapress_runtime._lifetimes import Lifetimes, Scope
 
 
 class Invocation:
     """Context manager for one invocation scope (see the module docstring)."""
 
-    def __init__(self, container: Container) -> None:
-        self._container = container
+    def __init__(self, lifetimes: Lifetimes) -> None:
+        self._lifetimes = lifetimes
         self._scope: InvocationScope | None = None
-        self._token: Token[InvocationScope | None] | None = None
+        self._token: Token[Scope | None] | None = None
 
-    def __enter__(self) -> InvocationScope:
-        container = self._container
-        current = container._current_scope.get()
+    def __enter__(self) -> Scope:
+        lifetimes = self._lifetimes
+        current = lifetimes.current_scope.get()
         if current is not None:
             return current
-        scope = InvocationScope(container, strict=_strict.enabled())
+        scope = InvocationScope(lifetimes, strict=_strict.enabled())
         self._scope = scope
-        self._token = container._current_scope.set(scope)
-        container._active_scopes.append(scope)
+        self._token = lifetimes.current_scope.set(scope)
+        lifetimes.active_scopes.append(scope)
         return scope
 
     def __exit__(
@@ -52,9 +52,9 @@ class Invocation:
         if scope is None or token is None:
             return  # joined an enclosing invocation, which closes the scope
         self._scope = self._token = None
-        container = self._container
-        container._current_scope.reset(token)
-        container._active_scopes.remove(scope)
+        lifetimes = self._lifetimes
+        lifetimes.current_scope.reset(token)
+        lifetimes.active_scopes.remove(scope)
         failures = scope.close(error)
         threads, tasks, resources = scope.leftovers()
         if threads or tasks or resources:

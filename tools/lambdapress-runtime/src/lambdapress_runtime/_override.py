@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Any
 
-    from lambdapress_runtime._container import Container
+    from lambdapress_runtime._lifetimes import Lifetimes
     from lambdapress_runtime._provider import Provider
 
 _MISSING = object()
@@ -21,22 +21,27 @@ class Override:
 
     Every per-container resource is closed on entry and exit: one built from the real provider
     (or from the fake) may be captured by another per-container resource, and must not leak
-    across the boundary.
+    across the boundary: `close_all` is the container's `close`.
     """
 
     def __init__(
-        self, container: Container, provider: Provider[Any], factory: Callable[[], object]
+        self,
+        lifetimes: Lifetimes,
+        provider: Provider[Any],
+        factory: Callable[[], object],
+        close_all: Callable[[], None],
     ) -> None:
-        self._container = container
+        self._lifetimes = lifetimes
         self._provider = provider
         self._factory = factory
+        self._close_all = close_all
         self._previous: object = _MISSING
 
     def __enter__(self) -> None:
-        overrides = self._container._overrides
+        overrides = self._lifetimes.overrides
         self._previous = overrides.get(self._provider, _MISSING)
         overrides[self._provider] = self._factory
-        self._container.close()
+        self._close_all()
 
     def __exit__(
         self,
@@ -44,9 +49,9 @@ class Override:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        overrides = self._container._overrides
+        overrides = self._lifetimes.overrides
         if self._previous is _MISSING:
             overrides.pop(self._provider, None)
         else:
             overrides[self._provider] = self._previous  # type: ignore[assignment]
-        self._container.close()
+        self._close_all()

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from typing import Generic as _Subscriptable
     from typing import TypeVar
 
-    from lambdapress_runtime._container import Container
+    from lambdapress_runtime._lifetimes import Lifetimes
 
     T = TypeVar("T")
 else:
@@ -56,13 +56,14 @@ class Provider(_Subscriptable[T]):
     """A factory registered on a `Container`, with a lifetime; `.get()` gives its value.
 
     Providers are created by the container's decorators (`per_container`, `per_invocation`,
-    `settings`), not directly. Handlers and other providers call `.get()`, so tests can swap a
-    provider with `container.override` instead of patching modules.
+    `settings`), not directly: each is given its container's `Lifetimes`. Handlers and other
+    providers call `.get()`, so tests can swap a provider with `container.override` instead of
+    patching modules.
     """
 
     def __init__(
         self,
-        container: Container,
+        lifetimes: Lifetimes,
         factory: Callable[[], object],
         *,
         per_invocation: bool,
@@ -73,7 +74,7 @@ class Provider(_Subscriptable[T]):
         retry_for: float = 5.0,
         retry_if: Callable[[BaseException], bool] | None = None,
     ) -> None:
-        self._container = container
+        self._lifetimes = lifetimes
         self.factory = factory
         self.per_invocation = per_invocation
         self.name = name or _name_of(factory)
@@ -101,7 +102,7 @@ class Provider(_Subscriptable[T]):
                 provider that (through others) needs itself.
         """
         if self.per_invocation:
-            return self._container._scope_for(self).get(self)  # type: ignore[return-value]
+            return self._lifetimes.scope_for(self).get(self)  # type: ignore[return-value]
         return self._get_shared()  # type: ignore[return-value]
 
     def discard(self) -> None:
@@ -113,15 +114,22 @@ class Provider(_Subscriptable[T]):
         with self._lock:
             resource, self._resource = self._resource, None
         if resource is not None:
-            self._container._close_quietly(resource)
+            self._lifetimes.close_quietly(resource)
+
+    def mark_used(self, now: float) -> None:
+        """Note that the per-container resource, if any, was used at `now` (the end of an
+        invocation that used it: its idle time counts from there)."""
+        resource = self._resource
+        if resource is not None:
+            resource.last_used = now
 
     def _get_shared(self) -> object:
-        container = self._container
+        lifetimes = self._lifetimes
         resource = self._resource
-        now = container.clock()
+        now = lifetimes.clock()
         if resource is not None and self._is_fresh(resource, now):
             resource.last_used = now
-            container._note_shared_use(self)
+            lifetimes.note_shared_use(self)
             return resource.value
         with self._lock:
             if self._creating:
@@ -133,45 +141,45 @@ class Provider(_Subscriptable[T]):
                 and not self._still_valid(resource)
             ):
                 self._resource = None
-                container._close_quietly(resource)
+                lifetimes.close_quietly(resource)
                 resource = None
             if resource is None:
                 resource = self._create()
                 self._resource = resource
-                self._generation = container._generation
+                self._generation = lifetimes.generation
             resource.last_used = now
-        container._note_shared_use(self)
+        lifetimes.note_shared_use(self)
         return resource.value
 
     def _is_fresh(self, resource: Resource, now: float) -> bool:
         """Reusable without a check: not from before a snapshot restore, and either without a
         check or used recently enough that the server cannot have dropped it yet."""
-        if self._generation != self._container._generation:
+        if self._generation != self._lifetimes.generation:
             return False
         return self.check is None or now - resource.last_used <= self.check_after
 
     def _still_valid(self, resource: Resource) -> bool:
-        if self._generation != self._container._generation or self.check is None:
+        if self._generation != self._lifetimes.generation or self.check is None:
             return False
         try:
             valid = self.check(resource.value) is not False  # type: ignore[arg-type]
         except Exception:  # any failure of the check means "reconnect"
             valid = False
         if not valid:
-            self._container._log_event("check_failed", self.name)
+            self._lifetimes.log_event("check_failed", self.name)
         return valid
 
     def _create(self) -> Resource:
         """Create the resource; a `retry_on` error (a server that is restarting, a connection
         refused while a proxy fails over) is retried at once, then after pauses of 50 ms
         doubling up to 1 s, while `retry_for` seconds and the invocation's deadline allow."""
-        container = self._container
-        factory = container._factory_for(self)
+        lifetimes = self._lifetimes
+        factory = lifetimes.factory_for(self)
         self._creating = True
-        container._enter_shared_creation(self)
+        lifetimes.enter_shared_creation(self)
         try:
-            until = container.clock() + self.retry_for
-            deadline = container._deadline()
+            until = lifetimes.clock() + self.retry_for
+            deadline = lifetimes.deadline()
             if deadline is not None:
                 until = min(until, deadline - DEADLINE_MARGIN)
             pause = FIRST_PAUSE
@@ -179,20 +187,20 @@ class Provider(_Subscriptable[T]):
             while True:
                 attempts += 1
                 try:
-                    return create(self.name, factory, container.clock())
+                    return create(self.name, factory, lifetimes.clock())
                 except self.retry_on as error:
                     if self.retry_if is not None and not self.retry_if(error):
                         raise  # a refusal that waiting will not change (a wrong password)
                     if attempts == 1:
-                        container._log_event("retry", self.name)
+                        lifetimes.log_event("retry", self.name)
                         continue  # once at once: a stale socket, a connection reset
-                    if attempts >= MAX_ATTEMPTS or container.clock() + pause > until:
+                    if attempts >= MAX_ATTEMPTS or lifetimes.clock() + pause > until:
                         raise
-                container.sleep(pause)
+                lifetimes.sleep(pause)
                 pause = min(pause * 2, LONGEST_PAUSE)
         finally:
             self._creating = False
-            container._leave_shared_creation(self)
+            lifetimes.leave_shared_creation()
 
 
 def _name_of(factory: Callable[[], object]) -> str:

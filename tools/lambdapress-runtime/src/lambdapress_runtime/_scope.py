@@ -18,31 +18,28 @@ from lambdapress_runtime._resource import Resource, create
 # milliseconds (see README, "Import time"), so they are read under TYPE_CHECKING, set False here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
-    from lambdapress_runtime._container import Container
-    from lambdapress_runtime._provider import Provider
+    from lambdapress_runtime._lifetimes import Lifetimes, Registered
 
 
 class InvocationScope:
     """What one invocation created, in creation order, and what it must check at its end."""
 
-    def __init__(self, container: Container, *, strict: bool) -> None:
-        self._container = container
+    def __init__(self, lifetimes: Lifetimes, *, strict: bool) -> None:
+        self._lifetimes = lifetimes
         self._lock = RLock()
-        self._resources: dict[Provider[Any], Resource] = {}
+        self._resources: dict[Registered, Resource] = {}
         self._order: list[Resource] = []
-        self._creating: set[Provider[Any]] = set()
-        self.shared_used: set[Provider[Any]] = set()
+        self._creating: set[Registered] = set()
+        self.shared_used: set[Registered] = set()
         # When the invocation times out (on the container's clock), if the handler's Lambda
         # context says: retries stop before it.
         self.deadline: float | None = None
         self.threads = _strict.snapshot_threads() if strict else None
 
-    def get(self, provider: Provider[Any]) -> object:
+    def get(self, provider: Registered) -> object:
         """This invocation's value of a per-invocation provider, created on first use."""
-        container = self._container
-        building = container._shared_creation_in_progress()
+        lifetimes = self._lifetimes
+        building = lifetimes.shared_creation_in_progress()
         if building is not None:
             raise RuntimeSetupError(
                 f"per-container provider {building} cannot use per-invocation provider "
@@ -56,9 +53,7 @@ class InvocationScope:
                 raise RuntimeSetupError(f"provider {provider.name} depends on itself")
             self._creating.add(provider)
             try:
-                resource = create(
-                    provider.name, container._factory_for(provider), container.clock()
-                )
+                resource = create(provider.name, lifetimes.factory_for(provider), lifetimes.clock())
             finally:
                 self._creating.discard(provider)
             self._resources[provider] = resource
@@ -78,13 +73,13 @@ class InvocationScope:
                 resource.close(error)
             except Exception as failure:  # collected, reported by the caller
                 failures.append(failure)
-        now = self._container.clock()
+        now = self._lifetimes.clock()
         for provider in self.shared_used:
             if error is not None and provider.retry_on and _caused_by(error, provider.retry_on):
-                self._container._log_event("discard", provider.name)
+                self._lifetimes.log_event("discard", provider.name)
                 provider.discard()
-            elif provider._resource is not None:
-                provider._resource.last_used = now
+            else:
+                provider.mark_used(now)
         return failures
 
     def leftovers(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:

@@ -111,6 +111,26 @@ def _leftovers(before: Snapshot) -> tuple[list[Thread], list[Thread]]:
     return started, running + waiting
 
 
+def _current_frames() -> dict[int, FrameType]:
+    """`sys._current_frames()`, with the cyclic garbage collector paused while it runs.
+
+    It holds the interpreter's thread-list lock while it allocates frame objects; a collection
+    started by one of those allocations that frees a thread-local (`threading.local`: any
+    container's, an SDK's) takes the same lock again, and the process hangs for good
+    (CPython gh-106883, fixed by the same pause in later releases; 3.11.7 still has it).
+    """
+    import gc
+
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return sys._current_frames()
+    finally:
+        if paused:
+            gc.enable()
+
+
 def _pool_tasks(
     threads: Iterable[Thread], pools: Pools | None = None
 ) -> tuple[set[Thread], dict[Thread, FrameType]]:
@@ -118,7 +138,7 @@ def _pool_tasks(
     pools = _pools() if pools is None else pools
     if pools is None:  # concurrent.futures.thread was never imported: there is no pool
         return set(), {}
-    frames = sys._current_frames()
+    frames = _current_frames()
     workers: set[Thread] = set()
     tasks: dict[Thread, FrameType] = {}
     for thread in threads:

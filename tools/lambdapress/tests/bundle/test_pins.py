@@ -15,7 +15,8 @@ from lambdapress.indexes.pins import Pin
 from lambdapress.model.manifest import read_manifest
 from lambdapress.publish.models import with_accepted
 from lambdapress.publish.pins import pin_text
-from lambdapress.publish.pypiserver import free_port, plan_server, start_server
+from lambdapress.publish.pypiserver import plan_server, start_server
+from lambdapress.support.loopback import free_port
 
 Build = Callable[[Path], PackageResult]
 

@@ -9,9 +9,12 @@ from lambdapress.bundle.targets import Target
 from lambdapress.bundle.wheels import (
     COMPLETE_MARK,
     LAYOUT_VERSION,
+    Installer,
+    SourcePolicy,
     WheelRecord,
     ensure_installed,
 )
+from lambdapress.config.settings import ServiceSettings
 from lambdapress.support.integrity import file_digest
 
 
@@ -34,11 +37,22 @@ def test_a_warm_cache_downloads_nothing_and_never_asks_for_credentials(tmp_path:
     def credentials(index_url: str) -> dict[str, str]:
         raise AssertionError(f"asked for the credentials of {index_url} with a warm cache")
 
-    installed = ensure_installed(
-        [package], target, tmp_path, on_install=lambda p: installs.append(p.name),
-        credentials=credentials,
-    )  # fmt: skip
+    installer = Installer(
+        tmp_path, on_install=lambda p: installs.append(p.name), credentials=credentials
+    )
+    installed = ensure_installed([package], target, installer)
 
     assert installs == []
     assert installed["private-models"].import_names == ("private_models",)
     assert installed["private-models"].folder == folder
+
+
+def test_the_source_policy_is_the_services_three_settings() -> None:
+    settings = ServiceSettings(
+        sources="first-party", keep_sources=["torch"], docstrings="first-party"
+    )
+    assert SourcePolicy.of(settings) == SourcePolicy(
+        "first-party", frozenset({"torch"}), "first-party"
+    )
+    assert SourcePolicy.of(ServiceSettings()) == SourcePolicy("first-party", frozenset(), "all")
+    assert SourcePolicy() == SourcePolicy("all", frozenset(), "all")  # as installed

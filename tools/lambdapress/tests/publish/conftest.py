@@ -25,7 +25,8 @@ from pydantic import SecretStr
 
 from lambdapress.indexes.config import ResolvedIndex
 from lambdapress.publish.build import BuiltFile, BuiltPackage
-from lambdapress.publish.pypiserver import IndexServer, ServerPlan, free_port, start_server
+from lambdapress.publish.pypiserver import IndexServer, ServerPlan, start_server
+from lambdapress.support.loopback import free_port
 
 INDEX_USER = "publisher"
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from lambdapress.cli import main
-from lambdapress.publish.pypiserver import free_port
 from lambdapress.publish.upload import upload_files
+from lambdapress.support.loopback import free_port
 
 SERVICE = """[project]
 name = "orders"

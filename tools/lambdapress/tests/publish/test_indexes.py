@@ -11,7 +11,6 @@ from lambdapress.indexes.config import (
     CodeArtifactIndex,
     UploadApiIndex,
     choose_index,
-    default_env,
     load_indexes,
 )
 
@@ -147,6 +146,34 @@ region = "eu-west-1"
     assert "12-digit" in str(caught.value.hint)
 
 
+@pytest.mark.parametrize(
+    ("seconds", "accepted"), [(899, False), (900, True), (43200, True), (43201, False)]
+)
+def test_a_codeartifact_token_lives_from_15_minutes_to_12_hours(
+    tmp_path: Path, seconds: int, accepted: bool
+) -> None:
+    root = root_with(
+        tmp_path,
+        f"""
+[tool.lambdapress.indexes.company]
+kind = "codeartifact"
+domain = "acme"
+domain-owner = "123456789012"
+repository = "python"
+region = "eu-west-1"
+duration-seconds = {seconds}
+""",
+    )
+    if accepted:
+        (company,) = load_indexes(root)
+        assert isinstance(company, CodeArtifactIndex) and company.duration_seconds == seconds
+        return
+    with pytest.raises(ConfigError) as caught:
+        load_indexes(root)
+    assert "company.duration-seconds`" in caught.value.message
+    assert caught.value.hint == "a token lifetime from 900 to 43200 seconds"
+
+
 def test_every_mistake_is_listed_with_a_fix_and_no_value(tmp_path: Path) -> None:
     root = root_with(
         tmp_path,
@@ -190,7 +217,3 @@ def test_choose_index(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no package index is configured") as caught:
         choose_index((), None, pyproject)
     assert "[tool.lambdapress.indexes.local]" in str(caught.value.hint)
-
-
-def test_default_variable_names() -> None:
-    assert default_env("my-index", "PASSWORD") == "LAMBDAPRESS_INDEX_MY_INDEX_PASSWORD"

@@ -213,3 +213,17 @@ def test_the_pin_is_read_from_a_real_index_listing(
         versions,
     )
     assert edit.pin is not None and edit.pin.index_url == index_server.index_url
+
+
+@pytest.mark.parametrize("edit", ["pin", "unpin"])
+def test_a_pyproject_that_is_not_toml_is_a_pin_error_naming_its_line(edit: str) -> None:
+    pyproject = Path("services/orders/pyproject.toml")
+    broken = SERVICE.replace("memory = 256", "memory = ")
+    with pytest.raises(PinError, match="invalid TOML") as caught:
+        if edit == "pin":
+            pin_text(broken, PIN, pyproject)
+        else:
+            unpin_text(broken, "acme-models", "../../packages/acme-models", pyproject)
+    assert caught.value.path == pyproject
+    assert caught.value.line == SERVICE.splitlines().index("memory = 256") + 1
+    assert caught.value.hint == "fix the syntax first"

@@ -15,8 +15,9 @@ import pytest
 
 from lambdapress.errors import IndexServerError
 from lambdapress.indexes.config import UploadApiIndex
-from lambdapress.publish.pypiserver import free_port, plan_server, start_server
+from lambdapress.publish.pypiserver import plan_server, start_server
 from lambdapress.support.lifetime import children_of, running
+from lambdapress.support.loopback import free_port
 
 LOCAL = UploadApiIndex.model_validate(
     {

@@ -38,7 +38,7 @@ from lambdapress.bundle.discovery import handlers_folder
 from lambdapress.bundle.lock import read_lock
 from lambdapress.bundle.pipeline import package
 from lambdapress.bundle.targets import Target
-from lambdapress.bundle.wheels import ensure_installed
+from lambdapress.bundle.wheels import Installer, ensure_installed
 from lambdapress.config.lambda_platform import DEFAULT_ARCHITECTURE, architecture_of_machine
 from lambdapress.config.workspace import load_workspace
 from lambdapress.errors import EmulatorError
@@ -251,7 +251,7 @@ def _whole_service_zip(scratch: Path, service_name: str, cache: Path) -> int:
     target = Target.of(service.settings)
     closure = lock.closure(service.name, target)
     third_party = [sourced.prepare(p) for p in closure.values() if not p.is_local]
-    installed = ensure_installed(third_party, target, cache)
+    installed = ensure_installed(third_party, target, Installer(cache))
     entries: list[Entry] = []
     members = workspace.packages + workspace.libraries + workspace.services
     local = [p for p in members if p.name in closure]

@@ -31,8 +31,10 @@ from lambdapress.bundle.plan import SourceFile
 from lambdapress.bundle.shipping import check_credentials, unreadable
 from lambdapress.bundle.targets import Target
 from lambdapress.bundle.wheels import (
-    INDEX_ENV,
+    INDEX_NAME,
     InstalledDistribution,
+    Installer,
+    SourcePolicy,
     check_has_wheel,
     ensure_installed,
 )
@@ -151,11 +153,8 @@ def service_context(
     pyproject = service.path / PYPROJECT
     for package in third_party:  # first, so that the error names the service that needs it
         check_has_wheel(package, target, service=service.name, pyproject=pyproject)
-    installed = ensure_installed(
-        third_party, target, cache, jobs, on_install, credentials,
-        sources=service.settings.sources, keep_sources=service.settings.keep_sources,
-        docstrings=service.settings.docstrings,
-    )  # fmt: skip
+    installer = Installer(cache, jobs=jobs, on_install=on_install, credentials=credentials)
+    installed = ensure_installed(third_party, target, installer, SourcePolicy.of(service.settings))
     import_map: dict[str, list[str]] = {name: [name] for name in provided if name in closure}
     for name, dist in installed.items():
         for import_name in dist.import_names:
@@ -362,10 +361,7 @@ def _index_credentials(root: Path, name: str) -> dict[str, str]:
     configured = next((i for i in indexes if i.name == name), None)
     if configured is None:
         return {}
-    auth = resolve_index(configured).basic_auth()
-    if auth is None:
-        return {}
-    return {f"{INDEX_ENV}_USERNAME": auth[0], f"{INDEX_ENV}_PASSWORD": auth[1]}
+    return resolve_index(configured).uv_variables(INDEX_NAME)
 
 
 def _src(folder: Path) -> Path:

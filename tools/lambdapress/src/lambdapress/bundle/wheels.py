@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -43,6 +43,7 @@ from lambdapress.bundle.lock import LockedPackage
 from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.targets import Target
 from lambdapress.config.pyproject import find_key_line
+from lambdapress.config.settings import ServiceSettings
 from lambdapress.errors import BundleError
 from lambdapress.support import files
 from lambdapress.support.integrity import (
@@ -61,9 +62,9 @@ LAYOUT_VERSION = 4
 # Next to a target's folder (`<target key>+bytecode`): its distributions without sources.
 BYTECODE_ONLY = "+bytecode"
 WITHOUT_DOCSTRINGS = "+nodocstrings"
-# The name uv knows the index by; credentials go in UV_INDEX_LAMBDAPRESS_WHEELS_USERNAME/PASSWORD.
+# The name uv knows the index by (its credentials' variables follow from it:
+# `ResolvedIndex.uv_variables(INDEX_NAME)`).
 INDEX_NAME = "lambdapress-wheels"
-INDEX_ENV = "UV_INDEX_LAMBDAPRESS_WHEELS"
 # Installer bookkeeping that differs between machines and is never read at run time.
 _DIST_INFO_NOISE = ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")
 
@@ -142,31 +143,57 @@ def uv_binary() -> str:
     return found
 
 
-def ensure_installed(
-    packages: list[LockedPackage],
-    target: Target,
-    cache: Path,
-    jobs: int = 4,
-    on_install: Callable[[LockedPackage], None] | None = None,
-    credentials: Callable[[str], dict[str, str]] | None = None,
-    *,
-    sources: Literal["first-party", "all"] = "all",
-    keep_sources: Collection[str] = (),
-    docstrings: Literal["first-party", "all"] = "all",
-) -> dict[str, InstalledDistribution]:
-    """Install what is missing for `target` (in parallel) and describe every folder.
+@dataclass(frozen=True)
+class Installer:
+    """Where and how the missing distributions are installed.
 
     `credentials(index_url)` gives the variables that carry an index's credentials to uv
     (never a command line). It is asked only when something must be downloaded: a warm cache
-    never needs a token. With `sources="first-party"`, each distribution not named in
-    `keep_sources` is described by its bytecode-only folder (when there is bytecode: without
-    an interpreter for the target, sources ship as before); its bytecode has no docstrings
-    with `docstrings="first-party"`.
+    never needs a token. `on_install(package)` hears of each install before it starts.
     """
+
+    cache: Path
+    jobs: int = 4
+    on_install: Callable[[LockedPackage], None] | None = None
+    credentials: Callable[[str], dict[str, str]] | None = None
+
+
+@dataclass(frozen=True)
+class SourcePolicy:
+    """What of the third-party code ships, as a service's settings say.
+
+    `sources`, `keep_sources` and `docstrings` are the settings of the same names; the default
+    ships everything as installed.
+    """
+
+    sources: Literal["first-party", "all"] = "all"
+    keep_sources: frozenset[str] = frozenset()
+    docstrings: Literal["first-party", "all"] = "all"
+
+    @classmethod
+    def of(cls, settings: ServiceSettings) -> SourcePolicy:
+        """The policy a service's settings ask for."""
+        return cls(settings.sources, frozenset(settings.keep_sources), settings.docstrings)
+
+
+def ensure_installed(
+    packages: list[LockedPackage],
+    target: Target,
+    installer: Installer,
+    policy: SourcePolicy = SourcePolicy(),
+) -> dict[str, InstalledDistribution]:
+    """Install what is missing for `target` (in parallel) and describe every folder.
+
+    Under `policy.sources == "first-party"`, each distribution not named in
+    `policy.keep_sources` is described by its bytecode-only folder (when there is bytecode:
+    without an interpreter for the target, sources ship as before); its bytecode has no
+    docstrings with `policy.docstrings == "first-party"`.
+    """
+    on_install, credentials = installer.on_install, installer.credentials
     for package in packages:
         check_has_wheel(package, target)
     compiler = find_compiler(target.python)
-    base = cache / "wheels" / f"v{LAYOUT_VERSION}" / target.key
+    base = installer.cache / "wheels" / f"v{LAYOUT_VERSION}" / target.key
     repaired: dict[str, str] = {}
     missing: list[LockedPackage] = []
     for package in packages:
@@ -191,15 +218,15 @@ def ensure_installed(
         for package in missing:
             if on_install is not None:
                 on_install(package)
-        in_parallel(install, missing, jobs)
+        in_parallel(install, missing, installer.jobs)
     described = {p.name: _describe(p, _folder(base, p), repaired.get(p.name)) for p in packages}
-    if sources == "all" or compiler is None:
+    if policy.sources == "all" or compiler is None:
         return described
-    kept = {canonicalize_name(name) for name in keep_sources}
+    kept = {canonicalize_name(name) for name in policy.keep_sources}
     # A pinned package is a workspace library shipped as its published wheel: the project's
     # own code, so it keeps its sources like the rest of the first-party code.
     stripped = [p for p in packages if canonicalize_name(p.name) not in kept and not p.is_pinned]
-    suffix = BYTECODE_ONLY + ("" if docstrings == "all" else WITHOUT_DOCSTRINGS)
+    suffix = BYTECODE_ONLY + ("" if policy.docstrings == "all" else WITHOUT_DOCSTRINGS)
     bytecode_base = base.with_name(base.name + suffix)
     for package in stripped:
         folder = _folder(bytecode_base, package)
@@ -220,9 +247,10 @@ def ensure_installed(
             if on_install is not None:
                 on_install(package)
             install(package)
-        _derive_bytecode_only(compiled, folder, target.python, compiler, docstrings == "all")
+        keep_docstrings = policy.docstrings == "all"
+        _derive_bytecode_only(compiled, folder, target.python, compiler, keep_docstrings)
 
-    in_parallel(derive, stripped, jobs)
+    in_parallel(derive, stripped, installer.jobs)
     for package in stripped:
         described[package.name] = replace(
             described[package.name],

@@ -36,12 +36,17 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, Va
 from lambdapress.config.pyproject import find_key_line, get_table, load_toml
 from lambdapress.config.validation import Source, config_error
 from lambdapress.errors import ConfigError
+from lambdapress.indexes.uv_credentials import lambdapress_variable, uv_auth
 
 TABLE = "tool.lambdapress.indexes"
 PYPROJECT = "pyproject.toml"
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_KEYS = ("password", "token", "secret")
+# CodeArtifact API reference, GetAuthorizationToken: durationSeconds from 900 to 43200 (15 min
+# to 12 h); the shortest by default.
+TOKEN_SECONDS_MIN = 900
+TOKEN_SECONDS_MAX = 43200
 
 EXAMPLE = (
     '[tool.lambdapress.indexes.local]\nupload-url = "http://127.0.0.1:8080/"\n'
@@ -69,11 +74,6 @@ Url = Annotated[str, AfterValidator(_url)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 
 
-def default_env(index: str, what: str) -> str:
-    """`LAMBDAPRESS_INDEX_<NAME>_<WHAT>`: where credentials are read when nothing else is said."""
-    return f"LAMBDAPRESS_INDEX_{re.sub(r'[^A-Za-z0-9]', '_', index).upper()}_{what}"
-
-
 class UploadApiIndex(BaseModel):
     """An index that accepts the legacy upload API (pypiserver, devpi, Artifactory, GitLab...)."""
 
@@ -90,12 +90,12 @@ class UploadApiIndex(BaseModel):
     @property
     def username_variable(self) -> str:
         """The environment variable the user name is read from."""
-        return self.username_env or default_env(self.name, "USERNAME")
+        return self.username_env or lambdapress_variable(self.name, "USERNAME")
 
     @property
     def password_variable(self) -> str:
         """The environment variable the password (or token) is read from."""
-        return self.password_env or default_env(self.name, "PASSWORD")
+        return self.password_env or lambdapress_variable(self.name, "PASSWORD")
 
 
 class CodeArtifactIndex(BaseModel):
@@ -109,7 +109,12 @@ class CodeArtifactIndex(BaseModel):
     domain_owner: str = Field(alias="domain-owner", pattern=r"^\d{12}$")
     repository: str = Field(min_length=2, max_length=100)
     region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
-    duration_seconds: int = Field(default=900, alias="duration-seconds", ge=900, le=43200)
+    duration_seconds: int = Field(
+        default=TOKEN_SECONDS_MIN,
+        alias="duration-seconds",
+        ge=TOKEN_SECONDS_MIN,
+        le=TOKEN_SECONDS_MAX,
+    )
 
 
 IndexConfig = Annotated[UploadApiIndex | CodeArtifactIndex, Field(discriminator="kind")]
@@ -149,8 +154,8 @@ def parse_index(name: str, value: Any, pyproject: Path) -> UploadApiIndex | Code
                 f"index {name!r} has a `{secret}` key: secrets must never be committed",
                 path=pyproject,
                 line=find_key_line(pyproject, [*keys, secret]),
-                hint=f"delete it and export {default_env(name, 'PASSWORD')} instead (or set "
-                "`password-env` to the variable you use, or store it in keyring)",
+                hint=f"delete it and export {lambdapress_variable(name, 'PASSWORD')} instead "
+                "(or set `password-env` to the variable you use, or store it in keyring)",
             )
     data = {"kind": "upload-api", **value, "name": name}
     try:
@@ -191,7 +196,7 @@ _FIX = {
     "password-env": 'name an environment variable, e.g. password-env = "MY_INDEX_PASSWORD"',
     "domain-owner": "the 12-digit AWS account id that owns the CodeArtifact domain",
     "region": 'an AWS region such as "eu-west-1"',
-    "duration-seconds": "a token lifetime from 900 to 43200 seconds",
+    "duration-seconds": f"a token lifetime from {TOKEN_SECONDS_MIN} to {TOKEN_SECONDS_MAX} seconds",
 }
 
 
@@ -246,6 +251,14 @@ class ResolvedIndex(BaseModel):
         if self.password is None:
             return None
         return (self.username or "", self.password.get_secret_value())
+
+    def uv_variables(self, uv_name: str | None = None) -> dict[str, str]:
+        """The variables that hand uv these credentials; empty when anonymous.
+
+        `uv_name` is the name uv is given for the index (this index's own by default).
+        """
+        auth = self.basic_auth()
+        return {} if auth is None else uv_auth(uv_name or self.name, *auth)
 
     def authorization_header(self) -> str | None:
         """The `Authorization` header value for reads, None when anonymous."""

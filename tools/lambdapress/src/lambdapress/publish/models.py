@@ -29,7 +29,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from tomlkit.items import AoT, Array, InlineTable, Table
 
-from lambdapress.errors import ModelsError
+from lambdapress.errors import LambdapressError, ModelsError
 from lambdapress.indexes.sources import ACCEPT_KEY
 
 PYPROJECT = "pyproject.toml"
@@ -58,7 +58,7 @@ def with_index_dependency(text: str, package: str, specifier: str, index: str, p
         drop_unused_poetry_sources(poetry)
     sources = _table(_table(tool, "uv", path), "sources", path)
     key = next((k for k in sources if _same(k, package)), package)
-    sources[key] = _inline(f"{{ index = {_quote(index)} }}")
+    sources[key] = inline(f"{{ index = {quoted(index)} }}")
     return spaced(tomlkit.dumps(document))
 
 
@@ -75,8 +75,8 @@ def with_accepted(text: str, package: str, version: str | None, path: Path) -> s
         if not _same(str(k), package)
     }
     entries[package] = version
-    pairs = ", ".join(f"{k} = {_quote(v)}" for k, v in sorted(entries.items()))
-    lambdapress[ACCEPT_KEY] = _inline(f"{{ {pairs} }}")
+    pairs = ", ".join(f"{k} = {quoted(v)}" for k, v in sorted(entries.items()))
+    lambdapress[ACCEPT_KEY] = inline(f"{{ {pairs} }}")
     return spaced(tomlkit.dumps(document))
 
 
@@ -95,8 +95,8 @@ def without_accepted(text: str, package: str, path: Path) -> str:
         return text
     remaining = {str(k): str(v) for k, v in accepted.items() if str(k) not in keys}
     if remaining:
-        pairs = ", ".join(f"{k} = {_quote(v)}" for k, v in sorted(remaining.items()))
-        lambdapress[ACCEPT_KEY] = _inline(f"{{ {pairs} }}")
+        pairs = ", ".join(f"{k} = {quoted(v)}" for k, v in sorted(remaining.items()))
+        lambdapress[ACCEPT_KEY] = inline(f"{{ {pairs} }}")
     else:
         del lambdapress[ACCEPT_KEY]
         if not lambdapress:  # the table was made for the entry: no empty section left behind
@@ -181,12 +181,12 @@ def with_first_party(text: str, module: str, path: Path) -> str:
 # ------------------------------------------------------------------ helpers
 
 
-def parse(text: str, path: Path) -> Any:
-    """Parse a pyproject with tomlkit (keeping its layout), or a ModelsError naming the line."""
+def parse(text: str, path: Path, error: type[LambdapressError] = ModelsError) -> Any:
+    """Parse a pyproject with tomlkit (keeping its layout), or an `error` naming the line."""
     try:
         return tomlkit.parse(text)
     except tomlkit.exceptions.ParseError as exc:
-        raise ModelsError(
+        raise error(
             f"invalid TOML: {exc}", path=path, line=exc.line, hint="fix the syntax first"
         ) from None
 
@@ -265,9 +265,11 @@ def _same(a: str, b: str) -> bool:
     return canonicalize_name(a) == canonicalize_name(b)
 
 
-def _inline(text: str) -> Any:
+def inline(text: str) -> Any:
+    """An inline table spelt the way people write them (`{ a = 1 }`, spaces inside)."""
     return tomlkit.parse(f"x = {text}")["x"]
 
 
-def _quote(value: str) -> str:
+def quoted(value: str) -> str:
+    """`value` as a TOML string, quoted and escaped."""
     return tomlkit.string(value).as_string()

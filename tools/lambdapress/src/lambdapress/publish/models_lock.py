@@ -6,15 +6,15 @@ credentials refused, no such version). Running it on a mirror of the workspace's
 files gives the new `uv.lock` text as part of the plan: printed, checked, and written together
 with the two pyprojects only when everything worked; on any failure nothing has changed.
 
-Credentials reach uv through its own variables, `UV_INDEX_<NAME>_USERNAME/PASSWORD`, filled
-from lambdapress's resolution of the index (environment, keyring or CodeArtifact): never a
-file, never a command line, and scrubbed from any output quoted in an error.
+Credentials reach uv through its own variables, `UV_INDEX_<NAME>_USERNAME/PASSWORD`
+(`lambdapress.indexes.uv_credentials`), filled from lambdapress's resolution of the index
+(environment, keyring or CodeArtifact): never a file, never a command line, and scrubbed from
+any output quoted in an error.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -30,20 +30,6 @@ from lambdapress.support.toolchain import find_uv
 LOCK = "uv.lock"
 # What uv reads to lock a workspace whose members have static metadata.
 _MEMBER_FILES = ("pyproject.toml", "README.md")
-
-
-def uv_index_env(name: str) -> str:
-    """uv's prefix for the credentials of the index called `name` (its own naming rule)."""
-    return f"UV_INDEX_{re.sub(r'[^A-Za-z0-9]', '_', name).upper()}"
-
-
-def uv_credentials(index: ResolvedIndex) -> dict[str, str]:
-    """The variables that give uv this index's credentials; empty when it is anonymous."""
-    auth = index.basic_auth()
-    if auth is None:
-        return {}
-    prefix = uv_index_env(index.name)
-    return {f"{prefix}_USERNAME": auth[0], f"{prefix}_PASSWORD": auth[1]}
 
 
 def lock_with(
@@ -76,7 +62,7 @@ def lock_with(
             for k, v in os.environ.items()
             if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH")
         }
-        environment.update(uv_credentials(index))
+        environment.update(index.uv_variables())
         result = subprocess.run(
             command,
             cwd=mirror,

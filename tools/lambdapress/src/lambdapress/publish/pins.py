@@ -42,7 +42,7 @@ from lambdapress.config.pyproject import read_config_text
 from lambdapress.config.workspace import Package, Service, Workspace
 from lambdapress.errors import PinError
 from lambdapress.indexes.pins import PYPROJECT, Pin
-from lambdapress.publish.models import drop_unused_poetry_sources
+from lambdapress.publish.models import drop_unused_poetry_sources, inline, parse, quoted
 from lambdapress.support.files import write_text
 
 COMMENT = "pinned by lambdapress: services ship this published version"
@@ -128,12 +128,12 @@ def plan_unpin(workspace: Workspace, service_name: str, package_name: str) -> Pi
 
 def pin_text(text: str, pin: Pin, pyproject: Path) -> str:
     """`text` with the path dependency on `pin.package` replaced by the pin."""
-    document = _parse(text, pyproject)
+    document = parse(text, pyproject, PinError)
     _require_dependency(document, pin.package, pyproject)
     poetry = _table(_table(document, "tool"), "poetry")
     dependencies = _table(poetry, "dependencies")
     key = _key(dependencies, pin.package)
-    dependencies[key] = _inline(f'{{ version = "=={pin.version}", source = "{pin.index}" }}')
+    dependencies[key] = inline(f'{{ version = "=={pin.version}", source = "{pin.index}" }}')
     dependencies[key].trivia.comment_ws = "  "
     dependencies[key].trivia.comment = f"# {COMMENT}"
     sources = poetry.get("source")
@@ -154,12 +154,12 @@ def pin_text(text: str, pin: Pin, pyproject: Path) -> str:
 
 def unpin_text(text: str, package: str, path: str, pyproject: Path) -> str:
     """`text` with `package` back on its development path; unused sources are removed."""
-    document = _parse(text, pyproject)
+    document = parse(text, pyproject, PinError)
     _require_dependency(document, package, pyproject)
     poetry = _table(_table(document, "tool"), "poetry")
     dependencies = _table(poetry, "dependencies")
     key = _key(dependencies, package)
-    dependencies[key] = _inline(f"{{ path = {_quote(path)}, develop = true }}")
+    dependencies[key] = inline(f"{{ path = {quoted(path)}, develop = true }}")
     dependencies[key].trivia.comment_ws = ""
     dependencies[key].trivia.comment = ""  # replacing keeps the old comment: drop the pin's
     drop_unused_poetry_sources(poetry)
@@ -208,15 +208,6 @@ def _members(workspace: Workspace, service_name: str, package_name: str) -> tupl
     return service, package
 
 
-def _parse(text: str, pyproject: Path) -> Any:
-    try:
-        return tomlkit.parse(text)
-    except tomlkit.exceptions.ParseError as exc:
-        raise PinError(
-            f"invalid TOML: {exc}", path=pyproject, line=exc.line, hint="fix the syntax first"
-        ) from None
-
-
 def _require_dependency(document: Any, package: str, pyproject: Path) -> None:
     """The service must already name the package in `[project] dependencies`."""
     wanted = canonicalize_name(package)
@@ -241,15 +232,6 @@ def _table(parent: Any, key: str) -> Any:
     if not isinstance(value, Table | InlineTable | dict):
         raise PinError(f"`{key}` must be a table", hint=f"write it as a [{key}] section")
     return value
-
-
-def _inline(text: str) -> Any:
-    """An inline table spelt the way people write them (`{ a = 1 }`, spaces inside)."""
-    return tomlkit.parse(f"x = {text}")["x"]
-
-
-def _quote(value: str) -> str:
-    return tomlkit.string(value).as_string()
 
 
 def _key(table: Any, package: str) -> str:

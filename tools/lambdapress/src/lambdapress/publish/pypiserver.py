@@ -16,7 +16,6 @@ would only add a port to keep track of.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -33,12 +32,13 @@ from lambdapress.indexes.config import UploadApiIndex
 from lambdapress.support import files
 from lambdapress.support.closing import ClosesOnExit
 from lambdapress.support.lifetime import bound_popen, stop_bound
+from lambdapress.support.loopback import LOOPBACK
 from lambdapress.support.server_lock import Holder, ServerLock, acquire, lock_path, peek
 
-HOST = "127.0.0.1"
 LOCK = "index"
 DEFAULT_PORT = 8080
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# The names an index's configured URL may give this machine by.
+THIS_MACHINE = (LOOPBACK, "localhost", "::1")
 
 
 class ServerPlan(BaseModel):
@@ -57,7 +57,7 @@ class ServerPlan(BaseModel):
     @property
     def url(self) -> str:
         """The upload URL (the server's root)."""
-        return f"http://{HOST}:{self.port}/"
+        return f"http://{LOOPBACK}:{self.port}/"
 
     @property
     def index_url(self) -> str:
@@ -76,7 +76,7 @@ class ServerPlan(BaseModel):
             "pypiserver",
             "run",
             "--interface",
-            HOST,
+            LOOPBACK,
             "--port",
             str(self.port),
             "--hash-algo",
@@ -105,7 +105,7 @@ def plan_server(
     username = password = None
     if index is not None:
         parts = urlsplit(index.upload_url)
-        if parts.hostname not in LOOPBACK:
+        if parts.hostname not in THIS_MACHINE:
             raise IndexServerError(
                 f"index {index.name!r} points at {parts.hostname}, not this machine",
                 hint="the local index only listens on 127.0.0.1: serve an index whose "
@@ -140,14 +140,6 @@ def write_htpasswd(path: Path, username: str, password: str) -> None:
     table = HtpasswdFile()
     table.set_password(username, password)
     files.write_bytes(path, table.to_string(), mode=0o600)
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class IndexAlreadyServed(IndexServerError):

@@ -25,8 +25,8 @@ from lambdapress.indexes.config import ResolvedIndex
 from lambdapress.indexes.credentials import redact
 from lambdapress.support.toolchain import find_uv
 
+# The name uv is given for the private index (its credentials' variables follow from it).
 UV_INDEX_NAME = "lambdapress-private"
-_UV_ENV = "UV_INDEX_LAMBDAPRESS_PRIVATE"
 
 DUMP_SCRIPT = """
 import importlib, json, sys
@@ -109,9 +109,7 @@ def install(
     extra_env: dict[str, str] = {}
     if index is not None:
         command += ["--index", f"{UV_INDEX_NAME}={index.index_url}"]
-        auth = index.basic_auth()
-        if auth is not None:
-            extra_env = {f"{_UV_ENV}_USERNAME": auth[0], f"{_UV_ENV}_PASSWORD": auth[1]}
+        extra_env = index.uv_variables(UV_INDEX_NAME)
     for folder in find_links:
         command += ["--find-links", str(folder)]
     secrets = index.secrets() if index is not None else ()
