@@ -10,20 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lambdapress.emulator import ReloadRecord, Serving, Watcher, serve
+from lambdapress.emulator import ReloadRecord, Watcher, serve
 from lambdapress.emulator.serving import changes, snapshot
 from lambdapress.errors import BundleError, EmulatorError
 from lambdapress.model.application import Application
 from lambdapress.model.triggers import HttpRoute
 
 from .conftest import EmulatorFactory, Repo
-
-
-def url(serving: Serving) -> str:
-    """The HTTP API front end's URL (the `http` kind's local source)."""
-    found = serving.sources["http"].url
-    assert found is not None
-    return found
 
 
 def _touch(path: Path, text: str) -> None:
@@ -109,8 +102,8 @@ def test_serve_answers_http_and_boto3_style_invokes_and_rebuilds_on_change(
         on_reload=reloads.append,
     ) as serving:
         assert serving.lambda_url is not None and serving.watcher is not None
-        first = httpx.get(f"{url(serving)}/slow", params={"seconds": "0"}, timeout=30)
-        plain_before = httpx.get(f"{url(serving)}/plain", timeout=30)
+        first = httpx.get(f"{serving.url}/slow", params={"seconds": "0"}, timeout=30)
+        plain_before = httpx.get(f"{serving.url}/plain", timeout=30)
         invoked = httpx.post(
             f"{serving.lambda_url}/2015-03-31/functions/demo-http_plain/invocations",
             content=b"{}",
@@ -125,9 +118,9 @@ def test_serve_answers_http_and_boto3_style_invokes_and_rebuilds_on_change(
             ReloadRecord((sources / "demo" / "handler.py",), ("demo.http_slow",), None)
         ]
 
-        second = httpx.get(f"{url(serving)}/slow", params={"seconds": "0"}, timeout=30)
+        second = httpx.get(f"{serving.url}/slow", params={"seconds": "0"}, timeout=30)
         assert second.text != first.text  # another process: the function was restarted
-        assert httpx.get(f"{url(serving)}/plain", timeout=30).status_code == 200
+        assert httpx.get(f"{serving.url}/plain", timeout=30).status_code == 200
     assert [list(c) for c in calls] == [[sources / "demo" / "handler.py"]]
     stats = {s.function: s for s in emulator.stats()}
     assert stats["demo.http_slow"].started == 1 and stats["demo.http_slow"].invocations == 1
@@ -146,7 +139,7 @@ def test_a_failed_rebuild_keeps_serving_the_last_build(
     with serve(emulator, lambda_port=None, rebuild=rebuild, watch=[repo.root]) as serving:
         record = serving.apply([repo.root / "x.py"])
         assert record.error is not None and "invalid syntax" in record.error
-        assert httpx.get(f"{url(serving)}/plain", timeout=30).status_code == 200
+        assert httpx.get(f"{serving.url}/plain", timeout=30).status_code == 200
 
 
 def test_without_a_rebuild_hook_the_manifest_file_is_reread(
@@ -157,21 +150,21 @@ def test_without_a_rebuild_hook_the_manifest_file_is_reread(
     emulator = make_emulator(repo.manifest(plain), repo.root)
     with serve(emulator, lambda_port=None, manifest_file=manifest_file) as serving:
         assert serving.watcher is not None and serving.watcher.paths == [manifest_file]
-        assert httpx.get(f"{url(serving)}/other", timeout=30).status_code == 404
+        assert httpx.get(f"{serving.url}/other", timeout=30).status_code == 404
         moved = plain.model_copy(update={"triggers": (HttpRoute(method="GET", path="/other"),)})
         repo.write(repo.manifest(moved))
         assert serving.apply([manifest_file]).functions == ("demo.http_plain",)
-        assert httpx.get(f"{url(serving)}/other", timeout=30).status_code == 200
-        assert httpx.get(f"{url(serving)}/plain", timeout=30).status_code == 404
+        assert httpx.get(f"{serving.url}/other", timeout=30).status_code == 200
+        assert httpx.get(f"{serving.url}/plain", timeout=30).status_code == 404
 
 
 def test_a_busy_port_is_a_clear_error(repo: Repo, make_emulator: EmulatorFactory) -> None:
     plain = repo.app("http_plain", routes=(("GET", "/plain"),))
     emulator = make_emulator(repo.manifest(plain), repo.root)
     with serve(emulator, lambda_port=None) as first:
-        busy = int(url(first).rsplit(":", 1)[1])
+        busy = int(first.url.rsplit(":", 1)[1])
         with pytest.raises(EmulatorError, match=rf"port {busy} on 127\.0\.0\.1 is already"):
-            serve(emulator, ports={"http": busy}, lambda_port=None)
+            serve(emulator, port=busy, lambda_port=None)
 
 
 def test_the_http_api_starts_with_the_first_route_and_stays(
@@ -187,12 +180,14 @@ def test_the_http_api_starts_with_the_first_route_and_stays(
     emulator = make_emulator(repo.manifest(unrouted), repo.root)
     with serve(emulator, lambda_port=None, rebuild=rebuild, watch=[repo.root]) as serving:
         assert serving.sources == {}  # nothing routed: no HTTP API
+        with pytest.raises(EmulatorError, match="no HTTP API is running"):
+            _ = serving.url
         record = serving.apply([repo.root / "x.py"])
         assert [source.name for source in record.started] == ["HTTP API"]
-        assert httpx.get(f"{url(serving)}/plain", timeout=30).status_code == 200
+        assert httpx.get(f"{serving.url}/plain", timeout=30).status_code == 200
         again = serving.apply([repo.root / "x.py"])  # the route is gone: the API stays, 404
         assert again.started == () and list(serving.sources) == ["http"]
-        assert httpx.get(f"{url(serving)}/plain", timeout=30).status_code == 404
+        assert httpx.get(f"{serving.url}/plain", timeout=30).status_code == 404
 
 
 def _wait_until(condition: Callable[[], bool], what: str, within: float = 60.0) -> None:
@@ -238,13 +233,13 @@ def test_the_watcher_survives_a_crashing_rebuild_and_rebuilds_the_next_change(
         assert log.parent == repo.root / ".cache" / "lambdapress" / "logs"
         assert "Traceback (most recent call last)" in log.read_text(encoding="utf-8")
         assert serving.watcher._thread.is_alive()
-        assert httpx.get(f"{url(serving)}/plain", timeout=30).status_code == 200  # last good
+        assert httpx.get(f"{serving.url}/plain", timeout=30).status_code == 200  # last good
 
         _touch(helpers, "v = 2")
         _wait_until(lambda: len(reloads) == 2, "the next change is rebuilt")
         assert reloads[1].error is None and reloads[1].functions == ("demo.http_plain",)
-        assert httpx.get(f"{url(serving)}/moved", timeout=30).status_code == 200
-        assert httpx.get(f"{url(serving)}/plain", timeout=30).status_code == 404
+        assert httpx.get(f"{serving.url}/moved", timeout=30).status_code == 200
+        assert httpx.get(f"{serving.url}/plain", timeout=30).status_code == 404
 
 
 def test_a_failing_step_of_the_watcher_is_reported_and_the_watching_goes_on(

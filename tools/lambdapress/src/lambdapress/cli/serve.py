@@ -346,7 +346,7 @@ def _serve_locked(
     with emulator:
         serving = serve(
             emulator,
-            ports={"http": args.port},
+            port=args.port,
             lambda_port=None if args.lambda_port < 0 else args.lambda_port,
             rebuild=rebuild,
             watch=watch,

@@ -42,7 +42,8 @@ from lambdapress.emulator.servers import CLIENT_TIMEOUT
 from lambdapress.errors import EmulatorError, LambdapressError
 from lambdapress.model.application import Application
 from lambdapress.model.manifest import read_manifest
-from lambdapress.model.trigger_kinds import LocalOptions, LocalSource, kinds_in
+from lambdapress.model.trigger_kinds import LocalOptions, LocalSource, kind_name, kinds_in
+from lambdapress.model.triggers import HttpRoute
 from lambdapress.support.closing import ClosesOnExit
 from lambdapress.support.crash import summary, write_crash_log
 from lambdapress.support.server_lock import ServerLock, acquire, lock_path
@@ -53,6 +54,8 @@ IGNORED_DIRS = frozenset(
 )
 Snapshot = dict[Path, tuple[int, int]]
 LOCK = "serve"
+HTTP = kind_name(HttpRoute)
+"""The HTTP trigger kind, whose front end `port` and `url` name (the one serve prints first)."""
 
 
 def serve_folder(root: Path) -> Path:
@@ -183,6 +186,7 @@ class Serving(ClosesOnExit):
         self,
         emulator: Emulator,
         *,
+        port: int | None = None,
         ports: Mapping[str, int] | None = None,
         lambda_port: int | None = 0,
         rebuild: Rebuild | None = None,
@@ -198,6 +202,8 @@ class Serving(ClosesOnExit):
         self.manifest_file = manifest_file
         self.on_reload = on_reload
         self.ports = dict(ports or {})
+        if port is not None:
+            self.ports[HTTP] = port
         self.on_delivery = on_delivery
         self.client_timeout = client_timeout
         self.sources: dict[str, LocalSource] = {}
@@ -288,6 +294,20 @@ class Serving(ClosesOnExit):
         return f"{summary(error)}\ndetails: {log}"
 
     @property
+    def url(self) -> str:
+        """The HTTP API front end's URL (the `http` kind's source), the one `serve` prints first.
+
+        An EmulatorError when the build has no route, so no HTTP API runs.
+        """
+        source = self.sources.get(HTTP)
+        if source is None or source.url is None:
+            raise EmulatorError(
+                "no HTTP API is running: no function of the build has a route",
+                hint="declare a route (@app.get(...)) and rebuild; serving.sources lists what runs",
+            )
+        return source.url
+
+    @property
     def lambda_url(self) -> str | None:
         """The Invoke API's URL, when it was started."""
         return None if self.invoke_api is None else self.invoke_api.url
@@ -305,6 +325,7 @@ class Serving(ClosesOnExit):
 def serve(
     emulator: Emulator,
     *,
+    port: int | None = None,
     ports: Mapping[str, int] | None = None,
     lambda_port: int | None = 0,
     rebuild: Rebuild | None = None,
@@ -317,14 +338,15 @@ def serve(
 ) -> Serving:
     """Start each trigger kind's local source, the Invoke API and the watcher, as asked.
 
-    A kind's source listens on `ports[kind]` (`{"http": 3000}`; a kind not named, or 0: any
-    free port) and tells `on_delivery` about each delivery (the HTTP API: an `AccessRecord`);
-    the Invoke API listens on `lambda_port` (None: off); the watcher runs with `rebuild` and
-    `watch` (or a `manifest_file`). A client connection silent for `client_timeout` seconds
-    while its request is read is dropped.
+    A kind's source listens on `ports[kind]` (`{"http": 3000}`, or `port=3000` for the HTTP API
+    alone; a kind not named, or 0: any free port) and tells `on_delivery` about each delivery
+    (the HTTP API: an `AccessRecord`); the Invoke API listens on `lambda_port` (None: off); the
+    watcher runs with `rebuild` and `watch` (or a `manifest_file`). A client connection silent
+    for `client_timeout` seconds while its request is read is dropped.
     """
     return Serving(
         emulator,
+        port=port,
         ports=ports,
         lambda_port=lambda_port,
         rebuild=rebuild,
