@@ -199,3 +199,13 @@ def test_unregistered_the_kind_is_gone_from_discovery_and_manifests(shop: Path) 
     rebuilt = package(shop, jobs=1).manifest  # TICKS is a plain constant again
     assert rebuilt.function("shop.cleanup").triggers == ()
     assert "Tick" not in manifest_schema()["$defs"]
+
+
+def test_a_service_bundled_whole_refuses_it_at_its_line(shop: Path, tick_kind: TickKind) -> None:
+    """The one function of such a service dispatches HTTP events only: a tick would be a 404."""
+    pyproject = shop / "services/shop/pyproject.toml"
+    whole = '[tool.lambdapress]\nbundle = "service"\n'
+    pyproject.write_text(pyproject.read_text().replace("[tool.lambdapress]\n", whole))
+    with pytest.raises(BundleError, match="dispatches HTTP requests only") as caught:
+        package(shop, jobs=1)
+    assert (caught.value.path, caught.value.line) == (shop / CLEANUP, 2)

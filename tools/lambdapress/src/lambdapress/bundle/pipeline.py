@@ -46,7 +46,7 @@ from lambdapress.bundle.discovery import (
     discover_service,
 )
 from lambdapress.bundle.entries import EntryStore
-from lambdapress.bundle.entry import ENTRY_MODULE
+from lambdapress.bundle.entry import ENTRY_MODULE, check_dispatchable
 from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.implementations import pin_implementations
 from lambdapress.bundle.lock import LockedPackage, read_lock
@@ -386,6 +386,7 @@ def _units(service: Service, functions: tuple[HandlerModule, ...]) -> list[_Unit
     if service.settings.bundle == "service":
         if not functions:
             return []
+        check_dispatchable(service.name, functions)
         triggers = tuple(t for f in functions for t in f.triggers)
         return [
             _Unit(
