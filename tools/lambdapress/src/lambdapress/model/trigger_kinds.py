@@ -207,7 +207,11 @@ class TriggerKind(ABC, Generic[_T]):
 
     @abstractmethod
     def render(self, stack: StackBuilder, application: Application) -> None:
-        """Add the resources of every trigger of this kind in `application` to `stack`."""
+        """Add the resources of every trigger of this kind in `application` to `stack`.
+
+        Called once per stack, after every function is in it, when some function has a
+        trigger of this kind.
+        """
 
     @abstractmethod
     def local_source(self, host: LocalHost[Any], options: LocalOptions) -> LocalSource:
