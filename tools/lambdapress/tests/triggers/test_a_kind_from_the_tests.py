@@ -2,10 +2,11 @@
 
 It is discovered by `package` in a handler module, validated (a bad declaration fails with its
 file and line, two functions on one tick are refused), recorded in the manifest and its JSON
-Schema, given the permission it implies, rendered into the stack (cfn-lint clean), delivered
-by `serve` to the function's artifact under the official runtime client, and sent as a sample
-by `invoke --sample`. Each test checks one facet through the tool's own commands, so a facet the
-registry does not reach fails here; the last one shows the registration is what wires it.
+Schema, given the permission it implies, rendered into the stack (cfn-lint clean; SAM too),
+delivered by `serve` to the function's artifact under the official runtime client, and sent as a
+sample by `invoke --sample`. Each test checks one facet through the tool's own commands, so a
+facet the registry does not reach fails here; the last one shows the registration is what wires
+it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
 
 from lambdapress.bundle.pipeline import package
@@ -25,6 +27,7 @@ from lambdapress.deploy.config import DeployConfig
 from lambdapress.deploy.template import template_body
 from lambdapress.emulator import Emulator, serve
 from lambdapress.errors import BundleError, ConfigError
+from lambdapress.formats.sam import render_sam
 from lambdapress.model.manifest import manifest_path, manifest_schema, read_manifest
 from lambdapress.model.trigger_kinds import register_trigger_kind, unregister_trigger_kind
 
@@ -149,6 +152,8 @@ def test_the_stack_has_its_rule_and_permission_and_lints_clean(
         json.dumps(document), config=ManualArgs(regions=["us-east-1"], include_checks=["I"])
     )
     assert [f"{m.rule.id}: {m.message}" for m in findings] == []
+    sam = yaml.safe_load(render_sam(manifest, DeployConfig(project="shop"), "dev", "bucket"))
+    assert sam["Resources"]["ShopCleanupTickCleanupRule"]["Type"] == "AWS::Events::Rule"
 
 
 def test_serve_delivers_ticks_to_the_artifact(
