@@ -163,6 +163,15 @@ def bare_workspace(tmp_path: Path) -> BareWorkspace:
     return make
 
 
+@pytest.fixture(scope="session")
+def runtime_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's cache folder: awslambdaric is installed here once, on first use.
+
+    Shared by every emulator the tests start (the emulator's tests, the trigger kinds').
+    """
+    return tmp_path_factory.mktemp("lambdapress-cache")
+
+
 @pytest.fixture
 def run_git() -> Callable[..., str]:
     """`run_git(cwd, *args)`: git with a fixed identity, for tests that change a repository."""

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambdapress.bundle.analysis import ServiceContext, function_contents, inputs_hash
-from lambdapress.bundle.discovery import check_unique_routes, discover_service
+from lambdapress.bundle.discovery import check_all_triggers, discover_service
 from lambdapress.bundle.imports import ModuleIndex, package_data
 from lambdapress.bundle.lock import Lock
 from lambdapress.bundle.targets import Target
@@ -244,7 +244,7 @@ def exercise(root: Path, service_settings: ServiceSettings) -> None:
     src = service.path / "src"
     functions = answers_or_names_a_file(lambda: discover_service(service))
     if functions is not None:
-        answers_or_names_a_file(lambda: check_unique_routes(functions))
+        answers_or_names_a_file(lambda: check_all_triggers(functions))
     index = ModuleIndex(project=root)
     answers_or_names_a_file(lambda: index.add_root(src, "svc"))
     context = ServiceContext(

@@ -17,7 +17,7 @@ from lambdapress.bundle.aws_names import (
     check_for_aws,
     stack_environment,
 )
-from lambdapress.bundle.discovery import _METHODS, discover_service
+from lambdapress.bundle.discovery import check_all_triggers, discover_service
 from lambdapress.bundle.wiring import function_wiring, service_resources
 from lambdapress.cli import main
 from lambdapress.config.aws_rules import ROUTE_METHODS, environment_size
@@ -28,6 +28,7 @@ from lambdapress.deploy import template_services
 from lambdapress.deploy.config import DeployConfig
 from lambdapress.errors import BundleError, ConfigError
 from lambdapress.model.application import Application
+from lambdapress.triggers.http import METHODS
 
 HANDLER = "\ndef handler(event, context):\n    return app.resolve(event, context)\n"
 APP = "app = APIGatewayHttpResolver()\n"
@@ -66,6 +67,7 @@ def check(*services: Service) -> None:
         answers=None,
     )
     functions = [f for s in services for f in discover_service(s)]
+    check_all_triggers(functions)  # the HTTP kind's rules, routes' logical ids among them
     check_for_aws(workspace, functions)
 
 
@@ -202,7 +204,7 @@ def test_two_routes_under_one_logical_id_are_refused(tmp_path: Path, one: str, o
 
 
 def test_the_methods_discovery_accepts_are_the_ones_api_gateway_routes() -> None:
-    assert _METHODS == ROUTE_METHODS
+    assert METHODS == ROUTE_METHODS
     assert SERVICE_FUNCTION == pipeline.SERVICE_FUNCTION
 
 

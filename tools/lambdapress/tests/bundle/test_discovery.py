@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.bundle.discovery import check_unique_routes, discover_service
+from lambdapress.bundle.discovery import check_all_triggers, discover_service
 from lambdapress.config.settings import ServiceSettings
 from lambdapress.config.workspace import Service
 from lambdapress.errors import BundleError
@@ -111,5 +111,5 @@ def test_one_route_on_two_functions_is_refused_even_with_other_parameter_names(
         },
     )
     with pytest.raises(BundleError, match="is declared twice") as caught:
-        check_unique_routes(discover_service(service))
+        check_all_triggers(discover_service(service))
     assert "a.py" in str(caught.value) and caught.value.path is not None

@@ -9,6 +9,7 @@ import pytest
 
 from lambdapress.bundle.discovery import HandlerModule
 from lambdapress.bundle.entry import entry_source
+from lambdapress.model.trigger_kinds import Declared
 from lambdapress.model.triggers import HttpRoute
 
 
@@ -18,8 +19,10 @@ def function(module: str, *routes: tuple[str, str]) -> HandlerModule:
         service="svc",
         module=module,
         source=Path(f"{module}.py"),
-        routes=tuple(HttpRoute(method=m, path=p) for m, p in routes),  # type: ignore[arg-type]
-        route_lines=tuple(1 for _ in routes),
+        declared=tuple(
+            Declared(HttpRoute(method=m, path=p), Path(f"{module}.py"), 1, module, module)  # type: ignore[arg-type]
+            for m, p in routes
+        ),
     )
 
 

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambdapress.bundle.aws_names import DATABASE_URL_BUDGET, check_for_aws
-from lambdapress.bundle.discovery import HandlerModule, discover_service
+from lambdapress.bundle.discovery import HandlerModule, check_all_triggers, discover_service
 from lambdapress.config.lambda_platform import RESERVED_ENVIRONMENT
 from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
 from lambdapress.config.settings import parse_service_settings
@@ -168,6 +168,7 @@ def through_package(root: Path, service: Service) -> tuple[HandlerModule, ...] |
     )
     try:
         functions = discover_service(service)
+        check_all_triggers(functions)
         check_for_aws(workspace, functions)
     except LambdapressError as error:
         assert error.path is not None, f"an error without a file: {error}"

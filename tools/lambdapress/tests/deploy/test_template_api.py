@@ -2,7 +2,7 @@
 
 import json
 
-from .stacks import config, entry, of_type, render, service
+from .stacks import config, entry, lint_findings, of_type, render, service
 
 ORDERS = service("orders", {"bundle": "service"})
 API = entry(
@@ -87,3 +87,14 @@ def test_cors_only_when_configured() -> None:
         "AllowCredentials": False,
         "MaxAge": 60,
     }
+
+
+def test_a_stack_without_routes_has_no_api_and_no_outputs_and_lints_clean() -> None:
+    """Deliberate (issue 21): the HTTP kind renders the API only once some function has a route."""
+    document = render([JOB], [ORDERS])
+    assert {r["Type"] for r in document["Resources"].values()}.isdisjoint(
+        {"AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage", "AWS::ApiGatewayV2::Integration"}
+    )
+    assert "HttpApiAccessLogGroup" not in document["Resources"]
+    assert "Outputs" not in document
+    assert lint_findings(json.dumps(document)) == []

@@ -2,7 +2,8 @@
 
 Artifacts are real zips of plain stdlib handler modules (the bundler's real zips are exercised
 by the example-platform end-to-end tests). awslambdaric is installed once per session into a
-cache folder of the session's own, shared by every emulator the tests start.
+cache folder of the session's own (`runtime_cache`, in the tests' root conftest), shared by
+every emulator the tests start.
 """
 
 from __future__ import annotations
@@ -266,12 +267,6 @@ class Repo:
             '[tool.uv.workspace]\nmembers = ["services/*"]\n', encoding="utf-8"
         )
         return path
-
-
-@pytest.fixture(scope="session")
-def runtime_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The session's cache folder: awslambdaric is installed here once, on first use."""
-    return tmp_path_factory.mktemp("lambdapress-cache")
 
 
 @pytest.fixture

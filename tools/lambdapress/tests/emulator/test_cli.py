@@ -180,8 +180,9 @@ def test_serve_answers_requests_until_interrupted(packaged: Repo, runtime_cache:
             if line.startswith("watching"):
                 break
         rows = [line.split() for line in banner]
-        assert ["GET", "/items/{item_id}", "demo.http_echo"] in rows
-        assert ["ANY", "/files/{path+}", "demo.http_echo"] in rows
+        assert ["kind", "trigger", "function"] in rows  # each trigger, by kind
+        assert ["http", "GET", "/items/{item_id}", "demo.http_echo"] in rows
+        assert ["http", "ANY", "/files/{path+}", "demo.http_echo"] in rows
         url = next(line.split()[-1] for line in banner if line.startswith("HTTP API:"))
         assert url.startswith("http://127.0.0.1:")
         assert httpx.get(f"{url}/plain", timeout=30).json() == {"message": "no statusCode here"}

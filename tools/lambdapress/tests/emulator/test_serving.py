@@ -1,4 +1,4 @@
-"""`serve`: both front ends together, change detection, and rebuilds that restart what changed."""
+"""`serve`: the local sources and the Invoke API together, change detection, and rebuilds."""
 
 from __future__ import annotations
 
@@ -95,7 +95,6 @@ def test_serve_answers_http_and_boto3_style_invokes_and_rebuilds_on_change(
 
     with serve(
         emulator,
-        port=0,
         lambda_port=0,
         rebuild=rebuild,
         watch=[sources],
@@ -137,7 +136,7 @@ def test_a_failed_rebuild_keeps_serving_the_last_build(
     def rebuild(changed: Sequence[Path]) -> Application:
         raise BundleError("orders/handlers/get_order.py:3: invalid syntax")
 
-    with serve(emulator, port=0, lambda_port=None, rebuild=rebuild, watch=[repo.root]) as serving:
+    with serve(emulator, lambda_port=None, rebuild=rebuild, watch=[repo.root]) as serving:
         record = serving.apply([repo.root / "x.py"])
         assert record.error is not None and "invalid syntax" in record.error
         assert httpx.get(f"{serving.url}/plain", timeout=30).status_code == 200
@@ -149,7 +148,7 @@ def test_without_a_rebuild_hook_the_manifest_file_is_reread(
     plain = repo.app("http_plain", routes=(("GET", "/plain"),))
     manifest_file = repo.write(repo.manifest(plain))
     emulator = make_emulator(repo.manifest(plain), repo.root)
-    with serve(emulator, port=0, lambda_port=None, manifest_file=manifest_file) as serving:
+    with serve(emulator, lambda_port=None, manifest_file=manifest_file) as serving:
         assert serving.watcher is not None and serving.watcher.paths == [manifest_file]
         assert httpx.get(f"{serving.url}/other", timeout=30).status_code == 404
         moved = plain.model_copy(update={"triggers": (HttpRoute(method="GET", path="/other"),)})
@@ -160,11 +159,35 @@ def test_without_a_rebuild_hook_the_manifest_file_is_reread(
 
 
 def test_a_busy_port_is_a_clear_error(repo: Repo, make_emulator: EmulatorFactory) -> None:
-    emulator = make_emulator(repo.manifest(), repo.root)
-    with serve(emulator, port=0, lambda_port=None) as first:
-        busy = first.http.port
+    plain = repo.app("http_plain", routes=(("GET", "/plain"),))
+    emulator = make_emulator(repo.manifest(plain), repo.root)
+    with serve(emulator, lambda_port=None) as first:
+        busy = int(first.url.rsplit(":", 1)[1])
         with pytest.raises(EmulatorError, match=rf"port {busy} on 127\.0\.0\.1 is already"):
             serve(emulator, port=busy, lambda_port=None)
+
+
+def test_the_http_api_starts_with_the_first_route_and_stays(
+    repo: Repo, make_emulator: EmulatorFactory
+) -> None:
+    unrouted = repo.app("http_plain")
+    routed = unrouted.model_copy(update={"triggers": (HttpRoute(method="GET", path="/plain"),)})
+    builds = [repo.manifest(routed), repo.manifest(unrouted)]
+
+    def rebuild(changed: Sequence[Path]) -> Application:
+        return builds.pop(0)
+
+    emulator = make_emulator(repo.manifest(unrouted), repo.root)
+    with serve(emulator, lambda_port=None, rebuild=rebuild, watch=[repo.root]) as serving:
+        assert serving.sources == {}  # nothing routed: no HTTP API
+        with pytest.raises(EmulatorError, match="no HTTP API is running"):
+            _ = serving.url
+        record = serving.apply([repo.root / "x.py"])
+        assert [source.name for source in record.started] == ["HTTP API"]
+        assert httpx.get(f"{serving.url}/plain", timeout=30).status_code == 200
+        again = serving.apply([repo.root / "x.py"])  # the route is gone: the API stays, 404
+        assert again.started == () and list(serving.sources) == ["http"]
+        assert httpx.get(f"{serving.url}/plain", timeout=30).status_code == 404
 
 
 def _wait_until(condition: Callable[[], bool], what: str, within: float = 60.0) -> None:
@@ -193,7 +216,6 @@ def test_the_watcher_survives_a_crashing_rebuild_and_rebuilds_the_next_change(
     reloads: list[ReloadRecord] = []
     with serve(
         emulator,
-        port=0,
         lambda_port=None,
         rebuild=rebuild,
         watch=[repo.root / "services"],
@@ -276,7 +298,6 @@ def test_serve_on_a_real_workspace_survives_a_broken_module_and_serves_the_fix(
 
     with serve(
         emulator,
-        port=0,
         lambda_port=0,
         rebuild=rebuilder(root),
         watch=[root / "services"],

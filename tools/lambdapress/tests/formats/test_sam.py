@@ -172,11 +172,13 @@ def test_the_cloudformation_rendering_it_reads_is_left_as_it_was() -> None:
     assert cloudformation == kept
 
 
-def test_a_stack_without_routes_has_an_api_without_events() -> None:
+def test_a_stack_without_routes_has_no_api_and_no_events() -> None:
+    """As the CloudFormation rendering: the HTTP kind renders the API once there is a route."""
     document = yaml.safe_load(
         render_sam(application([entry("shop.nightly")], [service("shop")]), config(), "dev", None)
     )
-    assert document["Resources"]["HttpApi"]["Type"] == "AWS::Serverless::HttpApi"
+    assert "HttpApi" not in document["Resources"] and "Outputs" not in document
+    assert document["Resources"]["ShopNightlyFunction"]["Type"] == "AWS::Serverless::Function"
     assert "Events" not in document["Resources"]["ShopNightlyFunction"]["Properties"]
     assert "Default" not in document["Parameters"]["ArtifactBucket"]
 

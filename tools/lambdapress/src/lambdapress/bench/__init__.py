@@ -43,6 +43,7 @@ from lambdapress.config.lambda_platform import DEFAULT_ARCHITECTURE, architectur
 from lambdapress.config.workspace import load_workspace
 from lambdapress.errors import EmulatorError
 from lambdapress.model.application import Application, Function
+from lambdapress.model.trigger_kinds import sample_event
 from lambdapress.support.files import cache_folder
 
 if TYPE_CHECKING:
@@ -310,9 +311,9 @@ def _touch_handler(scratch: Path, entry: Function) -> None:
 
 
 def _representative(manifest: Application) -> Function:
-    """A routed function built for this machine's architecture, when there is one."""
+    """A triggered function built for this machine's architecture, when there is one."""
     machine = architecture_of_machine(platform.machine()) or DEFAULT_ARCHITECTURE
-    routed = [f for f in manifest.functions if f.routes] or list(manifest.functions)
+    routed = [f for f in manifest.functions if f.triggers] or list(manifest.functions)
     native = [f for f in routed if f.architecture == machine]
     return (native or routed)[0]
 
@@ -326,7 +327,7 @@ def _cold_starts(
     removed: the zip as built ships third-party modules as bytecode only, so stripping its
     own `__pycache__` folders would leave that bytecode in.
     """
-    from lambdapress.emulator import Emulator, http_api_event
+    from lambdapress.emulator import Emulator
 
     with_pyc = scratch / every_source.artifact.path
     without_pyc = scratch / "bench" / f"{with_pyc.stem}-sources.zip"
@@ -347,7 +348,7 @@ def _cold_starts(
     )
     sources = entry.model_copy(update={"artifact": built_without})
     timings: dict[str, list[float]] = {"bytecode": [], "sources": []}
-    event = http_api_event(entry.routes[0].method, entry.routes[0].path) if entry.routes else {}
+    event = sample_event(entry)
     for _ in range(runs):  # interleaved, so both see the same machine load
         for label, function in (("bytecode", entry), ("sources", sources)):
             manifest = Application(functions=(function,))
@@ -398,7 +399,7 @@ def _sources_comparison(
     """
     import tomlkit
 
-    from lambdapress.emulator import Emulator, http_api_event
+    from lambdapress.emulator import Emulator
 
     built = scratch / entry.artifact.path
     # Kept outside dist/, which the rebuild below tidies.
@@ -428,7 +429,7 @@ def _sources_comparison(
         "all": rebuilt,
     }
     timings: dict[str, list[float]] = {label: [] for label in variants}
-    event = http_api_event(entry.routes[0].method, entry.routes[0].path) if entry.routes else {}
+    event = sample_event(entry)
     for _ in range(runs):
         for label, function in variants.items():
             with Emulator(

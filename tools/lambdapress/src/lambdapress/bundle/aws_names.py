@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from pathlib import Path
 
-from lambdapress.bundle.discovery import HandlerModule
+from lambdapress.bundle.discovery import SERVICE_FUNCTION, HandlerModule
 from lambdapress.bundle.implementations import pinned_variables
 from lambdapress.config.aws_rules import (
     FUNCTION_NAME,
@@ -51,7 +50,6 @@ DATABASE_URL_BUDGET = 1024
 """Bytes counted for a PostgreSQL service's `DATABASE_URL`, whose value CloudFormation reads
 from Secrets Manager at deploy time. An RDS URL with a 63-character identifier, a 63-character
 user and a 128-character password, all percent-encoded, and TLS options stays under it."""
-SERVICE_FUNCTION = "api"  # the one function of a `bundle = "service"` service (`pipeline`)
 _ENVIRONMENT_TABLE = ("tool", "lambdapress", "environment")
 
 
@@ -126,11 +124,11 @@ def _units(
 
 
 def _check_logical_ids(services: dict[str, Service], functions: tuple[HandlerModule, ...]) -> None:
-    """No two functions, and no two routes of a function, end up under one logical id.
+    """No two functions end up under one logical id (each trigger kind checks its own).
 
     The template names resources by the CamelCase words of a name (`deploy.template_ids`):
-    `get_order` and `getOrder` are both `GetOrder`, `/items/{id}` and `/items/id` both
-    `ItemsId`. CloudFormation keys resources by logical id, so such a pair cannot deploy.
+    `get_order` and `getOrder` are both `GetOrder`. CloudFormation keys resources by logical
+    id, so such a pair cannot deploy.
     """
     taken: dict[str, tuple[str, HandlerModule]] = {}
     for service in sorted(services.values(), key=lambda s: s.name):
@@ -150,27 +148,6 @@ def _check_logical_ids(services: dict[str, Service], functions: tuple[HandlerMod
                     "underscores and letter case",
                 )
             taken[logical] = (name, first)
-            _check_route_ids(name, members)
-
-
-def _check_route_ids(unit: str, members: list[HandlerModule]) -> None:
-    seen: dict[tuple[str, str], tuple[str, Path, int]] = {}
-    for function in members:
-        for route, line in zip(function.routes, function.route_lines, strict=True):
-            key = (camel(route.method.lower()), camel(route.path) or "Root")
-            if key in seen and seen[key][0] != route.route_key:
-                other, other_path, other_line = seen[key]
-                raise BundleError(
-                    f"routes {route.route_key} and {other} ({other_path}:{other_line}) of "
-                    f"function {unit} both become the CloudFormation resource "
-                    f"{camel(unit)}Route{''.join(key)}: logical ids keep only the letters and "
-                    "digits of a path",
-                    path=function.source,
-                    line=line,
-                    hint="change one of the paths so that the two differ in more than "
-                    "punctuation, braces and letter case",
-                )
-            seen[key] = (route.route_key, function.source, line)
 
 
 def _check_tables(service: Service) -> None:

@@ -2,6 +2,8 @@
 
 It dispatches each API Gateway event on its route to the endpoint module that declares it,
 importing that module on first use only, so a cold start pays for one endpoint, not all.
+It dispatches HTTP events only: another kind of trigger in such a service is refused at
+package time (`check_dispatchable`), since the event would be answered 404, never handled.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import json
 
 from lambdapress.bundle.discovery import HandlerModule
+from lambdapress.errors import BundleError
+from lambdapress.model.triggers import HttpRoute
 
 ENTRY_MODULE = "lambdapress_entry"
 
@@ -65,3 +69,19 @@ def entry_source(service: str, functions: tuple[HandlerModule, ...]) -> str:
     )
     table = json.dumps([list(r) for r in routes], indent=4)
     return _TEMPLATE.format(service=service, routes=table)
+
+
+def check_dispatchable(service: str, functions: tuple[HandlerModule, ...]) -> None:
+    """Every trigger of a service bundled whole is an HTTP route, which the entry dispatches."""
+    for function in functions:
+        for found in function.declared:
+            if not isinstance(found.trigger, HttpRoute):
+                raise BundleError(
+                    f"{found.trigger.kind} trigger {found.trigger.label} of {function.name}: "
+                    f'service {service} is bundled whole (bundle = "service"), and its one '
+                    "function dispatches HTTP requests only",
+                    path=found.path,
+                    line=found.line,
+                    hint='set bundle = "function" in the service\'s [tool.lambdapress], or '
+                    "move the handler to a service of its own",
+                )

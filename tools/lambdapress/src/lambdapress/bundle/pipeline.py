@@ -1,9 +1,11 @@
 """`lambdapress package`: a pipeline of small steps, planned first, then executed.
 
-plan:    workspace -> functions (routes) -> per service: lock closure (with the extras it
-         turns on), wheels for its target -> per function: import closure, distributions,
-         implementation pins in its environment (`bundle.implementations`), inputs hash,
-         status -> the native libraries the selected functions need (`bundle.native`)
+plan:    workspace -> functions (their triggers, checked by each trigger kind) -> per service:
+         lock closure (with the extras it turns on), wheels for its target -> per function:
+         import closure, distributions, implementation pins in its environment
+         (`bundle.implementations`), permissions (what it uses and what its triggers imply),
+         inputs hash, status -> the native libraries the selected functions need
+         (`bundle.native`)
 execute: compile never-compiled first-party bytecode (one interpreter run per target)
          -> build what changed into the artifact cache (in parallel, from the entry store:
          each file compressed once) -> check Lambda's size limits
@@ -37,9 +39,14 @@ from lambdapress.bundle.aws_names import check_for_aws
 from lambdapress.bundle.build import build_artifact
 from lambdapress.bundle.bytecode import find_compiler, remember_compilers
 from lambdapress.bundle.compiled import precompile
-from lambdapress.bundle.discovery import HandlerModule, check_unique_routes, discover_service
+from lambdapress.bundle.discovery import (
+    SERVICE_FUNCTION,
+    HandlerModule,
+    check_all_triggers,
+    discover_service,
+)
 from lambdapress.bundle.entries import EntryStore
-from lambdapress.bundle.entry import ENTRY_MODULE
+from lambdapress.bundle.entry import ENTRY_MODULE, check_dispatchable
 from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.implementations import pin_implementations
 from lambdapress.bundle.lock import LockedPackage, read_lock
@@ -64,12 +71,12 @@ from lambdapress.indexes.pins import PYPROJECT
 from lambdapress.model.application import Application, find_function
 from lambdapress.model.manifest import manifest_path, write_manifest
 from lambdapress.model.resources import Resource
+from lambdapress.model.trigger_kinds import trigger_permissions
 from lambdapress.model.triggers import Trigger
 from lambdapress.support import files
 from lambdapress.support.files import cache_folder
 from lambdapress.version import __version__
 
-SERVICE_FUNCTION = "api"
 FUNCTION_NAMES = "functions are named <service>.<handler module>, e.g. orders.get_order"
 
 
@@ -167,7 +174,7 @@ def _plan(
     # A published model library never ships in a version its service has not accepted.
     check_gate(workspace, tuple(s.name for s in selected))
     all_functions = tuple(f for s in workspace.services for f in discover_service(s))
-    check_unique_routes(all_functions)
+    check_all_triggers(all_functions)
     check_for_aws(workspace, all_functions)
     previous = previous_manifest(workspace.root)
     fingerprint = analysis.tool_fingerprint(__version__)
@@ -237,7 +244,10 @@ def _plan(
                     handler=unit.handler,
                     triggers=unit.triggers,
                     uses=wiring.uses,
-                    permissions=wiring.permissions,
+                    permissions=(
+                        *wiring.permissions,
+                        *trigger_permissions(unit.name, unit.triggers),
+                    ),
                     capacity=wiring.capacity,
                     runtime=service.settings.runtime,
                     architecture=context.target.architecture,
@@ -376,6 +386,7 @@ def _units(service: Service, functions: tuple[HandlerModule, ...]) -> list[_Unit
     if service.settings.bundle == "service":
         if not functions:
             return []
+        check_dispatchable(service.name, functions)
         triggers = tuple(t for f in functions for t in f.triggers)
         return [
             _Unit(

@@ -2,6 +2,7 @@
 
     lambdapress invoke orders.get_order --event event.json     # or --event - for stdin
     lambdapress invoke orders.get_order --http GET /orders/42  # an HTTP API event for it
+    lambdapress invoke orders.get_order --sample               # its first trigger's sample event
     lambdapress serve --port 3000                               # curl 127.0.0.1:3000/orders/42
 
 `invoke` prints Lambda's log lines (INIT_START, START, END, REPORT) on stderr and the response
@@ -32,17 +33,17 @@ from lambdapress.cli._args import (
 from lambdapress.cli._console import print_table, steps
 from lambdapress.emulator.context import lambda_name
 from lambdapress.emulator.core import Emulator
-from lambdapress.emulator.events import http_api_event
 from lambdapress.emulator.http_api import AccessRecord
 from lambdapress.emulator.reports import InvocationResult
-from lambdapress.emulator.routes import RouteTable
 from lambdapress.emulator.servers import CLIENT_TIMEOUT
 from lambdapress.emulator.serving import Rebuild, ReloadRecord, hold_serve_lock, serve
 from lambdapress.errors import EmulatorError
-from lambdapress.model.application import Application
+from lambdapress.model.application import Application, Function
 from lambdapress.model.manifest import manifest_path, read_manifest
+from lambdapress.model.trigger_kinds import LocalSource, sample_event
 from lambdapress.storage.environment import StorageEnvironment, local_storage_environment
 from lambdapress.support.server_lock import ServerLock
+from lambdapress.triggers.http import request_event
 
 _print_lock = threading.Lock()
 
@@ -66,6 +67,12 @@ def register(commands: Subcommands) -> None:
         metavar=("METHOD", "PATH"),
         help="instead of --event: an API Gateway HTTP API event, e.g. --http GET /orders/42",
     )
+    event.add_argument(
+        "--sample",
+        action="store_true",
+        help="instead of --event: a sample event of the function's first trigger (an HTTP "
+        "API request to its first route...), as bench sends",
+    )
     invoke.add_argument("--body", metavar="TEXT", help="request body for --http")
     invoke.add_argument(
         "--times",
@@ -80,8 +87,9 @@ def register(commands: Subcommands) -> None:
     serve_parser = commands.add_parser(
         "serve",
         help="serve every routed function over HTTP, as API Gateway would",
-        description="A local API Gateway HTTP API (payload 2.0) and Lambda Invoke API in front "
-        "of the built artifacts; rebuilds and restarts functions when their sources change.",
+        description="A local API Gateway HTTP API (payload 2.0), a local source for every other "
+        "kind of trigger the build has, and the Lambda Invoke API in front of the built "
+        "artifacts; rebuilds and restarts functions when their sources change.",
     )
     serve_parser.add_argument(
         "--port",
@@ -169,23 +177,27 @@ def _read_event(source: str | None, stdin: TextIO) -> bytes:
     return text.encode()
 
 
+def _function(manifest: Application, name: str) -> Function | None:
+    """The function `name` names (its manifest or its Lambda name), if there is one."""
+    return next((f for f in manifest.functions if name in (f.name, lambda_name(f.name))), None)
+
+
 def _http_event(
     manifest: Application, name: str, method: str, path: str, body: str | None
 ) -> bytes:
     """A payload 2.0 event for the route of `name` that `method path` matches."""
-    entry = next((f for f in manifest.functions if name in (f.name, lambda_name(f.name))), None)
-    routes = RouteTable([entry] if entry is not None else [])
-    match = routes.match(method.upper(), path.split("?")[0])
-    if match.target is None:
-        known = ", ".join(f"{r.method} {r.path}" for r in entry.routes) if entry else ""
+    entry = _function(manifest, name)
+    if entry is None:
         raise EmulatorError(
-            f"{method.upper()} {path} matches no route of {name}",
-            hint=f"use one of its routes: {known}" if known else "check the function name",
+            f"{method.upper()} {path} matches no route of {name}", hint="check the function name"
         )
-    event = http_api_event(
-        method, path, route=match.target.route_key, body=body.encode() if body else None
-    )
-    return json.dumps(event).encode()
+    return json.dumps(request_event(entry, method, path, body)).encode()
+
+
+def _sample_event(manifest: Application, name: str) -> bytes:
+    """The sample event of the first trigger of `name` (`{}` when nothing triggers it)."""
+    entry = _function(manifest, name)
+    return json.dumps(sample_event(entry) if entry is not None else {}).encode()
 
 
 def _cmd_invoke(args: argparse.Namespace) -> int:
@@ -193,6 +205,8 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
     manifest = read_manifest(manifest_file)
     if args.http is not None:
         payload = _http_event(manifest, args.name, args.http[0], args.http[1], args.body)
+    elif args.sample:
+        payload = _sample_event(manifest, args.name)
     else:
         payload = _read_event(args.event, sys.stdin)
     storage = _storage(root, manifest)
@@ -258,7 +272,7 @@ def _storage(root: Path, manifest: Application) -> StorageEnvironment:
 
 
 def _service_of(manifest: Application, name: str) -> str | None:
-    entry = next((f for f in manifest.functions if name in (f.name, lambda_name(f.name))), None)
+    entry = _function(manifest, name)
     return entry.service if entry is not None else None
 
 
@@ -322,8 +336,14 @@ def _serve_locked(
         on_progress=_note,
         storage=storage.variables,
     )
+    listening: dict[str, str] = {}
+
+    def on_reload(record: ReloadRecord) -> None:
+        _print_reload(record)
+        if record.started:
+            _describe(lock, listening, record.started)
+
     with emulator:
-        routes = RouteTable(manifest.functions)
         serving = serve(
             emulator,
             port=args.port,
@@ -331,20 +351,25 @@ def _serve_locked(
             rebuild=rebuild,
             watch=watch,
             manifest_file=None if args.no_watch else manifest_file,
-            on_request=_print_request,
-            on_reload=_print_reload,
+            on_delivery=_print_delivery,
+            on_reload=on_reload,
             client_timeout=args.client_timeout,
         )
         with serving:
-            targets = sorted(routes.targets, key=lambda t: (t.template.path, t.method))
-            rows = [[t.method, t.template.path, t.function] for t in targets]
             print(f"{len(manifest.functions)} functions from {manifest_file}")
+            rows = [
+                [trigger.kind, trigger.label, function.name]
+                for function in manifest.functions
+                for trigger in function.triggers
+            ]
             if rows:
-                print_table(["method", "route", "function"], rows)
+                print_table(["kind", "trigger", "function"], sorted(rows))
             else:
-                print("(no routes)")
-            lock.describe(**{"HTTP API": serving.url, "Invoke API": serving.lambda_url or "off"})
-            print(f"HTTP API:   {serving.url}")
+                print("(no triggers)")
+            listening["Invoke API"] = serving.lambda_url or "off"
+            _describe(lock, listening, tuple(serving.sources.values()))
+            for source in serving.sources.values():
+                _print_source(source)
             if serving.lambda_url:
                 print(f"Invoke API: {serving.lambda_url}  (boto3 endpoint_url, or "
                       f"AWS_ENDPOINT_URL_LAMBDA={serving.lambda_url})")  # fmt: skip
@@ -356,6 +381,19 @@ def _serve_locked(
     return 0
 
 
+def _describe(
+    lock: ServerLock, listening: dict[str, str], started: tuple[LocalSource, ...]
+) -> None:
+    """Say in the serve lock where each local source (and the Invoke API) listens."""
+    listening.update({s.name: s.url for s in started if s.url is not None})
+    lock.describe(**listening)
+
+
+def _print_source(source: LocalSource) -> None:
+    """`HTTP API:   http://127.0.0.1:3000`, aligned with the Invoke API's line."""
+    print(f"{source.name + ':':<11} {source.url or '(started)'}")
+
+
 def _wait_for_interrupt() -> None:
     """Sleep until SIGINT or SIGTERM.
 
@@ -365,6 +403,16 @@ def _wait_for_interrupt() -> None:
     forever = threading.Event()
     while not forever.wait(3600):
         pass
+
+
+def _print_delivery(record: object) -> None:
+    """One delivery of a local source: an HTTP request in detail, any other as it says."""
+    if isinstance(record, AccessRecord):
+        _print_request(record)
+        return
+    with _print_lock:
+        print(record)
+        sys.stdout.flush()
 
 
 def _print_request(record: AccessRecord) -> None:
@@ -397,6 +445,8 @@ def _print_reload(record: ReloadRecord) -> None:
             print(f"rebuilt; restarted {', '.join(record.functions)}")
         else:
             print("rebuilt; no function changed")
+        for source in record.started:
+            _print_source(source)
         sys.stdout.flush()
 
 

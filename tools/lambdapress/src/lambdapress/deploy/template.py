@@ -19,7 +19,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.deploy.config import DeployConfig, check_stage
-from lambdapress.deploy.template_api import add_api, add_routes, outputs
 from lambdapress.deploy.template_functions import StackFunction, add_function
 from lambdapress.deploy.template_ids import (
     ARTIFACT_BUCKET,
@@ -27,6 +26,7 @@ from lambdapress.deploy.template_ids import (
     physical_function_name,
 )
 from lambdapress.deploy.template_services import add_resources, add_role, resource_environment
+from lambdapress.deploy.template_triggers import add_triggers
 from lambdapress.errors import ConfigError
 from lambdapress.model.application import Application
 
@@ -108,17 +108,10 @@ def _render(
     application: Application, config: DeployConfig, stage: str, bucket: str | None
 ) -> tuple[str, list[StackFunction]]:
     check_stage(stage)
-    name = config.stack_name(stage)
     resources = Resources()
-    add_api(
-        resources,
-        name,
-        config.cors,
-        config.log_retention_days,
-        {"lambdapress:project": config.project, "lambdapress:stage": stage},
-    )
     add_resources(resources, application, config.project, stage)
     functions: list[StackFunction] = []
+    targets: dict[str, dict[str, Any]] = {}
     for entry in sorted(application.functions, key=lambda f: f.name):
         function = StackFunction(
             entry=entry,
@@ -130,8 +123,9 @@ def _render(
             stage=stage,
             log_retention_days=config.log_retention_days,
         )
-        add_routes(resources, entry, add_function(resources, function))
+        targets[entry.name] = add_function(resources, function)
         functions.append(function)
+    outputs = add_triggers(resources, application, config, stage, targets)
     if len(resources) > MAX_RESOURCES:
         raise ConfigError(
             f"the stack would have {len(resources)} resources; CloudFormation allows "
@@ -145,7 +139,7 @@ def _render(
         "(generated from dist/manifest.json; edit the sources, not this file)",
         "Parameters": {ARTIFACT_BUCKET: _bucket_parameter(bucket)},
         "Resources": resources.as_dict(),
-        "Outputs": outputs(),
+        **({"Outputs": outputs} if outputs else {}),
     }
     return json.dumps(document, indent=2, sort_keys=True) + "\n", functions
 

@@ -1,6 +1,8 @@
 """The HTTP API: one `AWS::ApiGatewayV2::Api`, a route per manifest route key, and its stage.
 
-Each routed function gets one payload-2.0 `AWS_PROXY` integration (the event the local
+How the HTTP trigger kind (`triggers.http`) renders: the API, its access log group, its stage
+and the `ApiUrl` output once the application has a route (a stack without routes has no API),
+and each routed function gets one payload-2.0 `AWS_PROXY` integration (the event the local
 emulator builds), one `AWS::ApiGatewayV2::Route` per route it declares, and one
 `AWS::Lambda::Permission` per route whose `SourceArn` names that route's method and path:
 API Gateway may invoke the function for its own routes and nothing else. The `$default` stage
@@ -19,11 +21,10 @@ from lambdapress.deploy.template_ids import (
     HTTP_API,
     HTTP_API_ACCESS_LOGS,
     HTTP_API_STAGE,
-    Resources,
-    function_id,
     route_id,
 )
-from lambdapress.model.application import Function
+from lambdapress.model.application import Application, Function
+from lambdapress.model.trigger_kinds import StackBuilder
 from lambdapress.model.triggers import HttpRoute
 
 _PARAMETER = re.compile(r"^\{[^}]+\}$")
@@ -45,8 +46,32 @@ ACCESS_LOG_FORMAT = json.dumps(
 )
 
 
+def render_http_api(stack: StackBuilder, application: Application) -> None:
+    """The API once, then each routed function's integration, routes and permissions."""
+    routed = [f for f in sorted(application.functions, key=lambda f: f.name) if f.routes]
+    if not routed:
+        return
+    cors = stack.setting("cors")
+    add_api(
+        stack,
+        stack.name,
+        cors if isinstance(cors, CorsSettings) else None,
+        stack.log_retention_days,
+        {"lambdapress:project": stack.project, "lambdapress:stage": stack.stage},
+    )
+    for entry in routed:
+        add_routes(stack, entry, stack.invoke_target(entry.name))
+    stack.add_output(
+        API_URL_OUTPUT,
+        {
+            "Description": "The HTTP API's URL (its $default stage)",
+            "Value": {"Fn::GetAtt": [HTTP_API, "ApiEndpoint"]},
+        },
+    )
+
+
 def add_api(
-    resources: Resources,
+    stack: StackBuilder,
     name: str,
     cors: CorsSettings | None,
     log_retention_days: int,
@@ -61,8 +86,8 @@ def add_api(
     }
     if cors is not None:
         properties["CorsConfiguration"] = cors.configuration()
-    resources.add(HTTP_API, {"Type": "AWS::ApiGatewayV2::Api", "Properties": properties}, "API")
-    resources.add(
+    stack.add(HTTP_API, {"Type": "AWS::ApiGatewayV2::Api", "Properties": properties}, "API")
+    stack.add(
         HTTP_API_ACCESS_LOGS,
         {
             "Type": "AWS::Logs::LogGroup",
@@ -75,7 +100,7 @@ def add_api(
         },
         "API",
     )
-    resources.add(
+    stack.add(
         HTTP_API_STAGE,
         {
             "Type": "AWS::ApiGatewayV2::Stage",
@@ -93,13 +118,13 @@ def add_api(
     )
 
 
-def add_routes(resources: Resources, entry: Function, target: dict[str, Any]) -> None:
+def add_routes(stack: StackBuilder, entry: Function, target: dict[str, Any]) -> None:
     """The integration, routes and invoke permissions of one function (none without routes)."""
     if not entry.routes:
         return
     owner = f"function {entry.name}"
-    integration = resources.add(
-        function_id(entry.name, "Integration"),
+    integration = stack.add(
+        stack.function_id(entry.name, "Integration"),
         {
             "Type": "AWS::ApiGatewayV2::Integration",
             "Properties": {
@@ -112,7 +137,7 @@ def add_routes(resources: Resources, entry: Function, target: dict[str, Any]) ->
         owner,
     )
     for route in sorted(entry.routes, key=lambda r: (r.path, r.method)):
-        resources.add(
+        stack.add(
             route_id(entry.name, route),
             {
                 "Type": "AWS::ApiGatewayV2::Route",
@@ -125,7 +150,7 @@ def add_routes(resources: Resources, entry: Function, target: dict[str, Any]) ->
             },
             f"route {route.route_key} of {owner}",
         )
-        resources.add(
+        stack.add(
             route_id(entry.name, route, "Permission"),
             {
                 "Type": "AWS::Lambda::Permission",
@@ -153,13 +178,3 @@ def source_arn(route: HttpRoute) -> str:
         "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
         f"${{{HTTP_API}}}/*/{method}/{path}"
     )
-
-
-def outputs() -> dict[str, Any]:
-    """The stack's outputs: where the API answers."""
-    return {
-        API_URL_OUTPUT: {
-            "Description": "The HTTP API's URL (its $default stage)",
-            "Value": {"Fn::GetAtt": [HTTP_API, "ApiEndpoint"]},
-        }
-    }

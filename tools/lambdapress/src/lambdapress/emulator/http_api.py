@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lambdapress.emulator.context import MAX_REQUEST_PAYLOAD
-from lambdapress.emulator.core import Emulator
 from lambdapress.emulator.events import http_api_event
 from lambdapress.emulator.gateway_response import (
     HttpResponse,
@@ -44,6 +43,7 @@ from lambdapress.emulator.servers import (
 )
 from lambdapress.errors import LambdapressError
 from lambdapress.model.application import Application
+from lambdapress.model.trigger_kinds import LocalHost
 from lambdapress.support.closing import ClosesOnExit
 
 _BODY_LIMIT = 10 * 1024 * 1024  # API Gateway HTTP API's own request limit
@@ -159,11 +159,17 @@ def _respond(result: InvocationResult) -> tuple[HttpResponse, str | None]:
 
 
 class HttpApi(ClosesOnExit):
-    """An HTTP server on 127.0.0.1 routing every request to the function that owns it."""
+    """An HTTP server on 127.0.0.1 routing every request to the function that owns it.
+
+    The HTTP trigger kind's local source (`triggers.http`): `serve` starts it once the build
+    has routes. `emulator` is the `Emulator` (or anything that invokes as one does).
+    """
+
+    name = "HTTP API"
 
     def __init__(
         self,
-        emulator: Emulator,
+        emulator: LocalHost[InvocationResult],
         *,
         port: int = 0,
         on_request: Callable[[AccessRecord], None] | None = None,

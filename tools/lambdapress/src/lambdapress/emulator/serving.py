@@ -1,7 +1,13 @@
-"""`serve`: the HTTP front end and the Invoke API over one emulator, rebuilt on source changes.
+"""`serve`: each trigger kind's local source and the Invoke API over one emulator, kept rebuilt.
 
-    with serve(emulator, port=3000, lambda_port=3001, rebuild=rebuild, watch=[root / "services"]):
+    with serve(emulator, ports={"http": 3000}, lambda_port=3001, rebuild=rebuild,
+               watch=[root / "services"]):
         ...  # curl http://127.0.0.1:3000/orders/42
+
+Every trigger kind the build has triggers of gets its local source (`model.trigger_kinds`:
+the HTTP API front end for routes), started with the Invoke API; a kind whose first trigger
+appears in a rebuild gets its source then. A source stays up when a rebuild leaves its kind
+without triggers (the HTTP API then answers 404), so ports do not come and go.
 
 Change detection polls modification times (no dependency, works on every file system). When a
 watched file changes, `rebuild(changed_paths)` returns the new manifest (the bundler only
@@ -25,17 +31,19 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lambdapress.emulator.core import Emulator
-from lambdapress.emulator.http_api import AccessRecord, HttpApi
 from lambdapress.emulator.invoke_api import InvokeApi
 from lambdapress.emulator.servers import CLIENT_TIMEOUT
 from lambdapress.errors import EmulatorError, LambdapressError
 from lambdapress.model.application import Application
 from lambdapress.model.manifest import read_manifest
+from lambdapress.model.trigger_kinds import LocalOptions, LocalSource, kind_name, kinds_in
+from lambdapress.model.triggers import HttpRoute
 from lambdapress.support.closing import ClosesOnExit
 from lambdapress.support.crash import summary, write_crash_log
 from lambdapress.support.server_lock import ServerLock, acquire, lock_path
@@ -46,6 +54,8 @@ IGNORED_DIRS = frozenset(
 )
 Snapshot = dict[Path, tuple[int, int]]
 LOCK = "serve"
+HTTP = kind_name(HttpRoute)
+"""The HTTP trigger kind, whose front end `port` and `url` name (the one serve prints first)."""
 
 
 def serve_folder(root: Path) -> Path:
@@ -165,22 +175,25 @@ class ReloadRecord:
     changed_files: tuple[Path, ...]
     functions: tuple[str, ...] = ()
     error: str | None = None
+    started: tuple[LocalSource, ...] = ()
+    """Local sources started because the rebuild brought the first trigger of their kind."""
 
 
 class Serving(ClosesOnExit):
-    """The running front ends (and watcher) of `serve()`; `close()` stops all of them."""
+    """The running local sources, Invoke API and watcher of `serve()`; `close()` stops all."""
 
     def __init__(
         self,
         emulator: Emulator,
         *,
-        port: int = 3000,
+        port: int | None = None,
+        ports: Mapping[str, int] | None = None,
         lambda_port: int | None = 0,
         rebuild: Rebuild | None = None,
         watch: Sequence[Path] = (),
         manifest_file: Path | None = None,
         interval: float = 0.5,
-        on_request: Callable[[AccessRecord], None] | None = None,
+        on_delivery: Callable[[Any], None] | None = None,
         on_reload: Callable[[ReloadRecord], None] | None = None,
         client_timeout: float = CLIENT_TIMEOUT,
     ) -> None:
@@ -188,12 +201,18 @@ class Serving(ClosesOnExit):
         self.rebuild = rebuild
         self.manifest_file = manifest_file
         self.on_reload = on_reload
-        self.http = HttpApi(
-            emulator, port=port, on_request=on_request, client_timeout=client_timeout
-        )
+        self.ports = dict(ports or {})
+        if port is not None:
+            self.ports[HTTP] = port
+        self.on_delivery = on_delivery
+        self.client_timeout = client_timeout
+        self.sources: dict[str, LocalSource] = {}
+        """Each trigger kind's local source, by kind (`http`: the HTTP API front end)."""
         self.invoke_api: InvokeApi | None = None
         self.watcher: Watcher | None = None
+        self._started = False
         try:
+            self._open_sources(emulator.manifest)
             if lambda_port is not None:
                 self.invoke_api = InvokeApi(
                     emulator, port=lambda_port, client_timeout=client_timeout
@@ -209,9 +228,32 @@ class Serving(ClosesOnExit):
             self.close()
             raise
 
+    def _open_sources(self, application: Application) -> tuple[LocalSource, ...]:
+        """A local source for each kind with triggers in `application` that has none yet.
+
+        Started at once when serving already; returns the new ones.
+        """
+        opened: list[LocalSource] = []
+        for kind in kinds_in(application):
+            if kind.name in self.sources:
+                continue
+            options = LocalOptions(
+                port=self.ports.get(kind.name, 0),
+                client_timeout=self.client_timeout,
+                on_delivery=self.on_delivery,
+            )
+            source = kind.local_source(self.emulator, options)
+            self.sources[kind.name] = source
+            if self._started:
+                source.start()
+            opened.append(source)
+        return tuple(opened)
+
     def start(self) -> Serving:
-        """Start the front ends and the watcher; return self."""
-        self.http.start()
+        """Start the local sources, the Invoke API and the watcher; return self."""
+        self._started = True
+        for source in self.sources.values():
+            source.start()
         if self.invoke_api is not None:
             self.invoke_api.start()
         if self.watcher is not None:
@@ -227,7 +269,8 @@ class Serving(ClosesOnExit):
                 manifest = read_manifest(self.manifest_file)
             else:
                 return ReloadRecord(tuple(changed))
-            record = ReloadRecord(tuple(changed), tuple(self.emulator.reload(manifest)))
+            functions = tuple(self.emulator.reload(manifest))
+            record = ReloadRecord(tuple(changed), functions, started=self._open_sources(manifest))
         except LambdapressError as exc:  # keep serving the last good build
             record = ReloadRecord(tuple(changed), error=str(exc))
         except Exception as exc:  # a bug: said so, logged, and still the last good build
@@ -252,8 +295,17 @@ class Serving(ClosesOnExit):
 
     @property
     def url(self) -> str:
-        """The HTTP API front end's URL."""
-        return self.http.url
+        """The HTTP API front end's URL (the `http` kind's source), the one `serve` prints first.
+
+        An EmulatorError when the build has no route, so no HTTP API runs.
+        """
+        source = self.sources.get(HTTP)
+        if source is None or source.url is None:
+            raise EmulatorError(
+                "no HTTP API is running: no function of the build has a route",
+                hint="declare a route (@app.get(...)) and rebuild; serving.sources lists what runs",
+            )
+        return source.url
 
     @property
     def lambda_url(self) -> str | None:
@@ -261,10 +313,11 @@ class Serving(ClosesOnExit):
         return None if self.invoke_api is None else self.invoke_api.url
 
     def close(self) -> None:
-        """Stop the watcher, then the front ends."""
+        """Stop the watcher, then the local sources and the Invoke API."""
         if self.watcher is not None:
             self.watcher.close()
-        self.http.close()
+        for source in self.sources.values():
+            source.close()
         if self.invoke_api is not None:
             self.invoke_api.close()
 
@@ -272,31 +325,35 @@ class Serving(ClosesOnExit):
 def serve(
     emulator: Emulator,
     *,
-    port: int = 3000,
+    port: int | None = None,
+    ports: Mapping[str, int] | None = None,
     lambda_port: int | None = 0,
     rebuild: Rebuild | None = None,
     watch: Sequence[Path] = (),
     manifest_file: Path | None = None,
     interval: float = 0.5,
-    on_request: Callable[[AccessRecord], None] | None = None,
+    on_delivery: Callable[[Any], None] | None = None,
     on_reload: Callable[[ReloadRecord], None] | None = None,
     client_timeout: float = CLIENT_TIMEOUT,
 ) -> Serving:
-    """Start the HTTP front end, the Invoke API and the watcher, as asked.
+    """Start each trigger kind's local source, the Invoke API and the watcher, as asked.
 
-    The front end listens on `port` (0: any free port), the Invoke API on `lambda_port` (None:
-    off); the watcher runs with `rebuild` and `watch` (or a `manifest_file`). A client
-    connection silent for `client_timeout` seconds while its request is read is dropped.
+    A kind's source listens on `ports[kind]` (`{"http": 3000}`, or `port=3000` for the HTTP API
+    alone; a kind not named, or 0: any free port) and tells `on_delivery` about each delivery
+    (the HTTP API: an `AccessRecord`); the Invoke API listens on `lambda_port` (None: off); the
+    watcher runs with `rebuild` and `watch` (or a `manifest_file`). A client connection silent
+    for `client_timeout` seconds while its request is read is dropped.
     """
     return Serving(
         emulator,
         port=port,
+        ports=ports,
         lambda_port=lambda_port,
         rebuild=rebuild,
         watch=watch,
         manifest_file=manifest_file,
         interval=interval,
-        on_request=on_request,
+        on_delivery=on_delivery,
         on_reload=on_reload,
         client_timeout=client_timeout,
     ).start()
