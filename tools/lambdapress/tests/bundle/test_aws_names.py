@@ -10,8 +10,8 @@ import pytest
 import tomlkit
 from model_functions import model_function
 
-from lambdapress.bundle import package, pipeline
 from lambdapress.backends.postgres import DATABASE_URL_BUDGET
+from lambdapress.bundle import package, pipeline
 from lambdapress.bundle.aws_names import (
     SERVICE_FUNCTION,
     check_for_aws,

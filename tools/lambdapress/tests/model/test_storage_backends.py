@@ -78,7 +78,7 @@ def test_a_resource_finds_the_backend_that_made_it() -> None:
 
 
 def test_an_unknown_backend_lists_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="no storage backend 'sqlite'.*'postgres'"):
+    with pytest.raises(ConfigError, match=r"no storage backend 'sqlite'.*'postgres'"):
         storage_backend("sqlite")
 
 
@@ -118,11 +118,11 @@ DYNAMODB_TABLES = {"customers": {"partition_key": "id"}}
             "[tool.lambdapress.storage.tables.Bad]",
             "lowercase letters",
         ),
-        (  # both problems, the one a misspelling explains and the misspelling itself
+        (  # the misspelling first, then the problem it explains
             {"kind": "dynamodb", "tabels": DYNAMODB_TABLES},
-            'needs at least one table: [tool.lambdapress.storage.tables.NAME] partition_key = "id"'
-            "\n  - unknown key `tool.lambdapress.storage.tabels`",
-            "[tool.lambdapress.storage]",
+            "unknown key `tool.lambdapress.storage.tabels`\n  - `tool.lambdapress.storage."
+            'tables`: kind "dynamodb" needs at least one table',
+            "[tool.lambdapress.storage.tabels.customers]",
             "did you mean `tables`?",
         ),
         (

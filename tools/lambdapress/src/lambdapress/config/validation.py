@@ -57,7 +57,9 @@ def config_error(
     problems: list[str] = []
     hints: list[str] = []
     first_line: int | None = None
-    for error in exc.errors():
+    # A misspelt key first: it is usually why a required one is missing, and where to look.
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    for error in errors:
         raw = error["loc"][source.skip :]
         is_key = "[key]" in raw
         loc = [str(part) for part in raw if part != "[key]"] or (
