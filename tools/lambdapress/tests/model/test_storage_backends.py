@@ -127,9 +127,10 @@ DYNAMODB_TABLES = {"customers": {"partition_key": "id"}}
         ),
         (
             {"kind": "dynamodb", "tables": {"customers": {"partition_ky": "id"}}},
-            "`tool.lambdapress.storage.tables.customers.partition_key`",
-            "[tool.lambdapress.storage.tables.customers]",
-            'partition_key = "id"',
+            "unknown key `tool.lambdapress.storage.tables.customers.partition_ky`\n  - "
+            "`tool.lambdapress.storage.tables.customers.partition_key`: required, but not set",
+            'partition_ky = "id"',
+            'with partition_key = "id"',
         ),
         (
             {"kind": "memory", "size": 3},
@@ -208,3 +209,20 @@ def test_unregistering_removes_the_resource_kinds_it_added_and_keeps_the_models(
     assert "test-bucket" not in RESOURCES.kinds()
     assert "dynamodb-table" in RESOURCES.kinds()  # the model's own stays
     assert backend_of(DynamoDBTable(service="s", name="t", partition_key="k")).name == "dynamodb"
+
+
+def test_the_readmes_recipe_names_every_member_of_the_protocol() -> None:
+    """ "Add a storage backend" stays true to `StorageBackend` (and its local part)."""
+    from lambdapress.model.storage_backends import LocalServer, LocalStorage, StorageBackend
+
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    recipe = text.split("### Add a storage backend", 1)[1].split("\n### ", 1)[0]
+    members = {
+        name
+        for protocol in (StorageBackend, LocalStorage, LocalServer)
+        for name in vars(protocol)
+        if not name.startswith("_")
+    }
+    named = {m for m in members if f"`{m}`" in recipe or f"`{m}(" in recipe}
+    assert named == members

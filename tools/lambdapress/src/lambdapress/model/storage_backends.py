@@ -430,6 +430,7 @@ def storage_declaration(service: Service, root: Path) -> StorageDeclaration[Any]
             fixes=backend.settings_fixes,
             known=["kind", *fields],
             default_fix=f'see the keys of storage kind "{backend.name}" in the README',
+            misspelt_first=True,
         )
         raise config_error(
             exc, source, f'invalid [tool.lambdapress.storage] of kind "{backend.name}"'
