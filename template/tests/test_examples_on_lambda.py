@@ -212,21 +212,22 @@ def test_a_zip_missing_a_module_fails_as_on_lambda_though_this_venv_has_it(
 
     root, manifest = platform
     entry = manifest.function("orders.get_order")
-    with zipfile.ZipFile(root / entry.artifact) as built:
+    with zipfile.ZipFile(root / entry.artifact.path) as built:
         kept = [
             Entry(info.filename, content=built.read(info))
             for info in built.infolist()
             if not info.filename.startswith("acme_models/")
         ]
     broken = write_zip(kept, tmp_path / "get_order-without-models.zip")  # ...the zip does not
-    entry = entry.model_copy(
+    artifact = entry.artifact.model_copy(
         update={
-            "artifact": str(tmp_path / "get_order-without-models.zip"),
+            "path": str(tmp_path / "get_order-without-models.zip"),
             "sha256": broken.sha256,
             "code_sha256": broken.code_sha256,
             "size": broken.size,
         }
     )
+    entry = entry.model_copy(update={"artifact": artifact})
     only = Application(functions=(entry,))
     with Emulator(only, root, on_warning=lambda _m: None, storage=storage) as emulator:
         result = emulator.invoke(entry.name, http_api_event("GET", "/orders/x"))

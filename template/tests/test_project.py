@@ -158,7 +158,7 @@ def test_a_project_with_a_service_on_every_storage_passes_its_own_ci_in_a_clean_
     for function in manifest["functions"]:
         service = function["name"].split(".")[0]
         assert (function["runtime"], function["architecture"]) == SERVICES[service][1:]
-        with zipfile.ZipFile(clean / function["artifact"]) as built:
+        with zipfile.ZipFile(clean / function["artifact"]["path"]) as built:
             tops = {name.split("/")[0] for name in built.namelist()}
         assert "lambdapress_runtime" in tops, function["name"]
         assert ("psycopg" in tops) == (service == "accounts"), function["name"]

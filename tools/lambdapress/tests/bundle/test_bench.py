@@ -78,10 +78,10 @@ def test_the_scaling_fixtures_zips_run_as_on_lambda_and_match_across_folders(
         manifests.append(built.manifest)
     one, two = manifests
     assert [f.name for f in one.functions] == [f"shop.handler_000{i}" for i in range(3)]
-    assert [f.sha256 for f in one.functions] == [f.sha256 for f in two.functions]
+    assert [f.artifact.sha256 for f in one.functions] == [f.artifact.sha256 for f in two.functions]
     for first, second in zip(one.functions, two.functions, strict=True):
-        assert (tmp_path / "one" / first.artifact).read_bytes() == (
-            tmp_path / "two" / second.artifact
+        assert (tmp_path / "one" / first.artifact.path).read_bytes() == (
+            tmp_path / "two" / second.artifact.path
         ).read_bytes()
 
     with Emulator(one, tmp_path / "one", cache_dir=tmp_path / "runtime") as emulator:
@@ -117,8 +117,8 @@ def test_the_pydantic_only_handler_ships_pydantic_alone_and_answers(
 
     assert _pydantic_only(shop, shop_entry, cache_folder(shop)) is None  # no pydantic there
     assert alone is not None and alone.name == "orders.bench_pydantic_only"
-    assert "pydantic" in alone.distributions
-    assert "aws-lambda-powertools" not in alone.distributions
+    assert "pydantic" in alone.contents.distributions
+    assert "aws-lambda-powertools" not in alone.contents.distributions
     with Emulator(
         Application(functions=(alone,)), workspace, cache_dir=tmp_path / "rt"
     ) as emulator:

@@ -67,12 +67,12 @@ def test_every_postgres_function_ships_and_pins_psycopg_binary(tmp_path: Path) -
     functions = [f for f in manifest.functions if f.service in {s.name for s in postgres}]
     assert functions
     for entry in functions:
-        assert "psycopg-binary" in entry.distributions, entry.name
+        assert "psycopg-binary" in entry.contents.distributions, entry.name
         assert entry.environment["PSYCOPG_IMPL"] == "binary", entry.name
         python = find_compiler(entry.python_version)
         assert python is not None, f"no python{entry.python_version} on this machine"
         task = tmp_path / "task" / entry.name
-        with zipfile.ZipFile(workspace / entry.artifact) as archive:
+        with zipfile.ZipFile(workspace / entry.artifact.path) as archive:
             archive.extractall(task)
         assert (task / "psycopg_binary").is_dir(), entry.name
 

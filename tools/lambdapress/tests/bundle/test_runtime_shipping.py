@@ -106,10 +106,12 @@ def test_a_workspace_member_in_tools_ships_from_source_only_where_imported(
     manifest = package(root, jobs=2).manifest
 
     uses = manifest.function("svc.with_runtime")
-    assert any(m.startswith("lambdapress_runtime") for m in uses.modules), uses.modules
+    assert any(m.startswith("lambdapress_runtime") for m in uses.contents.modules), (
+        uses.contents.modules
+    )
     assert "lambdapress_runtime" in shipped(root, "with_runtime")
     plain = manifest.function("svc.plain")
-    assert not any(m.startswith("lambdapress_runtime") for m in plain.modules)
+    assert not any(m.startswith("lambdapress_runtime") for m in plain.contents.modules)
     assert "lambdapress_runtime" not in shipped(root, "plain")
 
 
@@ -128,17 +130,17 @@ def test_a_path_source_outside_the_workspace_is_built_into_a_pure_wheel(
 
     manifest = package(root, jobs=2).manifest
 
-    version = manifest.function("svc.with_runtime").distributions["lambdapress-runtime"]
+    version = manifest.function("svc.with_runtime").contents.distributions["lambdapress-runtime"]
     assert version.startswith("0.3.0+")  # the content it was built from, as a local label
     assert "lambdapress_runtime" in shipped(root, "with_runtime")
-    assert "lambdapress-runtime" not in manifest.function("svc.plain").distributions
+    assert "lambdapress-runtime" not in manifest.function("svc.plain").contents.distributions
     assert "lambdapress_runtime" not in shipped(root, "plain")
 
     # Another edit of the checkout is another build (the version did not change).
     init = outside / "src" / "lambdapress_runtime" / "__init__.py"
     init.write_text(init.read_text() + "\n# edited\n")
     again = package(root, jobs=2).manifest.function("svc.with_runtime")
-    assert again.distributions["lambdapress-runtime"] != version
+    assert again.contents.distributions["lambdapress-runtime"] != version
 
 
 @pytest.mark.e2e
@@ -168,7 +170,7 @@ def test_a_git_source_is_built_at_the_locked_commit(tmp_path: Path, cache: Path)
     manifest = package(root, jobs=2).manifest
 
     uses = manifest.function("svc.with_runtime")
-    assert uses.distributions["lambdapress-runtime"] == f"0.3.0+{commit[:12]}"
+    assert uses.contents.distributions["lambdapress-runtime"] == f"0.3.0+{commit[:12]}"
     assert "lambdapress_runtime" in shipped(root, "with_runtime")
     assert "lambdapress_runtime" not in shipped(root, "plain")
 

@@ -149,7 +149,7 @@ def test_deploy_right_after_sync_is_a_no_op(
     assert _change_sets() == []  # none left over either
     manifest = read_manifest(manifest_path(shop))
     for function in manifest.functions:
-        assert _code_sha(_physical(function.name)) == function.code_sha256
+        assert _code_sha(_physical(function.name)) == function.artifact.code_sha256
 
     # Anything beyond code is a real change again: planned and executed as usual.
     path = shop / "services/shop/pyproject.toml"

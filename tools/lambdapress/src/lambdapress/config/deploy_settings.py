@@ -1,7 +1,7 @@
 """The deploy keys of a service's `[tool.lambdapress]`: its IAM statements and per-function options.
 
 ```toml
-[[tool.lambdapress.iam.statements]]        # added to the service's execution role
+[[tool.lambdapress.iam.statements]]        # added to each of the service's functions' roles
 actions = ["s3:GetObject"]
 resources = ["arn:${AWS::Partition}:s3:::acme-uploads/*"]
 
@@ -51,7 +51,7 @@ def _is_wildcard_resource(resource: str) -> bool:
 
 
 class IamStatement(BaseModel):
-    """One statement of the service role's policy, as IAM reads it (Effect, Action, Resource)."""
+    """One statement the service adds to its functions' roles (IAM's Effect, Action, Resource)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 

@@ -234,7 +234,10 @@ class StorageBackend(Protocol[SettingsT]):
     # settings
     @property
     def settings_model(self) -> type[SettingsT]:
-        """Its keys of `[tool.lambdapress.storage]` besides `kind`; must forbid extra keys."""
+        """Its keys of `[tool.lambdapress.storage]` besides `kind`; must forbid extra keys.
+
+        Validated with the service's name as pydantic's context (`info.context["service"]`).
+        """
         ...
 
     @property
@@ -407,7 +410,8 @@ def storage_declaration(service: Service, root: Path) -> StorageDeclaration[Any]
             f"(known: {_names()})",
             path=pyproject,
             line=find_key_line(pyproject, [*STORAGE_TABLE, "kind"]),
-            hint=f'set kind to one of {_names()} (without the table: "{DEFAULT_KIND}")',
+            hint=f"set kind to one of {_names()} (a service without the table is on "
+            f'"{DEFAULT_KIND}"), or register the backend before running lambdapress',
         )
     fields = backend.settings_model.model_fields
     for key in options:

@@ -1,0 +1,328 @@
+"""The SAM format: the stage's stack as an AWS SAM template, for pipelines that already run SAM.
+
+It is the CloudFormation rendering (`deploy.template.template_body`) rewritten, never a second
+reading of the model: the same functions, roles, tables, log groups, rules and outputs, the
+same `ArtifactBucket` parameter and the same S3 keys, so both formats deploy the same zips.
+What SAM has words for is written SAM's way:
+
+- each `AWS::Lambda::Function` becomes an `AWS::Serverless::Function` (`CodeUri` with `Bucket`
+  and `Key`, `Tags` as a map), keeping its own role, log group and settings;
+- its HTTP routes become `HttpApi` events on the `AWS::Serverless::HttpApi` called `HttpApi`,
+  which takes the API's properties and its `$default` stage's access log: the translator
+  writes the routes (as the API's OpenAPI body), the integrations (payload 2.0) and one
+  invoke permission per route, scoped to the route as the CloudFormation ones are;
+- provisioned concurrency becomes `AutoPublishAlias: live` with `ProvisionedConcurrencyConfig`
+  (a new version exactly when the code or any property changes:
+  `AutoPublishAliasAllProperties`; old versions deleted: `VersionDeletionPolicy`) instead of
+  the explicit version and alias, and what invoked the alias names `<Function>.Alias`.
+
+Everything else passes through as it is: a SAM template may hold any CloudFormation resource,
+so what a new trigger kind or storage backend adds to the CloudFormation rendering appears
+here unchanged. The README ("The SAM template") lists every difference from the CloudFormation
+rendering. The text is YAML, as SAM's tools and documentation write it, deterministic: the
+same model and stage settings give the same bytes.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from lambdapress.config.aws_rules import camel
+from lambdapress.deploy.config import DeployConfig
+from lambdapress.deploy.template import template_body
+from lambdapress.deploy.template_functions import LIVE_ALIAS
+from lambdapress.deploy.template_ids import HTTP_API
+from lambdapress.formats.registry import OutputFormat, register_output_format
+from lambdapress.model.application import Application
+
+SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+_FUNCTION = "AWS::Lambda::Function"
+_SECTIONS = ("AWSTemplateFormatVersion", "Transform", "Description", "Parameters", "Resources")
+_INTEGRATION_TARGET = re.compile(r"^integrations/\$\{([A-Za-z0-9]+)\}$")
+_SUB_NAME = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+def render_sam(
+    application: Application, config: DeployConfig, stage: str, bucket: str | None = None
+) -> str:
+    """The stage's SAM template (YAML): the CloudFormation rendering, written SAM's way."""
+    cloudformation = json.loads(template_body(application, config, stage, bucket))
+    return sam_text(sam_document(cloudformation))
+
+
+def sam_document(cloudformation: dict[str, Any]) -> dict[str, Any]:
+    """The SAM template of a CloudFormation rendering (a parsed `template_body`, left as is)."""
+    resources: dict[str, Any] = copy.deepcopy(cloudformation["Resources"])
+    aliases = _take_live_aliases(resources)
+    events = _take_http_routes(resources, aliases)
+    _serverless_http_api(resources)
+    for logical_id, resource in resources.items():
+        if resource["Type"] == _FUNCTION:
+            alias = next((a for a in aliases.values() if a.function == logical_id), None)
+            resources[logical_id] = _serverless_function(resource, events.get(logical_id), alias)
+    renamed = {alias_id: f"{alias.function}.Alias" for alias_id, alias in aliases.items()}
+    document: dict[str, Any] = {
+        "AWSTemplateFormatVersion": cloudformation["AWSTemplateFormatVersion"],
+        "Transform": SAM_TRANSFORM,
+        "Description": cloudformation["Description"],
+        "Parameters": cloudformation["Parameters"],
+        "Resources": _renamed_refs(resources, renamed),
+    }
+    if "Outputs" in cloudformation:
+        document["Outputs"] = _renamed_refs(cloudformation["Outputs"], renamed)
+    _check_references(document)
+    return document
+
+
+@dataclass(frozen=True)
+class _LiveAlias:
+    """What a function's `live` alias and its version said, for SAM to make them again."""
+
+    function: str
+    """The logical id of the function."""
+    deletion_policy: str
+    provisioned: dict[str, Any] | None
+
+
+def _take_live_aliases(resources: dict[str, Any]) -> dict[str, _LiveAlias]:
+    """Remove each function's version and `live` alias; what they said, by the alias's id."""
+    found: dict[str, _LiveAlias] = {}
+    for logical_id, resource in list(resources.items()):
+        properties = resource.get("Properties", {})
+        if resource["Type"] != "AWS::Lambda::Alias" or properties.get("Name") != LIVE_ALIAS:
+            continue
+        function = _ref(properties["FunctionName"])
+        version_id = _get_att(properties["FunctionVersion"], "Version") or ""
+        version = resources.pop(version_id, None)
+        if function is None or version is None or version["Type"] != "AWS::Lambda::Version":
+            raise ValueError(f"{logical_id}: an alias lambdapress did not write (a bug)")
+        found[logical_id] = _LiveAlias(
+            function=function,
+            deletion_policy=version.get("DeletionPolicy", "Delete"),
+            provisioned=properties.get("ProvisionedConcurrencyConfig"),
+        )
+        del resources[logical_id]
+    return found
+
+
+def _take_http_routes(
+    resources: dict[str, Any], aliases: dict[str, _LiveAlias]
+) -> dict[str, dict[str, Any]]:
+    """Remove the API's routes, integrations and invoke permissions; each route as an event.
+
+    Returns the events by the logical id of the function each route invokes.
+    """
+    events: dict[str, dict[str, Any]] = {}
+    integrations: set[str] = set()
+    for logical_id, resource in list(resources.items()):
+        properties = resource.get("Properties", {})
+        if resource["Type"] != "AWS::ApiGatewayV2::Route" or _ref(properties["ApiId"]) != HTTP_API:
+            continue
+        target = _INTEGRATION_TARGET.match(properties["Target"]["Fn::Sub"])
+        if target is None:
+            raise ValueError(f"{logical_id}: a route lambdapress did not write (a bug)")
+        integration = resources[target.group(1)]["Properties"]
+        function = _invoked_function(integration["IntegrationUri"], aliases)
+        method, path = properties["RouteKey"].split(" ", 1)
+        name = "Http" + camel(method.lower()) + (camel(path) or "Root")
+        events.setdefault(function, {})[name] = {
+            "Type": "HttpApi",
+            "Properties": {
+                "ApiId": {"Ref": HTTP_API},
+                "Method": method,
+                "Path": path,
+                "PayloadFormatVersion": integration["PayloadFormatVersion"],
+            },
+        }
+        integrations.add(target.group(1))
+        del resources[logical_id]
+    for logical_id in integrations:
+        del resources[logical_id]
+    for logical_id, resource in list(resources.items()):
+        if _is_route_permission(resource):
+            del resources[logical_id]
+    return events
+
+
+def _invoked_function(target: Any, aliases: dict[str, _LiveAlias]) -> str:
+    """The logical id of the function an integration invokes (itself, or its `live` alias)."""
+    function = _get_att(target, "Arn")
+    alias = _ref(target)
+    if function is None and alias in aliases:
+        function = aliases[alias].function
+    if function is None:
+        raise ValueError(f"an integration invokes {target!r}, not a function (a bug)")
+    return function
+
+
+def _is_route_permission(resource: dict[str, Any]) -> bool:
+    """API Gateway's permission to invoke a function for one route of the stack's API."""
+    properties = resource.get("Properties", {})
+    source = properties.get("SourceArn")
+    return (
+        resource["Type"] == "AWS::Lambda::Permission"
+        and properties.get("Principal") == "apigateway.amazonaws.com"
+        and isinstance(source, dict)
+        and f"${{{HTTP_API}}}/" in str(source.get("Fn::Sub", ""))
+    )
+
+
+def _serverless_http_api(resources: dict[str, Any]) -> None:
+    """The API and its `$default` stage as one `AWS::Serverless::HttpApi`.
+
+    SAM's HTTP API without a `StageName` has exactly that stage, deployed automatically.
+    """
+    api = resources.get(HTTP_API)
+    if api is None or api["Type"] != "AWS::ApiGatewayV2::Api":
+        return
+    properties = {k: v for k, v in api["Properties"].items() if k != "ProtocolType"}
+    for logical_id, resource in list(resources.items()):
+        stage = resource.get("Properties", {})
+        if resource["Type"] == "AWS::ApiGatewayV2::Stage" and _ref(stage["ApiId"]) == HTTP_API:
+            if stage.get("StageName") != "$default" or stage.get("AutoDeploy") is not True:
+                raise ValueError(f"{logical_id}: a stage lambdapress did not write (a bug)")
+            if "AccessLogSettings" in stage:
+                properties["AccessLogSettings"] = stage["AccessLogSettings"]
+            del resources[logical_id]
+    resources[HTTP_API] = {"Type": "AWS::Serverless::HttpApi", "Properties": properties}
+
+
+def _serverless_function(
+    resource: dict[str, Any], events: dict[str, Any] | None, alias: _LiveAlias | None
+) -> dict[str, Any]:
+    """An `AWS::Lambda::Function` as an `AWS::Serverless::Function` (same settings)."""
+    properties = dict(resource["Properties"])
+    code = properties.pop("Code")
+    properties["CodeUri"] = {"Bucket": code["S3Bucket"], "Key": code["S3Key"]}
+    if "Tags" in properties:
+        properties["Tags"] = {tag["Key"]: tag["Value"] for tag in properties["Tags"]}
+    if events:
+        properties["Events"] = events
+    if alias is not None:
+        properties["AutoPublishAlias"] = LIVE_ALIAS
+        properties["AutoPublishAliasAllProperties"] = True
+        properties["VersionDeletionPolicy"] = alias.deletion_policy
+        if alias.provisioned is not None:
+            properties["ProvisionedConcurrencyConfig"] = alias.provisioned
+    return {**resource, "Type": "AWS::Serverless::Function", "Properties": properties}
+
+
+def _ref(value: Any) -> str | None:
+    """The logical id in `{"Ref": id}`, else None."""
+    if isinstance(value, dict) and list(value) == ["Ref"] and isinstance(value["Ref"], str):
+        return value["Ref"]
+    return None
+
+
+def _get_att(value: Any, attribute: str) -> str | None:
+    """The logical id in `{"Fn::GetAtt": [id, attribute]}`, else None."""
+    if isinstance(value, dict) and list(value) == ["Fn::GetAtt"]:
+        target = value["Fn::GetAtt"]
+        if isinstance(target, list) and len(target) == 2 and target[1] == attribute:
+            return str(target[0])
+    return None
+
+
+def _renamed_refs(value: Any, renamed: dict[str, str]) -> Any:
+    """`value` with each `{"Ref": old}` of `renamed` made `{"Ref": new}` (a new object)."""
+    if isinstance(value, dict):
+        target = _ref(value)
+        if target in renamed:
+            return {"Ref": renamed[target]}
+        return {key: _renamed_refs(item, renamed) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_renamed_refs(item, renamed) for item in value]
+    return value
+
+
+def _check_references(document: dict[str, Any]) -> None:
+    """Every `Ref`, `Fn::GetAtt` and `${...}` names a parameter or resource of the template.
+
+    A resource of the CloudFormation rendering that named one this module removed (a route,
+    an alias) would otherwise reach SAM as a dangling reference: a bug, said here.
+    """
+    known = {*document["Parameters"], *document["Resources"]}
+    for name in _references(document):
+        logical_id = name.removesuffix(".Alias")
+        if not name.startswith("AWS::") and logical_id not in known:
+            raise ValueError(f"the SAM template refers to {name}, which it lacks (a bug)")
+
+
+def _references(value: Any) -> Iterator[str]:
+    """The names `value` refers to through `Ref`, `Fn::GetAtt` and `Fn::Sub`."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _references(item)
+    if not isinstance(value, dict):
+        return
+    for key, item in value.items():
+        if key == "Ref" and isinstance(item, str):
+            yield item
+        elif key == "Fn::GetAtt" and isinstance(item, list) and item:
+            yield str(item[0])
+        elif key == "Fn::Sub" and isinstance(item, str):
+            yield from (name.split(".")[0] for name in _SUB_NAME.findall(item))
+        else:
+            yield from _references(item)
+
+
+class _Dumper(yaml.SafeDumper):
+    """YAML without anchors: a SAM template is read by people and by other YAML tools.
+
+    The pure-Python emitter, never libyaml's: the same bytes on every machine, whichever
+    PyYAML build it has (rendering the richest test stack takes about 16 ms).
+    """
+
+    def ignore_aliases(self, data: Any) -> bool:
+        """Write a value again where it recurs, never as `*id001`."""
+        return True
+
+
+def sam_text(document: dict[str, Any]) -> str:
+    """`document` as YAML; the same document gives the same bytes.
+
+    Sections in CloudFormation's order, `Type` first in each resource, every other key sorted,
+    no line folded.
+    """
+    ordered = {section: document[section] for section in _SECTIONS}
+    ordered["Resources"] = {
+        logical_id: {"Type": resource["Type"], **_sorted(resource)}
+        for logical_id, resource in sorted(document["Resources"].items())
+    }
+    ordered = {k: v if k == "Resources" else _sorted(v) for k, v in ordered.items()}
+    if "Outputs" in document:
+        ordered["Outputs"] = _sorted(document["Outputs"])
+    return yaml.dump(
+        ordered,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1_000_000,
+    )
+
+
+def _sorted(value: Any) -> Any:
+    """`value` with every mapping's keys in sorted order."""
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
+
+
+SAM = register_output_format(
+    OutputFormat(
+        name="sam",
+        suffix=".yaml",
+        description="an AWS SAM template of the same stack and zips (YAML)",
+        render=render_sam,
+    )
+)
