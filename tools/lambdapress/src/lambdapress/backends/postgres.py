@@ -35,7 +35,6 @@ from lambdapress.model.storage_backends import (
     Unavailable,
     storage_declaration,
 )
-from lambdapress.storage.migrations import MIGRATIONS_FOLDER
 
 if TYPE_CHECKING:
     from lambdapress.storage.migrations import MigrationReport
@@ -166,6 +165,8 @@ class PostgresBackend:
         self, declaration: StorageDeclaration[PostgresSettings]
     ) -> tuple[PostgresDatabase, ...]:
         """The service's database, named after it, with its migrations folder if it has one."""
+        from lambdapress.storage.migrations import MIGRATIONS_FOLDER  # not for `template`
+
         folder = declaration.folder / MIGRATIONS_FOLDER
         migrations = folder.relative_to(declaration.root).as_posix() if folder.is_dir() else None
         service = declaration.service
