@@ -314,7 +314,7 @@ class ExampleStorage:
 def example_storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleStorage]:
     """PostgreSQL (max_connections = 20) with the orders database migrated, and moto's server
     (its own process: moto's state is per process) with the customers table; for the session."""
-    from lambdapress.config.storage_settings import TableSettings
+    from lambdapress.backends.dynamodb import TableSettings
     from lambdapress.storage.dynamodb import create_tables, start_moto
     from lambdapress.storage.local import free_port
     from lambdapress.storage.migrations import apply_migrations, create_database, find_migrations

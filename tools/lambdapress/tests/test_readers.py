@@ -284,10 +284,17 @@ def test_lock_wrong_shapes(choices: st.DataObject) -> None:
 # ---------------------------------------------------------------------------------- db state
 VALID_STATE = {
     "pid": 1,
-    "region": "us-east-1",
-    "postgres_port": 5432,
-    "databases": {"orders": "postgresql://lambdapress@127.0.0.1:5432/orders"},
-    "tables": {"customers": {"customers": "repo-local-customers"}},
+    "backends": {
+        "postgres": {
+            "port": 5432,
+            "databases": {"orders": "postgresql://lambdapress@127.0.0.1:5432/orders"},
+        },
+        "dynamodb": {
+            "endpoint": "http://127.0.0.1:5000",
+            "region": "us-east-1",
+            "tables": {"customers": {"customers": "repo-local-customers"}},
+        },
+    },
 }
 
 

@@ -10,9 +10,9 @@ import pytest
 import tomlkit
 from model_functions import model_function
 
+from lambdapress.backends.postgres import DATABASE_URL_BUDGET
 from lambdapress.bundle import package, pipeline
 from lambdapress.bundle.aws_names import (
-    DATABASE_URL_BUDGET,
     SERVICE_FUNCTION,
     check_for_aws,
     stack_environment,
@@ -270,7 +270,7 @@ def test_what_the_stack_adds_is_what_the_template_adds() -> None:
         answers=None,
     )
     deployed = deployed_environment(service, "p" * 40, "s" * 16)
-    added = stack_environment(service)
+    added = stack_environment(service, Path("/nowhere"))
     assert set(added) == set(deployed)
     postgres = service.model_copy(
         update={
@@ -280,8 +280,9 @@ def test_what_the_stack_adds_is_what_the_template_adds() -> None:
             )
         }
     )
-    assert set(stack_environment(postgres)) == set(deployed_environment(postgres, "acme", "dev"))
-    assert len(stack_environment(postgres)["DATABASE_URL"]) == DATABASE_URL_BUDGET
+    longest = stack_environment(postgres, Path("/nowhere"))
+    assert set(longest) == set(deployed_environment(postgres, "acme", "dev"))
+    assert len(longest["DATABASE_URL"]) == DATABASE_URL_BUDGET
 
 
 @pytest.mark.parametrize("key", ["CUSTOMERS_TABLE", "DATABASE_URL"])

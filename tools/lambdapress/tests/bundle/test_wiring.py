@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import tomlkit
 
+from lambdapress.backends.dynamodb import DYNAMODB_ITEM_ACTIONS
 from lambdapress.bundle.wiring import (
-    DYNAMODB_ITEM_ACTIONS,
     check_function_settings,
     function_wiring,
     service_resources,

@@ -1,11 +1,14 @@
-"""`[tool.lambdapress.storage]`: one declaration read by db, the emulator and deploy."""
+"""`[tool.lambdapress.storage]` as read: a backend's name and its keys, validated by the backend.
+
+Configuration sits below the backends' registry, so it only reads the table; the backends'
+validation, with the file and the line, is tested in `model/test_storage_backends.py`.
+"""
 
 from pathlib import Path
 
 import pytest
 
 from lambdapress.config.settings import load_service_settings
-from lambdapress.config.storage_settings import physical_table_name, table_env_name
 from lambdapress.errors import ConfigError
 
 
@@ -18,40 +21,27 @@ def _settings(tmp_path: Path, body: str) -> Path:
 def test_default_is_memory(tmp_path: Path) -> None:
     settings = load_service_settings(_settings(tmp_path, "[tool.lambdapress]\n"))
     assert settings.storage.kind == "memory"
-    assert settings.storage.tables == {}
+    assert settings.storage.options == {}
 
 
-def test_dynamodb_tables_are_read(tmp_path: Path) -> None:
+def test_a_backends_keys_are_kept_as_written_for_it_to_validate(tmp_path: Path) -> None:
     path = _settings(
         tmp_path,
         '[tool.lambdapress.storage]\nkind = "dynamodb"\n'
         '[tool.lambdapress.storage.tables.customers]\npartition_key = "id"\nsort_key = "at"\n',
     )
-    table = load_service_settings(path).storage.tables["customers"]
-    assert (table.partition_key, table.sort_key) == ("id", "at")
+    storage = load_service_settings(path).storage
+    assert storage.kind == "dynamodb"
+    assert storage.options == {"tables": {"customers": {"partition_key": "id", "sort_key": "at"}}}
 
 
-@pytest.mark.parametrize(
-    ("body", "message"),
-    [
-        ('kind = "postgres"\n[tool.lambdapress.storage.tables.x]\npartition_key = "id"\n', "use"),
-        ('kind = "dynamodb"\n', "needs at least one table"),
-        ('kind = "dynamodb"\n[tool.lambdapress.storage.tables.Bad]\npartition_key = "id"\n', "Bad"),
-        ('kind = "sqlite"\n', "sqlite"),
-    ],
-)
-def test_bad_storage_names_file_and_fix(tmp_path: Path, body: str, message: str) -> None:
-    path = _settings(tmp_path, "[tool.lambdapress.storage]\n" + body)
+@pytest.mark.parametrize("kind", ['"Postgres SQL"', "3", '""'])
+def test_a_kind_that_cannot_name_a_backend_is_refused_at_its_line(
+    tmp_path: Path, kind: str
+) -> None:
+    path = _settings(tmp_path, f"[tool.lambdapress.storage]\nkind = {kind}\n")
     with pytest.raises(ConfigError) as caught:
         load_service_settings(path)
-    text = str(caught.value)
-    assert str(path) in text
-    assert message in text
-    assert "partition_key" in text  # the fix names the shape of a table
-
-
-def test_names_shared_by_db_emulator_and_deploy() -> None:
-    assert table_env_name("customers") == "CUSTOMERS_TABLE"
-    assert (
-        physical_table_name("acme", "dev", "customers", "by_email") == "acme-dev-customers-by-email"
-    )
+    assert caught.value.path == path
+    assert caught.value.line == 2
+    assert "storage backend" in (caught.value.hint or "")

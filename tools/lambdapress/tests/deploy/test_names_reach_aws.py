@@ -26,7 +26,8 @@ import tomlkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lambdapress.bundle.aws_names import DATABASE_URL_BUDGET, check_for_aws
+from lambdapress.backends.postgres import DATABASE_URL_BUDGET
+from lambdapress.bundle.aws_names import check_for_aws
 from lambdapress.bundle.discovery import HandlerModule, check_all_triggers, discover_service
 from lambdapress.config.lambda_platform import RESERVED_ENVIRONMENT
 from lambdapress.config.names import PROJECT_MAX, STAGE_MAX

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from lambdapress.bundle.wiring import DYNAMODB_ITEM_ACTIONS
+from lambdapress.backends.dynamodb import DYNAMODB_ITEM_ACTIONS
 from lambdapress.errors import ConfigError
 from lambdapress.model.permissions import LOG_ACTIONS
 

@@ -67,13 +67,13 @@ def test_db_serves_migrated_databases_and_tables_until_interrupted(
     try:
         state = wait_for_state(root, process)
         servers = descendants(process.pid)
-        url = state["databases"]["orders"]  # type: ignore[index]
+        url = state["backends"]["postgres"]["databases"]["orders"]  # type: ignore[index]
         assert ":" not in url.split("//")[1].split("@")[0], "no password in the URL"
         with psycopg.connect(url) as db:
             assert db.execute("SELECT count(*) FROM orders").fetchone() == (0,)
         dynamodb = boto3.client(
             "dynamodb",
-            endpoint_url=state["dynamodb_endpoint"],
+            endpoint_url=state["backends"]["dynamodb"]["endpoint"],  # type: ignore[index]
             region_name="us-east-1",
             aws_access_key_id="testing",
             aws_secret_access_key="testing",

@@ -89,7 +89,7 @@ def test_two_starts_at_once_serve_once_and_a_start_after_sigkill_serves_again(
     assert f"kill {serving.pid}" in err
 
     state = serving_state(root, serving)
-    url = state["databases"]["orders"]  # type: ignore[index]
+    url = state["backends"]["postgres"]["databases"]["orders"]  # type: ignore[index]
     with psycopg.connect(url) as db:
         assert db.execute("SELECT count(*) FROM orders").fetchone() == (0,)
 
@@ -99,7 +99,7 @@ def test_two_starts_at_once_serve_once_and_a_start_after_sigkill_serves_again(
     again = start_db(root)
     started.append(again)
     state = serving_state(root, again)
-    url = state["databases"]["orders"]  # type: ignore[index]
+    url = state["backends"]["postgres"]["databases"]["orders"]  # type: ignore[index]
     with psycopg.connect(url) as db:  # the same data folder, serving again
         assert db.execute("SELECT count(*) FROM orders").fetchone() == (0,)
     again.send_signal(signal.SIGINT)

@@ -2,9 +2,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from lambdapress.bundle.wiring import service_resources
 from lambdapress.config.workspace import Workspace
+from lambdapress.errors import StorageError
 from lambdapress.model.application import Application
 from lambdapress.storage.environment import local_storage_environment, storage_environment
 from lambdapress.storage.state import LocalStorageState, read_state, state_path, write_state
@@ -19,13 +23,22 @@ def model(workspace: Workspace) -> Application:
 
 
 def state(pid: int | None = None) -> LocalStorageState:
+    """What `lambdapress db` records: one part per backend whose server runs."""
     return LocalStorageState(
         pid=pid or os.getpid(),
-        postgres_port=5999,
-        dynamodb_endpoint="http://127.0.0.1:6001",
-        region="us-east-1",
-        databases={"orders": "postgresql://lambdapress@127.0.0.1:5999/orders"},
-        tables={"customers": {"customers": "p-local-customers-customers", "events": "p-e"}},
+        backends={
+            "postgres": {
+                "port": 5999,
+                "databases": {"orders": "postgresql://lambdapress@127.0.0.1:5999/orders"},
+            },
+            "dynamodb": {
+                "endpoint": "http://127.0.0.1:6001",
+                "region": "us-east-1",
+                "tables": {
+                    "customers": {"customers": "p-local-customers-customers", "events": "p-e"}
+                },
+            },
+        },
     )
 
 
@@ -93,3 +106,22 @@ def test_the_environment_comes_from_the_model_not_the_services(workspace: Worksp
     found = storage_environment(application, "repo", ALL, state(), environ={})
     assert set(found.variables) == {"orders", "customers"}
     assert not Path(workspace.root / "services" / "orders" / "pyproject.toml").exists()
+
+
+@pytest.mark.parametrize(
+    ("part", "problem"),
+    [
+        ({"postgres": {"port": "five"}}, "`backends.postgres.port`"),
+        ({"dynamodb": {"region": "us-east-1"}}, "`backends.dynamodb.endpoint`"),
+        ({"sqlite": {}}, "no storage backend 'sqlite'"),
+    ],
+)
+def test_a_backends_part_it_would_not_write_is_refused_naming_the_file(
+    workspace: Workspace, part: dict[str, Any], problem: str
+) -> None:
+    write_state(workspace.root, LocalStorageState(pid=os.getpid(), backends=part))
+    with pytest.raises(StorageError) as caught:
+        read_state(workspace.root)
+    assert problem in caught.value.message
+    assert caught.value.path == state_path(workspace.root)
+    assert "restart `lambdapress db`" in (caught.value.hint or "")

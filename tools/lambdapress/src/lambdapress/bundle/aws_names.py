@@ -9,10 +9,13 @@ The function name is the one exception: deploy fits `<project>-<stage>-<service>
 Lambda's 64 characters itself (a longer name keeps its start and ends in a digest, see
 `deploy.template_ids.physical_function_name`), so only its characters are checked here.
 
-What the stack adds to each function's environment counts towards Lambda's 4 KB: a
-`<TABLE>_TABLE` per DynamoDB table (the table's name, as long as the longest project and stage
-make it) and, for PostgreSQL, `DATABASE_URL`, resolved by CloudFormation from a Secrets Manager
-secret whose length cannot be known here: it is counted as `DATABASE_URL_BUDGET` bytes.
+What the stack adds to each function's environment counts towards Lambda's 4 KB: each
+storage backend says what it adds for its resources, at their longest (`environment_budget`,
+see `model.storage_backends`: a `<TABLE>_TABLE` per DynamoDB table, the table's name as long as
+the longest project and stage make it; for PostgreSQL, `DATABASE_URL`, resolved by
+CloudFormation from a Secrets Manager secret whose length cannot be known here, counted as a
+fixed budget). The backend also checks the names the stack makes of its declaration (`check`:
+DynamoDB's table names).
 
 The rules and where AWS writes them are in `lambdapress.config.aws_rules`; the README's "What is
 checked before deploy" lists them.
@@ -22,6 +25,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
 from lambdapress.bundle.discovery import SERVICE_FUNCTION, HandlerModule
 from lambdapress.bundle.implementations import pinned_variables
@@ -29,27 +34,24 @@ from lambdapress.config.aws_rules import (
     FUNCTION_NAME,
     HANDLER,
     HANDLER_MODULE,
-    TABLE_NAME,
     camel,
     environment_size,
     environment_size_problem,
 )
 from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
 from lambdapress.config.pyproject import find_key_line
-from lambdapress.config.storage_settings import (
-    DATABASE_URL_ENV,
-    physical_table_name,
-    table_env_name,
-)
 from lambdapress.config.workspace import PYPROJECT, Service, Workspace
 from lambdapress.errors import BundleError
+from lambdapress.model.storage_backends import (
+    EnvironmentBudget,
+    StageNames,
+    StorageDeclaration,
+    storage_declaration,
+)
 
 LONGEST_PROJECT = "p" * PROJECT_MAX
 LONGEST_STAGE = "s" * STAGE_MAX
-DATABASE_URL_BUDGET = 1024
-"""Bytes counted for a PostgreSQL service's `DATABASE_URL`, whose value CloudFormation reads
-from Secrets Manager at deploy time. An RDS URL with a 63-character identifier, a 63-character
-user and a 128-character password, all percent-encoded, and TLS options stays under it."""
+LONGEST = StageNames(LONGEST_PROJECT, LONGEST_STAGE)
 _ENVIRONMENT_TABLE = ("tool", "lambdapress", "environment")
 
 
@@ -66,8 +68,9 @@ def check_for_aws(workspace: Workspace, functions: Iterable[HandlerModule]) -> N
         _check_function(services[function.service], function)
     _check_logical_ids(services, functions)
     for service in workspace.services:
-        _check_tables(service)
-        _check_environment(service)
+        declaration = storage_declaration(service, workspace.root)
+        declaration.backend.check(declaration, LONGEST)
+        _check_environment(service, declaration)
 
 
 def _check_service_name(service: Service) -> None:
@@ -150,48 +153,28 @@ def _check_logical_ids(services: dict[str, Service], functions: tuple[HandlerMod
             taken[logical] = (name, first)
 
 
-def _check_tables(service: Service) -> None:
-    """Each table's name in the account, as long as the longest project and stage make it."""
-    pyproject = service.path / PYPROJECT
-    for table in sorted(service.settings.storage.tables):
-        name = physical_table_name(LONGEST_PROJECT, LONGEST_STAGE, service.name, table)
-        problem = TABLE_NAME.problem(name)
-        if problem is not None:
-            raise BundleError(
-                f"table {table!r} of service {service.name}: {problem} with a project and a "
-                f"stage of the longest names allowed ({PROJECT_MAX} and {STAGE_MAX} characters) "
-                f"({TABLE_NAME.source})",
-                path=pyproject,
-                line=find_key_line(pyproject, ["tool", "lambdapress", "storage", "tables", table]),
-                hint="shorten the table's or the service's name: the table is named "
-                "<project>-<stage>-<service>-<table>",
-            )
+def _stack_budgets(declaration: StorageDeclaration[Any]) -> list[EnvironmentBudget]:
+    """What the stack adds for each resource of the declaration, at its longest."""
+    backend = declaration.backend
+    return [backend.environment_budget(r, LONGEST) for r in backend.resources(declaration)]
 
 
-def stack_environment(service: Service) -> dict[str, str]:
+def stack_environment(service: Service, root: Path) -> dict[str, str]:
     """The variables the stack adds to the service's functions, at their longest.
 
-    The same names `deploy.template_services.storage_environment` adds; the values are the
-    longest they can be at deploy time (tables' names with the longest project and stage,
-    `DATABASE_URL` as `DATABASE_URL_BUDGET` bytes).
+    The names `deploy.template_services.resource_environment` adds (both ask the service's
+    storage backend); the values are the longest they can be at deploy time.
     """
-    storage = service.settings.storage
-    added = {
-        table_env_name(table): physical_table_name(
-            LONGEST_PROJECT, LONGEST_STAGE, service.name, table
-        )
-        for table in sorted(storage.tables)
-    }
-    if storage.kind == "postgres":
-        added[DATABASE_URL_ENV] = "u" * DATABASE_URL_BUDGET
-    return added
+    budgets = _stack_budgets(storage_declaration(service, root))
+    return {name: value for budget in budgets for name, value in budget.variables.items()}
 
 
-def _check_environment(service: Service) -> None:
+def _check_environment(service: Service, declaration: StorageDeclaration[Any]) -> None:
     """The service's variables and the stack's together: no clash, Lambda's 4 KB at most."""
     pyproject = service.path / PYPROJECT
     own = service.settings.environment
-    added = stack_environment(service)
+    budgets = _stack_budgets(declaration)
+    added = {name: value for budget in budgets for name, value in budget.variables.items()}
     for key in sorted(set(own) & set(added)):
         raise BundleError(
             f"service {service.name} sets {key} in [tool.lambdapress.environment], but the "
@@ -209,10 +192,9 @@ def _check_environment(service: Service) -> None:
     # The first variable's line (a key that is a table header has no line of its own).
     line = find_key_line(pyproject, [*_ENVIRONMENT_TABLE, next(iter(own))]) if own else None
     line = line or find_key_line(pyproject, ["tool", "lambdapress", "storage", "kind"])
+    notes = ", ".join(dict.fromkeys(b.note for b in budgets if b.variables and b.note))
     adds = (
-        f"the stack adds {', '.join(sorted(added))} (table names as long as the longest "
-        f"project and stage make them, {DATABASE_URL_ENV} counted as {DATABASE_URL_BUDGET} "
-        "bytes)"
+        f"the stack adds {', '.join(sorted(added))}{f' ({notes})' if notes else ''}"
         if added
         else "the stack adds none"
     )

@@ -2,11 +2,11 @@
 
 `package` derives them once, from the service's `[tool.lambdapress]` (its storage, its IAM
 statements, its per-function settings) and the function's triggers, so no target has to read
-a pyproject again: a function uses its service's resources, may do with each what that kind of
-resource needs (item access to its tables; nothing for a PostgreSQL database, reached through
-a secret CloudFormation resolves), writes its own log group, and has the statements its
-service declares. A per-function setting naming no function of the service is an error here,
-at package time, with its line.
+a pyproject again: a function uses its service's resources, may do with them what their
+storage backend grants (`model.storage_backends`: item access to DynamoDB tables; nothing for
+a PostgreSQL database, reached through a secret CloudFormation resolves), writes its own log
+group, and has the statements its service declares. A per-function setting naming no function
+of the service is an error here, at package time, with its line.
 """
 
 from __future__ import annotations
@@ -18,23 +18,9 @@ from lambdapress.config.pyproject import find_key_line
 from lambdapress.config.workspace import PYPROJECT, Service
 from lambdapress.errors import BundleError
 from lambdapress.model.application import Capacity
-from lambdapress.model.permissions import Permission, resource_ref, writes_its_logs
-from lambdapress.model.resources import DynamoDBTable, PostgresDatabase, Resource
-
-MIGRATIONS_FOLDER = "migrations"
-# What a handler does with its own items; no table management (CreateTable, DeleteTable...),
-# no streams, no access to other tables.
-DYNAMODB_ITEM_ACTIONS = (
-    "dynamodb:BatchGetItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-    "dynamodb:UpdateItem",
-)
+from lambdapress.model.permissions import Permission, writes_its_logs
+from lambdapress.model.resources import Resource
+from lambdapress.model.storage_backends import by_backend, storage_declaration
 
 
 @dataclass(frozen=True)
@@ -47,39 +33,20 @@ class Wiring:
 
 
 def service_resources(service: Service, root: Path) -> tuple[Resource, ...]:
-    """The resources `[tool.lambdapress.storage]` declares for the service, sorted by id."""
-    storage = service.settings.storage
-    resources: list[Resource] = []
-    if storage.kind == "postgres":
-        folder = service.path / MIGRATIONS_FOLDER
-        migrations = folder.relative_to(root).as_posix() if folder.is_dir() else None
-        resources.append(
-            PostgresDatabase(service=service.name, name=service.name, migrations=migrations)
-        )
-    for name, table in sorted(storage.tables.items()):
-        resources.append(
-            DynamoDBTable(
-                service=service.name,
-                name=name,
-                partition_key=table.partition_key,
-                sort_key=table.sort_key,
-            )
-        )
-    return tuple(sorted(resources, key=lambda r: r.id))
+    """The resources `[tool.lambdapress.storage]` declares for the service, sorted by id.
+
+    Its backend validates the declaration first (a wrong key stops `package` at its line).
+    """
+    declaration = storage_declaration(service, root)
+    made = declaration.backend.resources(declaration)
+    return tuple(sorted(made, key=lambda r: r.id))
 
 
 def function_wiring(service: Service, function: str, resources: tuple[Resource, ...]) -> Wiring:
     """What `function` (`orders.get_order`) of `service` uses, may do, and its capacity."""
     permissions = [writes_its_logs(function)]
-    tables = [r for r in resources if isinstance(r, DynamoDBTable)]
-    if tables:
-        permissions.append(
-            Permission(
-                actions=DYNAMODB_ITEM_ACTIONS,
-                resources=tuple(resource_ref(t.id) for t in tables),
-                reason=f"uses the tables of service {service.name}",
-            )
-        )
+    for backend, used in by_backend(resources):
+        permissions += backend.permissions(service.name, used)
     for statement in service.settings.iam.statements:
         permissions.append(
             Permission(

@@ -12,10 +12,11 @@ import argparse
 import sys
 import threading
 
+from lambdapress.backends import dynamodb, postgres
 from lambdapress.cli._args import MAX_PORT, Subcommands, add_root, bounded_int, root_of
 from lambdapress.config.workspace import load_workspace
 from lambdapress.errors import StorageError
-from lambdapress.storage.local import LocalStorage, migrate, plan_local_storage, start_local_storage
+from lambdapress.storage.local import LocalStorage, plan_local_storage, start_local_storage
 from lambdapress.storage.migrations import MigrationReport
 
 
@@ -64,7 +65,7 @@ def register(commands: Subcommands) -> None:
 def _cmd_db(args: argparse.Namespace) -> int:
     workspace = load_workspace(root_of(args))
     if args.migrate:
-        _print_migrations(migrate(workspace, url=args.database_url, service=args.service))
+        _print_migrations(postgres.migrate(workspace, url=args.database_url, service=args.service))
         return 0
     if args.database_url is not None or args.service is not None:
         raise StorageError(
@@ -75,9 +76,13 @@ def _cmd_db(args: argparse.Namespace) -> int:
     if args.max_connections is not None:
         settings["max_connections"] = str(args.max_connections)
     plan = plan_local_storage(
-        workspace, port=args.port or None, dynamodb_port=args.dynamodb_port or None,
-        settings=settings,
-    )  # fmt: skip
+        workspace,
+        ports={
+            postgres.BACKEND.name: args.port or None,
+            dynamodb.BACKEND.name: args.dynamodb_port or None,
+        },
+        settings={postgres.BACKEND.name: settings},
+    )
     with start_local_storage(plan, on_progress=_note) as storage:
         _print_running(storage)
         _wait_for_interrupt()
@@ -89,20 +94,8 @@ def _note(line: str) -> None:
 
 
 def _print_running(storage: LocalStorage) -> None:
-    state = storage.state
-    assert state is not None
-    if storage.postgres is not None:
-        print(f"PostgreSQL on {storage.postgres.host}:{storage.postgres.port} "
-              f"(data in {storage.postgres.data}, log {storage.postgres.log})")  # fmt: skip
-        for service, url in sorted(state.databases.items()):
-            report = storage.migrations.get(service)
-            applied = len(report.applied) + len(report.already) if report else 0
-            print(f"  {service}: DATABASE_URL={url}  ({applied} migrations applied)")
-    if storage.moto is not None:
-        print(f"DynamoDB (moto) on {storage.moto.endpoint} (data in memory: empty at each start)")
-        for service, tables in sorted(state.tables.items()):
-            for table, physical in sorted(tables.items()):
-                print(f"  {service}: table {table} = {physical}")
+    for line in storage.report():
+        print(line)
     print("serve and invoke now pass these to the functions; Ctrl-C stops", flush=True)
 
 

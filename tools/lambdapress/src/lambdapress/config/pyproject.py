@@ -89,10 +89,11 @@ def get_table(data: dict[str, Any], dotted: str, path: Path) -> dict[str, Any] |
 def find_key_line(path: Path, keys: Sequence[str]) -> int | None:
     """Best-effort 1-based line of the dotted key `keys` in the TOML file at `path`.
 
-    Handles the common spellings: `[a.b.c]`, `[a.b]` then `c = ...`, and `[a]` then
-    `b = { c = ... }` or `b.c = ...`. When the exact key is not found, the line of the closest
-    enclosing table header is returned, which still tells the user where to look. Never
-    raises: a position is a courtesy, not a requirement.
+    Handles the common spellings: `[a.b.c]`, `[a.b]` then `c = ...`, `[a]` then
+    `b = { c = ... }` or `b.c = ...`, and a table written only as its sub-tables (`[a.b.c.x]`).
+    When the key is not found, the line of the closest enclosing table header is returned,
+    which still tells the user where to look. Never raises: a position is a courtesy, not a
+    requirement.
     """
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -110,8 +111,8 @@ def find_key_line(path: Path, keys: Sequence[str]) -> int | None:
         found = _key_in_section(lines, start, rest)
         if found is not None:
             return found
-        if table:
-            return start
+        if table:  # a table written only as its sub-tables (`[a.b.c.x]` for `a.b.c`) first
+            return _sub_table_line(lines, keys) or start
     return None
 
 
@@ -120,6 +121,16 @@ def _header_line(lines: list[str], table: Sequence[str]) -> int | None:
     for number, text in enumerate(lines, start=1):
         match = _HEADER.match(text)
         if match and _normalise(match.group(1)) == wanted:
+            return number
+    return None
+
+
+def _sub_table_line(lines: list[str], table: Sequence[str]) -> int | None:
+    """The first header of a table inside `table` (`[a.b.c.x]` for `a.b.c`)."""
+    prefix = ".".join(table) + "."
+    for number, text in enumerate(lines, start=1):
+        match = _HEADER.match(text)
+        if match and _normalise(match.group(1)).startswith(prefix):
             return number
     return None
 

@@ -81,8 +81,8 @@ _FIX = {
     "bytecode without docstrings)",
     "layer_libraries": "use a list of the shared libraries a layer of the functions provides: "
     'file names (["libpq.so.5"]: that version) or library names (["libpq"]: any version)',
-    "storage": 'set kind = "postgres", "dynamodb" or "memory"; DynamoDB tables are '
-    '[tool.lambdapress.storage.tables.NAME] with partition_key = "id" (and an optional sort_key)',
+    "storage": 'set kind = "NAME", the name of a storage backend such as "postgres" (lowercase '
+    'letters, digits, "-" and "_"); the other keys of the table are that backend\'s',
     **DEPLOY_FIXES,
 }
 

@@ -48,6 +48,9 @@ class Source:
     """Whether to show the value given: never for tables that may hold credentials."""
     toml: bool = True
     """Whether `path` is TOML (the error then names the key's line)."""
+    misspelt_first: bool = False
+    """Whether unknown keys come first (and give the line): where a misspelt key usually
+    explains a required one missing, as in a storage backend's keys."""
 
 
 def config_error(
@@ -57,7 +60,10 @@ def config_error(
     problems: list[str] = []
     hints: list[str] = []
     first_line: int | None = None
-    for error in exc.errors():
+    errors = exc.errors()
+    if source.misspelt_first:
+        errors = sorted(errors, key=lambda e: e["type"] != "extra_forbidden")
+    for error in errors:
         raw = error["loc"][source.skip :]
         is_key = "[key]" in raw
         loc = [str(part) for part in raw if part != "[key]"] or (
@@ -65,7 +71,11 @@ def config_error(
         )
         name = loc[0] if loc else ""
         key = ".".join([*source.table, *loc])
-        if error["type"] == "extra_forbidden":
+        if error["type"] == "extra_forbidden" and len(loc) > 1:
+            # Inside a key's value: its siblings are not the table's keys; say what it holds.
+            problems.append(f"unknown key `{key}`")
+            hints.append(source.fixes.get(name, source.default_fix))
+        elif error["type"] == "extra_forbidden":
             problems.append(f"unknown key `{key}`")
             close = difflib.get_close_matches(name, list(source.known), n=1)
             known = ", ".join(source.known)

@@ -75,11 +75,6 @@ def log_group_name(function_name: str) -> str:
     return f"/aws/lambda/{function_name}"
 
 
-def database_secret_name(project: str, stage: str, service: str) -> str:
-    """The Secrets Manager secret holding a PostgreSQL service's `DATABASE_URL`."""
-    return f"{project}/{stage}/{service}/database-url"
-
-
 class Resources:
     """The template's `Resources`, refusing a second resource under an id already taken."""
 

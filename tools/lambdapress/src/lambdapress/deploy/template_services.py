@@ -1,14 +1,17 @@
-"""What functions use and may do, in the stack: the model's tables, and a role per function.
+"""What functions use and may do, in the stack: the model's resources, and a role per function.
 
 Each execution role holds exactly its function's permissions. A permission of the model names
 resources without a stage (`model.permissions`): its own log group, a resource of the
 application, or an ARN. Here each becomes the stage's expression, always a `Fn::GetAtt` of a
 resource of the same stack for the first two, never a name pattern, so a function can never
-reach another function's logs or another service's tables by a naming accident. The variables a
-function reads to find its resources are added here too, with the names the emulator uses
-(`lambdapress.config.storage_settings`): `<TABLE>_TABLE` (the table's physical name, a `Ref`)
-and, for PostgreSQL, `DATABASE_URL` as a dynamic reference to a Secrets Manager secret resolved
-by CloudFormation at deploy time: the template (and this repository) never holds the password.
+reach another function's logs or another service's tables by a naming accident.
+
+What a resource is in the stack is its storage backend's to say (`model.storage_backends`):
+the resources it renders (a DynamoDB table; nothing for a PostgreSQL database, which lives
+outside the stack), its ARN, and the variables a function reads to find it, with the names the
+emulator uses (`<TABLE>_TABLE`, a `Ref`; `DATABASE_URL`, a dynamic reference to a Secrets
+Manager secret resolved by CloudFormation at deploy time, so the template never holds the
+password). Here the backends get the stack to render into (`StackBuilder`).
 """
 
 from __future__ import annotations
@@ -16,30 +19,45 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lambdapress.config.storage_settings import (
-    DATABASE_URL_ENV,
-    physical_table_name,
-    table_env_name,
-)
-from lambdapress.deploy.template_ids import (
-    Resources,
-    database_secret_name,
-    function_id,
-    service_id,
-    tags,
-)
+from lambdapress.deploy.template_ids import Resources, function_id, service_id, tags
 from lambdapress.errors import ConfigError
 from lambdapress.model.application import Application, Function
 from lambdapress.model.permissions import LOG_GROUP_PREFIX, RESOURCE_PREFIX, Permission
-from lambdapress.model.resources import DynamoDBTable, PostgresDatabase, Resource
+from lambdapress.model.storage_backends import backend_of
 
 # CloudFormation substitutions in an ARN (`${AWS::Region}`, `${AWS::AccountId}`...).
 _PSEUDO = re.compile(r"\$\{[^}]*\}")
 
 
-def table_id(service: str, table: str) -> str:
-    """`CustomersCustomersTable` for the table `customers` of the service `customers`."""
-    return service_id(f"{service}_{table}", "Table")
+class StageStack:
+    """One stage's stack as the storage backends see it (`model.storage_backends.StackBuilder`)."""
+
+    def __init__(self, resources: Resources, project: str, stage: str) -> None:
+        self.resources = resources
+        self._project = project
+        self._stage = stage
+
+    @property
+    def project(self) -> str:
+        """The project's name."""
+        return self._project
+
+    @property
+    def stage(self) -> str:
+        """The stage's name."""
+        return self._stage
+
+    def logical_id(self, name: str, kind: str) -> str:
+        """A resource named by the user: `CustomersAuditLogTable` (`template_ids.service_id`)."""
+        return service_id(name, kind)
+
+    def add(self, logical_id: str, resource: dict[str, Any], owner: str) -> str:
+        """Add `resource` under `logical_id` (a clash is an error naming both owners)."""
+        return self.resources.add(logical_id, resource, owner)
+
+    def tags(self, service: str | None = None) -> list[dict[str, str]]:
+        """The project's, the stage's (and the service's) tags."""
+        return tags(self._project, self._stage, service)
 
 
 def role_id(function: str) -> str:
@@ -48,54 +66,20 @@ def role_id(function: str) -> str:
 
 
 def add_resources(resources: Resources, application: Application, project: str, stage: str) -> None:
-    """The resources of the model the stack creates: an on-demand table per DynamoDB table.
-
-    A PostgreSQL database lives outside the stack: only its secret is referenced.
-    """
+    """The resources of the model the stack creates, each as its backend renders it."""
+    stack = StageStack(resources, project, stage)
     for resource in application.resources:
-        if isinstance(resource, DynamoDBTable):
-            _add_table(resources, resource, project, stage)
-
-
-def _add_table(resources: Resources, table: DynamoDBTable, project: str, stage: str) -> None:
-    keys = [(table.partition_key, "HASH")]
-    if table.sort_key is not None:
-        keys.append((table.sort_key, "RANGE"))
-    resources.add(
-        table_id(table.service, table.name),
-        {
-            "Type": "AWS::DynamoDB::Table",
-            # `lambdapress destroy` removes the stack and what it holds; keeping data beyond
-            # it is a backup's job (or a table managed outside the stack).
-            "DeletionPolicy": "Delete",
-            "UpdateReplacePolicy": "Delete",
-            "Properties": {
-                "TableName": physical_table_name(project, stage, table.service, table.name),
-                "BillingMode": "PAY_PER_REQUEST",
-                "AttributeDefinitions": [
-                    {"AttributeName": name, "AttributeType": "S"} for name, _ in keys
-                ],
-                "KeySchema": [{"AttributeName": name, "KeyType": kind} for name, kind in keys],
-                "Tags": tags(project, stage, table.service),
-            },
-        },
-        f"table {table.name} of service {table.service}",
-    )
+        backend_of(resource).render(resource, stack)
 
 
 def resource_environment(
     application: Application, function: Function, project: str, stage: str
 ) -> dict[str, Any]:
     """The function's variables: the model's, and those the stack provides for what it uses."""
+    stack = StageStack(Resources(), project, stage)
     provided: dict[str, Any] = {}
     for resource in application.used_by(function):
-        if isinstance(resource, DynamoDBTable):
-            provided[table_env_name(resource.name)] = {
-                "Ref": table_id(resource.service, resource.name)
-            }
-        elif isinstance(resource, PostgresDatabase):
-            secret = database_secret_name(project, stage, resource.service)
-            provided[DATABASE_URL_ENV] = f"{{{{resolve:secretsmanager:{secret}}}}}"
+        provided.update(backend_of(resource).deployed_environment(resource, stack))
     clashes = sorted(set(provided) & set(function.environment))
     if clashes:
         raise ConfigError(
@@ -111,7 +95,8 @@ def add_role(
     resources: Resources, application: Application, function: Function, project: str, stage: str
 ) -> str:
     """The function's execution role: its permissions, each resource resolved in this stack."""
-    statements = [_statement(application, p) for p in function.permissions]
+    stack = StageStack(resources, project, stage)
+    statements = [_statement(application, p, stack) for p in function.permissions]
     return resources.add(
         role_id(function.name),
         {
@@ -141,27 +126,27 @@ def add_role(
     )
 
 
-def _statement(application: Application, permission: Permission) -> dict[str, Any]:
+def _statement(
+    application: Application, permission: Permission, stack: StageStack
+) -> dict[str, Any]:
     return {
         "Effect": permission.effect,
         "Action": list(permission.actions),
-        "Resource": [_arn(application, ref) for ref in permission.resources],
+        "Resource": [_arn(application, ref, stack) for ref in permission.resources],
     }
 
 
-def _arn(application: Application, ref: str) -> object:
+def _arn(application: Application, ref: str, stack: StageStack) -> object:
     """A permission's resource as this stack names it."""
     if ref.startswith(LOG_GROUP_PREFIX):
         return {"Fn::GetAtt": [function_id(ref.removeprefix(LOG_GROUP_PREFIX), "LogGroup"), "Arn"]}
     if ref.startswith(RESOURCE_PREFIX):
-        return _resource_arn(application.resource(ref.removeprefix(RESOURCE_PREFIX)))
+        resource = application.resource(ref.removeprefix(RESOURCE_PREFIX))
+        arn = backend_of(resource).arn(resource, stack)
+        if arn is None:
+            raise ConfigError(
+                f"a permission names {resource.id}, which has no ARN in the stack",
+                hint="package again: the manifest is not one lambdapress wrote",
+            )
+        return arn
     return {"Fn::Sub": ref} if _PSEUDO.search(ref) else ref
-
-
-def _resource_arn(resource: Resource) -> object:
-    if isinstance(resource, DynamoDBTable):
-        return {"Fn::GetAtt": [table_id(resource.service, resource.name), "Arn"]}
-    raise ConfigError(
-        f"a permission names {resource.id}, which has no ARN in the stack",
-        hint="package again: the manifest is not one lambdapress wrote",
-    )

@@ -1,8 +1,10 @@
-"""Real storage for local runs and tests: PostgreSQL and moto's DynamoDB on 127.0.0.1.
+"""Real storage for local runs and tests: the servers, the migrations and `lambdapress db`.
 
-`lambdapress db` (`local.py`) starts what the workspace's services declare in their
-`[tool.lambdapress.storage]`, creates each one's database (applying its SQL migrations) or
-tables, and writes a state file; `serve` and `invoke` turn that file into each function's
-environment (`environment.py`). The test fixtures start the same servers (`postgres.py`,
-`dynamodb.py`) in temporary folders. Nothing here prints: the CLI (`cli.py`) does.
+`lambdapress db` (`local.py`) starts, once each, the local servers of the storage backends the
+workspace's services declare (`model.storage_backends`; the built-in ones in
+`lambdapress.backends` say what to start and prepare) and writes a state file (`state.py`);
+`serve` and `invoke` turn that file into each function's environment (`environment.py`). The
+machinery the backends and the test fixtures share lives here: PostgreSQL on 127.0.0.1
+(`postgres.py`), its SQL migrations (`migrations.py`, `migration_sql.py`) and moto's server
+with DynamoDB tables (`dynamodb.py`). Nothing here prints: the CLI (`cli/db.py`) does.
 """

@@ -15,9 +15,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from lambdapress.config.storage_settings import TableSettings
 from lambdapress.errors import StorageError
 from lambdapress.support.closing import ClosesOnExit
 from lambdapress.support.lifetime import bound_popen, stop_bound
@@ -30,6 +29,20 @@ FAKE_CREDENTIALS = {
     "aws_secret_access_key": "testing",
     "aws_session_token": "testing",
 }
+
+
+class KeySchema(Protocol):
+    """A table's string key attributes (the model's `DynamoDBTable` and its settings have them)."""
+
+    @property
+    def partition_key(self) -> str:
+        """The HASH key's attribute."""
+        ...
+
+    @property
+    def sort_key(self) -> str | None:
+        """The RANGE key's attribute, if any."""
+        ...
 
 
 class MotoServer(ClosesOnExit):
@@ -114,7 +127,7 @@ def dynamodb_client(endpoint: str, region: str = REGION) -> Any:
 
 
 def create_tables(
-    endpoint: str, tables: Mapping[str, TableSettings], region: str = REGION
+    endpoint: str, tables: Mapping[str, KeySchema], region: str = REGION
 ) -> tuple[str, ...]:
     """Create each table (physical name -> key schema) that does not exist; return the new ones.
 

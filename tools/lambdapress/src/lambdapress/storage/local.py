@@ -1,81 +1,72 @@
 """`lambdapress db`: the local servers every storage service of the workspace needs, started once.
 
-    plan = plan_local_storage(workspace, port=None, dynamodb_port=None)
+    plan = plan_local_storage(workspace, ports={"postgres": 5433})
     with start_local_storage(plan) as running:   # servers up, databases migrated, tables made
         running.state                            # what serve and invoke read
 
-The pipeline, each step a small function: plan (which services need what, which ports) ->
-PostgreSQL (initdb once, start, one database per postgres service, its migrations) -> moto's
-server (each dynamodb service's tables) -> the state file. Leaving the `with` block removes the
-state file first (so no function is sent to a server that is going away), then stops the
-servers. Only the servers the workspace needs are started.
+The pipeline, each step a small function: plan (each service's storage declaration, validated
+by its backend; the backends that have a local server; their ports) -> each backend's server,
+started and prepared for its services (`LocalStorage.start` of `model.storage_backends`:
+PostgreSQL with one migrated database per service, moto's server with the tables, ...) -> the
+state file, one part per backend. Leaving the `with` block removes the state file first (so no
+function is sent to a server that is going away), then stops the servers, the last started
+first. Only the servers the workspace needs are started.
 
 One `db` per workspace: the first step takes `.cache/lambdapress/db/db.lock` (see
 `server_lock`), held until the servers have stopped. A second start, even at the same instant,
 is refused at once, naming the running process and how to stop it (the running servers are
 already the ones serve and invoke use; another set on other ports could not share the data
-folder). After a `db` killed outright the lock is free again; a PostgreSQL it left on the data
-folder (still shutting down: it is told to stop when its parent dies) is stopped first, and a
-state file naming a dead process is ignored and replaced.
+folder). After a `db` killed outright the lock is free again; a server it left on the data
+folder is the backend's to stop (PostgreSQL's is, see `storage.postgres`), and a state file
+naming a dead process is ignored and replaced.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import signal
 import socket
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lambdapress.config.project import project_name
-from lambdapress.config.storage_settings import TableSettings
 from lambdapress.config.workspace import Workspace
 from lambdapress.errors import StorageError
-from lambdapress.storage.dynamodb import REGION, MotoServer, create_tables, start_moto
-from lambdapress.storage.environment import local_table_name
-from lambdapress.storage.migrations import (
-    Migration,
-    MigrationReport,
-    apply_migrations,
-    create_database,
-    find_migrations,
+from lambdapress.model.storage_backends import (
+    LOCAL_STAGE,
+    AnyBackend,
+    LocalHost,
+    LocalServer,
+    StageNames,
+    StorageDeclaration,
+    storage_backends,
+    storage_declaration,
 )
-from lambdapress.storage.postgres import HOST, PostgresServer, database_url, start_postgres
+from lambdapress.storage.postgres import HOST
 from lambdapress.storage.state import (
     LocalStorageState,
     db_folder,
-    read_state,
     remove_state,
     write_state,
 )
 from lambdapress.support.closing import ClosesOnExit
-from lambdapress.support.lifetime import running
 from lambdapress.support.server_lock import Holder, ServerLock, acquire, lock_path
 
 Progress = Callable[[str], None]
 LOCK = "db"
 """`<db folder>/db.lock`: held by the running `lambdapress db`."""
-ORPHAN_WAIT = 30.0
-"""Seconds to wait for a PostgreSQL left by a killed `db` to finish shutting down."""
 
 
 @dataclass(frozen=True)
-class PostgresService:
-    """A service on PostgreSQL: its database and its migrations."""
+class BackendPlan:
+    """One backend's server: its port and parameters, and the services it serves."""
 
-    service: str
-    database: str
-    migrations: tuple[Migration, ...]
-
-
-@dataclass(frozen=True)
-class DynamoService:
-    """A service on DynamoDB: its tables, by declared name -> (physical name, key schema)."""
-
-    service: str
-    tables: dict[str, tuple[str, TableSettings]]
+    backend: AnyBackend
+    declarations: tuple[StorageDeclaration[Any], ...]
+    port: int
+    settings: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -84,52 +75,51 @@ class LocalStoragePlan:
 
     root: Path
     folder: Path
-    postgres: tuple[PostgresService, ...]
-    dynamodb: tuple[DynamoService, ...]
-    postgres_port: int
-    dynamodb_port: int
-    settings: dict[str, str] = field(default_factory=dict)
-    """Extra PostgreSQL server parameters (max_connections, ...)."""
+    names: StageNames
+    """The project, and the local stage resources are named for."""
+    servers: tuple[BackendPlan, ...]
+    """In the registry's order (PostgreSQL, then DynamoDB, then the ones registered later)."""
 
 
 def plan_local_storage(
     workspace: Workspace,
     *,
-    port: int | None = None,
-    dynamodb_port: int | None = None,
-    settings: dict[str, str] | None = None,
+    ports: Mapping[str, int | None] | None = None,
+    settings: Mapping[str, Mapping[str, str]] | None = None,
 ) -> LocalStoragePlan:
-    """Which servers the workspace's services need; `None` ports mean any free one."""
-    postgres: list[PostgresService] = []
-    dynamodb: list[DynamoService] = []
-    project = project_name(workspace.root)
+    """Which servers the workspace's services need; a backend without a port gets a free one.
+
+    `ports` and `settings` (server parameters) are by backend name. Every service's storage
+    declaration is validated by its backend here, so a wrong key stops `db` at its line.
+    """
+    declared: dict[str, list[StorageDeclaration[Any]]] = {}
     for service in workspace.services:
-        storage = service.settings.storage
-        if storage.kind == "postgres":
-            postgres.append(
-                PostgresService(service.name, service.name, find_migrations(service.path))
-            )
-        elif storage.kind == "dynamodb":
-            tables = {
-                name: (local_table_name(project, service.name, name), table)
-                for name, table in storage.tables.items()
-            }
-            dynamodb.append(DynamoService(service.name, tables))
-    if not postgres and not dynamodb:
+        declaration = storage_declaration(service, workspace.root)
+        declared.setdefault(declaration.backend.name, []).append(declaration)
+    servers = tuple(
+        BackendPlan(
+            backend,
+            tuple(declared[backend.name]),
+            (ports or {}).get(backend.name) or free_port(),
+            dict((settings or {}).get(backend.name, {})),
+        )
+        for backend in storage_backends()
+        if backend.local is not None and declared.get(backend.name)
+    )
+    if not servers:
+        local = [b for b in storage_backends() if b.local is not None]
         raise StorageError(
-            "no service of this workspace keeps its data in PostgreSQL or DynamoDB",
+            "no service of this workspace keeps its data where `lambdapress db` serves it "
+            f"({' or '.join(b.label for b in local)})",
             path=workspace.root / "services",
             hint="declare it in a service's pyproject.toml: [tool.lambdapress.storage] kind = "
-            '"postgres" (or "dynamodb" with [tool.lambdapress.storage.tables.NAME])',
+            + " or ".join(f'"{b.name}"' for b in local),
         )
     return LocalStoragePlan(
         root=workspace.root,
         folder=db_folder(workspace.root),
-        postgres=tuple(postgres),
-        dynamodb=tuple(dynamodb),
-        postgres_port=port or free_port(),
-        dynamodb_port=dynamodb_port or free_port(),
-        settings=dict(settings or {}),
+        names=StageNames(project_name(workspace.root), LOCAL_STAGE),
+        servers=servers,
     )
 
 
@@ -142,55 +132,61 @@ def free_port() -> int:
 
 
 class LocalStorage(ClosesOnExit):
-    """The running servers of one `lambdapress db`, and what was done to them."""
+    """The running servers of one `lambdapress db`, by backend name."""
 
     def __init__(self, plan: LocalStoragePlan, lock: ServerLock | None = None) -> None:
         self.plan = plan
         self.lock = lock
-        self.postgres: PostgresServer | None = None
-        self.moto: MotoServer | None = None
-        self.migrations: dict[str, MigrationReport] = {}
-        self.created_databases: list[str] = []
-        self.created_tables: list[str] = []
+        self.servers: dict[str, LocalServer] = {}
         self.state: LocalStorageState | None = None
 
     def close(self) -> None:
-        """Withdraw the state file, then stop moto and PostgreSQL."""
+        """Withdraw the state file, then stop the servers, the last started first."""
         if self.state is not None:
             remove_state(self.plan.root, self.state.pid)
             self.state = None
         try:
-            if self.moto is not None:
-                self.moto.stop()
-            if self.postgres is not None:
-                self.postgres.stop()
+            with contextlib.ExitStack() as stopping:  # the last started first, each one
+                for server in self.servers.values():
+                    stopping.callback(server.close)
         finally:
             if self.lock is not None:  # only once nothing of ours runs on the data folder
                 self.lock.release()
+
+    def report(self) -> tuple[str, ...]:
+        """What each server says about itself, in the order they started."""
+        return tuple(line for server in self.servers.values() for line in server.report())
 
 
 def start_local_storage(
     plan: LocalStoragePlan, on_progress: Progress | None = None
 ) -> LocalStorage:
-    """Start what `plan` needs, prepare every service's database or tables, publish the state."""
+    """Start what `plan` needs, prepare every service's resources, publish the state."""
     say = on_progress or (lambda _: None)
     storage = LocalStorage(plan, _take_the_lock(plan))
     try:
-        _stop_an_orphaned_postgres(plan.folder / "postgres", say)
-        if plan.postgres:
-            say(f"PostgreSQL: starting on {HOST}:{plan.postgres_port}")
-            storage.postgres = start_postgres(
-                plan.folder / "postgres", plan.postgres_port, settings=plan.settings
+        for server in plan.servers:
+            local = server.backend.local
+            assert local is not None  # planned only when it has a local server
+            host = LocalHost(
+                root=plan.root,
+                folder=plan.folder,
+                names=plan.names,
+                port=server.port,
+                settings=server.settings,
+                say=say,
             )
-            _prepare_databases(storage, storage.postgres, say)
-        if plan.dynamodb:
-            say(f"DynamoDB (moto): starting on {HOST}:{plan.dynamodb_port}")
-            storage.moto = start_moto(plan.dynamodb_port, plan.folder / "moto.log")
-            _prepare_tables(storage, storage.moto)
-        storage.state = _state_of(storage)
+            storage.servers[server.backend.name] = local.start(server.declarations, host)
+        storage.state = LocalStorageState(
+            pid=os.getpid(),
+            backends={
+                name: running.state.model_dump(mode="json")
+                for name, running in storage.servers.items()
+            },
+        )
         write_state(plan.root, storage.state)
         assert storage.lock is not None
-        storage.lock.describe(**_where(storage.state))
+        storage.lock.describe(**_where(storage))
     except BaseException:
         storage.close()
         raise
@@ -216,134 +212,7 @@ def _describe(holder: Holder) -> str:
     return f"{who}; {where}" if where else who
 
 
-def _where(state: LocalStorageState) -> dict[str, str]:
-    where = {}
-    if state.postgres_port is not None:
-        where["PostgreSQL"] = f"{HOST}:{state.postgres_port}"
-    if state.dynamodb_endpoint is not None:
-        where["DynamoDB"] = state.dynamodb_endpoint
-    return where
-
-
-def _serves(pid: int, data: Path) -> bool:
-    """Whether `pid` is a PostgreSQL server on `data` (its command line says so; Linux).
-
-    A pid in a stale postmaster.pid may have been reused by any process since: only a server
-    whose command line names this data folder is ever signalled.
-    """
-    try:
-        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return str(data).encode() in arguments and any(b"postgres" in a for a in arguments[:1])
-
-
-def _stop_an_orphaned_postgres(data: Path, say: Progress) -> None:
-    """Stop a PostgreSQL still running on `data` although no `db` holds the lock.
-
-    Only a `db` killed outright leaves one: its server was told to stop (PDEATHSIG) and may
-    still be shutting down. It holds the data folder until it exits, so a new server could not
-    start there; it is ours, so it gets a fast shutdown (SIGINT) and is waited for.
-    """
-    try:
-        pid = int((data / "postmaster.pid").read_text(encoding="utf-8").split()[0])
-    except (OSError, ValueError, IndexError):
-        return
-    if pid <= 0 or pid == os.getpid() or not running(pid) or not _serves(pid, data):
-        return
-    say(f"PostgreSQL: stopping the server a killed `lambdapress db` left (process {pid})")
-    try:
-        os.kill(pid, signal.SIGINT)
-    except OSError:
-        return
-    deadline = time.monotonic() + ORPHAN_WAIT
-    while running(pid):
-        if time.monotonic() > deadline:
-            raise StorageError(
-                f"a PostgreSQL left by an earlier `lambdapress db` (process {pid}) still runs "
-                f"on {data}",
-                path=data / "postmaster.pid",
-                hint=f"stop it (`kill {pid}`), then start `lambdapress db` again",
-            )
-        time.sleep(0.1)
-
-
-def _prepare_databases(storage: LocalStorage, server: PostgresServer, say: Progress) -> None:
-    for service in storage.plan.postgres:
-        if create_database(server.url(), service.database):
-            storage.created_databases.append(service.database)
-        report = apply_migrations(server.url(service.database), service.migrations)
-        storage.migrations[service.service] = report
-        if report.applied:
-            say(f"{service.service}: applied migrations {report.applied_text()}")
-
-
-def _prepare_tables(storage: LocalStorage, server: MotoServer) -> None:
-    wanted = {
-        physical: table
-        for service in storage.plan.dynamodb
-        for physical, table in service.tables.values()
-    }
-    storage.created_tables += create_tables(server.endpoint, wanted)
-
-
-def _state_of(storage: LocalStorage) -> LocalStorageState:
-    plan = storage.plan
-    return LocalStorageState(
-        pid=os.getpid(),
-        postgres_port=storage.postgres.port if storage.postgres else None,
-        dynamodb_endpoint=storage.moto.endpoint if storage.moto else None,
-        region=REGION,
-        databases={s.service: database_url(plan.postgres_port, s.database) for s in plan.postgres},
-        tables={
-            s.service: {name: physical for name, (physical, _) in s.tables.items()}
-            for s in plan.dynamodb
-        },
-    )
-
-
-def migrate(
-    workspace: Workspace, *, url: str | None = None, service: str | None = None
-) -> dict[str, MigrationReport]:
-    """`lambdapress db --migrate`: apply pending migrations without restarting anything.
-
-    To the running local servers (their state file), or with `url` to any database (then
-    `service` names whose migrations, unless only one service is on PostgreSQL).
-    """
-    services = [s for s in workspace.services if s.settings.storage.kind == "postgres"]
-    if service is not None:
-        services = [s for s in services if s.name == service]
-        if not services:
-            raise StorageError(
-                f"{service!r} is not a service on PostgreSQL",
-                hint='name a service whose [tool.lambdapress.storage] kind is "postgres"',
-            )
-    if not services:
-        raise StorageError(
-            "no service of this workspace keeps its data in PostgreSQL",
-            hint='declare one: [tool.lambdapress.storage] kind = "postgres"',
-        )
-    if url is not None:
-        if len(services) > 1:
-            names = ", ".join(s.name for s in services)
-            raise StorageError(
-                f"--database-url is one database; these services each have their own: {names}",
-                hint="add --service NAME",
-            )
-        return {services[0].name: apply_migrations(url, find_migrations(services[0].path))}
-    state = read_state(workspace.root)
-    if state is None:
-        raise StorageError(
-            "the local servers are not running",
-            hint="start them with `nox -s db` (that also migrates), or pass --database-url",
-        )
-    reports: dict[str, MigrationReport] = {}
-    for member in services:
-        target = state.databases.get(member.name)
-        if target is None:
-            raise StorageError(
-                f"the running local servers have no database for {member.name}",
-                hint="restart `nox -s db` so it creates it",
-            )
-        reports[member.name] = apply_migrations(target, find_migrations(member.path))
-    return reports
+def _where(storage: LocalStorage) -> dict[str, str]:
+    """What the lock says about the running servers: each backend's label and address."""
+    labels = {server.backend.name: server.backend.label for server in storage.plan.servers}
+    return {labels[name]: running.address for name, running in storage.servers.items()}

@@ -24,20 +24,22 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lambdapress.errors import StorageError
 from lambdapress.support.closing import ClosesOnExit
-from lambdapress.support.lifetime import bound_popen, release
+from lambdapress.support.lifetime import bound_popen, release, running
 
 HOST = "127.0.0.1"
 SUPERUSER = "lambdapress"
 UNPRIVILEGED_USER = "postgres"
 _SEARCH_PATH = ("/usr/lib/postgresql/*/bin", "/usr/local/pgsql/bin", "/opt/homebrew/bin")
 _PROGRAMS = ("initdb", "postgres")
+ORPHAN_WAIT = 30.0
+"""Seconds to wait for a PostgreSQL left by a killed `db` to finish shutting down."""
 
 
 @dataclass(frozen=True)
@@ -301,3 +303,46 @@ def _tail(log: Path, lines: int = 5) -> str:
     except OSError:
         return "(no log)"
     return " | ".join(text.strip().splitlines()[-lines:])
+
+
+def _serves(pid: int, data: Path) -> bool:
+    """Whether `pid` is a PostgreSQL server on `data` (its command line says so; Linux).
+
+    A pid in a stale postmaster.pid may have been reused by any process since: only a server
+    whose command line names this data folder is ever signalled.
+    """
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return str(data).encode() in arguments and any(b"postgres" in a for a in arguments[:1])
+
+
+def stop_orphaned_postgres(data: Path, say: Callable[[str], None]) -> None:
+    """Stop a PostgreSQL still running on `data` although no `db` holds the lock.
+
+    Only a `db` killed outright leaves one: its server was told to stop (PDEATHSIG) and may
+    still be shutting down. It holds the data folder until it exits, so a new server could not
+    start there; it is ours, so it gets a fast shutdown (SIGINT) and is waited for.
+    """
+    try:
+        pid = int((data / "postmaster.pid").read_text(encoding="utf-8").split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    if pid <= 0 or pid == os.getpid() or not running(pid) or not _serves(pid, data):
+        return
+    say(f"PostgreSQL: stopping the server a killed `lambdapress db` left (process {pid})")
+    try:
+        os.kill(pid, signal.SIGINT)
+    except OSError:
+        return
+    deadline = time.monotonic() + ORPHAN_WAIT
+    while running(pid):
+        if time.monotonic() > deadline:
+            raise StorageError(
+                f"a PostgreSQL left by an earlier `lambdapress db` (process {pid}) still runs "
+                f"on {data}",
+                path=data / "postmaster.pid",
+                hint=f"stop it (`kill {pid}`), then start `lambdapress db` again",
+            )
+        time.sleep(0.1)

@@ -1,0 +1,265 @@
+"""PostgreSQL: a service's database, reached through `DATABASE_URL`.
+
+    [tool.lambdapress.storage]
+    kind = "postgres"            # no other keys; SQL migrations in the service's migrations/
+
+Deployed, the database lives outside the stack: each function gets `DATABASE_URL` as a dynamic
+reference to the Secrets Manager secret `<project>/<stage>/<service>/database-url`, resolved by
+CloudFormation at deploy time, so the template (and the repository) never holds the password;
+its role needs nothing more. Locally, `lambdapress db` runs PostgreSQL on 127.0.0.1 (the
+server, the migrations: `lambdapress.storage`), one database per service, migrated; without
+it, the caller's own `DATABASE_URL` is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lambdapress.config.workspace import Workspace
+from lambdapress.errors import StorageError
+from lambdapress.model.permissions import Permission
+from lambdapress.model.resources import PostgresDatabase, Resource
+from lambdapress.model.storage_backends import (
+    EnvironmentBudget,
+    LocalHost,
+    LocalLookup,
+    Stack,
+    StackBuilder,
+    StageNames,
+    StorageBackend,
+    StorageDeclaration,
+    Unavailable,
+    storage_declaration,
+)
+
+if TYPE_CHECKING:
+    from lambdapress.storage.migrations import MigrationReport
+    from lambdapress.storage.postgres import PostgresServer
+
+DATABASE_URL_ENV = "DATABASE_URL"
+"""The libpq connection URL a PostgreSQL service reads (`psycopg.connect(os.environ[...])`)."""
+DATABASE_URL_BUDGET = 1024
+"""Bytes counted for `DATABASE_URL` against Lambda's 4 KB: CloudFormation reads its value from
+Secrets Manager at deploy time, so `package` cannot know it. An RDS URL with a 63-character
+identifier, a 63-character user and a 128-character password, all percent-encoded, and TLS
+options stays under it."""
+
+
+def database_secret_name(project: str, stage: str, service: str) -> str:
+    """The Secrets Manager secret holding a PostgreSQL service's `DATABASE_URL`."""
+    return f"{project}/{stage}/{service}/database-url"
+
+
+class PostgresSettings(BaseModel):
+    """No keys besides `kind`: the database is named after the service."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PostgresState(BaseModel):
+    """What a running `lambdapress db` records for `serve` and `invoke` (no secret)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    port: int = Field(ge=1, le=65535)
+    databases: dict[str, str] = {}
+    """service -> its database's libpq URL (trust authentication: no password)."""
+
+
+@dataclass
+class LocalPostgres:
+    """The PostgreSQL of one `lambdapress db`, and what it did to each service's database."""
+
+    server: PostgresServer
+    databases: dict[str, str]
+    migrations: dict[str, MigrationReport] = field(default_factory=dict)
+    created: list[str] = field(default_factory=list)
+
+    @property
+    def state(self) -> PostgresState:
+        """The port and each service's URL."""
+        return PostgresState(port=self.server.port, databases=self.databases)
+
+    @property
+    def address(self) -> str:
+        """`127.0.0.1:PORT`."""
+        return f"{self.server.host}:{self.server.port}"
+
+    def report(self) -> tuple[str, ...]:
+        """The server, its data and log, and each service's URL and migrations."""
+        server = self.server
+        lines = [f"PostgreSQL on {self.address} (data in {server.data}, log {server.log})"]
+        for service, url in sorted(self.databases.items()):
+            report = self.migrations.get(service)
+            applied = len(report.applied) + len(report.already) if report else 0
+            lines.append(f"  {service}: {DATABASE_URL_ENV}={url}  ({applied} migrations applied)")
+        return tuple(lines)
+
+    def close(self) -> None:
+        """A fast shutdown."""
+        self.server.stop()
+
+
+class PostgresLocal:
+    """`lambdapress db`'s part: the server, one database per service, its migrations applied."""
+
+    state_model = PostgresState
+
+    def start(
+        self, declarations: Sequence[StorageDeclaration[PostgresSettings]], host: LocalHost
+    ) -> LocalPostgres:
+        """Stop a server a killed `db` left, start one, create and migrate the databases."""
+        from lambdapress.storage.migrations import (
+            apply_migrations,
+            create_database,
+            find_migrations,
+        )
+        from lambdapress.storage.postgres import (
+            HOST,
+            database_url,
+            start_postgres,
+            stop_orphaned_postgres,
+        )
+
+        data = host.folder / "postgres"
+        stop_orphaned_postgres(data, host.say)
+        host.say(f"PostgreSQL: starting on {HOST}:{host.port}")
+        server = start_postgres(data, host.port, settings=host.settings)
+        local = LocalPostgres(
+            server, {d.service: database_url(host.port, d.service) for d in declarations}
+        )
+        try:
+            for declaration in declarations:
+                if create_database(server.url(), declaration.service):
+                    local.created.append(declaration.service)
+                report = apply_migrations(
+                    server.url(declaration.service), find_migrations(declaration.folder)
+                )
+                local.migrations[declaration.service] = report
+                if report.applied:
+                    host.say(f"{declaration.service}: applied migrations {report.applied_text()}")
+        except BaseException:
+            server.stop()
+            raise
+        return local
+
+
+class PostgresBackend:
+    """`kind = "postgres"`."""
+
+    name = "postgres"
+    label = "PostgreSQL"
+    resource_kinds: tuple[type[Resource], ...] = (PostgresDatabase,)
+    settings_model = PostgresSettings
+    settings_fixes: Mapping[str, str] = {}
+    local = PostgresLocal()
+
+    def check(self, declaration: StorageDeclaration[PostgresSettings], longest: StageNames) -> None:
+        """Nothing the stack makes is named after it: the secret is the team's."""
+
+    def resources(
+        self, declaration: StorageDeclaration[PostgresSettings]
+    ) -> tuple[PostgresDatabase, ...]:
+        """The service's database, named after it, with its migrations folder if it has one."""
+        from lambdapress.storage.migrations import MIGRATIONS_FOLDER  # not for `template`
+
+        folder = declaration.folder / MIGRATIONS_FOLDER
+        migrations = folder.relative_to(declaration.root).as_posix() if folder.is_dir() else None
+        service = declaration.service
+        return (PostgresDatabase(service=service, name=service, migrations=migrations),)
+
+    def permissions(self, service: str, resources: Sequence[Resource]) -> tuple[Permission, ...]:
+        """None: the URL comes resolved by CloudFormation, not read from the secret at run time."""
+        return ()
+
+    def deployed_environment(self, resource: Resource, stack: Stack) -> Mapping[str, object]:
+        """`DATABASE_URL`: a dynamic reference to the stage's secret."""
+        secret = database_secret_name(stack.project, stack.stage, resource.service)
+        return {DATABASE_URL_ENV: f"{{{{resolve:secretsmanager:{secret}}}}}"}
+
+    def environment_budget(self, resource: Resource, longest: StageNames) -> EnvironmentBudget:
+        """`DATABASE_URL` as `DATABASE_URL_BUDGET` bytes."""
+        return EnvironmentBudget(
+            {DATABASE_URL_ENV: "u" * DATABASE_URL_BUDGET},
+            f"{DATABASE_URL_ENV} counted as {DATABASE_URL_BUDGET} bytes",
+        )
+
+    def local_environment(
+        self, resources: Sequence[Resource], lookup: LocalLookup
+    ) -> Mapping[str, str] | Unavailable:
+        """The running `db`'s URL for the service's database, or the caller's `DATABASE_URL`."""
+        url = None
+        if isinstance(lookup.state, PostgresState):  # one database per service: its name's
+            url = next((lookup.state.databases.get(r.service) for r in resources), None)
+        url = url or lookup.environ.get(DATABASE_URL_ENV)
+        if not url:
+            return Unavailable(self.label, DATABASE_URL_ENV)
+        return {DATABASE_URL_ENV: url}
+
+    def render(self, resource: Resource, stack: StackBuilder) -> None:
+        """Nothing: the database lives outside the stack."""
+
+    def arn(self, resource: Resource, stack: Stack) -> object | None:
+        """None: no permission names the database (see `permissions`)."""
+        return None
+
+
+BACKEND: StorageBackend[PostgresSettings] = PostgresBackend()
+
+
+def migrate(
+    workspace: Workspace, *, url: str | None = None, service: str | None = None
+) -> dict[str, MigrationReport]:
+    """`lambdapress db --migrate`: apply pending migrations without restarting anything.
+
+    To the running local servers (their state file), or with `url` to any database (then
+    `service` names whose migrations, unless only one service is on PostgreSQL).
+    """
+    from lambdapress.storage.migrations import apply_migrations, find_migrations
+    from lambdapress.storage.state import backend_state, read_state
+
+    services = [s for s in workspace.services if s.settings.storage.kind == BACKEND.name]
+    for member in services:
+        storage_declaration(member, workspace.root)  # its keys checked, as `db` checks them
+    if service is not None:
+        services = [s for s in services if s.name == service]
+        if not services:
+            raise StorageError(
+                f"{service!r} is not a service on PostgreSQL",
+                hint='name a service whose [tool.lambdapress.storage] kind is "postgres"',
+            )
+    if not services:
+        raise StorageError(
+            "no service of this workspace keeps its data in PostgreSQL",
+            hint='declare one: [tool.lambdapress.storage] kind = "postgres"',
+        )
+    if url is not None:
+        if len(services) > 1:
+            names = ", ".join(s.name for s in services)
+            raise StorageError(
+                f"--database-url is one database; these services each have their own: {names}",
+                hint="add --service NAME",
+            )
+        return {services[0].name: apply_migrations(url, find_migrations(services[0].path))}
+    state = read_state(workspace.root)
+    if state is None:
+        raise StorageError(
+            "the local servers are not running",
+            hint="start them with `nox -s db` (that also migrates), or pass --database-url",
+        )
+    running = backend_state(state, BACKEND)
+    databases = running.databases if isinstance(running, PostgresState) else {}
+    reports: dict[str, MigrationReport] = {}
+    for member in services:
+        target = databases.get(member.name)
+        if target is None:
+            raise StorageError(
+                f"the running local servers have no database for {member.name}",
+                hint="restart `nox -s db` so it creates it",
+            )
+        reports[member.name] = apply_migrations(target, find_migrations(member.path))
+    return reports
