@@ -96,11 +96,15 @@ def test_service_settings_and_model_library_are_declared(platform: Path) -> None
 
 def test_each_storage_renders_its_store_settings_and_dependencies(platform: Path) -> None:
     from lambdapress.config.workspace import load_workspace
+    from lambdapress.model.storage_backends import storage_declaration
 
     services = {s.name: s for s in load_workspace(platform).services}
     kinds = {name: s.settings.storage.kind for name, s in services.items()}
     assert kinds == {"invoices": "postgres", "line_items": "dynamodb", "tags": "memory"}
-    assert services["line_items"].settings.storage.tables["line_items"].partition_key == "id"
+    # Each backend validates its own keys: the rendered table is what DynamoDB's expects.
+    declaration = storage_declaration(services["line_items"], platform)
+    assert declaration.backend.name == "dynamodb"
+    assert declaration.settings.tables["line_items"].partition_key == "id"
 
     def deps(name: str) -> list[str]:
         text = (platform / "services" / name / "pyproject.toml").read_text()
