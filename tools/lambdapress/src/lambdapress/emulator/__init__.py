@@ -24,7 +24,13 @@ from lambdapress.support.lazy import lazy_getattr
 if TYPE_CHECKING:
     from lambdapress.emulator.context import LambdaContext, function_arn, lambda_name
     from lambdapress.emulator.core import Emulator, EmulatorWarning
-    from lambdapress.emulator.events import http_api_event, rest_api_event
+    from lambdapress.emulator.events import (
+        ApiContext,
+        HttpRequestParts,
+        RequestParts,
+        http_api_event,
+        rest_api_event,
+    )
     from lambdapress.emulator.gateway_response import proxy_response
     from lambdapress.emulator.http_api import AccessRecord, HttpApi
     from lambdapress.emulator.inprocess import invoke_in_process
@@ -35,10 +41,12 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "AccessRecord": "http_api",
+    "ApiContext": "events",
     "Emulator": "core",
     "EmulatorWarning": "core",
     "FunctionError": "reports",
     "HttpApi": "http_api",
+    "HttpRequestParts": "events",
     "InvocationResult": "reports",
     "InvokeApi": "invoke_api",
     "LambdaContext": "context",
@@ -46,6 +54,7 @@ _EXPORTS = {
     "Rebuild": "serving",
     "ReloadRecord": "serving",
     "Report": "reports",
+    "RequestParts": "events",
     "Serving": "serving",
     "Watcher": "serving",
     "function_arn": "context",
@@ -59,10 +68,12 @@ _EXPORTS = {
 
 __all__ = [
     "AccessRecord",
+    "ApiContext",
     "Emulator",
     "EmulatorWarning",
     "FunctionError",
     "HttpApi",
+    "HttpRequestParts",
     "InvocationResult",
     "InvokeApi",
     "LambdaContext",
@@ -70,6 +81,7 @@ __all__ = [
     "Rebuild",
     "ReloadRecord",
     "Report",
+    "RequestParts",
     "Serving",
     "Watcher",
     "function_arn",

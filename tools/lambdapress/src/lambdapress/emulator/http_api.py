@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lambdapress.emulator.context import MAX_REQUEST_PAYLOAD
-from lambdapress.emulator.events import http_api_event
+from lambdapress.emulator.events import ApiContext, http_api_event
 from lambdapress.emulator.gateway_response import (
     HttpResponse,
     MalformedResponse,
@@ -114,8 +114,8 @@ class _FrontEndHandler(Handler):
                     headers=list(self.headers.items()),
                     body=body or None,
                     source_ip=self.client_address[0],
-                    domain_name=_domain(self.headers.get("Host")),
                     protocol=self.request_version,
+                    api=ApiContext(domain_name=_domain(self.headers.get("Host"))),
                 )
                 payload = json.dumps(event).encode()
                 if len(payload) > MAX_REQUEST_PAYLOAD:
