@@ -32,7 +32,7 @@ from lambdapress.cli._args import (
 )
 from lambdapress.cli._console import print_table, steps
 from lambdapress.emulator.context import lambda_name
-from lambdapress.emulator.core import Emulator
+from lambdapress.emulator.core import Emulator, Listeners, WorkerOptions
 from lambdapress.emulator.http_api import AccessRecord
 from lambdapress.emulator.reports import InvocationResult
 from lambdapress.emulator.servers import CLIENT_TIMEOUT
@@ -223,8 +223,7 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
         emulator = Emulator(
             manifest,
             root,
-            on_warning=warn,
-            on_progress=display.note,
+            listeners=Listeners(on_warning=warn, on_progress=display.note),
             storage=storage.variables,
         )
         with emulator:
@@ -330,10 +329,8 @@ def _serve_locked(
     emulator = Emulator(
         manifest,
         root,
-        concurrency=args.concurrency,
-        idle_timeout=args.idle_timeout,
-        on_warning=_warn,
-        on_progress=_note,
+        workers=WorkerOptions(concurrency=args.concurrency, idle_timeout=args.idle_timeout),
+        listeners=Listeners(on_warning=_warn, on_progress=_note),
         storage=storage.variables,
     )
     listening: dict[str, str] = {}

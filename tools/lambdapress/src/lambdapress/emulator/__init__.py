@@ -23,7 +23,7 @@ from lambdapress.support.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from lambdapress.emulator.context import LambdaContext, function_arn, lambda_name
-    from lambdapress.emulator.core import Emulator, EmulatorWarning
+    from lambdapress.emulator.core import Emulator, EmulatorWarning, Listeners, WorkerOptions
     from lambdapress.emulator.events import (
         ApiContext,
         HttpRequestParts,
@@ -50,6 +50,7 @@ _EXPORTS = {
     "InvocationResult": "reports",
     "InvokeApi": "invoke_api",
     "LambdaContext": "context",
+    "Listeners": "core",
     "PoolStats": "pool",
     "Rebuild": "serving",
     "ReloadRecord": "serving",
@@ -57,6 +58,7 @@ _EXPORTS = {
     "RequestParts": "events",
     "Serving": "serving",
     "Watcher": "serving",
+    "WorkerOptions": "core",
     "function_arn": "context",
     "http_api_event": "events",
     "invoke_in_process": "inprocess",
@@ -77,6 +79,7 @@ __all__ = [
     "InvocationResult",
     "InvokeApi",
     "LambdaContext",
+    "Listeners",
     "PoolStats",
     "Rebuild",
     "ReloadRecord",
@@ -84,6 +87,7 @@ __all__ = [
     "RequestParts",
     "Serving",
     "Watcher",
+    "WorkerOptions",
     "function_arn",
     "http_api_event",
     "invoke_in_process",
