@@ -28,6 +28,7 @@ from lambdapress.emulator import (
     Emulator,
     Listeners,
     ReloadRecord,
+    ServeOptions,
     WorkerOptions,
     http_api_event,
     serve,
@@ -106,7 +107,7 @@ def test_http_and_boto3_reach_every_function_and_validation_answers_422(
             listeners=QUIET,
             storage=storage,
         ) as emulator,
-        serve(emulator, port=0) as serving,
+        serve(emulator, ServeOptions(port=0)) as serving,
     ):
         client = boto3.client(
             "lambda",
@@ -154,7 +155,7 @@ def test_fifty_requests_at_concurrency_eight(
             listeners=QUIET,
             storage=storage,
         ) as emulator,
-        serve(emulator, port=0, lambda_port=None) as serving,
+        serve(emulator, ServeOptions(port=0, lambda_port=None)) as serving,
         httpx.Client(base_url=serving.url, timeout=60) as http,
         ThreadPoolExecutor(max_workers=8) as pool,
     ):
@@ -179,12 +180,14 @@ def test_serve_rebuilds_a_changed_handler_and_lambda_faults_surface(
         Emulator.from_root(root, listeners=QUIET, storage=storage) as emulator,
         serve(
             emulator,
-            port=0,
-            lambda_port=None,
-            rebuild=rebuilder(root),
-            watch=[root / "services", root / "packages"],
-            interval=0.1,
-            on_reload=reloads.append,
+            ServeOptions(
+                port=0,
+                lambda_port=None,
+                rebuild=rebuilder(root),
+                watch=[root / "services", root / "packages"],
+                interval=0.1,
+                on_reload=reloads.append,
+            ),
         ) as serving,
         httpx.Client(base_url=serving.url, timeout=60) as http,
     ):

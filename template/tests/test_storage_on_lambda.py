@@ -23,7 +23,14 @@ import psycopg
 import pytest
 
 from lambdapress.config.storage_settings import WARMUP_EVENT
-from lambdapress.emulator import Emulator, Listeners, Serving, WorkerOptions, serve
+from lambdapress.emulator import (
+    Emulator,
+    Listeners,
+    ServeOptions,
+    Serving,
+    WorkerOptions,
+    serve,
+)
 from lambdapress.model.application import Application
 from lambdapress.support.lifetime import descendants
 
@@ -47,7 +54,7 @@ def served(
             listeners=Listeners(on_warning=lambda _message: None),
             storage=example_storage.environment,
         ) as emulator,
-        serve(emulator, port=0, lambda_port=None) as serving,
+        serve(emulator, ServeOptions(port=0, lambda_port=None)) as serving,
     ):
         yield emulator, serving
 
@@ -160,7 +167,7 @@ def test_a_thousand_requests_at_concurrency_eight_stay_one_connection_per_worker
             ),
             storage=example_storage.environment,
         ) as emulator,
-        serve(emulator, port=0, lambda_port=None) as serving,
+        serve(emulator, ServeOptions(port=0, lambda_port=None)) as serving,
         httpx.Client(base_url=serving.url, timeout=120) as http,
         ThreadPoolExecutor(8) as pool,
     ):

@@ -36,7 +36,13 @@ from lambdapress.emulator.core import Emulator, Listeners, WorkerOptions
 from lambdapress.emulator.http_api import AccessRecord
 from lambdapress.emulator.reports import InvocationResult
 from lambdapress.emulator.servers import CLIENT_TIMEOUT
-from lambdapress.emulator.serving import Rebuild, ReloadRecord, hold_serve_lock, serve
+from lambdapress.emulator.serving import (
+    Rebuild,
+    ReloadRecord,
+    ServeOptions,
+    hold_serve_lock,
+    serve,
+)
 from lambdapress.errors import EmulatorError
 from lambdapress.model.application import Application, Function
 from lambdapress.model.manifest import manifest_path, read_manifest
@@ -341,8 +347,7 @@ def _serve_locked(
             _describe(lock, listening, record.started)
 
     with emulator:
-        serving = serve(
-            emulator,
+        options = ServeOptions(
             port=args.port,
             lambda_port=None if args.lambda_port < 0 else args.lambda_port,
             rebuild=rebuild,
@@ -352,6 +357,7 @@ def _serve_locked(
             on_reload=on_reload,
             client_timeout=args.client_timeout,
         )
+        serving = serve(emulator, options)
         with serving:
             print(f"{len(manifest.functions)} functions from {manifest_file}")
             rows = [

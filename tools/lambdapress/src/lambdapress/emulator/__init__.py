@@ -37,7 +37,14 @@ if TYPE_CHECKING:
     from lambdapress.emulator.invoke_api import InvokeApi
     from lambdapress.emulator.pool import PoolStats
     from lambdapress.emulator.reports import FunctionError, InvocationResult, Report
-    from lambdapress.emulator.serving import Rebuild, ReloadRecord, Serving, Watcher, serve
+    from lambdapress.emulator.serving import (
+        Rebuild,
+        ReloadRecord,
+        ServeOptions,
+        Serving,
+        Watcher,
+        serve,
+    )
 
 _EXPORTS = {
     "AccessRecord": "http_api",
@@ -56,6 +63,7 @@ _EXPORTS = {
     "ReloadRecord": "serving",
     "Report": "reports",
     "RequestParts": "events",
+    "ServeOptions": "serving",
     "Serving": "serving",
     "Watcher": "serving",
     "WorkerOptions": "core",
@@ -85,6 +93,7 @@ __all__ = [
     "ReloadRecord",
     "Report",
     "RequestParts",
+    "ServeOptions",
     "Serving",
     "Watcher",
     "WorkerOptions",
