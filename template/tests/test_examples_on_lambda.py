@@ -24,10 +24,19 @@ import pytest
 
 from lambdapress.bundle.archive import Entry, write_zip
 from lambdapress.bundle.pipeline import rebuilder
-from lambdapress.emulator import Emulator, ReloadRecord, http_api_event, serve
+from lambdapress.emulator import (
+    Emulator,
+    Listeners,
+    ReloadRecord,
+    ServeOptions,
+    WorkerOptions,
+    http_api_event,
+    serve,
+)
 from lambdapress.model.application import Application, Function
 
 pytestmark = pytest.mark.e2e
+QUIET = Listeners(on_warning=lambda _message: None)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +77,7 @@ def test_every_example_function_answers_as_on_lambda(
 ) -> None:
     root, manifest = platform
     assert {f.name for f in manifest.functions} >= {"orders.get_order", "customers.list_customers"}
-    with Emulator(manifest, root, on_warning=lambda _message: None, storage=storage) as emulator:
+    with Emulator(manifest, root, listeners=QUIET, storage=storage) as emulator:
         for entry in manifest.functions:
             method, path, body = request_for(entry)
             event = (
@@ -92,9 +101,13 @@ def test_http_and_boto3_reach_every_function_and_validation_answers_422(
     root, manifest = platform
     with (
         Emulator(
-            manifest, root, concurrency=8, on_warning=lambda _message: None, storage=storage
+            manifest,
+            root,
+            workers=WorkerOptions(concurrency=8),
+            listeners=QUIET,
+            storage=storage,
         ) as emulator,
-        serve(emulator, port=0) as serving,
+        serve(emulator, ServeOptions(port=0)) as serving,
     ):
         client = boto3.client(
             "lambda",
@@ -136,9 +149,13 @@ def test_fifty_requests_at_concurrency_eight(
     root, manifest = platform
     with (
         Emulator(
-            manifest, root, concurrency=8, on_warning=lambda _message: None, storage=storage
+            manifest,
+            root,
+            workers=WorkerOptions(concurrency=8),
+            listeners=QUIET,
+            storage=storage,
         ) as emulator,
-        serve(emulator, port=0, lambda_port=None) as serving,
+        serve(emulator, ServeOptions(port=0, lambda_port=None)) as serving,
         httpx.Client(base_url=serving.url, timeout=60) as http,
         ThreadPoolExecutor(max_workers=8) as pool,
     ):
@@ -160,15 +177,17 @@ def test_serve_rebuilds_a_changed_handler_and_lambda_faults_surface(
     original = handler.read_text()
     reloads: list[ReloadRecord] = []
     with (
-        Emulator.from_root(root, on_warning=lambda _message: None, storage=storage) as emulator,
+        Emulator.from_root(root, listeners=QUIET, storage=storage) as emulator,
         serve(
             emulator,
-            port=0,
-            lambda_port=None,
-            rebuild=rebuilder(root),
-            watch=[root / "services", root / "packages"],
-            interval=0.1,
-            on_reload=reloads.append,
+            ServeOptions(
+                port=0,
+                lambda_port=None,
+                rebuild=rebuilder(root),
+                watch=[root / "services", root / "packages"],
+                interval=0.1,
+                on_reload=reloads.append,
+            ),
         ) as serving,
         httpx.Client(base_url=serving.url, timeout=60) as http,
     ):
@@ -229,7 +248,7 @@ def test_a_zip_missing_a_module_fails_as_on_lambda_though_this_venv_has_it(
     )
     entry = entry.model_copy(update={"artifact": artifact})
     only = Application(functions=(entry,))
-    with Emulator(only, root, on_warning=lambda _m: None, storage=storage) as emulator:
+    with Emulator(only, root, listeners=QUIET, storage=storage) as emulator:
         result = emulator.invoke(entry.name, http_api_event("GET", "/orders/x"))
     assert acme_models.__name__ == "acme_models"
     assert result.function_error == "Unhandled"

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from lambdapress.emulator import Emulator, serve
+from lambdapress.emulator import Emulator, Listeners, ServeOptions, WorkerOptions, serve
 from lambdapress.emulator.reports import InvocationResult
 from lambdapress.model.application import Application
 
@@ -89,12 +89,11 @@ def test_requests_succeed_again_after_postgresql_restarts_under_load(
         Emulator(
             manifest,
             root,
-            concurrency=CONCURRENCY,
-            on_warning=lambda _message: None,
-            on_invocation=outcomes.record,
+            workers=WorkerOptions(concurrency=CONCURRENCY),
+            listeners=Listeners(on_warning=lambda _message: None, on_invocation=outcomes.record),
             storage={"orders": {"DATABASE_URL": url}},
         ) as emulator,
-        serve(emulator, port=0, lambda_port=None) as serving,
+        serve(emulator, ServeOptions(port=0, lambda_port=None)) as serving,
         httpx.Client(base_url=serving.url, timeout=120) as http,
         ThreadPoolExecutor(CONCURRENCY) as pool,
     ):

@@ -23,7 +23,14 @@ import psycopg
 import pytest
 
 from lambdapress.config.storage_settings import WARMUP_EVENT
-from lambdapress.emulator import Emulator, Serving, serve
+from lambdapress.emulator import (
+    Emulator,
+    Listeners,
+    ServeOptions,
+    Serving,
+    WorkerOptions,
+    serve,
+)
 from lambdapress.model.application import Application
 from lambdapress.support.lifetime import descendants
 
@@ -43,11 +50,11 @@ def served(
         Emulator(
             manifest,
             root,
-            concurrency=8,
-            on_warning=lambda _message: None,
+            workers=WorkerOptions(concurrency=8),
+            listeners=Listeners(on_warning=lambda _message: None),
             storage=example_storage.environment,
         ) as emulator,
-        serve(emulator, port=0, lambda_port=None) as serving,
+        serve(emulator, ServeOptions(port=0, lambda_port=None)) as serving,
     ):
         yield emulator, serving
 
@@ -151,15 +158,16 @@ def test_a_thousand_requests_at_concurrency_eight_stay_one_connection_per_worker
         Emulator(
             manifest,
             root,
-            concurrency=8,
-            idle_timeout=1.0,
-            on_warning=lambda _message: None,
-            on_invocation=lambda result: errors.extend(
-                [f"{result.error.error_type}: {result.error.message}"] if result.error else []
+            workers=WorkerOptions(concurrency=8, idle_timeout=1.0),
+            listeners=Listeners(
+                on_warning=lambda _message: None,
+                on_invocation=lambda result: errors.extend(
+                    [f"{result.error.error_type}: {result.error.message}"] if result.error else []
+                ),
             ),
             storage=example_storage.environment,
         ) as emulator,
-        serve(emulator, port=0, lambda_port=None) as serving,
+        serve(emulator, ServeOptions(port=0, lambda_port=None)) as serving,
         httpx.Client(base_url=serving.url, timeout=120) as http,
         ThreadPoolExecutor(8) as pool,
     ):
@@ -286,7 +294,10 @@ def test_a_warmup_ping_is_answered_without_touching_the_database(
     functions = [f.name for f in manifest.functions if f.service == ORDERS]
     durations: dict[str, list[float]] = {}
     with Emulator(
-        manifest, root, on_warning=lambda _m: None, storage=example_storage.environment
+        manifest,
+        root,
+        listeners=Listeners(on_warning=lambda _m: None),
+        storage=example_storage.environment,
     ) as emulator:
         for name in functions:
             for _ in range(3):  # a cold one, then warm ones

@@ -18,8 +18,9 @@ PUBLIC_API = {
     "package", "plan_package", "execute_plan", "PackageResult", "BundlePlan", "FunctionPlan",
     "Application", "Function", "Trigger", "HttpRoute", "Resource", "Permission",
     "read_manifest", "manifest_path",
-    # the emulator's entry points
+    # the emulator's entry points, and the options they take
     "Emulator", "InvocationResult", "serve", "http_api_event", "rest_api_event",
+    "WorkerOptions", "Listeners", "ServeOptions", "ApiContext",
     # every error a caller may catch
     "LambdapressError", "ConfigError", "WorkspaceError", "ScaffoldError", "BundleError",
     "EmulatorError", "ToolchainError", "BuildError", "DistributionError", "PackageIndexError",

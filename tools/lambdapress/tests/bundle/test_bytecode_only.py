@@ -317,7 +317,7 @@ def test_a_pydantic_handler_drops_its_dependencies_sources_and_runs_under_the_ru
     pydantic_only: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from lambdapress.bundle import package
-    from lambdapress.emulator import Emulator
+    from lambdapress.emulator import Emulator, Listeners
     from lambdapress.support.files import cache_folder
 
     repository = Path(__file__).resolve().parents[4]
@@ -340,7 +340,9 @@ def test_a_pydantic_handler_drops_its_dependencies_sources_and_runs_under_the_ru
     assert dropped > 0.1 * sources.artifact.size
     assert bytecode.artifact.size <= sources.artifact.size - dropped
     with Emulator(
-        package(pydantic_only, jobs=2).manifest, pydantic_only, on_warning=lambda _m: None
+        package(pydantic_only, jobs=2).manifest,
+        pydantic_only,
+        listeners=Listeners(on_warning=lambda _m: None),
     ) as emulator:
         answered = emulator.invoke("greet.hello", {"name": "Ada"})
         refused = emulator.invoke("greet.hello", {"name": 1})

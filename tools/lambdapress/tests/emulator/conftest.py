@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from model_functions import model_function
 
-from lambdapress.emulator import Emulator
+from lambdapress.emulator import Emulator, Listeners, WorkerOptions
 from lambdapress.model.application import Application, Function
 from lambdapress.model.manifest import write_manifest
 
@@ -284,14 +284,21 @@ EmulatorFactory = Callable[..., Emulator]
 
 @pytest.fixture
 def make_emulator(runtime_cache: Path) -> Iterator[EmulatorFactory]:
-    """`make_emulator(manifest, root, **options)`: an Emulator closed after the test, whose
-    threads are all gone by then."""
+    """`make_emulator(manifest, root, listeners=..., **workers)`: an Emulator closed after the
+    test, whose threads are all gone by then; `workers` are `WorkerOptions` fields (2 workers
+    per function unless `concurrency` says otherwise)."""
     started: list[Emulator] = []
 
-    def make(manifest: Application, root: Path, **options: Any) -> Emulator:
-        options.setdefault("cache_dir", runtime_cache)
-        options.setdefault("concurrency", 2)
-        emulator = Emulator(manifest, root, **options)
+    def make(
+        manifest: Application, root: Path, *, listeners: Listeners | None = None, **workers: Any
+    ) -> Emulator:
+        emulator = Emulator(
+            manifest,
+            root,
+            workers=WorkerOptions(**{"concurrency": 2, **workers}),
+            listeners=listeners or Listeners(),
+            cache_dir=runtime_cache,
+        )
         started.append(emulator)
         return emulator
 
@@ -316,5 +323,6 @@ def emulator_thread_names(emulator: Emulator) -> set[str]:
 def shared_emulator(module_repo: Repo, runtime_cache: Path) -> Iterator[Emulator]:
     """One emulator for a module's read-only tests (warm workers make them fast)."""
     manifest = module_repo.standard()
-    with Emulator(manifest, module_repo.root, cache_dir=runtime_cache, concurrency=8) as emulator:
+    workers = WorkerOptions(concurrency=8)
+    with Emulator(manifest, module_repo.root, workers=workers, cache_dir=runtime_cache) as emulator:
         yield emulator

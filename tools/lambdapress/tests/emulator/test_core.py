@@ -7,11 +7,12 @@ import os
 import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from lambdapress.emulator import Emulator, EmulatorWarning
+from lambdapress.emulator import Emulator, EmulatorWarning, InvocationResult, Listeners
 from lambdapress.errors import EmulatorError
 
 from .conftest import EmulatorFactory, Repo
@@ -241,7 +242,7 @@ def test_idle_workers_are_recycled(repo: Repo, make_emulator: EmulatorFactory) -
     first = emulator.invoke("demo.ok", {})
     assert emulator.recycle_idle() == 0  # not idle for long enough
 
-    emulator.idle_timeout = 0.0
+    emulator.workers = replace(emulator.workers, idle_timeout=0.0)
     for pool in emulator._pools.values():
         pool.idle_timeout = 0.0
     assert emulator.recycle_idle() == 1
@@ -293,6 +294,20 @@ def test_an_artifact_that_changed_since_the_manifest_is_refused(
         emulator.invoke("demo.ok", {})
     assert caught.value.path == repo.app_zip.resolve()
     assert "nox -s package" in str(caught.value)
+
+
+def test_the_listeners_hear_every_result_and_each_warning_once(
+    repo: Repo, make_emulator: EmulatorFactory
+) -> None:
+    results: list[InvocationResult] = []
+    warned: list[str] = []
+    listeners = Listeners(on_warning=warned.append, on_invocation=results.append)
+    emulator = make_emulator(repo.manifest(repo.app("ok")), repo.root, listeners=listeners)
+    answers = [emulator.invoke("demo.ok", {"n": n}) for n in range(2)]
+    emulator.warn("runs slower here")
+    emulator.warn("runs slower here")
+    assert results == answers
+    assert warned.count("runs slower here") == 1
 
 
 def test_a_missing_python_version_is_a_warning_and_the_current_python_runs_it(

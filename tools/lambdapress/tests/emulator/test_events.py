@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayProxyEventV2Model,
 )
 
-from lambdapress.emulator import LambdaContext, http_api_event, rest_api_event
+from lambdapress.emulator import ApiContext, LambdaContext, http_api_event, rest_api_event
 from lambdapress.emulator.events import encode_body, is_text_content
 from lambdapress.errors import EmulatorError
 
@@ -205,7 +205,7 @@ def test_the_path_arrives_decoded_and_a_refused_one_is_an_error() -> None:
 
 
 def test_a_named_stage_is_part_of_both_paths() -> None:
-    event = http_api_event("GET", "/orders", stage="dev")
+    event = http_api_event("GET", "/orders", api=ApiContext(stage="dev"))
     assert event["rawPath"] == event["requestContext"]["http"]["path"] == "/dev/orders"
 
 
@@ -227,3 +227,34 @@ def test_forwarded_headers_and_framing_are_the_gateways() -> None:
         headers={"Transfer-Encoding": "chunked", "Content-Type": "text/plain"},
     )
     assert "content-length" not in chunked["headers"] and chunked["body"] == "abc"
+
+
+def test_what_the_gateway_adds_comes_from_one_api_context_for_both_payload_versions() -> None:
+    api = ApiContext(
+        stage="dev",
+        stage_variables={"table": "orders-dev"},
+        authorizer={"lambda": {"user": "ada"}},
+        domain_name="abc123.execute-api.eu-west-1.amazonaws.com",
+        api_id="abc123",
+        request_id="req-7",
+        time_epoch_ms=1_700_000_000_000,
+    )
+    v2 = http_api_event("GET", "/orders", api=api)
+    v1 = rest_api_event("GET", "/orders", api=api)
+    for event in (v2, v1):
+        context = event["requestContext"]
+        assert (context["apiId"], context["domainPrefix"], context["requestId"]) == (
+            "abc123", "abc123", "req-7"
+        )  # fmt: skip
+        assert context["stage"] == "dev" and context["authorizer"] == {"lambda": {"user": "ada"}}
+        assert event["stageVariables"] == {"table": "orders-dev"}
+    assert v2["requestContext"]["timeEpoch"] == v1["requestContext"]["requestTimeEpoch"]
+    assert v2["requestContext"]["time"] == "14/Nov/2023:22:13:20 +0000"
+    assert v2["headers"]["host"] == v1["headers"]["Host"] == api.domain_name
+    assert (v2["rawPath"], v1["requestContext"]["path"]) == ("/dev/orders", "/dev/orders")
+    _v2(v2), _v1(v1)
+
+
+def test_without_a_stage_each_api_type_has_its_own_default() -> None:
+    assert http_api_event()["requestContext"]["stage"] == "$default"
+    assert rest_api_event()["requestContext"]["stage"] == "prod"

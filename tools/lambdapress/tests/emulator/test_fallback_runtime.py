@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.emulator import Emulator
+from lambdapress.emulator import Emulator, Listeners, WorkerOptions
 
 from .conftest import Repo
 
@@ -21,9 +21,9 @@ def fallback(module_repo: Repo, runtime_cache: Path) -> Iterator[Emulator]:
     with Emulator(
         module_repo.standard(),
         module_repo.root,
+        workers=WorkerOptions(runtime_client="fallback"),
+        listeners=Listeners(on_warning=lambda message: None),
         cache_dir=runtime_cache,
-        runtime_client="fallback",
-        on_warning=lambda message: None,
     ) as emulator:
         yield emulator
 

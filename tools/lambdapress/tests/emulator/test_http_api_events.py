@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from lambdapress.emulator import AccessRecord, Emulator, Serving, serve
+from lambdapress.emulator import AccessRecord, Emulator, ServeOptions, Serving, serve
 
 from .rawhttp import RawResponse, exchange, request
 
@@ -170,7 +170,9 @@ def records() -> list[AccessRecord]:
 
 @pytest.fixture(scope="module")
 def serving(shared_emulator: Emulator, records: list[AccessRecord]) -> Iterator[Serving]:
-    with serve(shared_emulator, lambda_port=None, on_delivery=records.append) as running:
+    with serve(
+        shared_emulator, ServeOptions(lambda_port=None, on_delivery=records.append)
+    ) as running:
         yield running
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from lambdapress.emulator.core import isolation_warnings
+from lambdapress.emulator.core import Listeners, isolation_warnings
 from lambdapress.emulator.isolation import Isolation, probe
 from lambdapress.model.application import Function
 
@@ -115,7 +115,10 @@ def test_writing_into_the_code_folder_fails_as_on_lambda(
 ) -> None:
     entry = function(repo, writer, "code_folder")
     emulator = make_emulator(
-        repo.manifest(entry), repo.root, isolation=isolation, on_warning=lambda _message: None
+        repo.manifest(entry),
+        repo.root,
+        isolation=isolation,
+        listeners=Listeners(on_warning=lambda _message: None),
     )
 
     result = emulator.invoke(entry.name, {})
@@ -196,7 +199,10 @@ def test_without_namespaces_tmp_is_a_private_folder_and_the_emulator_says_what_i
     warnings: list[str] = []
     entry = function(repo, writer, "tmp")
     emulator = make_emulator(
-        repo.manifest(entry), repo.root, isolation="python", on_warning=warnings.append
+        repo.manifest(entry),
+        repo.root,
+        isolation="python",
+        listeners=Listeners(on_warning=warnings.append),
     )
 
     first = emulator.invoke(entry.name, {}).response

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lambdapress.emulator import ReloadRecord, Watcher, serve
+from lambdapress.emulator import ReloadRecord, ServeOptions, Watcher, serve
 from lambdapress.emulator.serving import changes, snapshot
 from lambdapress.errors import BundleError, EmulatorError
 from lambdapress.model.application import Application
@@ -95,11 +95,13 @@ def test_serve_answers_http_and_boto3_style_invokes_and_rebuilds_on_change(
 
     with serve(
         emulator,
-        lambda_port=0,
-        rebuild=rebuild,
-        watch=[sources],
-        interval=3600,  # the test steps the watcher itself
-        on_reload=reloads.append,
+        ServeOptions(
+            lambda_port=0,
+            rebuild=rebuild,
+            watch=[sources],
+            interval=3600,  # the test steps the watcher itself
+            on_reload=reloads.append,
+        ),
     ) as serving:
         assert serving.lambda_url is not None and serving.watcher is not None
         first = httpx.get(f"{serving.url}/slow", params={"seconds": "0"}, timeout=30)
@@ -136,7 +138,9 @@ def test_a_failed_rebuild_keeps_serving_the_last_build(
     def rebuild(changed: Sequence[Path]) -> Application:
         raise BundleError("orders/handlers/get_order.py:3: invalid syntax")
 
-    with serve(emulator, lambda_port=None, rebuild=rebuild, watch=[repo.root]) as serving:
+    with serve(
+        emulator, ServeOptions(lambda_port=None, rebuild=rebuild, watch=[repo.root])
+    ) as serving:
         record = serving.apply([repo.root / "x.py"])
         assert record.error is not None and "invalid syntax" in record.error
         assert httpx.get(f"{serving.url}/plain", timeout=30).status_code == 200
@@ -148,7 +152,7 @@ def test_without_a_rebuild_hook_the_manifest_file_is_reread(
     plain = repo.app("http_plain", routes=(("GET", "/plain"),))
     manifest_file = repo.write(repo.manifest(plain))
     emulator = make_emulator(repo.manifest(plain), repo.root)
-    with serve(emulator, lambda_port=None, manifest_file=manifest_file) as serving:
+    with serve(emulator, ServeOptions(lambda_port=None, manifest_file=manifest_file)) as serving:
         assert serving.watcher is not None and serving.watcher.paths == [manifest_file]
         assert httpx.get(f"{serving.url}/other", timeout=30).status_code == 404
         moved = plain.model_copy(update={"triggers": (HttpRoute(method="GET", path="/other"),)})
@@ -161,10 +165,10 @@ def test_without_a_rebuild_hook_the_manifest_file_is_reread(
 def test_a_busy_port_is_a_clear_error(repo: Repo, make_emulator: EmulatorFactory) -> None:
     plain = repo.app("http_plain", routes=(("GET", "/plain"),))
     emulator = make_emulator(repo.manifest(plain), repo.root)
-    with serve(emulator, lambda_port=None) as first:
+    with serve(emulator, ServeOptions(lambda_port=None)) as first:
         busy = int(first.url.rsplit(":", 1)[1])
         with pytest.raises(EmulatorError, match=rf"port {busy} on 127\.0\.0\.1 is already"):
-            serve(emulator, port=busy, lambda_port=None)
+            serve(emulator, ServeOptions(port=busy, lambda_port=None))
 
 
 def test_the_http_api_starts_with_the_first_route_and_stays(
@@ -178,7 +182,9 @@ def test_the_http_api_starts_with_the_first_route_and_stays(
         return builds.pop(0)
 
     emulator = make_emulator(repo.manifest(unrouted), repo.root)
-    with serve(emulator, lambda_port=None, rebuild=rebuild, watch=[repo.root]) as serving:
+    with serve(
+        emulator, ServeOptions(lambda_port=None, rebuild=rebuild, watch=[repo.root])
+    ) as serving:
         assert serving.sources == {}  # nothing routed: no HTTP API
         with pytest.raises(EmulatorError, match="no HTTP API is running"):
             _ = serving.url
@@ -216,11 +222,13 @@ def test_the_watcher_survives_a_crashing_rebuild_and_rebuilds_the_next_change(
     reloads: list[ReloadRecord] = []
     with serve(
         emulator,
-        lambda_port=None,
-        rebuild=rebuild,
-        watch=[repo.root / "services"],
-        interval=0.02,
-        on_reload=reloads.append,
+        ServeOptions(
+            lambda_port=None,
+            rebuild=rebuild,
+            watch=[repo.root / "services"],
+            interval=0.02,
+            on_reload=reloads.append,
+        ),
     ) as serving:
         assert serving.watcher is not None
         _touch(helpers, "v = (")
@@ -298,11 +306,13 @@ def test_serve_on_a_real_workspace_survives_a_broken_module_and_serves_the_fix(
 
     with serve(
         emulator,
-        lambda_port=0,
-        rebuild=rebuilder(root),
-        watch=[root / "services"],
-        interval=0.05,
-        on_reload=reloads.append,
+        ServeOptions(
+            lambda_port=0,
+            rebuild=rebuilder(root),
+            watch=[root / "services"],
+            interval=0.05,
+            on_reload=reloads.append,
+        ),
     ) as serving:
         invoke = f"{serving.lambda_url}/2015-03-31/functions/shop-greet/invocations"
         assert httpx.post(invoke, content=b"{}", timeout=60).json() == {"greeting": "hello"}
@@ -316,3 +326,16 @@ def test_serve_on_a_real_workspace_survives_a_broken_module_and_serves_the_fix(
         _wait_until(lambda: len(reloads) == 2, "the fix is rebuilt", within=120)
         assert reloads[1].error is None and reloads[1].functions == ("shop.greet",)
         assert httpx.post(invoke, content=b"{}", timeout=60).json() == {"greeting": "fixed"}
+
+
+def test_serve_options_name_each_kinds_port_and_what_is_watched(tmp_path: Path) -> None:
+    def rebuild(changed: Sequence[Path]) -> Application:
+        raise AssertionError("not called")
+
+    both = ServeOptions(port=3000, ports={"http": 4000, "queue": 4001})
+    assert (both.port_of("http"), both.port_of("queue"), both.port_of("topic")) == (3000, 4001, 0)
+    manifest = tmp_path / "manifest.json"
+    assert ServeOptions(manifest_file=manifest).watched() == [manifest]
+    rebuilt = ServeOptions(rebuild=rebuild, watch=[tmp_path], manifest_file=manifest)
+    assert rebuilt.watched() == [tmp_path]  # a rebuild watches the sources, not its output
+    assert ServeOptions().watched() == []

@@ -25,7 +25,7 @@ from lambdapress.bundle.pipeline import package
 from lambdapress.cli import main
 from lambdapress.deploy.config import DeployConfig
 from lambdapress.deploy.template import template_body
-from lambdapress.emulator import Emulator, serve
+from lambdapress.emulator import Emulator, ServeOptions, serve
 from lambdapress.errors import BundleError, ConfigError
 from lambdapress.formats.sam import render_sam
 from lambdapress.model.manifest import manifest_path, manifest_schema, read_manifest
@@ -170,7 +170,7 @@ def test_serve_delivers_ticks_to_the_artifact(
 
     with (
         Emulator(manifest, shop, cache_dir=runtime_cache) as emulator,
-        serve(emulator, lambda_port=None, on_delivery=on_delivery) as serving,
+        serve(emulator, ServeOptions(lambda_port=None, on_delivery=on_delivery)) as serving,
     ):
         assert sorted(serving.sources) == ["http", "tick"]
         assert arrived.wait(WITHIN), "the ticker delivered nothing"

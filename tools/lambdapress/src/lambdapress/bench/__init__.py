@@ -327,7 +327,7 @@ def _cold_starts(
     removed: the zip as built ships third-party modules as bytecode only, so stripping its
     own `__pycache__` folders would leave that bytecode in.
     """
-    from lambdapress.emulator import Emulator
+    from lambdapress.emulator import Emulator, Listeners
 
     with_pyc = scratch / every_source.artifact.path
     without_pyc = scratch / "bench" / f"{with_pyc.stem}-sources.zip"
@@ -353,7 +353,10 @@ def _cold_starts(
         for label, function in (("bytecode", entry), ("sources", sources)):
             manifest = Application(functions=(function,))
             with Emulator(
-                manifest, scratch, cache_dir=runtime_cache, on_warning=lambda _message: None
+                manifest,
+                scratch,
+                cache_dir=runtime_cache,
+                listeners=Listeners(on_warning=lambda _message: None),
             ) as emulator:
                 result = emulator.invoke(function.name, event)
             timings[label].append(_init_duration(result))
@@ -399,7 +402,7 @@ def _sources_comparison(
     """
     import tomlkit
 
-    from lambdapress.emulator import Emulator
+    from lambdapress.emulator import Emulator, Listeners
 
     built = scratch / entry.artifact.path
     # Kept outside dist/, which the rebuild below tidies.
@@ -436,7 +439,7 @@ def _sources_comparison(
                 Application(functions=(function,)),
                 scratch,
                 cache_dir=runtime_cache,
-                on_warning=lambda _message: None,
+                listeners=Listeners(on_warning=lambda _message: None),
             ) as emulator:
                 result = emulator.invoke(function.name, event)
             timings[label].append(_init_duration(result))

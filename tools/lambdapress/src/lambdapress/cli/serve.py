@@ -32,11 +32,17 @@ from lambdapress.cli._args import (
 )
 from lambdapress.cli._console import print_table, steps
 from lambdapress.emulator.context import lambda_name
-from lambdapress.emulator.core import Emulator
+from lambdapress.emulator.core import Emulator, Listeners, WorkerOptions
 from lambdapress.emulator.http_api import AccessRecord
 from lambdapress.emulator.reports import InvocationResult
 from lambdapress.emulator.servers import CLIENT_TIMEOUT
-from lambdapress.emulator.serving import Rebuild, ReloadRecord, hold_serve_lock, serve
+from lambdapress.emulator.serving import (
+    Rebuild,
+    ReloadRecord,
+    ServeOptions,
+    hold_serve_lock,
+    serve,
+)
 from lambdapress.errors import EmulatorError
 from lambdapress.model.application import Application, Function
 from lambdapress.model.manifest import manifest_path, read_manifest
@@ -223,8 +229,7 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
         emulator = Emulator(
             manifest,
             root,
-            on_warning=warn,
-            on_progress=display.note,
+            listeners=Listeners(on_warning=warn, on_progress=display.note),
             storage=storage.variables,
         )
         with emulator:
@@ -330,10 +335,8 @@ def _serve_locked(
     emulator = Emulator(
         manifest,
         root,
-        concurrency=args.concurrency,
-        idle_timeout=args.idle_timeout,
-        on_warning=_warn,
-        on_progress=_note,
+        workers=WorkerOptions(concurrency=args.concurrency, idle_timeout=args.idle_timeout),
+        listeners=Listeners(on_warning=_warn, on_progress=_note),
         storage=storage.variables,
     )
     listening: dict[str, str] = {}
@@ -344,8 +347,7 @@ def _serve_locked(
             _describe(lock, listening, record.started)
 
     with emulator:
-        serving = serve(
-            emulator,
+        options = ServeOptions(
             port=args.port,
             lambda_port=None if args.lambda_port < 0 else args.lambda_port,
             rebuild=rebuild,
@@ -355,6 +357,7 @@ def _serve_locked(
             on_reload=on_reload,
             client_timeout=args.client_timeout,
         )
+        serving = serve(emulator, options)
         with serving:
             print(f"{len(manifest.functions)} functions from {manifest_file}")
             rows = [

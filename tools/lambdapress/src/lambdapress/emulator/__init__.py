@@ -23,31 +23,50 @@ from lambdapress.support.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from lambdapress.emulator.context import LambdaContext, function_arn, lambda_name
-    from lambdapress.emulator.core import Emulator, EmulatorWarning
-    from lambdapress.emulator.events import http_api_event, rest_api_event
+    from lambdapress.emulator.core import Emulator, EmulatorWarning, Listeners, WorkerOptions
+    from lambdapress.emulator.events import (
+        ApiContext,
+        HttpRequestParts,
+        RequestParts,
+        http_api_event,
+        rest_api_event,
+    )
     from lambdapress.emulator.gateway_response import proxy_response
     from lambdapress.emulator.http_api import AccessRecord, HttpApi
     from lambdapress.emulator.inprocess import invoke_in_process
     from lambdapress.emulator.invoke_api import InvokeApi
     from lambdapress.emulator.pool import PoolStats
     from lambdapress.emulator.reports import FunctionError, InvocationResult, Report
-    from lambdapress.emulator.serving import Rebuild, ReloadRecord, Serving, Watcher, serve
+    from lambdapress.emulator.serving import (
+        Rebuild,
+        ReloadRecord,
+        ServeOptions,
+        Serving,
+        Watcher,
+        serve,
+    )
 
 _EXPORTS = {
     "AccessRecord": "http_api",
+    "ApiContext": "events",
     "Emulator": "core",
     "EmulatorWarning": "core",
     "FunctionError": "reports",
     "HttpApi": "http_api",
+    "HttpRequestParts": "events",
     "InvocationResult": "reports",
     "InvokeApi": "invoke_api",
     "LambdaContext": "context",
+    "Listeners": "core",
     "PoolStats": "pool",
     "Rebuild": "serving",
     "ReloadRecord": "serving",
     "Report": "reports",
+    "RequestParts": "events",
+    "ServeOptions": "serving",
     "Serving": "serving",
     "Watcher": "serving",
+    "WorkerOptions": "core",
     "function_arn": "context",
     "http_api_event": "events",
     "invoke_in_process": "inprocess",
@@ -59,19 +78,25 @@ _EXPORTS = {
 
 __all__ = [
     "AccessRecord",
+    "ApiContext",
     "Emulator",
     "EmulatorWarning",
     "FunctionError",
     "HttpApi",
+    "HttpRequestParts",
     "InvocationResult",
     "InvokeApi",
     "LambdaContext",
+    "Listeners",
     "PoolStats",
     "Rebuild",
     "ReloadRecord",
     "Report",
+    "RequestParts",
+    "ServeOptions",
     "Serving",
     "Watcher",
+    "WorkerOptions",
     "function_arn",
     "http_api_event",
     "invoke_in_process",

@@ -18,6 +18,7 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -75,49 +76,75 @@ def isolation_warnings(isolation: Isolation, platform_name: str = sys.platform) 
     return messages
 
 
+@dataclass(frozen=True, kw_only=True)
+class WorkerOptions:
+    """What each function's workers are: how many, how long they live, and what runs them.
+
+    `concurrency`: workers a function may run at once; `idle_timeout`: seconds an unused worker
+    stays warm; `init_timeout`: seconds a worker's init phase may take. `runtime_client`:
+    awslambdaric, the pure-Python fallback loop, or `auto` (see `ric`); `pythons`: the
+    interpreter to use per Python version (`{"3.12": Path(...)}`; otherwise one is found);
+    `isolation`: how workers get a read-only code folder and a private /tmp (see `isolation`);
+    `host_builds`: run functions of another architecture from a build for this machine's.
+    """
+
+    concurrency: int = 10
+    idle_timeout: float = 300.0
+    init_timeout: float = 10.0
+    runtime_client: RuntimeClientChoice = "auto"
+    pythons: Mapping[str, Path] = field(default_factory=dict)
+    isolation: IsolationChoice = "auto"
+    host_builds: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Listeners:
+    """Who hears what the emulator has to tell; a library never prints.
+
+    `on_warning`: something that makes runs less faithful, once per message (None: a Python
+    warning, `EmulatorWarning`); `on_progress`: slow one-time work, such as the runtime
+    client's first install; `on_invocation`: every result, as it returns.
+    """
+
+    on_warning: Callable[[str], None] | None = None
+    on_progress: Callable[[str], None] | None = None
+    on_invocation: Callable[[InvocationResult], None] | None = None
+
+
+_DEFAULT_WORKERS = WorkerOptions()
+_NOBODY = Listeners()
+
+
 class Emulator(ClosesOnExit):
-    """Runs the functions of `manifest` (artifacts resolved against `root`) like Lambda."""
+    """Runs the functions of `manifest` (artifacts resolved against `root`) like Lambda.
+
+    `workers` says what the workers are, `listeners` who hears of warnings, progress and
+    results; `storage` holds, per service, the variables that say where its data lives (see
+    `lambdapress.storage`); `cache_dir` is where runtime clients and local builds are kept
+    (default the workspace's cache) and `region` the one functions see.
+    """
 
     def __init__(
         self,
         manifest: Application,
         root: Path,
         *,
-        concurrency: int = 10,
-        idle_timeout: float = 300.0,
-        init_timeout: float = 10.0,
-        region: str = DEFAULT_REGION,
-        cache_dir: Path | None = None,
-        runtime_client: RuntimeClientChoice = "auto",
-        pythons: Mapping[str, Path] | None = None,
-        on_warning: Callable[[str], None] | None = None,
-        on_progress: Callable[[str], None] | None = None,
-        on_invocation: Callable[[InvocationResult], None] | None = None,
-        host_builds: bool = True,
+        workers: WorkerOptions = _DEFAULT_WORKERS,
+        listeners: Listeners = _NOBODY,
         storage: Mapping[str, Mapping[str, str]] | None = None,
-        isolation: IsolationChoice = "auto",
+        cache_dir: Path | None = None,
+        region: str = DEFAULT_REGION,
     ) -> None:
         for entry in manifest.functions:
             check_environment(entry)
         self.root = root.resolve()
         self.cache_dir = cache_dir or cache_folder(self.root)
-        self.concurrency = concurrency
-        self.idle_timeout = idle_timeout
-        self.init_timeout = init_timeout
+        self.workers = workers
+        self.listeners = listeners
         self.region = region
-        self.runtime_client_choice: RuntimeClientChoice = runtime_client
-        self.pythons = dict(pythons or {})
-        self.on_invocation = on_invocation
-        self.host_builds = host_builds
-        """Run functions of another architecture from a build for this machine's."""
         self.storage = {service: dict(values) for service, values in (storage or {}).items()}
         """Per service: the variables that say where its data lives (see lambdapress.storage)."""
-        self.isolation_choice: IsolationChoice = isolation
-        """How workers get a read-only code folder and a private /tmp (see `isolation`)."""
         self._isolation: Isolation | None = None
-        self._on_warning = on_warning
-        self._on_progress = on_progress
-        """Hears of slow one-time work, such as the runtime client's first install."""
         self._manifest = manifest
         self._lock = threading.RLock()
         self._pools: dict[str, FunctionPool] = {}
@@ -187,8 +214,8 @@ class Emulator(ClosesOnExit):
             cognito_identity=cognito_identity,
         )
         result = self._pool(entry).invoke(request)
-        if self.on_invocation is not None:
-            self.on_invocation(result)
+        if self.listeners.on_invocation is not None:
+            self.listeners.on_invocation(result)
         return result
 
     def function_arn(self, name: str) -> str:
@@ -203,7 +230,9 @@ class Emulator(ClosesOnExit):
             pool = self._pools.get(entry.name)
             if pool is None:
                 pool = FunctionPool(
-                    self._spec(entry), concurrency=self.concurrency, idle_timeout=self.idle_timeout
+                    self._spec(entry),
+                    concurrency=self.workers.concurrency,
+                    idle_timeout=self.workers.idle_timeout,
                 )
                 self._pools[entry.name] = pool
                 self._start_janitor()
@@ -221,7 +250,7 @@ class Emulator(ClosesOnExit):
             client=client,
             scratch=workdir / "tmp",
             region=self.region,
-            init_timeout=self.init_timeout,
+            init_timeout=self.workers.init_timeout,
             storage=self.storage.get(entry.service, {}),
             isolation=self.isolation(),
             layer_libraries=entry.contents.layer_libraries,
@@ -231,7 +260,7 @@ class Emulator(ClosesOnExit):
         """How workers are isolated here, found on first use; warns once about what is not."""
         with self._lock:
             if self._isolation is None:
-                self._isolation = probe(self.isolation_choice)
+                self._isolation = probe(self.workers.isolation)
                 for message in isolation_warnings(self._isolation):
                     self.warn(message)
             return self._isolation
@@ -239,7 +268,7 @@ class Emulator(ClosesOnExit):
     def _runtime_for(self, entry: Function) -> tuple[Interpreter, RuntimeClient]:
         minor = entry.python_version
         if minor not in self._interpreters:
-            explicit = self.pythons.get(minor)
+            explicit = self.workers.pythons.get(minor)
             choice = find_interpreter(minor, explicit=explicit)
             interpreter = choice.interpreter
             if not choice.exact:
@@ -257,8 +286,8 @@ class Emulator(ClosesOnExit):
             client = runtime_client(
                 interpreter,
                 self.cache_dir,
-                self.runtime_client_choice,
-                on_install=self._on_progress,
+                self.workers.runtime_client,
+                on_install=self.listeners.on_progress,
             )
             if client.note:
                 self.warn(client.note)
@@ -275,7 +304,7 @@ class Emulator(ClosesOnExit):
         machine = architecture or interpreter.machine
         if machine == entry.architecture:
             return entry
-        if self.host_builds and architecture is not None:
+        if self.workers.host_builds and architecture is not None:
             from lambdapress.bundle.local import host_variant
 
             try:
@@ -305,8 +334,8 @@ class Emulator(ClosesOnExit):
             if message in self._warned:
                 return
             self._warned.add(message)
-        if self._on_warning is not None:
-            self._on_warning(message)
+        if self.listeners.on_warning is not None:
+            self.listeners.on_warning(message)
         else:
             warnings.warn(message, EmulatorWarning, stacklevel=3)
 
@@ -356,7 +385,7 @@ class Emulator(ClosesOnExit):
         return f"lambdapress-janitor-{id(self):x}"
 
     def _sweep(self) -> None:
-        interval = min(max(self.idle_timeout / 4, 0.05), 30.0)
+        interval = min(max(self.workers.idle_timeout / 4, 0.05), 30.0)
         while not self._stop.wait(interval):
             self.recycle_idle()
 

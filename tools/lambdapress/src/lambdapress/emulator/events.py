@@ -34,6 +34,10 @@ integrations for HTTP APIs", payload format 2.0) and events captured from deploy
   port and `domainPrefix` its first label, `requestId` in API Gateway's own format.
 
 1.0 (REST) events keep header case, add the `multiValue*` maps and keep the path encoded.
+
+Both builders take what the client sent as keywords (`RequestParts`, typed: `json_body=`,
+`headers=`, ...) and what the gateway adds (stage, domain, API id, authorizer, request id and
+time) as one `ApiContext`, so a test that needs another stage builds it once.
 """
 
 from __future__ import annotations
@@ -43,17 +47,18 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypedDict, Unpack
 from urllib.parse import parse_qsl, urlencode
 
 from lambdapress.emulator.context import ACCOUNT_ID, new_request_id, new_trace_id
 from lambdapress.emulator.request_paths import RefusedPath, delivered_path
 from lambdapress.emulator.routes import RouteTemplate
 from lambdapress.errors import EmulatorError
+from lambdapress.support.loopback import LOOPBACK
 
 Headers = Mapping[str, str] | Sequence[tuple[str, str]]
 Query = Mapping[str, str | Sequence[str]] | Sequence[tuple[str, str]] | str
-_MISSING: Any = object()
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _IDENTITY_FIELDS = (
     "accessKey", "accountId", "apiKey", "apiKeyId", "caller", "cognitoAuthenticationProvider",
@@ -124,19 +129,18 @@ def _rest_text(content_type: str | None) -> bool:
 
 
 def _body(
-    body: str | bytes | None,
-    json_body: Any,
-    is_base64: bool | None,
+    sent: RequestParts,
     content_type: str | None,
     is_text: Callable[[str | None], bool] = is_text_content,
 ) -> tuple[str | None, bool, str | None, int]:
     """`(body, isBase64Encoded, content type to add, length of the request's body)`.
 
     `bytes` and `str` bodies are the request's body, and API Gateway's rule (`is_text`) decides
-    how it arrives; `is_base64` True or False says the body is already in its event form.
+    how it arrives; `is_base64_encoded` True or False says the body is already in its event form.
     """
-    if json_body is not _MISSING:
-        text = json.dumps(json_body)
+    body, is_base64 = sent.get("body"), sent.get("is_base64_encoded")
+    if "json_body" in sent:
+        text = json.dumps(sent["json_body"])
         return text, False, "application/json", len(text.encode())
     if body is None:
         return None, False, None, 0
@@ -205,27 +209,108 @@ def _clf_time(epoch_ms: int) -> str:
     return time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(epoch_ms / 1000))
 
 
+class RequestParts(TypedDict, total=False):
+    """What a client sent besides its method and path: the keywords both event builders take.
+
+    `query`: the raw query string, a mapping (a list value repeats the key) or pairs; without
+    it, the `?...` part of the path. `headers`: a mapping or pairs (a repeated name, twice).
+    `body` (str or bytes) is the request's body: its content type decides whether it arrives as
+    text or base64, unless `is_base64_encoded` says the body is already in its event form;
+    `json_body` is any JSON value, sent as `application/json`. `source_ip`: the client's
+    address (default the loopback address).
+    """
+
+    query: Query | None
+    headers: Headers | None
+    body: str | bytes | None
+    json_body: Any
+    is_base64_encoded: bool | None
+    source_ip: str
+
+
+class HttpRequestParts(RequestParts, total=False):
+    """What a client sent to an HTTP API: `RequestParts`, its cookies and its HTTP version.
+
+    `cookies` come before those of the `Cookie` headers; `protocol` is `HTTP/1.1` unless given.
+    """
+
+    cookies: Sequence[str] | None
+    protocol: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiContext:
+    """What API Gateway adds to a request: where the API is deployed, and the request's ids.
+
+    The same for most requests of a test, so a test builds one and passes it as `api=`.
+    `stage` None is the API type's default stage (`$default` for an HTTP API, `prod` for a
+    REST API); `request_id` and `time_epoch_ms` None are a fresh id and the time of the call.
+    """
+
+    stage: str | None = None
+    stage_variables: Mapping[str, str] | None = None
+    authorizer: Mapping[str, Any] | None = None
+    domain_name: str = "localhost"
+    api_id: str = "local"
+    request_id: str | None = None
+    time_epoch_ms: int | None = None
+
+    def epoch_ms(self) -> int:
+        """The request's time in milliseconds: the one given, or now."""
+        return int(time.time() * 1000) if self.time_epoch_ms is None else self.time_epoch_ms
+
+    def request_context(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """`requestContext`: the keys both payload versions share around the version's `fields`."""
+        context: dict[str, Any] = {
+            "accountId": ACCOUNT_ID,
+            "apiId": self.api_id,
+            "domainName": self.domain_name,
+            "domainPrefix": self.domain_name.split(".")[0],
+            **fields,
+        }
+        if self.authorizer is not None:
+            context["authorizer"] = dict(self.authorizer)
+        return context
+
+
+_NO_CONTEXT = ApiContext()
+
+
+@dataclass(frozen=True)
+class _RequestLine:
+    """A request's method (checked), path as sent and query, as both builders read them.
+
+    The query is the one given, or the path's own `?...` part.
+    """
+
+    method: str
+    path: str
+    raw_query: str
+    query_pairs: list[tuple[str, str]]
+
+    @classmethod
+    def of(cls, method: str, path: str, query: Query | None) -> _RequestLine:
+        """The request line of `method path`, with `query` or the path's own."""
+        sent_path, _, inline_query = path.partition("?")
+        raw_query, pairs = _query_pairs(query if query is not None else inline_query or None)
+        return cls(_check_method(method), sent_path, raw_query, pairs)
+
+
+def _parameters(
+    given: Mapping[str, str] | None, template: str | None, path: str
+) -> dict[str, str] | None:
+    """`pathParameters`: the ones given, or those `path` fills in the route `template`."""
+    return dict(given or {}) or _route_parameters(template, path)
+
+
 def http_api_event(
     method: str = "GET",
     path: str = "/",
     *,
     route: str | None = None,
     path_parameters: Mapping[str, str] | None = None,
-    query: Query | None = None,
-    headers: Headers | None = None,
-    cookies: Sequence[str] | None = None,
-    body: str | bytes | None = None,
-    json_body: Any = _MISSING,
-    is_base64_encoded: bool | None = None,
-    stage: str = "$default",
-    stage_variables: Mapping[str, str] | None = None,
-    authorizer: Mapping[str, Any] | None = None,
-    source_ip: str = "127.0.0.1",
-    domain_name: str = "localhost",
-    api_id: str = "local",
-    request_id: str | None = None,
-    time_epoch_ms: int | None = None,
-    protocol: str = "HTTP/1.1",
+    api: ApiContext = _NO_CONTEXT,
+    **sent: Unpack[HttpRequestParts],
 ) -> dict[str, Any]:
     """An API Gateway HTTP API event, payload format 2.0.
 
@@ -233,71 +318,65 @@ def http_api_event(
     string (`/orders?limit=2`); the event carries it as API Gateway delivers it (module doc),
     and a path API Gateway refuses with 400 is an EmulatorError. `route` is the route template
     (`/orders/{order_id}`) or route key (`ANY /files/{path+}`): it sets `routeKey` and, from
-    the delivered path, `pathParameters`. A `body` (str or bytes) is the request's body: its
-    content type decides whether it arrives as text or base64, unless `is_base64_encoded` says.
+    the delivered path, `pathParameters`. What else the client sent is `HttpRequestParts`
+    (`query=`, `headers=`, `json_body=`, ...), what the gateway adds is `api`.
     """
-    method = _check_method(method)
-    sent_path, _, inline_query = path.partition("?")
-    raw_path = _delivered(sent_path)
-    raw_query, query_pairs = _query_pairs(query if query is not None else inline_query or None)
+    line = _RequestLine.of(method, path, sent.get("query"))
+    raw_path = _delivered(line.path)
     route_method, _, route = (route or "").rpartition(" ") if route else ("", "", None)
-    parameters = dict(path_parameters or {}) or _route_parameters(route, raw_path)
-    header_pairs = [(name.lower(), value) for name, value in _pairs(headers)]
-    cookie_list = list(cookies or [])
+    parameters = _parameters(path_parameters, route, raw_path)
+    header_pairs = [(name.lower(), value) for name, value in _pairs(sent.get("headers"))]
+    cookie_list = list(sent.get("cookies") or [])
     for name, value in header_pairs:
         if name == "cookie":
             cookie_list += [part.strip() for part in value.split(";") if part.strip()]
     header_map = _joined([(name, value) for name, value in header_pairs if name != "cookie"])
-    text, encoded, content_type, length = _body(
-        body, json_body, is_base64_encoded, header_map.get("content-type")
-    )
+    text, encoded, content_type, length = _body(sent, header_map.get("content-type"))
     if content_type is not None:
         header_map.setdefault("content-type", content_type)
     framed = "content-length" in header_map or "transfer-encoding" in header_map
     if text is not None and not framed:
         header_map["content-length"] = str(length)
-    header_map.setdefault("host", domain_name)
+    header_map.setdefault("host", api.domain_name)
+    source_ip = sent.get("source_ip", LOOPBACK)
     _forwarded(header_map, source_ip)
     header_map.setdefault("x-amzn-trace-id", new_trace_id().split(";")[0])
+    stage = api.stage or "$default"
     if stage != "$default":
         raw_path = f"/{stage}{raw_path}"  # a named stage's name is part of the path
-    epoch_ms = int(time.time() * 1000) if time_epoch_ms is None else time_epoch_ms
-    route_key = f"{route_method or method} {route}" if route is not None else "$default"
-    context: dict[str, Any] = {
-        "accountId": ACCOUNT_ID,
-        "apiId": api_id,
-        "domainName": domain_name,
-        "domainPrefix": domain_name.split(".")[0],
-        "http": {
-            "method": method,
-            "path": raw_path,
-            "protocol": protocol,
-            "sourceIp": source_ip,
-            "userAgent": header_map.get("user-agent", ""),
-        },
-        "requestId": request_id or _api_request_id(),
-        "routeKey": route_key,
-        "stage": stage,
-        "time": _clf_time(epoch_ms),
-        "timeEpoch": epoch_ms,
-    }
-    if authorizer is not None:
-        context["authorizer"] = dict(authorizer)
+    epoch_ms = api.epoch_ms()
+    route_key = f"{route_method or line.method} {route}" if route is not None else "$default"
+    context = api.request_context(
+        {
+            "http": {
+                "method": line.method,
+                "path": raw_path,
+                "protocol": sent.get("protocol", "HTTP/1.1"),
+                "sourceIp": source_ip,
+                "userAgent": header_map.get("user-agent", ""),
+            },
+            "requestId": api.request_id or _api_request_id(),
+            "routeKey": route_key,
+            "stage": stage,
+            "time": _clf_time(epoch_ms),
+            "timeEpoch": epoch_ms,
+        }
+    )
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route_key,
         "rawPath": raw_path,
-        "rawQueryString": raw_query,
+        "rawQueryString": line.raw_query,
     }
     if cookie_list:
         event["cookies"] = cookie_list
     event["headers"] = header_map
-    if query_pairs:
-        event["queryStringParameters"] = _joined(query_pairs)
+    if line.query_pairs:
+        event["queryStringParameters"] = _joined(line.query_pairs)
     if parameters:
         event["pathParameters"] = parameters
-    if stage_variables:
-        event["stageVariables"] = dict(stage_variables)
+    if api.stage_variables:
+        event["stageVariables"] = dict(api.stage_variables)
     event["requestContext"] = context
     if text is not None:
         event["body"] = text
@@ -311,77 +390,62 @@ def rest_api_event(
     *,
     resource: str | None = None,
     path_parameters: Mapping[str, str] | None = None,
-    query: Query | None = None,
-    headers: Headers | None = None,
-    body: str | bytes | None = None,
-    json_body: Any = _MISSING,
-    is_base64_encoded: bool | None = None,
-    stage: str = "prod",
-    stage_variables: Mapping[str, str] | None = None,
-    authorizer: Mapping[str, Any] | None = None,
-    source_ip: str = "127.0.0.1",
-    domain_name: str = "localhost",
-    api_id: str = "local",
-    request_id: str | None = None,
-    time_epoch_ms: int | None = None,
+    api: ApiContext = _NO_CONTEXT,
+    **sent: Unpack[RequestParts],
 ) -> dict[str, Any]:
     """An API Gateway REST API (proxy integration) event, payload format 1.0.
 
     `resource` is the resource template (`/orders/{order_id}`); it fills `pathParameters`.
+    What else the client sent is `RequestParts`, what the gateway adds is `api`.
     """
-    method = _check_method(method)
-    raw_path, _, inline_query = path.partition("?")
-    _, query_pairs = _query_pairs(query if query is not None else inline_query or None)
-    parameters = dict(path_parameters or {}) or _route_parameters(resource, raw_path)
-    header_pairs = _pairs(headers)
+    line = _RequestLine.of(method, path, sent.get("query"))
+    raw_path, query_pairs = line.path, line.query_pairs
+    parameters = _parameters(path_parameters, resource, raw_path)
+    header_pairs = _pairs(sent.get("headers"))
     names = {name.lower() for name, _ in header_pairs}
-    text, encoded, content_type, _ = _body(
-        body, json_body, is_base64_encoded,
-        next((v for n, v in header_pairs if n.lower() == "content-type"), None), _rest_text,
-    )  # fmt: skip
+    content_type = next((v for n, v in header_pairs if n.lower() == "content-type"), None)
+    text, encoded, added_type, _ = _body(sent, content_type, _rest_text)
+    source_ip = sent.get("source_ip", LOOPBACK)
     defaults = [
-        ("Content-Type", content_type),
-        ("Host", domain_name),
+        ("Content-Type", added_type),
+        ("Host", api.domain_name),
         ("X-Forwarded-For", source_ip),
         ("X-Forwarded-Port", "443"),
         ("X-Forwarded-Proto", "https"),
         ("X-Amzn-Trace-Id", new_trace_id().split(";")[0]),
     ]
     header_pairs += [(n, v) for n, v in defaults if v is not None and n.lower() not in names]
-    epoch_ms = int(time.time() * 1000) if time_epoch_ms is None else time_epoch_ms
+    epoch_ms = api.epoch_ms()
+    stage = api.stage or "prod"
     user_agent = next((v for n, v in header_pairs if n.lower() == "user-agent"), None)
     identity: dict[str, Any] = dict.fromkeys(_IDENTITY_FIELDS)
     identity.update({"sourceIp": source_ip, "userAgent": user_agent})
-    context: dict[str, Any] = {
-        "accountId": ACCOUNT_ID,
-        "apiId": api_id,
-        "domainName": domain_name,
-        "domainPrefix": domain_name.split(".")[0],
-        "extendedRequestId": _api_request_id(),
-        "httpMethod": method,
-        "identity": identity,
-        "path": f"/{stage}{raw_path}",
-        "protocol": "HTTP/1.1",
-        "requestId": request_id or new_request_id(),
-        "requestTime": _clf_time(epoch_ms),
-        "requestTimeEpoch": epoch_ms,
-        "resourceId": secrets.token_hex(3),
-        "resourcePath": resource or raw_path,
-        "stage": stage,
-    }
-    if authorizer is not None:
-        context["authorizer"] = dict(authorizer)
+    context = api.request_context(
+        {
+            "extendedRequestId": _api_request_id(),
+            "httpMethod": line.method,
+            "identity": identity,
+            "path": f"/{stage}{raw_path}",
+            "protocol": "HTTP/1.1",
+            "requestId": api.request_id or new_request_id(),
+            "requestTime": _clf_time(epoch_ms),
+            "requestTimeEpoch": epoch_ms,
+            "resourceId": secrets.token_hex(3),
+            "resourcePath": resource or raw_path,
+            "stage": stage,
+        }
+    )
     header_map = {name: value for name, value in header_pairs}  # 1.0: the last value wins
     return {
         "resource": resource or raw_path,
         "path": raw_path,
-        "httpMethod": method,
+        "httpMethod": line.method,
         "headers": header_map,
         "multiValueHeaders": _multi(header_pairs),
         "queryStringParameters": dict(query_pairs) or None,
         "multiValueQueryStringParameters": _multi(query_pairs) or None,
         "pathParameters": parameters or None,
-        "stageVariables": dict(stage_variables) if stage_variables else None,
+        "stageVariables": dict(api.stage_variables) if api.stage_variables else None,
         "requestContext": context,
         "body": text,
         "isBase64Encoded": encoded,

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lambdapress.emulator.context import MAX_REQUEST_PAYLOAD
-from lambdapress.emulator.events import http_api_event
+from lambdapress.emulator.events import ApiContext, http_api_event
 from lambdapress.emulator.gateway_response import (
     HttpResponse,
     MalformedResponse,
@@ -38,13 +38,13 @@ from lambdapress.emulator.servers import (
     CLIENT_TIMEOUT,
     BadRequest,
     Handler,
+    LoopbackEndpoint,
     LoopbackServer,
     PayloadTooLarge,
 )
 from lambdapress.errors import LambdapressError
 from lambdapress.model.application import Application
 from lambdapress.model.trigger_kinds import LocalHost
-from lambdapress.support.closing import ClosesOnExit
 
 _BODY_LIMIT = 10 * 1024 * 1024  # API Gateway HTTP API's own request limit
 
@@ -72,13 +72,8 @@ def _domain(host: str | None) -> str:
     return host.split(":")[0]
 
 
-class _FrontEndHandler(Handler):
+class _FrontEndHandler(Handler["HttpApi"]):
     body_limit = _BODY_LIMIT
-
-    @property
-    def api(self) -> HttpApi:
-        owner: HttpApi = self.owner
-        return owner
 
     def do_GET(self) -> None:
         self._handle()
@@ -95,7 +90,7 @@ class _FrontEndHandler(Handler):
             # http.server read the request line as Latin-1: these are the bytes the client sent.
             sent_path, raw_query = split_target(self.path.encode("latin-1"))
             path = delivered_path(sent_path)
-            match = self.api.routes().match(self.command, path)
+            match = self.owner.routes().match(self.command, path)
             target = match.target
             if target is None and match.allowed:
                 response = gateway_message(405, "Method Not Allowed")
@@ -114,15 +109,15 @@ class _FrontEndHandler(Handler):
                     headers=list(self.headers.items()),
                     body=body or None,
                     source_ip=self.client_address[0],
-                    domain_name=_domain(self.headers.get("Host")),
                     protocol=self.request_version,
+                    api=ApiContext(domain_name=_domain(self.headers.get("Host"))),
                 )
                 payload = json.dumps(event).encode()
                 if len(payload) > MAX_REQUEST_PAYLOAD:
                     response = gateway_message(413, "Request Entity Too Large")
                     problem = f"the event is {len(payload)} bytes, above Lambda's 6 MB limit"
                 else:
-                    result = self.api.emulator.invoke(target.function, payload=payload)
+                    result = self.owner.emulator.invoke(target.function, payload=payload)
                     response, problem = _respond(result)
         except PayloadTooLarge:
             response = gateway_message(413, "Request Entity Too Large")
@@ -133,7 +128,7 @@ class _FrontEndHandler(Handler):
             response, problem = gateway_message(500, "Internal Server Error"), str(exc)
         headers = [*response.headers, ("apigw-requestid", result.request_id if result else "-")]
         # Recorded before answering, so whoever sent the request can read its record.
-        self.api.record(
+        self.owner.record(
             AccessRecord(
                 method=self.command,
                 path=self.path,
@@ -158,7 +153,7 @@ def _respond(result: InvocationResult) -> tuple[HttpResponse, str | None]:
         return malformed(), f"the function's response is not one API Gateway can send: {exc}"
 
 
-class HttpApi(ClosesOnExit):
+class HttpApi(LoopbackEndpoint):
     """An HTTP server on 127.0.0.1 routing every request to the function that owns it.
 
     The HTTP trigger kind's local source (`triggers.http`): `serve` starts it once the build
@@ -200,25 +195,3 @@ class HttpApi(ClosesOnExit):
         """Pass one access record to `on_request`, when there is one."""
         if self.on_request is not None:
             self.on_request(record)
-
-    @property
-    def port(self) -> int:
-        """The port the front end listens on."""
-        return self._server.port
-
-    @property
-    def url(self) -> str:
-        """The front end's base URL."""
-        return self._server.url
-
-    def start(self) -> HttpApi:
-        """Start answering requests; return self."""
-        self._server.start()
-        return self
-
-    def close(self) -> None:
-        """Stop answering and free the port."""
-        self._server.close()
-
-    def __enter__(self) -> HttpApi:
-        return self.start()

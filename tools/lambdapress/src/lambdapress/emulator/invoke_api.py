@@ -26,11 +26,11 @@ from lambdapress.emulator.servers import (
     CLIENT_TIMEOUT,
     BadRequest,
     Handler,
+    LoopbackEndpoint,
     LoopbackServer,
     PayloadTooLarge,
 )
 from lambdapress.errors import EmulatorError, LambdapressError
-from lambdapress.support.closing import ClosesOnExit
 
 PREFIX = "/2015-03-31/functions/"
 MAX_EVENT_PAYLOAD = EVENT_MAX_BYTES  # asynchronous (Event) invocations
@@ -42,13 +42,8 @@ class _ClientError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-class _InvokeHandler(Handler):
+class _InvokeHandler(Handler["InvokeApi"]):
     body_limit = MAX_REQUEST_PAYLOAD
-
-    @property
-    def api(self) -> InvokeApi:
-        owner: InvokeApi = self.owner
-        return owner
 
     def do_POST(self) -> None:
         request_id = new_request_id()
@@ -86,7 +81,7 @@ class _InvokeHandler(Handler):
             ) from None
         except BadRequest as exc:
             raise _ClientError(400, "InvalidRequestContentException", str(exc)) from None
-        emulator = self.api.emulator
+        emulator = self.owner.emulator
         try:
             entry = emulator.resolve(name)
         except EmulatorError:
@@ -121,7 +116,7 @@ class _InvokeHandler(Handler):
                     f"{len(payload)} byte payload is too large for the Event invocation type "
                     f"(limit {MAX_EVENT_PAYLOAD} bytes)",
                 )
-            self.api.submit(entry.name, payload, client_context, request_id)
+            self.owner.submit(entry.name, payload, client_context, request_id)
             self.send(202, b"", {"x-amzn-RequestId": request_id})
             return
         if kind != "RequestResponse":
@@ -154,7 +149,7 @@ def _client_context(header: str | None) -> dict[str, Any] | None:
     return data
 
 
-class InvokeApi(ClosesOnExit):
+class InvokeApi(LoopbackEndpoint):
     """The Invoke API server; asynchronous invocations run on its own threads until `close()`."""
 
     def __init__(
@@ -191,25 +186,7 @@ class InvokeApi(ClosesOnExit):
 
         self._events.submit(run)
 
-    @property
-    def port(self) -> int:
-        """The port the Invoke API listens on."""
-        return self._server.port
-
-    @property
-    def url(self) -> str:
-        """The Invoke API's endpoint URL, for boto3's `endpoint_url`."""
-        return self._server.url
-
-    def start(self) -> InvokeApi:
-        """Start answering requests; return self."""
-        self._server.start()
-        return self
-
     def close(self) -> None:
         """Stop answering, free the port and wait for running Event invocations."""
-        self._server.close()
+        super().close()
         self._events.shutdown(wait=True)
-
-    def __enter__(self) -> InvokeApi:
-        return self.start()

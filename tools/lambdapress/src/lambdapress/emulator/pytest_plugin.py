@@ -99,12 +99,12 @@ def invoke_handler() -> Callable[..., Any]:
 def lambda_emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
     """An emulator over the repository's built artifacts, shared by the test session."""
     from lambdapress.config.workspace import find_root
-    from lambdapress.emulator.core import Emulator
+    from lambdapress.emulator.core import Emulator, WorkerOptions
 
     option = request.config.getoption("--lambdapress-root")
     root = Path(option) if option else find_root(request.config.rootpath)
     concurrency: int = request.config.getoption("--lambdapress-concurrency")
-    with Emulator.from_root(root, concurrency=concurrency) as emulator:
+    with Emulator.from_root(root, workers=WorkerOptions(concurrency=concurrency)) as emulator:
         yield emulator
 
 

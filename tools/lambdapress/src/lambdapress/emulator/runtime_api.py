@@ -132,19 +132,14 @@ class Sandbox:
             self.changed.notify_all()
 
 
-class _RuntimeHandler(Handler):
+class _RuntimeHandler(Handler["Sandbox"]):
     body_limit = MAX_RESPONSE_PAYLOAD
-
-    @property
-    def sandbox(self) -> Sandbox:
-        owner: Sandbox = self.owner
-        return owner
 
     def do_GET(self) -> None:
         if self.path != f"{API_PREFIX}/invocation/next":
             self._unknown()
             return
-        invocation = self.sandbox.next_invocation()
+        invocation = self.owner.next_invocation()
         if invocation is None:  # the worker is being shut down
             self.send_json(410, {"errorMessage": "container shut down", "errorType": "Gone"})
             return
@@ -155,7 +150,7 @@ class _RuntimeHandler(Handler):
         path = self.path.removeprefix(API_PREFIX)
         if path == "/init/error":
             try:
-                self.sandbox.fail_init(self._body_or_empty())
+                self.owner.fail_init(self._body_or_empty())
             except BadRequest as exc:
                 self._bad_request(exc)
                 return
@@ -169,7 +164,7 @@ class _RuntimeHandler(Handler):
         try:
             body = self.read_body()
         except PayloadTooLarge as exc:
-            self.sandbox.finish(request_id, "too_large", str(exc.size).encode())
+            self.owner.finish(request_id, "too_large", str(exc.size).encode())
             self.send_json(
                 413,
                 {
@@ -182,7 +177,7 @@ class _RuntimeHandler(Handler):
         except BadRequest as exc:
             self._bad_request(exc)
             return
-        if not self.sandbox.finish(request_id, "response" if what == "response" else "error", body):
+        if not self.owner.finish(request_id, "response" if what == "response" else "error", body):
             self.send_json(
                 400, {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"}
             )

@@ -24,12 +24,13 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from lambdapress.errors import EmulatorError
+from lambdapress.support.closing import ClosesOnExit
 from lambdapress.support.crash import summary, write_crash_log
+from lambdapress.support.loopback import LOOPBACK
 
-LOOPBACK = "127.0.0.1"
 CLIENT_TIMEOUT = 30.0
 """Seconds a connection may stay silent while its request is read (or its answer written)."""
 _DRAIN_SECONDS = 1.0
@@ -82,8 +83,14 @@ class _Server(ThreadingHTTPServer):
                 write_crash_log(error, None, [f"request from {client_address}"])
 
 
-class Handler(BaseHTTPRequestHandler):
-    """Request handler base: body reading with a size limit, JSON replies, quiet logs."""
+OwnerT = TypeVar("OwnerT")
+
+
+class Handler(BaseHTTPRequestHandler, Generic[OwnerT]):
+    """Request handler base: body reading with a size limit, JSON replies, quiet logs.
+
+    `OwnerT` is the type of the object that started the server, which `owner` returns.
+    """
 
     server: _Server
     server_version = "lambdapress"
@@ -124,9 +131,10 @@ class Handler(BaseHTTPRequestHandler):
         super().send_response(code, message)
 
     @property
-    def owner(self) -> Any:
+    def owner(self) -> OwnerT:
         """The object that started the server (a sandbox, an Emulator front end...)."""
-        return self.server.owner
+        owner: OwnerT = self.server.owner
+        return owner
 
     def read_body(self, limit: int | None = None) -> bytes:
         """Read the request body.
@@ -243,8 +251,8 @@ class LoopbackServer:
 
     def __init__(
         self,
-        handler: type[Handler],
-        owner: object,
+        handler: type[Handler[OwnerT]],
+        owner: OwnerT,
         *,
         port: int = 0,
         name: str = "lambdapress-server",
@@ -301,3 +309,34 @@ class LoopbackServer:
         if before_join is not None:
             before_join()
         self._httpd.server_close()
+
+
+class LoopbackEndpoint(ClosesOnExit):
+    """An API served by one `LoopbackServer` (`_server`, set by the subclass's constructor).
+
+    Its port and URL are the server's; `with endpoint:` starts it and closes it on the way out.
+    """
+
+    _server: LoopbackServer
+
+    @property
+    def port(self) -> int:
+        """The port the endpoint listens on."""
+        return self._server.port
+
+    @property
+    def url(self) -> str:
+        """The endpoint's base URL (for boto3, `endpoint_url`)."""
+        return self._server.url
+
+    def start(self) -> Self:
+        """Start answering requests; return self."""
+        self._server.start()
+        return self
+
+    def close(self) -> None:
+        """Stop answering and free the port."""
+        self._server.close()
+
+    def __enter__(self) -> Self:
+        return self.start()

@@ -1,7 +1,8 @@
 """`serve`: each trigger kind's local source and the Invoke API over one emulator, kept rebuilt.
 
-    with serve(emulator, ports={"http": 3000}, lambda_port=3001, rebuild=rebuild,
-               watch=[root / "services"]):
+    options = ServeOptions(ports={"http": 3000}, lambda_port=3001, rebuild=rebuild,
+                           watch=[root / "services"])
+    with serve(emulator, options):
         ...  # curl http://127.0.0.1:3000/orders/42
 
 Every trigger kind the build has triggers of gets its local source (`model.trigger_kinds`:
@@ -32,7 +33,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -179,33 +180,51 @@ class ReloadRecord:
     """Local sources started because the rebuild brought the first trigger of their kind."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class ServeOptions:
+    """What `serve` starts, and who hears of what it does.
+
+    A trigger kind's local source listens on `ports[kind]` (`{"http": 3000}`, or `port=3000`
+    for the HTTP API alone; a kind not named, or 0: any free port) and tells `on_delivery`
+    about each delivery (the HTTP API: an `AccessRecord`); the Invoke API listens on
+    `lambda_port` (None: off). The watcher polls every `interval` seconds: `watch` with
+    `rebuild`, or, without a rebuild, `manifest_file`; `on_reload` hears of each rebuild. A
+    client connection silent for `client_timeout` seconds while its request is read is dropped.
+    """
+
+    port: int | None = None
+    ports: Mapping[str, int] = field(default_factory=dict)
+    lambda_port: int | None = 0
+    rebuild: Rebuild | None = None
+    watch: Sequence[Path] = ()
+    manifest_file: Path | None = None
+    interval: float = 0.5
+    on_delivery: Callable[[Any], None] | None = None
+    on_reload: Callable[[ReloadRecord], None] | None = None
+    client_timeout: float = CLIENT_TIMEOUT
+
+    def port_of(self, kind: str) -> int:
+        """The port `kind`'s local source listens on (0: any free one)."""
+        if kind == HTTP and self.port is not None:
+            return self.port
+        return self.ports.get(kind, 0)
+
+    def watched(self) -> list[Path]:
+        """What the watcher polls: `watch` for a rebuild, else the manifest file, else nothing."""
+        if self.rebuild is not None:
+            return list(self.watch)
+        return [self.manifest_file] if self.manifest_file is not None else []
+
+
+_DEFAULTS = ServeOptions()
+
+
 class Serving(ClosesOnExit):
     """The running local sources, Invoke API and watcher of `serve()`; `close()` stops all."""
 
-    def __init__(
-        self,
-        emulator: Emulator,
-        *,
-        port: int | None = None,
-        ports: Mapping[str, int] | None = None,
-        lambda_port: int | None = 0,
-        rebuild: Rebuild | None = None,
-        watch: Sequence[Path] = (),
-        manifest_file: Path | None = None,
-        interval: float = 0.5,
-        on_delivery: Callable[[Any], None] | None = None,
-        on_reload: Callable[[ReloadRecord], None] | None = None,
-        client_timeout: float = CLIENT_TIMEOUT,
-    ) -> None:
+    def __init__(self, emulator: Emulator, options: ServeOptions = _DEFAULTS) -> None:
         self.emulator = emulator
-        self.rebuild = rebuild
-        self.manifest_file = manifest_file
-        self.on_reload = on_reload
-        self.ports = dict(ports or {})
-        if port is not None:
-            self.ports[HTTP] = port
-        self.on_delivery = on_delivery
-        self.client_timeout = client_timeout
+        self.options = options
         self.sources: dict[str, LocalSource] = {}
         """Each trigger kind's local source, by kind (`http`: the HTTP API front end)."""
         self.invoke_api: InvokeApi | None = None
@@ -213,16 +232,14 @@ class Serving(ClosesOnExit):
         self._started = False
         try:
             self._open_sources(emulator.manifest)
-            if lambda_port is not None:
+            if options.lambda_port is not None:
                 self.invoke_api = InvokeApi(
-                    emulator, port=lambda_port, client_timeout=client_timeout
+                    emulator, port=options.lambda_port, client_timeout=options.client_timeout
                 )
-            paths = list(watch) if rebuild is not None else []
-            if rebuild is None and manifest_file is not None:
-                paths = [manifest_file]
+            paths = options.watched()
             if paths:
                 self.watcher = Watcher(
-                    paths, self.apply, interval=interval, on_error=self._watch_failed
+                    paths, self.apply, interval=options.interval, on_error=self._watch_failed
                 )
         except BaseException:
             self.close()
@@ -238,9 +255,9 @@ class Serving(ClosesOnExit):
             if kind.name in self.sources:
                 continue
             options = LocalOptions(
-                port=self.ports.get(kind.name, 0),
-                client_timeout=self.client_timeout,
-                on_delivery=self.on_delivery,
+                port=self.options.port_of(kind.name),
+                client_timeout=self.options.client_timeout,
+                on_delivery=self.options.on_delivery,
             )
             source = kind.local_source(self.emulator, options)
             self.sources[kind.name] = source
@@ -263,10 +280,10 @@ class Serving(ClosesOnExit):
     def apply(self, changed: list[Path]) -> ReloadRecord:
         """Rebuild (or re-read the manifest) after `changed`, and restart what changed."""
         try:
-            if self.rebuild is not None:
-                manifest = self.rebuild(changed)
-            elif self.manifest_file is not None:
-                manifest = read_manifest(self.manifest_file)
+            if self.options.rebuild is not None:
+                manifest = self.options.rebuild(changed)
+            elif self.options.manifest_file is not None:
+                manifest = read_manifest(self.options.manifest_file)
             else:
                 return ReloadRecord(tuple(changed))
             functions = tuple(self.emulator.reload(manifest))
@@ -282,8 +299,8 @@ class Serving(ClosesOnExit):
         self._report(ReloadRecord((), error=self._internal_error(error, [])))
 
     def _report(self, record: ReloadRecord) -> None:
-        if self.on_reload is not None:
-            self.on_reload(record)
+        if self.options.on_reload is not None:
+            self.options.on_reload(record)
 
     def _internal_error(self, error: Exception, changed: Sequence[Path]) -> str:
         what = ["serve: rebuild after changes to", *(str(path) for path in changed)]
@@ -322,38 +339,6 @@ class Serving(ClosesOnExit):
             self.invoke_api.close()
 
 
-def serve(
-    emulator: Emulator,
-    *,
-    port: int | None = None,
-    ports: Mapping[str, int] | None = None,
-    lambda_port: int | None = 0,
-    rebuild: Rebuild | None = None,
-    watch: Sequence[Path] = (),
-    manifest_file: Path | None = None,
-    interval: float = 0.5,
-    on_delivery: Callable[[Any], None] | None = None,
-    on_reload: Callable[[ReloadRecord], None] | None = None,
-    client_timeout: float = CLIENT_TIMEOUT,
-) -> Serving:
-    """Start each trigger kind's local source, the Invoke API and the watcher, as asked.
-
-    A kind's source listens on `ports[kind]` (`{"http": 3000}`, or `port=3000` for the HTTP API
-    alone; a kind not named, or 0: any free port) and tells `on_delivery` about each delivery
-    (the HTTP API: an `AccessRecord`); the Invoke API listens on `lambda_port` (None: off); the
-    watcher runs with `rebuild` and `watch` (or a `manifest_file`). A client connection silent
-    for `client_timeout` seconds while its request is read is dropped.
-    """
-    return Serving(
-        emulator,
-        port=port,
-        ports=ports,
-        lambda_port=lambda_port,
-        rebuild=rebuild,
-        watch=watch,
-        manifest_file=manifest_file,
-        interval=interval,
-        on_delivery=on_delivery,
-        on_reload=on_reload,
-        client_timeout=client_timeout,
-    ).start()
+def serve(emulator: Emulator, options: ServeOptions = _DEFAULTS) -> Serving:
+    """Start each trigger kind's local source, the Invoke API and the watcher, as `options` say."""
+    return Serving(emulator, options).start()
