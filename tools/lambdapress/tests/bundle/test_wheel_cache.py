@@ -128,6 +128,11 @@ def test_compiler_and_variants_each_have_an_entry(
         ("six", "bytecode"),
         ("six", "installed"),
     ]
+    info = cache_info()  # sorted; the bytecode-only variants link the installed ones' files
+    assert [(e.key.name, e.key.variant) for e in info.entries if e.key is not None] == sorted(
+        (r.key.name, r.key.variant) for r in keys if r is not None
+    )
+    assert 0 < info.disk_size < info.size
 
 
 def locked(root: Path, name: str) -> LockedPackage:
@@ -454,7 +459,7 @@ def test_cache_info_and_prune_on_the_command_line(
         "------------  -------  --------------------------  ---------  -----  -------  -----------",
         "alpha         1.0      3.11 x86_64-manylinux_2_26  installed  1      0.0 MiB  3 days ago",
     ]
-    assert listed.splitlines()[-1] == "2 entries, 0.0 MiB"
+    assert listed.splitlines()[-1] == "2 entries, 0.0 MiB (0.0 MiB on disk: variants share files)"
     assert pruned == (
         f"wheel cache: {user_cache}\nremoved 1 entries, unused for 10 days (0.0 MiB); kept 1\n"
     )

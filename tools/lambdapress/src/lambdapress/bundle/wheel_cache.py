@@ -169,10 +169,14 @@ class CacheInfo(BaseModel):
     folder: Path
     chosen_by: str
     entries: tuple[EntryInfo, ...]
+    """Sorted by distribution, version, target and variant."""
+    disk_size: int
+    """Bytes of every entry's files, each file counted once: a bytecode-only entry shares its
+    data files and extensions with the installed one (hard links)."""
 
     @property
     def size(self) -> int:
-        """Bytes of every entry's files."""
+        """Bytes of every entry's files, as each entry counts them."""
         return sum(entry.size for entry in self.entries)
 
 
@@ -335,8 +339,21 @@ def _used(entry: Path) -> None:
 def cache_info(location: CacheLocation | None = None) -> CacheInfo:
     """Every entry of the user-level cache (`locate()` unless given), without hashing."""
     where = location if location is not None else locate()
-    cache = WheelCache(where.folder)
-    return CacheInfo(folder=where.folder, chosen_by=where.chosen_by, entries=tuple(_entries(cache)))
+    seen: dict[tuple[int, int], int] = {}
+    found = list(_entries(WheelCache(where.folder), seen))
+
+    def order(entry: EntryInfo) -> tuple[str, ...]:
+        key = entry.key
+        if key is None:
+            return ("", entry.path.name)
+        return (key.name, key.version, key.python, key.platform, key.variant)
+
+    return CacheInfo(
+        folder=where.folder,
+        chosen_by=where.chosen_by,
+        entries=tuple(sorted(found, key=order)),
+        disk_size=sum(seen.values()),
+    )
 
 
 def prune_cache(
@@ -376,8 +393,13 @@ def prune_cache(
     return PruneResult(folder=cache.root, removed=tuple(removed), in_use=tuple(in_use), kept=kept)
 
 
-def _entries(cache: WheelCache) -> Iterator[EntryInfo]:
-    """Each entry folder (temporaries left out), sorted by name."""
+def _entries(
+    cache: WheelCache, seen: dict[tuple[int, int], int] | None = None
+) -> Iterator[EntryInfo]:
+    """Each entry folder (temporaries left out), sorted by name.
+
+    `seen` collects each file's size by (device, inode), to count shared files once.
+    """
     if not cache.folder.is_dir():
         return
     for path in sorted(cache.folder.iterdir()):
@@ -392,9 +414,12 @@ def _entries(cache: WheelCache) -> Iterator[EntryInfo]:
         size = 0
         for name in names:
             try:
-                size += (path / name).stat().st_size
+                status = (path / name).stat()
             except OSError:
                 continue
+            size += status.st_size
+            if seen is not None:
+                seen[(status.st_dev, status.st_ino)] = status.st_size
         yield EntryInfo(
             path=path,
             key=record.key if record is not None else None,

@@ -69,7 +69,10 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print_table(
         ["distribution", "version", "target", "variant", "files", "size", "last used"], rows
     )
-    print(f"\n{len(info.entries)} entries, {info.size / _MIB:,.1f} MiB")
+    print(
+        f"\n{len(info.entries)} entries, {info.size / _MIB:,.1f} MiB "
+        f"({info.disk_size / _MIB:,.1f} MiB on disk: variants share files)"
+    )
     return 0
 
 
