@@ -433,7 +433,7 @@ def test_info_lists_each_entry_and_the_total(user_cache: Path) -> None:
 
     info = cache_info()
 
-    assert info.folder == user_cache and info.chosen_by == f"${ENVIRONMENT}"
+    assert info.folder == user_cache and info.chosen_by == f"set by ${ENVIRONMENT}"
     assert [(e.key.name, e.files) for e in info.entries if e.key is not None] == [
         ("alpha", 1),
         ("beta", 1),
@@ -454,7 +454,7 @@ def test_cache_info_and_prune_on_the_command_line(
     pruned = capsys.readouterr().out
 
     assert listed.splitlines()[:4] == [
-        f"wheel cache: {user_cache} (from ${ENVIRONMENT})",
+        f"wheel cache: {user_cache} (set by ${ENVIRONMENT})",
         "distribution  version  target                      variant    files  size     last used",
         "------------  -------  --------------------------  ---------  -----  -------  -----------",
         "alpha         1.0      3.11 x86_64-manylinux_2_26  installed  1      0.0 MiB  3 days ago",

@@ -74,6 +74,7 @@ class CacheLocation:
 
     folder: Path
     chosen_by: str
+    """In words: `set by $LAMBDAPRESS_CACHE_DIR`."""
 
 
 def locate(environ: Mapping[str, str] | None = None, home: Path | None = None) -> CacheLocation:
@@ -86,12 +87,12 @@ def locate(environ: Mapping[str, str] | None = None, home: Path | None = None) -
     env = os.environ if environ is None else environ
     configured = env.get(ENVIRONMENT, "")
     if configured:
-        return CacheLocation(Path(configured).absolute(), f"${ENVIRONMENT}")
+        return CacheLocation(Path(configured).absolute(), f"set by ${ENVIRONMENT}")
     xdg = env.get("XDG_CACHE_HOME", "")
     if xdg and Path(xdg).is_absolute():
-        return CacheLocation(Path(xdg) / "lambdapress", "$XDG_CACHE_HOME")
+        return CacheLocation(Path(xdg) / "lambdapress", "under $XDG_CACHE_HOME")
     base = home if home is not None else Path.home()
-    return CacheLocation(base / ".cache" / "lambdapress", "the default (~/.cache)")
+    return CacheLocation(base / ".cache" / "lambdapress", "the default: neither variable is set")
 
 
 def user_cache_folder() -> Path:

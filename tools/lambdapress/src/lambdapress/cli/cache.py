@@ -90,7 +90,7 @@ def _cmd_prune(args: argparse.Namespace) -> int:
 
 
 def _say_where(info: CacheInfo) -> None:
-    print(f"wheel cache: {info.folder} (from {info.chosen_by})")
+    print(f"wheel cache: {info.folder} ({info.chosen_by})")
 
 
 def _row(entry: EntryInfo, now: float) -> list[str]:
