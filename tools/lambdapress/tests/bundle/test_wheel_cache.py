@@ -139,6 +139,24 @@ def locked(root: Path, name: str) -> LockedPackage:
     return read_lock(root).find(name)
 
 
+def test_a_user_cache_that_cannot_be_written_is_no_error(
+    shop_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference = project(shop_template, tmp_path / "reference")
+    monkeypatch.setenv(ENVIRONMENT, str(tmp_path / "user-cache"))
+    build(reference, monkeypatch)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv(ENVIRONMENT, str(blocked / "cache"))  # mkdir fails, even as root
+
+    root = project(shop_template, tmp_path / "a")
+    result, installs = build(root, monkeypatch)
+
+    assert sorted(installs) == ["markupsafe", "six"]  # into the project's cache, as before
+    assert shipped(root) == shipped(reference)
+    assert not any("user-level" in w for w in result.warnings)
+
+
 def test_a_different_target_misses_and_the_same_target_hits(
     shop_template: Path, tmp_path: Path, user_cache: Path
 ) -> None:
