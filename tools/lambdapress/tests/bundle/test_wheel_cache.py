@@ -29,15 +29,15 @@ from lambdapress.bundle.wheel_cache import (
     WheelCache,
     cache_info,
     locate,
+    prepared_key,
     prune_cache,
+    selected_wheel,
 )
 from lambdapress.bundle.wheels import (
     LAYOUT_VERSION,
     Installer,
     WheelRecord,
     ensure_installed,
-    prepared_key,
-    selected_wheel,
 )
 from lambdapress.cli import main
 from lambdapress.model.manifest import read_manifest
@@ -183,15 +183,19 @@ def test_the_key_names_the_wheel_uv_installs_and_everything_that_changes_its_byt
     shop_template: Path,
 ) -> None:
     six = locked(shop_template, "six")
-    compiled = prepared_key(six, TARGET, "installed", "/usr/bin/python3.11")
+    compiled = prepared_key(six, TARGET, "installed", "/usr/bin/python3.11", LAYOUT_VERSION)
     assert compiled is not None
     assert compiled.wheel == six.wheels[0].hash
     others = [
-        prepared_key(six, TARGET, "installed", None),  # no interpreter: no bytecode
-        prepared_key(six, TARGET, "bytecode", "python3.11"),
-        prepared_key(six, TARGET, "bytecode-nodocstrings", "python3.11"),
-        prepared_key(six, Target(python="3.12", architecture="x86_64"), "installed", "py"),
-        prepared_key(six, Target(python="3.11", architecture="arm64"), "installed", "py"),
+        prepared_key(six, TARGET, "installed", None, LAYOUT_VERSION),  # no interpreter: no bytecode
+        prepared_key(six, TARGET, "bytecode", "python3.11", LAYOUT_VERSION),
+        prepared_key(six, TARGET, "bytecode-nodocstrings", "python3.11", LAYOUT_VERSION),
+        prepared_key(
+            six, Target(python="3.12", architecture="x86_64"), "installed", "py", LAYOUT_VERSION
+        ),
+        prepared_key(
+            six, Target(python="3.11", architecture="arm64"), "installed", "py", LAYOUT_VERSION
+        ),
         compiled.model_copy(update={"layout": LAYOUT_VERSION + 1}),
         compiled.model_copy(update={"wheel": "sha256:" + "0" * 64}),
     ]
@@ -199,7 +203,7 @@ def test_the_key_names_the_wheel_uv_installs_and_everything_that_changes_its_byt
     assert len(digests) == len(others) and compiled.digest not in digests
     # Not kept in the user-level cache: what the lock does not name by hash.
     pinned = six.model_copy(update={"source_kind": "pinned", "wheels": ()})
-    assert prepared_key(pinned, TARGET, "installed", "py") is None
+    assert prepared_key(pinned, TARGET, "installed", "py", LAYOUT_VERSION) is None
 
 
 def wheel(filename: str) -> WheelFile:

@@ -46,8 +46,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress.bundle.bytecode import TREE_OPTIONS, bytecode_only_options
+from lambdapress.bundle.lock import LockedPackage, WheelFile
+from lambdapress.bundle.targets import Target
 from lambdapress.errors import BundleError
 from lambdapress.support import files
 from lambdapress.support.integrity import (
@@ -312,6 +316,74 @@ class WheelCache:
         with files.locked_folder(entry, exclusive=True) as held:
             if held:
                 files.discard(entry)
+
+
+def usable_cache(root: Path | None) -> WheelCache | None:
+    """The user-level cache at `root`, when there is one and it can be written.
+
+    One object per folder for the process, so whether it can be written is asked once.
+    """
+    if root is None:
+        return None
+    cache = _caches.get(root)
+    if cache is None:
+        cache = _caches.setdefault(root, WheelCache(root))
+    return cache if cache.writable() else None
+
+
+_caches: dict[Path, WheelCache] = {}
+
+
+def selected_wheel(package: LockedPackage, target: Target) -> WheelFile | None:
+    """The locked wheel installed for `target`: the one whose best tag ranks first.
+
+    uv is then given that wheel's hash alone, so it installs exactly that wheel (the one it
+    prefers too: the same ranking). None when no locked wheel fits (a pin, a built source).
+    """
+    ranks = target.tag_ranks()
+    best: WheelFile | None = None
+    best_rank = len(ranks)
+    for wheel in package.wheels:
+        try:
+            tags = parse_wheel_filename(wheel.filename)[3]
+        except InvalidWheelFilename:
+            continue
+        rank = min((ranks[tag] for tag in tags if tag in ranks), default=len(ranks))
+        if rank < best_rank:
+            best, best_rank = wheel, rank
+    return best
+
+
+def prepared_key(
+    package: LockedPackage, target: Target, variant: Variant, compiler: str | None, layout: int
+) -> PreparedKey | None:
+    """The key of a prepared folder in this cache; None when it is not kept here.
+
+    Kept here: a locked wheel named by its sha256. A pinned package (a published wheel the lock
+    does not hash) or a source lambdapress builds stays in the project's cache. `compiler` is
+    the target's interpreter (None: no bytecode is compiled); `layout` is what an installed
+    folder holds (`wheels.LAYOUT_VERSION`). The implementation pins (`bundle.implementations`)
+    choose which folders ship, never what a folder holds, so they are not part of the key.
+    """
+    if package.is_pinned or package.is_built:
+        return None
+    wheel = selected_wheel(package, target)
+    if wheel is None or not wheel.hash.startswith("sha256:"):
+        return None
+    if variant == "installed":
+        bytecode = TREE_OPTIONS if compiler is not None else ""
+    else:
+        bytecode = bytecode_only_options(docstrings=variant == "bytecode")
+    return PreparedKey(
+        name=canonicalize_name(package.name),
+        version=package.version,
+        wheel=wheel.hash,
+        python=target.python,
+        platform=target.uv_platform,
+        variant=variant,
+        bytecode=bytecode,
+        layout=layout,
+    )
 
 
 def _link_folder(source: Path, names: list[str], destination: Path, record: BaseModel) -> None:

@@ -1,8 +1,11 @@
 """Locked distributions installed for a Lambda target, once, into a shared cache.
 
-Each (distribution, version, target) is installed by uv from its locked wheels, checked against
-the lock's hashes, into its own folder: whatever the host platform, never compiled from source.
-Functions then take the folders they need, so two functions sharing pydantic share one install.
+Each (distribution, version, target) is installed by uv from its locked wheel, checked against
+the lock's hash, into its own folder of the project's cache: whatever the host platform, never
+compiled from source. Functions then take the folders they need, so two functions sharing
+pydantic share one install. A folder of a wheel the lock names by hash is prepared once per
+machine, in the user-level cache (`bundle.wheel_cache`), and made of hard links to it: a
+project's clean build installs and compiles nothing another project prepared for the target.
 
 Each folder is staged under a unique temporary name and renamed into place whole (the first of
 two concurrent runs wins), with a record of every file's sha256 as its completion mark. A folder
@@ -35,17 +38,22 @@ from pydantic import BaseModel, ConfigDict
 
 from lambdapress.bundle import sourced
 from lambdapress.bundle.bytecode import (
-    TREE_OPTIONS,
     bytecode_only_layout,
-    bytecode_only_options,
     compile_bytecode_only,
     compile_tree,
     find_compiler,
 )
-from lambdapress.bundle.lock import LockedPackage, WheelFile
+from lambdapress.bundle.lock import LockedPackage
 from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.targets import Target
-from lambdapress.bundle.wheel_cache import PreparedKey, Variant, WheelCache, user_cache_folder
+from lambdapress.bundle.wheel_cache import (
+    PreparedKey,
+    Variant,
+    prepared_key,
+    selected_wheel,
+    usable_cache,
+    user_cache_folder,
+)
 from lambdapress.config.pyproject import find_key_line
 from lambdapress.config.settings import ServiceSettings
 from lambdapress.errors import BundleError
@@ -233,7 +241,7 @@ def ensure_installed(
             secrets = credentials(package.index_url) if credentials and package.index_url else {}
             _install_into(site, package, target, compiler, secrets)
 
-        key = prepared_key(package, target, "installed", compiler)
+        key = prepared_key(package, target, "installed", compiler, LAYOUT_VERSION)
         folder = _folder(base, package)
         mark = _marker(compiled=compiler is not None)
         problem = _prepare(installer, key, folder, fill, mark, lambda: announce(package))
@@ -244,9 +252,9 @@ def ensure_installed(
         # Said in the lock's order before the parallel installs start: the lines come out the
         # same way in every run, not in whichever order the threads happen to start. A wheel
         # the user-level cache holds is not installed, so not announced.
-        shared = _user_cache(installer)
+        shared = usable_cache(installer.user_cache)
         for package in missing:
-            key = prepared_key(package, target, "installed", compiler)
+            key = prepared_key(package, target, "installed", compiler, LAYOUT_VERSION)
             if shared is None or key is None or not shared.has(key):
                 announce(package)
         in_parallel(install, missing, installer.jobs)
@@ -283,7 +291,7 @@ def ensure_installed(
             assert compiler is not None  # for mypy: no bytecode-only folders without one
             _fill_bytecode_only(compiled, staging, target.python, compiler, keep_docstrings)
 
-        key = prepared_key(package, target, variant, compiler)
+        key = prepared_key(package, target, variant, compiler, LAYOUT_VERSION)
         problem = _prepare(installer, key, folder, fill, _marker(compiled=True), None)
         if problem is not None:
             repaired[package.name] = problem
@@ -297,70 +305,6 @@ def ensure_installed(
             installed=_folder(base, package),
         )
     return described
-
-
-def selected_wheel(package: LockedPackage, target: Target) -> WheelFile | None:
-    """The locked wheel installed for `target`: the one whose best tag ranks first.
-
-    uv is then given that wheel's hash alone, so it installs exactly that wheel (the one it
-    prefers too: the same ranking). None when no locked wheel fits (a pin, a built source).
-    """
-    ranks = target.tag_ranks()
-    best: WheelFile | None = None
-    best_rank = len(ranks)
-    for wheel in package.wheels:
-        try:
-            tags = parse_wheel_filename(wheel.filename)[3]
-        except InvalidWheelFilename:
-            continue
-        rank = min((ranks[tag] for tag in tags if tag in ranks), default=len(ranks))
-        if rank < best_rank:
-            best, best_rank = wheel, rank
-    return best
-
-
-def prepared_key(
-    package: LockedPackage, target: Target, variant: Variant, compiler: str | None
-) -> PreparedKey | None:
-    """The user-level cache's key of a prepared folder; None when it is not kept there.
-
-    Kept there: a locked wheel named by its sha256. A pinned package (a published wheel the
-    lock does not hash) or a source lambdapress builds stays in the project's cache. The
-    implementation pins (`bundle.implementations`) choose which folders ship, never what a
-    folder holds, so they are not part of the key.
-    """
-    if package.is_pinned or package.is_built:
-        return None
-    wheel = selected_wheel(package, target)
-    if wheel is None or not wheel.hash.startswith("sha256:"):
-        return None
-    if variant == "installed":
-        bytecode = TREE_OPTIONS if compiler is not None else ""
-    else:
-        bytecode = bytecode_only_options(docstrings=variant == "bytecode")
-    return PreparedKey(
-        name=canonicalize_name(package.name),
-        version=package.version,
-        wheel=wheel.hash,
-        python=target.python,
-        platform=target.uv_platform,
-        variant=variant,
-        bytecode=bytecode,
-        layout=LAYOUT_VERSION,
-    )
-
-
-def _user_cache(installer: Installer) -> WheelCache | None:
-    """The user-level cache, when there is one and it can be written."""
-    if installer.user_cache is None:
-        return None
-    cache = _caches.get(installer.user_cache)
-    if cache is None:
-        cache = _caches.setdefault(installer.user_cache, WheelCache(installer.user_cache))
-    return cache if cache.writable() else None
-
-
-_caches: dict[Path, WheelCache] = {}
 
 
 def _prepare(
@@ -377,7 +321,7 @@ def _prepare(
     there; else installed in place. Returns why a damaged cache entry was prepared again, for
     a warning.
     """
-    shared = _user_cache(installer) if key is not None else None
+    shared = usable_cache(installer.user_cache) if key is not None else None
     if shared is None or key is None:
         if announce is not None:
             announce()
