@@ -39,13 +39,13 @@ from lambdapress.bundle.wheels import (
     ensure_installed,
 )
 from lambdapress.config.lambda_platform import Architecture
-from lambdapress.config.pyproject import find_key_line
+from lambdapress.config.pyproject import PYPROJECT, find_key_line
 from lambdapress.config.settings import TABLE
 from lambdapress.config.workspace import Service, Workspace
 from lambdapress.errors import BundleError
 from lambdapress.indexes.config import load_indexes
 from lambdapress.indexes.credentials import resolve_index
-from lambdapress.indexes.pins import PYPROJECT, Pin, read_pins
+from lambdapress.indexes.pins import Pin, read_pins
 from lambdapress.indexes.sources import uv_index_named
 
 # The AWS SDK that the Lambda Python runtime already has on its path (/var/runtime). Their own
@@ -201,7 +201,7 @@ def function_contents(
     first_party_roots = [e for e in (*entries, *include) if context.index.owns(e)]
     closure = first_party_closure(context.index, first_party_roots)
     refs = list(closure.external)
-    refs += [ImportRef(name, context.service.path / "pyproject.toml", 0, False) for name in include]
+    refs += [ImportRef(name, context.service.path / PYPROJECT, 0, False) for name in include]
     direct = _distributions_for(context, [r for r in refs if not context.index.owns(r.name)])
     # With the extras the service turns on: psycopg ships with the psycopg-binary that
     # `psycopg[binary]` asked for, in every function that ships psycopg.
@@ -333,7 +333,7 @@ def _distributions_for(context: ServiceContext, refs: Iterable[ImportRef]) -> se
 
 def _unknown_import(context: ServiceContext, ref: ImportRef) -> BundleError:
     service = context.service
-    pyproject = service.path / "pyproject.toml"
+    pyproject = service.path / PYPROJECT
     top = ref.top_level
     if top in context.foreign:
         member = context.foreign[top]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lambdapress.bundle.lock import read_lock
+from lambdapress.config.pyproject import LOCK_FILE, PYPROJECT
 from lambdapress.config.workspace import Workspace
 from lambdapress.errors import ModelsError
 from lambdapress.indexes.config import ResolvedIndex, choose_index, load_indexes
@@ -56,7 +57,7 @@ def gate_refusals(
     """
     libraries = read_models(workspace, None)
     if any(library.origin == "index" for library in libraries):  # only they need the lock
-        lock = read_lock(workspace.root) if (workspace.root / "uv.lock").is_file() else None
+        lock = read_lock(workspace.root) if (workspace.root / LOCK_FILE).is_file() else None
         libraries = read_models(workspace, lock)
     cache = cache_folder(workspace.root)
     refusals = []
@@ -87,7 +88,7 @@ def refusal_error(workspace: Workspace, refusals: Sequence[Refusal]) -> ModelsEr
     fixes = []
     for refusal in refusals:
         library = refusal.library
-        where = workspace.relative(workspace.root / "services" / library.service / "pyproject.toml")
+        where = workspace.relative(workspace.root / "services" / library.service / PYPROJECT)
         if refusal.check is None:
             lines.append(
                 f"- {library.service}: {library.package} {library.version} from index "
@@ -124,7 +125,7 @@ def check_gate(
 def _resolver(workspace: Workspace) -> IndexResolver:
     def resolve(name: str) -> ResolvedIndex:
 
-        pyproject = workspace.root / "pyproject.toml"
+        pyproject = workspace.root / PYPROJECT
         return resolve_index(choose_index(load_indexes(workspace.root), name, pyproject))
 
     return resolve

@@ -65,9 +65,9 @@ from lambdapress.bundle.publishing import (
 from lambdapress.bundle.remote_config import load_remote_cache
 from lambdapress.bundle.wiring import check_function_settings, function_wiring, service_resources
 from lambdapress.config.lambda_platform import Architecture
+from lambdapress.config.pyproject import PYPROJECT
 from lambdapress.config.workspace import Service, Workspace, load_workspace
 from lambdapress.errors import BundleError
-from lambdapress.indexes.pins import PYPROJECT
 from lambdapress.model.application import Application, find_function
 from lambdapress.model.manifest import manifest_path, write_manifest
 from lambdapress.model.resources import Resource

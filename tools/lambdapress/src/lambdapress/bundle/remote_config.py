@@ -20,13 +20,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from lambdapress.config.pyproject import get_table, load_toml
+from lambdapress.config.pyproject import PYPROJECT, get_table, load_toml
 from lambdapress.config.validation import Source, config_error
 from lambdapress.errors import ConfigError
 
 TABLE = "tool.lambdapress.cache"
 ENVIRONMENT = "LAMBDAPRESS_CACHE_URL"
-PYPROJECT = "pyproject.toml"
 EXAMPLE = "s3://my-bucket/lambdapress (a bucket name, then an optional prefix)"
 # S3's bucket naming rules: 3-63 lowercase letters, digits, dots and dashes.
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")

@@ -31,9 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
 from lambdapress.config.project import default_project
-from lambdapress.config.pyproject import get_table, load_toml
+from lambdapress.config.pyproject import PYPROJECT, get_table, load_toml
 from lambdapress.config.validation import Source, config_error
-from lambdapress.config.workspace import PYPROJECT
 from lambdapress.errors import ConfigError
 
 TABLE = "tool.lambdapress.deploy"

@@ -46,10 +46,10 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from lambdapress.config.pyproject import find_key_line
+from lambdapress.config.pyproject import PYPROJECT, find_key_line
 from lambdapress.config.storage_settings import DEFAULT_KIND
 from lambdapress.config.validation import Source, config_error
-from lambdapress.config.workspace import PYPROJECT, Service
+from lambdapress.config.workspace import Service
 from lambdapress.errors import ConfigError
 from lambdapress.model.kinds import RESOURCES
 from lambdapress.model.permissions import Permission

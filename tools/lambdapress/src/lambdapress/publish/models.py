@@ -32,9 +32,6 @@ from tomlkit.items import AoT, Array, InlineTable, Table
 from lambdapress.errors import LambdapressError, ModelsError
 from lambdapress.indexes.sources import ACCEPT_KEY
 
-PYPROJECT = "pyproject.toml"
-
-
 # ------------------------------------------------------------------ edits of a service
 
 

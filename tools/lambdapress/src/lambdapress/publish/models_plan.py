@@ -24,7 +24,7 @@ from packaging.version import Version
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.config.names import import_name
-from lambdapress.config.pyproject import read_config_text
+from lambdapress.config.pyproject import LOCK_FILE, PYPROJECT, read_config_text
 from lambdapress.config.workspace import Service, Workspace
 from lambdapress.errors import ModelsError
 from lambdapress.indexes.config import ResolvedIndex, choose_index, load_indexes
@@ -39,7 +39,7 @@ from lambdapress.publish.models import (
     without_accepted,
 )
 from lambdapress.publish.models_gate import VersionCheck, check_versions
-from lambdapress.publish.models_lock import LOCK, lock_with
+from lambdapress.publish.models_lock import lock_with
 from lambdapress.publish.pins import plan_pin, plan_unpin
 from lambdapress.publish.simple import project_files, published_versions
 from lambdapress.support.files import cache_folder, write_text
@@ -109,7 +109,7 @@ def real_deps(workspace: Workspace) -> Deps:
     """The index, uv and the schema comparison, for real."""
     from lambdapress.indexes.credentials import resolve_index
 
-    pyproject = workspace.root / "pyproject.toml"
+    pyproject = workspace.root / PYPROJECT
 
     def resolve(name: str | None) -> ResolvedIndex:
         return resolve_index(choose_index(load_indexes(workspace.root), name, pyproject))
@@ -179,7 +179,7 @@ def plan_upgrade(
         raise ModelsError(
             f"{service.name} builds {library.package} from packages/: there is no published "
             "version to upgrade",
-            path=service.path / "pyproject.toml",
+            path=service.path / PYPROJECT,
             hint=f"to ship a published version: lambdapress models add {service.name} "
             f"{library.package}==VERSION --index NAME",
         )
@@ -231,7 +231,7 @@ def require_published(
     published that matches) is an error naming the index and the fix.
     """
     index = deps.resolve(index_name)
-    pyproject = workspace.root / "pyproject.toml"
+    pyproject = workspace.root / PYPROJECT
     published = deps.versions(index, package)
     if not published:
         raise ModelsError(
@@ -267,12 +267,12 @@ def _plan_index(
     accept: bool,
     action: str,
 ) -> ModelsPlan:
-    pyproject = service.path / "pyproject.toml"
-    root_pyproject = workspace.root / "pyproject.toml"
+    pyproject = service.path / PYPROJECT
+    root_pyproject = workspace.root / PYPROJECT
     index = require_published(workspace, package, specifier, index_name, deps)
     service_before = _read(pyproject)
     root_before = _read(root_pyproject)
-    lock_path = workspace.root / LOCK
+    lock_path = workspace.root / LOCK_FILE
     lock_before = lock_path.read_text(encoding="utf-8") if lock_path.is_file() else ""
     previous = _library_or_none(workspace, service, package)
     service_text = with_index_dependency(service_before, package, specifier, index.name, pyproject)
@@ -339,7 +339,7 @@ def _published(
         raise ModelsError(
             f"there is no package {package!r} on index {index.name!r} ({index.index_url}), and "
             "none in this workspace's packages/",
-            path=service.path / "pyproject.toml",
+            path=service.path / PYPROJECT,
             hint=f"check the name, publish it first from the project that owns it "
             f"(lambdapress publish {package} --index {index.name}), or pass the index it is "
             "on with --index NAME",
@@ -373,7 +373,7 @@ def _plan_workspace(
     accept: bool,
 ) -> ModelsPlan:
     """A workspace package: on its source (no version), or pinned to a published version."""
-    pyproject = service.path / "pyproject.toml"
+    pyproject = service.path / PYPROJECT
     previous = _library_or_none(workspace, service, package)
     accepted_before = accepted_in(_read(pyproject), package, pyproject)
     if not specifier:
@@ -449,9 +449,9 @@ def _service(workspace: Workspace, name: str) -> Service:
 
 
 def _library_or_none(workspace: Workspace, service: Service, package: str) -> ModelLibrary | None:
-    pyproject = service.path / "pyproject.toml"
+    pyproject = service.path / PYPROJECT
     lock = None
-    if (workspace.root / LOCK).is_file():
+    if (workspace.root / LOCK_FILE).is_file():
         from lambdapress.bundle.lock import read_lock
 
         lock = read_lock(workspace.root)
@@ -472,7 +472,7 @@ def _library(workspace: Workspace, service: Service, package: str) -> ModelLibra
     if library is None:
         raise ModelsError(
             f"service {service.name!r} has no model library {package!r}",
-            path=service.path / "pyproject.toml",
+            path=service.path / PYPROJECT,
             hint=f"add it first: lambdapress models add {service.name} {package}==VERSION "
             "--index NAME",
         )

@@ -38,10 +38,10 @@ from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict
 from tomlkit.items import AoT, InlineTable, Table
 
-from lambdapress.config.pyproject import read_config_text
+from lambdapress.config.pyproject import PYPROJECT, read_config_text
 from lambdapress.config.workspace import Package, Service, Workspace
 from lambdapress.errors import PinError
-from lambdapress.indexes.pins import PYPROJECT, Pin
+from lambdapress.indexes.pins import Pin
 from lambdapress.publish.models import drop_unused_poetry_sources, inline, parse, quoted
 from lambdapress.support.files import write_text
 

@@ -20,6 +20,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress.config.pyproject import PYPROJECT
 from lambdapress.config.workspace import Package, Workspace
 from lambdapress.errors import PublishError, WorkspaceError
 from lambdapress.indexes.config import ResolvedIndex
@@ -89,7 +90,7 @@ def select_packages(workspace: Workspace, names: Sequence[str]) -> tuple[tuple[P
             known = ", ".join(p.name for p in workspace.packages) or "none"
             raise WorkspaceError(
                 f"no package named {name!r} in {workspace.root / 'packages'} (packages: {known})",
-                path=workspace.root / "pyproject.toml",
+                path=workspace.root / PYPROJECT,
                 hint="name a folder of packages/ (services are deployed, not published)",
             )
         selected.append((package, True))
@@ -177,7 +178,7 @@ def gather_facts(
     root: Path | None,
 ) -> PackageFacts:
     """Check the files, list the index, and run the gate when there is something to compare."""
-    pyproject = package.path / "pyproject.toml"
+    pyproject = package.path / PYPROJECT
     problems = check_package(built, pyproject, first_party)
     published = project_files(index, package.name)
     versions = published_versions(published)
