@@ -39,6 +39,7 @@ from lambdapress.model.storage_backends import (
     StorageDeclaration,
     Unavailable,
 )
+from lambdapress.support.loopback import LOOPBACK
 
 if TYPE_CHECKING:
     from lambdapress.storage.dynamodb import MotoServer
@@ -167,9 +168,9 @@ class DynamoDBLocal:
         self, declarations: Sequence[StorageDeclaration[DynamoDBSettings]], host: LocalHost
     ) -> LocalTables:
         """Start moto and create the tables that are not there, named for the local stage."""
-        from lambdapress.storage.dynamodb import HOST, REGION, create_tables, start_moto
+        from lambdapress.storage.dynamodb import REGION, create_tables, start_moto
 
-        host.say(f"DynamoDB (moto): starting on {HOST}:{host.port}")
+        host.say(f"DynamoDB (moto): starting on {LOOPBACK}:{host.port}")
         server = start_moto(host.port, host.folder / "moto.log")
         names = host.names
         tables = {

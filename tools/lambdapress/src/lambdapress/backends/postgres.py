@@ -35,6 +35,7 @@ from lambdapress.model.storage_backends import (
     Unavailable,
     storage_declaration,
 )
+from lambdapress.support.loopback import LOOPBACK
 
 if TYPE_CHECKING:
     from lambdapress.storage.migrations import MigrationReport
@@ -119,7 +120,6 @@ class PostgresLocal:
             find_migrations,
         )
         from lambdapress.storage.postgres import (
-            HOST,
             database_url,
             start_postgres,
             stop_orphaned_postgres,
@@ -127,7 +127,7 @@ class PostgresLocal:
 
         data = host.folder / "postgres"
         stop_orphaned_postgres(data, host.say)
-        host.say(f"PostgreSQL: starting on {HOST}:{host.port}")
+        host.say(f"PostgreSQL: starting on {LOOPBACK}:{host.port}")
         server = start_postgres(data, host.port, settings=host.settings)
         local = LocalPostgres(
             server, {d.service: database_url(host.port, d.service) for d in declarations}
