@@ -27,7 +27,7 @@ from lambdapress.config.aws_rules import TABLE_NAME
 from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
 from lambdapress.errors import BundleError
 from lambdapress.model.permissions import Permission, resource_ref
-from lambdapress.model.resources import DynamoDBTable, Resource
+from lambdapress.model.resources import DELETED_WITH_STACK, DynamoDBTable, Resource
 from lambdapress.model.storage_backends import (
     EnvironmentBudget,
     LocalHost,
@@ -299,10 +299,7 @@ class DynamoDBBackend:
             _table_id(resource, stack),
             {
                 "Type": "AWS::DynamoDB::Table",
-                # `lambdapress destroy` removes the stack and what it holds; keeping data beyond
-                # it is a backup's job (or a table managed outside the stack).
-                "DeletionPolicy": "Delete",
-                "UpdateReplacePolicy": "Delete",
+                **DELETED_WITH_STACK,
                 "Properties": properties,
             },
             f"table {resource.name} of service {resource.service}",

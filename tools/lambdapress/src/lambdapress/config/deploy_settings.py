@@ -151,5 +151,5 @@ FIXES = {
     'resources = ["arn:aws:s3:::bucket/*"] (effect = "Deny" optional; allow_wildcard = true '
     "for a deliberate wildcard)",
     "functions": "write [tool.lambdapress.functions.HANDLER] with reserved_concurrency, "
-    "warm_every_minutes (1 to 1440) or provisioned_concurrency, whole numbers",
+    f"warm_every_minutes (1 to {MAX_WARM_MINUTES}) or provisioned_concurrency, whole numbers",
 }

@@ -24,6 +24,7 @@ from lambdapress.deploy.template_ids import (
     route_id,
 )
 from lambdapress.model.application import Application, Function
+from lambdapress.model.resources import DELETED_WITH_STACK
 from lambdapress.model.trigger_kinds import StackBuilder
 from lambdapress.model.triggers import HttpRoute
 
@@ -91,8 +92,7 @@ def add_api(
         HTTP_API_ACCESS_LOGS,
         {
             "Type": "AWS::Logs::LogGroup",
-            "DeletionPolicy": "Delete",
-            "UpdateReplacePolicy": "Delete",
+            **DELETED_WITH_STACK,
             "Properties": {
                 "LogGroupName": f"/lambdapress/{name}/http-api-access",
                 "RetentionInDays": log_retention_days,

@@ -9,13 +9,18 @@ the model is the same for every stage.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field
 
 from lambdapress.model.kinds import RESOURCES, Kinded, registered
 
 _ATTRIBUTE = r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"
+DELETED_WITH_STACK: Final = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
+"""What every renderer writes on the stateful things a stack holds (tables, log groups, function
+versions): deleted with the stack, and when replaced. `lambdapress destroy` removes the stack and
+what it holds; keeping data beyond it is a backup's job (or a resource managed outside the
+stack)."""
 
 
 class Resource(Kinded):
