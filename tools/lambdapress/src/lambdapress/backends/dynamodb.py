@@ -35,6 +35,7 @@ from lambdapress.model.storage_backends import (
     Stack,
     StackBuilder,
     StageNames,
+    StartedServer,
     StorageBackend,
     StorageDeclaration,
     Unavailable,
@@ -128,7 +129,7 @@ class DynamoDBState(BaseModel):
 
 
 @dataclass
-class LocalTables:
+class LocalTables(StartedServer):
     """The moto server of one `lambdapress db`, and the tables made in it."""
 
     server: MotoServer
@@ -153,10 +154,6 @@ class LocalTables:
             for table, physical in sorted(tables.items()):
                 lines.append(f"  {service}: table {table} = {physical}")
         return tuple(lines)
-
-    def close(self) -> None:
-        """Stop moto."""
-        self.server.stop()
 
 
 class DynamoDBLocal:

@@ -30,6 +30,7 @@ from lambdapress.model.storage_backends import (
     Stack,
     StackBuilder,
     StageNames,
+    StartedServer,
     StorageBackend,
     StorageDeclaration,
     Unavailable,
@@ -72,7 +73,7 @@ class PostgresState(BaseModel):
 
 
 @dataclass
-class LocalPostgres:
+class LocalPostgres(StartedServer):
     """The PostgreSQL of one `lambdapress db`, and what it did to each service's database."""
 
     server: PostgresServer
@@ -99,10 +100,6 @@ class LocalPostgres:
             applied = len(report.applied) + len(report.already) if report else 0
             lines.append(f"  {service}: {DATABASE_URL_ENV}={url}  ({applied} migrations applied)")
         return tuple(lines)
-
-    def close(self) -> None:
-        """A fast shutdown."""
-        self.server.stop()
 
 
 class PostgresLocal:
