@@ -24,7 +24,7 @@ from packaging.version import Version
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.config.names import import_name
-from lambdapress.config.pyproject import LOCK_FILE, PYPROJECT, read_config_text
+from lambdapress.config.pyproject import LOCK_FILE, PYPROJECT
 from lambdapress.config.workspace import Service, Workspace
 from lambdapress.errors import ModelsError
 from lambdapress.indexes.config import ResolvedIndex, choose_index, load_indexes
@@ -32,6 +32,7 @@ from lambdapress.indexes.sources import ModelLibrary, Origin, models_of
 from lambdapress.publish.models import (
     accepted_in,
     parse,
+    read_pyproject,
     with_accepted,
     with_first_party,
     with_index_dependency,
@@ -270,8 +271,8 @@ def _plan_index(
     pyproject = service.path / PYPROJECT
     root_pyproject = workspace.root / PYPROJECT
     index = require_published(workspace, package, specifier, index_name, deps)
-    service_before = _read(pyproject)
-    root_before = _read(root_pyproject)
+    service_before = read_pyproject(pyproject)
+    root_before = read_pyproject(root_pyproject)
     lock_path = workspace.root / LOCK_FILE
     lock_before = lock_path.read_text(encoding="utf-8") if lock_path.is_file() else ""
     previous = _library_or_none(workspace, service, package)
@@ -375,7 +376,7 @@ def _plan_workspace(
     """A workspace package: on its source (no version), or pinned to a published version."""
     pyproject = service.path / PYPROJECT
     previous = _library_or_none(workspace, service, package)
-    accepted_before = accepted_in(_read(pyproject), package, pyproject)
+    accepted_before = accepted_in(read_pyproject(pyproject), package, pyproject)
     if not specifier:
         edit = plan_unpin(workspace, service.name, package)
         return ModelsPlan(
@@ -455,7 +456,7 @@ def _library_or_none(workspace: Workspace, service: Service, package: str) -> Mo
         from lambdapress.bundle.lock import read_lock
 
         lock = read_lock(workspace.root)
-    document = parse(_read(pyproject), pyproject)
+    document = parse(read_pyproject(pyproject), pyproject)
     wanted = canonicalize_name(package)
     return next(
         (
@@ -502,7 +503,3 @@ def _exact(text: str) -> Version:
         return Version(text)
     except InvalidVersion:
         raise ModelsError(f"{text!r} is not a version", hint="write it like 1.2.0") from None
-
-
-def _read(path: Path) -> str:
-    return read_config_text(path, missing="file not found", missing_hint="")
