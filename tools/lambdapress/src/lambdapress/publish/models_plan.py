@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
@@ -95,6 +96,22 @@ class ModelsPlan(BaseModel):
         return self.origin != "workspace" and self.accepted_after != self.version_after
 
 
+class LibraryRequest(BaseModel):
+    """What `models add` (or `upgrade`) is asked: one service, one library, which version."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service: str
+    package: str
+    specifier: str = ""
+    """`==1.2`, `>=1.2,<2`; empty: a workspace package back on its source."""
+    index: str | None = None
+    """The index's name in `[tool.lambdapress.indexes]`; None: the default one."""
+    accept: bool = False
+    """Record the new version as accepted even when it breaks the models (`--accept`)."""
+    action: Literal["add", "upgrade"] = "add"
+
+
 class Deps(BaseModel):
     """The outside world a plan talks to; tests replace it to plan without a network."""
 
@@ -144,24 +161,13 @@ def parse_requirement(text: str) -> tuple[str, str]:
     return requirement.name, str(requirement.specifier)
 
 
-def plan_add(
-    workspace: Workspace,
-    service_name: str,
-    package: str,
-    specifier: str,
-    index_name: str | None,
-    deps: Deps,
-    *,
-    accept: bool = False,
-    action: str = "add",
-) -> ModelsPlan:
-    """The plan that makes `service_name` build on `package` as asked."""
-    service = _service(workspace, service_name)
-    if any(canonicalize_name(p.name) == canonicalize_name(package) for p in workspace.packages):
-        return _plan_workspace(workspace, service, package, specifier, index_name, deps, accept)
-    return _plan_index(
-        workspace, service, package, specifier, index_name, deps, accept=accept, action=action
-    )
+def plan_add(workspace: Workspace, request: LibraryRequest, deps: Deps) -> ModelsPlan:
+    """The plan that makes `request.service` build on `request.package` as asked."""
+    service = _service(workspace, request.service)
+    wanted = canonicalize_name(request.package)
+    if any(canonicalize_name(p.name) == wanted for p in workspace.packages):
+        return _plan_workspace(workspace, service, request, deps)
+    return _plan_index(workspace, service, request, deps)
 
 
 def plan_upgrade(
@@ -191,16 +197,15 @@ def plan_upgrade(
     else:
         final = [v for v in published if not v.is_prerelease] or list(published)
         target = max(final)
-    return plan_add(
-        workspace,
-        service.name,
-        library.package,
-        f"=={target}",
-        library.index,
-        deps,
+    request = LibraryRequest(
+        service=service.name,
+        package=library.package,
+        specifier=f"=={target}",
+        index=library.index,
         accept=accept,
         action="upgrade",
     )
+    return plan_add(workspace, request, deps)
 
 
 def apply_plan(plan: ModelsPlan) -> tuple[Path, ...]:
@@ -258,19 +263,12 @@ def require_published(
 
 
 def _plan_index(
-    workspace: Workspace,
-    service: Service,
-    package: str,
-    specifier: str,
-    index_name: str | None,
-    deps: Deps,
-    *,
-    accept: bool,
-    action: str,
+    workspace: Workspace, service: Service, request: LibraryRequest, deps: Deps
 ) -> ModelsPlan:
+    package, specifier = request.package, request.specifier
     pyproject = service.path / PYPROJECT
     root_pyproject = workspace.root / PYPROJECT
-    index = require_published(workspace, package, specifier, index_name, deps)
+    index = require_published(workspace, package, specifier, request.index, deps)
     service_before = read_pyproject(pyproject)
     root_before = read_pyproject(root_pyproject)
     lock_path = workspace.root / LOCK_FILE
@@ -285,11 +283,11 @@ def _plan_index(
     locked = _locked(lock_text, package, lock_path)
     accepted_before = accepted_in(service_before, package, pyproject)
     check, accepted_after = _decide(
-        deps, index, package, accepted_before, locked, accept, workspace
+        deps, index, package, accepted_before, locked, request.accept, workspace
     )
     service_text = with_accepted(service_text, package, accepted_after, pyproject)
     return ModelsPlan(
-        action=action,
+        action=request.action,
         service=service.name,
         package=package,
         origin="index",
@@ -365,15 +363,10 @@ def _locked(lock_text: str, package: str, lock_path: Path) -> str:
 
 
 def _plan_workspace(
-    workspace: Workspace,
-    service: Service,
-    package: str,
-    specifier: str,
-    index_name: str | None,
-    deps: Deps,
-    accept: bool,
+    workspace: Workspace, service: Service, request: LibraryRequest, deps: Deps
 ) -> ModelsPlan:
     """A workspace package: on its source (no version), or pinned to a published version."""
+    package, specifier = request.package, request.specifier
     pyproject = service.path / PYPROJECT
     previous = _library_or_none(workspace, service, package)
     accepted_before = accepted_in(read_pyproject(pyproject), package, pyproject)
@@ -408,13 +401,13 @@ def _plan_workspace(
             hint=f"write {package}==VERSION, or drop the version to build from packages/",
         )
     version = _exact(specifier.removeprefix("=="))
-    index = deps.resolve(index_name)
+    index = deps.resolve(request.index)
     published = deps.versions(index, package)
     edit = plan_pin(
         workspace, service.name, package, str(version), index.name, index.index_url, published
     )
     check, accepted_after = _decide(
-        deps, index, edit.package, accepted_before, str(version), accept, workspace
+        deps, index, edit.package, accepted_before, str(version), request.accept, workspace
     )
     after = with_accepted(edit.after, edit.package, accepted_after, pyproject)
     return ModelsPlan(
