@@ -57,6 +57,22 @@ FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
+class AnalysisRun:
+    """What every service of one plan is analysed with: the same for each of them."""
+
+    workspace: Workspace
+    lock: Lock
+    cache: Path
+    """Where wheels are installed."""
+    jobs: int
+    """Parallel wheel installs."""
+    architecture: Architecture | None = None
+    """Overrides each service's, for a local build on a machine of another kind."""
+    facts: FileFacts | None = None
+    """Spares reading and parsing files that did not change since they were last seen."""
+
+
+@dataclass(frozen=True)
 class ServiceContext:
     """What every function of one service shares: its target, code index and wheels."""
 
@@ -84,20 +100,12 @@ class Contents:
 
 
 def service_context(
-    workspace: Workspace,
-    lock: Lock,
+    run: AnalysisRun,
     service: Service,
-    cache: Path,
-    jobs: int,
     on_install: Callable[[LockedPackage], None] | None = None,
-    architecture: Architecture | None = None,
-    facts: FileFacts | None = None,
 ) -> ServiceContext:
-    """Index the service's first-party code and install its locked wheels for its target.
-
-    `architecture` overrides the service's, for a local build on a machine of another kind;
-    `facts` spares reading and parsing files that did not change since they were last seen.
-    """
+    """Index the service's first-party code and install its locked wheels for its target."""
+    workspace, lock, architecture, facts = run.workspace, run.lock, run.architecture, run.facts
     target = Target.of(service.settings)
     if architecture is not None:
         target = target.model_copy(update={"architecture": architecture})
@@ -153,7 +161,7 @@ def service_context(
     pyproject = service.path / PYPROJECT
     for package in third_party:  # first, so that the error names the service that needs it
         check_has_wheel(package, target, service=service.name, pyproject=pyproject)
-    installer = Installer(cache, jobs=jobs, on_install=on_install, credentials=credentials)
+    installer = Installer(run.cache, jobs=run.jobs, on_install=on_install, credentials=credentials)
     installed = ensure_installed(third_party, target, installer, SourcePolicy.of(service.settings))
     import_map: dict[str, list[str]] = {name: [name] for name in provided if name in closure}
     for name, dist in installed.items():
