@@ -24,8 +24,8 @@ from lambdapress.bundle.lock import read_lock
 from lambdapress.config.pyproject import LOCK_FILE, PYPROJECT
 from lambdapress.config.workspace import Workspace
 from lambdapress.errors import ModelsError
-from lambdapress.indexes.config import ResolvedIndex, choose_index, load_indexes
-from lambdapress.indexes.credentials import resolve_index
+from lambdapress.indexes.config import ResolvedIndex
+from lambdapress.indexes.credentials import resolve_configured
 from lambdapress.indexes.sources import ModelLibrary, read_models
 from lambdapress.support.files import cache_folder
 
@@ -124,8 +124,6 @@ def check_gate(
 
 def _resolver(workspace: Workspace) -> IndexResolver:
     def resolve(name: str) -> ResolvedIndex:
-
-        pyproject = workspace.root / PYPROJECT
-        return resolve_index(choose_index(load_indexes(workspace.root), name, pyproject))
+        return resolve_configured(workspace.root, name)
 
     return resolve

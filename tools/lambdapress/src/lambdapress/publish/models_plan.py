@@ -28,7 +28,7 @@ from lambdapress.config.names import import_name
 from lambdapress.config.pyproject import LOCK_FILE, PYPROJECT
 from lambdapress.config.workspace import Service, Workspace
 from lambdapress.errors import ModelsError
-from lambdapress.indexes.config import ResolvedIndex, choose_index, load_indexes
+from lambdapress.indexes.config import ResolvedIndex
 from lambdapress.indexes.sources import ModelLibrary, Origin, models_of
 from lambdapress.publish.models import (
     accepted_in,
@@ -125,12 +125,10 @@ class Deps(BaseModel):
 
 def real_deps(workspace: Workspace) -> Deps:
     """The index, uv and the schema comparison, for real."""
-    from lambdapress.indexes.credentials import resolve_index
-
-    pyproject = workspace.root / PYPROJECT
+    from lambdapress.indexes.credentials import resolve_configured
 
     def resolve(name: str | None) -> ResolvedIndex:
-        return resolve_index(choose_index(load_indexes(workspace.root), name, pyproject))
+        return resolve_configured(workspace.root, name)
 
     def versions(index: ResolvedIndex, package: str) -> tuple[Version, ...]:
         return published_versions(project_files(index, package))
