@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from lambdapress.config.aws_rules import is_bucket_name
 from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
 from lambdapress.config.project import default_project
 from lambdapress.config.pyproject import PYPROJECT, get_table, load_toml
@@ -45,7 +46,6 @@ DEFAULT_LOG_RETENTION_DAYS = 14
 DEFAULT_PREFIX = "lambdapress"
 # Lowercase words and single dashes: valid in stack, table, log group and bucket names alike.
 _NAME = re.compile(r"^[a-z]([a-z0-9]|-(?=[a-z0-9]))*$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")
 CorsMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"]
 
@@ -143,7 +143,7 @@ class DeployConfig(BaseModel):
     @field_validator("bucket")
     @classmethod
     def _check_bucket(cls, value: str | None) -> str | None:
-        if value is not None and (not _BUCKET.match(value) or ".." in value):
+        if value is not None and not is_bucket_name(value):
             raise ValueError(f"{value!r} is not an S3 bucket name")
         return value
 

@@ -28,6 +28,9 @@ from lambdapress.model.storage_backends import backend_of
 # CloudFormation substitutions in an ARN (`${AWS::Region}`, `${AWS::AccountId}`...).
 _PSEUDO = re.compile(r"\$\{[^}]*\}")
 
+POLICY_VERSION = "2012-10-17"
+"""The IAM policy language's current version, which every policy document names."""
+
 
 class StageStack:
     """One stage's stack as the storage backends see it (`model.storage_backends.StackBuilder`)."""
@@ -104,7 +107,7 @@ def add_role(
             "Properties": {
                 "Description": f"lambdapress: function {function.name}",
                 "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
+                    "Version": POLICY_VERSION,
                     "Statement": [
                         {
                             "Effect": "Allow",
@@ -116,7 +119,7 @@ def add_role(
                 "Policies": [
                     {
                         "PolicyName": "lambdapress-function",
-                        "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+                        "PolicyDocument": {"Version": POLICY_VERSION, "Statement": statements},
                     }
                 ],
                 "Tags": tags(project, stage, function.service),
