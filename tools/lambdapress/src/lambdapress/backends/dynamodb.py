@@ -27,7 +27,12 @@ from lambdapress.config.aws_rules import TABLE_NAME
 from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
 from lambdapress.errors import BundleError
 from lambdapress.model.permissions import Permission, resource_ref
-from lambdapress.model.resources import DELETED_WITH_STACK, DynamoDBTable, Resource
+from lambdapress.model.resources import (
+    DELETED_WITH_STACK,
+    AttributeName,
+    DynamoDBTable,
+    Resource,
+)
 from lambdapress.model.storage_backends import (
     EnvironmentBudget,
     LocalHost,
@@ -61,7 +66,6 @@ DYNAMODB_ITEM_ACTIONS = (
     "dynamodb:UpdateItem",
 )
 _TABLE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
-_ATTRIBUTE = r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"
 _TABLES_FIX = (
     'declare each table as [tool.lambdapress.storage.tables.NAME] with partition_key = "id" '
     "(and an optional sort_key); NAME: lowercase letters, digits and underscores, starting "
@@ -93,8 +97,8 @@ class TableSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    partition_key: str = Field(pattern=_ATTRIBUTE)
-    sort_key: str | None = Field(default=None, pattern=_ATTRIBUTE)
+    partition_key: AttributeName
+    sort_key: AttributeName | None = None
 
 
 class DynamoDBSettings(BaseModel):

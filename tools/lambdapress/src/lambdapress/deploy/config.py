@@ -31,12 +31,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from lambdapress.config.aws_rules import is_bucket_name
 from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
-from lambdapress.config.project import default_project
+from lambdapress.config.project import DEPLOY_TABLE, default_project
 from lambdapress.config.pyproject import PYPROJECT, get_table, load_toml
 from lambdapress.config.validation import Source, config_error
 from lambdapress.errors import ConfigError
 
-TABLE = "tool.lambdapress.deploy"
 # The retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days.
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -179,7 +178,7 @@ def check_stage(stage: str) -> str:
 def load_deploy_config(root: Path) -> DeployConfig:
     """Read `[tool.lambdapress.deploy]` of the root pyproject (absent: every default)."""
     path = root / PYPROJECT
-    table = get_table(load_toml(path), TABLE, path) or {}
+    table = get_table(load_toml(path), DEPLOY_TABLE, path) or {}
     return parse_deploy_config(table, path, default_project(root))
 
 
@@ -188,11 +187,11 @@ def parse_deploy_config(table: dict[str, Any], path: Path, project: str) -> Depl
     try:
         return DeployConfig.model_validate({"project": project, **table})
     except ValidationError as exc:
-        source = Source(path, tuple(TABLE.split(".")), table, fixes=_FIX, known=list(_FIX))
-        error = config_error(exc, source, f"invalid [{TABLE}] settings")
+        source = Source(path, tuple(DEPLOY_TABLE.split(".")), table, fixes=_FIX, known=list(_FIX))
+        error = config_error(exc, source, f"invalid [{DEPLOY_TABLE}] settings")
         if "project" not in table and any(e["loc"][:1] == ("project",) for e in exc.errors()):
             error.hint = (
                 f"the default project name {project!r} (from the folder's name) is not usable: "
-                f'set project = "..." in [{TABLE}]'
+                f'set project = "..." in [{DEPLOY_TABLE}]'
             )
         raise error from None

@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict
 from lambdapress.bundle.transfers import on_daemon_threads as in_parallel
 from lambdapress.config.aws_rules import BUCKET_NAME_MAX
 from lambdapress.deploy.aws import Aws
+from lambdapress.deploy.template_ids import PROJECT_TAG
 from lambdapress.errors import DeployError
 from lambdapress.model.application import Function
 
-PROJECT_TAG = "lambdapress:project"
 UploadProgress = Callable[["Artifact", int, int], None]
 
 

@@ -28,6 +28,7 @@ from lambdapress.model.kinds import RESOURCES, TRIGGERS, parse_all
 from lambdapress.model.permissions import Permission
 from lambdapress.model.resources import Resource
 from lambdapress.model.triggers import HttpRoute, Trigger
+from lambdapress.support.integrity import SHA256_HEX
 
 SCHEMA_VERSION = 2
 _T = TypeVar("_T", bound=Trigger)
@@ -39,7 +40,7 @@ class Artifact(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     path: str = Field(description="the zip, relative to the repository root")
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sha256: str = Field(pattern=SHA256_HEX)
     code_sha256: str = Field(description="base64 of the raw SHA-256, as Lambda's CodeSha256")
     size: int = Field(ge=0)
     inputs_hash: str = Field(description="what the build read; equal inputs, equal zip")

@@ -9,13 +9,14 @@ the model is the same for every stage.
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import Field
 
 from lambdapress.model.kinds import RESOURCES, Kinded, registered
 
-_ATTRIBUTE = r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"
+AttributeName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")]
+"""A DynamoDB key attribute as lambdapress declares it (the settings' and the model's)."""
 DELETED_WITH_STACK: Final = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
 """What every renderer writes on the stateful things a stack holds (tables, log groups, function
 versions): deleted with the stack, and when replaced. `lambdapress destroy` removes the stack and
@@ -40,8 +41,8 @@ class DynamoDBTable(Resource):
     """One on-demand DynamoDB table of a service, with string key attributes."""
 
     kind: Literal["dynamodb-table"] = "dynamodb-table"
-    partition_key: str = Field(pattern=_ATTRIBUTE)
-    sort_key: str | None = Field(default=None, pattern=_ATTRIBUTE)
+    partition_key: AttributeName
+    sort_key: AttributeName | None = None
 
 
 @registered(RESOURCES)
