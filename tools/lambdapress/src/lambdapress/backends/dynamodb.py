@@ -32,6 +32,7 @@ from lambdapress.model.resources import (
     AttributeName,
     DynamoDBTable,
     Resource,
+    table_definition,
 )
 from lambdapress.model.storage_backends import (
     EnvironmentBudget,
@@ -282,18 +283,11 @@ class DynamoDBBackend:
         """An on-demand table with the declared string keys."""
         if not isinstance(resource, DynamoDBTable):
             raise TypeError(f"not a DynamoDB table: {resource.id}")
-        keys = [(resource.partition_key, "HASH")]
-        if resource.sort_key is not None:
-            keys.append((resource.sort_key, "RANGE"))
         properties: dict[str, Any] = {
             "TableName": physical_table_name(
                 stack.project, stack.stage, resource.service, resource.name
             ),
-            "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [
-                {"AttributeName": name, "AttributeType": "S"} for name, _ in keys
-            ],
-            "KeySchema": [{"AttributeName": name, "KeyType": kind} for name, kind in keys],
+            **table_definition(resource.partition_key, resource.sort_key),
             "Tags": stack.tags(resource.service),
         }
         stack.add(

@@ -9,7 +9,7 @@ the model is the same for every stage.
 
 from __future__ import annotations
 
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import Field
 
@@ -43,6 +43,22 @@ class DynamoDBTable(Resource):
     kind: Literal["dynamodb-table"] = "dynamodb-table"
     partition_key: AttributeName
     sort_key: AttributeName | None = None
+
+
+def table_definition(partition_key: str, sort_key: str | None) -> dict[str, Any]:
+    """A table's billing and keys as DynamoDB's CreateTable and CloudFormation both take them.
+
+    On demand, with string key attributes: the deployed table and the local one (moto, created
+    by `lambdapress db`) are made from this one definition.
+    """
+    keys = [(partition_key, "HASH")]
+    if sort_key is not None:
+        keys.append((sort_key, "RANGE"))
+    return {
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"} for key, _ in keys],
+        "KeySchema": [{"AttributeName": key, "KeyType": kind} for key, kind in keys],
+    }
 
 
 @registered(RESOURCES)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lambdapress.errors import StorageError
+from lambdapress.model.resources import table_definition
 from lambdapress.support.closing import ClosesOnExit
 from lambdapress.support.lifetime import bound_popen, stop_bound
 from lambdapress.support.loopback import LOOPBACK
@@ -138,7 +139,7 @@ def create_tables(
 ) -> tuple[str, ...]:
     """Create each table (physical name -> key schema) that does not exist; return the new ones.
 
-    Keys are string attributes and billing is on demand, as the deploy template declares them.
+    Keys and billing are the deploy template's (`model.resources.table_definition`).
     """
     client = dynamodb_client(endpoint, region)
     existing = set(client.list_tables().get("TableNames", []))
@@ -146,14 +147,6 @@ def create_tables(
     for name, table in sorted(tables.items()):
         if name in existing:
             continue
-        keys = [(table.partition_key, "HASH")]
-        if table.sort_key is not None:
-            keys.append((table.sort_key, "RANGE"))
-        client.create_table(
-            TableName=name,
-            KeySchema=[{"AttributeName": key, "KeyType": kind} for key, kind in keys],
-            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"} for key, _ in keys],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        client.create_table(TableName=name, **table_definition(table.partition_key, table.sort_key))
         created.append(name)
     return tuple(created)

@@ -27,8 +27,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from lambdapress.storage.dynamodb import FAKE_ENVIRONMENT
-
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
 
@@ -88,6 +86,7 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadedMotoServer]
 
     from moto.server import ThreadedMotoServer
 
+    from lambdapress.storage.dynamodb import FAKE_ENVIRONMENT
     from lambdapress.support.loopback import LOOPBACK
 
     for name, value in FAKE_ENVIRONMENT.items():
