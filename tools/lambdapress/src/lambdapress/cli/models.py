@@ -159,19 +159,23 @@ def _accepted(origin: str, version: str | None, accepted: str | None) -> str:
 
 def _cmd_add(args: argparse.Namespace) -> int:
     """Plan, print, and (unless --dry-run) write a model library change."""
-    from lambdapress.publish.models_plan import parse_requirement, plan_add, real_deps
+    from lambdapress.publish.models_plan import (
+        LibraryRequest,
+        parse_requirement,
+        plan_add,
+        real_deps,
+    )
 
     workspace = load_workspace(root_of(args))
     package, specifier = parse_requirement(args.requirement)
-    plan = plan_add(
-        workspace,
-        args.service,
-        package,
-        specifier,
-        getattr(args, "index", None),
-        real_deps(workspace),
+    request = LibraryRequest(
+        service=args.service,
+        package=package,
+        specifier=specifier,
+        index=getattr(args, "index", None),
         accept=args.accept,
     )
+    plan = plan_add(workspace, request, real_deps(workspace))
     return _apply(plan, args.dry_run)
 
 

@@ -287,6 +287,10 @@ def sweep_temporaries(folder: Path, older_than: float = STALE_AFTER) -> int:
     return removed
 
 
+CACHE_FOLDER = Path(".cache", "lambdapress")
+"""lambdapress's folder in a repository (ignored by git), relative to its root."""
+
+
 def cache_folder(root: Path) -> Path:
     """Where lambdapress keeps what it can rebuild: wheels, zips, the runtime client, builds.
 
@@ -294,4 +298,4 @@ def cache_folder(root: Path) -> Path:
     the repository ignores.
     """
     configured = os.environ.get("LAMBDAPRESS_CACHE")
-    return Path(configured) if configured else root / ".cache" / "lambdapress"
+    return Path(configured) if configured else root / CACHE_FOLDER
