@@ -51,7 +51,7 @@ from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.implementations import pin_implementations
 from lambdapress.bundle.lock import LockedPackage, read_lock
 from lambdapress.bundle.models_gate import check_gate
-from lambdapress.bundle.parallel import in_parallel
+from lambdapress.bundle.parallel import DEFAULT_JOBS, in_parallel
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, SourceFile, Status
 from lambdapress.bundle.publishing import (
     FunctionResult,
@@ -78,8 +78,6 @@ from lambdapress.support.files import cache_folder
 from lambdapress.version import __version__
 
 FUNCTION_NAMES = "functions are named <service>.<handler module>, e.g. orders.get_order"
-DEFAULT_JOBS = 4
-"""Parallel installs and builds when the caller does not say (the CLI asks for one per CPU)."""
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from lambdapress.bundle.bytecode import (
     find_compiler,
 )
 from lambdapress.bundle.lock import LockedPackage
-from lambdapress.bundle.parallel import in_parallel
+from lambdapress.bundle.parallel import DEFAULT_JOBS, in_parallel
 from lambdapress.bundle.targets import Target
 from lambdapress.bundle.wheel_cache import (
     PreparedKey,
@@ -168,7 +168,7 @@ class Installer:
     """
 
     cache: Path
-    jobs: int = 4
+    jobs: int = DEFAULT_JOBS
     on_install: Callable[[LockedPackage], None] | None = None
     credentials: Callable[[str], dict[str, str]] | None = None
     user_cache: Path | None = field(default_factory=user_cache_folder)

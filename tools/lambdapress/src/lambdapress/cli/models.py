@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from lambdapress.cli._args import Subcommands, add_root, root_of
 from lambdapress.cli._console import print_table
+from lambdapress.config.pyproject import LOCK_FILE
 from lambdapress.config.workspace import load_workspace
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
     from lambdapress.indexes.sources import read_models
 
     workspace = load_workspace(root_of(args))
-    lock = read_lock(workspace.root) if (workspace.root / "uv.lock").is_file() else None
+    lock = read_lock(workspace.root) if (workspace.root / LOCK_FILE).is_file() else None
     libraries = read_models(workspace, lock)
     if not libraries:
         print("no model libraries: no service depends on one")
@@ -229,7 +230,7 @@ def describe(plan: ModelsPlan) -> str:
 
 
 def _diff(change: FileChange) -> str:
-    if change.path.name == "uv.lock":
+    if change.path.name == LOCK_FILE:
         return _lock_summary(change)
     diff = difflib.unified_diff(
         change.before.splitlines(keepends=True),

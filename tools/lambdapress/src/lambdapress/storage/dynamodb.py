@@ -21,9 +21,9 @@ from lambdapress.errors import StorageError
 from lambdapress.model.resources import table_definition
 from lambdapress.support.closing import ClosesOnExit
 from lambdapress.support.lifetime import bound_popen, stop_bound
-from lambdapress.support.loopback import LOOPBACK
+from lambdapress.support.loopback import LOCAL_REGION, LOOPBACK, NO_METADATA_SERVICE
 
-REGION = "us-east-1"
+REGION = LOCAL_REGION
 # moto accepts any credentials; these keep boto3 away from real ones and the metadata service.
 FAKE_CREDENTIALS = {
     "aws_access_key_id": "testing",
@@ -33,7 +33,7 @@ FAKE_CREDENTIALS = {
 FAKE_ENVIRONMENT = {
     **{name.upper(): value for name, value in FAKE_CREDENTIALS.items()},
     "AWS_DEFAULT_REGION": REGION,
-    "AWS_EC2_METADATA_DISABLED": "true",
+    **NO_METADATA_SERVICE,
 }
 """The same as the variables boto3 reads (a test's, a child process's): no real credentials,
 no profile's region, no metadata service."""
