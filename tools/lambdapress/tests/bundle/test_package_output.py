@@ -159,6 +159,8 @@ def test_the_sdk_the_runtime_provides_is_neither_installed_nor_announced(
     """`aws_sdk = "runtime"` (the default): boto3 is on Lambda's path, so it never ships."""
     cache = tmp_path / "cache"
     monkeypatch.setenv("LAMBDAPRESS_CACHE", str(cache))
+    # An empty user-level cache too: a wheel another test prepared would be taken, not installed.
+    monkeypatch.setenv("LAMBDAPRESS_CACHE_DIR", str(tmp_path / "user-cache"))
     (shop / "services/shop/pyproject.toml").write_text(BOTO3_SERVICE)
     handler = shop / "services/shop/src/shop/handlers/get_item.py"
     handler.write_text("import boto3\nimport six\n\n\ndef handler(event, context):\n    return 1\n")
