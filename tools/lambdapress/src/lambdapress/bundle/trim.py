@@ -106,7 +106,6 @@ _DOC_SUFFIXES = frozenset({".md", ".rst"})
 _LICENCE = re.compile(r"(licen[cs]e|copying|notice|authors|copyright)([._-].*)?", re.IGNORECASE)
 _KEPT_DIST_INFO_FOLDERS = frozenset({"licenses", "license_files", "sboms"})
 _OPTIMIZED = re.compile(r"\.opt-\d+\.pyc$")
-_CACHE_TAG = re.compile(r"\.(\w+-\d+)(?:\.opt-\d+)?\.pyc$")
 
 # Top-level modules a function may import on Lambda that no wheel of its zip provides: the
 # AWS SDK and its requirements in /var/runtime (there whatever `aws_sdk` says), the runtime
@@ -190,8 +189,8 @@ def by_name(name: str, python: str | None, optimize: bool = False) -> Rule | Non
     if path.suffix == ".pyc" and path.parent.name == "__pycache__":
         if _OPTIMIZED.search(path.name) and not optimize:
             return FOREIGN_BYTECODE
-        tag = _CACHE_TAG.search(path.name)
-        if python is not None and tag is not None and tag.group(1) != _cache_tag(python):
+        tag = path.name.split(".")  # `<module>.<tag>[.opt-N].pyc`
+        if python is not None and len(tag) >= 3 and tag[1] != _cache_tag(python):
             return FOREIGN_BYTECODE
     if len(path.parts) == 2 and path.parts[0].endswith(".dist-info"):
         return BOOKKEEPING if path.name in _BOOKKEEPING else None
@@ -303,10 +302,19 @@ def reaches(candidate: str, names: Iterable[str], strings: Iterable[str]) -> boo
         return True
     base = basename(candidate)
     if candidate.endswith("/"):  # a folder: named as a path part (`join(here, "tests")`)
-        return any(base in re.split(r"[./\\:]", s) for s in strings)
+        parent = basename(PurePosixPath(candidate).parent.as_posix())
+        return any(_names_folder(re.split(r"[./\\:]", s), base, parent) for s in strings)
     return any(  # a module: by its dotted name, relative name or file name
         s == dotted or s.endswith("." + base) or s.endswith(f"/{base}.py") or s == f"{base}.py"
         for s in strings
+    )
+
+
+def _names_folder(parts: list[str], name: str, parent: str) -> bool:
+    """Whether a path's `parts` name the folder `name` (under `parent`, when they say)."""
+    return any(
+        part == name and (index == 0 or parts[index - 1] in (parent, ""))
+        for index, part in enumerate(parts)
     )
 
 
