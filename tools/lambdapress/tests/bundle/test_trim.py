@@ -238,6 +238,7 @@ def test_a_sys_path_change_inside_a_function_leaves_modules_to_the_rules(tmp_pat
         ("pkg-1.0.dist-info/INSTALLER", BOOKKEEPING),
         ("pkg-1.0.dist-info/REQUESTED", BOOKKEEPING),
         ("pkg-1.0.dist-info/direct_url.json", BOOKKEEPING),
+        ("pkg-1.0.dist-info/uv_cache.json", BOOKKEEPING),
         ("CHANGELOG.rst", DOCUMENTATION),
         ("README.md", DOCUMENTATION),
         # what ships
@@ -313,3 +314,131 @@ def test_a_zip_built_with_every_source_still_leaves_py_typed_out(
     assert any(n.endswith("/METADATA") for n in markupsafe)
     assert any("LICENSE" in n for n in markupsafe), markupsafe
     assert any(n.startswith("markupsafe/") and n.endswith(".py") for n in names)
+
+
+VENDORLIB_PROJECT = """\
+[project]
+name = "vendorlib"
+version = "1.0"
+requires-python = ">=3.11"
+
+[tool.poetry]
+packages = [{ include = "vendorlib", from = "src" }]
+
+[build-system]
+requires = ["poetry-core>=2.0"]
+build-backend = "poetry.core.masonry.api"
+"""
+
+SERVICE = """\
+[project]
+name = "svc"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["vendorlib"]
+
+[tool.poetry]
+packages = [{ include = "svc", from = "src" }]
+
+[tool.lambdapress]
+runtime = "python3.11"
+architecture = "x86_64"
+
+[build-system]
+requires = ["poetry-core>=2.0"]
+build-backend = "poetry.core.masonry.api"
+"""
+
+HANDLERS = {
+    # imports the wheel's own `tests` package at run time: it ships
+    "with_tests.py": """
+        from vendorlib.tests.helpers import fixture
+
+
+        def handler(event, context):
+            return fixture()
+        """,
+    "plain.py": """
+        import importlib.metadata
+
+        import vendorlib
+
+
+        def handler(event, context):
+            return {"version": importlib.metadata.version("vendorlib"), "value": vendorlib.VALUE}
+        """,
+}
+
+
+@pytest.mark.e2e
+def test_zips_without_what_nothing_loads_still_run_under_the_runtime_client(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wheel (built from a path outside the workspace) with stubs, a test suite, docs and a
+    mypy plugin: each function ships what it can load, keeps the licence and the metadata
+    `importlib.metadata` reads, and answers under awslambdaric."""
+    import json
+    import subprocess
+
+    from lambdapress.bundle import package
+    from lambdapress.emulator import Emulator
+
+    monkeypatch.setenv("LAMBDAPRESS_CACHE", str(tmp_path / "cache"))
+    library = tmp_path / "vendorlib"
+    write_distribution(
+        library,
+        {
+            "pyproject.toml": VENDORLIB_PROJECT,
+            "LICENSE": "MIT licence\n",
+            "src/vendorlib/__init__.py": "VALUE = 42\n",
+            "src/vendorlib/__init__.pyi": "VALUE: int\n",
+            "src/vendorlib/py.typed": "",
+            "src/vendorlib/tests/__init__.py": "",
+            "src/vendorlib/tests/helpers.py": "def fixture():\n    return {'from': 'tests'}\n",
+            "src/vendorlib/tests/test_helpers.py": "import pytest\n",
+            "src/vendorlib/docs/guide.md": "# Guide\n",
+            "src/vendorlib/mypy_plugin.py": "from mypy.plugin import Plugin\n",
+        },
+    )
+    root = tmp_path / "project"
+    write_distribution(
+        root,
+        {
+            "pyproject.toml": '[tool.uv.workspace]\nmembers = ["services/*"]\n\n'
+            f'[tool.uv.sources]\nvendorlib = {{ path = "{library}" }}\n',
+            "services/svc/pyproject.toml": SERVICE,
+            "services/svc/src/svc/__init__.py": "",
+            "services/svc/src/svc/handlers/__init__.py": "",
+            **{f"services/svc/src/svc/handlers/{n}": text for n, text in HANDLERS.items()},
+        },
+    )
+    locked = subprocess.run(["uv", "lock", "--quiet"], cwd=root, capture_output=True, text=True)
+    assert locked.returncode == 0, locked.stderr
+
+    manifest = package(root, jobs=2).manifest
+
+    def shipped(function: str) -> set[str]:
+        with zipfile.ZipFile(root / "dist" / "svc" / f"{function}.zip") as archive:
+            return {n for n in archive.namelist() if not n.startswith("svc")}
+
+    plain, with_tests = shipped("plain"), shipped("with_tests")
+    info = "vendorlib-1.0.dist-info"
+    for names in (plain, with_tests):
+        assert {"vendorlib/__init__.pyc", f"{info}/METADATA"} <= names, names
+        assert any(n.startswith(f"{info}/") and "LICENSE" in n for n in names), names
+        assert not [n for n in names if n.endswith((".pyi", "py.typed", ".md", "uv_cache.json"))]
+        assert not [n for n in names if "mypy_plugin" in n]
+    assert not [n for n in plain if n.startswith("vendorlib/tests/")]
+    assert "vendorlib/tests/helpers.pyc" in with_tests
+    assert "vendorlib/tests/test_helpers.pyc" in with_tests  # the package ships whole
+
+    answers = {}
+    with Emulator(manifest, root, cache_dir=tmp_path / "runtime") as emulator:
+        for name in ("svc.plain", "svc.with_tests"):
+            result = emulator.invoke(name, {})
+            assert result.ok, result.logs
+            answers[name] = json.loads(result.payload)
+    assert answers == {
+        "svc.plain": {"version": "1.0", "value": 42},
+        "svc.with_tests": {"from": "tests"},
+    }

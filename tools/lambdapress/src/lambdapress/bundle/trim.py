@@ -63,9 +63,10 @@ FOREIGN_BYTECODE = Rule(
 )
 BOOKKEEPING = Rule(
     "installer bookkeeping",
-    "`RECORD` (and its signatures), `INSTALLER`, `REQUESTED`, `direct_url.json` in `*.dist-info/`",
-    "written for pip and uv to uninstall or audit an install; `RECORD` would list files the "
-    "zip no longer has",
+    "`RECORD` (and its signatures), `INSTALLER`, `REQUESTED`, `direct_url.json`, uv's "
+    "`uv_cache.json` and `uv_build.json` in `*.dist-info/`",
+    "written for pip and uv to uninstall, audit or rebuild an install; `RECORD` would list "
+    "files the zip no longer has, `uv_cache.json` holds the time of a build",
 )
 TEST_SUITES = Rule(
     "test suites",
@@ -100,7 +101,16 @@ TEST_FOLDERS = frozenset({"tests", "test"})
 DOC_FOLDERS = frozenset({"docs", "doc", "examples", "example"})
 FOLDERS = TEST_FOLDERS | DOC_FOLDERS
 _BOOKKEEPING = frozenset(
-    {"RECORD", "RECORD.jws", "RECORD.p7s", "INSTALLER", "REQUESTED", "direct_url.json"}
+    {
+        "RECORD",
+        "RECORD.jws",
+        "RECORD.p7s",
+        "INSTALLER",
+        "REQUESTED",
+        "direct_url.json",
+        "uv_cache.json",  # uv's, for a distribution it built: the time of the build
+        "uv_build.json",
+    }
 )
 _DOC_SUFFIXES = frozenset({".md", ".rst"})
 _LICENCE = re.compile(r"(licen[cs]e|copying|notice|authors|copyright)([._-].*)?", re.IGNORECASE)
