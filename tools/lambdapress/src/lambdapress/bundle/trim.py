@@ -24,6 +24,7 @@ too; `RECORD` does not (it would list files that are left out or replaced by byt
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -175,36 +176,42 @@ STANDARD_LIBRARY = frozenset(sys.stdlib_module_names) | _REMOVED_FROM_STDLIB | {
 
 def is_kept(name: str) -> bool:
     """Licences and SBOMs: always shipped, whatever folder they are in."""
-    path = PurePosixPath(name)
-    if _LICENCE.fullmatch(path.name):
+    folder, _, file = name.rpartition("/")
+    if _LICENCE.fullmatch(file):
         return True
-    parts = path.parts
+    if ".dist-info/" not in name:
+        return False
+    parts = folder.split("/")
     return any(
-        part.endswith(".dist-info")
-        and index + 1 < len(parts) - 1
-        and parts[index + 1] in _KEPT_DIST_INFO_FOLDERS
-        for index, part in enumerate(parts)
+        part.endswith(".dist-info") and parts[index + 1] in _KEPT_DIST_INFO_FOLDERS
+        for index, part in enumerate(parts[:-1])
     )
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def by_name(name: str, python: str | None, optimize: bool = False) -> Rule | None:
-    """The rule that leaves `name` (a path in a distribution's folder) out by its name alone."""
+    """The rule that leaves `name` (a path in a distribution's folder) out by its name alone.
+
+    Every file of every zip is asked about as the zip is built: plain string tests, and the
+    answers remembered.
+    """
     if is_kept(name):
         return None
-    path = PurePosixPath(name)
-    if path.suffix == ".pyi":
+    folder, _, file = name.rpartition("/")
+    suffix = file[file.rfind(".") :] if "." in file else ""
+    if suffix == ".pyi":
         return STUBS
-    if path.name == "py.typed":
+    if file == "py.typed":
         return MARKERS
-    if path.suffix == ".pyc" and path.parent.name == "__pycache__":
-        if _OPTIMIZED.search(path.name) and not optimize:
+    if suffix == ".pyc" and (folder == "__pycache__" or folder.endswith("/__pycache__")):
+        if _OPTIMIZED.search(file) and not optimize:
             return FOREIGN_BYTECODE
-        tag = path.name.split(".")  # `<module>.<tag>[.opt-N].pyc`
+        tag = file.split(".")  # `<module>.<tag>[.opt-N].pyc`
         if python is not None and len(tag) >= 3 and tag[1] != _cache_tag(python):
             return FOREIGN_BYTECODE
-    if len(path.parts) == 2 and path.parts[0].endswith(".dist-info"):
-        return BOOKKEEPING if path.name in _BOOKKEEPING else None
-    if len(path.parts) == 1 and path.suffix.lower() in _DOC_SUFFIXES:
+    if folder.endswith(".dist-info") and "/" not in folder:
+        return BOOKKEEPING if file in _BOOKKEEPING else None
+    if not folder and suffix.lower() in _DOC_SUFFIXES:
         return DOCUMENTATION
     return None
 
@@ -232,18 +239,9 @@ class Omissions(BaseModel):
     def rule_for(self, folder: str, name: str) -> Rule | None:
         """The rule that leaves `name` of the distribution folder `folder` out, if any."""
         rule = by_name(name, self.python, self.optimize)
-        if rule is not None or not self.paths or is_kept(name):
+        if rule is not None or not self.paths:
             return rule
-        stem = _module_stem(name)
-        for owner, path in self.paths:
-            if owner != folder:
-                continue
-            if path.endswith("/"):
-                if name.startswith(path):
-                    return TEST_SUITES if basename(path) in TEST_FOLDERS else DOCUMENTATION
-            elif stem == path:
-                return TEST_SUITES if basename(path) == "conftest" else UNIMPORTABLE
-        return None
+        return _by_path(self.paths, folder, name)
 
     def keyed(self, inputs_hash: str) -> str:
         """`inputs_hash` with the omissions in it: a zip that leaves out more is rebuilt."""
@@ -251,16 +249,34 @@ class Omissions(BaseModel):
         return hashlib.sha256(json.dumps(document).encode()).hexdigest()
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _by_path(paths: tuple[tuple[str, str], ...], folder: str, name: str) -> Rule | None:
+    """The rule of the omission `paths` that leaves `name` of `folder` out, if any."""
+    if is_kept(name):
+        return None
+    stem = _module_stem(name)
+    for owner, path in paths:
+        if owner != folder:
+            continue
+        if path.endswith("/"):
+            if name.startswith(path):
+                return TEST_SUITES if basename(path) in TEST_FOLDERS else DOCUMENTATION
+        elif stem == path:
+            return TEST_SUITES if basename(path) == "conftest" else UNIMPORTABLE
+    return None
+
+
 def _module_stem(name: str) -> str | None:
     """`pkg/mod` for `pkg/mod.py`, `pkg/mod.pyc` and `pkg/__pycache__/mod.cpython-312.pyc`."""
-    path = PurePosixPath(name)
-    if path.suffix == ".py":
-        return path.with_suffix("").as_posix()
-    if path.suffix != ".pyc":
+    if name.endswith(".py"):
+        return name[:-3]
+    if not name.endswith(".pyc"):
         return None
-    if path.parent.name == "__pycache__":
-        return (path.parent.parent / path.name.split(".", 1)[0]).as_posix()
-    return path.with_suffix("").as_posix()
+    folder, _, file = name.rpartition("/")
+    if folder == "__pycache__" or folder.endswith("/__pycache__"):
+        parent = folder[: -len("__pycache__")]  # `pkg/` (or "" at the top)
+        return parent + file.split(".", 1)[0]
+    return name[:-4]
 
 
 def basename(path: str) -> str:
