@@ -442,3 +442,14 @@ def test_zips_without_what_nothing_loads_still_run_under_the_runtime_client(
         "svc.plain": {"version": "1.0", "value": 42},
         "svc.with_tests": {"from": "tests"},
     }
+
+    # A third-party module named in `include` ships even when nothing else reaches it.
+    pyproject = root / "services" / "svc" / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(
+        text.replace(
+            "[tool.lambdapress]\n", '[tool.lambdapress]\ninclude = ["vendorlib.mypy_plugin"]\n'
+        )
+    )
+    package(root, jobs=2)
+    assert "vendorlib/mypy_plugin.pyc" in shipped("plain")
