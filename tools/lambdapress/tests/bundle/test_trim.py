@@ -453,3 +453,23 @@ def test_zips_without_what_nothing_loads_still_run_under_the_runtime_client(
     )
     package(root, jobs=2)
     assert "vendorlib/mypy_plugin.pyc" in shipped("plain")
+
+
+def test_a_second_run_reads_no_distribution_again(
+    shop: Path, build: Callable[[Path], PackageResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each distribution's facts are remembered by the digest of its record."""
+    from lambdapress.bundle import trim_facts
+
+    build(shop)
+    analysed: list[Path] = []
+    original = trim_facts.analyse_distribution
+
+    def spy(folder: Path, names: list[str]) -> trim_facts.DistributionFacts:
+        analysed.append(folder)
+        return original(folder, names)
+
+    monkeypatch.setattr(trim_facts, "analyse_distribution", spy)
+    build(shop)
+
+    assert analysed == []
