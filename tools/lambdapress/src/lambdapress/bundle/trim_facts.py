@@ -204,7 +204,7 @@ def _candidate_folders(files: list[str]) -> list[str]:
     """The outermost folders named like tests or docs (`pkg/tests/`, or `tests/` at the root)."""
     found: set[str] = set()
     for name in files:
-        parts = PurePosixPath(name).parts[:-1]
+        parts = name.split("/")[:-1]
         for depth, part in enumerate(parts):
             if part in FOLDERS:
                 found.add("/".join(parts[: depth + 1]) + "/")
