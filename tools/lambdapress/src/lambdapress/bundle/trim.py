@@ -9,7 +9,7 @@ Two kinds of rule:
   `*.md`/`*.rst` outside every package): decided for each file as the zip is assembled;
 - by what the code reaches (test suites, documentation folders, modules that cannot import):
   decided per function at planning, from facts about each distribution's sources
-  (`analyse_distribution`, remembered by the digest of its folder's record) and from what the
+  (`bundle.trim_facts`, remembered by the digest of its folder's record) and from what the
   function's own code imports (`Omissions` in the plan, part of its inputs hash). A folder or
   module that an import statement of the distribution's other code, an import of the
   function's own code or `include`, or a string naming it (`importlib.import_module`,
