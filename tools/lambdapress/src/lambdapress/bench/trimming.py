@@ -31,7 +31,7 @@ from lambdapress.bench import (
     _scratch_copy,
 )
 from lambdapress.bundle.discovery import handlers_folder
-from lambdapress.bundle.pipeline import plan_package
+from lambdapress.bundle.pipeline import PackageOptions, plan_package
 from lambdapress.bundle.plan import FunctionPlan
 from lambdapress.bundle.targets import Target
 from lambdapress.bundle.trim import RULES
@@ -87,7 +87,7 @@ def measure_rules(root: Path, functions: Sequence[str] = EXAMPLE_FUNCTIONS) -> T
     with _scratch_copy(root) as scratch, tempfile.TemporaryDirectory() as folder:
         alone = _add_pydantic_only(scratch, functions[0].split(".", 1)[0])
         cache = _fresh_artifact_cache(root, scratch.parent / "cache")
-        plan = plan_package(scratch, cache=cache, remote_cache=False)
+        plan = plan_package(scratch, PackageOptions(cache=cache, remote_cache=False))
         chosen = [plan.function(name) for name in (*functions, alone)]
         published = _Published(Path(folder))
         columns = [_savings(function, published) for function in chosen]
