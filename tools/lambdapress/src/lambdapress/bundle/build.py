@@ -70,7 +70,10 @@ def _first_party_entries(function: FunctionPlan, staging: Path, store: EntryStor
 
 
 def _distribution_entries(function: FunctionPlan) -> list[Entry]:
-    """The installed files, as their folder's record lists them, each checked as it is read."""
+    """The installed files, as their folder's record lists them, each checked as it is read.
+
+    Less what `bundle.trim`'s rules leave out: files nothing on Lambda can load.
+    """
     entries: list[Entry] = []
     for folder in function.distribution_folders:
         record = wheels.read_record(folder)
@@ -82,6 +85,7 @@ def _distribution_entries(function: FunctionPlan) -> list[Entry]:
         entries += [
             Entry(name, source=folder / name, sha256=digest)
             for name, digest in sorted(record.files.items())
+            if function.left_out.rule_for(folder.name, name) is None  # `bundle.trim`
         ]
     return entries
 

@@ -44,6 +44,7 @@ from lambdapress.bundle.library_lookups import (
     platform_specific,
 )
 from lambdapress.bundle.plan import SourceFile
+from lambdapress.bundle.trim import Omissions
 from lambdapress.bundle.wheels import InstalledDistribution
 from lambdapress.config.lambda_platform import Runtime, runtime_libraries
 from lambdapress.config.settings import TABLE
@@ -126,10 +127,20 @@ class NativeCheck:
         pyproject: Path,
         layer_libraries: Iterable[str] = (),
         pinned: Sequence[Pinned] = (),
+        left_out: Omissions | None = None,
     ) -> list[Finding]:
-        """The libraries `function`'s zip needs that neither it, the runtime nor a layer has."""
+        """The libraries `function`'s zip needs that neither it, the runtime nor a layer has.
+
+        Files that `left_out` (`bundle.trim`) keeps out of the zip are neither checked nor
+        counted as present.
+        """
         own = [(f, self._first_party(f)) for f in first_party if f.path is not None]
         third = [(d, self._distribution(d)) for d in distributions]
+        if left_out is not None:
+            third = [
+                (d, {n: f for n, f in found.items() if left_out.rule_for(d.folder.name, n) is None})
+                for d, found in third
+            ]
         bundled: set[str] = set()
         for source, found in own:
             bundled.update(_names(source.arcname, found))

@@ -63,6 +63,7 @@ from lambdapress.bundle.publishing import (
     unchanged_archive,
 )
 from lambdapress.bundle.remote_config import load_remote_cache
+from lambdapress.bundle.trim_facts import Trimmer
 from lambdapress.bundle.wiring import check_function_settings, function_wiring, service_resources
 from lambdapress.config.lambda_platform import Architecture
 from lambdapress.config.pyproject import PYPROJECT
@@ -200,6 +201,7 @@ def _plan(
     resources: list[Resource] = []
     warnings: list[str] = []
     checker = native.NativeCheck(workspace.root, facts)
+    trimmer = Trimmer(facts)
     findings: dict[str, list[native.Finding]] = {}
     for service in selected:
         functions = tuple(f for f in all_functions if f.service == service.name)
@@ -220,9 +222,11 @@ def _plan(
         for unit in units:
             wiring = function_wiring(service, unit.name, owned)
             contents = analysis.function_contents(context, lock, unit.entries, unit.extra)
+            left_out = trimmer.omissions(context, contents)
             digest = analysis.inputs_hash(
                 unit.handler, context, contents, compile_bytecode, fingerprint
             )
+            digest = left_out.keyed(digest)  # what the rules of `bundle.trim` leave out
             artifact = f"dist/{service.name}/{unit.name.split('.', 1)[1]}.zip"
             pyproject = service.path / PYPROJECT
             shipped = {canonicalize_name(d.name) for d in contents.distributions}
@@ -237,6 +241,7 @@ def _plan(
                 pyproject=pyproject,
                 layer_libraries=service.settings.layer_libraries,
                 pinned=pinned,
+                left_out=left_out,
             )
             plans.append(
                 FunctionPlan(
@@ -264,6 +269,7 @@ def _plan(
                     data_files=contents.data_files,
                     distributions={d.name: d.version for d in contents.distributions},
                     distribution_folders=tuple(d.folder for d in contents.distributions),
+                    left_out=left_out,
                     inputs_hash=digest,
                     artifact=artifact,
                     status=_status(

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, SerializeAsAny
 
 from lambdapress.bundle.remote_config import RemoteCache
 from lambdapress.bundle.targets import Target
+from lambdapress.bundle.trim import Omissions
 from lambdapress.config.lambda_platform import EPHEMERAL_STORAGE_DEFAULT_MB, Architecture, Runtime
 from lambdapress.errors import BundleError
 from lambdapress.model.application import Capacity, find_function
@@ -63,6 +64,9 @@ class FunctionPlan(BaseModel):
     ephemeral_storage: int = EPHEMERAL_STORAGE_DEFAULT_MB
     distributions: dict[str, str]
     distribution_folders: tuple[Path, ...]
+    left_out: Omissions = Omissions()
+    """What of its distributions the function leaves out beyond the rules by name
+    (`bundle.trim`): test suites, docs and modules that cannot import that nothing reaches."""
     inputs_hash: str
     artifact: str
     status: Status
