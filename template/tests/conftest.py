@@ -143,6 +143,19 @@ class Shell:
     bin = staticmethod(bin_path)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def user_wheel_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The user-level wheel cache of the session, and of every project it renders and builds.
+
+    `LAMBDAPRESS_CACHE_DIR` points at a folder of the session: never the machine's own
+    `~/.cache/lambdapress`.
+    """
+    folder = tmp_path_factory.mktemp("user-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LAMBDAPRESS_CACHE_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def sh() -> Shell:
     return Shell()

@@ -328,3 +328,20 @@ def test_a_per_container_provider_cannot_capture_a_per_invocation_one(
 
     with container.invocation(), pytest.raises(RuntimeSetupError, match="outlive"):
         cache.get()
+
+
+def test_a_misspelt_keeping_option_fails_at_registration(container: Container) -> None:
+    """The options are one value (`PerContainerOptions`), checked when the decorator is made."""
+    with pytest.raises(TypeError, match="unexpected keyword arguments: chek"):
+        container.per_container(chek=lambda _value: True)  # type: ignore[call-overload]
+
+
+def test_the_keeping_options_are_set_once(container: Container) -> None:
+    @container.per_container(check_after=2.0)
+    def client() -> int:
+        return 1
+
+    options = client.options
+    assert (options.check_after, options.retry_for, options.retry_on) == (2.0, 5.0, ())
+    with pytest.raises(AttributeError, match="immutable"):
+        options.retry_for = 0.0

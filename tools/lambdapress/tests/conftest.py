@@ -163,6 +163,20 @@ def bare_workspace(tmp_path: Path) -> BareWorkspace:
     return make
 
 
+@pytest.fixture(scope="session", autouse=True)
+def user_wheel_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The user-level wheel cache of every test and every command a test starts.
+
+    Never the real `~/.cache/lambdapress`: `LAMBDAPRESS_CACHE_DIR` points at a folder of the
+    session (whatever the environment said), shared by the session's builds as a developer's
+    projects share theirs. A test that needs an empty one sets the variable itself.
+    """
+    folder = tmp_path_factory.mktemp("user-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LAMBDAPRESS_CACHE_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def runtime_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The session's cache folder: awslambdaric is installed here once, on first use.

@@ -15,7 +15,8 @@ PUBLIC_API = {
     # `new`
     "NewPlan", "plan_new", "execute_new", "template_is_dirty",
     # `package`, and the application model it builds (the manifest is its serialisation)
-    "package", "plan_package", "execute_plan", "PackageResult", "BundlePlan", "FunctionPlan",
+    "package", "plan_package", "PackageOptions", "execute_plan", "PackageResult", "BundlePlan",
+    "FunctionPlan",
     "Application", "Function", "Trigger", "HttpRoute", "Resource", "Permission",
     "read_manifest", "manifest_path",
     # the emulator's entry points, and the options they take

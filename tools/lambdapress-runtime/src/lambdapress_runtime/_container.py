@@ -18,7 +18,7 @@ from lambdapress_runtime import _snapstart
 from lambdapress_runtime._invocation import Invocation
 from lambdapress_runtime._lifetimes import Lifetimes
 from lambdapress_runtime._log import log
-from lambdapress_runtime._provider import Provider
+from lambdapress_runtime._provider import PerContainerOptions, Provider
 from lambdapress_runtime._settings import read_settings
 from lambdapress_runtime._warmup import answer_warmup, is_warmup
 
@@ -27,9 +27,10 @@ from lambdapress_runtime._warmup import answer_warmup, is_warmup
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from typing import Any, TypeVar, overload
+    from typing import Any, TypeVar, Unpack, overload
 
     from lambdapress_runtime._override import Override
+    from lambdapress_runtime._provider import PerContainerKeywords
     from lambdapress_runtime._types import ProviderDecorator
 
     T = TypeVar("T")
@@ -89,26 +90,15 @@ class Container:
         def per_container(self, factory: Callable[[], T], /) -> Provider[T]: ...
         @overload
         def per_container(
-            self,
-            *,
-            check: Callable[[Any], object] | None = None,
-            check_after: float = 30.0,
-            retry_on: tuple[type[BaseException], ...] = (),
-            retry_for: float = 5.0,
-            retry_if: Callable[[BaseException], bool] | None = None,
-            name: str | None = None,
+            self, *, name: str | None = None, **keep: Unpack[PerContainerKeywords]
         ) -> ProviderDecorator: ...
 
     def per_container(
         self,
         factory: Callable[[], object] | None = None,
         *,
-        check: Callable[[Any], object] | None = None,
-        check_after: float = 30.0,
-        retry_on: tuple[type[BaseException], ...] = (),
-        retry_for: float = 5.0,
-        retry_if: Callable[[BaseException], bool] | None = None,
         name: str | None = None,
+        **keep: Unpack[PerContainerKeywords],
     ) -> Any:
         """Register a provider whose value lives as long as the execution environment.
 
@@ -122,19 +112,13 @@ class Container:
         `retry_on` error leaving an invocation that used it discards it, so the next
         invocation reconnects.
         A generator factory's code after `yield` closes it (on discard, snapshot, `close()`).
+        The keywords besides `name` are `PerContainerOptions`'.
         """
+        options = PerContainerOptions(**keep)
 
         def register(function: Callable[[], object]) -> Provider[Any]:
             provider: Provider[Any] = Provider(
-                self._lifetimes,
-                function,
-                per_invocation=False,
-                name=name,
-                check=check,
-                check_after=check_after,
-                retry_on=retry_on,
-                retry_for=retry_for,
-                retry_if=retry_if,
+                self._lifetimes, function, per_invocation=False, name=name, options=options
             )
             self._providers.append(provider)
             return provider

@@ -34,7 +34,11 @@ if TYPE_CHECKING:
 
         name: str
         factory: Callable[[], object]
-        retry_on: tuple[type[BaseException], ...]
+
+        @property
+        def retry_on(self) -> tuple[type[BaseException], ...]:
+            """The errors that mean the per-container value is broken (none per invocation)."""
+            ...
 
         def discard(self) -> None: ...
         def mark_used(self, now: float) -> None: ...

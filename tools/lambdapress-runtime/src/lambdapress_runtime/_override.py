@@ -7,7 +7,6 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from types import TracebackType
     from typing import Any
 
     from lambdapress_runtime._lifetimes import Lifetimes
@@ -43,12 +42,7 @@ class Override:
         overrides[self._provider] = self._factory
         self._close_all()
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_exc: object) -> None:
         overrides = self._lifetimes.overrides
         if self._previous is _MISSING:
             overrides.pop(self._provider, None)

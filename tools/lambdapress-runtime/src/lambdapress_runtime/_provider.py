@@ -28,18 +28,31 @@ LONGEST_PAUSE = 1.0
 DEADLINE_MARGIN = 0.5
 # A bound on attempts, whatever the clock says (a test's clock that never moves).
 MAX_ATTEMPTS = 50
+# `per_container`'s defaults: seconds unused before a value with a `check` is checked, and
+# seconds a `retry_on` error is retried for.
+CHECK_AFTER = 30.0
+RETRY_FOR = 5.0
 
 # `typing` and `collections.abc` are for type checkers only: importing them costs a cold start
 # milliseconds (see README, "Import time"), so they are read under TYPE_CHECKING, set False here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any, TypedDict, TypeVar, Unpack
     from typing import Generic as _Subscriptable
-    from typing import TypeVar
 
     from lambdapress_runtime._lifetimes import Lifetimes
 
     T = TypeVar("T")
+
+    class PerContainerKeywords(TypedDict, total=False):
+        """`Container.per_container`'s keywords besides `name` (see `PerContainerOptions`)."""
+
+        check: Callable[[Any], object] | None
+        check_after: float
+        retry_on: tuple[type[BaseException], ...]
+        retry_for: float
+        retry_if: Callable[[BaseException], bool] | None
 else:
 
     class _Subscriptable:
@@ -50,6 +63,38 @@ else:
             return GenericAlias(cls, item)
 
     T = "T"
+
+
+class PerContainerOptions:
+    """How a per-container value is kept: `Container.per_container`'s keywords, as one value.
+
+    `check(value)` returning False or raising means "broken"; a value unused for longer than
+    `check_after` seconds is checked before reuse. Creation that raises a `retry_on` error is
+    retried for up to `retry_for` seconds, unless `retry_if(error)` says waiting cannot help.
+    Set once, in `__init__` (a plain class: `dataclasses` would cost the cold start its import).
+    """
+
+    __slots__ = ("check", "check_after", "retry_for", "retry_if", "retry_on")
+
+    def __init__(self, **keep: Unpack[PerContainerKeywords]) -> None:
+        unknown = keep.keys() - set(self.__slots__)
+        if unknown:
+            names = ", ".join(sorted(unknown))
+            raise TypeError(f"per_container() got unexpected keyword arguments: {names}")
+        self.check = keep.get("check")
+        self.check_after = keep.get("check_after", CHECK_AFTER)
+        self.retry_on = keep.get("retry_on", ())
+        self.retry_for = keep.get("retry_for", RETRY_FOR)
+        self.retry_if = keep.get("retry_if")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if hasattr(self, name):
+            raise AttributeError(f"PerContainerOptions are immutable: cannot set {name}")
+        object.__setattr__(self, name, value)
+
+
+PER_INVOCATION = PerContainerOptions()
+"""What a per-invocation provider is given: nothing is kept, so nothing is checked or retried."""
 
 
 class Provider(_Subscriptable[T]):
@@ -68,27 +113,25 @@ class Provider(_Subscriptable[T]):
         *,
         per_invocation: bool,
         name: str | None = None,
-        check: Callable[[T], object] | None = None,
-        check_after: float = 30.0,
-        retry_on: tuple[type[BaseException], ...] = (),
-        retry_for: float = 5.0,
-        retry_if: Callable[[BaseException], bool] | None = None,
+        options: PerContainerOptions = PER_INVOCATION,
     ) -> None:
         self._lifetimes = lifetimes
         self.factory = factory
         self.per_invocation = per_invocation
         self.name = name or _name_of(factory)
-        self.check = check
-        self.check_after = check_after
-        self.retry_on = retry_on
-        self.retry_for = retry_for
-        self.retry_if = retry_if
+        self.options = options
         # Per-container state. The lock makes two threads resolving at once create one
         # resource; it is re-entrant so one provider can call another's .get() while creating.
         self._lock = RLock()
         self._resource: Resource | None = None
         self._generation = 0
         self._creating = False
+
+    @property
+    def retry_on(self) -> tuple[type[BaseException], ...]:
+        """The errors that are retried at creation, and discard the value when they end an
+        invocation that used it."""
+        return self.options.retry_on
 
     def __repr__(self) -> str:
         lifetime = "per_invocation" if self.per_invocation else "per_container"
@@ -156,13 +199,15 @@ class Provider(_Subscriptable[T]):
         check or used recently enough that the server cannot have dropped it yet."""
         if self._generation != self._lifetimes.generation:
             return False
-        return self.check is None or now - resource.last_used <= self.check_after
+        check_after = self.options.check_after
+        return self.options.check is None or now - resource.last_used <= check_after
 
     def _still_valid(self, resource: Resource) -> bool:
-        if self._generation != self._lifetimes.generation or self.check is None:
+        check = self.options.check
+        if self._generation != self._lifetimes.generation or check is None:
             return False
         try:
-            valid = self.check(resource.value) is not False  # type: ignore[arg-type]
+            valid = check(resource.value) is not False
         except Exception:  # any failure of the check means "reconnect"
             valid = False
         if not valid:
@@ -173,12 +218,12 @@ class Provider(_Subscriptable[T]):
         """Create the resource; a `retry_on` error (a server that is restarting, a connection
         refused while a proxy fails over) is retried at once, then after pauses of 50 ms
         doubling up to 1 s, while `retry_for` seconds and the invocation's deadline allow."""
-        lifetimes = self._lifetimes
+        lifetimes, options = self._lifetimes, self.options
         factory = lifetimes.factory_for(self)
         self._creating = True
         lifetimes.enter_shared_creation(self)
         try:
-            until = lifetimes.clock() + self.retry_for
+            until = lifetimes.clock() + options.retry_for
             deadline = lifetimes.deadline()
             if deadline is not None:
                 until = min(until, deadline - DEADLINE_MARGIN)
@@ -188,8 +233,8 @@ class Provider(_Subscriptable[T]):
                 attempts += 1
                 try:
                     return create(self.name, factory, lifetimes.clock())
-                except self.retry_on as error:
-                    if self.retry_if is not None and not self.retry_if(error):
+                except options.retry_on as error:
+                    if options.retry_if is not None and not options.retry_if(error):
                         raise  # a refusal that waiting will not change (a wrong password)
                     if attempts == 1:
                         lifetimes.log_event("retry", self.name)

@@ -14,7 +14,13 @@ from lambdapress.support.lazy import lazy_getattr
 from lambdapress.version import __version__
 
 if TYPE_CHECKING:
-    from lambdapress.bundle.pipeline import PackageResult, execute_plan, package, plan_package
+    from lambdapress.bundle.pipeline import (
+        PackageOptions,
+        PackageResult,
+        execute_plan,
+        package,
+        plan_package,
+    )
     from lambdapress.bundle.plan import BundlePlan, FunctionPlan
     from lambdapress.config.answers import CopierAnswers, read_answers
     from lambdapress.config.pyproject import load_toml
@@ -97,6 +103,7 @@ _EXPORTS = {
     "execute_new": "scaffold",
     "plan_new": "scaffold",
     "template_is_dirty": "scaffold",
+    "PackageOptions": "bundle.pipeline",
     "PackageResult": "bundle.pipeline",
     "execute_plan": "bundle.pipeline",
     "package": "bundle.pipeline",
@@ -138,6 +145,7 @@ __all__ = [
     "NewPlan",
     "Package",
     "PackageIndexError",
+    "PackageOptions",
     "PackageResult",
     "Permission",
     "PinError",

@@ -187,7 +187,13 @@ def execute_new(plan: NewPlan, root: Path) -> Path:
     if plan.data.get("models_source") != "index":
         return _render(plan, root)
     from lambdapress.config.workspace import load_workspace
-    from lambdapress.publish.models_plan import apply_plan, plan_add, real_deps, require_published
+    from lambdapress.publish.models_plan import (
+        LibraryRequest,
+        apply_plan,
+        plan_add,
+        real_deps,
+        require_published,
+    )
 
     package, spec, index = (
         plan.data["models_package"],
@@ -200,7 +206,8 @@ def execute_new(plan: NewPlan, root: Path) -> Path:
     destination = _render(plan, root)
     try:
         workspace = load_workspace(root)
-        apply_plan(plan_add(workspace, plan.name, package, spec, index, real_deps(workspace)))
+        request = LibraryRequest(service=plan.name, package=package, specifier=spec, index=index)
+        apply_plan(plan_add(workspace, request, real_deps(workspace)))
     except BaseException:
         if created is not None and created.exists():
             shutil.rmtree(created, ignore_errors=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.bundle import PackageResult, plan_package
+from lambdapress.bundle import PackageOptions, PackageResult, plan_package
 from lambdapress.bundle.archive import Archive
 from lambdapress.bundle.build import check_limits
 from lambdapress.errors import BundleError
@@ -206,12 +206,12 @@ def test_one_artifact_for_the_whole_service_routes_lazily(shop: Path, build: Bui
 
 
 def test_selecting_services_and_functions(shop: Path, build: Build) -> None:
-    result = plan_package(shop, function="shop.get_item")
+    result = plan_package(shop, PackageOptions(function="shop.get_item"))
     assert [f.name for f in result.functions] == ["shop.get_item"]
     with pytest.raises(BundleError, match=r"no function named 'shop\.nope'"):
-        plan_package(shop, function="shop.nope")
+        plan_package(shop, PackageOptions(function="shop.nope"))
     with pytest.raises(BundleError, match="unknown service"):
-        plan_package(shop, services=("billing",))
+        plan_package(shop, PackageOptions(services=("billing",)))
 
 
 def test_modules_imported_by_name_ship_when_declared_in_include(shop: Path, build: Build) -> None:
@@ -304,5 +304,5 @@ def test_one_function_is_planned_without_analysing_the_other_services(shop: Path
     subprocess.run(["uv", "lock", "--quiet"], cwd=shop, check=True)
     with pytest.raises(BundleError, match="docopt"):
         plan_package(shop)  # the whole workspace: legacy has no wheel to ship
-    plan = plan_package(shop, function="shop.get_item")
+    plan = plan_package(shop, PackageOptions(function="shop.get_item"))
     assert [f.name for f in plan.functions] == ["shop.get_item"]

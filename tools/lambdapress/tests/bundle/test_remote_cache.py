@@ -186,10 +186,10 @@ def test_an_unusable_store_is_named_with_its_fix_and_the_build_goes_on(
 def test_a_server_lost_between_lookups_and_uploads_still_builds(
     shop_template: Path, tmp_path: Path, bucket: str, s3_server: ThreadedMotoServer
 ) -> None:
-    from lambdapress.bundle import execute_plan, plan_package
+    from lambdapress.bundle import PackageOptions, execute_plan, plan_package
 
     root = checkout(shop_template, tmp_path)
-    plan = plan_package(root, jobs=2, cache=tmp_path / "cache")
+    plan = plan_package(root, PackageOptions(jobs=2, cache=tmp_path / "cache"))
     assert {f.status for f in plan.functions} == {"build"}  # looked up: not there
     s3_server.stop()
 

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lambdapress.config.aws_rules import (
+    BUCKET_NAME_PATTERN,
     ENVIRONMENT_KEY,
     FUNCTION_NAME,
     HANDLER,
@@ -30,6 +31,7 @@ from lambdapress.config.aws_rules import (
     camel,
     environment_key_problem,
     environment_size,
+    is_bucket_name,
     route_key_problem,
     route_path_problem,
 )
@@ -150,3 +152,31 @@ def test_a_route_key_needs_a_method_api_gateway_routes() -> None:
 def test_the_template_names_resources_with_the_same_words() -> None:
     assert template_camel is camel
     assert camel("orders.get_order") == camel("orders.getOrder") == "OrdersGetOrder"
+
+
+@pytest.mark.parametrize(
+    ("name", "accepted"),
+    [
+        ("acme-artifacts-123456789012-eu-west-1", True),
+        ("a.b-c", True),
+        ("abc", True),
+        ("ab", False),  # 3 characters at least
+        ("a" * 63, True),
+        ("a" * 64, False),
+        ("Acme", False),  # lowercase only
+        ("-acme", False),  # begins and ends with a letter or a digit
+        ("a..b", False),  # no two adjacent dots
+    ],
+)
+def test_the_s3_bucket_name_rule(name: str, accepted: bool) -> None:
+    """One rule for the deploy bucket, the template's parameter and the shared build cache."""
+    from lambdapress.bundle.remote_config import split_url
+
+    assert is_bucket_name(name) is accepted
+    if ".." not in name:  # the parameter's pattern says all but the dots rule
+        assert (re.match(BUCKET_NAME_PATTERN, name) is not None) is accepted
+    if accepted:
+        assert split_url(f"s3://{name}/prefix/") == (name, "prefix")
+    else:
+        with pytest.raises(ValueError, match="not an S3 bucket name"):
+            split_url(f"s3://{name}/prefix/")

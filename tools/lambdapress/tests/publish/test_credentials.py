@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
+from lambdapress.errors import ConfigError
 from lambdapress.indexes.config import UploadApiIndex
 from lambdapress.indexes.credentials import (
     keyring_password,
     redact,
+    resolve_configured,
     resolve_index,
     resolve_upload_api,
 )
@@ -84,6 +88,22 @@ def test_resolve_index_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("LAMBDAPRESS_INDEX_LOCAL_USERNAME", "carol")
     monkeypatch.setenv("LAMBDAPRESS_INDEX_LOCAL_PASSWORD", "pw")
     assert resolve_index(INDEX).basic_auth() == ("carol", "pw")
+
+
+def test_the_root_pyprojects_index_is_found_by_name_and_resolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.lambdapress.indexes.local]\nupload-url = "http://127.0.0.1:9/"\n'
+        'index-url = "http://127.0.0.1:9/simple/"\n'
+    )
+    monkeypatch.setenv("LAMBDAPRESS_INDEX_LOCAL_USERNAME", "carol")
+    monkeypatch.setenv("LAMBDAPRESS_INDEX_LOCAL_PASSWORD", "pw")
+    assert resolve_configured(tmp_path, "local").basic_auth() == ("carol", "pw")
+    assert resolve_configured(tmp_path, None).name == "local"  # the only one
+    with pytest.raises(ConfigError, match="no index named 'nope'") as error:
+        resolve_configured(tmp_path, "nope")
+    assert error.value.path == tmp_path / "pyproject.toml"
 
 
 def test_redact_hides_plain_url_encoded_and_base64_forms() -> None:

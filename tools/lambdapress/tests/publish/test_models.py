@@ -25,7 +25,13 @@ from lambdapress.indexes.sources import read_models
 from lambdapress.publish.compat import assess
 from lambdapress.publish.models import with_first_party
 from lambdapress.publish.models_gate import VersionCheck
-from lambdapress.publish.models_plan import Deps, apply_plan, plan_add, plan_upgrade
+from lambdapress.publish.models_plan import (
+    Deps,
+    LibraryRequest,
+    apply_plan,
+    plan_add,
+    plan_upgrade,
+)
 
 URL = "http://127.0.0.1:9/simple/"
 ROOT = f"""[tool.uv.workspace]
@@ -145,7 +151,10 @@ def files(root: Path) -> dict[str, str]:
 
 def add(project: Path, fake: FakeIndex, spec: str = "==1.0", **kwargs: Any) -> Any:
     workspace = load_workspace(project)
-    return plan_add(workspace, "payments", "billing-models", spec, "company", fake.deps(), **kwargs)
+    request = LibraryRequest(
+        service="payments", package="billing-models", specifier=spec, index="company", **kwargs
+    )
+    return plan_add(workspace, request, fake.deps())
 
 
 def test_adding_a_published_library_names_it_in_each_file_uv_and_lambdapress_read(
@@ -229,9 +238,10 @@ def test_failures_before_the_write_change_no_file(project: Path) -> None:
     with pytest.raises(ModelsError, match=r"billing-models==9\.9 is not on index 'company'"):
         add(project, fake, "==9.9")
     with pytest.raises(ModelsError, match="no index named 'nope'"):
-        plan_add(
-            load_workspace(project), "payments", "billing-models", "==1.0", "nope", fake.deps()
+        request = LibraryRequest(
+            service="payments", package="billing-models", specifier="==1.0", index="nope"
         )
+        plan_add(load_workspace(project), request, fake.deps())
     fake.published = ()
     with pytest.raises(ModelsError, match="there is no package 'billing-models' on index"):
         add(project, fake)

@@ -130,7 +130,7 @@ def test_an_applied_migration_that_was_edited_is_refused(tmp_path: Path, shop: s
 
 
 def test_an_unreachable_database_says_how_to_start_one(tmp_path: Path) -> None:
-    from lambdapress.storage.local import free_port
+    from lambdapress.support.loopback import free_port
 
     folder = service_with(tmp_path, {"0001_init.sql": "SELECT 1;"})
     url = f"postgresql://nobody@127.0.0.1:{free_port()}/none?connect_timeout=2"

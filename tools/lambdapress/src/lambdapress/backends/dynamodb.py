@@ -27,7 +27,13 @@ from lambdapress.config.aws_rules import TABLE_NAME
 from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
 from lambdapress.errors import BundleError
 from lambdapress.model.permissions import Permission, resource_ref
-from lambdapress.model.resources import DynamoDBTable, Resource
+from lambdapress.model.resources import (
+    DELETED_WITH_STACK,
+    AttributeName,
+    DynamoDBTable,
+    Resource,
+    table_definition,
+)
 from lambdapress.model.storage_backends import (
     EnvironmentBudget,
     LocalHost,
@@ -35,10 +41,12 @@ from lambdapress.model.storage_backends import (
     Stack,
     StackBuilder,
     StageNames,
+    StartedServer,
     StorageBackend,
     StorageDeclaration,
     Unavailable,
 )
+from lambdapress.support.loopback import LOOPBACK
 
 if TYPE_CHECKING:
     from lambdapress.storage.dynamodb import MotoServer
@@ -59,7 +67,6 @@ DYNAMODB_ITEM_ACTIONS = (
     "dynamodb:UpdateItem",
 )
 _TABLE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
-_ATTRIBUTE = r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"
 _TABLES_FIX = (
     'declare each table as [tool.lambdapress.storage.tables.NAME] with partition_key = "id" '
     "(and an optional sort_key); NAME: lowercase letters, digits and underscores, starting "
@@ -91,8 +98,8 @@ class TableSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    partition_key: str = Field(pattern=_ATTRIBUTE)
-    sort_key: str | None = Field(default=None, pattern=_ATTRIBUTE)
+    partition_key: AttributeName
+    sort_key: AttributeName | None = None
 
 
 class DynamoDBSettings(BaseModel):
@@ -127,7 +134,7 @@ class DynamoDBState(BaseModel):
 
 
 @dataclass
-class LocalTables:
+class LocalTables(StartedServer):
     """The moto server of one `lambdapress db`, and the tables made in it."""
 
     server: MotoServer
@@ -153,10 +160,6 @@ class LocalTables:
                 lines.append(f"  {service}: table {table} = {physical}")
         return tuple(lines)
 
-    def close(self) -> None:
-        """Stop moto."""
-        self.server.stop()
-
 
 class DynamoDBLocal:
     """`lambdapress db`'s part: moto's server, with every service's tables."""
@@ -167,9 +170,9 @@ class DynamoDBLocal:
         self, declarations: Sequence[StorageDeclaration[DynamoDBSettings]], host: LocalHost
     ) -> LocalTables:
         """Start moto and create the tables that are not there, named for the local stage."""
-        from lambdapress.storage.dynamodb import HOST, REGION, create_tables, start_moto
+        from lambdapress.storage.dynamodb import REGION, create_tables, start_moto
 
-        host.say(f"DynamoDB (moto): starting on {HOST}:{host.port}")
+        host.say(f"DynamoDB (moto): starting on {LOOPBACK}:{host.port}")
         server = start_moto(host.port, host.folder / "moto.log")
         names = host.names
         tables = {
@@ -280,28 +283,18 @@ class DynamoDBBackend:
         """An on-demand table with the declared string keys."""
         if not isinstance(resource, DynamoDBTable):
             raise TypeError(f"not a DynamoDB table: {resource.id}")
-        keys = [(resource.partition_key, "HASH")]
-        if resource.sort_key is not None:
-            keys.append((resource.sort_key, "RANGE"))
         properties: dict[str, Any] = {
             "TableName": physical_table_name(
                 stack.project, stack.stage, resource.service, resource.name
             ),
-            "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [
-                {"AttributeName": name, "AttributeType": "S"} for name, _ in keys
-            ],
-            "KeySchema": [{"AttributeName": name, "KeyType": kind} for name, kind in keys],
+            **table_definition(resource.partition_key, resource.sort_key),
             "Tags": stack.tags(resource.service),
         }
         stack.add(
             _table_id(resource, stack),
             {
                 "Type": "AWS::DynamoDB::Table",
-                # `lambdapress destroy` removes the stack and what it holds; keeping data beyond
-                # it is a backup's job (or a table managed outside the stack).
-                "DeletionPolicy": "Delete",
-                "UpdateReplacePolicy": "Delete",
+                **DELETED_WITH_STACK,
                 "Properties": properties,
             },
             f"table {resource.name} of service {resource.service}",

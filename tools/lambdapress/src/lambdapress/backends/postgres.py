@@ -30,11 +30,13 @@ from lambdapress.model.storage_backends import (
     Stack,
     StackBuilder,
     StageNames,
+    StartedServer,
     StorageBackend,
     StorageDeclaration,
     Unavailable,
     storage_declaration,
 )
+from lambdapress.support.loopback import LOOPBACK
 
 if TYPE_CHECKING:
     from lambdapress.storage.migrations import MigrationReport
@@ -71,7 +73,7 @@ class PostgresState(BaseModel):
 
 
 @dataclass
-class LocalPostgres:
+class LocalPostgres(StartedServer):
     """The PostgreSQL of one `lambdapress db`, and what it did to each service's database."""
 
     server: PostgresServer
@@ -99,10 +101,6 @@ class LocalPostgres:
             lines.append(f"  {service}: {DATABASE_URL_ENV}={url}  ({applied} migrations applied)")
         return tuple(lines)
 
-    def close(self) -> None:
-        """A fast shutdown."""
-        self.server.stop()
-
 
 class PostgresLocal:
     """`lambdapress db`'s part: the server, one database per service, its migrations applied."""
@@ -119,7 +117,6 @@ class PostgresLocal:
             find_migrations,
         )
         from lambdapress.storage.postgres import (
-            HOST,
             database_url,
             start_postgres,
             stop_orphaned_postgres,
@@ -127,7 +124,7 @@ class PostgresLocal:
 
         data = host.folder / "postgres"
         stop_orphaned_postgres(data, host.say)
-        host.say(f"PostgreSQL: starting on {HOST}:{host.port}")
+        host.say(f"PostgreSQL: starting on {LOOPBACK}:{host.port}")
         server = start_postgres(data, host.port, settings=host.settings)
         local = LocalPostgres(
             server, {d.service: database_url(host.port, d.service) for d in declarations}

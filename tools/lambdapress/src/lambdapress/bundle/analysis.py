@@ -39,13 +39,13 @@ from lambdapress.bundle.wheels import (
     ensure_installed,
 )
 from lambdapress.config.lambda_platform import Architecture
-from lambdapress.config.pyproject import find_key_line
+from lambdapress.config.pyproject import PYPROJECT, find_key_line
 from lambdapress.config.settings import TABLE
 from lambdapress.config.workspace import Service, Workspace
 from lambdapress.errors import BundleError
 from lambdapress.indexes.config import load_indexes
 from lambdapress.indexes.credentials import resolve_index
-from lambdapress.indexes.pins import PYPROJECT, Pin, read_pins
+from lambdapress.indexes.pins import Pin, read_pins
 from lambdapress.indexes.sources import uv_index_named
 
 # The AWS SDK that the Lambda Python runtime already has on its path (/var/runtime). Their own
@@ -54,6 +54,22 @@ from lambdapress.indexes.sources import uv_index_named
 # distribution names), so the build never fetches, nor says it installs, what it will not ship.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
 FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class AnalysisRun:
+    """What every service of one plan is analysed with: the same for each of them."""
+
+    workspace: Workspace
+    lock: Lock
+    cache: Path
+    """Where wheels are installed."""
+    jobs: int
+    """Parallel wheel installs."""
+    architecture: Architecture | None = None
+    """Overrides each service's, for a local build on a machine of another kind."""
+    facts: FileFacts | None = None
+    """Spares reading and parsing files that did not change since they were last seen."""
 
 
 @dataclass(frozen=True)
@@ -84,20 +100,12 @@ class Contents:
 
 
 def service_context(
-    workspace: Workspace,
-    lock: Lock,
+    run: AnalysisRun,
     service: Service,
-    cache: Path,
-    jobs: int,
     on_install: Callable[[LockedPackage], None] | None = None,
-    architecture: Architecture | None = None,
-    facts: FileFacts | None = None,
 ) -> ServiceContext:
-    """Index the service's first-party code and install its locked wheels for its target.
-
-    `architecture` overrides the service's, for a local build on a machine of another kind;
-    `facts` spares reading and parsing files that did not change since they were last seen.
-    """
+    """Index the service's first-party code and install its locked wheels for its target."""
+    workspace, lock, architecture, facts = run.workspace, run.lock, run.architecture, run.facts
     target = Target.of(service.settings)
     if architecture is not None:
         target = target.model_copy(update={"architecture": architecture})
@@ -153,7 +161,7 @@ def service_context(
     pyproject = service.path / PYPROJECT
     for package in third_party:  # first, so that the error names the service that needs it
         check_has_wheel(package, target, service=service.name, pyproject=pyproject)
-    installer = Installer(cache, jobs=jobs, on_install=on_install, credentials=credentials)
+    installer = Installer(run.cache, jobs=run.jobs, on_install=on_install, credentials=credentials)
     installed = ensure_installed(third_party, target, installer, SourcePolicy.of(service.settings))
     import_map: dict[str, list[str]] = {name: [name] for name in provided if name in closure}
     for name, dist in installed.items():
@@ -201,7 +209,7 @@ def function_contents(
     first_party_roots = [e for e in (*entries, *include) if context.index.owns(e)]
     closure = first_party_closure(context.index, first_party_roots)
     refs = list(closure.external)
-    refs += [ImportRef(name, context.service.path / "pyproject.toml", 0, False) for name in include]
+    refs += [ImportRef(name, context.service.path / PYPROJECT, 0, False) for name in include]
     direct = _distributions_for(context, [r for r in refs if not context.index.owns(r.name)])
     # With the extras the service turns on: psycopg ships with the psycopg-binary that
     # `psycopg[binary]` asked for, in every function that ships psycopg.
@@ -333,7 +341,7 @@ def _distributions_for(context: ServiceContext, refs: Iterable[ImportRef]) -> se
 
 def _unknown_import(context: ServiceContext, ref: ImportRef) -> BundleError:
     service = context.service
-    pyproject = service.path / "pyproject.toml"
+    pyproject = service.path / PYPROJECT
     top = ref.top_level
     if top in context.foreign:
         member = context.foreign[top]

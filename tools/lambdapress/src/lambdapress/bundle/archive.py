@@ -29,8 +29,13 @@ _DOS_TIME = 0
 _VERSION = 20  # "2.0": deflate, what zipfile writes without ZIP64
 _UNIX = 3  # "made by" a Unix system: the external attributes carry a Unix mode
 _UTF8_FLAG = 0x800
-_LOCAL = struct.Struct("<4s2B4HL2L2H")
-_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
+# An entry's local header and its central directory record share their middle: flags, method,
+# time, date, crc, sizes, the name's and the extra field's lengths.
+_LOCAL = struct.Struct("<4s2B")  # signature, version needed
+_CENTRAL = struct.Struct("<4s4B")  # signature, version made by, version needed
+_SHARED = struct.Struct("<4HL2L2H")
+# The central record's end: comment length, disk, internal and external attributes, offset.
+_CENTRAL_TAIL = struct.Struct("<3H2L")
 _END = struct.Struct("<4s4H2LH")
 _ZIP64_LIMIT = (1 << 31) - 1
 _MAX_ENTRIES = 0xFFFF
@@ -154,50 +159,27 @@ def _assemble(ordered: list[Entry], destination: Path, store: EntryStore | None)
                 crc, file_size, compress_size = zlib.crc32(data), len(data), len(stream)
             if file_size * 1.05 > _ZIP64_LIMIT or compress_size > _ZIP64_LIMIT:
                 raise _NeedsZip64
-            out.write(
-                _LOCAL.pack(
-                    b"PK\x03\x04",
-                    _VERSION,
-                    0,
-                    flags,
-                    zipfile.ZIP_DEFLATED,
-                    _DOS_TIME,
-                    _DOS_DATE,
-                    crc,
-                    compress_size,
-                    file_size,
-                    len(name),
-                    0,
-                )
-                + name
+            shared = _SHARED.pack(
+                flags,
+                zipfile.ZIP_DEFLATED,
+                _DOS_TIME,
+                _DOS_DATE,
+                crc,
+                compress_size,
+                file_size,
+                len(name),
+                0,
             )
+            out.write(_LOCAL.pack(b"PK\x03\x04", _VERSION, 0) + shared + name)
             if stream is not None:
                 out.write(stream)
             else:
                 out.copy_from(stored.path, stored.offset, compress_size)
             unzipped += file_size
             central.append(
-                _CENTRAL.pack(
-                    b"PK\x01\x02",
-                    _VERSION,
-                    _UNIX,
-                    _VERSION,
-                    0,
-                    flags,
-                    zipfile.ZIP_DEFLATED,
-                    _DOS_TIME,
-                    _DOS_DATE,
-                    crc,
-                    compress_size,
-                    file_size,
-                    len(name),
-                    0,
-                    0,
-                    0,
-                    0,
-                    FILE_MODE,
-                    offset,
-                )
+                _CENTRAL.pack(b"PK\x01\x02", _VERSION, _UNIX, _VERSION, 0)
+                + shared
+                + _CENTRAL_TAIL.pack(0, 0, 0, FILE_MODE, offset)
                 + name
             )
         start = out.size

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lambdapress.bundle.archive import Archive
 from lambdapress.support import files
-from lambdapress.support.integrity import CHUNK
+from lambdapress.support.integrity import CHUNK, SHA256_HEX
 
 
 class ArtifactRecord(BaseModel):
@@ -29,7 +29,7 @@ class ArtifactRecord(BaseModel):
 
     # Read back from the local cache and from the shared one (another machine's upload): a
     # record that passes is one whose digest and sizes can be used as they are.
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sha256: str = Field(pattern=SHA256_HEX)
     size: int = Field(ge=0)
     unzipped_size: int = Field(ge=0)
     files: int = Field(ge=0)

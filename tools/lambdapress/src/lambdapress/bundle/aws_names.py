@@ -39,8 +39,8 @@ from lambdapress.config.aws_rules import (
     environment_size_problem,
 )
 from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
-from lambdapress.config.pyproject import find_key_line
-from lambdapress.config.workspace import PYPROJECT, Service, Workspace
+from lambdapress.config.pyproject import PYPROJECT, find_key_line
+from lambdapress.config.workspace import Service, Workspace
 from lambdapress.errors import BundleError
 from lambdapress.model.storage_backends import (
     EnvironmentBudget,

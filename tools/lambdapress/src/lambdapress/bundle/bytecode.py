@@ -86,6 +86,17 @@ def _identity(path: Path) -> tuple[int, ...] | None:
     return (status.st_size, status.st_mtime_ns, status.st_ino, status.st_ctime_ns)
 
 
+TREE_OPTIONS = f"compileall unchecked-hash -d {TASK_ROOT}"
+"""How `compile_tree` compiles, in words: part of the key of every prepared wheel in the
+user-level cache (`bundle.wheel_cache`), so a change to its command must change this too."""
+
+
+def bytecode_only_options(docstrings: bool) -> str:
+    """How `compile_bytecode_only` compiles, in words (see `TREE_OPTIONS`)."""
+    kept = "docstrings" if docstrings else "no-docstrings"
+    return f"sourceless optimize=0 no_debug_ranges {kept} unchecked-hash {TASK_ROOT}"
+
+
 def compile_tree(folder: Path, compiler: str) -> None:
     """Write `__pycache__/*.cpython-3XX.pyc` next to every module under `folder`."""
     command = [

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lambdapress.bundle import artifacts
 from lambdapress.bundle.build import build_artifact
-from lambdapress.bundle.pipeline import cache_in_use, plan_package
+from lambdapress.bundle.pipeline import PackageOptions, cache_in_use, plan_package
 from lambdapress.config.lambda_platform import Architecture
 from lambdapress.model.application import Function
 
@@ -21,7 +21,8 @@ def host_variant(
     root: Path, entry: Function, architecture: Architecture, cache: Path | None = None
 ) -> Function:
     """`entry` rebuilt for `architecture`; its artifact is an absolute path in the cache."""
-    plan = plan_package(root, function=entry.name, cache=cache, architecture=architecture)
+    options = PackageOptions(function=entry.name, cache=cache, architecture=architecture)
+    plan = plan_package(root, options)
     (function,) = plan.functions
     artifact = artifacts.zip_path(plan.cache, function.inputs_hash)
     with cache_in_use(plan.cache):

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.targets import Target
-from lambdapress.config.pyproject import load_toml
+from lambdapress.config.pyproject import LOCK_FILE, load_toml
 from lambdapress.config.validation import Source, config_error
 from lambdapress.errors import BundleError, ConfigError
 from lambdapress.support import files
@@ -267,7 +267,7 @@ def read_lock(root: Path, facts: FileFacts | None = None) -> Lock:
     With `facts`, a lock parsed before is reused: its digest (known by stat, so not read
     again) names the parsed copy kept with them.
     """
-    path = root / "uv.lock"
+    path = root / LOCK_FILE
     if not path.is_file():
         raise ConfigError(
             "no uv.lock: third-party versions are taken from the lock file only",

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lambdapress.bundle.lock import read_lock
+from lambdapress.config.pyproject import LOCK_FILE, PYPROJECT
 from lambdapress.config.workspace import Workspace
 from lambdapress.errors import ModelsError
-from lambdapress.indexes.config import ResolvedIndex, choose_index, load_indexes
-from lambdapress.indexes.credentials import resolve_index
+from lambdapress.indexes.config import ResolvedIndex
+from lambdapress.indexes.credentials import resolve_configured
 from lambdapress.indexes.sources import ModelLibrary, read_models
 from lambdapress.support.files import cache_folder
 
@@ -56,7 +57,7 @@ def gate_refusals(
     """
     libraries = read_models(workspace, None)
     if any(library.origin == "index" for library in libraries):  # only they need the lock
-        lock = read_lock(workspace.root) if (workspace.root / "uv.lock").is_file() else None
+        lock = read_lock(workspace.root) if (workspace.root / LOCK_FILE).is_file() else None
         libraries = read_models(workspace, lock)
     cache = cache_folder(workspace.root)
     refusals = []
@@ -87,7 +88,7 @@ def refusal_error(workspace: Workspace, refusals: Sequence[Refusal]) -> ModelsEr
     fixes = []
     for refusal in refusals:
         library = refusal.library
-        where = workspace.relative(workspace.root / "services" / library.service / "pyproject.toml")
+        where = workspace.relative(workspace.root / "services" / library.service / PYPROJECT)
         if refusal.check is None:
             lines.append(
                 f"- {library.service}: {library.package} {library.version} from index "
@@ -123,8 +124,6 @@ def check_gate(
 
 def _resolver(workspace: Workspace) -> IndexResolver:
     def resolve(name: str) -> ResolvedIndex:
-
-        pyproject = workspace.root / "pyproject.toml"
-        return resolve_index(choose_index(load_indexes(workspace.root), name, pyproject))
+        return resolve_configured(workspace.root, name)
 
     return resolve

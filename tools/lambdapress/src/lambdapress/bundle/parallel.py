@@ -11,6 +11,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+DEFAULT_JOBS = 4
+"""Parallel installs and builds when the caller does not say (the CLI asks for one per CPU)."""
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 

@@ -51,7 +51,7 @@ from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.implementations import pin_implementations
 from lambdapress.bundle.lock import LockedPackage, read_lock
 from lambdapress.bundle.models_gate import check_gate
-from lambdapress.bundle.parallel import in_parallel
+from lambdapress.bundle.parallel import DEFAULT_JOBS, in_parallel
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, SourceFile, Status
 from lambdapress.bundle.publishing import (
     FunctionResult,
@@ -65,9 +65,9 @@ from lambdapress.bundle.publishing import (
 from lambdapress.bundle.remote_config import load_remote_cache
 from lambdapress.bundle.wiring import check_function_settings, function_wiring, service_resources
 from lambdapress.config.lambda_platform import Architecture
+from lambdapress.config.pyproject import PYPROJECT
 from lambdapress.config.workspace import Service, Workspace, load_workspace
 from lambdapress.errors import BundleError
-from lambdapress.indexes.pins import PYPROJECT
 from lambdapress.model.application import Application, find_function
 from lambdapress.model.manifest import manifest_path, write_manifest
 from lambdapress.model.resources import Resource
@@ -94,6 +94,24 @@ ProgressCallback = Callable[[Progress], None]
 
 
 @dataclass(frozen=True)
+class PackageOptions:
+    """What a `package` run is asked for besides the repository: which functions, and how."""
+
+    services: tuple[str, ...] = ()
+    """Only these services (all of them when empty)."""
+    function: str | None = None
+    """Only this function (`orders.get_order`)."""
+    jobs: int = DEFAULT_JOBS
+    progress: ProgressCallback | None = None
+    cache: Path | None = None
+    """Installed wheels and built zips; default: `cache_folder(root)`."""
+    architecture: Architecture | None = None
+    """Overrides every service's (a local build for this machine: `bundle.local`)."""
+    remote_cache: bool = True
+    """Fetch zips the cache lacks from the shared cache, when one is configured."""
+
+
+@dataclass(frozen=True)
 class PackageResult:
     """What `package` did: the manifest written, each function's result, the warnings."""
 
@@ -102,35 +120,24 @@ class PackageResult:
     warnings: tuple[str, ...]
 
 
-def plan_package(
-    root: Path,
-    services: tuple[str, ...] = (),
-    function: str | None = None,
-    jobs: int = 4,
-    progress: ProgressCallback | None = None,
-    cache: Path | None = None,
-    architecture: Architecture | None = None,
-    remote_cache: bool = True,
-) -> BundlePlan:
+def plan_package(root: Path, options: PackageOptions = PackageOptions()) -> BundlePlan:
     """Work out every selected function's contents and whether it must be rebuilt.
 
-    `cache` holds installed wheels and built zips (default: `cache_folder(root)`);
-    `architecture` overrides every service's (see `bundle.local`). A wheel folder that a build
-    is about to zip is checked against its record first; a damaged one is reported, thrown
-    away and installed again, and the plan made again (its modules decide what ships).
-    With `remote_cache` (and a shared cache configured), zips the cache lacks are fetched from
-    the shared one first (see `shared_cache`).
+    A wheel folder that a build is about to zip is checked against its record first; a
+    damaged one is reported, thrown away and installed again, and the plan made again (its
+    modules decide what ships). With `options.remote_cache` (and a shared cache configured),
+    zips the cache lacks are fetched from the shared one first (see `shared_cache`).
     """
     workspace = load_workspace(root)
-    remote = load_remote_cache(workspace.root) if remote_cache else None
-    cache = cache if cache is not None else cache_folder(workspace.root)
+    remote = load_remote_cache(workspace.root) if options.remote_cache else None
+    cache = options.cache if options.cache is not None else cache_folder(workspace.root)
     carried: list[str] = []
     with cache_in_use(cache):
         facts = FileFacts.load(cache)
         carried += facts.warnings
         save_compilers = remember_compilers(facts.folder)
         for _attempt in range(2):
-            plan = _plan(workspace, services, function, jobs, progress, cache, architecture, facts)
+            plan = _plan(workspace, options, cache, facts)
             facts.save()
             save_compilers()
             plan = shared_cache.fetch_for_plan(plan, remote)
@@ -155,15 +162,10 @@ def plan_package(
 
 
 def _plan(
-    workspace: Workspace,
-    services: tuple[str, ...],
-    function: str | None,
-    jobs: int,
-    progress: ProgressCallback | None,
-    cache: Path,
-    architecture: Architecture | None,
-    facts: FileFacts,
+    workspace: Workspace, options: PackageOptions, cache: Path, facts: FileFacts
 ) -> BundlePlan:
+    services, function, progress = options.services, options.function, options.progress
+    architecture = options.architecture
     lock = read_lock(workspace.root, facts)
     if function is not None and not services:
         # `orders.get_order` lives in `orders`: analysing (and installing wheels for) the other
@@ -178,6 +180,7 @@ def _plan(
     check_for_aws(workspace, all_functions)
     previous = previous_manifest(workspace.root)
     fingerprint = analysis.tool_fingerprint(__version__)
+    run = analysis.AnalysisRun(workspace, lock, cache, options.jobs, architecture, facts)
     installs = 0
 
     def announcer(service: Service) -> Callable[[LockedPackage], None]:
@@ -204,9 +207,7 @@ def _plan(
         check_function_settings(service, [unit.name for unit in units])
         owned = service_resources(service, workspace.root)
         resources += owned
-        context = analysis.service_context(
-            workspace, lock, service, cache, jobs, announcer(service), architecture, facts
-        )
+        context = analysis.service_context(run, service, announcer(service))
         warnings.extend(context.warnings)
         warnings += _reinstalled(context)
         compile_bytecode = find_compiler(context.target.python) is not None
@@ -286,7 +287,7 @@ def _plan(
 
 
 def execute_plan(
-    plan: BundlePlan, jobs: int = 4, progress: ProgressCallback | None = None
+    plan: BundlePlan, jobs: int = DEFAULT_JOBS, progress: ProgressCallback | None = None
 ) -> PackageResult:
     """Build what changed into the cache, then publish zips and, last, the manifest into dist/."""
     total = len(plan.functions)
@@ -353,14 +354,14 @@ def package(
     root: Path,
     services: tuple[str, ...] = (),
     function: str | None = None,
-    jobs: int = 4,
+    jobs: int = DEFAULT_JOBS,
     progress: ProgressCallback | None = None,
     cache: Path | None = None,
     remote_cache: bool = True,
 ) -> PackageResult:
-    """Plan, then execute: the whole of `lambdapress package`."""
-    plan = plan_package(root, services, function, jobs, progress, cache, remote_cache=remote_cache)
-    return execute_plan(plan, jobs, progress)
+    """Plan, then execute: the whole of `lambdapress package` (the arguments: `PackageOptions`)."""
+    options = PackageOptions(services, function, jobs, progress, cache, remote_cache=remote_cache)
+    return execute_plan(plan_package(root, options), jobs, progress)
 
 
 def rebuilder(root: Path) -> Callable[[Sequence[Path]], Application]:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, SerializeAsAny
 
 from lambdapress.bundle.remote_config import RemoteCache
 from lambdapress.bundle.targets import Target
-from lambdapress.config.lambda_platform import Architecture, Runtime
+from lambdapress.config.lambda_platform import EPHEMERAL_STORAGE_DEFAULT_MB, Architecture, Runtime
 from lambdapress.errors import BundleError
 from lambdapress.model.application import Capacity, find_function
 from lambdapress.model.permissions import Permission
@@ -60,7 +60,7 @@ class FunctionPlan(BaseModel):
     first_party: tuple[SourceFile, ...]
     modules: tuple[str, ...]
     data_files: tuple[str, ...] = ()
-    ephemeral_storage: int = 512
+    ephemeral_storage: int = EPHEMERAL_STORAGE_DEFAULT_MB
     distributions: dict[str, str]
     distribution_folders: tuple[Path, ...]
     inputs_hash: str

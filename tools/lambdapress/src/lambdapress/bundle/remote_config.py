@@ -14,22 +14,20 @@ mistake and an error; an unreachable bucket is only a lost optimisation (see `sh
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from lambdapress.config.pyproject import get_table, load_toml
+from lambdapress.config.aws_rules import is_bucket_name
+from lambdapress.config.pyproject import PYPROJECT, get_table, load_toml
 from lambdapress.config.validation import Source, config_error
 from lambdapress.errors import ConfigError
 
 TABLE = "tool.lambdapress.cache"
 ENVIRONMENT = "LAMBDAPRESS_CACHE_URL"
-PYPROJECT = "pyproject.toml"
 EXAMPLE = "s3://my-bucket/lambdapress (a bucket name, then an optional prefix)"
 # S3's bucket naming rules: 3-63 lowercase letters, digits, dots and dashes.
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
 class RemoteCache(BaseModel):
@@ -70,7 +68,7 @@ def split_url(url: str) -> tuple[str, str]:
     if not url.startswith("s3://"):
         raise ValueError("not an s3:// URL")
     bucket, _, prefix = url.removeprefix("s3://").partition("/")
-    if not _BUCKET.match(bucket):
+    if not is_bucket_name(bucket):
         raise ValueError(f"{bucket!r} is not an S3 bucket name")
     return bucket, prefix.strip("/")
 

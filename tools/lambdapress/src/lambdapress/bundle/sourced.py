@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from lambdapress.bundle.lock import LockedPackage
+from lambdapress.config.pyproject import LOCK_FILE, PYPROJECT
 from lambdapress.errors import BundleError
 
 PURE_TAG = "py3-none-any"
@@ -27,10 +28,10 @@ _NOT_SOURCE = frozenset(
 def from_path(package: LockedPackage, root: Path) -> LockedPackage:
     """A path source outside the workspace, to build: absolute folder, content digest."""
     folder = (root / package.source).resolve()
-    if not (folder / "pyproject.toml").is_file():
+    if not (folder / PYPROJECT).is_file():
         raise BundleError(
             f"{package.name} is locked from the path {folder}, which has no pyproject.toml",
-            path=root / "uv.lock",
+            path=root / LOCK_FILE,
             hint=f"point [tool.uv.sources] {package.name} at the package's folder, then `uv lock`",
         )
     update = {"source_kind": "path-build", "source": str(folder), "revision": tree_digest(folder)}

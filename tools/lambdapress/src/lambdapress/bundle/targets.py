@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from pydantic import BaseModel, ConfigDict
@@ -50,7 +51,15 @@ class Target(BaseModel):
 
     def wheel_tags(self) -> frozenset[Tag]:
         """Every wheel tag Lambda's interpreter accepts (worked out once per target)."""
-        return _wheel_tags(self.python, self.architecture)
+        return _accepted_tags(self.python, self.architecture)
+
+    def tag_ranks(self) -> Mapping[Tag, int]:
+        """Each accepted tag's rank, 0 for the most specific.
+
+        The wheel an installer prefers is the one whose best tag ranks first (a `cp312` build
+        over `abi3`, a newer manylinux over an older one), as uv and pip choose.
+        """
+        return _ranked_tags(self.python, self.architecture)
 
     def marker_environment(self) -> dict[str, str]:
         """PEP 508 marker values as they are on Lambda, to pick dependencies for the target."""
@@ -71,8 +80,16 @@ class Target(BaseModel):
 
 
 @functools.cache
-def _wheel_tags(python: PythonVersion, architecture: Architecture) -> frozenset[Tag]:
-    """The tags of a target, built once: planning checks every locked package against them."""
+def _accepted_tags(python: PythonVersion, architecture: Architecture) -> frozenset[Tag]:
+    return frozenset(_ranked_tags(python, architecture))
+
+
+@functools.cache
+def _ranked_tags(python: PythonVersion, architecture: Architecture) -> Mapping[Tag, int]:
+    """The tags of a target in order of preference, built once.
+
+    Planning checks every locked package against them.
+    """
     machine = ARCHITECTURES[architecture].wheel
     newest = RUNTIMES[runtime_of(python)].glibc_minor
     platforms = [f"manylinux_2_{minor}_{machine}" for minor in range(newest, 4, -1)]
@@ -82,4 +99,7 @@ def _wheel_tags(python: PythonVersion, architecture: Architecture) -> frozenset[
     major, minor = (int(part) for part in python.split("."))
     tags = list(cpython_tags((major, minor), platforms=platforms))
     tags += compatible_tags((major, minor), f"cp{major}{minor}", platforms)
-    return frozenset(tags)
+    ranks: dict[Tag, int] = {}
+    for tag in tags:
+        ranks.setdefault(tag, len(ranks))
+    return ranks

@@ -1,8 +1,11 @@
 """Locked distributions installed for a Lambda target, once, into a shared cache.
 
-Each (distribution, version, target) is installed by uv from its locked wheels, checked against
-the lock's hashes, into its own folder: whatever the host platform, never compiled from source.
-Functions then take the folders they need, so two functions sharing pydantic share one install.
+Each (distribution, version, target) is installed by uv from its locked wheel, checked against
+the lock's hash, into its own folder of the project's cache: whatever the host platform, never
+compiled from source. Functions then take the folders they need, so two functions sharing
+pydantic share one install. A folder of a wheel the lock names by hash is prepared once per
+machine, in the user-level cache (`bundle.wheel_cache`), and made of hard links to it: a
+project's clean build installs and compiles nothing another project prepared for the target.
 
 Each folder is staged under a unique temporary name and renamed into place whole (the first of
 two concurrent runs wins), with a record of every file's sha256 as its completion mark. A folder
@@ -24,8 +27,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
@@ -40,8 +44,16 @@ from lambdapress.bundle.bytecode import (
     find_compiler,
 )
 from lambdapress.bundle.lock import LockedPackage
-from lambdapress.bundle.parallel import in_parallel
+from lambdapress.bundle.parallel import DEFAULT_JOBS, in_parallel
 from lambdapress.bundle.targets import Target
+from lambdapress.bundle.wheel_cache import (
+    PreparedKey,
+    Variant,
+    prepared_key,
+    selected_wheel,
+    usable_cache,
+    user_cache_folder,
+)
 from lambdapress.config.pyproject import find_key_line
 from lambdapress.config.settings import ServiceSettings
 from lambdapress.errors import BundleError
@@ -149,13 +161,17 @@ class Installer:
 
     `credentials(index_url)` gives the variables that carry an index's credentials to uv
     (never a command line). It is asked only when something must be downloaded: a warm cache
-    never needs a token. `on_install(package)` hears of each install before it starts.
+    never needs a token. `on_install(package)` hears of each install before it starts (a wheel
+    taken from the user-level cache is not installed). `user_cache` is the user-level cache of
+    prepared wheels (`bundle.wheel_cache`; default: `user_cache_folder()`); None installs into
+    `cache` alone.
     """
 
     cache: Path
-    jobs: int = 4
+    jobs: int = DEFAULT_JOBS
     on_install: Callable[[LockedPackage], None] | None = None
     credentials: Callable[[str], dict[str, str]] | None = None
+    user_cache: Path | None = field(default_factory=user_cache_folder)
 
 
 @dataclass(frozen=True)
@@ -184,10 +200,12 @@ def ensure_installed(
 ) -> dict[str, InstalledDistribution]:
     """Install what is missing for `target` (in parallel) and describe every folder.
 
-    Under `policy.sources == "first-party"`, each distribution not named in
-    `policy.keep_sources` is described by its bytecode-only folder (when there is bytecode:
-    without an interpreter for the target, sources ship as before); its bytecode has no
-    docstrings with `policy.docstrings == "first-party"`.
+    A folder the project's cache lacks is taken from the user-level cache of prepared wheels
+    when it holds it (`bundle.wheel_cache`: hard links, nothing installed or compiled), else
+    prepared there first, then taken. Under `policy.sources == "first-party"`, each
+    distribution not named in `policy.keep_sources` is described by its bytecode-only folder
+    (when there is bytecode: without an interpreter for the target, sources ship as before);
+    its bytecode has no docstrings with `policy.docstrings == "first-party"`.
     """
     on_install, credentials = installer.on_install, installer.credentials
     for package in packages:
@@ -207,17 +225,38 @@ def ensure_installed(
         # (no bytecode): install again rather than change a folder other runs may be reading.
         discard(folder)
         missing.append(package)
+    announced: set[str] = set()
+    announcing = threading.Lock()
+
+    def announce(package: LockedPackage) -> None:
+        with announcing:
+            if package.name in announced:
+                return
+            announced.add(package.name)
+        if on_install is not None:
+            on_install(package)
 
     def install(package: LockedPackage) -> None:
-        secrets = credentials(package.index_url) if credentials and package.index_url else {}
-        _install(package, target, _folder(base, package), compiler, secrets)
+        def fill(site: Path) -> None:
+            secrets = credentials(package.index_url) if credentials and package.index_url else {}
+            _install_into(site, package, target, compiler, secrets)
+
+        key = prepared_key(package, target, "installed", compiler, LAYOUT_VERSION)
+        folder = _folder(base, package)
+        mark = _marker(compiled=compiler is not None)
+        problem = _prepare(installer, key, folder, fill, mark, lambda: announce(package))
+        if problem is not None:
+            repaired[package.name] = problem
 
     if missing:
         # Said in the lock's order before the parallel installs start: the lines come out the
-        # same way in every run, not in whichever order the threads happen to start.
+        # same way in every run, not in whichever order the threads happen to start. A wheel
+        # the user-level cache holds is not installed, so not announced.
+        shared = usable_cache(installer.user_cache)
         for package in missing:
-            if on_install is not None:
-                on_install(package)
+            key = prepared_key(package, target, "installed", compiler, LAYOUT_VERSION)
+            if shared is None or key is None or not shared.has(key):
+                announce(package)
         in_parallel(install, missing, installer.jobs)
     described = {p.name: _describe(p, _folder(base, p), repaired.get(p.name)) for p in packages}
     if policy.sources == "all" or compiler is None:
@@ -226,7 +265,9 @@ def ensure_installed(
     # A pinned package is a workspace library shipped as its published wheel: the project's
     # own code, so it keeps its sources like the rest of the first-party code.
     stripped = [p for p in packages if canonicalize_name(p.name) not in kept and not p.is_pinned]
-    suffix = BYTECODE_ONLY + ("" if policy.docstrings == "all" else WITHOUT_DOCSTRINGS)
+    keep_docstrings = policy.docstrings == "all"
+    suffix = BYTECODE_ONLY + ("" if keep_docstrings else WITHOUT_DOCSTRINGS)
+    variant: Variant = "bytecode" if keep_docstrings else "bytecode-nodocstrings"
     bytecode_base = base.with_name(base.name + suffix)
     for package in stripped:
         folder = _folder(bytecode_base, package)
@@ -239,16 +280,21 @@ def ensure_installed(
         if read_record(folder) is not None:
             return
         compiled = _folder(base, package)
-        # Both folders may share files (hard links): check the one it is derived from.
-        problem = damage(compiled)
+
+        def fill(staging: Path) -> None:
+            # Both folders may share files (hard links): check the one it is derived from.
+            problem = damage(compiled)
+            if problem is not None:
+                repaired[package.name] = f"{compiled.name}: {problem}"
+                discard(compiled)
+                install(package)
+            assert compiler is not None  # for mypy: no bytecode-only folders without one
+            _fill_bytecode_only(compiled, staging, target.python, compiler, keep_docstrings)
+
+        key = prepared_key(package, target, variant, compiler, LAYOUT_VERSION)
+        problem = _prepare(installer, key, folder, fill, _marker(compiled=True), None)
         if problem is not None:
-            repaired[package.name] = f"{compiled.name}: {problem}"
-            discard(compiled)
-            if on_install is not None:
-                on_install(package)
-            install(package)
-        keep_docstrings = policy.docstrings == "all"
-        _derive_bytecode_only(compiled, folder, target.python, compiler, keep_docstrings)
+            repaired[package.name] = problem
 
     in_parallel(derive, stripped, installer.jobs)
     for package in stripped:
@@ -259,6 +305,37 @@ def ensure_installed(
             installed=_folder(base, package),
         )
     return described
+
+
+def _prepare(
+    installer: Installer,
+    key: PreparedKey | None,
+    folder: Path,
+    fill: Callable[[Path], None],
+    mark: Callable[[dict[str, str]], WheelRecord],
+    announce: Callable[[], None] | None,
+) -> str | None:
+    """Write the project's `folder` from the user-level cache, or in place.
+
+    From the user-level cache (filled first when it lacks it) when `key` says it is kept
+    there; else installed in place. Returns why a damaged cache entry was prepared again, for
+    a warning.
+    """
+    shared = usable_cache(installer.user_cache) if key is not None else None
+    if shared is None or key is None:
+        if announce is not None:
+            announce()
+        with staged_install(folder, mark) as staging:
+            fill(staging)
+        return None
+    return shared.provide(key, folder, fill=fill, mark=mark, on_fill=announce)
+
+
+def _marker(*, compiled: bool) -> Callable[[dict[str, str]], WheelRecord]:
+    def mark(digests: dict[str, str]) -> WheelRecord:
+        return WheelRecord(compiled=compiled, files=digests)
+
+    return mark
 
 
 def check_has_wheel(
@@ -312,21 +389,19 @@ def _folder(base: Path, package: LockedPackage) -> Path:
     return base / f"{package.name}-{package.version}{revision}"
 
 
-def _install(
+def _install_into(
+    site: Path,
     package: LockedPackage,
     target: Target,
-    folder: Path,
     compiler: str | None,
     credentials: dict[str, str],
 ) -> None:
-    """Install into a staging folder next to `folder`, record it, then rename it into place."""
-
-    def record(digests: dict[str, str]) -> WheelRecord:
-        return WheelRecord(compiled=compiler is not None, files=digests)
-
-    with files.temporary_folder(folder) as scratch, staged_install(folder, record) as site:
+    """Install the package for `target` into the empty folder `site`, stripped and compiled."""
+    with files.temporary_folder(site) as scratch:
         requirement = scratch / "requirement.txt"
-        hashes = " ".join(f"--hash={w.hash}" for w in package.wheels)
+        selected = selected_wheel(package, target)
+        wheels = [selected] if selected is not None else package.wheels
+        hashes = " ".join(f"--hash={w.hash}" for w in wheels)
         if package.is_built:  # from git or a path: uv builds it (`bundle.sourced`)
             requirement.write_text(sourced.requirement(package) + "\n")
         else:
@@ -370,10 +445,10 @@ def _install(
             compile_tree(site, compiler)
 
 
-def _derive_bytecode_only(
-    compiled: Path, folder: Path, python: str, compiler: str, keep_docstrings: bool
+def _fill_bytecode_only(
+    compiled: Path, staging: Path, python: str, compiler: str, keep_docstrings: bool
 ) -> None:
-    """Write `folder`: the compiled folder's files with each source replaced by its bytecode.
+    """Write into `staging` the compiled folder's files, each source replaced by bytecode.
 
     Files shipped as they are installed are hard-linked where the filesystem allows (copied
     otherwise): the two folders share those bytes, and each has its own record. Bytecode is
@@ -390,23 +465,18 @@ def _derive_bytecode_only(
         for name, source in bytecode_only_layout(record.files, python).items()
         if PurePosixPath(name).name != "py.typed"  # for type checkers only
     }
-
-    def new_record(digests: dict[str, str]) -> WheelRecord:
-        return WheelRecord(compiled=True, files=digests)
-
-    with staged_install(folder, new_record) as staging:
-        recompiled: list[tuple[Path, Path, str]] = []
-        for name, source in sorted(layout.items()):
-            destination = staging / name
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            if name.endswith(".pyc"):
-                recompiled.append((compiled / (name[:-1]), destination, name[:-1]))
-            else:
-                try:
-                    os.link(compiled / source, destination)
-                except OSError:
-                    shutil.copyfile(compiled / source, destination)
-        compile_bytecode_only(recompiled, compiler, docstrings=keep_docstrings)
+    recompiled: list[tuple[Path, Path, str]] = []
+    for name, source in sorted(layout.items()):
+        destination = staging / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if name.endswith(".pyc"):
+            recompiled.append((compiled / (name[:-1]), destination, name[:-1]))
+        else:
+            try:
+                os.link(compiled / source, destination)
+            except OSError:
+                shutil.copyfile(compiled / source, destination)
+    compile_bytecode_only(recompiled, compiler, docstrings=keep_docstrings)
 
 
 def _strip(site: Path) -> None:

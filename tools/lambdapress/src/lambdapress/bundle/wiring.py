@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambdapress.config.pyproject import find_key_line
-from lambdapress.config.workspace import PYPROJECT, Service
+from lambdapress.config.pyproject import PYPROJECT, find_key_line
+from lambdapress.config.workspace import Service
 from lambdapress.errors import BundleError
 from lambdapress.model.application import Capacity
 from lambdapress.model.permissions import Permission, writes_its_logs

@@ -47,6 +47,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "lambdapress.cli.db": ("db",),
     "lambdapress.cli.template": ("template",),
     "lambdapress.cli.deploy": ("deploy", "sync", "destroy"),
+    "lambdapress.cli.cache": ("cache",),
 }
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from lambdapress.cli._args import Subcommands, add_root, root_of
 from lambdapress.cli._console import print_table
+from lambdapress.config.pyproject import LOCK_FILE
 from lambdapress.config.workspace import load_workspace
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
     from lambdapress.indexes.sources import read_models
 
     workspace = load_workspace(root_of(args))
-    lock = read_lock(workspace.root) if (workspace.root / "uv.lock").is_file() else None
+    lock = read_lock(workspace.root) if (workspace.root / LOCK_FILE).is_file() else None
     libraries = read_models(workspace, lock)
     if not libraries:
         print("no model libraries: no service depends on one")
@@ -159,19 +160,23 @@ def _accepted(origin: str, version: str | None, accepted: str | None) -> str:
 
 def _cmd_add(args: argparse.Namespace) -> int:
     """Plan, print, and (unless --dry-run) write a model library change."""
-    from lambdapress.publish.models_plan import parse_requirement, plan_add, real_deps
+    from lambdapress.publish.models_plan import (
+        LibraryRequest,
+        parse_requirement,
+        plan_add,
+        real_deps,
+    )
 
     workspace = load_workspace(root_of(args))
     package, specifier = parse_requirement(args.requirement)
-    plan = plan_add(
-        workspace,
-        args.service,
-        package,
-        specifier,
-        getattr(args, "index", None),
-        real_deps(workspace),
+    request = LibraryRequest(
+        service=args.service,
+        package=package,
+        specifier=specifier,
+        index=getattr(args, "index", None),
         accept=args.accept,
     )
+    plan = plan_add(workspace, request, real_deps(workspace))
     return _apply(plan, args.dry_run)
 
 
@@ -225,7 +230,7 @@ def describe(plan: ModelsPlan) -> str:
 
 
 def _diff(change: FileChange) -> str:
-    if change.path.name == "uv.lock":
+    if change.path.name == LOCK_FILE:
         return _lock_summary(change)
     diff = difflib.unified_diff(
         change.before.splitlines(keepends=True),

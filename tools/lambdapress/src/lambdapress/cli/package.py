@@ -6,7 +6,7 @@ import argparse
 import os
 from collections.abc import Callable
 
-from lambdapress.bundle.pipeline import Progress, execute_plan, plan_package
+from lambdapress.bundle.pipeline import PackageOptions, Progress, execute_plan, plan_package
 from lambdapress.cli._args import Subcommands, add_root, bounded_int, root_of
 from lambdapress.cli._console import Steps, print_table, steps
 
@@ -43,14 +43,14 @@ def _cmd_package(args: argparse.Namespace) -> int:
     jobs = args.jobs if args.jobs is not None else default_jobs()
     with steps("package") as display:
         show = _progress_to(display)
-        plan = plan_package(
-            root,
-            tuple(args.services),
-            args.function,
-            jobs,
-            show,
+        options = PackageOptions(
+            services=tuple(args.services),
+            function=args.function,
+            jobs=jobs,
+            progress=show,
             remote_cache=not args.no_remote_cache,
         )
+        plan = plan_package(root, options)
         for warning in plan.warnings:
             display.say(f"warning: {warning}")
         result = execute_plan(plan, jobs, show)

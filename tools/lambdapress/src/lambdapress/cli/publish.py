@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from lambdapress.cli._args import MAX_PORT, Subcommands, add_root, bounded_int, root_of
 from lambdapress.cli._console import print_table, steps
 from lambdapress.cli.models import register as register_models
+from lambdapress.config.pyproject import PYPROJECT
 from lambdapress.config.workspace import Workspace, load_workspace
 from lambdapress.errors import IndexServerError
 
@@ -101,14 +102,11 @@ def _load(args: argparse.Namespace) -> Workspace:
 
 def _cmd_publish(args: argparse.Namespace) -> int:
     """Plan, print the plan, then upload (unless --dry-run or something is blocked)."""
-    from lambdapress.indexes.config import choose_index, load_indexes
-    from lambdapress.indexes.credentials import resolve_index
+    from lambdapress.indexes.credentials import resolve_configured
     from lambdapress.publish.publisher import execute_publish, prepare_publish
 
     workspace = _load(args)
-    pyproject = workspace.root / "pyproject.toml"
-    config = choose_index(load_indexes(workspace.root), args.index, pyproject)
-    index = resolve_index(config)
+    index = resolve_configured(workspace.root, args.index)
     with steps("publish") as display:
         plan = prepare_publish(
             workspace,
@@ -218,7 +216,7 @@ def _cmd_index_serve(args: argparse.Namespace) -> int:
     indexes = load_indexes(root)
     config: UploadApiIndex | CodeArtifactIndex | None = None
     if args.name is not None or any(i.name == "local" for i in indexes):
-        config = choose_index(indexes, args.name or "local", root / "pyproject.toml")
+        config = choose_index(indexes, args.name or "local", root / PYPROJECT)
     if isinstance(config, CodeArtifactIndex):
         raise IndexServerError(
             f"index {config.name!r} is CodeArtifact; only an upload-api index can be served",

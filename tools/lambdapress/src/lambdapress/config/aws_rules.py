@@ -119,6 +119,19 @@ ENVIRONMENT_KEY: Final = Rule(
     "Lambda API reference, Environment: Variables (key pattern)",
     min_length=2,
 )
+# Amazon S3 User Guide, "General purpose bucket naming rules": 3 to 63 characters, lowercase
+# letters, digits, dots and hyphens, beginning and ending with a letter or a digit, no two
+# adjacent dots.
+BUCKET_NAME_MAX: Final = 63
+BUCKET_NAME_PATTERN: Final = rf"^[a-z0-9][a-z0-9.-]{{1,{BUCKET_NAME_MAX - 2}}}[a-z0-9]$"
+"""What a CloudFormation parameter's `AllowedPattern` can say of it (all but the dots rule)."""
+
+
+def is_bucket_name(value: str) -> bool:
+    """Whether S3 accepts `value` as a bucket name."""
+    return re.match(BUCKET_NAME_PATTERN, value) is not None and ".." not in value
+
+
 HANDLER_MODULE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 """A handler module's name as lambdapress accepts it: an ASCII Python identifier. Python allows
 any Unicode letter, but the module's name becomes part of the function's name

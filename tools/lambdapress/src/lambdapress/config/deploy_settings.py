@@ -30,9 +30,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from lambdapress.config.aws_rules import HANDLER_MODULE
+
 # `service:Action` as IAM writes it; `*` may stand for any part of the action name.
 _ACTION = re.compile(r"^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$")
-_HANDLER_MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # CloudFormation substitutions allowed in a resource (`${AWS::Region}`, `${AWS::AccountId}`...).
 _PSEUDO = re.compile(r"\$\{([^}]*)\}")
 _PSEUDO_PARAMETERS = frozenset(
@@ -48,6 +49,11 @@ def _is_wildcard_action(action: str) -> bool:
 def _is_wildcard_resource(resource: str) -> bool:
     """Only the bare `*`: a `*` inside an ARN (`bucket/*`) is how IAM scopes to a prefix."""
     return resource == "*"
+
+
+def substituted(arn: str) -> object:
+    """`arn` as a template writes it: through `Fn::Sub` when it names `${AWS::Region}`..."""
+    return {"Fn::Sub": arn} if _PSEUDO.search(arn) else arn
 
 
 class IamStatement(BaseModel):
@@ -98,9 +104,7 @@ class IamStatement(BaseModel):
 
     def document(self) -> dict[str, object]:
         """The statement in IAM's policy language; resources with `${...}` go through Fn::Sub."""
-        resources: list[object] = [
-            {"Fn::Sub": r} if _PSEUDO.search(r) else r for r in self.resources
-        ]
+        resources = [substituted(r) for r in self.resources]
         return {"Effect": self.effect, "Action": list(self.actions), "Resource": resources}
 
 
@@ -139,7 +143,7 @@ class FunctionDeploySettings(BaseModel):
 def check_function_keys(value: dict[str, FunctionDeploySettings]) -> None:
     """Refuse keys that cannot be a handler module's name (a dotted `orders.get_order`, say)."""
     for name in value:
-        if not _HANDLER_MODULE.match(name):
+        if HANDLER_MODULE.fullmatch(name) is None:
             raise ValueError(
                 f"{name!r} is not a handler module name; use the module's name alone "
                 "(get_order for orders/handlers/get_order.py)"
@@ -151,5 +155,5 @@ FIXES = {
     'resources = ["arn:aws:s3:::bucket/*"] (effect = "Deny" optional; allow_wildcard = true '
     "for a deliberate wildcard)",
     "functions": "write [tool.lambdapress.functions.HANDLER] with reserved_concurrency, "
-    "warm_every_minutes (1 to 1440) or provisioned_concurrency, whole numbers",
+    f"warm_every_minutes (1 to {MAX_WARM_MINUTES}) or provisioned_concurrency, whole numbers",
 }

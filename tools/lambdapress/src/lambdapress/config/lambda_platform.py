@@ -11,7 +11,9 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Final, Literal, get_args
+from typing import Annotated, Final, Literal, get_args
+
+from pydantic import Field
 
 Runtime = Literal["python3.11", "python3.12", "python3.13"]
 PythonVersion = Literal["3.11", "3.12", "3.13"]
@@ -122,7 +124,14 @@ TIMEOUT_MIN_SECONDS: Final = 1
 TIMEOUT_MAX_SECONDS: Final = 900
 EPHEMERAL_STORAGE_MIN_MB: Final = 512
 EPHEMERAL_STORAGE_MAX_MB: Final = 10240
-"""A container's /tmp (`EphemeralStorage.Size`); 512 MB when not set."""
+"""A container's /tmp (`EphemeralStorage.Size`); `EPHEMERAL_STORAGE_MIN_MB` when not set."""
+EPHEMERAL_STORAGE_DEFAULT_MB: Final = EPHEMERAL_STORAGE_MIN_MB
+MemoryMB = Annotated[int, Field(ge=MEMORY_MIN_MB, le=MEMORY_MAX_MB)]
+"""A function's memory, as Lambda accepts it (the settings' and the model's field)."""
+TimeoutSeconds = Annotated[int, Field(ge=TIMEOUT_MIN_SECONDS, le=TIMEOUT_MAX_SECONDS)]
+"""A function's timeout, as Lambda accepts it."""
+EphemeralStorageMB = Annotated[int, Field(ge=EPHEMERAL_STORAGE_MIN_MB, le=EPHEMERAL_STORAGE_MAX_MB)]
+"""A function's /tmp, as Lambda accepts it."""
 ENVIRONMENT_MAX_BYTES: Final = 4096
 """All of a function's variables, keys and values, together."""
 REQUEST_MAX_BYTES: Final = 6 * _MIB

@@ -12,9 +12,8 @@ import re
 from pathlib import Path
 
 from lambdapress.config.answers import ANSWERS_FILE, read_answers
-from lambdapress.config.pyproject import get_table, load_toml
+from lambdapress.config.pyproject import PYPROJECT, get_table, load_toml
 
-PYPROJECT = "pyproject.toml"
 DEPLOY_TABLE = "tool.lambdapress.deploy"
 
 

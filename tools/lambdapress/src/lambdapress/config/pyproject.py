@@ -16,6 +16,11 @@ from typing import Any
 
 from lambdapress.errors import ConfigError
 
+PYPROJECT = "pyproject.toml"
+"""The file a project, a service and a package are configured in."""
+LOCK_FILE = "uv.lock"
+"""uv's lock of the whole workspace, next to the root pyproject."""
+
 _LOCATION = re.compile(r"\s*\(at line (\d+), column \d+\)\s*$")
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 

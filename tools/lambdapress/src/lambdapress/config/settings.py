@@ -36,6 +36,7 @@ from lambdapress.config.lambda_platform import (
     ARCHITECTURES,
     DEFAULT_ARCHITECTURE,
     DEFAULT_RUNTIME,
+    EPHEMERAL_STORAGE_DEFAULT_MB,
     EPHEMERAL_STORAGE_MAX_MB,
     EPHEMERAL_STORAGE_MIN_MB,
     MEMORY_MAX_MB,
@@ -44,7 +45,10 @@ from lambdapress.config.lambda_platform import (
     TIMEOUT_MAX_SECONDS,
     TIMEOUT_MIN_SECONDS,
     Architecture,
+    EphemeralStorageMB,
+    MemoryMB,
     Runtime,
+    TimeoutSeconds,
 )
 from lambdapress.config.pyproject import get_table, load_toml
 from lambdapress.config.storage_settings import StorageSettings
@@ -114,11 +118,9 @@ class ServiceSettings(BaseModel):
 
     runtime: Runtime = DEFAULT_RUNTIME
     architecture: Architecture = DEFAULT_ARCHITECTURE
-    memory: int = Field(default=256, ge=MEMORY_MIN_MB, le=MEMORY_MAX_MB)
-    timeout: int = Field(default=10, ge=TIMEOUT_MIN_SECONDS, le=TIMEOUT_MAX_SECONDS)
-    ephemeral_storage: int = Field(
-        default=EPHEMERAL_STORAGE_MIN_MB, ge=EPHEMERAL_STORAGE_MIN_MB, le=EPHEMERAL_STORAGE_MAX_MB
-    )
+    memory: MemoryMB = 256
+    timeout: TimeoutSeconds = 10
+    ephemeral_storage: EphemeralStorageMB = EPHEMERAL_STORAGE_DEFAULT_MB
     """MB of /tmp each container gets; the emulator's workers get exactly that much too."""
     environment: dict[EnvName, EnvValue] = Field(default_factory=dict)
     include: list[str] = Field(default_factory=list)

@@ -18,8 +18,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from lambdapress.config.answers import ANSWERS_FILE, template_version
-
-LOCK_FILE = "uv.lock"
+from lambdapress.config.pyproject import LOCK_FILE
 
 
 def release_of(template: str) -> Version | None:

@@ -17,11 +17,10 @@ from pydantic import BaseModel, ConfigDict
 
 from lambdapress.config.answers import ANSWERS_FILE, CopierAnswers, read_answers
 from lambdapress.config.names import import_name
-from lambdapress.config.pyproject import find_key_line, get_table, load_toml
+from lambdapress.config.pyproject import PYPROJECT, find_key_line, get_table, load_toml
 from lambdapress.config.settings import ServiceSettings, parse_service_settings
 from lambdapress.errors import ConfigError, WorkspaceError
 
-PYPROJECT = "pyproject.toml"
 SERVICES_DIR = "services"
 PACKAGES_DIR = "packages"
 TEMPLATE_CONFIGS = ("copier.yml", "copier.yaml")

@@ -29,14 +29,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from lambdapress.config.aws_rules import is_bucket_name
 from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
-from lambdapress.config.project import default_project
-from lambdapress.config.pyproject import get_table, load_toml
+from lambdapress.config.project import DEPLOY_TABLE, default_project
+from lambdapress.config.pyproject import PYPROJECT, get_table, load_toml
 from lambdapress.config.validation import Source, config_error
-from lambdapress.config.workspace import PYPROJECT
 from lambdapress.errors import ConfigError
 
-TABLE = "tool.lambdapress.deploy"
 # The retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days.
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -46,7 +45,6 @@ DEFAULT_LOG_RETENTION_DAYS = 14
 DEFAULT_PREFIX = "lambdapress"
 # Lowercase words and single dashes: valid in stack, table, log group and bucket names alike.
 _NAME = re.compile(r"^[a-z]([a-z0-9]|-(?=[a-z0-9]))*$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")
 CorsMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"]
 
@@ -144,7 +142,7 @@ class DeployConfig(BaseModel):
     @field_validator("bucket")
     @classmethod
     def _check_bucket(cls, value: str | None) -> str | None:
-        if value is not None and (not _BUCKET.match(value) or ".." in value):
+        if value is not None and not is_bucket_name(value):
             raise ValueError(f"{value!r} is not an S3 bucket name")
         return value
 
@@ -180,7 +178,7 @@ def check_stage(stage: str) -> str:
 def load_deploy_config(root: Path) -> DeployConfig:
     """Read `[tool.lambdapress.deploy]` of the root pyproject (absent: every default)."""
     path = root / PYPROJECT
-    table = get_table(load_toml(path), TABLE, path) or {}
+    table = get_table(load_toml(path), DEPLOY_TABLE, path) or {}
     return parse_deploy_config(table, path, default_project(root))
 
 
@@ -189,11 +187,11 @@ def parse_deploy_config(table: dict[str, Any], path: Path, project: str) -> Depl
     try:
         return DeployConfig.model_validate({"project": project, **table})
     except ValidationError as exc:
-        source = Source(path, tuple(TABLE.split(".")), table, fixes=_FIX, known=list(_FIX))
-        error = config_error(exc, source, f"invalid [{TABLE}] settings")
+        source = Source(path, tuple(DEPLOY_TABLE.split(".")), table, fixes=_FIX, known=list(_FIX))
+        error = config_error(exc, source, f"invalid [{DEPLOY_TABLE}] settings")
         if "project" not in table and any(e["loc"][:1] == ("project",) for e in exc.errors()):
             error.hint = (
                 f"the default project name {project!r} (from the folder's name) is not usable: "
-                f'set project = "..." in [{TABLE}]'
+                f'set project = "..." in [{DEPLOY_TABLE}]'
             )
         raise error from None

@@ -25,7 +25,8 @@ from lambdapress.deploy.aws import Aws, StackResource, StackState
 from lambdapress.deploy.config import DeployConfig, check_stage, load_deploy_config
 from lambdapress.deploy.secret_values import Secrets
 from lambdapress.deploy.stack import EventCallback
-from lambdapress.deploy.upload import PROJECT_TAG, default_bucket
+from lambdapress.deploy.template_ids import PROJECT_TAG
+from lambdapress.deploy.upload import default_bucket
 from lambdapress.errors import DeployError
 
 

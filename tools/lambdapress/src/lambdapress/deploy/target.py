@@ -16,8 +16,8 @@ from lambdapress.deploy.aws import TEMPLATE_BODY_LIMIT, Aws
 from lambdapress.deploy.config import DeployConfig, check_stage, load_deploy_config
 from lambdapress.deploy.secret_values import Secrets
 from lambdapress.deploy.template import StackTemplate, build_template
+from lambdapress.deploy.template_ids import stage_tags
 from lambdapress.deploy.upload import (
-    PROJECT_TAG,
     Artifact,
     BucketPlan,
     artifacts,
@@ -27,8 +27,6 @@ from lambdapress.deploy.upload import (
 from lambdapress.errors import DeployError
 from lambdapress.model.application import Application
 from lambdapress.model.manifest import manifest_path, read_manifest
-
-STAGE_TAG = "lambdapress:stage"
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ class Target:
     @property
     def tags(self) -> dict[str, str]:
         """The stack's tags; CloudFormation copies them onto every resource that takes tags."""
-        return {PROJECT_TAG: self.config.project, STAGE_TAG: self.stage}
+        return stage_tags(self.config.project, self.stage)
 
 
 @dataclass(frozen=True)

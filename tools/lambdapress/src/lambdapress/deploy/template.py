@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress.config.aws_rules import BUCKET_NAME_PATTERN
 from lambdapress.deploy.config import DeployConfig, check_stage
 from lambdapress.deploy.template_functions import StackFunction, add_function
 from lambdapress.deploy.template_ids import (
@@ -34,7 +35,6 @@ from lambdapress.model.application import Application
 MAX_RESOURCES = 500
 # What a stack of this template needs to be created or updated: it has unnamed IAM roles.
 CAPABILITIES = ("CAPABILITY_IAM",)
-_BUCKET_PATTERN = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 
 
 class CodeLocation(BaseModel):
@@ -148,7 +148,7 @@ def _bucket_parameter(bucket: str | None) -> dict[str, Any]:
     parameter: dict[str, Any] = {
         "Type": "String",
         "Description": "The S3 bucket holding the functions' zips (keys as in the template)",
-        "AllowedPattern": _BUCKET_PATTERN,
+        "AllowedPattern": BUCKET_NAME_PATTERN,
     }
     if bucket is not None:
         parameter["Default"] = bucket

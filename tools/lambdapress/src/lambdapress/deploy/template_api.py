@@ -22,8 +22,10 @@ from lambdapress.deploy.template_ids import (
     HTTP_API_ACCESS_LOGS,
     HTTP_API_STAGE,
     route_id,
+    stage_tags,
 )
 from lambdapress.model.application import Application, Function
+from lambdapress.model.resources import DELETED_WITH_STACK
 from lambdapress.model.trigger_kinds import StackBuilder
 from lambdapress.model.triggers import HttpRoute
 
@@ -57,7 +59,7 @@ def render_http_api(stack: StackBuilder, application: Application) -> None:
         stack.name,
         cors if isinstance(cors, CorsSettings) else None,
         stack.log_retention_days,
-        {"lambdapress:project": stack.project, "lambdapress:stage": stack.stage},
+        stage_tags(stack.project, stack.stage),
     )
     for entry in routed:
         add_routes(stack, entry, stack.invoke_target(entry.name))
@@ -91,8 +93,7 @@ def add_api(
         HTTP_API_ACCESS_LOGS,
         {
             "Type": "AWS::Logs::LogGroup",
-            "DeletionPolicy": "Delete",
-            "UpdateReplacePolicy": "Delete",
+            **DELETED_WITH_STACK,
             "Properties": {
                 "LogGroupName": f"/lambdapress/{name}/http-api-access",
                 "RetentionInDays": log_retention_days,

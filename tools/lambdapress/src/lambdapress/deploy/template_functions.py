@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from lambdapress.config.lambda_platform import EPHEMERAL_STORAGE_MIN_MB
+from lambdapress.config.lambda_platform import EPHEMERAL_STORAGE_DEFAULT_MB
 from lambdapress.config.storage_settings import WARMUP_EVENT
 from lambdapress.deploy.template_ids import (
     ARTIFACT_BUCKET,
@@ -22,6 +22,7 @@ from lambdapress.deploy.template_ids import (
     tags,
 )
 from lambdapress.model.application import Function
+from lambdapress.model.resources import DELETED_WITH_STACK
 
 LIVE_ALIAS = "live"
 WARMUP_TARGET_ID = "lambdapress-warmup"
@@ -57,8 +58,7 @@ def add_function(resources: Resources, function: StackFunction) -> dict[str, Any
         function_id(entry.name, "LogGroup"),
         {
             "Type": "AWS::Logs::LogGroup",
-            "DeletionPolicy": "Delete",
-            "UpdateReplacePolicy": "Delete",
+            **DELETED_WITH_STACK,
             "Properties": {
                 "LogGroupName": log_group_name(function.function_name),
                 "RetentionInDays": function.log_retention_days,
@@ -81,7 +81,7 @@ def add_function(resources: Resources, function: StackFunction) -> dict[str, Any
     }
     if function.environment:
         properties["Environment"] = {"Variables": function.environment}
-    if entry.ephemeral_storage != EPHEMERAL_STORAGE_MIN_MB:  # Lambda's default otherwise
+    if entry.ephemeral_storage != EPHEMERAL_STORAGE_DEFAULT_MB:  # Lambda's default otherwise
         properties["EphemeralStorage"] = {"Size": entry.ephemeral_storage}
     if function.entry.capacity.reserved_concurrency is not None:
         properties["ReservedConcurrentExecutions"] = function.entry.capacity.reserved_concurrency
@@ -114,8 +114,7 @@ def _live_alias(
         function_id(entry.name, "Version"),
         {
             "Type": "AWS::Lambda::Version",
-            "DeletionPolicy": "Delete",
-            "UpdateReplacePolicy": "Delete",
+            **DELETED_WITH_STACK,
             "Properties": {
                 "FunctionName": {"Ref": function.logical_id},
                 "CodeSha256": entry.artifact.code_sha256,

@@ -31,6 +31,10 @@ HTTP_API_STAGE = "HttpApiDefaultStage"
 HTTP_API_ACCESS_LOGS = "HttpApiAccessLogGroup"
 ARTIFACT_BUCKET = "ArtifactBucket"
 API_URL_OUTPUT = "ApiUrl"
+# The tags that say which project, stage and service a stack, a bucket or a resource belongs to.
+PROJECT_TAG = "lambdapress:project"
+STAGE_TAG = "lambdapress:stage"
+SERVICE_TAG = "lambdapress:service"
 
 
 def _fit(logical_id: str) -> str:
@@ -105,9 +109,14 @@ class Resources:
         return dict(self._items)
 
 
+def stage_tags(project: str, stage: str) -> dict[str, str]:
+    """The tags that say which project and stage a stack (and what it holds) belongs to."""
+    return {PROJECT_TAG: project, STAGE_TAG: stage}
+
+
 def tags(project: str, stage: str, service: str | None = None) -> list[dict[str, str]]:
     """The tags that say which project, stage (and service) a resource belongs to."""
-    pairs = {"lambdapress:project": project, "lambdapress:stage": stage}
+    pairs = stage_tags(project, stage)
     if service is not None:
-        pairs["lambdapress:service"] = service
+        pairs[SERVICE_TAG] = service
     return [{"Key": key, "Value": value} for key, value in sorted(pairs.items())]

@@ -16,17 +16,17 @@ password). Here the backends get the stack to render into (`StackBuilder`).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from lambdapress.config.deploy_settings import substituted
 from lambdapress.deploy.template_ids import Resources, function_id, service_id, tags
 from lambdapress.errors import ConfigError
 from lambdapress.model.application import Application, Function
 from lambdapress.model.permissions import LOG_GROUP_PREFIX, RESOURCE_PREFIX, Permission
 from lambdapress.model.storage_backends import backend_of
 
-# CloudFormation substitutions in an ARN (`${AWS::Region}`, `${AWS::AccountId}`...).
-_PSEUDO = re.compile(r"\$\{[^}]*\}")
+POLICY_VERSION = "2012-10-17"
+"""The IAM policy language's current version, which every policy document names."""
 
 
 class StageStack:
@@ -104,7 +104,7 @@ def add_role(
             "Properties": {
                 "Description": f"lambdapress: function {function.name}",
                 "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
+                    "Version": POLICY_VERSION,
                     "Statement": [
                         {
                             "Effect": "Allow",
@@ -116,7 +116,7 @@ def add_role(
                 "Policies": [
                     {
                         "PolicyName": "lambdapress-function",
-                        "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+                        "PolicyDocument": {"Version": POLICY_VERSION, "Statement": statements},
                     }
                 ],
                 "Tags": tags(project, stage, function.service),
@@ -149,4 +149,4 @@ def _arn(application: Application, ref: str, stack: StageStack) -> object:
                 hint="package again: the manifest is not one lambdapress wrote",
             )
         return arn
-    return {"Fn::Sub": ref} if _PSEUDO.search(ref) else ref
+    return substituted(ref)

@@ -15,11 +15,12 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.bundle.transfers import on_daemon_threads as in_parallel
+from lambdapress.config.aws_rules import BUCKET_NAME_MAX
 from lambdapress.deploy.aws import Aws
+from lambdapress.deploy.template_ids import PROJECT_TAG
 from lambdapress.errors import DeployError
 from lambdapress.model.application import Function
 
-PROJECT_TAG = "lambdapress:project"
 UploadProgress = Callable[["Artifact", int, int], None]
 
 
@@ -60,10 +61,10 @@ class UploadPlan(BaseModel):
 
 
 def default_bucket(project: str, account: str, region: str) -> str:
-    """`<project>-artifacts-<account>-<region>`, made a valid S3 bucket name (lowercase, <= 63)."""
+    """`<project>-artifacts-<account>-<region>`, made a valid S3 bucket name (lowercase, short)."""
     suffix = f"-artifacts-{account}-{region}"
     stem = re.sub(r"[^a-z0-9-]+", "-", project.lower()).strip("-") or "lambdapress"
-    return (stem[: 63 - len(suffix)].rstrip("-") + suffix).lower()
+    return (stem[: BUCKET_NAME_MAX - len(suffix)].rstrip("-") + suffix).lower()
 
 
 def plan_bucket(aws: Aws, configured: str | None, project: str, account: str) -> BucketPlan:

@@ -30,6 +30,7 @@ from lambdapress.emulator.isolation import TMP, Isolation, MountPlan, plan_for
 from lambdapress.emulator.ric import RuntimeClient
 from lambdapress.errors import EmulatorError
 from lambdapress.model.application import Function
+from lambdapress.support.loopback import NO_METADATA_SERVICE
 from lambdapress.support.toolchain import Interpreter
 
 _START = (
@@ -140,7 +141,7 @@ class WorkerSpec:
                 # Keep the developer's ~/.aws and the metadata service out of the container.
                 "AWS_CONFIG_FILE": str(tmp / ".aws-config-absent"),
                 "AWS_SHARED_CREDENTIALS_FILE": str(tmp / ".aws-credentials-absent"),
-                "AWS_EC2_METADATA_DISABLED": "true",
+                **NO_METADATA_SERVICE,
                 **FAKE_CREDENTIALS,
             }
         )

@@ -17,9 +17,10 @@ from typing import Any
 
 from lambdapress.config.lambda_platform import REQUEST_MAX_BYTES, RESPONSE_MAX_BYTES
 from lambdapress.model.application import Function
+from lambdapress.support.loopback import LOCAL_REGION
 
 ACCOUNT_ID = "123456789012"
-DEFAULT_REGION = "us-east-1"
+DEFAULT_REGION = LOCAL_REGION
 FUNCTION_VERSION = "$LATEST"
 # Lambda's limits for a synchronous invocation (bytes), under the emulator's names.
 MAX_REQUEST_PAYLOAD = REQUEST_MAX_BYTES

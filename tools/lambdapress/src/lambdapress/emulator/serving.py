@@ -47,6 +47,7 @@ from lambdapress.model.trigger_kinds import LocalOptions, LocalSource, kind_name
 from lambdapress.model.triggers import HttpRoute
 from lambdapress.support.closing import ClosesOnExit
 from lambdapress.support.crash import summary, write_crash_log
+from lambdapress.support.files import CACHE_FOLDER
 from lambdapress.support.server_lock import ServerLock, acquire, lock_path
 
 Rebuild = Callable[[Sequence[Path]], Application]
@@ -61,7 +62,7 @@ HTTP = kind_name(HttpRoute)
 
 def serve_folder(root: Path) -> Path:
     """Where `serve` keeps its lock: under the workspace (one checkout, one `serve`)."""
-    return root / ".cache" / "lambdapress" / "serve"
+    return root / CACHE_FOLDER / "serve"
 
 
 def hold_serve_lock(root: Path) -> ServerLock:

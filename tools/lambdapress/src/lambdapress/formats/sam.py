@@ -41,6 +41,7 @@ from lambdapress.deploy.template_functions import LIVE_ALIAS
 from lambdapress.deploy.template_ids import HTTP_API
 from lambdapress.formats.registry import OutputFormat, register_output_format
 from lambdapress.model.application import Application
+from lambdapress.model.resources import DELETED_WITH_STACK
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 _FUNCTION = "AWS::Lambda::Function"
@@ -105,7 +106,7 @@ def _take_live_aliases(resources: dict[str, Any]) -> dict[str, _LiveAlias]:
             raise ValueError(f"{logical_id}: an alias lambdapress did not write (a bug)")
         found[logical_id] = _LiveAlias(
             function=function,
-            deletion_policy=version.get("DeletionPolicy", "Delete"),
+            deletion_policy=version.get("DeletionPolicy", DELETED_WITH_STACK["DeletionPolicy"]),
             provisioned=properties.get("ProvisionedConcurrencyConfig"),
         )
         del resources[logical_id]

@@ -33,13 +33,12 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from lambdapress.config.pyproject import find_key_line, get_table, load_toml
+from lambdapress.config.pyproject import PYPROJECT, find_key_line, get_table, load_toml
 from lambdapress.config.validation import Source, config_error
 from lambdapress.errors import ConfigError
 from lambdapress.indexes.uv_credentials import lambdapress_variable, uv_auth
 
 TABLE = "tool.lambdapress.indexes"
-PYPROJECT = "pyproject.toml"
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_KEYS = ("password", "token", "secret")

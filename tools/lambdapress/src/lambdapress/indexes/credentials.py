@@ -12,13 +12,21 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from pydantic import SecretStr
 
+from lambdapress.config.pyproject import PYPROJECT
 from lambdapress.indexes.codeartifact import codeartifact_client, resolve_codeartifact
-from lambdapress.indexes.config import CodeArtifactIndex, ResolvedIndex, UploadApiIndex
+from lambdapress.indexes.config import (
+    CodeArtifactIndex,
+    ResolvedIndex,
+    UploadApiIndex,
+    choose_index,
+    load_indexes,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_codeartifact import CodeArtifactClient
@@ -90,6 +98,15 @@ def _forms(secret: str) -> tuple[str, ...]:
             [secret, quote(secret, safe=""), base64.b64encode(secret.encode()).decode("ascii")]
         )
     )
+
+
+def resolve_configured(root: Path, name: str | None) -> ResolvedIndex:
+    """The index the root pyproject configures as `name` (or its only one), resolved.
+
+    An index that is not configured, or a missing name among several, is a ConfigError naming
+    the root pyproject.
+    """
+    return resolve_index(choose_index(load_indexes(root), name, root / PYPROJECT))
 
 
 def resolve_index(

@@ -14,8 +14,6 @@ from pydantic import BaseModel, ConfigDict
 
 from lambdapress.config.pyproject import load_toml
 
-PYPROJECT = "pyproject.toml"
-
 
 class Pin(BaseModel):
     """A service's dependency on a published version of a shared package."""

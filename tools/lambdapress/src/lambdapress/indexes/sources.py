@@ -17,9 +17,9 @@ from packaging.utils import canonicalize_name
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.config.names import import_name
-from lambdapress.config.pyproject import load_toml
+from lambdapress.config.pyproject import PYPROJECT, load_toml
 from lambdapress.config.workspace import Service, Workspace
-from lambdapress.indexes.pins import PYPROJECT, pins_in
+from lambdapress.indexes.pins import pins_in
 
 ACCEPT_KEY = "accept_models"
 Origin = Literal["workspace", "pinned", "index"]

@@ -15,21 +15,20 @@ from typing import Any, Literal, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator
 
 from lambdapress.config.lambda_platform import (
-    EPHEMERAL_STORAGE_MAX_MB,
-    EPHEMERAL_STORAGE_MIN_MB,
-    MEMORY_MAX_MB,
-    MEMORY_MIN_MB,
+    EPHEMERAL_STORAGE_DEFAULT_MB,
     RUNTIMES,
-    TIMEOUT_MAX_SECONDS,
-    TIMEOUT_MIN_SECONDS,
     Architecture,
+    EphemeralStorageMB,
+    MemoryMB,
     Runtime,
+    TimeoutSeconds,
 )
 from lambdapress.errors import ConfigError, LambdapressError
 from lambdapress.model.kinds import RESOURCES, TRIGGERS, parse_all
 from lambdapress.model.permissions import Permission
 from lambdapress.model.resources import Resource
 from lambdapress.model.triggers import HttpRoute, Trigger
+from lambdapress.support.integrity import SHA256_HEX
 
 SCHEMA_VERSION = 2
 _T = TypeVar("_T", bound=Trigger)
@@ -41,7 +40,7 @@ class Artifact(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     path: str = Field(description="the zip, relative to the repository root")
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sha256: str = Field(pattern=SHA256_HEX)
     code_sha256: str = Field(description="base64 of the raw SHA-256, as Lambda's CodeSha256")
     size: int = Field(ge=0)
     inputs_hash: str = Field(description="what the build read; equal inputs, equal zip")
@@ -93,13 +92,10 @@ class Function(BaseModel):
     handler: str = Field(description="`module.path.function`, as Lambda's Handler setting")
     runtime: Runtime
     architecture: Architecture
-    memory: int = Field(ge=MEMORY_MIN_MB, le=MEMORY_MAX_MB)
-    timeout: int = Field(ge=TIMEOUT_MIN_SECONDS, le=TIMEOUT_MAX_SECONDS)
-    ephemeral_storage: int = Field(
-        default=EPHEMERAL_STORAGE_MIN_MB,
-        ge=EPHEMERAL_STORAGE_MIN_MB,
-        le=EPHEMERAL_STORAGE_MAX_MB,
-        description="MB of /tmp (Lambda's EphemeralStorage)",
+    memory: MemoryMB
+    timeout: TimeoutSeconds
+    ephemeral_storage: EphemeralStorageMB = Field(
+        default=EPHEMERAL_STORAGE_DEFAULT_MB, description="MB of /tmp (Lambda's EphemeralStorage)"
     )
     environment: dict[str, str] = Field(
         default_factory=dict,

@@ -9,13 +9,19 @@ the model is the same for every stage.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import Field
 
 from lambdapress.model.kinds import RESOURCES, Kinded, registered
 
-_ATTRIBUTE = r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"
+AttributeName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")]
+"""A DynamoDB key attribute as lambdapress declares it (the settings' and the model's)."""
+DELETED_WITH_STACK: Final = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
+"""What every renderer writes on the stateful things a stack holds (tables, log groups, function
+versions): deleted with the stack, and when replaced. `lambdapress destroy` removes the stack and
+what it holds; keeping data beyond it is a backup's job (or a resource managed outside the
+stack)."""
 
 
 class Resource(Kinded):
@@ -35,8 +41,24 @@ class DynamoDBTable(Resource):
     """One on-demand DynamoDB table of a service, with string key attributes."""
 
     kind: Literal["dynamodb-table"] = "dynamodb-table"
-    partition_key: str = Field(pattern=_ATTRIBUTE)
-    sort_key: str | None = Field(default=None, pattern=_ATTRIBUTE)
+    partition_key: AttributeName
+    sort_key: AttributeName | None = None
+
+
+def table_definition(partition_key: str, sort_key: str | None) -> dict[str, Any]:
+    """A table's billing and keys as DynamoDB's CreateTable and CloudFormation both take them.
+
+    On demand, with string key attributes: the deployed table and the local one (moto, created
+    by `lambdapress db`) are made from this one definition.
+    """
+    keys = [(partition_key, "HASH")]
+    if sort_key is not None:
+        keys.append((sort_key, "RANGE"))
+    return {
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"} for key, _ in keys],
+        "KeySchema": [{"AttributeName": key, "KeyType": kind} for key, kind in keys],
+    }
 
 
 @registered(RESOURCES)

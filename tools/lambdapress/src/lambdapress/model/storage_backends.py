@@ -46,10 +46,10 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from lambdapress.config.pyproject import find_key_line
+from lambdapress.config.pyproject import PYPROJECT, find_key_line
 from lambdapress.config.storage_settings import DEFAULT_KIND
 from lambdapress.config.validation import Source, config_error
-from lambdapress.config.workspace import PYPROJECT, Service
+from lambdapress.config.workspace import Service
 from lambdapress.errors import ConfigError
 from lambdapress.model.kinds import RESOURCES
 from lambdapress.model.permissions import Permission
@@ -198,6 +198,28 @@ class LocalServer(Protocol):
         ...
 
 
+class Stoppable(Protocol):
+    """A server process of ours (`storage.postgres`'s PostgreSQL, `storage.dynamodb`'s moto)."""
+
+    def stop(self) -> None:
+        """End it and wait for it."""
+        ...
+
+
+@dataclass
+class StartedServer:
+    """The part of a `LocalServer` every backend that runs a process of its own shares.
+
+    A subclass narrows `server` to its own server's class.
+    """
+
+    server: Stoppable
+
+    def close(self) -> None:
+        """Stop the server."""
+        self.server.stop()
+
+
 class LocalStorage(Protocol[SettingsT]):
     """A backend's local counterpart: the server `lambdapress db` runs for its services."""
 
@@ -288,6 +310,53 @@ class StorageBackend(Protocol[SettingsT]):
     def local(self) -> LocalStorage[SettingsT] | None:
         """What `lambdapress db` starts for it; None: nothing (the memory backend)."""
         ...
+
+
+class NoResourcesBackend(Generic[SettingsT]):
+    """A backend that makes no resources: every facet past the settings answers "nothing".
+
+    A subclass gives `name`, `label` and `settings_model` (the memory backend needs no more).
+    """
+
+    name: str
+    label: str
+    settings_model: type[SettingsT]
+    resource_kinds: tuple[type[Resource], ...] = ()
+    settings_fixes: Mapping[str, str] = {}
+    local: LocalStorage[SettingsT] | None = None
+    """`lambdapress db` starts nothing for it."""
+
+    def check(self, declaration: StorageDeclaration[SettingsT], longest: StageNames) -> None:
+        """Nothing is named after it."""
+
+    def resources(self, declaration: StorageDeclaration[SettingsT]) -> tuple[Resource, ...]:
+        """None."""
+        return ()
+
+    def permissions(self, service: str, resources: Sequence[Resource]) -> tuple[Permission, ...]:
+        """None."""
+        return ()
+
+    def deployed_environment(self, resource: Resource, stack: Stack) -> Mapping[str, object]:
+        """No resource, no variable."""
+        return {}
+
+    def environment_budget(self, resource: Resource, longest: StageNames) -> EnvironmentBudget:
+        """No resource, no variable."""
+        return EnvironmentBudget({})
+
+    def local_environment(
+        self, resources: Sequence[Resource], lookup: LocalLookup
+    ) -> Mapping[str, str] | Unavailable:
+        """No resource, no variable."""
+        return {}
+
+    def render(self, resource: Resource, stack: StackBuilder) -> None:
+        """No resource, nothing in the stack."""
+
+    def arn(self, resource: Resource, stack: Stack) -> object | None:
+        """No resource, no ARN."""
+        return None
 
 
 AnyBackend = StorageBackend[Any]

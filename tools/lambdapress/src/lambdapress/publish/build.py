@@ -27,6 +27,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress.config.pyproject import PYPROJECT
 from lambdapress.config.workspace import Package
 from lambdapress.errors import BuildError
 from lambdapress.support.toolchain import find_uv
@@ -71,7 +72,7 @@ class BuiltPackage(BaseModel):
 
 def build_package(package: Package, out_dir: Path) -> BuiltPackage:
     """Build `package` into `out_dir/<name>-<version>/` (replacing an earlier build)."""
-    pyproject = package.path / "pyproject.toml"
+    pyproject = package.path / PYPROJECT
     if package.version is None:
         raise BuildError(
             f"package {package.name!r} has a dynamic version; publishing needs a fixed one",

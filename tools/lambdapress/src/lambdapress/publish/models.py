@@ -29,11 +29,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from tomlkit.items import AoT, Array, InlineTable, Table
 
+from lambdapress.config.pyproject import read_config_text
 from lambdapress.errors import LambdapressError, ModelsError
 from lambdapress.indexes.sources import ACCEPT_KEY
-
-PYPROJECT = "pyproject.toml"
-
 
 # ------------------------------------------------------------------ edits of a service
 
@@ -206,10 +204,9 @@ def spaced(text: str) -> str:
     return "\n".join(out)
 
 
-def _read(path: Path) -> str:
-    from lambdapress.config.pyproject import read_config_text
-
-    return read_config_text(path, missing="file not found", missing_hint="pass a service")
+def read_pyproject(path: Path) -> str:
+    """The text of the pyproject an edit starts from; a missing file is an error naming it."""
+    return read_config_text(path, missing="file not found", missing_hint="")
 
 
 def _set_requirement(document: Any, requirement: str, path: Path) -> None:

@@ -21,15 +21,15 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from lambdapress.config.pyproject import LOCK_FILE, PYPROJECT
 from lambdapress.config.workspace import Workspace
 from lambdapress.errors import ModelsError
 from lambdapress.indexes.config import ResolvedIndex
 from lambdapress.indexes.credentials import redact
 from lambdapress.support.toolchain import find_uv
 
-LOCK = "uv.lock"
 # What uv reads to lock a workspace whose members have static metadata.
-_MEMBER_FILES = ("pyproject.toml", "README.md")
+_MEMBER_FILES = (PYPROJECT, "README.md")
 
 
 def lock_with(
@@ -74,12 +74,12 @@ def lock_with(
         )
         if result.returncode != 0:
             raise _lock_error(result.stderr, index)
-        return (mirror / LOCK).read_text(encoding="utf-8")
+        return (mirror / LOCK_FILE).read_text(encoding="utf-8")
 
 
 def _mirror(workspace: Workspace, mirror: Path) -> None:
     root = workspace.root
-    for name in ("pyproject.toml", LOCK, ".python-version"):
+    for name in (PYPROJECT, LOCK_FILE, ".python-version"):
         if (root / name).is_file():
             shutil.copy2(root / name, mirror / name)
     for pyproject in sorted(root.glob("*/*/pyproject.toml")):

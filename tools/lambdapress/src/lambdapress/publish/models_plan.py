@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
@@ -24,14 +25,15 @@ from packaging.version import Version
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.config.names import import_name
-from lambdapress.config.pyproject import read_config_text
+from lambdapress.config.pyproject import LOCK_FILE, PYPROJECT
 from lambdapress.config.workspace import Service, Workspace
 from lambdapress.errors import ModelsError
-from lambdapress.indexes.config import ResolvedIndex, choose_index, load_indexes
+from lambdapress.indexes.config import ResolvedIndex
 from lambdapress.indexes.sources import ModelLibrary, Origin, models_of
 from lambdapress.publish.models import (
     accepted_in,
     parse,
+    read_pyproject,
     with_accepted,
     with_first_party,
     with_index_dependency,
@@ -39,7 +41,7 @@ from lambdapress.publish.models import (
     without_accepted,
 )
 from lambdapress.publish.models_gate import VersionCheck, check_versions
-from lambdapress.publish.models_lock import LOCK, lock_with
+from lambdapress.publish.models_lock import lock_with
 from lambdapress.publish.pins import plan_pin, plan_unpin
 from lambdapress.publish.simple import project_files, published_versions
 from lambdapress.support.files import cache_folder, write_text
@@ -94,6 +96,22 @@ class ModelsPlan(BaseModel):
         return self.origin != "workspace" and self.accepted_after != self.version_after
 
 
+class LibraryRequest(BaseModel):
+    """What `models add` (or `upgrade`) is asked: one service, one library, which version."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service: str
+    package: str
+    specifier: str = ""
+    """`==1.2`, `>=1.2,<2`; empty: a workspace package back on its source."""
+    index: str | None = None
+    """The index's name in `[tool.lambdapress.indexes]`; None: the default one."""
+    accept: bool = False
+    """Record the new version as accepted even when it breaks the models (`--accept`)."""
+    action: Literal["add", "upgrade"] = "add"
+
+
 class Deps(BaseModel):
     """The outside world a plan talks to; tests replace it to plan without a network."""
 
@@ -107,12 +125,10 @@ class Deps(BaseModel):
 
 def real_deps(workspace: Workspace) -> Deps:
     """The index, uv and the schema comparison, for real."""
-    from lambdapress.indexes.credentials import resolve_index
-
-    pyproject = workspace.root / "pyproject.toml"
+    from lambdapress.indexes.credentials import resolve_configured
 
     def resolve(name: str | None) -> ResolvedIndex:
-        return resolve_index(choose_index(load_indexes(workspace.root), name, pyproject))
+        return resolve_configured(workspace.root, name)
 
     def versions(index: ResolvedIndex, package: str) -> tuple[Version, ...]:
         return published_versions(project_files(index, package))
@@ -143,24 +159,13 @@ def parse_requirement(text: str) -> tuple[str, str]:
     return requirement.name, str(requirement.specifier)
 
 
-def plan_add(
-    workspace: Workspace,
-    service_name: str,
-    package: str,
-    specifier: str,
-    index_name: str | None,
-    deps: Deps,
-    *,
-    accept: bool = False,
-    action: str = "add",
-) -> ModelsPlan:
-    """The plan that makes `service_name` build on `package` as asked."""
-    service = _service(workspace, service_name)
-    if any(canonicalize_name(p.name) == canonicalize_name(package) for p in workspace.packages):
-        return _plan_workspace(workspace, service, package, specifier, index_name, deps, accept)
-    return _plan_index(
-        workspace, service, package, specifier, index_name, deps, accept=accept, action=action
-    )
+def plan_add(workspace: Workspace, request: LibraryRequest, deps: Deps) -> ModelsPlan:
+    """The plan that makes `request.service` build on `request.package` as asked."""
+    service = _service(workspace, request.service)
+    wanted = canonicalize_name(request.package)
+    if any(canonicalize_name(p.name) == wanted for p in workspace.packages):
+        return _plan_workspace(workspace, service, request, deps)
+    return _plan_index(workspace, service, request, deps)
 
 
 def plan_upgrade(
@@ -179,7 +184,7 @@ def plan_upgrade(
         raise ModelsError(
             f"{service.name} builds {library.package} from packages/: there is no published "
             "version to upgrade",
-            path=service.path / "pyproject.toml",
+            path=service.path / PYPROJECT,
             hint=f"to ship a published version: lambdapress models add {service.name} "
             f"{library.package}==VERSION --index NAME",
         )
@@ -190,16 +195,15 @@ def plan_upgrade(
     else:
         final = [v for v in published if not v.is_prerelease] or list(published)
         target = max(final)
-    return plan_add(
-        workspace,
-        service.name,
-        library.package,
-        f"=={target}",
-        library.index,
-        deps,
+    request = LibraryRequest(
+        service=service.name,
+        package=library.package,
+        specifier=f"=={target}",
+        index=library.index,
         accept=accept,
         action="upgrade",
     )
+    return plan_add(workspace, request, deps)
 
 
 def apply_plan(plan: ModelsPlan) -> tuple[Path, ...]:
@@ -231,7 +235,7 @@ def require_published(
     published that matches) is an error naming the index and the fix.
     """
     index = deps.resolve(index_name)
-    pyproject = workspace.root / "pyproject.toml"
+    pyproject = workspace.root / PYPROJECT
     published = deps.versions(index, package)
     if not published:
         raise ModelsError(
@@ -257,22 +261,15 @@ def require_published(
 
 
 def _plan_index(
-    workspace: Workspace,
-    service: Service,
-    package: str,
-    specifier: str,
-    index_name: str | None,
-    deps: Deps,
-    *,
-    accept: bool,
-    action: str,
+    workspace: Workspace, service: Service, request: LibraryRequest, deps: Deps
 ) -> ModelsPlan:
-    pyproject = service.path / "pyproject.toml"
-    root_pyproject = workspace.root / "pyproject.toml"
-    index = require_published(workspace, package, specifier, index_name, deps)
-    service_before = _read(pyproject)
-    root_before = _read(root_pyproject)
-    lock_path = workspace.root / LOCK
+    package, specifier = request.package, request.specifier
+    pyproject = service.path / PYPROJECT
+    root_pyproject = workspace.root / PYPROJECT
+    index = require_published(workspace, package, specifier, request.index, deps)
+    service_before = read_pyproject(pyproject)
+    root_before = read_pyproject(root_pyproject)
+    lock_path = workspace.root / LOCK_FILE
     lock_before = lock_path.read_text(encoding="utf-8") if lock_path.is_file() else ""
     previous = _library_or_none(workspace, service, package)
     service_text = with_index_dependency(service_before, package, specifier, index.name, pyproject)
@@ -284,11 +281,11 @@ def _plan_index(
     locked = _locked(lock_text, package, lock_path)
     accepted_before = accepted_in(service_before, package, pyproject)
     check, accepted_after = _decide(
-        deps, index, package, accepted_before, locked, accept, workspace
+        deps, index, package, accepted_before, locked, request.accept, workspace
     )
     service_text = with_accepted(service_text, package, accepted_after, pyproject)
     return ModelsPlan(
-        action=action,
+        action=request.action,
         service=service.name,
         package=package,
         origin="index",
@@ -339,7 +336,7 @@ def _published(
         raise ModelsError(
             f"there is no package {package!r} on index {index.name!r} ({index.index_url}), and "
             "none in this workspace's packages/",
-            path=service.path / "pyproject.toml",
+            path=service.path / PYPROJECT,
             hint=f"check the name, publish it first from the project that owns it "
             f"(lambdapress publish {package} --index {index.name}), or pass the index it is "
             "on with --index NAME",
@@ -364,18 +361,13 @@ def _locked(lock_text: str, package: str, lock_path: Path) -> str:
 
 
 def _plan_workspace(
-    workspace: Workspace,
-    service: Service,
-    package: str,
-    specifier: str,
-    index_name: str | None,
-    deps: Deps,
-    accept: bool,
+    workspace: Workspace, service: Service, request: LibraryRequest, deps: Deps
 ) -> ModelsPlan:
     """A workspace package: on its source (no version), or pinned to a published version."""
-    pyproject = service.path / "pyproject.toml"
+    package, specifier = request.package, request.specifier
+    pyproject = service.path / PYPROJECT
     previous = _library_or_none(workspace, service, package)
-    accepted_before = accepted_in(_read(pyproject), package, pyproject)
+    accepted_before = accepted_in(read_pyproject(pyproject), package, pyproject)
     if not specifier:
         edit = plan_unpin(workspace, service.name, package)
         return ModelsPlan(
@@ -407,13 +399,13 @@ def _plan_workspace(
             hint=f"write {package}==VERSION, or drop the version to build from packages/",
         )
     version = _exact(specifier.removeprefix("=="))
-    index = deps.resolve(index_name)
+    index = deps.resolve(request.index)
     published = deps.versions(index, package)
     edit = plan_pin(
         workspace, service.name, package, str(version), index.name, index.index_url, published
     )
     check, accepted_after = _decide(
-        deps, index, edit.package, accepted_before, str(version), accept, workspace
+        deps, index, edit.package, accepted_before, str(version), request.accept, workspace
     )
     after = with_accepted(edit.after, edit.package, accepted_after, pyproject)
     return ModelsPlan(
@@ -449,13 +441,13 @@ def _service(workspace: Workspace, name: str) -> Service:
 
 
 def _library_or_none(workspace: Workspace, service: Service, package: str) -> ModelLibrary | None:
-    pyproject = service.path / "pyproject.toml"
+    pyproject = service.path / PYPROJECT
     lock = None
-    if (workspace.root / LOCK).is_file():
+    if (workspace.root / LOCK_FILE).is_file():
         from lambdapress.bundle.lock import read_lock
 
         lock = read_lock(workspace.root)
-    document = parse(_read(pyproject), pyproject)
+    document = parse(read_pyproject(pyproject), pyproject)
     wanted = canonicalize_name(package)
     return next(
         (
@@ -472,7 +464,7 @@ def _library(workspace: Workspace, service: Service, package: str) -> ModelLibra
     if library is None:
         raise ModelsError(
             f"service {service.name!r} has no model library {package!r}",
-            path=service.path / "pyproject.toml",
+            path=service.path / PYPROJECT,
             hint=f"add it first: lambdapress models add {service.name} {package}==VERSION "
             "--index NAME",
         )
@@ -502,7 +494,3 @@ def _exact(text: str) -> Version:
         return Version(text)
     except InvalidVersion:
         raise ModelsError(f"{text!r} is not a version", hint="write it like 1.2.0") from None
-
-
-def _read(path: Path) -> str:
-    return read_config_text(path, missing="file not found", missing_hint="")

@@ -28,6 +28,7 @@ plans on them), `apply_edit` writes it atomically if the file did not change mea
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +39,17 @@ from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict
 from tomlkit.items import AoT, InlineTable, Table
 
-from lambdapress.config.pyproject import read_config_text
+from lambdapress.config.pyproject import PYPROJECT
 from lambdapress.config.workspace import Package, Service, Workspace
 from lambdapress.errors import PinError
-from lambdapress.indexes.pins import PYPROJECT, Pin
-from lambdapress.publish.models import drop_unused_poetry_sources, inline, parse, quoted
+from lambdapress.indexes.pins import Pin
+from lambdapress.publish.models import (
+    drop_unused_poetry_sources,
+    inline,
+    parse,
+    quoted,
+    read_pyproject,
+)
 from lambdapress.support.files import write_text
 
 COMMENT = "pinned by lambdapress: services ship this published version"
@@ -96,43 +103,39 @@ def plan_pin(
             hint=f"publish it first (lambdapress publish {package.name} --index {index}) or "
             "pick a published version",
         )
-    before = read_config_text(pyproject, missing="file not found", missing_hint="")
     pin = Pin(package=package.name, version=str(wanted), index=index, index_url=index_url)
-    after = pin_text(before, pin, pyproject)
-    return PinEdit(
-        service=service.name,
-        package=package.name,
-        pyproject=pyproject,
-        before=before,
-        after=after,
-        pin=pin,
-    )
+    return _planned(service, package, pin, lambda text: pin_text(text, pin, pyproject))
 
 
 def plan_unpin(workspace: Workspace, service_name: str, package_name: str) -> PinEdit:
     """The service's pyproject back on the package's source (not yet written)."""
     service, package = _members(workspace, service_name, package_name)
     pyproject = service.path / PYPROJECT
-    before = read_config_text(pyproject, missing="file not found", missing_hint="")
     path = Path(os.path.relpath(package.path, service.path)).as_posix()
-    after = unpin_text(before, package.name, path, pyproject)
+    return _planned(
+        service, package, None, lambda text: unpin_text(text, package.name, path, pyproject)
+    )
+
+
+def _planned(
+    service: Service, package: Package, pin: Pin | None, change: Callable[[str], str]
+) -> PinEdit:
+    """The edit `change` makes of the service's pyproject as it is now."""
+    pyproject = service.path / PYPROJECT
+    before = read_pyproject(pyproject)
     return PinEdit(
         service=service.name,
         package=package.name,
         pyproject=pyproject,
         before=before,
-        after=after,
-        pin=None,
+        after=change(before),
+        pin=pin,
     )
 
 
 def pin_text(text: str, pin: Pin, pyproject: Path) -> str:
     """`text` with the path dependency on `pin.package` replaced by the pin."""
-    document = parse(text, pyproject, PinError)
-    _require_dependency(document, pin.package, pyproject)
-    poetry = _table(_table(document, "tool"), "poetry")
-    dependencies = _table(poetry, "dependencies")
-    key = _key(dependencies, pin.package)
+    document, poetry, dependencies, key = _poetry_dependency(text, pin.package, pyproject)
     dependencies[key] = inline(f'{{ version = "=={pin.version}", source = "{pin.index}" }}')
     dependencies[key].trivia.comment_ws = "  "
     dependencies[key].trivia.comment = f"# {COMMENT}"
@@ -154,11 +157,7 @@ def pin_text(text: str, pin: Pin, pyproject: Path) -> str:
 
 def unpin_text(text: str, package: str, path: str, pyproject: Path) -> str:
     """`text` with `package` back on its development path; unused sources are removed."""
-    document = parse(text, pyproject, PinError)
-    _require_dependency(document, package, pyproject)
-    poetry = _table(_table(document, "tool"), "poetry")
-    dependencies = _table(poetry, "dependencies")
-    key = _key(dependencies, package)
+    document, poetry, dependencies, key = _poetry_dependency(text, package, pyproject)
     dependencies[key] = inline(f"{{ path = {quoted(path)}, develop = true }}")
     dependencies[key].trivia.comment_ws = ""
     dependencies[key].trivia.comment = ""  # replacing keeps the old comment: drop the pin's
@@ -170,7 +169,7 @@ def apply_edit(edit: PinEdit) -> bool:
     """Write the edit atomically; refuses when the file changed since it was planned."""
     if not edit.changed:
         return False
-    current = read_config_text(edit.pyproject, missing="file not found", missing_hint="")
+    current = read_pyproject(edit.pyproject)
     if current != edit.before:
         raise PinError(
             "the file changed since the pin was planned",
@@ -206,6 +205,18 @@ def _members(workspace: Workspace, service_name: str, package_name: str) -> tupl
             hint="name a folder of packages/",
         )
     return service, package
+
+
+def _poetry_dependency(text: str, package: str, pyproject: Path) -> tuple[Any, Any, Any, str]:
+    """(the document, its `[tool.poetry]`, its dependencies, the package's key in them).
+
+    The service must already name the package in `[project] dependencies`.
+    """
+    document = parse(text, pyproject, PinError)
+    _require_dependency(document, package, pyproject)
+    poetry = _table(_table(document, "tool"), "poetry")
+    dependencies = _table(poetry, "dependencies")
+    return document, poetry, dependencies, _key(dependencies, package)
 
 
 def _require_dependency(document: Any, package: str, pyproject: Path) -> None:

@@ -14,12 +14,14 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 from pydantic import BaseModel, ConfigDict
 
+from lambdapress.config.pyproject import PYPROJECT
 from lambdapress.config.workspace import Package, Workspace
 from lambdapress.errors import PublishError, WorkspaceError
 from lambdapress.indexes.config import ResolvedIndex
@@ -45,6 +47,19 @@ BUILD_FOLDER = "publish"
 
 StepDone = Callable[[str, int, int], None]
 """Progress for a display: (what was just done, steps done, steps in all)."""
+
+
+@dataclass(frozen=True)
+class PublishRun:
+    """What every package of one `prepare_publish` is checked and compared with."""
+
+    index: ResolvedIndex
+    first_party: tuple[str, ...]
+    """The workspace's packages: a dependency on one of them must be published too."""
+    find_links: tuple[Path, ...]
+    """The folders of the wheels just built, where the local version is installed from."""
+    tags_in: Path | None = None
+    """The repository whose tags are asked; None: no tag is made."""
 
 
 class PublishedPackage(BaseModel):
@@ -89,7 +104,7 @@ def select_packages(workspace: Workspace, names: Sequence[str]) -> tuple[tuple[P
             known = ", ".join(p.name for p in workspace.packages) or "none"
             raise WorkspaceError(
                 f"no package named {name!r} in {workspace.root / 'packages'} (packages: {known})",
-                path=workspace.root / "pyproject.toml",
+                path=workspace.root / PYPROJECT,
                 hint="name a folder of packages/ (services are deployed, not published)",
             )
         selected.append((package, True))
@@ -136,21 +151,18 @@ def prepare_publish(
         if progress is not None:
             progress(f"built {package.name}", len(built), steps)
     by_name = {package.name: (package, explicit) for package, explicit in selected}
-    first_party = [p.name for p in workspace.packages]
-    find_links = [b.wheel.path.parent for b in built.values()]
+    run = PublishRun(
+        index=index,
+        first_party=tuple(p.name for p in workspace.packages),
+        find_links=tuple(b.wheel.path.parent for b in built.values()),
+        tags_in=workspace.root if create_tags else None,
+    )
     plans = []
     with tempfile.TemporaryDirectory(prefix="lambdapress-compat-") as workdir:
         for name in publish_order(built):
             package, explicit = by_name[name]
             facts = gather_facts(
-                package,
-                built[name],
-                index,
-                explicit=explicit,
-                first_party=first_party,
-                find_links=find_links,
-                workdir=Path(workdir) / name,
-                root=workspace.root if create_tags else None,
+                package, built[name], run, explicit=explicit, workdir=Path(workdir) / name
             )
             plans.append(decide(facts))
             if progress is not None:
@@ -166,19 +178,15 @@ def prepare_publish(
 
 
 def gather_facts(
-    package: Package,
-    built: BuiltPackage,
-    index: ResolvedIndex,
-    *,
-    explicit: bool,
-    first_party: Sequence[str],
-    find_links: Sequence[Path],
-    workdir: Path,
-    root: Path | None,
+    package: Package, built: BuiltPackage, run: PublishRun, *, explicit: bool, workdir: Path
 ) -> PackageFacts:
-    """Check the files, list the index, and run the gate when there is something to compare."""
-    pyproject = package.path / "pyproject.toml"
-    problems = check_package(built, pyproject, first_party)
+    """Check the files, list the index, and run the gate when there is something to compare.
+
+    `explicit`: the package was named on the command line; `workdir`: its own scratch folder.
+    """
+    index, root = run.index, run.tags_in
+    pyproject = package.path / PYPROJECT
+    problems = check_package(built, pyproject, run.first_party)
     published = project_files(index, package.name)
     versions = published_versions(published)
     baseline = baseline_version(versions, built.version)
@@ -192,7 +200,7 @@ def gather_facts(
             package.import_name,
             workdir,
             index=index,
-            find_links=find_links,
+            find_links=run.find_links,
         )
         compat = assess(package.name, baseline, built.version, old, new)
     tag = tag_name(package.name, built.version)

@@ -18,17 +18,25 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lambdapress.errors import StorageError
+from lambdapress.model.resources import table_definition
 from lambdapress.support.closing import ClosesOnExit
 from lambdapress.support.lifetime import bound_popen, stop_bound
+from lambdapress.support.loopback import LOCAL_REGION, LOOPBACK, NO_METADATA_SERVICE
 
-HOST = "127.0.0.1"
-REGION = "us-east-1"
+REGION = LOCAL_REGION
 # moto accepts any credentials; these keep boto3 away from real ones and the metadata service.
 FAKE_CREDENTIALS = {
     "aws_access_key_id": "testing",
     "aws_secret_access_key": "testing",
     "aws_session_token": "testing",
 }
+FAKE_ENVIRONMENT = {
+    **{name.upper(): value for name, value in FAKE_CREDENTIALS.items()},
+    "AWS_DEFAULT_REGION": REGION,
+    **NO_METADATA_SERVICE,
+}
+"""The same as the variables boto3 reads (a test's, a child process's): no real credentials,
+no profile's region, no metadata service."""
 
 
 class KeySchema(Protocol):
@@ -56,7 +64,7 @@ class MotoServer(ClosesOnExit):
     @property
     def endpoint(self) -> str:
         """The URL for boto3's `endpoint_url` / `AWS_ENDPOINT_URL_DYNAMODB`."""
-        return f"http://{HOST}:{self.port}"
+        return f"http://{LOOPBACK}:{self.port}"
 
     def close(self) -> None:
         """Stop the server (the `with` block's exit does it too)."""
@@ -76,7 +84,7 @@ def start_moto(port: int, log: Path, *, timeout: float = 30.0) -> MotoServer:
             "moto's server (the local DynamoDB) is not installed in this environment",
             hint="add it to the development dependencies: uv add --group dev 'moto[server]'",
         ) from None
-    command = [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)]
+    command = [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)]
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as sink:
         process = bound_popen(
@@ -131,7 +139,7 @@ def create_tables(
 ) -> tuple[str, ...]:
     """Create each table (physical name -> key schema) that does not exist; return the new ones.
 
-    Keys are string attributes and billing is on demand, as the deploy template declares them.
+    Keys and billing are the deploy template's (`model.resources.table_definition`).
     """
     client = dynamodb_client(endpoint, region)
     existing = set(client.list_tables().get("TableNames", []))
@@ -139,14 +147,6 @@ def create_tables(
     for name, table in sorted(tables.items()):
         if name in existing:
             continue
-        keys = [(table.partition_key, "HASH")]
-        if table.sort_key is not None:
-            keys.append((table.sort_key, "RANGE"))
-        client.create_table(
-            TableName=name,
-            KeySchema=[{"AttributeName": key, "KeyType": kind} for key, kind in keys],
-            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"} for key, _ in keys],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        client.create_table(TableName=name, **table_definition(table.partition_key, table.sort_key))
         created.append(name)
     return tuple(created)

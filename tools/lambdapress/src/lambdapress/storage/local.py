@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +43,6 @@ from lambdapress.model.storage_backends import (
     storage_backends,
     storage_declaration,
 )
-from lambdapress.storage.postgres import HOST
 from lambdapress.storage.state import (
     LocalStorageState,
     db_folder,
@@ -52,6 +50,7 @@ from lambdapress.storage.state import (
     write_state,
 )
 from lambdapress.support.closing import ClosesOnExit
+from lambdapress.support.loopback import free_port
 from lambdapress.support.server_lock import Holder, ServerLock, acquire, lock_path
 
 Progress = Callable[[str], None]
@@ -121,14 +120,6 @@ def plan_local_storage(
         names=StageNames(project_name(workspace.root), LOCAL_STAGE),
         servers=servers,
     )
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class LocalStorage(ClosesOnExit):

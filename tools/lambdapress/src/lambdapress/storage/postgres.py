@@ -32,8 +32,8 @@ from typing import Any
 from lambdapress.errors import StorageError
 from lambdapress.support.closing import ClosesOnExit
 from lambdapress.support.lifetime import bound_popen, release, running
+from lambdapress.support.loopback import LOOPBACK
 
-HOST = "127.0.0.1"
 SUPERUSER = "lambdapress"
 UNPRIVILEGED_USER = "postgres"
 _SEARCH_PATH = ("/usr/lib/postgresql/*/bin", "/usr/local/pgsql/bin", "/opt/homebrew/bin")
@@ -186,7 +186,7 @@ class PostgresServer(ClosesOnExit):
     @property
     def host(self) -> str:
         """The loopback address it listens on."""
-        return HOST
+        return LOOPBACK
 
     @property
     def user(self) -> str:
@@ -217,7 +217,7 @@ class PostgresServer(ClosesOnExit):
         release(self.process)
 
 
-def database_url(port: int, database: str, host: str = HOST) -> str:
+def database_url(port: int, database: str, host: str = LOOPBACK) -> str:
     """`postgresql://lambdapress@127.0.0.1:PORT/DATABASE`: trust authentication, no password."""
     return f"postgresql://{SUPERUSER}@{host}:{port}/{database}"
 
@@ -239,7 +239,7 @@ def start_postgres(
     user = server_user()
     prepare_data_folder(data, found, user)
     parameters = {
-        "listen_addresses": HOST,
+        "listen_addresses": LOOPBACK,
         "port": str(port),
         "unix_socket_directories": "",
         "fsync": "off",  # a development server: speed over durability across power cuts

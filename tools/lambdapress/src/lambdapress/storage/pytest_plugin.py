@@ -33,13 +33,6 @@ if TYPE_CHECKING:
     from lambdapress.storage.postgres import PostgresServer
 
 StartPostgres = Callable[..., "PostgresServer"]
-FAKE_AWS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
 
 
 @contextlib.contextmanager
@@ -48,8 +41,8 @@ def temporary_postgres(settings: Mapping[str, str] | None = None) -> Iterator[Po
 
     For fixtures of other scopes (a session's server); tests use `start_postgres_server`.
     """
-    from lambdapress.storage.local import free_port
     from lambdapress.storage.postgres import server_user, start_postgres
+    from lambdapress.support.loopback import free_port
 
     # Not under pytest's tmp_path: its root is private to the test user (0700), and a server
     # running as another user could not enter it.
@@ -93,9 +86,12 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadedMotoServer]
 
     from moto.server import ThreadedMotoServer
 
-    for name, value in FAKE_AWS.items():
+    from lambdapress.storage.dynamodb import FAKE_ENVIRONMENT
+    from lambdapress.support.loopback import LOOPBACK
+
+    for name, value in FAKE_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     reset = urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST")

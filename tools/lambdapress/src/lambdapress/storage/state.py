@@ -49,7 +49,7 @@ def db_folder(root: Path) -> Path:
     Always under the workspace, even when `$LAMBDAPRESS_CACHE` moves the build cache: a
     database belongs to one checkout, and a shared cache folder must not mix two of them.
     """
-    return root / ".cache" / "lambdapress" / "db"
+    return root / files.CACHE_FOLDER / "db"
 
 
 def state_path(root: Path) -> Path:

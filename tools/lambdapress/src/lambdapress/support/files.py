@@ -222,6 +222,45 @@ def claim(folder: Path, sweep: Callable[[float], object]) -> Iterator[None]:
         os.close(descriptor)
 
 
+@contextmanager
+def locked_folder(folder: Path, *, exclusive: bool = False, wait: bool = True) -> Iterator[bool]:
+    """Hold a `flock` on `folder` itself for the block; yields whether it is held.
+
+    Shared by readers of a cache entry, exclusive for whoever removes it, so an entry is never
+    removed under a reader. Yields False when the folder does not exist, when it was renamed
+    away or replaced while this waited (a remover got there first: the lock is on what is no
+    longer the entry), or, with `wait=False`, when another process holds a conflicting lock.
+    The kernel drops the lock of a killed process, so nothing is left behind. Where `flock`
+    does not exist, it yields whether the folder exists, unlocked.
+    """
+    if sys.platform == "win32":
+        yield folder.is_dir()
+        return
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except (FileNotFoundError, NotADirectoryError):
+        yield False
+        return
+    try:
+        held = True
+        flags = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        try:
+            fcntl.flock(descriptor, flags if wait else flags | fcntl.LOCK_NB)
+        except BlockingIOError:
+            held = False
+        if held:
+            opened = os.fstat(descriptor)
+            try:
+                current = folder.stat()
+            except FileNotFoundError:
+                held = False
+            else:
+                held = (current.st_dev, current.st_ino) == (opened.st_dev, opened.st_ino)
+        yield held
+    finally:
+        os.close(descriptor)
+
+
 def sweep_temporaries(folder: Path, older_than: float = STALE_AFTER) -> int:
     """Remove temporaries left in `folder` (not below it) by runs that were killed.
 
@@ -248,6 +287,10 @@ def sweep_temporaries(folder: Path, older_than: float = STALE_AFTER) -> int:
     return removed
 
 
+CACHE_FOLDER = Path(".cache", "lambdapress")
+"""lambdapress's folder in a repository (ignored by git), relative to its root."""
+
+
 def cache_folder(root: Path) -> Path:
     """Where lambdapress keeps what it can rebuild: wheels, zips, the runtime client, builds.
 
@@ -255,4 +298,4 @@ def cache_folder(root: Path) -> Path:
     the repository ignores.
     """
     configured = os.environ.get("LAMBDAPRESS_CACHE")
-    return Path(configured) if configured else root / ".cache" / "lambdapress"
+    return Path(configured) if configured else root / CACHE_FOLDER

@@ -21,6 +21,8 @@ from pydantic import BaseModel, ValidationError
 from lambdapress.support import files
 
 CHUNK = 1024 * 1024
+SHA256_HEX = r"^[0-9a-f]{64}$"
+"""A sha256 digest as records and the manifest write it: 64 lowercase hex digits."""
 COMPLETE_MARK = ".lambdapress-complete"
 """The record of an installed folder, written last: a folder without it is not whole."""
 

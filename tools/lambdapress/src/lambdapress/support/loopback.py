@@ -12,6 +12,13 @@ import socket
 
 LOOPBACK = "127.0.0.1"
 
+LOCAL_REGION = "us-east-1"
+"""The region local AWS lives in: the emulator's functions run there and `db` creates moto's
+tables there, so a handler's boto3 client finds the tables `db` made."""
+
+NO_METADATA_SERVICE = {"AWS_EC2_METADATA_DISABLED": "true"}
+"""What keeps boto3 in a child process from asking the instance metadata service."""
+
 
 def free_port() -> int:
     """A TCP port free on the loopback address right now."""
