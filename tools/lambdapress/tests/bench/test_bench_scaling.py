@@ -8,6 +8,7 @@ failures are checked without an index.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -24,8 +25,10 @@ from lambdapress.bench.scaling import (
     measure_scaling,
 )
 from lambdapress.bench.workload import Workload, create_workload
+from lambdapress.bundle import wheel_cache
 from lambdapress.cli import bench as bench_cli
 from lambdapress.errors import BundleError
+from lambdapress.support import files
 
 PINS = {"pydantic": "==2.9.0", "requests": "==2.32.0"}
 FAKE_LAMBDAPRESS = """
@@ -112,9 +115,13 @@ def test_each_n_is_built_clean_no_op_and_edited_and_sam_at_its_sizes(
     assert result.sam_problem is None
     made = builds(tmp_path)
     # a warm-up, then per N: 2 clean, 2 no-op, 2 after an edit
+    # at SAM's size, 2 more clean builds, each with a new, empty user-level cache
+    plain = (True, True, False, False, False, False)
     assert [(b["handlers"], b["clean"]) for b in made] == [(2, True)] + [
-        (n, clean) for n in (2, 3, 5) for clean in (True, True, False, False, False, False)
+        (n, clean) for n in (2, 3, 5) for clean in ((*plain, True, True) if n == 3 else plain)
     ]
+    users = [b["user_cache"] for b in made]
+    assert users.count(os.environ["LAMBDAPRESS_CACHE_DIR"]) == len(made) - 2
     assert {b["project_cache"] for b in made} == {str(tmp_path / "scratch" / "project-cache")}
     assert {b["metadata"] for b in made} == {"true"}
     assert (callers / "wheels").is_dir(), "the caller's cache is never wiped"
@@ -158,14 +165,11 @@ def test_a_failing_lambdapress_build_is_an_error(
         measure_scaling(workloads[0], None, options(), tmp_path / "scratch", lambda _s: None)
 
 
-def test_with_a_user_level_cache_clean_builds_also_run_with_an_empty_one(
-    fake: FakeSam,
-    workloads: tuple[Workload, Workload],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+def test_clean_builds_at_sams_sizes_also_run_with_an_empty_user_level_cache(
+    fake: FakeSam, workloads: tuple[Workload, Workload], tmp_path: Path
 ) -> None:
-    user = tmp_path / "user-cache"
-    monkeypatch.setattr(scaling, "user_wheel_cache", lambda: user)
+    own = os.environ["LAMBDAPRESS_CACHE_DIR"]  # the tests' user-level cache (conftest)
+    Path(own, "kept").mkdir(parents=True, exist_ok=True)
 
     result = measure_scaling(
         workloads[0],
@@ -177,16 +181,18 @@ def test_with_a_user_level_cache_clean_builds_also_run_with_an_empty_one(
 
     [point] = result.points
     assert point.clean_empty is not None and point.clean_empty > 0
-    empties = [b["user_cache"] for b in builds(tmp_path) if b["user_cache"]]
+    empties = [b["user_cache"] for b in builds(tmp_path) if b["user_cache"] != own]
     assert len(empties) == 2 and len(set(empties)) == 2, "a new, empty one for each run"
     assert not any(Path(str(folder)).exists() for folder in empties), "and removed after"
+    assert Path(own, "kept").is_dir(), "the user's own cache is never emptied"
 
 
-def test_cache_entries_count_prepared_wheels_of_every_format(tmp_path: Path) -> None:
+def test_cache_entries_count_the_prepared_wheels_of_this_format(tmp_path: Path) -> None:
     assert cache_entries(tmp_path / "missing") == 0
-    for entry in ("v1/pydantic-2.9-abc", "v1/requests-2.32-def", "v2/idna-3-0", "v1/.tmp-x"):
-        (tmp_path / "wheels" / entry).mkdir(parents=True)
-    assert cache_entries(tmp_path) == 3
+    version = f"v{wheel_cache.FORMAT_VERSION}"
+    for entry in ("pydantic-2.9-abc", "requests-2.32-def", f"{files.TEMPORARY_PREFIX}x"):
+        (tmp_path / "wheels" / version / entry).mkdir(parents=True)
+    assert cache_entries(tmp_path) == 2
 
 
 def test_the_chart_draws_sams_points_next_to_ours(tmp_path: Path) -> None:

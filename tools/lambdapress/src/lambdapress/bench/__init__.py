@@ -162,7 +162,7 @@ def _scaling(
     """Issue 25's workload timed at every size, and against SAM at its sizes."""
     notes: list[str] = []
     user_cache = user_wheel_cache()
-    before = cache_entries(user_cache) if user_cache else 0
+    before = cache_entries(user_cache)
     artifacts: list[ArtifactPoint] = []
     with tempfile.TemporaryDirectory(prefix="lambdapress-bench-scaling-") as folder:
         scratch = Path(folder)
@@ -194,19 +194,14 @@ def _last(found: ScalingResult) -> str:
     return str(found.sam[-1].handlers) if found.sam else "none"
 
 
-def _user_cache_note(folder: Path | None, before: int) -> str:
+def _user_cache_note(folder: Path, before: int) -> str:
     """Whether the clean builds had a warm user-level wheel cache, and where it is."""
-    if folder is None:
-        return (
-            "user-level wheel cache: none in this lambdapress, so every clean build installs "
-            "and compiles its wheels"
-        )
     after = cache_entries(folder)
     state = f"warm ({before} prepared wheels)" if before else "empty"
     return (
-        f"user-level wheel cache {folder}: {state} before this run, never emptied; the warm-up "
-        f"build left {after} entries, so the clean builds ran with it warm, and the `user-level "
-        "cache empty` rows each with a new, empty one"
+        f"user-level wheel cache {folder}: {state} before this run, {after} prepared wheels "
+        "after it, never emptied (a warm-up build filled it, so the clean builds ran with it "
+        "warm; the `user-level cache empty` rows each had a new, empty one)"
     )
 
 

@@ -8,7 +8,7 @@ package`, with the CLI's start-up in the figure, and SAM's executable), medians 
   so a cache the caller configured is never wiped). The user-level wheel cache is the caller's
   own, read and filled, never emptied; a warm-up build before the first figure fills it, so the
   clean figures are with it warm. At SAM's sizes, clean builds with an empty user-level cache
-  of their own are timed too (when this lambdapress has one);
+  of their own are timed too;
 - no-op: the same command again, nothing changed;
 - one edit: after appending a comment to one handler.
 
@@ -19,8 +19,6 @@ fills pip's cache, as uv's is filled for lambdapress.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import shutil
 import statistics
@@ -34,6 +32,7 @@ from pathlib import Path
 from lambdapress.bench import sam as sam_cli
 from lambdapress.bench.report import SamPoint, ScalingPoint
 from lambdapress.bench.workload import Workload, edit_handler, set_handlers
+from lambdapress.bundle import wheel_cache
 from lambdapress.errors import BundleError, LambdapressError
 
 __all__ = [
@@ -56,8 +55,7 @@ OFFLINE_AWS = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
-USER_CACHE_MODULE = "lambdapress.bundle.wheel_cache"
-USER_CACHE_VARIABLE = "LAMBDAPRESS_CACHE_DIR"
+USER_CACHE_VARIABLE = wheel_cache.ENVIRONMENT
 
 Say = Callable[[str], None]
 AtSamSize = Callable[[int, Workload, Workload], None]
@@ -118,26 +116,14 @@ class LambdapressBuild:
         return elapsed
 
 
-def user_wheel_cache() -> Path | None:
-    """The user-level wheel cache's folder, or None when this lambdapress has none."""
-    if importlib.util.find_spec(USER_CACHE_MODULE) is None:
-        return None
-    module = importlib.import_module(USER_CACHE_MODULE)
-    return Path(module.user_cache_folder())
+def user_wheel_cache() -> Path:
+    """The user-level wheel cache's folder for this environment (the builds inherit it)."""
+    return wheel_cache.locate().folder
 
 
 def cache_entries(folder: Path) -> int:
-    """How many prepared wheels the user-level cache at `folder` holds (any format)."""
-    wheels = folder / "wheels"
-    if not wheels.is_dir():
-        return 0
-    return sum(
-        1
-        for version in wheels.iterdir()
-        if version.is_dir()
-        for entry in version.iterdir()
-        if entry.is_dir() and not entry.name.startswith(".")
-    )
+    """How many prepared wheels the user-level cache at `folder` holds."""
+    return len(wheel_cache.cache_info(wheel_cache.CacheLocation(folder, "bench")).entries)
 
 
 @dataclass(frozen=True)
@@ -185,7 +171,6 @@ def measure_scaling(
             sam_cli.timed_build(baseline.sam, baseline.workload, cached=False)
         except LambdapressError as exc:
             baseline, problem = None, str(exc)
-    has_user_cache = user_wheel_cache() is not None
     points: list[ScalingPoint] = []
     sam_points: list[SamPoint] = []
     for count in sizes:
@@ -203,7 +188,7 @@ def measure_scaling(
             edit_handler(ours, count, f"run {run}")
             edits.append(builder.build())
         empty = None
-        if count in options.sam_sizes and has_user_cache:
+        if count in options.sam_sizes:
             empty = _clean_with_empty_user_cache(builder, scratch, count, options.runs, say)
         points.append(
             ScalingPoint(
