@@ -170,7 +170,7 @@ def _scaling(
         ours = create_workload(scratch / "lambdapress", pins_from(root))
         baseline = None
         if options.sam_sizes:
-            say(f"SAM: {options.sam}")
+            say(f"SAM: finding it (--sam {options.sam}; `uv` installs the pinned one once)")
             located = sam_cli.locate_sam(options.sam)
             if isinstance(located, sam_cli.SamCli):
                 baseline = Baseline(located, ours.copy_to(scratch / "sam"))
@@ -184,14 +184,13 @@ def _scaling(
 
         found = measure_scaling(ours, baseline, options, scratch, say, against_sam)
     if found.sam_problem:
-        notes.append(f"SAM stopped, so its ratios are missing past N={_last(found)}: "
-                     f"{found.sam_problem}")  # fmt: skip
+        timed = ", ".join(f"N={p.handlers}" for p in found.sam) or "no size"
+        notes.append(
+            f"SAM failed ({timed} timed before it did), so its other ratios are missing: "
+            f"{found.sam_problem}"
+        )
     notes.append(_user_cache_note(user_cache, before))
     return found, artifacts, notes
-
-
-def _last(found: ScalingResult) -> str:
-    return str(found.sam[-1].handlers) if found.sam else "none"
 
 
 def _user_cache_note(folder: Path, before: int) -> str:
