@@ -107,6 +107,9 @@ def test_rows_compare_each_n_with_the_smallest_and_with_sam() -> None:
     scaling = {(m.metric, m.subject): m for m in scaling_measurements(reversed(POINTS))}
     assert scaling[("no-op, vs N=10's", "N=500")].ratio == pytest.approx(2.0)
     assert scaling[("clean build, vs N=10's", "N=10")].ratio == 1.0
+    cache = scaling[("clean build, user-level cache empty, vs warm", "N=40")]
+    assert (cache.value, cache.baseline) == (6.0, 3.0)
+    assert ("clean build, user-level cache empty, vs warm", "N=500") not in scaling
 
     versus = {(m.metric, m.subject): m for m in sam_measurements(POINTS, SAM, ARTIFACTS)}
     assert versus[("clean build, vs `sam build`", "N=40")].ratio == pytest.approx(0.15)

@@ -47,7 +47,7 @@ def test_the_sam_on_path_is_used_when_asked_and_none_skips(fake: FakeSam) -> Non
     assert isinstance(skipped, sam.SamUnavailable) and "--sam none" in skipped.reason
     missing = sam.locate_sam("no-such-sam-here")
     assert isinstance(missing, sam.SamUnavailable)
-    assert "`no-such-sam-here` is not an executable on PATH" in missing.reason
+    assert "`no-such-sam-here` is not an executable (on PATH" in missing.reason
 
 
 def test_without_uv_there_is_no_sam_and_the_reason_says_so(

@@ -199,8 +199,9 @@ def _user_cache_note(folder: Path, before: int) -> str:
     state = f"warm ({before} prepared wheels)" if before else "empty"
     return (
         f"user-level wheel cache {folder}: {state} before this run, {after} prepared wheels "
-        "after it, never emptied (a warm-up build filled it, so the clean builds ran with it "
-        "warm; the `user-level cache empty` rows each had a new, empty one)"
+        "after it, never emptied (a warm-up build ran first and filled what it lacked, so the "
+        "clean builds ran with it warm; the `user-level cache empty` rows each had a new, "
+        "empty one)"
     )
 
 

@@ -150,6 +150,16 @@ def scaling_measurements(points: Iterable[ScalingPoint]) -> list[Measurement]:
                 unit="s",
             ),
         ]
+        if point.clean_empty is not None:
+            rows.append(
+                Measurement(
+                    metric="clean build, user-level cache empty, vs warm",
+                    subject=subject,
+                    value=point.clean_empty,
+                    baseline=point.clean,
+                    unit="s",
+                )
+            )
     return rows
 
 

@@ -83,7 +83,7 @@ def locate_sam(choice: str, version: str = SAM_VERSION) -> SamCli | SamUnavailab
     else:
         which = shutil.which(choice)
         if which is None:
-            return SamUnavailable(f"`{choice}` is not an executable on PATH")
+            return SamUnavailable(f"`{choice}` is not an executable (on PATH or at that path)")
         executable = Path(which)
     try:
         result = subprocess.run(
