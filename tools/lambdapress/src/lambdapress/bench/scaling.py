@@ -268,7 +268,7 @@ def draw_chart(
 
     from lambdapress.support import files
 
-    figure, axes = pyplot.subplots(figsize=(8, 5))
+    figure, axes = pyplot.subplots(figsize=(9, 6))
     counts = [p.handlers for p in points]
     series = (
         ("clean build", "clean", "C0"),
@@ -296,7 +296,8 @@ def draw_chart(
     axes.set_ylabel("seconds (median)")
     axes.set_title("Build time against the number of functions: lambdapress and SAM")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize="small")
+    # Below the axes: inside, it would cover a line whatever corner it took.
+    axes.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)
     figure.tight_layout()
     with files.replacing(destination) as temporary:
         figure.savefig(temporary, format="png", dpi=120)
