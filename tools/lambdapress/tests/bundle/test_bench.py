@@ -7,11 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fake_sam import environment_with, write_fake_sam
 
-from lambdapress.bench import _fresh_artifact_cache, run_bench
-from lambdapress.bench.scaling import _fixture_service, _generate, draw_chart
+from lambdapress.bench import ScalingOptions, _fresh_artifact_cache, run_bench
+from lambdapress.bench.report import issue_table
+from lambdapress.bench.scaling import draw_chart
+from lambdapress.bench.workload import create_workload, pins_from, set_handlers
 from lambdapress.bundle import package
-from lambdapress.config.workspace import load_workspace
 from lambdapress.emulator import Emulator
 from lambdapress.model.application import Application
 
@@ -43,54 +45,64 @@ def test_every_figure_comes_with_a_baseline_from_the_same_run(shop: Path) -> Non
 
 
 @pytest.mark.e2e
-def test_scaling_times_clean_no_op_and_edit_per_size_and_draws_them(
-    shop: Path, tmp_path: Path
+def test_scaling_times_issue_25s_workload_against_sam_and_draws_it(
+    shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    report = run_bench(shop, cold_starts=1, sizes=(1, 3))
+    """Real builds of the generated workload; SAM is the fake on PATH, whose function folders
+    hold the same code and dependencies (copied from this environment), so both zips start."""
+    fake = write_fake_sam(tmp_path / "bin")
+    for name, value in environment_with(fake).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("LAMBDAPRESS_CACHE_DIR", str(tmp_path / "user-cache"))
+    options = ScalingOptions(sizes=(1, 3), sam_sizes=(3,), runs=1, sam="sam")
+
+    report = run_bench(shop, cold_starts=1, scaling=options)
 
     assert [p.handlers for p in report.scaling] == [1, 3]
     assert all(p.clean > 0 and p.no_op > 0 and p.one_edit > 0 for p in report.scaling)
-    clean = {m.subject: m for m in report.measurements if m.metric == "clean build"}
-    assert sorted(clean) == ["N=1", "N=3"]
-    assert clean["N=3"].baseline == report.scaling[0].clean
-    no_op = {m.subject: m for m in report.measurements if m.metric == "no-op, vs clean"}
-    assert no_op["N=3"].baseline == report.scaling[1].clean
-    chart = draw_chart(report.scaling, tmp_path / "bench" / "scaling.png")
+    assert [p.handlers for p in report.sam] == [3]
+    [artifact] = report.artifacts
+    assert artifact.function == "scaled.handler_0000"
+    assert artifact.zip_bytes > 0 and artifact.sam_zip_bytes > 0
+    assert artifact.init_ms is not None and artifact.sam_init_ms is not None
+    by_metric = {(m.metric, m.subject): m for m in report.measurements}
+    assert by_metric[("no-op, vs N=1's", "N=3")].baseline == report.scaling[0].no_op
+    assert by_metric[("clean build, vs `sam build`", "N=3")].baseline == report.sam[0].clean
+    assert any(note.startswith("SAM: SAM CLI, version 0.0.0-fake") for note in report.notes)
+    _, rows = issue_table(report)
+    assert all(row[1] != "-" for row in rows), rows
+    chart = draw_chart(report.scaling, tmp_path / "bench" / "scaling.png", report.sam)
     assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert not (shop / "dist").exists(), "the workspace itself is never built by the benchmark"
 
 
 @pytest.mark.e2e
-def test_the_scaling_fixtures_zips_run_as_on_lambda_and_match_across_folders(
+def test_the_workloads_zips_run_as_on_lambda_and_match_across_folders(
     shop: Path, tmp_path: Path
 ) -> None:
     """What the benchmark times is a real build: the generated handlers' zips are the same
-    bytes from two checkout folders, and each one answers under the runtime client."""
+    bytes from two folders, and each one answers under the runtime client."""
     manifests = []
     for folder in (tmp_path / "one", tmp_path / "two"):
-        shutil.copytree(shop, folder)
-        service, shared, pydantic = _fixture_service(load_workspace(folder))
-        _generate(service.path / "src" / service.import_name / "handlers", 3, shared, pydantic)
+        generated = create_workload(folder, pins_from(shop))
+        set_handlers(generated, 4)
         # a cache of each folder's own (the wheels shared): the second build really builds
         cache = _fresh_artifact_cache(shop, tmp_path / f"cache-{folder.name}")
-        built = package(folder, (service.name,), cache=cache, remote_cache=False)
+        built = package(folder, cache=cache, remote_cache=False)
         assert {r.status for r in built.functions} == {"build"}
         manifests.append(built.manifest)
     one, two = manifests
-    assert [f.name for f in one.functions] == [f"shop.handler_000{i}" for i in range(3)]
+    assert [f.name for f in one.functions] == [f"scaled.handler_000{i}" for i in range(4)]
+    assert "requests" not in one.function("scaled.handler_0000").contents.distributions
+    assert "requests" in one.function("scaled.handler_0001").contents.distributions
     assert [f.artifact.sha256 for f in one.functions] == [f.artifact.sha256 for f in two.functions]
-    for first, second in zip(one.functions, two.functions, strict=True):
-        assert (tmp_path / "one" / first.artifact.path).read_bytes() == (
-            tmp_path / "two" / second.artifact.path
-        ).read_bytes()
 
     with Emulator(one, tmp_path / "one", cache_dir=tmp_path / "runtime") as emulator:
         for index, function in enumerate(one.functions):
             result = emulator.invoke(function.name, {"id": f"item-{index}"})
             assert result.ok, result.logs
             answer = json.loads(result.payload)
-            assert answer["item"] == {"id": f"item-{index}", "rank": index}
-            assert answer["shared"] == list(shared)
+            assert (answer["id"], answer["rank"]) == (f"item-{index}", index)
 
 
 @pytest.mark.e2e

@@ -11,12 +11,16 @@ minute, on a scratch copy of the workspace (the repository's own dist/ is never 
 - sources: the zip and Init Duration of `sources = "first-party"` (third-party bytecode only)
   against the same function built with `sources = "all"`: a handler of the workspace, and one
   generated next to it that imports pydantic alone.
-- scaling: clean, no-op and one-edit builds of N generated handlers (`bench_scaling`), clean
-  against the smallest N's clean build, the rebuilds against their own N's.
+- scaling, and SAM (`scaling`, `sam`, `workload`): issue 25's workload of N generated
+  handlers, clean, no-op and one-edit builds timed against the smallest N's, and against
+  `sam build` on the same workload; the pydantic-only handler's zip and Init Duration against
+  SAM's. `report` holds the models, the ratios and issue 25's bars.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import platform
 import shutil
 import statistics
@@ -26,12 +30,32 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict
-
+from lambdapress.bench import sam as sam_cli
+from lambdapress.bench import workload as issue_workload
+from lambdapress.bench.coldstart import init_duration, interleaved_init_durations
+from lambdapress.bench.report import (
+    ArtifactPoint,
+    BenchReport,
+    Measurement,
+    sam_measurements,
+    scaling_measurements,
+)
 from lambdapress.bench.runtime import measure_runtime_import
-from lambdapress.bench.scaling import ScalingPoint, measure_scaling
+from lambdapress.bench.scaling import (
+    Baseline,
+    ScalingOptions,
+    ScalingResult,
+    cache_entries,
+    measure_scaling,
+    user_wheel_cache,
+)
+from lambdapress.bench.workload import (
+    Workload,
+    create_workload,
+    function_name,
+    pins_from,
+)
 from lambdapress.bundle import sourced
 from lambdapress.bundle.archive import Entry, write_zip
 from lambdapress.bundle.discovery import handlers_folder
@@ -41,42 +65,15 @@ from lambdapress.bundle.targets import Target
 from lambdapress.bundle.wheels import Installer, ensure_installed
 from lambdapress.config.lambda_platform import DEFAULT_ARCHITECTURE, architecture_of_machine
 from lambdapress.config.workspace import load_workspace
-from lambdapress.errors import EmulatorError
 from lambdapress.model.application import Application, Function
+from lambdapress.model.manifest import manifest_path, read_manifest
 from lambdapress.model.trigger_kinds import sample_event
 from lambdapress.support.files import cache_folder
 
-if TYPE_CHECKING:
-    from lambdapress.emulator.reports import InvocationResult
+__all__ = ["BenchReport", "Measurement", "ScalingOptions", "run_bench"]
 
 WORKSPACE_PARTS = ("pyproject.toml", "uv.lock", "packages", "services", "tools")
 IGNORED = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache", ".mypy_cache", "dist")
-
-
-class Measurement(BaseModel):
-    """One line of the report: a figure, its baseline, and the ratio between them."""
-
-    model_config = ConfigDict(frozen=True)
-
-    metric: str
-    subject: str
-    value: float
-    baseline: float
-    unit: str
-
-    @property
-    def ratio(self) -> float:
-        """This run's value as a multiple of the baseline's (NaN without a baseline)."""
-        return self.value / self.baseline if self.baseline else float("nan")
-
-
-class BenchReport(BaseModel):
-    """Every measurement of one `lambdapress bench` run."""
-
-    model_config = ConfigDict(frozen=True)
-
-    measurements: tuple[Measurement, ...]
-    scaling: tuple[ScalingPoint, ...] = ()
 
 
 Step = Callable[[str], None]
@@ -86,12 +83,12 @@ def run_bench(
     root: Path,
     cold_starts: int = 3,
     progress: Step | None = None,
-    sizes: tuple[int, ...] = (),
+    scaling: ScalingOptions | None = None,
 ) -> BenchReport:
     """Measure on a scratch copy of the workspace at `root`; the wheel cache is shared.
 
-    `sizes`: the numbers of generated handlers to time clean, no-op and one-edit builds at
-    (`bench_scaling`), on a second scratch copy.
+    `scaling`: the numbers of handlers of issue 25's workload to time builds at, with and
+    against SAM (`bench.scaling`), in a scratch folder of their own.
     """
     say = progress or (lambda _message: None)
     with _scratch_copy(root) as scratch:
@@ -144,18 +141,109 @@ def run_bench(
                 measurements += _sources_comparison(
                     scratch, alone, cold_starts, cache_folder(root), cache
                 )[0]
-    scaling: tuple[ScalingPoint, ...] = ()
-    if sizes:
-        with _scratch_copy(root) as scratch:
-            scaling = measure_scaling(
-                scratch,
-                sizes,
-                lambda name: _fresh_artifact_cache(root, scratch.parent / name),
-                say,
-            )
-        measurements += _scaling_measurements(scaling)
     measurements += _runtime_import(result.manifest)
-    return BenchReport(measurements=tuple(measurements), scaling=scaling)
+    if scaling is None or not scaling.all_sizes:
+        return BenchReport(measurements=tuple(measurements))
+    found, artifacts, notes = _scaling(root, scaling, cold_starts, say)
+    measurements += scaling_measurements(found.points)
+    measurements += sam_measurements(found.points, found.sam, artifacts)
+    return BenchReport(
+        measurements=tuple(measurements),
+        scaling=found.points,
+        sam=found.sam,
+        artifacts=tuple(artifacts),
+        notes=tuple(notes),
+    )
+
+
+def _scaling(
+    root: Path, options: ScalingOptions, cold_starts: int, say: Step
+) -> tuple[ScalingResult, list[ArtifactPoint], list[str]]:
+    """Issue 25's workload timed at every size, and against SAM at its sizes."""
+    notes: list[str] = []
+    user_cache = user_wheel_cache()
+    before = cache_entries(user_cache)
+    artifacts: list[ArtifactPoint] = []
+    with tempfile.TemporaryDirectory(prefix="lambdapress-bench-scaling-") as folder:
+        scratch = Path(folder)
+        say("issue 25's workload: generating and locking it")
+        ours = create_workload(scratch / "lambdapress", pins_from(root))
+        baseline = None
+        if options.sam_sizes:
+            say(f"SAM: finding it (--sam {options.sam}; `uv` installs the pinned one once)")
+            located = sam_cli.locate_sam(options.sam)
+            if isinstance(located, sam_cli.SamCli):
+                baseline = Baseline(located, ours.copy_to(scratch / "sam"))
+                notes.append(f"SAM: {located.version} ({located.executable})")
+            else:
+                notes.append(f"SAM: none, so no SAM ratios: {located.reason}")
+
+        def against_sam(count: int, ours: Workload, theirs: Workload) -> None:
+            say(f"N={count}: the pydantic-only handler, ours against SAM's")
+            artifacts.append(_versus_sam(count, ours, theirs, cold_starts, cache_folder(root), say))
+
+        found = measure_scaling(ours, baseline, options, scratch, say, against_sam)
+    if found.sam_problem:
+        timed = ", ".join(f"N={p.handlers}" for p in found.sam) or "no size"
+        notes.append(
+            f"SAM failed ({timed} timed before it did), so its other ratios are missing: "
+            f"{found.sam_problem}"
+        )
+    notes.append(_user_cache_note(user_cache, before))
+    return found, artifacts, notes
+
+
+def _user_cache_note(folder: Path, before: int) -> str:
+    """Whether the clean builds had a warm user-level wheel cache, and where it is."""
+    after = cache_entries(folder)
+    state = f"warm ({before} prepared wheels)" if before else "empty"
+    return (
+        f"user-level wheel cache {folder}: {state} before this run, {after} prepared wheels "
+        "after it, never emptied (a warm-up build ran first and filled what it lacked, so the "
+        "clean builds ran with it warm; the `user-level cache empty` rows each had a new, "
+        "empty one)"
+    )
+
+
+def _versus_sam(
+    count: int, ours: Workload, theirs: Workload, runs: int, runtime_cache: Path, say: Step
+) -> ArtifactPoint:
+    """The pydantic-only handler: our zip against SAM's, and both zips' cold starts."""
+    built = read_manifest(manifest_path(ours.root))
+    entry = built.function(function_name(issue_workload.PYDANTIC_ONLY))
+    zipped = sam_cli.zip_built_function(
+        theirs, issue_workload.PYDANTIC_ONLY, ours.root / "bench" / f"sam-{count}.zip"
+    )
+    data = zipped.read_bytes()
+    digest = hashlib.sha256(data)
+    sam_built = entry.model_copy(
+        update={
+            "artifact": entry.artifact.model_copy(
+                update={
+                    "path": zipped.relative_to(ours.root).as_posix(),
+                    "sha256": digest.hexdigest(),
+                    "code_sha256": base64.b64encode(digest.digest()).decode(),
+                    "size": len(data),
+                }
+            )
+        }
+    )
+    init_ms = sam_init_ms = None
+    if runs:
+        say(f"N={count}: {runs} cold starts of each, interleaved")
+        timings = interleaved_init_durations(
+            {"ours": entry, "sam": sam_built}, ours.root, runs, runtime_cache, sample_event(entry)
+        )
+        init_ms = statistics.median(timings["ours"])
+        sam_init_ms = statistics.median(timings["sam"])
+    return ArtifactPoint(
+        handlers=count,
+        function=entry.name,
+        zip_bytes=entry.artifact.size,
+        sam_zip_bytes=len(data),
+        init_ms=init_ms,
+        sam_init_ms=sam_init_ms,
+    )
 
 
 def _runtime_import(manifest: Application) -> list[Measurement]:
@@ -172,38 +260,6 @@ def _runtime_import(manifest: Application) -> list[Measurement]:
             unit="ms",
         )
     ]
-
-
-def _scaling_measurements(points: tuple[ScalingPoint, ...]) -> list[Measurement]:
-    """Clean builds against the smallest N's; no-op and one-edit against their N's clean."""
-    smallest = points[0].clean
-    measurements: list[Measurement] = []
-    for point in points:
-        subject = f"N={point.handlers}"
-        measurements += [
-            Measurement(
-                metric="clean build",
-                subject=subject,
-                value=point.clean,
-                baseline=smallest,
-                unit="s",
-            ),
-            Measurement(
-                metric="no-op, vs clean",
-                subject=subject,
-                value=point.no_op,
-                baseline=point.clean,
-                unit="s",
-            ),
-            Measurement(
-                metric="one edit, vs clean",
-                subject=subject,
-                value=point.one_edit,
-                baseline=point.clean,
-                unit="s",
-            ),
-        ]
-    return measurements
 
 
 def _fresh_artifact_cache(root: Path, cache: Path) -> Path:
@@ -327,8 +383,6 @@ def _cold_starts(
     removed: the zip as built ships third-party modules as bytecode only, so stripping its
     own `__pycache__` folders would leave that bytecode in.
     """
-    from lambdapress.emulator import Emulator, Listeners
-
     with_pyc = scratch / every_source.artifact.path
     without_pyc = scratch / "bench" / f"{with_pyc.stem}-sources.zip"
     with zipfile.ZipFile(with_pyc) as built:
@@ -347,19 +401,9 @@ def _cold_starts(
         }
     )
     sources = entry.model_copy(update={"artifact": built_without})
-    timings: dict[str, list[float]] = {"bytecode": [], "sources": []}
-    event = sample_event(entry)
-    for _ in range(runs):  # interleaved, so both see the same machine load
-        for label, function in (("bytecode", entry), ("sources", sources)):
-            manifest = Application(functions=(function,))
-            with Emulator(
-                manifest,
-                scratch,
-                cache_dir=runtime_cache,
-                listeners=Listeners(on_warning=lambda _message: None),
-            ) as emulator:
-                result = emulator.invoke(function.name, event)
-            timings[label].append(_init_duration(result))
+    timings = interleaved_init_durations(
+        {"bytecode": entry, "sources": sources}, scratch, runs, runtime_cache, sample_event(entry)
+    )
     if not timings["bytecode"] or not timings["sources"]:
         return []
     return [
@@ -373,21 +417,7 @@ def _cold_starts(
     ]
 
 
-def _init_duration(result: InvocationResult) -> float:
-    """The Init Duration of a cold start; an init phase that failed measures nothing.
-
-    A failure is an error (exit 1), not a figure: a bench that timed an import error would
-    report a cold start of a function that cannot start.
-    """
-    duration = result.report.init_duration_ms
-    if result.init_failed or duration is None:
-        why = f"{result.error.error_type}: {result.error.message}" if result.error else "no init"
-        raise EmulatorError(
-            f"bench: the cold start of {result.function} failed, so it cannot be measured ({why})",
-            hint=f"run `lambdapress invoke {result.function}` to see its log, fix it, then "
-            "bench again",
-        )
-    return duration
+_init_duration = init_duration  # the name the emulator's tests of the bench use
 
 
 def _sources_comparison(
@@ -401,8 +431,6 @@ def _sources_comparison(
     the `sources = "all"` build, the cold-start baseline's source.
     """
     import tomlkit
-
-    from lambdapress.emulator import Emulator, Listeners
 
     built = scratch / entry.artifact.path
     # Kept outside dist/, which the rebuild below tidies.
@@ -431,18 +459,9 @@ def _sources_comparison(
         ),
         "all": rebuilt,
     }
-    timings: dict[str, list[float]] = {label: [] for label in variants}
-    event = sample_event(entry)
-    for _ in range(runs):
-        for label, function in variants.items():
-            with Emulator(
-                Application(functions=(function,)),
-                scratch,
-                cache_dir=runtime_cache,
-                listeners=Listeners(on_warning=lambda _message: None),
-            ) as emulator:
-                result = emulator.invoke(function.name, event)
-            timings[label].append(_init_duration(result))
+    timings = interleaved_init_durations(
+        variants, scratch, runs, runtime_cache, sample_event(entry)
+    )
     measurements = [
         Measurement(
             metric='zip size, sources "first-party" vs "all"',
