@@ -15,6 +15,8 @@ same files to other sizes, see `bundle.archive`).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import subprocess
 import sys
 import tempfile
@@ -173,8 +175,38 @@ class _Published:
             )
         for hidden in folder.glob(".*"):  # uv's .lock: not the wheel's
             hidden.unlink()
+        _as_published_scripts(folder)
         self._done[key] = folder
         return folder
+
+
+def _as_published_scripts(folder: Path) -> None:
+    """Scripts back to the wheel's `#!python`, and their RECORD lines to match.
+
+    An installer writes its interpreter's path into each script's first line (and so into the
+    script's hash and size in RECORD): the table would change with where the checkout's
+    environment lives. The wheel as published says `#!python`.
+    """
+    scripts = folder / "bin"
+    if not scripts.is_dir():
+        return
+    changed: dict[str, bytes] = {}
+    for script in sorted(p for p in scripts.iterdir() if p.is_file()):
+        data = script.read_bytes()
+        if data.startswith(b"#!"):
+            data = b"#!python" + data[data.find(b"\n") :]
+            script.write_bytes(data)
+            changed[f"bin/{script.name}"] = data
+    for record in folder.glob("*.dist-info/RECORD"):
+        lines = []
+        for line in record.read_text().splitlines():
+            path = line.split(",", 1)[0]
+            rewritten = changed.get(path)
+            if rewritten is not None:
+                digest = base64.urlsafe_b64encode(hashlib.sha256(rewritten).digest()).rstrip(b"=")
+                line = f"{path},sha256={digest.decode()},{len(rewritten)}"
+            lines.append(line)
+        record.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":  # `python -m lambdapress.bench.trimming [ROOT]`: the README table
