@@ -26,7 +26,6 @@ from pathlib import Path
 
 from lambdapress.cli._args import Parser, Subcommands, root_of
 from lambdapress.config.toolversion import older_tool_warning
-from lambdapress.config.workspace import find_root
 from lambdapress.errors import LambdapressError
 from lambdapress.support.crash import summary, write_crash_log
 from lambdapress.support.lifetime import Interrupted, signal_handlers, stop_with_parent
@@ -58,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             stop_with_parent()
             _warn_if_the_tool_is_older()
             arguments = sys.argv[1:] if argv is None else argv
-            parser = _parser(_command_in(arguments))
+            # `--version` alone needs no command: their modules (and what they import) stay out.
+            parser = _parser(_command_in(arguments), commands=arguments != ["--version"])
             args = parser.parse_args(arguments)
             handler: Handler = args.handler  # the root parser's default: `_no_command`
             return handler(args)
@@ -98,6 +98,8 @@ def _root_for_logs(args: argparse.Namespace | None) -> Path | None:
     try:
         if args is not None and hasattr(args, "root"):
             return root_of(args)
+        from lambdapress.config.workspace import find_root
+
         return find_root(Path.cwd())
     except Exception:
         return None
@@ -116,13 +118,16 @@ def _register(commands: Subcommands, module: str, command: str | None) -> None:
     importlib.import_module(module).register(commands)
 
 
-def _parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The command line; with `command`, only the commands of that command's module."""
+def _parser(command: str | None = None, *, commands: bool = True) -> argparse.ArgumentParser:
+    """The command line; with `command`, only the commands of that command's module.
+
+    Without `commands`, none: what `lambdapress --version` parses, which loads no command.
+    """
     parser = Parser(prog="lambdapress", description="Build tool for AWS Lambda monorepos.")
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    parser.set_defaults(handler=_no_command(parser, commands))
-    for module in COMMAND_MODULES:
-        _register(commands, module, command)
+    subcommands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    parser.set_defaults(handler=_no_command(parser, subcommands))
+    for module in COMMAND_MODULES if commands else ():
+        _register(subcommands, module, command)
     return parser
 
 
