@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
 import json
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.bundle import PackageResult, plan_package
+from lambdapress.bundle import PackageResult, discovery, plan_package
 from lambdapress.bundle.archive import Archive
 from lambdapress.bundle.build import check_limits
 from lambdapress.errors import BundleError
@@ -117,9 +118,28 @@ def test_a_second_run_rebuilds_and_rewrites_nothing(shop: Path, build: Build) ->
     before = dist_state(shop)
     again = build(shop)
     assert set(statuses(again).values()) == {"unchanged"}
-    assert dist_state(shop) == {k: v for k, v in before.items() if k != "dist/manifest.json"} | {
-        "dist/manifest.json": dist_state(shop)["dist/manifest.json"]
-    }
+    assert dist_state(shop) == before  # the manifest too: its bytes did not change
+
+
+def test_a_no_op_parses_no_handler_and_an_edit_only_the_edited_one(
+    shop: Path, build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(shop)
+    parsed: list[str] = []
+    real = discovery.parse_module
+
+    def counted(path: Path) -> ast.Module:
+        parsed.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(discovery, "parse_module", counted)
+    build(shop)
+    assert parsed == []
+
+    handler = shop / "services/shop/src/shop/handlers/get_item.py"
+    handler.write_text(handler.read_text() + "\n# edited\n")
+    assert rewritten(build(shop)) == {"shop.get_item"}
+    assert parsed == ["get_item.py"]
 
 
 def test_editing_one_handler_rebuilds_only_that_handler(shop: Path, build: Build) -> None:

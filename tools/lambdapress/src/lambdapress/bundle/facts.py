@@ -6,7 +6,9 @@ Here a file's sha256 is remembered with its stat (size, mtime_ns, inode, ctime_n
 while the stat is the same; a module's imports are remembered by its digest (and name), so an
 unchanged module is never parsed again, and a touched-but-identical one only re-hashed. The
 native-library facts of a file or an installed distribution (`bundle.native`: an ELF object's
-`DT_NEEDED`, a module's ctypes lookups) are remembered by digest the same way.
+`DT_NEEDED`, a module's ctypes lookups) are remembered by digest the same way, and so is what
+discovery reads in a handler module (`derived`: its `handler` line and the triggers each kind
+found), so a no-op parses no handler and an edit parses the one edited.
 
 Limits (the ones git's index has): a change that leaves size, mtime, ctime and inode all equal
 goes unseen. Writing a file always sets its ctime to the kernel's clock, so that takes a
@@ -39,6 +41,7 @@ _FINE_WINDOW_NS = 50_000_000
 _COARSE_WINDOW_NS = 2_000_000_000
 _MAX_IMPORTS = 50_000  # remembered analyses kept at most (old ones dropped when saving)
 _MAX_NATIVE = 50_000
+_MAX_DERIVED = 50_000
 
 Stat = tuple[int, int, int, int]
 ImportFacts = list[tuple[str, int, bool]]  # name, line, optional
@@ -58,6 +61,7 @@ class FileFacts:
         self._digests: dict[str, tuple[Stat, str]] = {}
         self._imports: dict[str, ImportFacts] = {}
         self._native: dict[str, Any] = {}
+        self._derived: dict[str, Any] = {}
         self._seen: dict[str, str] = {}  # this run: path -> digest, each file stat'ed once
         self._changed = False
         self.warnings: list[str] = []
@@ -88,6 +92,7 @@ class FileFacts:
                 for key, refs in body["imports"].items()
             }
             facts._native = dict(body.get("native", {}))  # absent in facts of older versions
+            facts._derived = dict(body.get("derived", {}))
         except FileNotFoundError:
             pass
         except (
@@ -104,7 +109,7 @@ class FileFacts:
                 "is read again"
             )
             files.discard(facts._path)
-            facts._digests, facts._imports, facts._native = {}, {}, {}
+            facts._digests, facts._imports, facts._native, facts._derived = {}, {}, {}, {}
         return facts
 
     def digest(self, file: Path) -> str:
@@ -172,6 +177,27 @@ class FileFacts:
             self._changed = True
         return result
 
+    def derived(self, file: Path, key: str) -> Any:
+        """What was derived from `file`'s bytes as they are now under `key`, or None.
+
+        The caller checks what it gets (a remembered value is data, not trusted code) and
+        derives it again when it does not fit; `derive` records the new value.
+        """
+        remembered = f"{self.digest(file)}:{key}"
+        with self._lock:
+            return self._derived.get(remembered)
+
+    def derive(self, file: Path, key: str, value: Any) -> None:
+        """Remember `value` (JSON), derived from `file`'s bytes, under `key`.
+
+        The digest is the one `derived` saw this run (the bytes the caller then read), so an
+        edit in between is filed under the old bytes and never returned for the new ones.
+        """
+        remembered = f"{self.digest(file)}:{key}"
+        with self._lock:
+            self._derived[remembered] = value
+            self._changed = True
+
     def save(self) -> None:
         """Write what this run learnt (nothing when it learnt nothing)."""
         if self._path is None or not self._changed:
@@ -183,10 +209,14 @@ class FileFacts:
             native = self._native
             if len(native) > _MAX_NATIVE:
                 native = dict(list(native.items())[-_MAX_NATIVE:])
+            derived = self._derived
+            if len(derived) > _MAX_DERIVED:
+                derived = dict(list(derived.items())[-_MAX_DERIVED:])
             body: dict[str, Any] = {
                 "digests": {name: [list(s), d] for name, (s, d) in self._digests.items()},
                 "imports": {key: [list(r) for r in refs] for key, refs in imports.items()},
                 "native": native,
+                "derived": derived,
             }
             self._changed = False
         encoded = _canonical(body)

@@ -173,7 +173,7 @@ def _plan(
     selected = _select(workspace.services, services)
     # A published model library never ships in a version its service has not accepted.
     check_gate(workspace, tuple(s.name for s in selected))
-    all_functions = tuple(f for s in workspace.services for f in discover_service(s))
+    all_functions = tuple(f for s in workspace.services for f in discover_service(s, facts))
     check_all_triggers(all_functions)
     check_for_aws(workspace, all_functions)
     previous = previous_manifest(workspace.root)
