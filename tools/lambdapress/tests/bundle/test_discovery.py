@@ -4,8 +4,6 @@ module only once: what it declares is remembered by its digest (`bundle.facts`).
 from __future__ import annotations
 
 import ast
-import hashlib
-import json
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ from lambdapress.bundle.discovery import (
     discover_service,
     handlers_folder,
 )
-from lambdapress.bundle.facts import FileFacts
+from lambdapress.bundle.facts import FileFacts, seal, unsealed
 from lambdapress.bundle.facts import path as facts_path
 from lambdapress.config.settings import ServiceSettings
 from lambdapress.config.workspace import Service
@@ -240,14 +238,11 @@ def test_a_remembered_module_that_does_not_fit_is_read_again(
     service = make_service(tmp_path, {"get_order": ROUTED})
     cache = tmp_path / "cache"
     first = _run(service, cache)
-    document = json.loads(facts_path(cache).read_bytes())
-    derived = document["body"]["derived"]
+    body = unsealed(facts_path(cache).read_bytes())
+    derived = body["derived"]
     assert len(derived) == 1
     derived[next(iter(derived))] = remembered
-    document["sha256"] = hashlib.sha256(
-        json.dumps(document["body"], sort_keys=True, separators=(",", ":")).encode()
-    ).hexdigest()
-    facts_path(cache).write_text(json.dumps(document))
+    facts_path(cache).write_bytes(seal(body))
     parses = Parses(monkeypatch)
 
     assert _run(service, cache) == first
