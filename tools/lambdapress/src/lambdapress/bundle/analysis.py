@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -71,6 +71,12 @@ class ServiceContext:
     foreign: dict[str, Path]  # import name -> workspace member the service does not declare
     warnings: tuple[str, ...] = ()  # said once per run, e.g. data files git does not track
     facts: FileFacts | None = None  # digests by stat, imports by digest (`bundle.facts`)
+    # What the service's functions share, worked out once per run: each first-party file as
+    # it ships, and the distributions that a set of imported distributions brings.
+    _files: dict[Path, SourceFile] = field(default_factory=dict, init=False, repr=False)
+    _needed: dict[tuple[str, ...], tuple[InstalledDistribution, ...]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
 
 @dataclass(frozen=True)
@@ -200,27 +206,13 @@ def function_contents(
     _check_include(context, include)
     first_party_roots = [e for e in (*entries, *include) if context.index.owns(e)]
     closure = first_party_closure(context.index, first_party_roots)
-    refs = list(closure.external)
-    refs += [ImportRef(name, context.service.path / "pyproject.toml", 0, False) for name in include]
-    direct = _distributions_for(context, [r for r in refs if not context.index.owns(r.name)])
-    # With the extras the service turns on: psycopg ships with the psycopg-binary that
-    # `psycopg[binary]` asked for, in every function that ships psycopg.
-    needed = lock.requirements_of(
-        sorted(direct), context.target, context.provided, extras=context.extras
-    )
-    distributions = tuple(
-        context.installed[canonicalize_name(name)]
-        for name in sorted(needed, key=canonicalize_name)
-        if canonicalize_name(name) in context.installed
-        and canonicalize_name(name) not in context.provided
-    )
-    modules = [
-        SourceFile(arcname=_arcname(context.index, m.path), path=m.path) for m in closure.modules
-    ]
-    data = [
-        SourceFile(arcname=_arcname(context.index, p), path=p)
-        for p in package_data(context.index, closure.modules)
-    ]
+    refs = list(closure.external)  # each one leaves first-party code
+    pyproject = context.service.path / "pyproject.toml"
+    refs += [ImportRef(n, pyproject, 0, False) for n in include if not context.index.owns(n)]
+    direct = _distributions_for(context, refs)
+    distributions = _shipped(context, lock, tuple(sorted(direct)))
+    modules = [_source_file(context, m.path) for m in closure.modules]
+    data = [_source_file(context, p) for p in package_data(context.index, closure.modules)]
     _check_names(data)
     check_credentials(
         [(f.path, f.arcname) for f in data if f.path is not None],
@@ -236,6 +228,33 @@ def function_contents(
         data_files=tuple(sorted(f.arcname for f in data)),
         distributions=distributions,
     )
+
+
+def _shipped(
+    context: ServiceContext, lock: Lock, direct: tuple[str, ...]
+) -> tuple[InstalledDistribution, ...]:
+    """The installed distributions that ship with the ones a function imports (`direct`)."""
+    known = context._needed.get(direct)
+    if known is not None:
+        return known
+    # With the extras the service turns on: psycopg ships with the psycopg-binary that
+    # `psycopg[binary]` asked for, in every function that ships psycopg.
+    needed = lock.requirements_of(direct, context.target, context.provided, extras=context.extras)
+    found = context._needed[direct] = tuple(
+        context.installed[canonicalize_name(name)]
+        for name in sorted(needed, key=canonicalize_name)
+        if canonicalize_name(name) in context.installed
+        and canonicalize_name(name) not in context.provided
+    )
+    return found
+
+
+def _source_file(context: ServiceContext, path: Path) -> SourceFile:
+    """A first-party file as it ships (the same object for every function shipping it)."""
+    known = context._files.get(path)
+    if known is None:
+        known = context._files[path] = SourceFile(arcname=_arcname(context.index, path), path=path)
+    return known
 
 
 def _check_names(files: list[SourceFile]) -> None:
@@ -369,6 +388,9 @@ def _src(folder: Path) -> Path:
 
 
 def _arcname(index: ModuleIndex, path: Path) -> str:
+    known = index.arcnames.get(path)
+    if known is not None:  # every file the index found: named as it was found
+        return known
     for top, src in index.roots.items():
         if path.is_relative_to(src / top) or path == src / f"{top}.py":
             return path.relative_to(src).as_posix()
