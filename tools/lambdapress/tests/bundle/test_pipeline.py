@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.bundle import PackageResult, discovery, plan_package
+from lambdapress.bundle import PackageResult, artifacts, discovery, plan_package, publishing
 from lambdapress.bundle.archive import Archive
 from lambdapress.bundle.build import check_limits
 from lambdapress.errors import BundleError
+from lambdapress.model import manifest as manifest_module
 from lambdapress.model.manifest import read_manifest
 
 Build = Callable[[Path], PackageResult]
@@ -140,6 +141,49 @@ def test_a_no_op_parses_no_handler_and_an_edit_only_the_edited_one(
     handler.write_text(handler.read_text() + "\n# edited\n")
     assert rewritten(build(shop)) == {"shop.get_item"}
     assert parsed == ["get_item.py"]
+
+
+def test_a_no_op_neither_renders_the_manifest_nor_reads_a_zip_or_its_record(
+    shop: Path, build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = build(shop)
+    rendered: list[int] = []
+    records: list[str] = []
+    real_text, real_record = manifest_module.manifest_text, artifacts.read_record
+    monkeypatch.setattr(
+        manifest_module, "manifest_text", lambda a: rendered.append(1) or real_text(a)
+    )
+    monkeypatch.setattr(
+        artifacts, "read_record", lambda c, h: records.append(h) or real_record(c, h)
+    )
+    monkeypatch.setattr(publishing, "describe_zip", lambda path: pytest.fail(f"read {path}"))
+
+    again = build(shop)
+
+    assert (rendered, records) == ([], [])
+    assert again.manifest == first.manifest
+    assert [f.archive for f in again.functions] == [f.archive for f in first.functions]
+
+
+def test_the_manifest_is_rendered_again_when_it_or_the_application_changes(
+    shop: Path, build: Build
+) -> None:
+    build(shop)
+    manifest = shop / "dist/manifest.json"
+    written = manifest.read_bytes()
+    before = read_manifest(manifest).function("shop.get_item").artifact.inputs_hash
+    manifest.write_bytes(written + b" \n")  # the same JSON, other bytes
+    build(shop)
+    assert manifest.read_bytes() == written
+
+    handler = shop / "services/shop/src/shop/handlers/get_item.py"
+    original = handler.read_text()
+    for text, expected in [(original + "\n# edited\n", False), (original, True)] * 2:
+        handler.write_text(text)  # edited, reverted, edited again, reverted again
+        build(shop)
+        function = read_manifest(manifest).function("shop.get_item")
+        assert (function.artifact.inputs_hash == before) is expected
+        assert (manifest.read_bytes() == written) is expected
 
 
 def test_editing_one_handler_rebuilds_only_that_handler(shop: Path, build: Build) -> None:

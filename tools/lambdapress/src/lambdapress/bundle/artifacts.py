@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,9 +149,14 @@ def sweep(cache: Path, older_than: float) -> None:
     files.sweep_temporaries(folder(cache), older_than)
     if older_than > 0:  # a concurrent run may be between writing a record and its zip
         return
-    for record in folder(cache).glob("*.json"):
-        if not record.with_suffix(".zip").exists():
-            record.unlink(missing_ok=True)
+    try:  # one listing, not a stat per record: every run sweeps, the cache holds thousands
+        with os.scandir(folder(cache)) as entries:
+            names = {entry.name for entry in entries}
+    except FileNotFoundError:
+        return
+    for name in names:
+        if name.endswith(".json") and f"{name.removesuffix('.json')}.zip" not in names:
+            (folder(cache) / name).unlink(missing_ok=True)
 
 
 def _measure(path: Path) -> tuple[int, str]:

@@ -8,8 +8,13 @@ are removed. Temporaries that killed runs left in dist/ are swept by the next ru
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import hashlib
 import re
+import threading
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,10 +22,11 @@ from lambdapress.bundle import artifacts
 from lambdapress.bundle.archive import Archive, describe_zip
 from lambdapress.bundle.build import build_artifact
 from lambdapress.bundle.entries import EntryStore
+from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, Status
 from lambdapress.errors import BundleError, ConfigError
 from lambdapress.model.application import Application, Artifact, Contents, Function
-from lambdapress.model.manifest import manifest_path, read_manifest
+from lambdapress.model.manifest import manifest_path, read_manifest, write_manifest
 from lambdapress.support import files
 
 
@@ -38,15 +44,34 @@ def previous_manifest(root: Path) -> Application | None:
     """The manifest the last run wrote, if there is one: what dist/ is said to hold.
 
     One this version cannot read (an older schema, a damaged file) says nothing: every zip is
-    checked again and the manifest written anew.
+    checked again and the manifest written anew. Planning, publishing and a partial run's
+    merge each ask; the file is read each time, but parsed again only when its bytes differ
+    from the last ones parsed (`serve`'s rebuilds ask in one process too).
     """
     path = manifest_path(root)
-    if not path.is_file():
-        return None
     try:
-        return read_manifest(path)
+        text = path.read_bytes()
+    except OSError:  # none yet (or unreadable: written anew)
+        return None
+    with _PARSED_LOCK:
+        known = _PARSED.get(path)
+    if known is not None and known[0] == text:
+        return known[1]
+    try:
+        manifest = read_manifest(path)
     except ConfigError:
         return None
+    try:
+        if path.read_bytes() == text:  # what was parsed is what was read: remember it
+            with _PARSED_LOCK:
+                _PARSED[path] = (text, manifest)
+    except OSError:
+        pass
+    return manifest
+
+
+_PARSED: dict[Path, tuple[bytes, Application]] = {}
+_PARSED_LOCK = threading.Lock()
 
 
 # Temporaries of lambdapress versions before `files`: `.get_order.zip-k2j4x9ab`,
@@ -94,25 +119,87 @@ def publish(
 
 
 def unchanged_archive(
-    plan: BundlePlan, function: FunctionPlan, previous: Application | None
+    plan: BundlePlan,
+    function: FunctionPlan,
+    previous: Mapping[str, Function],
+    facts: FileFacts | None = None,
 ) -> Archive | None:
     """The facts of a zip left as it is; None if it cannot be read.
 
-    From its cache record when that describes the same bytes (no need to read the zip again),
-    else from the zip.
+    Remembered in `facts` by the zip's digest (a no-op reads nothing: planning already stat'ed
+    the zip), else from its cache record when that describes the same bytes (no need to read
+    the zip again), else from the zip. `previous` is the last manifest's functions, by name.
     """
+    path = plan.root / function.artifact
+    if facts is not None:
+        try:
+            known = _archive(facts.derived(path, _ARCHIVE), facts.digest(path))
+        except OSError:  # changed since it was checked: build it again
+            return None
+        if known is not None:
+            return known
     record = artifacts.read_record(plan.cache, function.inputs_hash)
-    entry = (
-        next((f for f in previous.functions if f.name == function.name), None)
-        if (previous is not None)
-        else None
-    )
+    entry = previous.get(function.name)
     if record is not None and entry is not None and entry.artifact.sha256 == record.sha256:
-        return record.archive()
-    try:
-        return describe_zip(plan.root / function.artifact)
-    except (OSError, zipfile.BadZipFile):  # changed since it was checked: build it again
+        archive = record.archive()
+    else:
+        try:
+            archive = describe_zip(path)
+        except (OSError, zipfile.BadZipFile):  # changed since it was checked: build it again
+            return None
+    if facts is not None:
+        with contextlib.suppress(OSError):  # gone already: described again next run
+            if facts.digest(path) == archive.sha256:
+                facts.derive(path, _ARCHIVE, dataclasses.asdict(archive))
+    return archive
+
+
+_ARCHIVE = "archive"
+
+
+def remember_published(facts: FileFacts, path: Path, archive: Archive) -> None:
+    """A zip this run put in dist/ (checked as it was): its digest and what it holds."""
+    facts.remember(path, archive.sha256)
+    facts.derive(path, _ARCHIVE, dataclasses.asdict(archive))
+
+
+def _archive(value: object, sha256: str) -> Archive | None:
+    """The zip a remembered value describes, if it is one and has this digest."""
+    if not isinstance(value, dict):
         return None
+    try:
+        archive = Archive(**value)
+    except TypeError:
+        return None
+    text = (archive.sha256, archive.code_sha256)
+    sizes = (archive.size, archive.unzipped_size, archive.files)
+    if archive.sha256 != sha256 or not all(isinstance(t, str) for t in text):
+        return None
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in sizes):
+        return None
+    return archive
+
+
+def write_manifest_once(manifest: Application, root: Path, facts: FileFacts) -> bool:
+    """Write dist/manifest.json when its bytes change; returns whether it was written.
+
+    Its text (sorted keys, indented: tens of milliseconds for hundreds of functions) is a
+    function of the model's data, so the digest of the model's compact JSON names it: when
+    the file still has the bytes remembered as that model's text (its digest by stat, like
+    every file planning reads), nothing is rendered or read.
+    """
+    path = manifest_path(root)
+    key = "manifest:" + hashlib.sha256(manifest.model_dump_json().encode()).hexdigest()
+    try:
+        if facts.derived(path, key) is True:
+            return False
+    except OSError:  # none yet
+        pass
+    written = write_manifest(manifest, path)
+    facts.forget(path)  # its digest was taken before: what is filed now is the new bytes'
+    with contextlib.suppress(OSError):  # gone already: the next run renders it again
+        facts.derive(path, key, True)
+    return written
 
 
 def manifest_of(plan: BundlePlan, results: list[FunctionResult]) -> Application:

@@ -228,13 +228,15 @@ def sweep_temporaries(folder: Path, older_than: float = STALE_AFTER) -> int:
     Only names carrying `TEMPORARY_PREFIX` and older than `older_than` seconds are touched, so
     a concurrent run's work in progress survives. Returns how many were removed.
     """
-    if not folder.is_dir():
-        return 0
     cutoff = time.time() - older_than
     removed = 0
-    for path in folder.iterdir():
-        if not path.name.startswith(TEMPORARY_PREFIX):
-            continue
+    try:  # names only (no Path per entry): a cache folder holds thousands, swept every run
+        with os.scandir(folder) as entries:
+            found = [entry.name for entry in entries if entry.name.startswith(TEMPORARY_PREFIX)]
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    for name in found:
+        path = folder / name
         try:
             if older_than > 0 and path.lstat().st_mtime > cutoff:
                 continue
