@@ -149,14 +149,23 @@ def sweep(cache: Path, older_than: float) -> None:
     files.sweep_temporaries(folder(cache), older_than)
     if older_than > 0:  # a concurrent run may be between writing a record and its zip
         return
-    try:  # one listing, not a stat per record: every run sweeps, the cache holds thousands
-        with os.scandir(folder(cache)) as entries:
+    where = folder(cache)
+    try:  # one listing, not a stat per record (and none while the folder is as last seen)
+        listed_at = where.stat().st_mtime_ns
+        if _WHOLE.get(where) == listed_at:
+            return
+        with os.scandir(where) as entries:
             names = {entry.name for entry in entries}
     except FileNotFoundError:
         return
-    for name in names:
-        if name.endswith(".json") and f"{name.removesuffix('.json')}.zip" not in names:
-            (folder(cache) / name).unlink(missing_ok=True)
+    orphans = [n for n in names if n.endswith(".json") and f"{n[:-5]}.zip" not in names]
+    for name in orphans:
+        (where / name).unlink(missing_ok=True)
+    if not orphans:
+        _WHOLE[where] = listed_at
+
+
+_WHOLE: dict[Path, int] = {}  # folder -> its mtime when this process found no orphan record
 
 
 def _measure(path: Path) -> tuple[int, str]:

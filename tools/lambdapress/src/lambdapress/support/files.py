@@ -222,19 +222,38 @@ def claim(folder: Path, sweep: Callable[[float], object]) -> Iterator[None]:
         os.close(descriptor)
 
 
+_CLEAN: dict[Path, int] = {}  # folder -> its mtime when this process found no temporary in it
+_CLEAN_LOCK = threading.Lock()
+
+
 def sweep_temporaries(folder: Path, older_than: float = STALE_AFTER) -> int:
     """Remove temporaries left in `folder` (not below it) by runs that were killed.
 
     Only names carrying `TEMPORARY_PREFIX` and older than `older_than` seconds are touched, so
     a concurrent run's work in progress survives. Returns how many were removed.
+
+    Every run sweeps every folder of its cache (`package` twice: to plan, then to build), so a
+    folder this process found without temporaries is listed again only once its mtime moved
+    (adding or removing a name moves it). A temporary made in the same clock tick as that
+    mtime was read, after the folder was listed, is a live run's: the next process sweeps it.
     """
+    try:
+        listed_at = folder.stat().st_mtime_ns
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    with _CLEAN_LOCK:
+        if _CLEAN.get(folder) == listed_at:
+            return 0
     cutoff = time.time() - older_than
     removed = 0
-    try:  # names only (no Path per entry): a cache folder holds thousands, swept every run
+    try:  # names only (no Path per entry): a cache folder holds thousands
         with os.scandir(folder) as entries:
             found = [entry.name for entry in entries if entry.name.startswith(TEMPORARY_PREFIX)]
     except (FileNotFoundError, NotADirectoryError):
         return 0
+    if not found:
+        with _CLEAN_LOCK:
+            _CLEAN[folder] = listed_at
     for name in found:
         path = folder / name
         try:
