@@ -143,7 +143,7 @@ def test_a_no_op_parses_no_handler_and_an_edit_only_the_edited_one(
     assert parsed == ["get_item.py"]
 
 
-def test_a_no_op_neither_renders_the_manifest_nor_reads_a_zip_or_its_record(
+def test_a_no_op_neither_parses_nor_renders_the_manifest_nor_reads_a_zip_or_record(
     shop: Path, build: Build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = build(shop)
@@ -157,6 +157,7 @@ def test_a_no_op_neither_renders_the_manifest_nor_reads_a_zip_or_its_record(
         artifacts, "read_record", lambda c, h: records.append(h) or real_record(c, h)
     )
     monkeypatch.setattr(publishing, "describe_zip", lambda path: pytest.fail(f"read {path}"))
+    monkeypatch.setattr(publishing, "_previous", lambda path: pytest.fail(f"parsed {path}"))
 
     again = build(shop)
 

@@ -56,10 +56,10 @@ from lambdapress.bundle.plan import BundlePlan, FunctionPlan, SourceFile, Status
 from lambdapress.bundle.publishing import (
     FunctionResult,
     manifest_of,
-    previous_manifest,
     publish,
     remember_published,
     remove_stale,
+    shipped_artifacts,
     sweep_dist,
     unchanged_archive,
     write_manifest_once,
@@ -177,8 +177,7 @@ def _plan(
     all_functions = tuple(f for s in workspace.services for f in discover_service(s, facts))
     check_all_triggers(all_functions)
     check_for_aws(workspace, all_functions)
-    previous = previous_manifest(workspace.root)
-    in_dist = {f.artifact.path: f.artifact for f in previous.functions} if previous else {}
+    in_dist = shipped_artifacts(workspace.root, facts)
     fingerprint = analysis.tool_fingerprint(__version__)
     installs = 0
 
@@ -294,8 +293,6 @@ def execute_plan(
     total = len(plan.functions)
     done = 0
     warnings = list(plan.warnings)
-    previous = previous_manifest(plan.root)
-    in_dist = {f.name: f for f in previous.functions} if previous is not None else {}
     store = EntryStore(plan.cache, on_warning=warnings.append)
     facts = FileFacts.load(plan.cache)
 
@@ -318,7 +315,7 @@ def execute_plan(
         index, function = indexed
         archive = None
         if function.status == "unchanged":
-            archive = unchanged_archive(plan, function, in_dist, facts)
+            archive = unchanged_archive(plan, function, facts)
         elif function.status in ("cached", "remote"):
             record = artifacts.read_record(plan.cache, function.inputs_hash)
             archive = record.archive() if record is not None else None

@@ -14,9 +14,11 @@ import hashlib
 import re
 import threading
 import zipfile
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
 
 from lambdapress.bundle import artifacts
 from lambdapress.bundle.archive import Archive, describe_zip
@@ -44,11 +46,59 @@ def previous_manifest(root: Path) -> Application | None:
     """The manifest the last run wrote, if there is one: what dist/ is said to hold.
 
     One this version cannot read (an older schema, a damaged file) says nothing: every zip is
-    checked again and the manifest written anew. Planning, publishing and a partial run's
-    merge each ask; the file is read each time, but parsed again only when its bytes differ
-    from the last ones parsed (`serve`'s rebuilds ask in one process too).
+    checked again and the manifest written anew. The file is read each time it is asked for,
+    but parsed again only when its bytes differ from the last ones parsed (a partial run's
+    merge, `serve`'s rebuilds).
+    """
+    found = _previous(manifest_path(root))
+    return found[1] if found is not None else None
+
+
+def shipped_artifacts(root: Path, facts: FileFacts) -> dict[str, Artifact]:
+    """The artifacts the manifest says dist/ holds, by path: what planning compares with.
+
+    Remembered by the manifest's digest (`facts`, like every file planning reads), so a no-op
+    does not parse a manifest of hundreds of functions (a megabyte) to learn them again.
     """
     path = manifest_path(root)
+    try:
+        remembered = facts.derived(path, _SHIPPED)
+    except OSError:  # no manifest yet
+        return {}
+    known = _shipped(remembered)
+    if known is not None:
+        return known
+    found = _previous(path)
+    if found is None:
+        return {}
+    text, manifest = found
+    shipped = {f.artifact.path: f.artifact for f in manifest.functions}
+    with contextlib.suppress(OSError):
+        if facts.digest(path) == hashlib.sha256(text).hexdigest():  # what was parsed is filed
+            facts.derive(path, _SHIPPED, _shipped_json(manifest))
+    return shipped
+
+
+_SHIPPED = "shipped"
+
+
+def _shipped_json(manifest: Application) -> dict[str, Any]:
+    return {f.artifact.path: f.artifact.model_dump(mode="json") for f in manifest.functions}
+
+
+def _shipped(value: object) -> dict[str, Artifact] | None:
+    """The artifacts a remembered value lists, or None when it is not such a list."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        found = {path: Artifact.model_validate(fields) for path, fields in value.items()}
+    except ValidationError:
+        return None
+    return found if all(a.path == path for path, a in found.items()) else None
+
+
+def _previous(path: Path) -> tuple[bytes, Application] | None:
+    """The manifest at `path` and the bytes it was parsed from (see `previous_manifest`)."""
     try:
         text = path.read_bytes()
     except OSError:  # none yet (or unreadable: written anew)
@@ -56,18 +106,19 @@ def previous_manifest(root: Path) -> Application | None:
     with _PARSED_LOCK:
         known = _PARSED.get(path)
     if known is not None and known[0] == text:
-        return known[1]
+        return known
     try:
         manifest = read_manifest(path)
     except ConfigError:
         return None
     try:
-        if path.read_bytes() == text:  # what was parsed is what was read: remember it
-            with _PARSED_LOCK:
-                _PARSED[path] = (text, manifest)
+        if path.read_bytes() != text:  # changed as it was read: what was parsed is unknown
+            return None
     except OSError:
-        pass
-    return manifest
+        return None
+    with _PARSED_LOCK:
+        _PARSED[path] = (text, manifest)
+    return text, manifest
 
 
 _PARSED: dict[Path, tuple[bytes, Application]] = {}
@@ -118,39 +169,31 @@ def publish(
     return FunctionResult(function.name, function.artifact, "build", archive)
 
 
-def unchanged_archive(
-    plan: BundlePlan,
-    function: FunctionPlan,
-    previous: Mapping[str, Function],
-    facts: FileFacts | None = None,
-) -> Archive | None:
+def unchanged_archive(plan: BundlePlan, function: FunctionPlan, facts: FileFacts) -> Archive | None:
     """The facts of a zip left as it is; None if it cannot be read.
 
     Remembered in `facts` by the zip's digest (a no-op reads nothing: planning already stat'ed
     the zip), else from its cache record when that describes the same bytes (no need to read
-    the zip again), else from the zip. `previous` is the last manifest's functions, by name.
+    the zip again), else from the zip.
     """
     path = plan.root / function.artifact
-    if facts is not None:
-        try:
-            known = _archive(facts.derived(path, _ARCHIVE), facts.digest(path))
-        except OSError:  # changed since it was checked: build it again
-            return None
-        if known is not None:
-            return known
+    try:
+        digest = facts.digest(path)
+        known = _archive(facts.derived(path, _ARCHIVE), digest)
+    except OSError:  # changed since it was checked: build it again
+        return None
+    if known is not None:
+        return known
     record = artifacts.read_record(plan.cache, function.inputs_hash)
-    entry = previous.get(function.name)
-    if record is not None and entry is not None and entry.artifact.sha256 == record.sha256:
+    if record is not None and record.sha256 == digest:
         archive = record.archive()
     else:
         try:
             archive = describe_zip(path)
         except (OSError, zipfile.BadZipFile):  # changed since it was checked: build it again
             return None
-    if facts is not None:
-        with contextlib.suppress(OSError):  # gone already: described again next run
-            if facts.digest(path) == archive.sha256:
-                facts.derive(path, _ARCHIVE, dataclasses.asdict(archive))
+    if archive.sha256 == digest:
+        facts.derive(path, _ARCHIVE, dataclasses.asdict(archive))
     return archive
 
 
@@ -199,6 +242,7 @@ def write_manifest_once(manifest: Application, root: Path, facts: FileFacts) -> 
     facts.forget(path)  # its digest was taken before: what is filed now is the new bytes'
     with contextlib.suppress(OSError):  # gone already: the next run renders it again
         facts.derive(path, key, True)
+        facts.derive(path, _SHIPPED, _shipped_json(manifest))
     return written
 
 

@@ -1,7 +1,8 @@
 """`lambdapress package`: argument parsing, a progress line and the closing table.
 
-On a terminal the progress bar starts with the first zip built or fetched, and a run where
-every function is unchanged prints its table as plain text: a no-op loads no rich.
+On a terminal the progress bar starts with the first zip that is not unchanged (built, fetched
+or taken from the cache), and a run where every function is unchanged prints its table as
+plain text: a no-op loads no rich.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def register(commands: Subcommands) -> None:
 def _cmd_package(args: argparse.Namespace) -> int:
     root = root_of(args)
     jobs = args.jobs if args.jobs is not None else default_jobs()
-    with steps("package", lazy=True) as display:  # no bar while nothing is rebuilt
+    with steps("package", lazy=True) as display:  # no bar while every zip is unchanged
         show = _progress_to(display)
         plan = plan_package(
             root,
@@ -93,7 +94,7 @@ def _progress_to(display: Steps) -> Callable[[Progress], None]:
         if event.kind == "install":
             display.note(f"installing wheel {event.name}")
         else:
-            busy = event.kind in ("build", "remote")  # a zip built or fetched: work to show
+            busy = event.kind != "unchanged"  # a zip built, fetched or put in dist/: shown
             display.step(f"{_STATUS[event.kind]} {event.name}", event.done, event.total, busy=busy)
 
     return show
