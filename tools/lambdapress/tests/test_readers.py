@@ -429,7 +429,7 @@ VALID_FACTS_BODY = {
     "digests": {"/a.py": [[1, 2, 3, 4], "d"]},
     "imports": {"k": [["n", 1, 0]]},
     "native": {},
-    "derived": {"d:discovery:k": {"handler_line": 1, "declared": []}},
+    "derived": {"discovery:k:/a.py": ["d", {"handler_line": 1, "declared": []}]},
 }
 
 

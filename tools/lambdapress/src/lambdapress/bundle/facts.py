@@ -6,9 +6,12 @@ Here a file's sha256 is remembered with its stat (size, mtime_ns, inode, ctime_n
 while the stat is the same; a module's imports are remembered by its digest (and name), so an
 unchanged module is never parsed again, and a touched-but-identical one only re-hashed. The
 native-library facts of a file or an installed distribution (`bundle.native`: an ELF object's
-`DT_NEEDED`, a module's ctypes lookups) are remembered by digest the same way, and so is what
-discovery reads in a handler module (`derived`: its `handler` line and the triggers each kind
-found), so a no-op parses no handler and an edit parses the one edited.
+`DT_NEEDED`, a module's ctypes lookups) are remembered by digest the same way. What else is
+worked out from one file's bytes is `derived`, the latest value per file and key, checked
+against the file's digest: what discovery reads in a handler module (its `handler` line and
+the triggers each kind found), what a zip in dist/ holds, which model the manifest renders and
+the artifacts it lists. So a no-op parses no handler and no manifest, reads no zip, and an
+edit parses the one module edited.
 
 Limits (the ones git's index has): a change that leaves size, mtime, ctime and inode all equal
 goes unseen. Writing a file always sets its ctime to the kernel's clock, so that takes a
@@ -192,14 +195,19 @@ class FileFacts:
                 self._changed = True
 
     def derived(self, file: Path, key: str) -> Any:
-        """What was derived from `file`'s bytes as they are now under `key`, or None.
+        """What was derived under `key` from `file`'s bytes as they are now, or None.
 
-        The caller checks what it gets (a remembered value is data, not trusted code) and
-        derives it again when it does not fit; `derive` records the new value.
+        One value per file and key, the latest: a manifest or a zip rewritten by every edit
+        leaves no trail of what its older bytes held. The caller checks what it gets (a
+        remembered value is data, not trusted code) and derives it again when it does not fit;
+        `derive` records the new value.
         """
-        remembered = f"{self.digest(file)}:{key}"
+        digest = self.digest(file)
         with self._lock:
-            return self._derived.get(remembered)
+            slot = self._derived.get(f"{key}:{file}")
+        if isinstance(slot, list) and len(slot) == 2 and slot[0] == digest:
+            return slot[1]
+        return None
 
     def derive(self, file: Path, key: str, value: Any) -> None:
         """Remember `value` (JSON), derived from `file`'s bytes, under `key`.
@@ -207,9 +215,11 @@ class FileFacts:
         The digest is the one `derived` saw this run (the bytes the caller then read), so an
         edit in between is filed under the old bytes and never returned for the new ones.
         """
-        remembered = f"{self.digest(file)}:{key}"
+        digest = self.digest(file)
+        slot = f"{key}:{file}"
         with self._lock:
-            self._derived[remembered] = value
+            self._derived.pop(slot, None)  # to the end: the least recently derived go first
+            self._derived[slot] = [digest, value]
             self._changed = True
 
     def save(self) -> None:

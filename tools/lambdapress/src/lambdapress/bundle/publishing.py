@@ -232,18 +232,21 @@ def write_manifest_once(manifest: Application, root: Path, facts: FileFacts) -> 
     every file planning reads), nothing is rendered or read.
     """
     path = manifest_path(root)
-    key = "manifest:" + hashlib.sha256(manifest.model_dump_json().encode()).hexdigest()
+    model = hashlib.sha256(manifest.model_dump_json().encode()).hexdigest()
     try:
-        if facts.derived(path, key) is True:
+        if facts.derived(path, _RENDERING) == model:
             return False
     except OSError:  # none yet
         pass
     written = write_manifest(manifest, path)
     facts.forget(path)  # its digest was taken before: what is filed now is the new bytes'
     with contextlib.suppress(OSError):  # gone already: the next run renders it again
-        facts.derive(path, key, True)
+        facts.derive(path, _RENDERING, model)
         facts.derive(path, _SHIPPED, _shipped_json(manifest))
     return written
+
+
+_RENDERING = "rendering"  # the digest of the model whose text the manifest file holds
 
 
 def manifest_of(plan: BundlePlan, results: list[FunctionResult]) -> Application:
