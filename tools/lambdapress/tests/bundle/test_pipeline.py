@@ -6,6 +6,7 @@ import ast
 import base64
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import zipfile
@@ -17,6 +18,8 @@ import pytest
 from lambdapress.bundle import PackageResult, artifacts, discovery, plan_package, publishing
 from lambdapress.bundle.archive import Archive
 from lambdapress.bundle.build import check_limits
+from lambdapress.bundle.facts import path as facts_path
+from lambdapress.bundle.facts import seal, unsealed
 from lambdapress.errors import BundleError
 from lambdapress.model import manifest as manifest_module
 from lambdapress.model.manifest import read_manifest
@@ -371,3 +374,27 @@ def test_one_function_is_planned_without_analysing_the_other_services(shop: Path
         plan_package(shop)  # the whole workspace: legacy has no wheel to ship
     plan = plan_package(shop, function="shop.get_item")
     assert [f.name for f in plan.functions] == ["shop.get_item"]
+
+
+@pytest.mark.parametrize(
+    ("archive", "shipped"),
+    [(["x", 1, 2], {"dist/x.zip": ["not hex", 1, "h"]}), ({"size": 1}, ["not", "a", "map"])],
+)
+def test_remembered_zips_and_artifacts_that_do_not_fit_are_read_again(
+    shop: Path, build: Build, archive: object, shipped: object
+) -> None:
+    """The planning cache is sealed, yet what it holds is data: checked as it is read."""
+    first = build(shop)
+    stored = facts_path(Path(os.environ["LAMBDAPRESS_CACHE"]))
+    body = unsealed(stored.read_bytes())
+    for slot, value in body["derived"].items():
+        if slot.startswith("archive:"):
+            value[1] = archive
+        elif slot.startswith("shipped:"):
+            value[1] = shipped
+    stored.write_bytes(seal(body))
+
+    again = build(shop)
+
+    assert set(statuses(again).values()) == {"unchanged"}
+    assert [f.archive for f in again.functions] == [f.archive for f in first.functions]

@@ -8,8 +8,8 @@ are removed. Temporaries that killed runs left in dist/ are swept by the next ru
 
 from __future__ import annotations
 
+import base64
 import contextlib
-import dataclasses
 import hashlib
 import re
 import threading
@@ -17,8 +17,6 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from pydantic import ValidationError
 
 from lambdapress.bundle import artifacts
 from lambdapress.bundle.archive import Archive, describe_zip
@@ -82,8 +80,12 @@ def shipped_artifacts(root: Path, facts: FileFacts) -> dict[str, Artifact]:
 _SHIPPED = "shipped"
 
 
-def _shipped_json(manifest: Application) -> dict[str, Any]:
-    return {f.artifact.path: f.artifact.model_dump(mode="json") for f in manifest.functions}
+def _shipped_json(manifest: Application) -> dict[str, list[Any]]:
+    """Per artifact path what planning compares: sha256, size, inputs hash (compact: N of them)."""
+    return {
+        f.artifact.path: [f.artifact.sha256, f.artifact.size, f.artifact.inputs_hash]
+        for f in manifest.functions
+    }
 
 
 def _shipped(value: object) -> dict[str, Artifact] | None:
@@ -91,10 +93,23 @@ def _shipped(value: object) -> dict[str, Artifact] | None:
     if not isinstance(value, dict):
         return None
     try:
-        found = {path: Artifact.model_validate(fields) for path, fields in value.items()}
-    except ValidationError:
+        return {
+            path: Artifact(
+                path=path,
+                sha256=sha256,
+                code_sha256=_code_sha256(sha256),
+                size=size,
+                inputs_hash=inputs_hash,
+            )
+            for path, (sha256, size, inputs_hash) in value.items()
+        }
+    except (TypeError, ValueError):  # not three fields, not hex, a wrong type (ValidationError)
         return None
-    return found if all(a.path == path for path, a in found.items()) else None
+
+
+def _code_sha256(sha256: str) -> str:
+    """Lambda's CodeSha256 of a zip: its sha256, in base64."""
+    return base64.b64encode(bytes.fromhex(sha256)).decode()
 
 
 def _previous(path: Path) -> tuple[bytes, Application] | None:
@@ -193,7 +208,7 @@ def unchanged_archive(plan: BundlePlan, function: FunctionPlan, facts: FileFacts
         except (OSError, zipfile.BadZipFile):  # changed since it was checked: build it again
             return None
     if archive.sha256 == digest:
-        facts.derive(path, _ARCHIVE, dataclasses.asdict(archive))
+        facts.derive(path, _ARCHIVE, _archive_json(archive))
     return archive
 
 
@@ -203,24 +218,22 @@ _ARCHIVE = "archive"
 def remember_published(facts: FileFacts, path: Path, archive: Archive) -> None:
     """A zip this run put in dist/ (checked as it was): its digest and what it holds."""
     facts.remember(path, archive.sha256)
-    facts.derive(path, _ARCHIVE, dataclasses.asdict(archive))
+    facts.derive(path, _ARCHIVE, _archive_json(archive))
+
+
+def _archive_json(archive: Archive) -> list[int]:
+    """What a zip holds, less its digests (the facts' key, and derived from it)."""
+    return [archive.size, archive.unzipped_size, archive.files]
 
 
 def _archive(value: object, sha256: str) -> Archive | None:
-    """The zip a remembered value describes, if it is one and has this digest."""
-    if not isinstance(value, dict):
+    """The zip with digest `sha256` a remembered value describes, if it is one."""
+    if not (isinstance(value, list) and len(value) == 3):
         return None
-    try:
-        archive = Archive(**value)
-    except TypeError:
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value):
         return None
-    text = (archive.sha256, archive.code_sha256)
-    sizes = (archive.size, archive.unzipped_size, archive.files)
-    if archive.sha256 != sha256 or not all(isinstance(t, str) for t in text):
-        return None
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in sizes):
-        return None
-    return archive
+    size, unzipped, count = value
+    return Archive(sha256, _code_sha256(sha256), size, unzipped, count)
 
 
 def write_manifest_once(manifest: Application, root: Path, facts: FileFacts) -> bool:
