@@ -25,6 +25,7 @@ are swept from the cache and dist/ by the next run (`files.claim`).
 
 from __future__ import annotations
 
+import stat
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -55,6 +56,7 @@ from lambdapress.bundle.parallel import in_parallel
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, SourceFile, Status
 from lambdapress.bundle.publishing import (
     FunctionResult,
+    Shipped,
     manifest_of,
     publish,
     remember_published,
@@ -70,7 +72,7 @@ from lambdapress.config.lambda_platform import Architecture
 from lambdapress.config.workspace import Service, Workspace, load_workspace
 from lambdapress.errors import BundleError
 from lambdapress.indexes.pins import PYPROJECT
-from lambdapress.model.application import Application, Artifact, find_function
+from lambdapress.model.application import Application, find_function
 from lambdapress.model.resources import Resource
 from lambdapress.model.trigger_kinds import trigger_permissions
 from lambdapress.model.triggers import Trigger
@@ -422,7 +424,7 @@ def _select(services: tuple[Service, ...], names: tuple[str, ...]) -> tuple[Serv
 def _status(
     root: Path,
     cache: Path,
-    in_dist: dict[str, Artifact],
+    in_dist: dict[str, Shipped],
     artifact: str,
     digest: str,
     warnings: list[str],
@@ -435,12 +437,16 @@ def _status(
     is reported and thrown away); build: neither.
     """
     entry = in_dist.get(artifact)
-    if entry is not None:
+    if entry is not None and entry.inputs_hash == digest:
         target = root / artifact
+        try:
+            found_in_dist = target.stat()
+        except OSError:
+            found_in_dist = None
         if (
-            entry.inputs_hash == digest
-            and target.is_file()
-            and entry.size == target.stat().st_size
+            found_in_dist is not None
+            and stat.S_ISREG(found_in_dist.st_mode)
+            and entry.size == found_in_dist.st_size
             and entry.sha256 == facts.digest(target)
         ):
             return "unchanged"

@@ -16,7 +16,7 @@ import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lambdapress.bundle import artifacts
 from lambdapress.bundle.archive import Archive, describe_zip
@@ -52,7 +52,15 @@ def previous_manifest(root: Path) -> Application | None:
     return found[1] if found is not None else None
 
 
-def shipped_artifacts(root: Path, facts: FileFacts) -> dict[str, Artifact]:
+class Shipped(NamedTuple):
+    """A zip the manifest says dist/ holds, as planning compares it (one per function)."""
+
+    sha256: str
+    size: int
+    inputs_hash: str
+
+
+def shipped_artifacts(root: Path, facts: FileFacts) -> dict[str, Shipped]:
     """The artifacts the manifest says dist/ holds, by path: what planning compares with.
 
     Remembered by the manifest's digest (`facts`, like every file planning reads), so a no-op
@@ -70,7 +78,10 @@ def shipped_artifacts(root: Path, facts: FileFacts) -> dict[str, Artifact]:
     if found is None:
         return {}
     text, manifest = found
-    shipped = {f.artifact.path: f.artifact for f in manifest.functions}
+    shipped = {
+        f.artifact.path: Shipped(f.artifact.sha256, f.artifact.size, f.artifact.inputs_hash)
+        for f in manifest.functions
+    }
     with contextlib.suppress(OSError):
         if facts.digest(path) == hashlib.sha256(text).hexdigest():  # what was parsed is filed
             facts.derive(path, _SHIPPED, _shipped_json(manifest))
@@ -88,23 +99,24 @@ def _shipped_json(manifest: Application) -> dict[str, list[Any]]:
     }
 
 
-def _shipped(value: object) -> dict[str, Artifact] | None:
+def _shipped(value: object) -> dict[str, Shipped] | None:
     """The artifacts a remembered value lists, or None when it is not such a list."""
     if not isinstance(value, dict):
         return None
-    try:
-        return {
-            path: Artifact(
-                path=path,
-                sha256=sha256,
-                code_sha256=_code_sha256(sha256),
-                size=size,
-                inputs_hash=inputs_hash,
-            )
-            for path, (sha256, size, inputs_hash) in value.items()
-        }
-    except (TypeError, ValueError):  # not three fields, not hex, a wrong type (ValidationError)
-        return None
+    found: dict[str, Shipped] = {}
+    for path, fields in value.items():
+        if not (isinstance(fields, list) and len(fields) == 3):
+            return None
+        sha256, size, inputs_hash = fields
+        if not all(isinstance(h, str) and _HEX64.fullmatch(h) for h in (sha256, inputs_hash)):
+            return None
+        if not isinstance(size, int) or isinstance(size, bool):
+            return None
+        found[path] = Shipped(sha256, size, inputs_hash)
+    return found
+
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 def _code_sha256(sha256: str) -> str:
