@@ -124,3 +124,20 @@ def test_version_falls_back_to_importlib_without_a_dist_info(
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.3\nName: lambdapress\nVersion: 9.8.7\n")
     assert version_module._installed_version() == "9.8.7"
+
+
+def test_the_command_line_puts_its_imports_out_of_collection_and_a_caller_keeps_its_own() -> None:
+    """`main()` (the console script) freezes what the command imported; `main([...])` not."""
+    script = (
+        "import gc, sys\n"
+        "from lambdapress.cli import main\n"
+        "assert main(['--version']) == 0 and gc.get_freeze_count() == 0\n"
+        "sys.argv = ['lambdapress', '--version']\n"
+        "assert main() == 0\n"
+        "print(gc.get_freeze_count() > 0, gc.isenabled())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "True True"
