@@ -22,6 +22,7 @@ from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.imports import (
     ImportRef,
     ModuleIndex,
+    SourceModule,
     first_party_closure,
     is_stdlib,
     package_data,
@@ -75,6 +76,9 @@ class ServiceContext:
     # it ships, and the distributions that a set of imported distributions brings.
     _files: dict[Path, SourceFile] = field(default_factory=dict, init=False, repr=False)
     _needed: dict[tuple[str, ...], tuple[InstalledDistribution, ...]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _data: dict[frozenset[str], list[SourceFile]] = field(
         default_factory=dict, init=False, repr=False
     )
 
@@ -201,33 +205,49 @@ def function_contents(
     extra_files: tuple[SourceFile, ...],
 ) -> Contents:
     """The first-party files and distributions that the entry modules reach."""
-    settings = context.service.settings
-    include = tuple(settings.include)
-    _check_include(context, include)
+    include = tuple(context.service.settings.include)
+    if include:
+        _check_include(context, include)
     first_party_roots = [e for e in (*entries, *include) if context.index.owns(e)]
     closure = first_party_closure(context.index, first_party_roots)
     refs = list(closure.external)  # each one leaves first-party code
-    pyproject = context.service.path / "pyproject.toml"
-    refs += [ImportRef(n, pyproject, 0, False) for n in include if not context.index.owns(n)]
+    if include:
+        pyproject = context.service.path / PYPROJECT
+        refs += [ImportRef(n, pyproject, 0, False) for n in include if not context.index.owns(n)]
     direct = _distributions_for(context, refs)
     distributions = _shipped(context, lock, tuple(sorted(direct)))
     modules = [_source_file(context, m.path) for m in closure.modules]
-    data = [_source_file(context, p) for p in package_data(context.index, closure.modules)]
+    data = _data_files(context, closure.modules)
+    files = [*modules, *data, *extra_files]
+    return Contents(
+        first_party=tuple(sorted(files, key=lambda f: f.arcname)),
+        modules=tuple(m.name for m in closure.modules),
+        data_files=tuple(f.arcname for f in data),
+        distributions=distributions,
+    )
+
+
+def _data_files(context: ServiceContext, modules: tuple[SourceModule, ...]) -> list[SourceFile]:
+    """The package data the reached packages ship (sorted by name), checked.
+
+    It depends on the packages only, and every function of a service reaches mostly the same
+    ones: worked out (and checked) once per set of packages and run.
+    """
+    packages = frozenset(m.name for m in modules if m.is_package)
+    known = context._data.get(packages)
+    if known is not None:
+        return known
+    data = [_source_file(context, p) for p in package_data(context.index, modules)]
     _check_names(data)
     check_credentials(
         [(f.path, f.arcname) for f in data if f.path is not None],
-        settings.allow_files,
+        context.service.settings.allow_files,
         context.folders,
         context.service.name,
         context.service.path / PYPROJECT,
     )
-    files = modules + data + list(extra_files)
-    return Contents(
-        first_party=tuple(sorted(files, key=lambda f: f.arcname)),
-        modules=tuple(m.name for m in closure.modules),
-        data_files=tuple(sorted(f.arcname for f in data)),
-        distributions=distributions,
-    )
+    found = context._data[packages] = sorted(data, key=lambda f: f.arcname)
+    return found
 
 
 def _shipped(
