@@ -54,7 +54,7 @@ from lambdapress.indexes.sources import uv_index_named
 # Under `aws_sdk = "runtime"` they are not installed either (their import names are their
 # distribution names), so the build never fetches, nor says it installs, what it will not ship.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: shared inputs, then the handler's, digested in parts
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,8 @@ class ServiceContext:
     _data: dict[frozenset[str], list[SourceFile]] = field(
         default_factory=dict, init=False, repr=False
     )
+    _shared: dict[tuple[bool, str], bytes] = field(default_factory=dict, init=False, repr=False)
+    _inputs: dict[Path, tuple[str, bytes]] = field(default_factory=dict, init=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -324,26 +326,50 @@ def inputs_hash(
 ) -> str:
     """A digest of everything that can change the zip's bytes, and nothing else.
 
-    Paths are relative, so the same inputs give the same hash in any checkout folder.
+    Paths are relative, so the same inputs give the same hash in any checkout folder. What the
+    service's functions share (the tool, the target, the settings) and each file's part are
+    encoded once per run; a function adds its handler, its files and its distributions.
     """
-    settings = context.service.settings
-    document = {
-        "format": FORMAT_VERSION,
-        "tool": tool_fingerprint,
-        "handler": handler,
-        "target": context.target.key,
-        "bytecode": compile_bytecode,
-        "settings": {
-            "aws_sdk": settings.aws_sdk,
-            "bundle": settings.bundle,
-            "include": sorted(settings.include),
-            "sources": [settings.sources, sorted(settings.keep_sources), settings.docstrings],
-        },
-        "files": [[f.arcname, _digest(f, context.facts)] for f in contents.first_party],
-        "distributions": [[d.name, d.version] for d in contents.distributions],
-    }
-    encoded = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(encoded).hexdigest()
+    digest = hashlib.sha256(_shared_inputs(context, compile_bytecode, tool_fingerprint))
+    digest.update(json.dumps(handler).encode())
+    for file in contents.first_party:
+        digest.update(_file_input(context, file))
+    digest.update(json.dumps([[d.name, d.version] for d in contents.distributions]).encode())
+    return digest.hexdigest()
+
+
+def _shared_inputs(context: ServiceContext, compile_bytecode: bool, tool: str) -> bytes:
+    """The inputs every function of the service shares, as canonical JSON."""
+    key = (compile_bytecode, tool)
+    known = context._shared.get(key)
+    if known is None:
+        settings = context.service.settings
+        document = {
+            "format": FORMAT_VERSION,
+            "tool": tool,
+            "target": context.target.key,
+            "bytecode": compile_bytecode,
+            "settings": {
+                "aws_sdk": settings.aws_sdk,
+                "bundle": settings.bundle,
+                "include": sorted(settings.include),
+                "sources": [settings.sources, sorted(settings.keep_sources), settings.docstrings],
+            },
+        }
+        known = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+        context._shared[key] = known
+    return known
+
+
+def _file_input(context: ServiceContext, file: SourceFile) -> bytes:
+    """One file's part of the inputs: its name in the zip and its content's digest."""
+    if file.path is None or file.text is not None:  # generated: hashed as it is
+        return json.dumps([file.arcname, _digest(file, context.facts)]).encode()
+    known = context._inputs.get(file.path)
+    if known is None or known[0] != file.arcname:
+        part = json.dumps([file.arcname, _digest(file, context.facts)]).encode()
+        known = context._inputs[file.path] = (file.arcname, part)
+    return known[1]
 
 
 def tool_fingerprint(version: str) -> str:
