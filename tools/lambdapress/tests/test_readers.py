@@ -27,7 +27,6 @@ it was; a cache reader treats what it cannot use as absent (the build makes it a
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import tempfile
@@ -43,7 +42,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambdapress.bundle import artifacts, entries, wheels
-from lambdapress.bundle.facts import FileFacts
+from lambdapress.bundle.facts import FileFacts, seal
 from lambdapress.bundle.facts import path as facts_path
 from lambdapress.bundle.lock import Lock, read_lock
 from lambdapress.cli import main
@@ -426,7 +425,12 @@ def test_entry_store_random_files_are_entries_or_problems(content: bytes) -> Non
         assert store.derived("key") in (None, content[len(entries._DERIVED) + 32 :])
 
 
-VALID_FACTS_BODY = {"digests": {"/a.py": [[1, 2, 3, 4], "d"]}, "imports": {"k": [["n", 1, 0]]}}
+VALID_FACTS_BODY = {
+    "digests": {"/a.py": [[1, 2, 3, 4], "d"]},
+    "imports": {"k": [["n", 1, 0]]},
+    "native": {},
+    "derived": {"discovery:k:/a.py": ["d", {"handler_line": 1, "declared": []}]},
+}
 
 
 @PROPERTIES
@@ -435,9 +439,7 @@ def test_planning_cache_random_or_sealed_garbage_is_discarded_with_a_warning(
     content: bytes, choices: st.DataObject
 ) -> None:
     body = replaced(VALID_FACTS_BODY, choices)
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    sealed = json.dumps({"sha256": hashlib.sha256(canonical).hexdigest(), "body": body})
-    for data in (content, sealed.encode()):
+    for data in (content, seal(body)):
         with scratch() as folder:
             facts_path(folder).parent.mkdir(parents=True, exist_ok=True)
             facts_path(folder).write_bytes(data)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from lambdapress.bundle import facts as facts_module
 from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.imports import ModuleIndex, SourceModule, first_party_closure
+from lambdapress.support import files
 
 OLD = 1_600_000_000_000_000_000  # an mtime long past: not "racily" recent
 
@@ -119,10 +119,9 @@ def test_damaged_facts_are_reported_and_discarded(tmp_path: Path) -> None:
     first.digest(path)
     first.save()
     stored = facts_module.path(tmp_path / "cache")
-    document = json.loads(stored.read_bytes())
-    (key,) = document["body"]["digests"]
-    document["body"]["digests"][key][1] = "0" * 64  # a wrong digest, the seal left as it was
-    stored.write_text(json.dumps(document))
+    right = hashlib.sha256(b"x = 1\n").hexdigest().encode()
+    assert stored.read_bytes().count(right) == 1
+    stored.write_bytes(stored.read_bytes().replace(right, b"0" * 64))  # the seal left as it was
 
     second = FileFacts.load(tmp_path / "cache")
 
@@ -141,3 +140,50 @@ def test_unreadable_facts_are_a_warning_not_a_traceback(tmp_path: Path, content:
     loaded = FileFacts.load(tmp_path / "cache")
 
     assert len(loaded.warnings) == 1
+
+
+def test_the_seal_is_checked_on_the_bytes_as_written(tmp_path: Path) -> None:
+    body = {"digests": {}, "imports": {"k": [["json", 1, False]]}, "native": {}, "derived": {}}
+    data = facts_module.seal(body)
+
+    assert facts_module.unsealed(data) == body
+    for damaged in (
+        data[:-1],  # cut short
+        data.replace(b'"json"', b'"jsom"'),  # a byte changed, the seal left as it was
+        data.replace(b'{"sha256":"', b'{"sha256": "'),  # re-encoded: not these bytes
+        b"",
+    ):
+        with pytest.raises(ValueError):
+            facts_module.unsealed(damaged)
+
+
+def test_facts_saved_in_this_process_are_taken_again_without_reading_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _file(tmp_path, b"x = 1\n")
+    first = FileFacts.load(tmp_path / "cache")
+    first.digest(path)
+    first.save()
+    reads: list[bytes] = []
+    monkeypatch.setattr(facts_module, "unsealed", lambda data: reads.append(data) or {})
+
+    second = FileFacts.load(tmp_path / "cache")  # `package` plans, then executes
+
+    assert reads == []
+    assert second.digest(path) == hashlib.sha256(b"x = 1\n").hexdigest()
+    assert second.hashed == 0
+
+
+def test_facts_another_run_wrote_since_are_read_from_the_file(tmp_path: Path) -> None:
+    path = _file(tmp_path, b"x = 1\n")
+    mine = FileFacts.load(tmp_path / "cache")
+    mine.digest(path)
+    mine.save()
+    theirs = facts_module.seal({"digests": {}, "imports": {}, "native": {}, "derived": {}})
+    files.write_bytes(facts_module.path(tmp_path / "cache"), theirs)  # another run's rename
+
+    again = FileFacts.load(tmp_path / "cache")
+
+    assert again.warnings == []
+    again.digest(path)
+    assert again.hashed == 1  # what the file holds now: nothing about app.py

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import zipfile
@@ -13,10 +15,20 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.bundle import PackageOptions, PackageResult, plan_package
+from lambdapress.bundle import (
+    PackageOptions,
+    PackageResult,
+    artifacts,
+    discovery,
+    plan_package,
+    publishing,
+)
 from lambdapress.bundle.archive import Archive
 from lambdapress.bundle.build import check_limits
+from lambdapress.bundle.facts import path as facts_path
+from lambdapress.bundle.facts import seal, unsealed
 from lambdapress.errors import BundleError
+from lambdapress.model import manifest as manifest_module
 from lambdapress.model.manifest import read_manifest
 
 Build = Callable[[Path], PackageResult]
@@ -117,9 +129,72 @@ def test_a_second_run_rebuilds_and_rewrites_nothing(shop: Path, build: Build) ->
     before = dist_state(shop)
     again = build(shop)
     assert set(statuses(again).values()) == {"unchanged"}
-    assert dist_state(shop) == {k: v for k, v in before.items() if k != "dist/manifest.json"} | {
-        "dist/manifest.json": dist_state(shop)["dist/manifest.json"]
-    }
+    assert dist_state(shop) == before  # the manifest too: its bytes did not change
+
+
+def test_a_no_op_parses_no_handler_and_an_edit_only_the_edited_one(
+    shop: Path, build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(shop)
+    parsed: list[str] = []
+    real = discovery.parse_module
+
+    def counted(path: Path) -> ast.Module:
+        parsed.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(discovery, "parse_module", counted)
+    build(shop)
+    assert parsed == []
+
+    handler = shop / "services/shop/src/shop/handlers/get_item.py"
+    handler.write_text(handler.read_text() + "\n# edited\n")
+    assert rewritten(build(shop)) == {"shop.get_item"}
+    assert parsed == ["get_item.py"]
+
+
+def test_a_no_op_neither_parses_nor_renders_the_manifest_nor_reads_a_zip_or_record(
+    shop: Path, build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = build(shop)
+    rendered: list[int] = []
+    records: list[str] = []
+    real_text, real_record = manifest_module.manifest_text, artifacts.read_record
+    monkeypatch.setattr(
+        manifest_module, "manifest_text", lambda a: rendered.append(1) or real_text(a)
+    )
+    monkeypatch.setattr(
+        artifacts, "read_record", lambda c, h: records.append(h) or real_record(c, h)
+    )
+    monkeypatch.setattr(publishing, "describe_zip", lambda path: pytest.fail(f"read {path}"))
+    monkeypatch.setattr(publishing, "_previous", lambda path: pytest.fail(f"parsed {path}"))
+
+    again = build(shop)
+
+    assert (rendered, records) == ([], [])
+    assert again.manifest == first.manifest
+    assert [f.archive for f in again.functions] == [f.archive for f in first.functions]
+
+
+def test_the_manifest_is_rendered_again_when_it_or_the_application_changes(
+    shop: Path, build: Build
+) -> None:
+    build(shop)
+    manifest = shop / "dist/manifest.json"
+    written = manifest.read_bytes()
+    before = read_manifest(manifest).function("shop.get_item").artifact.inputs_hash
+    manifest.write_bytes(written + b" \n")  # the same JSON, other bytes
+    build(shop)
+    assert manifest.read_bytes() == written
+
+    handler = shop / "services/shop/src/shop/handlers/get_item.py"
+    original = handler.read_text()
+    for text, expected in [(original + "\n# edited\n", False), (original, True)] * 2:
+        handler.write_text(text)  # edited, reverted, edited again, reverted again
+        build(shop)
+        function = read_manifest(manifest).function("shop.get_item")
+        assert (function.artifact.inputs_hash == before) is expected
+        assert (manifest.read_bytes() == written) is expected
 
 
 def test_editing_one_handler_rebuilds_only_that_handler(shop: Path, build: Build) -> None:
@@ -306,3 +381,27 @@ def test_one_function_is_planned_without_analysing_the_other_services(shop: Path
         plan_package(shop)  # the whole workspace: legacy has no wheel to ship
     plan = plan_package(shop, PackageOptions(function="shop.get_item"))
     assert [f.name for f in plan.functions] == ["shop.get_item"]
+
+
+@pytest.mark.parametrize(
+    ("archive", "shipped"),
+    [(["x", 1, 2], {"dist/x.zip": ["not hex", 1, "h"]}), ({"size": 1}, ["not", "a", "map"])],
+)
+def test_remembered_zips_and_artifacts_that_do_not_fit_are_read_again(
+    shop: Path, build: Build, archive: object, shipped: object
+) -> None:
+    """The planning cache is sealed, yet what it holds is data: checked as it is read."""
+    first = build(shop)
+    stored = facts_path(Path(os.environ["LAMBDAPRESS_CACHE"]))
+    body = unsealed(stored.read_bytes())
+    for slot, value in body["derived"].items():
+        if slot.startswith("archive:"):
+            value[1] = archive
+        elif slot.startswith("shipped:"):
+            value[1] = shipped
+    stored.write_bytes(seal(body))
+
+    again = build(shop)
+
+    assert set(statuses(again).values()) == {"unchanged"}
+    assert [f.archive for f in again.functions] == [f.archive for f in first.functions]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 
+from lambdapress.cli import _console
 from lambdapress.cli._console import is_plain, print_table, steps
 from lambdapress.cli._tables import render_table
 
@@ -92,3 +94,34 @@ def test_a_terminal_gets_a_bar_with_counts_and_lines_that_stay() -> None:
     assert "2/2" in text and "━" in text  # the count and the bar
     assert "warning: something\n" in text
     assert "[1/2]" not in text  # no plain lines on a terminal
+
+
+def test_a_lazy_bar_draws_nothing_until_a_step_does_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[str] = []
+    real = _console._bar
+
+    def counted(target: io.StringIO, title: str) -> Any:
+        started.append(title)
+        return real(target, title)
+
+    monkeypatch.setattr(_console, "_bar", counted)
+    out = FakeTerminal()
+    with steps("package", stream=out, lazy=True) as display:
+        display.step("unchanged orders.get_order", 1, 3, busy=False)
+        display.say("warning: something")
+        display.step("unchanged orders.list_orders", 2, 3, busy=False)
+    assert started == []  # no bar, no rich
+    assert out.getvalue() == "warning: something\n"
+
+    with steps("package", stream=out, lazy=True) as display:
+        display.step("unchanged orders.get_order", 1, 3, busy=False)
+        display.step("rebuilt orders.list_orders", 2, 3)
+        display.step("unchanged orders.put_order", 3, 3, busy=False)  # shown once it is up
+    assert started == ["package"]
+    assert "package: unchanged orders.put_order" in out.getvalue() and "3/3" in out.getvalue()
+
+
+def test_a_table_with_nothing_new_can_be_plain_on_a_terminal() -> None:
+    out = FakeTerminal()
+    print_table(HEADERS, ROWS, file=out, plain=True)
+    assert out.getvalue() == render_table(HEADERS, ROWS) + "\n"

@@ -10,6 +10,7 @@ import pytest
 from model_functions import model_function
 
 from lambdapress.errors import ConfigError
+from lambdapress.model import manifest as manifest_module
 from lambdapress.model.application import Application
 from lambdapress.model.manifest import (
     SCHEMA_FILE,
@@ -109,3 +110,11 @@ def test_a_manifest_of_another_version_is_refused_saying_what_to_run(
         read_manifest(path)
     assert caught.value.path == path
     assert caught.value.hint is not None and "package" in caught.value.hint
+
+
+def test_a_valid_manifest_is_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its JSON goes to the model alone: the version check reads only a refused one again."""
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps({"schema_version": 2, "functions": [], "resources": []}))
+    monkeypatch.setattr(manifest_module.json, "loads", lambda *a, **k: pytest.fail("parsed twice"))
+    assert read_manifest(path) == Application()

@@ -61,6 +61,25 @@ def test_staged_folder_removes_its_staging_on_error(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_folder_found_clean_is_listed_again_only_once_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "real.zip").write_text("x")
+    past = time.time() - 7200
+    os.utime(tmp_path, (past, past))
+    listed: list[object] = []
+    real = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda path: listed.append(path) or real(path))
+
+    assert files.sweep_temporaries(tmp_path, 0) == 0
+    assert files.sweep_temporaries(tmp_path, 0) == 0
+    assert len(listed) == 1  # the second sweep saw the folder as it was: no listing
+
+    left = files.temporary_path(tmp_path / "a.zip")  # a killed run's: the folder's mtime moves
+    assert files.sweep_temporaries(tmp_path, 0) == 1
+    assert not left.exists() and len(listed) == 2
+
+
 def test_sweep_removes_only_old_temporaries(tmp_path: Path) -> None:
     old = files.temporary_path(tmp_path / "a.zip")
     old_folder = files.temporary_path(tmp_path / "b", folder=True)

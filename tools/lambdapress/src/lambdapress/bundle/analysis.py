@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -22,6 +22,7 @@ from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.imports import (
     ImportRef,
     ModuleIndex,
+    SourceModule,
     first_party_closure,
     is_stdlib,
     package_data,
@@ -53,7 +54,7 @@ from lambdapress.indexes.sources import uv_index_named
 # Under `aws_sdk = "runtime"` they are not installed either (their import names are their
 # distribution names), so the build never fetches, nor says it installs, what it will not ship.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: shared inputs, then the handler's, digested in parts
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,17 @@ class ServiceContext:
     foreign: dict[str, Path]  # import name -> workspace member the service does not declare
     warnings: tuple[str, ...] = ()  # said once per run, e.g. data files git does not track
     facts: FileFacts | None = None  # digests by stat, imports by digest (`bundle.facts`)
+    # What the service's functions share, worked out once per run: each first-party file as
+    # it ships, and the distributions that a set of imported distributions brings.
+    _files: dict[Path, SourceFile] = field(default_factory=dict, init=False, repr=False)
+    _needed: dict[tuple[str, ...], tuple[InstalledDistribution, ...]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _data: dict[frozenset[str], list[SourceFile]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _shared: dict[tuple[bool, str], bytes] = field(default_factory=dict, init=False, repr=False)
+    _inputs: dict[Path, tuple[str, bytes]] = field(default_factory=dict, init=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -203,47 +215,76 @@ def function_contents(
     extra_files: tuple[SourceFile, ...],
 ) -> Contents:
     """The first-party files and distributions that the entry modules reach."""
-    settings = context.service.settings
-    include = tuple(settings.include)
-    _check_include(context, include)
+    include = tuple(context.service.settings.include)
+    if include:
+        _check_include(context, include)
     first_party_roots = [e for e in (*entries, *include) if context.index.owns(e)]
     closure = first_party_closure(context.index, first_party_roots)
-    refs = list(closure.external)
-    refs += [ImportRef(name, context.service.path / PYPROJECT, 0, False) for name in include]
-    direct = _distributions_for(context, [r for r in refs if not context.index.owns(r.name)])
+    refs = list(closure.external)  # each one leaves first-party code
+    if include:
+        pyproject = context.service.path / PYPROJECT
+        refs += [ImportRef(n, pyproject, 0, False) for n in include if not context.index.owns(n)]
+    direct = _distributions_for(context, refs)
+    distributions = _shipped(context, lock, tuple(sorted(direct)))
+    modules = [_source_file(context, m.path) for m in closure.modules]
+    data = _data_files(context, closure.modules)
+    files = [*modules, *data, *extra_files]
+    return Contents(
+        first_party=tuple(sorted(files, key=lambda f: f.arcname)),
+        modules=tuple(m.name for m in closure.modules),
+        data_files=tuple(f.arcname for f in data),
+        distributions=distributions,
+    )
+
+
+def _data_files(context: ServiceContext, modules: tuple[SourceModule, ...]) -> list[SourceFile]:
+    """The package data the reached packages ship (sorted by name), checked.
+
+    It depends on the packages only, and every function of a service reaches mostly the same
+    ones: worked out (and checked) once per set of packages and run.
+    """
+    packages = frozenset(m.name for m in modules if m.is_package)
+    known = context._data.get(packages)
+    if known is not None:
+        return known
+    data = [_source_file(context, p) for p in package_data(context.index, modules)]
+    _check_names(data)
+    check_credentials(
+        [(f.path, f.arcname) for f in data if f.path is not None],
+        context.service.settings.allow_files,
+        context.folders,
+        context.service.name,
+        context.service.path / PYPROJECT,
+    )
+    found = context._data[packages] = sorted(data, key=lambda f: f.arcname)
+    return found
+
+
+def _shipped(
+    context: ServiceContext, lock: Lock, direct: tuple[str, ...]
+) -> tuple[InstalledDistribution, ...]:
+    """The installed distributions that ship with the ones a function imports (`direct`)."""
+    known = context._needed.get(direct)
+    if known is not None:
+        return known
     # With the extras the service turns on: psycopg ships with the psycopg-binary that
     # `psycopg[binary]` asked for, in every function that ships psycopg.
-    needed = lock.requirements_of(
-        sorted(direct), context.target, context.provided, extras=context.extras
-    )
-    distributions = tuple(
+    needed = lock.requirements_of(direct, context.target, context.provided, extras=context.extras)
+    found = context._needed[direct] = tuple(
         context.installed[canonicalize_name(name)]
         for name in sorted(needed, key=canonicalize_name)
         if canonicalize_name(name) in context.installed
         and canonicalize_name(name) not in context.provided
     )
-    modules = [
-        SourceFile(arcname=_arcname(context.index, m.path), path=m.path) for m in closure.modules
-    ]
-    data = [
-        SourceFile(arcname=_arcname(context.index, p), path=p)
-        for p in package_data(context.index, closure.modules)
-    ]
-    _check_names(data)
-    check_credentials(
-        [(f.path, f.arcname) for f in data if f.path is not None],
-        settings.allow_files,
-        context.folders,
-        context.service.name,
-        context.service.path / PYPROJECT,
-    )
-    files = modules + data + list(extra_files)
-    return Contents(
-        first_party=tuple(sorted(files, key=lambda f: f.arcname)),
-        modules=tuple(m.name for m in closure.modules),
-        data_files=tuple(sorted(f.arcname for f in data)),
-        distributions=distributions,
-    )
+    return found
+
+
+def _source_file(context: ServiceContext, path: Path) -> SourceFile:
+    """A first-party file as it ships (the same object for every function shipping it)."""
+    known = context._files.get(path)
+    if known is None:
+        known = context._files[path] = SourceFile(arcname=_arcname(context.index, path), path=path)
+    return known
 
 
 def _check_names(files: list[SourceFile]) -> None:
@@ -293,26 +334,50 @@ def inputs_hash(
 ) -> str:
     """A digest of everything that can change the zip's bytes, and nothing else.
 
-    Paths are relative, so the same inputs give the same hash in any checkout folder.
+    Paths are relative, so the same inputs give the same hash in any checkout folder. What the
+    service's functions share (the tool, the target, the settings) and each file's part are
+    encoded once per run; a function adds its handler, its files and its distributions.
     """
-    settings = context.service.settings
-    document = {
-        "format": FORMAT_VERSION,
-        "tool": tool_fingerprint,
-        "handler": handler,
-        "target": context.target.key,
-        "bytecode": compile_bytecode,
-        "settings": {
-            "aws_sdk": settings.aws_sdk,
-            "bundle": settings.bundle,
-            "include": sorted(settings.include),
-            "sources": [settings.sources, sorted(settings.keep_sources), settings.docstrings],
-        },
-        "files": [[f.arcname, _digest(f, context.facts)] for f in contents.first_party],
-        "distributions": [[d.name, d.version] for d in contents.distributions],
-    }
-    encoded = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(encoded).hexdigest()
+    digest = hashlib.sha256(_shared_inputs(context, compile_bytecode, tool_fingerprint))
+    digest.update(json.dumps(handler).encode())
+    for file in contents.first_party:
+        digest.update(_file_input(context, file))
+    digest.update(json.dumps([[d.name, d.version] for d in contents.distributions]).encode())
+    return digest.hexdigest()
+
+
+def _shared_inputs(context: ServiceContext, compile_bytecode: bool, tool: str) -> bytes:
+    """The inputs every function of the service shares, as canonical JSON."""
+    key = (compile_bytecode, tool)
+    known = context._shared.get(key)
+    if known is None:
+        settings = context.service.settings
+        document = {
+            "format": FORMAT_VERSION,
+            "tool": tool,
+            "target": context.target.key,
+            "bytecode": compile_bytecode,
+            "settings": {
+                "aws_sdk": settings.aws_sdk,
+                "bundle": settings.bundle,
+                "include": sorted(settings.include),
+                "sources": [settings.sources, sorted(settings.keep_sources), settings.docstrings],
+            },
+        }
+        known = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+        context._shared[key] = known
+    return known
+
+
+def _file_input(context: ServiceContext, file: SourceFile) -> bytes:
+    """One file's part of the inputs: its name in the zip and its content's digest."""
+    if file.path is None or file.text is not None:  # generated: hashed as it is
+        return json.dumps([file.arcname, _digest(file, context.facts)]).encode()
+    known = context._inputs.get(file.path)
+    if known is None or known[0] != file.arcname:
+        part = json.dumps([file.arcname, _digest(file, context.facts)]).encode()
+        known = context._inputs[file.path] = (file.arcname, part)
+    return known[1]
 
 
 def tool_fingerprint(version: str) -> str:
@@ -377,6 +442,9 @@ def _src(folder: Path) -> Path:
 
 
 def _arcname(index: ModuleIndex, path: Path) -> str:
+    known = index.arcnames.get(path)
+    if known is not None:  # every file the index found: named as it was found
+        return known
     for top, src in index.roots.items():
         if path.is_relative_to(src / top) or path == src / f"{top}.py":
             return path.relative_to(src).as_posix()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,9 +149,23 @@ def sweep(cache: Path, older_than: float) -> None:
     files.sweep_temporaries(folder(cache), older_than)
     if older_than > 0:  # a concurrent run may be between writing a record and its zip
         return
-    for record in folder(cache).glob("*.json"):
-        if not record.with_suffix(".zip").exists():
-            record.unlink(missing_ok=True)
+    where = folder(cache)
+    try:  # one listing, not a stat per record (and none while the folder is as last seen)
+        listed_at = where.stat().st_mtime_ns
+        if _WHOLE.get(where) == listed_at:
+            return
+        with os.scandir(where) as entries:
+            names = {entry.name for entry in entries}
+    except FileNotFoundError:
+        return
+    orphans = [n for n in names if n.endswith(".json") and f"{n[:-5]}.zip" not in names]
+    for name in orphans:
+        (where / name).unlink(missing_ok=True)
+    if not orphans:
+        _WHOLE[where] = listed_at
+
+
+_WHOLE: dict[Path, int] = {}  # folder -> its mtime when this process found no orphan record
 
 
 def _measure(path: Path) -> tuple[int, str]:

@@ -5,24 +5,38 @@ environment reads) on the build machine, and would need every dependency install
 build's platform. The AST has all we need: the `handler` function, and the triggers each
 registered kind finds in the module (`model.trigger_kinds`: HTTP routes declared with
 Powertools' resolver decorators, `@app.get("/orders/<order_id>")`, are the built-in one).
+
+What a module declares depends only on its bytes, its names and the kinds' code, so with the
+planning cache (`bundle.facts`) an unchanged handler is not parsed again: its `handler` line
+and triggers are remembered by digest, under a key naming the module, its function and the
+source files of every registered kind (a kind that changes reads every module again). A
+remembered value is checked as it is read (each trigger validated by its kind's model); one
+that does not fit is read from the module again.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.imports import parse_module
 from lambdapress.config.workspace import Service
 from lambdapress.errors import BundleError
+from lambdapress.model.kinds import TRIGGERS
 from lambdapress.model.trigger_kinds import (
     Declared,
     HandlerSource,
     check_triggers,
     discover_triggers,
+    trigger_kinds,
 )
 from lambdapress.model.triggers import HttpRoute, Trigger
 
@@ -66,13 +80,17 @@ def handlers_folder(service: Service) -> Path:
     return (src if src.is_dir() else service.path) / service.import_name / "handlers"
 
 
-def discover_service(service: Service) -> tuple[HandlerModule, ...]:
-    """Every handler module of one service, sorted by name."""
+def discover_service(service: Service, facts: FileFacts | None = None) -> tuple[HandlerModule, ...]:
+    """Every handler module of one service, sorted by name.
+
+    With `facts`, a module whose bytes were read before is not parsed again.
+    """
     folder = handlers_folder(service)
     if not folder.is_dir():
         return ()
+    kinds = _kinds_fingerprint(facts) if facts is not None else None
     functions = [
-        _function(service, path)
+        _function(service, path, facts, kinds)
         for path in sorted(folder.glob("*.py"))
         if path.name != "__init__.py" and not path.name.startswith(("test_", "_"))
     ]
@@ -84,7 +102,9 @@ def check_all_triggers(functions: Iterable[HandlerModule]) -> None:
     check_triggers(found for function in functions for found in function.declared)
 
 
-def _function(service: Service, path: Path) -> HandlerModule:
+def _function(
+    service: Service, path: Path, facts: FileFacts | None, kinds: str | None
+) -> HandlerModule:
     if not path.stem.isidentifier():
         raise BundleError(
             f"handler module file name {path.name!r} is not a Python module name, so Lambda "
@@ -93,6 +113,31 @@ def _function(service: Service, path: Path) -> HandlerModule:
             hint="rename it to letters, digits and underscores (e.g. get_order.py), or move "
             "it out of handlers/",
         )
+    name = f"{service.name}.{path.stem}"
+    module = f"{service.import_name}.handlers.{path.stem}"
+    deployed_as = (
+        f"{service.name}.{SERVICE_FUNCTION}" if service.settings.bundle == "service" else name
+    )
+    found = HandlerModule(name=name, service=service.name, module=module, source=path)
+    if facts is None or kinds is None:
+        return _read(found, deployed_as)
+    key = f"discovery:{module}:{name}:{deployed_as}:{kinds}"
+    try:
+        remembered = _decoded(found, deployed_as, facts.derived(path, key))
+    except OSError:  # unreadable: parsing it says so, naming the file
+        return _read(found, deployed_as)
+    if remembered is not None:
+        return remembered
+    function = _read(found, deployed_as)
+    encoded = _encoded(function)
+    if _decoded(found, deployed_as, encoded) == function:  # only what reads back the same
+        facts.derive(path, key, encoded)
+    return function
+
+
+def _read(found: HandlerModule, deployed_as: str) -> HandlerModule:
+    """The module's `handler` line and triggers, from its source."""
+    path = found.source
     tree = parse_module(path)
     handler_line = next(
         (
@@ -105,28 +150,85 @@ def _function(service: Service, path: Path) -> HandlerModule:
     )
     if handler_line is None:
         raise BundleError(
-            f"handler module {path.stem!r} of service {service.name!r} has no "
+            f"handler module {path.stem!r} of service {found.service!r} has no "
             f"`{HANDLER_FUNCTION}` function",
             path=path,
             line=1,
             hint=f"define `def {HANDLER_FUNCTION}(event, context)` at module level, or move "
             "the module out of handlers/",
         )
-    name = f"{service.name}.{path.stem}"
-    module = f"{service.import_name}.handlers.{path.stem}"
-    whole = service.settings.bundle == "service"
     source = HandlerSource(
-        path=path,
-        tree=tree,
-        module=module,
-        function=name,
-        deployed_as=f"{service.name}.{SERVICE_FUNCTION}" if whole else name,
+        path=path, tree=tree, module=found.module, function=found.name, deployed_as=deployed_as
     )
     return HandlerModule(
-        name=name,
-        service=service.name,
-        module=module,
+        name=found.name,
+        service=found.service,
+        module=found.module,
         source=path,
         declared=discover_triggers(source),
         handler_line=handler_line,
     )
+
+
+def _encoded(function: HandlerModule) -> dict[str, Any]:
+    """What the planning cache keeps of a module: its `handler` line, its triggers by line."""
+    return {
+        "handler_line": function.handler_line,
+        "declared": [
+            {"line": d.line, "trigger": d.trigger.model_dump(mode="json")}
+            for d in function.declared
+        ],
+    }
+
+
+def _decoded(found: HandlerModule, deployed_as: str, value: Any) -> HandlerModule | None:
+    """The module `value` describes, or None when it does not describe one (read it again)."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        declared = tuple(
+            Declared(_trigger(item["trigger"]), found.source, item["line"], found.name, deployed_as)
+            for item in value["declared"]
+        )
+        line = value["handler_line"]
+    except (KeyError, TypeError, ValueError, ValidationError):
+        return None
+    if not isinstance(line, int) or not all(isinstance(d.line, int) for d in declared):
+        return None
+    return HandlerModule(
+        name=found.name,
+        service=found.service,
+        module=found.module,
+        source=found.source,
+        declared=declared,
+        handler_line=line,
+    )
+
+
+def _trigger(value: Any) -> Trigger:
+    trigger = TRIGGERS.parse(value)
+    if not isinstance(trigger, Trigger):
+        raise ValueError(f"{value!r} is not a trigger")
+    return trigger
+
+
+def _kinds_fingerprint(facts: FileFacts) -> str | None:
+    """The registered kinds, by name and the digests of the files their code lives in.
+
+    Discovery's own code is part of it (this file). None when a kind's code has no file to
+    hash (defined in `python -c`, say): its modules are then read every run.
+    """
+    digest = hashlib.sha256()
+    modules = [__name__]
+    for kind in trigger_kinds():
+        digest.update(kind.name.encode() + b"\0")
+        modules += [type(kind).__module__, kind.model.__module__]
+    for name in sorted(set(modules)):
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if file is None:
+            return None
+        try:
+            digest.update(f"{name}={facts.digest(Path(file))}\0".encode())
+        except OSError:
+            return None
+    return digest.hexdigest()[:16]

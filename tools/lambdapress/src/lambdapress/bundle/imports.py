@@ -68,6 +68,13 @@ class ModuleIndex:
     untracked: list[Path] = field(default_factory=list)  # data files git does not know: warned
     facts: FileFacts | None = None  # remembered analyses: an unchanged module is not parsed
     project: Path | None = None  # symlinks that would ship stay inside it (the workspace root)
+    arcnames: dict[Path, str] = field(default_factory=dict)  # each indexed file's name in a zip
+    # What every function of a service asks again, worked out once per run (a service of N
+    # functions would otherwise redo N times what does not depend on the function):
+    _steps: dict[str, tuple[FileFacts | None, list[str], list[ImportRef]]] = field(
+        default_factory=dict, repr=False
+    )
+    _data_under: dict[Path, tuple[Path, ...]] = field(default_factory=dict, repr=False)
 
     def add_root(self, src: Path, top_level: str) -> None:
         """Index the package (or module) `top_level` that lives directly under `src`.
@@ -82,6 +89,7 @@ class ModuleIndex:
         if not package.is_dir():
             if (src / f"{top_level}.py").is_file():
                 self.modules[top_level] = SourceModule(top_level, src / f"{top_level}.py", False)
+                self.arcnames[src / f"{top_level}.py"] = f"{top_level}.py"
             return
         project = self._project_of(src)
         git = git_files(package)
@@ -107,6 +115,7 @@ class ModuleIndex:
                 self._add_module(path, relative)
             elif declared:
                 data.append(path)
+                self.arcnames[path] = relative.as_posix()
             elif (
                 git is not None
                 and (item.links[0] if item.links else path) in git.untracked
@@ -146,6 +155,7 @@ class ModuleIndex:
             self.test_modules[name] = path
         else:
             self.modules[name] = SourceModule(name, path, is_package)
+            self.arcnames[path] = relative.as_posix()
 
     def owns(self, name: str) -> bool:
         """Whether the module `name` belongs to the indexed sources (by its top level)."""
@@ -200,26 +210,44 @@ def first_party_closure(index: ModuleIndex, entries: Iterable[str]) -> Closure:
     for entry in entries:
         visit(entry)
     while queue:
-        module = reached[queue.popleft()]
-        for ref in module_imports(module, index.facts):
-            if index.owns(ref.name):
-                index.check_not_a_test(ref.name, ref.path, ref.line)
-                if index.resolve(ref.name) is None:
-                    # `from a import b` also yields a.b, which is fine when b is just a name.
-                    if not ref.optional:
-                        raise BundleError(
-                            f"imports {ref.name!r}, which is not a module of "
-                            f"{index.roots[ref.top_level] / ref.top_level}",
-                            path=ref.path,
-                            line=ref.line,
-                            hint="fix the import, or create the module",
-                        )
-                    continue
-                visit(ref.name)
-            else:
-                external.append(ref)
+        inside, leaving = _step(index, reached[queue.popleft()])
+        for name in inside:
+            visit(name)
+        external += leaving
     ordered = tuple(reached[name] for name in sorted(reached))
     return Closure(modules=ordered, external=tuple(external))
+
+
+def _step(index: ModuleIndex, module: SourceModule) -> tuple[list[str], list[ImportRef]]:
+    """What `module` imports, split: first-party modules to follow, and imports that leave.
+
+    Worked out once per module and run (every function of a service reaches the shared ones);
+    a bad import is an error each time it is reached, never remembered.
+    """
+    known = index._steps.get(module.name)
+    if known is not None and known[0] is index.facts:  # this run's: the same facts
+        return known[1], known[2]
+    inside: list[str] = []
+    leaving: list[ImportRef] = []
+    for ref in module_imports(module, index.facts):
+        if index.owns(ref.name):
+            index.check_not_a_test(ref.name, ref.path, ref.line)
+            if index.resolve(ref.name) is None:
+                # `from a import b` also yields a.b, which is fine when b is just a name.
+                if not ref.optional:
+                    raise BundleError(
+                        f"imports {ref.name!r}, which is not a module of "
+                        f"{index.roots[ref.top_level] / ref.top_level}",
+                        path=ref.path,
+                        line=ref.line,
+                        hint="fix the import, or create the module",
+                    )
+                continue
+            inside.append(ref.name)
+        else:
+            leaving.append(ref)
+    index._steps[module.name] = (index.facts, inside, leaving)
+    return inside, leaving
 
 
 def module_imports(module: SourceModule, facts: FileFacts | None = None) -> list[ImportRef]:
@@ -286,14 +314,24 @@ def package_data(index: ModuleIndex, modules: Iterable[SourceModule]) -> list[Pa
     A data file in a subpackage ships with its parent package (which is always reached first),
     while the subpackage's modules ship only when something imports them.
     """
-    folders = [m.path.parent for m in modules if m.is_package]
     data: set[Path] = set()
-    for top, files in index.data.items():
-        root = index.roots[top] / top
-        for folder in folders:
-            if folder == root or folder.is_relative_to(root):
-                data.update(f for f in files if f.is_relative_to(folder))
+    for module in modules:
+        if module.is_package:
+            data.update(_data_under(index, module.path.parent))
     return sorted(data)
+
+
+def _data_under(index: ModuleIndex, folder: Path) -> tuple[Path, ...]:
+    """The indexed data files at any depth under `folder` (each folder worked out once)."""
+    found = index._data_under.get(folder)
+    if found is None:
+        files: list[Path] = []
+        for top, data in index.data.items():
+            root = index.roots[top] / top
+            if folder == root or folder.is_relative_to(root):
+                files += (f for f in data if f.is_relative_to(folder))
+        found = index._data_under[folder] = tuple(files)
+    return found
 
 
 def _parent(name: str) -> str:

@@ -116,6 +116,11 @@ class NativeCheck:
     root: Path
     facts: FileFacts | None = None
     _distributions: dict[Path, dict[str, FileNative]] = field(default_factory=dict)
+    # Asked again by every function that ships them: worked out once per run.
+    _files: dict[Path, FileNative] = field(default_factory=dict)
+    _shipped: dict[Path, tuple[frozenset[str], tuple[tuple[str, FileNative], ...]]] = field(
+        default_factory=dict
+    )
 
     def check(
         self,
@@ -135,18 +140,14 @@ class NativeCheck:
         counted as present.
         """
         own = [(f, self._first_party(f)) for f in first_party if f.path is not None]
-        third = [(d, self._distribution(d)) for d in distributions]
+        third = [(d, self._shipped_by(d)) for d in distributions]
         if left_out is not None:
-            third = [
-                (d, {n: f for n, f in found.items() if left_out.rule_for(d.folder.name, n) is None})
-                for d, found in third
-            ]
+            third = [(d, self._kept(d, shipped, left_out)) for d, shipped in third]
         bundled: set[str] = set()
         for source, found in own:
             bundled.update(_names(source.arcname, found))
-        for _dist, by_name in third:
-            for arcname, found in by_name.items():
-                bundled.update(_names(arcname, found))
+        for _dist, (names, _files) in third:
+            bundled.update(names)
         available = _Available(runtime, frozenset(bundled), frozenset(layer_libraries))
         inactive = frozenset(f for p in pinned for f in p.inactive_files())
         pinned_files = {f: p for p in pinned for f in p.implementation.files}
@@ -159,8 +160,8 @@ class NativeCheck:
             findings += _missing(
                 function, found, available, shown, source.path, first_party=True, pinned=None
             )
-        for dist, by_name in third:
-            for arcname, found in sorted(by_name.items()):
+        for dist, (_names_of_dist, files) in third:
+            for arcname, found in files:
                 if arcname in inactive or (found.lookups and platform_specific(arcname)):
                     found = FileNative(found.needed, found.soname, (), found.problem)
                 if found.is_empty:
@@ -180,13 +181,46 @@ class NativeCheck:
     def _first_party(self, source: SourceFile) -> FileNative:
         assert source.path is not None
         path = source.path
+        known = self._files.get(path)
+        if known is not None:
+            return known
         kind = _kind(source.arcname)
         if kind is None:
-            return FileNative()
-        if self.facts is None:
-            return _analyse(path, kind)
-        key = f"{kind}:{self.facts.digest(path)}"
-        return FileNative.from_json(self.facts.native(key, lambda: _analyse(path, kind).to_json()))
+            found = FileNative()
+        elif self.facts is None:
+            found = _analyse(path, kind)
+        else:
+            key = f"{kind}:{self.facts.digest(path)}"
+            raw = self.facts.native(key, lambda: _analyse(path, kind).to_json())
+            found = FileNative.from_json(raw)
+        self._files[path] = found
+        return found
+
+    def _shipped_by(
+        self, dist: InstalledDistribution
+    ) -> tuple[frozenset[str], tuple[tuple[str, FileNative], ...]]:
+        """The names a distribution's libraries answer to, and its files with native facts."""
+        known = self._shipped.get(dist.with_sources)
+        if known is None:
+            by_name = self._distribution(dist)
+            names = frozenset(n for arcname, f in by_name.items() for n in _names(arcname, f))
+            files = tuple((a, f) for a, f in sorted(by_name.items()) if not f.is_empty)
+            known = self._shipped[dist.with_sources] = (names, files)
+        return known
+
+    def _kept(
+        self,
+        dist: InstalledDistribution,
+        shipped: tuple[frozenset[str], tuple[tuple[str, FileNative], ...]],
+        left_out: Omissions,
+    ) -> tuple[frozenset[str], tuple[tuple[str, FileNative], ...]]:
+        """`_shipped_by` without the files `left_out` keeps out of this function's zip."""
+        by_name = self._distribution(dist)
+        kept = {n: f for n, f in by_name.items() if left_out.rule_for(dist.folder.name, n) is None}
+        if len(kept) == len(by_name):
+            return shipped
+        names = frozenset(n for arcname, f in kept.items() for n in _names(arcname, f))
+        return names, tuple((a, f) for a, f in sorted(kept.items()) if not f.is_empty)
 
     def _distribution(self, dist: InstalledDistribution) -> dict[str, FileNative]:
         folder = dist.with_sources

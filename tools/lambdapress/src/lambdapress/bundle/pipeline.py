@@ -25,6 +25,7 @@ are swept from the cache and dist/ by the next run (`files.claim`).
 
 from __future__ import annotations
 
+import stat
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -55,12 +56,15 @@ from lambdapress.bundle.parallel import DEFAULT_JOBS, in_parallel
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, SourceFile, Status
 from lambdapress.bundle.publishing import (
     FunctionResult,
+    Shipped,
     manifest_of,
-    previous_manifest,
     publish,
+    remember_published,
     remove_stale,
+    shipped_artifacts,
     sweep_dist,
     unchanged_archive,
+    write_manifest_once,
 )
 from lambdapress.bundle.remote_config import load_remote_cache
 from lambdapress.bundle.trim_facts import Trimmer
@@ -70,7 +74,6 @@ from lambdapress.config.pyproject import PYPROJECT
 from lambdapress.config.workspace import Service, Workspace, load_workspace
 from lambdapress.errors import BundleError
 from lambdapress.model.application import Application, find_function
-from lambdapress.model.manifest import manifest_path, write_manifest
 from lambdapress.model.resources import Resource
 from lambdapress.model.trigger_kinds import trigger_permissions
 from lambdapress.model.triggers import Trigger
@@ -176,10 +179,10 @@ def _plan(
     selected = _select(workspace.services, services)
     # A published model library never ships in a version its service has not accepted.
     check_gate(workspace, tuple(s.name for s in selected))
-    all_functions = tuple(f for s in workspace.services for f in discover_service(s))
+    all_functions = tuple(f for s in workspace.services for f in discover_service(s, facts))
     check_all_triggers(all_functions)
     check_for_aws(workspace, all_functions)
-    previous = previous_manifest(workspace.root)
+    in_dist = shipped_artifacts(workspace.root, facts)
     fingerprint = analysis.tool_fingerprint(__version__)
     run = analysis.AnalysisRun(workspace, lock, cache, options.jobs, architecture, facts)
     installs = 0
@@ -273,7 +276,7 @@ def _plan(
                     inputs_hash=digest,
                     artifact=artifact,
                     status=_status(
-                        workspace.root, cache, previous, artifact, digest, warnings, facts
+                        workspace.root, cache, in_dist, artifact, digest, warnings, facts
                     ),
                 )
             )
@@ -299,7 +302,6 @@ def execute_plan(
     total = len(plan.functions)
     done = 0
     warnings = list(plan.warnings)
-    previous = previous_manifest(plan.root)
     store = EntryStore(plan.cache, on_warning=warnings.append)
     facts = FileFacts.load(plan.cache)
 
@@ -322,7 +324,7 @@ def execute_plan(
         index, function = indexed
         archive = None
         if function.status == "unchanged":
-            archive = unchanged_archive(plan, function, previous)
+            archive = unchanged_archive(plan, function, facts)
         elif function.status in ("cached", "remote"):
             record = artifacts.read_record(plan.cache, function.inputs_hash)
             archive = record.archive() if record is not None else None
@@ -336,7 +338,13 @@ def execute_plan(
     dist = plan.root / "dist"
     with cache_in_use(plan.cache), files.claim(dist, lambda age: sweep_dist(dist, age)):
         precompile((f for f in plan.functions if f.status == "build"), store)
-        built = in_parallel(run, list(enumerate(plan.functions)), jobs)
+        # An unchanged zip is only described (from facts remembered by its digest): done here,
+        # not queued on the threads, whose hand-offs would cost more than the work.
+        indexed = list(enumerate(plan.functions))
+        done_here = {i: run((i, f)) for i, f in indexed if f.status == "unchanged"}
+        queued = [(i, f) for i, f in indexed if i not in done_here]
+        done_here.update(zip((i for i, _ in queued), in_parallel(run, queued, jobs), strict=True))
+        built = [done_here[i] for i, _ in indexed]
         results = [
             result
             if result.status == "unchanged"
@@ -345,10 +353,10 @@ def execute_plan(
         ]
         for result in results:  # checked as they were published: the next no-op reads none
             if result.status != "unchanged":
-                facts.remember(plan.root / result.artifact, result.archive.sha256)
-        facts.save()
+                remember_published(facts, plan.root / result.artifact, result.archive)
         manifest = manifest_of(plan, results)
-        write_manifest(manifest, manifest_path(plan.root))
+        write_manifest_once(manifest, plan.root, facts)
+        facts.save()
         if plan.complete:
             remove_stale(plan.root, manifest)
         rebuilt = {r.name for r in results if r.status == "build"}
@@ -423,7 +431,7 @@ def _select(services: tuple[Service, ...], names: tuple[str, ...]) -> tuple[Serv
 def _status(
     root: Path,
     cache: Path,
-    previous: Application | None,
+    in_dist: dict[str, Shipped],
     artifact: str,
     digest: str,
     warnings: list[str],
@@ -431,18 +439,21 @@ def _status(
 ) -> Status:
     """Why a function is (not) rebuilt: unchanged, cached or build.
 
-    unchanged: dist/ holds this zip as the manifest describes it; cached: the artifact cache
-    holds a zip that matches its record (a damaged one is reported and thrown away); build:
-    neither.
+    unchanged: dist/ holds this zip as the manifest (`in_dist`: its artifacts by path)
+    describes it; cached: the artifact cache holds a zip that matches its record (a damaged one
+    is reported and thrown away); build: neither.
     """
-    if previous is not None:
-        entry = next((f.artifact for f in previous.functions if f.artifact.path == artifact), None)
+    entry = in_dist.get(artifact)
+    if entry is not None and entry.inputs_hash == digest:
         target = root / artifact
+        try:
+            found_in_dist = target.stat()
+        except OSError:
+            found_in_dist = None
         if (
-            entry is not None
-            and entry.inputs_hash == digest
-            and target.is_file()
-            and entry.size == target.stat().st_size
+            found_in_dist is not None
+            and stat.S_ISREG(found_in_dist.st_mode)
+            and entry.size == found_in_dist.st_size
             and entry.sha256 == facts.digest(target)
         ):
             return "unchanged"

@@ -8,19 +8,25 @@ are removed. Temporaries that killed runs left in dist/ are swept by the next ru
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hashlib
 import re
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from lambdapress.bundle import artifacts
 from lambdapress.bundle.archive import Archive, describe_zip
 from lambdapress.bundle.build import build_artifact
 from lambdapress.bundle.entries import EntryStore
+from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, Status
 from lambdapress.errors import BundleError, ConfigError
 from lambdapress.model.application import Application, Artifact, Contents, Function
-from lambdapress.model.manifest import manifest_path, read_manifest
+from lambdapress.model.manifest import manifest_path, read_manifest, write_manifest
 from lambdapress.support import files
 
 
@@ -38,15 +44,112 @@ def previous_manifest(root: Path) -> Application | None:
     """The manifest the last run wrote, if there is one: what dist/ is said to hold.
 
     One this version cannot read (an older schema, a damaged file) says nothing: every zip is
-    checked again and the manifest written anew.
+    checked again and the manifest written anew. The file is read each time it is asked for,
+    but parsed again only when its bytes differ from the last ones parsed (a partial run's
+    merge, `serve`'s rebuilds).
+    """
+    found = _previous(manifest_path(root))
+    return found[1] if found is not None else None
+
+
+class Shipped(NamedTuple):
+    """A zip the manifest says dist/ holds, as planning compares it (one per function)."""
+
+    sha256: str
+    size: int
+    inputs_hash: str
+
+
+def shipped_artifacts(root: Path, facts: FileFacts) -> dict[str, Shipped]:
+    """The artifacts the manifest says dist/ holds, by path: what planning compares with.
+
+    Remembered by the manifest's digest (`facts`, like every file planning reads), so a no-op
+    does not parse a manifest of hundreds of functions (a megabyte) to learn them again.
     """
     path = manifest_path(root)
-    if not path.is_file():
-        return None
     try:
-        return read_manifest(path)
+        remembered = facts.derived(path, _SHIPPED)
+    except OSError:  # no manifest yet
+        return {}
+    known = _shipped(remembered)
+    if known is not None:
+        return known
+    found = _previous(path)
+    if found is None:
+        return {}
+    text, manifest = found
+    shipped = {
+        f.artifact.path: Shipped(f.artifact.sha256, f.artifact.size, f.artifact.inputs_hash)
+        for f in manifest.functions
+    }
+    with contextlib.suppress(OSError):
+        if facts.digest(path) == hashlib.sha256(text).hexdigest():  # what was parsed is filed
+            facts.derive(path, _SHIPPED, _shipped_json(manifest))
+    return shipped
+
+
+_SHIPPED = "shipped"
+
+
+def _shipped_json(manifest: Application) -> dict[str, list[Any]]:
+    """Per artifact path what planning compares: sha256, size, inputs hash (compact: N of them)."""
+    return {
+        f.artifact.path: [f.artifact.sha256, f.artifact.size, f.artifact.inputs_hash]
+        for f in manifest.functions
+    }
+
+
+def _shipped(value: object) -> dict[str, Shipped] | None:
+    """The artifacts a remembered value lists, or None when it is not such a list."""
+    if not isinstance(value, dict):
+        return None
+    found: dict[str, Shipped] = {}
+    for path, fields in value.items():
+        if not (isinstance(fields, list) and len(fields) == 3):
+            return None
+        sha256, size, inputs_hash = fields
+        if not all(isinstance(h, str) and _HEX64.fullmatch(h) for h in (sha256, inputs_hash)):
+            return None
+        if not isinstance(size, int) or isinstance(size, bool):
+            return None
+        found[path] = Shipped(sha256, size, inputs_hash)
+    return found
+
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _code_sha256(sha256: str) -> str:
+    """Lambda's CodeSha256 of a zip: its sha256, in base64."""
+    return base64.b64encode(bytes.fromhex(sha256)).decode()
+
+
+def _previous(path: Path) -> tuple[bytes, Application] | None:
+    """The manifest at `path` and the bytes it was parsed from (see `previous_manifest`)."""
+    try:
+        text = path.read_bytes()
+    except OSError:  # none yet (or unreadable: written anew)
+        return None
+    with _PARSED_LOCK:
+        known = _PARSED.get(path)
+    if known is not None and known[0] == text:
+        return known
+    try:
+        manifest = read_manifest(path)
     except ConfigError:
         return None
+    try:
+        if path.read_bytes() != text:  # changed as it was read: what was parsed is unknown
+            return None
+    except OSError:
+        return None
+    with _PARSED_LOCK:
+        _PARSED[path] = (text, manifest)
+    return text, manifest
+
+
+_PARSED: dict[Path, tuple[bytes, Application]] = {}
+_PARSED_LOCK = threading.Lock()
 
 
 # Temporaries of lambdapress versions before `files`: `.get_order.zip-k2j4x9ab`,
@@ -93,26 +196,82 @@ def publish(
     return FunctionResult(function.name, function.artifact, "build", archive)
 
 
-def unchanged_archive(
-    plan: BundlePlan, function: FunctionPlan, previous: Application | None
-) -> Archive | None:
+def unchanged_archive(plan: BundlePlan, function: FunctionPlan, facts: FileFacts) -> Archive | None:
     """The facts of a zip left as it is; None if it cannot be read.
 
-    From its cache record when that describes the same bytes (no need to read the zip again),
-    else from the zip.
+    Remembered in `facts` by the zip's digest (a no-op reads nothing: planning already stat'ed
+    the zip), else from its cache record when that describes the same bytes (no need to read
+    the zip again), else from the zip.
     """
-    record = artifacts.read_record(plan.cache, function.inputs_hash)
-    entry = (
-        next((f for f in previous.functions if f.name == function.name), None)
-        if (previous is not None)
-        else None
-    )
-    if record is not None and entry is not None and entry.artifact.sha256 == record.sha256:
-        return record.archive()
+    path = plan.root / function.artifact
     try:
-        return describe_zip(plan.root / function.artifact)
-    except (OSError, zipfile.BadZipFile):  # changed since it was checked: build it again
+        digest = facts.digest(path)
+        known = _archive(facts.derived(path, _ARCHIVE), digest)
+    except OSError:  # changed since it was checked: build it again
         return None
+    if known is not None:
+        return known
+    record = artifacts.read_record(plan.cache, function.inputs_hash)
+    if record is not None and record.sha256 == digest:
+        archive = record.archive()
+    else:
+        try:
+            archive = describe_zip(path)
+        except (OSError, zipfile.BadZipFile):  # changed since it was checked: build it again
+            return None
+    if archive.sha256 == digest:
+        facts.derive(path, _ARCHIVE, _archive_json(archive))
+    return archive
+
+
+_ARCHIVE = "archive"
+
+
+def remember_published(facts: FileFacts, path: Path, archive: Archive) -> None:
+    """A zip this run put in dist/ (checked as it was): its digest and what it holds."""
+    facts.remember(path, archive.sha256)
+    facts.derive(path, _ARCHIVE, _archive_json(archive))
+
+
+def _archive_json(archive: Archive) -> list[int]:
+    """What a zip holds, less its digests (the facts' key, and derived from it)."""
+    return [archive.size, archive.unzipped_size, archive.files]
+
+
+def _archive(value: object, sha256: str) -> Archive | None:
+    """The zip with digest `sha256` a remembered value describes, if it is one."""
+    if not (isinstance(value, list) and len(value) == 3):
+        return None
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value):
+        return None
+    size, unzipped, count = value
+    return Archive(sha256, _code_sha256(sha256), size, unzipped, count)
+
+
+def write_manifest_once(manifest: Application, root: Path, facts: FileFacts) -> bool:
+    """Write dist/manifest.json when its bytes change; returns whether it was written.
+
+    Its text (sorted keys, indented: tens of milliseconds for hundreds of functions) is a
+    function of the model's data, so the digest of the model's compact JSON names it: when
+    the file still has the bytes remembered as that model's text (its digest by stat, like
+    every file planning reads), nothing is rendered or read.
+    """
+    path = manifest_path(root)
+    model = hashlib.sha256(manifest.model_dump_json().encode()).hexdigest()
+    try:
+        if facts.derived(path, _RENDERING) == model:
+            return False
+    except OSError:  # none yet
+        pass
+    written = write_manifest(manifest, path)
+    facts.forget(path)  # its digest was taken before: what is filed now is the new bytes'
+    with contextlib.suppress(OSError):  # gone already: the next run renders it again
+        facts.derive(path, _RENDERING, model)
+        facts.derive(path, _SHIPPED, _shipped_json(manifest))
+    return written
+
+
+_RENDERING = "rendering"  # the digest of the model whose text the manifest file holds
 
 
 def manifest_of(plan: BundlePlan, results: list[FunctionResult]) -> Application:

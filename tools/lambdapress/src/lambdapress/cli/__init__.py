@@ -18,15 +18,16 @@ of a log file holding the traceback (`LAMBDAPRESS_DEBUG=1` lets it propagate ins
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from lambdapress.cli._args import Parser, Subcommands, root_of
 from lambdapress.config.toolversion import older_tool_warning
-from lambdapress.config.workspace import find_root
 from lambdapress.errors import LambdapressError
 from lambdapress.support.crash import summary, write_crash_log
 from lambdapress.support.lifetime import Interrupted, signal_handlers, stop_with_parent
@@ -59,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
             stop_with_parent()
             _warn_if_the_tool_is_older()
             arguments = sys.argv[1:] if argv is None else argv
-            parser = _parser(_command_in(arguments))
+            # `--version` alone needs no command: their modules (and what they import) stay out.
+            with _imports_kept_out_of_collection(argv is None):
+                parser = _parser(_command_in(arguments), commands=arguments != ["--version"])
             args = parser.parse_args(arguments)
             handler: Handler = args.handler  # the root parser's default: `_no_command`
             return handler(args)
@@ -81,6 +84,28 @@ def main(argv: list[str] | None = None) -> int:
             return _internal_error(error, args, ["lambdapress", *command])
 
 
+@contextmanager
+def _imports_kept_out_of_collection(process: bool) -> Iterator[None]:
+    """While the command's modules are imported, no garbage collection; then none of them.
+
+    A command's imports (pydantic's models, the registries) leave a few hundred thousand live
+    objects, which every full collection would walk again: `package` spent a tenth of a no-op
+    doing so. Collecting is paused while they are imported (they are no garbage), and
+    `gc.freeze` puts them out of every later collection. Only for the process's own command
+    line (`process`: `main()` without arguments, the console script): a program or a test
+    calling `main([...])` keeps its collector as it was.
+    """
+    if not process:
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def _internal_error(error: Exception, args: argparse.Namespace | None, command: list[str]) -> int:
     """A bug in lambdapress: one line and the path of the log holding its traceback."""
     print(f"error: {summary(error)}", file=sys.stderr)
@@ -99,6 +124,8 @@ def _root_for_logs(args: argparse.Namespace | None) -> Path | None:
     try:
         if args is not None and hasattr(args, "root"):
             return root_of(args)
+        from lambdapress.config.workspace import find_root
+
         return find_root(Path.cwd())
     except Exception:
         return None
@@ -117,13 +144,16 @@ def _register(commands: Subcommands, module: str, command: str | None) -> None:
     importlib.import_module(module).register(commands)
 
 
-def _parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The command line; with `command`, only the commands of that command's module."""
+def _parser(command: str | None = None, *, commands: bool = True) -> argparse.ArgumentParser:
+    """The command line; with `command`, only the commands of that command's module.
+
+    Without `commands`, none: what `lambdapress --version` parses, which loads no command.
+    """
     parser = Parser(prog="lambdapress", description="Build tool for AWS Lambda monorepos.")
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    parser.set_defaults(handler=_no_command(parser, commands))
-    for module in COMMAND_MODULES:
-        _register(commands, module, command)
+    subcommands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    parser.set_defaults(handler=_no_command(parser, subcommands))
+    for module in COMMAND_MODULES if commands else ():
+        _register(subcommands, module, command)
     return parser
 
 

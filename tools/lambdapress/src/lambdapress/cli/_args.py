@@ -16,8 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from lambdapress.config.answers import version_text
-from lambdapress.config.workspace import find_root
+from lambdapress.config.toolversion import version_text
 from lambdapress.version import __version__
 
 MAX_PORT = 65535
@@ -123,5 +122,7 @@ def add_root(parser: argparse.ArgumentParser) -> None:
 
 def root_of(args: argparse.Namespace) -> Path:
     """The workspace root named by `--root`, or the one containing the current folder."""
+    from lambdapress.config.workspace import find_root  # the workspace's models: when needed
+
     start: Path = args.root if args.root is not None else Path.cwd()
     return find_root(start)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from lambdapress.cli._tables import render_table
@@ -22,7 +23,11 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
-# rich is imported only on the terminal paths: piped and CI runs never pay for loading it.
+# rich is imported only on the terminal paths: piped and CI runs never pay for loading it. On a
+# terminal too, a command whose run may well have nothing to draw (`package` with nothing to
+# rebuild) asks for a lazy bar, which loads rich at the first step that does work, and prints
+# its table plain when every row says nothing changed: a no-op stays as fast on a terminal as
+# in CI, and the same facts are shown.
 
 
 def is_plain(stream: TextIO) -> bool:
@@ -41,11 +46,18 @@ def terminal(stream: TextIO) -> Console:
 
 
 def print_table(
-    headers: Sequence[str], rows: Sequence[Sequence[object]], *, file: TextIO | None = None
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    file: TextIO | None = None,
+    plain: bool = False,
 ) -> None:
-    """A table on `file` (stdout): rich on a terminal, `render_table`'s plain text otherwise."""
+    """A table on `file` (stdout): rich on a terminal, `render_table`'s plain text otherwise.
+
+    `plain` asks for the plain text on a terminal too (a table with nothing new to show).
+    """
     stream = file if file is not None else sys.stdout
-    if is_plain(stream):
+    if plain or is_plain(stream):
         print(render_table(headers, rows), file=stream)
         return
     from rich import box
@@ -69,8 +81,11 @@ class Steps(Protocol):
     (warnings).
     """
 
-    def step(self, description: str, done: int, total: int) -> None:
-        """Step `done` of `total` finished; `description` says which."""
+    def step(self, description: str, done: int, total: int, *, busy: bool = True) -> None:
+        """Step `done` of `total` finished; `description` says which.
+
+        `busy` False: the step did no work (nothing changed), which a lazy display skips.
+        """
 
     def note(self, line: str) -> None:
         """What is happening now (a wheel being installed): may be replaced by the next one."""
@@ -85,8 +100,8 @@ class PlainSteps:
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
 
-    def step(self, description: str, done: int, total: int) -> None:
-        """`[done/total] description` on a line of its own."""
+    def step(self, description: str, done: int, total: int, *, busy: bool = True) -> None:
+        """`[done/total] description` on a line of its own (every step: logs stay complete)."""
         self._write(f"[{done}/{total}] {description}")
 
     def note(self, line: str) -> None:
@@ -111,7 +126,7 @@ class BarSteps:
         self._title = title
         self._task: TaskID | None = None
 
-    def step(self, description: str, done: int, total: int) -> None:
+    def step(self, description: str, done: int, total: int, *, busy: bool = True) -> None:
         """Move the bar to `done` of `total`, showing the step just finished."""
         text = f"{self._title}: {description}"
         if self._task is None:
@@ -132,16 +147,67 @@ class BarSteps:
         )
 
 
+class LazyBarSteps:
+    """A bar started at the first step that does work (or the first note): until then none.
+
+    A run with nothing to do draws nothing and loads no rich; a warning said before the bar
+    starts is a plain line that stays.
+    """
+
+    def __init__(self, stream: TextIO, title: str, stack: ExitStack) -> None:
+        self._stream = stream
+        self._title = title
+        self._stack = stack
+        self._bar: BarSteps | None = None
+        self._lock = threading.Lock()  # builds report from several threads
+
+    def step(self, description: str, done: int, total: int, *, busy: bool = True) -> None:
+        """Start the bar for a busy step; once it is up, show every step."""
+        bar = self._started() if busy else self._bar
+        if bar is not None:
+            bar.step(description, done, total)
+
+    def note(self, line: str) -> None:
+        """Something is under way: start the bar and show it."""
+        self._started().note(line)
+
+    def say(self, line: str) -> None:
+        """Above the bar once it is up; a plain line before."""
+        if self._bar is not None:
+            self._bar.say(line)
+            return
+        self._stream.write(line + "\n")
+        self._stream.flush()
+
+    def _started(self) -> BarSteps:
+        with self._lock:
+            if self._bar is None:
+                self._bar = self._stack.enter_context(_bar(self._stream, self._title))
+            return self._bar
+
+
 @contextmanager
-def steps(title: str, *, stream: TextIO | None = None) -> Iterator[Steps]:
+def steps(title: str, *, stream: TextIO | None = None, lazy: bool = False) -> Iterator[Steps]:
     """Show progress on `stream` (stderr) for the length of the `with`.
 
-    A bar on a terminal (removed when done, the result follows), plain lines otherwise.
+    A bar on a terminal (removed when done, the result follows), plain lines otherwise. With
+    `lazy`, the bar starts at the first step that does work (`LazyBarSteps`).
     """
     target = stream if stream is not None else sys.stderr
     if is_plain(target):
         yield PlainSteps(target)
         return
+    if lazy:
+        with ExitStack() as stack:
+            yield LazyBarSteps(target, title, stack)
+        return
+    with _bar(target, title) as bar:
+        yield bar
+
+
+@contextmanager
+def _bar(target: TextIO, title: str) -> Iterator[BarSteps]:
+    """rich's live progress bar on `target`, removed when the `with` ends."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,

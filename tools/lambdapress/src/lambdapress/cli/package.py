@@ -1,4 +1,9 @@
-"""`lambdapress package`: argument parsing, a progress line and the closing table."""
+"""`lambdapress package`: argument parsing, a progress line and the closing table.
+
+On a terminal the progress bar starts with the first zip that is not unchanged (built, fetched
+or taken from the cache), and a run where every function is unchanged prints its table as
+plain text: a no-op loads no rich.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +46,7 @@ def register(commands: Subcommands) -> None:
 def _cmd_package(args: argparse.Namespace) -> int:
     root = root_of(args)
     jobs = args.jobs if args.jobs is not None else default_jobs()
-    with steps("package") as display:
+    with steps("package", lazy=True) as display:  # no bar while every zip is unchanged
         show = _progress_to(display)
         options = PackageOptions(
             services=tuple(args.services),
@@ -69,7 +74,9 @@ def _cmd_package(args: argparse.Namespace) -> int:
         ]
         for r in result.functions
     ]
-    print_table(["function", "zip", "unzipped", "files", "status"], rows)
+    # Every function unchanged: nothing new to draw, and the plain table spares loading rich.
+    unchanged = all(r.status == "unchanged" for r in result.functions)
+    print_table(["function", "zip", "unzipped", "files", "status"], rows, plain=unchanged)
     rebuilt = sum(r.status == "build" for r in result.functions)
     print(f"\n{len(rows)} functions, {rebuilt} rebuilt; manifest: dist/manifest.json")
     return 0
@@ -87,6 +94,7 @@ def _progress_to(display: Steps) -> Callable[[Progress], None]:
         if event.kind == "install":
             display.note(f"installing wheel {event.name}")
         else:
-            display.step(f"{_STATUS[event.kind]} {event.name}", event.done, event.total)
+            busy = event.kind != "unchanged"  # a zip built, fetched or put in dist/: shown
+            display.step(f"{_STATUS[event.kind]} {event.name}", event.done, event.total, busy=busy)
 
     return show

@@ -12,13 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.config.pyproject import read_config_text
+from lambdapress.config.toolversion import ANSWERS_FILE as ANSWERS_FILE
+from lambdapress.config.toolversion import template_version as template_version
+from lambdapress.config.toolversion import version_text as version_text
 from lambdapress.errors import ConfigError
-
-ANSWERS_FILE = ".copier-answers.yml"
 
 
 class CopierAnswers(BaseModel):
@@ -43,6 +43,8 @@ def read_answers(path: Path) -> CopierAnswers:
         missing="answers file not found",
         missing_hint="generate the folder with copier, which writes this file",
     )
+    import yaml  # here: every command looks for the project's answers, few find one
+
     try:
         data = yaml.safe_load(text)
     except (ValueError, OverflowError, RecursionError) as exc:  # 2024-13-45, nested too deep
@@ -92,29 +94,3 @@ def parse_answers(data: object, path: Path) -> CopierAnswers:
         kind=None if kind is None else str(kind),
         values=values,
     )
-
-
-def template_version(start: Path) -> str | None:
-    """The template version (`_commit`) the project at or above `start` was rendered from.
-
-    The root answers file is the one with `kind: project` (or no kind, for older projects);
-    None outside a generated project (the template repository itself, say).
-    """
-    for folder in (start.resolve(), *start.resolve().parents):
-        path = folder / ANSWERS_FILE
-        if not path.is_file():
-            continue
-        try:
-            answers = read_answers(path)
-        except ConfigError:
-            return None
-        if answers.kind in (None, "project"):
-            return answers.commit
-    return None
-
-
-def version_text(tool_version: str, start: Path) -> str:
-    """What `lambdapress --version` prints: the tool's and the template's versions."""
-    template = template_version(start)
-    rendered = f"template {template}" if template else "template: not a generated project"
-    return f"lambdapress {tool_version} ({rendered})"

@@ -7,6 +7,9 @@ project would silently build with an older tool than its template files expect. 
 version follows the template's (tool 0.3.0 is template v0.3.0), so comparing the locked tool
 with the answers file's `_commit` is meaningful; the CLI prints the one-line warning this
 returns at the start of every command.
+
+The template version itself (`template_version`, `version_text`: what `--version` prints) is
+read here too, importing the answers file's reader only when there is such a file.
 """
 
 from __future__ import annotations
@@ -17,8 +20,16 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from lambdapress.config.answers import ANSWERS_FILE, template_version
 from lambdapress.config.pyproject import LOCK_FILE
+from lambdapress.errors import ConfigError
+
+ANSWERS_FILE = ".copier-answers.yml"
+"""Copier's record of the template a folder came from (read by `answers`; also exported there).
+
+It is named here, with the two questions every command asks of it (`template_version`,
+`version_text`), so that `lambdapress --version` and the check before each command import
+`answers`, and pydantic's models with it, only inside a generated project.
+"""
 
 
 def release_of(template: str) -> Version | None:
@@ -101,3 +112,31 @@ def older_tool_warning(start: Path, running: str) -> str | None:
         f"warning: {where} lambdapress {tool}, older than the project's template {template} "
         f"({ANSWERS_FILE}): run `uv lock` (or any nox session) and commit {LOCK_FILE}"
     )
+
+
+def template_version(start: Path) -> str | None:
+    """The template version (`_commit`) the project at or above `start` was rendered from.
+
+    The root answers file is the one with `kind: project` (or no kind, for older projects);
+    None outside a generated project (the template repository itself, say).
+    """
+    for folder in (start.resolve(), *start.resolve().parents):
+        path = folder / ANSWERS_FILE
+        if not path.is_file():
+            continue
+        from lambdapress.config.answers import read_answers
+
+        try:
+            answers = read_answers(path)
+        except ConfigError:
+            return None
+        if answers.kind in (None, "project"):
+            return answers.commit
+    return None
+
+
+def version_text(tool_version: str, start: Path) -> str:
+    """What `lambdapress --version` prints: the tool's and the template's versions."""
+    template = template_version(start)
+    rendered = f"template {template}" if template else "template: not a generated project"
+    return f"lambdapress {tool_version} ({rendered})"

@@ -261,19 +261,40 @@ def locked_folder(folder: Path, *, exclusive: bool = False, wait: bool = True) -
         os.close(descriptor)
 
 
+_CLEAN: dict[Path, int] = {}  # folder -> its mtime when this process found no temporary in it
+_CLEAN_LOCK = threading.Lock()
+
+
 def sweep_temporaries(folder: Path, older_than: float = STALE_AFTER) -> int:
     """Remove temporaries left in `folder` (not below it) by runs that were killed.
 
     Only names carrying `TEMPORARY_PREFIX` and older than `older_than` seconds are touched, so
     a concurrent run's work in progress survives. Returns how many were removed.
+
+    Every run sweeps every folder of its cache (`package` twice: to plan, then to build), so a
+    folder this process found without temporaries is listed again only once its mtime moved
+    (adding or removing a name moves it). A temporary made in the same clock tick as that
+    mtime was read, after the folder was listed, is a live run's: the next process sweeps it.
     """
-    if not folder.is_dir():
+    try:
+        listed_at = folder.stat().st_mtime_ns
+    except (FileNotFoundError, NotADirectoryError):
         return 0
+    with _CLEAN_LOCK:
+        if _CLEAN.get(folder) == listed_at:
+            return 0
     cutoff = time.time() - older_than
     removed = 0
-    for path in folder.iterdir():
-        if not path.name.startswith(TEMPORARY_PREFIX):
-            continue
+    try:  # names only (no Path per entry): a cache folder holds thousands
+        with os.scandir(folder) as entries:
+            found = [entry.name for entry in entries if entry.name.startswith(TEMPORARY_PREFIX)]
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    if not found:
+        with _CLEAN_LOCK:
+            _CLEAN[folder] = listed_at
+    for name in found:
+        path = folder / name
         try:
             if older_than > 0 and path.lstat().st_mtime > cutoff:
                 continue
