@@ -8,6 +8,7 @@ the packages with one import that climbs a layer, or closes a loop.
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -65,7 +66,7 @@ def test_the_copy_of_the_package_is_what_the_contracts_check(tmp_path: Path) -> 
         ("bundle/archive.py", "lambdapress.publish.publisher", "lambdapress layers"),
         ("bundle/archive.py", "tomlkit", "the bundler loads neither the publisher nor tomlkit"),
         ("indexes/config.py", "lambdapress.bundle.lock", "lambdapress layers"),
-        ("emulator/routes.py", "lambdapress.publish.tags", "lambdapress layers"),
+        ("emulator/routes.py", "lambdapress.publish._tags", "lambdapress layers"),
         ("config/settings.py", "lambdapress.bundle.targets", "lambdapress layers"),
         ("support/files.py", "lambdapress.model.manifest", "lambdapress layers"),
         ("config/settings.py", "lambdapress.model.manifest", "lambdapress layers"),
@@ -115,3 +116,46 @@ def test_an_import_that_loops_back_in_the_runtime_breaks_its_contracts(
         assert (f"{contract} BROKEN" in result.stdout) is (contract in broken), result.stdout
     assert f"lambdapress_runtime.{imported}" in result.stdout
     assert "lambdapress layers KEPT" in result.stdout
+
+
+def _private_imports_from_outside(package: Path) -> list[str]:
+    """`importer -> module` for each import of a `_module` from outside its subpackage."""
+    found: list[str] = []
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        importer = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        names: list[str] = []
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names += [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+        for name in names:
+            dotted = name.split(".")
+            if (
+                dotted[0] == "lambdapress"
+                and len(dotted) >= 3
+                and (package / dotted[1]).is_dir()
+                and dotted[2].startswith("_")
+                and not dotted[2].startswith("__")
+            ):
+                home = ".".join(dotted[:2])
+                if importer != home and not importer.startswith(home + "."):
+                    found.append(f"{importer} -> {name}")
+    return found
+
+
+def test_no_layer_imports_another_subpackages_private_module() -> None:
+    """A module named `_x` is its subpackage's own business (the tool's README, "Layers")."""
+    assert _private_imports_from_outside(PACKAGE) == []
+
+
+def test_the_private_module_check_would_see_one(tmp_path: Path) -> None:
+    copy = tmp_path / "lambdapress"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    private = next(p for p in sorted((copy / "bundle").glob("_*.py")) if p.name != "__init__.py")
+    with (copy / "deploy" / "template.py").open("a", encoding="utf-8") as module:
+        module.write(f"\nfrom lambdapress.bundle import {private.stem}  # noqa\n")
+    assert _private_imports_from_outside(copy) == [
+        f"lambdapress.deploy.template -> lambdapress.bundle.{private.stem}"
+    ]

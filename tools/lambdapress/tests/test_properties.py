@@ -19,9 +19,9 @@ import tomlkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lambdapress.bundle.analysis import ServiceContext, function_contents, inputs_hash
+from lambdapress.bundle._analysis import ServiceContext, function_contents, inputs_hash
+from lambdapress.bundle._imports import ModuleIndex, package_data
 from lambdapress.bundle.discovery import check_all_triggers, discover_service
-from lambdapress.bundle.imports import ModuleIndex, package_data
 from lambdapress.bundle.lock import Lock
 from lambdapress.bundle.targets import Target
 from lambdapress.config.settings import ServiceSettings, load_service_settings

@@ -41,18 +41,18 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lambdapress.bundle import artifacts, entries, wheels
-from lambdapress.bundle.facts import FileFacts, seal
-from lambdapress.bundle.facts import path as facts_path
+from lambdapress.bundle import _artifacts, _entries, wheels
+from lambdapress.bundle._facts import FileFacts, seal
+from lambdapress.bundle._facts import path as facts_path
 from lambdapress.bundle.lock import Lock, read_lock
 from lambdapress.cli import main
 from lambdapress.config.answers import CopierAnswers, read_answers
+from lambdapress.deploy._secret_values import Secrets
 from lambdapress.deploy.aws import Aws, StackState
-from lambdapress.deploy.secret_values import Secrets
 from lambdapress.errors import LambdapressError
 from lambdapress.model.application import Application
 from lambdapress.model.manifest import read_manifest
-from lambdapress.publish.simple import parse_simple_html, parse_simple_json
+from lambdapress.publish._simple import parse_simple_html, parse_simple_json
 from lambdapress.storage.state import read_state, state_path
 from lambdapress.support.integrity import COMPLETE_MARK
 from lambdapress.support.server_lock import Holder, lock_path, peek
@@ -394,9 +394,9 @@ def test_cache_record_random_content_is_a_usable_record_or_none(
 ) -> None:
     for data in (content, json.dumps(replaced(VALID_RECORD, choices)).encode()):
         with scratch() as cache:
-            artifacts.record_path(cache, "h").parent.mkdir(parents=True)
-            artifacts.record_path(cache, "h").write_bytes(data)
-            record = artifacts.read_record(cache, "h")
+            _artifacts.record_path(cache, "h").parent.mkdir(parents=True)
+            _artifacts.record_path(cache, "h").write_bytes(data)
+            record = _artifacts.read_record(cache, "h")
             if record is not None:
                 assert record.archive().size >= 0  # usable as it is: digest and sizes
 
@@ -410,19 +410,19 @@ def test_wheel_record_random_content_is_a_record_or_none(content: bytes) -> None
 
 
 @PROPERTIES
-@given(content=BYTES | st.binary(min_size=60, max_size=200).map(lambda b: entries.MAGIC + b))
+@given(content=BYTES | st.binary(min_size=60, max_size=200).map(lambda b: _entries.MAGIC + b))
 def test_entry_store_random_files_are_entries_or_problems(content: bytes) -> None:
     with scratch() as cache:
-        store = entries.EntryStore(cache)
+        store = _entries.EntryStore(cache)
         path = store.path("ab" * 32)
         path.parent.mkdir(parents=True)
         path.write_bytes(content)
-        stored, problem = entries._verify(path)
+        stored, problem = _entries._verify(path)
         assert (stored is None) == bool(problem)
         derived = store.root / "derived" / "ke" / "key"
         derived.parent.mkdir(parents=True)
         derived.write_bytes(content)
-        assert store.derived("key") in (None, content[len(entries._DERIVED) + 32 :])
+        assert store.derived("key") in (None, content[len(_entries._DERIVED) + 32 :])
 
 
 VALID_FACTS_BODY = {
@@ -458,10 +458,10 @@ def test_server_lock_file_random_content_names_no_one(content: bytes) -> None:
 
 def test_a_record_whose_digest_is_not_hex_is_no_record() -> None:
     with scratch() as cache:
-        artifacts.record_path(cache, "h").parent.mkdir(parents=True)
+        _artifacts.record_path(cache, "h").parent.mkdir(parents=True)
         bad = {**VALID_RECORD, "sha256": "z" * 64}
-        artifacts.record_path(cache, "h").write_text(json.dumps(bad))
-        assert artifacts.read_record(cache, "h") is None
+        _artifacts.record_path(cache, "h").write_text(json.dumps(bad))
+        assert _artifacts.read_record(cache, "h") is None
 
 
 def test_a_garbage_manifest_is_exit_1_naming_it(

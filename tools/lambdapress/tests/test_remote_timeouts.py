@@ -15,10 +15,10 @@ import pytest
 from botocore.config import Config
 
 from lambdapress.deploy import aws as aws_module
+from lambdapress.deploy._secret_values import Secrets
 from lambdapress.deploy.aws import Aws
-from lambdapress.deploy.secret_values import Secrets
 from lambdapress.errors import DeployError, PackageIndexError
-from lambdapress.indexes import codeartifact
+from lambdapress.indexes import _codeartifact
 from lambdapress.indexes.config import CodeArtifactIndex
 
 WITHIN = 20.0
@@ -52,7 +52,7 @@ def test_codeartifacts_client_has_timeouts_and_bounded_retries() -> None:
             "region": "eu-west-1",
         }
     )
-    bounded(codeartifact.codeartifact_client(index).meta.config, 10, 60)
+    bounded(_codeartifact.codeartifact_client(index).meta.config, 10, 60)
 
 
 def test_a_cloudformation_endpoint_that_never_answers_is_a_deploy_error(
@@ -76,7 +76,7 @@ def test_a_codeartifact_endpoint_that_never_answers_is_an_index_error(
 ) -> None:
     server = scripted_server(never_answers)
     monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
-    monkeypatch.setattr(codeartifact, "READ_TIMEOUT", 0.5)
+    monkeypatch.setattr(_codeartifact, "READ_TIMEOUT", 0.5)
     index = CodeArtifactIndex.model_validate(
         {
             "name": "company",
@@ -90,7 +90,7 @@ def test_a_codeartifact_endpoint_that_never_answers_is_an_index_error(
     started = time.monotonic()
 
     with pytest.raises(PackageIndexError, match="cannot reach CodeArtifact"):
-        codeartifact.resolve_codeartifact(index, codeartifact.codeartifact_client(index))
+        _codeartifact.resolve_codeartifact(index, _codeartifact.codeartifact_client(index))
 
     assert time.monotonic() - started < WITHIN
 

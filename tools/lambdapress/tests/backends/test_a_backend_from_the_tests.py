@@ -20,7 +20,7 @@ import pytest
 import tomlkit
 from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
 
-from lambdapress.bundle.aws_names import check_for_aws
+from lambdapress.bundle._aws_names import check_for_aws
 from lambdapress.config.lambda_platform import ENVIRONMENT_MAX_BYTES
 from lambdapress.config.settings import parse_service_settings
 from lambdapress.config.workspace import Service, Workspace, load_workspace

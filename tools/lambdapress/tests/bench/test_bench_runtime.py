@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from model_functions import model_function
 
-from lambdapress.bench.runtime import functions_shipping_runtime, measure_runtime_import
+from lambdapress.bench._runtime import functions_shipping_runtime, measure_runtime_import
 from lambdapress.model.application import Application, Function
 
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from fake_sam import FakeSam, environment_with, write_fake_sam
 
-from lambdapress.bench import sam
-from lambdapress.bench.workload import Workload, create_workload, set_handlers
+from lambdapress.bench import _sam
+from lambdapress.bench._workload import Workload, create_workload, set_handlers
 from lambdapress.errors import ToolchainError
 
 PINS = {"pydantic": "==2.9.0", "requests": "==2.32.0"}
@@ -30,7 +30,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workload:
     generated = create_workload(tmp_path / "workload", PINS, lock=False)
     library = generated.root / "packages" / "scaled-models"
     monkeypatch.setattr(
-        sam,
+        _sam,
         "export_requirements",
         lambda _w: f"scaled-models @ {library.as_uri()}\nnot-installed-here==1.0\n",
     )
@@ -38,15 +38,15 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workload:
 
 
 def test_the_sam_on_path_is_used_when_asked_and_none_skips(fake: FakeSam) -> None:
-    found = sam.locate_sam("sam")
+    found = _sam.locate_sam("sam")
 
-    assert isinstance(found, sam.SamCli)
+    assert isinstance(found, _sam.SamCli)
     assert found.executable == fake.executable
     assert found.version == "SAM CLI, version 0.0.0-fake"
-    skipped = sam.locate_sam("none")
-    assert isinstance(skipped, sam.SamUnavailable) and "--sam none" in skipped.reason
-    missing = sam.locate_sam("no-such-sam-here")
-    assert isinstance(missing, sam.SamUnavailable)
+    skipped = _sam.locate_sam("none")
+    assert isinstance(skipped, _sam.SamUnavailable) and "--sam none" in skipped.reason
+    missing = _sam.locate_sam("no-such-sam-here")
+    assert isinstance(missing, _sam.SamUnavailable)
     assert "`no-such-sam-here` is not an executable (on PATH" in missing.reason
 
 
@@ -54,8 +54,8 @@ def test_without_uv_there_is_no_sam_and_the_reason_says_so(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # neither uv nor sam
-    found = sam.locate_sam("uv")
-    assert isinstance(found, sam.SamUnavailable)
+    found = _sam.locate_sam("uv")
+    assert isinstance(found, _sam.SamUnavailable)
     assert "uv is not on PATH" in found.reason
 
 
@@ -64,7 +64,7 @@ def test_the_template_has_one_function_per_handler_on_the_services_code(
 ) -> None:
     set_handlers(project, 3)
 
-    template = yaml.safe_load(sam.write_sam_project(project, 3).read_text())
+    template = yaml.safe_load(_sam.write_sam_project(project, 3).read_text())
 
     assert template["Transform"] == "AWS::Serverless-2016-10-31"
     resources = template["Resources"]
@@ -84,13 +84,13 @@ def test_the_template_has_one_function_per_handler_on_the_services_code(
 def test_builds_are_timed_offline_and_the_zip_is_sam_packages(
     fake: FakeSam, project: Workload, tmp_path: Path
 ) -> None:
-    cli = sam.locate_sam("sam")
-    assert isinstance(cli, sam.SamCli)
+    cli = _sam.locate_sam("sam")
+    assert isinstance(cli, _sam.SamCli)
     set_handlers(project, 2)
-    sam.write_sam_project(project, 2)
+    _sam.write_sam_project(project, 2)
 
-    assert sam.timed_build(cli, project, cached=False) > 0
-    assert sam.timed_build(cli, project, cached=True) > 0
+    assert _sam.timed_build(cli, project, cached=False) > 0
+    assert _sam.timed_build(cli, project, cached=True) > 0
 
     assert fake.builds() == [["build"], ["build", "--cached"]]
     for call in fake.calls():
@@ -104,7 +104,7 @@ def test_builds_are_timed_offline_and_the_zip_is_sam_packages(
     assert "scaled/handlers/handler_0000.py" in expected
     assert "scaled_models/__init__.py" in expected
 
-    zipped = sam.zip_built_function(project, 0, tmp_path / "zips" / "sam.zip")
+    zipped = _sam.zip_built_function(project, 0, tmp_path / "zips" / "sam.zip")
 
     with zipfile.ZipFile(zipped) as archive:
         infos = archive.infolist()
@@ -117,23 +117,23 @@ def test_builds_are_timed_offline_and_the_zip_is_sam_packages(
             == (built / "scaled" / "handlers" / "handler_0000.py").read_bytes()
         )
 
-    sam.clean(project)
+    _sam.clean(project)
     assert not (project.root / ".aws-sam").exists()
     with pytest.raises(ToolchainError, match=r"left no \.aws-sam/build/Handler0000"):
-        sam.zip_built_function(project, 0, tmp_path / "zips" / "again.zip")
+        _sam.zip_built_function(project, 0, tmp_path / "zips" / "again.zip")
 
 
 def test_a_failed_build_is_an_error_with_what_sam_said(
     fake: FakeSam, project: Workload, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cli = sam.locate_sam("sam")
-    assert isinstance(cli, sam.SamCli)
+    cli = _sam.locate_sam("sam")
+    assert isinstance(cli, _sam.SamCli)
     set_handlers(project, 1)
-    sam.write_sam_project(project, 1)
+    _sam.write_sam_project(project, 1)
     monkeypatch.setenv("FAKE_SAM_FAIL", "1")
 
     with pytest.raises(ToolchainError, match="fake failure") as caught:
-        sam.timed_build(cli, project, cached=True)
+        _sam.timed_build(cli, project, cached=True)
 
     assert "`build --cached` failed with SAM CLI, version 0.0.0-fake" in str(caught.value)
     assert caught.value.hint is not None and "--sam none" in caught.value.hint

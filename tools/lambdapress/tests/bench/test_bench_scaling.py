@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from fake_sam import FakeSam, environment_with, write_fake_sam
 
-from lambdapress.bench import sam, scaling
+from lambdapress.bench import _sam, scaling
+from lambdapress.bench._workload import Workload, create_workload
 from lambdapress.bench.report import SamPoint, ScalingPoint
 from lambdapress.bench.scaling import (
     Baseline,
@@ -24,9 +25,8 @@ from lambdapress.bench.scaling import (
     draw_chart,
     measure_scaling,
 )
-from lambdapress.bench.workload import Workload, create_workload
 from lambdapress.bundle import wheel_cache
-from lambdapress.cli import bench as bench_cli
+from lambdapress.cli import _bench as bench_cli
 from lambdapress.errors import BundleError
 from lambdapress.support import files
 
@@ -64,7 +64,7 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeSam:
 @pytest.fixture
 def workloads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Workload, Workload]:
     ours = create_workload(tmp_path / "scratch" / "lambdapress", PINS, lock=False)
-    monkeypatch.setattr(sam, "export_requirements", lambda _w: "not-installed-here==1.0\n")
+    monkeypatch.setattr(_sam, "export_requirements", lambda _w: "not-installed-here==1.0\n")
     return ours, ours.copy_to(tmp_path / "scratch" / "sam")
 
 
@@ -95,8 +95,8 @@ def test_each_n_is_built_clean_no_op_and_edited_and_sam_at_its_sizes(
     (callers / "wheels").mkdir(parents=True)
     monkeypatch.setenv("LAMBDAPRESS_CACHE", str(callers))  # a cache the caller configured
     ours, theirs = workloads
-    cli = sam.locate_sam("sam")
-    assert isinstance(cli, sam.SamCli)
+    cli = _sam.locate_sam("sam")
+    assert isinstance(cli, _sam.SamCli)
     seen: list[tuple[int, Path, Path]] = []
 
     result = measure_scaling(
@@ -140,8 +140,8 @@ def test_a_sam_that_fails_ends_sams_part_not_the_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ours, theirs = workloads
-    cli = sam.locate_sam("sam")
-    assert isinstance(cli, sam.SamCli)
+    cli = _sam.locate_sam("sam")
+    assert isinstance(cli, _sam.SamCli)
     monkeypatch.setenv("FAKE_SAM_FAIL", "1")
 
     result = measure_scaling(

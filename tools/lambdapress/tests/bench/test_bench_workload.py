@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.bench import workload
-from lambdapress.bench.workload import (
+from lambdapress.bench import _workload
+from lambdapress.bench._workload import (
     FALLBACK_PINS,
     Workload,
     create_workload,
@@ -109,7 +109,7 @@ def test_requirements_name_the_library_by_absolute_path_for_sams_pip(
         asked.append(arguments)
         return exported
 
-    monkeypatch.setattr(workload, "_uv", uv)
+    monkeypatch.setattr(_workload, "_uv", uv)
 
     text = export_requirements(generated)
 

@@ -12,19 +12,19 @@ from model_functions import model_function
 
 from lambdapress.backends.postgres import DATABASE_URL_BUDGET
 from lambdapress.bundle import package, pipeline
-from lambdapress.bundle.aws_names import (
+from lambdapress.bundle._aws_names import (
     SERVICE_FUNCTION,
     check_for_aws,
     stack_environment,
 )
+from lambdapress.bundle._wiring import function_wiring, service_resources
 from lambdapress.bundle.discovery import check_all_triggers, discover_service
-from lambdapress.bundle.wiring import function_wiring, service_resources
 from lambdapress.cli import main
 from lambdapress.config.aws_rules import ROUTE_METHODS, environment_size
 from lambdapress.config.lambda_platform import ENVIRONMENT_MAX_BYTES
 from lambdapress.config.settings import parse_service_settings
 from lambdapress.config.workspace import Service, Workspace
-from lambdapress.deploy import template_services
+from lambdapress.deploy import _template_services
 from lambdapress.deploy.config import DeployConfig
 from lambdapress.errors import BundleError, ConfigError
 from lambdapress.model.application import Application
@@ -255,7 +255,7 @@ def deployed_environment(service: Service, project: str, stage: str) -> dict[str
     wiring = function_wiring(service, f"{service.name}.get", resources)
     function = model_function(f"{service.name}.get", uses=wiring.uses)
     application = Application(functions=(function,), resources=resources)
-    return template_services.resource_environment(application, function, project, stage)
+    return _template_services.resource_environment(application, function, project, stage)
 
 
 def test_what_the_stack_adds_is_what_the_template_adds() -> None:
@@ -352,7 +352,7 @@ def test_package_refuses_a_non_ascii_handler_module_leaving_dist_as_it_was(
 
 def test_the_environment_limit_keeps_room_for_the_implementation_pins(tmp_path: Path) -> None:
     """`PSYCOPG_IMPL=binary` may be added after the closure is known: its bytes are reserved."""
-    from lambdapress.bundle.implementations import pinned_variables
+    from lambdapress.bundle._implementations import pinned_variables
 
     pins = pinned_variables()
     assert set(pins) == {"PSYCOPG_IMPL"}

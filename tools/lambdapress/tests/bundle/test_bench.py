@@ -10,9 +10,9 @@ import pytest
 from fake_sam import environment_with, write_fake_sam
 
 from lambdapress.bench import ScalingOptions, _fresh_artifact_cache, run_bench
+from lambdapress.bench._workload import create_workload, pins_from, set_handlers
 from lambdapress.bench.report import issue_table
 from lambdapress.bench.scaling import draw_chart
-from lambdapress.bench.workload import create_workload, pins_from, set_handlers
 from lambdapress.bundle import package
 from lambdapress.emulator import Emulator
 from lambdapress.model.application import Application

@@ -381,7 +381,7 @@ def test_a_wheel_file_edited_through_its_hard_link_is_installed_and_derived_agai
 def test_without_an_interpreter_for_the_target_sources_ship_and_the_build_says_so(
     shop: Path, build: Build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lambdapress.bundle import build as building
+    from lambdapress.bundle import _build as building
     from lambdapress.bundle import pipeline, wheels
 
     for module in (wheels, pipeline, building):

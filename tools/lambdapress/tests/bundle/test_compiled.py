@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.bundle import compiled
+from lambdapress.bundle import _compiled
+from lambdapress.bundle._entries import EntryStore
 from lambdapress.bundle.bytecode import compile_tree, find_compiler
-from lambdapress.bundle.entries import EntryStore
 
 PYTHON = "3.11"
 MODULES = {"app/__init__.py": b"", "app/models.py": b"X = 1\n\ndef f():\n    return X\n"}
@@ -40,7 +40,7 @@ def test_placed_bytecode_is_what_compileall_writes(
     compile_tree(reference, compiler)
     store = EntryStore(tmp_path / "cache")
     first = _tree(tmp_path / "first", MODULES)
-    compiled.compile_staging(first, compiler, PYTHON, store)
+    _compiled.compile_staging(first, compiler, PYTHON, store)
     again = _tree(tmp_path / "again", MODULES)
 
     calls: list[Path] = []
@@ -49,31 +49,31 @@ def test_placed_bytecode_is_what_compileall_writes(
         calls.append(folder)
         compile_tree(folder, interpreter)
 
-    monkeypatch.setattr(compiled, "compile_tree", counted)
-    compiled.compile_staging(again, compiler, PYTHON, store)
+    monkeypatch.setattr(_compiled, "compile_tree", counted)
+    _compiled.compile_staging(again, compiler, PYTHON, store)
 
     assert calls == []  # every module was compiled before: the interpreter never started
     assert _pycs(first) == _pycs(reference) == _pycs(again)
-    assert sorted(_pycs(again)) == [compiled.pyc_arcname(name, PYTHON) for name in sorted(MODULES)]
+    assert sorted(_pycs(again)) == [_compiled.pyc_arcname(name, PYTHON) for name in sorted(MODULES)]
 
 
 def test_the_key_follows_bytes_path_and_target() -> None:
-    base = compiled.key("/usr/bin/python3.11", "3.11", "app/a.py", b"x = 1\n")
-    assert base != compiled.key("/usr/bin/python3.11", "3.11", "app/a.py", b"x = 2\n")
-    assert base != compiled.key("/usr/bin/python3.11", "3.11", "app/b.py", b"x = 1\n")
-    assert base != compiled.key("/usr/bin/python3.12", "3.12", "app/a.py", b"x = 1\n")
+    base = _compiled.key("/usr/bin/python3.11", "3.11", "app/a.py", b"x = 1\n")
+    assert base != _compiled.key("/usr/bin/python3.11", "3.11", "app/a.py", b"x = 2\n")
+    assert base != _compiled.key("/usr/bin/python3.11", "3.11", "app/b.py", b"x = 1\n")
+    assert base != _compiled.key("/usr/bin/python3.12", "3.12", "app/a.py", b"x = 1\n")
 
 
 def test_damaged_kept_bytecode_is_reported_and_compiled_again(
     tmp_path: Path, compiler: str
 ) -> None:
     store = EntryStore(tmp_path / "cache")
-    compiled.compile_staging(_tree(tmp_path / "first", MODULES), compiler, PYTHON, store)
+    _compiled.compile_staging(_tree(tmp_path / "first", MODULES), compiler, PYTHON, store)
     (kept,) = [
         p
         for p in (store.root / "derived").rglob("*")
         if p.is_file()
-        and p.name == compiled.key(compiler, PYTHON, "app/models.py", MODULES["app/models.py"])
+        and p.name == _compiled.key(compiler, PYTHON, "app/models.py", MODULES["app/models.py"])
     ]
     data = bytearray(kept.read_bytes())
     data[-1] ^= 0xFF
@@ -82,20 +82,20 @@ def test_damaged_kept_bytecode_is_reported_and_compiled_again(
     store = EntryStore(tmp_path / "cache", on_warning=warnings.append)
     again = _tree(tmp_path / "again", MODULES)
 
-    compiled.compile_staging(again, compiler, PYTHON, store)
+    _compiled.compile_staging(again, compiler, PYTHON, store)
 
     assert warnings == [f"stored file {kept} was changed after it was written: made again"]
     assert _pycs(again) == _pycs(tmp_path / "first")
 
 
 def test_a_sweep_removes_a_killed_precompile_tree(tmp_path: Path) -> None:
-    from lambdapress.bundle import entries
+    from lambdapress.bundle import _entries
     from lambdapress.support import files
 
     store = EntryStore(tmp_path / "cache")
     left = files.temporary_path(store.root / "derived" / "compile", folder=True)
     (left / "app.py").write_text("x = 1\n")
 
-    entries.sweep(tmp_path / "cache", 0.0)
+    _entries.sweep(tmp_path / "cache", 0.0)
 
     assert not left.exists()

@@ -10,14 +10,14 @@ import pytest
 from triggers.tick_kind import Tick, TickKind
 
 from lambdapress.bundle import discovery
+from lambdapress.bundle._facts import FileFacts, seal, unsealed
+from lambdapress.bundle._facts import path as facts_path
 from lambdapress.bundle.discovery import (
     HandlerModule,
     check_all_triggers,
     discover_service,
     handlers_folder,
 )
-from lambdapress.bundle.facts import FileFacts, seal, unsealed
-from lambdapress.bundle.facts import path as facts_path
 from lambdapress.config.settings import ServiceSettings
 from lambdapress.config.workspace import Service
 from lambdapress.errors import BundleError

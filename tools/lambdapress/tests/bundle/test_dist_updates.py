@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.bundle import artifacts, entries, package
-from lambdapress.bundle import compiled as compiled_module
+from lambdapress.bundle import _artifacts, _entries, package
+from lambdapress.bundle import _compiled as compiled_module
 from lambdapress.bundle.bytecode import compile_tree as real_compile_tree
 from lambdapress.bundle.wheels import LAYOUT_VERSION
 from lambdapress.support import files
@@ -62,8 +62,8 @@ def test_the_next_run_sweeps_what_a_killed_run_left(shop: Path, wheel_cache: Pat
     targets = sorted((wheel_cache / "wheels" / f"v{LAYOUT_VERSION}").glob("*"))
     assert {t.name.partition("+")[2] for t in targets} >= {"", "bytecode"}
     dist = shop / "dist"
-    left = leave_temporaries(dist, dist / "shop", artifacts.folder(wheel_cache), *targets)
-    orphan = artifacts.record_path(wheel_cache, "0" * 64)  # killed between record and zip
+    left = leave_temporaries(dist, dist / "shop", _artifacts.folder(wheel_cache), *targets)
+    orphan = _artifacts.record_path(wheel_cache, "0" * 64)  # killed between record and zip
     orphan.write_text("{}")
     legacy = [dist / "shop" / ".get_item.zip-k2j4x9ab", dist / ".manifest-q0_3ab8z.json"]
     for path in legacy:  # what older lambdapress versions left when killed
@@ -79,7 +79,7 @@ def test_the_next_run_sweeps_what_a_killed_run_left(shop: Path, wheel_cache: Pat
 def test_a_concurrent_runs_work_in_progress_is_spared(shop: Path, wheel_cache: Path) -> None:
     package(shop, jobs=2)
     dist = shop / "dist"
-    (work,) = leave_temporaries(artifacts.folder(wheel_cache))[:1]
+    (work,) = leave_temporaries(_artifacts.folder(wheel_cache))[:1]
     (published,) = leave_temporaries(dist / "shop")[:1]
     stale = files.temporary_path(dist / "shop" / "old.zip")
     past = time.time() - 2 * files.STALE_AFTER
@@ -116,7 +116,7 @@ def test_builds_are_staged_in_the_cache_not_the_temp_folder(
     package(shop, jobs=1)
 
     assert compiled, "the fixture builds with bytecode"
-    swept = {artifacts.folder(wheel_cache), entries.folder(wheel_cache) / "derived"}
+    swept = {_artifacts.folder(wheel_cache), _entries.folder(wheel_cache) / "derived"}
     assert all(folder.parent in swept for folder in compiled)
     assert all(not folder.exists() for folder in compiled)
     assert list(temp.iterdir()) == []
@@ -159,5 +159,5 @@ def test_two_runs_putting_the_same_zip_in_the_cache_at_once_both_succeed(
 
     assert outcomes == [None, None]
     assert (
-        sorted(p.suffix for p in artifacts.folder(cache).iterdir()) == [".json"] * 2 + [".zip"] * 2
+        sorted(p.suffix for p in _artifacts.folder(cache).iterdir()) == [".json"] * 2 + [".zip"] * 2
     )

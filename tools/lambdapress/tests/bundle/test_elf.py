@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from lambdapress.bundle.elf import Dynamic, ElfError, parse_dynamic, read_dynamic
+from lambdapress.bundle._elf import Dynamic, ElfError, parse_dynamic, read_dynamic
 
 MakeElf = Callable[..., bytes]
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambdapress.bundle import entries
+from lambdapress.bundle import _entries
+from lambdapress.bundle._entries import EntryStore
 from lambdapress.bundle.archive import Entry, write_zip, write_zip_with_zipfile
-from lambdapress.bundle.entries import EntryStore
 from lambdapress.bundle.pipeline import cache_in_use
 from lambdapress.support import files
 
@@ -80,7 +80,7 @@ def test_empty_and_large_files_are_byte_identical(tmp_path: Path) -> None:
 
 def test_a_sample_tree_zips_as_zipfile_wrote_it(tmp_path: Path) -> None:
     """The tool's own sources, as a real tree: the assembled zip is zipfile's, byte for byte."""
-    source = Path(entries.__file__).parents[1]
+    source = Path(_entries.__file__).parents[1]
     listed = [
         Entry(p.relative_to(source).as_posix(), source=p)
         for p in sorted(source.rglob("*.py"))
@@ -106,7 +106,7 @@ def test_each_content_is_compressed_once(tmp_path: Path) -> None:
     fresh = EntryStore(tmp_path / "cache").entry(digest, read)
     assert reads == [b"shared"]
     assert first == again == fresh
-    assert first.path == entries.folder(tmp_path / "cache") / digest[:2] / digest
+    assert first.path == _entries.folder(tmp_path / "cache") / digest[:2] / digest
 
 
 def _stored(tmp_path: Path, data: bytes) -> tuple[EntryStore, str, Path]:
@@ -170,7 +170,7 @@ def test_a_sweep_removes_what_killed_runs_left_in_the_store(tmp_path: Path) -> N
     left = path.parent / ".lambdapress-tmp-abc-123"
     left.write_bytes(b"half")
 
-    entries.sweep(tmp_path / "cache", 0.0)
+    _entries.sweep(tmp_path / "cache", 0.0)
 
     assert not left.exists() and path.exists()
 
@@ -212,7 +212,7 @@ def test_entries_no_build_read_for_a_month_are_pruned_and_a_read_counts_as_use(
     _, _, stale = _stored(tmp_path, b"stale")
     store, digest, used = _stored(tmp_path, b"used")
     store.keep("ab" + "0" * 62, b"old bytecode")
-    kept = entries.folder(cache) / "derived" / "ab" / ("ab" + "0" * 62)
+    kept = _entries.folder(cache) / "derived" / "ab" / ("ab" + "0" * 62)
     for path in (stale, used, kept):
         _age(path, 40)
     EntryStore(cache).entry(digest, lambda: b"used")  # another run reads it: used today
@@ -242,5 +242,5 @@ def test_a_run_that_shares_the_cache_prunes_nothing_and_pruning_waits_a_day(
     _age(again, 40)
     with cache_in_use(cache):
         assert again.exists()  # pruned less than a day ago
-    assert entries.prune(cache, every=0) == 1
+    assert _entries.prune(cache, every=0) == 1
     assert not again.exists()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from lambdapress.bundle._entry import entry_source
 from lambdapress.bundle.discovery import HandlerModule
-from lambdapress.bundle.entry import entry_source
 from lambdapress.model.trigger_kinds import Declared
 from lambdapress.model.triggers import HttpRoute
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.bundle import facts as facts_module
-from lambdapress.bundle.facts import FileFacts
-from lambdapress.bundle.imports import ModuleIndex, SourceModule, first_party_closure
+from lambdapress.bundle import _facts as facts_module
+from lambdapress.bundle._facts import FileFacts
+from lambdapress.bundle._imports import ModuleIndex, SourceModule, first_party_closure
 from lambdapress.support import files
 
 OLD = 1_600_000_000_000_000_000  # an mtime long past: not "racily" recent

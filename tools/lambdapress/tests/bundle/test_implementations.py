@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.bundle.implementations import (
+from lambdapress.bundle._implementations import (
     PSYCOPG,
     Choice,
     Implementation,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.bundle.imports import ModuleIndex, first_party_closure, package_data
+from lambdapress.bundle._imports import ModuleIndex, first_party_closure, package_data
 from lambdapress.errors import BundleError
 
 

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from lambdapress.bundle.library_lookups import Lookup, find_lookups, platform_specific
+from lambdapress.bundle._library_lookups import Lookup, find_lookups, platform_specific
 
 
 def lookups(source: str) -> list[tuple[int, str, str, bool]]:

@@ -103,7 +103,7 @@ def test_a_lock_is_parsed_once_per_content_across_runs(
     lock_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from lambdapress.bundle import lock as locking
-    from lambdapress.bundle.facts import FileFacts
+    from lambdapress.bundle._facts import FileFacts
 
     parsed: list[Path] = []
     load_toml = locking.load_toml

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.bundle import PackageResult, native
+from lambdapress.bundle import PackageResult, _native
 from lambdapress.cli import main
 from lambdapress.errors import BundleError
 from lambdapress.model.manifest import manifest_path
@@ -168,8 +168,8 @@ def test_native_facts_are_read_once_per_content(
 ) -> None:
     write(shop, EXTENSION, make_elf(("libc.so.6",)))
     analysed: list[Path] = []
-    analyse = native._analyse
-    monkeypatch.setattr(native, "_analyse", lambda p, k: analysed.append(p) or analyse(p, k))
+    analyse = _native._analyse
+    monkeypatch.setattr(_native, "_analyse", lambda p, k: analysed.append(p) or analyse(p, k))
 
     build(shop)
     first = list(analysed)

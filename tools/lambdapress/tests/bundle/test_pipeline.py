@@ -18,15 +18,15 @@ import pytest
 from lambdapress.bundle import (
     PackageOptions,
     PackageResult,
-    artifacts,
+    _artifacts,
+    _publishing,
     discovery,
     plan_package,
-    publishing,
 )
+from lambdapress.bundle._build import check_limits
+from lambdapress.bundle._facts import path as facts_path
+from lambdapress.bundle._facts import seal, unsealed
 from lambdapress.bundle.archive import Archive
-from lambdapress.bundle.build import check_limits
-from lambdapress.bundle.facts import path as facts_path
-from lambdapress.bundle.facts import seal, unsealed
 from lambdapress.errors import BundleError
 from lambdapress.model import manifest as manifest_module
 from lambdapress.model.manifest import read_manifest
@@ -159,15 +159,15 @@ def test_a_no_op_neither_parses_nor_renders_the_manifest_nor_reads_a_zip_or_reco
     first = build(shop)
     rendered: list[int] = []
     records: list[str] = []
-    real_text, real_record = manifest_module.manifest_text, artifacts.read_record
+    real_text, real_record = manifest_module.manifest_text, _artifacts.read_record
     monkeypatch.setattr(
         manifest_module, "manifest_text", lambda a: rendered.append(1) or real_text(a)
     )
     monkeypatch.setattr(
-        artifacts, "read_record", lambda c, h: records.append(h) or real_record(c, h)
+        _artifacts, "read_record", lambda c, h: records.append(h) or real_record(c, h)
     )
-    monkeypatch.setattr(publishing, "describe_zip", lambda path: pytest.fail(f"read {path}"))
-    monkeypatch.setattr(publishing, "_previous", lambda path: pytest.fail(f"parsed {path}"))
+    monkeypatch.setattr(_publishing, "describe_zip", lambda path: pytest.fail(f"read {path}"))
+    monkeypatch.setattr(_publishing, "_previous", lambda path: pytest.fail(f"parsed {path}"))
 
     again = build(shop)
 

@@ -19,7 +19,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from lambdapress.bundle import package
-from lambdapress.bundle.remote_config import load_remote_cache
+from lambdapress.bundle._remote_config import load_remote_cache
 from lambdapress.cli import main
 from lambdapress.errors import ConfigError
 

@@ -7,8 +7,8 @@ from pathlib import Path, PurePath
 
 import pytest
 
-from lambdapress.bundle.imports import ModuleIndex, first_party_closure, package_data
-from lambdapress.bundle.shipping import check_credentials, looks_like_credential
+from lambdapress.bundle._imports import ModuleIndex, first_party_closure, package_data
+from lambdapress.bundle._shipping import check_credentials, looks_like_credential
 from lambdapress.errors import BundleError
 
 Git = Callable[..., str]

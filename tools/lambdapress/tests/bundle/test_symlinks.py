@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lambdapress.bundle import package
-from lambdapress.bundle.imports import ModuleIndex, first_party_closure, package_data
+from lambdapress.bundle._imports import ModuleIndex, first_party_closure, package_data
 from lambdapress.cli import main
 from lambdapress.errors import BundleError
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from lambdapress.bundle import PackageResult
+from lambdapress.bundle._trim_facts import analyse_distribution
 from lambdapress.bundle.trim import (
     BOOKKEEPING,
     DOCUMENTATION,
@@ -29,7 +30,6 @@ from lambdapress.bundle.trim import (
     by_name,
     omissions,
 )
-from lambdapress.bundle.trim_facts import analyse_distribution
 
 FOLDER = "vendorlib-1.0"
 
@@ -459,17 +459,17 @@ def test_a_second_run_reads_no_distribution_again(
     shop: Path, build: Callable[[Path], PackageResult], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each distribution's facts are remembered by the digest of its record."""
-    from lambdapress.bundle import trim_facts
+    from lambdapress.bundle import _trim_facts
 
     build(shop)
     analysed: list[Path] = []
-    original = trim_facts.analyse_distribution
+    original = _trim_facts.analyse_distribution
 
-    def spy(folder: Path, names: list[str]) -> trim_facts.DistributionFacts:
+    def spy(folder: Path, names: list[str]) -> _trim_facts.DistributionFacts:
         analysed.append(folder)
         return original(folder, names)
 
-    monkeypatch.setattr(trim_facts, "analyse_distribution", spy)
+    monkeypatch.setattr(_trim_facts, "analyse_distribution", spy)
     build(shop)
 
     assert analysed == []

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.bundle import PackageResult, artifacts, package
+from lambdapress.bundle import PackageResult, _artifacts, package
 from lambdapress.bundle.archive import Entry, write_zip
 from lambdapress.bundle.wheels import COMPLETE_MARK, LAYOUT_VERSION
 from lambdapress.cli import main
-from lambdapress.emulator import ric
+from lambdapress.emulator import _ric
 from lambdapress.errors import BundleError
 from lambdapress.model.manifest import read_manifest
 
@@ -46,7 +46,7 @@ def shipped(root: Path) -> dict[str, bytes]:
 
 def cached_zip(root: Path, cache: Path, name: str) -> Path:
     entry = read_manifest(root / "dist" / "manifest.json").function(name)
-    return artifacts.zip_path(cache, entry.artifact.inputs_hash)
+    return _artifacts.zip_path(cache, entry.artifact.inputs_hash)
 
 
 def test_an_altered_but_valid_cached_zip_is_thrown_away_and_rebuilt(
@@ -72,7 +72,7 @@ def test_an_altered_but_valid_cached_zip_is_thrown_away_and_rebuilt(
     manifest = read_manifest(shop / "dist" / "manifest.json").function("shop.get_item")
     assert manifest.artifact.sha256 == hashlib.sha256(clean["shop.get_item"]).hexdigest()
     assert (
-        artifacts.lookup(own_cache, manifest.artifact.inputs_hash).archive is not None
+        _artifacts.lookup(own_cache, manifest.artifact.inputs_hash).archive is not None
     )  # repaired
 
 
@@ -202,25 +202,25 @@ def fake_installer(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         )
         return [sys.executable, "-c", script, str(staging)]
 
-    monkeypatch.setattr(ric, "_install_command", command)
-    monkeypatch.setattr(ric, "_verified", set())  # as in a new process
+    monkeypatch.setattr(_ric, "_install_command", command)
+    monkeypatch.setattr(_ric, "_verified", set())  # as in a new process
     return installs
 
 
 def test_a_damaged_runtime_client_is_detected_and_reinstalled(
     tmp_path: Path, fake_installer: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = ric.install_awslambdaric("3.12", "x86_64-manylinux2014", tmp_path)
+    first = _ric.install_awslambdaric("3.12", "x86_64-manylinux2014", tmp_path)
     main_module = first.path / "awslambdaric" / "__main__.py"
     assert first.note is None and main_module.read_text() == FAKE_CLIENT
-    assert ric.damage(first.path) is None
+    assert _ric.damage(first.path) is None
     (first.path / "awslambdaric" / "__pycache__").mkdir()  # written by imports: not damage
     (first.path / "awslambdaric" / "__pycache__" / "__main__.cpython-312.pyc").write_bytes(b"x")
-    assert ric.damage(first.path) is None
+    assert _ric.damage(first.path) is None
 
     main_module.write_text("print('tampered')\n")
-    monkeypatch.setattr(ric, "_verified", set())  # the next process
-    again = ric.install_awslambdaric("3.12", "x86_64-manylinux2014", tmp_path)
+    monkeypatch.setattr(_ric, "_verified", set())  # the next process
+    again = _ric.install_awslambdaric("3.12", "x86_64-manylinux2014", tmp_path)
 
     assert len(fake_installer) == 2
     assert again.note == (
@@ -235,12 +235,12 @@ def test_a_runtime_client_without_a_record_is_reinstalled(
     tmp_path: Path, fake_installer: list[Path]
 ) -> None:
     target = tmp_path / "runtime"
-    first = ric.install_awslambdaric("3.12", "x86_64-manylinux2014", tmp_path)
+    first = _ric.install_awslambdaric("3.12", "x86_64-manylinux2014", tmp_path)
     (first.path / ".lambdapress-complete").unlink()
-    ric._verified.clear()
-    again = ric.install_awslambdaric("3.12", "x86_64-manylinux2014", tmp_path)
+    _ric._verified.clear()
+    again = _ric.install_awslambdaric("3.12", "x86_64-manylinux2014", tmp_path)
     assert again.note is not None and "missing or unreadable" in again.note
-    assert len(fake_installer) == 2 and ric.damage(first.path) is None
+    assert len(fake_installer) == 2 and _ric.damage(first.path) is None
     assert [p.name for p in target.iterdir()] == [first.path.name]
 
 

@@ -61,8 +61,8 @@ def test_the_package_command_loads_no_publishing_code_nor_tomlkit(shop: Path) ->
     # Only the command-line registration of `publish` and `models` is loaded, not their code.
     registration = {
         "lambdapress.publish",
-        "lambdapress.cli.publish",
-        "lambdapress.cli.models",
+        "lambdapress.cli._publish",
+        "lambdapress.cli._models",
     }
     assert set(_publisher_or_tomlkit(imported)) <= registration
     assert not any(m.startswith("tomlkit") for m in imported)

@@ -253,7 +253,7 @@ def test_git_is_asked_once_per_package_not_per_function(
             asked.append(Path(command[command.index("-C") + 1]).name)
         return real_run(command, **kwargs)
 
-    monkeypatch.setattr("lambdapress.bundle.shipping.subprocess.run", counting_run)
+    monkeypatch.setattr("lambdapress.bundle._shipping.subprocess.run", counting_run)
     result = build(shop)
     assert len(result.functions) == 2
     assert sorted(asked) == ["shop", "shop_models"]

@@ -9,7 +9,7 @@ import pytest
 import tomlkit
 
 from lambdapress.backends.dynamodb import DYNAMODB_ITEM_ACTIONS
-from lambdapress.bundle.wiring import (
+from lambdapress.bundle._wiring import (
     check_function_settings,
     function_wiring,
     service_resources,

@@ -232,7 +232,7 @@ def test_a_bug_is_an_internal_error_with_a_log_not_a_traceback(
     builder.package("acme-models")
     monkeypatch.delenv("LAMBDAPRESS_CACHE", raising=False)
     monkeypatch.delenv("LAMBDAPRESS_DEBUG", raising=False)
-    monkeypatch.setattr("lambdapress.cli.workspace._cmd_workspace", _broken_command)
+    monkeypatch.setattr("lambdapress.cli._workspace._cmd_workspace", _broken_command)
 
     assert main(["workspace", "--root", str(builder.root)]) == 2
 
@@ -258,7 +258,7 @@ def test_outside_a_workspace_the_log_goes_to_the_temporary_folder(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
-    monkeypatch.setattr("lambdapress.cli.workspace._cmd_workspace", _broken_command)
+    monkeypatch.setattr("lambdapress.cli._workspace._cmd_workspace", _broken_command)
 
     assert main(["workspace"]) == 2
 
@@ -273,7 +273,7 @@ def test_lambdapress_debug_lets_the_bug_propagate(
 ) -> None:
     builder.package("acme-models")
     monkeypatch.setenv("LAMBDAPRESS_DEBUG", "1")
-    monkeypatch.setattr("lambdapress.cli.workspace._cmd_workspace", _broken_command)
+    monkeypatch.setattr("lambdapress.cli._workspace._cmd_workspace", _broken_command)
     with pytest.raises(KeyError, match="boom"):
         main(["workspace", "--root", str(builder.root)])
 

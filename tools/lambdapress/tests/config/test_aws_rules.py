@@ -170,7 +170,7 @@ def test_the_template_names_resources_with_the_same_words() -> None:
 )
 def test_the_s3_bucket_name_rule(name: str, accepted: bool) -> None:
     """One rule for the deploy bucket, the template's parameter and the shared build cache."""
-    from lambdapress.bundle.remote_config import split_url
+    from lambdapress.bundle._remote_config import split_url
 
     assert is_bucket_name(name) is accepted
     if ".." not in name:  # the parameter's pattern says all but the dots rule

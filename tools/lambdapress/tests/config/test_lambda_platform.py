@@ -25,7 +25,7 @@ from lambdapress.config.lambda_platform import (
     runtime_of,
 )
 from lambdapress.config.settings import ServiceSettings
-from lambdapress.emulator.ric import wheel_platform
+from lambdapress.emulator._ric import wheel_platform
 
 COPIER = yaml.safe_load((Path(__file__).resolve().parents[4] / "copier.yml").read_text())
 

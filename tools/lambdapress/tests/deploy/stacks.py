@@ -15,7 +15,7 @@ from typing import Any
 from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
 from model_functions import model_function
 
-from lambdapress.bundle.wiring import function_wiring, service_resources
+from lambdapress.bundle._wiring import function_wiring, service_resources
 from lambdapress.config.settings import ServiceSettings
 from lambdapress.config.workspace import Service, Workspace
 from lambdapress.deploy.config import DeployConfig

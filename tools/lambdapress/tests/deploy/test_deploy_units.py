@@ -10,10 +10,10 @@ import pytest
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 from model_functions import model_function
 
+from lambdapress.deploy._aws_errors import translate
+from lambdapress.deploy._secret_values import Secrets
+from lambdapress.deploy._stack import change_set_kind, check_created, failure_reasons, is_empty
 from lambdapress.deploy.aws import ChangeSetState, ResourceChange, StackState
-from lambdapress.deploy.aws_errors import translate
-from lambdapress.deploy.secret_values import Secrets
-from lambdapress.deploy.stack import change_set_kind, check_created, failure_reasons, is_empty
 from lambdapress.deploy.syncing import looks_like_production, template_differences
 from lambdapress.deploy.upload import Artifact, UploadPlan, artifacts, default_bucket
 from lambdapress.errors import DeployError
@@ -301,10 +301,10 @@ def test_following_a_stack_waits_for_the_end_of_the_operation_it_started(
 
     from botocore.stub import Stubber
 
-    from lambdapress.deploy import stack
+    from lambdapress.deploy import _stack
     from lambdapress.deploy.aws import Aws
 
-    monkeypatch.setattr(stack, "POLL_SECONDS", 0.0)
+    monkeypatch.setattr(_stack, "POLL_SECONDS", 0.0)
     aws = Aws(Secrets())
     stubber = Stubber(aws._cfn)
     now = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
@@ -349,7 +349,7 @@ def test_following_a_stack_waits_for_the_end_of_the_operation_it_started(
     reported: list[str] = []
 
     with stubber:
-        final, fresh = stack.follow(
+        final, fresh = _stack.follow(
             aws, "s", "id", {"old"}, lambda event: reported.append(event.event_id)
         )
         stubber.assert_no_pending_responses()
@@ -361,7 +361,7 @@ def test_following_a_stack_waits_for_the_end_of_the_operation_it_started(
 def test_the_plan_shows_each_resource_change_and_each_code_change(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from lambdapress.cli.deploy import _print_plan
+    from lambdapress.cli._deploy import _print_plan
     from lambdapress.deploy.deploying import CodeChange, DeployPlan
 
     changes = (

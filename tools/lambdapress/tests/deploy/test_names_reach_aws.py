@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambdapress.backends.postgres import DATABASE_URL_BUDGET
-from lambdapress.bundle.aws_names import check_for_aws
+from lambdapress.bundle._aws_names import check_for_aws
 from lambdapress.bundle.discovery import HandlerModule, check_all_triggers, discover_service
 from lambdapress.config.lambda_platform import RESERVED_ENVIRONMENT
 from lambdapress.config.names import PROJECT_MAX, STAGE_MAX

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lambdapress.deploy.references import Reference, template_references
+from lambdapress.deploy._references import Reference, template_references
 
 from .stacks import entry, render, service
 

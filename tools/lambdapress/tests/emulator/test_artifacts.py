@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.emulator.artifacts import extract_artifact, sha256_of
+from lambdapress.emulator._artifacts import extract_artifact, sha256_of
 from lambdapress.errors import EmulatorError
 
 from .conftest import Repo

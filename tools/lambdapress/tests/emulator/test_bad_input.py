@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from lambdapress.emulator import HttpApi, InvokeApi
-from lambdapress.emulator.runtime_api import RuntimeApi, Sandbox
+from lambdapress.emulator._runtime_api import RuntimeApi, Sandbox
 
 from .conftest import EmulatorFactory, Repo
 

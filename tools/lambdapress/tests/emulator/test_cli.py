@@ -47,7 +47,7 @@ def test_invoke_prints_the_response_on_stdout_and_lambdas_log_on_stderr(
 def test_the_first_run_says_it_installs_the_runtime_client_and_later_runs_do_not(
     repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from lambdapress.emulator.ric import AWSLAMBDARIC
+    from lambdapress.emulator._ric import AWSLAMBDARIC
 
     repo.write(repo.standard())
     monkeypatch.setenv("LAMBDAPRESS_CACHE", str(tmp_path / "fresh-cache"))
@@ -288,7 +288,7 @@ def test_serve_that_cannot_start_exits_1_and_leaves_nothing_running(
 def test_serve_logs_the_fix_for_a_function_that_lacks_a_module(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from lambdapress.cli.serve import _print_request
+    from lambdapress.cli._serve import _print_request
     from lambdapress.emulator.http_api import AccessRecord
     from lambdapress.emulator.reports import FunctionError, InvocationResult, Report
 

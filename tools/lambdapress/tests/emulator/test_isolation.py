@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from lambdapress.emulator._isolation import Isolation, probe
 from lambdapress.emulator.core import Listeners, isolation_warnings
-from lambdapress.emulator.isolation import Isolation, probe
 from lambdapress.model.application import Function
 
 from .conftest import EmulatorFactory, Repo, entry_for
@@ -238,7 +238,7 @@ def test_the_warnings_say_what_this_machine_cannot_reproduce(
 
 
 def test_the_probe_names_why_namespaces_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from lambdapress.emulator import isolation
+    from lambdapress.emulator import _isolation as isolation
 
     monkeypatch.setattr(isolation, "_probed", {})
     monkeypatch.setattr(sys, "platform", "darwin")
@@ -251,7 +251,7 @@ def test_a_refused_namespace_is_reported_with_the_kernels_reason(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The kernel's refusal is named (here: a /tmp that does not exist), not a traceback."""
-    from lambdapress.emulator import isolation
+    from lambdapress.emulator import _isolation as isolation
 
     monkeypatch.setattr(isolation, "_probed", {})
     monkeypatch.setattr(isolation, "TMP", tmp_path / "absent")
@@ -263,15 +263,15 @@ def test_a_refused_namespace_is_reported_with_the_kernels_reason(
 
 def test_the_worker_boot_program_is_standard_library_only() -> None:
     """It runs inside the worker, which must see nothing of lambdapress."""
-    from lambdapress.emulator import worker_boot
+    from lambdapress.emulator import _worker_boot
 
-    lines = [line.strip() for line in worker_boot.source().splitlines()]
+    lines = [line.strip() for line in _worker_boot.source().splitlines()]
     imports = [line for line in lines if line.startswith(("import ", "from "))]
     assert "import os" in imports and not any("lambdapress" in line for line in imports)
 
 
 def test_the_plan_keeps_outermost_folders_and_never_one_holding_tmp(tmp_path: Path) -> None:
-    from lambdapress.emulator.isolation import TMP, plan_for
+    from lambdapress.emulator._isolation import TMP, plan_for
 
     code = tmp_path / "task"
     inner = code / "lib"

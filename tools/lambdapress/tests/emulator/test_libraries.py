@@ -266,9 +266,9 @@ def test_failures_that_say_the_zip_lacks_something_get_a_hint(
 
 def test_the_worker_is_given_the_runtimes_own_library_list(repo: Repo, loader: Function) -> None:
     """The list is lambda_platform's data for the function's runtime, not a copy."""
-    from lambdapress.emulator.container import WorkerSpec
-    from lambdapress.emulator.isolation import Isolation
-    from lambdapress.emulator.ric import RuntimeClient
+    from lambdapress.emulator._container import WorkerSpec
+    from lambdapress.emulator._isolation import Isolation
+    from lambdapress.emulator._ric import RuntimeClient
     from lambdapress.support.toolchain import Interpreter
 
     for runtime in ("python3.11", "python3.12", RUNTIME):
@@ -292,9 +292,9 @@ def _guarded(config: dict[str, object], code: str) -> str:
     """Run `code` after `worker_boot.boot(config)` in an isolated interpreter; its stdout."""
     import subprocess
 
-    from lambdapress.emulator import worker_boot
+    from lambdapress.emulator import _worker_boot
 
-    program = f"{worker_boot.source()}\nboot({config!r})\n{code}"
+    program = f"{_worker_boot.source()}\nboot({config!r})\n{code}"
     result = subprocess.run(
         [sys.executable, "-I", "-S", "-c", program], capture_output=True, text=True, check=True
     )

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from lambdapress.emulator import AccessRecord, Emulator, HttpApi
-from lambdapress.emulator.ric import wheel_platform
+from lambdapress.emulator._ric import wheel_platform
 
 from .conftest import Repo, entry_for, write_zip
 

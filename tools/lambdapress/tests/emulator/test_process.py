@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from lambdapress.emulator.process import (
+from lambdapress.emulator._process import (
     OutputCapture,
     describe_exit,
     kill_tree,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lambdapress.emulator import ric
-from lambdapress.emulator.ric import (
+from lambdapress.emulator import _ric
+from lambdapress.emulator._ric import (
     AWSLAMBDARIC,
     fallback_client,
     install_awslambdaric,
@@ -113,4 +113,4 @@ def test_the_workers_runtime_client_carries_bytecode_for_their_python(runtime_ca
     bootstrap = client.path / "awslambdaric" / "bootstrap.py"
     assert Path(importlib.util.cache_from_source(str(bootstrap))).is_file()
     assert client.path.name.endswith("-pyc")  # not the folder of an install without bytecode
-    assert ric.damage(client.path) is None  # bytecode is outside the install's record
+    assert _ric.damage(client.path) is None  # bytecode is outside the install's record

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from lambdapress.emulator.runtime_api import Invocation, RuntimeApi, Sandbox
+from lambdapress.emulator._runtime_api import Invocation, RuntimeApi, Sandbox
 
 PREFIX = "/2018-06-01/runtime"
 

@@ -16,7 +16,7 @@ from deploy.stacks import application, config, entry, service
 
 from lambdapress.deploy.template import template_body
 from lambdapress.deploy.template_ids import function_id
-from lambdapress.formats.sam import SAM_TRANSFORM, render_sam, sam_document
+from lambdapress.formats._sam import SAM_TRANSFORM, render_sam, sam_document
 
 from .rich import BUCKET, ROUTES, of_type, rich_application, rich_config
 

@@ -32,7 +32,7 @@ from deploy.stacks import lint_findings
 from lambdapress.config.storage_settings import WARMUP_EVENT
 from lambdapress.deploy.template import template_body
 from lambdapress.deploy.template_ids import function_id
-from lambdapress.formats.sam import render_sam
+from lambdapress.formats._sam import render_sam
 
 from .rich import BUCKET, ROUTES, of_type, rich_application, rich_config, translate
 

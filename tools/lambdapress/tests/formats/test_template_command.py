@@ -17,12 +17,12 @@ from lambdapress.bundle.pipeline import package
 from lambdapress.cli import main
 from lambdapress.deploy.config import DeployConfig, load_deploy_config
 from lambdapress.deploy.template import artifact_key
+from lambdapress.formats._sam import render_sam
 from lambdapress.formats.registry import (
     OutputFormat,
     register_output_format,
     unregister_output_format,
 )
-from lambdapress.formats.sam import render_sam
 from lambdapress.model.application import Application
 from lambdapress.model.manifest import manifest_path, read_manifest
 

@@ -24,7 +24,7 @@ from keyring.backends.null import Keyring as NullKeyring
 from pydantic import SecretStr
 
 from lambdapress.indexes.config import ResolvedIndex
-from lambdapress.publish.build import BuiltFile, BuiltPackage
+from lambdapress.publish._build import BuiltFile, BuiltPackage
 from lambdapress.publish.pypiserver import IndexServer, ServerPlan, start_server
 from lambdapress.support.loopback import free_port
 

@@ -12,8 +12,8 @@ import pytest
 
 from lambdapress.config.workspace import Package
 from lambdapress.errors import BuildError
-from lambdapress.publish.build import build_package
-from lambdapress.publish.metadata import check_package
+from lambdapress.publish._build import build_package
+from lambdapress.publish._metadata import check_package
 
 
 def package_at(folder: Path, version: str | None = "1.0.0") -> Package:

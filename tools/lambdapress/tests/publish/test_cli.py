@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from lambdapress.cli import main
-from lambdapress.publish.upload import upload_files
+from lambdapress.publish._upload import upload_files
 from lambdapress.support.loopback import free_port
 
 SERVICE = """[project]
@@ -264,7 +264,7 @@ def _plan(*packages: Any, create_tags: bool) -> Any:
 def test_the_plan_shows_tags_only_when_they_will_be_made(
     capsys: pytest.CaptureFixture[str], create_tags: bool
 ) -> None:
-    from lambdapress.cli.publish import print_plan
+    from lambdapress.cli._publish import print_plan
     from lambdapress.publish.plan import decide
 
     from .test_plan import facts

@@ -12,9 +12,9 @@ from botocore.stub import Stubber
 from lambdapress.errors import PackageIndexError
 from lambdapress.indexes.config import CodeArtifactIndex
 from lambdapress.indexes.credentials import resolve_index
+from lambdapress.publish._simple import project_files
+from lambdapress.publish._upload import upload_files
 from lambdapress.publish.pypiserver import write_htpasswd
-from lambdapress.publish.simple import project_files
-from lambdapress.publish.upload import upload_files
 
 INDEX = CodeArtifactIndex.model_validate(
     {

@@ -9,7 +9,7 @@ import pytest
 from packaging.version import Version
 from pydantic import BaseModel, Field
 
-from lambdapress.publish.compat import (
+from lambdapress.publish._compat import (
     Change,
     assess,
     bump_between,

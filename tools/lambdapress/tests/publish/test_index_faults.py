@@ -17,9 +17,9 @@ import pytest
 
 from lambdapress.errors import PackageIndexError
 from lambdapress.indexes.config import ResolvedIndex
-from lambdapress.publish import simple, upload
-from lambdapress.publish.simple import JSON_TYPE, project_files
-from lambdapress.publish.upload import upload_files
+from lambdapress.publish import _simple, _upload
+from lambdapress.publish._simple import JSON_TYPE, project_files
+from lambdapress.publish._upload import upload_files
 
 WITHIN = 20.0
 """Seconds: a bound on waiting, not a measurement."""
@@ -57,7 +57,7 @@ def answering(content_type: str, body: bytes) -> Callable[..., None]:
 def test_an_index_that_never_answers_is_an_error_after_the_timeout(
     scripted_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(simple, "TIMEOUT", 0.5)
+    monkeypatch.setattr(_simple, "TIMEOUT", 0.5)
     server = scripted_server(never_answers)
     started = time.monotonic()
 
@@ -71,7 +71,7 @@ def test_an_index_that_never_answers_is_an_error_after_the_timeout(
 def test_an_index_that_trickles_its_page_is_given_up_at_the_deadline(
     scripted_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(simple, "DEADLINE", 1.0)  # each byte comes well within TIMEOUT
+    monkeypatch.setattr(_simple, "DEADLINE", 1.0)  # each byte comes well within TIMEOUT
     server = scripted_server(trickles)
     started = time.monotonic()
 
@@ -122,7 +122,7 @@ def test_a_page_that_is_not_a_project_page_is_an_error_naming_it(
 def test_an_upload_endpoint_that_never_answers_is_an_error_after_the_timeout(
     scripted_server: Any, dists: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(upload, "TIMEOUT", (0.5, 0.5))
+    monkeypatch.setattr(_upload, "TIMEOUT", (0.5, 0.5))
     server = scripted_server(never_answers)
     built = dists("demo-models", "1.0.0")
     started = time.monotonic()
@@ -134,6 +134,6 @@ def test_an_upload_endpoint_that_never_answers_is_an_error_after_the_timeout(
 
 
 def test_uploads_have_a_timeout_by_default() -> None:
-    connect, read = upload.TIMEOUT
+    connect, read = _upload.TIMEOUT
     assert 0 < connect <= 30 and 0 < read <= 120
-    assert 0 < simple.TIMEOUT <= 30 and simple.TIMEOUT < simple.DEADLINE <= 120
+    assert 0 < _simple.TIMEOUT <= 30 and _simple.TIMEOUT < _simple.DEADLINE <= 120

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from lambdapress.errors import DistributionError
-from lambdapress.publish.metadata import check_package, ensure_publishable
+from lambdapress.publish._metadata import check_package, ensure_publishable
 
 PYPROJECT = Path("/repo/packages/demo-models/pyproject.toml")
 

@@ -22,7 +22,7 @@ from lambdapress.config.workspace import load_workspace
 from lambdapress.errors import ModelsError
 from lambdapress.indexes.config import ResolvedIndex
 from lambdapress.indexes.sources import read_models
-from lambdapress.publish.compat import assess
+from lambdapress.publish._compat import assess
 from lambdapress.publish.models import with_first_party
 from lambdapress.publish.models_gate import VersionCheck
 from lambdapress.publish.models_plan import (

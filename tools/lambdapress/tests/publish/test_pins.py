@@ -197,8 +197,8 @@ def test_uv_still_locks_the_workspace_with_a_pinned_service(monorepo: Path) -> N
 def test_the_pin_is_read_from_a_real_index_listing(
     index_server: Any, dists: Any, monorepo: Path
 ) -> None:
-    from lambdapress.publish.simple import project_files, published_versions
-    from lambdapress.publish.upload import upload_files
+    from lambdapress.publish._simple import project_files, published_versions
+    from lambdapress.publish._upload import upload_files
 
     built = dists("acme-models", "1.2.0")
     upload_files(index_server.resolved(), [built.wheel.path], monorepo)

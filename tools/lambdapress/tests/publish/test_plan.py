@@ -9,8 +9,9 @@ import pytest
 from packaging.version import Version
 
 from lambdapress.errors import PublishError
-from lambdapress.publish.compat import Change, CompatReport, ModelReport
-from lambdapress.publish.metadata import Problem
+from lambdapress.publish._compat import Change, CompatReport, ModelReport
+from lambdapress.publish._metadata import Problem
+from lambdapress.publish._simple import IndexFile
 from lambdapress.publish.plan import (
     PackageFacts,
     PlannedFile,
@@ -19,7 +20,6 @@ from lambdapress.publish.plan import (
     decide,
     next_version,
 )
-from lambdapress.publish.simple import IndexFile
 
 PYPROJECT = Path("/repo/packages/acme-models/pyproject.toml")
 WHEEL = PlannedFile(

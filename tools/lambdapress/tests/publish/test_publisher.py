@@ -14,6 +14,8 @@ from lambdapress.config.workspace import load_workspace
 from lambdapress.errors import DistributionError, PublishError, WorkspaceError
 from lambdapress.indexes.config import choose_index, load_indexes
 from lambdapress.indexes.credentials import resolve_index
+from lambdapress.publish._simple import project_files
+from lambdapress.publish._tags import tag_exists
 from lambdapress.publish.plan import PackagePlan, PlannedFile, PublishPlan
 from lambdapress.publish.publisher import (
     execute_publish,
@@ -21,8 +23,6 @@ from lambdapress.publish.publisher import (
     publish_order,
     select_packages,
 )
-from lambdapress.publish.simple import project_files
-from lambdapress.publish.tags import tag_exists
 
 CONSUMER = """
 from datetime import datetime, timezone

@@ -9,8 +9,8 @@ import pytest
 
 from lambdapress.config.workspace import Package
 from lambdapress.errors import CompatCheckError
-from lambdapress.publish.build import build_package
-from lambdapress.publish.schemas import local_schemas
+from lambdapress.publish._build import build_package
+from lambdapress.publish._schemas import local_schemas
 
 
 def build(folder: Path, out: Path) -> Path:

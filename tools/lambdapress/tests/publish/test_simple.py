@@ -12,14 +12,14 @@ from packaging.version import Version
 
 from lambdapress.errors import PackageIndexError
 from lambdapress.indexes.config import ResolvedIndex
-from lambdapress.publish.simple import (
+from lambdapress.publish._simple import (
     file_info,
     parse_simple_html,
     parse_simple_json,
     project_files,
     published_versions,
 )
-from lambdapress.publish.upload import upload_files
+from lambdapress.publish._upload import upload_files
 
 PAGE = """<!DOCTYPE html><html><body>
 <a href="../../packages/acme_models-1.0.0-py3-none-any.whl#sha256=aa">wheel</a>

@@ -9,7 +9,7 @@ import pytest
 from packaging.version import InvalidVersion, Version
 
 from lambdapress.errors import PublishError
-from lambdapress.publish.tags import create_tag, tag_exists, tag_name
+from lambdapress.publish._tags import create_tag, tag_exists, tag_name
 
 
 def test_tag_names_do_not_look_like_template_versions() -> None:

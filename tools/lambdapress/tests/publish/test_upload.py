@@ -9,8 +9,8 @@ import pytest
 
 from lambdapress.errors import PackageIndexError, PublishError
 from lambdapress.indexes.config import ResolvedIndex
-from lambdapress.publish.simple import project_files
-from lambdapress.publish.upload import upload_files
+from lambdapress.publish._simple import project_files
+from lambdapress.publish._upload import upload_files
 
 
 def test_upload_puts_both_files_on_the_index(

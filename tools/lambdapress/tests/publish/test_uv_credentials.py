@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from lambdapress.bundle.wheels import INDEX_NAME as WHEELS_INDEX
 from lambdapress.indexes import uv_credentials as rule
 from lambdapress.indexes.config import ResolvedIndex
-from lambdapress.publish.schemas import UV_INDEX_NAME as SCHEMAS_INDEX
+from lambdapress.publish._schemas import UV_INDEX_NAME as SCHEMAS_INDEX
 
 RULE_FILE = Path(rule.__file__)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lambdapress.bundle.wiring import service_resources
+from lambdapress.bundle._wiring import service_resources
 from lambdapress.config.workspace import Workspace
 from lambdapress.errors import StorageError
 from lambdapress.model.application import Application

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lambdapress.errors import StorageError
-from lambdapress.storage.migration_sql import MARKER, read_script
+from lambdapress.storage._migration_sql import MARKER, read_script
 
 PATH = Path("/repo/services/orders/migrations/0002_change.sql")
 PG15 = 150004

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from lambdapress.errors import StorageError
-from lambdapress.storage.migration_sql import MARKER
+from lambdapress.storage._migration_sql import MARKER
 from lambdapress.storage.migrations import (
     apply_migrations,
     create_database,

@@ -27,7 +27,7 @@ from lambdapress.deploy.config import DeployConfig
 from lambdapress.deploy.template import template_body
 from lambdapress.emulator import Emulator, ServeOptions, serve
 from lambdapress.errors import BundleError, ConfigError
-from lambdapress.formats.sam import render_sam
+from lambdapress.formats._sam import render_sam
 from lambdapress.model.manifest import manifest_path, manifest_schema, read_manifest
 from lambdapress.model.trigger_kinds import register_trigger_kind, unregister_trigger_kind
 

@@ -11,7 +11,7 @@ minute, on a scratch copy of the workspace (the repository's own dist/ is never 
 - sources: the zip and Init Duration of `sources = "first-party"` (third-party bytecode only)
   against the same function built with `sources = "all"`: a handler of the workspace, and one
   generated next to it that imports pydantic alone.
-- scaling, and SAM (`scaling`, `sam`, `workload`): issue 25's workload of N generated
+- scaling, and SAM (`scaling`, `_sam`, `_workload`): issue 25's workload of N generated
   handlers, clean, no-op and one-edit builds timed against the smallest N's, and against
   `sam build` on the same workload; the pydantic-only handler's zip and Init Duration against
   SAM's. `report` holds the models, the ratios and issue 25's bars.
@@ -31,9 +31,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from lambdapress.bench import sam as sam_cli
-from lambdapress.bench import workload as issue_workload
-from lambdapress.bench.coldstart import init_duration, interleaved_init_durations
+from lambdapress.bench import _sam as sam_cli
+from lambdapress.bench import _workload as issue_workload
+from lambdapress.bench._coldstart import init_duration, interleaved_init_durations
+from lambdapress.bench._runtime import measure_runtime_import
+from lambdapress.bench._workload import (
+    Workload,
+    create_workload,
+    function_name,
+    pins_from,
+)
 from lambdapress.bench.report import (
     ArtifactPoint,
     BenchReport,
@@ -41,7 +48,6 @@ from lambdapress.bench.report import (
     sam_measurements,
     scaling_measurements,
 )
-from lambdapress.bench.runtime import measure_runtime_import
 from lambdapress.bench.scaling import (
     Baseline,
     ScalingOptions,
@@ -49,12 +55,6 @@ from lambdapress.bench.scaling import (
     cache_entries,
     measure_scaling,
     user_wheel_cache,
-)
-from lambdapress.bench.workload import (
-    Workload,
-    create_workload,
-    function_name,
-    pins_from,
 )
 from lambdapress.bundle import sourced
 from lambdapress.bundle.archive import Entry, write_zip

@@ -29,9 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambdapress.bench import sam as sam_cli
+from lambdapress.bench import _sam as sam_cli
+from lambdapress.bench._workload import Workload, edit_handler, set_handlers
 from lambdapress.bench.report import SamPoint, ScalingPoint
-from lambdapress.bench.workload import Workload, edit_handler, set_handlers
 from lambdapress.bundle import wheel_cache
 from lambdapress.errors import BundleError, LambdapressError
 

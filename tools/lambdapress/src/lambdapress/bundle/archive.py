@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from lambdapress.bundle.entries import CHUNK, EntryStore, compress
+from lambdapress.bundle._entries import CHUNK, EntryStore, compress
 from lambdapress.errors import BundleError
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)

@@ -26,8 +26,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from lambdapress.bundle.facts import FileFacts
-from lambdapress.bundle.imports import parse_module
+from lambdapress.bundle._facts import FileFacts
+from lambdapress.bundle._imports import parse_module
 from lambdapress.config.workspace import Service
 from lambdapress.errors import BundleError
 from lambdapress.model.kinds import TRIGGERS

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lambdapress.bundle import artifacts
-from lambdapress.bundle.build import build_artifact
+from lambdapress.bundle import _artifacts
+from lambdapress.bundle._build import build_artifact
 from lambdapress.bundle.pipeline import PackageOptions, cache_in_use, plan_package
 from lambdapress.config.lambda_platform import Architecture
 from lambdapress.model.application import Function
@@ -24,9 +24,9 @@ def host_variant(
     options = PackageOptions(function=entry.name, cache=cache, architecture=architecture)
     plan = plan_package(root, options)
     (function,) = plan.functions
-    artifact = artifacts.zip_path(plan.cache, function.inputs_hash)
+    artifact = _artifacts.zip_path(plan.cache, function.inputs_hash)
     with cache_in_use(plan.cache):
-        archive = artifacts.lookup(plan.cache, function.inputs_hash).archive
+        archive = _artifacts.lookup(plan.cache, function.inputs_hash).archive
         if archive is None:  # absent, or damaged: built again (checked against its record)
             archive = build_artifact(function, plan.cache)
     # An absolute path in the cache: in memory only, never written to a manifest (which

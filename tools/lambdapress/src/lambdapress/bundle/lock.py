@@ -31,7 +31,7 @@ from packaging.markers import InvalidMarker, Marker
 from packaging.utils import canonicalize_name
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lambdapress.bundle.facts import FileFacts
+from lambdapress.bundle._facts import FileFacts
 from lambdapress.bundle.targets import Target
 from lambdapress.config.pyproject import LOCK_FILE, load_toml
 from lambdapress.config.validation import Source, config_error

@@ -35,26 +35,17 @@ from typing import Literal
 
 from packaging.utils import canonicalize_name
 
-from lambdapress.bundle import analysis, artifacts, entries, native, shared_cache, wheels
-from lambdapress.bundle.aws_names import check_for_aws
-from lambdapress.bundle.build import build_artifact
-from lambdapress.bundle.bytecode import find_compiler, remember_compilers
-from lambdapress.bundle.compiled import precompile
-from lambdapress.bundle.discovery import (
-    SERVICE_FUNCTION,
-    HandlerModule,
-    check_all_triggers,
-    discover_service,
-)
-from lambdapress.bundle.entries import EntryStore
-from lambdapress.bundle.entry import ENTRY_MODULE, check_dispatchable
-from lambdapress.bundle.facts import FileFacts
-from lambdapress.bundle.implementations import pin_implementations
-from lambdapress.bundle.lock import LockedPackage, read_lock
-from lambdapress.bundle.models_gate import check_gate
-from lambdapress.bundle.parallel import DEFAULT_JOBS, in_parallel
-from lambdapress.bundle.plan import BundlePlan, FunctionPlan, SourceFile, Status
-from lambdapress.bundle.publishing import (
+from lambdapress.bundle import _analysis, _artifacts, _native, _shared_cache, wheels
+from lambdapress.bundle import _entries as entries
+from lambdapress.bundle._aws_names import check_for_aws
+from lambdapress.bundle._build import build_artifact
+from lambdapress.bundle._compiled import precompile
+from lambdapress.bundle._entries import EntryStore
+from lambdapress.bundle._entry import ENTRY_MODULE, check_dispatchable
+from lambdapress.bundle._facts import FileFacts
+from lambdapress.bundle._implementations import pin_implementations
+from lambdapress.bundle._parallel import DEFAULT_JOBS, in_parallel
+from lambdapress.bundle._publishing import (
     FunctionResult,
     Shipped,
     manifest_of,
@@ -66,9 +57,19 @@ from lambdapress.bundle.publishing import (
     unchanged_archive,
     write_manifest_once,
 )
-from lambdapress.bundle.remote_config import load_remote_cache
-from lambdapress.bundle.trim_facts import Trimmer
-from lambdapress.bundle.wiring import check_function_settings, function_wiring, service_resources
+from lambdapress.bundle._remote_config import load_remote_cache
+from lambdapress.bundle._trim_facts import Trimmer
+from lambdapress.bundle._wiring import check_function_settings, function_wiring, service_resources
+from lambdapress.bundle.bytecode import find_compiler, remember_compilers
+from lambdapress.bundle.discovery import (
+    SERVICE_FUNCTION,
+    HandlerModule,
+    check_all_triggers,
+    discover_service,
+)
+from lambdapress.bundle.lock import LockedPackage, read_lock
+from lambdapress.bundle.models_gate import check_gate
+from lambdapress.bundle.plan import BundlePlan, FunctionPlan, SourceFile, Status
 from lambdapress.config.lambda_platform import Architecture
 from lambdapress.config.pyproject import PYPROJECT
 from lambdapress.config.workspace import Service, Workspace, load_workspace
@@ -144,7 +145,7 @@ def plan_package(root: Path, options: PackageOptions = PackageOptions()) -> Bund
             plan = _plan(workspace, options, cache, facts)
             facts.save()
             save_compilers()
-            plan = shared_cache.fetch_for_plan(plan, remote)
+            plan = _shared_cache.fetch_for_plan(plan, remote)
             warnings = tuple(dict.fromkeys((*carried, *plan.warnings)))  # once each
             plan = plan.model_copy(update={"warnings": warnings})
             damaged = _damaged_wheels(plan)
@@ -183,8 +184,8 @@ def _plan(
     check_all_triggers(all_functions)
     check_for_aws(workspace, all_functions)
     in_dist = shipped_artifacts(workspace.root, facts)
-    fingerprint = analysis.tool_fingerprint(__version__)
-    run = analysis.AnalysisRun(workspace, lock, cache, options.jobs, architecture, facts)
+    fingerprint = _analysis.tool_fingerprint(__version__)
+    run = _analysis.AnalysisRun(workspace, lock, cache, options.jobs, architecture, facts)
     installs = 0
 
     def announcer(service: Service) -> Callable[[LockedPackage], None]:
@@ -203,16 +204,16 @@ def _plan(
     plans: list[FunctionPlan] = []
     resources: list[Resource] = []
     warnings: list[str] = []
-    checker = native.NativeCheck(workspace.root, facts)
+    checker = _native.NativeCheck(workspace.root, facts)
     trimmer = Trimmer(facts)
-    findings: dict[str, list[native.Finding]] = {}
+    findings: dict[str, list[_native.Finding]] = {}
     for service in selected:
         functions = tuple(f for f in all_functions if f.service == service.name)
         units = _units(service, functions)
         check_function_settings(service, [unit.name for unit in units])
         owned = service_resources(service, workspace.root)
         resources += owned
-        context = analysis.service_context(run, service, announcer(service))
+        context = _analysis.service_context(run, service, announcer(service))
         warnings.extend(context.warnings)
         warnings += _reinstalled(context)
         compile_bytecode = find_compiler(context.target.python) is not None
@@ -224,9 +225,9 @@ def _plan(
             )
         for unit in units:
             wiring = function_wiring(service, unit.name, owned)
-            contents = analysis.function_contents(context, lock, unit.entries, unit.extra)
+            contents = _analysis.function_contents(context, lock, unit.entries, unit.extra)
             left_out = trimmer.omissions(context, contents)
-            digest = analysis.inputs_hash(
+            digest = _analysis.inputs_hash(
                 unit.handler, context, contents, compile_bytecode, fingerprint
             )
             digest = left_out.keyed(digest)  # what the rules of `bundle.trim` leave out
@@ -284,7 +285,7 @@ def _plan(
     if function is not None:
         chosen = [find_function(plans, function, BundleError, hint=FUNCTION_NAMES)]
     # Every library problem of the chosen functions at once, before anything is built.
-    warnings += native.report(f for plan in chosen for f in findings[plan.name])
+    warnings += _native.report(f for plan in chosen for f in findings[plan.name])
     return BundlePlan(
         root=workspace.root,
         cache=cache,
@@ -326,7 +327,7 @@ def execute_plan(
         if function.status == "unchanged":
             archive = unchanged_archive(plan, function, facts)
         elif function.status in ("cached", "remote"):
-            record = artifacts.read_record(plan.cache, function.inputs_hash)
+            record = _artifacts.read_record(plan.cache, function.inputs_hash)
             archive = record.archive() if record is not None else None
         status: Status = function.status if archive is not None else "build"
         if archive is None:
@@ -360,7 +361,7 @@ def execute_plan(
         if plan.complete:
             remove_stale(plan.root, manifest)
         rebuilt = {r.name for r in results if r.status == "build"}
-        warnings += shared_cache.upload_for_plan(plan, rebuilt)
+        warnings += _shared_cache.upload_for_plan(plan, rebuilt)
     return PackageResult(manifest=manifest, functions=tuple(results), warnings=tuple(warnings))
 
 
@@ -409,7 +410,7 @@ def _units(service: Service, functions: tuple[HandlerModule, ...]) -> list[_Unit
                 handler=f"{ENTRY_MODULE}.handler",
                 triggers=triggers,
                 entries=tuple(f.module for f in functions),
-                extra=(analysis.service_entry(service.name, functions),),
+                extra=(_analysis.service_entry(service.name, functions),),
             )
         ]
     return [_Unit(f.name, f.handler, f.triggers, (f.module,), ()) for f in functions]
@@ -457,14 +458,14 @@ def _status(
             and entry.sha256 == facts.digest(target)
         ):
             return "unchanged"
-    found = artifacts.lookup(cache, digest)
+    found = _artifacts.lookup(cache, digest)
     if found.problem is not None:
         warnings.append(f"{found.problem}: thrown away and rebuilt")
-        artifacts.discard(cache, digest)
+        _artifacts.discard(cache, digest)
     return "cached" if found.archive is not None else "build"
 
 
-def _reinstalled(context: analysis.ServiceContext) -> list[str]:
+def _reinstalled(context: _analysis.ServiceContext) -> list[str]:
     return [
         f"the cached wheel folder {d.folder} was damaged ({d.repaired}): installed again"
         for d in context.installed.values()
@@ -492,7 +493,7 @@ def cache_in_use(cache: Path) -> Iterator[None]:
     """
 
     def sweep(older_than: float) -> None:
-        artifacts.sweep(cache, older_than)
+        _artifacts.sweep(cache, older_than)
         wheels.sweep(cache, older_than)
         entries.sweep(cache, older_than)
         if older_than == 0:  # this run holds the cache alone

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, SerializeAsAny
 
-from lambdapress.bundle.remote_config import RemoteCache
+from lambdapress.bundle._remote_config import RemoteCache
 from lambdapress.bundle.targets import Target
 from lambdapress.bundle.trim import Omissions
 from lambdapress.config.lambda_platform import EPHEMERAL_STORAGE_DEFAULT_MB, Architecture, Runtime

@@ -37,6 +37,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.bundle import sourced
+from lambdapress.bundle._parallel import DEFAULT_JOBS, in_parallel
 from lambdapress.bundle.bytecode import (
     bytecode_only_layout,
     compile_bytecode_only,
@@ -44,7 +45,6 @@ from lambdapress.bundle.bytecode import (
     find_compiler,
 )
 from lambdapress.bundle.lock import LockedPackage
-from lambdapress.bundle.parallel import DEFAULT_JOBS, in_parallel
 from lambdapress.bundle.targets import Target
 from lambdapress.bundle.wheel_cache import (
     PreparedKey,

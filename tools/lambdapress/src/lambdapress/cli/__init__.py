@@ -39,16 +39,16 @@ Handler = Callable[[argparse.Namespace], int]
 # imported to run it: `lambdapress package` never loads the emulator (HTTP servers, workers) or
 # the publisher. Help, no command or an unknown one load them all. A test keeps this in step.
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
-    "lambdapress.cli.new": ("new",),
-    "lambdapress.cli.workspace": ("workspace",),
-    "lambdapress.cli.package": ("package",),
-    "lambdapress.cli.bench": ("bench",),
-    "lambdapress.cli.publish": ("publish", "index", "models", "pin", "unpin", "pins"),
-    "lambdapress.cli.serve": ("invoke", "serve"),
-    "lambdapress.cli.db": ("db",),
-    "lambdapress.cli.template": ("template",),
-    "lambdapress.cli.deploy": ("deploy", "sync", "destroy"),
-    "lambdapress.cli.cache": ("cache",),
+    "lambdapress.cli._new": ("new",),
+    "lambdapress.cli._workspace": ("workspace",),
+    "lambdapress.cli._package": ("package",),
+    "lambdapress.cli._bench": ("bench",),
+    "lambdapress.cli._publish": ("publish", "index", "models", "pin", "unpin", "pins"),
+    "lambdapress.cli._serve": ("invoke", "serve"),
+    "lambdapress.cli._db": ("db",),
+    "lambdapress.cli._template": ("template",),
+    "lambdapress.cli._deploy": ("deploy", "sync", "destroy"),
+    "lambdapress.cli._cache": ("cache",),
 }
 
 
@@ -89,7 +89,7 @@ def _imports_kept_out_of_collection(process: bool) -> Iterator[None]:
     """While the command's modules are imported, no garbage collection; then none of them.
 
     A command's imports (pydantic's models, the registries) leave a few hundred thousand live
-    objects, which every full collection would walk again: `package` spent a tenth of a no-op
+    objects, which every full collection would walk again: `_package` spent a tenth of a no-op
     doing so. Collecting is paused while they are imported (they are no garbage), and
     `gc.freeze` puts them out of every later collection. Only for the process's own command
     line (`process`: `main()` without arguments, the console script): a program or a test

@@ -27,8 +27,8 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from botocore.parsers import ResponseParserError
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from lambdapress.deploy.aws_errors import NOT_FOUND, REGION_FIX, code, message, translate
-from lambdapress.deploy.secret_values import Secrets
+from lambdapress.deploy._aws_errors import NOT_FOUND, REGION_FIX, code, message, translate
+from lambdapress.deploy._secret_values import Secrets
 from lambdapress.errors import DeployError
 
 if TYPE_CHECKING:

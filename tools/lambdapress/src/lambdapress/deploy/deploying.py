@@ -21,12 +21,12 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.bundle.transfers import on_daemon_threads as in_parallel
-from lambdapress.deploy import stack
+from lambdapress.deploy import _stack
+from lambdapress.deploy._references import check_references, template_references
+from lambdapress.deploy._stack import ChangeSetKind, EventCallback, Outcome
+from lambdapress.deploy._template_diff import code_differences, template_differences
 from lambdapress.deploy.aws import ChangeSetState, ResourceChange
-from lambdapress.deploy.references import check_references, template_references
-from lambdapress.deploy.stack import ChangeSetKind, EventCallback, Outcome
 from lambdapress.deploy.target import Connected, template_source
-from lambdapress.deploy.template_diff import code_differences, template_differences
 from lambdapress.deploy.upload import UploadPlan, UploadProgress, ensure_bucket, plan_uploads
 from lambdapress.deploy.upload import upload as upload_missing
 
@@ -70,7 +70,7 @@ def plan_deploy(connected: Connected, jobs: int) -> DeployPlan:
     """Create the change set and work out the rest; CloudFormation's refusal raises."""
     aws, target = connected.aws, connected.target
     name = connected.template.stack_name
-    kind = stack.change_set_kind(name, target.stage, aws.stack(name))
+    kind = _stack.change_set_kind(name, target.stage, aws.stack(name))
     check_references(aws, template_references(connected.template.body))
     empty = UploadPlan(bucket=connected.bucket.name, artifacts=connected.artifacts, missing=())
     synced = _synced_code_only(connected, jobs) if kind == "UPDATE" else ()
@@ -83,18 +83,18 @@ def plan_deploy(connected: Connected, jobs: int) -> DeployPlan:
             uploads=empty,
             synced=synced,
         )
-    change_set = stack.create_change_set(aws, name, kind, template_source(connected), target.tags)
-    if stack.is_empty(change_set):
-        stack.discard(aws, change_set, kind, name)
+    change_set = _stack.create_change_set(aws, name, kind, template_source(connected), target.tags)
+    if _stack.is_empty(change_set):
+        _stack.discard(aws, change_set, kind, name)
         return DeployPlan(
             stack_name=name, kind=kind, change_set=None, code_changes=(), uploads=empty
         )
     try:
-        stack.check_created(change_set, name)
+        _stack.check_created(change_set, name)
         code_changes = _code_changes(connected, jobs) if kind == "UPDATE" else ()
         uploads = plan_uploads(aws, connected.bucket, connected.artifacts, jobs)
     except BaseException:
-        stack.discard(aws, change_set, kind, name)
+        _stack.discard(aws, change_set, kind, name)
         raise
     return DeployPlan(
         stack_name=name,
@@ -111,7 +111,7 @@ def discard_plan(connected: Connected, plan: DeployPlan) -> None:
     For `--plan`, or a change set the user declined.
     """
     if plan.change_set is not None:
-        stack.discard(connected.aws, plan.change_set, plan.kind, plan.stack_name)
+        _stack.discard(connected.aws, plan.change_set, plan.kind, plan.stack_name)
 
 
 def execute_deploy(
@@ -133,7 +133,7 @@ def execute_deploy(
         # already uploaded (the rerun skips them).
         discard_plan(connected, plan)
         raise
-    return stack.execute(aws, plan.change_set, plan.stack_name, connected.target.stage, on_event)
+    return _stack.execute(aws, plan.change_set, plan.stack_name, connected.target.stage, on_event)
 
 
 def _code_changes(connected: Connected, jobs: int) -> tuple[CodeChange, ...]:

@@ -20,11 +20,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.config.workspace import find_root
-from lambdapress.deploy import stack
+from lambdapress.deploy import _stack as stack
+from lambdapress.deploy._secret_values import Secrets
+from lambdapress.deploy._stack import EventCallback
 from lambdapress.deploy.aws import Aws, StackResource, StackState
 from lambdapress.deploy.config import DeployConfig, check_stage, load_deploy_config
-from lambdapress.deploy.secret_values import Secrets
-from lambdapress.deploy.stack import EventCallback
 from lambdapress.deploy.template_ids import PROJECT_TAG
 from lambdapress.deploy.upload import default_bucket
 from lambdapress.errors import DeployError

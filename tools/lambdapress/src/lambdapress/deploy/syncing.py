@@ -20,9 +20,9 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.bundle.transfers import on_daemon_threads as in_parallel
+from lambdapress.deploy._template_diff import template_differences
 from lambdapress.deploy.deploying import CodeChange
 from lambdapress.deploy.target import Connected
-from lambdapress.deploy.template_diff import template_differences
 from lambdapress.deploy.upload import UploadPlan, UploadProgress, ensure_bucket, plan_uploads
 from lambdapress.deploy.upload import upload as upload_missing
 from lambdapress.errors import DeployError

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambdapress.config.workspace import find_root
+from lambdapress.deploy._secret_values import Secrets
 from lambdapress.deploy.aws import TEMPLATE_BODY_LIMIT, Aws
 from lambdapress.deploy.config import DeployConfig, check_stage, load_deploy_config
-from lambdapress.deploy.secret_values import Secrets
 from lambdapress.deploy.template import StackTemplate, build_template
 from lambdapress.deploy.template_ids import stage_tags
 from lambdapress.deploy.upload import (

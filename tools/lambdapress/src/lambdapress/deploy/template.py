@@ -19,6 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.config.aws_rules import BUCKET_NAME_PATTERN
+from lambdapress.deploy._template_services import add_resources, add_role, resource_environment
+from lambdapress.deploy._template_triggers import add_triggers
 from lambdapress.deploy.config import DeployConfig, check_stage
 from lambdapress.deploy.template_functions import StackFunction, add_function
 from lambdapress.deploy.template_ids import (
@@ -26,8 +28,6 @@ from lambdapress.deploy.template_ids import (
     Resources,
     physical_function_name,
 )
-from lambdapress.deploy.template_services import add_resources, add_role, resource_environment
-from lambdapress.deploy.template_triggers import add_triggers
 from lambdapress.errors import ConfigError
 from lambdapress.model.application import Application
 

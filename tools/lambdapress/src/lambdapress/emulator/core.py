@@ -23,8 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from lambdapress.config.lambda_platform import architecture_of_machine
-from lambdapress.emulator.artifacts import extract_artifact
-from lambdapress.emulator.container import WorkerSpec, check_environment
+from lambdapress.emulator._artifacts import extract_artifact
+from lambdapress.emulator._container import WorkerSpec, check_environment
+from lambdapress.emulator._isolation import Isolation, IsolationChoice, probe
+from lambdapress.emulator._ric import (
+    RuntimeClient,
+    RuntimeClientChoice,
+    runtime_client,
+)
+from lambdapress.emulator._workers import InvokeRequest
 from lambdapress.emulator.context import (
     DEFAULT_REGION,
     MAX_REQUEST_PAYLOAD,
@@ -32,15 +39,8 @@ from lambdapress.emulator.context import (
     lambda_name,
     new_request_id,
 )
-from lambdapress.emulator.isolation import Isolation, IsolationChoice, probe
 from lambdapress.emulator.pool import FunctionPool, PoolStats
 from lambdapress.emulator.reports import InvocationResult
-from lambdapress.emulator.ric import (
-    RuntimeClient,
-    RuntimeClientChoice,
-    runtime_client,
-)
-from lambdapress.emulator.workers import InvokeRequest
 from lambdapress.errors import EmulatorError, LambdapressError
 from lambdapress.model.application import Application, Function, find_function
 from lambdapress.model.manifest import manifest_path, read_manifest

@@ -51,8 +51,8 @@ from dataclasses import dataclass
 from typing import Any, TypedDict, Unpack
 from urllib.parse import parse_qsl, urlencode
 
+from lambdapress.emulator._request_paths import RefusedPath, delivered_path
 from lambdapress.emulator.context import ACCOUNT_ID, new_request_id, new_trace_id
-from lambdapress.emulator.request_paths import RefusedPath, delivered_path
 from lambdapress.emulator.routes import RouteTemplate
 from lambdapress.errors import EmulatorError
 from lambdapress.support.loopback import LOOPBACK
@@ -188,7 +188,7 @@ def _delivered(path: str) -> str:
         raise EmulatorError(
             f"API Gateway answers 400 to this request: {refused}",
             hint="send the path as a client would: escape a literal % as %25, "
-            "and see lambdapress.emulator.request_paths for what HTTP APIs decode",
+            "and see lambdapress.emulator._request_paths for what HTTP APIs decode",
         ) from None
 
 

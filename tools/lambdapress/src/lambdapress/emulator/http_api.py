@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lambdapress.emulator._request_paths import RefusedPath, delivered_path, split_target
 from lambdapress.emulator.context import MAX_REQUEST_PAYLOAD
 from lambdapress.emulator.events import ApiContext, http_api_event
 from lambdapress.emulator.gateway_response import (
@@ -32,7 +33,6 @@ from lambdapress.emulator.gateway_response import (
     proxy_response,
 )
 from lambdapress.emulator.reports import InvocationResult
-from lambdapress.emulator.request_paths import RefusedPath, delivered_path, split_target
 from lambdapress.emulator.routes import RouteTable
 from lambdapress.emulator.servers import (
     CLIENT_TIMEOUT,

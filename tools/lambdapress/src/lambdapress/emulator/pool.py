@@ -14,9 +14,9 @@ import threading
 import time
 from dataclasses import dataclass
 
-from lambdapress.emulator.container import WorkerSpec
+from lambdapress.emulator._container import WorkerSpec
+from lambdapress.emulator._workers import InvokeRequest, Worker
 from lambdapress.emulator.reports import InvocationResult
-from lambdapress.emulator.workers import InvokeRequest, Worker
 from lambdapress.errors import EmulatorError
 
 

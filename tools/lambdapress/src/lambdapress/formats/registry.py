@@ -26,7 +26,7 @@ from lambdapress.errors import ConfigError
 from lambdapress.model.application import Application
 
 # Each module registers the formats it defines when it is imported.
-BUILT_IN_FORMATS = ("lambdapress.formats.cloudformation", "lambdapress.formats.sam")
+BUILT_IN_FORMATS = ("lambdapress.formats._cloudformation", "lambdapress.formats._sam")
 DEFAULT_FORMAT = "cloudformation"
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 _SUFFIX = re.compile(r"^\.[a-z0-9]+(\.[a-z0-9]+)*$")

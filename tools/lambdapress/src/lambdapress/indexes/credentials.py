@@ -19,7 +19,7 @@ from urllib.parse import quote
 from pydantic import SecretStr
 
 from lambdapress.config.pyproject import PYPROJECT
-from lambdapress.indexes.codeartifact import codeartifact_client, resolve_codeartifact
+from lambdapress.indexes._codeartifact import codeartifact_client, resolve_codeartifact
 from lambdapress.indexes.config import (
     CodeArtifactIndex,
     ResolvedIndex,

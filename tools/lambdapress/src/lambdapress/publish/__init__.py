@@ -2,10 +2,10 @@
 
 The pipeline, one module per concern:
 
-- `build`: reproducible sdist and wheel through PEP 517; `metadata`: what may be uploaded;
-- `simple`: what an index already has; `schemas` and `compat`: the models' compatibility gate;
-- `plan`: the pure decision per package; `publisher`: the pipeline; `upload`: twine; `tags`;
-- `pins`, `models`, `models_plan`, `models_lock`: services on published versions (edits of
+- `_build`: reproducible sdist and wheel through PEP 517; `_metadata`: what may be uploaded;
+- `_simple`: what an index already has; `_schemas` and `_compat`: the models' compatibility gate;
+- `plan`: the pure decision per package; `publisher`: the pipeline; `_upload`: twine; `_tags`;
+- `pins`, `models`, `models_plan`, `_models_lock`: services on published versions (edits of
   their pyprojects, with tomlkit); `models_gate`: comparing two published versions;
 - `pypiserver`: a local index; `cli`, `models_cli`: the commands.
 

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict
 
 from lambdapress.config.names import import_name
 from lambdapress.indexes.config import ResolvedIndex
-from lambdapress.publish.compat import CompatReport, assess
+from lambdapress.publish._compat import CompatReport, assess
 from lambdapress.support.files import write_text
 
 CHECK_FORMAT = 1
@@ -93,7 +93,7 @@ def check_versions(
     if stored.is_file():
         return VersionCheck.model_validate_json(stored.read_text(encoding="utf-8"))
     if load is None:
-        from lambdapress.publish.schemas import published_schemas
+        from lambdapress.publish._schemas import published_schemas
 
         load = published_schemas
     module = import_name(package)

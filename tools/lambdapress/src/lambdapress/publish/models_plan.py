@@ -30,6 +30,8 @@ from lambdapress.config.workspace import Service, Workspace
 from lambdapress.errors import ModelsError
 from lambdapress.indexes.config import ResolvedIndex
 from lambdapress.indexes.sources import ModelLibrary, Origin, models_of
+from lambdapress.publish._models_lock import lock_with
+from lambdapress.publish._simple import project_files, published_versions
 from lambdapress.publish.models import (
     accepted_in,
     parse,
@@ -41,9 +43,7 @@ from lambdapress.publish.models import (
     without_accepted,
 )
 from lambdapress.publish.models_gate import VersionCheck, check_versions
-from lambdapress.publish.models_lock import lock_with
 from lambdapress.publish.pins import plan_pin, plan_unpin
-from lambdapress.publish.simple import project_files, published_versions
 from lambdapress.support.files import cache_folder, write_text
 
 IndexResolver = Callable[[str | None], ResolvedIndex]

@@ -15,9 +15,9 @@ from packaging.version import Version
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.errors import PublishError
-from lambdapress.publish.compat import Bump, CompatReport
-from lambdapress.publish.metadata import Problem
-from lambdapress.publish.simple import IndexFile
+from lambdapress.publish._compat import Bump, CompatReport
+from lambdapress.publish._metadata import Problem
+from lambdapress.publish._simple import IndexFile
 
 Status = Literal["publish", "up-to-date", "blocked"]
 

@@ -25,9 +25,13 @@ from lambdapress.config.pyproject import PYPROJECT
 from lambdapress.config.workspace import Package, Workspace
 from lambdapress.errors import PublishError, WorkspaceError
 from lambdapress.indexes.config import ResolvedIndex
-from lambdapress.publish.build import BuiltPackage, build_package
-from lambdapress.publish.compat import assess
-from lambdapress.publish.metadata import check_package, ensure_publishable, wheel_metadata
+from lambdapress.publish._build import BuiltPackage, build_package
+from lambdapress.publish._compat import assess
+from lambdapress.publish._metadata import check_package, ensure_publishable, wheel_metadata
+from lambdapress.publish._schemas import local_schemas, published_schemas
+from lambdapress.publish._simple import project_files, published_versions
+from lambdapress.publish._tags import create_tag, tag_exists, tag_name
+from lambdapress.publish._upload import upload_files
 from lambdapress.publish.plan import (
     PackageFacts,
     PlannedFile,
@@ -35,10 +39,6 @@ from lambdapress.publish.plan import (
     baseline_version,
     decide,
 )
-from lambdapress.publish.schemas import local_schemas, published_schemas
-from lambdapress.publish.simple import project_files, published_versions
-from lambdapress.publish.tags import create_tag, tag_exists, tag_name
-from lambdapress.publish.upload import upload_files
 from lambdapress.support.files import cache_folder
 
 BUILD_FOLDER = "publish"

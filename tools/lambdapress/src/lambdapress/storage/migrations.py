@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lambdapress.errors import StorageError
-from lambdapress.storage.migration_sql import MigrationScript, Statement, read_script
+from lambdapress.storage._migration_sql import MigrationScript, Statement, read_script
 
 if TYPE_CHECKING:
     import psycopg

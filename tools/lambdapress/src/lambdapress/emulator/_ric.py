@@ -246,7 +246,7 @@ def _install_command(minor: str, target_platform: str, staging: Path) -> list[st
 
 def fallback_client(cache_dir: Path, note: str) -> RuntimeClient:
     """Write the fallback loop (a single stdlib module) into a folder of its own."""
-    source = resources.files("lambdapress.emulator").joinpath("fallback_runtime.py").read_bytes()
+    source = resources.files("lambdapress.emulator").joinpath("_fallback_runtime.py").read_bytes()
     digest = hashlib.sha256(source).hexdigest()[:16]
     folder = cache_dir / "runtime" / f"fallback-{digest}"
     module = folder / f"{FALLBACK_MODULE}.py"

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from lambdapress.bundle import wheels
-from lambdapress.bundle.analysis import Contents, ServiceContext
-from lambdapress.bundle.entry import ENTRY_MODULE
-from lambdapress.bundle.facts import FileFacts
-from lambdapress.bundle.imports import SourceModule, is_stdlib, module_imports
+from lambdapress.bundle._analysis import Contents, ServiceContext
+from lambdapress.bundle._entry import ENTRY_MODULE
+from lambdapress.bundle._facts import FileFacts
+from lambdapress.bundle._imports import SourceModule, is_stdlib, module_imports
 from lambdapress.bundle.trim import (
     FOLDERS,
     RUNTIME_IMAGE,

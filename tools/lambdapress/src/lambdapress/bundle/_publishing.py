@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from lambdapress.bundle import artifacts
+from lambdapress.bundle import _artifacts
+from lambdapress.bundle._build import build_artifact
+from lambdapress.bundle._entries import EntryStore
+from lambdapress.bundle._facts import FileFacts
 from lambdapress.bundle.archive import Archive, describe_zip
-from lambdapress.bundle.build import build_artifact
-from lambdapress.bundle.entries import EntryStore
-from lambdapress.bundle.facts import FileFacts
 from lambdapress.bundle.plan import BundlePlan, FunctionPlan, Status
 from lambdapress.errors import BundleError, ConfigError
 from lambdapress.model.application import Application, Artifact, Contents, Function
@@ -178,18 +178,18 @@ def publish(
 ) -> FunctionResult:
     """Link (or copy) the cached zip into dist/, checked against its record first."""
     destination = plan.root / function.artifact
-    if artifacts.publish_verified(plan.cache, function.inputs_hash, destination, result.archive):
+    if _artifacts.publish_verified(plan.cache, function.inputs_hash, destination, result.archive):
         return result
     warnings.append(
         f"the cached artifact of {function.name} changed before it was copied into dist/: "
         "thrown away and rebuilt"
     )
-    artifacts.discard(plan.cache, function.inputs_hash)
+    _artifacts.discard(plan.cache, function.inputs_hash)
     archive = build_artifact(function, plan.cache, store)
-    if not artifacts.publish_verified(plan.cache, function.inputs_hash, destination, archive):
+    if not _artifacts.publish_verified(plan.cache, function.inputs_hash, destination, archive):
         raise BundleError(
             f"the cached artifact of {function.name} changed again right after it was rebuilt",
-            path=artifacts.zip_path(plan.cache, function.inputs_hash),
+            path=_artifacts.zip_path(plan.cache, function.inputs_hash),
             hint="something else is writing into the cache folder; stop it, or point "
             "LAMBDAPRESS_CACHE at a folder of its own",
         )
@@ -211,7 +211,7 @@ def unchanged_archive(plan: BundlePlan, function: FunctionPlan, facts: FileFacts
         return None
     if known is not None:
         return known
-    record = artifacts.read_record(plan.cache, function.inputs_hash)
+    record = _artifacts.read_record(plan.cache, function.inputs_hash)
     if record is not None and record.sha256 == digest:
         archive = record.archive()
     else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lambdapress.deploy.secret_values import Secrets
+from lambdapress.deploy._secret_values import Secrets
 from lambdapress.errors import DeployError
 
 NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchBucket", "ResourceNotFoundException"})

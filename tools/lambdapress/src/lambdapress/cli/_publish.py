@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from lambdapress.cli._args import MAX_PORT, Subcommands, add_root, bounded_int, root_of
 from lambdapress.cli._console import print_table, steps
-from lambdapress.cli.models import register as register_models
+from lambdapress.cli._models import register as register_models
 from lambdapress.config.pyproject import PYPROJECT
 from lambdapress.config.workspace import Workspace, load_workspace
 from lambdapress.errors import IndexServerError

@@ -34,10 +34,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lambdapress.bundle import wheels
-from lambdapress.bundle.elf import ElfError, read_dynamic
-from lambdapress.bundle.facts import FileFacts
-from lambdapress.bundle.implementations import Pinned
-from lambdapress.bundle.library_lookups import (
+from lambdapress.bundle._elf import ElfError, read_dynamic
+from lambdapress.bundle._facts import FileFacts
+from lambdapress.bundle._implementations import Pinned
+from lambdapress.bundle._library_lookups import (
     Lookup,
     find_lookups,
     library_stem,

@@ -180,4 +180,4 @@ def source() -> str:
     """This module's text: the start of a worker's `python -c` program."""
     from importlib import resources
 
-    return resources.files("lambdapress.emulator").joinpath("worker_boot.py").read_text("utf-8")
+    return resources.files("lambdapress.emulator").joinpath("_worker_boot.py").read_text("utf-8")

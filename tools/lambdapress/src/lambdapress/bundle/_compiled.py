@@ -19,8 +19,8 @@ import hashlib
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
+from lambdapress.bundle._entries import EntryStore
 from lambdapress.bundle.bytecode import compile_tree, find_compiler
-from lambdapress.bundle.entries import EntryStore
 from lambdapress.bundle.plan import FunctionPlan, SourceFile
 from lambdapress.support import files
 

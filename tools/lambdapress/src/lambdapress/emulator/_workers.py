@@ -20,19 +20,20 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from lambdapress.emulator.container import WorkerSpec
-from lambdapress.emulator.context import (
-    MAX_RESPONSE_PAYLOAD,
-    function_arn,
-    new_request_id,
-    new_trace_id,
-)
-from lambdapress.emulator.process import (
+from lambdapress.emulator._container import WorkerSpec
+from lambdapress.emulator._process import (
     OutputCapture,
     describe_exit,
     kill_tree,
     peak_rss_bytes,
     to_mb,
+)
+from lambdapress.emulator._runtime_api import Invocation, RuntimeApi, Sandbox
+from lambdapress.emulator.context import (
+    MAX_RESPONSE_PAYLOAD,
+    function_arn,
+    new_request_id,
+    new_trace_id,
 )
 from lambdapress.emulator.reports import (
     FunctionError,
@@ -44,7 +45,6 @@ from lambdapress.emulator.reports import (
     start_line,
     timeout_line,
 )
-from lambdapress.emulator.runtime_api import Invocation, RuntimeApi, Sandbox
 from lambdapress.errors import EmulatorError
 from lambdapress.support.lifetime import bound_popen
 

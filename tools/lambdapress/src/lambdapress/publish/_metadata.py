@@ -27,7 +27,7 @@ from packaging.utils import canonicalize_name
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.errors import DistributionError
-from lambdapress.publish.build import BuiltPackage
+from lambdapress.publish._build import BuiltPackage
 
 
 def path_dependency_fix(name: str) -> str:

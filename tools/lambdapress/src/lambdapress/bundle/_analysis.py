@@ -16,10 +16,9 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from lambdapress.bundle import sourced
-from lambdapress.bundle.discovery import HandlerModule
-from lambdapress.bundle.entry import ENTRY_MODULE, entry_source
-from lambdapress.bundle.facts import FileFacts
-from lambdapress.bundle.imports import (
+from lambdapress.bundle._entry import ENTRY_MODULE, entry_source
+from lambdapress.bundle._facts import FileFacts
+from lambdapress.bundle._imports import (
     ImportRef,
     ModuleIndex,
     SourceModule,
@@ -27,9 +26,10 @@ from lambdapress.bundle.imports import (
     is_stdlib,
     package_data,
 )
+from lambdapress.bundle._shipping import check_credentials, unreadable
+from lambdapress.bundle.discovery import HandlerModule
 from lambdapress.bundle.lock import Lock, LockedPackage
 from lambdapress.bundle.plan import SourceFile
-from lambdapress.bundle.shipping import check_credentials, unreadable
 from lambdapress.bundle.targets import Target
 from lambdapress.bundle.wheels import (
     INDEX_NAME,

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambdapress.bench.workload import (
+from lambdapress.bench._workload import (
     ARCHITECTURE,
     RUNTIME,
     SERVICE,

@@ -18,7 +18,9 @@ from functools import cached_property
 from pathlib import Path
 
 from lambdapress.config.lambda_platform import RESERVED_ENVIRONMENT, runtime_libraries
-from lambdapress.emulator import worker_boot
+from lambdapress.emulator import _worker_boot
+from lambdapress.emulator._isolation import TMP, Isolation, MountPlan, plan_for
+from lambdapress.emulator._ric import RuntimeClient
 from lambdapress.emulator.context import (
     FAKE_CREDENTIALS,
     FUNCTION_VERSION,
@@ -26,8 +28,6 @@ from lambdapress.emulator.context import (
     log_group,
     log_stream,
 )
-from lambdapress.emulator.isolation import TMP, Isolation, MountPlan, plan_for
-from lambdapress.emulator.ric import RuntimeClient
 from lambdapress.errors import EmulatorError
 from lambdapress.model.application import Function
 from lambdapress.support.loopback import NO_METADATA_SERVICE
@@ -62,7 +62,7 @@ class WorkerSpec:
     layer_libraries: tuple[str, ...] = ()
     """Libraries a layer of the function provides (`libpq.so.5`, or `libpq`: any version):
     loaded from this machine, since the emulator has no layers."""
-    boot_source: str = field(default_factory=worker_boot.source, repr=False)
+    boot_source: str = field(default_factory=_worker_boot.source, repr=False)
 
     def command(self) -> list[str]:
         """The worker's command line: the interpreter, isolated, running the runtime client."""

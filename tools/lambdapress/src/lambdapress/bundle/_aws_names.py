@@ -28,8 +28,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from lambdapress.bundle._implementations import pinned_variables
 from lambdapress.bundle.discovery import SERVICE_FUNCTION, HandlerModule
-from lambdapress.bundle.implementations import pinned_variables
 from lambdapress.config.aws_rules import (
     FUNCTION_NAME,
     HANDLER,

@@ -29,14 +29,14 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import ValidationError
 
-from lambdapress.bundle import artifacts
+from lambdapress.bundle import _artifacts
+from lambdapress.bundle._remote_config import RemoteCache
 from lambdapress.bundle.plan import BundlePlan
-from lambdapress.bundle.remote_config import RemoteCache
 from lambdapress.bundle.transfers import Cancelled, Progress, Round, run_round
 from lambdapress.support import files
 
 if TYPE_CHECKING:
-    from lambdapress.bundle.remote_cache import S3Store
+    from lambdapress.bundle._remote_cache import S3Store
 
 _Result = TypeVar("_Result")
 _SLOW_FIX = "check the network (or AWS_ENDPOINT_URL), or pass --no-remote-cache"
@@ -151,7 +151,7 @@ class _Session:
 
     def fetch(self, inputs_hash: str, progress: Progress) -> bool:
         """Whether the zip of `inputs_hash` came from the store and is now in the local cache."""
-        from lambdapress.bundle.remote_cache import StoreUnavailable
+        from lambdapress.bundle._remote_cache import StoreUnavailable
 
         try:
             return self._fetch(inputs_hash, progress)
@@ -163,7 +163,7 @@ class _Session:
 
     def upload(self, inputs_hash: str, progress: Progress) -> None:
         """Send one locally built zip, then its record."""
-        from lambdapress.bundle.remote_cache import StoreUnavailable
+        from lambdapress.bundle._remote_cache import StoreUnavailable
 
         try:
             self._upload(inputs_hash, progress)
@@ -181,7 +181,7 @@ class _Session:
         if data is None:
             return False
         try:
-            record = artifacts.ArtifactRecord.model_validate_json(data)
+            record = _artifacts.ArtifactRecord.model_validate_json(data)
         except ValidationError:
             self._warn(
                 f"{self._url(inputs_hash, 'json')} is not a valid record: ignored; the zip is "
@@ -189,7 +189,7 @@ class _Session:
             )
             return False
         try:
-            with files.replacing(artifacts.zip_path(self.cache, inputs_hash)) as temporary:
+            with files.replacing(_artifacts.zip_path(self.cache, inputs_hash)) as temporary:
                 with temporary.open("wb") as out:
                     got = store.download(key(f"{inputs_hash}.zip"), out, progress)
                 if got is None:  # a record without its zip: someone removed the zip
@@ -197,7 +197,7 @@ class _Session:
                 if got != (record.size, record.sha256):
                     raise _Mismatch
                 progress.check()  # given up on meanwhile: the local build owns the entry now
-                artifacts.write_record(self.cache, inputs_hash, record.archive())
+                _artifacts.write_record(self.cache, inputs_hash, record.archive())
         except _Missing:
             return False
         except _Mismatch:
@@ -209,20 +209,20 @@ class _Session:
         return True
 
     def _upload(self, inputs_hash: str, progress: Progress) -> None:
-        found = artifacts.lookup(self.cache, inputs_hash)
+        found = _artifacts.lookup(self.cache, inputs_hash)
         if found.archive is None:  # gone or damaged since it was built: never share it
             return
         store = self._connect()
         if store is None:
             return
-        record = artifacts.record_path(self.cache, inputs_hash).read_bytes()
-        zip_file = artifacts.zip_path(self.cache, inputs_hash)
+        record = _artifacts.record_path(self.cache, inputs_hash).read_bytes()
+        zip_file = _artifacts.zip_path(self.cache, inputs_hash)
         store.upload(self.remote.key(f"{inputs_hash}.zip"), zip_file, progress)
         store.write(self.remote.key(f"{inputs_hash}.json"), record, progress)
 
     def _connect(self) -> S3Store | None:
         """The store, created once (that imports boto3); None once it proved unusable."""
-        from lambdapress.bundle.remote_cache import S3Store
+        from lambdapress.bundle._remote_cache import S3Store
 
         with self._lock:
             if self.down:

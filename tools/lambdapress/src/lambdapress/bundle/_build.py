@@ -11,11 +11,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from lambdapress.bundle import artifacts, wheels
+from lambdapress.bundle import _artifacts, wheels
+from lambdapress.bundle._compiled import compile_staging
+from lambdapress.bundle._entries import EntryStore
 from lambdapress.bundle.archive import Archive, Entry, write_zip
 from lambdapress.bundle.bytecode import find_compiler
-from lambdapress.bundle.compiled import compile_staging
-from lambdapress.bundle.entries import EntryStore
 from lambdapress.bundle.plan import FunctionPlan
 from lambdapress.config.lambda_platform import UNZIPPED_MAX_BYTES
 from lambdapress.errors import BundleError
@@ -32,17 +32,17 @@ def build_artifact(function: FunctionPlan, cache: Path, store: EntryStore | None
     shares one across its builds) and assembled from there.
     """
     store = store if store is not None else EntryStore(cache)
-    destination = artifacts.zip_path(cache, function.inputs_hash)
+    destination = _artifacts.zip_path(cache, function.inputs_hash)
     with (
         files.temporary_folder(destination) as scratch,
-        files.replacing(destination, mode=artifacts.zip_mode()) as temporary,
+        files.replacing(destination, mode=_artifacts.zip_mode()) as temporary,
     ):
         entries = _first_party_entries(function, scratch, store)
         entries += _distribution_entries(function)
         _check_unique(function, entries)
         archive = write_zip(entries, temporary, store)
         check_limits(function, archive)
-        artifacts.write_record(cache, function.inputs_hash, archive)
+        _artifacts.write_record(cache, function.inputs_hash, archive)
     return archive
 
 

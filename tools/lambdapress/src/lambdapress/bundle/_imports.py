@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
-from lambdapress.bundle.facts import FileFacts
-from lambdapress.bundle.shipping import (
+from lambdapress.bundle._facts import FileFacts
+from lambdapress.bundle._shipping import (
     TEST_FOLDERS,
     Found,
     check_link,
