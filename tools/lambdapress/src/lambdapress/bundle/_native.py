@@ -34,6 +34,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lambdapress.bundle import wheels
+from lambdapress.bundle._analysis import Contents
 from lambdapress.bundle._elf import ElfError, read_dynamic
 from lambdapress.bundle._facts import FileFacts
 from lambdapress.bundle._implementations import Pinned
@@ -126,8 +127,7 @@ class NativeCheck:
         self,
         function: str,
         runtime: Runtime,
-        first_party: Sequence[SourceFile],
-        distributions: Sequence[InstalledDistribution],
+        contents: Contents,
         *,
         pyproject: Path,
         layer_libraries: Iterable[str] = (),
@@ -136,11 +136,11 @@ class NativeCheck:
     ) -> list[Finding]:
         """The libraries `function`'s zip needs that neither it, the runtime nor a layer has.
 
-        Files that `left_out` (`bundle.trim`) keeps out of the zip are neither checked nor
-        counted as present.
+        `contents` are what the import analysis ships; files that `left_out` (`bundle.trim`)
+        keeps out of the zip are neither checked nor counted as present.
         """
-        own = [(f, self._first_party(f)) for f in first_party if f.path is not None]
-        third = [(d, self._shipped_by(d)) for d in distributions]
+        own = [(f, self._first_party(f)) for f in contents.first_party if f.path is not None]
+        third = [(d, self._shipped_by(d)) for d in contents.distributions]
         if left_out is not None:
             third = [(d, self._kept(d, shipped, left_out)) for d, shipped in third]
         bundled: set[str] = set()

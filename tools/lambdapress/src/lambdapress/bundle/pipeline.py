@@ -240,8 +240,7 @@ def _plan(
             findings[unit.name] = checker.check(
                 unit.name,
                 service.settings.runtime,
-                contents.first_party,
-                contents.distributions,
+                contents,
                 pyproject=pyproject,
                 layer_libraries=service.settings.layer_libraries,
                 pinned=pinned,
