@@ -357,6 +357,9 @@ def test_a_wheel_file_edited_through_its_hard_link_is_installed_and_derived_agai
     shop: Path, build: Build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LAMBDAPRESS_CACHE", str(tmp_path / "private-cache"))  # it is damaged
+    # and so is the user-level cache entry it is linked to: not the session's, which every
+    # later test takes wheels from.
+    monkeypatch.setenv("LAMBDAPRESS_CACHE_DIR", str(tmp_path / "private-user-cache"))
     clean = build(shop).manifest.function("shop.create_item")
     (derived,) = (tmp_path / "private-cache" / "wheels").glob("v*/*+bytecode/markupsafe-*")
     # Bytecode is compiled anew for this folder; the extension is linked to the installed one.

@@ -52,7 +52,18 @@ def folder_digests(folder: Path, skip: Callable[[str], bool]) -> dict[str, str]:
 def folder_problem(
     folder: Path, recorded: dict[str, str], skip: Callable[[str], bool]
 ) -> str | None:
-    """What differs between `folder` and its record, in words; None when nothing does."""
+    """What differs between `folder` and its record, in words; None when nothing does.
+
+    A folder that disappears while it is read was thrown away by a concurrent run (which
+    found it damaged): for this run it differs from its record like any damaged folder.
+    """
+    try:
+        return _differences(folder, recorded, skip)
+    except FileNotFoundError:
+        return "it was removed while it was checked (another run threw it away)"
+
+
+def _differences(folder: Path, recorded: dict[str, str], skip: Callable[[str], bool]) -> str | None:
     present = folder_files(folder, skip)
     extra = sorted(set(present) - set(recorded))
     if extra:
