@@ -34,6 +34,7 @@ from lambdapress.bench._workload import Workload, edit_handler, set_handlers
 from lambdapress.bench.report import SamPoint, ScalingPoint
 from lambdapress.bundle import wheel_cache
 from lambdapress.errors import BundleError, LambdapressError
+from lambdapress.storage.dynamodb import FAKE_ENVIRONMENT
 
 __all__ = [
     "DEFAULT_SAM_SIZES",
@@ -48,13 +49,8 @@ __all__ = [
 DEFAULT_SIZES = (10, 100, 500)
 DEFAULT_SAM_SIZES = (10, 40)
 RUNS = 3
-OFFLINE_AWS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
+OFFLINE_AWS = FAKE_ENVIRONMENT
+"""What the timed builds run with: fake credentials, the local region, no metadata service."""
 USER_CACHE_VARIABLE = wheel_cache.ENVIRONMENT
 
 Say = Callable[[str], None]
