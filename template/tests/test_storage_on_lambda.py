@@ -127,6 +127,7 @@ class Sampler(threading.Thread):
         self.emulator = emulator
         self.url = url
         self.samples: list[tuple[int, int]] = []
+        self.times: list[float] = []  # when each sample was taken (time.monotonic)
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -140,6 +141,26 @@ class Sampler(threading.Thread):
                 assert row is not None
                 # A worker may start between the two counts: compare with the larger one.
                 self.samples.append((max(before, after), int(row[0])))
+                self.times.append(time.monotonic())
+
+    def lasting_excess(self, longer_than: float) -> list[tuple[int, int]]:
+        """Samples of a run of more connections than workers that lasted `longer_than` s.
+
+        A worker that retires closes its connection, but its server process leaves
+        pg_stat_activity a moment later (on a loaded machine, tens to hundreds of ms): a
+        sample may see it after the worker is gone. A connection a live worker holds besides
+        its own lasts as long as the worker, so it shows as a long run.
+        """
+        lasting: list[tuple[int, int]] = []
+        start: int | None = None
+        for index, (workers, used) in enumerate([*self.samples, (0, 0)]):
+            if used > workers:
+                start = index if start is None else start
+                continue
+            if start is not None and self.times[index - 1] - self.times[start] > longer_than:
+                lasting += self.samples[start:index]
+            start = None
+        return lasting
 
 
 def test_a_thousand_requests_at_concurrency_eight_stay_one_connection_per_worker(
@@ -201,8 +222,7 @@ def test_a_thousand_requests_at_concurrency_eight_stay_one_connection_per_worker
     assert wrong == [], errors[:5]
     assert "too many clients" not in new_log
     assert len(sampler.samples) > 20
-    over = [(workers, used) for workers, used in sampler.samples if used > workers]
-    assert over == []
+    assert sampler.lasting_excess(longer_than=1.0) == []
     print(  # measured, for the record (-s); never asserted as a number
         f"\nload: {len(statuses)} requests, {len(sampler.samples)} samples; peak live orders "
         f"workers {max(w for w, _ in sampler.samples)}, peak orders connections "
@@ -311,3 +331,12 @@ def test_a_warmup_ping_is_answered_without_touching_the_database(
         "\nwarm-up REPORT Duration (ms), cold then warm: "
         + "; ".join(f"{n}: {', '.join(f'{d:.2f}' for d in ds)}" for n, ds in durations.items())
     )
+
+
+def test_only_an_excess_that_lasts_counts_against_the_workers() -> None:
+    """The load test's check: a backend lingering after its worker retired is not a leak."""
+    sampler = Sampler.__new__(Sampler)  # the check alone: no emulator, no server
+    sampler.samples = [(2, 2), (2, 3), (2, 3), (2, 2), (1, 2), (1, 2), (1, 2), (1, 1)]
+    sampler.times = [0.0, 0.1, 0.2, 0.3, 0.4, 1.0, 1.6, 1.7]
+    assert sampler.lasting_excess(longer_than=1.0) == [(1, 2), (1, 2), (1, 2)]
+    assert sampler.lasting_excess(longer_than=2.0) == []
