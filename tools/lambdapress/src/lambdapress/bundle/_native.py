@@ -122,6 +122,10 @@ class NativeCheck:
     _shipped: dict[Path, tuple[frozenset[str], tuple[tuple[str, FileNative], ...]]] = field(
         default_factory=dict
     )
+    _kept_by: dict[
+        tuple[Path, str | None, bool, tuple[tuple[str, str], ...]],
+        tuple[frozenset[str], tuple[tuple[str, FileNative], ...]],
+    ] = field(default_factory=dict)
 
     def check(
         self,
@@ -214,13 +218,26 @@ class NativeCheck:
         shipped: tuple[frozenset[str], tuple[tuple[str, FileNative], ...]],
         left_out: Omissions,
     ) -> tuple[frozenset[str], tuple[tuple[str, FileNative], ...]]:
-        """`_shipped_by` without the files `left_out` keeps out of this function's zip."""
+        """`_shipped_by` without the files `left_out` keeps out of this function's zip.
+
+        What is left out of a distribution depends on the target's Python and the paths named
+        for that distribution alone, the same for most functions: worked out once per run.
+        """
+        folder = dist.folder.name
+        own_paths = tuple(p for p in left_out.paths if p[0] == folder)
+        key = (dist.with_sources, left_out.python, left_out.optimize, own_paths)
+        known = self._kept_by.get(key)
+        if known is not None:
+            return known
         by_name = self._distribution(dist)
-        kept = {n: f for n, f in by_name.items() if left_out.rule_for(dist.folder.name, n) is None}
+        kept = {n: f for n, f in by_name.items() if left_out.rule_for(folder, n) is None}
         if len(kept) == len(by_name):
-            return shipped
-        names = frozenset(n for arcname, f in kept.items() for n in _names(arcname, f))
-        return names, tuple((a, f) for a, f in sorted(kept.items()) if not f.is_empty)
+            result = shipped
+        else:
+            names = frozenset(n for arcname, f in kept.items() for n in _names(arcname, f))
+            result = names, tuple((a, f) for a, f in sorted(kept.items()) if not f.is_empty)
+        self._kept_by[key] = result
+        return result
 
     def _distribution(self, dist: InstalledDistribution) -> dict[str, FileNative]:
         folder = dist.with_sources
