@@ -32,6 +32,7 @@ from lambdapress.model.resources import (
     AttributeName,
     DynamoDBTable,
     Resource,
+    StreamView,
     table_definition,
 )
 from lambdapress.model.storage_backends import (
@@ -69,8 +70,9 @@ DYNAMODB_ITEM_ACTIONS = (
 _TABLE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 _TABLES_FIX = (
     'declare each table as [tool.lambdapress.storage.tables.NAME] with partition_key = "id" '
-    "(and an optional sort_key); NAME: lowercase letters, digits and underscores, starting "
-    "with a letter"
+    '(and an optional sort_key, and stream = "NEW_AND_OLD_IMAGES", "NEW_IMAGE", '
+    '"OLD_IMAGE" or "KEYS_ONLY" for a table whose changes trigger functions); NAME: lowercase '
+    "letters, digits and underscores, starting with a letter"
 )
 
 
@@ -100,6 +102,9 @@ class TableSettings(BaseModel):
 
     partition_key: AttributeName
     sort_key: AttributeName | None = None
+    stream: StreamView | None = None
+    """What the table's DynamoDB stream carries (`"NEW_AND_OLD_IMAGES"`...); no stream when
+    unset. A `@triggers.dynamodb_stream` on the table needs one."""
 
 
 class DynamoDBSettings(BaseModel):
@@ -231,6 +236,7 @@ class DynamoDBBackend:
                 name=name,
                 partition_key=table.partition_key,
                 sort_key=table.sort_key,
+                stream=table.stream,
             )
             for name, table in sorted(declaration.settings.tables.items())
         )

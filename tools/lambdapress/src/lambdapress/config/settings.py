@@ -32,6 +32,14 @@ from lambdapress.config.deploy_settings import (
     IamSettings,
     check_function_keys,
 )
+from lambdapress.config.event_settings import FIXES as EVENT_FIXES
+from lambdapress.config.event_settings import (
+    BucketSettings,
+    BusSettings,
+    QueueSettings,
+    ResourceName,
+    TopicSettings,
+)
 from lambdapress.config.lambda_platform import (
     ARCHITECTURES,
     DEFAULT_ARCHITECTURE,
@@ -88,6 +96,7 @@ _FIX = {
     "storage": 'set kind = "NAME", the name of a storage backend such as "postgres" (lowercase '
     'letters, digits, "-" and "_"); the other keys of the table are that backend\'s',
     **DEPLOY_FIXES,
+    **EVENT_FIXES,
 }
 
 
@@ -165,6 +174,14 @@ class ServiceSettings(BaseModel):
     """Statements added to the service's execution role (see `deploy_settings`)."""
     functions: dict[str, FunctionDeploySettings] = Field(default_factory=dict)
     """Handler module -> its reserved/provisioned concurrency and warm-up schedule."""
+    queues: dict[ResourceName, QueueSettings] = Field(default_factory=dict)
+    """The service's SQS queues (`config.event_settings`): triggers and senders name them."""
+    topics: dict[ResourceName, TopicSettings] = Field(default_factory=dict)
+    """The service's SNS topics: its functions publish, any service's queues subscribe."""
+    buses: dict[ResourceName, BusSettings] = Field(default_factory=dict)
+    """The service's EventBridge buses (rules may also watch the account's default bus)."""
+    buckets: dict[ResourceName, BucketSettings] = Field(default_factory=dict)
+    """The service's S3 buckets: object events trigger functions, functions read and write."""
 
     @property
     def python_version(self) -> str:

@@ -1,4 +1,4 @@
-"""What functions use: tables, databases (and, as kinds are added, secrets, queues, buckets).
+"""What functions use: tables, databases, queues, topics, event buses and buckets.
 
 A resource belongs to one service and is named within it; its `id` (`customers/dynamodb-table/
 customers`) is how functions' `uses` and permissions refer to it. Each kind is a subclass of
@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lambdapress.model.kinds import RESOURCES, Kinded, registered
 
+StreamView = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
+"""DynamoDB's StreamViewType: what each record of a table's stream holds."""
 AttributeName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")]
 """A DynamoDB key attribute as lambdapress declares it (the settings' and the model's)."""
 DELETED_WITH_STACK: Final = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
@@ -43,6 +45,9 @@ class DynamoDBTable(Resource):
     kind: Literal["dynamodb-table"] = "dynamodb-table"
     partition_key: AttributeName
     sort_key: AttributeName | None = None
+    stream: StreamView | None = None
+    """What its DynamoDB stream carries of each change, when it has one (a stream trigger
+    needs one)."""
 
 
 def table_definition(partition_key: str, sort_key: str | None) -> dict[str, Any]:
@@ -71,3 +76,51 @@ class PostgresDatabase(Resource):
     kind: Literal["postgres-database"] = "postgres-database"
     migrations: str | None = None
     """The folder of its SQL migrations, relative to the repository root, if it has one."""
+
+
+class TopicSubscription(BaseModel):
+    """A queue's subscription to a topic (part of `SqsQueue`, never a resource of its own)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    topic: str
+    """The topic's resource id (`orders/sns-topic/order-events`)."""
+    filter_policy: dict[str, Any] | None = None
+    filter_policy_scope: Literal["MessageAttributes", "MessageBody"] = "MessageAttributes"
+    raw_message_delivery: bool = True
+
+
+@registered(RESOURCES)
+class SqsQueue(Resource):
+    """An SQS queue of a service: what its consumers drain and its senders send to."""
+
+    kind: Literal["sqs-queue"] = "sqs-queue"
+    fifo: bool = False
+    visibility_timeout: int = Field(default=30, ge=0, le=43_200)
+    retention_seconds: int = Field(default=345_600, ge=60, le=1_209_600)
+    dead_letter: str | None = None
+    """The resource id of the queue that takes what was received `max_receives` times."""
+    max_receives: int | None = Field(default=None, ge=1, le=1_000)
+    subscriptions: tuple[TopicSubscription, ...] = ()
+
+
+@registered(RESOURCES)
+class SnsTopic(Resource):
+    """An SNS topic of a service: its publishers send, queues and functions subscribe."""
+
+    kind: Literal["sns-topic"] = "sns-topic"
+    fifo: bool = False
+
+
+@registered(RESOURCES)
+class EventBus(Resource):
+    """An EventBridge bus of a service (rules may also watch the account's default bus)."""
+
+    kind: Literal["event-bus"] = "event-bus"
+
+
+@registered(RESOURCES)
+class S3Bucket(Resource):
+    """An S3 bucket of a service: private, its object events may trigger functions."""
+
+    kind: Literal["s3-bucket"] = "s3-bucket"

@@ -1,18 +1,22 @@
 """What makes a function run: its triggers, one registered kind each.
 
-HTTP routes are the first kind; a queue, a topic, a schedule, an event rule, a bucket or a
-stream is another subclass of `Trigger` with a `kind` of its own, registered in `TRIGGERS`
-(`model.kinds`), and the rest of the model takes it unchanged.
+HTTP routes, queues, topics, schedules, event rules, bucket events and table streams: each a
+subclass of `Trigger` with a `kind` of its own, registered in `TRIGGERS` (`model.kinds`), and
+the rest of the model takes them unchanged. A trigger names the resource it reads by its id
+(`service/kind/name`, `model.resources`); how it is declared, checked, rendered and delivered
+is its kind's (`model.trigger_kinds`, one module each in `lambdapress.triggers`).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
 from lambdapress.model.kinds import TRIGGERS, Kinded, registered
 
+StartingPosition = Literal["LATEST", "TRIM_HORIZON"]
+"""Where a new stream consumer starts: new records only, or the oldest the stream keeps."""
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
 
 
@@ -45,3 +49,121 @@ class HttpRoute(Trigger):
     def label(self) -> str:
         """The route key."""
         return self.route_key
+
+
+@registered(TRIGGERS)
+class SqsTrigger(Trigger):
+    """A queue drained in batches (`@triggers.sqs("order-placed")`).
+
+    The function reports the items that failed (`ReportBatchItemFailures`, Powertools' batch
+    processor); only those come back after the visibility timeout, and a message received
+    `max_receives` times goes to the queue's dead-letter queue.
+    """
+
+    kind: Literal["sqs"] = "sqs"
+    queue: str
+    """The queue's resource id (`workers/sqs-queue/order-placed`)."""
+    batch_size: int = Field(default=10, ge=1, le=10_000)
+    batch_window: int = Field(default=0, ge=0, le=300)
+    """Seconds to gather a batch before invoking (MaximumBatchingWindowInSeconds)."""
+    max_concurrency: int | None = Field(default=None, ge=2, le=1_000)
+
+    @property
+    def label(self) -> str:
+        """`sqs workers/order-placed`."""
+        return f"sqs {_short(self.queue)}"
+
+
+@registered(TRIGGERS)
+class SnsTrigger(Trigger):
+    """A topic's messages, one per invocation (`@triggers.sns("orders/order-events")`)."""
+
+    kind: Literal["sns"] = "sns"
+    topic: str
+    """The topic's resource id (`orders/sns-topic/order-events`)."""
+    filter_policy: dict[str, Any] | None = None
+    filter_policy_scope: Literal["MessageAttributes", "MessageBody"] = "MessageAttributes"
+
+    @property
+    def label(self) -> str:
+        """`sns orders/order-events`."""
+        return f"sns {_short(self.topic)}"
+
+
+@registered(TRIGGERS)
+class ScheduleTrigger(Trigger):
+    """An EventBridge schedule (`@triggers.schedule("rate(5 minutes)")`).
+
+    `expression` is EventBridge's: `rate(N minute|minutes|hour|hours|day|days)` or a six-field
+    `cron(minutes hours day-of-month month day-of-week year)`.
+    """
+
+    kind: Literal["schedule"] = "schedule"
+    expression: str
+    input: dict[str, Any] | None = None
+    """The fixed event sent on each firing; None sends EventBridge's scheduled event."""
+    enabled: bool = True
+
+    @property
+    def label(self) -> str:
+        """`schedule rate(5 minutes)`."""
+        return f"schedule {self.expression}"
+
+
+@registered(TRIGGERS)
+class EventRuleTrigger(Trigger):
+    """An EventBridge rule's matches (`@triggers.rule({"source": ["orders"]})`)."""
+
+    kind: Literal["eventbridge"] = "eventbridge"
+    pattern: dict[str, Any]
+    """EventBridge's event pattern."""
+    bus: str = "default"
+    """`default` (the account's bus) or an event bus's resource id."""
+
+    @property
+    def label(self) -> str:
+        """`eventbridge default`."""
+        return f"eventbridge {_short(self.bus)}"
+
+
+@registered(TRIGGERS)
+class S3Trigger(Trigger):
+    """A bucket's object events (`@triggers.s3("uploads", prefix="in/")`)."""
+
+    kind: Literal["s3"] = "s3"
+    bucket: str
+    """The bucket's resource id (`imports/s3-bucket/uploads`)."""
+    events: tuple[str, ...] = ("s3:ObjectCreated:*",)
+    prefix: str = ""
+    suffix: str = ""
+
+    @property
+    def label(self) -> str:
+        """`s3 imports/uploads/in/*.csv`."""
+        return f"s3 {_short(self.bucket)}/{self.prefix}*{self.suffix}"
+
+
+@registered(TRIGGERS)
+class DynamoDBStreamTrigger(Trigger):
+    """A table's stream, in batches (`@triggers.dynamodb_stream("inventory")`)."""
+
+    kind: Literal["dynamodb-stream"] = "dynamodb-stream"
+    table: str
+    """The table's resource id (`inventory/dynamodb-table/inventory`); it must have a stream."""
+    batch_size: int = Field(default=100, ge=1, le=10_000)
+    batch_window: int = Field(default=0, ge=0, le=300)
+    starting_position: StartingPosition = "LATEST"
+    bisect_on_error: bool = False
+    """Split a failing batch in two and retry each half (BisectBatchOnFunctionError)."""
+    max_retries: int | None = Field(default=None, ge=-1, le=10_000)
+
+    @property
+    def label(self) -> str:
+        """`dynamodb-stream inventory/inventory`."""
+        return f"dynamodb-stream {_short(self.table)}"
+
+
+def _short(resource_id: str) -> str:
+    """`workers/order-placed` for `workers/sqs-queue/order-placed`."""
+    parts = resource_id.split("/")
+    return f"{parts[0]}/{parts[-1]}" if len(parts) == 3 else resource_id
