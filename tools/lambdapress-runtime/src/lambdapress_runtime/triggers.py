@@ -121,9 +121,10 @@ def dynamodb_stream(
 
 
 def environment_name(reference: str, suffix: str) -> str:
-    """The variable holding a resource's name or ARN: `orders/order-events`, `TOPIC_ARN` ->
-    `ORDERS_ORDER_EVENTS_TOPIC_ARN`. The tool names the variables it sets the same way (a test
-    of the tool holds the two equal)."""
+    """The variable holding a resource's name or ARN (`ORDERS_ORDER_EVENTS_TOPIC_ARN`).
+
+    The tool names the variables it sets the same way (a test of the tool holds the two equal).
+    """
     return f"{reference.replace('/', '_').replace('-', '_').upper()}_{suffix}"
 
 

@@ -2,7 +2,9 @@
 
 A permission names its resources without knowing the stage: an ARN (which may use
 CloudFormation's pseudo parameters, `arn:${AWS::Partition}:s3:::uploads/*`), a resource of the
-application (`resource:customers/dynamodb-table/customers`) or the function's own log group
+application (`resource:customers/dynamodb-table/customers`), a table's stream
+(`stream:inventory/dynamodb-table/inventory`), objects of a bucket under a prefix
+(`objects:imports/s3-bucket/uploads|in/*`) or the function's own log group
 (`log-group:orders.get_order`). A renderer turns each into the stage's expression, so every
 function's role grants exactly its own permissions and nothing found by name patterns.
 """
@@ -14,6 +16,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 RESOURCE_PREFIX = "resource:"
+STREAM_PREFIX = "stream:"
+OBJECTS_PREFIX = "objects:"
 LOG_GROUP_PREFIX = "log-group:"
 # What any function does with its own log group; nothing else of CloudWatch Logs.
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
@@ -35,6 +39,20 @@ class Permission(BaseModel):
 def resource_ref(resource_id: str) -> str:
     """How a permission names a resource of the application."""
     return f"{RESOURCE_PREFIX}{resource_id}"
+
+
+def stream_ref(table_id: str) -> str:
+    """How a permission names the stream of a table of the application (its StreamArn)."""
+    return f"{STREAM_PREFIX}{table_id}"
+
+
+def objects_ref(bucket_id: str, key_pattern: str = "*") -> str:
+    """How a permission names objects of a bucket of the application: `objects:<id>|in/*`.
+
+    The renderer writes the bucket's ARN, `/`, then `key_pattern` (`in/*.csv` stays `in/*`
+    in IAM, which matches keys by prefix and `*` only).
+    """
+    return f"{OBJECTS_PREFIX}{bucket_id}|{key_pattern}"
 
 
 def log_group_ref(function: str) -> str:

@@ -124,3 +124,29 @@ class S3Bucket(Resource):
     """An S3 bucket of a service: private, its object events may trigger functions."""
 
     kind: Literal["s3-bucket"] = "s3-bucket"
+
+
+ADDRESS_VARIABLES: Final[dict[str, tuple[str, ...]]] = {
+    "sqs-queue": ("QUEUE_URL", "QUEUE_ARN"),
+    "sns-topic": ("TOPIC_ARN",),
+    "event-bus": ("BUS_NAME",),
+    "s3-bucket": ("BUCKET_NAME",),
+}
+"""The variables a function that uses a resource of each kind gets (`<NAME>_QUEUE_URL`...):
+what `lambdapress_runtime.triggers`' handles read."""
+
+
+def environment_name(reference: str, suffix: str) -> str:
+    """The variable holding a used resource's address (`ORDERS_ORDER_EVENTS_TOPIC_ARN`).
+
+    `reference` as the function's code writes it (`name` for its own service's,
+    `service/name` for another's), `suffix` one of `ADDRESS_VARIABLES`. The runtime's
+    `lambdapress_runtime.triggers.environment_name` is the same rule (a test holds them equal;
+    the tool cannot import the runtime).
+    """
+    return f"{reference.replace('/', '_').replace('-', '_').upper()}_{suffix}"
+
+
+def reference_in(service: str, resource: Resource) -> str:
+    """How code of `service` names `resource`: its name, or `service/name` for another's."""
+    return resource.name if resource.service == service else f"{resource.service}/{resource.name}"
