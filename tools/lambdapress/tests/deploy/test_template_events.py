@@ -313,7 +313,7 @@ def test_rules_match_their_pattern_on_their_bus() -> None:
         if k.startswith("WorkersAudit")
     ]
     by_bus = {json.dumps(r["EventBusName"], sort_keys=True): (k, r) for k, r in rules}
-    own_id, own = by_bus[json.dumps({"Ref": "OrdersOrdersEventBus"})]
+    own_id, own = by_bus[json.dumps({"Fn::GetAtt": ["OrdersOrdersEventBus", "Name"]})]
     assert own["EventPattern"] == {"source": ["orders"]}
     assert own["State"] == "ENABLED"
     assert own["Targets"] == [
@@ -447,7 +447,7 @@ def test_a_function_using_a_resource_finds_it_by_variable() -> None:
     assert variables == {
         "POWERTOOLS_SERVICE_NAME": "orders",
         "ORDER_EVENTS_TOPIC_ARN": {"Ref": "OrdersOrderEventsTopic"},
-        "ORDERS_BUS_NAME": {"Ref": "OrdersOrdersEventBus"},
+        "ORDERS_BUS_NAME": {"Fn::GetAtt": ["OrdersOrdersEventBus", "Name"]},
         "IMPORTS_UPLOADS_BUCKET_NAME": {"Fn::Sub": BUCKET_NAME},
         "WORKERS_ORDER_PLACED_QUEUE_URL": {"Ref": "WorkersOrderPlacedQueue"},
         "WORKERS_ORDER_PLACED_QUEUE_ARN": {"Fn::GetAtt": ["WorkersOrderPlacedQueue", "Arn"]},

@@ -89,13 +89,18 @@ def stream_arn(table: Resource) -> Any:
     return {"Fn::GetAtt": [table_id(table), "StreamArn"]}
 
 
+def bus_name(bus: Resource) -> dict[str, Any]:
+    """An event bus's name: its `Name` attribute (the same as its `Ref`, which moto lacks)."""
+    return {"Fn::GetAtt": [resource_id(bus), "Name"]}
+
+
 def address_environment(
     service: str, resource: Resource, project: str, stage: str
 ) -> dict[str, Any]:
     """The variables a function of `service` that uses `resource` gets (`model.resources`).
 
     `<REF>_QUEUE_URL` (the queue's `Ref`) and `<REF>_QUEUE_ARN`, `<REF>_TOPIC_ARN` (the topic's
-    `Ref`), `<REF>_BUS_NAME` (the bus's `Ref`), `<REF>_BUCKET_NAME` (the name, see above).
+    `Ref`), `<REF>_BUS_NAME` (`bus_name`), `<REF>_BUCKET_NAME` (the name, see above).
     """
     if not is_event_resource(resource):
         raise ValueError(f"{resource.id} is not a queue, a topic, an event bus or a bucket")
@@ -104,7 +109,7 @@ def address_environment(
         "QUEUE_URL": {"Ref": logical_id},
         "QUEUE_ARN": {"Fn::GetAtt": [logical_id, "Arn"]},
         "TOPIC_ARN": {"Ref": logical_id},
-        "BUS_NAME": {"Ref": logical_id},
+        "BUS_NAME": bus_name(resource),
     }
     if resource.kind == "s3-bucket":
         values = {"BUCKET_NAME": bucket_name_expression(resource, project, stage)}

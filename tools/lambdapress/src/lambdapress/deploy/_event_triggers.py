@@ -241,7 +241,7 @@ def add_event_rule(
     bus: Any = DEFAULT_BUS
     if trigger.bus != DEFAULT_BUS:
         resource = _of_kind(application, trigger.bus, "event-bus", _owner(function, trigger))
-        bus = {"Ref": refs.resource_id(resource)}  # an event bus's Ref is its name
+        bus = refs.bus_name(resource)
     target = stack.invoke_target(function.name)
     rule_id = stack.function_id(function.name, f"Rule{digest(trigger.bus, trigger.pattern)}")
     rule = stack.add(
