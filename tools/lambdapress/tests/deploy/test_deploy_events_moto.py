@@ -3,7 +3,8 @@
 The application (`event_stacks`: queues with a dead-letter queue, FIFO ones, topics, a bus, a
 bucket, a table with a stream, and a function on each) is written as `package` would write it:
 `dist/manifest.json` and real zips. `deploy --plan` lists what would be created; `deploy`
-creates it; boto3 then finds each resource as declared, and `destroy` removes them.
+creates it; boto3 then finds each resource as declared; `destroy` refuses while the bucket
+holds objects (CloudFormation would stop halfway), then removes them all.
 
 What moto 5.2's CloudFormation does NOT create, and so what this test cannot see (cfn-lint and
 the template tests check them; the README's "verified by" table says so):
@@ -259,9 +260,19 @@ def test_every_event_source_deploys_and_is_found_as_declared(
     # 3. Deployed again, nothing changed: up to date.
     assert f"{STACK}: up to date" in _deploy(tmp_path, capsys, "--yes")
 
-    # 4. destroy removes them with the stack.
-    code = main(["destroy", "--stage", STAGE, "--yes", "--root", str(tmp_path)])
+    # 4. destroy refuses, before deleting anything, while the bucket holds users' objects...
+    s3.put_object(Bucket=bucket, Key="in/orders.csv", Body=b"id\n1\n")
+    destroy = ["destroy", "--stage", STAGE, "--yes", "--root", str(tmp_path)]
+    assert main(destroy) == 1
+    err = capsys.readouterr().err
+    assert f"bucket {bucket} (ImportsUploadsBucket of stack {STACK}) holds objects" in err
+    assert f"aws s3 rm s3://{bucket} --recursive" in err
+    assert len(sqs.list_queues()["QueueUrls"]) == 4  # the stack is whole
+    # ... and removes everything with the stack once it is empty.
+    s3.delete_object(Bucket=bucket, Key="in/orders.csv")
+    code = main(destroy)
     assert code == 0, capsys.readouterr().err
+    assert bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert sqs.list_queues().get("QueueUrls", []) == []
     assert sns.list_topics()["Topics"] == []
     assert lambda_.list_event_source_mappings()["EventSourceMappings"] == []
