@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 
+import botocore.session
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lambdapress.config.aws_rules import BUCKET_NAME_MAX, is_bucket_name
 from lambdapress.config.names import MAX_SERVICE_NAME, PROJECT_MAX, STAGE_MAX
@@ -106,3 +109,38 @@ def test_the_tool_names_variables_as_the_runtime_reads_them(reference: str) -> N
             assert environment_name(reference, suffix) == runtime_environment_name(
                 reference, suffix
             )
+
+
+# -- every name lambdapress accepts, against AWS's rules -----------------------------------------
+
+# EventBridge's model (botocore `events` CreateEventBus: Name) carries its rule; SQS's and SNS's
+# models carry none, their API references say: alphanumerics, `-` and `_`, at most 80 (SQS)
+# or 256 (SNS) characters, `.fifo` ending a FIFO one's within them.
+EVENTS = botocore.session.get_session().get_service_model("events")
+BUS_SHAPE = EVENTS.operation_model("CreateEventBus").input_shape.members["Name"].metadata
+SQS_NAME = re.compile(r"[A-Za-z0-9_-]{1,75}\.fifo|[A-Za-z0-9_-]{1,80}")
+SNS_NAME = re.compile(r"[A-Za-z0-9_-]{1,251}\.fifo|[A-Za-z0-9_-]{1,256}")
+REGIONS = ("us-east-1", "eu-central-2", "ap-southeast-7", "us-gov-west-1", "us-isof-south-1")
+NAMES = st.from_regex(r"[a-z](-?[a-z0-9])*", fullmatch=True)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(
+    project=NAMES.filter(lambda n: len(n) <= PROJECT_MAX),
+    stage=NAMES.filter(lambda n: len(n) <= STAGE_MAX),
+    service=st.from_regex(r"[a-z][a-z0-9_]{0,40}", fullmatch=True),
+    name=st.from_regex(r"[a-z][a-z0-9-]{0,39}", fullmatch=True),
+    fifo=st.booleans(),
+    region=st.sampled_from(REGIONS),
+)
+def test_every_accepted_name_makes_names_aws_accepts(
+    project: str, stage: str, service: str, name: str, fifo: bool, region: str
+) -> None:
+    queue = physical_name(project, stage, SqsQueue(service=service, name=name, fifo=fifo))
+    assert SQS_NAME.fullmatch(queue) and queue.endswith(".fifo") == fifo, queue
+    topic = physical_name(project, stage, SnsTopic(service=service, name=name, fifo=fifo))
+    assert SNS_NAME.fullmatch(topic), topic
+    bus = physical_name(project, stage, EventBus(service=service, name=name))
+    assert re.fullmatch(BUS_SHAPE["pattern"], bus) and len(bus) <= BUS_SHAPE["max"], bus
+    bucket = bucket_name(project, stage, S3Bucket(service=service, name=name), "0" * 12, region)
+    assert is_bucket_name(bucket), bucket
