@@ -116,8 +116,9 @@ def test_the_tool_names_variables_as_the_runtime_reads_them(reference: str) -> N
 # EventBridge's model (botocore `events` CreateEventBus: Name) carries its rule; SQS's and SNS's
 # models carry none, their API references say: alphanumerics, `-` and `_`, at most 80 (SQS)
 # or 256 (SNS) characters, `.fifo` ending a FIFO one's within them.
-EVENTS = botocore.session.get_session().get_service_model("events")
-BUS_SHAPE = EVENTS.operation_model("CreateEventBus").input_shape.members["Name"].metadata
+BUS_SHAPE = (
+    botocore.session.get_session().get_service_model("events").shape_for("EventBusName").metadata
+)
 SQS_NAME = re.compile(r"[A-Za-z0-9_-]{1,75}\.fifo|[A-Za-z0-9_-]{1,80}")
 SNS_NAME = re.compile(r"[A-Za-z0-9_-]{1,251}\.fifo|[A-Za-z0-9_-]{1,256}")
 REGIONS = ("us-east-1", "eu-central-2", "ap-southeast-7", "us-gov-west-1", "us-isof-south-1")
