@@ -52,6 +52,7 @@ from lambdapress.bundle.wheel_cache import (
     usable_cache,
     user_cache_folder,
 )
+from lambdapress.config.docstrings import CheckedDocstrings, checked_docstrings
 from lambdapress.config.pyproject import find_key_line
 from lambdapress.config.settings import ServiceSettings
 from lambdapress.errors import BundleError
@@ -103,6 +104,8 @@ class InstalledDistribution:
     installed: Path | None = None
     """The folder as installed, sources included, when `folder` is its bytecode-only copy
     (the native-library check reads the modules' sources there)."""
+    docstrings: bool = True
+    """Whether its modules keep their docstrings (False: bytecode compiled without them)."""
 
     @property
     def with_sources(self) -> Path:
@@ -178,17 +181,29 @@ class SourcePolicy:
     """What of the third-party code ships, as a service's settings say.
 
     `sources`, `keep_sources` and `docstrings` are the settings of the same names; the default
-    ships everything as installed.
+    ships everything as installed. `checked` is the list `docstrings = "checked"` goes by
+    (`config.docstrings`: the one lambdapress ships).
     """
 
     sources: Literal["first-party", "all"] = "all"
     keep_sources: frozenset[str] = frozenset()
-    docstrings: Literal["first-party", "all"] = "all"
+    docstrings: Literal["checked", "first-party", "all"] = "all"
+    checked: CheckedDocstrings = field(default_factory=checked_docstrings, hash=False)
 
     @classmethod
     def of(cls, settings: ServiceSettings) -> SourcePolicy:
         """The policy a service's settings ask for."""
         return cls(settings.sources, frozenset(settings.keep_sources), settings.docstrings)
+
+    def keeps_docstrings(self, package: LockedPackage) -> bool:
+        """Whether `package`'s bytecode keeps its docstrings when it ships without sources.
+
+        Under "checked", a source lambdapress builds (git, a path) keeps them: the list was
+        checked on published releases, and a fork may carry the same version.
+        """
+        if self.docstrings == "checked":
+            return package.is_built or not self.checked.covers(package.name, package.version)
+        return self.docstrings == "all"
 
 
 def ensure_installed(
@@ -204,7 +219,8 @@ def ensure_installed(
     prepared there first, then taken. Under `policy.sources == "first-party"`, each
     distribution not named in `policy.keep_sources` is described by its bytecode-only folder
     (when there is bytecode: without an interpreter for the target, sources ship as before);
-    its bytecode has no docstrings with `policy.docstrings == "first-party"`.
+    its bytecode has no docstrings when `policy.keeps_docstrings` says so for it, in a folder
+    of its own (`+nodocstrings`): the choice is per distribution.
     """
     on_install, credentials = installer.on_install, installer.credentials
     for package in packages:
@@ -264,20 +280,24 @@ def ensure_installed(
     # A pinned package is a workspace library shipped as its published wheel: the project's
     # own code, so it keeps its sources like the rest of the first-party code.
     stripped = [p for p in packages if canonicalize_name(p.name) not in kept and not p.is_pinned]
-    keep_docstrings = policy.docstrings == "all"
-    suffix = BYTECODE_ONLY + ("" if keep_docstrings else WITHOUT_DOCSTRINGS)
-    variant: Variant = "bytecode" if keep_docstrings else "bytecode-nodocstrings"
-    bytecode_base = base.with_name(base.name + suffix)
+    keeps = {p.name: policy.keeps_docstrings(p) for p in stripped}
+
+    def bytecode_folder(package: LockedPackage) -> Path:
+        suffix = BYTECODE_ONLY + ("" if keeps[package.name] else WITHOUT_DOCSTRINGS)
+        return _folder(base.with_name(base.name + suffix), package)
+
     for package in stripped:
-        folder = _folder(bytecode_base, package)
+        folder = bytecode_folder(package)
         if read_record(folder) is None and folder.exists():
             repaired[package.name] = f"{COMPLETE_MARK} is missing or unreadable"
             discard(folder)
 
     def derive(package: LockedPackage) -> None:
-        folder = _folder(bytecode_base, package)
+        folder = bytecode_folder(package)
         if read_record(folder) is not None:
             return
+        keep_docstrings = keeps[package.name]
+        variant: Variant = "bytecode" if keep_docstrings else "bytecode-nodocstrings"
         compiled = _folder(base, package)
 
         def fill(staging: Path) -> None:
@@ -309,9 +329,10 @@ def ensure_installed(
     for package in stripped:
         described[package.name] = replace(
             described[package.name],
-            folder=_folder(bytecode_base, package),
+            folder=bytecode_folder(package),
             repaired=repaired.get(package.name),
             installed=_folder(base, package),
+            docstrings=keeps[package.name],
         )
     return described
 
