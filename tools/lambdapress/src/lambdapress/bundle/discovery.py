@@ -30,15 +30,18 @@ from pydantic import ValidationError
 
 from lambdapress.bundle._facts import FileFacts
 from lambdapress.bundle._imports import parse_module
+from lambdapress.config.pyproject import PYPROJECT
 from lambdapress.config.workspace import Service
 from lambdapress.errors import BundleError
 from lambdapress.model.kinds import TRIGGERS
 from lambdapress.model.permissions import Permission
+from lambdapress.model.resources import Resource
 from lambdapress.model.trigger_kinds import (
     HANDLER_FUNCTION,
     CheckContext,
     Declared,
     HandlerSource,
+    ServiceFacts,
     Used,
     check_triggers,
     discover_triggers,
@@ -103,6 +106,22 @@ def discover_service(service: Service, facts: FileFacts | None = None) -> tuple[
         if path.name != "__init__.py" and not path.name.startswith(("test_", "_"))
     ]
     return tuple(functions)
+
+
+def check_context(services: Iterable[Service], resources: Iterable[Resource]) -> CheckContext:
+    """What the trigger kinds check declarations against: every service and its resources."""
+    return CheckContext(
+        resources={resource.id: resource for resource in resources},
+        services={
+            service.name: ServiceFacts(
+                name=service.name,
+                pyproject=service.path / PYPROJECT,
+                timeout=service.settings.timeout,
+                storage=service.settings.storage.kind,
+            )
+            for service in services
+        },
+    )
 
 
 def check_all_triggers(

@@ -49,7 +49,15 @@ from lambdapress.model.permissions import Permission
 from lambdapress.model.resources import Resource
 from lambdapress.model.triggers import Trigger
 
-BUILT_IN = ("lambdapress.triggers.http",)
+BUILT_IN = (
+    "lambdapress.triggers.http",
+    "lambdapress.triggers.sqs",
+    "lambdapress.triggers.sns",
+    "lambdapress.triggers.schedule",
+    "lambdapress.triggers.eventbridge",
+    "lambdapress.triggers.s3",
+    "lambdapress.triggers.dynamodb_stream",
+)
 """The built-in kinds, by module path: each module's `KIND` is registered on first lookup."""
 HANDLER_FUNCTION = "handler"
 """The function of a handler module Lambda runs (`module.handler`): triggers decorate it."""
