@@ -38,12 +38,11 @@ from packaging.utils import canonicalize_name
 
 from lambdapress.bundle import _analysis, _artifacts, _native, _shared_cache, wheels
 from lambdapress.bundle import _entries as entries
-from lambdapress.bundle._aws_names import check_for_aws
 from lambdapress.bundle._build import build_artifact
+from lambdapress.bundle._checked import checked_declarations
 from lambdapress.bundle._compiled import precompile
 from lambdapress.bundle._entries import EntryStore
 from lambdapress.bundle._entry import ENTRY_MODULE, check_dispatchable
-from lambdapress.bundle._event_resources import check_event_resources
 from lambdapress.bundle._facts import FileFacts
 from lambdapress.bundle._implementations import pin_implementations
 from lambdapress.bundle._parallel import DEFAULT_JOBS, in_parallel
@@ -61,14 +60,11 @@ from lambdapress.bundle._publishing import (
 )
 from lambdapress.bundle._remote_config import load_remote_cache
 from lambdapress.bundle._trim_facts import Trimmer
-from lambdapress.bundle._wiring import check_function_settings, function_wiring, service_resources
+from lambdapress.bundle._wiring import check_function_settings, function_wiring
 from lambdapress.bundle.bytecode import find_compiler, remember_compilers
 from lambdapress.bundle.discovery import (
     SERVICE_FUNCTION,
     HandlerModule,
-    check_all_triggers,
-    check_context,
-    discover_service,
 )
 from lambdapress.bundle.lock import LockedPackage, read_lock
 from lambdapress.bundle.models_gate import check_gate
@@ -183,13 +179,8 @@ def _plan(
     selected = _select(workspace.services, services)
     # A published model library never ships in a version its service has not accepted.
     check_gate(workspace, tuple(s.name for s in selected))
-    all_functions = tuple(f for s in workspace.services for f in discover_service(s, facts))
-    # Every service's resources: triggers and handles may name another service's queue.
-    resources_of = {s.name: service_resources(s, workspace.root) for s in workspace.services}
-    every_resource = [r for owned in resources_of.values() for r in owned]
-    check_event_resources(workspace.services, {r.id: r for r in every_resource})
-    check_all_triggers(all_functions, check_context(workspace.services, every_resource))
-    check_for_aws(workspace, all_functions)
+    checked = checked_declarations(workspace, facts)
+    all_functions = checked.functions
     in_dist = shipped_artifacts(workspace.root, facts)
     fingerprint = _analysis.tool_fingerprint(__version__)
     run = _analysis.AnalysisRun(workspace, lock, cache, options.jobs, architecture, facts)
@@ -218,7 +209,7 @@ def _plan(
         functions = tuple(f for f in all_functions if f.service == service.name)
         units = _units(service, functions)
         check_function_settings(service, [unit.name for unit in units])
-        owned = resources_of[service.name]
+        owned = checked.resources[service.name]
         resources += owned
         context = _analysis.service_context(run, service, announcer(service))
         warnings.extend(context.warnings)

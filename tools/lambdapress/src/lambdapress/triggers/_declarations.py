@@ -19,8 +19,9 @@ bool, None, or a list or dict of those); and the handles assigned at the module'
 (`X = triggers.Queue("name")`), whose one argument is the resource's name.
 
 Anything else naming a member is refused at its line with the fix, before any kind looks: a
-decorator on another function or used as a plain call, a handle inside a function, a member the
-runtime does not have, an unknown keyword (with the known ones), a value that is not a literal.
+decorator on another function or used as a plain call, a handle made inside a function (naming
+its class as a type is fine), a member the runtime does not have, an unknown keyword (with the
+known ones), a value that is not a literal.
 `DECORATORS` and `HANDLES` are the runtime's own signatures (a test holds them equal).
 """
 
@@ -381,6 +382,8 @@ class _Reader:
 
     def _refuse_the_rest(self) -> None:
         owners = _decorated_by(self.source.tree, self.source.handler)
+        # A handle made elsewhere is refused; one named as a type (`X: triggers.Queue`) is not.
+        called = {id(n.func) for n in ast.walk(self.source.tree) if isinstance(n, ast.Call)}
         references = sorted(
             (
                 node
@@ -394,6 +397,8 @@ class _Reader:
             if member is None or member in ANYWHERE or member.startswith("_"):
                 continue
             owner = owners.get(id(node))
+            if member in HANDLES and id(node) not in called:
+                continue
             if member in HANDLES:
                 raise BundleError(
                     f"triggers.{member} is used here, but package reads handles only where the "
