@@ -11,7 +11,9 @@
     def handler(event, context): ...
 
 Every built-in kind but HTTP reads its declarations here, once per module: which names stand
-for the runtime's module or its members however they were imported; the trigger decorators of
+for the runtime's module or its members however the module's top level imports them (where
+decorators and handles are evaluated; a module that does not import the runtime there costs one
+look at its top-level statements); the trigger decorators of
 the module's `handler` (the function Lambda runs: a trigger on another function would never
 run it), each argument bound to the runtime's parameter it fills and read with
 `ast.literal_eval` (code is never run, so a value must be written out: a string, a number, a
@@ -162,7 +164,12 @@ class _Reader:
     # -- names ------------------------------------------------------------------------------
 
     def _imports(self) -> None:
-        for node in ast.walk(self.source.tree):
+        """The names the module's top level binds to the runtime.
+
+        Decorators and handles are evaluated there, so no other import can name them: the
+        bodies of functions are not read.
+        """
+        for node in _top_level(self.source.tree.body):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.name == RUNTIME_MODULE and alias.asname:
@@ -381,64 +388,79 @@ class _Reader:
     # -- the rest: references anywhere else ----------------------------------------------------
 
     def _refuse_the_rest(self) -> None:
-        owners = _decorated_by(self.source.tree, self.source.handler)
-        # A handle made elsewhere is refused; one named as a type (`X: triggers.Queue`) is not.
-        called = {id(n.func) for n in ast.walk(self.source.tree) if isinstance(n, ast.Call)}
-        references = sorted(
-            (
-                node
-                for node in ast.walk(self.source.tree)
-                if isinstance(node, ast.Name | ast.Attribute) and id(node) not in self.read_here
-            ),
-            key=lambda node: (node.lineno, node.col_offset),
-        )
-        for node in references:
+        owners: dict[int, str] = {}  # node inside a decorator -> what it decorates
+        called: set[int] = set()  # a Call's callee: a handle made (named as a type is fine)
+        references: list[ast.Name | ast.Attribute] = []
+        for node in ast.walk(self.source.tree):
+            if isinstance(node, ast.Call):
+                called.add(id(node.func))
+            elif isinstance(node, ast.Name | ast.Attribute) and id(node) not in self.read_here:
+                references.append(node)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                what = _what(node, self.source.handler)
+                for decorator in node.decorator_list:
+                    owners.update((id(inner), what) for inner in ast.walk(decorator))
+        for node in sorted(references, key=lambda node: (node.lineno, node.col_offset)):
             member = self._member(node)
             if member is None or member in ANYWHERE or member.startswith("_"):
                 continue
-            owner = owners.get(id(node))
             if member in HANDLES and id(node) not in called:
                 continue
-            if member in HANDLES:
-                raise BundleError(
-                    f"triggers.{member} is used here, but package reads handles only where the "
-                    "module assigns them at its top level",
-                    path=self.source.path,
-                    line=node.lineno,
-                    hint=f'declare it at the top of the module: X = triggers.{member}("name"), '
-                    "then use X",
-                )
-            if owner is not None:
-                raise BundleError(
-                    f"@triggers.{member} decorates {owner}, but Lambda runs the module's "
-                    f"`{HANDLER_FUNCTION}`: the trigger would never run it",
-                    path=self.source.path,
-                    line=node.lineno,
-                    hint=f"move the decorator onto `def {HANDLER_FUNCTION}`, or call {owner} "
-                    f"from {HANDLER_FUNCTION}",
-                )
-            raise BundleError(
-                f"triggers.{member} is used here, but package reads triggers only as "
-                f"decorators of `def {HANDLER_FUNCTION}`",
+            raise self._misplaced(node, member, owners.get(id(node)))
+
+    def _misplaced(self, node: ast.expr, member: str, owner: str | None) -> BundleError:
+        if member in HANDLES:
+            return BundleError(
+                f"triggers.{member} is used here, but package reads handles only where the "
+                "module assigns them at its top level",
                 path=self.source.path,
                 line=node.lineno,
-                hint=f"write it as a decorator: @triggers.{member}(...) above "
-                f"`def {HANDLER_FUNCTION}`",
+                hint=f'declare it at the top of the module: X = triggers.{member}("name"), '
+                "then use X",
             )
+        if owner is not None:
+            return BundleError(
+                f"@triggers.{member} decorates {owner}, but Lambda runs the module's "
+                f"`{HANDLER_FUNCTION}`: the trigger would never run it",
+                path=self.source.path,
+                line=node.lineno,
+                hint=f"move the decorator onto `def {HANDLER_FUNCTION}`, or call {owner} "
+                f"from {HANDLER_FUNCTION}",
+            )
+        return BundleError(
+            f"triggers.{member} is used here, but package reads triggers only as "
+            f"decorators of `def {HANDLER_FUNCTION}`",
+            path=self.source.path,
+            line=node.lineno,
+            hint=f"write it as a decorator: @triggers.{member}(...) above `def {HANDLER_FUNCTION}`",
+        )
 
 
-def _decorated_by(tree: ast.Module, handler: ast.AST | None) -> dict[int, str]:
-    """The ids of every node inside a decorator, and what it decorates (`process`, `class X`)."""
-    owners: dict[int, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            what = f"class {node.name}" if isinstance(node, ast.ClassDef) else f"`{node.name}`"
-            if node.name == HANDLER_FUNCTION and node is not handler:
-                what = f"another `{node.name}` (not the module-level one Lambda runs)"
-            for decorator in node.decorator_list:
-                for inner in ast.walk(decorator):
-                    owners[id(inner)] = what
-    return owners
+def _top_level(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """The module's statements, with those inside its top-level `if`, `try` and `with` blocks."""
+    found: list[ast.stmt] = []
+    for statement in statements:
+        found.append(statement)
+        if isinstance(statement, ast.If | ast.With | ast.AsyncWith):
+            found += _top_level(statement.body)
+            found += _top_level(getattr(statement, "orelse", []))
+        elif isinstance(statement, ast.Try | ast.TryStar):
+            for block in (statement.body, statement.orelse, statement.finalbody):
+                found += _top_level(block)
+            for handler in statement.handlers:
+                found += _top_level(handler.body)
+    return found
+
+
+def _what(
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, handler: ast.AST | None
+) -> str:
+    """How a message names what a decorator decorates (`process`, `class X`)."""
+    if isinstance(node, ast.ClassDef):
+        return f"class {node.name}"
+    if node.name == HANDLER_FUNCTION and node is not handler:
+        return f"another `{node.name}` (not the module-level one Lambda runs)"
+    return f"`{node.name}`"
 
 
 def _json_problem(value: object) -> str | None:
