@@ -3,9 +3,32 @@ ships in Lambda zips), so each defines them and this test keeps the two equal.""
 
 from __future__ import annotations
 
+import os
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 import lambdapress_runtime
+from lambdapress.config.event_settings import REFERENCE
 from lambdapress.config.storage_settings import WARMUP_EVENT
 from lambdapress.emulator import pytest_plugin
+from lambdapress.model.resources import ADDRESS_VARIABLES, environment_name
+from lambdapress_runtime import triggers
+
+PROPERTIES = settings(
+    max_examples=int(os.environ.get("LAMBDAPRESS_PROPERTY_EXAMPLES", "60")),
+    deadline=None,
+    derandomize=True,
+    database=None,
+)
+SUFFIXES = sorted({suffix for suffixes in ADDRESS_VARIABLES.values() for suffix in suffixes})
+HANDLES = {  # the handle of each resource kind, and what it reads its address as
+    "sqs-queue": (triggers.Queue, "url", "QUEUE_URL"),
+    "sns-topic": (triggers.Topic, "arn", "TOPIC_ARN"),
+    "event-bus": (triggers.Bus, "bus_name", "BUS_NAME"),
+    "s3-bucket": (triggers.Bucket, "bucket_name", "BUCKET_NAME"),
+}
 
 
 def test_the_warmup_event_is_the_one_the_runtime_answers() -> None:
@@ -15,3 +38,22 @@ def test_the_warmup_event_is_the_one_the_runtime_answers() -> None:
 
 def test_strict_mode_is_switched_by_the_variable_the_runtime_reads() -> None:
     assert pytest_plugin.STRICT_ENV == lambdapress_runtime.STRICT_ENV
+
+
+@PROPERTIES
+@given(st.from_regex(REFERENCE, fullmatch=True), st.sampled_from(SUFFIXES))
+def test_the_variable_of_a_used_resource_is_named_alike(reference: str, suffix: str) -> None:
+    """What the tool sets for a resource's address is what the runtime's handles read."""
+    assert environment_name(reference, suffix) == triggers.environment_name(reference, suffix)
+
+
+@pytest.mark.parametrize("kind", sorted(HANDLES))
+def test_each_handle_reads_a_variable_the_tool_sets_for_its_kind(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handle, attribute, suffix = HANDLES[kind]
+    assert suffix in ADDRESS_VARIABLES[kind]
+    variable = environment_name("orders/order-events", suffix)
+    monkeypatch.setenv(variable, "the-address")
+    assert getattr(handle("orders/order-events"), attribute) == "the-address"
+    assert set(HANDLES) == set(ADDRESS_VARIABLES)

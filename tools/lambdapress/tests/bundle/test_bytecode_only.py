@@ -7,6 +7,7 @@ traceback through a third-party module still names its file and line.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -14,15 +15,18 @@ import textwrap
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
 from lambdapress.bundle import PackageResult
+from lambdapress.bundle._sourceless import without_description
 from lambdapress.bundle.bytecode import (
     bytecode_only_layout,
     compile_bytecode_only,
     find_compiler,
 )
+from lambdapress.bundle.wheels import BYTECODE_ONLY
 from lambdapress.errors import ConfigError
 
 Build = Callable[[Path], PackageResult]
@@ -202,7 +206,7 @@ def test_bytecode_without_docstrings_keeps_asserts_lines_and_drops_column_positi
     assert "AssertionError: negative" in result.stdout
 
 
-def test_bytecode_only_keeps_docstrings_and_metadata_unless_docstrings_first_party(
+def test_bytecode_only_keeps_docstrings_unless_docstrings_first_party(
     shop: Path, build: Build, tmp_path: Path
 ) -> None:
     python = find_compiler("3.11")
@@ -235,8 +239,9 @@ def test_bytecode_only_keeps_docstrings_and_metadata_unless_docstrings_first_par
     set_sources(shop, 'docstrings = "first-party"')
     names, stripped = run(build(shop).manifest.function("shop.create_item").artifact.path, "strip")
 
-    assert kept == "False MarkupSafe True"  # METADATA as installed: its description too
-    assert stripped == "True MarkupSafe True"
+    # METADATA's headers are read as installed; its description (the README) does not ship.
+    assert kept == "False MarkupSafe False"
+    assert stripped == "True MarkupSafe False"
     assert "markupsafe/py.typed" not in names | kept_names
     assert "markupsafe/__init__.pyc" in names & kept_names
 
@@ -353,6 +358,84 @@ def test_a_pydantic_handler_drops_its_dependencies_sources_and_runs_under_the_ru
     assert re.search(r'File "/var/task/pydantic/main\.py", line \d+, in model_validate', trace)
 
 
+METADATA_SCRIPT = """
+import importlib.metadata, json, sys
+sys.path[:0] = [sys.argv[1]]
+metadata = importlib.metadata.metadata("pydantic")
+fields = {key.lower(): metadata.get_all(key) for key in set(metadata.keys())}
+print(json.dumps({
+    "version": importlib.metadata.version("pydantic"),
+    "requires": importlib.metadata.requires("pydantic"),
+    "fields": fields,
+    "description": len(metadata.get_payload() or "") + len(metadata.get("Description") or ""),
+}, sort_keys=True))
+"""
+
+
+def test_metadata_ships_its_headers_without_the_description_and_reads_as_installed(
+    pydantic_only: Path, tmp_path: Path
+) -> None:
+    from lambdapress.bundle import package
+
+    python = find_compiler("3.11")
+    assert python is not None, "the fixture targets python3.11, which this machine has"
+    artifact = (
+        pydantic_only
+        / package(pydantic_only, jobs=2).manifest.function("greet.hello").artifact.path
+    )
+    task = tmp_path / "task"
+    with zipfile.ZipFile(artifact) as archive:
+        archive.extractall(task)
+    (installed,) = (pydantic_only / ".cache" / "lambdapress" / "wheels").glob(
+        "v*/cp311-x86_64/pydantic-2.14.4"
+    )
+    (info,) = installed.glob("pydantic-*.dist-info")
+
+    def read(folder: Path) -> dict[str, Any]:
+        result = subprocess.run(
+            [python, "-I", "-S", "-c", METADATA_SCRIPT, str(folder)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return cast(dict[str, Any], json.loads(result.stdout))
+
+    shipped, as_installed = read(task), read(installed)
+
+    assert as_installed["description"] > 10_000  # pydantic's README and changelog
+    assert shipped["description"] == 0
+    assert shipped["version"] == as_installed["version"] == "2.14.4"
+    assert shipped["requires"] == as_installed["requires"]
+    assert any(r.startswith("pydantic-core==") for r in shipped["requires"])
+    assert shipped["fields"] == {
+        k: v for k, v in as_installed["fields"].items() if k != "description"
+    }
+    shipped_bytes = (task / info.name / "METADATA").read_bytes()
+    installed_bytes = (info / "METADATA").read_bytes()
+    assert installed_bytes.startswith(shipped_bytes)  # the headers byte for byte, in order
+    assert len(shipped_bytes) < len(installed_bytes) // 5
+
+
+def test_metadata_without_its_description_keeps_every_other_field_line_for_line() -> None:
+    metadata = (
+        b"Metadata-Version: 2.1\r\nName: demo\r\nVersion: 1.0\r\n"
+        b"Description: old style\r\n        |  continued\r\n"
+        b"License: MIT\r\n\tsecond line of the licence field\r\n"
+        b"Description-Content-Type: text/markdown\r\nRequires-Dist: pydantic>=2\r\n"
+        b"\r\n# Demo\r\n\r\nA long README and a changelog.\r\n"
+    )
+
+    assert without_description(metadata) == (
+        b"Metadata-Version: 2.1\r\nName: demo\r\nVersion: 1.0\r\n"
+        b"License: MIT\r\n\tsecond line of the licence field\r\n"
+        b"Description-Content-Type: text/markdown\r\nRequires-Dist: pydantic>=2\r\n"
+    )
+    headers_only = b"Metadata-Version: 2.4\nName: bare\nVersion: 2"
+    assert without_description(headers_only) == headers_only + b"\n"
+
+
 def test_a_wheel_file_edited_through_its_hard_link_is_installed_and_derived_again(
     shop: Path, build: Build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -361,7 +444,7 @@ def test_a_wheel_file_edited_through_its_hard_link_is_installed_and_derived_agai
     # later test takes wheels from.
     monkeypatch.setenv("LAMBDAPRESS_CACHE_DIR", str(tmp_path / "private-user-cache"))
     clean = build(shop).manifest.function("shop.create_item")
-    (derived,) = (tmp_path / "private-cache" / "wheels").glob("v*/*+bytecode/markupsafe-*")
+    (derived,) = (tmp_path / "private-cache" / "wheels").glob(f"v*/*{BYTECODE_ONLY}/markupsafe-*")
     # Bytecode is compiled anew for this folder; the extension is linked to the installed one.
     (module,) = (derived / "markupsafe").glob("_speedups*.so")
     assert module.stat().st_nlink > 1

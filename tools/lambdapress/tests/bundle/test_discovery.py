@@ -276,3 +276,47 @@ def test_edits_leave_one_remembered_value_per_module(tmp_path: Path) -> None:
         edited.write_text(ROUTED + f"\n# edit {number}\n")
         _run(service, tmp_path / "cache")
         assert len(unsealed(facts_path(tmp_path / "cache").read_bytes())["derived"]) == 2
+
+
+QUEUED = (
+    "from lambdapress_runtime import triggers\n"
+    'DONE = triggers.Topic("shop/done")\n'
+    '@triggers.sqs("jobs", batch_size=5)\n' + HANDLER
+)
+
+
+def test_triggers_and_uses_are_remembered_with_their_permissions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = make_service(tmp_path, {"drain": QUEUED})
+    parses = Parses(monkeypatch)
+    (first,) = _run(service, tmp_path / "cache")
+    assert [u.resource for u in first.used] == ["shop/sns-topic/done"]
+    assert [t.label for t in first.triggers] == ["sqs orders/jobs"]
+    parses.take()
+
+    (second,) = _run(service, tmp_path / "cache")
+    assert parses.take() == []
+    assert second == first
+    assert second.used[0].permissions[0].actions == ("sns:Publish",)
+
+
+def test_a_change_to_the_kinds_private_helpers_reads_every_handler_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The built-in kinds read modules with `lambdapress.triggers._declarations`: its code is
+    theirs, so a new version of it must not answer from what the old one read."""
+    from lambdapress.triggers import _declarations
+
+    service = make_service(tmp_path, {"drain": QUEUED})
+    _run(service, tmp_path / "cache")
+    parses = Parses(monkeypatch)
+    helper = Path(_declarations.__file__)
+    real = FileFacts.digest
+
+    def digest(self: FileFacts, path: Path) -> str:
+        return "changed" if path == helper else real(self, path)
+
+    monkeypatch.setattr(FileFacts, "digest", digest)
+    _run(service, tmp_path / "cache")
+    assert parses.take() == ["drain.py"]

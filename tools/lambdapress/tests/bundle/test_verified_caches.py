@@ -16,7 +16,7 @@ import pytest
 
 from lambdapress.bundle import PackageResult, _artifacts, package
 from lambdapress.bundle.archive import Entry, write_zip
-from lambdapress.bundle.wheels import COMPLETE_MARK, LAYOUT_VERSION
+from lambdapress.bundle.wheels import BYTECODE_ONLY, COMPLETE_MARK, LAYOUT_VERSION
 from lambdapress.cli import main
 from lambdapress.emulator import _ric
 from lambdapress.errors import BundleError
@@ -135,7 +135,7 @@ def test_an_edited_file_in_a_wheel_folder_is_detected_and_reinstalled(
     build(shop)
     clean = shipped(shop)
     # What ships: the bytecode-only folder (sources = "first-party", the default).
-    (folder,) = (cache / "wheels" / f"v{LAYOUT_VERSION}").glob("*+bytecode/markupsafe-*")
+    (folder,) = (cache / "wheels" / f"v{LAYOUT_VERSION}").glob(f"*{BYTECODE_ONLY}/markupsafe-*")
     module = folder / "markupsafe" / "__init__.pyc"
     original = module.read_bytes()
     module.unlink()  # a new file: never write through a link into another cache
@@ -159,7 +159,7 @@ def test_a_wheel_folder_without_its_record_is_reinstalled_with_a_warning(
     cache = tmp_path / "private-cache"
     monkeypatch.setenv("LAMBDAPRESS_CACHE", str(cache))
     build(shop)
-    (folder,) = (cache / "wheels" / f"v{LAYOUT_VERSION}").glob("*+bytecode/six-*")
+    (folder,) = (cache / "wheels" / f"v{LAYOUT_VERSION}").glob(f"*{BYTECODE_ONLY}/six-*")
     (folder / COMPLETE_MARK).unlink()
 
     result = build(shop)

@@ -8,6 +8,7 @@ cache of its own (`LAMBDAPRESS_CACHE`).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -34,6 +35,7 @@ from lambdapress.bundle.wheel_cache import (
     selected_wheel,
 )
 from lambdapress.bundle.wheels import (
+    BYTECODE_ONLY,
     LAYOUT_VERSION,
     Installer,
     WheelRecord,
@@ -111,7 +113,7 @@ def test_a_second_project_installs_and_compiles_nothing_the_first_prepared(
     # Each project's folder is the entry's files (hard links), not a copy or a new install.
     entry = entry_of(user_cache, "six", "bytecode")
     (linked,) = (tmp_path / "b" / "project-cache" / "wheels").glob(
-        f"v{LAYOUT_VERSION}/cp311-x86_64+bytecode/six-*"
+        f"v{LAYOUT_VERSION}/cp311-x86_64{BYTECODE_ONLY}/six-*"
     )
     assert (linked / "six.pyc").stat().st_ino == (entry / "six.pyc").stat().st_ino
 
@@ -188,8 +190,10 @@ def test_the_key_names_the_wheel_uv_installs_and_everything_that_changes_its_byt
     assert compiled.wheel == six.wheels[0].hash
     others = [
         prepared_key(six, TARGET, "installed", None, LAYOUT_VERSION),  # no interpreter: no bytecode
-        prepared_key(six, TARGET, "bytecode", "python3.11", LAYOUT_VERSION),
-        prepared_key(six, TARGET, "bytecode-nodocstrings", "python3.11", LAYOUT_VERSION),
+        prepared_key(six, TARGET, "bytecode", "python3.11", LAYOUT_VERSION, derived=2),
+        prepared_key(six, TARGET, "bytecode-nodocstrings", "python3.11", LAYOUT_VERSION, 2),
+        # A bytecode-only folder derived another way (its METADATA as installed, before 2).
+        prepared_key(six, TARGET, "bytecode", "python3.11", LAYOUT_VERSION, derived=1),
         prepared_key(
             six, Target(python="3.12", architecture="x86_64"), "installed", "py", LAYOUT_VERSION
         ),
@@ -201,6 +205,20 @@ def test_the_key_names_the_wheel_uv_installs_and_everything_that_changes_its_byt
     ]
     digests = {k.digest for k in others if k is not None}
     assert len(digests) == len(others) and compiled.digest not in digests
+    # An installed folder's key is written as before bytecode-only folders had a layout of
+    # their own, so its entry keeps its name: only what is derived from it is prepared again.
+    derived = prepared_key(six, TARGET, "installed", "/usr/bin/python3.11", LAYOUT_VERSION, 2)
+    assert derived == compiled
+    assert set(json.loads(compiled.model_dump_json())) == {
+        "name",
+        "version",
+        "wheel",
+        "python",
+        "platform",
+        "variant",
+        "bytecode",
+        "layout",
+    }
     # Not kept in the user-level cache: what the lock does not name by hash.
     pinned = six.model_copy(update={"source_kind": "pinned", "wheels": ()})
     assert prepared_key(pinned, TARGET, "installed", "py", LAYOUT_VERSION) is None
@@ -371,7 +389,7 @@ def test_two_builds_filling_the_same_entries_at_once_leave_one_good_entry_each(
     # Both projects link the one entry: the loser of the race took the winner's.
     entry = entry_of(user_cache, "six", "bytecode")
     for name in ("a", "b"):
-        (linked,) = (tmp_path / name / "cache" / "wheels").glob("v*/*+bytecode/six-*")
+        (linked,) = (tmp_path / name / "cache" / "wheels").glob(f"v*/*{BYTECODE_ONLY}/six-*")
         assert (linked / "six.pyc").stat().st_ino == (entry / "six.pyc").stat().st_ino
 
 

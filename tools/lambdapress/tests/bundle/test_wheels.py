@@ -14,6 +14,7 @@ from lambdapress.bundle.wheels import (
     WheelRecord,
     ensure_installed,
 )
+from lambdapress.config.docstrings import CheckedDocstrings, checked_docstrings
 from lambdapress.config.settings import ServiceSettings
 from lambdapress.support.integrity import file_digest
 
@@ -54,5 +55,28 @@ def test_the_source_policy_is_the_services_three_settings() -> None:
     assert SourcePolicy.of(settings) == SourcePolicy(
         "first-party", frozenset({"torch"}), "first-party"
     )
-    assert SourcePolicy.of(ServiceSettings()) == SourcePolicy("first-party", frozenset(), "all")
+    assert SourcePolicy.of(ServiceSettings()) == SourcePolicy(
+        "first-party", frozenset(), "checked", checked_docstrings()
+    )
     assert SourcePolicy() == SourcePolicy("all", frozenset(), "all")  # as installed
+
+
+def test_checked_drops_docstrings_for_a_listed_release_and_keeps_them_for_the_rest() -> None:
+    checked = CheckedDocstrings.model_validate(
+        {"distributions": {"demo-lib": {"versions": ">=1.0,<=1.2", "checked": "x", "reads": "x"}}}
+    )
+    policy = SourcePolicy("first-party", frozenset(), "checked", checked)
+
+    def demo(name: str = "Demo_Lib", version: str = "1.1", kind: str = "registry") -> LockedPackage:
+        return LockedPackage(name=name, version=version, source_kind=kind, source="x")
+
+    assert not policy.keeps_docstrings(demo())  # compared by canonical name
+    assert policy.keeps_docstrings(demo(version="1.3"))  # a release nobody checked
+    assert policy.keeps_docstrings(demo(version="1.2rc1"))  # a pre-release either
+    assert policy.keeps_docstrings(demo(name="other-lib"))
+    # Built from git, a fork may carry a checked version number: not what was checked.
+    assert policy.keeps_docstrings(demo(kind="git"))
+    assert not SourcePolicy("first-party", frozenset(), "first-party", checked).keeps_docstrings(
+        demo(name="other-lib")
+    )
+    assert SourcePolicy("first-party", frozenset(), "all", checked).keeps_docstrings(demo())

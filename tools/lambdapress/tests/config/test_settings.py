@@ -311,3 +311,19 @@ def test_ephemeral_storage_takes_lambdas_range_and_says_how_to_fix_it(
         load_service_settings(path)
     assert "`tool.lambdapress.ephemeral_storage`" in info.value.message
     assert info.value.hint == "use a whole number of MB from 512 to 10240"
+
+
+def test_docstrings_default_to_the_checked_list_and_a_wrong_value_names_all_three(
+    tmp_path: Path, write_file: Writer
+) -> None:
+    assert ServiceSettings().docstrings == "checked"
+    for value in ("checked", "first-party", "all"):
+        path = settings_file(tmp_path, write_file, f'[tool.lambdapress]\ndocstrings = "{value}"\n')
+        assert load_service_settings(path).docstrings == value
+
+    path = settings_file(tmp_path, write_file, '[tool.lambdapress]\ndocstrings = "none"\n')
+    with pytest.raises(ConfigError, match=re.escape("tool.lambdapress.docstrings")) as info:
+        load_service_settings(path)
+    assert info.value.line == 4
+    assert info.value.hint is not None
+    assert all(f'"{value}"' in info.value.hint for value in ("checked", "first-party", "all"))

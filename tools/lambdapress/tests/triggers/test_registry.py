@@ -26,15 +26,42 @@ from lambdapress.triggers.http import KIND, HttpKind
 
 from .tick_kind import TickKind
 
+BUILT_IN_NAMES = ["dynamodb-stream", "eventbridge", "http", "s3", "schedule", "sns", "sqs"]
+KIND_MODULES = [
+    "lambdapress.triggers",
+    "lambdapress.triggers._declarations",
+    "lambdapress.triggers._event_kind",
+    "lambdapress.triggers._references",
+    "lambdapress.triggers.dynamodb_stream",
+    "lambdapress.triggers.eventbridge",
+    "lambdapress.triggers.http",
+    "lambdapress.triggers.s3",
+    "lambdapress.triggers.schedule",
+    "lambdapress.triggers.sns",
+    "lambdapress.triggers.sqs",
+]
+
 
 def test_the_built_in_kinds_are_named_once_by_module_and_found_by_name() -> None:
-    assert BUILT_IN == ("lambdapress.triggers.http",)
+    assert BUILT_IN == (
+        "lambdapress.triggers.http",
+        "lambdapress.triggers.sqs",
+        "lambdapress.triggers.sns",
+        "lambdapress.triggers.schedule",
+        "lambdapress.triggers.eventbridge",
+        "lambdapress.triggers.s3",
+        "lambdapress.triggers.dynamodb_stream",
+    )
     assert trigger_kind("http") is KIND
-    assert [kind.name for kind in trigger_kinds()] == ["http"]
+    assert [kind.name for kind in trigger_kinds()] == BUILT_IN_NAMES
 
 
 def test_reading_a_manifest_loads_no_kind_and_a_lookup_loads_only_the_kind() -> None:
-    """The model reads manifests alone; a kind's module (and nothing above it) comes on lookup."""
+    """The model reads manifests alone; the kinds' modules (nothing above them) come on lookup.
+
+    A lookup loads every built-in kind (the registry lists them all), and no kind loads the
+    emulator or the bundler until a facet that needs it runs.
+    """
     script = (
         "import json, sys\n"
         "from lambdapress.model.application import Application\n"
@@ -52,11 +79,14 @@ def test_reading_a_manifest_loads_no_kind_and_a_lookup_loads_only_the_kind() -> 
     assert result.returncode == 0, result.stderr
     before, after = json.loads(result.stdout)
     assert before is False
-    assert after == ["lambdapress.triggers", "lambdapress.triggers.http"]
+    assert after == KIND_MODULES
 
 
 def test_an_unknown_kind_is_a_clear_error() -> None:
-    with pytest.raises(ConfigError, match=r"no trigger kind 'queue' is registered \(known: http\)"):
+    known = ", ".join(BUILT_IN_NAMES)
+    with pytest.raises(
+        ConfigError, match=rf"no trigger kind 'queue' is registered \(known: {known}\)"
+    ):
         trigger_kind("queue")
 
 
@@ -65,10 +95,10 @@ def test_a_second_kind_of_one_name_is_refused_and_unregistering_forgets_it() -> 
         register_trigger_kind(HttpKind())
     register_trigger_kind(TickKind())
     try:
-        assert [kind.name for kind in trigger_kinds()] == ["http", "tick"]
+        assert [kind.name for kind in trigger_kinds()] == [*BUILT_IN_NAMES, "tick"]
     finally:
         unregister_trigger_kind("tick")
-    assert [kind.name for kind in trigger_kinds()] == ["http"]
+    assert [kind.name for kind in trigger_kinds()] == BUILT_IN_NAMES
 
 
 @pytest.mark.parametrize(

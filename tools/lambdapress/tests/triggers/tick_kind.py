@@ -31,6 +31,7 @@ from lambdapress.errors import BundleError
 from lambdapress.model.application import Application, Function
 from lambdapress.model.permissions import Permission
 from lambdapress.model.trigger_kinds import (
+    CheckContext,
     Declared,
     HandlerSource,
     LocalHost,
@@ -172,7 +173,7 @@ class TickKind(TriggerKind[Tick]):
                 found.append(source.declare(tick, line))
         return tuple(found)
 
-    def check(self, declared: Sequence[Declared[Tick]]) -> None:
+    def check(self, declared: Sequence[Declared[Tick]], context: CheckContext) -> None:
         seen: dict[str, Declared[Tick]] = {}
         for found in declared:
             other = seen.setdefault(found.trigger.name, found)

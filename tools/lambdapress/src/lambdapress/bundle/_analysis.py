@@ -342,7 +342,10 @@ def inputs_hash(
     digest.update(json.dumps(handler).encode())
     for file in contents.first_party:
         digest.update(_file_input(context, file))
-    digest.update(json.dumps([[d.name, d.version] for d in contents.distributions]).encode())
+    # With whether each keeps its docstrings: `docstrings = "checked"` decides it per
+    # distribution from a list that a new lambdapress may change.
+    shipped = [[d.name, d.version, d.docstrings] for d in contents.distributions]
+    digest.update(json.dumps(shipped).encode())
     return digest.hexdigest()
 
 

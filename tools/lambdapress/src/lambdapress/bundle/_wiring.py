@@ -1,26 +1,33 @@
 """What each function uses and may do: the resources, uses, permissions and capacity of the model.
 
-`package` derives them once, from the service's `[tool.lambdapress]` (its storage, its IAM
-statements, its per-function settings) and the function's triggers, so no target has to read
-a pyproject again: a function uses its service's resources, may do with them what their
-storage backend grants (`model.storage_backends`: item access to DynamoDB tables; nothing for
-a PostgreSQL database, reached through a secret CloudFormation resolves), writes its own log
-group, and has the statements its service declares. A per-function setting naming no function
+`package` derives them once, from the service's `[tool.lambdapress]` (its storage, its queues,
+topics, buses and buckets, its IAM statements, its per-function settings), the function's
+triggers and what its code uses, so no target has to read a pyproject again: a function uses
+its service's storage, may do with it what the storage backend grants
+(`model.storage_backends`: item access to DynamoDB tables; nothing for a PostgreSQL database,
+reached through a secret CloudFormation resolves), uses the queues, topics, buses and buckets
+its module holds handles for (`triggers.Topic("order-events")`, each with what using it takes:
+`sns:Publish` on that topic), writes its own log group, and has the statements its service
+declares. A service's queues and topics are resources of the service whether or not a function
+uses them (a dead-letter queue is nobody's trigger). A per-function setting naming no function
 of the service is an error here, at package time, with its line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lambdapress.bundle._event_resources import event_resources
 from lambdapress.config.pyproject import PYPROJECT, find_key_line
 from lambdapress.config.workspace import Service
 from lambdapress.errors import BundleError
 from lambdapress.model.application import Capacity
 from lambdapress.model.permissions import Permission, writes_its_logs
 from lambdapress.model.resources import Resource
-from lambdapress.model.storage_backends import by_backend, storage_declaration
+from lambdapress.model.storage_backends import by_backend, storage_backends, storage_declaration
+from lambdapress.model.trigger_kinds import Used
 
 
 @dataclass(frozen=True)
@@ -33,20 +40,33 @@ class Wiring:
 
 
 def service_resources(service: Service, root: Path) -> tuple[Resource, ...]:
-    """The resources `[tool.lambdapress.storage]` declares for the service, sorted by id.
+    """The service's resources, sorted by id: its storage's, its queues, topics, buses, buckets.
 
-    Its backend validates the declaration first (a wrong key stops `package` at its line).
+    The storage backend validates `[tool.lambdapress.storage]` first (a wrong key stops
+    `package` at its line).
     """
     declaration = storage_declaration(service, root)
-    made = declaration.backend.resources(declaration)
+    made = [*declaration.backend.resources(declaration), *event_resources(service)]
     return tuple(sorted(made, key=lambda r: r.id))
 
 
-def function_wiring(service: Service, function: str, resources: tuple[Resource, ...]) -> Wiring:
-    """What `function` (`orders.get_order`) of `service` uses, may do, and its capacity."""
+def function_wiring(
+    service: Service,
+    function: str,
+    resources: Sequence[Resource],
+    used: Sequence[Used] = (),
+) -> Wiring:
+    """What `function` (`orders.get_order`) of `service` uses, may do, and its capacity.
+
+    `resources` are the service's (`service_resources`): the function uses its storage;
+    `used` what its code holds handles for, with the permissions each takes.
+    """
+    stored = [r for r in resources if _is_storage(r)]
     permissions = [writes_its_logs(function)]
-    for backend, used in by_backend(resources):
-        permissions += backend.permissions(service.name, used)
+    for backend, backend_resources in by_backend(stored):
+        permissions += backend.permissions(service.name, backend_resources)
+    for use in used:
+        permissions += use.permissions
     for statement in service.settings.iam.statements:
         permissions.append(
             Permission(
@@ -66,7 +86,17 @@ def function_wiring(service: Service, function: str, resources: tuple[Resource, 
         if settings is not None
         else Capacity()
     )
-    return Wiring(tuple(r.id for r in resources), tuple(permissions), capacity)
+    uses = sorted({*(r.id for r in stored), *(u.resource for u in used)})
+    return Wiring(tuple(uses), tuple(dict.fromkeys(permissions)), capacity)
+
+
+def _is_storage(resource: Resource) -> bool:
+    """Whether a storage backend made `resource` (a table, a database; not a queue)."""
+    return any(
+        isinstance(resource, kind)
+        for backend in storage_backends()
+        for kind in backend.resource_kinds
+    )
 
 
 def check_function_settings(service: Service, functions: list[str]) -> None:

@@ -4,19 +4,21 @@ Importing user code to discover it would run its import-time side effects (conne
 environment reads) on the build machine, and would need every dependency installed for the
 build's platform. The AST has all we need: the `handler` function, and the triggers each
 registered kind finds in the module (`model.trigger_kinds`: HTTP routes declared with
-Powertools' resolver decorators, `@app.get("/orders/<order_id>")`, are the built-in one).
+Powertools' resolver decorators, `@app.get("/orders/<order_id>")`, queues, topics, schedules...
+declared with `lambdapress_runtime.triggers`' decorators), and what its code uses (the same
+module's handles, `triggers.Topic("order-events")`).
 
 What a module declares depends only on its bytes, its names and the kinds' code, so with the
 planning cache (`bundle.facts`) an unchanged handler is not parsed again: its `handler` line
-and triggers are remembered by digest, under a key naming the module, its function and the
-source files of every registered kind (a kind that changes reads every module again). A
-remembered value is checked as it is read (each trigger validated by its kind's model); one
-that does not fit is read from the module again.
+triggers and uses are remembered by digest, under a key naming the module, its function and the
+source files of every registered kind (its module, its trigger class's, and the private modules
+beside its own, `lambdapress.triggers._declarations`: a kind that changes reads every module
+again). A remembered value is checked as it is read (each trigger validated by its kind's
+model); one that does not fit is read from the module again.
 """
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import sys
 from collections.abc import Iterable
@@ -28,19 +30,26 @@ from pydantic import ValidationError
 
 from lambdapress.bundle._facts import FileFacts
 from lambdapress.bundle._imports import parse_module
+from lambdapress.config.pyproject import PYPROJECT
 from lambdapress.config.workspace import Service
 from lambdapress.errors import BundleError
 from lambdapress.model.kinds import TRIGGERS
+from lambdapress.model.permissions import Permission
+from lambdapress.model.resources import Resource
 from lambdapress.model.trigger_kinds import (
+    HANDLER_FUNCTION,
+    CheckContext,
     Declared,
     HandlerSource,
+    ServiceFacts,
+    Used,
     check_triggers,
     discover_triggers,
+    discover_uses,
     trigger_kinds,
 )
 from lambdapress.model.triggers import HttpRoute, Trigger
 
-HANDLER_FUNCTION = "handler"
 SERVICE_FUNCTION = "api"
 """The one function of a service bundled whole (`bundle = "service"`): `<service>.api`."""
 
@@ -57,6 +66,8 @@ class HandlerModule:
     """Its triggers, each with its line, as the registered kinds found them."""
     handler_line: int = 1
     """The line of `def handler`: where a problem with the function's own name is shown."""
+    used: tuple[Used, ...] = ()
+    """The resources its code uses (its handles), each with its line and permissions."""
 
     @property
     def triggers(self) -> tuple[Trigger, ...]:
@@ -97,9 +108,36 @@ def discover_service(service: Service, facts: FileFacts | None = None) -> tuple[
     return tuple(functions)
 
 
-def check_all_triggers(functions: Iterable[HandlerModule]) -> None:
-    """Each trigger kind's rules across the application (one function per HTTP route...)."""
-    check_triggers(found for function in functions for found in function.declared)
+def check_context(services: Iterable[Service], resources: Iterable[Resource]) -> CheckContext:
+    """What the trigger kinds check declarations against: every service and its resources."""
+    return CheckContext(
+        resources={resource.id: resource for resource in resources},
+        services={
+            service.name: ServiceFacts(
+                name=service.name,
+                pyproject=service.path / PYPROJECT,
+                timeout=service.settings.timeout,
+                storage=service.settings.storage.kind,
+            )
+            for service in services
+        },
+    )
+
+
+def check_all_triggers(
+    functions: Iterable[HandlerModule], context: CheckContext | None = None
+) -> None:
+    """Each trigger kind's rules across the application (one function per HTTP route...).
+
+    `context`: what the services declare (their resources); the functions' uses are added to it.
+    """
+    functions = tuple(functions)
+    around = context if context is not None else CheckContext()
+    uses = tuple(used for function in functions for used in function.used)
+    check_triggers(
+        (found for function in functions for found in function.declared),
+        CheckContext(resources=around.resources, services=around.services, uses=uses),
+    )
 
 
 def _function(
@@ -138,17 +176,15 @@ def _function(
 def _read(found: HandlerModule, deployed_as: str) -> HandlerModule:
     """The module's `handler` line and triggers, from its source."""
     path = found.source
-    tree = parse_module(path)
-    handler_line = next(
-        (
-            node.lineno
-            for node in tree.body
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-            and node.name == HANDLER_FUNCTION
-        ),
-        None,
+    source = HandlerSource(
+        path=path,
+        tree=parse_module(path),
+        module=found.module,
+        function=found.name,
+        deployed_as=deployed_as,
     )
-    if handler_line is None:
+    handler = source.handler
+    if handler is None:
         raise BundleError(
             f"handler module {path.stem!r} of service {found.service!r} has no "
             f"`{HANDLER_FUNCTION}` function",
@@ -157,16 +193,14 @@ def _read(found: HandlerModule, deployed_as: str) -> HandlerModule:
             hint=f"define `def {HANDLER_FUNCTION}(event, context)` at module level, or move "
             "the module out of handlers/",
         )
-    source = HandlerSource(
-        path=path, tree=tree, module=found.module, function=found.name, deployed_as=deployed_as
-    )
     return HandlerModule(
         name=found.name,
         service=found.service,
         module=found.module,
         source=path,
         declared=discover_triggers(source),
-        handler_line=handler_line,
+        handler_line=handler.lineno,
+        used=discover_uses(source),
     )
 
 
@@ -177,6 +211,15 @@ def _encoded(function: HandlerModule) -> dict[str, Any]:
         "declared": [
             {"line": d.line, "trigger": d.trigger.model_dump(mode="json")}
             for d in function.declared
+        ],
+        "used": [
+            {
+                "kind": u.kind,
+                "resource": u.resource,
+                "line": u.line,
+                "permissions": [p.model_dump(mode="json") for p in u.permissions],
+            }
+            for u in function.used
         ],
     }
 
@@ -190,10 +233,23 @@ def _decoded(found: HandlerModule, deployed_as: str, value: Any) -> HandlerModul
             Declared(_trigger(item["trigger"]), found.source, item["line"], found.name, deployed_as)
             for item in value["declared"]
         )
+        used = tuple(
+            Used(
+                str(item["kind"]),
+                str(item["resource"]),
+                tuple(Permission.model_validate(p) for p in item["permissions"]),
+                found.source,
+                item["line"],
+                found.name,
+                deployed_as,
+            )
+            for item in value["used"]
+        )
         line = value["handler_line"]
     except (KeyError, TypeError, ValueError, ValidationError):
         return None
-    if not isinstance(line, int) or not all(isinstance(d.line, int) for d in declared):
+    lines = [line, *(d.line for d in declared), *(u.line for u in used)]
+    if not all(isinstance(n, int) for n in lines):
         return None
     return HandlerModule(
         name=found.name,
@@ -202,6 +258,7 @@ def _decoded(found: HandlerModule, deployed_as: str, value: Any) -> HandlerModul
         source=found.source,
         declared=declared,
         handler_line=line,
+        used=used,
     )
 
 
@@ -215,14 +272,17 @@ def _trigger(value: Any) -> Trigger:
 def _kinds_fingerprint(facts: FileFacts) -> str | None:
     """The registered kinds, by name and the digests of the files their code lives in.
 
-    Discovery's own code is part of it (this file). None when a kind's code has no file to
-    hash (defined in `python -c`, say): its modules are then read every run.
+    Discovery's own code is part of it (this file), and a kind's code is its module, its
+    trigger class's, and the private modules loaded beside its own (`lambdapress.triggers.
+    _declarations`, which the built-in kinds read handler modules with). None when a kind's code
+    has no file to hash (defined in `python -c`, say): its modules are then read every run.
     """
     digest = hashlib.sha256()
     modules = [__name__]
     for kind in trigger_kinds():
         digest.update(kind.name.encode() + b"\0")
         modules += [type(kind).__module__, kind.model.__module__]
+        modules += _private_siblings(type(kind).__module__)
     for name in sorted(set(modules)):
         file = getattr(sys.modules.get(name), "__file__", None)
         if file is None:
@@ -232,3 +292,16 @@ def _kinds_fingerprint(facts: FileFacts) -> str | None:
         except OSError:
             return None
     return digest.hexdigest()[:16]
+
+
+def _private_siblings(module: str) -> list[str]:
+    """The loaded private modules of `module`'s package (`pkg._helpers` for `pkg.kind`)."""
+    package = module.rpartition(".")[0]
+    if not package:
+        return []
+    prefix = f"{package}._"
+    return [
+        name
+        for name in list(sys.modules)
+        if name.startswith(prefix) and "." not in name[len(prefix) :]
+    ]

@@ -1,6 +1,7 @@
 """`lambdapress package`: a pipeline of small steps, planned first, then executed.
 
-plan:    workspace -> functions (their triggers, checked by each trigger kind) -> per service:
+plan:    workspace -> functions (their triggers and uses, checked by each trigger kind against
+         every service's resources) -> per service:
          lock closure (with the extras it turns on), wheels for its target -> per function:
          import closure, distributions, implementation pins in its environment
          (`bundle.implementations`), permissions (what it uses and what its triggers imply),
@@ -37,8 +38,9 @@ from packaging.utils import canonicalize_name
 
 from lambdapress.bundle import _analysis, _artifacts, _native, _shared_cache, wheels
 from lambdapress.bundle import _entries as entries
-from lambdapress.bundle._aws_names import check_for_aws, check_function_environment
+from lambdapress.bundle._aws_names import check_function_environment
 from lambdapress.bundle._build import build_artifact
+from lambdapress.bundle._checked import checked_declarations
 from lambdapress.bundle._compiled import precompile
 from lambdapress.bundle._entries import EntryStore
 from lambdapress.bundle._entry import ENTRY_MODULE, check_dispatchable
@@ -59,13 +61,11 @@ from lambdapress.bundle._publishing import (
 )
 from lambdapress.bundle._remote_config import load_remote_cache
 from lambdapress.bundle._trim_facts import Trimmer
-from lambdapress.bundle._wiring import check_function_settings, function_wiring, service_resources
+from lambdapress.bundle._wiring import check_function_settings, function_wiring
 from lambdapress.bundle.bytecode import find_compiler, remember_compilers
 from lambdapress.bundle.discovery import (
     SERVICE_FUNCTION,
     HandlerModule,
-    check_all_triggers,
-    discover_service,
 )
 from lambdapress.bundle.lock import LockedPackage, read_lock
 from lambdapress.bundle.models_gate import check_gate
@@ -76,7 +76,7 @@ from lambdapress.config.workspace import Service, Workspace, load_workspace
 from lambdapress.errors import BundleError
 from lambdapress.model.application import Application, find_function
 from lambdapress.model.resources import Resource
-from lambdapress.model.trigger_kinds import trigger_permissions
+from lambdapress.model.trigger_kinds import Used, trigger_permissions
 from lambdapress.model.triggers import Trigger
 from lambdapress.support import files
 from lambdapress.support.files import cache_folder
@@ -180,9 +180,8 @@ def _plan(
     selected = _select(workspace.services, services)
     # A published model library never ships in a version its service has not accepted.
     check_gate(workspace, tuple(s.name for s in selected))
-    all_functions = tuple(f for s in workspace.services for f in discover_service(s, facts))
-    check_all_triggers(all_functions)
-    check_for_aws(workspace, all_functions)
+    checked = checked_declarations(workspace, facts)
+    all_functions = checked.functions
     in_dist = shipped_artifacts(workspace.root, facts)
     fingerprint = _analysis.tool_fingerprint(__version__)
     run = _analysis.AnalysisRun(workspace, lock, cache, options.jobs, architecture, facts)
@@ -208,12 +207,12 @@ def _plan(
     trimmer = Trimmer(facts)
     findings: dict[str, list[_native.Finding]] = {}
     # What any function may use, by id: another service's topic counts towards its 4 KB too.
-    usable = {r.id: r for s in workspace.services for r in service_resources(s, workspace.root)}
+    usable = {r.id: r for owned in checked.resources.values() for r in owned}
     for service in selected:
         functions = tuple(f for f in all_functions if f.service == service.name)
         units = _units(service, functions)
         check_function_settings(service, [unit.name for unit in units])
-        owned = service_resources(service, workspace.root)
+        owned = checked.resources[service.name]
         resources += owned
         context = _analysis.service_context(run, service, announcer(service))
         warnings.extend(context.warnings)
@@ -226,7 +225,7 @@ def _plan(
                 f"{context.target.python} to ship bytecode"
             )
         for unit in units:
-            wiring = function_wiring(service, unit.name, owned)
+            wiring = function_wiring(service, unit.name, owned, unit.used)
             contents = _analysis.function_contents(context, lock, unit.entries, unit.extra)
             left_out = trimmer.omissions(context, contents)
             digest = _analysis.inputs_hash(
@@ -398,6 +397,7 @@ class _Unit:
     triggers: tuple[Trigger, ...]
     entries: tuple[str, ...]
     extra: tuple[SourceFile, ...]
+    used: tuple[Used, ...] = ()
 
 
 def _units(service: Service, functions: tuple[HandlerModule, ...]) -> list[_Unit]:
@@ -414,9 +414,10 @@ def _units(service: Service, functions: tuple[HandlerModule, ...]) -> list[_Unit
                 triggers=triggers,
                 entries=tuple(f.module for f in functions),
                 extra=(_analysis.service_entry(service.name, functions),),
+                used=tuple(u for f in functions for u in f.used),
             )
         ]
-    return [_Unit(f.name, f.handler, f.triggers, (f.module,), ()) for f in functions]
+    return [_Unit(f.name, f.handler, f.triggers, (f.module,), (), f.used) for f in functions]
 
 
 def _select(services: tuple[Service, ...], names: tuple[str, ...]) -> tuple[Service, ...]:

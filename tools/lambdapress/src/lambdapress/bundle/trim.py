@@ -19,7 +19,9 @@ Licence files (`LICENSE*`, `LICENCE*`, `COPYING*`, `NOTICE*`, `AUTHORS*`, `COPYR
 in `*.dist-info/licenses/`) and SBOMs (`*.dist-info/sboms/`) always ship, whatever folder they
 are in. `METADATA` (`importlib.metadata.version`, `requires`), `entry_points.txt` (plugin
 discovery, e.g. pydantic's plugins), `top_level.txt` (`packages_distributions`) and `WHEEL` ship
-too; `RECORD` does not (it would list files that are left out or replaced by bytecode).
+too; `RECORD` does not (it would list files that are left out or replaced by bytecode). A
+bytecode-only folder's `METADATA` ships without its description, the README that people read
+on a package index's page (`bundle._sourceless`): every header stays.
 """
 
 from __future__ import annotations

@@ -10,9 +10,10 @@ else `$XDG_CACHE_HOME/lambdapress`, else `~/.cache/lambdapress`, under
 An entry is named by the digest of its `PreparedKey`: the sha256 of the locked wheel that is
 installed (uv is told that hash alone, so it installs that wheel and no other), the target's
 Python version and uv platform, the variant (as installed, or bytecode only with or without
-docstrings), how its bytecode was compiled, and the layout of an installed folder
-(`wheels.LAYOUT_VERSION`). Anything that changes an entry's bytes changes its name, so an entry
-is never updated in place: it is written whole or not at all.
+docstrings), how its bytecode was compiled, the layout of an installed folder
+(`wheels.LAYOUT_VERSION`) and, for a bytecode-only folder, the layout of what is derived from it
+(`_sourceless.BYTECODE_ONLY_LAYOUT`). Anything that changes an entry's bytes changes its name,
+so an entry is never updated in place: it is written whole or not at all.
 
 - Filling: an entry is prepared in a temporary folder next to it, its record (every file's
   sha256, and its key) written last, then renamed into place (`integrity.staged_install`). Two
@@ -44,10 +45,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from lambdapress.bundle.bytecode import TREE_OPTIONS, bytecode_only_options
 from lambdapress.bundle.lock import LockedPackage, WheelFile
@@ -124,6 +125,21 @@ class PreparedKey(BaseModel):
     found, and none was)."""
     layout: int
     """What an installed folder holds (`wheels.LAYOUT_VERSION`: what is stripped, and how)."""
+    derived: int | None = None
+    """For a bytecode-only folder, what it holds beyond the installed folder's files
+    (`_sourceless.BYTECODE_ONLY_LAYOUT`); None for an installed folder."""
+
+    @model_serializer(mode="wrap")
+    def _unset_left_out(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """The key's fields, less `derived` when it is None.
+
+        So an installed entry keeps the name and record that a lambdapress before the field
+        gave it: two versions sharing a cache share its installed entries.
+        """
+        data = handler(self)
+        if self.derived is None and isinstance(data, dict):
+            data.pop("derived", None)
+        return data
 
     @property
     def digest(self) -> str:
@@ -355,15 +371,22 @@ def selected_wheel(package: LockedPackage, target: Target) -> WheelFile | None:
 
 
 def prepared_key(
-    package: LockedPackage, target: Target, variant: Variant, compiler: str | None, layout: int
+    package: LockedPackage,
+    target: Target,
+    variant: Variant,
+    compiler: str | None,
+    layout: int,
+    derived: int | None = None,
 ) -> PreparedKey | None:
     """The key of a prepared folder in this cache; None when it is not kept here.
 
     Kept here: a locked wheel named by its sha256. A pinned package (a published wheel the lock
     does not hash) or a source lambdapress builds stays in the project's cache. `compiler` is
     the target's interpreter (None: no bytecode is compiled); `layout` is what an installed
-    folder holds (`wheels.LAYOUT_VERSION`). The implementation pins (`bundle.implementations`)
-    choose which folders ship, never what a folder holds, so they are not part of the key.
+    folder holds (`wheels.LAYOUT_VERSION`), and `derived` what a bytecode-only folder holds
+    beyond it (`_sourceless.BYTECODE_ONLY_LAYOUT`; ignored for an installed folder). The
+    implementation pins (`bundle.implementations`) choose which folders ship, never what a
+    folder holds, so they are not part of the key.
     """
     if package.is_pinned or package.is_built:
         return None
@@ -383,6 +406,7 @@ def prepared_key(
         variant=variant,
         bytecode=bytecode,
         layout=layout,
+        derived=None if variant == "installed" else derived,
     )
 
 

@@ -14,12 +14,14 @@ by `damage` when the folder goes into a zip being built, and by the build itself
 each file, so a no-op run never re-hashes megabytes of wheels.
 
 Under `sources = "first-party"` a function ships a distribution as bytecode only: a second
-folder per (distribution, version, target), derived once from the compiled one (see
-`bundle.bytecode.bytecode_only_layout`) under `<target>+bytecode`, with a record of its own.
-Its bytecode is compiled for a module without a source (`bundle.bytecode.compile_bytecode_only`:
-no column positions; with `docstrings = "first-party"`, no docstrings either, under
-`<target>+bytecode+nodocstrings`), and it has no `py.typed`. The dist-info stays as installed
-(less the installer's bookkeeping), so `importlib.metadata` works as it does locally.
+folder per (distribution, version, target), derived once from the compiled one
+(`bundle._sourceless`) under `<target>+bytecode-v2`, with a record of its own. Its bytecode is
+compiled for a module without a source (`bundle.bytecode.compile_bytecode_only`: no column
+positions; without docstrings either, under `<target>+bytecode-v2+nodocstrings`, when the
+`docstrings` setting drops them for that distribution), and it has no `py.typed`. Its
+dist-info is as installed (less the installer's bookkeeping) but for each METADATA's
+description, the README a package index shows on the project's page: the headers stay, so
+`importlib.metadata` gives versions, requirements and entry points as it does locally.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Literal
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
@@ -38,12 +40,8 @@ from pydantic import BaseModel, ConfigDict
 
 from lambdapress.bundle import sourced
 from lambdapress.bundle._parallel import DEFAULT_JOBS, in_parallel
-from lambdapress.bundle.bytecode import (
-    bytecode_only_layout,
-    compile_bytecode_only,
-    compile_tree,
-    find_compiler,
-)
+from lambdapress.bundle._sourceless import BYTECODE_ONLY_LAYOUT, fill_bytecode_only
+from lambdapress.bundle.bytecode import compile_tree, find_compiler
 from lambdapress.bundle.lock import LockedPackage
 from lambdapress.bundle.targets import Target
 from lambdapress.bundle.wheel_cache import (
@@ -54,6 +52,7 @@ from lambdapress.bundle.wheel_cache import (
     usable_cache,
     user_cache_folder,
 )
+from lambdapress.config.docstrings import CheckedDocstrings, checked_docstrings
 from lambdapress.config.pyproject import find_key_line
 from lambdapress.config.settings import ServiceSettings
 from lambdapress.errors import BundleError
@@ -71,8 +70,9 @@ from lambdapress.support.toolchain import find_uv
 # Bumped whenever what an installed folder holds changes (what `_strip` removes, the record's
 # format), so a cache written by an older lambdapress is never mixed into new zips.
 LAYOUT_VERSION = 4
-# Next to a target's folder (`<target key>+bytecode`): its distributions without sources.
-BYTECODE_ONLY = "+bytecode"
+# Next to a target's folder (`<target key>+bytecode-v2`): its distributions without sources,
+# as `bundle._sourceless` derives them (the layout of that derivation in the name).
+BYTECODE_ONLY = f"+bytecode-v{BYTECODE_ONLY_LAYOUT}"
 WITHOUT_DOCSTRINGS = "+nodocstrings"
 # The name uv knows the index by (its credentials' variables follow from it:
 # `ResolvedIndex.uv_variables(INDEX_NAME)`).
@@ -104,6 +104,8 @@ class InstalledDistribution:
     installed: Path | None = None
     """The folder as installed, sources included, when `folder` is its bytecode-only copy
     (the native-library check reads the modules' sources there)."""
+    docstrings: bool = True
+    """Whether its modules keep their docstrings (False: bytecode compiled without them)."""
 
     @property
     def with_sources(self) -> Path:
@@ -179,17 +181,29 @@ class SourcePolicy:
     """What of the third-party code ships, as a service's settings say.
 
     `sources`, `keep_sources` and `docstrings` are the settings of the same names; the default
-    ships everything as installed.
+    ships everything as installed. `checked` is the list `docstrings = "checked"` goes by
+    (`config.docstrings`: the one lambdapress ships).
     """
 
     sources: Literal["first-party", "all"] = "all"
     keep_sources: frozenset[str] = frozenset()
-    docstrings: Literal["first-party", "all"] = "all"
+    docstrings: Literal["checked", "first-party", "all"] = "all"
+    checked: CheckedDocstrings = field(default_factory=checked_docstrings, hash=False)
 
     @classmethod
     def of(cls, settings: ServiceSettings) -> SourcePolicy:
         """The policy a service's settings ask for."""
         return cls(settings.sources, frozenset(settings.keep_sources), settings.docstrings)
+
+    def keeps_docstrings(self, package: LockedPackage) -> bool:
+        """Whether `package`'s bytecode keeps its docstrings when it ships without sources.
+
+        Under "checked", a source lambdapress builds (git, a path) keeps them: the list was
+        checked on published releases, and a fork may carry the same version.
+        """
+        if self.docstrings == "checked":
+            return package.is_built or not self.checked.covers(package.name, package.version)
+        return self.docstrings == "all"
 
 
 def ensure_installed(
@@ -205,7 +219,8 @@ def ensure_installed(
     prepared there first, then taken. Under `policy.sources == "first-party"`, each
     distribution not named in `policy.keep_sources` is described by its bytecode-only folder
     (when there is bytecode: without an interpreter for the target, sources ship as before);
-    its bytecode has no docstrings with `policy.docstrings == "first-party"`.
+    its bytecode has no docstrings when `policy.keeps_docstrings` says so for it, in a folder
+    of its own (`+nodocstrings`): the choice is per distribution.
     """
     on_install, credentials = installer.on_install, installer.credentials
     for package in packages:
@@ -265,20 +280,24 @@ def ensure_installed(
     # A pinned package is a workspace library shipped as its published wheel: the project's
     # own code, so it keeps its sources like the rest of the first-party code.
     stripped = [p for p in packages if canonicalize_name(p.name) not in kept and not p.is_pinned]
-    keep_docstrings = policy.docstrings == "all"
-    suffix = BYTECODE_ONLY + ("" if keep_docstrings else WITHOUT_DOCSTRINGS)
-    variant: Variant = "bytecode" if keep_docstrings else "bytecode-nodocstrings"
-    bytecode_base = base.with_name(base.name + suffix)
+    keeps = {p.name: policy.keeps_docstrings(p) for p in stripped}
+
+    def bytecode_folder(package: LockedPackage) -> Path:
+        suffix = BYTECODE_ONLY + ("" if keeps[package.name] else WITHOUT_DOCSTRINGS)
+        return _folder(base.with_name(base.name + suffix), package)
+
     for package in stripped:
-        folder = _folder(bytecode_base, package)
+        folder = bytecode_folder(package)
         if read_record(folder) is None and folder.exists():
             repaired[package.name] = f"{COMPLETE_MARK} is missing or unreadable"
             discard(folder)
 
     def derive(package: LockedPackage) -> None:
-        folder = _folder(bytecode_base, package)
+        folder = bytecode_folder(package)
         if read_record(folder) is not None:
             return
+        keep_docstrings = keeps[package.name]
+        variant: Variant = "bytecode" if keep_docstrings else "bytecode-nodocstrings"
         compiled = _folder(base, package)
 
         def fill(staging: Path) -> None:
@@ -288,10 +307,20 @@ def ensure_installed(
                 repaired[package.name] = f"{compiled.name}: {problem}"
                 discard(compiled)
                 install(package)
+            record = read_record(compiled)
+            if record is None:
+                raise BundleError(
+                    f"the cached wheel folder {compiled} lost its record while it was read",
+                    hint="run again: the folder is then installed afresh",
+                )
             assert compiler is not None  # for mypy: no bytecode-only folders without one
-            _fill_bytecode_only(compiled, staging, target.python, compiler, keep_docstrings)
+            fill_bytecode_only(
+                compiled, record.files, staging, target.python, compiler, keep_docstrings
+            )
 
-        key = prepared_key(package, target, variant, compiler, LAYOUT_VERSION)
+        key = prepared_key(
+            package, target, variant, compiler, LAYOUT_VERSION, derived=BYTECODE_ONLY_LAYOUT
+        )
         problem = _prepare(installer, key, folder, fill, _marker(compiled=True), None)
         if problem is not None:
             repaired[package.name] = problem
@@ -300,9 +329,10 @@ def ensure_installed(
     for package in stripped:
         described[package.name] = replace(
             described[package.name],
-            folder=_folder(bytecode_base, package),
+            folder=bytecode_folder(package),
             repaired=repaired.get(package.name),
             installed=_folder(base, package),
+            docstrings=keeps[package.name],
         )
     return described
 
@@ -443,40 +473,6 @@ def _install_into(
         _strip(site)
         if compiler is not None:
             compile_tree(site, compiler)
-
-
-def _fill_bytecode_only(
-    compiled: Path, staging: Path, python: str, compiler: str, keep_docstrings: bool
-) -> None:
-    """Write into `staging` the compiled folder's files, each source replaced by bytecode.
-
-    Files shipped as they are installed are hard-linked where the filesystem allows (copied
-    otherwise): the two folders share those bytes, and each has its own record. Bytecode is
-    compiled anew into new files (never written through a link).
-    """
-    record = read_record(compiled)
-    if record is None:
-        raise BundleError(
-            f"the cached wheel folder {compiled} lost its record while it was read",
-            hint="run again: the folder is then installed afresh",
-        )
-    layout = {
-        name: source
-        for name, source in bytecode_only_layout(record.files, python).items()
-        if PurePosixPath(name).name != "py.typed"  # for type checkers only
-    }
-    recompiled: list[tuple[Path, Path, str]] = []
-    for name, source in sorted(layout.items()):
-        destination = staging / name
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        if name.endswith(".pyc"):
-            recompiled.append((compiled / (name[:-1]), destination, name[:-1]))
-        else:
-            try:
-                os.link(compiled / source, destination)
-            except OSError:
-                shutil.copyfile(compiled / source, destination)
-    compile_bytecode_only(recompiled, compiler, docstrings=keep_docstrings)
 
 
 def _strip(site: Path) -> None:

@@ -360,13 +360,9 @@ def _serve_locked(
         serving = serve(emulator, options)
         with serving:
             print(f"{len(manifest.functions)} functions from {manifest_file}")
-            rows = [
-                [trigger.kind, trigger.label, function.name]
-                for function in manifest.functions
-                for trigger in function.triggers
-            ]
+            rows = trigger_rows(manifest)
             if rows:
-                print_table(["kind", "trigger", "function"], sorted(rows))
+                print_table(["kind", "trigger", "function"], rows)
             else:
                 print("(no triggers)")
             listening["Invoke API"] = serving.lambda_url or "off"
@@ -382,6 +378,19 @@ def _serve_locked(
             sys.stdout.flush()
             _wait_for_interrupt()
     return 0
+
+
+def trigger_rows(manifest: Application) -> list[list[str]]:
+    """What `serve` lists: each function's triggers, of every kind, by their labels.
+
+    `http GET /orders/{id}`, `sqs workers/order-placed`, `schedule rate(5 minutes)`...: each
+    kind's own `label`, sorted by kind, label and function.
+    """
+    return sorted(
+        [trigger.kind, trigger.label, function.name]
+        for function in manifest.functions
+        for trigger in function.triggers
+    )
 
 
 def _describe(

@@ -89,8 +89,9 @@ _FIX = {
     "sources": 'use "first-party" (third-party modules ship as bytecode only) or "all" '
     "(every module ships its source too)",
     "keep_sources": 'use a list of distribution names as locked, e.g. ["torch"]',
-    "docstrings": 'use "all" (every module keeps its docstrings) or "first-party" (third-party '
-    "bytecode without docstrings)",
+    "docstrings": 'use "checked" (third-party bytecode without docstrings only for the '
+    'distributions lambdapress checked never to read their own), "first-party" (every '
+    'third-party distribution without them) or "all" (every module keeps its docstrings)',
     "layer_libraries": "use a list of the shared libraries a layer of the functions provides: "
     'file names (["libpq.so.5"]: that version) or library names (["libpq"]: any version)',
     "storage": 'set kind = "NAME", the name of a storage backend such as "postgres" (lowercase '
@@ -153,12 +154,15 @@ class ServiceSettings(BaseModel):
     keep_sources: list[str] = Field(default_factory=list)
     """Distributions that keep their sources under `sources = "first-party"`: those that read
     their own `.py` files at run time (`inspect.getsource`, TorchScript...)."""
-    docstrings: Literal["first-party", "all"] = "all"
-    """Whether third-party bytecode keeps its docstrings under `sources = "first-party"`.
-    "all" (the default) keeps them. "first-party" drops them (`__doc__` is None, as under
-    `python -OO`, while asserts and `__debug__` stay as in a normal run): zips another ~5%
-    smaller, for code whose dependencies never read their own `__doc__` (see the README's
-    list of those that do; `keep_sources` keeps them for one distribution)."""
+    docstrings: Literal["checked", "first-party", "all"] = "checked"
+    """Which third-party bytecode keeps its docstrings under `sources = "first-party"`.
+    Dropped, `__doc__` is None (as under `python -OO`, while asserts and `__debug__` stay as
+    in a normal run): zips ~5% smaller, and code that reads its own `__doc__` breaks.
+    "checked" (the default) drops them only for the distributions lambdapress checked never
+    to read their own, at the versions checked (`config.docstrings`: pydantic, Powertools and
+    the like), and keeps them for every other. "first-party" drops them for every third-party
+    distribution, for code whose dependencies all never read their own (see the README's list
+    of those that do; `keep_sources` keeps them for one distribution). "all" keeps them all."""
     layer_libraries: list[str] = Field(default_factory=list)
     """Shared libraries that a Lambda layer attached to the functions provides, by file name
     (`libpq.so.5`: that version) or library name (`libpq`: any version): `package` does not

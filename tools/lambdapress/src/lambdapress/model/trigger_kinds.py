@@ -5,7 +5,12 @@ only through them:
 
 - `discover`: its triggers in a handler module, read from the module's AST (user code is never
   imported at package time); a bad declaration is a BundleError with the file and the line;
-- `check`: rules across functions, once every module is read (two functions on one route);
+  `uses`, likewise, what the module's code sends to or reads of the kind's resources (a queue
+  it sends to: `Used`, with the permissions that takes), which the model records as the
+  function's `uses`;
+- `check`: rules across functions, once every module is read (two functions on one route), and
+  against what the application declares besides its code (`CheckContext`: every service's
+  resources, its pyproject and timeout), so a trigger naming a queue nobody declares fails;
 - `permissions`: what a trigger lets its function do in AWS (its role's statements), if any;
 - `render`: the trigger's resources in the stage's stack (`StackBuilder`);
 - `local_source`: what `serve` starts to deliver the kind's triggers locally (`LocalSource`);
@@ -32,7 +37,7 @@ import ast
 import importlib
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
@@ -41,10 +46,21 @@ from lambdapress.errors import ConfigError
 from lambdapress.model.application import Application, Function
 from lambdapress.model.kinds import TRIGGERS
 from lambdapress.model.permissions import Permission
+from lambdapress.model.resources import Resource
 from lambdapress.model.triggers import Trigger
 
-BUILT_IN = ("lambdapress.triggers.http",)
+BUILT_IN = (
+    "lambdapress.triggers.http",
+    "lambdapress.triggers.sqs",
+    "lambdapress.triggers.sns",
+    "lambdapress.triggers.schedule",
+    "lambdapress.triggers.eventbridge",
+    "lambdapress.triggers.s3",
+    "lambdapress.triggers.dynamodb_stream",
+)
 """The built-in kinds, by module path: each module's `KIND` is registered on first lookup."""
+HANDLER_FUNCTION = "handler"
+"""The function of a handler module Lambda runs (`module.handler`): triggers decorate it."""
 
 _T = TypeVar("_T", bound=Trigger)
 _Outcome_co = TypeVar("_Outcome_co", covariant=True)
@@ -80,9 +96,77 @@ class HandlerSource:
     deployed_as: str
     """See `Declared.deployed_as`."""
 
+    @property
+    def service(self) -> str:
+        """The service the module belongs to (`orders`): how its code names its own resources."""
+        return self.function.split(".", 1)[0]
+
+    @property
+    def handler(self) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The module-level `def handler` Lambda runs, if the module has one."""
+        return next(
+            (
+                node
+                for node in self.tree.body
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                and node.name == HANDLER_FUNCTION
+            ),
+            None,
+        )
+
     def declare(self, trigger: _T, line: int) -> Declared[_T]:
         """`trigger`, declared at `line` of this module."""
         return Declared(trigger, self.path, line, self.function, self.deployed_as)
+
+    def use(self, kind: str, resource: str, line: int, permissions: tuple[Permission, ...]) -> Used:
+        """The module's code uses `resource` (declared at `line`), as the kind `kind` found."""
+        return Used(kind, resource, permissions, self.path, line, self.function, self.deployed_as)
+
+
+@dataclass(frozen=True)
+class Used:
+    """A resource a handler module's code uses (sends to, reads), as a kind found it declared.
+
+    The function records the resource's id in its `uses` (targets give it the resource's
+    address) and gets `permissions` (what using it takes: `sqs:SendMessage` on the queue).
+    """
+
+    kind: str
+    """The trigger kind that found it (`sqs` for a `Queue`): its `check` checks it."""
+    resource: str
+    """The resource's id (`orders/sns-topic/order-events`)."""
+    permissions: tuple[Permission, ...]
+    path: Path
+    line: int
+    function: str
+    """See `Declared.function`."""
+    deployed_as: str
+    """See `Declared.deployed_as`."""
+
+
+@dataclass(frozen=True)
+class ServiceFacts:
+    """What `check` knows of a service besides its code."""
+
+    name: str
+    pyproject: Path
+    """Where its resources are declared (`[tool.lambdapress.queues.NAME]`), for fixes."""
+    timeout: int
+    """Its functions' timeout, in seconds."""
+    storage: str
+    """Its storage backend's name (`dynamodb`): a stream needs one of its DynamoDB tables."""
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """The application around the declarations `check` is given: what every service declares."""
+
+    resources: Mapping[str, Resource] = field(default_factory=dict)
+    """Every resource of every service, by id."""
+    services: Mapping[str, ServiceFacts] = field(default_factory=dict)
+    """Every service, by name."""
+    uses: tuple[Used, ...] = ()
+    """What every function's code uses (each kind checks those it found)."""
 
 
 class StackBuilder(Protocol):
@@ -197,8 +281,16 @@ class TriggerKind(ABC, Generic[_T]):
     def discover(self, source: HandlerSource) -> tuple[Declared[_T], ...]:
         """The module's triggers of this kind; a bad declaration is a BundleError at its line."""
 
-    def check(self, declared: Sequence[Declared[_T]]) -> None:
-        """Refuse (BundleError, file and line) what is wrong across the application's functions."""
+    def uses(self, source: HandlerSource) -> tuple[Used, ...]:
+        """What the module's code uses of the kind's resources (none unless the kind says)."""
+        return ()
+
+    def check(self, declared: Sequence[Declared[_T]], context: CheckContext) -> None:
+        """Refuse (BundleError, file and line) what is wrong across the application.
+
+        `declared` are the application's triggers of this kind; `context` what its services
+        declare, and what every function's code uses (`context.uses`, those of this kind).
+        """
         return None
 
     def permissions(self, function: str, trigger: _T) -> tuple[Permission, ...]:
@@ -307,11 +399,20 @@ def discover_triggers(source: HandlerSource) -> tuple[Declared[Any], ...]:
     return tuple(found for kind in trigger_kinds() for found in kind.discover(source))
 
 
-def check_triggers(declared: Iterable[Declared[Any]]) -> None:
-    """Each kind's rules across the application, over the declarations of its kind."""
+def discover_uses(source: HandlerSource) -> tuple[Used, ...]:
+    """Every resource the module's code uses, kind by kind (in the kinds' order)."""
+    return tuple(found for kind in trigger_kinds() for found in kind.uses(source))
+
+
+def check_triggers(declared: Iterable[Declared[Any]], context: CheckContext | None = None) -> None:
+    """Each kind's rules across the application, over the declarations of its kind.
+
+    Without `context`, as if no service declared anything (tests of one kind's rules).
+    """
     everything = tuple(declared)
+    around = context if context is not None else CheckContext()
     for kind in trigger_kinds():
-        kind.check([d for d in everything if d.trigger.kind == kind.name])
+        kind.check([d for d in everything if d.trigger.kind == kind.name], around)
 
 
 def trigger_permissions(function: str, triggers: Iterable[Trigger]) -> tuple[Permission, ...]:

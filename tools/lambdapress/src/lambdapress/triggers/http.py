@@ -31,6 +31,7 @@ from lambdapress.deploy.template_ids import route_id
 from lambdapress.errors import BundleError, EmulatorError
 from lambdapress.model.application import Application, Function
 from lambdapress.model.trigger_kinds import (
+    CheckContext,
     Declared,
     HandlerSource,
     LocalHost,
@@ -58,7 +59,7 @@ class HttpKind(TriggerKind[HttpRoute]):
         """The routes of the module's resolver decorators, in API Gateway syntax."""
         return _routes(source)
 
-    def check(self, declared: Sequence[Declared[HttpRoute]]) -> None:
+    def check(self, declared: Sequence[Declared[HttpRoute]], context: CheckContext) -> None:
         """One function per route, and one logical id per route of a function."""
         check_unique_routes(declared)
         check_route_ids(declared)
