@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from .event_stacks import event_kinds  # noqa: F401 (a fixture the event tests share)
-
 MARKER = "lpmarker-7f3a9c"  # a secret value: must never appear in any output
 
 MODULES = {

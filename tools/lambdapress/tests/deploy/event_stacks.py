@@ -1,22 +1,15 @@
-"""An application with every event source, built in memory, and the kinds that render it.
+"""An application with every event source, built in memory.
 
-The deploy half of issue 22 is tested without discovery: functions carry their triggers, uses
-and permissions as `package` will record them. Each event trigger kind's `render` facet is what
-a `lambdapress.triggers` module does (call `render_event_triggers` with its name); until those
-modules are registered as built-in kinds, `event_kinds` registers stand-ins doing exactly that,
-and leaves the real ones alone once they are.
+The deploy renderers are tested without discovery: functions carry their triggers, uses and
+permissions as `package` records them (the built-in kinds render them through
+`deploy.template_events`); `test_template_packaged_events` starts from handler code instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from lambdapress.deploy.template_events import EVENT_TRIGGER_KINDS, render_event_triggers
 from lambdapress.model.application import Application, Capacity, Function
-from lambdapress.model.kinds import TRIGGERS
 from lambdapress.model.permissions import (
     Permission,
     objects_ref,
@@ -32,18 +25,6 @@ from lambdapress.model.resources import (
     SqsQueue,
     TopicSubscription,
 )
-from lambdapress.model.trigger_kinds import (
-    Declared,
-    HandlerSource,
-    LocalHost,
-    LocalOptions,
-    LocalSource,
-    StackBuilder,
-    TriggerKind,
-    register_trigger_kind,
-    trigger_kinds,
-    unregister_trigger_kind,
-)
 from lambdapress.model.triggers import (
     DynamoDBStreamTrigger,
     EventRuleTrigger,
@@ -51,7 +32,6 @@ from lambdapress.model.triggers import (
     ScheduleTrigger,
     SnsTrigger,
     SqsTrigger,
-    Trigger,
 )
 
 from .stacks import entry
@@ -192,50 +172,3 @@ def event_application(**updates: Any) -> Application:
         functions=tuple(sorted(event_functions(), key=lambda f: f.name)),
         resources=tuple(sorted(RESOURCES, key=lambda r: r.id)),
     ).model_copy(update=updates)
-
-
-_MODELS: dict[str, type[Trigger]] = {
-    "sqs": SqsTrigger,
-    "sns": SnsTrigger,
-    "schedule": ScheduleTrigger,
-    "eventbridge": EventRuleTrigger,
-    "s3": S3Trigger,
-    "dynamodb-stream": DynamoDBStreamTrigger,
-}
-
-
-class _RendersOnly(TriggerKind[Any]):
-    """A stand-in for an event kind module: its `render` is theirs; nothing else is asked."""
-
-    def discover(self, source: HandlerSource) -> tuple[Declared[Any], ...]:
-        """Declared in code only by the real kind: nothing found here."""
-        return ()
-
-    def render(self, stack: StackBuilder, application: Application) -> None:
-        """What every event kind's render does."""
-        render_event_triggers(stack, application, self.name)
-
-    def local_source(self, host: LocalHost[Any], options: LocalOptions) -> LocalSource:
-        raise AssertionError(f"the deploy tests never deliver {self.name} locally")
-
-    def sample_event(self, function: Function, trigger: Any) -> Any:
-        raise AssertionError(f"the deploy tests never sample {self.name}")
-
-
-@pytest.fixture
-def event_kinds() -> Iterator[None]:
-    """Every event kind registered (stand-ins for those not built in yet), for one test."""
-    assert set(_MODELS) == set(EVENT_TRIGGER_KINDS)
-    known = {kind.name for kind in trigger_kinds()}
-    added = []
-    for name, model in _MODELS.items():
-        if name not in known:
-            stand_in = type(f"StandIn{model.__name__}", (_RendersOnly,), {"model": model})
-            register_trigger_kind(stand_in())
-            added.append((name, model))
-    try:
-        yield
-    finally:
-        for name, model in added:
-            unregister_trigger_kind(name)
-            TRIGGERS.register(model)  # the model's own class stays registered, as imported

@@ -40,7 +40,7 @@ from lambdapress.model.manifest import manifest_path, write_manifest
 
 from .event_stacks import event_application
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("event_kinds")]
+pytestmark = pytest.mark.e2e
 PROJECT, STAGE = "shop", "dev"
 STACK = f"{PROJECT}-{STAGE}"
 ACCOUNT, REGION = "123456789012", "us-east-1"

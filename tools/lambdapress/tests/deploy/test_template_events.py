@@ -31,7 +31,6 @@ from .event_stacks import (
 )
 from .stacks import config, entry, of_type
 
-pytestmark = pytest.mark.usefixtures("event_kinds")
 ALL_EVENT_TYPES = (
     "AWS::SQS::Queue",
     "AWS::SQS::QueuePolicy",

@@ -6,8 +6,6 @@ rendered project's templates are linted end to end in template/tests/test_deploy
 
 import json
 
-import pytest
-
 from lambdapress.deploy.template import template_body
 from lambdapress.formats._sam import render_sam
 
@@ -95,7 +93,6 @@ def test_the_linter_does_report_a_broken_template() -> None:
     assert any(f.startswith("E1020: 'Nothing' is not one of") for f in findings)
 
 
-@pytest.mark.usefixtures("event_kinds")
 def test_every_event_source_lints_clean_in_both_formats() -> None:
     """Queues (FIFO, dead-letter, subscribed), topics, a bus, a bucket with notifications, a
     table stream, and a trigger of each kind: CloudFormation and SAM alike."""
@@ -105,7 +102,6 @@ def test_every_event_source_lints_clean_in_both_formats() -> None:
     assert lint_findings(render_sam(application, config(), "dev", "acme-artifacts")) == []
 
 
-@pytest.mark.usefixtures("event_kinds")
 def test_the_linter_sees_the_cycle_a_bucket_reference_would_make() -> None:
     """Why buckets are named, never referred to (`deploy._event_refs`): this would not deploy."""
     document = json.loads(template_body(event_application(), config(), "dev", "acme-artifacts"))

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from deploy.event_stacks import event_application, event_kinds  # noqa: F401 (its fixture)
+from deploy.event_stacks import event_application
 from deploy.stacks import config
 
 from lambdapress.deploy.template import template_body
@@ -32,7 +31,6 @@ EVENT_TYPES = (
 )
 
 
-@pytest.mark.usefixtures("event_kinds")
 def test_the_translator_keeps_every_event_resource_as_cloudformation_writes_it() -> None:
     application = event_application()
     cloudformation = json.loads(template_body(application, config(), "dev", "acme-artifacts"))
