@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 import tomlkit
+from deploy.test_template_packaged_events import event_repo
 
 from lambdapress.bundle._aws_names import LONGEST_PROJECT, LONGEST_STAGE, check_function_environment
+from lambdapress.bundle._implementations import pinned_variables
+from lambdapress.bundle.pipeline import package
 from lambdapress.config.aws_rules import environment_size
 from lambdapress.config.lambda_platform import ENVIRONMENT_MAX_BYTES
 from lambdapress.config.settings import parse_service_settings
@@ -83,3 +86,30 @@ def test_the_budget_names_the_variables_the_stack_sets() -> None:
     for resource in USED[:3]:
         deployed = _event_refs.address_environment("workers", resource, "acme", "dev")
         assert set(deployed) == set(address_budget("workers", resource, "acme", "dev"))
+
+
+def test_package_refuses_a_function_whose_addresses_pass_the_4_kb(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service's own variables fit (its check passes); the queue's addresses do not."""
+    monkeypatch.setenv("LAMBDAPRESS_CACHE", str(tmp_path / "cache"))
+    queue = SqsQueue(service="workers", name="jobs")
+    addresses = address_budget("workers", queue, LONGEST_PROJECT, LONGEST_STAGE)
+    pins = environment_size(pinned_variables()) - 2
+    spare = environment_size(addresses) - 2 - 1  # one byte short of the addresses
+    assert spare > pins  # room for the pins: the service-level check passes
+    big = _filling_with(spare)
+    settings = f'[tool.lambdapress.environment]\nBIG = "{big}"\n\n[tool.lambdapress.queues.jobs]\n'
+    handler = 'JOBS = triggers.Queue("jobs")\n\ndef handler(event, context):\n    return {}\n'
+    root = event_repo(tmp_path / "repo", {"workers": settings}, {"workers/send": handler})
+    with pytest.raises(BundleError) as caught:
+        package(root, jobs=1)
+    error = caught.value
+    assert "function workers.send" in error.message
+    assert "Lambda allows 4096 in total" in error.message
+    assert error.path == root / "services/workers/pyproject.toml"
+
+
+def _filling_with(spare: int) -> str:
+    """BIG's value: with it, the variables leave `spare` of Lambda's 4 KB."""
+    return "x" * (ENVIRONMENT_MAX_BYTES - environment_size({"BIG": ""}) - spare)

@@ -118,22 +118,20 @@ HANDLERS = {
 }
 
 
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The four services, locked, not yet packaged."""
-    monkeypatch.setenv("LAMBDAPRESS_CACHE", str(tmp_path / "cache"))
-    root = tmp_path / "repo"
+def event_repo(root: Path, services: dict[str, str], handlers: dict[str, str]) -> Path:
+    """A workspace at `root`: each service's `[tool.lambdapress]` lines, each handler's code
+    (`service/module` -> the code after the runtime's import), locked."""
     shutil.copytree(
         RUNTIME,
         root / "tools" / "lambdapress-runtime",
         ignore=shutil.ignore_patterns("tests", "__pycache__", "dist"),
     )
     files = {"pyproject.toml": '[tool.uv.workspace]\nmembers = ["services/*", "tools/*"]\n'}
-    for name, settings in SERVICES.items():
+    for name, settings in services.items():
         files[f"services/{name}/pyproject.toml"] = SERVICE.format(name=name, settings=settings)
         files[f"services/{name}/src/{name}/__init__.py"] = ""
         files[f"services/{name}/src/{name}/handlers/__init__.py"] = ""
-    for path, code in HANDLERS.items():
+    for path, code in handlers.items():
         service, module = path.split("/")
         source = "from lambdapress_runtime import triggers\n\n" + textwrap.dedent(code)
         files[f"services/{service}/src/{service}/handlers/{module}.py"] = source
@@ -145,6 +143,13 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     assert locked.returncode == 0, locked.stderr
     return root
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The four services, locked, not yet packaged."""
+    monkeypatch.setenv("LAMBDAPRESS_CACHE", str(tmp_path / "cache"))
+    return event_repo(tmp_path / "repo", SERVICES, HANDLERS)
 
 
 def _statements(document: dict[str, Any], function: str) -> list[dict[str, Any]]:
