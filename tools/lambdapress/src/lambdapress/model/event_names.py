@@ -16,10 +16,12 @@ and one seen locally differ only in the stage:
   and the region are CloudFormation's pseudo parameters (`${AWS::AccountId}`,
   `${AWS::Region}`); locally they are moto's.
 
-A name longer than AWS allows (80 characters for a queue, 256 for a topic or a bus, 63 for a
-bucket) keeps its start and ends in a digest of the whole: stable, distinct, and never refused.
-A bucket's part before the account is fitted assuming the longest region code, so the same
-bucket has the same name in every region.
+`package` refuses a queue, topic or bus whose name would pass AWS's limit (80 characters for a
+queue, 256 for a topic or a bus) with the longest project and stage (`bundle._aws_names`). A
+bucket's name is fitted here instead, into S3's 63 characters: a longer one keeps its start and
+ends in a digest of the whole (stable, distinct, never refused), its part before the account
+fitted for the longest region code, so that the same bucket has the same name in every region.
+Queues, topics and buses are fitted alike should a name reach here unchecked.
 
 `address_budget` gives the variables a function using a resource gets (`model.resources.
 ADDRESS_VARIABLES`) with their longest values, for Lambda's 4 KB environment limit checked at
@@ -31,6 +33,8 @@ from __future__ import annotations
 import hashlib
 from typing import Final
 
+from lambdapress.config.aws_rules import BUCKET_NAME_MAX
+from lambdapress.config.event_rules import EVENT_BUS_NAME, FIFO_SUFFIX, QUEUE_NAME, TOPIC_NAME
 from lambdapress.model.resources import (
     ADDRESS_VARIABLES,
     Resource,
@@ -42,17 +46,10 @@ from lambdapress.model.resources import (
 
 EVENT_KINDS: Final = frozenset(ADDRESS_VARIABLES)
 """The resource kinds named here: queues, topics, buses and buckets."""
-FIFO_SUFFIX: Final = ".fifo"
-# SQS API reference, CreateQueue: QueueName "up to 80 characters ... alphanumeric characters,
-# hyphens (-), and underscores (_)", a FIFO queue's ending in `.fifo`.
-QUEUE_NAME_MAX: Final = 80
-# SNS API reference, CreateTopic: Name "Up to 256 characters ... alphanumeric characters,
-# hyphens (-), and underscores (_)", a FIFO topic's ending in `.fifo`.
-TOPIC_NAME_MAX: Final = 256
-# EventBridge API reference, CreateEventBus: Name, 1 to 256 characters, `[/\.\-_A-Za-z0-9]+`.
-BUS_NAME_MAX: Final = 256
-# Amazon S3 User Guide, "General purpose bucket naming rules": 3 to 63 characters.
-BUCKET_NAME_MAX: Final = 63
+QUEUE_NAME_MAX: Final = QUEUE_NAME.max_length
+"""SQS's 80 characters, `.fifo` included (`config.event_rules`, as every limit here)."""
+TOPIC_NAME_MAX: Final = TOPIC_NAME.max_length
+BUS_NAME_MAX: Final = EVENT_BUS_NAME.max_length
 ACCOUNT_ID_LENGTH: Final = 12
 REGION_MAX: Final = 16
 """Longer than any region code today (`us-isof-south-1` has 15 characters)."""
