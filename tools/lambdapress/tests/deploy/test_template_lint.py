@@ -6,6 +6,10 @@ rendered project's templates are linted end to end in template/tests/test_deploy
 
 import json
 
+from lambdapress.deploy.template import template_body
+from lambdapress.formats._sam import render_sam
+
+from .event_stacks import event_application
 from .stacks import config, entry, lint_findings, render, service
 
 EVERYTHING = [
@@ -87,3 +91,21 @@ def test_the_linter_does_report_a_broken_template() -> None:
     findings = lint_findings(json.dumps(document))
     assert any(f.startswith("E3034: 100000 is greater than the maximum") for f in findings)
     assert any(f.startswith("E1020: 'Nothing' is not one of") for f in findings)
+
+
+def test_every_event_source_lints_clean_in_both_formats() -> None:
+    """Queues (FIFO, dead-letter, subscribed), topics, a bus, a bucket with notifications, a
+    table stream, and a trigger of each kind: CloudFormation and SAM alike."""
+    application = event_application()
+    body = template_body(application, config(), "dev", "acme-artifacts")
+    assert lint_findings(body) == []
+    assert lint_findings(render_sam(application, config(), "dev", "acme-artifacts")) == []
+
+
+def test_the_linter_sees_the_cycle_a_bucket_reference_would_make() -> None:
+    """Why buckets are named, never referred to (`deploy._event_refs`): this would not deploy."""
+    document = json.loads(template_body(event_application(), config(), "dev", "acme-artifacts"))
+    variables = document["Resources"]["ImportsLoadFunction"]["Properties"]["Environment"]
+    variables["Variables"]["UPLOADS_BUCKET_NAME"] = {"Ref": "ImportsUploadsBucket"}
+    findings = lint_findings(json.dumps(document))
+    assert any(f.startswith("E3004: Circular Dependencies") for f in findings), findings

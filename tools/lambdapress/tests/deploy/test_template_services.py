@@ -151,3 +151,22 @@ def test_a_variable_the_stack_provides_cannot_also_be_set_by_hand() -> None:
     text = str(caught.value)
     assert "function orders.get_order sets DATABASE_URL in its environment" in text
     assert "fix: remove DATABASE_URL from [tool.lambdapress.environment] of service orders" in text
+
+
+def test_a_table_declared_with_a_stream_has_one() -> None:
+    inventory = service(
+        "inventory",
+        {
+            "storage": {
+                "kind": "dynamodb",
+                "tables": {
+                    "stock": {"partition_key": "sku", "stream": "NEW_AND_OLD_IMAGES"},
+                    "prices": {"partition_key": "sku"},
+                },
+            }
+        },
+    )
+    document = render([entry("inventory.get", "GET /stock")], [inventory])
+    stock = document["Resources"]["InventoryStockTable"]["Properties"]
+    assert stock["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert "StreamSpecification" not in document["Resources"]["InventoryPricesTable"]["Properties"]

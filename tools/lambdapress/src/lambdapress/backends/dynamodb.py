@@ -286,14 +286,14 @@ class DynamoDBBackend:
         return variables
 
     def render(self, resource: Resource, stack: StackBuilder) -> None:
-        """An on-demand table with the declared string keys."""
+        """An on-demand table with the declared string keys (and its stream, if declared)."""
         if not isinstance(resource, DynamoDBTable):
             raise TypeError(f"not a DynamoDB table: {resource.id}")
         properties: dict[str, Any] = {
             "TableName": physical_table_name(
                 stack.project, stack.stage, resource.service, resource.name
             ),
-            **table_definition(resource.partition_key, resource.sort_key),
+            **table_definition(resource.partition_key, resource.sort_key, resource.stream),
             "Tags": stack.tags(resource.service),
         }
         stack.add(

@@ -15,7 +15,10 @@ see `model.storage_backends`: a `<TABLE>_TABLE` per DynamoDB table, the table's 
 the longest project and stage make it; for PostgreSQL, `DATABASE_URL`, resolved by
 CloudFormation from a Secrets Manager secret whose length cannot be known here, counted as a
 fixed budget). The backend also checks the names the stack makes of its declaration (`check`:
-DynamoDB's table names).
+DynamoDB's table names). A function that uses a queue, topic, bus or bucket also gets its
+address (`<REF>_QUEUE_URL`...), counted per function at its longest
+(`model.event_names.address_budget`) by `check_function_environment`, once the function's uses
+are known.
 
 A service's queues, topics and event buses are named `<project>-<stage>-<service>-<name>` in
 the account (`.fifo` added for FIFO queues and topics): each is checked with SQS's 80 and SNS's
@@ -31,7 +34,7 @@ The rules and where AWS writes them are in `lambdapress.config.aws_rules` and
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +53,8 @@ from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
 from lambdapress.config.pyproject import PYPROJECT, find_key_line
 from lambdapress.config.workspace import Service, Workspace
 from lambdapress.errors import BundleError
+from lambdapress.model.event_names import address_budget, is_event_resource
+from lambdapress.model.resources import Resource
 from lambdapress.model.storage_backends import (
     EnvironmentBudget,
     StageNames,
@@ -242,4 +247,47 @@ def _check_environment(service: Service, declaration: StorageDeclaration[Any]) -
         line=line,
         hint="move large values to SSM Parameter Store or Secrets Manager and read them at "
         "run time, or shorten the variables' names and values",
+    )
+
+
+def check_function_environment(
+    service: Service,
+    root: Path,
+    function: str,
+    environment: Mapping[str, str],
+    used: Iterable[Resource],
+) -> None:
+    """`function`'s variables with the addresses of the event resources it uses: within 4 KB.
+
+    `environment` is its own (the service's and its pins), `used` what it uses; what the
+    service's storage adds is counted too, at its longest, as `_check_environment` does.
+    """
+    events = [resource for resource in used if is_event_resource(resource)]
+    addresses: dict[str, str] = {}
+    for resource in events:
+        addresses.update(address_budget(service.name, resource, LONGEST_PROJECT, LONGEST_STAGE))
+    if not addresses:
+        return
+    pyproject = service.path / PYPROJECT
+    for key in sorted(set(environment) & set(addresses)):
+        raise BundleError(
+            f"function {function} sets {key} in its environment, but the stack sets it to the "
+            "address of a resource it uses",
+            path=pyproject,
+            line=find_key_line(pyproject, [*_ENVIRONMENT_TABLE, key]),
+            hint=f"remove {key} from [tool.lambdapress.environment] (or rename it)",
+        )
+    storage = stack_environment(service, root)
+    problem = environment_size_problem({**environment, **storage, **addresses})
+    if problem is None:
+        return
+    raise BundleError(
+        f"function {function}: {problem}; its own take {environment_size(environment)} bytes, "
+        f"the addresses of the {len(events)} queues, topics, buses and buckets it uses take up to "
+        f"{environment_size(addresses) - 2} (names as long as the longest project and stage "
+        "make them)",
+        path=pyproject,
+        line=find_key_line(pyproject, ["project", "name"]),
+        hint="use fewer queues, topics, buses and buckets from one function (split it), or "
+        "move large variables to SSM Parameter Store and read them at run time",
     )

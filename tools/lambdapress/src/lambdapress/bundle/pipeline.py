@@ -38,6 +38,7 @@ from packaging.utils import canonicalize_name
 
 from lambdapress.bundle import _analysis, _artifacts, _native, _shared_cache, wheels
 from lambdapress.bundle import _entries as entries
+from lambdapress.bundle._aws_names import check_function_environment
 from lambdapress.bundle._build import build_artifact
 from lambdapress.bundle._checked import checked_declarations
 from lambdapress.bundle._compiled import precompile
@@ -205,6 +206,8 @@ def _plan(
     checker = _native.NativeCheck(workspace.root, facts)
     trimmer = Trimmer(facts)
     findings: dict[str, list[_native.Finding]] = {}
+    # What any function may use, by id: another service's topic counts towards its 4 KB too.
+    usable = {r.id: r for owned in checked.resources.values() for r in owned}
     for service in selected:
         functions = tuple(f for f in all_functions if f.service == service.name)
         units = _units(service, functions)
@@ -235,6 +238,8 @@ def _plan(
             environment, pinned = pin_implementations(
                 shipped, service.settings.environment, function=unit.name, pyproject=pyproject
             )
+            used = [usable[u] for u in wiring.uses if u in usable]
+            check_function_environment(service, workspace.root, unit.name, environment, used)
             findings[unit.name] = checker.check(
                 unit.name,
                 service.settings.runtime,

@@ -12,6 +12,11 @@ outside the stack), its ARN, and the variables a function reads to find it, with
 emulator uses (`<TABLE>_TABLE`, a `Ref`; `DATABASE_URL`, a dynamic reference to a Secrets
 Manager secret resolved by CloudFormation at deploy time, so the template never holds the
 password). Here the backends get the stack to render into (`StackBuilder`).
+
+Queues, topics, buses and buckets have no backend: they are rendered with the triggers
+(`template_events`), and here a function that uses one gets its address variables
+(`<REF>_QUEUE_URL`...: `model.resources.ADDRESS_VARIABLES`) and a permission naming one, a
+table's stream (`stream:`) or a bucket's objects (`objects:`) becomes its ARN (`_event_refs`).
 """
 
 from __future__ import annotations
@@ -19,10 +24,18 @@ from __future__ import annotations
 from typing import Any
 
 from lambdapress.config.deploy_settings import substituted
+from lambdapress.deploy import _event_refs
 from lambdapress.deploy.template_ids import Resources, function_id, service_id, tags
 from lambdapress.errors import ConfigError
 from lambdapress.model.application import Application, Function
-from lambdapress.model.permissions import LOG_GROUP_PREFIX, RESOURCE_PREFIX, Permission
+from lambdapress.model.event_names import is_event_resource
+from lambdapress.model.permissions import (
+    LOG_GROUP_PREFIX,
+    OBJECTS_PREFIX,
+    RESOURCE_PREFIX,
+    STREAM_PREFIX,
+    Permission,
+)
 from lambdapress.model.storage_backends import backend_of
 
 POLICY_VERSION = "2012-10-17"
@@ -66,10 +79,14 @@ def role_id(function: str) -> str:
 
 
 def add_resources(resources: Resources, application: Application, project: str, stage: str) -> None:
-    """The resources of the model the stack creates, each as its backend renders it."""
+    """The storage the stack creates, each resource as its backend renders it.
+
+    Queues, topics, buses and buckets come later, with the triggers (`template_triggers`).
+    """
     stack = StageStack(resources, project, stage)
     for resource in application.resources:
-        backend_of(resource).render(resource, stack)
+        if not is_event_resource(resource):
+            backend_of(resource).render(resource, stack)
 
 
 def resource_environment(
@@ -79,7 +96,12 @@ def resource_environment(
     stack = StageStack(Resources(), project, stage)
     provided: dict[str, Any] = {}
     for resource in application.used_by(function):
-        provided.update(backend_of(resource).deployed_environment(resource, stack))
+        if is_event_resource(resource):
+            provided.update(
+                _event_refs.address_environment(function.service, resource, project, stage)
+            )
+        else:
+            provided.update(backend_of(resource).deployed_environment(resource, stack))
     clashes = sorted(set(provided) & set(function.environment))
     if clashes:
         raise ConfigError(
@@ -140,8 +162,21 @@ def _arn(application: Application, ref: str, stack: StageStack) -> object:
     """A permission's resource as this stack names it."""
     if ref.startswith(LOG_GROUP_PREFIX):
         return {"Fn::GetAtt": [function_id(ref.removeprefix(LOG_GROUP_PREFIX), "LogGroup"), "Arn"]}
+    if ref.startswith(STREAM_PREFIX):
+        return _event_refs.stream_arn(application.resource(ref.removeprefix(STREAM_PREFIX)))
+    if ref.startswith(OBJECTS_PREFIX):
+        bucket_id, _, pattern = ref.removeprefix(OBJECTS_PREFIX).partition("|")
+        bucket = application.resource(bucket_id)
+        if bucket.kind != "s3-bucket":
+            raise ConfigError(
+                f"a permission names objects of {bucket.id}, which is not a bucket",
+                hint="package again: the manifest is not one lambdapress wrote",
+            )
+        return _event_refs.bucket_arn(bucket, stack.project, stack.stage, pattern or "*")
     if ref.startswith(RESOURCE_PREFIX):
         resource = application.resource(ref.removeprefix(RESOURCE_PREFIX))
+        if is_event_resource(resource):
+            return _event_refs.resource_arn(resource, stack.project, stack.stage)
         arn = backend_of(resource).arn(resource, stack)
         if arn is None:
             raise ConfigError(

@@ -1,5 +1,9 @@
 """The stack as trigger kinds render into it, and every kind's triggers rendered.
 
+The application's queues, topics, buses and buckets are rendered here too, before the kinds
+(`template_events.render_event_resources`): a bucket's notifications name the functions they
+invoke, so they need every function in the stack first.
+
 Each registered trigger kind (`model.trigger_kinds`) adds its own resources through a
 `TriggerStack`, the `StackBuilder` the model defines: the stack's names and settings, the
 resources already made (so an id taken twice is an error naming both owners), what invokes
@@ -12,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from lambdapress.deploy._event_resources import has_event_resources
 from lambdapress.deploy.config import DeployConfig
+from lambdapress.deploy.template_events import render_event_resources
 from lambdapress.deploy.template_ids import Resources, function_id
 from lambdapress.model.application import Application
 from lambdapress.model.trigger_kinds import render_triggers
@@ -85,10 +91,12 @@ def add_triggers(
     stage: str,
     targets: Mapping[str, dict[str, Any]],
 ) -> dict[str, dict[str, Any]]:
-    """Render every trigger of `application` into `resources`; returns the stack's outputs.
+    """Render the event resources and every trigger into `resources`; returns the outputs.
 
     `targets` says what invokes each function (`template_functions.add_function`'s answer).
     """
     stack = TriggerStack(resources, config, stage, targets)
+    if has_event_resources(application):
+        render_event_resources(stack, application)
     render_triggers(stack, application)
     return stack.outputs

@@ -2,7 +2,9 @@
 
 The artifact bucket goes only once it is certain it holds nothing but lambdapress's objects.
 
-plan:    the stack (none: nothing to delete) and its resources -> with --with-bucket: the
+plan:    the stack (none: nothing to delete) and its resources -> its own buckets (event
+         sources) must be empty: CloudFormation cannot delete a bucket holding objects, and
+         lambdapress never deletes what users put there -> with --with-bucket: the artifact
          bucket must hold only keys under the prefix, and no other stage of the project may
          still use it (its objects counted)
 execute: delete the stack, following its events until it is gone -> empty and delete the
@@ -63,11 +65,13 @@ def plan_destroy(config: DeployConfig, stage: str, with_bucket: bool) -> tuple[A
     state = aws.stack(name)
     bucket = config.bucket or default_bucket(config.project, aws.account(), aws.region)
     exists = aws.bucket_exists(bucket)
+    resources = tuple(aws.stack_resources(state.stack_id)) if state is not None else ()
+    _check_stack_buckets_are_empty(aws, name, resources)
     objects = _check_bucket_is_ours(aws, config, name, bucket) if with_bucket and exists else 0
     plan = DestroyPlan(
         stack_name=name,
         stack=state,
-        resources=tuple(aws.stack_resources(state.stack_id)) if state is not None else (),
+        resources=resources,
         bucket=bucket,
         delete_bucket=with_bucket and exists,
         bucket_exists=exists,
@@ -82,6 +86,31 @@ def execute_destroy(aws: Aws, plan: DestroyPlan, on_event: EventCallback) -> Non
         stack.delete(aws, plan.stack_name, plan.stack, on_event)
     if plan.delete_bucket:
         aws.delete_bucket(plan.bucket)
+
+
+def _check_stack_buckets_are_empty(
+    aws: Aws, stack_name: str, resources: tuple[StackResource, ...]
+) -> None:
+    """The stack's own buckets hold nothing; else destroy stops here, before any deletion.
+
+    CloudFormation refuses to delete a bucket that holds objects, so deleting the stack would
+    stop halfway (DELETE_FAILED); what is in it is the users' data, which lambdapress leaves to
+    them to keep or remove.
+    """
+    for resource in resources:
+        if resource.resource_type != "AWS::S3::Bucket" or not resource.physical_id:
+            continue
+        if not aws.bucket_exists(resource.physical_id):
+            continue
+        first = next(iter(aws.keys(resource.physical_id)), None)
+        if first is not None:
+            raise DeployError(
+                f"bucket {resource.physical_id} ({resource.logical_id} of stack {stack_name}) "
+                f"holds objects ({first!r}...): CloudFormation cannot delete a bucket that is "
+                "not empty, so nothing was deleted",
+                hint=f"keep what you need elsewhere, empty it (aws s3 rm "
+                f"s3://{resource.physical_id} --recursive), then destroy again",
+            )
 
 
 def _check_bucket_is_ours(aws: Aws, config: DeployConfig, stack_name: str, bucket: str) -> int:

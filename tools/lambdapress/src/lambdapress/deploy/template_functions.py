@@ -14,6 +14,7 @@ from typing import Any
 
 from lambdapress.config.lambda_platform import EPHEMERAL_STORAGE_DEFAULT_MB
 from lambdapress.config.storage_settings import WARMUP_EVENT
+from lambdapress.deploy._event_triggers import ScheduleIds, add_schedule
 from lambdapress.deploy.template_ids import (
     ARTIFACT_BUCKET,
     Resources,
@@ -23,6 +24,7 @@ from lambdapress.deploy.template_ids import (
 )
 from lambdapress.model.application import Function
 from lambdapress.model.resources import DELETED_WITH_STACK
+from lambdapress.model.triggers import ScheduleTrigger
 
 LIVE_ALIAS = "live"
 WARMUP_TARGET_ID = "lambdapress-warmup"
@@ -142,38 +144,18 @@ def _live_alias(
 def _warm_up(
     resources: Resources, function: StackFunction, target: dict[str, Any], every: int
 ) -> None:
-    """An EventBridge rule sending `WARMUP_EVENT` every `every` minutes, allowed to invoke."""
+    """A schedule sending `WARMUP_EVENT` every `every` minutes, allowed to invoke.
+
+    Rendered as any `@triggers.schedule` is (`_event_triggers.add_schedule`), under ids of its
+    own: turning the ping on or off never touches the function's other schedules.
+    """
     entry = function.entry
     unit = "minute" if every == 1 else "minutes"
-    rule = resources.add(
-        function_id(entry.name, "WarmUpRule"),
-        {
-            "Type": "AWS::Events::Rule",
-            "Properties": {
-                "Description": f"lambdapress warm-up of {entry.name} every {every} {unit}",
-                "ScheduleExpression": f"rate({every} {unit})",
-                "State": "ENABLED",
-                "Targets": [
-                    {
-                        "Id": WARMUP_TARGET_ID,
-                        "Arn": target,
-                        "Input": json.dumps(WARMUP_EVENT, sort_keys=True),
-                    }
-                ],
-            },
-        },
-        f"function {entry.name}",
+    ping = ScheduleTrigger(expression=f"rate({every} {unit})", input=WARMUP_EVENT)
+    ids = ScheduleIds(
+        rule=function_id(entry.name, "WarmUpRule"),
+        permission=function_id(entry.name, "WarmUpPermission"),
+        target=WARMUP_TARGET_ID,
+        description=f"lambdapress warm-up of {entry.name} every {every} {unit}",
     )
-    resources.add(
-        function_id(entry.name, "WarmUpPermission"),
-        {
-            "Type": "AWS::Lambda::Permission",
-            "Properties": {
-                "Action": "lambda:InvokeFunction",
-                "FunctionName": target,
-                "Principal": "events.amazonaws.com",
-                "SourceArn": {"Fn::GetAtt": [rule, "Arn"]},
-            },
-        },
-        f"function {entry.name}",
-    )
+    add_schedule(resources, entry.name, ping, target, ids)

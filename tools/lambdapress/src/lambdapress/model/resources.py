@@ -50,20 +50,32 @@ class DynamoDBTable(Resource):
     needs one)."""
 
 
-def table_definition(partition_key: str, sort_key: str | None) -> dict[str, Any]:
-    """A table's billing and keys as DynamoDB's CreateTable and CloudFormation both take them.
+def table_definition(
+    partition_key: str,
+    sort_key: str | None,
+    stream: StreamView | None = None,
+    *,
+    api: bool = False,
+) -> dict[str, Any]:
+    """A table's billing, keys and stream as CloudFormation (or DynamoDB's CreateTable) takes them.
 
-    On demand, with string key attributes: the deployed table and the local one (moto, created
-    by `lambdapress db`) are made from this one definition.
+    On demand, with string key attributes, and a stream carrying `stream` of each change when
+    it has one: the deployed table and the local one (moto, created by `lambdapress db`) are
+    made from this one definition. The two spell a stream differently: CreateTable (`api`)
+    wants `StreamEnabled` beside the view type, which CloudFormation's property refuses.
     """
     keys = [(partition_key, "HASH")]
     if sort_key is not None:
         keys.append((sort_key, "RANGE"))
-    return {
+    definition: dict[str, Any] = {
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"} for key, _ in keys],
         "KeySchema": [{"AttributeName": key, "KeyType": kind} for key, kind in keys],
     }
+    if stream is not None:
+        enabled = {"StreamEnabled": True} if api else {}
+        definition["StreamSpecification"] = {**enabled, "StreamViewType": stream}
+    return definition
 
 
 @registered(RESOURCES)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lambdapress.errors import StorageError
-from lambdapress.model.resources import table_definition
+from lambdapress.model.resources import StreamView, table_definition
 from lambdapress.support.closing import ClosesOnExit
 from lambdapress.support.lifetime import bound_popen, stop_bound
 from lambdapress.support.loopback import LOCAL_REGION, LOOPBACK, NO_METADATA_SERVICE
@@ -40,7 +40,7 @@ no profile's region, no metadata service."""
 
 
 class KeySchema(Protocol):
-    """A table's string key attributes (the model's `DynamoDBTable` and its settings have them)."""
+    """A table's string keys and stream (as the model's `DynamoDBTable` and its settings say)."""
 
     @property
     def partition_key(self) -> str:
@@ -50,6 +50,11 @@ class KeySchema(Protocol):
     @property
     def sort_key(self) -> str | None:
         """The RANGE key's attribute, if any."""
+        ...
+
+    @property
+    def stream(self) -> StreamView | None:
+        """What the table's stream carries of each change, if it has one."""
         ...
 
 
@@ -139,7 +144,7 @@ def create_tables(
 ) -> tuple[str, ...]:
     """Create each table (physical name -> key schema) that does not exist; return the new ones.
 
-    Keys and billing are the deploy template's (`model.resources.table_definition`).
+    Keys, billing and stream are the deploy template's (`model.resources.table_definition`).
     """
     client = dynamodb_client(endpoint, region)
     existing = set(client.list_tables().get("TableNames", []))
@@ -147,6 +152,7 @@ def create_tables(
     for name, table in sorted(tables.items()):
         if name in existing:
             continue
-        client.create_table(TableName=name, **table_definition(table.partition_key, table.sort_key))
+        definition = table_definition(table.partition_key, table.sort_key, table.stream, api=True)
+        client.create_table(TableName=name, **definition)
         created.append(name)
     return tuple(created)
