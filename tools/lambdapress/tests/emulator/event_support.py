@@ -8,6 +8,7 @@ the same seam `serve` uses.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -42,13 +43,16 @@ import os
 
 
 def consume(event, context):
-    # An SQS or stream batch: items whose body (or new image) says "fail" are reported failed.
+    # An SQS or stream batch: items that say "fail" are reported failed, "crash" fails it all.
     failures = []
+    records = event["Records"]
+    keys = [r["body"] if "body" in r else r["dynamodb"]["Keys"]["id"]["S"] for r in records]
+    print("BATCH " + json.dumps(keys))
     for record in event["Records"]:
         if "body" in record:
             text, identifier = record["body"], record["messageId"]
         else:
-            text = json.dumps(record["dynamodb"].get("NewImage", {}))
+            text = json.dumps(record["dynamodb"])
             identifier = record["dynamodb"]["SequenceNumber"]
         if "fail" in text:
             failures.append({"itemIdentifier": identifier})
@@ -143,3 +147,15 @@ class Deliveries:
 def delivered_events(records: list[DeliveryRecord]) -> list[dict[str, Any]]:
     """The events the invocations received (the handlers send them back)."""
     return [r.result.response["event"] for r in records if r.result is not None and r.result.ok]
+
+
+def batches(records: list[DeliveryRecord]) -> list[list[str]]:
+    """What each invocation of `consume` was given (bodies or keys), failed ones included."""
+    found = []
+    for record in records:
+        if record.result is None:
+            continue
+        for line in record.result.readable_logs().splitlines():
+            if "BATCH " in line:
+                found.append(json.loads(line.split("BATCH ", 1)[1]))
+    return found

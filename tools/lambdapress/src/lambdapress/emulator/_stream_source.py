@@ -179,17 +179,25 @@ class StreamBinding(Binding):
         if failed:
             first = min(sequence.index(s) for s in failed)
             self._done(first)
-            self._retries += 1
-            self.report(
-                len(batch),
-                f"{len(failed)} of {len(batch)} failed; retried from record {sequence[first]}",
-                duration,
-                result,
-            )
+            why = f"{len(failed)} of {len(batch)} failed"
+            if self._exhausted():
+                self._done(len(batch) - first)
+                self._retries = 0
+                retries = self.settings.max_retries
+                why += f"; the rest of the batch discarded after {retries} retries"
+            else:
+                why += f"; retried from record {sequence[first]}"
+            self.report(len(batch), why, duration, result)
             return
         self._done(len(batch))
         self._retries = 0
         self.report(len(batch), "ok", duration, result)
+
+    def _exhausted(self) -> bool:
+        """Count a retry; whether it is one more than `max_retries` allows."""
+        self._retries += 1
+        limit = self.settings.max_retries
+        return limit is not None and limit >= 0 and self._retries > limit
 
     def _done(self, count: int) -> None:
         del self.pending[:count]
@@ -203,12 +211,11 @@ class StreamBinding(Binding):
             self._narrow = max(self._narrow, len(batch))
             self.report(len(batch), f"{why}; split in two and retried", duration, result)
             return
-        self._retries += 1
-        limit = self.settings.max_retries
-        if limit is not None and limit >= 0 and self._retries > limit:
+        if self._exhausted():
             self._done(len(batch))
             self._retries = 0
-            self.report(len(batch), f"{why}; discarded after {limit} retries", duration, result)
+            retries = self.settings.max_retries
+            self.report(len(batch), f"{why}; discarded after {retries} retries", duration, result)
             return
         self.report(len(batch), f"{why}; retried", duration, result)
         time.sleep(RETRY_DELAY)

@@ -139,7 +139,8 @@ def create_tables(
 ) -> tuple[str, ...]:
     """Create each table (physical name -> key schema) that does not exist; return the new ones.
 
-    Keys and billing are the deploy template's (`model.resources.table_definition`).
+    Keys and billing are the deploy template's (`model.resources.table_definition`); a table
+    with a `stream` view (its settings' or the model's) gets its stream.
     """
     client = dynamodb_client(endpoint, region)
     existing = set(client.list_tables().get("TableNames", []))
@@ -147,6 +148,13 @@ def create_tables(
     for name, table in sorted(tables.items()):
         if name in existing:
             continue
-        client.create_table(TableName=name, **table_definition(table.partition_key, table.sort_key))
+        stream = getattr(table, "stream", None)
+        # The stream is created with the table, as the deployed table's StreamSpecification.
+        spec = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": stream}}
+        client.create_table(
+            TableName=name,
+            **table_definition(table.partition_key, table.sort_key),
+            **(spec if stream else {}),
+        )
         created.append(name)
     return tuple(created)
