@@ -24,6 +24,7 @@ from model_functions import model_function
 from lambdapress.emulator import Emulator, Listeners, WorkerOptions
 from lambdapress.model.application import Application, Function
 from lambdapress.model.manifest import write_manifest
+from lambdapress.storage.events import EventsEndpoint
 
 RUNTIME = f"python3.{sys.version_info.minor}"
 
@@ -284,13 +285,19 @@ EmulatorFactory = Callable[..., Emulator]
 
 @pytest.fixture
 def make_emulator(runtime_cache: Path) -> Iterator[EmulatorFactory]:
-    """`make_emulator(manifest, root, listeners=..., **workers)`: an Emulator closed after the
-    test, whose threads are all gone by then; `workers` are `WorkerOptions` fields (2 workers
-    per function unless `concurrency` says otherwise)."""
+    """`make_emulator(manifest, root, listeners=..., events=..., **workers)`: an Emulator closed
+    after the test, whose threads are all gone by then; `workers` are `WorkerOptions` fields (2
+    workers per function unless `concurrency` says otherwise)."""
     started: list[Emulator] = []
 
     def make(
-        manifest: Application, root: Path, *, listeners: Listeners | None = None, **workers: Any
+        manifest: Application,
+        root: Path,
+        *,
+        listeners: Listeners | None = None,
+        events: EventsEndpoint | None = None,
+        storage: dict[str, dict[str, str]] | None = None,
+        **workers: Any,
     ) -> Emulator:
         emulator = Emulator(
             manifest,
@@ -298,6 +305,8 @@ def make_emulator(runtime_cache: Path) -> Iterator[EmulatorFactory]:
             workers=WorkerOptions(**{"concurrency": 2, **workers}),
             listeners=listeners or Listeners(),
             cache_dir=runtime_cache,
+            events=events,
+            storage=storage,
         )
         started.append(emulator)
         return emulator

@@ -29,6 +29,28 @@ def test_builders_and_context(http_api_event, rest_api_event, lambda_context):
     assert lambda_context.get_remaining_time_in_millis() > 0
 
 
+def test_event_builders(
+    sqs_event, sns_event, eventbridge_event, scheduled_event, s3_event, dynamodb_record,
+    dynamodb_stream_event,
+):
+    from aws_lambda_powertools.utilities.parser import models
+
+    batch = sqs_event(bodies=["first", {"order_id": "42"}])
+    assert [r.body for r in models.SqsModel.model_validate(batch).Records] == [
+        "first", '{"order_id": "42"}'
+    ]
+    note = models.SnsModel.model_validate(sns_event("hi", attributes={"type": "A"}))
+    assert note.Records[0].Sns.MessageAttributes["type"].Value == "A"
+    event = eventbridge_event({"id": 1}, source="orders", detail_type="OrderPlaced")
+    assert models.EventBridgeModel.model_validate(event).detail == {"id": 1}
+    assert scheduled_event()["detail-type"] == "Scheduled Event"
+    upload = models.S3Model.model_validate(s3_event("uploads", ["in/a b.csv"]))
+    assert upload.Records[0].s3.object.key == "in/a+b.csv"
+    change = dynamodb_record(keys={"id": "1"}, new_image={"id": "1", "n": 2})
+    stream = models.DynamoDBStreamModel.model_validate(dynamodb_stream_event([change]))
+    assert stream.Records[0].dynamodb.NewImage == {"id": "1", "n": 2}
+
+
 def test_in_process(invoke_handler, lambda_context):
     assert invoke_handler("local_handlers.echo", {"a": 1}, lambda_context) == {"a": 1}
 
@@ -72,7 +94,7 @@ def test_the_fixtures_in_a_users_test_run(repo: Repo, runtime_cache: Path) -> No
     run = _run_pytest(repo.root, "tests", cache=runtime_cache)
 
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "3 passed" in run.stdout
+    assert "4 passed" in run.stdout
 
 
 def test_every_test_runs_in_strict_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,7 @@
 
 lambdapress db                      # start them, migrate, stay until Ctrl-C
 lambdapress db --port 5433          # PostgreSQL on a chosen port (default: any free one)
+lambdapress db --events-port 4566  # moto's queues, topics, buses, buckets on a chosen port
 lambdapress db --migrate            # apply new migrations to the running servers
 lambdapress db --migrate --service orders --database-url postgresql://...   # to another
 """
@@ -24,11 +25,15 @@ def register(commands: Subcommands) -> None:
     """Add `db` to the `lambdapress` command line."""
     db = commands.add_parser(
         "db",
-        help="run the local PostgreSQL and DynamoDB (moto) the services use, until Ctrl-C",
+        help="run the local PostgreSQL, DynamoDB and event services (moto) the services use, "
+        "until Ctrl-C",
         description="Start PostgreSQL (data in .cache/lambdapress/db) and moto's DynamoDB on "
         "127.0.0.1 for the services that declare [tool.lambdapress.storage]: one database per "
-        "postgres service with its migrations applied, each dynamodb service's tables. serve "
-        "and invoke then pass the connection settings to the functions.",
+        "postgres service with its migrations applied, each dynamodb service's tables (with "
+        "their streams). When services declare queues, topics, buses or buckets, another moto "
+        "server holds them (with their dead-letter queues and subscriptions), made from "
+        "dist/manifest.json (package first; serve makes a new build's). serve and invoke then "
+        "pass the connection settings and the resources' addresses to the functions.",
     )
     db.add_argument(
         "--port",
@@ -43,6 +48,13 @@ def register(commands: Subcommands) -> None:
         default=0,
         metavar="PORT",
         help="moto server port (0: any free one)",
+    )
+    db.add_argument(
+        "--events-port",
+        type=bounded_int(0, MAX_PORT),
+        default=0,
+        metavar="PORT",
+        help="port of moto's server for queues, topics, buses and buckets (0: any free one)",
     )
     db.add_argument(
         "--max-connections",
@@ -82,6 +94,7 @@ def _cmd_db(args: argparse.Namespace) -> int:
             dynamodb.BACKEND.name: args.dynamodb_port or None,
         },
         settings={postgres.BACKEND.name: settings},
+        events_port=args.events_port or None,
     )
     with start_local_storage(plan, on_progress=_note) as storage:
         _print_running(storage)

@@ -15,6 +15,7 @@ the zip lacks something), 0 when all succeeded.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import threading
@@ -31,6 +32,7 @@ from lambdapress.cli._args import (
     root_of,
 )
 from lambdapress.cli._console import print_table, steps
+from lambdapress.cli._events import INVOKE_API, events_server
 from lambdapress.emulator.context import lambda_name
 from lambdapress.emulator.core import Emulator, Listeners, WorkerOptions
 from lambdapress.emulator.http_api import AccessRecord
@@ -215,10 +217,6 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
         payload = _sample_event(manifest, args.name)
     else:
         payload = _read_event(args.event, sys.stdin)
-    storage = _storage(root, manifest)
-    service = _service_of(manifest, args.name)
-    if service in storage.missing:
-        raise EmulatorError(storage.missing[service], hint="start `nox -s db`, then invoke again")
     results: list[InvocationResult] = []
     # The display shows the runtime client's first install, the only slow part of a first run.
     with steps("invoke") as display:
@@ -226,13 +224,8 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
         def warn(message: str) -> None:
             display.say(f"warning: {message}")
 
-        emulator = Emulator(
-            manifest,
-            root,
-            listeners=Listeners(on_warning=warn, on_progress=display.note),
-            storage=storage.variables,
-        )
-        with emulator:
+        listeners = Listeners(on_warning=warn, on_progress=display.note)
+        with _one_off_emulator(root, manifest, args.name, listeners) as emulator:
             for _ in range(args.times):
                 result = emulator.invoke(args.name, payload=payload)
                 results.append(result)
@@ -243,6 +236,41 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
     if args.times > 1:
         _print_report_table(results)
     return _invoke_status(results)
+
+
+def _one_off_emulator(
+    root: Path, manifest: Application, name: str, listeners: Listeners
+) -> Emulator:
+    """An emulator for `invoke` (and `trigger`): its service's storage and `db`'s events server.
+
+    An EmulatorError when the function's service keeps data nothing local serves.
+    """
+    storage = _storage(root, manifest)
+    service = _service_of(manifest, name)
+    if service in storage.missing:
+        raise EmulatorError(storage.missing[service], hint="start `nox -s db`, then invoke again")
+    events = events_server(root, manifest, own=False)
+    return Emulator(
+        manifest,
+        root,
+        listeners=listeners,
+        storage=storage.variables,
+        events=events.endpoint if events is not None else None,
+    )
+
+
+def run_once(root: Path, manifest: Application, name: str, payload: bytes) -> InvocationResult:
+    """Invoke `name` once in a new emulator, its logs on stderr (`lambdapress trigger`)."""
+    with steps("trigger") as display:
+        listeners = Listeners(
+            on_warning=lambda message: display.say(f"warning: {message}"),
+            on_progress=display.note,
+        )
+        with _one_off_emulator(root, manifest, name, listeners) as emulator:
+            result = emulator.invoke(name, payload=payload)
+            if result.logs:
+                display.say(result.readable_logs().rstrip("\n"))
+    return result
 
 
 def _invoke_status(results: list[InvocationResult]) -> int:
@@ -332,21 +360,28 @@ def _serve_locked(
     storage = _storage(root, manifest)
     for message in storage.missing.values():
         _warn(message)
+    events = events_server(root, manifest, own=True, say=_note)
     emulator = Emulator(
         manifest,
         root,
         workers=WorkerOptions(concurrency=args.concurrency, idle_timeout=args.idle_timeout),
         listeners=Listeners(on_warning=_warn, on_progress=_note),
         storage=storage.variables,
+        events=events.endpoint if events is not None else None,
     )
     listening: dict[str, str] = {}
 
     def on_reload(record: ReloadRecord) -> None:
+        if events is not None and record.error is None:
+            try:  # a rebuild's new queues, topics...: before its sources look for them
+                events.ensure(emulator.manifest)
+            except Exception as error:  # reported; the sources say what they miss
+                _warn(f"the rebuild's event resources could not be created: {error}")
         _print_reload(record)
         if record.started:
             _describe(lock, listening, record.started)
 
-    with emulator:
+    with events or contextlib.nullcontext(), emulator:
         options = ServeOptions(
             port=args.port,
             lambda_port=None if args.lambda_port < 0 else args.lambda_port,
@@ -365,10 +400,13 @@ def _serve_locked(
                 print_table(["kind", "trigger", "function"], rows)
             else:
                 print("(no triggers)")
-            listening["Invoke API"] = serving.lambda_url or "off"
+            listening[INVOKE_API] = serving.lambda_url or "off"
             _describe(lock, listening, tuple(serving.sources.values()))
             for source in serving.sources.values():
                 _print_source(source)
+            if events is not None:
+                whose = "lambdapress db's" if events.server is None else "serve's own, in memory"
+                print(f"{'Events:':<11} {events.endpoint.url}  (moto: {whose})")
             if serving.lambda_url:
                 print(f"Invoke API: {serving.lambda_url}  (boto3 endpoint_url, or "
                       f"AWS_ENDPOINT_URL_LAMBDA={serving.lambda_url})")  # fmt: skip
@@ -424,6 +462,9 @@ def _print_delivery(record: object) -> None:
         return
     with _print_lock:
         print(record)
+        result = getattr(record, "result", None)
+        if isinstance(result, InvocationResult):  # an event source's delivery: its logs
+            print(_indent(result.readable_logs()), end="")
         sys.stdout.flush()
 
 

@@ -44,6 +44,7 @@ from lambdapress.emulator.reports import InvocationResult
 from lambdapress.errors import EmulatorError, LambdapressError
 from lambdapress.model.application import Application, Function, find_function
 from lambdapress.model.manifest import manifest_path, read_manifest
+from lambdapress.storage.events import EventsEndpoint, event_environment
 from lambdapress.support.closing import ClosesOnExit
 from lambdapress.support.files import cache_folder
 from lambdapress.support.toolchain import Interpreter, find_interpreter
@@ -120,7 +121,8 @@ class Emulator(ClosesOnExit):
 
     `workers` says what the workers are, `listeners` who hears of warnings, progress and
     results; `storage` holds, per service, the variables that say where its data lives (see
-    `lambdapress.storage`); `cache_dir` is where runtime clients and local builds are kept
+    `lambdapress.storage`), `events` where its queues, topics, buses and buckets are (moto's
+    server, `storage.events`); `cache_dir` is where runtime clients and local builds are kept
     (default the workspace's cache) and `region` the one functions see.
     """
 
@@ -134,6 +136,7 @@ class Emulator(ClosesOnExit):
         storage: Mapping[str, Mapping[str, str]] | None = None,
         cache_dir: Path | None = None,
         region: str = DEFAULT_REGION,
+        events: EventsEndpoint | None = None,
     ) -> None:
         for entry in manifest.functions:
             check_environment(entry)
@@ -144,6 +147,10 @@ class Emulator(ClosesOnExit):
         self.region = region
         self.storage = {service: dict(values) for service, values in (storage or {}).items()}
         """Per service: the variables that say where its data lives (see lambdapress.storage)."""
+        self.events = events
+        """Where the queues, topics, buses and buckets functions use live (`storage.events`):
+        each function gets their addresses and boto3's endpoints; the local event sources
+        deliver from there."""
         self._isolation: Isolation | None = None
         self._manifest = manifest
         self._lock = threading.RLock()
@@ -251,10 +258,17 @@ class Emulator(ClosesOnExit):
             scratch=workdir / "tmp",
             region=self.region,
             init_timeout=self.workers.init_timeout,
-            storage=self.storage.get(entry.service, {}),
+            storage=self._environment(entry),
             isolation=self.isolation(),
             layer_libraries=entry.contents.layer_libraries,
         )
+
+    def _environment(self, entry: Function) -> dict[str, str]:
+        """Its service's storage variables and, with an events server, its event resources'."""
+        variables = dict(self.storage.get(entry.service, {}))
+        if self.events is not None:
+            variables.update(event_environment(self.events, self._manifest, entry))
+        return variables
 
     def isolation(self) -> Isolation:
         """How workers are isolated here, found on first use; warns once about what is not."""

@@ -2,6 +2,10 @@
 
 - `http_api_event(method, path, route=..., json_body=...)`: an API Gateway HTTP API event
   (payload 2.0); `rest_api_event(...)`: a REST API event (1.0).
+- `sqs_event(bodies=[...])`, `sns_event(message, attributes=...)`, `eventbridge_event(detail,
+  source=..., detail_type=...)`, `scheduled_event()`, `s3_event(bucket, keys)`,
+  `dynamodb_stream_event([dynamodb_record(keys=..., new_image=...)])` (with `dynamodb_record`):
+  the events SQS, SNS, EventBridge, S3 and DynamoDB Streams send (`emulator.trigger_events`).
 - `lambda_context`: a `LambdaContext` with a fresh request id and a 3 s deadline.
 - `invoke_handler(handler, event)`: call a handler in this process (fast).
 - `invoke_artifact(name, event)`: run the built artifact in the emulator (faithful), returning
@@ -75,6 +79,73 @@ def http_api_event() -> Callable[..., dict[str, Any]]:
 def rest_api_event() -> Callable[..., dict[str, Any]]:
     """The REST (payload 1.0) event builder: `rest_api_event("GET", "/orders/42", resource=...)`."""
     from lambdapress.emulator.events import rest_api_event as build
+
+    return build
+
+
+@pytest.fixture
+def sqs_event() -> Callable[..., dict[str, Any]]:
+    """`sqs_event(["body", {"json": "body"}], queue_arn=..., attributes=...)`: an SQS batch."""
+    from lambdapress.emulator.trigger_events import sqs_event as build
+
+    return _keyword_bodies(build)
+
+
+def _keyword_bodies(build: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """`build`, also taking its bodies as `bodies=[...]`."""
+
+    def with_bodies(*args: Any, **options: Any) -> dict[str, Any]:
+        if "bodies" in options:
+            args = (options.pop("bodies"), *args)
+        return build(*args, **options)
+
+    return with_bodies
+
+
+@pytest.fixture
+def sns_event() -> Callable[..., dict[str, Any]]:
+    """`sns_event("message", subject=..., attributes={"type": "OrderPlaced"})`: one notification."""
+    from lambdapress.emulator.trigger_events import sns_event as build
+
+    return build
+
+
+@pytest.fixture
+def eventbridge_event() -> Callable[..., dict[str, Any]]:
+    """`eventbridge_event({"order_id": "42"}, source="orders", detail_type="OrderPlaced")`."""
+    from lambdapress.emulator.trigger_events import eventbridge_event as build
+
+    return build
+
+
+@pytest.fixture
+def scheduled_event() -> Callable[..., dict[str, Any]]:
+    """`scheduled_event(rule_arn)`: what a schedule without an input sends."""
+    from lambdapress.emulator.trigger_events import scheduled_event as build
+
+    return build
+
+
+@pytest.fixture
+def s3_event() -> Callable[..., dict[str, Any]]:
+    """`s3_event("bucket", ["in/a.csv"], event_name="ObjectCreated:Put")`: object events."""
+    from lambdapress.emulator.trigger_events import s3_event as build
+
+    return build
+
+
+@pytest.fixture
+def dynamodb_record() -> Callable[..., dict[str, Any]]:
+    """`dynamodb_record(keys={"id": "1"}, new_image={...}, old_image=...)`: one stream change."""
+    from lambdapress.emulator.trigger_events import dynamodb_record as build
+
+    return build
+
+
+@pytest.fixture
+def dynamodb_stream_event() -> Callable[..., dict[str, Any]]:
+    """`dynamodb_stream_event([dynamodb_record(...), ...])`: a batch of a table's stream."""
+    from lambdapress.emulator.trigger_events import dynamodb_stream_event as build
 
     return build
 

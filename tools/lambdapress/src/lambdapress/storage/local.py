@@ -33,6 +33,8 @@ from typing import Any
 from lambdapress.config.project import project_name
 from lambdapress.config.workspace import Workspace
 from lambdapress.errors import StorageError
+from lambdapress.model.application import Application
+from lambdapress.model.manifest import manifest_path, read_manifest
 from lambdapress.model.storage_backends import (
     LOCAL_STAGE,
     AnyBackend,
@@ -42,6 +44,12 @@ from lambdapress.model.storage_backends import (
     StorageDeclaration,
     storage_backends,
     storage_declaration,
+)
+from lambdapress.storage.events_server import (
+    EventsServer,
+    declares_events,
+    needs_events,
+    start_events_server,
 )
 from lambdapress.storage.state import (
     LocalStorageState,
@@ -78,6 +86,10 @@ class LocalStoragePlan:
     """The project, and the local stage resources are named for."""
     servers: tuple[BackendPlan, ...]
     """In the registry's order (PostgreSQL, then DynamoDB, then the ones registered later)."""
+    events_port: int | None = None
+    """The events server's port, when the workspace needs one (`storage.events_server`)."""
+    manifest: Application | None = None
+    """The build whose event resources the events server gets (None: nothing built yet)."""
 
 
 def plan_local_storage(
@@ -85,11 +97,14 @@ def plan_local_storage(
     *,
     ports: Mapping[str, int | None] | None = None,
     settings: Mapping[str, Mapping[str, str]] | None = None,
+    events_port: int | None = None,
 ) -> LocalStoragePlan:
     """Which servers the workspace's services need; a backend without a port gets a free one.
 
     `ports` and `settings` (server parameters) are by backend name. Every service's storage
-    declaration is validated by its backend here, so a wrong key stops `db` at its line.
+    declaration is validated by its backend here, so a wrong key stops `db` at its line. The
+    events server is planned when a service declares queues, topics, buses or buckets, or the
+    build (`dist/manifest.json`, if there is one) has triggers delivered from it.
     """
     declared: dict[str, list[StorageDeclaration[Any]]] = {}
     for service in workspace.services:
@@ -105,20 +120,26 @@ def plan_local_storage(
         for backend in storage_backends()
         if backend.local is not None and declared.get(backend.name)
     )
-    if not servers:
+    built = manifest_path(workspace.root)
+    manifest = read_manifest(built) if built.is_file() else None
+    events = declares_events(workspace) or (manifest is not None and needs_events(manifest))
+    if not servers and not events:
         local = [b for b in storage_backends() if b.local is not None]
         raise StorageError(
             "no service of this workspace keeps its data where `lambdapress db` serves it "
             f"({' or '.join(b.label for b in local)})",
             path=workspace.root / "services",
             hint="declare it in a service's pyproject.toml: [tool.lambdapress.storage] kind = "
-            + " or ".join(f'"{b.name}"' for b in local),
+            + " or ".join(f'"{b.name}"' for b in local)
+            + " (or queues, topics, buses or buckets: [tool.lambdapress.queues.NAME]...)",
         )
     return LocalStoragePlan(
         root=workspace.root,
         folder=db_folder(workspace.root),
         names=StageNames(project_name(workspace.root), LOCAL_STAGE),
         servers=servers,
+        events_port=(events_port or free_port()) if events else None,
+        manifest=manifest,
     )
 
 
@@ -129,6 +150,7 @@ class LocalStorage(ClosesOnExit):
         self.plan = plan
         self.lock = lock
         self.servers: dict[str, LocalServer] = {}
+        self.events: EventsServer | None = None
         self.state: LocalStorageState | None = None
 
     def close(self) -> None:
@@ -140,13 +162,18 @@ class LocalStorage(ClosesOnExit):
             with contextlib.ExitStack() as stopping:  # the last started first, each one
                 for server in self.servers.values():
                     stopping.callback(server.close)
+                if self.events is not None:
+                    stopping.callback(self.events.close)
         finally:
             if self.lock is not None:  # only once nothing of ours runs on the data folder
                 self.lock.release()
 
     def report(self) -> tuple[str, ...]:
         """What each server says about itself, in the order they started."""
-        return tuple(line for server in self.servers.values() for line in server.report())
+        lines = [line for server in self.servers.values() for line in server.report()]
+        if self.events is not None:
+            lines.extend(self.events.report())
+        return tuple(lines)
 
 
 def start_local_storage(
@@ -168,12 +195,17 @@ def start_local_storage(
                 say=say,
             )
             storage.servers[server.backend.name] = local.start(server.declarations, host)
+        if plan.events_port is not None:
+            storage.events = start_events_server(
+                plan.folder, plan.names, plan.events_port, plan.manifest, say
+            )
         storage.state = LocalStorageState(
             pid=os.getpid(),
             backends={
                 name: running.state.model_dump(mode="json")
                 for name, running in storage.servers.items()
             },
+            events=storage.events.state if storage.events is not None else None,
         )
         write_state(plan.root, storage.state)
         assert storage.lock is not None
@@ -206,4 +238,7 @@ def _describe(holder: Holder) -> str:
 def _where(storage: LocalStorage) -> dict[str, str]:
     """What the lock says about the running servers: each backend's label and address."""
     labels = {server.backend.name: server.backend.label for server in storage.plan.servers}
-    return {labels[name]: running.address for name, running in storage.servers.items()}
+    where = {labels[name]: running.address for name, running in storage.servers.items()}
+    if storage.events is not None:
+        where["Events"] = storage.events.endpoint.url
+    return where

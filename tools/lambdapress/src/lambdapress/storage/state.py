@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lambdapress.errors import LambdapressError, StorageError
 from lambdapress.model.storage_backends import AnyBackend, storage_backend
+from lambdapress.storage.events_server import EventsState
 from lambdapress.support import files
 from lambdapress.support.lifetime import running
 
@@ -33,6 +34,8 @@ class LocalStorageState(BaseModel):
     """The `lambdapress db` process; the state is stale once it is gone."""
     backends: dict[str, dict[str, Any]] = {}
     """Backend name -> what its server recorded (its `state_model`, as JSON)."""
+    events: EventsState | None = None
+    """The events server (queues, topics, buses, buckets), when `db` runs one."""
 
 
 def backend_state(state: LocalStorageState, backend: AnyBackend) -> BaseModel | None:

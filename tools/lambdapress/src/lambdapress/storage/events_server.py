@@ -1,0 +1,149 @@
+"""The events server: moto's, for the queues, topics, buses and buckets of the workspace.
+
+    with start_events_server(folder, names, port, manifest) as server:   # `lambdapress db`
+        server.endpoint                                                   # EventsEndpoint
+    with events_for(root, manifest) as server:   # `serve`: db's server, else one of its own
+
+`lambdapress db` starts one when the workspace declares event resources (`[tool.lambdapress.
+queues]`, `topics`, `buses`, `buckets`) or its build has triggers that need one, next to (not
+in) the DynamoDB tables' moto, and records it in the state file (`LocalStorageState.events`).
+`serve` uses that one; without a `db`, it starts a moto of its own for as long as it runs (in
+memory: what it held is gone when `serve` stops). `invoke` uses `db`'s only. Each creates the
+manifest's resources in it (`storage.events.create_event_resources`); `db` when a build is
+there (`package` first), `serve` at start and after each rebuild.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from lambdapress.config.workspace import Workspace
+from lambdapress.model.application import Application
+from lambdapress.model.storage_backends import LOCAL_STAGE, StageNames
+from lambdapress.storage.dynamodb import MotoServer, start_moto
+from lambdapress.storage.events import EventsEndpoint, create_event_resources, has_event_resources
+from lambdapress.support.closing import ClosesOnExit
+from lambdapress.support.files import CACHE_FOLDER
+from lambdapress.support.loopback import LOCAL_REGION, free_port
+
+EVENT_TRIGGER_KINDS = frozenset({"sqs", "sns", "eventbridge", "s3", "dynamodb-stream"})
+"""The trigger kinds delivered from moto's server (schedules need none)."""
+LOG = "events-moto.log"
+
+
+class EventsState(BaseModel):
+    """Where `lambdapress db`'s events server is, for `serve` and `invoke`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str
+    project: str
+    stage: str = LOCAL_STAGE
+    region: str = LOCAL_REGION
+
+    @property
+    def endpoint(self) -> EventsEndpoint:
+        """The server and the names of the local stage."""
+        return EventsEndpoint(self.url, StageNames(self.project, self.stage), self.region)
+
+
+def needs_events(application: Application) -> bool:
+    """Whether the build has event resources, or triggers delivered from moto's server."""
+    kinds = {t.kind for function in application.functions for t in function.triggers}
+    return has_event_resources(application) or bool(kinds & EVENT_TRIGGER_KINDS)
+
+
+def declares_events(workspace: Workspace) -> bool:
+    """Whether a service of the workspace declares queues, topics, buses or buckets."""
+    return any(
+        s.settings.queues or s.settings.topics or s.settings.buses or s.settings.buckets
+        for s in workspace.services
+    )
+
+
+class EventsServer(ClosesOnExit):
+    """An events server in use: its endpoint, and its moto process when it is ours."""
+
+    def __init__(
+        self,
+        endpoint: EventsEndpoint,
+        server: MotoServer | None = None,
+        created: tuple[str, ...] = (),
+    ) -> None:
+        self.endpoint = endpoint
+        self.server = server
+        """Our moto process (None: someone else's server, `db`'s)."""
+        self.created = created
+
+    @property
+    def state(self) -> EventsState:
+        """What the state file records of it."""
+        return EventsState(
+            url=self.endpoint.url,
+            project=self.endpoint.names.project,
+            stage=self.endpoint.names.stage,
+            region=self.endpoint.region,
+        )
+
+    def ensure(self, application: Application) -> tuple[str, ...]:
+        """Create `application`'s event resources that are not there yet; the new ones."""
+        return create_event_resources(self.endpoint, application)
+
+    def report(self) -> tuple[str, ...]:
+        """What `db` prints about it."""
+        lines = [
+            f"Events (moto: SQS, SNS, EventBridge, S3) on {self.endpoint.url} "
+            "(data in memory: empty at each start)"
+        ]
+        lines.extend(f"  {what}" for what in self.created)
+        return tuple(lines)
+
+    def close(self) -> None:
+        """Stop our moto (a server of `db`'s stays)."""
+        if self.server is not None:
+            self.server.stop()
+
+
+def start_events_server(
+    folder: Path,
+    names: StageNames,
+    port: int,
+    application: Application | None = None,
+    say: Callable[[str], None] = lambda _line: None,
+) -> EventsServer:
+    """Start moto on 127.0.0.1:`port` and create `application`'s event resources in it."""
+    say(f"Events (moto): starting on port {port}")
+    moto = start_moto(port, folder / LOG)
+    running = EventsServer(EventsEndpoint(moto.endpoint, names), moto)
+    try:
+        if application is not None:
+            running.created = running.ensure(application)
+    except BaseException:
+        running.close()
+        raise
+    return running
+
+
+def events_for(
+    root: Path,
+    application: Application,
+    names: StageNames,
+    running: EventsState | None,
+    say: Callable[[str], None] = lambda _line: None,
+) -> EventsServer | None:
+    """`serve`'s events server: `running` (`db`'s) if any, else one of its own; None if unneeded.
+
+    The manifest's resources are created in it either way.
+    """
+    if not needs_events(application):
+        return None
+    if running is not None:
+        server = EventsServer(running.endpoint)
+        server.created = server.ensure(application)
+        return server
+    say("no `lambdapress db` runs: serve starts moto's server for the event sources")
+    folder = root / CACHE_FOLDER / "serve"
+    return start_events_server(folder, names, free_port(), application, say)
