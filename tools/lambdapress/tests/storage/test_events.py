@@ -10,6 +10,7 @@ from model_functions import model_function
 
 from lambdapress.config.workspace import load_workspace
 from lambdapress.model.application import Application
+from lambdapress.model.event_names import bucket_name, physical_name
 from lambdapress.model.manifest import manifest_path, write_manifest
 from lambdapress.model.resources import (
     EventBus,
@@ -20,8 +21,8 @@ from lambdapress.model.resources import (
 )
 from lambdapress.model.storage_backends import StageNames
 from lambdapress.storage.events import (
+    ACCOUNT,
     EventsEndpoint,
-    bucket_name,
     create_event_resources,
     event_environment,
 )
@@ -69,7 +70,7 @@ def test_every_resource_is_made_as_declared_and_making_them_again_changes_nothin
         "queue acme-local-workers-jobs-dlq.fifo",
         "queue acme-local-workers-jobs.fifo",
         "queue acme-local-workers-placed",
-        "bucket acme-local-imports-raw-uploads",
+        "bucket acme-local-imports-raw-uploads-123456789012-us-east-1",
     )
     assert create_event_resources(endpoint, application) == ()
 
@@ -106,15 +107,21 @@ def test_a_function_gets_the_addresses_of_what_it_uses_by_how_its_code_names_the
         "JOBS_QUEUE_URL": "http://127.0.0.1:4566/123456789012/acme-local-workers-jobs.fifo",
         "JOBS_QUEUE_ARN": f"{SQS}:acme-local-workers-jobs.fifo",
         "ORDERS_ORDER_EVENTS_TOPIC_ARN": f"{SNS}:acme-local-orders-order-events",
-        "IMPORTS_RAW_UPLOADS_BUCKET_NAME": "acme-local-imports-raw-uploads",
+        "IMPORTS_RAW_UPLOADS_BUCKET_NAME": "acme-local-imports-raw-uploads-123456789012-us-east-1",
     }
 
 
-def test_bucket_names_fit_s3s_rules_and_stay_apart_when_cut() -> None:
-    assert bucket_name("acme-local-imports-raw_uploads") == "acme-local-imports-raw-uploads"
-    long, other = "a" * 60 + "-first", "a" * 60 + "-second"
-    assert len(bucket_name(long)) == 63
-    assert bucket_name(long) == bucket_name(long) != bucket_name(other)
+def test_local_names_are_deploys_with_the_local_account_and_region() -> None:
+    endpoint = EventsEndpoint("http://127.0.0.1:4566", StageNames("acme", "local"))
+    bucket = S3Bucket(service="imports", name="raw-uploads")
+    queue = SqsQueue(service="workers", name="jobs", fifo=True)
+
+    assert endpoint.physical_name(bucket) == bucket_name(
+        "acme", "local", bucket, ACCOUNT, endpoint.region
+    )
+    assert endpoint.physical_name(queue) == physical_name("acme", "local", queue)
+    long = S3Bucket(service="s" * 30, name="b" * 40)
+    assert len(endpoint.physical_name(long)) <= 63
 
 
 @pytest.mark.e2e

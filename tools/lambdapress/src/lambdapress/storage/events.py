@@ -29,12 +29,12 @@ object events its prefix and suffix filters match (`s3/notifications.py`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
+from lambdapress.model import event_names
 from lambdapress.model.application import Application, Function
 from lambdapress.model.resources import (
     ADDRESS_VARIABLES,
@@ -62,7 +62,6 @@ ENDPOINT_VARIABLES: Final = (
 """boto3's per-service endpoints of the event services (by service id: EventBridge is
 `events`' id), set to moto's server for every function locally."""
 DEFAULT_BUS: Final = "default"
-_BUCKET_MAX = 63
 _R = TypeVar("_R", bound=Resource)
 
 
@@ -92,13 +91,15 @@ class EventsEndpoint:
 
     # -- names and addresses -----------------------------------------------------------------
     def physical_name(self, resource: Resource) -> str:
-        """The resource's name in the account (module doc)."""
-        base = f"{self.names.project}-{self.names.stage}-{resource.service}-{resource.name}"
+        """The resource's name in the account, as deploy names it (`model.event_names`).
+
+        A bucket's ends with the local account and region, as a deployed one's ends with the
+        real ones: one rule, so a name too long for AWS is too long here too.
+        """
+        project, stage = self.names.project, self.names.stage
         if isinstance(resource, S3Bucket):
-            return bucket_name(base)
-        if isinstance(resource, SqsQueue | SnsTopic) and resource.fifo:
-            return f"{base}.fifo"
-        return base
+            return event_names.bucket_name(project, stage, resource, ACCOUNT, self.region)
+        return event_names.physical_name(project, stage, resource)
 
     def queue_url(self, resource: Resource) -> str:
         """A queue's URL, as moto's server answers GetQueueUrl."""
@@ -138,15 +139,6 @@ class EventsEndpoint:
             "BUCKET_NAME": name,
         }
         return {suffix: values[suffix] for suffix in ADDRESS_VARIABLES.get(resource.kind, ())}
-
-
-def bucket_name(base: str) -> str:
-    """A bucket name S3 accepts made of `base`: lowercase, `-` for `_`, at most 63 characters."""
-    name = base.lower().replace("_", "-")
-    if len(name) <= _BUCKET_MAX:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{name[: _BUCKET_MAX - 9].rstrip('-')}-{digest}"
 
 
 def event_resources(application: Application) -> tuple[Resource, ...]:
