@@ -167,34 +167,8 @@ def test_a_subscriptions_filter_policy_sns_refuses_is_refused(repo: Repo) -> Non
     )
 
 
-@pytest.mark.parametrize(
-    ("table", "name", "extra", "rule"),
-    [
-        ("queues", "a" * 22, "", "SQS queue name"),
-        ("queues", "a" * 17, "fifo = true\n", "SQS queue name"),
-        ("topics", "t" * 40, "", ""),  # within SNS's 256: accepted
-        ("buses", "b" * 40, "", ""),
-    ],
-)
-def test_names_in_the_account_fit_with_the_longest_project_and_stage(
-    repo: Repo, table: str, name: str, extra: str, rule: str
-) -> None:
-    repo.service("work", f"[tool.lambdapress.{table}.{name}]\n{extra}")
-    if not rule:
-        repo.check()
-        return
-    pyproject = repo.pyproject("work")
-    refused(
-        repo,
-        pyproject,
-        line_of(pyproject, name),
-        fix="together may take",
-        message=f"{rule} 'pppp",
-    )
-
-
-def test_the_longest_queue_names_that_fit_are_accepted(repo: Repo) -> None:
-    """80 = 40 (project) + 16 (stage) + 3 dashes + `work` + 17, or 12 and `.fifo`."""
-    settings = f"[tool.lambdapress.queues.{'a' * 17}]\n[tool.lambdapress.queues.{'b' * 12}]\n"
-    repo.service("work", settings + "fifo = true\n")
-    assert len(repo.check().resources["work"]) == 2
+def test_names_longer_than_aws_allows_at_the_longest_stage_are_accepted(repo: Repo) -> None:
+    """Deploy fits them as it fits function names (`model.event_names`, tested there)."""
+    settings = f"[tool.lambdapress.queues.{'a' * 40}]\n[tool.lambdapress.queues.{'b' * 40}]\n"
+    repo.service("work", settings + "fifo = true\n" + f"[tool.lambdapress.topics.{'t' * 40}]\n")
+    assert len(repo.check().resources["work"]) == 3

@@ -20,12 +20,12 @@ address (`<REF>_QUEUE_URL`...), counted per function at its longest
 (`model.event_names.address_budget`) by `check_function_environment`, once the function's uses
 are known.
 
-A service's queues, topics and event buses are named `<project>-<stage>-<service>-<name>` in
-the account (`.fifo` added for FIFO queues and topics): each is checked with SQS's 80 and SNS's
-and EventBridge's 256 characters. Buckets are not: a bucket's name is global, so deploy adds a
-short stable suffix and fits the whole into S3's 63 characters itself (the longest project and
-stage alone take 58), as it does for function names; their characters are lowercase letters,
-digits and `-` by construction.
+A service's queues, topics, event buses and buckets are named like its functions,
+`<project>-<stage>-<service>-<name>` (`.fifo` added for FIFO queues and topics, a bucket's
+account and region after it), and fitted the same way: a name longer than SQS's 80, SNS's or
+EventBridge's 256 or S3's 63 characters keeps its start and ends in a digest of the whole
+(`model.event_names`, which deploy and the local servers share). Their characters are AWS's by
+construction (the settings' name rule), so nothing about them can fail here.
 
 The rules and where AWS writes them are in `lambdapress.config.aws_rules` and
 `config.event_rules`; the README's "What is checked before deploy" lists them.
@@ -48,7 +48,6 @@ from lambdapress.config.aws_rules import (
     environment_size,
     environment_size_problem,
 )
-from lambdapress.config.event_rules import EVENT_BUS_NAME, FIFO_SUFFIX, QUEUE_NAME, TOPIC_NAME
 from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
 from lambdapress.config.pyproject import PYPROJECT, find_key_line
 from lambdapress.config.workspace import Service, Workspace
@@ -77,7 +76,6 @@ def check_for_aws(workspace: Workspace, functions: Iterable[HandlerModule]) -> N
     services = {service.name: service for service in workspace.services}
     for service in workspace.services:
         _check_service_name(service)
-        _check_event_names(service)
     for function in functions:
         _check_function(services[function.service], function)
     _check_logical_ids(services, functions)
@@ -100,34 +98,6 @@ def _check_service_name(service: Service) -> None:
             line=find_key_line(pyproject, ["project", "name"]),
             hint="rename the service (its folder, [project] name and package) with ASCII "
             "letters, digits and underscores",
-        )
-
-
-def _check_event_names(service: Service) -> None:
-    """Each queue's, topic's and bus's name in the account, at its longest (module doc)."""
-    settings = service.settings
-    declared = [
-        *(("queues", n, QUEUE_NAME, s.fifo) for n, s in settings.queues.items()),
-        *(("topics", n, TOPIC_NAME, s.fifo) for n, s in settings.topics.items()),
-        *(("buses", n, EVENT_BUS_NAME, False) for n in settings.buses),
-    ]
-    for table, name, rule, fifo in declared:
-        physical = f"{LONGEST_PROJECT}-{LONGEST_STAGE}-{service.name}-{name}"
-        physical += FIFO_SUFFIX if fifo else ""
-        problem = rule.problem(physical)
-        if problem is None:
-            continue
-        pyproject = service.path / PYPROJECT
-        room = rule.max_length - len(physical) + len(service.name) + len(name)
-        raise BundleError(
-            f"[tool.lambdapress.{table}.{name}] of service {service.name}: {problem} with a "
-            f"project and a stage of the longest names allowed ({PROJECT_MAX} and {STAGE_MAX} "
-            f"characters) ({rule.source})",
-            path=pyproject,
-            line=find_key_line(pyproject, ["tool", "lambdapress", table, name]),
-            hint=f"shorten the name: it is <project>-<stage>-{service.name}-{name}"
-            f"{FIFO_SUFFIX if fifo else ''} in the account, and the service's and its names "
-            f"together may take {max(room, 0)} characters",
         )
 
 
