@@ -1,0 +1,1 @@
+"""The fulfilment service: ships what the orders service places."""

@@ -1,0 +1,1 @@
+"""The fulfilment handlers: one Lambda function per module."""
