@@ -6,6 +6,7 @@ real servers from its storage plugin (`postgres_server`, `moto_endpoint`).
 """
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -24,3 +25,26 @@ def repository(
     store = InMemoryOrderRepository()
     with dependencies.container.override(dependencies.repository, lambda: store):
         yield store
+
+
+class PublishedMessages:
+    """An SNS client's `publish`, keeping what was published."""
+
+    def __init__(self) -> None:
+        self.published: list[dict[str, Any]] = []
+
+    def publish(self, **message: Any) -> dict[str, str]:
+        self.published.append(message)
+        return {"MessageId": f"message-{len(self.published)}"}
+
+
+TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:acme-test-orders-order-events"
+
+
+@pytest.fixture(autouse=True)
+def sns(monkeypatch: pytest.MonkeyPatch) -> Iterator[PublishedMessages]:
+    """What the handlers publish, kept in the test instead of sent to SNS."""
+    monkeypatch.setenv("ORDER_EVENTS_TOPIC_ARN", TOPIC_ARN)
+    client = PublishedMessages()
+    with dependencies.container.override(dependencies.sns, lambda: client):
+        yield client

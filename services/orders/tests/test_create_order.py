@@ -34,3 +34,34 @@ def test_an_invalid_body_is_a_422_naming_the_field(
     assert response["statusCode"] == 422
     locations = {tuple(error["loc"]) for error in json.loads(response["body"])["detail"]}
     assert ("body", "name") in locations
+
+
+def test_publishes_order_placed_to_the_order_events_topic(
+    http_api_event: HttpEvent, lambda_context: Any, sns: Any
+) -> None:
+    response = create_order.handler(
+        http_api_event("POST", "/orders", json_body={"name": "new"}), lambda_context
+    )
+
+    created = json.loads(response["body"])
+    [message] = sns.published
+    assert message["TopicArn"] == "arn:aws:sns:us-east-1:123456789012:acme-test-orders-order-events"
+    assert message["MessageAttributes"] == {
+        "type": {"DataType": "String", "StringValue": "OrderPlaced"}
+    }
+    body = json.loads(message["Message"])
+    assert body == {
+        "type": "OrderPlaced",
+        "order_id": created["id"],
+        "name": "new",
+        "placed_at": body["placed_at"],
+    }
+    assert body["placed_at"].startswith(created["created_at"][:19])
+
+
+def test_a_refused_order_publishes_nothing(
+    http_api_event: HttpEvent, lambda_context: Any, sns: Any
+) -> None:
+    create_order.handler(http_api_event("POST", "/orders", json_body={"name": ""}), lambda_context)
+
+    assert sns.published == []

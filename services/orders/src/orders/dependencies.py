@@ -11,13 +11,16 @@ waiting cannot change (a wrong password, a missing database) fails at once. Each
 invocation gets a repository inside one transaction: committed when the handler returns,
 rolled back when it raises, always ended. One connection per container also bounds the
 server's load: never more connections than live containers.
-Tests replace `repository` with `container.override(repository, lambda: fake)`.
+The SNS client that publishes the service's events is one per container too (it holds no
+connection a freeze could break). Tests replace `repository` and `sns` with
+`container.override(repository, lambda: fake)`.
 """
 
 import select
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import psycopg
 from pydantic import BaseModel, Field
 
@@ -68,6 +71,12 @@ def connection() -> Iterator[psycopg.Connection[Any]]:
     )
     yield opened
     opened.close()
+
+
+@container.per_container
+def sns() -> Any:
+    """The SNS client events are published with (`orders.events`): one per container."""
+    return boto3.client("sns")
 
 
 @container.per_invocation

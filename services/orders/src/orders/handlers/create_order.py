@@ -1,6 +1,8 @@
-"""POST /orders: store a new order.
+"""POST /orders: store a new order and publish OrderPlaced.
 
-201 with the stored item and its Location.
+201 with the stored item and its Location. The event goes to the service's `order-events`
+topic (`ORDER_EVENTS`: declaring it here gives this function, and only this one, the right to
+publish to it and its ARN in ORDER_EVENTS_TOPIC_ARN).
 """
 
 from typing import Any
@@ -10,8 +12,12 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders.dependencies import container, repository
+from lambdapress_runtime import triggers
+from orders.dependencies import container, repository, sns
+from orders.events import publish_placed
 from orders.models import Order, OrderIn
+
+ORDER_EVENTS = triggers.Topic("order-events")
 
 logger = Logger()
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -22,6 +28,7 @@ def create_order(
     data: OrderIn,
 ) -> Response[Order]:
     item = repository.get().add(data)
+    publish_placed(sns.get(), ORDER_EVENTS.arn, item)
     logger.info("created", extra={"order_id": item.id})
     return Response(
         status_code=201,
