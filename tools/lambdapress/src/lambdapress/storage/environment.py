@@ -21,6 +21,7 @@ from pathlib import Path
 from lambdapress.config.project import project_name
 from lambdapress.errors import LambdapressError
 from lambdapress.model.application import Application
+from lambdapress.model.event_names import is_event_resource
 from lambdapress.model.storage_backends import (
     LOCAL_STAGE,
     LocalLookup,
@@ -52,7 +53,9 @@ def storage_environment(
     result = StorageEnvironment()
     for name in sorted(set(services)):
         variables: dict[str, str] = {}
-        for backend, resources in by_backend(application.resources_of(name)):
+        # Queues, topics, buses and buckets are no backend's: `storage.events` gives theirs.
+        stored = [r for r in application.resources_of(name) if not is_event_resource(r)]
+        for backend, resources in by_backend(stored):
             running = backend_state(state, backend) if state is not None else None
             found = backend.local_environment(resources, LocalLookup(names, running, env))
             if isinstance(found, Unavailable):

@@ -129,7 +129,12 @@ class EventsEndpoint:
         return self.physical_name(application.resource(trigger.bus))
 
     def addresses(self, resource: Resource) -> dict[str, str]:
-        """Suffix (`QUEUE_URL`...) -> value, for each of `ADDRESS_VARIABLES[resource.kind]`."""
+        """Suffix (`QUEUE_URL`...) -> value, for each of `ADDRESS_VARIABLES[resource.kind]`.
+
+        None for a table or a database: their backends give their variables.
+        """
+        if resource.kind not in ADDRESS_VARIABLES:
+            return {}
         name = self.physical_name(resource)
         values = {
             "QUEUE_URL": self.queue_url(resource) if isinstance(resource, SqsQueue) else "",
