@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +63,40 @@ def test_event_of_a_function_follows_its_trigger(
     assert note.MessageAttributes is not None
     assert note.MessageAttributes["type"].Value == "Placed"
     assert note.TopicArn.endswith(":orders-order-events")
+
+
+def test_event_with_a_body_carries_it_in_the_kinds_envelope(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    body = '{"type": "OrderPlaced", "order_id": "o-1"}'
+    assert main(["event", "sqs", "--body", body]) == 0
+    [record] = SqsModel.model_validate(json.loads(capsys.readouterr().out)).Records
+    assert record.body == body
+    assert record.md5OfBody == hashlib.md5(body.encode(), usedforsecurity=False).hexdigest()
+
+    assert main(["event", "sns", "--body", "plain text"]) == 0
+    assert SnsModel.model_validate(json.loads(capsys.readouterr().out)).Records[0].Sns.Message == (
+        "plain text"
+    )
+    assert main(["event", "eventbridge", "--body", body]) == 0
+    assert json.loads(capsys.readouterr().out)["detail"] == json.loads(body)
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["event", "eventbridge", "--body", "not json"], "body is not JSON"),
+        (["event", "eventbridge", "--body", "[1]"], "detail is a JSON object"),
+        (["event", "s3", "--body", "x"], "--body sets the payload of sqs, sns, eventbridge"),
+    ],
+)
+def test_a_body_the_kind_cannot_carry_is_one_error_line(
+    args: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert said in err and "fix:" in err
+    assert "Traceback" not in err
 
 
 def test_event_of_a_kind_the_function_lacks_is_one_error_line(

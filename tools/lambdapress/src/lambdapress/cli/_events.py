@@ -24,7 +24,12 @@ from typing import Any
 from lambdapress.cli._args import Subcommands, add_root, root_of
 from lambdapress.config.project import project_name
 from lambdapress.emulator.context import lambda_name
-from lambdapress.emulator.sample_events import SAMPLE_KINDS, sample_event_for, sample_event_of_kind
+from lambdapress.emulator.sample_events import (
+    SAMPLE_KINDS,
+    sample_event_for,
+    sample_event_of_kind,
+    with_body,
+)
 from lambdapress.emulator.serving import LOCK, serve_folder
 from lambdapress.errors import EmulatorError, LambdapressError
 from lambdapress.model.application import Application, Function
@@ -51,6 +56,12 @@ def register(commands: Subcommands) -> None:
     )
     event.add_argument("kind", metavar="KIND", choices=SAMPLE_KINDS, help=", ".join(SAMPLE_KINDS))
     event.add_argument("--function", metavar="FUNCTION", help="a function of dist/manifest.json")
+    event.add_argument(
+        "--body",
+        metavar="TEXT",
+        help="the payload: each SQS record's body, the SNS message, or the EventBridge "
+        "detail (a JSON object)",
+    )
     _manifest_option(event)
     event.set_defaults(handler=_cmd_event)
 
@@ -92,11 +103,14 @@ def _manifest(args: argparse.Namespace) -> tuple[Path, Application]:
 
 def _cmd_event(args: argparse.Namespace) -> int:
     if args.function is None:
-        print(json.dumps(sample_event_of_kind(args.kind), indent=2))
-        return 0
-    _, manifest = _manifest(args)
-    function = manifest.function(args.function)
-    print(json.dumps(sample_event_for(function, _chosen(function, args.kind)), indent=2))
+        event = sample_event_of_kind(args.kind)
+    else:
+        _, manifest = _manifest(args)
+        function = manifest.function(args.function)
+        event = sample_event_for(function, _chosen(function, args.kind))
+    if args.body is not None:
+        event = with_body(event, args.kind, args.body)
+    print(json.dumps(event, indent=2))
     return 0
 
 

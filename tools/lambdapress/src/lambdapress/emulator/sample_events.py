@@ -20,6 +20,7 @@ knows no project or stage). `sample_event_of_kind(kind)` is the same without a d
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,6 +32,7 @@ from lambdapress.emulator.trigger_events import (
     s3_event,
     sns_event,
     sqs_event,
+    sqs_record,
 )
 from lambdapress.errors import EmulatorError
 from lambdapress.model.application import Function
@@ -172,3 +174,44 @@ def _numeric(conditions: list[Any]) -> float:
     if low > float("-inf") and high < float("inf"):
         return (low + high) / 2
     return low + 1 if low > float("-inf") else high - 1 if high < float("inf") else 1.0
+
+
+BODY_KINDS = ("sqs", "sns", "eventbridge")
+"""The kinds whose events carry a body `with_body` can set."""
+
+
+def with_body(event: Any, kind: str, body: str) -> Any:
+    """`event` of `kind` with `body` as its payload.
+
+    sqs: each record's body; sns: each message; eventbridge: its `detail`, which must then be
+    a JSON object. What `lambdapress event KIND --body TEXT` prints: a sample whose envelope is the
+    trigger's and whose payload is the caller's.
+    """
+    if kind == "sqs":
+        records = [
+            sqs_record(body, queue_arn=record["eventSourceARN"]) for record in event["Records"]
+        ]
+        return {**event, "Records": records}
+    if kind == "sns":
+        for record in event["Records"]:
+            record["Sns"]["Message"] = body
+        return event
+    if kind == "eventbridge":
+        try:
+            detail = json.loads(body)
+        except ValueError as error:
+            raise EmulatorError(
+                f"an EventBridge event's detail is a JSON object, and the body is not JSON "
+                f"({error})",
+                hint='pass --body \'{"order_id": "o-1"}\'',
+            ) from None
+        if not isinstance(detail, dict):
+            raise EmulatorError(
+                "an EventBridge event's detail is a JSON object",
+                hint='pass --body \'{"order_id": "o-1"}\'',
+            )
+        return {**event, "detail": detail}
+    raise EmulatorError(
+        f"--body sets the payload of {', '.join(BODY_KINDS)} events, not of {kind}",
+        hint="leave --body out, or edit the printed event",
+    )
