@@ -292,7 +292,7 @@ def test_triggers_and_uses_are_remembered_with_their_permissions(
     parses = Parses(monkeypatch)
     (first,) = _run(service, tmp_path / "cache")
     assert [u.resource for u in first.used] == ["shop/sns-topic/done"]
-    assert [t.label for t in first.triggers] == ["sqs orders/jobs"]
+    assert [t.label for t in first.triggers] == ["orders/jobs"]
     parses.take()
 
     (second,) = _run(service, tmp_path / "cache")

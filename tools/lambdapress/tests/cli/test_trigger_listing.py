@@ -38,11 +38,11 @@ def test_every_kind_is_listed_by_its_label() -> None:
     quiet = model_function("shop.quiet")
     rows = trigger_rows(Application(functions=(react, drain, quiet)))
     assert rows == [
-        ["dynamodb-stream", "dynamodb-stream shop/stock", "shop.react"],
-        ["eventbridge", "eventbridge shop/shop", "shop.react"],
+        ["dynamodb-stream", "shop/stock", "shop.react"],
+        ["eventbridge", "on shop/shop", "shop.react"],
         ["http", "GET /jobs", "work.drain"],
-        ["s3", "s3 shop/uploads/in/*.csv", "shop.react"],
-        ["schedule", "schedule rate(5 minutes)", "work.drain"],
-        ["sns", "sns orders/order-events", "shop.react"],
-        ["sqs", "sqs work/jobs", "work.drain"],
+        ["s3", "shop/uploads/in/*.csv", "shop.react"],
+        ["schedule", "rate(5 minutes)", "work.drain"],
+        ["sns", "orders/order-events", "shop.react"],
+        ["sqs", "work/jobs", "work.drain"],
     ]

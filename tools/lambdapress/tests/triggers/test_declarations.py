@@ -56,9 +56,9 @@ def test_a_function_has_several_triggers_of_several_kinds_and_its_routes(repo: R
     kinds = [(t.kind, t.label) for t in repo.function("work.drain").triggers]
     assert kinds == [
         ("http", "GET /jobs"),
-        ("schedule", "schedule rate(1 hour)"),
-        ("schedule", "schedule cron(0 3 ? * MON *)"),
-        ("sqs", "sqs work/jobs"),
+        ("schedule", "rate(1 hour)"),
+        ("schedule", "cron(0 3 ? * MON *)"),
+        ("sqs", "work/jobs"),
     ]
     second = repo.function("work.drain").triggers[2]
     assert second == ScheduleTrigger(

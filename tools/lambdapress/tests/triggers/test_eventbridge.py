@@ -31,8 +31,8 @@ def test_a_rule_on_the_default_bus_and_one_on_a_declared_bus(repo: Repo) -> None
         EventRuleTrigger(pattern={"detail-type": ["Placed"]}, bus="shop/event-bus/shop"),
     )
     assert [t.label for t in repo.function("mail.react").triggers] == [
-        "eventbridge default",
-        "eventbridge shop/shop",
+        "on default",
+        "on shop/shop",
     ]
     assert KIND.permissions("mail.react", repo.function("mail.react").triggers[0]) == ()
 

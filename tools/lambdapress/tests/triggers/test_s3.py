@@ -35,7 +35,7 @@ def test_a_trigger_reads_only_the_objects_under_its_prefix(repo: Repo) -> None:
         prefix="in/",
         suffix=".csv",
     )
-    assert trigger.label == "s3 imports/uploads/in/*.csv"
+    assert trigger.label == "imports/uploads/in/*.csv"
     (permission,) = KIND.permissions("imports.load", trigger)
     assert permission.actions == ("s3:GetObject",)
     assert permission.resources == (objects_ref("imports/s3-bucket/uploads", "in/*"),)

@@ -23,7 +23,7 @@ def test_a_schedule_with_its_input_needs_no_permission(repo: Repo) -> None:
     repo.service("work", sweep=source)
     (trigger,) = repo.function("work.sweep").triggers
     assert trigger == ScheduleTrigger(expression="rate(5 minutes)", input={"job": "sweep"})
-    assert trigger.label == "schedule rate(5 minutes)"
+    assert trigger.label == "rate(5 minutes)"
     assert KIND.permissions("work.sweep", trigger) == ()
 
 

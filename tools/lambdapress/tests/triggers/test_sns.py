@@ -27,7 +27,7 @@ def test_a_trigger_names_its_topic_and_filter_and_needs_no_permission(repo: Repo
     repo.service("mail", send=source)
     (trigger,) = repo.function("mail.send").triggers
     assert trigger == SnsTrigger(topic="shop/sns-topic/events", filter_policy={"type": ["Placed"]})
-    assert trigger.label == "sns shop/events"
+    assert trigger.label == "shop/events"
     assert KIND.permissions("mail.send", trigger) == ()  # SNS invokes it: resource-based
 
 

@@ -35,7 +35,7 @@ def test_a_trigger_names_its_queue_by_id_and_may_drain_it(repo: Repo) -> None:
     )
     (trigger,) = repo.function("work.drain").triggers
     assert trigger == SqsTrigger(queue="work/sqs-queue/jobs", batch_size=20, batch_window=5)
-    assert trigger.label == "sqs work/jobs"
+    assert trigger.label == "work/jobs"
     (permission,) = KIND.permissions("work.drain", trigger)
     assert permission.actions == CONSUMER_ACTIONS
     assert permission.resources == (resource_ref("work/sqs-queue/jobs"),)

@@ -85,7 +85,7 @@ def digest(*identity: Any) -> str:
 
 
 def _owner(function: Function, trigger: Trigger) -> str:
-    return f"{trigger.label} of function {function.name}"
+    return f"{trigger.kind} {trigger.label} of function {function.name}"
 
 
 def _of_kind(application: Application, resource_id: str, kind: str, trigger: str) -> Resource:
@@ -199,7 +199,7 @@ def schedule_ids(function: str, trigger: ScheduleTrigger) -> ScheduleIds:
         rule=rule,
         permission=f"{rule}Permission",
         target=TARGET_ID,
-        description=f"lambdapress: {trigger.label} of {function}",
+        description=f"lambdapress: {trigger.kind} {trigger.label} of {function}",
     )
 
 
@@ -224,12 +224,12 @@ def add_schedule(
                 "Targets": [rule_target],
             },
         },
-        f"{trigger.label} of function {function}",
+        f"{trigger.kind} {trigger.label} of function {function}",
     )
     stack.add(
         ids.permission,
         _invoke_permission(target, "events.amazonaws.com", {"Fn::GetAtt": [rule, "Arn"]}),
-        f"{trigger.label} of function {function}",
+        f"{trigger.kind} {trigger.label} of function {function}",
     )
     return rule
 
@@ -249,7 +249,7 @@ def add_event_rule(
         {
             "Type": "AWS::Events::Rule",
             "Properties": {
-                "Description": f"lambdapress: {trigger.label} of {function.name}",
+                "Description": f"lambdapress: {trigger.kind} {trigger.label} of {function.name}",
                 "EventBusName": bus,
                 "EventPattern": trigger.pattern,
                 "State": "ENABLED",

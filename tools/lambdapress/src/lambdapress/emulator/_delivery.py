@@ -70,7 +70,7 @@ class DeliveryRecord:
 
     kind: str
     trigger: str
-    """The trigger's label (`sqs workers/order-placed`)."""
+    """The trigger's label (`workers/order-placed`), said after its kind."""
     function: str
     records: int
     outcome: str
@@ -88,8 +88,8 @@ class DeliveryRecord:
         """`sqs workers/order-placed -> workers.consume: 3 records, ok (12.3 ms)`."""
         plural = "record" if self.records == 1 else "records"
         return (
-            f"{self.trigger} -> {self.function}: {self.records} {plural}, {self.outcome} "
-            f"({self.duration_ms:.1f} ms)"
+            f"{self.kind} {self.trigger} -> {self.function}: {self.records} {plural}, "
+            f"{self.outcome} ({self.duration_ms:.1f} ms)"
         )
 
 

@@ -25,7 +25,11 @@ class Trigger(Kinded):
 
     @property
     def label(self) -> str:
-        """How people name it in messages and tables (`GET /orders/{order_id}`)."""
+        """How people name it after its kind, in messages and tables.
+
+        `GET /orders/{id}`, `workers/order-placed`: `f"{trigger.kind} {trigger.label}"` says
+        both.
+        """
         return self.kind
 
 
@@ -70,8 +74,8 @@ class SqsTrigger(Trigger):
 
     @property
     def label(self) -> str:
-        """`sqs workers/order-placed`."""
-        return f"sqs {_short(self.queue)}"
+        """`workers/order-placed`: the queue."""
+        return _short(self.queue)
 
 
 @registered(TRIGGERS)
@@ -86,8 +90,8 @@ class SnsTrigger(Trigger):
 
     @property
     def label(self) -> str:
-        """`sns orders/order-events`."""
-        return f"sns {_short(self.topic)}"
+        """`orders/order-events`: the topic."""
+        return _short(self.topic)
 
 
 @registered(TRIGGERS)
@@ -106,8 +110,8 @@ class ScheduleTrigger(Trigger):
 
     @property
     def label(self) -> str:
-        """`schedule rate(5 minutes)`."""
-        return f"schedule {self.expression}"
+        """`rate(5 minutes)`: the expression."""
+        return self.expression
 
 
 @registered(TRIGGERS)
@@ -122,8 +126,8 @@ class EventRuleTrigger(Trigger):
 
     @property
     def label(self) -> str:
-        """`eventbridge default`."""
-        return f"eventbridge {_short(self.bus)}"
+        """`on default`, `on orders/orders`: the bus the rule watches."""
+        return f"on {_short(self.bus)}"
 
 
 @registered(TRIGGERS)
@@ -139,8 +143,8 @@ class S3Trigger(Trigger):
 
     @property
     def label(self) -> str:
-        """`s3 imports/uploads/in/*.csv`."""
-        return f"s3 {_short(self.bucket)}/{self.prefix}*{self.suffix}"
+        """`imports/uploads/in/*.csv`: the bucket and the keys."""
+        return f"{_short(self.bucket)}/{self.prefix}*{self.suffix}"
 
 
 @registered(TRIGGERS)
@@ -159,8 +163,8 @@ class DynamoDBStreamTrigger(Trigger):
 
     @property
     def label(self) -> str:
-        """`dynamodb-stream inventory/inventory`."""
-        return f"dynamodb-stream {_short(self.table)}"
+        """`inventory/inventory`: the table."""
+        return _short(self.table)
 
 
 def _short(resource_id: str) -> str:
