@@ -129,7 +129,14 @@ class EventsEndpoint:
         return self.physical_name(application.resource(trigger.bus))
 
     def addresses(self, resource: Resource) -> dict[str, str]:
-        """Suffix (`QUEUE_URL`...) -> value, for each of `ADDRESS_VARIABLES[resource.kind]`."""
+        """Suffix (`QUEUE_URL`...) -> value, for each of `ADDRESS_VARIABLES[resource.kind]`.
+
+        Empty for a resource of another kind (a DynamoDB table a function uses through its
+        service's storage), which has no name on the events server.
+        """
+        suffixes = ADDRESS_VARIABLES.get(resource.kind, ())
+        if not suffixes:
+            return {}
         name = self.physical_name(resource)
         values = {
             "QUEUE_URL": self.queue_url(resource) if isinstance(resource, SqsQueue) else "",
@@ -138,7 +145,7 @@ class EventsEndpoint:
             "BUS_NAME": name,
             "BUCKET_NAME": name,
         }
-        return {suffix: values[suffix] for suffix in ADDRESS_VARIABLES.get(resource.kind, ())}
+        return {suffix: values[suffix] for suffix in suffixes}
 
 
 def event_resources(application: Application) -> tuple[Resource, ...]:
