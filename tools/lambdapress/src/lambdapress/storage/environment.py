@@ -27,6 +27,7 @@ from lambdapress.model.storage_backends import (
     StageNames,
     Unavailable,
     by_backend,
+    stored_resources,
 )
 from lambdapress.storage.state import LocalStorageState, backend_state, read_state
 
@@ -52,7 +53,7 @@ def storage_environment(
     result = StorageEnvironment()
     for name in sorted(set(services)):
         variables: dict[str, str] = {}
-        for backend, resources in by_backend(application.resources_of(name)):
+        for backend, resources in by_backend(stored_resources(application.resources_of(name))):
             running = backend_state(state, backend) if state is not None else None
             found = backend.local_environment(resources, LocalLookup(names, running, env))
             if isinstance(found, Unavailable):
