@@ -100,7 +100,7 @@ def harness(declared: Declared, make_emulator: EmulatorFactory, moto_endpoint: s
 
 
 def _stopped_cleanly(serving: Any, emulator: Any) -> None:
-    names = set()
+    names: set[str] = set()
     for source in serving.sources.values():
         names |= getattr(source, "thread_names", set())
     serving.close()
