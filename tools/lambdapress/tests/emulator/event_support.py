@@ -1,40 +1,24 @@
-"""What the tests of local event delivery share: a handler artifact, the kinds, a delivery log.
+"""What the tests of local event delivery share: a declared workspace, handlers, a delivery log.
 
-The trigger kinds' modules (`lambdapress.triggers.sqs`...) are the discovery's; until they are
-registered, `stand_in_kinds` registers kinds whose local source and sample are exactly what
-those modules call (`event_source`, `sample_event_for`), so the delivery is tested through
-the same seam `serve` uses.
+`write_declared_workspace(root)` writes a uv workspace whose handler modules declare every
+event source with `lambdapress_runtime.triggers` (lambdapress-runtime a member, as in this
+repository), for `package` to discover, check and build; `HANDLERS` is the plain module their
+handlers call, and the one the hand-built manifests' zips hold.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from lambdapress.emulator._delivery import DeliveryRecord
-from lambdapress.emulator.event_sources import event_source
-from lambdapress.emulator.sample_events import sample_event_for
-from lambdapress.model.application import Application, Function
-from lambdapress.model.kinds import TRIGGERS
-from lambdapress.model.trigger_kinds import (
-    LocalOptions,
-    TriggerKind,
-    register_trigger_kind,
-    trigger_kinds,
-    unregister_trigger_kind,
-)
-from lambdapress.model.triggers import (
-    DynamoDBStreamTrigger,
-    EventRuleTrigger,
-    S3Trigger,
-    ScheduleTrigger,
-    SnsTrigger,
-    SqsTrigger,
-)
 
 # Plain standard library: the artifact is all a worker can import.
 HANDLERS = """
@@ -71,49 +55,180 @@ def environment(event, context):
         or name.startswith("AWS_ENDPOINT_URL")}
 """
 
-KIND_MODELS = (
-    SqsTrigger,
-    SnsTrigger,
-    ScheduleTrigger,
-    EventRuleTrigger,
-    S3Trigger,
-    DynamoDBStreamTrigger,
-)
+RUNTIME = Path(__file__).resolve().parents[2].parent / "lambdapress-runtime"
+PROJECT = "acme"
+SERVICE = """
+[project]
+name = "{name}"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["lambdapress-runtime"]
+
+[tool.poetry]
+packages = [{{ include = "{name}", from = "src" }}]
+
+[tool.uv.sources]
+lambdapress-runtime = {{ workspace = true }}
+
+[tool.lambdapress]
+runtime = "python3.11"
+{settings}
+[build-system]
+requires = ["poetry-core>=2.0"]
+build-backend = "poetry.core.masonry.api"
+"""
+# Each service: its `[tool.lambdapress]` settings, and its handler modules (a declaration, the
+# HANDLERS function it calls). Four services, so a queue's visibility timeout can be short
+# (at least its consumer's timeout, as package checks) and the schedules' and the topic's
+# functions keep no data (`lambdapress trigger` needs no `db` for them).
+DECLARED: dict[str, tuple[str, dict[str, str]]] = {
+    "orders": (
+        """
+        [tool.lambdapress.topics.order-events]
+
+        [tool.lambdapress.buses.orders]
+
+        [tool.lambdapress.buckets.uploads]
+        """,
+        {
+            "react": """
+                @triggers.rule(
+                    {"source": ["orders"], "detail": {"total": [{"numeric": [">", 100]}]}},
+                    bus="orders",
+                )
+                def handler(event, context):
+                    return echo(event, context)
+                """,
+            "load": """
+                @triggers.s3("uploads", prefix="in/", suffix=".csv")
+                def handler(event, context):
+                    return echo(event, context)
+                """,
+        },
+    ),
+    "workers": (
+        """
+        timeout = 2
+
+        [tool.lambdapress.queues.jobs]
+        visibility_timeout = 2
+        dead_letter = "jobs-dlq"
+        max_receives = 2
+
+        [tool.lambdapress.queues.jobs-dlq]
+        """,
+        {
+            "consume": """
+                @triggers.sqs("jobs", batch_size=2)
+                def handler(event, context):
+                    return consume(event, context)
+                """,
+            "notify": """
+                @triggers.sns("orders/order-events", filter_policy={"type": ["OrderPlaced"]})
+                def handler(event, context):
+                    return echo(event, context)
+                """,
+            "publish": """
+                ORDER_EVENTS = triggers.Topic("orders/order-events")
 
 
-class StandInKind(TriggerKind[Any]):
-    """A kind that delivers and samples through the local-delivery seams, and does no more."""
+                def handler(event, context):
+                    return {"arn": ORDER_EVENTS.arn, "environment": environment(event, context)}
+                """,
+        },
+    ),
+    "stock": (
+        """
+        [tool.lambdapress.storage]
+        kind = "dynamodb"
 
-    def __init__(self, model: type[Any]) -> None:
-        self.model = model
+        [tool.lambdapress.storage.tables.items]
+        partition_key = "id"
+        stream = "NEW_IMAGE"
 
-    def discover(self, source: Any) -> tuple[Any, ...]:
-        return ()
+        [tool.lambdapress.storage.tables.moves]
+        partition_key = "id"
+        stream = "KEYS_ONLY"
+        """,
+        {
+            "items": """
+                @triggers.dynamodb_stream(
+                    "items", batch_size=3, starting_position="TRIM_HORIZON", max_retries=1
+                )
+                def handler(event, context):
+                    return consume(event, context)
+                """,
+            "moves": """
+                @triggers.dynamodb_stream(
+                    "moves",
+                    batch_size=4,
+                    starting_position="TRIM_HORIZON",
+                    bisect_on_error=True,
+                    max_retries=0,
+                )
+                def handler(event, context):
+                    return consume(event, context)
+                """,
+        },
+    ),
+    "jobs": (
+        "",
+        {
+            "sweep": """
+                @triggers.schedule("rate(1 minute)", input={"job": "sweep"})
+                def handler(event, context):
+                    return echo(event, context)
+                """,
+            "tick": """
+                @triggers.schedule("rate(2 minutes)")
+                def handler(event, context):
+                    return echo(event, context)
+                """,
+            "off": """
+                @triggers.schedule("rate(1 minute)", enabled=False)
+                def handler(event, context):
+                    return echo(event, context)
+                """,
+        },
+    ),
+}
 
-    def render(self, stack: Any, application: Application) -> None:
-        raise AssertionError("not rendered in these tests")
 
-    def local_source(self, host: Any, options: LocalOptions) -> Any:
-        return event_source(host, options, self.name)
-
-    def sample_event(self, function: Function, trigger: Any) -> Any:
-        return sample_event_for(function, trigger)
-
-
-@contextmanager
-def stand_in_kinds() -> Iterator[None]:
-    """The event kinds, registered for the block when the tool has none of its own yet."""
-    known = {kind.name for kind in trigger_kinds()}
-    added = [StandInKind(model) for model in KIND_MODELS]
-    added = [kind for kind in added if kind.name not in known]
-    for kind in added:
-        register_trigger_kind(kind)
-    try:
-        yield
-    finally:
-        for kind in added:
-            unregister_trigger_kind(kind.name)
-            TRIGGERS.register(kind.model)  # the model's class stays: manifests must still read
+def write_declared_workspace(root: Path) -> Path:
+    """`DECLARED` as a uv workspace at `root` (project `acme`), lambdapress-runtime a member,
+    locked; returns `root`."""
+    shutil.copytree(
+        RUNTIME,
+        root / "tools" / "lambdapress-runtime",
+        ignore=shutil.ignore_patterns("tests", "__pycache__", "dist", ".venv"),
+    )
+    files = {
+        "pyproject.toml": '[tool.uv.workspace]\nmembers = ["services/*", "tools/*"]\n\n'
+        f'[tool.lambdapress.deploy]\nproject = "{PROJECT}"\n',
+    }
+    for name, (settings, handlers) in DECLARED.items():
+        source = f"services/{name}/src/{name}"
+        files[f"services/{name}/pyproject.toml"] = SERVICE.format(
+            name=name, settings=textwrap.dedent(settings)
+        )
+        files[f"{source}/__init__.py"] = ""
+        files[f"{source}/behaviour.py"] = HANDLERS
+        files[f"{source}/handlers/__init__.py"] = ""
+        for module, code in handlers.items():
+            header = (
+                "from lambdapress_runtime import triggers\n"
+                f"from {name}.behaviour import consume, echo, environment\n\n\n"
+            )
+            files[f"{source}/handlers/{module}.py"] = header + textwrap.dedent(code).lstrip("\n")
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text.lstrip("\n"), encoding="utf-8")
+    locked = subprocess.run(
+        ["uv", "lock", "--quiet"], cwd=root, capture_output=True, text=True, check=False
+    )
+    assert locked.returncode == 0, locked.stderr
+    return root
 
 
 class Deliveries:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,13 +19,7 @@ from lambdapress.model.triggers import ScheduleTrigger, SnsTrigger
 from lambdapress.storage.events import EventsEndpoint
 
 from .conftest import EmulatorFactory, Repo, entry_for
-from .event_support import HANDLERS, stand_in_kinds
-
-
-@pytest.fixture(autouse=True)
-def _kinds() -> Iterator[None]:
-    with stand_in_kinds():
-        yield
+from .event_support import HANDLERS
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -33,8 +32,6 @@ from lambdapress.model.triggers import (
     Trigger,
 )
 
-from .event_support import stand_in_kinds
-
 MODELS: dict[str, type[BaseModel]] = {
     "sqs": SqsModel,
     "sns": SnsModel,
@@ -43,12 +40,6 @@ MODELS: dict[str, type[BaseModel]] = {
     "s3": S3Model,
     "dynamodb-stream": DynamoDBStreamModel,
 }
-
-
-@pytest.fixture(autouse=True)
-def _kinds() -> Iterator[None]:
-    with stand_in_kinds():
-        yield
 
 
 def _sample(trigger: Trigger) -> Any:

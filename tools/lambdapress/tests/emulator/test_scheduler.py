@@ -1,32 +1,17 @@
-"""Schedules: when EventBridge expressions fire, and firings delivered on a faster clock.
+"""Schedules: when EventBridge expressions fire, and which ones EventBridge refuses.
 
-`rate(1 minute)` is too slow for a test: the scheduler takes its clock as a parameter, and the
-firing test runs it sixty times faster (a minute a second), with real artifacts.
+Firings of declared and packaged schedules, on a clock sixty times faster, are delivered in
+test_event_sources.py.
 """
 
 from __future__ import annotations
 
 import datetime
-import threading
-from collections.abc import Iterator
 
 import pytest
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from lambdapress.emulator._scheduler import FastClock, ScheduleSource, next_firing, period
+from lambdapress.emulator._scheduler import next_firing, period
 from lambdapress.errors import EmulatorError
-from lambdapress.model.application import Application
-from lambdapress.model.trigger_kinds import LocalOptions
-from lambdapress.model.triggers import ScheduleTrigger
-
-from .conftest import EmulatorFactory, Repo, entry_for
-from .event_support import HANDLERS, Deliveries, delivered_events, stand_in_kinds
-
-
-@pytest.fixture(autouse=True)
-def _kinds() -> Iterator[None]:
-    with stand_in_kinds():
-        yield
 
 
 def _at(text: str) -> float:
@@ -82,41 +67,3 @@ def test_an_expression_eventbridge_refuses_is_an_error_with_the_fix(
         period(expression)
     assert why in raised.value.message
     assert raised.value.hint is not None and "cron(0 12 * * ? *)" in raised.value.hint
-
-
-def test_schedules_fire_on_their_rate_with_their_input_or_the_scheduled_event(
-    repo: Repo, make_emulator: EmulatorFactory
-) -> None:
-    artifact = repo.artifact("events", {"handlers.py": HANDLERS})
-    with_input = ScheduleTrigger(expression="rate(1 minute)", input={"job": "sweep"})
-    plain = ScheduleTrigger(expression="rate(2 minutes)")
-    off = ScheduleTrigger(expression="rate(1 minute)", enabled=False)
-    functions = [
-        entry_for(repo.root, artifact, f"jobs.{name}", "handlers.echo").model_copy(
-            update={"triggers": (trigger,)}
-        )
-        for name, trigger in (("sweep", with_input), ("tick", plain), ("off", off))
-    ]
-    emulator = make_emulator(Application(functions=tuple(functions)), repo.root)
-    deliveries = Deliveries()
-    source = ScheduleSource(emulator, LocalOptions(on_delivery=deliveries), clock=FastClock(60))
-    source.start()
-    try:
-        deliveries.wait(lambda _: len(deliveries.of("jobs.sweep")) >= 2, timeout=15)
-        deliveries.wait(lambda _: len(deliveries.of("jobs.tick")) >= 1, timeout=15)
-        sweeps, ticks = len(deliveries.of("jobs.sweep")), len(deliveries.of("jobs.tick"))
-    finally:
-        threads = source.thread_names
-        source.close()
-    assert [t.name for t in threading.enumerate() if t.name in threads] == []
-    # Twice as often, on a clock where a minute is a second; the disabled one never fires.
-    assert sweeps >= 2 * ticks - 1
-    assert deliveries.of("jobs.off") == []
-    assert delivered_events(deliveries.of("jobs.sweep"))[0] == {"job": "sweep"}
-    scheduled = EventBridgeModel.model_validate(delivered_events(deliveries.of("jobs.tick"))[0])
-    assert scheduled.detail_type == "Scheduled Event"
-    assert scheduled.source == "aws.events"
-    assert scheduled.resources == ["arn:aws:events:us-east-1:123456789012:rule/jobs-tick-schedule0"]
-    assert str(deliveries.of("jobs.tick")[0]).startswith(
-        "schedule rate(2 minutes) -> jobs.tick: 1 record, ok ("
-    )

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from lambdapress.bundle._wiring import service_resources
-from lambdapress.config.workspace import Workspace
+from lambdapress.config.workspace import Workspace, load_workspace
 from lambdapress.errors import StorageError
 from lambdapress.model.application import Application
 from lambdapress.storage.environment import local_storage_environment, storage_environment
@@ -75,6 +75,24 @@ def test_the_callers_own_servers_are_used_when_no_db_runs(workspace: Workspace) 
     customers = found.variables["customers"]
     assert customers["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:4566"
     assert customers["CUSTOMERS_TABLE"] == "repo-local-customers-customers"
+
+
+def test_a_services_queues_and_topics_are_not_storage(workspace: Workspace) -> None:
+    """A service's queues, topics, buses and buckets are among its resources, and no storage
+    backend makes them: they add nothing here (the events server has them), and a service with
+    only those needs no `db` server."""
+    customers = workspace.root / "services" / "customers" / "pyproject.toml"
+    notes = workspace.root / "services" / "notes" / "pyproject.toml"
+    customers.write_text(customers.read_text() + "\n[tool.lambdapress.queues.signups]\n")
+    notes.write_text(notes.read_text() + "\n[tool.lambdapress.topics.notes]\n")
+    application = model(load_workspace(workspace.root))
+    assert {r.kind for r in application.resources} >= {"sqs-queue", "sns-topic"}
+
+    found = storage_environment(application, "repo", ALL, state(), environ={})
+
+    assert found.missing == {}
+    assert found.variables["customers"]["CUSTOMERS_TABLE"] == "p-local-customers-customers"
+    assert "notes" not in found.variables
 
 
 def test_a_state_file_left_by_a_dead_db_is_ignored(workspace: Workspace) -> None:

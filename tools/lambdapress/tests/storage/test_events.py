@@ -13,6 +13,7 @@ from lambdapress.model.application import Application
 from lambdapress.model.event_names import bucket_name, physical_name
 from lambdapress.model.manifest import manifest_path, write_manifest
 from lambdapress.model.resources import (
+    DynamoDBTable,
     EventBus,
     S3Bucket,
     SnsTopic,
@@ -108,6 +109,22 @@ def test_a_function_gets_the_addresses_of_what_it_uses_by_how_its_code_names_the
         "JOBS_QUEUE_ARN": f"{SQS}:acme-local-workers-jobs.fifo",
         "ORDERS_ORDER_EVENTS_TOPIC_ARN": f"{SNS}:acme-local-orders-order-events",
         "IMPORTS_RAW_UPLOADS_BUCKET_NAME": "acme-local-imports-raw-uploads-123456789012-us-east-1",
+    }
+
+
+def test_a_table_the_function_uses_adds_no_event_address() -> None:
+    """A service's DynamoDB tables are among its functions' uses: the storage variables say
+    where they are (`<TABLE>_TABLE`), the events server has no name for them."""
+    endpoint = EventsEndpoint("http://127.0.0.1:4566", NAMES)
+    table = DynamoDBTable(service="workers", name="stock", partition_key="sku", stream="KEYS_ONLY")
+    worker = model_function("workers.consume", uses=(table.id, JOBS.id))
+    variables = event_environment(
+        endpoint, Application(functions=(worker,), resources=(table, *RESOURCES)), worker
+    )
+    assert endpoint.addresses(table) == {}
+    assert {name for name in variables if not name.startswith("AWS_ENDPOINT_URL_")} == {
+        "JOBS_QUEUE_URL",
+        "JOBS_QUEUE_ARN",
     }
 
 

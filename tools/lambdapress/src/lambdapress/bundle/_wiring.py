@@ -26,7 +26,7 @@ from lambdapress.errors import BundleError
 from lambdapress.model.application import Capacity
 from lambdapress.model.permissions import Permission, writes_its_logs
 from lambdapress.model.resources import Resource
-from lambdapress.model.storage_backends import by_backend, storage_backends, storage_declaration
+from lambdapress.model.storage_backends import by_backend, storage_declaration, stored_resources
 from lambdapress.model.trigger_kinds import Used
 
 
@@ -61,7 +61,7 @@ def function_wiring(
     `resources` are the service's (`service_resources`): the function uses its storage;
     `used` what its code holds handles for, with the permissions each takes.
     """
-    stored = [r for r in resources if _is_storage(r)]
+    stored = stored_resources(resources)
     permissions = [writes_its_logs(function)]
     for backend, backend_resources in by_backend(stored):
         permissions += backend.permissions(service.name, backend_resources)
@@ -88,15 +88,6 @@ def function_wiring(
     )
     uses = sorted({*(r.id for r in stored), *(u.resource for u in used)})
     return Wiring(tuple(uses), tuple(dict.fromkeys(permissions)), capacity)
-
-
-def _is_storage(resource: Resource) -> bool:
-    """Whether a storage backend made `resource` (a table, a database; not a queue)."""
-    return any(
-        isinstance(resource, kind)
-        for backend in storage_backends()
-        for kind in backend.resource_kinds
-    )
 
 
 def check_function_settings(service: Service, functions: list[str]) -> None:

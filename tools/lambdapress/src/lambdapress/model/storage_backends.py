@@ -452,6 +452,17 @@ def backend_of(resource: Resource) -> AnyBackend:
     )
 
 
+def stored_resources(resources: Sequence[Resource]) -> tuple[Resource, ...]:
+    """The resources a storage backend made (tables, a database), in their order.
+
+    A service's resources also hold its queues, topics, buses and buckets, which no backend
+    makes (the events server has them, `storage.events`): `by_backend` refuses those, so
+    whoever groups a service's resources by backend takes these first.
+    """
+    kinds = tuple(kind for backend in storage_backends() for kind in backend.resource_kinds)
+    return tuple(resource for resource in resources if isinstance(resource, kinds))
+
+
 def by_backend(resources: Sequence[Resource]) -> list[tuple[AnyBackend, tuple[Resource, ...]]]:
     """`resources` grouped by their backend, each group in its order, backends by first use."""
     groups: dict[str, tuple[AnyBackend, list[Resource]]] = {}

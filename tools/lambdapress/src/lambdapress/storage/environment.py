@@ -21,13 +21,13 @@ from pathlib import Path
 from lambdapress.config.project import project_name
 from lambdapress.errors import LambdapressError
 from lambdapress.model.application import Application
-from lambdapress.model.event_names import is_event_resource
 from lambdapress.model.storage_backends import (
     LOCAL_STAGE,
     LocalLookup,
     StageNames,
     Unavailable,
     by_backend,
+    stored_resources,
 )
 from lambdapress.storage.state import LocalStorageState, backend_state, read_state
 
@@ -53,9 +53,7 @@ def storage_environment(
     result = StorageEnvironment()
     for name in sorted(set(services)):
         variables: dict[str, str] = {}
-        # Queues, topics, buses and buckets are no backend's: `storage.events` gives theirs.
-        stored = [r for r in application.resources_of(name) if not is_event_resource(r)]
-        for backend, resources in by_backend(stored):
+        for backend, resources in by_backend(stored_resources(application.resources_of(name))):
             running = backend_state(state, backend) if state is not None else None
             found = backend.local_environment(resources, LocalLookup(names, running, env))
             if isinstance(found, Unavailable):

@@ -131,9 +131,11 @@ class EventsEndpoint:
     def addresses(self, resource: Resource) -> dict[str, str]:
         """Suffix (`QUEUE_URL`...) -> value, for each of `ADDRESS_VARIABLES[resource.kind]`.
 
-        None for a table or a database: their backends give their variables.
+        Empty for a resource of another kind (a DynamoDB table a function uses through its
+        service's storage), which has no name on the events server.
         """
-        if resource.kind not in ADDRESS_VARIABLES:
+        suffixes = ADDRESS_VARIABLES.get(resource.kind, ())
+        if not suffixes:
             return {}
         name = self.physical_name(resource)
         values = {
@@ -143,7 +145,7 @@ class EventsEndpoint:
             "BUS_NAME": name,
             "BUCKET_NAME": name,
         }
-        return {suffix: values[suffix] for suffix in ADDRESS_VARIABLES.get(resource.kind, ())}
+        return {suffix: values[suffix] for suffix in suffixes}
 
 
 def event_resources(application: Application) -> tuple[Resource, ...]:
