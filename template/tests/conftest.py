@@ -308,27 +308,42 @@ class ExampleStorage:
     postgres: Any  # lambdapress.storage.postgres.PostgresServer
     orders_url: str
     dynamodb_endpoint: str
-    customers_table: str
+    events_url: str
 
     @property
     def environment(self) -> dict[str, dict[str, str]]:
         """Per service, the variables `lambdapress serve` gives its functions (Emulator's
         `storage=`), as from a running `lambdapress db`."""
+        dynamodb = {"AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint}
         return {
             "orders": {"DATABASE_URL": self.orders_url},
-            "customers": {
-                "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
-                "CUSTOMERS_TABLE": self.customers_table,
-            },
+            "customers": {**dynamodb, "CUSTOMERS_TABLE": EXAMPLE_TABLES["customers"]},
+            "fulfilment": {**dynamodb, "SHIPMENTS_TABLE": EXAMPLE_TABLES["fulfilment"]},
         }
+
+    @property
+    def events(self) -> Any:  # lambdapress.storage.events.EventsEndpoint
+        """Where the example's topic and queues are (Emulator's `events=`), as `db` runs them."""
+        from lambdapress.model.storage_backends import StageNames
+        from lambdapress.storage.events import EventsEndpoint
+
+        return EventsEndpoint(self.events_url, StageNames("examples", "local"))
+
+
+EXAMPLE_TABLES = {"customers": "examples-local-customers", "fulfilment": "examples-local-shipments"}
 
 
 @pytest.fixture(scope="session")
-def example_storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleStorage]:
-    """PostgreSQL (max_connections = 20) with the orders database migrated, and moto's server
-    (its own process: moto's state is per process) with the customers table; for the session."""
+def example_storage(
+    tmp_path_factory: pytest.TempPathFactory, packaged_examples: tuple[Path, Any]
+) -> Iterator[ExampleStorage]:
+    """PostgreSQL (max_connections = 20) with the orders database migrated, moto's server (its
+    own process: moto's state is per process) with the customers and shipments tables, and
+    another with the example's topic and queues (`lambdapress db` runs two as well); for the
+    session."""
     from lambdapress.backends.dynamodb import TableSettings
     from lambdapress.storage.dynamodb import create_tables, start_moto
+    from lambdapress.storage.events import create_event_resources
     from lambdapress.storage.local import free_port
     from lambdapress.storage.migrations import apply_migrations, create_database, find_migrations
     from lambdapress.storage.pytest_plugin import temporary_postgres
@@ -338,12 +353,17 @@ def example_storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exampl
         # No autovacuum: its transactions would blur the statistics the tests read.
         temporary_postgres({"max_connections": "20", "autovacuum": "off"}) as postgres,
         start_moto(free_port(), logs / "moto.log") as moto,
+        start_moto(free_port(), logs / "events.log") as events,
     ):
         create_database(postgres.url(), "orders")
         apply_migrations(postgres.url("orders"), find_migrations(REPO_ROOT / "services/orders"))
         create_tables(
-            moto.endpoint, {"examples-local-customers": TableSettings(partition_key="id")}
+            moto.endpoint,
+            {
+                EXAMPLE_TABLES["customers"]: TableSettings(partition_key="id"),
+                EXAMPLE_TABLES["fulfilment"]: TableSettings(partition_key="order_id"),
+            },
         )
-        yield ExampleStorage(
-            postgres, postgres.url("orders"), moto.endpoint, "examples-local-customers"
-        )
+        storage = ExampleStorage(postgres, postgres.url("orders"), moto.endpoint, events.endpoint)
+        create_event_resources(storage.events, packaged_examples[1])
+        yield storage

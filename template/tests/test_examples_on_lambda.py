@@ -46,9 +46,15 @@ def platform(packaged_examples: tuple[Path, Application]) -> tuple[Path, Applica
 
 
 @pytest.fixture
-def storage(example_storage: Any) -> dict[str, dict[str, str]]:
-    """Where the example services' data lives: real PostgreSQL and moto, as `nox -s db` runs."""
-    return example_storage.environment
+def data(example_storage: Any) -> dict[str, Any]:
+    """Where the example services' data and events live, as `nox -s db` runs them: real
+    PostgreSQL and moto (the Emulator's `storage=` and `events=`)."""
+    return {"storage": example_storage.environment, "events": example_storage.events}
+
+
+def routed(manifest: Application) -> list[Function]:
+    """The functions behind a route (the example's workers run on a queue and a schedule)."""
+    return [function for function in manifest.functions if function.routes]
 
 
 def request_for(entry: Function, valid: bool = True) -> tuple[str, str, Any]:
@@ -73,12 +79,12 @@ def expected_status(entry: Function) -> int:
 
 
 def test_every_example_function_answers_as_on_lambda(
-    platform: tuple[Path, Application], storage: dict[str, dict[str, str]]
+    platform: tuple[Path, Application], data: dict[str, Any]
 ) -> None:
     root, manifest = platform
     assert {f.name for f in manifest.functions} >= {"orders.get_order", "customers.list_customers"}
-    with Emulator(manifest, root, listeners=QUIET, storage=storage) as emulator:
-        for entry in manifest.functions:
+    with Emulator(manifest, root, listeners=QUIET, **data) as emulator:
+        for entry in routed(manifest):
             method, path, body = request_for(entry)
             event = (
                 http_api_event(method, path, json_body=body)
@@ -96,7 +102,7 @@ def test_every_example_function_answers_as_on_lambda(
 
 def test_http_and_boto3_reach_every_function_and_validation_answers_422(
     platform: tuple[Path, Application],
-    storage: dict[str, dict[str, str]],
+    data: dict[str, Any],
 ) -> None:
     root, manifest = platform
     with (
@@ -105,7 +111,7 @@ def test_http_and_boto3_reach_every_function_and_validation_answers_422(
             root,
             workers=WorkerOptions(concurrency=8),
             listeners=QUIET,
-            storage=storage,
+            **data,
         ) as emulator,
         serve(emulator, ServeOptions(port=0)) as serving,
     ):
@@ -117,7 +123,7 @@ def test_http_and_boto3_reach_every_function_and_validation_answers_422(
             aws_secret_access_key="testing",
         )
         with httpx.Client(base_url=serving.url, timeout=30) as http:
-            for entry in manifest.functions:
+            for entry in routed(manifest):
                 method, path, body = request_for(entry)
                 answer = http.request(method, path, json=body)
                 assert answer.status_code == expected_status(entry), (entry.name, answer.text)
@@ -144,7 +150,7 @@ def test_http_and_boto3_reach_every_function_and_validation_answers_422(
 
 
 def test_fifty_requests_at_concurrency_eight(
-    platform: tuple[Path, Application], storage: dict[str, dict[str, str]]
+    platform: tuple[Path, Application], data: dict[str, Any]
 ) -> None:
     root, manifest = platform
     with (
@@ -153,7 +159,7 @@ def test_fifty_requests_at_concurrency_eight(
             root,
             workers=WorkerOptions(concurrency=8),
             listeners=QUIET,
-            storage=storage,
+            **data,
         ) as emulator,
         serve(emulator, ServeOptions(port=0, lambda_port=None)) as serving,
         httpx.Client(base_url=serving.url, timeout=60) as http,
@@ -167,7 +173,7 @@ def test_fifty_requests_at_concurrency_eight(
 
 
 def test_serve_rebuilds_a_changed_handler_and_lambda_faults_surface(
-    platform: tuple[Path, Application], storage: dict[str, dict[str, str]], tmp_path: Path
+    platform: tuple[Path, Application], data: dict[str, Any], tmp_path: Path
 ) -> None:
     """Edit a real handler while `serve` runs: it rebuilds, restarts it, and faults show."""
     source_root, _ = platform
@@ -177,7 +183,7 @@ def test_serve_rebuilds_a_changed_handler_and_lambda_faults_surface(
     original = handler.read_text()
     reloads: list[ReloadRecord] = []
     with (
-        Emulator.from_root(root, listeners=QUIET, storage=storage) as emulator,
+        Emulator.from_root(root, listeners=QUIET, **data) as emulator,
         serve(
             emulator,
             ServeOptions(
@@ -225,7 +231,7 @@ def test_serve_rebuilds_a_changed_handler_and_lambda_faults_surface(
 
 
 def test_a_zip_missing_a_module_fails_as_on_lambda_though_this_venv_has_it(
-    platform: tuple[Path, Application], storage: dict[str, dict[str, str]], tmp_path: Path
+    platform: tuple[Path, Application], data: dict[str, Any], tmp_path: Path
 ) -> None:
     import acme_models  # the developer's venv has it...
 
@@ -247,8 +253,8 @@ def test_a_zip_missing_a_module_fails_as_on_lambda_though_this_venv_has_it(
         }
     )
     entry = entry.model_copy(update={"artifact": artifact})
-    only = Application(functions=(entry,))
-    with Emulator(only, root, listeners=QUIET, storage=storage) as emulator:
+    only = Application(functions=(entry,), resources=manifest.resources)
+    with Emulator(only, root, listeners=QUIET, **data) as emulator:
         result = emulator.invoke(entry.name, http_api_event("GET", "/orders/x"))
     assert acme_models.__name__ == "acme_models"
     assert result.function_error == "Unhandled"

@@ -75,7 +75,7 @@ class Outcomes:
 
 
 def test_requests_succeed_again_after_postgresql_restarts_under_load(
-    packaged_examples: tuple[Path, Application], orders_database: Any
+    packaged_examples: tuple[Path, Application], orders_database: Any, example_storage: Any
 ) -> None:
     from lambdapress.storage.postgres import start_postgres
 
@@ -92,6 +92,7 @@ def test_requests_succeed_again_after_postgresql_restarts_under_load(
             workers=WorkerOptions(concurrency=CONCURRENCY),
             listeners=Listeners(on_warning=lambda _message: None, on_invocation=outcomes.record),
             storage={"orders": {"DATABASE_URL": url}},
+            events=example_storage.events,  # create_order publishes OrderPlaced
         ) as emulator,
         serve(emulator, ServeOptions(port=0, lambda_port=None)) as serving,
         httpx.Client(base_url=serving.url, timeout=120) as http,

@@ -53,6 +53,7 @@ def served(
             workers=WorkerOptions(concurrency=8),
             listeners=Listeners(on_warning=lambda _message: None),
             storage=example_storage.environment,
+            events=example_storage.events,
         ) as emulator,
         serve(emulator, ServeOptions(port=0, lambda_port=None)) as serving,
     ):
@@ -187,6 +188,7 @@ def test_a_thousand_requests_at_concurrency_eight_stay_one_connection_per_worker
                 ),
             ),
             storage=example_storage.environment,
+            events=example_storage.events,
         ) as emulator,
         serve(emulator, ServeOptions(port=0, lambda_port=None)) as serving,
         httpx.Client(base_url=serving.url, timeout=120) as http,
@@ -318,6 +320,7 @@ def test_a_warmup_ping_is_answered_without_touching_the_database(
         root,
         listeners=Listeners(on_warning=lambda _m: None),
         storage=example_storage.environment,
+        events=example_storage.events,
     ) as emulator:
         for name in functions:
             for _ in range(3):  # a cold one, then warm ones
