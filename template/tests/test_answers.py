@@ -89,3 +89,48 @@ def test_a_bad_project_name_is_refused(copier_cli: Any, tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "'My Platform' is not a valid project name" in result.stderr
     assert not destination.exists()
+
+
+def test_a_stream_worker_without_dynamodb_storage_is_refused(
+    copier_cli: Any, workspace: Path
+) -> None:
+    """The default storage is memory: asking for the stream worker alone is the likely slip."""
+    destination = workspace / "services" / "orders"
+    data = {"kind": "service", "resource": "orders", "workers": "[sqs, dynamodb-stream]"}
+    result = copier_cli.copy(destination, data, cwd=workspace, check=False)
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("ValueError: Validation error for question 'workers'")
+    assert "reads the stream of the service's DynamoDB table, and storage is 'memory'" in (
+        last_line
+    )
+    assert "answer storage=dynamodb, or leave dynamodb-stream out of workers" in last_line
+    assert not destination.exists()
+
+
+def test_workers_whose_resources_would_be_too_long_are_refused(
+    copier_cli: Any, workspace: Path
+) -> None:
+    """A resource over 24 characters is taken only with every answer given (how `copier
+    update` renders a service made before the limit); its workers' names must still fit."""
+    resource = "a" * 27
+    data = {
+        "kind": "service",
+        "resource": resource,
+        "singular": "item",
+        "model_name": "Item",
+        "endpoints": "[get]",
+        "runtime": "python3.12",
+        "architecture": "x86_64",
+        "memory": "256",
+        "timeout": "10",
+    }
+    destination = workspace / "services" / resource
+    result = copier_cli.copy(
+        destination, {**data, "workers": "[schedule, sns]"}, cwd=workspace, check=False
+    )
+    assert result.returncode != 0
+    assert f"'{resource}-notifications' would name a resource of the workers" in result.stderr
+    assert not destination.exists()
+    copier_cli.copy(destination, {**data, "workers": "[schedule, s3]"}, cwd=workspace)
+    assert (destination / "src" / resource / "handlers" / f"on_{resource}_uploads.py").is_file()

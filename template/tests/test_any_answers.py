@@ -5,9 +5,11 @@ Answer sets come from hypothesis, drawn by the validators' own rules: service an
 names of every allowed length, with digits and underscores (ruff orders `orders2` before
 `orders10`, and `accounts` before `zz_models`), resources that are no English plural
 (`inventory` -> `inventory_item`), explicit singulars and model classes, any subset of
-endpoints, every storage, runtime and architecture. Each example renders one project with all
-of them (copier's Python API, in this process), then runs ruff, ruff format, mypy --strict and
-pytest once over the lot; one fixed example holds the names that broke the template before.
+endpoints, every storage, runtime and architecture, any workers the storage allows. Each example
+renders one project with all of them (copier's Python API, in this process), then runs the
+checks `lambdapress package` makes of every trigger and resource before it builds anything, and
+ruff, ruff format, mypy --strict and pytest once over the lot; one fixed example holds the names
+that broke the template before, and the longest names with every worker.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ CONFIG = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
 RESERVED = set(yaml.safe_load(CONFIG["reserved_names"]["default"]))
 RESERVED_MODELS = set(yaml.safe_load(CONFIG["reserved_model_names"]["default"]))
 ENDPOINTS = ["list", "get", "create", "update", "delete"]
+WORKERS = ["sqs", "sns", "schedule", "eventbridge", "s3", "dynamodb-stream"]
 
 
 def _identifier(longest: int) -> st.SearchStrategy[str]:
@@ -66,6 +69,8 @@ def service_answers(draw: st.DrawFn, packages: list[str]) -> dict[str, Any]:
     chosen = draw(st.lists(st.sampled_from(ENDPOINTS), min_size=1, max_size=5, unique=True))
     answers["endpoints"] = chosen
     answers["storage"] = draw(st.sampled_from(["memory", "postgres", "dynamodb"]))
+    allowed = [w for w in WORKERS if w != "dynamodb-stream" or answers["storage"] == "dynamodb"]
+    answers["workers"] = draw(st.lists(st.sampled_from(allowed), max_size=6, unique=True))
     answers["runtime"] = draw(st.sampled_from(["python3.11", "python3.12", "python3.13"]))
     answers["architecture"] = draw(st.sampled_from(["x86_64", "arm64"]))
     return answers
@@ -89,13 +94,24 @@ def platforms(draw: st.DrawFn) -> tuple[list[str], list[dict[str, Any]]]:
 
 # Names that broke the template: a model library importing after the services, one-letter
 # and one-word resources, the longest names, digits compared as numbers, a model class the
-# generated code also imports (`Page`), an `ies` plural, underscores against dots.
+# generated code also imports (`Page`), an `ies` plural, underscores against dots; workers of
+# every kind with the longest names, on every storage, and beside no endpoint but one.
 BREAKERS = (
     ["zz-models", "a" * 29 + "2"],
     [
-        {"resource": "accounts", "models_package": "zz-models", "storage": "postgres"},
+        {
+            "resource": "accounts",
+            "models_package": "zz-models",
+            "storage": "postgres",
+            "workers": ["sqs", "schedule"],
+        },
         {"resource": "inventory", "models_package": "zz-models", "storage": "dynamodb"},
-        {"resource": "x", "models_package": "zz-models", "endpoints": ["update"]},
+        {
+            "resource": "x",
+            "models_package": "zz-models",
+            "endpoints": ["update"],
+            "workers": ["s3", "sns"],
+        },
         {
             "resource": "zz_models2",
             "models_package": "a" * 29 + "2",
@@ -103,8 +119,17 @@ BREAKERS = (
             "model_name": "M" * 29,
             "storage": "postgres",
             "endpoints": ["get", "delete"],
+            "workers": ["sqs", "sns", "schedule", "eventbridge", "s3"],
         },
-        {"resource": "q" * 23 + "s", "models_package": "zz-models", "storage": "dynamodb"},
+        {
+            "resource": "q" * 23 + "s",
+            "models_package": "zz-models",
+            "singular": "w" * 29,
+            "model_name": "N" * 29,
+            "storage": "dynamodb",
+            "workers": WORKERS,
+            "timeout": 900,
+        },
         {"resource": "pages", "models_package": "zz-models", "runtime": "python3.13"},
         {"resource": "categories", "models_package": "a" * 29 + "2", "storage": "postgres"},
         {"resource": "zz10", "models_package": "zz-models", "architecture": "arm64"},
@@ -134,9 +159,41 @@ def render(template: Path, destination: Path, data: dict[str, Any]) -> None:
         )
 
 
+def worker_modules(service: Path) -> dict[str, str]:
+    """The worker modules a rendered service should have, by trigger kind: the names the
+    README's "Workers" promises, from the service's recorded answers."""
+    answers = yaml.safe_load((service / ".copier-answers.yml").read_text(encoding="utf-8"))
+    resource, singular = answers["resource"], answers["singular"]
+    names = {
+        "sqs": f"process_{singular}_jobs",
+        "sns": f"on_{singular}_notifications",
+        "schedule": f"report_{resource}",
+        "eventbridge": f"on_{resource}_events",
+        "s3": f"on_{resource}_uploads",
+        "dynamodb-stream": f"on_{resource}_changes",
+    }
+    return {kind: f"{resource}.{names[kind]}" for kind in answers["workers"]}
+
+
+def check_declarations(root: Path) -> None:
+    """What `lambdapress package` checks before it builds: every handler's triggers and every
+    service's resources, against each other (a queue's visibility against its consumer's
+    timeout, a stream on a table that has one...). Each worker has its one trigger."""
+    from lambdapress.bundle._checked import checked_declarations
+    from lambdapress.config.workspace import load_workspace
+
+    checked = checked_declarations(load_workspace(root))
+    kinds = {f.name: [t.kind for t in f.triggers] for f in checked.functions}
+    for service in sorted(p.parent for p in root.glob("services/*/.copier-answers.yml")):
+        for kind, function in worker_modules(service).items():
+            assert kinds[function] == [kind], function
+
+
 def check(root: Path, sh: Any) -> None:
-    """ruff, ruff format and mypy --strict over everything, then the rendered tests (not the
-    real-server ones, which `test_project.py` runs in a project's own CI)."""
+    """The checks of `lambdapress package`, ruff, ruff format and mypy --strict over everything,
+    then the rendered tests (not the real-server ones, which `test_project.py` runs in a
+    project's own CI)."""
+    check_declarations(root)
     sh.run([sh.bin("ruff"), "check", "--no-cache", "."], root)
     sh.run([sh.bin("ruff"), "format", "--no-cache", "--check", "."], root)
     sources = sorted(str(p.relative_to(root)) for p in root.glob("*/*/src"))

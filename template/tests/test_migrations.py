@@ -174,3 +174,40 @@ def test_an_update_that_conflicts_stops_before_uv_lock_and_names_the_file(
     assert "then run `uv lock` in" in update.stderr
     assert "TOML" not in update.stderr and "uv lock` failed" not in update.stderr
     assert (root / "uv.lock").read_text() == NOT_A_LOCK, "uv never ran"
+
+
+def test_an_update_with_a_workers_answer_adds_them_and_keeps_the_teams_changes(
+    sh: Any, fresh_template: Any, docs: Any, tmp_path: Path
+) -> None:
+    """README.md, "Workers": a service made without workers gains them by an update that gives
+    the answer (its line, as written), and nothing else of the service changes."""
+    root = tmp_path / "platform"
+    service = platform_with_a_service(sh, fresh_template, root)
+    handler = service / "src" / "orders" / "handlers" / "get_order.py"
+    handler.write_text(handler.read_text() + "\n# our own change, kept across updates\n")
+    sh.git(root, "add", "-A")
+    sh.git(root, "commit", "-q", "-m", "orders, with our change")
+    block = next(b for b in docs.blocks(REPO_ROOT / "README.md", "Workers") if "update" in b)
+    line = block.strip().replace("uv run copier", sh.bin("copier"), 1)
+
+    sh.run(["bash", "-c", line], service)
+
+    answers = yaml.safe_load((service / ".copier-answers.yml").read_text())
+    assert answers["workers"] == ["sqs", "schedule"]
+    porcelain = ["git", "status", "--porcelain", "--untracked-files=all"]
+    status = sh.run(porcelain, root).stdout.splitlines()  # unstripped: " M" keeps its space
+    folder = "services/orders/"
+    assert sorted(s[3:].removeprefix(folder) for s in status if s.startswith("??")) == [
+        "src/orders/handlers/process_order_jobs.py",
+        "src/orders/handlers/report_orders.py",
+        "tests/test_process_order_jobs.py",
+        "tests/test_report_orders.py",
+    ]
+    assert sorted(s[3:].removeprefix(folder) for s in status if s.startswith(" M")) == [
+        ".copier-answers.yml",
+        "README.md",  # the workers' table
+        "pyproject.toml",  # the queues
+        "src/orders/handlers/__init__.py",  # "one module per endpoint or worker"
+    ]
+    assert "[tool.lambdapress.queues.orders-jobs]" in (service / "pyproject.toml").read_text()
+    assert "our own change, kept across updates" in handler.read_text()

@@ -86,11 +86,23 @@ def folders_tested(output: str) -> set[str]:
 
 # Every storage, runtime and architecture; a model library whose import name sorts after the
 # service (`accounts` < `billing_models`), a one-word resource that is no plural (`inventory`),
-# a subset of endpoints.
+# a subset of endpoints; a worker of every kind (on `inventory`, on DynamoDB for its stream),
+# and the README's two on `accounts`.
+WORKERS = "[sqs, sns, schedule, eventbridge, s3, dynamodb-stream]"
 SERVICES = {
     "accounts": ("postgres", "python3.11", "x86_64"),
     "inventory": ("dynamodb", "python3.13", "arm64"),
     "line_items": ("memory", "python3.12", "arm64"),
+}
+WORKER_FUNCTIONS = {
+    "accounts.process_account_jobs": "sqs",
+    "accounts.report_accounts": "schedule",
+    "inventory.process_inventory_item_jobs": "sqs",
+    "inventory.on_inventory_item_notifications": "sns",
+    "inventory.report_inventory": "schedule",
+    "inventory.on_inventory_events": "eventbridge",
+    "inventory.on_inventory_uploads": "s3",
+    "inventory.on_inventory_changes": "dynamodb-stream",
 }
 FUNCTIONS = [
     *(f"accounts.{f}_account" for f in ("create", "delete", "get")),
@@ -101,6 +113,7 @@ FUNCTIONS = [
     "inventory.update_inventory_item",
     "line_items.get_line_item",
     "line_items.list_line_items",
+    *WORKER_FUNCTIONS,
 ]
 
 
@@ -130,7 +143,7 @@ def test_a_project_with_a_service_on_every_storage_passes_its_own_ci_in_a_clean_
     storage, runtime, architecture = SERVICES["inventory"]
     nox(sh, project, "-s", "new", "--", "service", "inventory", "--models", "billing-models",
         "--data", f"storage={storage}", "--data", f"runtime={runtime}",
-        "--data", f"architecture={architecture}")  # fmt: skip
+        "--data", f"architecture={architecture}", "--data", f"workers={WORKERS}")  # fmt: skip
     nox(sh, project, "-s", "new", "--", "service", "line_items", "--models", "billing-models",
         "--data", "endpoints=[list, get]", "--data", "architecture=arm64")  # fmt: skip
     answers = yaml.safe_load(
@@ -141,6 +154,7 @@ def test_a_project_with_a_service_on_every_storage_passes_its_own_ci_in_a_clean_
         current_version,
     )
     assert (answers["storage"], answers["runtime"]) == ("postgres", "python3.11")
+    assert answers["workers"] == ["sqs", "schedule"]
     lock = tomllib.loads((project / "uv.lock").read_text())
     tool = next(p for p in lock["package"] if p["name"] == "lambdapress")
     assert f"v{tool['version']}" == current_version
@@ -156,6 +170,18 @@ def test_a_project_with_a_service_on_every_storage_passes_its_own_ci_in_a_clean_
     assert folders_tested(output) == set(members)
     manifest = json.loads((clean / "dist" / "manifest.json").read_text())
     assert sorted(f["name"] for f in manifest["functions"]) == sorted(FUNCTIONS)
+    kinds = {f["name"]: [t["kind"] for t in f["triggers"]] for f in manifest["functions"]}
+    workers = {name: found for name, found in kinds.items() if found != ["http"]}
+    assert workers == {name: [kind] for name, kind in WORKER_FUNCTIONS.items()}
+    resources = {(r["service"], r["kind"], r["name"]) for r in manifest["resources"]}
+    assert {(kind, name) for service, kind, name in resources if service == "inventory"} == {
+        ("dynamodb-table", "inventory"),
+        ("sqs-queue", "inventory-jobs"),
+        ("sqs-queue", "inventory-jobs-dlq"),
+        ("sns-topic", "inventory-notifications"),
+        ("sns-topic", "inventory-changes"),
+        ("s3-bucket", "inventory-uploads"),
+    }
     for function in manifest["functions"]:
         service = function["name"].split(".")[0]
         assert (function["runtime"], function["architecture"]) == SERVICES[service][1:]
@@ -354,6 +380,7 @@ def test_a_project_from_v0_2_0_updated_by_the_readmes_script_passes_its_own_ci(
         assert answers["_commit"] == current_version, folder
         if folder.startswith("services/"):
             assert answers["storage"] == "memory"
+            assert answers["workers"] == [], "an update adds no worker unless asked"
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert "lambdapress" in pyproject["dependency-groups"]["dev"]
     assert pyproject["tool"]["uv"]["sources"]["lambdapress"] == {

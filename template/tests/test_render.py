@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 import yaml
 
+ENDPOINTS = ("create", "delete", "get", "update")
+
 
 @pytest.fixture(scope="module")
 def platform(copier_cli: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A rendered project with a model library and three services, one per storage (postgres,
-    dynamodb, memory), one with a subset of endpoints."""
+    dynamodb, memory), one with a subset of endpoints; two with workers, one without."""
     root = tmp_path_factory.mktemp("render") / "demo-platform"
     here = root.parent
     copier_cli.copy(root, {"kind": "project", "project_name": "demo-platform"}, cwd=here)
@@ -36,7 +38,12 @@ def platform(copier_cli: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     copier_cli.copy(
         root / "services" / "tags",
-        {"kind": "service", "resource": "tags", "models_package": "billing-models"},
+        {
+            "kind": "service",
+            "resource": "tags",
+            "models_package": "billing-models",
+            "workers": "[s3, schedule, sns, eventbridge]",
+        },
         cwd=root,
     )
     copier_cli.copy(
@@ -49,7 +56,9 @@ def platform(copier_cli: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
             "architecture": "arm64",
             "runtime": "python3.13",
             "memory": "512",
+            "timeout": "25",
             "storage": "dynamodb",
+            "workers": "[dynamodb-stream, sqs]",
         },
         cwd=root,
     )
@@ -62,6 +71,8 @@ def test_a_service_has_one_handler_module_per_chosen_endpoint(platform: Path) ->
         "__init__.py",
         "create_line_item.py",
         "get_line_item.py",
+        "on_line_items_changes.py",
+        "process_line_item_jobs.py",
     ]
     every = platform / "services" / "invoices" / "src" / "invoices" / "handlers"
     assert sorted(p.stem for p in every.glob("*.py")) == [
@@ -132,6 +143,10 @@ def test_answers_are_recorded_for_copier_update(platform: Path) -> None:
     assert answers["_commit"] == "v0.4.0"
     assert answers["kind"] == "service"
     assert answers["endpoints"] == ["get", "create"]
+    assert answers["workers"] == ["sqs", "dynamodb-stream"], "in the order of the choices"
+    invoices = yaml.safe_load((platform / "services/invoices/.copier-answers.yml").read_text())
+    assert invoices["workers"] == []
+    assert "resource_slug" not in answers
     project = yaml.safe_load((platform / ".copier-answers.yml").read_text())
     assert (project["kind"], project["project_name"]) == ("project", "demo-platform")
     assert "reserved_names" not in answers and "models_import" not in answers
@@ -187,3 +202,64 @@ def test_a_service_on_a_published_library_lints_as_one_on_packages(
     config.write_text(with_first_party(config.read_text(), "billing_models", config))
     sh.run(ruff, cwd=root)
     sh.run([sh.bin("ruff"), "format", "--check", "services"], cwd=root)
+
+
+# ------------------------------------------------------------------------------- workers
+
+
+def test_each_worker_is_a_handler_module_with_its_test(platform: Path) -> None:
+    tags = platform / "services" / "tags"
+    workers = ["on_tag_notifications", "on_tags_events", "on_tags_uploads", "report_tags"]
+    handlers = {p.stem for p in (tags / "src" / "tags" / "handlers").glob("*.py")}
+    assert handlers >= set(workers)
+    assert handlers - set(workers) == {"__init__", *(f"{e}_tag" for e in ENDPOINTS), "list_tags"}
+    tests = {p.stem for p in (tags / "tests").glob("test_*.py")}
+    assert {f"test_{name}" for name in workers} <= tests
+    line_items = platform / "services" / "line_items"
+    assert (line_items / "src/line_items/events.py").is_file(), "what on_*_changes publishes"
+    assert not (tags / "src/tags/events.py").exists()
+    invoices = platform / "services" / "invoices"
+    assert not [p for p in invoices.rglob("*.py") if p.stem.startswith(("on_", "report_"))]
+
+
+def test_workers_pass_the_checks_package_makes_of_triggers_and_resources(
+    platform: Path,
+) -> None:
+    """The declarations `lambdapress package` reads and checks before it builds anything:
+    each worker's trigger names a resource its service's pyproject declares, as package wants
+    it (a queue that hides a message for longer than its consumer's timeout, with a
+    dead-letter queue; a table with a stream)."""
+    from lambdapress.bundle._checked import checked_declarations
+    from lambdapress.config.workspace import load_workspace
+    from lambdapress.model.resources import DynamoDBTable, SqsQueue
+
+    checked = checked_declarations(load_workspace(platform))
+    triggers = {f.name: f.triggers for f in checked.functions if f.triggers and not f.routes}
+    assert {name: [t.kind for t in found] for name, found in triggers.items()} == {
+        "line_items.on_line_items_changes": ["dynamodb-stream"],
+        "line_items.process_line_item_jobs": ["sqs"],
+        "tags.on_tag_notifications": ["sns"],
+        "tags.on_tags_events": ["eventbridge"],
+        "tags.on_tags_uploads": ["s3"],
+        "tags.report_tags": ["schedule"],
+    }
+    resources = {r.id: r for owned in checked.resources.values() for r in owned}
+    assert sorted(i for i in resources if "postgres" not in i) == [
+        "line_items/dynamodb-table/line_items",
+        "line_items/sns-topic/line-items-changes",
+        "line_items/sqs-queue/line-items-jobs",
+        "line_items/sqs-queue/line-items-jobs-dlq",
+        "tags/s3-bucket/tags-uploads",
+        "tags/sns-topic/tags-notifications",
+    ]
+    queue = resources["line_items/sqs-queue/line-items-jobs"]
+    assert isinstance(queue, SqsQueue)
+    assert (queue.visibility_timeout, queue.dead_letter, queue.max_receives) == (
+        6 * 25,
+        "line_items/sqs-queue/line-items-jobs-dlq",
+        3,
+    )
+    table = resources["line_items/dynamodb-table/line_items"]
+    assert isinstance(table, DynamoDBTable) and table.stream == "NEW_AND_OLD_IMAGES"
+    changes = next(f for f in checked.functions if f.name == "line_items.on_line_items_changes")
+    assert [u.resource for u in changes.used] == ["line_items/sns-topic/line-items-changes"]
