@@ -120,6 +120,26 @@ def add_root(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_root_and_manifest(parser: argparse.ArgumentParser, verb: str) -> None:
+    """`--root DIR` and `--manifest PATH` (the manifest to `verb`, default dist/manifest.json)."""
+    add_root(parser)
+    parser.add_argument(
+        "--manifest",
+        metavar="PATH",
+        type=Path,
+        default=None,
+        help=f"the manifest to {verb} (default: dist/manifest.json)",
+    )
+
+
+def root_and_manifest(args: argparse.Namespace) -> tuple[Path, Path]:
+    """The workspace root and the manifest file that `--root` and `--manifest` name."""
+    from lambdapress.model.manifest import manifest_path  # the model: when needed
+
+    root = root_of(args)
+    return root, args.manifest if args.manifest is not None else manifest_path(root)
+
+
 def root_of(args: argparse.Namespace) -> Path:
     """The workspace root named by `--root`, or the one containing the current folder."""
     from lambdapress.config.workspace import find_root  # the workspace's models: when needed

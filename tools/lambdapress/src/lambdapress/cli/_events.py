@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from lambdapress.cli._args import Subcommands, add_root, root_of
+from lambdapress.cli._args import Subcommands, add_root_and_manifest, root_and_manifest
 from lambdapress.config.project import project_name
 from lambdapress.emulator.context import lambda_name
 from lambdapress.emulator.sample_events import (
@@ -33,7 +33,7 @@ from lambdapress.emulator.sample_events import (
 from lambdapress.emulator.serving import LOCK, serve_folder
 from lambdapress.errors import EmulatorError, LambdapressError
 from lambdapress.model.application import Application, Function
-from lambdapress.model.manifest import manifest_path, read_manifest
+from lambdapress.model.manifest import read_manifest
 from lambdapress.model.storage_backends import LOCAL_STAGE, StageNames
 from lambdapress.model.triggers import HttpRoute, ScheduleTrigger, Trigger
 from lambdapress.storage.events_server import EventsServer, events_for, needs_events
@@ -86,19 +86,12 @@ def register(commands: Subcommands) -> None:
 
 
 def _manifest_option(parser: argparse.ArgumentParser) -> None:
-    add_root(parser)
-    parser.add_argument(
-        "--manifest",
-        metavar="PATH",
-        type=Path,
-        default=None,
-        help="the manifest to read (default: dist/manifest.json)",
-    )
+    add_root_and_manifest(parser, "read")
 
 
 def _manifest(args: argparse.Namespace) -> tuple[Path, Application]:
-    root = root_of(args)
-    return root, read_manifest(args.manifest or manifest_path(root))
+    root, manifest = root_and_manifest(args)
+    return root, read_manifest(manifest)
 
 
 def _cmd_event(args: argparse.Namespace) -> int:

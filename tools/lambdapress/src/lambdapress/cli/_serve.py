@@ -25,11 +25,11 @@ from typing import Any, TextIO
 from lambdapress.cli._args import (
     MAX_PORT,
     Subcommands,
-    add_root,
+    add_root_and_manifest,
     bounded_int,
     positive_int,
     positive_seconds,
-    root_of,
+    root_and_manifest,
 )
 from lambdapress.cli._console import print_table, steps
 from lambdapress.cli._events import INVOKE_API, events_server
@@ -47,7 +47,7 @@ from lambdapress.emulator.serving import (
 )
 from lambdapress.errors import EmulatorError
 from lambdapress.model.application import Application, Function
-from lambdapress.model.manifest import manifest_path, read_manifest
+from lambdapress.model.manifest import read_manifest
 from lambdapress.model.trigger_kinds import LocalSource, sample_event
 from lambdapress.storage.environment import StorageEnvironment, local_storage_environment
 from lambdapress.support.server_lock import ServerLock
@@ -140,19 +140,11 @@ def register(commands: Subcommands) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    add_root(parser)
-    parser.add_argument(
-        "--manifest",
-        metavar="PATH",
-        type=Path,
-        default=None,
-        help="the manifest to run from (default: dist/manifest.json)",
-    )
+    add_root_and_manifest(parser, "run from")
 
 
 def _locate(args: argparse.Namespace) -> tuple[Path, Path]:
-    root = root_of(args)
-    return root, args.manifest if args.manifest is not None else manifest_path(root)
+    return root_and_manifest(args)
 
 
 def _warn(message: str) -> None:
