@@ -51,7 +51,7 @@ def test_a_created_order_is_published(
     [message] = sns.published
     assert message["TopicArn"].endswith(":order-events")
     assert message["MessageAttributes"] == {
-        "type": {"DataType": "String", "StringValue": "OrderPlaced"}
+        "type": {"DataType": "String", "StringValue": "OrderPlaced"},
     }
     event = json.loads(message["Message"])
     at = event.pop("created_at")
