@@ -184,8 +184,13 @@ def test_a_project_with_a_service_on_every_storage_passes_its_own_ci_in_a_clean_
         ("sns-topic", "inventory-item-events"),
         ("s3-bucket", "inventory-uploads"),
     }
-    uses = {f["name"]: f["uses"] for f in manifest["functions"] if f["uses"]}
-    assert uses["inventory.create_inventory_item"] == ["inventory/sns-topic/inventory-item-events"]
+    topics = {
+        f["name"]: [u for u in f["uses"] if "/sns-topic/" in u] for f in manifest["functions"]
+    }
+    assert topics["inventory.create_inventory_item"] == [
+        "inventory/sns-topic/inventory-item-events"
+    ]
+    assert topics["accounts.create_account"] == [], "no created_event, no topic"
     for function in manifest["functions"]:
         service = function["name"].split(".")[0]
         assert (function["runtime"], function["architecture"]) == SERVICES[service][1:]
