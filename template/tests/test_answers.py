@@ -134,3 +134,76 @@ def test_workers_whose_resources_would_be_too_long_are_refused(
     assert not destination.exists()
     copier_cli.copy(destination, {**data, "workers": "[schedule, s3]"}, cwd=workspace)
     assert (destination / "src" / resource / "handlers" / f"on_{resource}_uploads.py").is_file()
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ("orderPlaced", "'orderPlaced' is not a CapWords class name"),
+        ("Order-Placed", "'Order-Placed' is not a CapWords class name"),
+        ("E" * 30, f"'{'E' * 30}' is longer than 29 characters"),
+        ("Page", "'Page' is a name the service's modules already use"),
+        ("None", "'None' is a name the service's modules already use"),
+        ("Order", "'Order' is already a class of the service"),
+        ("OrderIn", "'OrderIn' is already a class of the service"),
+        ("InMemoryOrderRepository", "'InMemoryOrderRepository' is already a class of the service"),
+    ],
+)
+def test_bad_created_event_names_are_refused(
+    copier_cli: Any, workspace: Path, event: str, message: str
+) -> None:
+    destination = workspace / "services" / "orders"
+    data = {"kind": "service", "resource": "orders", "created_event": event}
+    result = copier_cli.copy(destination, data, cwd=workspace, check=False)
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("ValueError: Validation error for question 'created_event'")
+    assert message in last_line
+    assert not destination.exists()
+
+
+def test_a_created_event_without_the_create_endpoint_is_refused(
+    copier_cli: Any, workspace: Path
+) -> None:
+    """Not asked without `create`; given anyway, it would publish from no handler."""
+    destination = workspace / "services" / "orders"
+    data = {
+        "kind": "service",
+        "resource": "orders",
+        "endpoints": "[list, get]",
+        "created_event": "OrderPlaced",
+    }
+    result = copier_cli.copy(destination, data, cwd=workspace, check=False)
+    assert result.returncode != 0
+    assert (
+        "the create endpoint publishes OrderPlaced, and endpoints are [list, get]: add create "
+        "to endpoints, or leave created_event out"
+    ) in result.stderr
+    assert not destination.exists()
+
+
+def test_a_created_event_whose_topic_would_be_too_long_is_refused(
+    copier_cli: Any, workspace: Path
+) -> None:
+    """A singular over 29 characters is taken only with every answer given (a service made
+    before the limit); the topic `<singular>-events` must still fit in 40."""
+    data = {
+        "kind": "service",
+        "resource": "items",
+        "singular": "a" * 34,
+        "model_name": "Item",
+        "endpoints": "[create]",
+        "runtime": "python3.12",
+        "architecture": "x86_64",
+        "memory": "256",
+        "timeout": "10",
+        "created_event": "ItemAdded",
+    }
+    destination = workspace / "services" / "items"
+    result = copier_cli.copy(destination, data, cwd=workspace, check=False)
+    assert result.returncode != 0
+    assert f"'{'a' * 34}-events' would name the topic ItemAdded is published to" in result.stderr
+    assert not destination.exists()
+    copier_cli.copy(destination, {**data, "singular": "a" * 33}, cwd=workspace)
+    pyproject = (destination / "pyproject.toml").read_text()
+    assert f"[tool.lambdapress.topics.{'a' * 33}-events]" in pyproject

@@ -5,11 +5,12 @@ Answer sets come from hypothesis, drawn by the validators' own rules: service an
 names of every allowed length, with digits and underscores (ruff orders `orders2` before
 `orders10`, and `accounts` before `zz_models`), resources that are no English plural
 (`inventory` -> `inventory_item`), explicit singulars and model classes, any subset of
-endpoints, every storage, runtime and architecture, any workers the storage allows. Each example
+endpoints, every storage, runtime and architecture, any workers the storage allows, and a
+create endpoint that publishes an event of any allowed class name, or none. Each example
 renders one project with all of them (copier's Python API, in this process), then runs the
 checks `lambdapress package` makes of every trigger and resource before it builds anything, and
 ruff, ruff format, mypy --strict and pytest once over the lot; one fixed example holds the names
-that broke the template before, and the longest names with every worker.
+that broke the template before, and the longest names with every worker and an event.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, example, given, settings
@@ -54,6 +56,24 @@ distributions = st.one_of(
 model_names = st.from_regex(r"[A-Z][A-Za-z0-9_]{0,28}", fullmatch=True).filter(
     lambda name: name not in RESERVED_MODELS and not keyword.iskeyword(name)
 )
+# The created event's class: any class name a model could take (the rules are the same).
+event_names = model_names
+JINJA = jinja2.Environment(autoescape=True)  # names only: letters, digits, underscores
+
+
+def own_classes(answers: dict[str, Any]) -> set[str]:
+    """The classes the service defines from its model's name (an event may take none of
+    them): the model name as copier.yml's defaults make it when it is not given."""
+    context: dict[str, Any] = {**answers, "reserved_model_names": RESERVED_MODELS}
+    if "singular" not in context:
+        context["singular"] = JINJA.from_string(CONFIG["singular"]["default"]).render(context)
+    model = answers.get("model_name") or JINJA.from_string(CONFIG["model_name"]["default"]).render(
+        context
+    )
+    suffixes = ["", "In", "Patch", "Changed", "Submitted", "Repository"]
+    return {model + suffix for suffix in suffixes} | {
+        f"{store}{model}Repository" for store in ("InMemory", "Postgres", "Dynamo")
+    }
 
 
 @st.composite
@@ -71,6 +91,9 @@ def service_answers(draw: st.DrawFn, packages: list[str]) -> dict[str, Any]:
     answers["storage"] = draw(st.sampled_from(["memory", "postgres", "dynamodb"]))
     allowed = [w for w in WORKERS if w != "dynamodb-stream" or answers["storage"] == "dynamodb"]
     answers["workers"] = draw(st.lists(st.sampled_from(allowed), max_size=6, unique=True))
+    if "create" in chosen and draw(st.booleans()):
+        taken = own_classes(answers)
+        answers["created_event"] = draw(event_names.filter(lambda name: name not in taken))
     answers["runtime"] = draw(st.sampled_from(["python3.11", "python3.12", "python3.13"]))
     answers["architecture"] = draw(st.sampled_from(["x86_64", "arm64"]))
     return answers
@@ -95,7 +118,8 @@ def platforms(draw: st.DrawFn) -> tuple[list[str], list[dict[str, Any]]]:
 # Names that broke the template: a model library importing after the services, one-letter
 # and one-word resources, the longest names, digits compared as numbers, a model class the
 # generated code also imports (`Page`), an `ies` plural, underscores against dots; workers of
-# every kind with the longest names, on every storage, and beside no endpoint but one.
+# every kind with the longest names, on every storage, and beside no endpoint but one; a
+# created event on each storage, the longest beside the stream's, one a class name with a digit.
 BREAKERS = (
     ["zz-models", "a" * 29 + "2"],
     [
@@ -104,6 +128,7 @@ BREAKERS = (
             "models_package": "zz-models",
             "storage": "postgres",
             "workers": ["sqs", "schedule"],
+            "created_event": "AccountOpened",
         },
         {"resource": "inventory", "models_package": "zz-models", "storage": "dynamodb"},
         {
@@ -129,8 +154,14 @@ BREAKERS = (
             "storage": "dynamodb",
             "workers": WORKERS,
             "timeout": 900,
+            "created_event": "E" * 29,
         },
-        {"resource": "pages", "models_package": "zz-models", "runtime": "python3.13"},
+        {
+            "resource": "pages",
+            "models_package": "zz-models",
+            "runtime": "python3.13",
+            "created_event": "Page2",
+        },
         {"resource": "categories", "models_package": "a" * 29 + "2", "storage": "postgres"},
         {"resource": "zz10", "models_package": "zz-models", "architecture": "arm64"},
     ],
@@ -178,15 +209,23 @@ def worker_modules(service: Path) -> dict[str, str]:
 def check_declarations(root: Path) -> None:
     """What `lambdapress package` checks before it builds: every handler's triggers and every
     service's resources, against each other (a queue's visibility against its consumer's
-    timeout, a stream on a table that has one...). Each worker has its one trigger."""
+    timeout, a stream on a table that has one...). Each worker has its one trigger; a create
+    endpoint with an event uses its topic, and one without uses nothing."""
     from lambdapress.bundle._checked import checked_declarations
     from lambdapress.config.workspace import load_workspace
 
     checked = checked_declarations(load_workspace(root))
     kinds = {f.name: [t.kind for t in f.triggers] for f in checked.functions}
+    used = {f.name: [u.resource for u in f.used] for f in checked.functions}
     for service in sorted(p.parent for p in root.glob("services/*/.copier-answers.yml")):
         for kind, function in worker_modules(service).items():
             assert kinds[function] == [kind], function
+        answers = yaml.safe_load((service / ".copier-answers.yml").read_text(encoding="utf-8"))
+        resource, singular = answers["resource"], answers["singular"]
+        if "create" in answers["endpoints"]:
+            topic = f"{resource}/sns-topic/{singular.replace('_', '-')}-events"
+            expected = [topic] if answers["created_event"] else []
+            assert used[f"{resource}.create_{singular}"] == expected, resource
 
 
 def check(root: Path, sh: Any) -> None:

@@ -42,7 +42,7 @@ from lambdapress.storage.dynamodb import create_tables
 from lambdapress.storage.environment import storage_environment
 from lambdapress.storage.events import EventsEndpoint, create_event_resources
 from lambdapress.triggers.sqs import CONSUMER_ACTIONS
-from orders.events import publish_placed
+from orders.events import publish_created
 from orders.models import Order
 
 pytestmark = pytest.mark.e2e
@@ -234,7 +234,7 @@ def test_the_deployed_example_ships_what_its_queue_and_topic_receive(
     # which also takes a message sent to its URL.
     subscribe_as_the_template_says(template, resources)
     sns = boto3.client("sns")
-    publish_placed(sns, topic_arn, placed("o-published", "Grace"))
+    publish_created(sns, topic_arn, placed("o-published", "Grace"))
     sns.publish(
         TopicArn=topic_arn,
         Message=json.dumps({"type": "OrderCancelled", "order_id": "o-cancelled"}),
@@ -244,7 +244,7 @@ def test_the_deployed_example_ships_what_its_queue_and_topic_receive(
         "type": "OrderPlaced",
         "order_id": "o-sent",
         "name": "Ada",
-        "placed_at": "2026-03-06T10:00:00+00:00",
+        "created_at": "2026-03-06T10:00:00+00:00",
     }
     sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(sent))
     waiting = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
@@ -302,7 +302,7 @@ def test_a_malformed_message_goes_to_the_dead_letter_queue_and_the_good_ones_are
     sqs = events.client("sqs")
     malformed = json.dumps({"type": "OrderPlaced", "order_id": "", "name": "No one"})
     good = [
-        json.dumps({"type": "OrderPlaced", "order_id": f"o-{n}", "name": name, "placed_at": at})
+        json.dumps({"type": "OrderPlaced", "order_id": f"o-{n}", "name": name, "created_at": at})
         for n, (name, at) in enumerate(
             [("Ada", "2026-03-06T10:00:00Z"), ("Grace", "2026-03-06T10:05:00Z")]
         )

@@ -211,3 +211,47 @@ def test_an_update_with_a_workers_answer_adds_them_and_keeps_the_teams_changes(
     ]
     assert "[tool.lambdapress.queues.orders-jobs]" in (service / "pyproject.toml").read_text()
     assert "our own change, kept across updates" in handler.read_text()
+
+
+def test_an_update_with_a_created_event_makes_the_create_endpoint_publish_it(
+    sh: Any, fresh_template: Any, docs: Any, tmp_path: Path
+) -> None:
+    """README.md, "Events of the create endpoint": a service made without the answer gains
+    its event by an update that gives it (its line, as written); the team's change is kept,
+    and the service's tests, the new ones among them, pass."""
+    root = tmp_path / "platform"
+    service = platform_with_a_service(sh, fresh_template, root)
+    handler = service / "src" / "orders" / "handlers" / "create_order.py"
+    handler.write_text(handler.read_text() + "\n# our own change, kept across updates\n")
+    sh.git(root, "add", "-A")
+    sh.git(root, "commit", "-q", "-m", "orders, with our change")
+    section = "Events of the create endpoint"
+    block = next(b for b in docs.blocks(REPO_ROOT / "README.md", section) if "update" in b)
+    line = block.strip().replace("uv run copier", sh.bin("copier"), 1)
+
+    sh.run(["bash", "-c", line], service)
+
+    answers = yaml.safe_load((service / ".copier-answers.yml").read_text())
+    assert answers["created_event"] == "OrderPlaced"
+    porcelain = ["git", "status", "--porcelain", "--untracked-files=all"]
+    status = sh.run(porcelain, root).stdout.splitlines()  # unstripped: " M" keeps its space
+    folder = "services/orders/"
+    assert [s[3:].removeprefix(folder) for s in status if s.startswith("??")] == [
+        "src/orders/events.py"
+    ]
+    assert sorted(s[3:].removeprefix(folder) for s in status if s.startswith(" M")) == [
+        ".copier-answers.yml",
+        "README.md",  # events.py's line
+        "pyproject.toml",  # the topic, boto3
+        "src/orders/dependencies.py",  # the sns client
+        "src/orders/handlers/create_order.py",
+        "tests/conftest.py",  # the fake SNS
+        "tests/test_create_order.py",
+    ]
+    assert "[tool.lambdapress.topics.order-events]" in (service / "pyproject.toml").read_text()
+    assert "our own change, kept across updates" in handler.read_text()
+    assert "publish_created(sns.get(), ORDER_EVENTS.arn, item)" in handler.read_text()
+    command = [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "tests"]
+    output = sh.run(command, service, env={"PYTHONPATH": str(service / "src")}).stdout
+    assert "test_create_order.py::test_a_created_order_is_published PASSED" in output
+    assert "test_create_order.py::test_a_refused_order_publishes_nothing PASSED" in output

@@ -87,7 +87,7 @@ def folders_tested(output: str) -> set[str]:
 # Every storage, runtime and architecture; a model library whose import name sorts after the
 # service (`accounts` < `billing_models`), a one-word resource that is no plural (`inventory`),
 # a subset of endpoints; a worker of every kind (on `inventory`, on DynamoDB for its stream),
-# and the README's two on `accounts`.
+# and the README's two on `accounts`; `inventory`'s create endpoint publishes an event.
 WORKERS = "[sqs, sns, schedule, eventbridge, s3, dynamodb-stream]"
 SERVICES = {
     "accounts": ("postgres", "python3.11", "x86_64"),
@@ -143,7 +143,8 @@ def test_a_project_with_a_service_on_every_storage_passes_its_own_ci_in_a_clean_
     storage, runtime, architecture = SERVICES["inventory"]
     nox(sh, project, "-s", "new", "--", "service", "inventory", "--models", "billing-models",
         "--data", f"storage={storage}", "--data", f"runtime={runtime}",
-        "--data", f"architecture={architecture}", "--data", f"workers={WORKERS}")  # fmt: skip
+        "--data", f"architecture={architecture}", "--data", f"workers={WORKERS}",
+        "--data", "created_event=ItemStocked")  # fmt: skip
     nox(sh, project, "-s", "new", "--", "service", "line_items", "--models", "billing-models",
         "--data", "endpoints=[list, get]", "--data", "architecture=arm64")  # fmt: skip
     answers = yaml.safe_load(
@@ -180,8 +181,16 @@ def test_a_project_with_a_service_on_every_storage_passes_its_own_ci_in_a_clean_
         ("sqs-queue", "inventory-jobs-dlq"),
         ("sns-topic", "inventory-notifications"),
         ("sns-topic", "inventory-changes"),
+        ("sns-topic", "inventory-item-events"),
         ("s3-bucket", "inventory-uploads"),
     }
+    topics = {
+        f["name"]: [u for u in f["uses"] if "/sns-topic/" in u] for f in manifest["functions"]
+    }
+    assert topics["inventory.create_inventory_item"] == [
+        "inventory/sns-topic/inventory-item-events"
+    ]
+    assert topics["accounts.create_account"] == [], "no created_event, no topic"
     for function in manifest["functions"]:
         service = function["name"].split(".")[0]
         assert (function["runtime"], function["architecture"]) == SERVICES[service][1:]

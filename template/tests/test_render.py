@@ -17,7 +17,8 @@ ENDPOINTS = ("create", "delete", "get", "update")
 @pytest.fixture(scope="module")
 def platform(copier_cli: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A rendered project with a model library and three services, one per storage (postgres,
-    dynamodb, memory), one with a subset of endpoints; two with workers, one without."""
+    dynamodb, memory), one with a subset of endpoints; two with workers, one without; one whose
+    create endpoint publishes an event, beside a stream worker that publishes too."""
     root = tmp_path_factory.mktemp("render") / "demo-platform"
     here = root.parent
     copier_cli.copy(root, {"kind": "project", "project_name": "demo-platform"}, cwd=here)
@@ -59,6 +60,7 @@ def platform(copier_cli: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
             "timeout": "25",
             "storage": "dynamodb",
             "workers": "[dynamodb-stream, sqs]",
+            "created_event": "LineItemAdded",
         },
         cwd=root,
     )
@@ -246,6 +248,7 @@ def test_workers_pass_the_checks_package_makes_of_triggers_and_resources(
     resources = {r.id: r for owned in checked.resources.values() for r in owned}
     assert sorted(i for i in resources if "postgres" not in i) == [
         "line_items/dynamodb-table/line_items",
+        "line_items/sns-topic/line-item-events",
         "line_items/sns-topic/line-items-changes",
         "line_items/sqs-queue/line-items-jobs",
         "line_items/sqs-queue/line-items-jobs-dlq",
@@ -263,3 +266,43 @@ def test_workers_pass_the_checks_package_makes_of_triggers_and_resources(
     assert isinstance(table, DynamoDBTable) and table.stream == "NEW_AND_OLD_IMAGES"
     changes = next(f for f in checked.functions if f.name == "line_items.on_line_items_changes")
     assert [u.resource for u in changes.used] == ["line_items/sns-topic/line-items-changes"]
+
+
+# ------------------------------------------------------------------------- created event
+
+
+def test_the_create_endpoint_publishes_the_created_event_to_its_topic(platform: Path) -> None:
+    """`created_event` adds the event to `events.py` (beside the stream's, which keeps its
+    own), the topic `<singular>-events` to the pyproject, and the create handler's handle for
+    it: the one function allowed to publish there. Without the answer nothing is published."""
+    from lambdapress.bundle._checked import checked_declarations
+    from lambdapress.config.workspace import load_workspace
+
+    line_items = platform / "services" / "line_items"
+    events = (line_items / "src" / "line_items" / "events.py").read_text()
+    assert "class LineItemAdded(BaseModel):" in events
+    assert 'type: Literal["LineItemAdded"] = "LineItemAdded"' in events
+    assert "class LineItemChanged(BaseModel):" in events
+    pyproject = tomllib.loads((line_items / "pyproject.toml").read_text())
+    assert pyproject["tool"]["lambdapress"]["topics"] == {
+        "line-item-events": {},
+        "line-items-changes": {},
+    }
+    handler = (line_items / "src/line_items/handlers/create_line_item.py").read_text()
+    assert 'LINE_ITEM_EVENTS = triggers.Topic("line-item-events")' in handler
+
+    checked = checked_declarations(load_workspace(platform))
+    uses = {f.name: [u.resource for u in f.used] for f in checked.functions if f.used}
+    assert uses == {
+        "line_items.create_line_item": ["line_items/sns-topic/line-item-events"],
+        "line_items.on_line_items_changes": ["line_items/sns-topic/line-items-changes"],
+    }
+    answers = yaml.safe_load((line_items / ".copier-answers.yml").read_text())
+    assert answers["created_event"] == "LineItemAdded"
+    assert "events_topic" not in answers
+    for name, singular in (("invoices", "invoice"), ("tags", "tag")):
+        service = platform / "services" / name
+        assert yaml.safe_load((service / ".copier-answers.yml").read_text())["created_event"] == ""
+        handler = (service / "src" / name / "handlers" / f"create_{singular}.py").read_text()
+        assert "triggers" not in handler and "sns" not in handler
+        assert not (service / "src" / name / "events.py").exists()

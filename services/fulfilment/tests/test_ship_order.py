@@ -11,7 +11,7 @@ def placed(order_id: str) -> str:
             "type": "OrderPlaced",
             "order_id": order_id,
             "name": f"order {order_id}",
-            "placed_at": "2026-12-06T10:00:00+00:00",
+            "created_at": "2026-12-06T10:00:00+00:00",
         }
     )
 

@@ -38,7 +38,7 @@ class PublishedMessages:
         return {"MessageId": f"message-{len(self.published)}"}
 
 
-TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:acme-test-orders-order-events"
+TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:order-events"
 
 
 @pytest.fixture(autouse=True)

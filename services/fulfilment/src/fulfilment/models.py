@@ -1,10 +1,11 @@
 """What the fulfilment service reads and stores.
 
 `OrderPlaced` is the event the orders service publishes to its `order-events` topic; the queue
-`order-placed` receives it as published (raw delivery). Unknown fields are ignored, so the
-publisher can add fields without breaking this consumer; a missing or malformed field fails
-that one message, which then goes back to the queue and, after three receives, to the
-dead-letter queue.
+`order-placed` receives it as published (raw delivery). Fulfilment reads the order's id, name
+and `created_at` (when it was placed, the shipment's `placed_at`); other fields (its
+`description`) are ignored, so the publisher can add fields without breaking this consumer. A
+missing or malformed field fails that one message, which then goes back to the queue and,
+after three receives, to the dead-letter queue.
 """
 
 from datetime import datetime
@@ -19,7 +20,7 @@ class OrderPlaced(BaseModel):
     type: Literal["OrderPlaced"]
     order_id: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
-    placed_at: datetime
+    created_at: datetime
 
 
 class Shipment(BaseModel):

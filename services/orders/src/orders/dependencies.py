@@ -11,9 +11,10 @@ waiting cannot change (a wrong password, a missing database) fails at once. Each
 invocation gets a repository inside one transaction: committed when the handler returns,
 rolled back when it raises, always ended. One connection per container also bounds the
 server's load: never more connections than live containers.
-The SNS client that publishes the service's events is one per container too (it holds no
-connection a freeze could break). Tests replace `repository` and `sns` with
-`container.override(repository, lambda: fake)`.
+The SNS client that publishes `OrderPlaced` is one per container too (it holds
+no connection a freeze could break).
+Tests replace `repository` with `container.override(repository, lambda: fake)`,
+and `sns` alike.
 """
 
 import select
@@ -75,7 +76,6 @@ def connection() -> Iterator[psycopg.Connection[Any]]:
 
 @container.per_container
 def sns() -> Any:
-    """The SNS client events are published with (`orders.events`): one per container."""
     return boto3.client("sns")
 
 

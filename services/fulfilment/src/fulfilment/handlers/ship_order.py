@@ -29,7 +29,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def ship(record: SQSRecord) -> None:
     """One message: a validation error fails this message only."""
     placed = OrderPlaced.model_validate_json(record.body)
-    shipment = Shipment(order_id=placed.order_id, name=placed.name, placed_at=placed.placed_at)
+    shipment = Shipment(order_id=placed.order_id, name=placed.name, placed_at=placed.created_at)
     if repository.get().add(shipment):
         logger.info("shipment pending", extra={"order_id": placed.order_id})
     else:

@@ -1,8 +1,8 @@
-"""POST /orders: store a new order and publish OrderPlaced.
+"""POST /orders: store a new order.
 
-201 with the stored item and its Location. The event goes to the service's `order-events`
-topic (`ORDER_EVENTS`: declaring it here gives this function, and only this one, the right to
-publish to it and its ARN in ORDER_EVENTS_TOPIC_ARN).
+201 with the stored item and its Location, once the item is published as `OrderPlaced`
+(`events.py`) to the topic `order-events`. Declaring the topic here (`ORDER_EVENTS`) gives this
+function, and only this one, the right to publish to it, and its ARN in ORDER_EVENTS_TOPIC_ARN.
 """
 
 from typing import Any
@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdapress_runtime import triggers
 from orders.dependencies import container, repository, sns
-from orders.events import publish_placed
+from orders.events import publish_created
 from orders.models import Order, OrderIn
 
 ORDER_EVENTS = triggers.Topic("order-events")
@@ -28,7 +28,7 @@ def create_order(
     data: OrderIn,
 ) -> Response[Order]:
     item = repository.get().add(data)
-    publish_placed(sns.get(), ORDER_EVENTS.arn, item)
+    publish_created(sns.get(), ORDER_EVENTS.arn, item)
     logger.info("created", extra={"order_id": item.id})
     return Response(
         status_code=201,
