@@ -23,7 +23,7 @@ from lambdapress.deploy._event_triggers import bucket_notifications, words
 from lambdapress.deploy.template_ids import tags
 from lambdapress.errors import ConfigError
 from lambdapress.model.application import Application
-from lambdapress.model.event_names import bucket_prefix, is_event_resource, physical_name
+from lambdapress.model.event_names import bucket_prefix, physical_name
 from lambdapress.model.resources import (
     DELETED_WITH_STACK,
     EventBus,
@@ -50,11 +50,6 @@ def render_resources(stack: StackBuilder, application: Application) -> None:
             _bus(stack, resource)
         elif isinstance(resource, S3Bucket):
             _bucket(stack, application, resource)
-
-
-def has_event_resources(application: Application) -> bool:
-    """Whether the application has a queue, topic, bus or bucket."""
-    return any(is_event_resource(r) for r in application.resources)
 
 
 def _owner(resource: Resource) -> str:

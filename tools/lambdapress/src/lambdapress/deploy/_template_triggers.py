@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lambdapress.deploy._event_resources import has_event_resources
 from lambdapress.deploy.config import DeployConfig
 from lambdapress.deploy.template_events import render_event_resources
 from lambdapress.deploy.template_ids import Resources, function_id
 from lambdapress.model.application import Application
+from lambdapress.model.event_names import has_event_resources
 from lambdapress.model.trigger_kinds import render_triggers
 
 

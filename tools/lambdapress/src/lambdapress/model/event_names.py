@@ -35,6 +35,7 @@ from typing import Final
 
 from lambdapress.config.aws_rules import BUCKET_NAME_MAX
 from lambdapress.config.event_rules import EVENT_BUS_NAME, FIFO_SUFFIX, QUEUE_NAME, TOPIC_NAME
+from lambdapress.model.application import Application
 from lambdapress.model.resources import (
     ADDRESS_VARIABLES,
     Resource,
@@ -68,6 +69,11 @@ _NAME_MAX: Final = {
 def is_event_resource(resource: Resource) -> bool:
     """Whether `resource` is a queue, topic, bus or bucket (named here, not by a backend)."""
     return resource.kind in EVENT_KINDS
+
+
+def has_event_resources(application: Application) -> bool:
+    """Whether the application has a queue, topic, bus or bucket (deploy and `db` ask)."""
+    return any(is_event_resource(r) for r in application.resources)
 
 
 def _fit(name: str, limit: int) -> str:

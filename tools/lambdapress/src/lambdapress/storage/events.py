@@ -150,13 +150,7 @@ class EventsEndpoint:
 
 def event_resources(application: Application) -> tuple[Resource, ...]:
     """The queues, topics, buses and buckets of `application`, in its order."""
-    kinds = (SqsQueue, SnsTopic, EventBus, S3Bucket)
-    return tuple(r for r in application.resources if isinstance(r, kinds))
-
-
-def has_event_resources(application: Application) -> bool:
-    """Whether anything of `application` lives on the events server."""
-    return bool(event_resources(application))
+    return tuple(r for r in application.resources if event_names.is_event_resource(r))
 
 
 def event_environment(

@@ -22,9 +22,10 @@ from pydantic import BaseModel, ConfigDict
 
 from lambdapress.config.workspace import Workspace
 from lambdapress.model.application import Application
+from lambdapress.model.event_names import has_event_resources
 from lambdapress.model.storage_backends import LOCAL_STAGE, StageNames
 from lambdapress.storage.dynamodb import MotoServer, start_moto
-from lambdapress.storage.events import EventsEndpoint, create_event_resources, has_event_resources
+from lambdapress.storage.events import EventsEndpoint, create_event_resources
 from lambdapress.support.closing import ClosesOnExit
 from lambdapress.support.files import CACHE_FOLDER
 from lambdapress.support.loopback import LOCAL_REGION, free_port
