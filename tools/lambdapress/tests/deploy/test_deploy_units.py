@@ -14,7 +14,7 @@ from lambdapress.deploy._aws_errors import translate
 from lambdapress.deploy._secret_values import Secrets
 from lambdapress.deploy._stack import change_set_kind, check_created, failure_reasons, is_empty
 from lambdapress.deploy.aws import ChangeSetState, ResourceChange, StackState
-from lambdapress.deploy.syncing import looks_like_production, template_differences
+from lambdapress.deploy.syncing import template_differences
 from lambdapress.deploy.upload import Artifact, UploadPlan, artifacts, default_bucket
 from lambdapress.errors import DeployError
 from lambdapress.model.application import Function
@@ -160,15 +160,6 @@ def test_sync_names_every_other_difference() -> None:
     assert template_differences("Resources: {}", _edited(), {"Fn"}) == [
         "the deployed template is not lambdapress's JSON"
     ]
-
-
-@pytest.mark.parametrize(
-    ("stage", "production"),
-    [("prod", True), ("eu-prod", True), ("production", True), ("live", True), ("dev", False),
-     ("product-demo", False), ("preprod-x", False)],
-)  # fmt: skip
-def test_production_looking_stages(stage: str, production: bool) -> None:
-    assert looks_like_production(stage) is production
 
 
 # -- uploads -----------------------------------------------------------------------------------

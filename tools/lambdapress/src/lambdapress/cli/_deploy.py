@@ -187,7 +187,7 @@ def _print_uploads(uploads: UploadPlan) -> None:
 
 # -- sync -------------------------------------------------------------------------------------
 def _cmd_sync(args: argparse.Namespace) -> int:
-    from lambdapress.deploy.syncing import execute_sync, looks_like_production, plan_sync
+    from lambdapress.deploy.syncing import execute_sync, plan_sync
     from lambdapress.deploy.target import connect
 
     target = _target(args)
@@ -196,9 +196,9 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         "until the next deploy",
         file=sys.stderr,
     )
-    if looks_like_production(target.stage):
+    if target.config.stage_settings(target.stage).is_production:
         print(
-            f"warning: stage {target.stage!r} looks like production; use "
+            f"warning: stage {target.stage!r} is production; use "
             f"`lambdapress deploy --stage {target.stage}` there",
             file=sys.stderr,
         )

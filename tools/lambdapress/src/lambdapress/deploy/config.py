@@ -8,6 +8,9 @@ bucket = "acme-artifacts"        # the zips' bucket; default: deploy picks one p
 prefix = "lambdapress"           # keys `<prefix>/<service>/<sha256>.zip`
 log-retention-days = 14          # the functions' and the API's log groups
 
+[tool.lambdapress.deploy.stages.prod]   # optional: one table per stage that differs
+production = true                # (`config.stage_settings`)
+
 [tool.lambdapress.deploy.cors]   # optional: the HTTP API answers preflight requests itself
 allow-origins = ["https://app.example.com"]
 allow-methods = ["GET", "POST"]
@@ -33,6 +36,7 @@ from lambdapress.config.aws_rules import is_bucket_name
 from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
 from lambdapress.config.project import DEPLOY_TABLE, default_project
 from lambdapress.config.pyproject import PYPROJECT, get_table, load_toml
+from lambdapress.config.stage_settings import STAGE_FIXES, StageSettings
 from lambdapress.config.validation import Source, config_error
 from lambdapress.errors import ConfigError
 
@@ -54,6 +58,8 @@ _FIX = {
     "bucket": "use an S3 bucket name: 3 to 63 lowercase letters, digits, dots and dashes",
     "prefix": 'use a key prefix without leading or trailing slashes (e.g. "lambdapress")',
     "log-retention-days": f"use one of {', '.join(map(str, LOG_RETENTION_DAYS))}",
+    "stages": "write [tool.lambdapress.deploy.stages.NAME] tables, NAME a stage "
+    f"({', '.join(f'{key}: {fix}' for key, fix in STAGE_FIXES.items())})",
     "cors": 'write [tool.lambdapress.deploy.cors] with allow-origins = ["https://..."] '
     "(and allow-methods, allow-headers, expose-headers, max-age, allow-credentials)",
 }
@@ -133,6 +139,8 @@ class DeployConfig(BaseModel):
     prefix: str = DEFAULT_PREFIX
     log_retention_days: int = Field(default=DEFAULT_LOG_RETENTION_DAYS, alias="log-retention-days")
     cors: CorsSettings | None = None
+    stages: dict[str, StageSettings] = Field(default_factory=dict)
+    """The stages that differ from the defaults, by name."""
 
     @field_validator("project")
     @classmethod
@@ -159,6 +167,17 @@ class DeployConfig(BaseModel):
         if value not in LOG_RETENTION_DAYS:
             raise ValueError(f"CloudWatch Logs keeps logs for set periods only, not {value} days")
         return value
+
+    @field_validator("stages")
+    @classmethod
+    def _check_stages(cls, value: dict[str, StageSettings]) -> dict[str, StageSettings]:
+        for stage in value:
+            check_name(stage, "stage", STAGE_MAX)
+        return value
+
+    def stage_settings(self, stage: str) -> StageSettings:
+        """The settings of `stage`: its table's, else the defaults; `production` decided."""
+        return self.stages.get(check_stage(stage), StageSettings()).resolved(stage)
 
     def stack_name(self, stage: str) -> str:
         """The CloudFormation stack of one stage."""

@@ -14,7 +14,6 @@ should carry, which is why sync says so.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict
@@ -28,7 +27,6 @@ from lambdapress.deploy.upload import upload as upload_missing
 from lambdapress.errors import DeployError
 
 _SETTLED = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"})
-_PRODUCTION = re.compile(r"(^|-)(prod|production|prd|live)(-|$)")
 
 
 class SyncTarget(BaseModel):
@@ -49,11 +47,6 @@ class SyncPlan(BaseModel):
     stack_name: str
     functions: tuple[SyncTarget, ...]
     uploads: UploadPlan
-
-
-def looks_like_production(stage: str) -> bool:
-    """A stage named like production (prod, production, prd, live): sync warns there."""
-    return _PRODUCTION.search(stage) is not None
 
 
 def plan_sync(connected: Connected, jobs: int) -> SyncPlan:

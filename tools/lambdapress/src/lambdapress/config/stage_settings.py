@@ -1,0 +1,59 @@
+"""`[tool.lambdapress.deploy.stages.<stage>]`: what differs between a project's stages.
+
+```toml
+[tool.lambdapress.deploy.stages.prod]
+production = true        # default: true for a stage named like production (prod, live...)
+```
+
+The application model is stage-independent (`model.application`); a stage's stack is the model
+plus these settings. Each concern of production (rollouts, alarms, networks, domains,
+protection of data) is a table of its own under the stage, validated here with the rest of
+`[tool.lambdapress.deploy]`, so a mistake names the file, the key and the fix before any AWS
+call. A stage that is not listed gets every default: `dev` needs no configuration.
+
+Whether a stage is production decides the defaults that cost money or slow a release down
+(gradual rollouts, kept data), so it is explicit when a name does not say it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Stage names that read as production: `prod`, `production`, `prd`, `live`, alone or as a
+# dash-separated word (`eu-prod`, `prod-2`).
+_PRODUCTION = re.compile(r"(^|-)(prod|production|prd|live)(-|$)")
+
+
+def looks_like_production(stage: str) -> bool:
+    """A stage named like production (prod, production, prd, live)."""
+    return _PRODUCTION.search(stage) is not None
+
+
+class StageSettings(BaseModel):
+    """One stage's settings as written; `resolved` fills what the stage's name decides."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    production: bool | None = Field(
+        default=None,
+        description="production defaults (gradual rollouts, data kept on delete); "
+        "default: whether the name reads as production",
+    )
+
+    def resolved(self, stage: str) -> StageSettings:
+        """These settings with `production` decided (from the stage's name when not set)."""
+        if self.production is not None:
+            return self
+        return self.model_copy(update={"production": looks_like_production(stage)})
+
+    @property
+    def is_production(self) -> bool:
+        """Whether production defaults apply (call on `resolved` settings)."""
+        return bool(self.production)
+
+
+STAGE_FIXES = {
+    "production": "write production = true or false",
+}
