@@ -26,6 +26,7 @@ from typing import Any
 from lambdapress.config.deploy_settings import substituted
 from lambdapress.deploy import _event_refs
 from lambdapress.deploy.template_ids import Resources, function_id, service_id, tags
+from lambdapress.deploy.template_observability import tracing_statement
 from lambdapress.errors import ConfigError
 from lambdapress.model.application import Application, Function
 from lambdapress.model.event_names import is_event_resource
@@ -114,11 +115,22 @@ def resource_environment(
 
 
 def add_role(
-    resources: Resources, application: Application, function: Function, project: str, stage: str
+    resources: Resources,
+    application: Application,
+    function: Function,
+    project: str,
+    stage: str,
+    *,
+    traced: bool = False,
 ) -> str:
-    """The function's execution role: its permissions, each resource resolved in this stack."""
+    """The function's execution role: its permissions, each resource resolved in this stack.
+
+    `traced`: it also sends X-Ray segments (`template_observability.tracing_statement`).
+    """
     stack = StageStack(resources, project, stage)
     statements = [_statement(application, p, stack) for p in function.permissions]
+    if traced:
+        statements.append(tracing_statement())
     return resources.add(
         role_id(function.name),
         {

@@ -28,6 +28,7 @@ from lambdapress.deploy.template_ids import (
     Resources,
     physical_function_name,
 )
+from lambdapress.deploy.template_observability import add_dashboard, traced
 from lambdapress.errors import ConfigError
 from lambdapress.model.application import Application
 
@@ -111,21 +112,24 @@ def _render(
     resources = Resources()
     add_resources(resources, application, config.project, stage)
     functions: list[StackFunction] = []
+    tracing = traced(config, stage)
     targets: dict[str, dict[str, Any]] = {}
     for entry in sorted(application.functions, key=lambda f: f.name):
         function = StackFunction(
             entry=entry,
             function_name=physical_function_name(config.project, stage, entry.name),
             key=artifact_key(config.prefix, entry.service, entry.artifact.sha256),
-            role=add_role(resources, application, entry, config.project, stage),
+            role=add_role(resources, application, entry, config.project, stage, traced=tracing),
             environment=resource_environment(application, entry, config.project, stage),
             project=config.project,
             stage=stage,
             log_retention_days=config.log_retention_days,
+            tracing=tracing,
         )
         targets[entry.name] = add_function(resources, function)
         functions.append(function)
     outputs = add_triggers(resources, application, config, stage, targets)
+    add_dashboard(resources, application, config, stage)
     if len(resources) > MAX_RESOURCES:
         raise ConfigError(
             f"the stack would have {len(resources)} resources; CloudFormation allows "

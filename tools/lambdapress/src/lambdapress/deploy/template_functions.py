@@ -46,6 +46,8 @@ class StackFunction:
     project: str
     stage: str
     log_retention_days: int
+    tracing: bool = False
+    """Active X-Ray tracing (the stage's `observability`: `template_observability`)."""
 
     @property
     def logical_id(self) -> str:
@@ -83,6 +85,8 @@ def add_function(resources: Resources, function: StackFunction) -> dict[str, Any
     }
     if function.environment:
         properties["Environment"] = {"Variables": function.environment}
+    if function.tracing:
+        properties["TracingConfig"] = {"Mode": "Active"}
     if entry.ephemeral_storage != EPHEMERAL_STORAGE_DEFAULT_MB:  # Lambda's default otherwise
         properties["EphemeralStorage"] = {"Size": entry.ephemeral_storage}
     if function.entry.capacity.reserved_concurrency is not None:
