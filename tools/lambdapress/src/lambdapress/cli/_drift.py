@@ -31,7 +31,7 @@ def register(commands: Subcommands) -> None:
         type=positive_seconds,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
-        help=f"how long to wait for the detection (default: {DEFAULT_TIMEOUT:g})",
+        help="how long to wait for the detection",
     )
     add_root(parser)
     parser.set_defaults(handler=_cmd_drift)

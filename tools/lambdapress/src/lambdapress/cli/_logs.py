@@ -39,7 +39,7 @@ def register(commands: Subcommands) -> None:
         type=positive_seconds,
         default=DEFAULT_INTERVAL,
         metavar="SECONDS",
-        help=f"seconds between polls with --follow (default: {DEFAULT_INTERVAL:g})",
+        help="seconds between polls with --follow",
     )
     add_root(parser)
     parser.set_defaults(handler=_cmd_logs)
