@@ -144,9 +144,7 @@ def test_queue_and_stream_consumers_show_the_age_of_what_waits() -> None:
         ],
     }
     # The queue names are the queues' own in the same stack.
-    queues = {
-        q["Properties"]["QueueName"] for q in of_type(document, "AWS::SQS::Queue").values()
-    }
+    queues = {q["Properties"]["QueueName"] for q in of_type(document, "AWS::SQS::Queue").values()}
     assert {"acme-dev-workers-order-placed", "acme-dev-workers-ledger.fifo"} <= queues
 
 
