@@ -77,8 +77,7 @@ def test_no_command_lists_every_command(capsys: pytest.CaptureFixture[str]) -> N
     assert (
         "error: choose a command: new, workspace, package, bench, publish, index, models, pin, "
         "unpin, pins, invoke, serve, event, trigger, db, template, deploy, sync, destroy, logs, "
-        "drift, cache\n"
-        in err
+        "drift, cache\n" in err
     )
 
 
