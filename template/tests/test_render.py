@@ -306,3 +306,36 @@ def test_the_create_endpoint_publishes_the_created_event_to_its_topic(platform: 
         handler = (service / "src" / name / "handlers" / f"create_{singular}.py").read_text()
         assert "triggers" not in handler and "sns" not in handler
         assert not (service / "src" / name / "events.py").exists()
+
+
+def test_every_handler_is_traced_and_only_services_calling_aws_patch_botocore(
+    platform: Path,
+) -> None:
+    """Powertools' Tracer wraps each handler inside the container's scope (a warm-up ping is
+    not traced), without recording responses; `tracing.py` patches botocore only where the
+    service calls AWS (patching everything imports every library at each cold start)."""
+    import ast
+
+    tracers = {}
+    for service in ("invoices", "line_items", "tags"):
+        source = platform / "services" / service / "src" / service
+        pyproject = tomllib.loads((platform / "services" / service / "pyproject.toml").read_text())
+        assert "aws-lambda-powertools[tracer]>=3.0" in pyproject["project"]["dependencies"]
+        tracers[service] = (source / "tracing.py").read_text().rsplit("\n\n", 1)[1].strip()
+        handlers = sorted((source / "handlers").glob("[!_]*.py"))
+        assert handlers
+        for module in handlers:
+            tree = ast.parse(module.read_text())
+            (handler,) = [n for n in tree.body if getattr(n, "name", "") == "handler"]
+            assert isinstance(handler, ast.FunctionDef)
+            decorators = [ast.unparse(d) for d in handler.decorator_list]
+            at = decorators.index("container.handler")
+            assert decorators[at + 1] == "tracer.capture_lambda_handler(capture_response=False)", (
+                module
+            )
+            assert f"from {service}.tracing import tracer" in module.read_text()
+    assert tracers == {
+        "invoices": "tracer = Tracer(auto_patch=False)",
+        "line_items": 'tracer = Tracer(patch_modules=["botocore"])',
+        "tags": "tracer = Tracer(auto_patch=False)",
+    }
