@@ -8,12 +8,8 @@ expected call was made, in order.
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
@@ -21,9 +17,7 @@ from lambdapress.cli import main
 from lambdapress.deploy import drift
 from lambdapress.errors import DeployError
 
-STACK = "acme-prod"
-STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1a2b"
-NOW = datetime.datetime(2026, 12, 7, tzinfo=datetime.UTC)
+from .drift_stubs import STACK, detection, drifts, stack_found
 
 
 @pytest.fixture
@@ -35,78 +29,12 @@ def root(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def cloudformation(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
-    """Every CloudFormation client made from now on answers from this Stubber's queue."""
-    original = boto3.session.Session.client
-    probe = boto3.session.Session(region_name="us-east-1").client("cloudformation")
-    stubber = Stubber(probe)
-
-    def client(self: boto3.session.Session, name: str, *args: Any, **kwargs: Any) -> Any:
-        return probe if name == "cloudformation" else original(self, name, *args, **kwargs)
-
-    monkeypatch.setattr(boto3.session.Session, "client", client)
-    monkeypatch.setattr(drift, "_POLL", 0.01)
-    with stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
-
-
-def _stack_found(stubber: Stubber) -> None:
-    stubber.add_response(
-        "describe_stacks",
-        {
-            "Stacks": [
-                {
-                    "StackId": STACK_ID,
-                    "StackName": STACK,
-                    "CreationTime": NOW,
-                    "StackStatus": "UPDATE_COMPLETE",
-                }
-            ]
-        },
-        {"StackName": STACK},
-    )
-    stubber.add_response(
-        "detect_stack_drift", {"StackDriftDetectionId": "d-1"}, {"StackName": STACK_ID}
-    )
-
-
-def _status(stubber: Stubber, status: str, **fields: Any) -> None:
-    stubber.add_response(
-        "describe_stack_drift_detection_status",
-        {
-            "StackId": STACK_ID,
-            "StackDriftDetectionId": "d-1",
-            "DetectionStatus": status,
-            "Timestamp": NOW,
-            **fields,
-        },
-        {"StackDriftDetectionId": "d-1"},
-    )
-
-
-def _drifts(stubber: Stubber, items: list[dict[str, Any]], token: str | None = None) -> None:
-    request: dict[str, Any] = {
-        "StackName": STACK_ID,
-        "StackResourceDriftStatusFilters": ["MODIFIED", "DELETED"],
-    }
-    if token == "page-2":
-        request["NextToken"] = token
-    answer: dict[str, Any] = {
-        "StackResourceDrifts": [{"StackId": STACK_ID, "Timestamp": NOW, **item} for item in items]
-    }
-    if token == "page-1":
-        answer["NextToken"] = "page-2"
-    stubber.add_response("describe_stack_resource_drifts", answer, request)
-
-
 def test_a_drifted_stack_is_a_table_of_what_changed_and_exit_1(
     root: Path, cloudformation: Stubber, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _stack_found(cloudformation)
-    _status(cloudformation, "DETECTION_IN_PROGRESS")
-    _status(
+    stack_found(cloudformation)
+    detection(cloudformation, "DETECTION_IN_PROGRESS")
+    detection(
         cloudformation,
         "DETECTION_COMPLETE",
         StackDriftStatus="DRIFTED",
@@ -124,7 +52,7 @@ def test_a_drifted_stack_is_a_table_of_what_changed_and_exit_1(
         "ActualValue": '"1"',
         "DifferenceType": "ADD",
     }
-    _drifts(
+    drifts(
         cloudformation,
         [
             {
@@ -136,7 +64,7 @@ def test_a_drifted_stack_is_a_table_of_what_changed_and_exit_1(
         ],
         "page-1",
     )
-    _drifts(
+    drifts(
         cloudformation,
         [
             {
@@ -168,14 +96,14 @@ def test_a_drifted_stack_is_a_table_of_what_changed_and_exit_1(
 def test_a_stack_in_sync_exits_0(
     root: Path, cloudformation: Stubber, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _stack_found(cloudformation)
-    _status(
+    stack_found(cloudformation)
+    detection(
         cloudformation,
         "DETECTION_COMPLETE",
         StackDriftStatus="IN_SYNC",
         DriftedStackResourceCount=0,
     )
-    _drifts(cloudformation, [])
+    drifts(cloudformation, [])
     assert main(["drift", "--stage", "prod", "--root", str(root)]) == 0
     assert capsys.readouterr().out == f"{STACK}: in sync with its template\n"
 
@@ -198,8 +126,8 @@ def test_no_stack_is_an_error_saying_to_deploy_first(
 def test_a_failed_detection_says_why(
     root: Path, cloudformation: Stubber, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _stack_found(cloudformation)
-    _status(
+    stack_found(cloudformation)
+    detection(
         cloudformation,
         "DETECTION_FAILED",
         DetectionStatusReason="Failed to detect drift on resource [OrdersTable]: access denied",
@@ -213,7 +141,7 @@ def test_a_failed_detection_says_why(
 def test_a_detection_that_does_not_finish_in_time_is_an_error(
     root: Path, cloudformation: Stubber
 ) -> None:
-    _stack_found(cloudformation)
-    _status(cloudformation, "DETECTION_IN_PROGRESS")
+    stack_found(cloudformation)
+    detection(cloudformation, "DETECTION_IN_PROGRESS")
     with pytest.raises(DeployError, match="did not finish in 0 seconds"):
         drift.detect(root, "prod", timeout=0, sleep=lambda seconds: None)
