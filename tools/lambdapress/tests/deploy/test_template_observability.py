@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 import yaml
+from formats.rich import translate
 
 from lambdapress.deploy.config import load_deploy_config
 from lambdapress.deploy.template import template_body
@@ -179,6 +180,11 @@ def test_traced_stacks_with_dashboards_lint_clean_in_both_formats() -> None:
     functions = of_type(document, "AWS::Serverless::Function")
     assert functions and {f["Properties"]["Tracing"] for f in functions.values()} == {"Active"}
     assert not any("TracingConfig" in f["Properties"] for f in functions.values())
+    # SAM's translator turns it back into the same TracingConfig, asking for no managed policy
+    # (each role already holds its X-Ray statement).
+    translated = of_type(translate(sam), "AWS::Lambda::Function")
+    assert len(translated) == len(functions)
+    assert all(f["Properties"]["TracingConfig"] == {"Mode": "Active"} for f in translated.values())
 
 
 @pytest.mark.parametrize(
