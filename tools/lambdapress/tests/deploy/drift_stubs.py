@@ -77,7 +77,13 @@ def drifts(stubber: Stubber, items: list[dict[str, Any]], token: str | None = No
     """A page of drifted resources (`page-1` says a `page-2` follows)."""
     request: dict[str, Any] = {
         "StackName": STACK_ID,
-        "StackResourceDriftStatusFilters": ["MODIFIED", "DELETED"],
+        "StackResourceDriftStatusFilters": [
+            "MODIFIED",
+            "DELETED",
+            "NOT_CHECKED",
+            "UNSUPPORTED",
+            "UNKNOWN",
+        ],
     }
     if token == "page-2":
         request["NextToken"] = token

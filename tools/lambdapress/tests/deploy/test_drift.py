@@ -93,7 +93,7 @@ def test_a_drifted_stack_is_a_table_of_what_changed_and_exit_1(
     assert "deploy --stage prod puts the template's values back" in out
 
 
-def test_a_stack_in_sync_exits_0(
+def test_a_stack_in_sync_exits_0_and_names_what_was_not_checked(
     root: Path, cloudformation: Stubber, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack_found(cloudformation)
@@ -103,9 +103,22 @@ def test_a_stack_in_sync_exits_0(
         StackDriftStatus="IN_SYNC",
         DriftedStackResourceCount=0,
     )
-    drifts(cloudformation, [])
+    unchecked = [
+        {
+            "LogicalResourceId": logical_id,
+            "ResourceType": "AWS::ApiGatewayV2::Route",
+            "StackResourceDriftStatus": "NOT_CHECKED",
+        }
+        for logical_id in ("ShopPingRouteGetPing", "ShopAuditRouteGetAudit")
+    ]
+    drifts(cloudformation, unchecked)
     assert main(["drift", "--stage", "prod", "--root", str(root)]) == 0
-    assert capsys.readouterr().out == f"{STACK}: in sync with its template\n"
+    out, err = capsys.readouterr()
+    assert out == f"{STACK}: in sync with its template\n"
+    assert (
+        "not checked by CloudFormation (drift detection does not support them): "
+        "ShopAuditRouteGetAudit, ShopPingRouteGetPing"
+    ) in err
 
 
 def test_no_stack_is_an_error_saying_to_deploy_first(

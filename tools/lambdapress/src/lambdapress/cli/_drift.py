@@ -42,6 +42,12 @@ def _cmd_drift(args: argparse.Namespace) -> int:
 
     print(f"detecting drift on stage {args.stage}...", file=sys.stderr)
     report = detect(root_of(args), args.stage, args.timeout)
+    if report.not_checked:
+        print(
+            f"not checked by CloudFormation (drift detection does not support them): "
+            f"{', '.join(report.not_checked)}",
+            file=sys.stderr,
+        )
     if not report.drifted:
         print(f"{report.stack_name}: in sync with its template")
         return 0

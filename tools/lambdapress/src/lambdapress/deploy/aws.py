@@ -146,6 +146,10 @@ class LogEvent:
     message: str
 
 
+DRIFT_STATES = ("MODIFIED", "DELETED", "NOT_CHECKED", "UNSUPPORTED", "UNKNOWN")
+"""What `resource_drifts` asks for: every state but IN_SYNC."""
+
+
 @dataclass(frozen=True)
 class DriftDetection:
     """A drift detection's state: DETECTION_IN_PROGRESS, _COMPLETE or _FAILED, and the stack's."""
@@ -605,11 +609,11 @@ class Aws:
         )
 
     def resource_drifts(self, stack: str) -> list[dict[str, Any]]:
-        """The stack's resources that drifted (modified or deleted), as CloudFormation says."""
+        """The stack's resources that drifted (modified, deleted) or that were not checked."""
         found: list[dict[str, Any]] = []
         request: dict[str, Any] = {
             "StackName": stack,
-            "StackResourceDriftStatusFilters": ["MODIFIED", "DELETED"],
+            "StackResourceDriftStatusFilters": list(DRIFT_STATES),
         }
         try:
             while True:

@@ -2,10 +2,10 @@
 
 CloudFormation compares each resource's live configuration with the template
 (DetectStackDrift, then DescribeStackDriftDetectionStatus until it is done, then
-DescribeStackResourceDrifts for the resources MODIFIED or DELETED). Each difference becomes
-one row: the resource, its type, the property, what the template says and what is there. A
-resource type CloudFormation cannot check is reported as not checked, never as in sync by
-silence: the count is part of the report.
+DescribeStackResourceDrifts for every resource not IN_SYNC). Each difference becomes one row:
+the resource, its type, the property, what the template says and what is there. A resource
+CloudFormation did not check (a type drift detection does not support, such as the HTTP API's
+routes) is listed as not checked, never passed over as in sync.
 
 Exit status (the CLI): 0 in sync, 1 drifted (or an error); so a pipeline can gate on it.
 """
@@ -26,6 +26,7 @@ from lambdapress.deploy.config import load_deploy_config
 from lambdapress.errors import DeployError
 
 _POLL = 2.0
+_CHANGED = ("MODIFIED", "DELETED")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class DriftReport:
     drifted: bool
     drifts: tuple[Drift, ...]
     drifted_resources: int
+    not_checked: tuple[str, ...]
+    """The logical ids of the resources CloudFormation did not check (sorted)."""
 
 
 def detect(
@@ -87,12 +90,17 @@ def detect(
             hint="the role running it needs read access to every resource of the stack "
             "(the reason names what it could not read)",
         )
-    drifts = [row for item in aws.resource_drifts(stack.stack_id) for row in _rows(item)]
+    items = aws.resource_drifts(stack.stack_id)
+    changed = [i for i in items if i.get("StackResourceDriftStatus") in _CHANGED]
+    drifts = [row for item in changed for row in _rows(item)]
     return DriftReport(
         stack_name=stack_name,
         drifted=detection.drift_status == "DRIFTED",
         drifts=tuple(sorted(drifts, key=lambda d: (d.logical_id, d.property))),
         drifted_resources=detection.drifted_count,
+        not_checked=tuple(
+            sorted(str(i.get("LogicalResourceId", "")) for i in items if i not in changed)
+        ),
     )
 
 
