@@ -38,6 +38,7 @@ XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 MAX_WIDGETS = 500
 _WIDTH, _HEIGHT, _GRID = 6, 6, 24
 _PERIOD = 60  # seconds: Lambda's metrics are per minute
+_REGION = "<<region>>"  # in the widgets until the body becomes an `Fn::Sub`
 
 
 def traced(config: DeployConfig, stage: str) -> bool:
@@ -85,9 +86,6 @@ def add_dashboard(
     )
 
 
-_REGION = "<<region>>"
-
-
 def dashboard_widgets(
     application: Application, config: DeployConfig, stage: str
 ) -> list[dict[str, Any]]:
@@ -95,7 +93,7 @@ def dashboard_widgets(
     widgets: list[dict[str, Any]] = []
     for row, function in enumerate(sorted(application.functions, key=lambda f: f.name)):
         name = physical_function_name(config.project, stage, function.name)
-        graphs = _function_graphs(function, name) + _source_graphs(
+        graphs = _function_graphs(name) + _source_graphs(
             application, function, name, config.project, stage
         )
         for column, (title, metrics) in enumerate(graphs):
@@ -110,9 +108,8 @@ def _lambda_metric(name: str, metric: str, stat: str) -> list[Any]:
     return ["AWS/Lambda", metric, "FunctionName", name, {"stat": stat}]
 
 
-def _function_graphs(function: Function, name: str) -> list[Graph]:
+def _function_graphs(name: str) -> list[Graph]:
     """What every function shows: load and failures, latency, limits."""
-    del function  # every function alike; the sources are `_source_graphs`'
     return [
         (
             "invocations and errors",
