@@ -1,14 +1,31 @@
-"""Lambda SnapStart for Python: no connection survives a snapshot.
+"""Lambda SnapStart for Python: nothing unique survives a snapshot.
 
-SnapStart snapshots the initialised execution environment once and restores copies of it:
-a connection opened before the snapshot would be shared by every restored copy (and its
-server side is long gone by then). On Lambda the `snapshot_restore_py` module is provided by
-the runtime (it is not on PyPI for us to depend on); when it is importable, the container
-closes its per-container resources before the snapshot and marks whatever exists after a
-restore for re-creation.
+SnapStart initialises a function version once, snapshots the execution environment's memory
+and restores copies of it for each new environment. Whatever init left in memory is therefore
+shared by every copy:
+
+- a connection opened before the snapshot would be one socket claimed by many environments
+  (and its server side is long gone by then): the container closes its per-container
+  resources before the snapshot and recreates whatever exists at restore (`_container`);
+- the `random` module's generator state is the same in every copy, so each would draw the
+  same "random" numbers (AWS's uniqueness guidance: reseed after restore). `random.seed()`
+  reseeds the module's generator from `os.urandom`, which the kernel keeps unique per
+  restored environment; `secrets`, `uuid.uuid4` and `random.SystemRandom` read `os.urandom`
+  on every call and need nothing. (`tempfile`'s name generator is also snapshotted, but each
+  environment has its own /tmp, so equal names never meet. The string hash seed,
+  PYTHONHASHSEED, is fixed at interpreter start and cannot be changed by a running process.)
+- boto3's default session keeps the credentials it resolved during init (the execution role's
+  temporary credentials as the snapshot saw them): dropping it makes the next
+  `boto3.client(...)` resolve credentials again, as a fresh environment would. Clients kept by
+  per-container providers are recreated with the other resources.
+
+On Lambda the `snapshot_restore_py` module is provided by the runtime (it is not on PyPI for us
+to depend on); when it is importable, the container registers its hooks there.
 """
 
 from __future__ import annotations
+
+import sys
 
 # `typing` and `collections.abc` are for type checkers only: importing them costs a cold start
 # milliseconds (see README, "Import time"), so they are read under TYPE_CHECKING, set False here.
@@ -26,3 +43,22 @@ def register(before_snapshot: Callable[[], None], after_restore: Callable[[], No
     snapshot_restore_py.register_before_snapshot(before_snapshot)
     snapshot_restore_py.register_after_restore(after_restore)
     return True
+
+
+def refresh_process_state() -> list[str]:
+    """Make this restored copy unique again; returns what it refreshed (for the log line).
+
+    Only modules already imported are touched: one imported after the restore starts fresh
+    anyway, and importing one here would cost every restore its import time.
+    """
+    refreshed: list[str] = []
+    random = sys.modules.get("random")
+    if random is not None:
+        random.seed()  # from os.urandom: different in every restored environment
+        refreshed.append("random")
+    boto3 = sys.modules.get("boto3")
+    if boto3 is not None and getattr(boto3, "DEFAULT_SESSION", None) is not None:
+        # The next boto3.client() makes a new default session, which resolves credentials again.
+        setattr(boto3, "DEFAULT_SESSION", None)  # noqa: B010 (a module found in sys.modules)
+        refreshed.append("boto3")
+    return refreshed
