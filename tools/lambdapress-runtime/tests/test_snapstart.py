@@ -14,11 +14,15 @@ import socket
 import sys
 import types
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
 
 from lambdapress_runtime import Container
+
+if TYPE_CHECKING:
+    from lambdapress.storage.postgres import PostgresServer
 
 
 @pytest.fixture
@@ -162,3 +166,42 @@ def test_a_restore_reseeds_random_and_imports_nothing_new(
     after()
     assert random.random() != seeded  # noqa: S311
     assert "boto3" not in sys.modules
+
+
+def test_restored_copies_open_their_own_postgresql_sessions(
+    hooks: dict[str, list[Callable[[], None]]], postgres_server: PostgresServer
+) -> None:
+    """A real database (the lambdapress pytest plugin's server) sees one session per copy."""
+    import psycopg
+
+    url = postgres_server.url("postgres")
+    container = Container()
+    (before,) = hooks["before"]
+    (after,) = hooks["after"]
+
+    @container.per_container
+    def database() -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+        connection = psycopg.connect(url, autocommit=True)
+        yield connection
+        connection.close()
+
+    def backend() -> int:
+        row = database.get().execute("SELECT pg_backend_pid()").fetchone()
+        assert row is not None
+        return int(str(row[0]))
+
+    init_backend = backend()
+    before()
+    snapshot = random.getstate()
+
+    def restore() -> dict[str, object]:
+        after()
+        return {"backend": backend()}
+
+    first = _restore_in_a_child(restore, snapshot)
+    second = _restore_in_a_child(restore, snapshot)
+    assert len({init_backend, first["backend"], second["backend"]}) == 3
+    with psycopg.connect(url, autocommit=True) as check:
+        rows = check.execute("SELECT pid FROM pg_stat_activity").fetchall()
+    alive = {int(str(pid)) for (pid,) in rows}
+    assert init_backend not in alive  # closed before the snapshot, not shared by the copies
