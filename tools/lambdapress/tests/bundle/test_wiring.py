@@ -151,10 +151,17 @@ def test_snapstart_is_the_services_unless_the_function_says_otherwise(tmp_path: 
             'set runtime = "python3.12"',
         ),
         (
+            {"runtime": "python3.11", "snapstart": True},
+            "snapstart",
+            "python3.11",
+            "remove snapstart = true from [tool.lambdapress], or set snapstart = false in "
+            "[tool.lambdapress.functions.get_order] for this function alone",
+        ),
+        (
             {"runtime": "python3.11", "functions": {"get_order": {"snapstart": True}}},
             "snapstart",
             "Lambda has no SnapStart for python3.11",
-            "snapstart = false in [tool.lambdapress.functions.get_order]",
+            "or remove snapstart = true from [tool.lambdapress.functions.get_order]",
         ),
         (
             {

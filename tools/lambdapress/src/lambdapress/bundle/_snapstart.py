@@ -32,15 +32,20 @@ def check_snapstart(service: Service, function: str) -> None:
     if not snapstart_of(service, function):
         return
     settings = service.settings
-    own = settings.functions.get(_handler(service, function))
+    handler = _handler(service, function)
+    own = settings.functions.get(handler)
     path = service.path / PYPROJECT
-    turned_on = (
-        ["tool", "lambdapress", "functions", _handler(service, function), "snapstart"]
-        if own is not None and own.snapstart is not None
-        else ["tool", "lambdapress", "snapstart"]
-    )
+    table = f"[tool.lambdapress.functions.{handler}]"
+    if own is not None and own.snapstart is not None:  # turned on by the function's own table
+        turned_on = ["tool", "lambdapress", "functions", handler, "snapstart"]
+        off = f"or remove snapstart = true from {table}"
+    else:
+        turned_on = ["tool", "lambdapress", "snapstart"]
+        off = (
+            "or turn SnapStart off: remove snapstart = true from [tool.lambdapress], or set "
+            f"snapstart = false in {table} for this function alone"
+        )
     where = f"SnapStart of function {function}"
-    off = f"or set snapstart = false in [tool.lambdapress.functions.{_handler(service, function)}]"
     if settings.runtime not in SNAPSTART_RUNTIMES:
         supported = ", ".join(sorted(SNAPSTART_RUNTIMES))
         raise BundleError(
@@ -51,15 +56,15 @@ def check_snapstart(service: Service, function: str) -> None:
             f"locked dependencies have wheels for it), {off}",
         )
     if own is not None and own.provisioned_concurrency is not None:
-        table = ["tool", "lambdapress", "functions", _handler(service, function)]
         raise BundleError(
             f"{where}: Lambda does not allow SnapStart together with provisioned concurrency "
             f"(provisioned_concurrency = {own.provisioned_concurrency})",
             path=path,
-            line=find_key_line(path, [*table, "provisioned_concurrency"]),
-            hint="keep one of them: remove provisioned_concurrency (SnapStart restores "
-            "environments quickly, without paying for idle ones) "
-            f"{off}",
+            line=find_key_line(
+                path, ["tool", "lambdapress", "functions", handler, "provisioned_concurrency"]
+            ),
+            hint=f"keep one of them: remove provisioned_concurrency from {table} (SnapStart "
+            f"restores environments quickly, without paying for idle ones), {off}",
         )
     if settings.ephemeral_storage > SNAPSTART_EPHEMERAL_STORAGE_MAX_MB:
         raise BundleError(
@@ -68,7 +73,7 @@ def check_snapstart(service: Service, function: str) -> None:
             path=path,
             line=find_key_line(path, ["tool", "lambdapress", "ephemeral_storage"]),
             hint=f"set ephemeral_storage = {SNAPSTART_EPHEMERAL_STORAGE_MAX_MB} in "
-            f"[tool.lambdapress] {off}",
+            f"[tool.lambdapress], {off}",
         )
 
 
