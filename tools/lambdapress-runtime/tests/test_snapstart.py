@@ -118,6 +118,9 @@ def test_two_restores_of_one_snapshot_get_fresh_connections_seeds_and_credential
     opened_at_init = connection.get()
     init_port = opened_at_init.getsockname()[1]
     boto3.client("sts")  # the default session resolves (and keeps) the init's credentials
+    init_session = boto3.DEFAULT_SESSION
+    assert init_session is not None
+    models = init_session._session.get_component("data_loader")
     before()  # Lambda takes the snapshot after this hook
     assert opened_at_init.fileno() == -1  # no socket is part of the snapshot
     snapshot = random.getstate()
@@ -127,7 +130,9 @@ def test_two_restores_of_one_snapshot_get_fresh_connections_seeds_and_credential
         after()
         boto3.client("sts")  # made after the restore, from the default session
         session = boto3.DEFAULT_SESSION
-        assert session is not None
+        assert session is not None and session is not init_session
+        # The service models the init loaded are kept: only credentials are resolved again.
+        assert session._session.get_component("data_loader") is models
         credentials = session.get_credentials()
         assert credentials is not None
         return {

@@ -15,9 +15,10 @@ shared by every copy:
   environment has its own /tmp, so equal names never meet. The string hash seed,
   PYTHONHASHSEED, is fixed at interpreter start and cannot be changed by a running process.)
 - boto3's default session keeps the credentials it resolved during init (the execution role's
-  temporary credentials as the snapshot saw them): dropping it makes the next
-  `boto3.client(...)` resolve credentials again, as a fresh environment would. Clients kept by
-  per-container providers are recreated with the other resources.
+  temporary credentials as the snapshot saw them): it is replaced by a new session (sharing
+  the old one's loaded service models), so the next `boto3.client(...)` resolves credentials
+  again, as a fresh environment would. Clients kept by per-container providers are recreated
+  with the other resources.
 
 On Lambda the `snapshot_restore_py` module is provided by the runtime (it is not on PyPI for us
 to depend on); when it is importable, the container registers its hooks there.
@@ -32,6 +33,7 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
 
 def register(before_snapshot: Callable[[], None], after_restore: Callable[[], None]) -> bool:
@@ -57,8 +59,24 @@ def refresh_process_state() -> list[str]:
         random.seed()  # from os.urandom: different in every restored environment
         refreshed.append("random")
     boto3 = sys.modules.get("boto3")
-    if boto3 is not None and getattr(boto3, "DEFAULT_SESSION", None) is not None:
-        # The next boto3.client() makes a new default session, which resolves credentials again.
-        setattr(boto3, "DEFAULT_SESSION", None)  # noqa: B010 (a module found in sys.modules)
+    session = getattr(boto3, "DEFAULT_SESSION", None)
+    if boto3 is not None and session is not None:
+        # A module found in sys.modules: its attributes are unknown to type checkers.
+        setattr(boto3, "DEFAULT_SESSION", _fresh_session(boto3, session))  # noqa: B010
         refreshed.append("boto3")
     return refreshed
+
+
+def _fresh_session(boto3: Any, old: Any) -> Any:
+    """A new boto3 session, which resolves credentials again, with `old`'s loaded models.
+
+    Only the credentials must not survive the snapshot: the service models the old session
+    loaded (JSON read from botocore's data) are the same for every copy. A new session alone
+    makes the first client after a restore load them again: about 100 ms against 30 ms with
+    the old loader (measured creating an STS client on a 2-core machine).
+    """
+    import botocore.session
+
+    core = botocore.session.get_session()
+    core.register_component("data_loader", old._session.get_component("data_loader"))
+    return boto3.Session(botocore_session=core)
