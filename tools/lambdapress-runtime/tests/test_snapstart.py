@@ -210,3 +210,14 @@ def test_restored_copies_open_their_own_postgresql_sessions(
         rows = check.execute("SELECT pid FROM pg_stat_activity").fetchall()
     alive = {int(str(pid)) for (pid,) in rows}
     assert init_backend not in alive  # closed before the snapshot, not shared by the copies
+
+
+def test_a_boto3_whose_session_cannot_be_rebuilt_still_loses_its_credentials(
+    hooks: dict[str, list[Callable[[], None]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failing after-restore hook would end the environment: the refresh never raises."""
+    Container()
+    (after,) = hooks["after"]
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", object())  # no `_session` to take models from
+    after()
+    assert boto3.DEFAULT_SESSION is None  # the next boto3.client() resolves everything again
