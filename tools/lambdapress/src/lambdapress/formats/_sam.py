@@ -14,7 +14,9 @@ What SAM has words for is written SAM's way:
 - provisioned concurrency becomes `AutoPublishAlias: live` with `ProvisionedConcurrencyConfig`
   (a new version exactly when the code or any property changes:
   `AutoPublishAliasAllProperties`; old versions deleted: `VersionDeletionPolicy`) instead of
-  the explicit version and alias, and what invoked the alias names `<Function>.Alias`.
+  the explicit version and alias, and what invoked the alias names `<Function>.Alias`;
+  SnapStart the same way, without the provisioned concurrency (the function's `SnapStart`
+  property is SAM's own too, and passes through);
 
 Everything else passes through as it is: a SAM template may hold any CloudFormation resource,
 so what a new trigger kind or storage backend adds to the CloudFormation rendering appears
