@@ -44,7 +44,7 @@ def register(commands: Subcommands) -> None:
         "--expires",
         default="1h",
         metavar="LIFETIME",
-        help="how long it is valid: 90s, 10m, 1h, 7d (default: 1h)",
+        help="how long it is valid: 90s, 10m, 1h, 7d",
     )
     token.add_argument(
         "--claim",
