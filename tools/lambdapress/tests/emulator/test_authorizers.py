@@ -15,6 +15,9 @@ from typing import Any
 import httpx
 import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerEventV2,
+)
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
@@ -209,3 +212,45 @@ def test_a_lambda_authorizer_that_answers_no_simple_response_is_500(
     answered = client.get("/broken", headers={"Authorization": "anything"})
     assert (answered.status_code, answered.json()) == (500, {"message": "Internal Server Error"})
     assert 'not {"isAuthorized": true|false}' in str(records[-1].problem)
+
+
+def test_token_refuses_a_lifetime_it_cannot_read_and_a_missing_default(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.write(repo.manifest())  # a workspace whose build protects nothing
+    assert main(["token", "--root", str(repo.root), "--expires", "soon"]) == 1
+    assert "'soon' is not a lifetime: write e.g. 90s, 10m, 1h or 7d" in capsys.readouterr().err
+    assert main(["token", "--root", str(repo.root)]) == 1
+    err = capsys.readouterr().err
+    assert "no route of the build names a JWT authorizer" in err
+    assert "lambdapress token --authorizer NAME" in err
+
+
+def test_token_claims_and_lifetime_are_the_ones_asked_for(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.write(repo.manifest())
+    arguments = ["--authorizer", "admins", "--expires", "10m", "--claim", 'groups=["ops"]']
+    token = cli_token(repo.root, capsys, *arguments, "--claim", "email=a@example.com")
+    verified = LocalIssuer(repo.root).verify(f"Bearer {token}", "admins", ())
+    claims = verified.claims
+    assert (claims["groups"], claims["email"], claims["sub"]) == (
+        ["ops"],
+        "a@example.com",
+        "local-user",
+    )
+    assert claims["exp"] - claims["iat"] == 600
+
+
+def test_a_lambda_authorizer_s_sample_event_carries_its_identity_sources(repo: Repo) -> None:
+    from lambdapress.model.trigger_kinds import sample_event
+
+    gate = application(repo).function("demo.gate")
+    event = sample_event(gate)
+    assert (event["version"], event["type"]) == ("2.0", "REQUEST")
+    assert event["identitySource"] == ["sample-value"]
+    assert event["headers"]["x-api-key"] == "sample-value"
+    assert event["routeArn"].endswith("/$default/GET/")
+    read = APIGatewayAuthorizerEventV2(event)  # as a Powertools authorizer reads it
+    assert (read.identity_source, read.parsed_arn.stage) == (["sample-value"], "$default")
+    assert read.request_context.http.method == "GET"
