@@ -199,3 +199,12 @@ def test_sam_s_translator_writes_both_authorizers_into_the_api() -> None:
     assert [p["FunctionName"] for p in permissions] == [
         {"Fn::GetAtt": ["PartnersGateFunction", "Arn"]}
     ]
+
+
+def test_a_stage_overrides_only_the_keys_it_writes() -> None:
+    stages = {"prod": {"authorizers": {"users": {"issuer": PROD_ISSUER}}}}
+    settings = config(authorizers=AUTHORIZERS, stages=stages)
+    (prod,) = settings.jwt_authorizers("prod").values()
+    assert (prod.issuer, prod.audiences) == (PROD_ISSUER, ("dev-client",))
+    (dev,) = settings.jwt_authorizers("dev").values()
+    assert (dev.issuer, dev.audiences) == (DEV_ISSUER, ("dev-client",))

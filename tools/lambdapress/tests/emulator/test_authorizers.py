@@ -254,3 +254,25 @@ def test_a_lambda_authorizer_s_sample_event_carries_its_identity_sources(repo: R
     read = APIGatewayAuthorizerEventV2(event)  # as a Powertools authorizer reads it
     assert (read.identity_source, read.parsed_arn.stage) == (["sample-value"], "$default")
     assert read.request_context.http.method == "GET"
+
+
+def test_a_jwt_authorizer_s_identity_source_in_the_root_pyproject_is_where_serve_looks(
+    repo: Repo, make_emulator: EmulatorFactory
+) -> None:
+    manifest = application(repo)
+    repo.write(manifest)
+    pyproject = repo.root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text()
+        + "[tool.lambdapress.deploy.authorizers.users]\n"
+        + 'issuer = "https://issuer.example/"\naudiences = ["client"]\n'
+        + 'identity-source = "$request.header.X-Staff-Token"\n'
+    )
+    token = LocalIssuer(repo.root).sign("users", scopes=["orders:write"])
+    with (
+        HttpApi(make_emulator(manifest, repo.root), root=repo.root) as api,
+        httpx.Client(base_url=api.url, timeout=30) as client,
+    ):
+        assert client.post("/orders", json={}, headers=bearer(token)).status_code == 401
+        moved = client.post("/orders", json={}, headers={"X-Staff-Token": token})
+        assert moved.status_code == 200

@@ -3,8 +3,9 @@
 What API Gateway does before it invokes a route's function, done by the local front end
 (`http_api`) with the same answers:
 
-- a JWT authorizer (any route authorizer that is not a function of the project): the
-  `Authorization` header's token verified against the workspace's own key pair
+- a JWT authorizer (any route authorizer that is not a function of the project): the token
+  of its identity source (the `Authorization` header, or the project-wide `identity-source`
+  of its table in the root pyproject) verified against the workspace's own key pair
   (`local_tokens`; `lambdapress token` signs one); no token or a bad one is 401
   `{"message":"Unauthorized"}`, a good one without the route's scopes 403
   `{"message":"Forbidden"}`; a good one puts `{"jwt": {"claims": ..., "scopes": ...}}` in
@@ -30,18 +31,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from lambdapress.config.authorizer_settings import (
+    AUTHORIZERS_FIX,
+    DEFAULT_IDENTITY_SOURCE,
+    JwtAuthorizerSettings,
+)
+from lambdapress.config.project import DEPLOY_TABLE
+from lambdapress.config.pyproject import PYPROJECT, get_table, load_toml
 from lambdapress.emulator.context import ACCOUNT_ID, DEFAULT_REGION
 from lambdapress.emulator.events import http_api_event
 from lambdapress.emulator.local_tokens import Forbidden, LocalIssuer, Unauthorized
 from lambdapress.emulator.reports import InvocationResult
-from lambdapress.errors import EmulatorError
+from lambdapress.errors import ConfigError, EmulatorError
 from lambdapress.model.application import Application
 from lambdapress.model.authorizers import check_route_authorizers, lambda_authorizers
 from lambdapress.model.trigger_kinds import LocalHost
 from lambdapress.model.triggers import HttpAuthorizer
-
-JWT_SOURCE = "authorization"
-"""The header a JWT authorizer reads locally (`$request.header.Authorization`)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class Guard:
         self._cache: dict[tuple[str, tuple[str, ...]], tuple[float, Decision]] = {}
         self._lock = threading.Lock()
         self._checked: Application | None = None
+        self._identity_sources: dict[str, str] = {}
 
     def issuer(self) -> LocalIssuer:
         """The workspace's key pair, read (or made) on the first protected request."""
@@ -96,8 +104,15 @@ class Guard:
         return self._verify_jwt(authorizer, scopes, event)
 
     def _verify_jwt(self, name: str, scopes: tuple[str, ...], event: Any) -> Decision:
+        source = self._identity_sources.get(name)
+        if source is None:
+            source = jwt_identity_source(self.root, name)
+            self._identity_sources[name] = source
+        where, _, field = source.removeprefix("$request.").partition(".")
+        found = event.get("headers" if where == "header" else "queryStringParameters") or {}
         try:
-            verified = self.issuer().verify(event["headers"].get(JWT_SOURCE), name, scopes)
+            token = found.get(field.lower() if where == "header" else field)
+            verified = self.issuer().verify(token, name, scopes)
         except Unauthorized as exc:
             return Decision(401, f"authorizer {name}: {exc}")
         except Forbidden as exc:
@@ -124,6 +139,31 @@ class Guard:
             with self._lock:
                 self._cache[key] = (now + authorizer.ttl, decision)
         return decision
+
+
+def jwt_identity_source(root: Path | None, name: str) -> str:
+    """Where the JWT authorizer `name` finds its token locally.
+
+    The project-wide `identity-source` of `[tool.lambdapress.deploy.authorizers.NAME]` in the
+    root pyproject, else the default. `serve` has no stage, so a stage's own table is not
+    read (stages rarely move the token).
+    """
+    if root is None or not (root / PYPROJECT).is_file():
+        return DEFAULT_IDENTITY_SOURCE
+    path = root / PYPROJECT
+    table = get_table(load_toml(path), f"{DEPLOY_TABLE}.authorizers", path) or {}
+    written = table.get(name)
+    if not isinstance(written, dict):
+        return DEFAULT_IDENTITY_SOURCE
+    try:
+        settings = JwtAuthorizerSettings.model_validate(written)
+    except ValidationError as exc:
+        raise ConfigError(
+            f"[{DEPLOY_TABLE}.authorizers.{name}] is not valid: {exc.errors()[0]['msg']}",
+            path=path,
+            hint=AUTHORIZERS_FIX,
+        ) from None
+    return settings.identity_source or DEFAULT_IDENTITY_SOURCE
 
 
 def _simple_response(name: str, result: InvocationResult) -> Decision:
