@@ -208,3 +208,8 @@ def test_a_stage_overrides_only_the_keys_it_writes() -> None:
     assert (prod.issuer, prod.audiences) == (PROD_ISSUER, ("dev-client",))
     (dev,) = settings.jwt_authorizers("dev").values()
     assert (dev.issuer, dev.audiences) == (DEV_ISSUER, ("dev-client",))
+
+
+def test_the_sam_template_with_both_kinds_passes_cfn_lint() -> None:
+    text = render_sam(application(FUNCTIONS, SERVICES), deploy_config(), "prod", "acme-artifacts")
+    assert lint_findings(text) == []
