@@ -22,7 +22,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from lambdapress.cli import main
-from lambdapress.emulator import AccessRecord, HttpApi
+from lambdapress.emulator import AccessRecord, ApiContext, HttpApi, http_api_event
 from lambdapress.emulator.local_tokens import KEYS_FILE, LOCAL_ISSUER, LocalIssuer
 from lambdapress.model.application import Application
 from lambdapress.model.triggers import HttpAuthorizer, HttpRoute
@@ -276,3 +276,23 @@ def test_a_jwt_authorizer_s_identity_source_in_the_root_pyproject_is_where_serve
         assert client.post("/orders", json={}, headers=bearer(token)).status_code == 401
         moved = client.post("/orders", json={}, headers={"X-Staff-Token": token})
         assert moved.status_code == 200
+
+
+def test_the_readme_s_protected_handler_reads_the_claims_of_a_built_event() -> None:
+    """The README's handler, run in-process on the event its unit tests would build."""
+    readme = (Path(__file__).resolve().parents[4] / "README.md").read_text()
+    section = readme[readme.index("### Authorizers: JWT and Lambda") :]
+    start = section.index("```python\n") + len("```python\n")
+    code = section[start : section.index("\n```", start)]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 (the README's own code)
+    authorizer = {"jwt": {"claims": {"sub": "clerk-7"}, "scopes": ["shipments:read"]}}
+    event = http_api_event(
+        "GET",
+        "/shipments/o-1",
+        route="GET /shipments/{order_id}",
+        api=ApiContext(authorizer=authorizer),
+    )
+    answer = namespace["handler"](event, None)
+    assert answer["statusCode"] == 200
+    assert json.loads(answer["body"]) == {"order_id": "o-1", "checked_by": "clerk-7"}
