@@ -65,7 +65,6 @@ def _cmd_token(args: argparse.Namespace) -> int:
         parse_claims,
         parse_lifetime,
     )
-    from lambdapress.model.manifest import read_manifest
 
     root, manifest = root_and_manifest(args)
     try:
@@ -75,6 +74,8 @@ def _cmd_token(args: argparse.Namespace) -> int:
         raise ConfigError(str(problem), hint="see lambdapress token --help") from None
     name = args.authorizer
     if name is None:
+        from lambdapress.model.manifest import read_manifest  # the build: only to find a name
+
         name = default_authorizer(read_manifest(manifest) if manifest.exists() else None)
     issuer = LocalIssuer(root)
     print(issuer.sign(name, subject=args.sub, scopes=args.scopes, lifetime=lifetime, claims=claims))

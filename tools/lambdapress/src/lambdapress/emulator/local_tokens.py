@@ -29,16 +29,17 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
 from lambdapress.errors import EmulatorError
-from lambdapress.model.application import Application
-from lambdapress.model.authorizers import lambda_authorizers, protected_routes
 from lambdapress.support.files import temporary_path
+
+if TYPE_CHECKING:  # the model (pydantic) costs `lambdapress token --authorizer` half a second
+    from lambdapress.model.application import Application
 
 LOCAL_FOLDER = Path(".lambdapress")
 KEYS_FILE = LOCAL_FOLDER / "local-jwks.json"
@@ -222,6 +223,8 @@ def parse_claims(pairs: Sequence[str]) -> dict[str, Any]:
 
 def jwt_authorizer_names(application: Application) -> list[str]:
     """The authorizers the application's routes name that are not Lambda ones (JWT), sorted."""
+    from lambdapress.model.authorizers import lambda_authorizers, protected_routes
+
     lambdas = lambda_authorizers(application)
     return sorted(
         {route.authorizer or "" for _, route in protected_routes(application)} - set(lambdas)
