@@ -213,3 +213,15 @@ def test_a_stage_overrides_only_the_keys_it_writes() -> None:
 def test_the_sam_template_with_both_kinds_passes_cfn_lint() -> None:
     text = render_sam(application(FUNCTIONS, SERVICES), deploy_config(), "prod", "acme-artifacts")
     assert lint_findings(text) == []
+
+
+def test_a_project_wide_authorizer_without_audiences_is_refused_for_stages_without_a_table() -> (
+    None
+):
+    table = {"authorizers": {"users": {"issuer": DEV_ISSUER}}}
+    with pytest.raises(ConfigError) as caught:
+        parse_deploy_config(table, Path("/nowhere/pyproject.toml"), "acme")
+    assert (
+        "'users' has no audiences for the stages without a table of their own: set it in "
+        "[tool.lambdapress.deploy.authorizers.users]"
+    ) in str(caught.value)

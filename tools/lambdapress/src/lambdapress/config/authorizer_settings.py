@@ -95,12 +95,13 @@ class JwtAuthorizer:
 def resolve_authorizers(
     project: dict[str, JwtAuthorizerSettings],
     stage: dict[str, JwtAuthorizerSettings],
-    stage_name: str,
+    stage_name: str | None,
 ) -> dict[str, JwtAuthorizer]:
     """The stage's JWT authorizers: the project's, each key a stage's table sets replaced.
 
-    A ValueError names the authorizer, the key it lacks and the stage, when neither table
-    gives it an issuer or an audience.
+    `stage_name` None stands for every stage without a table of its own. A ValueError names
+    the authorizer, the key it lacks and where to set it, when no table gives it an issuer or
+    an audience.
     """
     resolved: dict[str, JwtAuthorizer] = {}
     for name in sorted({*project, *stage}):
@@ -110,12 +111,17 @@ def resolve_authorizers(
         audiences = over.audiences or base.audiences
         identity = over.identity_source or base.identity_source or DEFAULT_IDENTITY_SOURCE
         given = (("issuer", issuer), ("audiences", audiences))
-        missing = [key for key, value in given if not value]
-        if missing or issuer is None or audiences is None:
+        missing = " and no ".join(key for key, value in given if not value)
+        if issuer is None or audiences is None:
+            table = f"[tool.lambdapress.deploy.authorizers.{name}]"
+            if stage_name is None:
+                raise ValueError(
+                    f"the JWT authorizer {name!r} has no {missing} for the stages without a "
+                    f"table of their own: set it in {table}"
+                )
             raise ValueError(
-                f"the JWT authorizer {name!r} has no {' and no '.join(missing)} on stage "
-                f"{stage_name!r}: set it in [tool.lambdapress.deploy.authorizers.{name}] or "
-                f"[tool.lambdapress.deploy.stages.{stage_name}.authorizers.{name}]"
+                f"the JWT authorizer {name!r} has no {missing} on stage {stage_name!r}: set it "
+                f"in {table} or [tool.lambdapress.deploy.stages.{stage_name}.authorizers.{name}]"
             )
         resolved[name] = JwtAuthorizer(name, issuer, tuple(audiences), identity)
     return resolved

@@ -198,7 +198,7 @@ class DeployConfig(BaseModel):
         """Every stage named, and every other one, gets an issuer and audiences for each."""
         for stage, settings in self.stages.items():
             resolve_authorizers(self.authorizers, settings.authorizers, stage)
-        resolve_authorizers(self.authorizers, {}, "any other")
+        resolve_authorizers(self.authorizers, {}, None)
         return self
 
     def jwt_authorizers(self, stage: str) -> dict[str, JwtAuthorizer]:
