@@ -19,7 +19,13 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from lambdapress.config.authorizer_settings import (
+    AUTHORIZERS_FIX,
+    JwtAuthorizerSettings,
+    check_authorizer_names,
+)
 
 # Stage names that read as production: `prod`, `production`, `prd`, `live`, alone or as a
 # dash-separated word (`eu-prod`, `prod-2`).
@@ -41,6 +47,19 @@ class StageSettings(BaseModel):
         description="production defaults (gradual rollouts, data kept on delete); "
         "default: whether the name reads as production",
     )
+    authorizers: dict[str, JwtAuthorizerSettings] = Field(
+        default_factory=dict,
+        description="JWT authorizers of this stage: the project's, keys overridden "
+        "(`config.authorizer_settings`)",
+    )
+
+    @field_validator("authorizers")
+    @classmethod
+    def _authorizer_names(
+        cls, value: dict[str, JwtAuthorizerSettings]
+    ) -> dict[str, JwtAuthorizerSettings]:
+        check_authorizer_names(list(value))
+        return value
 
     def resolved(self, stage: str) -> StageSettings:
         """These settings with `production` decided (from the stage's name when not set)."""
@@ -56,4 +75,5 @@ class StageSettings(BaseModel):
 
 STAGE_FIXES = {
     "production": "write production = true or false",
+    "authorizers": AUTHORIZERS_FIX,
 }
