@@ -255,6 +255,7 @@ class DynamoDBBackend:
         self, service: str, resources: Sequence[Resource], access: Access = "write"
     ) -> tuple[Permission, ...]:
         """Item access to the service's tables (reads only for `read`), and nothing else."""
+        actions: tuple[str, ...]
         if access == "read":
             actions, reason = DYNAMODB_READ_ACTIONS, f"reads the tables of service {service}"
         else:
