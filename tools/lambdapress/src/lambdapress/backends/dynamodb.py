@@ -30,6 +30,7 @@ from lambdapress.errors import BundleError
 from lambdapress.model.permissions import Access, Permission, resource_ref
 from lambdapress.model.resources import (
     DELETED_WITH_STACK,
+    KEPT_WITH_STACK,
     AttributeName,
     DynamoDBTable,
     Resource,
@@ -303,7 +304,12 @@ class DynamoDBBackend:
         return variables
 
     def render(self, resource: Resource, stack: StackBuilder) -> None:
-        """An on-demand table with the declared string keys (and its stream, if declared)."""
+        """An on-demand table with the declared string keys (and its stream, if declared).
+
+        A stage that protects its data (production) keeps the table when the stack goes or
+        the table is replaced, and turns on point-in-time recovery (35 days of continuous
+        backups, priced per GB stored).
+        """
         if not isinstance(resource, DynamoDBTable):
             raise TypeError(f"not a DynamoDB table: {resource.id}")
         properties: dict[str, Any] = {
@@ -313,11 +319,14 @@ class DynamoDBBackend:
             **table_definition(resource.partition_key, resource.sort_key, resource.stream),
             "Tags": stack.tags(resource.service),
         }
+        protection = stack.protection
+        if protection.point_in_time_recovery:
+            properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
         stack.add(
             _table_id(resource, stack),
             {
                 "Type": "AWS::DynamoDB::Table",
-                **DELETED_WITH_STACK,
+                **(KEPT_WITH_STACK if protection.retain else DELETED_WITH_STACK),
                 "Properties": properties,
             },
             f"table {resource.name} of service {resource.service}",

@@ -21,6 +21,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lambdapress.config.hardening_settings import HARDENING_FIX, HardeningSettings
+
 # Stage names that read as production: `prod`, `production`, `prd`, `live`, alone or as a
 # dash-separated word (`eu-prod`, `prod-2`).
 _PRODUCTION = re.compile(r"(^|-)(prod|production|prd|live)(-|$)")
@@ -41,6 +43,8 @@ class StageSettings(BaseModel):
         description="production defaults (gradual rollouts, data kept on delete); "
         "default: whether the name reads as production",
     )
+    hardening: HardeningSettings = Field(default_factory=HardeningSettings)
+    """Data kept on delete, KMS keys, the PostgreSQL connection budget (`hardening_settings`)."""
 
     def resolved(self, stage: str) -> StageSettings:
         """These settings with `production` decided (from the stage's name when not set)."""
@@ -56,4 +60,5 @@ class StageSettings(BaseModel):
 
 STAGE_FIXES = {
     "production": "write production = true or false",
+    "hardening": HARDENING_FIX,
 }

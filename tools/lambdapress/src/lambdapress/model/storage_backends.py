@@ -118,8 +118,25 @@ class Stack(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class DataProtection:
+    """How a stage protects the data its stack holds (its `hardening` settings, resolved).
+
+    A backend renders its stateful resources with it: kept when the stack is deleted or the
+    resource replaced (`retain`), with continuous backups (`point_in_time_recovery`).
+    """
+
+    retain: bool = False
+    point_in_time_recovery: bool = False
+
+
 class StackBuilder(Stack, Protocol):
     """The stack being rendered, as a backend adds its resources to it."""
+
+    @property
+    def protection(self) -> DataProtection:
+        """How the stage protects its data (production stages: kept, backed up)."""
+        ...
 
     def add(self, logical_id: str, resource: dict[str, Any], owner: str) -> str:
         """Add `resource` under `logical_id`; `owner` says whose it is, for a clash's error."""

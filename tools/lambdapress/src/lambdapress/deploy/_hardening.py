@@ -1,0 +1,148 @@
+"""A stage's data protection and encryption keys in its stack (`hardening` of the stage).
+
+Tables of a stage that retains its data are rendered by their backend with
+`DeletionPolicy`/`UpdateReplacePolicy: Retain` and point-in-time recovery (`DataProtection`,
+decided here from the stage's settings). A PostgreSQL database lives outside the stack: neither
+`deploy` nor `destroy` can touch it, so it needs no policy.
+
+With `kms-key`, one customer managed key (the stage's own, `"create"`, or the team's, by ARN)
+encrypts what the stack writes at rest besides the tables: every log group (`KmsKeyId`) and
+every function's environment variables (`KmsKeyArn`). CloudWatch Logs encrypts with the key
+only if the key's policy lets the regional logs service use it for this stage's log groups
+(a created key's policy says exactly that; a team's own key must say it too: the README shows
+the statement). Each function's role may decrypt with that key and no other. A key costs
+$1 a month, and its use per 10,000 requests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdapress.config.hardening_settings import HardeningSettings
+from lambdapress.deploy._template_services import POLICY_VERSION
+from lambdapress.deploy.template_ids import Resources, tags
+from lambdapress.model.resources import DELETED_WITH_STACK, KEPT_WITH_STACK
+from lambdapress.model.storage_backends import DataProtection
+
+STAGE_KEY = "StageKey"
+STAGE_KEY_ALIAS = "StageKeyAlias"
+# What CloudWatch Logs does with a key that encrypts a log group (AWS's documented statement).
+LOGS_KEY_ACTIONS = (
+    "kms:Decrypt*",
+    "kms:Describe*",
+    "kms:Encrypt*",
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+)
+ACCOUNT_ROOT = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+"""The key's administrator: the account, so IAM policies decide who else may use it."""
+KEY_DELETION_DAYS = 30
+"""How long a deleted stage's key waits before it is gone (KMS's maximum): a mistake can be
+undone with CancelKeyDeletion, and logs stay readable meanwhile."""
+
+
+def data_protection(hardening: HardeningSettings, production: bool) -> DataProtection:
+    """The stage's tables: kept and backed up continuously on production stages by default."""
+    return DataProtection(
+        retain=hardening.retains_data(production),
+        point_in_time_recovery=hardening.recovers_to_a_point_in_time(production),
+    )
+
+
+def add_stage_key(
+    resources: Resources,
+    hardening: HardeningSettings,
+    protection: DataProtection,
+    names: tuple[str, str, str],
+) -> object | None:
+    """The key the stage encrypts with (its ARN as an expression), or None: AWS's own keys.
+
+    `names` is the project, the stage and the stack. A created key is kept with the data
+    (`retain`): logs encrypted with a deleted key cannot be read again.
+    """
+    if hardening.kms_key is None:
+        return None
+    if not hardening.creates_key:
+        return hardening.kms_key
+    project, stage, stack = names
+    log_groups = [
+        {"Fn::Sub": f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:{group}"}
+        for group in (
+            f"log-group:/aws/lambda/{project}-{stage}-*",
+            f"log-group:/lambdapress/{stack}/*",
+        )
+    ]
+    policy = {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": "TheAccountAdministersItThroughIam",
+                "Effect": "Allow",
+                "Principal": {
+                    "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+                },
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchLogsEncryptsTheStagesLogGroups",
+                "Effect": "Allow",
+                "Principal": {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}},
+                "Action": list(LOGS_KEY_ACTIONS),
+                "Resource": "*",
+                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+            },
+        ],
+    }
+    key = resources.add(
+        STAGE_KEY,
+        {
+            "Type": "AWS::KMS::Key",
+            **(KEPT_WITH_STACK if protection.retain else DELETED_WITH_STACK),
+            "Properties": {
+                "Description": f"lambdapress: stage {stage} of project {project} (logs, variables)",
+                "EnableKeyRotation": True,
+                "PendingWindowInDays": KEY_DELETION_DAYS,
+                "KeyPolicy": policy,
+                "Tags": tags(project, stage),
+            },
+        },
+        f"kms-key of stage {stage}",
+    )
+    resources.add(
+        STAGE_KEY_ALIAS,
+        {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {"AliasName": f"alias/{project}/{stage}", "TargetKeyId": {"Ref": key}},
+        },
+        f"kms-key of stage {stage}",
+    )
+    return {"Fn::GetAtt": [key, "Arn"]}
+
+
+def encrypt_with(resources: Resources, key: object) -> None:
+    """Every log group and every function's variables under `key`; each role may decrypt.
+
+    Applied to the rendered stack, so a log group or a function any part of the template adds
+    is covered without knowing about keys.
+    """
+    for _, group in resources.of_type("AWS::Logs::LogGroup"):
+        group["Properties"]["KmsKeyId"] = key
+    roles = dict(resources.of_type("AWS::IAM::Role"))
+    for _, function in resources.of_type("AWS::Lambda::Function"):
+        properties = function["Properties"]
+        properties["KmsKeyArn"] = key
+        role = properties.get("Role", {}).get("Fn::GetAtt", [None])[0]
+        if role in roles:
+            _may_decrypt(roles[role], key)
+
+
+def _may_decrypt(role: dict[str, Any], key: object) -> None:
+    """Its one policy (`add_role`) gains kms:Decrypt on the key.
+
+    Lambda decrypts the function's variables as the execution role at each cold start.
+    """
+    statement = {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key]}
+    statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    if statement not in statements:
+        statements.append(statement)
