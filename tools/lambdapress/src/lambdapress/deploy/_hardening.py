@@ -20,7 +20,7 @@ from typing import Any
 
 from lambdapress.config.hardening_settings import HardeningSettings
 from lambdapress.deploy._template_services import POLICY_VERSION
-from lambdapress.deploy.template_ids import Resources, tags
+from lambdapress.deploy.template_ids import Resources
 from lambdapress.model.resources import DELETED_WITH_STACK, KEPT_WITH_STACK
 from lambdapress.model.storage_backends import DataProtection
 
@@ -104,7 +104,8 @@ def add_stage_key(
                 "EnableKeyRotation": True,
                 "PendingWindowInDays": KEY_DELETION_DAYS,
                 "KeyPolicy": policy,
-                "Tags": tags(project, stage),
+                # No Tags here: the stack's own tags (project, stage) reach the key, and moto
+                # 5.2's CloudFormation fails on a key's tags (it reads TagKey, not Key).
             },
         },
         f"kms-key of stage {stage}",
