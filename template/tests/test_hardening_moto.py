@@ -16,6 +16,8 @@ write is IAM's behaviour; here the statements are compared, not exercised.
 from __future__ import annotations
 
 import ast
+import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,18 @@ from lambdapress.model.event_names import physical_name
 pytestmark = pytest.mark.e2e
 
 PROJECT, STAGE = "acme", "prod"
+README = Path(__file__).resolve().parents[2] / "README.md"
+SECTION = "### Defaults a security review expects"
+
+
+def readme_commands() -> list[tuple[list[str], list[str]]]:
+    """The section's console block: each `$ lambdapress ...` with the lines shown after it."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index(SECTION) :]
+    block = re.search(r"^```console\n(.*?)^```$", section, re.M | re.S)
+    assert block is not None
+    shown = re.findall(r"^\$ lambdapress ([^\n]*)\n((?:(?!\$ )[^\n]*\n)*)", block.group(1), re.M)
+    return [(shlex.split(command), output.splitlines()) for command, output in shown]
 
 
 @pytest.fixture
@@ -93,7 +107,11 @@ def test_each_role_holds_exactly_its_functions_permissions_and_prod_keeps_its_ta
         SecretString="postgresql://orders@db.internal:5432/orders",
     )
 
-    code = main(["deploy", "--stage", STAGE, "--no-build", "--yes", "--root", str(root)])
+    (deploy, _), (destroy, kept_lines) = readme_commands()
+    assert deploy == ["deploy", "--stage", STAGE, "--no-build", "--yes"]
+    assert destroy == ["destroy", "--stage", STAGE, "--yes"]
+
+    code = main([*deploy, "--root", str(root)])
     out, err = capsys.readouterr()
     assert code == 0, err
 
@@ -126,15 +144,15 @@ def test_each_role_holds_exactly_its_functions_permissions_and_prod_keeps_its_ta
     tables = boto3.client("dynamodb").list_tables()["TableNames"]
     assert tables == ["acme-prod-customers-customers", "acme-prod-fulfilment-shipments"]
 
-    code = main(["destroy", "--stage", STAGE, "--yes", "--root", str(root)])
+    code = main([*destroy, "--root", str(root)])
     out, err = capsys.readouterr()
     assert code == 0, err
-    for table, logical in [
-        ("acme-prod-customers-customers", "CustomersCustomersTable"),
-        ("acme-prod-fulfilment-shipments", "FulfilmentShipmentsTable"),
-    ]:
-        assert f"plan: keep table {table} ({logical}): the template retains it" in out
-        assert f"kept table {table} ({logical})" in out
+    # The README's lines, exactly those about kept resources, in its order.
+    key_id = key["KeyId"]
+    said = [line.replace(key_id, "<key-id>") for line in out.splitlines()]
+    about_kept = [line for line in said if line.startswith(("plan: keep ", "kept "))]
+    assert [line for line in about_kept if not line.startswith("kept bucket")] == kept_lines
+    assert len(kept_lines) == 6 and all(t in out for t in tables)
     assert boto3.client("dynamodb").list_tables()["TableNames"] == tables
     stacks = boto3.client("cloudformation").list_stacks()["StackSummaries"]
     assert {s["StackStatus"] for s in stacks if s["StackName"] == "acme-prod"} == {
