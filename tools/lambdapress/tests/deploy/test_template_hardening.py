@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from lambdapress.deploy.config import load_deploy_config
 from lambdapress.errors import ConfigError
 
-from .stacks import config, entry, lint_findings, of_type, render, service
+from .stacks import application, config, entry, lint_findings, of_type, render, service
 
 SHOP = service(
     "shop", {"storage": {"kind": "dynamodb", "tables": {"items": {"partition_key": "id"}}}}
@@ -180,3 +181,32 @@ def test_hardening_mistakes_name_the_file_the_key_and_the_fix(
     for word in words:
         assert word in message
     assert "hardening" in str(caught.value.hint)
+
+
+def test_the_sam_rendering_keeps_the_same_protection_keys_and_caps() -> None:
+    from lambdapress.formats._sam import render_sam
+
+    functions, services = [*ORDER_FUNCTIONS, *SHOP_FUNCTIONS], [ORDERS, SHOP]
+    deploy = _stages(prod={"kms-key": "create"})
+    sam = yaml.safe_load(render_sam(application(functions, services), deploy, "prod"))
+    resources = sam["Resources"]
+    (table,) = [r for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
+    serverless = [r for r in resources.values() if r["Type"] == "AWS::Serverless::Function"]
+    assert len(serverless) == 5
+    assert all(
+        f["Properties"]["KmsKeyArn"] == {"Fn::GetAtt": ["StageKey", "Arn"]} for f in serverless
+    )
+    caps = sorted(f["Properties"].get("ReservedConcurrentExecutions", 0) for f in serverless)
+    assert caps == [0, 0, 30, 30, 30]
+
+
+@pytest.mark.parametrize("as_text", [json.dumps, yaml.safe_dump])
+def test_destroy_reads_what_the_deployed_template_keeps(as_text: Any) -> None:
+    from lambdapress.deploy.destroying import _retained
+
+    template = render(SHOP_FUNCTIONS, [SHOP], _stages(prod={"kms-key": "create"}), "prod")
+    assert _retained(as_text(template)) == {"ShopItemsTable", "StageKey"}
+    assert _retained(template) == {"ShopItemsTable", "StageKey"}
+    assert _retained(render(SHOP_FUNCTIONS, [SHOP], stage="dev")) == set()
