@@ -210,3 +210,26 @@ def test_destroy_reads_what_the_deployed_template_keeps(as_text: Any) -> None:
     assert _retained(as_text(template)) == {"ShopItemsTable", "StageKey"}
     assert _retained(template) == {"ShopItemsTable", "StageKey"}
     assert _retained(render(SHOP_FUNCTIONS, [SHOP], stage="dev")) == set()
+
+
+def test_a_log_group_outside_the_key_s_patterns_is_granted_by_name() -> None:
+    from lambdapress.config.hardening_settings import HardeningSettings
+    from lambdapress.deploy._hardening import add_stage_key, encrypt_with
+    from lambdapress.deploy.template_ids import Resources
+    from lambdapress.model.storage_backends import DataProtection
+
+    resources = Resources()
+    hardening = HardeningSettings.model_validate({"kms-key": "create"})
+    key = add_stage_key(resources, hardening, DataProtection(), ("acme", "dev", "acme-dev"))
+    for logical_id, name in [("Ours", "/aws/lambda/acme-dev-orders-get"), ("Other", "/acme/x")]:
+        group = {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": name}}
+        resources.add(logical_id, group, logical_id)
+    encrypt_with(resources, key)
+    policy = resources.as_dict()["StageKey"]["Properties"]["KeyPolicy"]
+    granted = policy["Statement"][1]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert [arn["Fn::Sub"].partition(":log-group:")[2] for arn in granted] == [
+        "/aws/lambda/acme-dev-*",
+        "/lambdapress/acme-dev/*",
+        "/acme/x",
+    ]
+    assert resources.as_dict()["StageKey"]["DeletionPolicy"] == "Delete"  # dev: not kept

@@ -16,6 +16,7 @@ $1 a month, and its use per 10,000 requests.
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
 
 from lambdapress.config.hardening_settings import HardeningSettings
@@ -34,6 +35,9 @@ LOGS_KEY_ACTIONS = (
     "kms:GenerateDataKey*",
     "kms:ReEncrypt*",
 )
+LOGS_ARN_PREFIX = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
+LOGS_CONTEXT = "kms:EncryptionContext:aws:logs:arn"
+"""The encryption context CloudWatch Logs names the log group in."""
 ACCOUNT_ROOT = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
 """The key's administrator: the account, so IAM policies decide who else may use it."""
 KEY_DELETION_DAYS = 30
@@ -66,11 +70,8 @@ def add_stage_key(
         return hardening.kms_key
     project, stage, stack = names
     log_groups = [
-        {"Fn::Sub": f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:{group}"}
-        for group in (
-            f"log-group:/aws/lambda/{project}-{stage}-*",
-            f"log-group:/lambdapress/{stack}/*",
-        )
+        _log_group_arn(f"/aws/lambda/{project}-{stage}-*"),
+        _log_group_arn(f"/lambdapress/{stack}/*"),
     ]
     policy = {
         "Version": POLICY_VERSION,
@@ -90,7 +91,7 @@ def add_stage_key(
                 "Principal": {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}},
                 "Action": list(LOGS_KEY_ACTIONS),
                 "Resource": "*",
-                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+                "Condition": {"ArnLike": {LOGS_CONTEXT: log_groups}},
             },
         ],
     }
@@ -125,10 +126,17 @@ def encrypt_with(resources: Resources, key: object) -> None:
     """Every log group and every function's variables under `key`; each role may decrypt.
 
     Applied to the rendered stack, so a log group or a function any part of the template adds
-    is covered without knowing about keys.
+    is covered without knowing about keys: a created key's policy gains the name of a log group
+    outside its two patterns (CloudWatch Logs refuses a key its policy does not grant).
     """
+    granted = _logs_grant(resources)
     for _, group in resources.of_type("AWS::Logs::LogGroup"):
         group["Properties"]["KmsKeyId"] = key
+        name = group["Properties"].get("LogGroupName")
+        if granted is not None and isinstance(name, str):
+            patterns = [arn["Fn::Sub"].partition(":log-group:")[2] for arn in granted]
+            if not any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
+                granted.append(_log_group_arn(name))
     roles = dict(resources.of_type("AWS::IAM::Role"))
     for _, function in resources.of_type("AWS::Lambda::Function"):
         properties = function["Properties"]
@@ -136,6 +144,24 @@ def encrypt_with(resources: Resources, key: object) -> None:
         role = properties.get("Role", {}).get("Fn::GetAtt", [None])[0]
         if role in roles:
             _may_decrypt(roles[role], key)
+
+
+def _log_group_arn(name: str) -> dict[str, str]:
+    """A log group's ARN as the logs service's encryption context names it (a pattern may)."""
+    return {"Fn::Sub": f"{LOGS_ARN_PREFIX}:log-group:{name}"}
+
+
+def _logs_grant(resources: Resources) -> list[dict[str, str]] | None:
+    """The log groups the created key's policy lets CloudWatch Logs use it for.
+
+    None: the stage has no key of the stack's own (a team's key's policy is the team's).
+    """
+    for logical_id, key in resources.of_type("AWS::KMS::Key"):
+        if logical_id == STAGE_KEY:
+            statement = key["Properties"]["KeyPolicy"]["Statement"][1]
+            arns: list[dict[str, str]] = statement["Condition"]["ArnLike"][LOGS_CONTEXT]
+            return arns
+    return None
 
 
 def _may_decrypt(role: dict[str, Any], key: object) -> None:
