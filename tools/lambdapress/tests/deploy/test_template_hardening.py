@@ -107,16 +107,23 @@ def _reserved(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def test_postgres_functions_share_the_databases_connection_budget() -> None:
-    document = render([*ORDER_FUNCTIONS, *SHOP_FUNCTIONS], [ORDERS, SHOP])
+def test_postgres_functions_of_production_share_the_databases_connection_budget() -> None:
+    document = render([*ORDER_FUNCTIONS, *SHOP_FUNCTIONS], [ORDERS, SHOP], stage="prod")
     # (100 connections - 10 held back) // 3 functions; DynamoDB functions have no cap.
     assert _reserved(document) == {
-        "acme-dev-orders-create_order": 30,
-        "acme-dev-orders-get_order": 30,
-        "acme-dev-orders-list_orders": 30,
-        "acme-dev-shop-add_item": None,
-        "acme-dev-shop-get_item": None,
+        "acme-prod-orders-create_order": 30,
+        "acme-prod-orders-get_order": 30,
+        "acme-prod-orders-list_orders": 30,
+        "acme-prod-shop-add_item": None,
+        "acme-prod-shop-get_item": None,
     }
+
+
+def test_other_stages_are_capped_only_when_they_set_a_budget() -> None:
+    uncapped = _reserved(render(ORDER_FUNCTIONS, [ORDERS], stage="dev"))
+    assert set(uncapped.values()) == {None}  # an account on the starting quota deploys it
+    deploy = _stages(dev={"database-connections": 20})
+    assert set(_reserved(render(ORDER_FUNCTIONS, [ORDERS], deploy, "dev")).values()) == {3}
 
 
 def test_an_explicit_reserved_concurrency_wins_and_is_taken_off_the_budget() -> None:
@@ -154,7 +161,7 @@ def test_provisioned_concurrency_above_the_share_is_an_error() -> None:
         },
     )
     with pytest.raises(ConfigError) as caught:
-        render(ORDER_FUNCTIONS, [orders])
+        render(ORDER_FUNCTIONS, [orders], stage="prod")
     assert "orders.get_order asks for 40 provisioned" in str(caught.value)
 
 

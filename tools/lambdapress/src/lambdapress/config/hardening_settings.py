@@ -7,8 +7,8 @@ retain-data = true               # tables outlive the stack (DeletionPolicy Reta
 point-in-time-recovery = true    # DynamoDB's continuous backups; default: on for production
 kms-key = "create"               # or a key's ARN: logs and functions' variables encrypted with
                                  #   it; default: AWS's own keys
-database-connections = 100       # each PostgreSQL database's max_connections (PostgreSQL's
-                                 #   default: 100)
+database-connections = 100       # each PostgreSQL database's max_connections; default: 100
+                                 #   (PostgreSQL's default) on production, no cap elsewhere
 connections-held-back = 10       # kept for migrations, psql and the admin (default: 10)
 ```
 
@@ -18,7 +18,10 @@ What a security review asks of a production stack, and what costs money or block
 connection per container, so `(database-connections - connections-held-back)` shared out
 among the functions of that database, floor, bounds what a burst can open
 (`deploy.concurrency`); an explicit `reserved_concurrency` of a function wins and is taken off
-the budget first.
+the budget first. Only production stages are capped by default: any reserved concurrency
+fails to deploy in an account still on Lambda's starting quota (10 concurrent executions,
+all of which must stay unreserved), which is where a first `dev` deploy often goes; a stage
+that sets `database-connections` is capped too.
 """
 
 from __future__ import annotations
@@ -46,8 +49,8 @@ class HardeningSettings(BaseModel):
     retain_data: bool | None = Field(default=None, alias="retain-data")
     point_in_time_recovery: bool | None = Field(default=None, alias="point-in-time-recovery")
     kms_key: str | None = Field(default=None, alias="kms-key")
-    database_connections: int = Field(
-        default=DEFAULT_DATABASE_CONNECTIONS, ge=1, le=262_143, alias="database-connections"
+    database_connections: int | None = Field(
+        default=None, ge=1, le=262_143, alias="database-connections"
     )
     connections_held_back: int = Field(
         default=DEFAULT_CONNECTIONS_HELD_BACK, ge=0, alias="connections-held-back"
@@ -65,10 +68,11 @@ class HardeningSettings(BaseModel):
 
     @model_validator(mode="after")
     def _budget_leaves_connections(self) -> HardeningSettings:
-        if self.connections_held_back >= self.database_connections:
+        total = self.database_connections or DEFAULT_DATABASE_CONNECTIONS
+        if self.connections_held_back >= total:
             raise ValueError(
                 f"connections-held-back ({self.connections_held_back}) leaves none of "
-                f"database-connections ({self.database_connections}) to the functions"
+                f"database-connections ({total}) to the functions"
             )
         return self
 
@@ -85,10 +89,11 @@ class HardeningSettings(BaseModel):
         """Whether the stack makes its own KMS key."""
         return self.kms_key == CREATE_KEY
 
-    @property
-    def connections_for_functions(self) -> int:
-        """What the functions of one database may open between them."""
-        return self.database_connections - self.connections_held_back
+    def connection_budget(self, production: bool) -> int | None:
+        """Each PostgreSQL database's connections (set, else 100 on production, else None)."""
+        if self.database_connections is not None:
+            return self.database_connections
+        return DEFAULT_DATABASE_CONNECTIONS if production else None
 
 
 HARDENING_FIX = (

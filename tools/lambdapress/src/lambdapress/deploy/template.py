@@ -112,7 +112,7 @@ def _render(
     check_stage(stage)
     settings = config.stage_settings(stage)
     hardening = settings.hardening
-    application = with_connection_budget(application, hardening)
+    application = with_connection_budget(application, hardening, settings.is_production)
     protection = data_protection(hardening, settings.is_production)
     resources = Resources()
     add_resources(resources, application, config.project, stage, protection)
