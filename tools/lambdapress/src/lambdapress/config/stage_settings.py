@@ -26,6 +26,7 @@ from lambdapress.config.authorizer_settings import (
     JwtAuthorizerSettings,
     check_authorizer_names,
 )
+from lambdapress.config.hardening_settings import HARDENING_FIX, HardeningSettings
 
 # Stage names that read as production: `prod`, `production`, `prd`, `live`, alone or as a
 # dash-separated word (`eu-prod`, `prod-2`).
@@ -52,6 +53,8 @@ class StageSettings(BaseModel):
         description="JWT authorizers of this stage: the project's, keys overridden "
         "(`config.authorizer_settings`)",
     )
+    hardening: HardeningSettings = Field(default_factory=HardeningSettings)
+    """Data kept on delete, KMS keys, the PostgreSQL connection budget (`hardening_settings`)."""
 
     @field_validator("authorizers")
     @classmethod
@@ -76,4 +79,5 @@ class StageSettings(BaseModel):
 STAGE_FIXES = {
     "production": "write production = true or false",
     "authorizers": AUTHORIZERS_FIX,
+    "hardening": HARDENING_FIX,
 }

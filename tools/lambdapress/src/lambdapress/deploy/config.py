@@ -11,6 +11,9 @@ log-retention-days = 14          # the functions' and the API's log groups
 [tool.lambdapress.deploy.stages.prod]   # optional: one table per stage that differs
 production = true                # (`config.stage_settings`)
 
+[tool.lambdapress.deploy.stages.prod.hardening]   # kept data, keys, connection budget
+kms-key = "create"               # (`config.hardening_settings`)
+
 [tool.lambdapress.deploy.cors]   # optional: the HTTP API answers preflight requests itself
 allow-origins = ["https://app.example.com"]
 allow-methods = ["GET", "POST"]
