@@ -10,7 +10,7 @@ import pytest
 import tomlkit
 from model_functions import model_function
 
-from lambdapress.backends.postgres import DATABASE_URL_BUDGET
+from lambdapress.backends.postgres import DATABASE_SECRET_ENV
 from lambdapress.bundle import package, pipeline
 from lambdapress.bundle._aws_names import (
     SERVICE_FUNCTION,
@@ -223,7 +223,7 @@ TABLES = {"kind": "dynamodb", "tables": {"customers": {"partition_key": "id"}}}
     ("storage", "spare"),
     [
         (TABLES, 30),  # CUSTOMERS_TABLE and its name take far more than 30 bytes
-        ({"kind": "postgres"}, 500),  # DATABASE_URL is counted as 1024 bytes
+        ({"kind": "postgres"}, 60),  # DATABASE_SECRET_NAME with the longest project and stage
         (
             {
                 "kind": "dynamodb",
@@ -282,10 +282,10 @@ def test_what_the_stack_adds_is_what_the_template_adds() -> None:
     )
     longest = stack_environment(postgres, Path("/nowhere"))
     assert set(longest) == set(deployed_environment(postgres, "acme", "dev"))
-    assert len(longest["DATABASE_URL"]) == DATABASE_URL_BUDGET
+    assert longest[DATABASE_SECRET_ENV] == "p" * 40 + "/" + "s" * 16 + "/orders/database-url"
 
 
-@pytest.mark.parametrize("key", ["CUSTOMERS_TABLE", "DATABASE_URL"])
+@pytest.mark.parametrize("key", ["CUSTOMERS_TABLE", "DATABASE_SECRET_NAME"])
 def test_a_variable_the_stack_sets_is_refused_in_the_services_environment(
     tmp_path: Path, key: str
 ) -> None:
