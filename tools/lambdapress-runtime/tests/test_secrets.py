@@ -46,6 +46,17 @@ def test_a_secret_is_reused_until_its_max_age_then_read_again(aws: str) -> None:
     assert secrets.secret("stripe", environ=env) == "v2"
 
 
+def test_refresh_reads_at_once_and_refills_the_cache(aws: str) -> None:
+    manager = _client(aws, "secretsmanager")
+    manager.create_secret(Name="db", SecretString="postgresql://app:old@h/db")
+    env = {"DATABASE_SECRET_NAME": "db", "DATABASE_SECRET_MAX_AGE": "300"}
+    assert secrets.database_url(environ=env) == "postgresql://app:old@h/db"
+    manager.put_secret_value(SecretId="db", SecretString="postgresql://app:new@h/db")
+    assert secrets.database_url(environ=env) == "postgresql://app:old@h/db"
+    assert secrets.database_url(refresh=True, environ=env) == "postgresql://app:new@h/db"
+    assert secrets.database_url(environ=env) == "postgresql://app:new@h/db"
+
+
 def test_max_age_zero_reads_every_time(aws: str) -> None:
     manager = _client(aws, "secretsmanager")
     manager.create_secret(Name="s", SecretString="one")

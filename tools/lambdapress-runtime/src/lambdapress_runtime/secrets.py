@@ -52,21 +52,28 @@ opens, so one is reused for 10 and a new one signed after."""
 _POSTGRES_PORT: Final = 5432
 
 
-def secret(name: str, *, environ: Mapping[str, str] | None = None) -> str:
-    """The value of the secret the service declares as `[tool.lambdapress.secrets.<name>]`."""
-    return _read("secret", name, environ)
+def secret(name: str, *, refresh: bool = False, environ: Mapping[str, str] | None = None) -> str:
+    """The value of the secret the service declares as `[tool.lambdapress.secrets.<name>]`.
+
+    `refresh` reads it now whatever the cache holds (a credential just refused: rotated).
+    """
+    return _read("secret", name, environ, refresh)
 
 
-def parameter(name: str, *, environ: Mapping[str, str] | None = None) -> str:
+def parameter(name: str, *, refresh: bool = False, environ: Mapping[str, str] | None = None) -> str:
     """The value of the parameter declared as `[tool.lambdapress.parameters.<name>]`.
 
     A SecureString is decrypted (a String is returned as it is).
     """
-    return _read("parameter", name, environ)
+    return _read("parameter", name, environ, refresh)
 
 
-def database_url(*, environ: Mapping[str, str] | None = None) -> str:
-    """The libpq URL to connect to the service's PostgreSQL with (module doc)."""
+def database_url(*, refresh: bool = False, environ: Mapping[str, str] | None = None) -> str:
+    """The libpq URL to connect to the service's PostgreSQL with (module doc).
+
+    `refresh` reads the secret now: after the server refused the password (a rotation the
+    cache has not seen yet), so the next connection does not wait for `max_age`.
+    """
     env = os.environ if environ is None else environ
     url = env.get(DATABASE_URL_ENV)
     if not url:
@@ -82,14 +89,14 @@ def database_url(*, environ: Mapping[str, str] | None = None) -> str:
                     ),
                 ),
             )
-        url = _read("secret", DATABASE.lower(), env)
+        url = _read("secret", DATABASE.lower(), env, refresh)
     proxy = env.get(PROXY_HOST_ENV)
     if proxy:
         return through_proxy(url, proxy, _token_signer(env))
     return url
 
 
-def _read(kind: str, name: str, environ: Mapping[str, str] | None) -> str:
+def _read(kind: str, name: str, environ: Mapping[str, str] | None, refresh: bool) -> str:
     env = os.environ if environ is None else environ
     word = kind.upper()
     variable = environment_name(name, f"{word}_NAME")
@@ -110,9 +117,11 @@ def _read(kind: str, name: str, environ: Mapping[str, str] | None) -> str:
     from aws_lambda_powertools.utilities import parameters
 
     if kind == "secret":
-        value = parameters.get_secret(physical, max_age=max_age)
+        value = parameters.get_secret(physical, max_age=max_age, force_fetch=refresh)
     else:
-        value = parameters.get_parameter(physical, max_age=max_age, decrypt=True)
+        value = parameters.get_parameter(
+            physical, max_age=max_age, decrypt=True, force_fetch=refresh
+        )
     if not isinstance(value, str):  # a binary secret: its bytes, as text
         return bytes(value).decode()
     return value
