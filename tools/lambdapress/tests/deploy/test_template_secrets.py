@@ -6,10 +6,12 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 
 from lambdapress.config.settings import ServiceSettings
 from lambdapress.deploy.template import template_body
 from lambdapress.errors import ConfigError
+from lambdapress.formats._sam import render_sam
 from lambdapress.model.config_resources import Parameter, Secret
 
 from .stacks import application, config, entry, lint_findings, render, service
@@ -132,3 +134,15 @@ def test_a_wrong_declaration_is_refused(table: str, declared: dict[str, Any], wr
     with pytest.raises(ValueError, match="validation error") as error:
         ServiceSettings.model_validate({table: {"token": declared}})
     assert wrong in str(error.value)
+
+
+def test_the_sam_rendering_carries_the_same_names_and_grants() -> None:
+    model = application(FUNCTIONS, [PAYMENTS, OTHER])
+    body = render_sam(model, config(), "prod", "acme-artifacts")
+    assert lint_findings(body) == []
+    sam = yaml.safe_load(body)["Resources"]
+    cloudformation = json.loads(template_body(model, config(), "prod", "acme-artifacts"))
+    for name in ("PaymentsChargeFunction", "PaymentsChargeRole"):
+        properties = cloudformation["Resources"][name]["Properties"]
+        key = "Environment" if name.endswith("Function") else "Policies"
+        assert sam[name]["Properties"][key] == properties[key]
