@@ -20,13 +20,9 @@ def aws(moto_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"http://{host}:{port}"
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", url)
     monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", url)
-    secrets.clear_cache()
-    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
-
-    DEFAULT_PROVIDERS.clear()  # providers hold a client made for another test's server
+    secrets.clear_cache()  # the clients too: made for another test's server
     yield url
     secrets.clear_cache()
-    DEFAULT_PROVIDERS.clear()
 
 
 def _client(url: str, service: str) -> Any:
@@ -55,6 +51,20 @@ def test_refresh_reads_at_once_and_refills_the_cache(aws: str) -> None:
     assert secrets.database_url(environ=env) == "postgresql://app:old@h/db"
     assert secrets.database_url(refresh=True, environ=env) == "postgresql://app:new@h/db"
     assert secrets.database_url(environ=env) == "postgresql://app:new@h/db"
+
+
+def test_clear_cache_forgets_values_and_clients(aws: str) -> None:
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+
+    manager = _client(aws, "secretsmanager")
+    manager.create_secret(Name="s", SecretString="one")
+    env = {"S_SECRET_NAME": "s"}
+    assert secrets.secret("s", environ=env) == "one"
+    assert "secrets" in DEFAULT_PROVIDERS
+    manager.put_secret_value(SecretId="s", SecretString="two")
+    secrets.clear_cache()
+    assert DEFAULT_PROVIDERS == {}
+    assert secrets.secret("s", environ=env) == "two"
 
 
 def test_max_age_zero_reads_every_time(aws: str) -> None:

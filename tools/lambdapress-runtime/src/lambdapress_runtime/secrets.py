@@ -207,8 +207,14 @@ def _token_signer(env: Mapping[str, str]) -> TokenSigner:
 
 
 def clear_cache() -> None:
-    """Forget every value read and token signed: the next reads go to AWS (tests, restores)."""
+    """Forget every value read, token signed and client made: the next reads go to AWS.
+
+    For tests, and for a SnapStart restore: the clients Powertools keeps were made with the
+    credentials of the container that took the snapshot.
+    """
     from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
     parameters.clear_caches()  # type: ignore[no-untyped-call]
+    DEFAULT_PROVIDERS.clear()
     TOKENS.clear()
