@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import lambdapress_runtime
+from lambdapress.cli import main
 from lambdapress.emulator import Emulator
 from lambdapress.emulator._ric import wheel_platform
 from lambdapress.model.application import Application
@@ -152,3 +153,32 @@ def test_a_missing_value_is_named_with_the_line_to_add(
     without_server = missing_values(None, _manifest(reader_repo), {"demo"}, "acme")
     assert without_server is not None and "start `nox -s db`" in (without_server.hint or "")
     assert "2 secrets or parameters" in str(without_server)
+
+
+def test_serve_and_invoke_refuse_to_start_without_a_value(
+    reader_repo: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before the first request, naming each one: `invoke` without a `db`, `serve` with its own
+    moto (nothing seeds it: there is no local file)."""
+    repo = Repo(tmp_path / "repo")
+    built = repo.root / "dist" / "demo" / "reader.zip"
+    shutil.copy2(reader_repo.root / "dist" / "demo" / "reader.zip", built)
+    repo.write(_manifest(repo))
+    root = ["--root", str(repo.root)]
+
+    assert main(["invoke", "demo.reader", *root]) == 1
+    err = capsys.readouterr().err
+    assert "2 secrets or parameters the functions read have no local value (no local server)" in err
+    assert (
+        "secret repo/local/demo/stripe ([tool.lambdapress.secrets.stripe] of service demo)" in err
+    )
+    assert (
+        "fix: start `nox -s db` (it seeds them), and add to .lambdapress/secrets.local.toml" in err
+    )
+    assert "START RequestId" not in err
+
+    serve = ["serve", "--no-watch", "--port", "0", "--lambda-port", "-1", *root]
+    assert main(serve) == 1
+    err = capsys.readouterr().err
+    assert "have no local value (`lambdapress db` or serve's moto)" in err
+    assert '[parameters] "/repo/local/tax-rate" = "<the value>"' in err
