@@ -368,3 +368,20 @@ def test_the_environment_limit_keeps_room_for_the_implementation_pins(tmp_path: 
     # A service that sets the pin itself has it counted once, as its own: it fits exactly.
     own = {**near_limit(room), "PSYCOPG_IMPL": "binary"}
     check(service_with(tmp_path / "own", {"get": HANDLER}, {"environment": own}))
+
+
+def test_the_names_of_secrets_and_parameters_count_at_their_longest() -> None:
+    settings = {"secrets": {"stripe": {}}, "parameters": {"tax-rate": {"path": "/x/${stage}"}}}
+    service = Service(
+        name="orders",
+        import_name="orders",
+        path=Path("/nowhere/services/orders"),
+        settings=parse_service_settings(
+            {"tool": {"lambdapress": settings}}, Path("/nowhere/pyproject.toml")
+        ),
+        answers=None,
+    )
+    longest = stack_environment(service, Path("/nowhere"))
+    assert set(longest) == set(deployed_environment(service, "acme", "dev"))
+    assert longest["STRIPE_SECRET_NAME"] == "p" * 40 + "/" + "s" * 16 + "/orders/stripe"
+    assert longest["TAX_RATE_PARAMETER_NAME"] == "/x/" + "s" * 16
