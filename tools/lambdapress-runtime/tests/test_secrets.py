@@ -143,3 +143,18 @@ def test_a_token_is_reused_for_ten_minutes_then_signed_again(
     now[0] += 2
     assert tokens.token("proxy", 5432, "app", "us-east-1") != first
     assert tokens.token("proxy", 5432, "other", "us-east-1") != first
+
+
+def test_a_snapstart_restore_forgets_values_and_the_clients_of_the_snapshot(aws: str) -> None:
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+
+    from lambdapress_runtime._snapstart import refresh_process_state
+
+    manager = _client(aws, "secretsmanager")
+    manager.create_secret(Name="restored", SecretString="before")
+    env = {"RESTORED_SECRET_NAME": "restored", "RESTORED_SECRET_MAX_AGE": "300"}
+    assert secrets.secret("restored", environ=env) == "before"  # read before the snapshot
+    manager.put_secret_value(SecretId="restored", SecretString="after")
+    assert "secrets" in refresh_process_state()
+    assert DEFAULT_PROVIDERS == {}  # its client signed with the snapshot's credentials
+    assert secrets.secret("restored", environ=env) == "after"
