@@ -9,6 +9,9 @@ resources = ["arn:${AWS::Partition}:s3:::acme-uploads/*"]
 reserved_concurrency = 20                  # at most 20 at once (0 stops it)
 warm_every_minutes = 5                     # an EventBridge rule sends the warm-up event
 provisioned_concurrency = 2                # an alias `live` with 2 initialised environments
+snapstart = false                          # this function without the service's SnapStart
+access = "read"                            # storage actions: "read" or "write"; default: "read"
+                                           #   when every trigger is a GET or HEAD route
 ```
 
 They live in the service's pyproject, beside the runtime and memory they go with, and are
@@ -128,6 +131,12 @@ class FunctionDeploySettings(BaseModel):
     reserved_concurrency: int | None = Field(default=None, ge=0, le=100_000)
     warm_every_minutes: int | None = Field(default=None, ge=1, le=MAX_WARM_MINUTES)
     provisioned_concurrency: int | None = Field(default=None, ge=1, le=100_000)
+    snapstart: bool | None = None
+    """SnapStart for this function (true/false); unset, the service's `snapstart` applies."""
+    access: Literal["read", "write"] | None = None
+    """What the function does with its service's storage; None: derived from its triggers
+    (`model.permissions.access_of`). `write` for a GET handler that records something (a
+    view counter); `read` for a worker that only reads."""
 
     @model_validator(mode="after")
     def _provisioned_fits_reserved(self) -> FunctionDeploySettings:
@@ -155,5 +164,6 @@ FIXES = {
     'resources = ["arn:aws:s3:::bucket/*"] (effect = "Deny" optional; allow_wildcard = true '
     "for a deliberate wildcard)",
     "functions": "write [tool.lambdapress.functions.HANDLER] with reserved_concurrency, "
-    f"warm_every_minutes (1 to {MAX_WARM_MINUTES}) or provisioned_concurrency, whole numbers",
+    f"warm_every_minutes (1 to {MAX_WARM_MINUTES}) or provisioned_concurrency, whole numbers, "
+    'snapstart = true or false, or access = "read" or "write"',
 }

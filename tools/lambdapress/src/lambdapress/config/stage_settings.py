@@ -19,8 +19,14 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from lambdapress.config.authorizer_settings import (
+    AUTHORIZERS_FIX,
+    JwtAuthorizerSettings,
+    check_authorizer_names,
+)
+from lambdapress.config.hardening_settings import HARDENING_FIX, HardeningSettings
 from lambdapress.config.observability_settings import OBSERVABILITY_FIX, ObservabilitySettings
 
 # Stage names that read as production: `prod`, `production`, `prd`, `live`, alone or as a
@@ -43,10 +49,25 @@ class StageSettings(BaseModel):
         description="production defaults (gradual rollouts, data kept on delete); "
         "default: whether the name reads as production",
     )
+    authorizers: dict[str, JwtAuthorizerSettings] = Field(
+        default_factory=dict,
+        description="JWT authorizers of this stage: the project's, keys overridden "
+        "(`config.authorizer_settings`)",
+    )
     observability: ObservabilitySettings = Field(
         default_factory=ObservabilitySettings,
         description="tracing and the stage's dashboard (`config.observability_settings`)",
     )
+    hardening: HardeningSettings = Field(default_factory=HardeningSettings)
+    """Data kept on delete, KMS keys, the PostgreSQL connection budget (`hardening_settings`)."""
+
+    @field_validator("authorizers")
+    @classmethod
+    def _authorizer_names(
+        cls, value: dict[str, JwtAuthorizerSettings]
+    ) -> dict[str, JwtAuthorizerSettings]:
+        check_authorizer_names(list(value))
+        return value
 
     def resolved(self, stage: str) -> StageSettings:
         """These settings with `production` decided (from the stage's name when not set)."""
@@ -63,4 +84,6 @@ class StageSettings(BaseModel):
 STAGE_FIXES = {
     "production": "write production = true or false",
     "observability": OBSERVABILITY_FIX,
+    "authorizers": AUTHORIZERS_FIX,
+    "hardening": HARDENING_FIX,
 }

@@ -24,6 +24,7 @@ from lambdapress.config.lambda_platform import (
     TimeoutSeconds,
 )
 from lambdapress.errors import ConfigError, LambdapressError
+from lambdapress.model import config_resources  # noqa: F401  (registers its kinds)
 from lambdapress.model.kinds import RESOURCES, TRIGGERS, parse_all
 from lambdapress.model.permissions import Permission
 from lambdapress.model.resources import Resource
@@ -80,6 +81,11 @@ class Capacity(BaseModel):
     reserved_concurrency: int | None = Field(default=None, ge=0)
     provisioned_concurrency: int | None = Field(default=None, ge=1)
     warm_every_minutes: int | None = Field(default=None, ge=1)
+    snapstart: bool = Field(
+        default=False,
+        description="Lambda SnapStart on its published versions (the service's `snapstart`, "
+        "or the function's own); `package` refused it where Lambda would",
+    )
 
 
 class Function(BaseModel):
