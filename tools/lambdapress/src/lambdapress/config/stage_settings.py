@@ -21,6 +21,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lambdapress.config.rollout_settings import ROLLOUT_FIXES, AlarmSettings, RolloutSettings
+
 # Stage names that read as production: `prod`, `production`, `prd`, `live`, alone or as a
 # dash-separated word (`eu-prod`, `prod-2`).
 _PRODUCTION = re.compile(r"(^|-)(prod|production|prd|live)(-|$)")
@@ -41,6 +43,10 @@ class StageSettings(BaseModel):
         description="production defaults (gradual rollouts, data kept on delete); "
         "default: whether the name reads as production",
     )
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
+    """How a new version takes traffic (`rollout_settings`)."""
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    """The thresholds of every function's alarms (`rollout_settings`)."""
 
     def resolved(self, stage: str) -> StageSettings:
         """These settings with `production` decided (from the stage's name when not set)."""
@@ -56,4 +62,5 @@ class StageSettings(BaseModel):
 
 STAGE_FIXES = {
     "production": "write production = true or false",
+    **ROLLOUT_FIXES,
 }

@@ -23,6 +23,7 @@ from lambdapress.config.lambda_platform import (
     Runtime,
     TimeoutSeconds,
 )
+from lambdapress.config.rollout_settings import RolloutStrategy
 from lambdapress.errors import ConfigError, LambdapressError
 from lambdapress.model.kinds import RESOURCES, TRIGGERS, parse_all
 from lambdapress.model.permissions import Permission
@@ -80,6 +81,9 @@ class Capacity(BaseModel):
     reserved_concurrency: int | None = Field(default=None, ge=0)
     provisioned_concurrency: int | None = Field(default=None, ge=1)
     warm_every_minutes: int | None = Field(default=None, ge=1)
+    rollout: RolloutStrategy | None = Field(
+        default=None, description="the function's rollout strategy; None: its stage's"
+    )
 
 
 class Function(BaseModel):
