@@ -19,9 +19,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.config.aws_rules import BUCKET_NAME_PATTERN
+from lambdapress.deploy._template_alarms import add_alarms
+from lambdapress.deploy._template_rollouts import add_codedeploy, hook_dependencies, update_policy
 from lambdapress.deploy._template_services import add_resources, add_role, resource_environment
 from lambdapress.deploy._template_triggers import add_triggers
 from lambdapress.deploy.config import DeployConfig, check_stage
+from lambdapress.deploy.rollouts import function_rollouts, stage_hooks
 from lambdapress.deploy.template_functions import StackFunction, add_function
 from lambdapress.deploy.template_ids import (
     ARTIFACT_BUCKET,
@@ -112,6 +115,10 @@ def _render(
     add_resources(resources, application, config.project, stage)
     functions: list[StackFunction] = []
     targets: dict[str, dict[str, Any]] = {}
+    alarms: dict[str, dict[str, str]] = {}
+    settings = config.stage_settings(stage)
+    hooks = stage_hooks(application, config, stage)
+    rollouts = {r.function: r for r in function_rollouts(application, config, stage)}
     for entry in sorted(application.functions, key=lambda f: f.name):
         function = StackFunction(
             entry=entry,
@@ -122,9 +129,13 @@ def _render(
             project=config.project,
             stage=stage,
             log_retention_days=config.log_retention_days,
+            alias_update_policy=update_policy(rollouts[entry.name], hooks),
+            alias_depends_on=tuple(hook_dependencies(rollouts[entry.name], hooks)),
         )
         targets[entry.name] = add_function(resources, function)
+        alarms[entry.name] = add_alarms(resources, application, function, settings.alarms)
         functions.append(function)
+    add_codedeploy(resources, tuple(rollouts.values()), hooks, alarms, config.project, stage)
     outputs = add_triggers(resources, application, config, stage, targets)
     if len(resources) > MAX_RESOURCES:
         raise ConfigError(

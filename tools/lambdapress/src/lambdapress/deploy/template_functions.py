@@ -1,8 +1,10 @@
-"""The resources of one function: the function, its log group and its optional capacity settings.
+"""The resources of one function: the function, its log group, its version and `live` alias.
 
-What is invoked (by the API and by the warm-up rule) is returned as a CloudFormation
-expression: the function's ARN, or the `live` alias when the function has provisioned
-concurrency, so requests reach the initialised environments the alias pays for.
+What is invoked (by the API, event sources, rules and the warm-up ping) is returned as a
+CloudFormation expression: always the `live` alias, never the bare function. So a deploy
+publishes a version and moves the alias; the alias is what CodeDeploy shifts gradually
+(`_template_rollouts`), what provisioned concurrency is set on, and what every invoker keeps
+calling while the function's `$LATEST` changes underneath.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ class StackFunction:
     project: str
     stage: str
     log_retention_days: int
+    alias_update_policy: dict[str, Any] | None = None
+    """The alias's `UpdatePolicy` when CodeDeploy shifts its traffic (`_template_rollouts`)."""
+    alias_depends_on: tuple[str, ...] = ()
+    """What the alias's update waits for (the traffic hooks' permissions)."""
 
     @property
     def logical_id(self) -> str:
@@ -87,12 +93,12 @@ def add_function(resources: Resources, function: StackFunction) -> dict[str, Any
         properties["EphemeralStorage"] = {"Size": entry.ephemeral_storage}
     if function.entry.capacity.reserved_concurrency is not None:
         properties["ReservedConcurrentExecutions"] = function.entry.capacity.reserved_concurrency
-    created = resources.add(
+    resources.add(
         function.logical_id,
         {"Type": "AWS::Lambda::Function", "Properties": properties},
         f"function {entry.name}",
     )
-    target = _live_alias(resources, function, properties) or {"Fn::GetAtt": [created, "Arn"]}
+    target = _live_alias(resources, function, properties)
     if function.entry.capacity.warm_every_minutes is not None:
         _warm_up(resources, function, target, function.entry.capacity.warm_every_minutes)
     return target
@@ -100,16 +106,14 @@ def add_function(resources: Resources, function: StackFunction) -> dict[str, Any
 
 def _live_alias(
     resources: Resources, function: StackFunction, properties: dict[str, Any]
-) -> dict[str, Any] | None:
-    """A version and the alias `live` with provisioned concurrency, when the function asks.
+) -> dict[str, Any]:
+    """A version and the alias `live` on it (with provisioned concurrency when asked).
 
     A version is immutable, so the `AWS::Lambda::Version` carries the code's hash and a digest
     of the function's properties: CloudFormation replaces it (publishes a new version and
     moves the alias) exactly when the code or the configuration changes, never otherwise.
     """
     count = function.entry.capacity.provisioned_concurrency
-    if count is None:
-        return None
     entry = function.entry
     digest = hashlib.sha256(json.dumps(properties, sort_keys=True).encode()).hexdigest()[:16]
     version = resources.add(
@@ -125,20 +129,22 @@ def _live_alias(
         },
         f"function {entry.name}",
     )
-    alias = resources.add(
-        function_id(entry.name, "LiveAlias"),
-        {
-            "Type": "AWS::Lambda::Alias",
-            "Properties": {
-                "Name": LIVE_ALIAS,
-                "FunctionName": {"Ref": function.logical_id},
-                "FunctionVersion": {"Fn::GetAtt": [version, "Version"]},
-                "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": count},
-            },
-        },
-        f"function {entry.name}",
-    )
-    return {"Ref": alias}
+    alias_properties: dict[str, Any] = {
+        "Name": LIVE_ALIAS,
+        "FunctionName": {"Ref": function.logical_id},
+        "FunctionVersion": {"Fn::GetAtt": [version, "Version"]},
+    }
+    if count is not None:
+        alias_properties["ProvisionedConcurrencyConfig"] = {
+            "ProvisionedConcurrentExecutions": count
+        }
+    alias: dict[str, Any] = {"Type": "AWS::Lambda::Alias", "Properties": alias_properties}
+    if function.alias_update_policy is not None:
+        alias["UpdatePolicy"] = function.alias_update_policy
+    if function.alias_depends_on:
+        alias["DependsOn"] = list(function.alias_depends_on)
+    alias_id = resources.add(function_id(entry.name, "LiveAlias"), alias, f"function {entry.name}")
+    return {"Ref": alias_id}
 
 
 def _warm_up(
