@@ -493,6 +493,24 @@ class Aws:
                 return status if not reason else f"{status}: {self.secrets.redact(reason)}"
             time.sleep(1.0)
 
+    def publish_to_alias(self, function_name: str, code_sha256: str, alias: str) -> str:
+        """Publish `$LATEST` as a version (only if it runs `code_sha256`), point `alias` at it.
+
+        What `sync` does after new code: every invoker calls the alias, so code that is not
+        published behind it would never run. Returns the version.
+        """
+        try:
+            published = self._lambda.publish_version(
+                FunctionName=function_name, CodeSha256=code_sha256
+            )
+            version = published["Version"]
+            self._lambda.update_alias(
+                FunctionName=function_name, Name=alias, FunctionVersion=version
+            )
+        except _FAILURES as exc:
+            raise self.error(f"cannot publish {function_name} behind {alias}", exc) from None
+        return version
+
     # -- Secrets Manager and SSM: what the template's dynamic references resolve ---------------
     def secret(self, secret_id: str) -> SecretFacts | None:
         """The secret's state, or None when there is none (`DescribeSecret`: no value read)."""
