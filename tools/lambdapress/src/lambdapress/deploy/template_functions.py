@@ -59,6 +59,11 @@ class StackFunction:
         return function_id(self.entry.name)
 
 
+def live_alias_id(function: str) -> str:
+    """`OrdersGetOrderLiveAlias`: the logical id of a function's `live` alias."""
+    return function_id(function, "LiveAlias")
+
+
 def add_function(resources: Resources, function: StackFunction) -> dict[str, Any]:
     """Add the function and what belongs to it; returns what an invoker should call."""
     entry = function.entry
@@ -143,7 +148,7 @@ def _live_alias(
         alias["UpdatePolicy"] = function.alias_update_policy
     if function.alias_depends_on:
         alias["DependsOn"] = list(function.alias_depends_on)
-    alias_id = resources.add(function_id(entry.name, "LiveAlias"), alias, f"function {entry.name}")
+    alias_id = resources.add(live_alias_id(entry.name), alias, f"function {entry.name}")
     return {"Ref": alias_id}
 
 
