@@ -7,8 +7,8 @@ type), and `Fn::GetAtt [version, Version]` is not answered. Every function of a 
 stack is invoked through its `live` alias, so without these a stack could not be created in
 moto at all (a mapping or permission naming the alias would get None).
 
-Importing this module defines, for this test process, the models CloudFormation would use: each calls
-moto's own backend (`create_alias`, `put_metric_alarm`, `create_application`,
+Importing this module defines, for this test process, the models CloudFormation would use:
+each calls moto's own backend (`create_alias`, `put_metric_alarm`, `create_application`,
 `create_deployment_group`), so what a test reads back through boto3 (GetAlias,
 DescribeAlarms, GetDeploymentGroup) is what the stack made. What they cannot do is what moto
 itself cannot: CodeDeploy never runs a deployment (an alias's `UpdatePolicy` is ignored and the
@@ -21,13 +21,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from moto.awslambda.models import LambdaVersion, lambda_backends
 from moto.cloudformation import parsing
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.codedeploy.models import AlarmConfiguration, codedeploy_backends
 from moto.core.common_models import CloudFormationModel
-
 
 # moto files each model under its service, the second word of the model's module
 # (`moto.awslambda.models`); these file under `tests.moto_cloudformation`.
