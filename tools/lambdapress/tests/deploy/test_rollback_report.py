@@ -316,3 +316,8 @@ def test_the_plan_shows_each_function_s_strategy_and_alarms(
         "shop.greet": "canary 10% 5 min errors, duration-p99, throttles",
         "shop.stock": "all-at-once errors, duration-p99, throttles",
     }
+    # The README shows this command and exactly these lines.
+    readme = (Path(__file__).resolve().parents[4] / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("$ lambdapress deploy --stage prod --plan\n") :]
+    shown = block[: block.index("```")].splitlines()[2:]
+    assert out[out.index(shown[0]) :].splitlines()[: len(shown)] == shown
