@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from moto.awslambda.models import LambdaVersion, lambda_backends
+from moto.awslambda.models import LambdaBackend, LambdaVersion, lambda_backends
 from moto.cloudformation import parsing
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.codedeploy.models import AlarmConfiguration, codedeploy_backends
@@ -353,8 +353,27 @@ def _replaced_version(
     )
 
 
+_send_sqs_batch = LambdaBackend.send_sqs_batch
+
+
+def _send_to_the_function(
+    self: LambdaBackend, function_arn: str, messages: Any, queue_arn: str
+) -> bool:
+    """moto's queue -> function delivery, given the function rather than the alias's version.
+
+    A mapping on the alias is stored by moto with the version's ARN (`function:<name>:1`), and
+    moto's copy of a published version has no Docker client: delivering to it raises
+    AttributeError, a 500 for the `SendMessage` that triggered it. Without Docker moto runs no
+    function anyway: given the unqualified function, the delivery fails as it always did here
+    and the messages stay in the queue (for the tests' local delivery loop).
+    """
+    unqualified = ":".join(function_arn.split(":")[:7])
+    return bool(_send_sqs_batch(self, unqualified, messages, queue_arn))
+
+
 def register(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make moto's CloudFormation create the types above (until the test ends)."""
+    monkeypatch.setattr(LambdaBackend, "send_sqs_batch", _send_to_the_function)
     monkeypatch.setattr(LambdaVersion, "get_cfn_attribute", _version_attribute, raising=False)
     monkeypatch.setattr(
         LambdaVersion, "update_from_cloudformation_json", staticmethod(_replaced_version)
