@@ -9,6 +9,9 @@ resources = ["arn:${AWS::Partition}:s3:::acme-uploads/*"]
 reserved_concurrency = 20                  # at most 20 at once (0 stops it)
 warm_every_minutes = 5                     # an EventBridge rule sends the warm-up event
 provisioned_concurrency = 2                # the alias `live` keeps 2 environments initialised
+snapstart = false                          # this function without the service's SnapStart
+access = "read"                            # storage actions: "read" or "write"; default: "read"
+                                           #   when every trigger is a GET or HEAD route
 rollout = "all-at-once"                    # instead of the stage's strategy (rollout_settings)
 ```
 
@@ -132,6 +135,12 @@ class FunctionDeploySettings(BaseModel):
     provisioned_concurrency: int | None = Field(default=None, ge=1, le=100_000)
     rollout: RolloutStrategy | None = None
     """This function's strategy instead of its stage's (a cheap internal one all at once)."""
+    snapstart: bool | None = None
+    """SnapStart for this function (true/false); unset, the service's `snapstart` applies."""
+    access: Literal["read", "write"] | None = None
+    """What the function does with its service's storage; None: derived from its triggers
+    (`model.permissions.access_of`). `write` for a GET handler that records something (a
+    view counter); `read` for a worker that only reads."""
 
     @model_validator(mode="after")
     def _provisioned_fits_reserved(self) -> FunctionDeploySettings:
@@ -160,5 +169,6 @@ FIXES = {
     "for a deliberate wildcard)",
     "functions": "write [tool.lambdapress.functions.HANDLER] with reserved_concurrency, "
     f"warm_every_minutes (1 to {MAX_WARM_MINUTES}) or provisioned_concurrency, whole numbers, "
+    'snapstart = true or false, access = "read" or "write", '
     'or rollout = "all-at-once", "canary" or "linear"',
 }

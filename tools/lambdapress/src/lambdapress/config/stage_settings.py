@@ -19,8 +19,14 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from lambdapress.config.authorizer_settings import (
+    AUTHORIZERS_FIX,
+    JwtAuthorizerSettings,
+    check_authorizer_names,
+)
+from lambdapress.config.hardening_settings import HARDENING_FIX, HardeningSettings
 from lambdapress.config.rollout_settings import ROLLOUT_FIXES, AlarmSettings, RolloutSettings
 
 # Stage names that read as production: `prod`, `production`, `prd`, `live`, alone or as a
@@ -43,6 +49,22 @@ class StageSettings(BaseModel):
         description="production defaults (gradual rollouts, data kept on delete); "
         "default: whether the name reads as production",
     )
+    authorizers: dict[str, JwtAuthorizerSettings] = Field(
+        default_factory=dict,
+        description="JWT authorizers of this stage: the project's, keys overridden "
+        "(`config.authorizer_settings`)",
+    )
+    hardening: HardeningSettings = Field(default_factory=HardeningSettings)
+    """Data kept on delete, KMS keys, the PostgreSQL connection budget (`hardening_settings`)."""
+
+    @field_validator("authorizers")
+    @classmethod
+    def _authorizer_names(
+        cls, value: dict[str, JwtAuthorizerSettings]
+    ) -> dict[str, JwtAuthorizerSettings]:
+        check_authorizer_names(list(value))
+        return value
+
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)
     """How a new version takes traffic (`rollout_settings`)."""
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
@@ -62,5 +84,7 @@ class StageSettings(BaseModel):
 
 STAGE_FIXES = {
     "production": "write production = true or false",
+    "authorizers": AUTHORIZERS_FIX,
+    "hardening": HARDENING_FIX,
     **ROLLOUT_FIXES,
 }

@@ -19,10 +19,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.config.aws_rules import BUCKET_NAME_PATTERN
+from lambdapress.deploy._hardening import add_stage_key, data_protection, encrypt_with
 from lambdapress.deploy._template_alarms import add_alarms
 from lambdapress.deploy._template_rollouts import add_codedeploy, hook_dependencies, update_policy
 from lambdapress.deploy._template_services import add_resources, add_role, resource_environment
 from lambdapress.deploy._template_triggers import add_triggers
+from lambdapress.deploy.concurrency import with_connection_budget
 from lambdapress.deploy.config import DeployConfig, check_stage
 from lambdapress.deploy.rollouts import function_rollouts, stage_hooks
 from lambdapress.deploy.template_functions import StackFunction, add_function
@@ -111,12 +113,18 @@ def _render(
     application: Application, config: DeployConfig, stage: str, bucket: str | None
 ) -> tuple[str, list[StackFunction]]:
     check_stage(stage)
+    settings = config.stage_settings(stage)
+    hardening = settings.hardening
+    application = with_connection_budget(application, hardening, settings.is_production)
+    protection = data_protection(hardening, settings.is_production)
     resources = Resources()
-    add_resources(resources, application, config.project, stage)
+    add_resources(resources, application, config.project, stage, protection)
+    key = add_stage_key(
+        resources, hardening, protection, (config.project, stage, config.stack_name(stage))
+    )
     functions: list[StackFunction] = []
     targets: dict[str, dict[str, Any]] = {}
     alarms: dict[str, dict[str, str]] = {}
-    settings = config.stage_settings(stage)
     hooks = stage_hooks(application, config, stage)
     rollouts = {r.function: r for r in function_rollouts(application, config, stage)}
     for entry in sorted(application.functions, key=lambda f: f.name):
@@ -137,6 +145,8 @@ def _render(
         functions.append(function)
     add_codedeploy(resources, tuple(rollouts.values()), hooks, alarms, config.project, stage)
     outputs = add_triggers(resources, application, config, stage, targets)
+    if key is not None:
+        encrypt_with(resources, key)
     if len(resources) > MAX_RESOURCES:
         raise ConfigError(
             f"the stack would have {len(resources)} resources; CloudFormation allows "

@@ -3,8 +3,9 @@
 What is invoked (by the API, event sources, rules and the warm-up ping) is returned as a
 CloudFormation expression: always the `live` alias, never the bare function. So a deploy
 publishes a version and moves the alias; the alias is what CodeDeploy shifts gradually
-(`_template_rollouts`), what provisioned concurrency is set on, and what every invoker keeps
-calling while the function's `$LATEST` changes underneath.
+(`_template_rollouts`), what provisioned concurrency is set on, what runs SnapStart's
+snapshot (it applies to published versions only: `$LATEST` starts cold), and what every
+invoker keeps calling while the function's `$LATEST` changes underneath.
 """
 
 from __future__ import annotations
@@ -98,6 +99,8 @@ def add_function(resources: Resources, function: StackFunction) -> dict[str, Any
         properties["EphemeralStorage"] = {"Size": entry.ephemeral_storage}
     if function.entry.capacity.reserved_concurrency is not None:
         properties["ReservedConcurrentExecutions"] = function.entry.capacity.reserved_concurrency
+    if function.entry.capacity.snapstart:  # `package` refused it where Lambda would
+        properties["SnapStart"] = {"ApplyOn": "PublishedVersions"}
     resources.add(
         function.logical_id,
         {"Type": "AWS::Lambda::Function", "Properties": properties},
@@ -117,6 +120,8 @@ def _live_alias(
     A version is immutable, so the `AWS::Lambda::Version` carries the code's hash and a digest
     of the function's properties: CloudFormation replaces it (publishes a new version and
     moves the alias) exactly when the code or the configuration changes, never otherwise.
+    Publishing it is what takes SnapStart's snapshot, and the function's `SnapStart` is one of
+    those properties: turning it on or off publishes a new version.
     """
     count = function.entry.capacity.provisioned_concurrency
     entry = function.entry

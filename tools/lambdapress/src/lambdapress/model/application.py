@@ -81,6 +81,11 @@ class Capacity(BaseModel):
     reserved_concurrency: int | None = Field(default=None, ge=0)
     provisioned_concurrency: int | None = Field(default=None, ge=1)
     warm_every_minutes: int | None = Field(default=None, ge=1)
+    snapstart: bool = Field(
+        default=False,
+        description="Lambda SnapStart on its published versions (the service's `snapstart`, "
+        "or the function's own); `package` refused it where Lambda would",
+    )
     rollout: RolloutStrategy | None = Field(
         default=None, description="the function's rollout strategy; None: its stage's"
     )
