@@ -19,7 +19,7 @@ README = Path(__file__).resolve().parents[3] / "README.md"
 
 def readme_block() -> str:
     """The TOML block of the README's "### SnapStart" section."""
-    section = README.read_text().split("\n### SnapStart\n", 1)[1].split("\n## ", 1)[0]
+    section = README.read_text().split("\n### SnapStart\n", 1)[1].split("\n#", 1)[0]
     blocks: list[str] = re.findall(r"^```toml\n(.*?)^```", section, re.S | re.M)
     (block,) = blocks
     return block
