@@ -8,10 +8,10 @@ the same stage and access log, provisioned concurrency on the alias `live`. Then
 deployed to moto's server (S3, CloudFormation, Lambda) through a change set, as `deploy`
 does, after the zips are uploaded under the keys the template names.
 
-moto's CloudFormation creates no Lambda alias and no API Gateway v2 resource (it skips them
-with a warning; a rule or permission naming the missing alias then fails), so the deployed
-stack is the rich one without provisioned concurrency; the alias and the API are checked in
-the translated template above.
+moto's CloudFormation creates no API Gateway v2 resource (it skips them with a warning), and
+aliases only through the tests' models (`moto_cloudformation`: no provisioned concurrency), so
+the deployed stack is the rich one without provisioned concurrency; the API is checked in the
+translated template above.
 """
 
 from __future__ import annotations
