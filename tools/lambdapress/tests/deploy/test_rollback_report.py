@@ -257,6 +257,10 @@ def test_a_canary_stopped_by_its_errors_alarm_is_reported_with_the_value_and_exi
         f"rolled back by alarm {ERRORS_ALARM}: {ALARM_REASON}"
     ) in error
     assert "[7.0 " in error  # the value the alarm measured
+    # The README shows this report line as it is.
+    readme = (Path(__file__).resolve().parents[4] / "README.md").read_text(encoding="utf-8")
+    (shown,) = [line for line in readme.splitlines() if line.startswith("  rolled back: ")]
+    assert shown in error.splitlines()
     assert DURATION_ALARM not in error  # the alarm that did not go off is not blamed
 
 
