@@ -18,8 +18,9 @@ stack, `ComputePlatform: Lambda`) and its service role. The role takes AWS's man
 CodeDeploy's S3 objects, invoke only functions named `CodeDeployHook_*`; unlike
 `AWSCodeDeployRoleForLambda`, no `sns:Publish`: only trigger notifications need it, and the
 stack configures none), which is least privilege for what CodeDeploy does: a statement of
-its own adds `lambda:InvokeFunction` on exactly the stage's hook functions. Each hook's execution role gets `codedeploy:PutLifecycleEventHookExecutionStatus` on
-exactly the deployment groups it reports to. A function deployed all at once gets none of this:
+its own adds `lambda:InvokeFunction` on exactly the stage's hook functions. Each hook's
+execution role gets `codedeploy:PutLifecycleEventHookExecutionStatus` on exactly the
+deployment groups it reports to. A function deployed all at once gets none of this:
 CloudFormation moves its alias in one step.
 """
 
