@@ -82,6 +82,7 @@ def function_wiring(
             reserved_concurrency=settings.reserved_concurrency,
             provisioned_concurrency=settings.provisioned_concurrency,
             warm_every_minutes=settings.warm_every_minutes,
+            vpc=settings.vpc,
         )
         if settings is not None
         else Capacity()

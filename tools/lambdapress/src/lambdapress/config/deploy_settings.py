@@ -9,6 +9,8 @@ resources = ["arn:${AWS::Partition}:s3:::acme-uploads/*"]
 reserved_concurrency = 20                  # at most 20 at once (0 stops it)
 warm_every_minutes = 5                     # an EventBridge rule sends the warm-up event
 provisioned_concurrency = 2                # an alias `live` with 2 initialised environments
+vpc = false                                # not in the stage's network (default: PostgreSQL
+                                           #   functions are, when the stage has one)
 ```
 
 They live in the service's pyproject, beside the runtime and memory they go with, and are
@@ -128,6 +130,9 @@ class FunctionDeploySettings(BaseModel):
     reserved_concurrency: int | None = Field(default=None, ge=0, le=100_000)
     warm_every_minutes: int | None = Field(default=None, ge=1, le=MAX_WARM_MINUTES)
     provisioned_concurrency: int | None = Field(default=None, ge=1, le=100_000)
+    vpc: bool | None = None
+    """In the stage's network (`[...stages.<stage>.network]`) or not; None: PostgreSQL
+    functions are."""
 
     @model_validator(mode="after")
     def _provisioned_fits_reserved(self) -> FunctionDeploySettings:
@@ -155,5 +160,6 @@ FIXES = {
     'resources = ["arn:aws:s3:::bucket/*"] (effect = "Deny" optional; allow_wildcard = true '
     "for a deliberate wildcard)",
     "functions": "write [tool.lambdapress.functions.HANDLER] with reserved_concurrency, "
-    f"warm_every_minutes (1 to {MAX_WARM_MINUTES}) or provisioned_concurrency, whole numbers",
+    f"warm_every_minutes (1 to {MAX_WARM_MINUTES}) or provisioned_concurrency, whole numbers; "
+    "vpc = true or false",
 }

@@ -19,7 +19,14 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from lambdapress.config.network_settings import (
+    NETWORK_FIXES,
+    DatabaseSettings,
+    DomainSettings,
+    NetworkSettings,
+)
 
 # Stage names that read as production: `prod`, `production`, `prd`, `live`, alone or as a
 # dash-separated word (`eu-prod`, `prod-2`).
@@ -41,6 +48,22 @@ class StageSettings(BaseModel):
         description="production defaults (gradual rollouts, data kept on delete); "
         "default: whether the name reads as production",
     )
+    network: NetworkSettings | None = Field(
+        default=None, description="the subnets and security groups of VPC functions"
+    )
+    database: DatabaseSettings | None = Field(
+        default=None, description="an RDS Proxy in front of the PostgreSQL database"
+    )
+    domain: DomainSettings | None = Field(default=None, description="the HTTP API's custom domain")
+
+    @model_validator(mode="after")
+    def _a_proxy_lives_in_the_network(self) -> StageSettings:
+        if self.database is not None and self.database.proxy and self.network is None:
+            raise ValueError(
+                "database.proxy needs the stage's network table: the proxy is placed in its "
+                "subnets, and only functions in the VPC can reach it"
+            )
+        return self
 
     def resolved(self, stage: str) -> StageSettings:
         """These settings with `production` decided (from the stage's name when not set)."""
@@ -56,4 +79,5 @@ class StageSettings(BaseModel):
 
 STAGE_FIXES = {
     "production": "write production = true or false",
+    **NETWORK_FIXES,
 }

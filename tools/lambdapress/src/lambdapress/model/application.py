@@ -73,13 +73,18 @@ class Contents(BaseModel):
 
 
 class Capacity(BaseModel):
-    """A function's optional capacity settings (`[tool.lambdapress.functions.<handler>]`)."""
+    """A function's optional capacity and placement (`[tool.lambdapress.functions.<handler>]`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     reserved_concurrency: int | None = Field(default=None, ge=0)
     provisioned_concurrency: int | None = Field(default=None, ge=1)
     warm_every_minutes: int | None = Field(default=None, ge=1)
+    vpc: bool | None = Field(
+        default=None,
+        description="in the stage's network or not; None: the functions with PostgreSQL "
+        "storage are",
+    )
 
 
 class Function(BaseModel):
