@@ -39,7 +39,7 @@ def _client(name: str) -> Any:
 
 
 def _network() -> tuple[list[str], str]:
-    """A VPC's two subnets (published in an SSM parameter) and a security group."""
+    """A VPC's two subnets and a security group."""
     ec2 = _client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
     subnets = [
@@ -47,9 +47,6 @@ def _network() -> tuple[list[str], str]:
         for n in (1, 2)
     ]
     group = ec2.create_security_group(GroupName="lambda", Description="x", VpcId=vpc)["GroupId"]
-    _client("ssm").put_parameter(
-        Name="/shop/prod/subnets", Type="StringList", Value=",".join(subnets)
-    )
     return subnets, group
 
 
@@ -100,6 +97,17 @@ def test_postgres_functions_deploy_into_the_stage_network(
         Name="shop/prod/shop/database-url", SecretString="postgresql://app@db.internal/shop"
     )
 
+    # The parameter the subnets are read from does not exist yet: named before any change.
+    code = main(["deploy", "--stage", STAGE, "--plan", "--root", str(shop)])
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert "parameter /shop/prod/subnets does not exist (used by Parameters.NetworkSubnets)" in err
+    assert "aws ssm put-parameter --name /shop/prod/subnets" in err
+    assert _client("cloudformation").list_stacks()["StackSummaries"] == []
+
+    _client("ssm").put_parameter(
+        Name="/shop/prod/subnets", Type="StringList", Value=",".join(subnets)
+    )
     code = main(["deploy", "--stage", STAGE, "--plan", "--root", str(shop)])
     out, err = capsys.readouterr()
     assert code == 0, err

@@ -28,6 +28,7 @@ Kind = Literal["secretsmanager", "ssm", "ssm-secure"]
 _REFERENCE = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure|ssm):([^}]+)\}\}")
 _SECRET_ARN_PARTS = 7  # arn:partition:secretsmanager:region:account:secret:name-suffix
 _PARAMETER_ARN_PARTS = 6  # arn:partition:ssm:region:account:parameter/name
+_SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,16 @@ class Reference:
 
 
 def template_references(body: str) -> tuple[Reference, ...]:
-    """Every dynamic reference in the template's text, once each, in name order."""
+    """Every dynamic reference in the template's text, once each, in name order.
+
+    Also what CloudFormation reads the same way without a `{{resolve:...}}`: the default of a
+    parameter typed `AWS::SSM::Parameter::Value<...>` (a stage's network IDs held in SSM),
+    and the secret an RDS Proxy authenticates with.
+    """
     found: dict[tuple[str, str, str | None], list[str]] = {}
-    _walk(json.loads(body), [], found)
+    document = json.loads(body)
+    _walk(document, [], found)
+    _stack_reads(document, found)
     return tuple(
         Reference(kind, name, version, tuple(dict.fromkeys(users)))  # type: ignore[arg-type]
         for (kind, name, version), users in sorted(found.items(), key=lambda i: (i[0][1], i[0]))
@@ -81,6 +89,20 @@ def _walk(node: Any, path: list[str], found: dict[tuple[str, str, str | None], l
         for match in _REFERENCE.finditer(node):
             key = _parse(match[1], match[2])
             found.setdefault(key, []).append(_user(path))
+
+
+def _stack_reads(document: Any, found: dict[tuple[str, str, str | None], list[str]]) -> None:
+    for name, parameter in document.get("Parameters", {}).items():
+        kind = str(parameter.get("Type", ""))
+        if kind.startswith(_SSM_PARAMETER_TYPE) and "Default" in parameter:
+            found.setdefault(("ssm", parameter["Default"], None), []).append(f"Parameters.{name}")
+    for logical_id, resource in document.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::RDS::DBProxy":
+            continue
+        for auth in resource.get("Properties", {}).get("Auth", []):
+            if isinstance(auth.get("SecretArn"), str):
+                key = ("secretsmanager", auth["SecretArn"], None)
+                found.setdefault(key, []).append(f"{logical_id} Auth")
 
 
 def _parse(kind: str, rest: str) -> tuple[str, str, str | None]:
