@@ -1,11 +1,15 @@
 """A stage's network, database proxy and domain in its template (`deploy.template_network`)."""
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from formats.rich import translate
 
+from lambdapress.bundle.pipeline import package
+from lambdapress.cli import main
 from lambdapress.deploy.template_network import (
     DATABASE_PROXY_HOST_ENV,
     ENI_ACTIONS,
@@ -236,3 +240,34 @@ def test_warnings_name_the_function_and_the_apis_the_network_lacks() -> None:
     assert network_warnings(model, _prod(network=declared), "prod") == ()
     assert network_warnings(model, _prod(network={**NETWORK, "nat": True}), "prod") == ()
     assert network_warnings(model, _prod(network=NETWORK), "dev") == ()
+
+
+def test_template_writes_the_warnings_on_stderr(
+    bare_workspace: Callable[[dict[str, str]], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`lambdapress template`: the template on disk, each warning a line of its own."""
+    root = bare_workspace({"services/shop/src/shop/handlers/ping.py": "def handler(e, c): ..."})
+    service = root / "services" / "shop" / "pyproject.toml"
+    service.write_text(
+        service.read_text(encoding="utf-8") + "\n[tool.lambdapress.functions.ping]\nvpc = true\n\n"
+        '[[tool.lambdapress.iam.statements]]\nactions = ["sqs:SendMessage"]\n'
+        'resources = ["arn:aws:sqs:us-east-1:123456789012:orders"]\n',
+        encoding="utf-8",
+    )
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8") + "\n[tool.lambdapress.deploy.stages.prod.network]\n"
+        f"subnets = {json.dumps(SUBNETS)}\nsecurity-groups = {json.dumps(GROUPS)}\n",
+        encoding="utf-8",
+    )
+    package(root, jobs=1)
+    assert main(["template", "--stage", "prod", "--root", str(root)]) == 0
+    out, err = capsys.readouterr()
+    assert "template of stack shop-prod" in out
+    (warning,) = err.splitlines()
+    assert warning.startswith("warning: function shop.ping runs in stage prod's network")
+    assert "calls sqs" in warning
+    written = json.loads((root / "dist" / "cloudformation" / "shop-prod.json").read_text())
+    assert "VpcConfig" in written["Resources"]["ShopPingFunction"]["Properties"]
+    assert main(["template", "--stage", "dev", "--root", str(root)]) == 0
+    assert capsys.readouterr().err == ""
