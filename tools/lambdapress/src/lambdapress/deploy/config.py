@@ -10,6 +10,8 @@ log-retention-days = 14          # the functions' and the API's log groups
 
 [tool.lambdapress.deploy.stages.prod]   # optional: one table per stage that differs
 production = true                # (`config.stage_settings`)
+# [tool.lambdapress.deploy.stages.prod.network], .database, .domain: a private network, an RDS
+# Proxy, a custom domain (`config.network_settings`)
 
 [tool.lambdapress.deploy.cors]   # optional: the HTTP API answers preflight requests itself
 allow-origins = ["https://app.example.com"]
