@@ -17,7 +17,10 @@ from lambdapress.deploy.template_network import (
 )
 from lambdapress.errors import ConfigError
 from lambdapress.formats._sam import render_sam
+from lambdapress.model.application import Application, Function
+from lambdapress.model.trigger_kinds import trigger_permissions
 
+from .event_stacks import event_application
 from .stacks import application, config, entry, lint_findings, of_type, render, service
 
 SUBNETS = ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"]
@@ -271,3 +274,27 @@ def test_template_writes_the_warnings_on_stderr(
     assert "VpcConfig" in written["Resources"]["ShopPingFunction"]["Properties"]
     assert main(["template", "--stage", "dev", "--root", str(root)]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_what_an_event_source_mapping_polls_needs_no_endpoint() -> None:
+    """A queue consumer in the network: Lambda polls its queue, its code calls nothing."""
+    events = event_application()
+
+    def placed(function: Function) -> Function:
+        permissions = function.permissions
+        if {t.kind for t in function.triggers} <= {"sqs", "dynamodb-stream"}:
+            # What `package` grants for these triggers (the test stacks' are hand-made).
+            permissions = (permissions[0], *trigger_permissions(function.name, function.triggers))
+        capacity = function.capacity.model_copy(update={"vpc": True})
+        return function.model_copy(update={"capacity": capacity, "permissions": permissions})
+
+    model = Application(
+        functions=tuple(placed(f) for f in events.functions), resources=events.resources
+    )
+    warned = {w.split()[1]: w for w in network_warnings(model, _prod(network=NETWORK), "prod")}
+    # workers.consume drains a queue, inventory.changes reads a stream: nothing to warn about.
+    assert "workers.consume" not in warned
+    assert "inventory.changes" not in warned
+    # imports.load reads the objects its bucket reports: its code calls S3.
+    assert "calls s3 " in warned["imports.load"]
+    assert "calls events, s3, sns, sqs " in warned["orders.place_order"]

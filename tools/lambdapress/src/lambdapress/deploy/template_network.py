@@ -46,6 +46,8 @@ from lambdapress.deploy.template_ids import HTTP_API, HTTP_API_STAGE, Resources,
 from lambdapress.errors import ConfigError
 from lambdapress.model.application import Application, Function
 from lambdapress.model.resources import PostgresDatabase
+from lambdapress.model.trigger_kinds import trigger_permissions
+from lambdapress.model.triggers import DynamoDBStreamTrigger, SqsTrigger
 
 DATABASE_PROXY_HOST_ENV = "DATABASE_PROXY_HOST"
 """The proxy's endpoint, for the runtime's connection provider (the contract with it)."""
@@ -75,6 +77,8 @@ _NOT_THROUGH_THE_NETWORK = frozenset({"logs", "ec2", "rds-db"})
 # IAM prefixes whose VPC endpoint service has another name.
 _ENDPOINT_OF = {"cloudwatch": "monitoring"}
 _POLICY_VERSION = "2012-10-17"
+# Triggers an event source mapping polls (with the function's role, outside its network).
+_POLLED = (SqsTrigger, DynamoDBStreamTrigger)
 
 
 def uses_postgres(application: Application, function: Function) -> bool:
@@ -393,10 +397,21 @@ def _add_domain(resources: Resources, domain: DomainSettings, project: str, stag
 
 
 def reached_services(function: Function) -> tuple[str, ...]:
-    """The VPC endpoint services the function's code calls, from its permissions' actions."""
+    """The VPC endpoint services the function's code calls, from its permissions' actions.
+
+    What its queue and stream triggers grant is left out: Lambda's event source mappings poll
+    them with the function's role from Lambda's own network, not from the function's subnets.
+    """
+    polled = {
+        (p.effect, p.actions, p.resources)
+        for p in trigger_permissions(
+            function.name, [t for t in function.triggers if isinstance(t, _POLLED)]
+        )
+    }
     found: set[str] = set()
     for permission in function.permissions:
-        if permission.effect != "Allow":
+        key = (permission.effect, permission.actions, permission.resources)
+        if permission.effect != "Allow" or key in polled:
             continue
         for action in permission.actions:
             prefix = action.partition(":")[0]
