@@ -298,3 +298,18 @@ def test_what_an_event_source_mapping_polls_needs_no_endpoint() -> None:
     # imports.load reads the objects its bucket reports: its code calls S3.
     assert "calls s3 " in warned["imports.load"]
     assert "calls events, s3, sns, sqs " in warned["orders.place_order"]
+
+
+def test_a_secret_under_a_key_of_the_teams_lets_the_proxy_decrypt_through_secrets_manager() -> None:
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    database = {**PROXY, "kms-key-arn": key}
+    document = render(
+        FUNCTIONS, [ORDERS, CUSTOMERS], _prod(network=NETWORK, database=database), stage="prod"
+    )
+    decrypt = _statements(document, "DatabaseProxyRole")[1]
+    assert decrypt["Action"] == ["kms:Decrypt"]
+    assert decrypt["Resource"] == [key]
+    assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == {
+        "Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"
+    }
+    assert lint_findings(json.dumps(document)) == []

@@ -14,6 +14,7 @@ proxy = true                                # an RDS Proxy in front of the datab
 instance = "acme-prod"                      # or cluster = "acme-prod" (Aurora)
 secret-arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:acme/prod/db-AbCdEf"
 user = "app"                                # the database user the functions connect as
+# kms-key-arn = "arn:aws:kms:..."           # the secret's key, when not AWS's own
 
 [tool.lambdapress.deploy.stages.prod.domain]
 name = "api.example.com"
@@ -55,6 +56,7 @@ _CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificat
 _SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^\s]+$")
 # API Gateway's ApiMappingKey: path segments of letters, digits and `$-_.+!*'()`.
 _BASE_PATH = re.compile(r"^[A-Za-z0-9$_.+!*'()-]+(/[A-Za-z0-9$_.+!*'()-]+)*$")
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 _HOSTED_ZONE = re.compile(r"^Z[A-Z0-9]{1,31}$")
 # RDS identifiers: a letter, then letters, digits and single dashes, 63 at most.
 _DB_IDENTIFIER = re.compile(r"^[A-Za-z](-?[A-Za-z0-9])*$")
@@ -159,6 +161,8 @@ class DatabaseSettings(BaseModel):
     """The secret holding the database user's name and password, which the proxy uses."""
     user: str | None = None
     """The database user the functions connect as (`rds-db:connect` names it)."""
+    kms_key_arn: str | None = Field(default=None, alias="kms-key-arn")
+    """The customer-managed KMS key the secret is encrypted with (none: AWS's own key)."""
     max_connections_percent: int = Field(default=100, ge=1, le=100, alias="max-connections-percent")
     """How much of the database's `max_connections` the proxy may open."""
 
@@ -177,6 +181,15 @@ class DatabaseSettings(BaseModel):
     def _check_secret(cls, value: str | None) -> str | None:
         if value is not None and not _SECRET_ARN.match(value):
             raise ValueError(f"{value!r} is not a Secrets Manager secret's ARN")
+        return value
+
+    @field_validator("kms_key_arn")
+    @classmethod
+    def _check_key(cls, value: str | None) -> str | None:
+        if value is not None and not _KMS_KEY_ARN.match(value):
+            raise ValueError(
+                f"{value!r} is not a KMS key's ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)"
+            )
         return value
 
     @field_validator("user")
@@ -252,7 +265,8 @@ NETWORK_FIXES = {
     "network": 'write subnets = ["subnet-..."] and security-groups = ["sg-..."] (each also '
     '{ import = "EXPORT" } or { ssm = "/PARAMETER" }), endpoints = ["dynamodb", ...], nat',
     "database": 'write proxy = true, instance = "ID" (or cluster = "ID"), '
-    'secret-arn = "arn:aws:secretsmanager:...", user = "NAME"; it needs a network table',
+    'secret-arn = "arn:aws:secretsmanager:...", user = "NAME" (kms-key-arn optional); it needs a '
+    "network table",
     "domain": 'write name = "api.example.com", certificate-arn = "arn:aws:acm:...", '
     'optional base-path = "v1" and hosted-zone-id = "Z..."',
 }

@@ -296,7 +296,8 @@ def _add_proxy(
                                     "Effect": "Allow",
                                     "Action": ["secretsmanager:GetSecretValue"],
                                     "Resource": [database.secret_arn],
-                                }
+                                },
+                                *_decrypt(database),
                             ],
                         },
                     }
@@ -344,6 +345,24 @@ def _add_proxy(
     resources.add(
         PROXY_TARGETS, {"Type": "AWS::RDS::DBProxyTargetGroup", "Properties": targets}, owner
     )
+
+
+def _decrypt(database: DatabaseSettings) -> list[dict[str, Any]]:
+    """`kms:Decrypt` on the secret's own key, through Secrets Manager only (none for AWS's)."""
+    if database.kms_key_arn is None:
+        return []
+    return [
+        {
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": [database.kms_key_arn],
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"}
+                }
+            },
+        }
+    ]
 
 
 def _add_domain(resources: Resources, domain: DomainSettings, project: str, stage: str) -> None:
