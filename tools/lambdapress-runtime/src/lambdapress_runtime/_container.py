@@ -230,8 +230,9 @@ class Container:
         self.close()
 
     def _after_restore(self) -> None:
-        log("INFO", "after_restore")
         self._lifetimes.generation += 1
+        refreshed = _snapstart.refresh_process_state()
+        log("INFO", "after_restore", refreshed=",".join(refreshed) or "nothing")
 
     # Used by the handler wrapper ---------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from lambdapress.bundle._wiring import (
 from lambdapress.config.settings import parse_service_settings
 from lambdapress.config.workspace import Service
 from lambdapress.errors import BundleError
+from lambdapress.model.application import Capacity
 from lambdapress.model.permissions import LOG_ACTIONS
 from lambdapress.model.resources import DynamoDBTable, PostgresDatabase
 
@@ -119,3 +120,91 @@ def test_settings_for_a_function_that_does_not_exist_stop_package_at_their_line(
     lines = error.path.read_text().splitlines()
     assert error.line is not None and misnamed in lines[error.line - 1]
     check_function_settings(service(tmp_path / "ok", {}), ["orders.get_order"])
+
+
+def test_snapstart_is_the_services_unless_the_function_says_otherwise(tmp_path: Path) -> None:
+    settings = {
+        "runtime": "python3.12",
+        "snapstart": True,
+        "functions": {"list_orders": {"snapstart": False}},
+    }
+    orders = service(tmp_path, settings)
+    assert function_wiring(orders, "orders.get_order", ()).capacity.snapstart is True
+    assert function_wiring(orders, "orders.list_orders", ()).capacity.snapstart is False
+    check_function_settings(orders, ["orders.get_order", "orders.list_orders"])
+
+    only_one = service(
+        tmp_path / "one", {"runtime": "python3.13", "functions": {"get_order": {"snapstart": True}}}
+    )
+    assert function_wiring(only_one, "orders.get_order", ()).capacity.snapstart is True
+    assert function_wiring(only_one, "orders.list_orders", ()).capacity.snapstart is False
+    assert Capacity().snapstart is False  # off unless asked: it is billed for Python
+
+
+@pytest.mark.parametrize(
+    ("settings", "key", "reason", "fix"),
+    [
+        (
+            {"runtime": "python3.11", "snapstart": True},
+            "snapstart",
+            "Lambda has no SnapStart for python3.11 (it supports python3.12, python3.13)",
+            'set runtime = "python3.12"',
+        ),
+        (
+            {"runtime": "python3.11", "snapstart": True},
+            "snapstart",
+            "python3.11",
+            "remove snapstart = true from [tool.lambdapress], or set snapstart = false in "
+            "[tool.lambdapress.functions.get_order] for this function alone",
+        ),
+        (
+            {"runtime": "python3.11", "functions": {"get_order": {"snapstart": True}}},
+            "snapstart",
+            "Lambda has no SnapStart for python3.11",
+            "or remove snapstart = true from [tool.lambdapress.functions.get_order]",
+        ),
+        (
+            {
+                "runtime": "python3.12",
+                "snapstart": True,
+                "functions": {"get_order": {"provisioned_concurrency": 2}},
+            },
+            "provisioned_concurrency",
+            "SnapStart together with provisioned concurrency (provisioned_concurrency = 2)",
+            "remove provisioned_concurrency",
+        ),
+        (
+            {"runtime": "python3.13", "snapstart": True, "ephemeral_storage": 1024},
+            "ephemeral_storage",
+            "at most 512 MB of ephemeral storage (ephemeral_storage = 1024)",
+            "set ephemeral_storage = 512",
+        ),
+    ],
+)
+def test_snapstart_where_lambda_refuses_it_stops_package_at_its_line(
+    tmp_path: Path, settings: dict[str, Any], key: str, reason: str, fix: str
+) -> None:
+    orders = service(tmp_path, settings)
+    with pytest.raises(BundleError) as caught:
+        check_function_settings(orders, ["orders.get_order"])
+    error = caught.value
+    assert error.message.startswith("SnapStart of function orders.get_order: ")
+    assert reason in error.message
+    assert fix in (error.hint or "")
+    assert error.path == orders.path / "pyproject.toml"
+    lines = error.path.read_text().splitlines()
+    assert error.line is not None and lines[error.line - 1].startswith(key)
+
+
+def test_a_function_that_turns_snapstart_off_is_not_refused(tmp_path: Path) -> None:
+    orders = service(
+        tmp_path,
+        {
+            "runtime": "python3.11",
+            "snapstart": True,
+            "functions": {"get_order": {"snapstart": False}},
+        },
+    )
+    check_function_settings(orders, ["orders.get_order"])
+    with pytest.raises(BundleError, match=r"orders\.list_orders"):
+        check_function_settings(orders, ["orders.get_order", "orders.list_orders"])

@@ -143,3 +143,36 @@ def test_an_action_is_accepted_only_in_iam_shape(action: str) -> None:
         assert not _ACTION_SHAPE.match(action)
     else:
         assert _ACTION_SHAPE.match(action)
+
+
+def test_snapstart_is_read_for_the_service_and_each_function(tmp_path: Path) -> None:
+    assert _load(tmp_path, "[tool.lambdapress]\n").snapstart is False
+    loaded = _load(
+        tmp_path,
+        "[tool.lambdapress]\nsnapstart = true\n"
+        "[tool.lambdapress.functions.get_order]\nsnapstart = false\n"
+        "[tool.lambdapress.functions.list_orders]\nreserved_concurrency = 3\n",
+    )
+    assert loaded.snapstart is True
+    assert loaded.functions["get_order"].snapstart is False
+    assert loaded.functions["list_orders"].snapstart is None  # the service's applies
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "fix"),
+    [
+        ('[tool.lambdapress]\nsnapstart = "yes"', "tool.lambdapress.snapstart", "use true"),
+        (
+            "[tool.lambdapress.functions.get_order]\nsnapstart = 1",
+            "tool.lambdapress.functions.get_order.snapstart",
+            "snapstart = true or false",
+        ),
+    ],
+)
+def test_a_snapstart_that_is_not_a_boolean_names_the_key_and_the_fix(
+    tmp_path: Path, table: str, key: str, fix: str
+) -> None:
+    text = _error(tmp_path, table + "\n")
+    assert key in text
+    assert "valid boolean" in text
+    assert fix in text

@@ -108,3 +108,12 @@ def test_unknown_paths_are_404_and_close_releases_a_waiting_next(api: RuntimeApi
     api.sandbox.close()
     thread.join()
     assert answers[0][0] == 410
+
+
+def test_a_snapstart_restore_is_answered_at_once_and_its_failure_recorded(api: RuntimeApi) -> None:
+    """awslambdaric asks `/restore/next` between its before-snapshot and after-restore hooks."""
+    assert _call(api, "GET", "/restore/next")[0] == 200
+    assert api.sandbox.init_error is None
+    document = b'{"errorType": "Runtime.AfterRestoreError", "errorMessage": "hook failed"}'
+    assert _call(api, "POST", "/restore/error", document)[0] == 202
+    assert api.sandbox.init_error == document  # the environment never served an invocation

@@ -8,9 +8,11 @@ its service's storage, may do with it what the storage backend grants
 reached through a secret CloudFormation resolves), uses the queues, topics, buses and buckets
 its module holds handles for (`triggers.Topic("order-events")`, each with what using it takes:
 `sns:Publish` on that topic), writes its own log group, and has the statements its service
-declares. A service's queues and topics are resources of the service whether or not a function
-uses them (a dead-letter queue is nobody's trigger). A per-function setting naming no function
-of the service is an error here, at package time, with its line.
+declares; SnapStart comes from the service's or the function's `snapstart`, refused where
+Lambda refuses it (`_snapstart`). A service's queues and topics are resources of the
+service whether or not a function uses them (a dead-letter queue is nobody's trigger). A
+per-function setting naming no function of the service is an error here, at package time,
+with its line.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambdapress.bundle._event_resources import event_resources
+from lambdapress.bundle._snapstart import check_snapstart, snapstart_of
 from lambdapress.config.pyproject import PYPROJECT, find_key_line
 from lambdapress.config.workspace import Service
 from lambdapress.errors import BundleError
@@ -77,24 +80,28 @@ def function_wiring(
             )
         )
     settings = service.settings.functions.get(function.removeprefix(f"{service.name}."))
+    snapstart = snapstart_of(service, function)
     capacity = (
         Capacity(
             reserved_concurrency=settings.reserved_concurrency,
             provisioned_concurrency=settings.provisioned_concurrency,
             warm_every_minutes=settings.warm_every_minutes,
+            snapstart=snapstart,
             vpc=settings.vpc,
         )
         if settings is not None
-        else Capacity()
+        else Capacity(snapstart=snapstart)
     )
     uses = sorted({*(r.id for r in stored), *(u.resource for u in used)})
     return Wiring(tuple(uses), tuple(dict.fromkeys(permissions)), capacity)
 
 
 def check_function_settings(service: Service, functions: list[str]) -> None:
-    """Every `[tool.lambdapress.functions.<handler>]` names a function of the service.
+    """Each `[tool.lambdapress.functions.<handler>]` names a function; no SnapStart is refused.
 
-    A renamed handler would otherwise silently lose its concurrency settings.
+    Every table must name a function of the service, and no function may have SnapStart where
+    Lambda refuses it (`_snapstart`). A renamed handler would otherwise silently lose its
+    concurrency settings. Both are checked before anything is installed or built.
     """
     names = sorted(f.removeprefix(f"{service.name}.") for f in functions)
     for handler in sorted(service.settings.functions):
@@ -107,3 +114,5 @@ def check_function_settings(service: Service, functions: list[str]) -> None:
                 line=find_key_line(path, ["tool", "lambdapress", "functions", handler]),
                 hint="use the handler module's name, or run `nox -s package` after adding it",
             )
+    for function in functions:
+        check_snapstart(service, function)

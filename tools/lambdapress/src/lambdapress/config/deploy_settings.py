@@ -9,6 +9,7 @@ resources = ["arn:${AWS::Partition}:s3:::acme-uploads/*"]
 reserved_concurrency = 20                  # at most 20 at once (0 stops it)
 warm_every_minutes = 5                     # an EventBridge rule sends the warm-up event
 provisioned_concurrency = 2                # an alias `live` with 2 initialised environments
+snapstart = false                          # this function without the service's SnapStart
 vpc = false                                # not in the stage's network (default: PostgreSQL
                                            #   functions are, when the stage has one)
 ```
@@ -130,6 +131,8 @@ class FunctionDeploySettings(BaseModel):
     reserved_concurrency: int | None = Field(default=None, ge=0, le=100_000)
     warm_every_minutes: int | None = Field(default=None, ge=1, le=MAX_WARM_MINUTES)
     provisioned_concurrency: int | None = Field(default=None, ge=1, le=100_000)
+    snapstart: bool | None = None
+    """SnapStart for this function (true/false); unset, the service's `snapstart` applies."""
     vpc: bool | None = None
     """In the stage's network (`[...stages.<stage>.network]`) or not; None: PostgreSQL
     functions are."""
@@ -160,6 +163,6 @@ FIXES = {
     'resources = ["arn:aws:s3:::bucket/*"] (effect = "Deny" optional; allow_wildcard = true '
     "for a deliberate wildcard)",
     "functions": "write [tool.lambdapress.functions.HANDLER] with reserved_concurrency, "
-    f"warm_every_minutes (1 to {MAX_WARM_MINUTES}) or provisioned_concurrency, whole numbers; "
-    "vpc = true or false",
+    f"warm_every_minutes (1 to {MAX_WARM_MINUTES}) or provisioned_concurrency, whole numbers, "
+    "and snapstart = true or false, vpc = true or false",
 }

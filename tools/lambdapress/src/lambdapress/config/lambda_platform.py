@@ -141,6 +141,13 @@ RESPONSE_MAX_BYTES: Final = 6 * _MIB + 100
 EVENT_MAX_BYTES: Final = 256 * 1024
 """An asynchronous (Event) invocation's payload."""
 
+# SnapStart ("Improving startup performance with Lambda SnapStart", supported features and
+# limitations): Python from 3.12 on; not together with provisioned concurrency, Amazon EFS or
+# more than 512 MB of ephemeral storage; zip packages only (lambdapress builds zips, mounts no
+# EFS). Both architectures are supported.
+SNAPSTART_RUNTIMES: Final[frozenset[Runtime]] = frozenset({"python3.12", "python3.13"})
+SNAPSTART_EPHEMERAL_STORAGE_MAX_MB: Final = 512
+
 RUNTIME_NAMES: Final[tuple[Runtime, ...]] = get_args(Runtime)
 ARCHITECTURE_NAMES: Final[tuple[Architecture, ...]] = get_args(Architecture)
 

@@ -94,6 +94,8 @@ _FIX = {
     'third-party distribution without them) or "all" (every module keeps its docstrings)',
     "layer_libraries": "use a list of the shared libraries a layer of the functions provides: "
     'file names (["libpq.so.5"]: that version) or library names (["libpq"]: any version)',
+    "snapstart": "use true (SnapStart for every function of the service, python3.12 or "
+    "later) or false",
     "storage": 'set kind = "NAME", the name of a storage backend such as "postgres" (lowercase '
     'letters, digits, "-" and "_"); the other keys of the table are that backend\'s',
     **DEPLOY_FIXES,
@@ -172,6 +174,10 @@ class ServiceSettings(BaseModel):
     """Model library -> the version this service was checked against (or accepted despite
     breaking changes); `lambdapress package` refuses a locked version that differs from it
     and breaks the models (see lambdapress.bundle.models_gate)."""
+    snapstart: bool = False
+    """Lambda SnapStart for every function of the service (python3.12 and later): each
+    published version is initialised once and restored from its snapshot instead of a cold
+    start. A function's own `snapstart` in `[tool.lambdapress.functions.<handler>]` wins."""
     storage: StorageSettings = Field(default_factory=StorageSettings)
     """Where the service keeps its data: read by `lambdapress db`, the emulator and deploy."""
     iam: IamSettings = Field(default_factory=IamSettings)

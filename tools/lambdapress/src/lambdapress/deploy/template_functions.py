@@ -2,7 +2,9 @@
 
 What is invoked (by the API and by the warm-up rule) is returned as a CloudFormation
 expression: the function's ARN, or the `live` alias when the function has provisioned
-concurrency, so requests reach the initialised environments the alias pays for.
+concurrency or SnapStart, so requests reach the initialised environments the alias pays for,
+or the snapshot of its published version (SnapStart applies to published versions only:
+`$LATEST` starts cold).
 """
 
 from __future__ import annotations
@@ -91,6 +93,8 @@ def add_function(resources: Resources, function: StackFunction) -> dict[str, Any
         properties["VpcConfig"] = function.vpc_config
     if function.entry.capacity.reserved_concurrency is not None:
         properties["ReservedConcurrentExecutions"] = function.entry.capacity.reserved_concurrency
+    if function.entry.capacity.snapstart:  # `package` refused it where Lambda would
+        properties["SnapStart"] = {"ApplyOn": "PublishedVersions"}
     created = resources.add(
         function.logical_id,
         {"Type": "AWS::Lambda::Function", "Properties": properties},
@@ -105,14 +109,16 @@ def add_function(resources: Resources, function: StackFunction) -> dict[str, Any
 def _live_alias(
     resources: Resources, function: StackFunction, properties: dict[str, Any]
 ) -> dict[str, Any] | None:
-    """A version and the alias `live` with provisioned concurrency, when the function asks.
+    """A version and the alias `live`, with provisioned concurrency or SnapStart.
 
     A version is immutable, so the `AWS::Lambda::Version` carries the code's hash and a digest
     of the function's properties: CloudFormation replaces it (publishes a new version and
     moves the alias) exactly when the code or the configuration changes, never otherwise.
+    Publishing it is what takes SnapStart's snapshot, and the function's `SnapStart` is one of
+    those properties: turning it on or off publishes a new version.
     """
     count = function.entry.capacity.provisioned_concurrency
-    if count is None:
+    if count is None and not function.entry.capacity.snapstart:
         return None
     entry = function.entry
     digest = hashlib.sha256(json.dumps(properties, sort_keys=True).encode()).hexdigest()[:16]
@@ -129,17 +135,18 @@ def _live_alias(
         },
         f"function {entry.name}",
     )
+    alias_properties: dict[str, Any] = {
+        "Name": LIVE_ALIAS,
+        "FunctionName": {"Ref": function.logical_id},
+        "FunctionVersion": {"Fn::GetAtt": [version, "Version"]},
+    }
+    if count is not None:
+        alias_properties["ProvisionedConcurrencyConfig"] = {
+            "ProvisionedConcurrentExecutions": count
+        }
     alias = resources.add(
         function_id(entry.name, "LiveAlias"),
-        {
-            "Type": "AWS::Lambda::Alias",
-            "Properties": {
-                "Name": LIVE_ALIAS,
-                "FunctionName": {"Ref": function.logical_id},
-                "FunctionVersion": {"Fn::GetAtt": [version, "Version"]},
-                "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": count},
-            },
-        },
+        {"Type": "AWS::Lambda::Alias", "Properties": alias_properties},
         f"function {entry.name}",
     )
     return {"Ref": alias}

@@ -132,7 +132,11 @@ class WorkerSpec:
                 "AWS_LAMBDA_FUNCTION_NAME": lambda_name(entry.name),
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(entry.memory),
                 "AWS_LAMBDA_FUNCTION_VERSION": FUNCTION_VERSION,
-                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                # "snap-start" makes awslambdaric run the SnapStart hooks after init: before
+                # the snapshot, then (`/restore/next`, answered at once) after the restore.
+                "AWS_LAMBDA_INITIALIZATION_TYPE": (
+                    "snap-start" if entry.capacity.snapstart else "on-demand"
+                ),
                 "AWS_LAMBDA_LOG_GROUP_NAME": log_group(entry.name),
                 "AWS_LAMBDA_LOG_STREAM_NAME": log_stream(),
                 "AWS_LAMBDA_RUNTIME_API": runtime_api,

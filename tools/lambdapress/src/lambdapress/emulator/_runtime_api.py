@@ -12,6 +12,11 @@ Endpoints (API version 2018-06-01), with Lambda's status codes:
   `Function.ResponseSizeTooLarge`); 400 for an unknown request id.
 - `POST /runtime/invocation/{id}/error`: 202; the body is Lambda's error document.
 - `POST /runtime/init/error`: 202; the init phase failed (an import error, usually).
+- `GET  /runtime/restore/next`: 200 at once. A SnapStart function's runtime client calls it
+  after its before-snapshot hooks and runs its after-restore hooks when it returns; the
+  emulator restores the same process it "snapshotted", so there is nothing to wait for.
+- `POST /runtime/restore/error`: 202; an after-restore hook failed (recorded as an init
+  error: the environment never served an invocation, as on Lambda).
 """
 
 from __future__ import annotations
@@ -136,6 +141,9 @@ class _RuntimeHandler(Handler["Sandbox"]):
     body_limit = MAX_RESPONSE_PAYLOAD
 
     def do_GET(self) -> None:
+        if self.path == f"{API_PREFIX}/restore/next":
+            self.send_json(200, {})
+            return
         if self.path != f"{API_PREFIX}/invocation/next":
             self._unknown()
             return
@@ -148,7 +156,7 @@ class _RuntimeHandler(Handler["Sandbox"]):
 
     def do_POST(self) -> None:
         path = self.path.removeprefix(API_PREFIX)
-        if path == "/init/error":
+        if path in ("/init/error", "/restore/error"):
             try:
                 self.owner.fail_init(self._body_or_empty())
             except BadRequest as exc:

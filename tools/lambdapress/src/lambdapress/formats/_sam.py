@@ -15,6 +15,8 @@ What SAM has words for is written SAM's way:
   (a new version exactly when the code or any property changes:
   `AutoPublishAliasAllProperties`; old versions deleted: `VersionDeletionPolicy`) instead of
   the explicit version and alias, and what invoked the alias names `<Function>.Alias`;
+  SnapStart the same way, without the provisioned concurrency (the function's `SnapStart`
+  property is SAM's own too, and passes through);
 - what named the `$default` stage (a custom domain's API mapping) names `HttpApi.Stage`.
 
 Everything else passes through as it is: a SAM template may hold any CloudFormation resource,

@@ -80,6 +80,11 @@ class Capacity(BaseModel):
     reserved_concurrency: int | None = Field(default=None, ge=0)
     provisioned_concurrency: int | None = Field(default=None, ge=1)
     warm_every_minutes: int | None = Field(default=None, ge=1)
+    snapstart: bool = Field(
+        default=False,
+        description="Lambda SnapStart on its published versions (the service's `snapstart`, "
+        "or the function's own); `package` refused it where Lambda would",
+    )
     vpc: bool | None = Field(
         default=None,
         description="in the stage's network or not; None: the functions with PostgreSQL "
