@@ -129,3 +129,47 @@ def test_postgres_functions_deploy_into_the_stage_network(
     audit = lambdas.get_function_configuration(FunctionName=f"{STACK}-shop-audit")
     assert not audit.get("VpcConfig", {}).get("SubnetIds")
     assert not set(ENI_ACTIONS) & _role_actions(f"{STACK}-shop-audit")
+
+
+@pytest.mark.e2e
+def test_a_network_that_cannot_hold_the_functions_stops_deploy_before_any_change(
+    shop: Path, moto_server: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    subnets, _ = _network()
+    ec2 = _client("ec2")
+    other = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    elsewhere = ec2.create_security_group(GroupName="x", Description="x", VpcId=other)["GroupId"]
+    _configure(shop, elsewhere)
+    pyproject = shop / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(
+        text.replace(
+            'subnets = { ssm = "/shop/prod/subnets" }',
+            f'subnets = ["{subnets[0]}", "subnet-0123456789abcdef0"]',
+        ),
+        encoding="utf-8",
+    )
+    _client("secretsmanager").create_secret(
+        Name="shop/prod/shop/database-url", SecretString="postgresql://app@db.internal/shop"
+    )
+    code = main(["deploy", "--stage", STAGE, "--plan", "--root", str(shop)])
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert "the network of stage prod cannot hold its functions; nothing was changed" in err
+    assert "subnet subnet-0123456789abcdef0 does not exist" in err
+    assert f"security group {elsewhere} is in {other}, not in the subnets' VPC" in err
+    assert "[tool.lambdapress.deploy.stages.prod.network]" in err
+    assert _client("cloudformation").list_stacks()["StackSummaries"] == []
+
+    # Subnets from an export no stack makes: named, with the fix.
+    pyproject.write_text(
+        text.replace(
+            'subnets = { ssm = "/shop/prod/subnets" }',
+            'subnets = { import = "shared-vpc-PrivateSubnets" }',
+        ),
+        encoding="utf-8",
+    )
+    code = main(["deploy", "--stage", STAGE, "--plan", "--no-build", "--root", str(shop)])
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert "the export shared-vpc-PrivateSubnets, which no stack" in err

@@ -4,8 +4,9 @@ The README's TOML is appended to a workspace's root pyproject (the deploy tests'
 service on PostgreSQL) and its commands run against moto's server, where the test first makes
 what the README says is the platform's: the subnets behind the SSM parameter, the database
 user's secret, the stage's `DATABASE_URL` secret. What differs from the README, and only that:
-the secret's ARN, whose random suffix Secrets Manager chooses, and `uv run lambdapress` run as
-`lambdapress` in this process.
+the secret's ARN, whose random suffix Secrets Manager chooses, the security group's ID, which
+EC2 chooses (`deploy` checks that it exists), and `uv run lambdapress` run as `lambdapress` in
+this process.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def test_the_readmes_network_section_runs_as_written(
         ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.30.{n}.0/24")["Subnet"]["SubnetId"]
         for n in (1, 2)
     ]
+    group = ec2.create_security_group(GroupName="lambda", Description="x", VpcId=vpc)["GroupId"]
     _client("ssm").put_parameter(
         Name="/acme/prod/private-subnets", Type="StringList", Value=",".join(subnets)
     )
@@ -59,7 +61,9 @@ def test_the_readmes_network_section_runs_as_written(
     arn = secrets.create_secret(Name="acme/prod/db", SecretString='{"username": "app"}')["ARN"]
     secrets.create_secret(Name="shop/prod/shop/database-url", SecretString="postgresql://x/shop")
     readme_arn = re.search(r'secret-arn = "([^"]+)"', toml)
+    readme_group = re.search(r'security-groups = \["([^"]+)"\]', toml)
     assert readme_arn is not None
+    assert readme_group is not None
     service = shop / "services" / "shop" / "pyproject.toml"
     service.write_text(
         service.read_text(encoding="utf-8") + '\n[tool.lambdapress.storage]\nkind = "postgres"\n',
@@ -67,7 +71,9 @@ def test_the_readmes_network_section_runs_as_written(
     )
     root = shop / "pyproject.toml"
     root.write_text(
-        root.read_text(encoding="utf-8") + "\n" + toml.replace(readme_arn[1], arn),
+        root.read_text(encoding="utf-8")
+        + "\n"
+        + toml.replace(readme_arn[1], arn).replace(readme_group[1], group),
         encoding="utf-8",
     )
     assert main(["package", "--root", str(shop)]) == 0
