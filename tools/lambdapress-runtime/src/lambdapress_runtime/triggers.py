@@ -39,6 +39,8 @@ __all__ = [
     "Bus",
     "Queue",
     "Topic",
+    "authorized",
+    "authorizer",
     "dynamodb_stream",
     "environment_name",
     "rule",
@@ -114,6 +116,40 @@ def dynamodb_stream(
     max_retries: int | None = None,
 ) -> Callable[[_F], _F]:
     """Drain the stream of `table` (a table of the service's storage with `stream` set)."""
+    return _unchanged
+
+
+def authorized(
+    authorizer: str,
+    *,
+    scopes: list[str] | tuple[str, ...] = (),
+    routes: list[str] | tuple[str, ...] | None = None,
+) -> Callable[[_F], _F]:
+    """Protect this module's HTTP routes (or the `routes` keys listed) with `authorizer`.
+
+    `authorizer` is a JWT authorizer of `[tool.lambdapress.deploy.authorizers.NAME]` or a
+    Lambda authorizer of the project (`@triggers.authorizer(NAME)`); `scopes`, for a JWT
+    authorizer, are the OAuth scopes of which the token must carry at least one. `routes` are
+    route keys as `package` lists them (`POST /orders`, `GET /orders/{order_id}`). The claims
+    reach the handler through Powertools' resolver:
+    `app.current_event.request_context.authorizer.jwt_claim` (JWT) or `.get_lambda` (Lambda).
+    """
+    return _unchanged
+
+
+def authorizer(
+    name: str,
+    *,
+    ttl: int = 300,
+    identity_source: list[str] | tuple[str, ...] = ("$request.header.Authorization",),
+) -> Callable[[_F], _F]:
+    """This function is the Lambda authorizer `name` of the HTTP API.
+
+    It receives API Gateway's payload 2.0 REQUEST event and answers a simple response,
+    `{"isAuthorized": True, "context": {...}}` (the context reaches the protected handler). The
+    answer is cached `ttl` seconds per value of `identity_source`; a request without one of
+    the identity sources is answered 401 without invoking it.
+    """
     return _unchanged
 
 

@@ -76,8 +76,8 @@ def test_no_command_lists_every_command(capsys: pytest.CaptureFixture[str]) -> N
     assert err.startswith("usage: lambdapress ")
     assert (
         "error: choose a command: new, workspace, package, bench, publish, index, models, pin, "
-        "unpin, pins, invoke, serve, event, trigger, db, template, deploy, sync, destroy, cache\n"
-        in err
+        "unpin, pins, invoke, serve, token, event, trigger, db, template, deploy, sync, destroy, "
+        "cache\n" in err
     )
 
 

@@ -26,15 +26,26 @@ from lambdapress.triggers.http import KIND, HttpKind
 
 from .tick_kind import TickKind
 
-BUILT_IN_NAMES = ["dynamodb-stream", "eventbridge", "http", "s3", "schedule", "sns", "sqs"]
+BUILT_IN_NAMES = [
+    "dynamodb-stream",
+    "eventbridge",
+    "http",
+    "http-authorizer",
+    "s3",
+    "schedule",
+    "sns",
+    "sqs",
+]
 KIND_MODULES = [
     "lambdapress.triggers",
+    "lambdapress.triggers._authorized",
     "lambdapress.triggers._declarations",
     "lambdapress.triggers._event_kind",
     "lambdapress.triggers._references",
     "lambdapress.triggers.dynamodb_stream",
     "lambdapress.triggers.eventbridge",
     "lambdapress.triggers.http",
+    "lambdapress.triggers.http_authorizer",
     "lambdapress.triggers.s3",
     "lambdapress.triggers.schedule",
     "lambdapress.triggers.sns",
@@ -45,6 +56,7 @@ KIND_MODULES = [
 def test_the_built_in_kinds_are_named_once_by_module_and_found_by_name() -> None:
     assert BUILT_IN == (
         "lambdapress.triggers.http",
+        "lambdapress.triggers.http_authorizer",
         "lambdapress.triggers.sqs",
         "lambdapress.triggers.sns",
         "lambdapress.triggers.schedule",

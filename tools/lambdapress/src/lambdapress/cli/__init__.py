@@ -45,6 +45,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "lambdapress.cli._bench": ("bench",),
     "lambdapress.cli._publish": ("publish", "index", "models", "pin", "unpin", "pins"),
     "lambdapress.cli._serve": ("invoke", "serve"),
+    "lambdapress.cli._token": ("token",),
     "lambdapress.cli._events": ("event", "trigger"),
     "lambdapress.cli._db": ("db",),
     "lambdapress.cli._template": ("template",),

@@ -19,8 +19,13 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from lambdapress.config.authorizer_settings import (
+    AUTHORIZERS_FIX,
+    JwtAuthorizerSettings,
+    check_authorizer_names,
+)
 from lambdapress.config.network_settings import (
     NETWORK_FIXES,
     DatabaseSettings,
@@ -55,6 +60,11 @@ class StageSettings(BaseModel):
         default=None, description="an RDS Proxy in front of the PostgreSQL database"
     )
     domain: DomainSettings | None = Field(default=None, description="the HTTP API's custom domain")
+    authorizers: dict[str, JwtAuthorizerSettings] = Field(
+        default_factory=dict,
+        description="JWT authorizers of this stage: the project's, keys overridden "
+        "(`config.authorizer_settings`)",
+    )
 
     @model_validator(mode="after")
     def _a_proxy_lives_in_the_network(self) -> StageSettings:
@@ -64,6 +74,14 @@ class StageSettings(BaseModel):
                 "subnets, and only functions in the VPC can reach it"
             )
         return self
+
+    @field_validator("authorizers")
+    @classmethod
+    def _authorizer_names(
+        cls, value: dict[str, JwtAuthorizerSettings]
+    ) -> dict[str, JwtAuthorizerSettings]:
+        check_authorizer_names(list(value))
+        return value
 
     def resolved(self, stage: str) -> StageSettings:
         """These settings with `production` decided (from the stage's name when not set)."""
@@ -79,5 +97,6 @@ class StageSettings(BaseModel):
 
 STAGE_FIXES = {
     "production": "write production = true or false",
+    "authorizers": AUTHORIZERS_FIX,
     **NETWORK_FIXES,
 }

@@ -34,6 +34,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from lambdapress.config.authorizer_settings import (
+    AUTHORIZERS_FIX,
+    JwtAuthorizer,
+    JwtAuthorizerSettings,
+    check_authorizer_names,
+    resolve_authorizers,
+)
 from lambdapress.config.aws_rules import is_bucket_name
 from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
 from lambdapress.config.project import DEPLOY_TABLE, default_project
@@ -62,6 +69,7 @@ _FIX = {
     "log-retention-days": f"use one of {', '.join(map(str, LOG_RETENTION_DAYS))}",
     "stages": "write [tool.lambdapress.deploy.stages.NAME] tables, NAME a stage "
     f"({', '.join(f'{key}: {fix}' for key, fix in STAGE_FIXES.items())})",
+    "authorizers": AUTHORIZERS_FIX,
     "cors": 'write [tool.lambdapress.deploy.cors] with allow-origins = ["https://..."] '
     "(and allow-methods, allow-headers, expose-headers, max-age, allow-credentials)",
 }
@@ -143,6 +151,8 @@ class DeployConfig(BaseModel):
     cors: CorsSettings | None = None
     stages: dict[str, StageSettings] = Field(default_factory=dict)
     """The stages that differ from the defaults, by name."""
+    authorizers: dict[str, JwtAuthorizerSettings] = Field(default_factory=dict)
+    """JWT authorizers every stage has, unless its own table overrides them."""
 
     @field_validator("project")
     @classmethod
@@ -176,6 +186,27 @@ class DeployConfig(BaseModel):
         for stage in value:
             check_name(stage, "stage", STAGE_MAX)
         return value
+
+    @field_validator("authorizers")
+    @classmethod
+    def _authorizer_names(
+        cls, value: dict[str, JwtAuthorizerSettings]
+    ) -> dict[str, JwtAuthorizerSettings]:
+        check_authorizer_names(list(value))
+        return value
+
+    @model_validator(mode="after")
+    def _authorizers_complete(self) -> DeployConfig:
+        """Every stage named, and every other one, gets an issuer and audiences for each."""
+        for stage, settings in self.stages.items():
+            resolve_authorizers(self.authorizers, settings.authorizers, stage)
+        resolve_authorizers(self.authorizers, {}, None)
+        return self
+
+    def jwt_authorizers(self, stage: str) -> dict[str, JwtAuthorizer]:
+        """The JWT authorizers of `stage`, the project's overridden by the stage's table."""
+        own = self.stages.get(check_stage(stage), StageSettings()).authorizers
+        return resolve_authorizers(self.authorizers, own, stage)
 
     def stage_settings(self, stage: str) -> StageSettings:
         """The settings of `stage`: its table's, else the defaults; `production` decided."""

@@ -5,7 +5,8 @@ and the `ApiUrl` output once the application has a route (a stack without routes
 and each routed function gets one payload-2.0 `AWS_PROXY` integration (the event the local
 emulator builds), one `AWS::ApiGatewayV2::Route` per route it declares, and one
 `AWS::Lambda::Permission` per route whose `SourceArn` names that route's method and path:
-API Gateway may invoke the function for its own routes and nothing else. The `$default` stage
+API Gateway may invoke the function for its own routes and nothing else. Routes that name an
+authorizer are guarded by it (`template_authorizers`). The `$default` stage
 deploys every change automatically and writes an access log to a log group of the stack.
 """
 
@@ -13,9 +14,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from lambdapress.deploy.config import CorsSettings
+from lambdapress.deploy.template_authorizers import Rendered, add_authorizers
 from lambdapress.deploy.template_ids import (
     API_URL_OUTPUT,
     HTTP_API,
@@ -61,8 +64,9 @@ def render_http_api(stack: StackBuilder, application: Application) -> None:
         stack.log_retention_days,
         stage_tags(stack.project, stack.stage),
     )
+    authorizers = add_authorizers(stack, application)
     for entry in routed:
-        add_routes(stack, entry, stack.invoke_target(entry.name))
+        add_routes(stack, entry, stack.invoke_target(entry.name), authorizers)
     stack.add_output(
         API_URL_OUTPUT,
         {
@@ -119,8 +123,17 @@ def add_api(
     )
 
 
-def add_routes(stack: StackBuilder, entry: Function, target: dict[str, Any]) -> None:
-    """The integration, routes and invoke permissions of one function (none without routes)."""
+def add_routes(
+    stack: StackBuilder,
+    entry: Function,
+    target: dict[str, Any],
+    authorizers: Mapping[str, Rendered] | None = None,
+) -> None:
+    """The integration, routes and invoke permissions of one function (none without routes).
+
+    A route that names an authorizer is guarded by it (`authorizers`, by name: rendered by
+    `template_authorizers.add_authorizers`); the others are open (`AuthorizationType: NONE`).
+    """
     if not entry.routes:
         return
     owner = f"function {entry.name}"
@@ -138,6 +151,10 @@ def add_routes(stack: StackBuilder, entry: Function, target: dict[str, Any]) -> 
         owner,
     )
     for route in sorted(entry.routes, key=lambda r: (r.path, r.method)):
+        guard = (authorizers or {}).get(route.authorizer or "")
+        if route.authorizer is not None and guard is None:
+            raise ValueError(f"route {route.route_key}: authorizer not rendered (a bug)")
+        access = guard.route_properties(route) if guard else {"AuthorizationType": "NONE"}
         stack.add(
             route_id(entry.name, route),
             {
@@ -145,7 +162,7 @@ def add_routes(stack: StackBuilder, entry: Function, target: dict[str, Any]) -> 
                 "Properties": {
                     "ApiId": {"Ref": HTTP_API},
                     "RouteKey": route.route_key,
-                    "AuthorizationType": "NONE",
+                    **access,
                     "Target": {"Fn::Sub": f"integrations/${{{integration}}}"},
                 },
             },

@@ -120,3 +120,8 @@ def tags(project: str, stage: str, service: str | None = None) -> list[dict[str,
     if service is not None:
         pairs[SERVICE_TAG] = service
     return [{"Key": key, "Value": value} for key, value in sorted(pairs.items())]
+
+
+def authorizer_id(name: str, kind: str = "Authorizer") -> str:
+    """A resource of one HTTP API authorizer: `HttpApiAuthorizerUsers` (+ `Permission`)."""
+    return _fit(f"HttpApi{kind}{camel(name)}")

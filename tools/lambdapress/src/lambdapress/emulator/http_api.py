@@ -8,6 +8,10 @@ function that owns the route, and the function's answer becomes the HTTP respons
   other methods only: 405;
 - a request whose body cannot be read (a Content-Length that is not a number, a body without
   one, a broken chunked body): 400; a body above 10 MB or an event above Lambda's 6 MB: 413;
+- a route with an authorizer (`authorizers`): 401 `{"message":"Unauthorized"}` without a
+  valid token or identity source, 403 `{"message":"Forbidden"}` without the route's scopes or
+  when a Lambda authorizer denies, 500 when it fails; what it lets through carries its claims
+  or context in `requestContext.authorizer`;
 - the function failed (exception, timeout, crash, out of memory): 500
   `{"message":"Internal Server Error"}`;
 - the function answered something API Gateway cannot send (a bad statusCode, a header with a
@@ -21,8 +25,10 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from lambdapress.emulator._request_paths import RefusedPath, delivered_path, split_target
+from lambdapress.emulator.authorizers import Guard
 from lambdapress.emulator.context import MAX_REQUEST_PAYLOAD
 from lambdapress.emulator.events import ApiContext, http_api_event
 from lambdapress.emulator.gateway_response import (
@@ -47,6 +53,7 @@ from lambdapress.model.application import Application
 from lambdapress.model.trigger_kinds import LocalHost
 
 _BODY_LIMIT = 10 * 1024 * 1024  # API Gateway HTTP API's own request limit
+_STATUS_MESSAGES = {401: "Unauthorized", 403: "Forbidden", 500: "Internal Server Error"}
 
 
 @dataclass(frozen=True)
@@ -112,8 +119,14 @@ class _FrontEndHandler(Handler["HttpApi"]):
                     protocol=self.request_version,
                     api=ApiContext(domain_name=_domain(self.headers.get("Host"))),
                 )
+                decision = self.owner.guard.admit(target.authorizer, target.scopes, event)
+                if decision.context is not None:
+                    event["requestContext"]["authorizer"] = decision.context
                 payload = json.dumps(event).encode()
-                if len(payload) > MAX_REQUEST_PAYLOAD:
+                if decision.status is not None:
+                    response = gateway_message(decision.status, _STATUS_MESSAGES[decision.status])
+                    problem = decision.reason
+                elif len(payload) > MAX_REQUEST_PAYLOAD:
                     response = gateway_message(413, "Request Entity Too Large")
                     problem = f"the event is {len(payload)} bytes, above Lambda's 6 MB limit"
                 else:
@@ -169,9 +182,12 @@ class HttpApi(LoopbackEndpoint):
         port: int = 0,
         on_request: Callable[[AccessRecord], None] | None = None,
         client_timeout: float = CLIENT_TIMEOUT,
+        root: Path | None = None,
     ) -> None:
         self.emulator = emulator
         self.on_request = on_request
+        self.guard = Guard(emulator, root)
+        """Asks each protected route's authorizer; `root` keeps the local key pair."""
         self._manifest: Application | None = None
         self._routes = RouteTable(())
         self.routes()  # duplicate routes fail now, not on the first request

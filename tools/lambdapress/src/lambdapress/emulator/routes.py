@@ -79,6 +79,9 @@ class Target:
     function: str
     method: str
     template: RouteTemplate
+    authorizer: str | None = None
+    """The authorizer the route names (`HttpRoute.authorizer`)."""
+    scopes: tuple[str, ...] = ()
 
     @property
     def route_key(self) -> str:
@@ -110,7 +113,13 @@ class RouteTable:
                         f"{targets[key].function} and {entry.name}",
                         hint="give each route to one handler, then rebuild",
                     )
-                targets[key] = Target(entry.name, route.method, RouteTemplate.compile(route.path))
+                targets[key] = Target(
+                    entry.name,
+                    route.method,
+                    RouteTemplate.compile(route.path),
+                    route.authorizer,
+                    route.scopes,
+                )
         self.targets = sorted(
             targets.values(),
             key=lambda t: (t.template.rank, t.method == "ANY", t.template.path, t.method),

@@ -259,6 +259,7 @@ class Serving(ClosesOnExit):
                 port=self.options.port_of(kind.name),
                 client_timeout=self.options.client_timeout,
                 on_delivery=self.options.on_delivery,
+                root=self.emulator.root,
             )
             source = kind.local_source(self.emulator, options)
             self.sources[kind.name] = source

@@ -7,7 +7,9 @@ What SAM has words for is written SAM's way:
 
 - each `AWS::Lambda::Function` becomes an `AWS::Serverless::Function` (`CodeUri` with `Bucket`
   and `Key`, `Tags` as a map), keeping its own role, log group and settings;
-- its HTTP routes become `HttpApi` events on the `AWS::Serverless::HttpApi` called `HttpApi`,
+- its HTTP routes become `HttpApi` events on the `AWS::Serverless::HttpApi` called `HttpApi`
+  (a protected route's `Auth` names its authorizer and scopes, the authorizers are the API's
+  `Auth.Authorizers`),
   which takes the API's properties and its `$default` stage's access log: the translator
   writes the routes (as the API's OpenAPI body), the integrations (payload 2.0) and one
   invoke permission per route, scoped to the route as the CloudFormation ones are;
@@ -51,6 +53,12 @@ _FUNCTION = "AWS::Lambda::Function"
 _SECTIONS = ("AWSTemplateFormatVersion", "Transform", "Description", "Parameters", "Resources")
 _INTEGRATION_TARGET = re.compile(r"^integrations/\$\{([A-Za-z0-9]+)\}$")
 _SUB_NAME = re.compile(r"\$\{([^}!][^}]*)\}")
+_SAM_IDENTITY = {
+    "$request.header": "Headers",
+    "$request.querystring": "QueryStrings",
+    "$stageVariables": "StageVariables",
+    "$context": "Context",
+}
 
 
 def render_sam(
@@ -65,8 +73,9 @@ def sam_document(cloudformation: dict[str, Any]) -> dict[str, Any]:
     """The SAM template of a CloudFormation rendering (a parsed `template_body`, left as is)."""
     resources: dict[str, Any] = copy.deepcopy(cloudformation["Resources"])
     aliases = _take_live_aliases(resources)
-    events = _take_http_routes(resources, aliases)
-    _serverless_http_api(resources)
+    authorizers = _take_authorizers(resources)
+    events = _take_http_routes(resources, aliases, authorizers)
+    _serverless_http_api(resources, authorizers)
     for logical_id, resource in resources.items():
         if resource["Type"] == _FUNCTION:
             alias = next((a for a in aliases.values() if a.function == logical_id), None)
@@ -118,8 +127,51 @@ def _take_live_aliases(resources: dict[str, Any]) -> dict[str, _LiveAlias]:
     return found
 
 
+def _take_authorizers(resources: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Remove the API's authorizers; each as SAM's `Auth.Authorizers` entry, by logical id.
+
+    A JWT authorizer keeps its issuer, audiences and identity source (SAM's keys in lowercase:
+    they go into the API's OpenAPI body); a Lambda one its function, payload version, simple
+    responses, identity sources and TTL (`Identity`), and SAM's own invoke permission
+    (`EnableFunctionDefaultPermissions`) replaces the stack's, removed with the routes'.
+    """
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+    for logical_id, resource in list(resources.items()):
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::ApiGatewayV2::Authorizer" and (
+            _ref(properties["ApiId"]) == HTTP_API
+        ):
+            found[logical_id] = (properties["Name"], _sam_authorizer(properties))
+            del resources[logical_id]
+    return found
+
+
+def _sam_authorizer(properties: dict[str, Any]) -> dict[str, Any]:
+    """One `AWS::ApiGatewayV2::Authorizer`'s properties as SAM's `Auth.Authorizers` entry."""
+    if properties["AuthorizerType"] == "JWT":
+        jwt = properties["JwtConfiguration"]
+        return {
+            "IdentitySource": properties["IdentitySource"][0],
+            "JwtConfiguration": {"issuer": jwt["Issuer"], "audience": jwt["Audience"]},
+        }
+    identity: dict[str, Any] = {}
+    for source in properties["IdentitySource"]:
+        prefix = next(p for p in _SAM_IDENTITY if source.startswith(p + "."))
+        identity.setdefault(_SAM_IDENTITY[prefix], []).append(source[len(prefix) + 1 :])
+    identity["ReauthorizeEvery"] = properties["AuthorizerResultTtlInSeconds"]
+    return {
+        "FunctionArn": properties["AuthorizerUri"]["Fn::Sub"][1]["Target"],
+        "AuthorizerPayloadFormatVersion": properties["AuthorizerPayloadFormatVersion"],
+        "EnableSimpleResponses": properties["EnableSimpleResponses"],
+        "EnableFunctionDefaultPermissions": True,
+        "Identity": identity,
+    }
+
+
 def _take_http_routes(
-    resources: dict[str, Any], aliases: dict[str, _LiveAlias]
+    resources: dict[str, Any],
+    aliases: dict[str, _LiveAlias],
+    authorizers: dict[str, tuple[str, dict[str, Any]]],
 ) -> dict[str, dict[str, Any]]:
     """Remove the API's routes, integrations and invoke permissions; each route as an event.
 
@@ -138,15 +190,18 @@ def _take_http_routes(
         function = _invoked_function(integration["IntegrationUri"], aliases)
         method, path = properties["RouteKey"].split(" ", 1)
         name = "Http" + camel(method.lower()) + (camel(path) or "Root")
-        events.setdefault(function, {})[name] = {
-            "Type": "HttpApi",
-            "Properties": {
-                "ApiId": {"Ref": HTTP_API},
-                "Method": method,
-                "Path": path,
-                "PayloadFormatVersion": integration["PayloadFormatVersion"],
-            },
+        event: dict[str, Any] = {
+            "ApiId": {"Ref": HTTP_API},
+            "Method": method,
+            "Path": path,
+            "PayloadFormatVersion": integration["PayloadFormatVersion"],
         }
+        guard = _ref(properties.get("AuthorizerId"))
+        if guard is not None:
+            event["Auth"] = {"Authorizer": authorizers[guard][0]}
+            if "AuthorizationScopes" in properties:
+                event["Auth"]["AuthorizationScopes"] = properties["AuthorizationScopes"]
+        events.setdefault(function, {})[name] = {"Type": "HttpApi", "Properties": event}
         integrations.add(target.group(1))
         del resources[logical_id]
     for logical_id in integrations:
@@ -180,10 +235,13 @@ def _is_route_permission(resource: dict[str, Any]) -> bool:
     )
 
 
-def _serverless_http_api(resources: dict[str, Any]) -> None:
-    """The API and its `$default` stage as one `AWS::Serverless::HttpApi`.
+def _serverless_http_api(
+    resources: dict[str, Any], authorizers: dict[str, tuple[str, dict[str, Any]]]
+) -> None:
+    """The API, its `$default` stage and its authorizers as one `AWS::Serverless::HttpApi`.
 
-    SAM's HTTP API without a `StageName` has exactly that stage, deployed automatically.
+    SAM's HTTP API without a `StageName` has exactly that stage, deployed automatically; no
+    `DefaultAuthorizer`, so a route without `Auth` is open, as in the CloudFormation rendering.
     """
     api = resources.get(HTTP_API)
     if api is None or api["Type"] != "AWS::ApiGatewayV2::Api":
@@ -197,6 +255,8 @@ def _serverless_http_api(resources: dict[str, Any]) -> None:
             if "AccessLogSettings" in stage:
                 properties["AccessLogSettings"] = stage["AccessLogSettings"]
             del resources[logical_id]
+    if authorizers:
+        properties["Auth"] = {"Authorizers": dict(sorted(authorizers.values()))}
     resources[HTTP_API] = {"Type": "AWS::Serverless::HttpApi", "Properties": properties}
 
 

@@ -51,6 +51,7 @@ from lambdapress.model.triggers import Trigger
 
 BUILT_IN = (
     "lambdapress.triggers.http",
+    "lambdapress.triggers.http_authorizer",
     "lambdapress.triggers.sqs",
     "lambdapress.triggers.sns",
     "lambdapress.triggers.schedule",
@@ -236,6 +237,8 @@ class LocalOptions:
     """Seconds a client of a listening source may stay silent while it sends a request."""
     on_delivery: Callable[[Any], None] | None = None
     """Told about each delivery, with the source's own record of it (HTTP: an `AccessRecord`)."""
+    root: Path | None = None
+    """The workspace served, for what a source keeps there (the HTTP API's local JWT keys)."""
 
 
 class LocalSource(Protocol):

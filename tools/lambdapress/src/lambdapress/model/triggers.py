@@ -9,15 +9,23 @@ is its kind's (`model.trigger_kinds`, one module each in `lambdapress.triggers`)
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from lambdapress.model.kinds import TRIGGERS, Kinded, registered
 
 StartingPosition = Literal["LATEST", "TRIM_HORIZON"]
 """Where a new stream consumer starts: new records only, or the oldest the stream keeps."""
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
+AUTHORIZER_NAME = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
+"""An authorizer's name: what routes and `[tool.lambdapress.deploy.authorizers.NAME]` say."""
+IDENTITY_SOURCE = (
+    r"^\$(request\.(header|querystring)\.[^\s]+|context\.[^\s]+|stageVariables\.[^\s]+)$"
+)
+"""An HTTP API identity source: `$request.header.Authorization`, `$request.querystring.key`,
+`$context.X`, `$stageVariables.X`."""
 
 
 class Trigger(Kinded):
@@ -43,6 +51,10 @@ class HttpRoute(Trigger):
     kind: Literal["http"] = "http"
     method: HttpMethod
     path: str = Field(pattern=r"^/")
+    authorizer: str | None = Field(default=None, pattern=AUTHORIZER_NAME)
+    """The authorizer every request must pass (`@triggers.authorized("users")`), or None."""
+    scopes: tuple[str, ...] = ()
+    """OAuth scopes a JWT authorizer requires: the token must carry at least one of them."""
 
     @property
     def route_key(self) -> str:
@@ -53,6 +65,41 @@ class HttpRoute(Trigger):
     def label(self) -> str:
         """The route key."""
         return self.route_key
+
+
+@registered(TRIGGERS)
+class HttpAuthorizer(Trigger):
+    """This function is a Lambda authorizer of the HTTP API (`@triggers.authorizer("partners")`).
+
+    API Gateway invokes it with a payload 2.0 REQUEST event before each request to a route
+    that names it, and it answers with a simple response (`{"isAuthorized": bool, "context":
+    {...}}`); the answer is cached `ttl` seconds per value of the identity source.
+    """
+
+    kind: Literal["http-authorizer"] = "http-authorizer"
+    name: str = Field(pattern=AUTHORIZER_NAME)
+    ttl: int = Field(default=300, ge=0, le=3600)
+    """Seconds API Gateway keeps an answer (AuthorizerResultTtlInSeconds); 0: no cache."""
+    identity_source: tuple[str, ...] = Field(
+        default=("$request.header.Authorization",), min_length=1
+    )
+    """Where the caller's identity is; a request without one of them is 401 unasked."""
+
+    @field_validator("identity_source")
+    @classmethod
+    def _identity_sources(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for source in value:
+            if not re.match(IDENTITY_SOURCE, source):
+                raise ValueError(
+                    f"{source!r} is not an identity source: write $request.header.NAME, "
+                    "$request.querystring.NAME, $context.NAME or $stageVariables.NAME"
+                )
+        return value
+
+    @property
+    def label(self) -> str:
+        """`partners`: the authorizer's name."""
+        return self.name
 
 
 @registered(TRIGGERS)

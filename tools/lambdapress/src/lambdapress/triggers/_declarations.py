@@ -74,6 +74,8 @@ DECORATORS: Final[dict[str, Signature]] = {
             "max_retries",
         ),
     ),
+    "authorized": Signature("authorizer", ("scopes", "routes")),
+    "authorizer": Signature("name", ("ttl", "identity_source")),
 }
 """The runtime's trigger decorators and their parameters (`lambdapress_runtime.triggers`)."""
 HANDLES: Final = ("Bucket", "Bus", "Queue", "Topic")

@@ -4,6 +4,8 @@
   `options`, `route(rule, method=[...])`) on a module-level `...Resolver()`/`...Router()`,
   read from the handler module's AST: paths and methods must be literals, checked with API
   Gateway's own rules at their line;
+- protected: `@triggers.authorized("users", scopes=[...])` on the module's `handler` gives its
+  routes (or the `routes=` keys it lists) an authorizer (`triggers._authorized`);
 - checked across the application: a route belongs to one function (`/items/{id}` and
   `/items/{item_id}` are one route to API Gateway), and no two routes of a function share a
   logical id in the stack;
@@ -41,6 +43,7 @@ from lambdapress.model.trigger_kinds import (
     TriggerKind,
 )
 from lambdapress.model.triggers import HttpMethod, HttpRoute
+from lambdapress.triggers._authorized import protect
 
 METHODS: frozenset[str] = frozenset(get_args(HttpMethod))
 _METHOD_DECORATORS = {"get", "post", "put", "patch", "delete", "head", "options"}
@@ -56,8 +59,11 @@ class HttpKind(TriggerKind[HttpRoute]):
     model = HttpRoute
 
     def discover(self, source: HandlerSource) -> tuple[Declared[HttpRoute], ...]:
-        """The routes of the module's resolver decorators, in API Gateway syntax."""
-        return _routes(source)
+        """The routes of the module's resolver decorators, in API Gateway syntax.
+
+        Each carries the authorizer and scopes the handler's `@triggers.authorized` gives it.
+        """
+        return protect(source, _routes(source))
 
     def check(self, declared: Sequence[Declared[HttpRoute]], context: CheckContext) -> None:
         """One function per route, and one logical id per route of a function."""
@@ -79,6 +85,7 @@ class HttpKind(TriggerKind[HttpRoute]):
             port=options.port,
             on_request=options.on_delivery,
             client_timeout=options.client_timeout,
+            root=options.root,
         )
 
     def sample_event(self, function: Function, trigger: HttpRoute) -> Any:
