@@ -130,3 +130,11 @@ def test_the_example_platforms_production_stage_is_valid() -> None:
     assert settings.database.proxy is True
     assert settings.domain is not None
     assert load_deploy_config(repository).stage_settings("dev").network is None
+
+
+def test_the_fix_names_only_the_stage_table_at_fault(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_deploy_config(_root(tmp_path, NETWORK.replace("subnet-0f1e2d3c", "subnet-xyz")))
+    hint = caught.value.hint or ""
+    assert hint.startswith("network: write subnets = ")
+    assert "certificate-arn" not in hint  # the domain's fix is not this mistake's
