@@ -23,7 +23,7 @@ from moto.server import ThreadedMotoServer
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lambdapress.errors import BundleError
-from lambdapress.model.permissions import Permission, resource_ref
+from lambdapress.model.permissions import Access, Permission, resource_ref
 from lambdapress.model.resources import Resource
 from lambdapress.model.storage_backends import (
     EnvironmentBudget,
@@ -187,10 +187,13 @@ class KvBackend:
         service = declaration.service
         return tuple(KvBucket(service=service, name=b) for b in declaration.settings.buckets)
 
-    def permissions(self, service: str, resources: Sequence[Resource]) -> tuple[Permission, ...]:
-        """Object access to its buckets, nothing else."""
+    def permissions(
+        self, service: str, resources: Sequence[Resource], access: Access = "write"
+    ) -> tuple[Permission, ...]:
+        """Object access to its buckets (GetObject alone to read), nothing else."""
         refs = tuple(resource_ref(r.id) for r in resources)
-        return (Permission(actions=OBJECT_ACTIONS, resources=refs, reason=f"kv of {service}"),)
+        actions = ("s3:GetObject",) if access == "read" else OBJECT_ACTIONS
+        return (Permission(actions=actions, resources=refs, reason=f"kv of {service}"),)
 
     def deployed_environment(self, resource: Resource, stack: Stack) -> Mapping[str, object]:
         """`<BUCKET>_BUCKET`: the bucket's name, a `Ref`."""

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import tomlkit
 
-from lambdapress.backends.dynamodb import DYNAMODB_ITEM_ACTIONS
+from lambdapress.backends.dynamodb import DYNAMODB_ITEM_ACTIONS, DYNAMODB_READ_ACTIONS
 from lambdapress.bundle._wiring import (
     check_function_settings,
     function_wiring,
@@ -16,10 +16,11 @@ from lambdapress.bundle._wiring import (
 )
 from lambdapress.config.settings import parse_service_settings
 from lambdapress.config.workspace import Service
-from lambdapress.errors import BundleError
+from lambdapress.errors import BundleError, ConfigError
 from lambdapress.model.application import Capacity
 from lambdapress.model.permissions import LOG_ACTIONS
 from lambdapress.model.resources import DynamoDBTable, PostgresDatabase
+from lambdapress.model.triggers import HttpRoute, ScheduleTrigger, SqsTrigger, Trigger
 
 
 def service(tmp_path: Path, settings: dict[str, Any], name: str = "orders") -> Service:
@@ -94,6 +95,64 @@ def test_a_function_may_do_with_its_services_tables_what_handlers_do_and_no_more
         ("arn:aws:s3:::uploads/*",),
     )
     assert declared.reason == "[tool.lambdapress.iam] of service shop"
+
+
+GET = HttpRoute(method="GET", path="/items/{id}")
+HEAD = HttpRoute(method="HEAD", path="/items/{id}")
+POST = HttpRoute(method="POST", path="/items")
+ANY = HttpRoute(method="ANY", path="/items")
+
+
+@pytest.mark.parametrize(
+    ("triggers", "access"),
+    [
+        ((GET,), "read"),
+        ((GET, HEAD), "read"),
+        ((GET, POST), "write"),
+        ((ANY,), "write"),
+        ((SqsTrigger(queue="jobs"),), "write"),
+        ((GET, ScheduleTrigger(expression="rate(5 minutes)")), "write"),
+        ((), "write"),
+    ],
+)
+def test_a_function_whose_triggers_only_read_may_only_read_its_tables(
+    tmp_path: Path, triggers: tuple[Trigger, ...], access: str
+) -> None:
+    shop = service(tmp_path, {"storage": TABLES}, "shop")
+    wiring = function_wiring(shop, "shop.get_item", service_resources(shop, tmp_path), (), triggers)
+    _, tables = wiring.permissions
+    assert wiring.access == access
+    assert tables.actions == (DYNAMODB_READ_ACTIONS if access == "read" else DYNAMODB_ITEM_ACTIONS)
+    assert tables.resources == (
+        "resource:shop/dynamodb-table/audit",
+        "resource:shop/dynamodb-table/items",
+    )
+
+
+def test_read_actions_change_no_item() -> None:
+    changing = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+    assert set(DYNAMODB_READ_ACTIONS) < set(DYNAMODB_ITEM_ACTIONS)
+    assert not changing & set(DYNAMODB_READ_ACTIONS)
+    assert "dynamodb:BatchWriteItem" not in DYNAMODB_READ_ACTIONS
+
+
+@pytest.mark.parametrize(("declared", "triggers"), [("write", (GET,)), ("read", (POST,))])
+def test_a_function_s_access_setting_wins_over_its_triggers(
+    tmp_path: Path, declared: str, triggers: tuple[Trigger, ...]
+) -> None:
+    settings = {"storage": TABLES, "functions": {"get_item": {"access": declared}}}
+    shop = service(tmp_path, settings, "shop")
+    wiring = function_wiring(shop, "shop.get_item", service_resources(shop, tmp_path), (), triggers)
+    assert wiring.access == declared
+    expected = DYNAMODB_READ_ACTIONS if declared == "read" else DYNAMODB_ITEM_ACTIONS
+    assert wiring.permissions[1].actions == expected
+
+
+def test_access_other_than_read_or_write_is_refused_with_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        service(tmp_path, {"functions": {"get_item": {"access": "admin"}}}, "shop")
+    assert "functions.get_item.access" in str(raised.value)
+    assert 'access = "read" or "write"' in str(raised.value.hint)
 
 
 def test_capacity_comes_from_the_handlers_own_table(tmp_path: Path) -> None:

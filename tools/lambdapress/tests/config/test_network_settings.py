@@ -120,18 +120,6 @@ def test_a_function_says_whether_it_joins_the_network() -> None:
         FunctionDeploySettings.model_validate({"vpc": "yes"})
 
 
-def test_the_example_platforms_production_stage_is_valid() -> None:
-    """The repository's own root pyproject: its prod stage shows every table off."""
-    repository = Path(__file__).resolve().parents[4]
-    settings = load_deploy_config(repository).stage_settings("prod")
-    assert settings.network is not None
-    assert settings.network.subnets == FromParameter(ssm="/acme/prod/private-subnets")
-    assert settings.database is not None
-    assert settings.database.proxy is True
-    assert settings.domain is not None
-    assert load_deploy_config(repository).stage_settings("dev").network is None
-
-
 def test_the_fix_names_only_the_stage_table_at_fault(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_deploy_config(_root(tmp_path, NETWORK.replace("subnet-0f1e2d3c", "subnet-xyz")))

@@ -77,7 +77,9 @@ def application(functions: list[Function], services: list[Service]) -> Applicati
     wired = []
     for function in sorted(functions, key=lambda f: f.name):
         owner = by_name.get(function.service) or service(function.service)
-        wiring = function_wiring(owner, function.name, service_resources(owner, ROOT))
+        wiring = function_wiring(
+            owner, function.name, service_resources(owner, ROOT), (), function.triggers
+        )
         wired.append(
             function.model_copy(
                 update={

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from lambdapress.backends.dynamodb import DYNAMODB_ITEM_ACTIONS
+from lambdapress.backends.dynamodb import DYNAMODB_ITEM_ACTIONS, DYNAMODB_READ_ACTIONS
 from lambdapress.errors import ConfigError
 from lambdapress.model.permissions import LOG_ACTIONS
 
@@ -82,7 +82,7 @@ def test_each_role_reaches_its_own_log_group_and_its_services_tables_only() -> N
     logs, tables, declared = _statements(document, "CustomersListCustomersRole")
     assert logs["Action"] == list(LOG_ACTIONS)
     assert _referenced(logs) == {"CustomersListCustomersLogGroup"}  # not its sibling's
-    assert tables["Action"] == list(DYNAMODB_ITEM_ACTIONS)
+    assert tables["Action"] == list(DYNAMODB_READ_ACTIONS)  # GET /customers: reads only
     assert _referenced(tables) == {"CustomersAuditLogTable", "CustomersCustomersTable"}
     assert declared == {
         "Effect": "Allow",
@@ -91,6 +91,7 @@ def test_each_role_reaches_its_own_log_group_and_its_services_tables_only() -> N
     }
     billing = _statements(document, "BillingPayRole")
     assert [_referenced(s) for s in billing] == [{"BillingPayLogGroup"}, {"BillingInvoicesTable"}]
+    assert billing[1]["Action"] == list(DYNAMODB_ITEM_ACTIONS)  # POST /pay: writes
     (orders,) = _statements(document, "OrdersGetOrderRole")  # PostgreSQL: logs only
     assert _referenced(orders) == {"OrdersGetOrderLogGroup"}
     granted = [

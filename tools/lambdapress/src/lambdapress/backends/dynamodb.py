@@ -7,7 +7,8 @@
 
 Deployed, the stack creates each table (named `<project>-<stage>-<service>-<table>`), gives
 each function of the service `<TABLE>_TABLE` (the table's name, a `Ref`) and lets it do with
-its items what a handler does (`DYNAMODB_ITEM_ACTIONS`), on those tables only. Locally,
+its items what a handler does (`DYNAMODB_ITEM_ACTIONS`; only the reads, `DYNAMODB_READ_ACTIONS`,
+for a function whose triggers are GET or HEAD routes), on those tables only. Locally,
 `lambdapress db` runs moto's server (`lambdapress.storage.dynamodb`) with the tables, named for
 the stage `local`; functions reach it through boto3's `AWS_ENDPOINT_URL_DYNAMODB`, so the same
 code runs unchanged on Lambda, where the variable is absent. Without a `db`, the caller's own
@@ -26,9 +27,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from lambdapress.config.aws_rules import TABLE_NAME
 from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
 from lambdapress.errors import BundleError
-from lambdapress.model.permissions import Permission, resource_ref
+from lambdapress.model.permissions import Access, Permission, resource_ref
 from lambdapress.model.resources import (
     DELETED_WITH_STACK,
+    KEPT_WITH_STACK,
     AttributeName,
     DynamoDBTable,
     Resource,
@@ -66,6 +68,15 @@ DYNAMODB_ITEM_ACTIONS = (
     "dynamodb:Query",
     "dynamodb:Scan",
     "dynamodb:UpdateItem",
+)
+# What a handler that only reads does (`access = "read"`): the item reads, nothing that
+# changes an item. ConditionCheckItem reads (it fails a transaction on a condition).
+DYNAMODB_READ_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
 )
 _TABLE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 _TABLES_FIX = (
@@ -241,13 +252,20 @@ class DynamoDBBackend:
             for name, table in sorted(declaration.settings.tables.items())
         )
 
-    def permissions(self, service: str, resources: Sequence[Resource]) -> tuple[Permission, ...]:
-        """Item access to the service's tables, and nothing else."""
+    def permissions(
+        self, service: str, resources: Sequence[Resource], access: Access = "write"
+    ) -> tuple[Permission, ...]:
+        """Item access to the service's tables (reads only for `read`), and nothing else."""
+        actions: tuple[str, ...]
+        if access == "read":
+            actions, reason = DYNAMODB_READ_ACTIONS, f"reads the tables of service {service}"
+        else:
+            actions, reason = DYNAMODB_ITEM_ACTIONS, f"uses the tables of service {service}"
         return (
             Permission(
-                actions=DYNAMODB_ITEM_ACTIONS,
+                actions=actions,
                 resources=tuple(resource_ref(r.id) for r in resources),
-                reason=f"uses the tables of service {service}",
+                reason=reason,
             ),
         )
 
@@ -286,7 +304,12 @@ class DynamoDBBackend:
         return variables
 
     def render(self, resource: Resource, stack: StackBuilder) -> None:
-        """An on-demand table with the declared string keys (and its stream, if declared)."""
+        """An on-demand table with the declared string keys (and its stream, if declared).
+
+        A stage that protects its data (production) keeps the table when the stack goes or
+        the table is replaced, and turns on point-in-time recovery (35 days of continuous
+        backups, priced per GB stored).
+        """
         if not isinstance(resource, DynamoDBTable):
             raise TypeError(f"not a DynamoDB table: {resource.id}")
         properties: dict[str, Any] = {
@@ -296,11 +319,14 @@ class DynamoDBBackend:
             **table_definition(resource.partition_key, resource.sort_key, resource.stream),
             "Tags": stack.tags(resource.service),
         }
+        protection = stack.protection
+        if protection.point_in_time_recovery:
+            properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
         stack.add(
             _table_id(resource, stack),
             {
                 "Type": "AWS::DynamoDB::Table",
-                **DELETED_WITH_STACK,
+                **(KEPT_WITH_STACK if protection.retain else DELETED_WITH_STACK),
                 "Properties": properties,
             },
             f"table {resource.name} of service {resource.service}",

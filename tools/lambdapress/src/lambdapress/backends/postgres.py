@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lambdapress.config.workspace import Workspace
 from lambdapress.errors import StorageError
-from lambdapress.model.permissions import Permission
+from lambdapress.model.permissions import Access, Permission
 from lambdapress.model.resources import PostgresDatabase, Resource
 from lambdapress.model.storage_backends import (
     EnvironmentBudget,
@@ -169,8 +169,14 @@ class PostgresBackend:
         service = declaration.service
         return (PostgresDatabase(service=service, name=service, migrations=migrations),)
 
-    def permissions(self, service: str, resources: Sequence[Resource]) -> tuple[Permission, ...]:
-        """None: the URL comes resolved by CloudFormation, not read from the secret at run time."""
+    def permissions(
+        self, service: str, resources: Sequence[Resource], access: Access = "write"
+    ) -> tuple[Permission, ...]:
+        """None: the URL comes resolved by CloudFormation, not read from the secret at run time.
+
+        `access` changes nothing in IAM: what a PostgreSQL user may do is the database's
+        grants (a read-only role's URL in its own secret), not the function's role.
+        """
         return ()
 
     def deployed_environment(self, resource: Resource, stack: Stack) -> Mapping[str, object]:

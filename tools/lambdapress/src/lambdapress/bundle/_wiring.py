@@ -27,10 +27,11 @@ from lambdapress.config.pyproject import PYPROJECT, find_key_line
 from lambdapress.config.workspace import Service
 from lambdapress.errors import BundleError
 from lambdapress.model.application import Capacity
-from lambdapress.model.permissions import Permission, writes_its_logs
+from lambdapress.model.permissions import Access, Permission, access_of, writes_its_logs
 from lambdapress.model.resources import Resource
 from lambdapress.model.storage_backends import by_backend, storage_declaration, stored_resources
 from lambdapress.model.trigger_kinds import Used
+from lambdapress.model.triggers import HttpRoute, Trigger
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class Wiring:
     uses: tuple[str, ...]
     permissions: tuple[Permission, ...]
     capacity: Capacity
+    access: Access
+    """What it does with its storage (read only, or read and write)."""
 
 
 def service_resources(service: Service, root: Path) -> tuple[Resource, ...]:
@@ -58,16 +61,22 @@ def function_wiring(
     function: str,
     resources: Sequence[Resource],
     used: Sequence[Used] = (),
+    triggers: Sequence[Trigger] = (),
 ) -> Wiring:
     """What `function` (`orders.get_order`) of `service` uses, may do, and its capacity.
 
     `resources` are the service's (`service_resources`): the function uses its storage;
-    `used` what its code holds handles for, with the permissions each takes.
+    `used` what its code holds handles for, with the permissions each takes; `triggers` decide
+    its access to the storage unless its settings say it (`access`).
     """
+    settings = service.settings.functions.get(function.removeprefix(f"{service.name}."))
+    access = (settings.access if settings is not None else None) or access_of(
+        t.method if isinstance(t, HttpRoute) else None for t in triggers
+    )
     stored = stored_resources(resources)
     permissions = [writes_its_logs(function)]
     for backend, backend_resources in by_backend(stored):
-        permissions += backend.permissions(service.name, backend_resources)
+        permissions += backend.permissions(service.name, backend_resources, access)
     for use in used:
         permissions += use.permissions
     for statement in service.settings.iam.statements:
@@ -79,7 +88,6 @@ def function_wiring(
                 reason=f"[tool.lambdapress.iam] of service {service.name}",
             )
         )
-    settings = service.settings.functions.get(function.removeprefix(f"{service.name}."))
     snapstart = snapstart_of(service, function)
     capacity = (
         Capacity(
@@ -93,7 +101,7 @@ def function_wiring(
         else Capacity(snapstart=snapstart)
     )
     uses = sorted({*(r.id for r in stored), *(u.resource for u in used)})
-    return Wiring(tuple(uses), tuple(dict.fromkeys(permissions)), capacity)
+    return Wiring(tuple(uses), tuple(dict.fromkeys(permissions)), capacity, access)
 
 
 def check_function_settings(service: Service, functions: list[str]) -> None:

@@ -225,7 +225,7 @@ def _plan(
                 f"{context.target.python} to ship bytecode"
             )
         for unit in units:
-            wiring = function_wiring(service, unit.name, owned, unit.used)
+            wiring = function_wiring(service, unit.name, owned, unit.used, unit.triggers)
             contents = _analysis.function_contents(context, lock, unit.entries, unit.extra)
             left_out = trimmer.omissions(context, contents)
             digest = _analysis.inputs_hash(

@@ -20,7 +20,7 @@ from lambdapress.errors import DeployError
 
 if TYPE_CHECKING:
     from lambdapress.bundle import Progress
-    from lambdapress.deploy.aws import StackEvent
+    from lambdapress.deploy.aws import StackEvent, StackResource
     from lambdapress.deploy.deploying import DeployPlan
     from lambdapress.deploy.destroying import DestroyPlan
     from lambdapress.deploy.syncing import SyncTarget
@@ -248,6 +248,8 @@ def _cmd_destroy(args: argparse.Namespace) -> int:
     with steps("destroy") as display:
         execute_destroy(aws, plan, _event_progress(display, None))
     print(f"deleted {' and '.join(what)}")
+    for resource in plan.kept:
+        print(f"kept {_kept(resource)} (DeletionPolicy Retain: delete it yourself when unwanted)")
     if not plan.delete_bucket and plan.bucket_exists:
         print(f"kept bucket {plan.bucket} (--with-bucket deletes it)")
     return 0
@@ -262,8 +264,16 @@ def _print_destroy_plan(plan: DestroyPlan) -> None:
             ["resource", "type", "physical id"],
             [[r.logical_id, r.resource_type, r.physical_id] for r in plan.resources],
         )
+        for resource in plan.kept:
+            print(f"plan: keep {_kept(resource)}: the template retains it (DeletionPolicy Retain)")
     if plan.delete_bucket:
         print(f"plan: delete bucket {plan.bucket} and its {_count(plan.objects, 'object')}")
+
+
+def _kept(resource: StackResource) -> str:
+    """`table acme-prod-customers-customers (CustomersCustomersTable)`."""
+    kind = resource.resource_type.rpartition("::")[2].lower()
+    return f"{kind} {resource.physical_id} ({resource.logical_id})"
 
 
 # -- shared -----------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ reserved_concurrency = 20                  # at most 20 at once (0 stops it)
 warm_every_minutes = 5                     # an EventBridge rule sends the warm-up event
 provisioned_concurrency = 2                # an alias `live` with 2 initialised environments
 snapstart = false                          # this function without the service's SnapStart
+access = "read"                            # storage actions: "read" or "write"; default: "read"
+                                           #   when every trigger is a GET or HEAD route
 vpc = false                                # not in the stage's network (default: PostgreSQL
                                            #   functions are, when the stage has one)
 ```
@@ -133,6 +135,10 @@ class FunctionDeploySettings(BaseModel):
     provisioned_concurrency: int | None = Field(default=None, ge=1, le=100_000)
     snapstart: bool | None = None
     """SnapStart for this function (true/false); unset, the service's `snapstart` applies."""
+    access: Literal["read", "write"] | None = None
+    """What the function does with its service's storage; None: derived from its triggers
+    (`model.permissions.access_of`). `write` for a GET handler that records something (a
+    view counter); `read` for a worker that only reads."""
     vpc: bool | None = None
     """In the stage's network (`[...stages.<stage>.network]`) or not; None: PostgreSQL
     functions are."""
@@ -164,5 +170,5 @@ FIXES = {
     "for a deliberate wildcard)",
     "functions": "write [tool.lambdapress.functions.HANDLER] with reserved_concurrency, "
     f"warm_every_minutes (1 to {MAX_WARM_MINUTES}) or provisioned_concurrency, whole numbers, "
-    "and snapstart = true or false, vpc = true or false",
+    'snapstart = true or false, access = "read" or "write", or vpc = true or false',
 }

@@ -26,6 +26,7 @@ from lambdapress.config.authorizer_settings import (
     JwtAuthorizerSettings,
     check_authorizer_names,
 )
+from lambdapress.config.hardening_settings import HARDENING_FIX, HardeningSettings
 from lambdapress.config.network_settings import (
     NETWORK_FIXES,
     DatabaseSettings,
@@ -65,6 +66,8 @@ class StageSettings(BaseModel):
         description="JWT authorizers of this stage: the project's, keys overridden "
         "(`config.authorizer_settings`)",
     )
+    hardening: HardeningSettings = Field(default_factory=HardeningSettings)
+    """Data kept on delete, KMS keys, the PostgreSQL connection budget (`hardening_settings`)."""
 
     @model_validator(mode="after")
     def _a_proxy_lives_in_the_network(self) -> StageSettings:
@@ -98,5 +101,6 @@ class StageSettings(BaseModel):
 STAGE_FIXES = {
     "production": "write production = true or false",
     "authorizers": AUTHORIZERS_FIX,
+    "hardening": HARDENING_FIX,
     **NETWORK_FIXES,
 }

@@ -37,7 +37,7 @@ from lambdapress.model.permissions import (
     STREAM_PREFIX,
     Permission,
 )
-from lambdapress.model.storage_backends import backend_of
+from lambdapress.model.storage_backends import DataProtection, backend_of
 
 POLICY_VERSION = "2012-10-17"
 """The IAM policy language's current version, which every policy document names."""
@@ -46,10 +46,22 @@ POLICY_VERSION = "2012-10-17"
 class StageStack:
     """One stage's stack as the storage backends see it (`model.storage_backends.StackBuilder`)."""
 
-    def __init__(self, resources: Resources, project: str, stage: str) -> None:
+    def __init__(
+        self,
+        resources: Resources,
+        project: str,
+        stage: str,
+        protection: DataProtection | None = None,
+    ) -> None:
         self.resources = resources
         self._project = project
         self._stage = stage
+        self._protection = protection or DataProtection()
+
+    @property
+    def protection(self) -> DataProtection:
+        """How the stage protects its data (`deploy._hardening.data_protection`)."""
+        return self._protection
 
     @property
     def project(self) -> str:
@@ -79,12 +91,18 @@ def role_id(function: str) -> str:
     return function_id(function, "Role")
 
 
-def add_resources(resources: Resources, application: Application, project: str, stage: str) -> None:
+def add_resources(
+    resources: Resources,
+    application: Application,
+    project: str,
+    stage: str,
+    protection: DataProtection | None = None,
+) -> None:
     """The storage the stack creates, each resource as its backend renders it.
 
     Queues, topics, buses and buckets come later, with the triggers (`template_triggers`).
     """
-    stack = StageStack(resources, project, stage)
+    stack = StageStack(resources, project, stage, protection)
     for resource in application.resources:
         if not is_event_resource(resource):
             backend_of(resource).render(resource, stack)

@@ -12,12 +12,17 @@ execute: delete the stack, following its events until it is gone -> empty and de
 
 Everything that could refuse is checked in the plan, so a refusal leaves the stack in place;
 `destroy --plan` prints the plan (every resource the stack would take with it) and deletes
-nothing.
+nothing. What the deployed template marks `DeletionPolicy: Retain` (a production stage's
+tables and key: `hardening.retain-data`) stays in the account when the stack goes: the plan and
+the result name each one (`DestroyPlan.kept`), so nobody believes the data gone, or pays for it
+unknowingly. A PostgreSQL database was never in the stack: destroy does not touch it.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -40,7 +45,9 @@ class DestroyPlan(BaseModel):
     stack_name: str
     stack: StackState | None
     resources: tuple[StackResource, ...] = ()
-    """What deleting the stack deletes."""
+    """What deleting the stack deletes, and what it keeps (`kept`)."""
+    kept: tuple[StackResource, ...] = ()
+    """The resources the template retains (`DeletionPolicy: Retain`): left in the account."""
     bucket: str
     delete_bucket: bool
     bucket_exists: bool
@@ -66,12 +73,14 @@ def plan_destroy(config: DeployConfig, stage: str, with_bucket: bool) -> tuple[A
     bucket = config.bucket or default_bucket(config.project, aws.account(), aws.region)
     exists = aws.bucket_exists(bucket)
     resources = tuple(aws.stack_resources(state.stack_id)) if state is not None else ()
+    retained = _retained(aws.template(name)) if state is not None else frozenset()
     _check_stack_buckets_are_empty(aws, name, resources)
     objects = _check_bucket_is_ours(aws, config, name, bucket) if with_bucket and exists else 0
     plan = DestroyPlan(
         stack_name=name,
         stack=state,
         resources=resources,
+        kept=tuple(r for r in resources if r.logical_id in retained),
         bucket=bucket,
         delete_bucket=with_bucket and exists,
         bucket_exists=exists,
@@ -86,6 +95,27 @@ def execute_destroy(aws: Aws, plan: DestroyPlan, on_event: EventCallback) -> Non
         stack.delete(aws, plan.stack_name, plan.stack, on_event)
     if plan.delete_bucket:
         aws.delete_bucket(plan.bucket)
+
+
+def _retained(template: Any) -> frozenset[str]:
+    """The logical ids the deployed template keeps on delete (JSON as lambdapress writes it).
+
+    A template CloudFormation returns as text (YAML of a SAM deploy, say) is read as JSON when
+    it is JSON, else as YAML.
+    """
+    if isinstance(template, str):
+        try:
+            template = json.loads(template)
+        except ValueError:
+            import yaml  # SAM's YAML: only then
+
+            template = yaml.safe_load(template)
+    resources = template.get("Resources", {}) if isinstance(template, dict) else {}
+    return frozenset(
+        logical_id
+        for logical_id, resource in resources.items()
+        if isinstance(resource, dict) and resource.get("DeletionPolicy") == "Retain"
+    )
 
 
 def _check_stack_buckets_are_empty(

@@ -19,8 +19,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.config.aws_rules import BUCKET_NAME_PATTERN
+from lambdapress.deploy._hardening import add_stage_key, data_protection, encrypt_with
 from lambdapress.deploy._template_services import add_resources, add_role, resource_environment
 from lambdapress.deploy._template_triggers import add_triggers
+from lambdapress.deploy.concurrency import with_connection_budget
 from lambdapress.deploy.config import DeployConfig, check_stage
 from lambdapress.deploy.template_functions import StackFunction, add_function
 from lambdapress.deploy.template_ids import (
@@ -109,8 +111,15 @@ def _render(
     application: Application, config: DeployConfig, stage: str, bucket: str | None
 ) -> tuple[str, list[StackFunction]]:
     check_stage(stage)
+    settings = config.stage_settings(stage)
+    hardening = settings.hardening
+    application = with_connection_budget(application, hardening, settings.is_production)
+    protection = data_protection(hardening, settings.is_production)
     resources = Resources()
-    add_resources(resources, application, config.project, stage)
+    add_resources(resources, application, config.project, stage, protection)
+    key = add_stage_key(
+        resources, hardening, protection, (config.project, stage, config.stack_name(stage))
+    )
     network = StageNetwork.of(application, config, stage)
     network.add_proxy(resources)
     functions: list[StackFunction] = []
@@ -136,6 +145,8 @@ def _render(
         functions.append(function)
     outputs = add_triggers(resources, application, config, stage, targets)
     network.add_domain(resources, outputs)
+    if key is not None:
+        encrypt_with(resources, key)
     if len(resources) > MAX_RESOURCES:
         raise ConfigError(
             f"the stack would have {len(resources)} resources; CloudFormation allows "

@@ -104,6 +104,10 @@ class Resources:
     def __len__(self) -> int:
         return len(self._items)
 
+    def of_type(self, resource_type: str) -> list[tuple[str, dict[str, Any]]]:
+        """The resources of one CloudFormation type, by id, themselves (a pass may amend them)."""
+        return [(k, v) for k, v in self._items.items() if v.get("Type") == resource_type]
+
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """The resources, to be serialised."""
         return dict(self._items)

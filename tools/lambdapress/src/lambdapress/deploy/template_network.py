@@ -7,9 +7,12 @@ the model, in one place, so the function, role and API renderers each take one v
   or says nothing and uses a PostgreSQL database (a database in private subnets is the reason
   a team has a VPC; everything else is faster and cheaper outside it). Those get `VpcConfig`,
   and their roles the network-interface actions Lambda needs to attach them
-  (`ENI_ACTIONS`, AWSLambdaVPCAccessExecutionRole's list). IAM takes them only on the resource
-  `*`: `ec2:Describe*` has no resource-level permissions, and the interfaces do not exist
-  before Lambda creates them. Lambda, not the function's code, uses them.
+  (`ENI_ACTIONS`, AWSLambdaVPCAccessExecutionRole's list). The two `Describe` actions have no
+  resource-level permissions, so IAM takes them only on the resource `*`; the others (create,
+  delete, assign and unassign addresses) are granted on EC2 resources of the stack's account
+  and region only (`arn:...:ec2:<region>:<account>:*/*`, the form Lambda's documentation
+  gives: the interfaces do not exist before Lambda creates them, and the subnets may come
+  from a parameter). Lambda, not the function's code, uses them.
 - subnets and security groups by ID, or resolved by CloudFormation: an export through
   `Fn::ImportValue` (comma-joined IDs, split), an SSM parameter through a template parameter of
   type `AWS::SSM::Parameter::Value<List<...>>` whose default is its name (CloudFormation reads
@@ -51,15 +54,18 @@ from lambdapress.model.triggers import DynamoDBStreamTrigger, SqsTrigger
 
 DATABASE_PROXY_HOST_ENV = "DATABASE_PROXY_HOST"
 """The proxy's endpoint, for the runtime's connection provider (the contract with it)."""
-ENI_ACTIONS = (
+ENI_DESCRIBE_ACTIONS = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets")
+"""Lambda's reads of a VPC function's network; IAM allows them on `*` only."""
+ENI_WRITE_ACTIONS = (
     "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSubnets",
     "ec2:DeleteNetworkInterface",
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
 )
+"""Lambda's changes to a VPC function's interfaces; granted in the account and region only."""
+ENI_ACTIONS = (*ENI_DESCRIBE_ACTIONS, *ENI_WRITE_ACTIONS)
 """What Lambda does with a VPC function's role to attach it (AWSLambdaVPCAccessExecutionRole)."""
+EC2_IN_THIS_ACCOUNT = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:*/*"
 PROXY = "DatabaseProxy"
 PROXY_TARGETS = "DatabaseProxyTargetGroup"
 PROXY_ROLE = "DatabaseProxyRole"
@@ -157,7 +163,12 @@ class StageNetwork:
         if not self.in_network(function):
             return []
         statements: list[dict[str, Any]] = [
-            {"Effect": "Allow", "Action": list(ENI_ACTIONS), "Resource": "*"}
+            {"Effect": "Allow", "Action": list(ENI_DESCRIBE_ACTIONS), "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": list(ENI_WRITE_ACTIONS),
+                "Resource": {"Fn::Sub": EC2_IN_THIS_ACCOUNT},
+            },
         ]
         database = proxied(self.application, self.settings)
         if database is not None and uses_postgres(self.application, function):

@@ -11,6 +11,7 @@ function's role grants exactly its own permissions and nothing found by name pat
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +22,16 @@ OBJECTS_PREFIX = "objects:"
 LOG_GROUP_PREFIX = "log-group:"
 # What any function does with its own log group; nothing else of CloudWatch Logs.
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+
+Access = Literal["read", "write"]
+"""What a function does with its service's storage: reads only, or reads and writes.
+
+Derived from its triggers (`access_of`), overridden per function
+(`[tool.lambdapress.functions.<handler>] access = "read"`); a storage backend grants the
+actions of that access (`StorageBackend.permissions`)."""
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+"""HTTP methods that do not change state (RFC 9110's safe methods, OPTIONS aside: API Gateway
+answers preflight itself when CORS is configured, so no handler should need one)."""
 
 
 class Permission(BaseModel):
@@ -65,3 +76,16 @@ def writes_its_logs(function: str) -> Permission:
     return Permission(
         actions=LOG_ACTIONS, resources=(log_group_ref(function),), reason="writes its logs"
     )
+
+
+def access_of(methods: Iterable[str | None]) -> Access:
+    """`read` when every trigger is a route of a safe method, else `write`.
+
+    `methods` has one item per trigger: the route's method, or None for any other trigger
+    (a queue, a stream, a schedule: consumers that store what they receive). A function
+    without triggers (invoked directly) writes: nothing says it only reads.
+    """
+    found = list(methods)
+    if found and all(method in READ_ONLY_METHODS for method in found):
+        return "read"
+    return "write"

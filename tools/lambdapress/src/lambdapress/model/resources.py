@@ -23,7 +23,11 @@ DELETED_WITH_STACK: Final = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": 
 """What every renderer writes on the stateful things a stack holds (tables, log groups, function
 versions): deleted with the stack, and when replaced. `lambdapress destroy` removes the stack and
 what it holds; keeping data beyond it is a backup's job (or a resource managed outside the
-stack)."""
+stack). A stage that retains its data (production: `hardening.retain-data`) writes
+`KEPT_WITH_STACK` on its tables instead."""
+KEPT_WITH_STACK: Final = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+"""What a stage that retains its data writes on its tables: deleting the stack (or a change that
+replaces the table) leaves the table and its items in the account."""
 
 
 class Resource(Kinded):

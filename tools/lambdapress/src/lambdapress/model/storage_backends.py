@@ -9,7 +9,8 @@ DynamoDB is:
   registry validates, reporting a wrong key with the file, the line and the fix), and `check`:
   the names the stack will make of them fit AWS's rules for every stage (`package`);
 - resources: the model's resources it makes for a service (`bundle.wiring`);
-- permissions: what a function that uses them may do (`bundle.wiring`);
+- permissions: what a function that uses them may do, for its access (`read`: a function
+  whose triggers only read, GET routes; `write`: the others) (`bundle.wiring`);
 - environment: the variables that find a resource, deployed (`deployed_environment`: the
   template), at their longest (`environment_budget`: Lambda's 4 KB, checked by `package`) and
   locally (`local_environment`: `serve` and `invoke`);
@@ -52,7 +53,7 @@ from lambdapress.config.validation import Source, config_error
 from lambdapress.config.workspace import Service
 from lambdapress.errors import ConfigError
 from lambdapress.model.kinds import RESOURCES
-from lambdapress.model.permissions import Permission
+from lambdapress.model.permissions import Access, Permission
 from lambdapress.model.resources import Resource
 
 BUILT_IN_BACKENDS = (
@@ -117,8 +118,25 @@ class Stack(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class DataProtection:
+    """How a stage protects the data its stack holds (its `hardening` settings, resolved).
+
+    A backend renders its stateful resources with it: kept when the stack is deleted or the
+    resource replaced (`retain`), with continuous backups (`point_in_time_recovery`).
+    """
+
+    retain: bool = False
+    point_in_time_recovery: bool = False
+
+
 class StackBuilder(Stack, Protocol):
     """The stack being rendered, as a backend adds its resources to it."""
+
+    @property
+    def protection(self) -> DataProtection:
+        """How the stage protects its data (production stages: kept, backed up)."""
+        ...
 
     def add(self, logical_id: str, resource: dict[str, Any], owner: str) -> str:
         """Add `resource` under `logical_id`; `owner` says whose it is, for a clash's error."""
@@ -277,8 +295,14 @@ class StorageBackend(Protocol[SettingsT]):
         ...
 
     # permissions
-    def permissions(self, service: str, resources: Sequence[Resource]) -> tuple[Permission, ...]:
-        """What a function of `service` that uses `resources` (all its) may do with them."""
+    def permissions(
+        self, service: str, resources: Sequence[Resource], access: Access = "write"
+    ) -> tuple[Permission, ...]:
+        """What a function of `service` that uses `resources` (all its) may do with them.
+
+        `read`: only what reading takes, so a handler that serves GET routes cannot change or
+        delete data even when its code has a bug or an injection.
+        """
         ...
 
     # environment
@@ -333,7 +357,9 @@ class NoResourcesBackend(Generic[SettingsT]):
         """None."""
         return ()
 
-    def permissions(self, service: str, resources: Sequence[Resource]) -> tuple[Permission, ...]:
+    def permissions(
+        self, service: str, resources: Sequence[Resource], access: Access = "write"
+    ) -> tuple[Permission, ...]:
         """None."""
         return ()
 
