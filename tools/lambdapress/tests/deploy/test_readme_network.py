@@ -3,7 +3,7 @@
 The README's TOML is appended to a workspace's root pyproject (the deploy tests' `shop`, its
 service on PostgreSQL) and its commands run against moto's server, where the test first makes
 what the README says is the platform's: the subnets behind the SSM parameter, the database
-user's secret, the stage's `DATABASE_URL` secret. What differs from the README, and only that:
+user's secret, the service's database secret. What differs from the README, and only that:
 the secret's ARN, whose random suffix Secrets Manager chooses, the security group's ID, which
 EC2 chooses (`deploy` checks that it exists), and `uv run lambdapress` run as `lambdapress` in
 this process.

@@ -103,8 +103,26 @@ def test_a_postgres_service_template_refers_to_its_database_secret() -> None:
     assert [(r.kind, r.name, r.users) for r in found] == [
         ("ssm", "/acme/dev/api-url", ("ShopGreetFunction API_URL",)),
         ("secretsmanager", "acme/dev/orders/database-url",
-         ("OrdersGetOrderFunction DATABASE_URL",)),
+         ("OrdersGetOrderFunction DATABASE_SECRET_NAME",)),
     ]  # fmt: skip
+
+
+def test_declared_secrets_and_parameters_are_references_read_at_run_time() -> None:
+    shop = service(
+        "shop",
+        {
+            "secrets": {"stripe": {}},
+            "parameters": {"tax-rate": {"path": "/shared/tax-rate"}},
+            "environment": {"MY_SECRET_NAME": "not-one-of-ours"},  # no _MAX_AGE pair: skipped
+        },
+    )
+    document = render([entry("shop.pay", "POST /pay")], [shop])
+    found = template_references(json.dumps(document))
+    assert [(r.kind, r.name, r.users) for r in found] == [
+        ("parameter", "/shared/tax-rate", ("ShopPayFunction TAX_RATE_PARAMETER_NAME",)),
+        ("secretsmanager", "acme/dev/shop/stripe", ("ShopPayFunction STRIPE_SECRET_NAME",)),
+    ]
+    assert found[0].fix.startswith("aws ssm put-parameter --name /shared/tax-rate --type String")
 
 
 def test_network_ids_held_in_ssm_and_the_proxys_secret_are_checked_too() -> None:

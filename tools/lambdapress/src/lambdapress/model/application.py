@@ -24,6 +24,7 @@ from lambdapress.config.lambda_platform import (
     TimeoutSeconds,
 )
 from lambdapress.errors import ConfigError, LambdapressError
+from lambdapress.model import config_resources  # noqa: F401  (registers its kinds)
 from lambdapress.model.kinds import RESOURCES, TRIGGERS, parse_all
 from lambdapress.model.permissions import Permission
 from lambdapress.model.resources import Resource
