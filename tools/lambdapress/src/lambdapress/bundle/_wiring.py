@@ -139,6 +139,7 @@ def function_wiring(
             provisioned_concurrency=settings.provisioned_concurrency,
             warm_every_minutes=settings.warm_every_minutes,
             snapstart=snapstart,
+            vpc=settings.vpc,
         )
         if settings is not None
         else Capacity(snapstart=snapstart)

@@ -25,6 +25,7 @@ table's stream (`stream:`) or a bucket's objects (`objects:`) becomes its ARN (`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from lambdapress.config.deploy_settings import substituted
@@ -145,11 +146,21 @@ def resource_environment(
 
 
 def add_role(
-    resources: Resources, application: Application, function: Function, project: str, stage: str
+    resources: Resources,
+    application: Application,
+    function: Function,
+    project: str,
+    stage: str,
+    stage_statements: Sequence[dict[str, Any]] = (),
 ) -> str:
-    """The function's execution role: its permissions, each resource resolved in this stack."""
+    """The function's execution role: its permissions, each resource resolved in this stack.
+
+    `stage_statements` are what the stage adds (`template_network`: the network interfaces of
+    a VPC function, the database proxy), already in IAM's words.
+    """
     stack = StageStack(resources, project, stage)
     statements = [_statement(application, p, stack) for p in function.permissions]
+    statements += stage_statements
     return resources.add(
         role_id(function.name),
         {

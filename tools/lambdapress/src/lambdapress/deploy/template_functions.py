@@ -48,6 +48,8 @@ class StackFunction:
     project: str
     stage: str
     log_retention_days: int
+    vpc_config: dict[str, Any] | None = None
+    """Its `VpcConfig` when it runs in the stage's network (`template_network`)."""
 
     @property
     def logical_id(self) -> str:
@@ -87,6 +89,8 @@ def add_function(resources: Resources, function: StackFunction) -> dict[str, Any
         properties["Environment"] = {"Variables": function.environment}
     if entry.ephemeral_storage != EPHEMERAL_STORAGE_DEFAULT_MB:  # Lambda's default otherwise
         properties["EphemeralStorage"] = {"Size": entry.ephemeral_storage}
+    if function.vpc_config is not None:
+        properties["VpcConfig"] = function.vpc_config
     if function.entry.capacity.reserved_concurrency is not None:
         properties["ReservedConcurrentExecutions"] = function.entry.capacity.reserved_concurrency
     if function.entry.capacity.snapstart:  # `package` refused it where Lambda would

@@ -74,7 +74,7 @@ class Contents(BaseModel):
 
 
 class Capacity(BaseModel):
-    """A function's optional capacity settings (`[tool.lambdapress.functions.<handler>]`)."""
+    """A function's optional capacity and placement (`[tool.lambdapress.functions.<handler>]`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -85,6 +85,11 @@ class Capacity(BaseModel):
         default=False,
         description="Lambda SnapStart on its published versions (the service's `snapstart`, "
         "or the function's own); `package` refused it where Lambda would",
+    )
+    vpc: bool | None = Field(
+        default=None,
+        description="in the stage's network or not; None: the functions with PostgreSQL "
+        "storage are",
     )
 
 
