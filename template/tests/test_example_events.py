@@ -204,7 +204,7 @@ def test_the_deployed_example_ships_what_its_queue_and_topic_receive(
     lint(sh, output)
     template = json.loads(output.read_text())
 
-    # orders' DATABASE_URL is a reference to this secret: deploy checks that it exists first.
+    # orders' functions read their URL from this secret: deploy checks that it exists first.
     boto3.client("secretsmanager").create_secret(
         Name=database_secret_name(PROJECT, STAGE, "orders"),
         SecretString="postgresql://orders@db.internal/orders",

@@ -20,7 +20,7 @@ def repository(
 ) -> Iterator[InMemoryOrderRepository]:
     """A fresh, empty in-memory store for every test, in place of the real one: no state leaks
     between tests, and no server is needed."""
-    # Settings are read at the first invocation; the in-memory store never uses this URL.
+    # The URL is read when a connection opens; the in-memory store never opens one.
     monkeypatch.setenv("DATABASE_URL", "postgresql://unused@127.0.0.1:9/unused")
     store = InMemoryOrderRepository()
     with dependencies.container.override(dependencies.repository, lambda: store):

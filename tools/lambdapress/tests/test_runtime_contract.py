@@ -13,7 +13,9 @@ import lambdapress_runtime
 from lambdapress.config.event_settings import REFERENCE
 from lambdapress.config.storage_settings import WARMUP_EVENT
 from lambdapress.emulator import pytest_plugin
+from lambdapress.model.config_resources import Secret, config_environment
 from lambdapress.model.resources import ADDRESS_VARIABLES, environment_name
+from lambdapress_runtime import secrets as runtime_secrets
 from lambdapress_runtime import triggers
 
 PROPERTIES = settings(
@@ -57,3 +59,14 @@ def test_each_handle_reads_a_variable_the_tool_sets_for_its_kind(
     monkeypatch.setenv(variable, "the-address")
     assert getattr(handle("orders/order-events"), attribute) == "the-address"
     assert set(HANDLES) == set(ADDRESS_VARIABLES)
+
+
+def test_the_tools_variable_names_are_the_runtimes() -> None:
+    declared = Secret(service="s", name="shared-token", secret_name="x", max_age=7)
+    assert sorted(config_environment(declared, "acme", "dev")) == [
+        "SHARED_TOKEN_SECRET_MAX_AGE",
+        "SHARED_TOKEN_SECRET_NAME",
+    ]
+    with pytest.raises(lambdapress_runtime.SettingsError) as error:
+        runtime_secrets.secret("shared-token", environ={})
+    assert error.value.variables == ("SHARED_TOKEN_SECRET_NAME",)

@@ -11,6 +11,11 @@ waiting cannot change (a wrong password, a missing database) fails at once. Each
 invocation gets a repository inside one transaction: committed when the handler returns,
 rolled back when it raises, always ended. One connection per container also bounds the
 server's load: never more connections than live containers.
+The URL is read when a connection opens (`lambdapress_runtime.secrets.database_url`): locally
+`DATABASE_URL` (`nox -s db`); deployed, the Secrets Manager secret `DATABASE_SECRET_NAME`
+names, cached for `DATABASE_SECRET_MAX_AGE` seconds, so the password is never in the function's
+configuration and a rotated one is used without a redeploy (a refused password reads the secret
+again at once); through an RDS Proxy (`DATABASE_PROXY_HOST`), with an IAM token instead.
 The SNS client that publishes `OrderPlaced` is one per container too (it holds
 no connection a freeze could break).
 Tests replace `repository` with `container.override(repository, lambda: fake)`,
@@ -23,21 +28,12 @@ from typing import Any
 
 import boto3
 import psycopg
-from pydantic import BaseModel, Field
 
-from lambdapress_runtime import Container
+from lambdapress_runtime import Container, secrets
 from orders.postgres_repository import PostgresOrderRepository
 from orders.repository import OrderRepository
 
-
-class Settings(BaseModel):
-    """Read from the environment at cold start; one error lists every missing variable."""
-
-    database_url: str = Field(alias="DATABASE_URL", min_length=1)
-
-
 container = Container()
-settings = container.settings(Settings)
 
 
 def _still_open(connection: psycopg.Connection[Any]) -> bool:
@@ -64,14 +60,23 @@ def _worth_waiting(error: BaseException) -> bool:
     retry_if=_worth_waiting,
 )
 def connection() -> Iterator[psycopg.Connection[Any]]:
-    opened = psycopg.connect(
-        settings.get().database_url,
+    try:
+        opened = _connect(secrets.database_url())
+    except psycopg.OperationalError as error:
+        if "password authentication failed" not in str(error):
+            raise
+        opened = _connect(secrets.database_url(refresh=True))  # rotated since it was read
+    yield opened
+    opened.close()
+
+
+def _connect(url: str) -> psycopg.Connection[Any]:
+    return psycopg.connect(
+        url,
         autocommit=True,  # transactions are explicit: one per invocation, below
         connect_timeout=5,
         application_name="orders",
     )
-    yield opened
-    opened.close()
 
 
 @container.per_container

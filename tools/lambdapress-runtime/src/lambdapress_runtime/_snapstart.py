@@ -64,7 +64,24 @@ def refresh_process_state() -> list[str]:
         # A module found in sys.modules: its attributes are unknown to type checkers.
         setattr(boto3, "DEFAULT_SESSION", _fresh_session(boto3, session))  # noqa: B010
         refreshed.append("boto3")
+    secrets = sys.modules.get("lambdapress_runtime.secrets")
+    if secrets is not None and _cleared(secrets):
+        refreshed.append("secrets")
     return refreshed
+
+
+def _cleared(secrets: Any) -> bool:
+    """Forget the secrets' cache: its clients and IAM tokens hold the snapshot's credentials.
+
+    The values read before the snapshot would be correct, but every copy would then keep them
+    until their max age, and the Powertools clients that read them again would sign with
+    credentials of the environment that took the snapshot.
+    """
+    try:
+        secrets.clear_cache()
+    except Exception:  # never fail a restore (awslambdaric exits 65): the TTL still applies
+        return False
+    return True
 
 
 def _fresh_session(boto3: Any, old: Any) -> Any:

@@ -10,7 +10,7 @@ import pytest
 import tomlkit
 from model_functions import model_function
 
-from lambdapress.backends.postgres import DATABASE_URL_BUDGET
+from lambdapress.backends.postgres import DATABASE_SECRET_ENV
 from lambdapress.bundle import package, pipeline
 from lambdapress.bundle._aws_names import (
     SERVICE_FUNCTION,
@@ -223,7 +223,7 @@ TABLES = {"kind": "dynamodb", "tables": {"customers": {"partition_key": "id"}}}
     ("storage", "spare"),
     [
         (TABLES, 30),  # CUSTOMERS_TABLE and its name take far more than 30 bytes
-        ({"kind": "postgres"}, 500),  # DATABASE_URL is counted as 1024 bytes
+        ({"kind": "postgres"}, 60),  # DATABASE_SECRET_NAME with the longest project and stage
         (
             {
                 "kind": "dynamodb",
@@ -282,10 +282,10 @@ def test_what_the_stack_adds_is_what_the_template_adds() -> None:
     )
     longest = stack_environment(postgres, Path("/nowhere"))
     assert set(longest) == set(deployed_environment(postgres, "acme", "dev"))
-    assert len(longest["DATABASE_URL"]) == DATABASE_URL_BUDGET
+    assert longest[DATABASE_SECRET_ENV] == "p" * 40 + "/" + "s" * 16 + "/orders/database-url"
 
 
-@pytest.mark.parametrize("key", ["CUSTOMERS_TABLE", "DATABASE_URL"])
+@pytest.mark.parametrize("key", ["CUSTOMERS_TABLE", "DATABASE_SECRET_NAME"])
 def test_a_variable_the_stack_sets_is_refused_in_the_services_environment(
     tmp_path: Path, key: str
 ) -> None:
@@ -368,3 +368,20 @@ def test_the_environment_limit_keeps_room_for_the_implementation_pins(tmp_path: 
     # A service that sets the pin itself has it counted once, as its own: it fits exactly.
     own = {**near_limit(room), "PSYCOPG_IMPL": "binary"}
     check(service_with(tmp_path / "own", {"get": HANDLER}, {"environment": own}))
+
+
+def test_the_names_of_secrets_and_parameters_count_at_their_longest() -> None:
+    settings = {"secrets": {"stripe": {}}, "parameters": {"tax-rate": {"path": "/x/${stage}"}}}
+    service = Service(
+        name="orders",
+        import_name="orders",
+        path=Path("/nowhere/services/orders"),
+        settings=parse_service_settings(
+            {"tool": {"lambdapress": settings}}, Path("/nowhere/pyproject.toml")
+        ),
+        answers=None,
+    )
+    longest = stack_environment(service, Path("/nowhere"))
+    assert set(longest) == set(deployed_environment(service, "acme", "dev"))
+    assert longest["STRIPE_SECRET_NAME"] == "p" * 40 + "/" + "s" * 16 + "/orders/stripe"
+    assert longest["TAX_RATE_PARAMETER_NAME"] == "/x/" + "s" * 16

@@ -26,7 +26,6 @@ import tomlkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lambdapress.backends.postgres import DATABASE_URL_BUDGET
 from lambdapress.bundle._aws_names import check_for_aws
 from lambdapress.bundle.discovery import HandlerModule, check_all_triggers, discover_service
 from lambdapress.config.lambda_platform import RESERVED_ENVIRONMENT
@@ -86,15 +85,12 @@ ROUTE_KEY = re.compile(
 
 
 def resolved_environment(template: dict[str, Any], variables: dict[str, Any]) -> dict[str, str]:
-    """The variables as Lambda receives them: `Ref`s to tables as their names, a secret's
-    dynamic reference as the longest value lambdapress allows for it."""
+    """The variables as Lambda receives them: `Ref`s to tables as their names."""
     resources = template["Resources"]
     resolved: dict[str, str] = {}
     for key, value in variables.items():
         if isinstance(value, dict):
             resolved[key] = resources[value["Ref"]]["Properties"]["TableName"]
-        elif value.startswith("{{resolve:"):
-            resolved[key] = "u" * DATABASE_URL_BUDGET
         else:
             resolved[key] = value
     return resolved

@@ -92,8 +92,9 @@ def test_each_role_reaches_its_own_log_group_and_its_services_tables_only() -> N
     billing = _statements(document, "BillingPayRole")
     assert [_referenced(s) for s in billing] == [{"BillingPayLogGroup"}, {"BillingInvoicesTable"}]
     assert billing[1]["Action"] == list(DYNAMODB_ITEM_ACTIONS)  # POST /pay: writes
-    (orders,) = _statements(document, "OrdersGetOrderRole")  # PostgreSQL: logs only
+    orders, database = _statements(document, "OrdersGetOrderRole")  # PostgreSQL: its secret
     assert _referenced(orders) == {"OrdersGetOrderLogGroup"}
+    assert database["Action"] == ["secretsmanager:GetSecretValue"]
     granted = [
         s for role in of_type(document, "AWS::IAM::Role") for s in _statements(document, role)
     ]
@@ -135,23 +136,43 @@ def test_functions_find_their_tables_by_variable() -> None:
     assert "CUSTOMERS_TABLE" not in billing
 
 
-def test_postgres_services_read_the_url_from_a_secret_never_in_the_template() -> None:
+def test_postgres_functions_get_the_secrets_name_and_may_read_exactly_that_secret() -> None:
     document = render(FUNCTIONS, [CUSTOMERS, BILLING, ORDERS])
     variables = document["Resources"]["OrdersGetOrderFunction"]["Properties"]["Environment"][
         "Variables"
     ]
-    assert variables["DATABASE_URL"] == "{{resolve:secretsmanager:acme/dev/orders/database-url}}"
+    assert variables["DATABASE_SECRET_NAME"] == "acme/dev/orders/database-url"
+    assert variables["DATABASE_SECRET_MAX_AGE"] == "300"
+    assert "DATABASE_URL" not in variables and "resolve:" not in str(document)
     customers = document["Resources"]["CustomersGetCustomerFunction"]["Properties"]["Environment"]
-    assert "DATABASE_URL" not in customers["Variables"]
+    assert "DATABASE_SECRET_NAME" not in customers["Variables"]
+    reads = [
+        s for s in _statements(document, "OrdersGetOrderRole") if "logs:" not in s["Action"][0]
+    ]
+    assert reads == [
+        {
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": [
+                {
+                    "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:"
+                    "${AWS::AccountId}:secret:acme/dev/orders/database-url-??????"
+                }
+            ],
+        }
+    ]
 
 
 def test_a_variable_the_stack_provides_cannot_also_be_set_by_hand() -> None:
-    hand_set = entry("orders.get_order", environment={"DATABASE_URL": "postgresql://u:p@h/db"})
+    hand_set = entry("orders.get_order", environment={"DATABASE_SECRET_NAME": "mine"})
     with pytest.raises(ConfigError) as caught:
         render([hand_set], [ORDERS])
     text = str(caught.value)
-    assert "function orders.get_order sets DATABASE_URL in its environment" in text
-    assert "fix: remove DATABASE_URL from [tool.lambdapress.environment] of service orders" in text
+    assert "function orders.get_order sets DATABASE_SECRET_NAME in its environment" in text
+    assert (
+        "fix: remove DATABASE_SECRET_NAME from [tool.lambdapress.environment] of service orders"
+        in text
+    )
 
 
 def test_a_table_declared_with_a_stream_has_one() -> None:

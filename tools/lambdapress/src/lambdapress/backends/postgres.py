@@ -1,14 +1,18 @@
-"""PostgreSQL: a service's database, reached through `DATABASE_URL`.
+"""PostgreSQL: a service's database, reached through its URL.
 
     [tool.lambdapress.storage]
     kind = "postgres"            # no other keys; SQL migrations in the service's migrations/
 
-Deployed, the database lives outside the stack: each function gets `DATABASE_URL` as a dynamic
-reference to the Secrets Manager secret `<project>/<stage>/<service>/database-url`, resolved by
-CloudFormation at deploy time, so the template (and the repository) never holds the password;
-its role needs nothing more. Locally, `lambdapress db` runs PostgreSQL on 127.0.0.1 (the
-server, the migrations: `lambdapress.storage`), one database per service, migrated; without
-it, the caller's own `DATABASE_URL` is used.
+Deployed, the database lives outside the stack, its URL in the Secrets Manager secret
+`<project>/<stage>/<service>/database-url`. Each function gets the secret's *name*
+(`DATABASE_SECRET_NAME`, and `DATABASE_SECRET_MAX_AGE`), never the URL: the function reads it at
+run time through `lambdapress_runtime.secrets.database_url()`, cached for that many seconds, so
+neither the template nor the function's configuration holds the password, and a rotated
+password is seen after the cache's max age without a redeploy. Its role may read exactly that
+secret (`secretsmanager:GetSecretValue` on `...:secret:<name>-??????`). Locally, `lambdapress
+db` runs PostgreSQL on 127.0.0.1 (the server, the migrations: `lambdapress.storage`), one
+database per service, migrated, and functions get its `DATABASE_URL` (which the runtime
+prefers); without it, the caller's own `DATABASE_URL` is used.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lambdapress.config.workspace import Workspace
 from lambdapress.errors import StorageError
-from lambdapress.model.permissions import Access, Permission
+from lambdapress.model.config_resources import SECRET_ACTIONS, SECRET_SUFFIX
+from lambdapress.model.permissions import Access, Permission, resource_ref
 from lambdapress.model.resources import PostgresDatabase, Resource
 from lambdapress.model.storage_backends import (
     EnvironmentBudget,
@@ -43,12 +48,13 @@ if TYPE_CHECKING:
     from lambdapress.storage.postgres import PostgresServer
 
 DATABASE_URL_ENV = "DATABASE_URL"
-"""The libpq connection URL a PostgreSQL service reads (`psycopg.connect(os.environ[...])`)."""
-DATABASE_URL_BUDGET = 1024
-"""Bytes counted for `DATABASE_URL` against Lambda's 4 KB: CloudFormation reads its value from
-Secrets Manager at deploy time, so `package` cannot know it. An RDS URL with a 63-character
-identifier, a 63-character user and a 128-character password, all percent-encoded, and TLS
-options stays under it."""
+"""The libpq connection URL a PostgreSQL service connects with locally (`lambdapress db`'s)."""
+DATABASE_SECRET_ENV = "DATABASE_SECRET_NAME"  # noqa: S105  (a variable's name)
+"""The name of the secret holding the URL, deployed (`lambdapress_runtime.secrets` reads it)."""
+DATABASE_SECRET_MAX_AGE_ENV = "DATABASE_SECRET_MAX_AGE"  # noqa: S105
+DATABASE_SECRET_MAX_AGE = 300
+"""Seconds a function reuses the URL it read: a rotated password is seen within five minutes
+(connections already open stay open; a new one is made with the new password)."""
 
 
 def database_secret_name(project: str, stage: str, service: str) -> str:
@@ -172,23 +178,37 @@ class PostgresBackend:
     def permissions(
         self, service: str, resources: Sequence[Resource], access: Access = "write"
     ) -> tuple[Permission, ...]:
-        """None: the URL comes resolved by CloudFormation, not read from the secret at run time.
+        """Reading the database's secret (its URL), exactly that one.
 
         `access` changes nothing in IAM: what a PostgreSQL user may do is the database's
         grants (a read-only role's URL in its own secret), not the function's role.
         """
-        return ()
+        return tuple(
+            Permission(
+                actions=SECRET_ACTIONS,
+                resources=(resource_ref(database.id),),
+                reason=f"reads the URL of {database.id}",
+            )
+            for database in resources
+            if isinstance(database, PostgresDatabase)
+        )
 
     def deployed_environment(self, resource: Resource, stack: Stack) -> Mapping[str, object]:
-        """`DATABASE_URL`: a dynamic reference to the stage's secret."""
+        """`DATABASE_SECRET_NAME` (the stage's secret's name) and its max age: no URL."""
         secret = database_secret_name(stack.project, stack.stage, resource.service)
-        return {DATABASE_URL_ENV: f"{{{{resolve:secretsmanager:{secret}}}}}"}
+        return {
+            DATABASE_SECRET_ENV: secret,
+            DATABASE_SECRET_MAX_AGE_ENV: str(DATABASE_SECRET_MAX_AGE),
+        }
 
     def environment_budget(self, resource: Resource, longest: StageNames) -> EnvironmentBudget:
-        """`DATABASE_URL` as `DATABASE_URL_BUDGET` bytes."""
+        """The secret's name with the longest project and stage."""
+        secret = database_secret_name(longest.project, longest.stage, resource.service)
         return EnvironmentBudget(
-            {DATABASE_URL_ENV: "u" * DATABASE_URL_BUDGET},
-            f"{DATABASE_URL_ENV} counted as {DATABASE_URL_BUDGET} bytes",
+            {
+                DATABASE_SECRET_ENV: secret,
+                DATABASE_SECRET_MAX_AGE_ENV: str(DATABASE_SECRET_MAX_AGE),
+            }
         )
 
     def local_environment(
@@ -207,8 +227,12 @@ class PostgresBackend:
         """Nothing: the database lives outside the stack."""
 
     def arn(self, resource: Resource, stack: Stack) -> object | None:
-        """None: no permission names the database (see `permissions`)."""
-        return None
+        """The ARN of the database's secret: its name, then Secrets Manager's random suffix."""
+        secret = database_secret_name(stack.project, stack.stage, resource.service)
+        return {
+            "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:"
+            f"secret:{secret}{SECRET_SUFFIX}"
+        }
 
 
 BACKEND: StorageBackend[PostgresSettings] = PostgresBackend()

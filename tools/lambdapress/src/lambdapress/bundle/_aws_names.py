@@ -12,11 +12,11 @@ Lambda's 64 characters itself (a longer name keeps its start and ends in a diges
 What the stack adds to each function's environment counts towards Lambda's 4 KB: each
 storage backend says what it adds for its resources, at their longest (`environment_budget`,
 see `model.storage_backends`: a `<TABLE>_TABLE` per DynamoDB table, the table's name as long as
-the longest project and stage make it; for PostgreSQL, `DATABASE_URL`, resolved by
-CloudFormation from a Secrets Manager secret whose length cannot be known here, counted as a
-fixed budget). The backend also checks the names the stack makes of its declaration (`check`:
-DynamoDB's table names). A function that uses a queue, topic, bus or bucket also gets its
-address (`<REF>_QUEUE_URL`...), counted per function at its longest
+the longest project and stage make it; for PostgreSQL, `DATABASE_SECRET_NAME`, the name of the
+secret the function reads its URL from), and so do the names of the secrets and parameters the
+service reads (`model.config_resources`). The backend also checks the names the stack makes
+of its declaration (`check`: DynamoDB's table names). A function that uses a queue, topic,
+bus or bucket also gets its address (`<REF>_QUEUE_URL`...), counted per function at its longest
 (`model.event_names.address_budget`) by `check_function_environment`, once the function's uses
 are known.
 
@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdapress.bundle._implementations import pinned_variables
+from lambdapress.bundle._wiring import config_resources
 from lambdapress.bundle.discovery import SERVICE_FUNCTION, HandlerModule
 from lambdapress.config.aws_rules import (
     FUNCTION_NAME,
@@ -52,6 +53,7 @@ from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
 from lambdapress.config.pyproject import PYPROJECT, find_key_line
 from lambdapress.config.workspace import Service, Workspace
 from lambdapress.errors import BundleError
+from lambdapress.model.config_resources import Parameter, Secret, config_environment
 from lambdapress.model.event_names import address_budget, is_event_resource
 from lambdapress.model.resources import Resource
 from lambdapress.model.storage_backends import (
@@ -178,7 +180,17 @@ def stack_environment(service: Service, root: Path) -> dict[str, str]:
     storage backend); the values are the longest they can be at deploy time.
     """
     budgets = _stack_budgets(storage_declaration(service, root))
-    return {name: value for budget in budgets for name, value in budget.variables.items()}
+    added = {name: value for budget in budgets for name, value in budget.variables.items()}
+    return {**added, **_read_variables(service)}
+
+
+def _read_variables(service: Service) -> dict[str, str]:
+    """The names (and max ages) of the service's secrets and parameters, at their longest."""
+    variables: dict[str, str] = {}
+    for resource in config_resources(service):
+        assert isinstance(resource, Secret | Parameter)
+        variables.update(config_environment(resource, LONGEST_PROJECT, LONGEST_STAGE))
+    return variables
 
 
 def _check_environment(service: Service, declaration: StorageDeclaration[Any]) -> None:
@@ -187,10 +199,11 @@ def _check_environment(service: Service, declaration: StorageDeclaration[Any]) -
     own = service.settings.environment
     budgets = _stack_budgets(declaration)
     added = {name: value for budget in budgets for name, value in budget.variables.items()}
+    added.update(_read_variables(service))
     for key in sorted(set(own) & set(added)):
         raise BundleError(
             f"service {service.name} sets {key} in [tool.lambdapress.environment], but the "
-            "stack sets it from [tool.lambdapress.storage]",
+            "stack sets it from [tool.lambdapress.storage], secrets or parameters",
             path=pyproject,
             line=find_key_line(pyproject, [*_ENVIRONMENT_TABLE, key]),
             hint=f"remove {key} from [tool.lambdapress.environment] (or rename it)",

@@ -4,15 +4,16 @@
 topics, buses and buckets, its IAM statements, its per-function settings), the function's
 triggers and what its code uses, so no target has to read a pyproject again: a function uses
 its service's storage, may do with it what the storage backend grants
-(`model.storage_backends`: item access to DynamoDB tables; nothing for a PostgreSQL database,
-reached through a secret CloudFormation resolves), uses the queues, topics, buses and buckets
+(`model.storage_backends`: item access to DynamoDB tables, read-only for read handlers;
+reading its URL's secret for a PostgreSQL database), uses the queues, topics, buses and buckets
 its module holds handles for (`triggers.Topic("order-events")`, each with what using it takes:
-`sns:Publish` on that topic), writes its own log group, and has the statements its service
-declares; SnapStart comes from the service's or the function's `snapstart`, refused where
-Lambda refuses it (`_snapstart`). A service's queues and topics are resources of the
-service whether or not a function uses them (a dead-letter queue is nobody's trigger). A
-per-function setting naming no function of the service is an error here, at package time,
-with its line.
+`sns:Publish` on that topic), reads the secrets and parameters its service declares
+(`model.config_resources`: read access to exactly those), writes its own log group, and has
+the statements its service declares; SnapStart comes from the service's or the function's
+`snapstart`, refused where Lambda refuses it (`_snapstart`). A service's queues and topics are
+resources of the service whether or not a function uses them (a dead-letter queue is nobody's
+trigger). A per-function setting naming no function of the service is an error here, at
+package time, with its line.
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ from lambdapress.config.pyproject import PYPROJECT, find_key_line
 from lambdapress.config.workspace import Service
 from lambdapress.errors import BundleError
 from lambdapress.model.application import Capacity
+from lambdapress.model.config_resources import (
+    Parameter,
+    Secret,
+    default_parameter_path,
+    default_secret_name,
+    is_config_resource,
+    read_permissions,
+)
 from lambdapress.model.permissions import Access, Permission, access_of, writes_its_logs
 from lambdapress.model.resources import Resource
 from lambdapress.model.storage_backends import by_backend, storage_declaration, stored_resources
@@ -46,14 +55,45 @@ class Wiring:
 
 
 def service_resources(service: Service, root: Path) -> tuple[Resource, ...]:
-    """The service's resources, sorted by id: its storage's, its queues, topics, buses, buckets.
+    """The service's resources, sorted by id: storage, events, secrets and parameters.
 
-    The storage backend validates `[tool.lambdapress.storage]` first (a wrong key stops
+    Its storage's, its queues, topics, buses and buckets, and the secrets and parameters it
+    reads. The storage backend validates `[tool.lambdapress.storage]` first (a wrong key stops
     `package` at its line).
     """
     declaration = storage_declaration(service, root)
-    made = [*declaration.backend.resources(declaration), *event_resources(service)]
+    made = [
+        *declaration.backend.resources(declaration),
+        *event_resources(service),
+        *config_resources(service),
+    ]
     return tuple(sorted(made, key=lambda r: r.id))
+
+
+def config_resources(service: Service) -> tuple[Resource, ...]:
+    """The secrets and parameters `service` declares, with their default names filled in."""
+    settings, name = service.settings, service.name
+    secrets = [
+        Secret(
+            service=name,
+            name=secret,
+            secret_name=declared.name or default_secret_name(name, secret),
+            max_age=declared.max_age,
+            kms_key=declared.kms_key,
+        )
+        for secret, declared in settings.secrets.items()
+    ]
+    parameters = [
+        Parameter(
+            service=name,
+            name=parameter,
+            path=declared.path or default_parameter_path(name, parameter),
+            max_age=declared.max_age,
+            kms_key=declared.kms_key,
+        )
+        for parameter, declared in settings.parameters.items()
+    ]
+    return (*secrets, *parameters)
 
 
 def function_wiring(
@@ -74,9 +114,13 @@ def function_wiring(
         t.method if isinstance(t, HttpRoute) else None for t in triggers
     )
     stored = stored_resources(resources)
+    read = [r for r in resources if is_config_resource(r) and r.service == service.name]
     permissions = [writes_its_logs(function)]
     for backend, backend_resources in by_backend(stored):
         permissions += backend.permissions(service.name, backend_resources, access)
+    for config in read:
+        assert isinstance(config, Secret | Parameter)
+        permissions += read_permissions(config)
     for use in used:
         permissions += use.permissions
     for statement in service.settings.iam.statements:
@@ -96,11 +140,12 @@ def function_wiring(
             warm_every_minutes=settings.warm_every_minutes,
             rollout=settings.rollout,
             snapstart=snapstart,
+            vpc=settings.vpc,
         )
         if settings is not None
         else Capacity(snapstart=snapstart)
     )
-    uses = sorted({*(r.id for r in stored), *(u.resource for u in used)})
+    uses = sorted({*(r.id for r in (*stored, *read)), *(u.resource for u in used)})
     return Wiring(tuple(uses), tuple(dict.fromkeys(permissions)), capacity, access)
 
 

@@ -90,8 +90,12 @@ def _stage_options(parser: argparse.ArgumentParser) -> None:
 def _cmd_deploy(args: argparse.Namespace) -> int:
     from lambdapress.deploy.deploying import discard_plan, execute_deploy, plan_deploy
     from lambdapress.deploy.target import connect
+    from lambdapress.deploy.template_network import network_warnings
 
     connected = connect(_target(args))
+    target = connected.target
+    for warning in network_warnings(target.manifest, target.config, target.stage):
+        print(f"warning: {warning}", file=sys.stderr)
     with steps("plan") as display:
         display.note(f"creating a change set for {connected.template.stack_name}...")
         plan = plan_deploy(connected, args.jobs)

@@ -32,7 +32,7 @@ from lambdapress.cli._args import (
     root_and_manifest,
 )
 from lambdapress.cli._console import print_table, steps
-from lambdapress.cli._events import INVOKE_API, events_server
+from lambdapress.cli._events import INVOKE_API, events_server, stage_names
 from lambdapress.emulator.context import lambda_name
 from lambdapress.emulator.core import Emulator, Listeners, WorkerOptions
 from lambdapress.emulator.http_api import AccessRecord
@@ -49,7 +49,9 @@ from lambdapress.errors import EmulatorError
 from lambdapress.model.application import Application, Function
 from lambdapress.model.manifest import read_manifest
 from lambdapress.model.trigger_kinds import LocalSource, sample_event
+from lambdapress.storage.config_values import missing_values
 from lambdapress.storage.environment import StorageEnvironment, local_storage_environment
+from lambdapress.storage.events_server import EventsServer
 from lambdapress.support.server_lock import ServerLock
 from lambdapress.triggers.http import request_event
 
@@ -242,6 +244,7 @@ def _one_off_emulator(
     if service in storage.missing:
         raise EmulatorError(storage.missing[service], hint="start `nox -s db`, then invoke again")
     events = events_server(root, manifest, own=False)
+    _check_values(root, manifest, events, {service} if service is not None else set())
     return Emulator(
         manifest,
         root,
@@ -294,6 +297,22 @@ def _storage(root: Path, manifest: Application) -> StorageEnvironment:
     return local_storage_environment(
         manifest, root, {entry.service for entry in manifest.functions}
     )
+
+
+def _check_values(
+    root: Path, manifest: Application, events: EventsServer | None, services: set[str]
+) -> None:
+    """Before the first request: every secret and parameter `services` read has a local value.
+
+    Otherwise a ConfigError naming each one and where to add it (`storage.config_values`); a
+    server we started is stopped first.
+    """
+    endpoint = events.endpoint if events is not None else None
+    problem = missing_values(endpoint, manifest, services, stage_names(root).project)
+    if problem is not None:
+        if events is not None:
+            events.close()
+        raise problem
 
 
 def _service_of(manifest: Application, name: str) -> str | None:
@@ -353,6 +372,7 @@ def _serve_locked(
     for message in storage.missing.values():
         _warn(message)
     events = events_server(root, manifest, own=True, say=_note)
+    _check_values(root, manifest, events, {entry.service for entry in manifest.functions})
     emulator = Emulator(
         manifest,
         root,

@@ -12,6 +12,8 @@ provisioned_concurrency = 2                # the alias `live` keeps 2 environmen
 snapstart = false                          # this function without the service's SnapStart
 access = "read"                            # storage actions: "read" or "write"; default: "read"
                                            #   when every trigger is a GET or HEAD route
+vpc = false                                # not in the stage's network (default: PostgreSQL
+                                           #   functions are, when the stage has one)
 rollout = "all-at-once"                    # instead of the stage's strategy (rollout_settings)
 ```
 
@@ -141,6 +143,9 @@ class FunctionDeploySettings(BaseModel):
     """What the function does with its service's storage; None: derived from its triggers
     (`model.permissions.access_of`). `write` for a GET handler that records something (a
     view counter); `read` for a worker that only reads."""
+    vpc: bool | None = None
+    """In the stage's network (`[...stages.<stage>.network]`) or not; None: PostgreSQL
+    functions are."""
 
     @model_validator(mode="after")
     def _provisioned_fits_reserved(self) -> FunctionDeploySettings:
@@ -169,6 +174,6 @@ FIXES = {
     "for a deliberate wildcard)",
     "functions": "write [tool.lambdapress.functions.HANDLER] with reserved_concurrency, "
     f"warm_every_minutes (1 to {MAX_WARM_MINUTES}) or provisioned_concurrency, whole numbers, "
-    'snapstart = true or false, access = "read" or "write", '
+    'snapstart = true or false, access = "read" or "write", vpc = true or false, '
     'or rollout = "all-at-once", "canary" or "linear"',
 }

@@ -59,6 +59,8 @@ from lambdapress.config.lambda_platform import (
     TimeoutSeconds,
 )
 from lambdapress.config.pyproject import get_table, load_toml
+from lambdapress.config.secret_settings import FIXES as SECRET_FIXES
+from lambdapress.config.secret_settings import ParameterSettings, SecretSettings
 from lambdapress.config.storage_settings import StorageSettings
 from lambdapress.config.validation import Source, config_error
 
@@ -100,6 +102,7 @@ _FIX = {
     'letters, digits, "-" and "_"); the other keys of the table are that backend\'s',
     **DEPLOY_FIXES,
     **EVENT_FIXES,
+    **SECRET_FIXES,
 }
 
 
@@ -192,6 +195,10 @@ class ServiceSettings(BaseModel):
     """The service's EventBridge buses (rules may also watch the account's default bus)."""
     buckets: dict[ResourceName, BucketSettings] = Field(default_factory=dict)
     """The service's S3 buckets: object events trigger functions, functions read and write."""
+    secrets: dict[ResourceName, SecretSettings] = Field(default_factory=dict)
+    """Secrets Manager secrets its functions read (`config.secret_settings`): names, not values."""
+    parameters: dict[ResourceName, ParameterSettings] = Field(default_factory=dict)
+    """SSM parameters its functions read, likewise."""
 
     @property
     def python_version(self) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lambdapress.config.authorizer_settings import (
     AUTHORIZERS_FIX,
@@ -27,6 +27,12 @@ from lambdapress.config.authorizer_settings import (
     check_authorizer_names,
 )
 from lambdapress.config.hardening_settings import HARDENING_FIX, HardeningSettings
+from lambdapress.config.network_settings import (
+    NETWORK_FIXES,
+    DatabaseSettings,
+    DomainSettings,
+    NetworkSettings,
+)
 from lambdapress.config.rollout_settings import ROLLOUT_FIXES, AlarmSettings, RolloutSettings
 
 # Stage names that read as production: `prod`, `production`, `prd`, `live`, alone or as a
@@ -49,6 +55,13 @@ class StageSettings(BaseModel):
         description="production defaults (gradual rollouts, data kept on delete); "
         "default: whether the name reads as production",
     )
+    network: NetworkSettings | None = Field(
+        default=None, description="the subnets and security groups of VPC functions"
+    )
+    database: DatabaseSettings | None = Field(
+        default=None, description="an RDS Proxy in front of the PostgreSQL database"
+    )
+    domain: DomainSettings | None = Field(default=None, description="the HTTP API's custom domain")
     authorizers: dict[str, JwtAuthorizerSettings] = Field(
         default_factory=dict,
         description="JWT authorizers of this stage: the project's, keys overridden "
@@ -56,6 +69,15 @@ class StageSettings(BaseModel):
     )
     hardening: HardeningSettings = Field(default_factory=HardeningSettings)
     """Data kept on delete, KMS keys, the PostgreSQL connection budget (`hardening_settings`)."""
+
+    @model_validator(mode="after")
+    def _a_proxy_lives_in_the_network(self) -> StageSettings:
+        if self.database is not None and self.database.proxy and self.network is None:
+            raise ValueError(
+                "database.proxy needs the stage's network table: the proxy is placed in its "
+                "subnets, and only functions in the VPC can reach it"
+            )
+        return self
 
     @field_validator("authorizers")
     @classmethod
@@ -86,5 +108,6 @@ STAGE_FIXES = {
     "production": "write production = true or false",
     "authorizers": AUTHORIZERS_FIX,
     "hardening": HARDENING_FIX,
+    **NETWORK_FIXES,
     **ROLLOUT_FIXES,
 }

@@ -8,8 +8,12 @@ Secrets Manager and SSM whether each one exists (never reading a secret's value)
 before any change, naming each missing one, who uses it and how to create it.
 
 The references come from the rendered template, not from the settings that put them there, so
-the PostgreSQL secret of `[tool.lambdapress.storage]` and a reference written by hand into
-`[tool.lambdapress.environment]` are checked alike.
+a reference written by hand into `[tool.lambdapress.environment]` is checked too. What functions
+read at run time is checked alike: each pair of variables the stack sets for a secret or a
+parameter (`<NAME>_SECRET_NAME` with `<NAME>_SECRET_MAX_AGE`, `<NAME>_PARAMETER_NAME` with
+`<NAME>_PARAMETER_MAX_AGE`: the PostgreSQL secret of `[tool.lambdapress.storage]`, the
+declared `[tool.lambdapress.secrets]` and `parameters`) names one that must exist, or the
+function's first request fails; such a parameter may be a String or a SecureString.
 """
 
 from __future__ import annotations
@@ -24,10 +28,14 @@ from lambdapress.errors import DeployError
 if TYPE_CHECKING:
     from lambdapress.deploy.aws import Aws
 
-Kind = Literal["secretsmanager", "ssm", "ssm-secure"]
+Kind = Literal["secretsmanager", "ssm", "ssm-secure", "parameter"]
+"""How it is read: CloudFormation's three dynamic references, or `parameter`: by the function
+at run time, decrypted when it is a SecureString."""
+_READ_AT_RUN_TIME: dict[str, Kind] = {"SECRET": "secretsmanager", "PARAMETER": "parameter"}
 _REFERENCE = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure|ssm):([^}]+)\}\}")
 _SECRET_ARN_PARTS = 7  # arn:partition:secretsmanager:region:account:secret:name-suffix
 _PARAMETER_ARN_PARTS = 6  # arn:partition:ssm:region:account:parameter/name
+_SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
 
 
 @dataclass(frozen=True)
@@ -57,13 +65,24 @@ class Reference:
                 f"aws secretsmanager create-secret --name {self.name} --secret-string '<the value>'"
             )
         kind = "SecureString" if self.kind == "ssm-secure" else "String"
+        if self.kind == "parameter":
+            kind = "String (or SecureString)"
         return f"aws ssm put-parameter --name {self.name} --type {kind} --value '<the value>'"
 
 
 def template_references(body: str) -> tuple[Reference, ...]:
-    """Every dynamic reference in the template's text, once each, in name order."""
+    """Every secret and parameter the template resolves or its functions read, in name order.
+
+    Each once, with every place that uses it. Also what CloudFormation reads the same way
+    without a `{{resolve:...}}`: the default of a parameter typed
+    `AWS::SSM::Parameter::Value<...>` (a stage's network IDs held in SSM), and the secret an
+    RDS Proxy authenticates with.
+    """
     found: dict[tuple[str, str, str | None], list[str]] = {}
-    _walk(json.loads(body), [], found)
+    document = json.loads(body)
+    _walk(document, [], found)
+    _read_at_run_time(document, found)
+    _stack_reads(document, found)
     return tuple(
         Reference(kind, name, version, tuple(dict.fromkeys(users)))  # type: ignore[arg-type]
         for (kind, name, version), users in sorted(found.items(), key=lambda i: (i[0][1], i[0]))
@@ -81,6 +100,34 @@ def _walk(node: Any, path: list[str], found: dict[tuple[str, str, str | None], l
         for match in _REFERENCE.finditer(node):
             key = _parse(match[1], match[2])
             found.setdefault(key, []).append(_user(path))
+
+
+def _read_at_run_time(document: Any, found: dict[tuple[str, str, str | None], list[str]]) -> None:
+    """The secrets and parameters functions' variables name (module doc)."""
+    resources = document.get("Resources", {}) if isinstance(document, dict) else {}
+    for logical_id, resource in resources.items():
+        environment = resource.get("Properties", {}).get("Environment", {})
+        variables = environment.get("Variables", {}) if isinstance(environment, dict) else {}
+        for key, value in variables.items():
+            for word, kind in _READ_AT_RUN_TIME.items():
+                prefix = key.removesuffix(f"_{word}_NAME")
+                paired = f"{prefix}_{word}_MAX_AGE" in variables
+                if prefix != key and paired and isinstance(value, str):
+                    found.setdefault((kind, value, None), []).append(f"{logical_id} {key}")
+
+
+def _stack_reads(document: Any, found: dict[tuple[str, str, str | None], list[str]]) -> None:
+    for name, parameter in document.get("Parameters", {}).items():
+        kind = str(parameter.get("Type", ""))
+        if kind.startswith(_SSM_PARAMETER_TYPE) and "Default" in parameter:
+            found.setdefault(("ssm", parameter["Default"], None), []).append(f"Parameters.{name}")
+    for logical_id, resource in document.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::RDS::DBProxy":
+            continue
+        for auth in resource.get("Properties", {}).get("Auth", []):
+            if isinstance(auth.get("SecretArn"), str):
+                key = ("secretsmanager", auth["SecretArn"], None)
+                found.setdefault(key, []).append(f"{logical_id} Auth")
 
 
 def _parse(kind: str, rest: str) -> tuple[str, str, str | None]:

@@ -13,6 +13,10 @@ emulator uses (`<TABLE>_TABLE`, a `Ref`; `DATABASE_URL`, a dynamic reference to 
 Manager secret resolved by CloudFormation at deploy time, so the template never holds the
 password). Here the backends get the stack to render into (`StackBuilder`).
 
+Secrets and parameters a service reads (`model.config_resources`) live outside the stack: a
+function gets their names (`STRIPE_SECRET_NAME`, never the value) and read access to exactly
+their ARNs.
+
 Queues, topics, buses and buckets have no backend: they are rendered with the triggers
 (`template_events`), and here a function that uses one gets its address variables
 (`<REF>_QUEUE_URL`...: `model.resources.ADDRESS_VARIABLES`) and a permission naming one, a
@@ -21,6 +25,7 @@ table's stream (`stream:`) or a bucket's objects (`objects:`) becomes its ARN (`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from lambdapress.config.deploy_settings import substituted
@@ -28,6 +33,13 @@ from lambdapress.deploy import _event_refs
 from lambdapress.deploy.template_ids import Resources, function_id, service_id, tags
 from lambdapress.errors import ConfigError
 from lambdapress.model.application import Application, Function
+from lambdapress.model.config_resources import (
+    Parameter,
+    Secret,
+    arn_pattern,
+    config_environment,
+    is_config_resource,
+)
 from lambdapress.model.event_names import is_event_resource
 from lambdapress.model.permissions import (
     LOG_GROUP_PREFIX,
@@ -103,7 +115,7 @@ def add_resources(
     """
     stack = StageStack(resources, project, stage, protection)
     for resource in application.resources:
-        if not is_event_resource(resource):
+        if not is_event_resource(resource) and not is_config_resource(resource):
             backend_of(resource).render(resource, stack)
 
 
@@ -118,6 +130,8 @@ def resource_environment(
             provided.update(
                 _event_refs.address_environment(function.service, resource, project, stage)
             )
+        elif isinstance(resource, Secret | Parameter):
+            provided.update(config_environment(resource, project, stage))
         else:
             provided.update(backend_of(resource).deployed_environment(resource, stack))
     clashes = sorted(set(provided) & set(function.environment))
@@ -132,11 +146,21 @@ def resource_environment(
 
 
 def add_role(
-    resources: Resources, application: Application, function: Function, project: str, stage: str
+    resources: Resources,
+    application: Application,
+    function: Function,
+    project: str,
+    stage: str,
+    stage_statements: Sequence[dict[str, Any]] = (),
 ) -> str:
-    """The function's execution role: its permissions, each resource resolved in this stack."""
+    """The function's execution role: its permissions, each resource resolved in this stack.
+
+    `stage_statements` are what the stage adds (`template_network`: the network interfaces of
+    a VPC function, the database proxy), already in IAM's words.
+    """
     stack = StageStack(resources, project, stage)
     statements = [_statement(application, p, stack) for p in function.permissions]
+    statements += stage_statements
     return resources.add(
         role_id(function.name),
         {
@@ -195,6 +219,8 @@ def _arn(application: Application, ref: str, stack: StageStack) -> object:
         resource = application.resource(ref.removeprefix(RESOURCE_PREFIX))
         if is_event_resource(resource):
             return _event_refs.resource_arn(resource, stack.project, stack.stage)
+        if isinstance(resource, Secret | Parameter):
+            return {"Fn::Sub": arn_pattern(resource, stack.project, stack.stage)}
         arn = backend_of(resource).arn(resource, stack)
         if arn is None:
             raise ConfigError(

@@ -646,6 +646,53 @@ class Aws:
             raise self.error(f"cannot check that parameter {name} exists", exc) from None
         return ParameterFacts(kind=found.get("Type", "String"))
 
+    def parameter_value(self, name: str) -> str | None:
+        """A String or StringList parameter's value (never a SecureString's), or None."""
+        client: Any = self._session.client("ssm", config=_CONFIG)
+        try:
+            found = client.get_parameter(Name=name, WithDecryption=False)["Parameter"]
+        except ClientError as exc:
+            if code(exc) in {"ParameterNotFound", *NOT_FOUND}:
+                return None
+            raise self.error(f"cannot read parameter {name}", exc) from None
+        except BotoCoreError as exc:
+            raise self.error(f"cannot read parameter {name}", exc) from None
+        return None if found.get("Type") == "SecureString" else str(found["Value"])
+
+    # -- the network a stage's functions are placed in ---------------------------------------
+    def export_value(self, name: str) -> str | None:
+        """The value another stack exports under `name` in this region, or None."""
+        try:
+            for page in self._cfn.get_paginator("list_exports").paginate():
+                for export in page.get("Exports", []):
+                    if export.get("Name") == name:
+                        return str(export.get("Value", ""))
+        except _FAILURES as exc:
+            raise self.error(f"cannot read the export {name}", exc) from None
+        return None
+
+    def subnet_vpcs(self, subnets: list[str]) -> dict[str, str]:
+        """The VPC of each of `subnets` that exists (a missing one is left out)."""
+        client: Any = self._session.client("ec2", config=_CONFIG)
+        try:
+            found = client.describe_subnets(Filters=[{"Name": "subnet-id", "Values": subnets}])
+        except _FAILURES as exc:
+            raise self.error("cannot look the subnets up (ec2:DescribeSubnets)", exc) from None
+        return {s["SubnetId"]: s["VpcId"] for s in found.get("Subnets", [])}
+
+    def security_group_vpcs(self, groups: list[str]) -> dict[str, str]:
+        """The VPC of each of `groups` that exists (a missing one is left out)."""
+        client: Any = self._session.client("ec2", config=_CONFIG)
+        try:
+            found = client.describe_security_groups(
+                Filters=[{"Name": "group-id", "Values": groups}]
+            )
+        except _FAILURES as exc:
+            raise self.error(
+                "cannot look the security groups up (ec2:DescribeSecurityGroups)", exc
+            ) from None
+        return {g["GroupId"]: g.get("VpcId", "") for g in found.get("SecurityGroups", [])}
+
     # -- errors -----------------------------------------------------------------------------
     def error(self, doing: str, exc: Exception) -> DeployError:
         """A `DeployError` saying what failed and the fix, without any secret in it."""

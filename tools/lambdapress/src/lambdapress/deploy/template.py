@@ -33,6 +33,7 @@ from lambdapress.deploy.template_ids import (
     Resources,
     physical_function_name,
 )
+from lambdapress.deploy.template_network import StageNetwork
 from lambdapress.errors import ConfigError
 from lambdapress.model.application import Application
 
@@ -122,6 +123,8 @@ def _render(
     key = add_stage_key(
         resources, hardening, protection, (config.project, stage, config.stack_name(stage))
     )
+    network = StageNetwork.of(application, config, stage)
+    network.add_proxy(resources)
     functions: list[StackFunction] = []
     targets: dict[str, dict[str, Any]] = {}
     alarms: dict[str, dict[str, str]] = {}
@@ -132,19 +135,26 @@ def _render(
             entry=entry,
             function_name=physical_function_name(config.project, stage, entry.name),
             key=artifact_key(config.prefix, entry.service, entry.artifact.sha256),
-            role=add_role(resources, application, entry, config.project, stage),
-            environment=resource_environment(application, entry, config.project, stage),
+            role=add_role(
+                resources, application, entry, config.project, stage, network.statements(entry)
+            ),
+            environment={
+                **resource_environment(application, entry, config.project, stage),
+                **network.environment(entry),
+            },
             project=config.project,
             stage=stage,
             log_retention_days=config.log_retention_days,
             alias_update_policy=update_policy(rollouts[entry.name], hooks),
             alias_depends_on=tuple(hook_dependencies(rollouts[entry.name], hooks)),
+            vpc_config=network.vpc_config(entry),
         )
         targets[entry.name] = add_function(resources, function)
         alarms[entry.name] = add_alarms(resources, application, function, settings.alarms)
         functions.append(function)
     add_codedeploy(resources, tuple(rollouts.values()), hooks, alarms, config.project, stage)
     outputs = add_triggers(resources, application, config, stage, targets)
+    network.add_domain(resources, outputs)
     if key is not None:
         encrypt_with(resources, key)
     if len(resources) > MAX_RESOURCES:
@@ -158,7 +168,7 @@ def _render(
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"lambdapress: project {config.project}, stage {stage} "
         "(generated from dist/manifest.json; edit the sources, not this file)",
-        "Parameters": {ARTIFACT_BUCKET: _bucket_parameter(bucket)},
+        "Parameters": {ARTIFACT_BUCKET: _bucket_parameter(bucket), **network.parameters},
         "Resources": resources.as_dict(),
         **({"Outputs": outputs} if outputs else {}),
     }

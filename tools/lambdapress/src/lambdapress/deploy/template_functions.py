@@ -53,6 +53,8 @@ class StackFunction:
     """The alias's `UpdatePolicy` when CodeDeploy shifts its traffic (`_template_rollouts`)."""
     alias_depends_on: tuple[str, ...] = ()
     """What the alias's update waits for (the traffic hooks' permissions)."""
+    vpc_config: dict[str, Any] | None = None
+    """Its `VpcConfig` when it runs in the stage's network (`template_network`)."""
 
     @property
     def logical_id(self) -> str:
@@ -97,6 +99,8 @@ def add_function(resources: Resources, function: StackFunction) -> dict[str, Any
         properties["Environment"] = {"Variables": function.environment}
     if entry.ephemeral_storage != EPHEMERAL_STORAGE_DEFAULT_MB:  # Lambda's default otherwise
         properties["EphemeralStorage"] = {"Size": entry.ephemeral_storage}
+    if function.vpc_config is not None:
+        properties["VpcConfig"] = function.vpc_config
     if function.entry.capacity.reserved_concurrency is not None:
         properties["ReservedConcurrentExecutions"] = function.entry.capacity.reserved_concurrency
     if function.entry.capacity.snapstart:  # `package` refused it where Lambda would

@@ -44,6 +44,7 @@ from lambdapress.emulator.reports import InvocationResult
 from lambdapress.errors import EmulatorError, LambdapressError
 from lambdapress.model.application import Application, Function, find_function
 from lambdapress.model.manifest import manifest_path, read_manifest
+from lambdapress.storage import config_values
 from lambdapress.storage.events import EventsEndpoint, event_environment
 from lambdapress.support.closing import ClosesOnExit
 from lambdapress.support.files import cache_folder
@@ -268,6 +269,8 @@ class Emulator(ClosesOnExit):
         variables = dict(self.storage.get(entry.service, {}))
         if self.events is not None:
             variables.update(event_environment(self.events, self._manifest, entry))
+            used = self._manifest.used_by(entry)  # secrets and parameters: their local names
+            variables.update(config_values.local_environment(self.events, used))
         return variables
 
     def isolation(self) -> Isolation:

@@ -23,6 +23,7 @@ What SAM has words for is written SAM's way:
   so SAM makes none): the deployment groups and the CodeDeploy application go, SAM makes its
   own (`ServerlessDeploymentApplication`, `<Function>DeploymentGroup`), and what named them
   (the hooks' permission to report) names SAM's.
+- what named the `$default` stage (a custom domain's API mapping) names `HttpApi.Stage`.
 
 Everything else passes through as it is: a SAM template may hold any CloudFormation resource,
 so what a new trigger kind or storage backend adds to the CloudFormation rendering appears
@@ -47,7 +48,7 @@ from lambdapress.config.aws_rules import camel
 from lambdapress.deploy.config import DeployConfig
 from lambdapress.deploy.template import template_body
 from lambdapress.deploy.template_functions import LIVE_ALIAS
-from lambdapress.deploy.template_ids import HTTP_API
+from lambdapress.deploy.template_ids import HTTP_API, HTTP_API_STAGE
 from lambdapress.formats.registry import OutputFormat, register_output_format
 from lambdapress.model.application import Application
 from lambdapress.model.resources import DELETED_WITH_STACK
@@ -90,6 +91,8 @@ def sam_document(cloudformation: dict[str, Any]) -> dict[str, Any]:
             resources[logical_id] = _serverless_function(resource, events.get(logical_id), alias)
     renamed = {alias_id: f"{alias.function}.Alias" for alias_id, alias in aliases.items()}
     renamed.update(codedeploy_names)
+    if HTTP_API_STAGE in cloudformation["Resources"] and HTTP_API_STAGE not in resources:
+        renamed[HTTP_API_STAGE] = f"{HTTP_API}.Stage"  # what names the stage SAM makes
     document: dict[str, Any] = {
         "AWSTemplateFormatVersion": cloudformation["AWSTemplateFormatVersion"],
         "Transform": SAM_TRANSFORM,
@@ -372,7 +375,7 @@ def _check_references(document: dict[str, Any], generated: set[str]) -> None:
     """
     known = {*document["Parameters"], *document["Resources"], *generated}
     for name in _references(document):
-        logical_id = name.removesuffix(".Alias")
+        logical_id = name.removesuffix(".Alias").removesuffix(".Stage")
         if not name.startswith("AWS::") and logical_id not in known:
             raise ValueError(f"the SAM template refers to {name}, which it lacks (a bug)")
 

@@ -22,8 +22,10 @@ from pydantic import BaseModel, ConfigDict
 
 from lambdapress.config.workspace import Workspace
 from lambdapress.model.application import Application
+from lambdapress.model.config_resources import is_config_resource
 from lambdapress.model.event_names import has_event_resources
 from lambdapress.model.storage_backends import LOCAL_STAGE, StageNames
+from lambdapress.storage.config_values import read_local_values, seed_values
 from lambdapress.storage.dynamodb import MotoServer, start_moto
 from lambdapress.storage.events import EventsEndpoint, create_event_resources
 from lambdapress.support.closing import ClosesOnExit
@@ -54,13 +56,19 @@ class EventsState(BaseModel):
 def needs_events(application: Application) -> bool:
     """Whether the build has event resources, or triggers delivered from moto's server."""
     kinds = {t.kind for function in application.functions for t in function.triggers}
-    return has_event_resources(application) or bool(kinds & EVENT_TRIGGER_KINDS)
+    reads = any(is_config_resource(r) for r in application.resources)
+    return has_event_resources(application) or reads or bool(kinds & EVENT_TRIGGER_KINDS)
 
 
 def declares_events(workspace: Workspace) -> bool:
-    """Whether a service of the workspace declares queues, topics, buses or buckets."""
+    """Whether a service declares queues, topics, buses, buckets, secrets or parameters."""
     return any(
-        s.settings.queues or s.settings.topics or s.settings.buses or s.settings.buckets
+        s.settings.queues
+        or s.settings.topics
+        or s.settings.buses
+        or s.settings.buckets
+        or s.settings.secrets
+        or s.settings.parameters
         for s in workspace.services
     )
 
@@ -73,11 +81,15 @@ class EventsServer(ClosesOnExit):
         endpoint: EventsEndpoint,
         server: MotoServer | None = None,
         created: tuple[str, ...] = (),
+        root: Path | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.server = server
         """Our moto process (None: someone else's server, `db`'s)."""
         self.created = created
+        self.root = root
+        """The repository whose `.lambdapress/secrets.local.toml` seeds secrets and parameters
+        (None: nothing is seeded)."""
 
     @property
     def state(self) -> EventsState:
@@ -90,13 +102,21 @@ class EventsServer(ClosesOnExit):
         )
 
     def ensure(self, application: Application) -> tuple[str, ...]:
-        """Create `application`'s event resources that are not there yet; the new ones."""
-        return create_event_resources(self.endpoint, application)
+        """Create `application`'s event resources that are not there yet; the new ones.
+
+        And its secrets and parameters the server lacks, from the local file
+        (`storage.config_values`).
+        """
+        created = create_event_resources(self.endpoint, application)
+        if self.root is None:
+            return created
+        return (*created, *seed_values(self.endpoint, application, read_local_values(self.root)))
 
     def report(self) -> tuple[str, ...]:
         """What `db` prints about it."""
         lines = [
-            f"Events (moto: SQS, SNS, EventBridge, S3) on {self.endpoint.url} "
+            f"Events (moto: SQS, SNS, EventBridge, S3, Secrets Manager, SSM) on "
+            f"{self.endpoint.url} "
             "(data in memory: empty at each start)"
         ]
         lines.extend(f"  {what}" for what in self.created)
@@ -114,11 +134,15 @@ def start_events_server(
     port: int,
     application: Application | None = None,
     say: Callable[[str], None] = lambda _line: None,
+    root: Path | None = None,
 ) -> EventsServer:
-    """Start moto on 127.0.0.1:`port` and create `application`'s event resources in it."""
+    """Start moto on 127.0.0.1:`port` and create `application`'s event resources in it.
+
+    With `root`, its secrets and parameters are seeded from the repository's local file.
+    """
     say(f"Events (moto): starting on port {port}")
     moto = start_moto(port, folder / LOG)
-    running = EventsServer(EventsEndpoint(moto.endpoint, names), moto)
+    running = EventsServer(EventsEndpoint(moto.endpoint, names), moto, root=root)
     try:
         if application is not None:
             running.created = running.ensure(application)
@@ -142,9 +166,9 @@ def events_for(
     if not needs_events(application):
         return None
     if running is not None:
-        server = EventsServer(running.endpoint)
+        server = EventsServer(running.endpoint, root=root)
         server.created = server.ensure(application)
         return server
     say("no `lambdapress db` runs: serve starts moto's server for the event sources")
     folder = root / CACHE_FOLDER / "serve"
-    return start_events_server(folder, names, free_port(), application, say)
+    return start_events_server(folder, names, free_port(), application, say, root)

@@ -197,7 +197,7 @@ def start_local_storage(
             storage.servers[server.backend.name] = local.start(server.declarations, host)
         if plan.events_port is not None:
             storage.events = start_events_server(
-                plan.folder, plan.names, plan.events_port, plan.manifest, say
+                plan.folder, plan.names, plan.events_port, plan.manifest, say, plan.root
             )
         storage.state = LocalStorageState(
             pid=os.getpid(),
