@@ -50,7 +50,11 @@ def readme_commands() -> list[tuple[list[str], list[str]]]:
 
 @pytest.fixture
 def endpoint(moto_server: Any, monkeypatch: pytest.MonkeyPatch) -> str:
-    """moto's server, found by boto3 and by lambdapress through `AWS_ENDPOINT_URL`."""
+    """moto's server, found by boto3 and by lambdapress through `AWS_ENDPOINT_URL`; its
+    CloudFormation creates the functions' aliases and alarms (`moto_cloudformation`)."""
+    import moto_cloudformation
+
+    moto_cloudformation.register(monkeypatch)
     host, port = moto_server.get_host_and_port()
     url = f"http://{host}:{port}"
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)

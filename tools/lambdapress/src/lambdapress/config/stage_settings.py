@@ -33,6 +33,7 @@ from lambdapress.config.network_settings import (
     DomainSettings,
     NetworkSettings,
 )
+from lambdapress.config.rollout_settings import ROLLOUT_FIXES, AlarmSettings, RolloutSettings
 
 # Stage names that read as production: `prod`, `production`, `prd`, `live`, alone or as a
 # dash-separated word (`eu-prod`, `prod-2`).
@@ -86,6 +87,11 @@ class StageSettings(BaseModel):
         check_authorizer_names(list(value))
         return value
 
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
+    """How a new version takes traffic (`rollout_settings`)."""
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    """The thresholds of every function's alarms (`rollout_settings`)."""
+
     def resolved(self, stage: str) -> StageSettings:
         """These settings with `production` decided (from the stage's name when not set)."""
         if self.production is not None:
@@ -103,4 +109,5 @@ STAGE_FIXES = {
     "authorizers": AUTHORIZERS_FIX,
     "hardening": HARDENING_FIX,
     **NETWORK_FIXES,
+    **ROLLOUT_FIXES,
 }

@@ -30,6 +30,7 @@ from lambdapress.deploy._stack import ChangeSetKind, EventCallback, Outcome
 from lambdapress.deploy._template_diff import code_differences, template_differences
 from lambdapress.deploy.aws import ChangeSetState, ResourceChange
 from lambdapress.deploy.target import Connected, template_source
+from lambdapress.deploy.template_functions import live_alias_id
 from lambdapress.deploy.template_network import in_network, proxied
 from lambdapress.deploy.upload import UploadPlan, UploadProgress, ensure_bucket, plan_uploads
 from lambdapress.deploy.upload import upload as upload_missing
@@ -140,7 +141,12 @@ def execute_deploy(
         # already uploaded (the rerun skips them).
         discard_plan(connected, plan)
         raise
-    return _stack.execute(aws, plan.change_set, plan.stack_name, connected.target.stage, on_event)
+    aliases = {
+        live_alias_id(f.function): (f.function, f.function_name)
+        for f in connected.template.functions
+    }
+    stage = connected.target.stage
+    return _stack.execute(aws, plan.change_set, plan.stack_name, stage, on_event, aliases)
 
 
 def _placed_network(connected: Connected) -> NetworkSettings | None:

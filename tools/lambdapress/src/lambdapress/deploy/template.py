@@ -20,10 +20,13 @@ from pydantic import BaseModel, ConfigDict
 
 from lambdapress.config.aws_rules import BUCKET_NAME_PATTERN
 from lambdapress.deploy._hardening import add_stage_key, data_protection, encrypt_with
+from lambdapress.deploy._template_alarms import add_alarms
+from lambdapress.deploy._template_rollouts import add_codedeploy, hook_dependencies, update_policy
 from lambdapress.deploy._template_services import add_resources, add_role, resource_environment
 from lambdapress.deploy._template_triggers import add_triggers
 from lambdapress.deploy.concurrency import with_connection_budget
 from lambdapress.deploy.config import DeployConfig, check_stage
+from lambdapress.deploy.rollouts import function_rollouts, stage_hooks
 from lambdapress.deploy.template_functions import StackFunction, add_function
 from lambdapress.deploy.template_ids import (
     ARTIFACT_BUCKET,
@@ -124,6 +127,9 @@ def _render(
     network.add_proxy(resources)
     functions: list[StackFunction] = []
     targets: dict[str, dict[str, Any]] = {}
+    alarms: dict[str, dict[str, str]] = {}
+    hooks = stage_hooks(application, config, stage)
+    rollouts = {r.function: r for r in function_rollouts(application, config, stage)}
     for entry in sorted(application.functions, key=lambda f: f.name):
         function = StackFunction(
             entry=entry,
@@ -139,10 +145,14 @@ def _render(
             project=config.project,
             stage=stage,
             log_retention_days=config.log_retention_days,
+            alias_update_policy=update_policy(rollouts[entry.name], hooks),
+            alias_depends_on=tuple(hook_dependencies(rollouts[entry.name], hooks)),
             vpc_config=network.vpc_config(entry),
         )
         targets[entry.name] = add_function(resources, function)
+        alarms[entry.name] = add_alarms(resources, application, function, settings.alarms)
         functions.append(function)
+    add_codedeploy(resources, tuple(rollouts.values()), hooks, alarms, config.project, stage)
     outputs = add_triggers(resources, application, config, stage, targets)
     network.add_domain(resources, outputs)
     if key is not None:

@@ -23,6 +23,7 @@ from lambdapress.config.lambda_platform import (
     Runtime,
     TimeoutSeconds,
 )
+from lambdapress.config.rollout_settings import RolloutStrategy
 from lambdapress.errors import ConfigError, LambdapressError
 from lambdapress.model import config_resources  # noqa: F401  (registers its kinds)
 from lambdapress.model.kinds import RESOURCES, TRIGGERS, parse_all
@@ -90,6 +91,9 @@ class Capacity(BaseModel):
         default=None,
         description="in the stage's network or not; None: the functions with PostgreSQL "
         "storage are",
+    )
+    rollout: RolloutStrategy | None = Field(
+        default=None, description="the function's rollout strategy; None: its stage's"
     )
 
 
