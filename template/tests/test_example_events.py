@@ -59,7 +59,11 @@ EVENT_ARNS = ("arn:aws:sqs:", "arn:aws:sns:", "arn:aws:events:", "arn:aws:s3:::"
 
 @pytest.fixture
 def aws(moto_server: Any, monkeypatch: pytest.MonkeyPatch) -> str:
-    """moto's server (the storage plugin's: fresh, 127.0.0.1), where boto3 and deploy go."""
+    """moto's server (the storage plugin's: fresh, 127.0.0.1), where boto3 and deploy go; its
+    CloudFormation creates the functions' aliases and alarms (`moto_cloudformation`)."""
+    import moto_cloudformation
+
+    moto_cloudformation.register(monkeypatch)
     host, port = moto_server.get_host_and_port()
     url = f"http://{host}:{port}"
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)

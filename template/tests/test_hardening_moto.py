@@ -25,6 +25,7 @@ import boto3
 import pytest
 
 from lambdapress.backends.dynamodb import physical_table_name
+from lambdapress.backends.postgres import database_secret_name
 from lambdapress.cli import main
 from lambdapress.deploy.template_ids import log_group_name, physical_function_name
 from lambdapress.model.application import Application, Function
@@ -49,7 +50,11 @@ def readme_commands() -> list[tuple[list[str], list[str]]]:
 
 @pytest.fixture
 def endpoint(moto_server: Any, monkeypatch: pytest.MonkeyPatch) -> str:
-    """moto's server, found by boto3 and by lambdapress through `AWS_ENDPOINT_URL`."""
+    """moto's server, found by boto3 and by lambdapress through `AWS_ENDPOINT_URL`; its
+    CloudFormation creates the functions' aliases and alarms (`moto_cloudformation`)."""
+    import moto_cloudformation
+
+    moto_cloudformation.register(monkeypatch)
     host, port = moto_server.get_host_and_port()
     url = f"http://{host}:{port}"
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)
@@ -68,6 +73,10 @@ def _resolve(ref: str, application: Application) -> str:
     if resource.kind == "dynamodb-table":
         table = physical_table_name(PROJECT, STAGE, resource.service, resource.name)
         return str(boto3.client("dynamodb").describe_table(TableName=table)["Table"]["TableArn"])
+    if resource.kind == "postgres-database":  # its URL's secret, any of its versions' suffixes
+        account = boto3.client("sts").get_caller_identity()["Account"]
+        secret = database_secret_name(PROJECT, STAGE, resource.service)
+        return f"arn:aws:secretsmanager:us-east-1:{account}:secret:{secret}-??????"
     name = physical_name(PROJECT, STAGE, resource)
     if resource.kind == "sqs-queue":
         sqs = boto3.client("sqs")

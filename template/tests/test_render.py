@@ -308,6 +308,26 @@ def test_the_create_endpoint_publishes_the_created_event_to_its_topic(platform: 
         assert not (service / "src" / name / "events.py").exists()
 
 
+def test_the_project_readme_explains_each_rollout_strategy_with_settings_that_validate(
+    platform: Path,
+) -> None:
+    from lambdapress.deploy.config import parse_deploy_config
+
+    readme = (platform / "README.md").read_text()
+    section = readme[readme.index("## Deploying to production: rollouts and alarms") :]
+    section = section[: section.index("\n## ", 1)]
+    for strategy in ("`all-at-once`", "`canary`", "`linear`"):
+        row = next(line for line in section.splitlines() if line.startswith(f"| {strategy}"))
+        assert len(row.split(" | ")) == 4  # what happens, when to pick it, what it costs
+    assert "CodeDeploy is free for Lambda" in section
+    assert "$0.10 a month" in section
+    settings = section[section.index("```toml\n") + 8 :]
+    table = tomllib.loads(settings[: settings.index("```")])
+    config = parse_deploy_config(table["tool"]["lambdapress"]["deploy"], platform, "demo")
+    prod = config.stage_settings("prod")
+    assert (prod.rollout.strategy, prod.alarms.duration_p99_ms) == ("canary", 2000)
+
+
 def test_every_handler_is_traced_and_only_services_calling_aws_patch_botocore(
     platform: Path,
 ) -> None:

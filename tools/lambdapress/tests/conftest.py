@@ -288,9 +288,13 @@ def moto_server(
     moto_server: ThreadedMotoServer, monkeypatch: pytest.MonkeyPatch
 ) -> ThreadedMotoServer:
     """The storage plugin's moto server (S3, CloudFormation, Lambda...: fake credentials, reset
-    state, 127.0.0.1, stopped after the test), found by boto3 through `AWS_ENDPOINT_URL`."""
+    state, 127.0.0.1, stopped after the test), found by boto3 through `AWS_ENDPOINT_URL`; its
+    CloudFormation creates aliases, alarms and CodeDeploy resources (`moto_cloudformation`)."""
     host, port = moto_server.get_host_and_port()
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+    import moto_cloudformation  # imports moto: only tests that start its server pay for it
+
+    moto_cloudformation.register(monkeypatch)
     return moto_server
 
 

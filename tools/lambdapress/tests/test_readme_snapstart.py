@@ -19,7 +19,8 @@ README = Path(__file__).resolve().parents[3] / "README.md"
 
 def readme_block() -> str:
     """The TOML block of the README's "### SnapStart" section."""
-    section = README.read_text().split("\n### SnapStart\n", 1)[1].split("\n## ", 1)[0]
+    section = README.read_text().split("\n### SnapStart\n", 1)[1]
+    section = re.split(r"\n##+ ", section, maxsplit=1)[0]  # up to the next section, any level
     blocks: list[str] = re.findall(r"^```toml\n(.*?)^```", section, re.S | re.M)
     (block,) = blocks
     return block

@@ -12,8 +12,8 @@ the template tests check them; the README's "verified by" table says so):
   skips them with a warning (no subscription of a queue or a function to a topic exists);
 - `AWS::S3::Bucket`: created with its name, encryption and tags only: moto ignores its
   `NotificationConfiguration`, `PublicAccessBlockConfiguration` and `OwnershipControls`;
-- `AWS::Lambda::Alias` and `AWS::ApiGatewayV2::*` (see test_deploy_moto.py), so the functions
-  here have no provisioned concurrency and the API is not created.
+- `AWS::ApiGatewayV2::*` (see test_deploy_moto.py): the API is not created; aliases are, by the
+  test's `moto_cloudformation` models, without provisioned concurrency.
 What it does create, and this test checks: queues (FIFO, redrive), topics (FIFO), the event
 bus, rules with their targets and input on both buses, event source mappings for a queue and a
 table stream, the stream itself, the bucket's name, invoke permissions scoped to their source,
@@ -65,7 +65,7 @@ def _with_zip(root: Path, function: Function) -> Function:
             "size": len(data),
         }
     )
-    # moto's CloudFormation makes no Lambda alias: no provisioned concurrency here.
+    # The test's alias model (`moto_cloudformation`) sets no provisioned concurrency.
     capacity = function.capacity.model_copy(update={"provisioned_concurrency": None})
     return function.model_copy(update={"artifact": artifact, "capacity": capacity})
 
@@ -97,10 +97,16 @@ def _function(name: str) -> str:
 
 def _mappings(lambda_: Any, function: str) -> list[dict[str, Any]]:
     """The function's event source mappings (moto filters by the name as the mapping gave it,
-    here an ARN, so they are matched by ARN)."""
-    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{_function(function)}"
+    here an ARN, so they are matched by ARN).
+
+    Each invokes the `live` alias; moto reports the version the alias points at
+    (`function:<name>:1`, where Lambda says `function:<name>:live`), so that is checked.
+    """
+    name = _function(function)
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+    live = lambda_.get_alias(FunctionName=name, Name="live")["FunctionVersion"]
     mappings = lambda_.list_event_source_mappings()["EventSourceMappings"]
-    return [m for m in mappings if m["FunctionArn"] == arn]
+    return [m for m in mappings if m["FunctionArn"] == f"{arn}:{live}"]
 
 
 def _rules(events: Any, bus: str = "default") -> dict[str, dict[str, Any]]:
@@ -190,7 +196,7 @@ def test_every_event_source_deploys_and_is_found_as_declared(
 
     # Rules: the schedules (and the keep-warm ping) on the default bus, patterns on both buses.
     default = _rules(events)
-    sweep_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{_function('workers.sweep')}"
+    sweep_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{_function('workers.sweep')}:live"
     every_five = default["rate(5 minutes)"]
     assert every_five["State"] == "ENABLED"
     (target,) = every_five["targets"]
@@ -198,7 +204,7 @@ def test_every_event_source_deploys_and_is_found_as_declared(
     assert default["cron(0 12 * * ? *)"]["State"] == "DISABLED"
     (warm,) = default["rate(10 minutes)"]["targets"]
     assert json.loads(warm["Input"]) == {"lambdapress": "warmup"}
-    audit_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{_function('workers.audit')}"
+    audit_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{_function('workers.audit')}:live"
     (on_default,) = [r for k, r in default.items() if "aws.s3" in k]
     assert [t["Arn"] for t in on_default["targets"]] == [audit_arn]
     (on_own,) = _rules(events, "shop-dev-orders-orders").values()

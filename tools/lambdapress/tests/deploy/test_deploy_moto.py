@@ -1,9 +1,10 @@
 """deploy, sync and destroy end to end against moto's server (S3, CloudFormation, Lambda).
 
 What moto does NOT do, and so what these tests cannot show (the README's "verified by" table):
-- CloudFormation: `AWS::ApiGatewayV2::*` (Api, Integration, Route, Stage) and
-  `AWS::Lambda::Alias` are not implemented; moto skips them with a warning, so the stack has no
-  HTTP API and no `ApiUrl` output here. Those resources are checked by cfn-lint only.
+- CloudFormation: `AWS::ApiGatewayV2::*` (Api, Integration, Route, Stage) are not implemented;
+  moto skips them with a warning, so the stack has no HTTP API and no `ApiUrl` output here.
+  Those resources are checked by cfn-lint only. `AWS::Lambda::Alias`, alarms and CodeDeploy's
+  resources are created through moto's own APIs by the test's `moto_cloudformation` models.
 - CloudFormation creates functions without `Architectures` or `Tags`, reports no per-resource
   events (only the stack's own), never fails a resource and never rolls back (a failed stack
   is tested with recorded AWS answers in test_stack.py), and omits `Replacement` in changes.
@@ -116,7 +117,10 @@ def test_deploy_up_to_date_plan_sync_and_destroy(
     block = s3.get_public_access_block(Bucket=_bucket())["PublicAccessBlockConfiguration"]
     assert all(block.values())
     warm_up = _warm_up_rules()
-    assert [target["Arn"].rpartition(":")[2] for _, target in warm_up] == [f"{STACK}-shop-stock"]
+    # The ping calls the live alias (`function:<name>:live`), as every invoker does.
+    assert [target["Arn"].split(":")[-2:] for _, target in warm_up] == [
+        [f"{STACK}-shop-stock", "live"]
+    ]
     assert json.loads(warm_up[0][1]["Input"]) == {"lambdapress": "warmup"}
     concurrency = _client("lambda").get_function_concurrency(FunctionName=f"{STACK}-shop-stock")
     assert concurrency["ReservedConcurrentExecutions"] == 5
@@ -145,8 +149,11 @@ def test_deploy_up_to_date_plan_sync_and_destroy(
     changed = {f.name for f in edited.functions} - _unchanged(manifest, edited)
     assert changed == {"shop.greet"}
     plan_rows = _table_after(out, "action")
+    # The function's code and a new version of it (the live alias then moves to it).
+    greet_id = _logical_id(root, edited, "shop.greet")
     assert [row.split()[:2] for row in plan_rows] == [
-        ["modify", _logical_id(root, edited, "shop.greet")]
+        ["modify", greet_id],
+        ["modify", greet_id.removesuffix("Function") + "Version"],
     ]
     code_rows = _table_after(out, "function")
     assert [row.split()[0] for row in code_rows] == ["shop.greet"]
@@ -171,6 +178,13 @@ def test_deploy_up_to_date_plan_sync_and_destroy(
     after = {f.name: _code_sha(_physical(f.name)) for f in edited.functions}
     assert after["shop.greet"] == edited.function("shop.greet").artifact.code_sha256
     assert after["shop.greet"] != before["shop.greet"]
+    # ...published behind the live alias, which every invoker calls.
+    lambda_ = _client("lambda")
+    live = lambda_.get_alias(FunctionName=_physical("shop.greet"), Name="live")
+    published = lambda_.get_function(
+        FunctionName=_physical("shop.greet"), Qualifier=live["FunctionVersion"]
+    )
+    assert published["Configuration"]["CodeSha256"] == after["shop.greet"]
     assert {k: v for k, v in after.items() if k != "shop.greet"} == {
         k: v for k, v in before.items() if k != "shop.greet"
     }

@@ -42,8 +42,10 @@ def as_here(command: str, port: str) -> str:
 @pytest.mark.e2e
 def test_the_readmes_local_endpoint_commands_deploy_sync_and_destroy(shop: Path) -> None:
     commands = readme_commands()
-    assert commands[0].startswith("uv run moto_server -H 127.0.0.1 -p 5000")
-    assert [c for c in commands if "lambdapress" in c] == [
+    assert commands[0].startswith(
+        "uv run python -m lambdapress.storage.moto_server -H 127.0.0.1 -p 5000"
+    )
+    assert [c for c in commands[1:] if "lambdapress" in c] == [
         "uv run lambdapress deploy --stage dev --yes",
         "uv run lambdapress sync --stage dev",
         "uv run lambdapress destroy --stage dev --with-bucket --yes",

@@ -9,7 +9,7 @@ import pytest
 
 from lambdapress.deploy._references import Reference, template_references
 
-from .stacks import entry, render, service
+from .stacks import config, entry, render, service
 
 
 def body(variables: dict[str, Any], **resources: Any) -> str:
@@ -123,3 +123,24 @@ def test_declared_secrets_and_parameters_are_references_read_at_run_time() -> No
         ("secretsmanager", "acme/dev/shop/stripe", ("ShopPayFunction STRIPE_SECRET_NAME",)),
     ]
     assert found[0].fix.startswith("aws ssm put-parameter --name /shared/tax-rate --type String")
+
+
+def test_network_ids_held_in_ssm_and_the_proxys_secret_are_checked_too() -> None:
+    """What a stage's network and database proxy make CloudFormation read at deploy time."""
+    secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:acme/prod/db-AbCdEf"
+    settings = {
+        "prod": {
+            "network": {"subnets": {"ssm": "/acme/prod/subnets"}, "security-groups":
+                        ["sg-0123456789abcdef0"]},
+            "database": {"proxy": True, "instance": "acme", "secret-arn": secret, "user": "app"},
+        }
+    }  # fmt: skip
+    document = render(
+        [entry("orders.get_order", "GET /orders")],
+        [service("orders", {"storage": {"kind": "postgres"}})],
+        config(stages=settings),
+        stage="prod",
+    )
+    found = {(r.kind, r.name): r.users for r in template_references(json.dumps(document))}
+    assert found[("ssm", "/acme/prod/subnets")] == ("Parameters.NetworkSubnets",)
+    assert found[("secretsmanager", secret)] == ("DatabaseProxy Auth",)

@@ -82,7 +82,10 @@ def test_same_manifest_same_bytes(order: list[int], services: list[Service]) -> 
 
 def test_the_stage_is_part_of_every_name() -> None:
     dev = render(FUNCTIONS, SERVICES, stage="dev")
-    prod = render(FUNCTIONS, SERVICES, stage="prod")
+    # Production stages roll out gradually by default (CodeDeploy's resources): all at once
+    # here, so the two stacks hold the same resources.
+    at_once = config(stages={"prod": {"rollout": {"strategy": "all-at-once"}}})
+    prod = render(FUNCTIONS, SERVICES, at_once, stage="prod")
     name = "FunctionName"
     assert (
         dev["Resources"]["OrdersGetOrderFunction"]["Properties"][name]

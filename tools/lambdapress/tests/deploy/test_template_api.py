@@ -22,7 +22,7 @@ def test_one_route_per_route_key_to_one_payload_2_integration() -> None:
     assert integration["Properties"] == {
         "ApiId": {"Ref": "HttpApi"},
         "IntegrationType": "AWS_PROXY",
-        "IntegrationUri": {"Fn::GetAtt": ["OrdersApiFunction", "Arn"]},
+        "IntegrationUri": {"Ref": "OrdersApiLiveAlias"},
         "PayloadFormatVersion": "2.0",
     }
     routes = of_type(document, "AWS::ApiGatewayV2::Route")
@@ -52,7 +52,7 @@ def test_each_route_has_a_permission_for_its_method_and_path_only() -> None:
     for permission in permissions.values():
         assert permission["Principal"] == "apigateway.amazonaws.com"
         assert permission["Action"] == "lambda:InvokeFunction"
-        assert permission["FunctionName"] == {"Fn::GetAtt": ["OrdersApiFunction", "Arn"]}
+        assert permission["FunctionName"] == {"Ref": "OrdersApiLiveAlias"}
 
 
 def test_a_function_without_routes_is_not_on_the_api() -> None:

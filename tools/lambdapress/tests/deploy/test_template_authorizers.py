@@ -100,9 +100,9 @@ def test_a_lambda_authorizer_invokes_its_function_and_may_be_invoked_as_that_aut
     assert properties["IdentitySource"] == ["$request.header.x-api-key"]
     uri, variables = properties["AuthorizerUri"]["Fn::Sub"]
     assert uri.endswith(":lambda:path/2015-03-31/functions/${Target}/invocations")
-    assert variables == {"Target": {"Fn::GetAtt": ["PartnersGateFunction", "Arn"]}}
+    assert variables == {"Target": {"Ref": "PartnersGateLiveAlias"}}
     permission = document["Resources"]["HttpApiPermissionPartners"]["Properties"]
-    assert permission["FunctionName"] == {"Fn::GetAtt": ["PartnersGateFunction", "Arn"]}
+    assert permission["FunctionName"] == {"Ref": "PartnersGateLiveAlias"}
     assert permission["Principal"] == "apigateway.amazonaws.com"
     assert permission["SourceArn"]["Fn::Sub"].endswith(
         ":${HttpApi}/authorizers/${HttpApiAuthorizerPartners}"
@@ -166,7 +166,7 @@ def test_sam_puts_the_authorizers_on_the_http_api_and_auth_on_the_events() -> No
         "JwtConfiguration": {"issuer": DEV_ISSUER, "audience": ["dev-client"]},
     }
     assert authorizers["partners"] == {
-        "FunctionArn": {"Fn::GetAtt": ["PartnersGateFunction", "Arn"]},
+        "FunctionArn": {"Ref": "PartnersGateFunction.Alias"},
         "AuthorizerPayloadFormatVersion": "2.0",
         "EnableSimpleResponses": True,
         "EnableFunctionDefaultPermissions": True,
@@ -196,9 +196,7 @@ def test_sam_s_translator_writes_both_authorizers_into_the_api() -> None:
         for p in of_type(translated, "AWS::Lambda::Permission").values()
         if "authorizers" in json.dumps(p["Properties"].get("SourceArn"))
     ]
-    assert [p["FunctionName"] for p in permissions] == [
-        {"Fn::GetAtt": ["PartnersGateFunction", "Arn"]}
-    ]
+    assert [p["FunctionName"] for p in permissions] == [{"Ref": "PartnersGateFunctionAliaslive"}]
 
 
 def test_a_stage_overrides_only_the_keys_it_writes() -> None:

@@ -198,7 +198,7 @@ def test_a_queue_is_drained_by_a_mapping_reporting_partial_failures() -> None:
     mapping = _properties(document, "WorkersConsumeSqsWorkersOrderPlacedMapping")
     assert mapping == {
         "EventSourceArn": {"Fn::GetAtt": ["WorkersOrderPlacedQueue", "Arn"]},
-        "FunctionName": {"Fn::GetAtt": ["WorkersConsumeFunction", "Arn"]},
+        "FunctionName": {"Ref": "WorkersConsumeLiveAlias"},
         "BatchSize": 5,
         "MaximumBatchingWindowInSeconds": 2,
         "FunctionResponseTypes": ["ReportBatchItemFailures"],
@@ -215,7 +215,7 @@ def test_a_stream_is_read_by_a_mapping_from_the_table_s_stream() -> None:
     mapping = _properties(document, "InventoryChangesStreamInventoryStockMapping")
     assert mapping == {
         "EventSourceArn": {"Fn::GetAtt": ["InventoryStockTable", "StreamArn"]},
-        "FunctionName": {"Fn::GetAtt": ["InventoryChangesFunction", "Arn"]},
+        "FunctionName": {"Ref": "InventoryChangesLiveAlias"},
         "BatchSize": 50,
         "StartingPosition": "TRIM_HORIZON",
         "BisectBatchOnFunctionError": True,
@@ -246,14 +246,14 @@ def test_a_topic_invokes_its_subscriber_with_a_filter_policy_and_only_that_permi
     assert subscription["Properties"] == {
         "TopicArn": {"Ref": "OrdersOrderEventsTopic"},
         "Protocol": "lambda",
-        "Endpoint": {"Fn::GetAtt": ["WorkersNotifyFunction", "Arn"]},
+        "Endpoint": {"Ref": "WorkersNotifyLiveAlias"},
         "FilterPolicy": {"amount": [{"numeric": [">", 100]}]},
         "FilterPolicyScope": "MessageAttributes",
     }
     permission = _properties(document, "WorkersNotifySnsOrdersOrderEventsPermission")
     assert permission == {
         "Action": "lambda:InvokeFunction",
-        "FunctionName": {"Fn::GetAtt": ["WorkersNotifyFunction", "Arn"]},
+        "FunctionName": {"Ref": "WorkersNotifyLiveAlias"},
         "Principal": "sns.amazonaws.com",
         "SourceArn": {"Ref": "OrdersOrderEventsTopic"},
     }
@@ -272,7 +272,7 @@ def test_each_schedule_is_a_rule_of_its_own_with_its_input_and_state() -> None:
     assert every_five["State"] == "ENABLED"
     (target,) = every_five["Targets"]
     assert json.loads(target["Input"]) == {"job": "sweep"}
-    assert target["Arn"] == {"Fn::GetAtt": ["WorkersSweepFunction", "Arn"]}
+    assert target["Arn"] == {"Ref": "WorkersSweepLiveAlias"}
     noon_id, noon = by_expression["cron(0 12 * * ? *)"]
     assert noon["State"] == "DISABLED" and "Input" not in noon["Targets"][0]
     # The keep-warm ping is a schedule too, under its own ids, with the runtime's marker.
@@ -316,7 +316,7 @@ def test_rules_match_their_pattern_on_their_bus() -> None:
     assert own["EventPattern"] == {"source": ["orders"]}
     assert own["State"] == "ENABLED"
     assert own["Targets"] == [
-        {"Id": "lambdapress-function", "Arn": {"Fn::GetAtt": ["WorkersAuditFunction", "Arn"]}}
+        {"Id": "lambdapress-function", "Arn": {"Ref": "WorkersAuditLiveAlias"}}
     ]
     default_id, default = by_bus['"default"']
     assert default["EventPattern"] == {"source": ["aws.s3"]}
@@ -329,7 +329,7 @@ def test_a_bucket_notifies_its_function_once_s3_may_invoke_it() -> None:
     document = _render()
     bucket = document["Resources"]["ImportsUploadsBucket"]
     assert bucket["DependsOn"] == ["ImportsLoadS3ImportsUploadsPermission"]
-    target = {"Fn::GetAtt": ["ImportsLoadFunction", "Arn"]}
+    target = {"Ref": "ImportsLoadLiveAlias"}
     assert bucket["Properties"]["NotificationConfiguration"] == {
         "LambdaConfigurations": [
             {

@@ -49,10 +49,11 @@ def test_no_optional_capacity_unless_asked() -> None:
     document = render([GET], _orders())
     properties = document["Resources"]["OrdersGetOrderFunction"]["Properties"]
     assert "ReservedConcurrentExecutions" not in properties
-    for kind in ("AWS::Events::Rule", "AWS::Lambda::Alias", "AWS::Lambda::Version"):
-        assert of_type(document, kind) == {}
+    assert of_type(document, "AWS::Events::Rule") == {}
+    (alias,) = of_type(document, "AWS::Lambda::Alias").values()
+    assert "ProvisionedConcurrencyConfig" not in alias["Properties"]
     integration = document["Resources"]["OrdersGetOrderIntegration"]["Properties"]
-    assert integration["IntegrationUri"] == {"Fn::GetAtt": ["OrdersGetOrderFunction", "Arn"]}
+    assert integration["IntegrationUri"] == {"Ref": "OrdersGetOrderLiveAlias"}
 
 
 def test_no_environment_block_without_variables() -> None:
@@ -82,7 +83,7 @@ def test_a_warm_up_rule_sends_the_runtime_s_marker_event() -> None:
     assert rule["ScheduleExpression"] == "rate(5 minutes)"
     (target,) = rule["Targets"]
     assert json.loads(target["Input"]) == WARMUP_EVENT
-    assert target["Arn"] == {"Fn::GetAtt": ["OrdersGetOrderFunction", "Arn"]}
+    assert target["Arn"] == {"Ref": "OrdersGetOrderLiveAlias"}
     permission = document["Resources"]["OrdersGetOrderWarmUpPermission"]["Properties"]
     assert permission["Principal"] == "events.amazonaws.com"
     assert permission["SourceArn"] == {"Fn::GetAtt": ["OrdersGetOrderWarmUpRule", "Arn"]}

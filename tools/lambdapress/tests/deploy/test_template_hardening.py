@@ -82,6 +82,9 @@ def test_a_created_key_encrypts_logs_and_variables_and_only_its_roles_decrypt() 
     functions = of_type(document, "AWS::Lambda::Function")
     assert all(f["Properties"]["KmsKeyArn"] == arn for f in functions.values())
     for role in of_type(document, "AWS::IAM::Role").values():
+        trusted = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+        if trusted != {"Service": "lambda.amazonaws.com"}:
+            continue  # CodeDeploy's role (production rollouts) reads no variables
         statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
         decrypt = [s for s in statements if "kms:Decrypt" in s["Action"]]
         assert decrypt == [{"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [arn]}]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 import pytest
@@ -83,14 +84,12 @@ def test_every_other_resource_passes_through_unchanged_but_for_the_alias_it_invo
         "AWS::Events::Rule",
         "AWS::Lambda::Permission",
     }
-    alias = {"Ref": "CustomersGetCustomerLiveAlias"}
     for logical_id, resource in kept.items():
-        expected = json.loads(
-            json.dumps(resource).replace(
-                json.dumps(alias), '{"Ref": "CustomersGetCustomerFunction.Alias"}'
-            )
+        # Every invoker names its function's alias: `<Function>.Alias` in SAM.
+        text = re.sub(
+            r'"Ref": "(\w+)LiveAlias"', r'"Ref": "\1Function.Alias"', json.dumps(resource)
         )
-        assert sam["Resources"][logical_id] == expected, logical_id
+        assert sam["Resources"][logical_id] == json.loads(text), logical_id
     assert len(rules) == 2
     warm = sam["Resources"]["CustomersGetCustomerWarmUpRule"]["Properties"]["Targets"][0]
     assert warm["Arn"] == {"Ref": "CustomersGetCustomerFunction.Alias"}
@@ -153,7 +152,8 @@ def test_provisioned_concurrency_is_sam_s_auto_published_alias() -> None:
     assert properties["VersionDeletionPolicy"] == version["DeletionPolicy"] == "Delete"
     assert properties["ProvisionedConcurrencyConfig"] == alias["ProvisionedConcurrencyConfig"]
     others = sam["Resources"]["CustomersListCustomersFunction"]["Properties"]
-    assert "AutoPublishAlias" not in others
+    assert others["AutoPublishAlias"] == "live"  # every function is published behind `live`
+    assert "ProvisionedConcurrencyConfig" not in others
     assert not of_type(sam, "AWS::Lambda::Version") and not of_type(sam, "AWS::Lambda::Alias")
 
 

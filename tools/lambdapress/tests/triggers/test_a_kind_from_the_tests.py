@@ -141,7 +141,7 @@ def test_the_stack_has_its_rule_and_permission_and_lints_clean(
     rule = document["Resources"]["ShopCleanupTickCleanupRule"]
     assert rule["Type"] == "AWS::Events::Rule"
     assert rule["Properties"]["ScheduleExpression"] == "rate(5 minutes)"
-    assert rule["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ShopCleanupFunction", "Arn"]}
+    assert rule["Properties"]["Targets"][0]["Arn"] == {"Ref": "ShopCleanupLiveAlias"}
     allowed = document["Resources"]["ShopCleanupTickCleanupPermission"]["Properties"]
     assert allowed["Principal"] == "events.amazonaws.com"
     assert allowed["SourceArn"] == {"Fn::GetAtt": ["ShopCleanupTickCleanupRule", "Arn"]}

@@ -138,7 +138,9 @@ def function_wiring(
             reserved_concurrency=settings.reserved_concurrency,
             provisioned_concurrency=settings.provisioned_concurrency,
             warm_every_minutes=settings.warm_every_minutes,
+            rollout=settings.rollout,
             snapstart=snapstart,
+            vpc=settings.vpc,
         )
         if settings is not None
         else Capacity(snapstart=snapstart)

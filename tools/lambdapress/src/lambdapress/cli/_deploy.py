@@ -90,8 +90,12 @@ def _stage_options(parser: argparse.ArgumentParser) -> None:
 def _cmd_deploy(args: argparse.Namespace) -> int:
     from lambdapress.deploy.deploying import discard_plan, execute_deploy, plan_deploy
     from lambdapress.deploy.target import connect
+    from lambdapress.deploy.template_network import network_warnings
 
     connected = connect(_target(args))
+    target = connected.target
+    for warning in network_warnings(target.manifest, target.config, target.stage):
+        print(f"warning: {warning}", file=sys.stderr)
     with steps("plan") as display:
         display.note(f"creating a change set for {connected.template.stack_name}...")
         plan = plan_deploy(connected, args.jobs)
@@ -106,6 +110,7 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
         print(f"{plan.stack_name}: up to date (nothing to change, nothing uploaded)")
         return 0
     _print_plan(plan)
+    _print_rollouts(connected.target)
     if args.plan:
         discard_plan(connected, plan)
         print("plan only: the change set was deleted, nothing was uploaded or changed")
@@ -175,6 +180,26 @@ def _print_plan(plan: DeployPlan) -> None:
     print(
         f"\nuploads: {len(missing)} of {_count(len(plan.uploads.artifacts), 'zip')} "
         f"({plan.uploads.missing_bytes / 1024:,.1f} KiB) to s3://{plan.uploads.bucket}"
+    )
+
+
+def _print_rollouts(target: Target) -> None:
+    """How each function's new version takes traffic, and the alarms it gets."""
+    from lambdapress.deploy.rollouts import function_rollouts
+
+    settings = target.config.stage_settings(target.stage)
+    kind = "production" if settings.is_production else "not production"
+    print(f"\nrollouts on stage {target.stage} ({kind}):")
+    print_table(
+        ["function", "rollout", "alarms"],
+        [
+            [
+                r.function,
+                r.rollout.describe() + (" (traffic hook)" if r.hook else ""),
+                ", ".join(r.alarms),
+            ]
+            for r in function_rollouts(target.manifest, target.config, target.stage)
+        ],
     )
 
 

@@ -6,12 +6,14 @@ CloudFormation by default, or any registered format (`--format sam`; `formats.re
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from lambdapress.cli._args import Subcommands, add_root, root_of
 from lambdapress.deploy.config import load_deploy_config
 from lambdapress.deploy.template import artifact_key
 from lambdapress.deploy.template_ids import ARTIFACT_BUCKET
+from lambdapress.deploy.template_network import network_warnings
 from lambdapress.errors import LambdapressError
 from lambdapress.formats.registry import (
     DEFAULT_FORMAT,
@@ -84,4 +86,6 @@ def _cmd_template(args: argparse.Namespace) -> int:
         print(f"  parameter {ARTIFACT_BUCKET}: defaults to {config.bucket}")
     example = artifact_key(config.prefix, "<service>", "<sha256 of the zip>")
     print(f"  zips: dist/<service>/<function>.zip uploaded as {example}")
+    for warning in network_warnings(application, config, args.stage):
+        print(f"warning: {warning}", file=sys.stderr)
     return 0

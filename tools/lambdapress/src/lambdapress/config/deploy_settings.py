@@ -8,10 +8,13 @@ resources = ["arn:${AWS::Partition}:s3:::acme-uploads/*"]
 [tool.lambdapress.functions.get_order]     # one handler module of the service
 reserved_concurrency = 20                  # at most 20 at once (0 stops it)
 warm_every_minutes = 5                     # an EventBridge rule sends the warm-up event
-provisioned_concurrency = 2                # an alias `live` with 2 initialised environments
+provisioned_concurrency = 2                # the alias `live` keeps 2 environments initialised
 snapstart = false                          # this function without the service's SnapStart
 access = "read"                            # storage actions: "read" or "write"; default: "read"
                                            #   when every trigger is a GET or HEAD route
+vpc = false                                # not in the stage's network (default: PostgreSQL
+                                           #   functions are, when the stage has one)
+rollout = "all-at-once"                    # instead of the stage's strategy (rollout_settings)
 ```
 
 They live in the service's pyproject, beside the runtime and memory they go with, and are
@@ -34,6 +37,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lambdapress.config.aws_rules import HANDLER_MODULE
+from lambdapress.config.rollout_settings import RolloutStrategy
 
 # `service:Action` as IAM writes it; `*` may stand for any part of the action name.
 _ACTION = re.compile(r"^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$")
@@ -131,12 +135,17 @@ class FunctionDeploySettings(BaseModel):
     reserved_concurrency: int | None = Field(default=None, ge=0, le=100_000)
     warm_every_minutes: int | None = Field(default=None, ge=1, le=MAX_WARM_MINUTES)
     provisioned_concurrency: int | None = Field(default=None, ge=1, le=100_000)
+    rollout: RolloutStrategy | None = None
+    """This function's strategy instead of its stage's (a cheap internal one all at once)."""
     snapstart: bool | None = None
     """SnapStart for this function (true/false); unset, the service's `snapstart` applies."""
     access: Literal["read", "write"] | None = None
     """What the function does with its service's storage; None: derived from its triggers
     (`model.permissions.access_of`). `write` for a GET handler that records something (a
     view counter); `read` for a worker that only reads."""
+    vpc: bool | None = None
+    """In the stage's network (`[...stages.<stage>.network]`) or not; None: PostgreSQL
+    functions are."""
 
     @model_validator(mode="after")
     def _provisioned_fits_reserved(self) -> FunctionDeploySettings:
@@ -165,5 +174,6 @@ FIXES = {
     "for a deliberate wildcard)",
     "functions": "write [tool.lambdapress.functions.HANDLER] with reserved_concurrency, "
     f"warm_every_minutes (1 to {MAX_WARM_MINUTES}) or provisioned_concurrency, whole numbers, "
-    'snapstart = true or false, or access = "read" or "write"',
+    'snapstart = true or false, access = "read" or "write", vpc = true or false, '
+    'or rollout = "all-at-once", "canary" or "linear"',
 }

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lambdapress.config.authorizer_settings import (
     AUTHORIZERS_FIX,
@@ -27,7 +27,14 @@ from lambdapress.config.authorizer_settings import (
     check_authorizer_names,
 )
 from lambdapress.config.hardening_settings import HARDENING_FIX, HardeningSettings
+from lambdapress.config.network_settings import (
+    NETWORK_FIXES,
+    DatabaseSettings,
+    DomainSettings,
+    NetworkSettings,
+)
 from lambdapress.config.observability_settings import OBSERVABILITY_FIX, ObservabilitySettings
+from lambdapress.config.rollout_settings import ROLLOUT_FIXES, AlarmSettings, RolloutSettings
 
 # Stage names that read as production: `prod`, `production`, `prd`, `live`, alone or as a
 # dash-separated word (`eu-prod`, `prod-2`).
@@ -49,6 +56,13 @@ class StageSettings(BaseModel):
         description="production defaults (gradual rollouts, data kept on delete); "
         "default: whether the name reads as production",
     )
+    network: NetworkSettings | None = Field(
+        default=None, description="the subnets and security groups of VPC functions"
+    )
+    database: DatabaseSettings | None = Field(
+        default=None, description="an RDS Proxy in front of the PostgreSQL database"
+    )
+    domain: DomainSettings | None = Field(default=None, description="the HTTP API's custom domain")
     authorizers: dict[str, JwtAuthorizerSettings] = Field(
         default_factory=dict,
         description="JWT authorizers of this stage: the project's, keys overridden "
@@ -61,6 +75,15 @@ class StageSettings(BaseModel):
     hardening: HardeningSettings = Field(default_factory=HardeningSettings)
     """Data kept on delete, KMS keys, the PostgreSQL connection budget (`hardening_settings`)."""
 
+    @model_validator(mode="after")
+    def _a_proxy_lives_in_the_network(self) -> StageSettings:
+        if self.database is not None and self.database.proxy and self.network is None:
+            raise ValueError(
+                "database.proxy needs the stage's network table: the proxy is placed in its "
+                "subnets, and only functions in the VPC can reach it"
+            )
+        return self
+
     @field_validator("authorizers")
     @classmethod
     def _authorizer_names(
@@ -68,6 +91,11 @@ class StageSettings(BaseModel):
     ) -> dict[str, JwtAuthorizerSettings]:
         check_authorizer_names(list(value))
         return value
+
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
+    """How a new version takes traffic (`rollout_settings`)."""
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    """The thresholds of every function's alarms (`rollout_settings`)."""
 
     def resolved(self, stage: str) -> StageSettings:
         """These settings with `production` decided (from the stage's name when not set)."""
@@ -86,4 +114,6 @@ STAGE_FIXES = {
     "observability": OBSERVABILITY_FIX,
     "authorizers": AUTHORIZERS_FIX,
     "hardening": HARDENING_FIX,
+    **NETWORK_FIXES,
+    **ROLLOUT_FIXES,
 }

@@ -35,6 +35,7 @@ _READ_AT_RUN_TIME: dict[str, Kind] = {"SECRET": "secretsmanager", "PARAMETER": "
 _REFERENCE = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure|ssm):([^}]+)\}\}")
 _SECRET_ARN_PARTS = 7  # arn:partition:secretsmanager:region:account:secret:name-suffix
 _PARAMETER_ARN_PARTS = 6  # arn:partition:ssm:region:account:parameter/name
+_SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,16 @@ class Reference:
 def template_references(body: str) -> tuple[Reference, ...]:
     """Every secret and parameter the template resolves or its functions read, in name order.
 
-    Each once, with every place that uses it.
+    Each once, with every place that uses it. Also what CloudFormation reads the same way
+    without a `{{resolve:...}}`: the default of a parameter typed
+    `AWS::SSM::Parameter::Value<...>` (a stage's network IDs held in SSM), and the secret an
+    RDS Proxy authenticates with.
     """
     found: dict[tuple[str, str, str | None], list[str]] = {}
     document = json.loads(body)
     _walk(document, [], found)
     _read_at_run_time(document, found)
+    _stack_reads(document, found)
     return tuple(
         Reference(kind, name, version, tuple(dict.fromkeys(users)))  # type: ignore[arg-type]
         for (kind, name, version), users in sorted(found.items(), key=lambda i: (i[0][1], i[0]))
@@ -109,6 +114,20 @@ def _read_at_run_time(document: Any, found: dict[tuple[str, str, str | None], li
                 paired = f"{prefix}_{word}_MAX_AGE" in variables
                 if prefix != key and paired and isinstance(value, str):
                     found.setdefault((kind, value, None), []).append(f"{logical_id} {key}")
+
+
+def _stack_reads(document: Any, found: dict[tuple[str, str, str | None], list[str]]) -> None:
+    for name, parameter in document.get("Parameters", {}).items():
+        kind = str(parameter.get("Type", ""))
+        if kind.startswith(_SSM_PARAMETER_TYPE) and "Default" in parameter:
+            found.setdefault(("ssm", parameter["Default"], None), []).append(f"Parameters.{name}")
+    for logical_id, resource in document.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::RDS::DBProxy":
+            continue
+        for auth in resource.get("Properties", {}).get("Auth", []):
+            if isinstance(auth.get("SecretArn"), str):
+                key = ("secretsmanager", auth["SecretArn"], None)
+                found.setdefault(key, []).append(f"{logical_id} Auth")
 
 
 def _parse(kind: str, rest: str) -> tuple[str, str, str | None]:

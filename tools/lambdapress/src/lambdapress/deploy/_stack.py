@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from lambdapress.deploy.aws import Aws, ChangeSetState, StackEvent, StackState
+from lambdapress.deploy.rollbacks import report, rolled_back
 from lambdapress.deploy.template import CAPABILITIES
 from lambdapress.errors import DeployError
 
@@ -110,11 +111,19 @@ def discard(aws: Aws, change_set: ChangeSetState, kind: ChangeSetKind, stack_nam
 
 
 def execute(
-    aws: Aws, change_set: ChangeSetState, stack_name: str, stage: str, on_event: EventCallback
+    aws: Aws,
+    change_set: ChangeSetState,
+    stack_name: str,
+    stage: str,
+    on_event: EventCallback,
+    aliases: Mapping[str, tuple[str, str]] | None = None,
 ) -> Outcome:
     """Execute the change set and follow the stack's events until it settles.
 
-    A failure or a rollback raises a `DeployError` quoting the reasons CloudFormation gave.
+    A failure or a rollback raises a `DeployError` quoting the reasons CloudFormation gave,
+    and, for each function whose gradual rollout CodeDeploy stopped, which alarm did it and
+    what it measured (`rollbacks`; `aliases`: each `live` alias's logical id -> its function's
+    manifest name and physical name).
     """
     before = aws.stack(stack_name)
     if before is None:
@@ -124,8 +133,9 @@ def execute(
     final, events = follow(aws, stack_name, before.stack_id, seen, on_event)
     if final is None or final.status not in _SUCCEEDED:
         status = final.status if final is not None else "DELETED"
+        stopped = rolled_back(aws, events, stack_name, aliases or {})
         raise DeployError(
-            f"deploying {stack_name} failed ({status})" + failure_reasons(events),
+            f"deploying {stack_name} failed ({status})" + failure_reasons(events) + report(stopped),
             hint="fix what the reasons above name, then deploy again"
             + (
                 f" (a stack that failed to create must be removed first: `lambdapress destroy "

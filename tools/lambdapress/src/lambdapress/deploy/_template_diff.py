@@ -1,6 +1,7 @@
 """How a stack's deployed template differs from the one about to be deployed.
 
-`sync` needs the differences with every function's `Code` set aside (anything else means a
+`sync` needs the differences with every function's `Code` set aside (and what its version
+says of the code: its `CodeSha256` and the digest in its `Description`; anything else means a
 deploy), and `deploy` needs the functions whose `Code` alone differs: after a `sync`, those
 name the previous zips while the functions already run the new ones, and CloudFormation would
 "change" them to what they already are.
@@ -55,10 +56,21 @@ def template_differences(deployed: Any, body: str, code_ids: set[str]) -> list[s
 
 def _without_code(template: dict[str, Any], code_ids: set[str]) -> dict[str, Any]:
     result = copy.deepcopy(template)
+    resources = result.get("Resources", {})
     for logical_id in code_ids:
-        properties = result.get("Resources", {}).get(logical_id, {}).get("Properties")
+        properties = resources.get(logical_id, {}).get("Properties")
         if isinstance(properties, dict) and "Code" in properties:
             properties["Code"] = _CODE
+    for resource in resources.values():
+        properties = resource.get("Properties")
+        if (
+            resource.get("Type") == "AWS::Lambda::Version"
+            and isinstance(properties, dict)
+            and properties.get("FunctionName") in [{"Ref": i} for i in code_ids]
+        ):
+            # The function's other properties are compared above: a version differing in more
+            # than code differs there too.
+            properties.update(CodeSha256=_CODE, Description=_CODE)
     return result
 
 

@@ -25,12 +25,12 @@ table's stream (`stream:`) or a bucket's objects (`objects:`) becomes its ARN (`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from lambdapress.config.deploy_settings import substituted
 from lambdapress.deploy import _event_refs
 from lambdapress.deploy.template_ids import Resources, function_id, service_id, tags
-from lambdapress.deploy.template_observability import tracing_statement
 from lambdapress.errors import ConfigError
 from lambdapress.model.application import Application, Function
 from lambdapress.model.config_resources import (
@@ -151,17 +151,16 @@ def add_role(
     function: Function,
     project: str,
     stage: str,
-    *,
-    traced: bool = False,
+    stage_statements: Sequence[dict[str, Any]] = (),
 ) -> str:
     """The function's execution role: its permissions, each resource resolved in this stack.
 
-    `traced`: it also sends X-Ray segments (`template_observability.tracing_statement`).
+    `stage_statements` are what the stage adds (`template_network`: the network interfaces of
+    a VPC function, the database proxy), already in IAM's words.
     """
     stack = StageStack(resources, project, stage)
     statements = [_statement(application, p, stack) for p in function.permissions]
-    if traced:
-        statements.append(tracing_statement())
+    statements += stage_statements
     return resources.add(
         role_id(function.name),
         {

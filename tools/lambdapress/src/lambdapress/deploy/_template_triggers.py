@@ -70,7 +70,7 @@ class TriggerStack:
         return function_id(function, suffix)
 
     def invoke_target(self, function: str) -> dict[str, Any]:
-        """What invokes `function`: its ARN, or its `live` alias when it has one."""
+        """What invokes `function`: its `live` alias (never the bare function)."""
         return self._targets[function]
 
     def add(self, logical_id: str, resource: dict[str, Any], owner: str) -> str:

@@ -14,10 +14,13 @@ before it reaches an error, in case a service echoes a value it was sent.
 from __future__ import annotations
 
 import base64
+import functools
+import json
 import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -158,6 +161,30 @@ class DriftDetection:
     drift_status: str  # DRIFTED | IN_SYNC | UNKNOWN | NOT_CHECKED ("" while in progress)
     reason: str
     drifted_count: int
+
+
+@dataclass(frozen=True)
+class DeploymentFacts:
+    """What `GetDeployment` and `GetDeploymentGroup` say of one deployment."""
+
+    deployment_id: str
+    group: str
+    status: str
+    error_code: str | None
+    error_message: str | None
+    rollback_message: str | None
+    started: datetime | None
+    alarms: tuple[str, ...]
+    """The alarms its deployment group watches."""
+
+
+@dataclass(frozen=True)
+class AlarmBreach:
+    """One change of an alarm to ALARM, with CloudWatch's reason (it carries the value)."""
+
+    alarm: str
+    reason: str
+    at: datetime
 
 
 class Aws:
@@ -517,6 +544,96 @@ class Aws:
                 return status if not reason else f"{status}: {self.secrets.redact(reason)}"
             time.sleep(1.0)
 
+    def publish_to_alias(self, function_name: str, code_sha256: str, alias: str) -> str:
+        """Publish `$LATEST` as a version (only if it runs `code_sha256`), point `alias` at it.
+
+        What `sync` does after new code: every invoker calls the alias, so code that is not
+        published behind it would never run. Returns the version.
+        """
+        try:
+            published = self._lambda.publish_version(
+                FunctionName=function_name, CodeSha256=code_sha256
+            )
+            version = published["Version"]
+            self._lambda.update_alias(
+                FunctionName=function_name, Name=alias, FunctionVersion=version
+            )
+        except _FAILURES as exc:
+            raise self.error(f"cannot publish {function_name} behind {alias}", exc) from None
+        return version
+
+    # -- CodeDeploy and CloudWatch: why a gradual rollout rolled back (`rollbacks`) ------------
+    # Made on first use: only a failed deploy reads them. Any: the project's boto3 stubs cover
+    # the clients deploy always uses, not these two.
+    @functools.cached_property
+    def _codedeploy(self) -> Any:
+        return self._session.client("codedeploy", config=_CONFIG)
+
+    @functools.cached_property
+    def _cloudwatch(self) -> Any:
+        return self._session.client("cloudwatch", config=_CONFIG)
+
+    def deployment(self, application: str, deployment_id: str) -> DeploymentFacts | None:
+        """`GetDeployment` and its group's alarms (`GetDeploymentGroup`); None if unknown."""
+        client = self._codedeploy
+        try:
+            info = client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+            group = info.get("deploymentGroupName", "")
+            configured = client.get_deployment_group(
+                applicationName=info.get("applicationName", application),
+                deploymentGroupName=group,
+            )["deploymentGroupInfo"].get("alarmConfiguration", {})
+        except ClientError as exc:
+            if code(exc) in {"DeploymentDoesNotExistException", *NOT_FOUND}:
+                return None
+            raise self.error(f"cannot read CodeDeploy deployment {deployment_id}", exc) from None
+        except (BotoCoreError, *_MALFORMED) as exc:
+            raise self.error(f"cannot read CodeDeploy deployment {deployment_id}", exc) from None
+        error = info.get("errorInformation", {})
+        return DeploymentFacts(
+            deployment_id=deployment_id,
+            group=group,
+            status=info.get("status", ""),
+            error_code=error.get("code"),
+            error_message=self.secrets.redact(error["message"]) if "message" in error else None,
+            rollback_message=info.get("rollbackInfo", {}).get("rollbackMessage"),
+            started=info.get("createTime"),
+            alarms=tuple(a["name"] for a in configured.get("alarms", [])),
+        )
+
+    def latest_stopped_deployment(self, application: str, group: str) -> str | None:
+        """The group's most recent stopped or failed deployment (`ListDeployments`)."""
+        client = self._codedeploy
+        try:
+            listed = client.list_deployments(
+                applicationName=application,
+                deploymentGroupName=group,
+                includeOnlyStatuses=["Stopped", "Failed"],
+            )
+        except _FAILURES as exc:
+            raise self.error(f"cannot list the deployments of {group}", exc) from None
+        deployments: list[str] = listed.get("deployments", [])
+        return deployments[0] if deployments else None  # newest first
+
+    def breaches(self, alarm: str, since: Any) -> list[AlarmBreach]:
+        """The alarm's changes to ALARM since `since` (`DescribeAlarmHistory`)."""
+        client = self._cloudwatch
+        arguments: dict[str, Any] = {"AlarmName": alarm, "HistoryItemType": "StateUpdate"}
+        if since is not None:
+            arguments["StartDate"] = since
+        found: list[AlarmBreach] = []
+        try:
+            for page in client.get_paginator("describe_alarm_history").paginate(**arguments):
+                for item in page.get("AlarmHistoryItems", []):
+                    data = json.loads(item.get("HistoryData") or "{}")
+                    state = data.get("newState", {})
+                    if state.get("stateValue") == "ALARM":
+                        reason = state.get("stateReason") or item.get("HistorySummary", "")
+                        found.append(AlarmBreach(alarm, reason, item["Timestamp"]))
+        except (*_FAILURES, ValueError) as exc:
+            raise self.error(f"cannot read the history of alarm {alarm}", exc) from None
+        return found
+
     # -- Secrets Manager and SSM: what the template's dynamic references resolve ---------------
     def secret(self, secret_id: str) -> SecretFacts | None:
         """The secret's state, or None when there is none (`DescribeSecret`: no value read)."""
@@ -624,6 +741,53 @@ class Aws:
                 request["NextToken"] = page["NextToken"]
         except _FAILURES as exc:
             raise self.error(f"cannot read the drifted resources of {stack}", exc) from None
+
+    def parameter_value(self, name: str) -> str | None:
+        """A String or StringList parameter's value (never a SecureString's), or None."""
+        client: Any = self._session.client("ssm", config=_CONFIG)
+        try:
+            found = client.get_parameter(Name=name, WithDecryption=False)["Parameter"]
+        except ClientError as exc:
+            if code(exc) in {"ParameterNotFound", *NOT_FOUND}:
+                return None
+            raise self.error(f"cannot read parameter {name}", exc) from None
+        except BotoCoreError as exc:
+            raise self.error(f"cannot read parameter {name}", exc) from None
+        return None if found.get("Type") == "SecureString" else str(found["Value"])
+
+    # -- the network a stage's functions are placed in ---------------------------------------
+    def export_value(self, name: str) -> str | None:
+        """The value another stack exports under `name` in this region, or None."""
+        try:
+            for page in self._cfn.get_paginator("list_exports").paginate():
+                for export in page.get("Exports", []):
+                    if export.get("Name") == name:
+                        return str(export.get("Value", ""))
+        except _FAILURES as exc:
+            raise self.error(f"cannot read the export {name}", exc) from None
+        return None
+
+    def subnet_vpcs(self, subnets: list[str]) -> dict[str, str]:
+        """The VPC of each of `subnets` that exists (a missing one is left out)."""
+        client: Any = self._session.client("ec2", config=_CONFIG)
+        try:
+            found = client.describe_subnets(Filters=[{"Name": "subnet-id", "Values": subnets}])
+        except _FAILURES as exc:
+            raise self.error("cannot look the subnets up (ec2:DescribeSubnets)", exc) from None
+        return {s["SubnetId"]: s["VpcId"] for s in found.get("Subnets", [])}
+
+    def security_group_vpcs(self, groups: list[str]) -> dict[str, str]:
+        """The VPC of each of `groups` that exists (a missing one is left out)."""
+        client: Any = self._session.client("ec2", config=_CONFIG)
+        try:
+            found = client.describe_security_groups(
+                Filters=[{"Name": "group-id", "Values": groups}]
+            )
+        except _FAILURES as exc:
+            raise self.error(
+                "cannot look the security groups up (ec2:DescribeSecurityGroups)", exc
+            ) from None
+        return {g["GroupId"]: g.get("VpcId", "") for g in found.get("SecurityGroups", [])}
 
     # -- errors -----------------------------------------------------------------------------
     def error(self, doing: str, exc: Exception) -> DeployError:

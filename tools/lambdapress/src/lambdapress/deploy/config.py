@@ -10,6 +10,8 @@ log-retention-days = 14          # the functions' and the API's log groups
 
 [tool.lambdapress.deploy.stages.prod]   # optional: one table per stage that differs
 production = true                # (`config.stage_settings`)
+# [tool.lambdapress.deploy.stages.prod.network], .database, .domain: a private network, an RDS
+# Proxy, a custom domain (`config.network_settings`)
 
 [tool.lambdapress.deploy.stages.prod.hardening]   # kept data, keys, connection budget
 kms-key = "create"               # (`config.hardening_settings`)
@@ -250,4 +252,20 @@ def parse_deploy_config(table: dict[str, Any], path: Path, project: str) -> Depl
                 f"the default project name {project!r} (from the folder's name) is not usable: "
                 f'set project = "..." in [{DEPLOY_TABLE}]'
             )
+        error.hint = _stage_table_fix(exc) or error.hint
         raise error from None
+
+
+def _stage_table_fix(exc: ValidationError) -> str | None:
+    """The fix of the stage sub-tables the errors are in, when they all are in known ones.
+
+    Every stage sub-table has its fix (`STAGE_FIXES`); naming only the one at fault keeps the
+    hint short as stages gain tables.
+    """
+    keys = set()
+    for error in exc.errors():
+        loc = error["loc"]
+        if loc[:1] != ("stages",) or len(loc) < 3 or str(loc[2]) not in STAGE_FIXES:
+            return None
+        keys.add(str(loc[2]))
+    return "; ".join(f"{key}: {STAGE_FIXES[key]}" for key in sorted(keys)) or None

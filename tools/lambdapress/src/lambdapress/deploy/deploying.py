@@ -3,7 +3,8 @@
 The plan is a change set, the code that changes and the zips to upload; executing uploads,
 runs the change set and follows the stack.
 
-plan:    stack state -> every secret and parameter the template resolves exists
+plan:    stack state -> every secret and parameter the template resolves exists -> the
+         stage's subnets and security groups exist, in one VPC (when something is placed)
          -> after a `sync`: the template differs only in Code the functions already run:
          up to date, no change set -> CREATE or UPDATE change set -> "up to date" (deleted
          again) or its resource changes + which functions' code changes (CodeSha256 vs
@@ -21,12 +22,16 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from lambdapress.bundle.transfers import on_daemon_threads as in_parallel
+from lambdapress.config.network_settings import NetworkSettings
 from lambdapress.deploy import _stack
+from lambdapress.deploy._network_checks import check_network
 from lambdapress.deploy._references import check_references, template_references
 from lambdapress.deploy._stack import ChangeSetKind, EventCallback, Outcome
 from lambdapress.deploy._template_diff import code_differences, template_differences
 from lambdapress.deploy.aws import ChangeSetState, ResourceChange
 from lambdapress.deploy.target import Connected, template_source
+from lambdapress.deploy.template_functions import live_alias_id
+from lambdapress.deploy.template_network import in_network, proxied
 from lambdapress.deploy.upload import UploadPlan, UploadProgress, ensure_bucket, plan_uploads
 from lambdapress.deploy.upload import upload as upload_missing
 
@@ -72,6 +77,9 @@ def plan_deploy(connected: Connected, jobs: int) -> DeployPlan:
     name = connected.template.stack_name
     kind = _stack.change_set_kind(name, target.stage, aws.stack(name))
     check_references(aws, template_references(connected.template.body))
+    network = _placed_network(connected)
+    if network is not None:
+        check_network(aws, network, target.stage)
     empty = UploadPlan(bucket=connected.bucket.name, artifacts=connected.artifacts, missing=())
     synced = _synced_code_only(connected, jobs) if kind == "UPDATE" else ()
     if synced:
@@ -133,7 +141,26 @@ def execute_deploy(
         # already uploaded (the rerun skips them).
         discard_plan(connected, plan)
         raise
-    return _stack.execute(aws, plan.change_set, plan.stack_name, connected.target.stage, on_event)
+    aliases = {
+        live_alias_id(f.function): (f.function, f.function_name)
+        for f in connected.template.functions
+    }
+    stage = connected.target.stage
+    return _stack.execute(aws, plan.change_set, plan.stack_name, stage, on_event, aliases)
+
+
+def _placed_network(connected: Connected) -> NetworkSettings | None:
+    """The stage's network when something is placed in it (a function, the database proxy)."""
+    target = connected.target
+    settings = target.config.stage_settings(target.stage)
+    if settings.network is None:
+        return None
+    application = target.manifest
+    if proxied(application, settings) or any(
+        in_network(application, f, settings) for f in application.functions
+    ):
+        return settings.network
+    return None
 
 
 def _code_changes(connected: Connected, jobs: int) -> tuple[CodeChange, ...]:

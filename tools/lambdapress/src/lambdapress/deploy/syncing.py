@@ -5,7 +5,9 @@ plan:    the stack must exist and be settled -> its deployed template (GetTempla
          at `deploy`) -> the functions whose CodeSha256 (GetFunction) differs from the manifest
          -> the zips the bucket lacks
 execute: upload them -> UpdateFunctionCode from S3, in parallel -> wait until each update is
-         over -> check that Lambda's CodeSha256 is the manifest's
+         over -> check that Lambda's CodeSha256 is the manifest's -> publish it as a version
+         and point the `live` alias at it (every invoker calls the alias), at once: sync is
+         the development path, a gradual rollout is `deploy`'s
 
 The stack's template keeps naming the old keys until the next `deploy`, which then shows those
 functions as modified (and sets the same code again): drift that only a development stage
@@ -22,6 +24,7 @@ from lambdapress.bundle.transfers import on_daemon_threads as in_parallel
 from lambdapress.deploy._template_diff import template_differences
 from lambdapress.deploy.deploying import CodeChange
 from lambdapress.deploy.target import Connected
+from lambdapress.deploy.template_functions import LIVE_ALIAS
 from lambdapress.deploy.upload import UploadPlan, UploadProgress, ensure_bucket, plan_uploads
 from lambdapress.deploy.upload import upload as upload_missing
 from lambdapress.errors import DeployError
@@ -119,6 +122,7 @@ def execute_sync(
                 f"{name} runs code {now}, not the zip just uploaded ({target.change.built})",
                 hint="another deploy may be running; run the command again",
             )
+        aws.publish_to_alias(name, target.change.built, LIVE_ALIAS)
         done.append(target)
         on_updated(target, len(done), len(plan.functions))
 

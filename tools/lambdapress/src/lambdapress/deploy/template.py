@@ -20,17 +20,21 @@ from pydantic import BaseModel, ConfigDict
 
 from lambdapress.config.aws_rules import BUCKET_NAME_PATTERN
 from lambdapress.deploy._hardening import add_stage_key, data_protection, encrypt_with
+from lambdapress.deploy._template_alarms import add_alarms
+from lambdapress.deploy._template_rollouts import add_codedeploy, hook_dependencies, update_policy
 from lambdapress.deploy._template_services import add_resources, add_role, resource_environment
 from lambdapress.deploy._template_triggers import add_triggers
 from lambdapress.deploy.concurrency import with_connection_budget
 from lambdapress.deploy.config import DeployConfig, check_stage
+from lambdapress.deploy.rollouts import function_rollouts, stage_hooks
 from lambdapress.deploy.template_functions import StackFunction, add_function
 from lambdapress.deploy.template_ids import (
     ARTIFACT_BUCKET,
     Resources,
     physical_function_name,
 )
-from lambdapress.deploy.template_observability import add_dashboard, traced
+from lambdapress.deploy.template_network import StageNetwork
+from lambdapress.deploy.template_observability import add_dashboard, traced, tracing_statement
 from lambdapress.errors import ConfigError
 from lambdapress.model.application import Application
 
@@ -120,25 +124,47 @@ def _render(
     key = add_stage_key(
         resources, hardening, protection, (config.project, stage, config.stack_name(stage))
     )
+    network = StageNetwork.of(application, config, stage)
+    network.add_proxy(resources)
     functions: list[StackFunction] = []
     tracing = traced(config, stage)
+    traced_statements = [tracing_statement()] if tracing else []  # X-Ray's, in every role
     targets: dict[str, dict[str, Any]] = {}
+    alarms: dict[str, dict[str, str]] = {}
+    hooks = stage_hooks(application, config, stage)
+    rollouts = {r.function: r for r in function_rollouts(application, config, stage)}
     for entry in sorted(application.functions, key=lambda f: f.name):
         function = StackFunction(
             entry=entry,
             function_name=physical_function_name(config.project, stage, entry.name),
             key=artifact_key(config.prefix, entry.service, entry.artifact.sha256),
-            role=add_role(resources, application, entry, config.project, stage, traced=tracing),
-            environment=resource_environment(application, entry, config.project, stage),
+            role=add_role(
+                resources,
+                application,
+                entry,
+                config.project,
+                stage,
+                [*network.statements(entry), *traced_statements],
+            ),
+            environment={
+                **resource_environment(application, entry, config.project, stage),
+                **network.environment(entry),
+            },
             project=config.project,
             stage=stage,
             log_retention_days=config.log_retention_days,
+            alias_update_policy=update_policy(rollouts[entry.name], hooks),
+            alias_depends_on=tuple(hook_dependencies(rollouts[entry.name], hooks)),
+            vpc_config=network.vpc_config(entry),
             tracing=tracing,
         )
         targets[entry.name] = add_function(resources, function)
+        alarms[entry.name] = add_alarms(resources, application, function, settings.alarms)
         functions.append(function)
+    add_codedeploy(resources, tuple(rollouts.values()), hooks, alarms, config.project, stage)
     outputs = add_triggers(resources, application, config, stage, targets)
     add_dashboard(resources, application, config, stage)
+    network.add_domain(resources, outputs)
     if key is not None:
         encrypt_with(resources, key)
     if len(resources) > MAX_RESOURCES:
@@ -152,7 +178,7 @@ def _render(
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"lambdapress: project {config.project}, stage {stage} "
         "(generated from dist/manifest.json; edit the sources, not this file)",
-        "Parameters": {ARTIFACT_BUCKET: _bucket_parameter(bucket)},
+        "Parameters": {ARTIFACT_BUCKET: _bucket_parameter(bucket), **network.parameters},
         "Resources": resources.as_dict(),
         **({"Outputs": outputs} if outputs else {}),
     }

@@ -1,10 +1,11 @@
-"""The resources of one function: the function, its log group and its optional capacity settings.
+"""The resources of one function: the function, its log group, its version and `live` alias.
 
-What is invoked (by the API and by the warm-up rule) is returned as a CloudFormation
-expression: the function's ARN, or the `live` alias when the function has provisioned
-concurrency or SnapStart, so requests reach the initialised environments the alias pays for,
-or the snapshot of its published version (SnapStart applies to published versions only:
-`$LATEST` starts cold).
+What is invoked (by the API, event sources, rules and the warm-up ping) is returned as a
+CloudFormation expression: always the `live` alias, never the bare function. So a deploy
+publishes a version and moves the alias; the alias is what CodeDeploy shifts gradually
+(`_template_rollouts`), what provisioned concurrency is set on, what runs SnapStart's
+snapshot (it applies to published versions only: `$LATEST` starts cold), and what every
+invoker keeps calling while the function's `$LATEST` changes underneath.
 """
 
 from __future__ import annotations
@@ -48,6 +49,12 @@ class StackFunction:
     project: str
     stage: str
     log_retention_days: int
+    alias_update_policy: dict[str, Any] | None = None
+    """The alias's `UpdatePolicy` when CodeDeploy shifts its traffic (`_template_rollouts`)."""
+    alias_depends_on: tuple[str, ...] = ()
+    """What the alias's update waits for (the traffic hooks' permissions)."""
+    vpc_config: dict[str, Any] | None = None
+    """Its `VpcConfig` when it runs in the stage's network (`template_network`)."""
     tracing: bool = False
     """Active X-Ray tracing (the stage's `observability`: `template_observability`)."""
 
@@ -55,6 +62,11 @@ class StackFunction:
     def logical_id(self) -> str:
         """The id of its `AWS::Lambda::Function`."""
         return function_id(self.entry.name)
+
+
+def live_alias_id(function: str) -> str:
+    """`OrdersGetOrderLiveAlias`: the logical id of a function's `live` alias."""
+    return function_id(function, "LiveAlias")
 
 
 def add_function(resources: Resources, function: StackFunction) -> dict[str, Any]:
@@ -91,16 +103,18 @@ def add_function(resources: Resources, function: StackFunction) -> dict[str, Any
         properties["TracingConfig"] = {"Mode": "Active"}
     if entry.ephemeral_storage != EPHEMERAL_STORAGE_DEFAULT_MB:  # Lambda's default otherwise
         properties["EphemeralStorage"] = {"Size": entry.ephemeral_storage}
+    if function.vpc_config is not None:
+        properties["VpcConfig"] = function.vpc_config
     if function.entry.capacity.reserved_concurrency is not None:
         properties["ReservedConcurrentExecutions"] = function.entry.capacity.reserved_concurrency
     if function.entry.capacity.snapstart:  # `package` refused it where Lambda would
         properties["SnapStart"] = {"ApplyOn": "PublishedVersions"}
-    created = resources.add(
+    resources.add(
         function.logical_id,
         {"Type": "AWS::Lambda::Function", "Properties": properties},
         f"function {entry.name}",
     )
-    target = _live_alias(resources, function, properties) or {"Fn::GetAtt": [created, "Arn"]}
+    target = _live_alias(resources, function, properties)
     if function.entry.capacity.warm_every_minutes is not None:
         _warm_up(resources, function, target, function.entry.capacity.warm_every_minutes)
     return target
@@ -108,8 +122,8 @@ def add_function(resources: Resources, function: StackFunction) -> dict[str, Any
 
 def _live_alias(
     resources: Resources, function: StackFunction, properties: dict[str, Any]
-) -> dict[str, Any] | None:
-    """A version and the alias `live`, with provisioned concurrency or SnapStart.
+) -> dict[str, Any]:
+    """A version and the alias `live` on it (with provisioned concurrency when asked).
 
     A version is immutable, so the `AWS::Lambda::Version` carries the code's hash and a digest
     of the function's properties: CloudFormation replaces it (publishes a new version and
@@ -118,8 +132,6 @@ def _live_alias(
     those properties: turning it on or off publishes a new version.
     """
     count = function.entry.capacity.provisioned_concurrency
-    if count is None and not function.entry.capacity.snapstart:
-        return None
     entry = function.entry
     digest = hashlib.sha256(json.dumps(properties, sort_keys=True).encode()).hexdigest()[:16]
     version = resources.add(
@@ -144,12 +156,13 @@ def _live_alias(
         alias_properties["ProvisionedConcurrencyConfig"] = {
             "ProvisionedConcurrentExecutions": count
         }
-    alias = resources.add(
-        function_id(entry.name, "LiveAlias"),
-        {"Type": "AWS::Lambda::Alias", "Properties": alias_properties},
-        f"function {entry.name}",
-    )
-    return {"Ref": alias}
+    alias: dict[str, Any] = {"Type": "AWS::Lambda::Alias", "Properties": alias_properties}
+    if function.alias_update_policy is not None:
+        alias["UpdatePolicy"] = function.alias_update_policy
+    if function.alias_depends_on:
+        alias["DependsOn"] = list(function.alias_depends_on)
+    alias_id = resources.add(live_alias_id(entry.name), alias, f"function {entry.name}")
+    return {"Ref": alias_id}
 
 
 def _warm_up(

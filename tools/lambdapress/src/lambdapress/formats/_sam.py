@@ -13,12 +13,17 @@ What SAM has words for is written SAM's way:
   which takes the API's properties and its `$default` stage's access log: the translator
   writes the routes (as the API's OpenAPI body), the integrations (payload 2.0) and one
   invoke permission per route, scoped to the route as the CloudFormation ones are;
-- provisioned concurrency becomes `AutoPublishAlias: live` with `ProvisionedConcurrencyConfig`
-  (a new version exactly when the code or any property changes:
-  `AutoPublishAliasAllProperties`; old versions deleted: `VersionDeletionPolicy`) instead of
-  the explicit version and alias, and what invoked the alias names `<Function>.Alias`;
-  SnapStart the same way, without the provisioned concurrency (the function's `SnapStart`
-  property is SAM's own too, and passes through);
+- every function's version and `live` alias become `AutoPublishAlias: live` (with
+  `ProvisionedConcurrencyConfig` when set; a new version exactly when the code or any property
+  changes: `AutoPublishAliasAllProperties`; old versions deleted: `VersionDeletionPolicy`),
+  and what invoked the alias names `<Function>.Alias`; SnapStart's `SnapStart` property is
+  SAM's own too, and passes through;
+- a gradual rollout (the alias's `CodeDeployLambdaAliasUpdate`) becomes the function's
+  `DeploymentPreference` (`Type`, `Alarms`, `Hooks`, and `Role`: the stack's CodeDeploy role,
+  so SAM makes none): the deployment groups and the CodeDeploy application go, SAM makes its
+  own (`ServerlessDeploymentApplication`, `<Function>DeploymentGroup`), and what named them
+  (the hooks' permission to report) names SAM's.
+- what named the `$default` stage (a custom domain's API mapping) names `HttpApi.Stage`.
 
 Everything else passes through as it is: a SAM template may hold any CloudFormation resource,
 so what a new trigger kind or storage backend adds to the CloudFormation rendering appears
@@ -30,6 +35,7 @@ same model and stage settings give the same bytes.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -42,7 +48,7 @@ from lambdapress.config.aws_rules import camel
 from lambdapress.deploy.config import DeployConfig
 from lambdapress.deploy.template import template_body
 from lambdapress.deploy.template_functions import LIVE_ALIAS
-from lambdapress.deploy.template_ids import HTTP_API
+from lambdapress.deploy.template_ids import HTTP_API, HTTP_API_STAGE
 from lambdapress.formats.registry import OutputFormat, register_output_format
 from lambdapress.model.application import Application
 from lambdapress.model.resources import DELETED_WITH_STACK
@@ -52,6 +58,9 @@ _FUNCTION = "AWS::Lambda::Function"
 _SECTIONS = ("AWSTemplateFormatVersion", "Transform", "Description", "Parameters", "Resources")
 _INTEGRATION_TARGET = re.compile(r"^integrations/\$\{([A-Za-z0-9]+)\}$")
 _SUB_NAME = re.compile(r"\$\{([^}!][^}]*)\}")
+_PREDEFINED_CONFIG = "CodeDeployDefault.Lambda"
+_SAM_APPLICATION = "ServerlessDeploymentApplication"
+_HOOKS = {"BeforeAllowTrafficHook": "PreTraffic", "AfterAllowTrafficHook": "PostTraffic"}
 _SAM_IDENTITY = {
     "$request.header": "Headers",
     "$request.querystring": "QueryStrings",
@@ -72,6 +81,7 @@ def sam_document(cloudformation: dict[str, Any]) -> dict[str, Any]:
     """The SAM template of a CloudFormation rendering (a parsed `template_body`, left as is)."""
     resources: dict[str, Any] = copy.deepcopy(cloudformation["Resources"])
     aliases = _take_live_aliases(resources)
+    codedeploy_names = _take_codedeploy(resources, aliases)
     authorizers = _take_authorizers(resources)
     events = _take_http_routes(resources, aliases, authorizers)
     _serverless_http_api(resources, authorizers)
@@ -80,6 +90,9 @@ def sam_document(cloudformation: dict[str, Any]) -> dict[str, Any]:
             alias = next((a for a in aliases.values() if a.function == logical_id), None)
             resources[logical_id] = _serverless_function(resource, events.get(logical_id), alias)
     renamed = {alias_id: f"{alias.function}.Alias" for alias_id, alias in aliases.items()}
+    renamed.update(codedeploy_names)
+    if HTTP_API_STAGE in cloudformation["Resources"] and HTTP_API_STAGE not in resources:
+        renamed[HTTP_API_STAGE] = f"{HTTP_API}.Stage"  # what names the stage SAM makes
     document: dict[str, Any] = {
         "AWSTemplateFormatVersion": cloudformation["AWSTemplateFormatVersion"],
         "Transform": SAM_TRANSFORM,
@@ -89,7 +102,7 @@ def sam_document(cloudformation: dict[str, Any]) -> dict[str, Any]:
     }
     if "Outputs" in cloudformation:
         document["Outputs"] = _renamed_refs(cloudformation["Outputs"], renamed)
-    _check_references(document)
+    _check_references(document, set(codedeploy_names.values()))
     return document
 
 
@@ -101,6 +114,10 @@ class _LiveAlias:
     """The logical id of the function."""
     deletion_policy: str
     provisioned: dict[str, Any] | None
+    update: dict[str, Any] | None
+    """The alias's `CodeDeployLambdaAliasUpdate`, when CodeDeploy shifts its traffic."""
+    preference: dict[str, Any] | None = None
+    """The function's `DeploymentPreference`, made from `update` (`_take_codedeploy`)."""
 
 
 def _take_live_aliases(resources: dict[str, Any]) -> dict[str, _LiveAlias]:
@@ -119,9 +136,48 @@ def _take_live_aliases(resources: dict[str, Any]) -> dict[str, _LiveAlias]:
             function=function,
             deletion_policy=version.get("DeletionPolicy", DELETED_WITH_STACK["DeletionPolicy"]),
             provisioned=properties.get("ProvisionedConcurrencyConfig"),
+            update=resource.get("UpdatePolicy", {}).get("CodeDeployLambdaAliasUpdate"),
         )
         del resources[logical_id]
     return found
+
+
+def _take_codedeploy(resources: dict[str, Any], aliases: dict[str, _LiveAlias]) -> dict[str, str]:
+    """Each gradual alias's deployment group as its function's `DeploymentPreference`.
+
+    Removes the groups and the application (SAM makes its own); returns the ids SAM gives them
+    (`ServerlessDeploymentApplication`, `<Function>DeploymentGroup`) by the removed ids.
+    """
+    renamed: dict[str, str] = {}
+    for alias_id, alias in list(aliases.items()):
+        if alias.update is None:
+            continue
+        group_id = _ref(alias.update["DeploymentGroupName"]) or ""
+        application_id = _ref(alias.update["ApplicationName"]) or ""
+        group = resources.pop(group_id, None)
+        if group is None or group["Type"] != "AWS::CodeDeploy::DeploymentGroup":
+            raise ValueError(f"{alias_id}: an update policy lambdapress did not write (a bug)")
+        properties = group["Properties"]
+        config = properties["DeploymentConfigName"]
+        preference: dict[str, Any] = {
+            "Type": config.removeprefix(_PREDEFINED_CONFIG) if isinstance(config, str) else config,
+            "Alarms": [alarm["Name"] for alarm in properties["AlarmConfiguration"]["Alarms"]],
+            "Role": properties["ServiceRoleArn"],
+        }
+        hooks = {
+            sam: alias.update[cloudformation]
+            for cloudformation, sam in _HOOKS.items()
+            if cloudformation in alias.update
+        }
+        if hooks:
+            preference["Hooks"] = hooks
+        aliases[alias_id] = dataclasses.replace(alias, preference=preference)
+        renamed[group_id] = f"{alias.function}DeploymentGroup"
+        renamed[application_id] = _SAM_APPLICATION
+    for old, new in renamed.items():
+        if new == _SAM_APPLICATION:
+            resources.pop(old, None)
+    return renamed
 
 
 def _take_authorizers(resources: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -277,6 +333,8 @@ def _serverless_function(
         properties["VersionDeletionPolicy"] = alias.deletion_policy
         if alias.provisioned is not None:
             properties["ProvisionedConcurrencyConfig"] = alias.provisioned
+        if alias.preference is not None:
+            properties["DeploymentPreference"] = alias.preference
     return {**resource, "Type": "AWS::Serverless::Function", "Properties": properties}
 
 
@@ -297,26 +355,30 @@ def _get_att(value: Any, attribute: str) -> str | None:
 
 
 def _renamed_refs(value: Any, renamed: dict[str, str]) -> Any:
-    """`value` with each `{"Ref": old}` of `renamed` made `{"Ref": new}` (a new object)."""
+    """`value` with each `{"Ref": old}` (and `${old}` of an `Fn::Sub`) of `renamed` made new."""
     if isinstance(value, dict):
         target = _ref(value)
         if target in renamed:
             return {"Ref": renamed[target]}
+        text = value.get("Fn::Sub")
+        if list(value) == ["Fn::Sub"] and isinstance(text, str):
+            return {"Fn::Sub": _SUB_NAME.sub(lambda m: f"${{{renamed.get(m[1], m[1])}}}", text)}
         return {key: _renamed_refs(item, renamed) for key, item in value.items()}
     if isinstance(value, list):
         return [_renamed_refs(item, renamed) for item in value]
     return value
 
 
-def _check_references(document: dict[str, Any]) -> None:
+def _check_references(document: dict[str, Any], generated: set[str]) -> None:
     """Every `Ref`, `Fn::GetAtt` and `${...}` names a parameter or resource of the template.
 
     A resource of the CloudFormation rendering that named one this module removed (a route,
-    an alias) would otherwise reach SAM as a dangling reference: a bug, said here.
+    an alias) would otherwise reach SAM as a dangling reference: a bug, said here. `generated`
+    are the ids SAM's translator makes (the CodeDeploy application and groups).
     """
-    known = {*document["Parameters"], *document["Resources"]}
+    known = {*document["Parameters"], *document["Resources"], *generated}
     for name in _references(document):
-        logical_id = name.removesuffix(".Alias")
+        logical_id = name.removesuffix(".Alias").removesuffix(".Stage")
         if not name.startswith("AWS::") and logical_id not in known:
             raise ValueError(f"the SAM template refers to {name}, which it lacks (a bug)")
 

@@ -23,6 +23,7 @@ from lambdapress.config.lambda_platform import (
     Runtime,
     TimeoutSeconds,
 )
+from lambdapress.config.rollout_settings import RolloutStrategy
 from lambdapress.errors import ConfigError, LambdapressError
 from lambdapress.model import config_resources  # noqa: F401  (registers its kinds)
 from lambdapress.model.kinds import RESOURCES, TRIGGERS, parse_all
@@ -74,7 +75,7 @@ class Contents(BaseModel):
 
 
 class Capacity(BaseModel):
-    """A function's optional capacity settings (`[tool.lambdapress.functions.<handler>]`)."""
+    """A function's optional capacity and placement (`[tool.lambdapress.functions.<handler>]`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -85,6 +86,14 @@ class Capacity(BaseModel):
         default=False,
         description="Lambda SnapStart on its published versions (the service's `snapstart`, "
         "or the function's own); `package` refused it where Lambda would",
+    )
+    vpc: bool | None = Field(
+        default=None,
+        description="in the stage's network or not; None: the functions with PostgreSQL "
+        "storage are",
+    )
+    rollout: RolloutStrategy | None = Field(
+        default=None, description="the function's rollout strategy; None: its stage's"
     )
 
 

@@ -202,7 +202,7 @@ class StackBuilder(Protocol):
         ...
 
     def invoke_target(self, function: str) -> dict[str, Any]:
-        """What an event source invokes for `function`: its ARN, or its `live` alias."""
+        """What an event source invokes for `function`: its `live` alias (an ARN)."""
         ...
 
     def add(self, logical_id: str, resource: dict[str, Any], owner: str) -> str:
