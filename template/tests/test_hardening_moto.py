@@ -134,6 +134,15 @@ def test_each_role_holds_exactly_its_functions_permissions_and_prod_keeps_its_ta
             }
             for p in function.permissions
         ]
+        # The prod stage traces (its observability table): X-Ray's two actions, on "*" as IAM
+        # requires for them; then the stage key's.
+        expected.append(
+            {
+                "Effect": "Allow",
+                "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                "Resource": "*",
+            }
+        )
         expected.append({"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key["KeyArn"]]})
         assert _role_statements(function) == expected, function.name
         read_only = function.routes and all(r.method == "GET" for r in function.routes)

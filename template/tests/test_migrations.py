@@ -245,6 +245,7 @@ def test_an_update_with_a_created_event_makes_the_create_endpoint_publish_it(
         "pyproject.toml",  # the topic, boto3
         "src/orders/dependencies.py",  # the sns client
         "src/orders/handlers/create_order.py",
+        "src/orders/tracing.py",  # botocore patched: the service now calls SNS
         "tests/conftest.py",  # the fake SNS
         "tests/test_create_order.py",
     ]

@@ -326,3 +326,36 @@ def test_the_project_readme_explains_each_rollout_strategy_with_settings_that_va
     config = parse_deploy_config(table["tool"]["lambdapress"]["deploy"], platform, "demo")
     prod = config.stage_settings("prod")
     assert (prod.rollout.strategy, prod.alarms.duration_p99_ms) == ("canary", 2000)
+
+
+def test_every_handler_is_traced_and_only_services_calling_aws_patch_botocore(
+    platform: Path,
+) -> None:
+    """Powertools' Tracer wraps each handler inside the container's scope (a warm-up ping is
+    not traced), without recording responses; `tracing.py` patches botocore only where the
+    service calls AWS (patching everything imports every library at each cold start)."""
+    import ast
+
+    tracers = {}
+    for service in ("invoices", "line_items", "tags"):
+        source = platform / "services" / service / "src" / service
+        pyproject = tomllib.loads((platform / "services" / service / "pyproject.toml").read_text())
+        assert "aws-lambda-powertools[tracer]>=3.0" in pyproject["project"]["dependencies"]
+        tracers[service] = (source / "tracing.py").read_text().rsplit("\n\n", 1)[1].strip()
+        handlers = sorted((source / "handlers").glob("[!_]*.py"))
+        assert handlers
+        for module in handlers:
+            tree = ast.parse(module.read_text())
+            (handler,) = [n for n in tree.body if getattr(n, "name", "") == "handler"]
+            assert isinstance(handler, ast.FunctionDef)
+            decorators = [ast.unparse(d) for d in handler.decorator_list]
+            at = decorators.index("container.handler")
+            assert decorators[at + 1] == "tracer.capture_lambda_handler(capture_response=False)", (
+                module
+            )
+            assert f"from {service}.tracing import tracer" in module.read_text()
+    assert tracers == {
+        "invoices": "tracer = Tracer(auto_patch=False)",
+        "line_items": 'tracer = Tracer(patch_modules=["botocore"])',
+        "tags": "tracer = Tracer(auto_patch=False)",
+    }

@@ -77,7 +77,7 @@ def test_no_command_lists_every_command(capsys: pytest.CaptureFixture[str]) -> N
     assert (
         "error: choose a command: new, workspace, package, bench, publish, index, models, pin, "
         "unpin, pins, invoke, serve, token, event, trigger, db, template, deploy, sync, destroy, "
-        "cache\n" in err
+        "logs, drift, cache\n" in err
     )
 
 

@@ -82,12 +82,14 @@ def test_the_snapshots_cover_every_command() -> None:
         "deploy",
         "sync",
         "destroy",
+        "logs",
+        "drift",
         "cache info",
         "cache prune",
         "event",
         "trigger",
     } <= names
-    assert len(names) == 28
+    assert len(names) == 30
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda path: " ".join(path) or "lambdapress")

@@ -5,10 +5,13 @@ Its service sets a secret-looking variable to `MARKER`, which no output may ever
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from botocore.stub import Stubber
+
+from .drift_stubs import stubbed_cloudformation
 
 MARKER = "lpmarker-7f3a9c"  # a secret value: must never appear in any output
 
@@ -76,3 +79,9 @@ def shop(bare_workspace: Callable[[dict[str, str]], Path]) -> Path:
     )
     service.write_text(text, encoding="utf-8")
     return root
+
+
+@pytest.fixture
+def cloudformation(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
+    """CloudFormation's answers from a Stubber (`drift_stubs`: moto has no drift detection)."""
+    yield from stubbed_cloudformation(monkeypatch)

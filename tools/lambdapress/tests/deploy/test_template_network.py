@@ -17,6 +17,7 @@ from lambdapress.deploy.template_network import (
     ENI_WRITE_ACTIONS,
     network_warnings,
 )
+from lambdapress.deploy.template_observability import XRAY_ACTIONS
 from lambdapress.errors import ConfigError
 from lambdapress.formats._sam import render_sam
 from lambdapress.model.application import Application, Function
@@ -81,13 +82,15 @@ def test_postgres_functions_and_those_saying_vpc_run_in_the_network() -> None:
             },
         },
     ]
+    # The prod stage also traces: X-Ray's statement comes last (template_observability).
+    xray = {"Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": "*"}
     for role in ("OrdersGetOrderRole", "CustomersGetCustomerRole"):
-        assert _statements(document, role)[-2:] == eni
+        assert _statements(document, role)[-3:] == [*eni, xray]
     assert not [s for s in _statements(document, "CustomersListCustomersRole") if s in eni]
-    # Only what IAM cannot scope is granted on "*": the two Describe actions.
+    # Only what IAM cannot scope is granted on "*": the two Describe actions (and X-Ray's).
     starred = {a for s in _statements(document, "OrdersGetOrderRole") if s["Resource"] == "*"
                for a in s["Action"]}  # fmt: skip
-    assert starred == set(ENI_DESCRIBE_ACTIONS)
+    assert starred == set(ENI_DESCRIBE_ACTIONS) | set(XRAY_ACTIONS)
 
 
 def test_a_stage_without_network_places_nothing_and_grants_no_eni_actions() -> None:

@@ -103,8 +103,9 @@ def test_resource_count_reads_json_and_yaml_templates_and_nothing_else() -> None
     application = model([entry("shop.ping", "GET /ping")], [service("shop")])
     cloudformation = output_format("cloudformation").render(application, config(), "dev", None)
     sam = output_format("sam").render(application, config(), "dev", None)
-    assert resource_count(cloudformation) == 14  # API, stage, access logs; function, log group,
-    # role, version, live alias, 3 alarms, integration, route, permission
-    assert resource_count(sam) == 8  # HTTP API, access logs; function, log group, role, 3 alarms
+    assert resource_count(cloudformation) == 15  # API, stage, access logs; function, log group,
+    # role, version, live alias, 3 alarms, integration, route, permission; the stage's dashboard
+    assert resource_count(sam) == 9  # HTTP API, access logs; function, log group, role, 3 alarms;
+    # the stage's dashboard
     assert resource_count('resource "aws_lambda_function" "x" {}\n') is None
     assert resource_count("[unclosed") is None

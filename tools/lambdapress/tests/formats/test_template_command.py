@@ -71,7 +71,7 @@ def test_sam_is_written_under_dist_sam_as_yaml(
     assert written.read_text() == expected
     assert (
         out.splitlines()[0]
-        == "sam template of stack shop-dev: dist/sam/shop-dev.yaml (8 resources)"
+        == "sam template of stack shop-dev: dist/sam/shop-dev.yaml (9 resources)"
     )
     assert "parameter ArtifactBucket: the bucket you upload the zips to (no default)" in out
     assert not (packaged / "dist" / "cloudformation").exists()

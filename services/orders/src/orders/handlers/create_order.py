@@ -16,6 +16,7 @@ from lambdapress_runtime import triggers
 from orders.dependencies import container, repository, sns
 from orders.events import publish_created
 from orders.models import Order, OrderIn
+from orders.tracing import tracer
 
 ORDER_EVENTS = triggers.Topic("order-events")
 
@@ -40,7 +41,9 @@ def create_order(
 
 # Outermost: a warm-up ping is answered before logging, settings or storage; then one
 # invocation scope (the repository's transaction) around the request.
+# Inside the scope: the handler's X-Ray subsegment when the stage traces (tracing.py).
 @container.handler
+@tracer.capture_lambda_handler(capture_response=False)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -12,6 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders.dependencies import container, repository
+from orders.tracing import tracer
 
 logger = Logger()
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -30,7 +31,9 @@ def delete_order(
 
 # Outermost: a warm-up ping is answered before logging, settings or storage; then one
 # invocation scope (the repository's transaction) around the request.
+# Inside the scope: the handler's X-Ray subsegment when the stage traces (tracing.py).
 @container.handler
+@tracer.capture_lambda_handler(capture_response=False)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -50,6 +50,8 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "lambdapress.cli._db": ("db",),
     "lambdapress.cli._template": ("template",),
     "lambdapress.cli._deploy": ("deploy", "sync", "destroy"),
+    "lambdapress.cli._logs": ("logs",),
+    "lambdapress.cli._drift": ("drift",),
     "lambdapress.cli._cache": ("cache",),
 }
 

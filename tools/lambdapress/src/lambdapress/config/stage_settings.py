@@ -33,6 +33,7 @@ from lambdapress.config.network_settings import (
     DomainSettings,
     NetworkSettings,
 )
+from lambdapress.config.observability_settings import OBSERVABILITY_FIX, ObservabilitySettings
 from lambdapress.config.rollout_settings import ROLLOUT_FIXES, AlarmSettings, RolloutSettings
 
 # Stage names that read as production: `prod`, `production`, `prd`, `live`, alone or as a
@@ -66,6 +67,10 @@ class StageSettings(BaseModel):
         default_factory=dict,
         description="JWT authorizers of this stage: the project's, keys overridden "
         "(`config.authorizer_settings`)",
+    )
+    observability: ObservabilitySettings = Field(
+        default_factory=ObservabilitySettings,
+        description="tracing and the stage's dashboard (`config.observability_settings`)",
     )
     hardening: HardeningSettings = Field(default_factory=HardeningSettings)
     """Data kept on delete, KMS keys, the PostgreSQL connection budget (`hardening_settings`)."""
@@ -106,6 +111,7 @@ class StageSettings(BaseModel):
 
 STAGE_FIXES = {
     "production": "write production = true or false",
+    "observability": OBSERVABILITY_FIX,
     "authorizers": AUTHORIZERS_FIX,
     "hardening": HARDENING_FIX,
     **NETWORK_FIXES,

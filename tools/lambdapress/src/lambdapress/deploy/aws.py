@@ -140,6 +140,30 @@ class StackEvent:
 
 
 @dataclass(frozen=True)
+class LogEvent:
+    """One event of a log group, its message redacted like every text that comes from AWS."""
+
+    event_id: str
+    timestamp_ms: int
+    stream: str
+    message: str
+
+
+DRIFT_STATES = ("MODIFIED", "DELETED", "NOT_CHECKED", "UNSUPPORTED", "UNKNOWN")
+"""What `resource_drifts` asks for: every state but IN_SYNC."""
+
+
+@dataclass(frozen=True)
+class DriftDetection:
+    """A drift detection's state: DETECTION_IN_PROGRESS, _COMPLETE or _FAILED, and the stack's."""
+
+    status: str
+    drift_status: str  # DRIFTED | IN_SYNC | UNKNOWN | NOT_CHECKED ("" while in progress)
+    reason: str
+    drifted_count: int
+
+
+@dataclass(frozen=True)
 class DeploymentFacts:
     """What `GetDeployment` and `GetDeploymentGroup` say of one deployment."""
 
@@ -645,6 +669,78 @@ class Aws:
         except BotoCoreError as exc:
             raise self.error(f"cannot check that parameter {name} exists", exc) from None
         return ParameterFacts(kind=found.get("Type", "String"))
+
+    # -- CloudWatch Logs: `lambdapress logs` ----------------------------------------------------
+    def log_events(
+        self, group: str, start_ms: int, token: str | None = None
+    ) -> tuple[list[LogEvent], str | None]:
+        """One page of `group`'s events from `start_ms` on (FilterLogEvents), and the next token.
+
+        A group that does not exist yet is no events: Lambda creates it at the first
+        invocation when the stack did not.
+        """
+        client: Any = self._session.client("logs", config=_CONFIG)  # no stubs installed for logs
+        request: dict[str, Any] = {"logGroupName": group, "startTime": start_ms}
+        if token:
+            request["nextToken"] = token
+        try:
+            page = client.filter_log_events(**request)
+        except ClientError as exc:
+            if code(exc) in NOT_FOUND:
+                return [], None
+            raise self.error(f"cannot read log group {group}", exc) from None
+        except (BotoCoreError, *_MALFORMED) as exc:
+            raise self.error(f"cannot read log group {group}", exc) from None
+        events = [
+            LogEvent(
+                event_id=str(item.get("eventId", "")),
+                timestamp_ms=int(item.get("timestamp", 0)),
+                stream=str(item.get("logStreamName", "")),
+                message=self.secrets.redact(str(item.get("message", ""))),
+            )
+            for item in page.get("events", [])
+        ]
+        return events, page.get("nextToken") or None
+
+    # -- CloudFormation drift detection: `lambdapress drift` ----------------------------------
+    def detect_drift(self, stack: str) -> str:
+        """Start drift detection on `stack`; the detection's id."""
+        try:
+            return self._cfn.detect_stack_drift(StackName=stack)["StackDriftDetectionId"]
+        except _FAILURES as exc:
+            raise self.error(f"cannot start drift detection on {stack}", exc) from None
+
+    def drift_detection(self, detection_id: str) -> DriftDetection:
+        """Where a drift detection is (DescribeStackDriftDetectionStatus)."""
+        try:
+            found = self._cfn.describe_stack_drift_detection_status(
+                StackDriftDetectionId=detection_id
+            )
+        except _FAILURES as exc:
+            raise self.error("cannot read the drift detection's status", exc) from None
+        return DriftDetection(
+            status=found["DetectionStatus"],
+            drift_status=found.get("StackDriftStatus", ""),
+            reason=self.secrets.redact(found.get("DetectionStatusReason", "")),
+            drifted_count=found.get("DriftedStackResourceCount", 0),
+        )
+
+    def resource_drifts(self, stack: str) -> list[dict[str, Any]]:
+        """The stack's resources that drifted (modified, deleted) or that were not checked."""
+        found: list[dict[str, Any]] = []
+        request: dict[str, Any] = {
+            "StackName": stack,
+            "StackResourceDriftStatusFilters": list(DRIFT_STATES),
+        }
+        try:
+            while True:
+                page = self._cfn.describe_stack_resource_drifts(**request)
+                found += [dict(item) for item in page["StackResourceDrifts"]]
+                if not page.get("NextToken"):
+                    return found
+                request["NextToken"] = page["NextToken"]
+        except _FAILURES as exc:
+            raise self.error(f"cannot read the drifted resources of {stack}", exc) from None
 
     def parameter_value(self, name: str) -> str | None:
         """A String or StringList parameter's value (never a SecureString's), or None."""

@@ -16,6 +16,9 @@ production = true                # (`config.stage_settings`)
 [tool.lambdapress.deploy.stages.prod.hardening]   # kept data, keys, connection budget
 kms-key = "create"               # (`config.hardening_settings`)
 
+[tool.lambdapress.deploy.stages.prod.observability]   # tracing, the stage's dashboard
+tracing = "xray"                 # (`config.observability_settings`)
+
 [tool.lambdapress.deploy.cors]   # optional: the HTTP API answers preflight requests itself
 allow-origins = ["https://app.example.com"]
 allow-methods = ["GET", "POST"]

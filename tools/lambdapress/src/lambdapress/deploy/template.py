@@ -34,6 +34,7 @@ from lambdapress.deploy.template_ids import (
     physical_function_name,
 )
 from lambdapress.deploy.template_network import StageNetwork
+from lambdapress.deploy.template_observability import add_dashboard, traced, tracing_statement
 from lambdapress.errors import ConfigError
 from lambdapress.model.application import Application
 
@@ -126,6 +127,8 @@ def _render(
     network = StageNetwork.of(application, config, stage)
     network.add_proxy(resources)
     functions: list[StackFunction] = []
+    tracing = traced(config, stage)
+    traced_statements = [tracing_statement()] if tracing else []  # X-Ray's, in every role
     targets: dict[str, dict[str, Any]] = {}
     alarms: dict[str, dict[str, str]] = {}
     hooks = stage_hooks(application, config, stage)
@@ -136,7 +139,12 @@ def _render(
             function_name=physical_function_name(config.project, stage, entry.name),
             key=artifact_key(config.prefix, entry.service, entry.artifact.sha256),
             role=add_role(
-                resources, application, entry, config.project, stage, network.statements(entry)
+                resources,
+                application,
+                entry,
+                config.project,
+                stage,
+                [*network.statements(entry), *traced_statements],
             ),
             environment={
                 **resource_environment(application, entry, config.project, stage),
@@ -148,12 +156,14 @@ def _render(
             alias_update_policy=update_policy(rollouts[entry.name], hooks),
             alias_depends_on=tuple(hook_dependencies(rollouts[entry.name], hooks)),
             vpc_config=network.vpc_config(entry),
+            tracing=tracing,
         )
         targets[entry.name] = add_function(resources, function)
         alarms[entry.name] = add_alarms(resources, application, function, settings.alarms)
         functions.append(function)
     add_codedeploy(resources, tuple(rollouts.values()), hooks, alarms, config.project, stage)
     outputs = add_triggers(resources, application, config, stage, targets)
+    add_dashboard(resources, application, config, stage)
     network.add_domain(resources, outputs)
     if key is not None:
         encrypt_with(resources, key)

@@ -55,6 +55,8 @@ class StackFunction:
     """What the alias's update waits for (the traffic hooks' permissions)."""
     vpc_config: dict[str, Any] | None = None
     """Its `VpcConfig` when it runs in the stage's network (`template_network`)."""
+    tracing: bool = False
+    """Active X-Ray tracing (the stage's `observability`: `template_observability`)."""
 
     @property
     def logical_id(self) -> str:
@@ -97,6 +99,8 @@ def add_function(resources: Resources, function: StackFunction) -> dict[str, Any
     }
     if function.environment:
         properties["Environment"] = {"Variables": function.environment}
+    if function.tracing:
+        properties["TracingConfig"] = {"Mode": "Active"}
     if entry.ephemeral_storage != EPHEMERAL_STORAGE_DEFAULT_MB:  # Lambda's default otherwise
         properties["EphemeralStorage"] = {"Size": entry.ephemeral_storage}
     if function.vpc_config is not None:

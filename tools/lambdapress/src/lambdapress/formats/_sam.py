@@ -320,6 +320,9 @@ def _serverless_function(
     properties = dict(resource["Properties"])
     code = properties.pop("Code")
     properties["CodeUri"] = {"Bucket": code["S3Bucket"], "Key": code["S3Key"]}
+    tracing = properties.pop("TracingConfig", None)
+    if tracing is not None:  # SAM's name for it; the role's X-Ray statement is kept as is
+        properties["Tracing"] = tracing["Mode"]
     if "Tags" in properties:
         properties["Tags"] = {tag["Key"]: tag["Value"] for tag in properties["Tags"]}
     if events:
