@@ -4,6 +4,7 @@ These check what is rendered for a few answers (fast); test_any_answers.py runs 
 the rendered tests over many answer sets, and test_project.py runs a project's own CI.
 """
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -341,7 +342,12 @@ def test_every_handler_is_traced_and_only_services_calling_aws_patch_botocore(
         source = platform / "services" / service / "src" / service
         pyproject = tomllib.loads((platform / "services" / service / "pyproject.toml").read_text())
         assert "aws-lambda-powertools[tracer]>=3.0" in pyproject["project"]["dependencies"]
-        tracers[service] = (source / "tracing.py").read_text().rsplit("\n\n", 1)[1].strip()
+        (made,) = [
+            line.strip()
+            for line in (source / "tracing.py").read_text().splitlines()
+            if line.strip().startswith("return Tracer(")
+        ]
+        tracers[service] = made
         handlers = sorted((source / "handlers").glob("[!_]*.py"))
         assert handlers
         for module in handlers:
@@ -355,7 +361,36 @@ def test_every_handler_is_traced_and_only_services_calling_aws_patch_botocore(
             )
             assert f"from {service}.tracing import tracer" in module.read_text()
     assert tracers == {
-        "invoices": "tracer = Tracer(auto_patch=False)",
-        "line_items": 'tracer = Tracer(patch_modules=["botocore"])',
-        "tags": "tracer = Tracer(auto_patch=False)",
+        "invoices": "return Tracer(auto_patch=False)",
+        "line_items": 'return Tracer(patch_modules=["botocore"])',
+        "tags": "return Tracer(auto_patch=False)",
     }
+
+
+@pytest.mark.parametrize("traced", [False, True])
+def test_the_tracer_and_the_x_ray_sdk_are_imported_only_where_the_stage_traces(
+    platform: Path, traced: bool
+) -> None:
+    """`LAMBDAPRESS_TRACING=xray` is what a tracing stage sets; without it a handler stays as
+    it is and neither Powertools' Tracer nor the X-Ray SDK (135 ms of a cold start) loads."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from line_items.tracing import tracer\n"
+        "def handler(event, context):\n"
+        "    return 'ok'\n"
+        "wrapped = tracer.capture_lambda_handler(capture_response=False)(handler)\n"
+        "print(type(tracer).__name__, wrapped is handler, 'aws_xray_sdk' in sys.modules)\n"
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(platform / "services" / "line_items" / "src"),
+        **({"LAMBDAPRESS_TRACING": "xray"} if traced else {}),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    expected = "Tracer False True" if traced else "_Untraced True False"
+    assert done.stdout.strip() == expected

@@ -23,6 +23,7 @@ from lambdapress.cli import main
 from lambdapress.config.aws_rules import ROUTE_METHODS, environment_size
 from lambdapress.config.lambda_platform import ENVIRONMENT_MAX_BYTES
 from lambdapress.config.settings import parse_service_settings
+from lambdapress.config.stage_settings import STAGE_VARIABLES_AT_LONGEST
 from lambdapress.config.workspace import Service, Workspace
 from lambdapress.deploy import _template_services
 from lambdapress.deploy.config import DeployConfig
@@ -357,7 +358,9 @@ def test_the_environment_limit_keeps_room_for_the_implementation_pins(tmp_path: 
     pins = pinned_variables()
     assert set(pins) == {"PSYCOPG_IMPL"}
     assert len(pins["PSYCOPG_IMPL"]) == max(len(v) for v in ("binary", "c", "python"))
-    room = environment_size({"BIG": "", **pins}) - environment_size({"BIG": ""})
+    # What a stage's settings add (tracing's switch, an RDS Proxy's endpoint) is reserved too.
+    reserved = {**pins, **STAGE_VARIABLES_AT_LONGEST}
+    room = environment_size({"BIG": "", **reserved}) - environment_size({"BIG": ""})
     fits = service_with(tmp_path / "fits", {"get": HANDLER}, {"environment": near_limit(room)})
     check(fits)
     crowded = service_with(
@@ -368,6 +371,14 @@ def test_the_environment_limit_keeps_room_for_the_implementation_pins(tmp_path: 
     # A service that sets the pin itself has it counted once, as its own: it fits exactly.
     own = {**near_limit(room), "PSYCOPG_IMPL": "binary"}
     check(service_with(tmp_path / "own", {"get": HANDLER}, {"environment": own}))
+
+
+def test_a_variable_a_stage_sets_cannot_be_the_service_s_own(tmp_path: Path) -> None:
+    service = service_with(
+        tmp_path / "own", {"get": HANDLER}, {"environment": {"LAMBDAPRESS_TRACING": "xray"}}
+    )
+    with pytest.raises(BundleError, match=r"sets LAMBDAPRESS_TRACING in .*stage's settings"):
+        check(service)
 
 
 def test_the_names_of_secrets_and_parameters_count_at_their_longest() -> None:

@@ -41,6 +41,9 @@ def _traced(document: dict[str, Any]) -> dict[str, bool]:
         mode = function["Properties"].get("TracingConfig", {}).get("Mode")
         role = function["Properties"]["Role"]["Fn::GetAtt"][0]
         assert (mode == "Active") is (XRAY in _statements(document, role)), logical_id
+        # The switch the service template's tracing.py reads before importing the Tracer.
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        assert (mode == "Active") is (variables.get("LAMBDAPRESS_TRACING") == "xray"), logical_id
         found[logical_id] = mode == "Active"
     return found
 

@@ -51,6 +51,7 @@ from lambdapress.config.aws_rules import (
 )
 from lambdapress.config.names import PROJECT_MAX, STAGE_MAX
 from lambdapress.config.pyproject import PYPROJECT, find_key_line
+from lambdapress.config.stage_settings import STAGE_VARIABLES_AT_LONGEST
 from lambdapress.config.workspace import Service, Workspace
 from lambdapress.errors import BundleError
 from lambdapress.model.config_resources import Parameter, Secret, config_environment
@@ -200,10 +201,12 @@ def _check_environment(service: Service, declaration: StorageDeclaration[Any]) -
     budgets = _stack_budgets(declaration)
     added = {name: value for budget in budgets for name, value in budget.variables.items()}
     added.update(_read_variables(service))
+    added.update(STAGE_VARIABLES_AT_LONGEST)
     for key in sorted(set(own) & set(added)):
         raise BundleError(
             f"service {service.name} sets {key} in [tool.lambdapress.environment], but the "
-            "stack sets it from [tool.lambdapress.storage], secrets or parameters",
+            "stack sets it from [tool.lambdapress.storage], secrets, parameters or the "
+            "stage's settings",
             path=pyproject,
             line=find_key_line(pyproject, [*_ENVIRONMENT_TABLE, key]),
             hint=f"remove {key} from [tool.lambdapress.environment] (or rename it)",

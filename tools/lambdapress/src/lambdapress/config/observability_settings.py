@@ -23,6 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Tracing = Literal["xray", "off"]
 
+TRACING_ENV = "LAMBDAPRESS_TRACING"
+"""Set to `xray` on the functions of a stage that traces, absent elsewhere: the service
+template's `tracing.py` imports Powertools' Tracer (and the X-Ray SDK, about 135 ms of a cold
+start) only when it is set, so an untraced stage does not pay for tracing it never does."""
+
 
 class ObservabilitySettings(BaseModel):
     """What a stage records about its functions beyond their logs."""

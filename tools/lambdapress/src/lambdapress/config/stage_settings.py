@@ -33,7 +33,11 @@ from lambdapress.config.network_settings import (
     DomainSettings,
     NetworkSettings,
 )
-from lambdapress.config.observability_settings import OBSERVABILITY_FIX, ObservabilitySettings
+from lambdapress.config.observability_settings import (
+    OBSERVABILITY_FIX,
+    TRACING_ENV,
+    ObservabilitySettings,
+)
 from lambdapress.config.rollout_settings import ROLLOUT_FIXES, AlarmSettings, RolloutSettings
 
 # Stage names that read as production: `prod`, `production`, `prd`, `live`, alone or as a
@@ -44,6 +48,12 @@ _PRODUCTION = re.compile(r"(^|-)(prod|production|prd|live)(-|$)")
 def looks_like_production(stage: str) -> bool:
     """A stage named like production (prod, production, prd, live)."""
     return _PRODUCTION.search(stage) is not None
+
+
+# What a stage's settings may add to a function's environment, at their longest, for Lambda's
+# 4 KB that `package` checks before any stage is known: tracing's switch, and an RDS Proxy's
+# endpoint (`<proxy>.proxy-<id>.<region>.rds.amazonaws.com`, well under 128 characters).
+STAGE_VARIABLES_AT_LONGEST = {TRACING_ENV: "xray", "DATABASE_PROXY_HOST": "h" * 128}
 
 
 class StageSettings(BaseModel):

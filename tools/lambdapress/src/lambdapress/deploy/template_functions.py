@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambdapress.config.lambda_platform import EPHEMERAL_STORAGE_DEFAULT_MB
+from lambdapress.config.observability_settings import TRACING_ENV
 from lambdapress.config.storage_settings import WARMUP_EVENT
 from lambdapress.deploy._event_triggers import ScheduleIds, add_schedule
 from lambdapress.deploy.template_ids import (
@@ -97,10 +98,12 @@ def add_function(resources: Resources, function: StackFunction) -> dict[str, Any
         "LoggingConfig": {"LogGroup": {"Ref": log_group}, "LogFormat": "Text"},
         "Tags": tags(function.project, function.stage, entry.service),
     }
-    if function.environment:
-        properties["Environment"] = {"Variables": function.environment}
+    environment = dict(function.environment)
     if function.tracing:
         properties["TracingConfig"] = {"Mode": "Active"}
+        environment[TRACING_ENV] = "xray"  # the service's `tracing.py` imports the Tracer
+    if environment:
+        properties["Environment"] = {"Variables": environment}
     if entry.ephemeral_storage != EPHEMERAL_STORAGE_DEFAULT_MB:  # Lambda's default otherwise
         properties["EphemeralStorage"] = {"Size": entry.ephemeral_storage}
     if function.vpc_config is not None:
