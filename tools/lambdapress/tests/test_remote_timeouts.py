@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.config import Config
 
-from lambdapress.deploy import aws as aws_module
+from lambdapress.deploy import _aws_session
 from lambdapress.deploy._secret_values import Secrets
 from lambdapress.deploy.aws import Aws
 from lambdapress.errors import DeployError, PackageIndexError
@@ -61,7 +61,7 @@ def test_a_cloudformation_endpoint_that_never_answers_is_a_deploy_error(
     server = scripted_server(never_answers)
     monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
     short = Config(connect_timeout=0.5, read_timeout=0.5, retries={"total_max_attempts": 1})
-    monkeypatch.setattr(aws_module, "_CONFIG", short)
+    monkeypatch.setattr(_aws_session, "CLIENT_CONFIG", short)
     started = time.monotonic()
 
     with pytest.raises(DeployError, match="cannot reach AWS"):

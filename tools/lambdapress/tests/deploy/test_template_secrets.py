@@ -76,6 +76,7 @@ def test_functions_get_names_and_max_ages_never_values() -> None:
         "TAX_RATE_PARAMETER_MAX_AGE": "300",
         "LIMITS_PARAMETER_NAME": "/acme/prod/limits",
         "LIMITS_PARAMETER_MAX_AGE": "0",
+        "LAMBDAPRESS_TRACING": "xray",  # a production stage traces (`observability`)
     }
     assert "SECRET" not in json.dumps(_variables(document, "OtherPingFunction"))
 

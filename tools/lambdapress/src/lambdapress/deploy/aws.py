@@ -1,7 +1,8 @@
 """A typed wrapper over the boto3 calls of deploy, sync and destroy; their errors, in words.
 
-The calls go to S3, CloudFormation, Lambda and STS, and this is the one place their errors
-become `DeployError`s (worded by `aws_errors`).
+The calls go to S3, CloudFormation, Lambda, Secrets Manager and SSM; those that read a running
+stage (CodeDeploy, CloudWatch, its logs, drift, the network) are `_aws_operations`', and the
+session, its timeouts and the wording of every failure as a `DeployError` are `_aws_session`'s.
 
 Everything else in `lambdapress.deploy` talks to AWS through `Aws` only, so the rest of the
 package sees small frozen values (`StackState`, `ChangeSetState`, `StackEvent`) instead of
@@ -14,51 +15,55 @@ before it reaches an error, in case a service echoes a value it was sent.
 from __future__ import annotations
 
 import base64
-import functools
-import json
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
-from botocore.parsers import ResponseParserError
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from lambdapress.deploy._aws_errors import NOT_FOUND, REGION_FIX, code, message, translate
-from lambdapress.deploy._secret_values import Secrets
+from lambdapress.deploy._aws_errors import NOT_FOUND, code, message
+from lambdapress.deploy._aws_operations import (
+    DRIFT_STATES,
+    AlarmBreach,
+    DeploymentFacts,
+    DriftDetection,
+    LogEvent,
+    OperationsCalls,
+)
+from lambdapress.deploy._aws_session import (
+    CLIENT_CONFIG,
+    CONNECT_TIMEOUT,
+    FAILURES,
+    MALFORMED,
+    READ_TIMEOUT,
+)
 from lambdapress.errors import DeployError
 
-if TYPE_CHECKING:
-    from mypy_boto3_cloudformation import CloudFormationClient
-    from mypy_boto3_lambda import LambdaClient
-    from mypy_boto3_s3 import S3Client
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "DRIFT_STATES",
+    "READ_TIMEOUT",
+    "TEMPLATE_BODY_LIMIT",
+    "AlarmBreach",
+    "Aws",
+    "ChangeSetState",
+    "DeploymentFacts",
+    "DriftDetection",
+    "LogEvent",
+    "ParameterFacts",
+    "ResourceChange",
+    "SecretFacts",
+    "StackEvent",
+    "StackResource",
+    "StackState",
+]
 
-# Every call has a connect and a read timeout, and a bounded number of attempts, so an endpoint
-# that accepts connections and never answers fails the command in about two minutes at worst
-# (instead of botocore's 60 s timeouts times many retries) with the "cannot reach" fix. Adaptive
-# retries back off on throttling (CloudFormation and Lambda's control planes throttle early);
-# what still fails after them is reported as throttling, with the fix. A SIGINT or SIGTERM
-# ends a call made from the main thread at once (the handler raises there).
-CONNECT_TIMEOUT = 5
-READ_TIMEOUT = 30
-_CONFIG = Config(
-    connect_timeout=CONNECT_TIMEOUT,
-    read_timeout=READ_TIMEOUT,
-    retries={"total_max_attempts": 4, "mode": "adaptive"},
-    max_pool_connections=16,
-)
-_MALFORMED = (ResponseParserError, KeyError)
-"""An answer that is not AWS's (an endpoint or a proxy answering HTML...): botocore raises
-these outside its own hierarchy (its query parser looks up the result element by key), and a
-response missing a key read here is the same problem."""
-_FAILURES = (ClientError, BotoCoreError, *_MALFORMED)
-"""What a call may raise: AWS's refusals, no answer, and an answer that is not AWS's."""
+if TYPE_CHECKING:
+    pass
+
 TEMPLATE_BODY_LIMIT = 51_200
 """CloudFormation's limit on an inline template body, in bytes; larger ones go through S3."""
 
@@ -139,84 +144,8 @@ class StackEvent:
     reason: str
 
 
-@dataclass(frozen=True)
-class LogEvent:
-    """One event of a log group, its message redacted like every text that comes from AWS."""
-
-    event_id: str
-    timestamp_ms: int
-    stream: str
-    message: str
-
-
-DRIFT_STATES = ("MODIFIED", "DELETED", "NOT_CHECKED", "UNSUPPORTED", "UNKNOWN")
-"""What `resource_drifts` asks for: every state but IN_SYNC."""
-
-
-@dataclass(frozen=True)
-class DriftDetection:
-    """A drift detection's state: DETECTION_IN_PROGRESS, _COMPLETE or _FAILED, and the stack's."""
-
-    status: str
-    drift_status: str  # DRIFTED | IN_SYNC | UNKNOWN | NOT_CHECKED ("" while in progress)
-    reason: str
-    drifted_count: int
-
-
-@dataclass(frozen=True)
-class DeploymentFacts:
-    """What `GetDeployment` and `GetDeploymentGroup` say of one deployment."""
-
-    deployment_id: str
-    group: str
-    status: str
-    error_code: str | None
-    error_message: str | None
-    rollback_message: str | None
-    started: datetime | None
-    alarms: tuple[str, ...]
-    """The alarms its deployment group watches."""
-
-
-@dataclass(frozen=True)
-class AlarmBreach:
-    """One change of an alarm to ALARM, with CloudWatch's reason (it carries the value)."""
-
-    alarm: str
-    reason: str
-    at: datetime
-
-
-class Aws:
-    """One boto3 session and the clients deploy, sync and destroy use; thread-safe."""
-
-    def __init__(self, secrets: Secrets) -> None:
-        self.secrets = secrets
-        try:
-            # boto3 reads AWS_DEFAULT_REGION and the profile; AWS_REGION (what CI actions and
-            # Lambda set) is honoured too.
-            session = boto3.session.Session()
-            if not session.region_name and os.environ.get("AWS_REGION"):
-                session = boto3.session.Session(region_name=os.environ["AWS_REGION"])
-        except BotoCoreError as exc:  # a profile that does not exist, a broken config file
-            raise self.error("cannot start an AWS session", exc) from None
-        if not session.region_name:
-            raise DeployError("no AWS region configured", hint=REGION_FIX)
-        self.region: str = session.region_name
-        self._session = session
-        self._s3: S3Client = session.client("s3", config=_CONFIG)
-        self._cfn: CloudFormationClient = session.client("cloudformation", config=_CONFIG)
-        self._lambda: LambdaClient = session.client("lambda", config=_CONFIG)
-
-    # -- identity ---------------------------------------------------------------------------
-    def account(self) -> str:
-        """The AWS account the credentials belong to (also proves they work)."""
-        try:
-            return self._session.client("sts", config=_CONFIG).get_caller_identity()["Account"]
-        except _FAILURES as exc:
-            raise self.error(
-                "cannot check your AWS identity (sts:GetCallerIdentity)", exc
-            ) from None
+class Aws(OperationsCalls):
+    """Every call deploy, sync and destroy make (and, inherited, those reading a running stage)."""
 
     # -- S3 ---------------------------------------------------------------------------------
     def bucket_exists(self, bucket: str) -> bool:
@@ -227,7 +156,7 @@ class Aws:
             if code(exc) in NOT_FOUND:
                 return False
             raise self.error(f"cannot use bucket {bucket}", exc) from None
-        except (BotoCoreError, *_MALFORMED) as exc:
+        except (BotoCoreError, *MALFORMED) as exc:
             raise self.error(f"cannot use bucket {bucket}", exc) from None
         return True
 
@@ -260,7 +189,7 @@ class Aws:
                 Bucket=bucket,
                 Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]},
             )
-        except _FAILURES as exc:
+        except FAILURES as exc:
             raise self.error(f"cannot create the artifact bucket {bucket}", exc) from None
 
     def object_exists(self, bucket: str, key: str) -> bool:
@@ -271,7 +200,7 @@ class Aws:
             if code(exc) in NOT_FOUND:
                 return False
             raise self.error(f"cannot read s3://{bucket}/{key}", exc) from None
-        except (BotoCoreError, *_MALFORMED) as exc:
+        except (BotoCoreError, *MALFORMED) as exc:
             raise self.error(f"cannot read s3://{bucket}/{key}", exc) from None
         return True
 
@@ -285,14 +214,14 @@ class Aws:
         try:
             with path.open("rb") as body:
                 self._s3.put_object(Bucket=bucket, Key=key, Body=body, ChecksumSHA256=checksum)
-        except _FAILURES as exc:
+        except FAILURES as exc:
             raise self.error(f"cannot upload {path.name} to s3://{bucket}/{key}", exc) from None
 
     def put_text(self, bucket: str, key: str, text: str) -> str:
         """Upload a small text object (a template too large to send inline); its URL."""
         try:
             self._s3.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"))
-        except _FAILURES as exc:
+        except FAILURES as exc:
             raise self.error(f"cannot upload s3://{bucket}/{key}", exc) from None
         return f"https://{bucket}.s3.{self.region}.amazonaws.com/{key}"
 
@@ -302,7 +231,7 @@ class Aws:
             for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
                 for item in page.get("Contents", []):
                     yield item["Key"]
-        except _FAILURES as exc:
+        except FAILURES as exc:
             raise self.error(f"cannot list bucket {bucket}", exc) from None
 
     def delete_bucket(self, bucket: str) -> None:
@@ -317,7 +246,7 @@ class Aws:
                 if doomed:
                     self._s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed})  # type: ignore[typeddict-item]
             self._s3.delete_bucket(Bucket=bucket)
-        except _FAILURES as exc:
+        except FAILURES as exc:
             raise self.error(f"cannot delete bucket {bucket}", exc) from None
 
     # -- CloudFormation ---------------------------------------------------------------------
@@ -329,7 +258,7 @@ class Aws:
             if code(exc) == "ValidationError" and "does not exist" in message(exc):
                 return None
             raise self.error(f"cannot describe stack {name}", exc) from None
-        except (BotoCoreError, *_MALFORMED) as exc:
+        except (BotoCoreError, *MALFORMED) as exc:
             raise self.error(f"cannot describe stack {name}", exc) from None
         if not stacks or stacks[0]["StackStatus"] == "DELETE_COMPLETE":
             return None
@@ -360,7 +289,7 @@ class Aws:
                     tags = {t["Key"]: t["Value"] for t in item.get("Tags", [])}
                     if tags.get(tag) == project and item["StackStatus"] != "DELETE_COMPLETE":
                         found.append(item["StackName"])
-        except _FAILURES as exc:
+        except FAILURES as exc:
             raise self.error("cannot list the stacks", exc) from None
         return sorted(found)
 
@@ -386,7 +315,7 @@ class Aws:
                 Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
                 **template,  # type: ignore[arg-type]
             )
-        except _FAILURES as exc:
+        except FAILURES as exc:
             raise self.error(f"CloudFormation refused the change set for {stack}", exc) from None
         return response["Id"]
 
@@ -398,7 +327,7 @@ class Aws:
             )
         except WaiterError:
             pass  # FAILED is an answer too: described below
-        except (BotoCoreError, *_MALFORMED) as exc:
+        except (BotoCoreError, *MALFORMED) as exc:
             raise self.error("cannot wait for the change set", exc) from None
         changes: list[ResourceChange] = []
         token: str | None = None
@@ -409,7 +338,7 @@ class Aws:
                     if token
                     else self._cfn.describe_change_set(ChangeSetName=change_set_id)
                 )
-            except _FAILURES as exc:
+            except FAILURES as exc:
                 raise self.error("cannot describe the change set", exc) from None
             for change in page.get("Changes", []):
                 resource = change.get("ResourceChange", {})
@@ -436,14 +365,14 @@ class Aws:
         """Remove a change set that will not be executed."""
         try:
             self._cfn.delete_change_set(ChangeSetName=change_set_id)
-        except _FAILURES as exc:
+        except FAILURES as exc:
             raise self.error("cannot delete the change set", exc) from None
 
     def execute_change_set(self, change_set_id: str) -> None:
         """Start applying a change set; the stack's events tell how it goes."""
         try:
             self._cfn.execute_change_set(ChangeSetName=change_set_id)
-        except _FAILURES as exc:
+        except FAILURES as exc:
             raise self.error("CloudFormation refused to execute the change set", exc) from None
 
     def events(self, stack_id: str, after: set[str] | None = None) -> list[StackEvent]:
@@ -470,7 +399,7 @@ class Aws:
                     )
                 if after is not None and not after:  # only the newest page was wanted
                     break
-        except _FAILURES as exc:
+        except FAILURES as exc:
             raise self.error("cannot read the stack's events", exc) from None
         return found[::-1]
 
@@ -478,7 +407,7 @@ class Aws:
         """The template the stack runs, as deployed: a dict (JSON) or text (YAML)."""
         try:
             return self._cfn.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
-        except _FAILURES as exc:
+        except FAILURES as exc:
             raise self.error(f"cannot read the template of {stack}", exc) from None
 
     def stack_resources(self, stack_id: str) -> list[StackResource]:
@@ -504,7 +433,7 @@ class Aws:
         """Start deleting the stack; its events tell how it goes."""
         try:
             self._cfn.delete_stack(StackName=stack_id)
-        except _FAILURES as exc:
+        except FAILURES as exc:
             raise self.error("CloudFormation refused to delete the stack", exc) from None
 
     # -- Lambda -----------------------------------------------------------------------------
@@ -516,7 +445,7 @@ class Aws:
             if code(exc) in NOT_FOUND:
                 return None
             raise self.error(f"cannot read function {function_name}", exc) from None
-        except (BotoCoreError, *_MALFORMED) as exc:
+        except (BotoCoreError, *MALFORMED) as exc:
             raise self.error(f"cannot read function {function_name}", exc) from None
         return response["Configuration"].get("CodeSha256")
 
@@ -526,7 +455,7 @@ class Aws:
             response = self._lambda.update_function_code(
                 FunctionName=function_name, S3Bucket=bucket, S3Key=key
             )
-        except _FAILURES as exc:
+        except FAILURES as exc:
             raise self.error(f"cannot update the code of {function_name}", exc) from None
         return response.get("CodeSha256", "")
 
@@ -536,7 +465,7 @@ class Aws:
         while True:
             try:
                 config = self._lambda.get_function_configuration(FunctionName=function_name)
-            except _FAILURES as exc:
+            except FAILURES as exc:
                 raise self.error(f"cannot read function {function_name}", exc) from None
             status = config.get("LastUpdateStatus", "Successful")
             if status != "InProgress" or time.monotonic() > deadline:
@@ -558,87 +487,15 @@ class Aws:
             self._lambda.update_alias(
                 FunctionName=function_name, Name=alias, FunctionVersion=version
             )
-        except _FAILURES as exc:
+        except FAILURES as exc:
             raise self.error(f"cannot publish {function_name} behind {alias}", exc) from None
         return version
-
-    # -- CodeDeploy and CloudWatch: why a gradual rollout rolled back (`rollbacks`) ------------
-    # Made on first use: only a failed deploy reads them. Any: the project's boto3 stubs cover
-    # the clients deploy always uses, not these two.
-    @functools.cached_property
-    def _codedeploy(self) -> Any:
-        return self._session.client("codedeploy", config=_CONFIG)
-
-    @functools.cached_property
-    def _cloudwatch(self) -> Any:
-        return self._session.client("cloudwatch", config=_CONFIG)
-
-    def deployment(self, application: str, deployment_id: str) -> DeploymentFacts | None:
-        """`GetDeployment` and its group's alarms (`GetDeploymentGroup`); None if unknown."""
-        client = self._codedeploy
-        try:
-            info = client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
-            group = info.get("deploymentGroupName", "")
-            configured = client.get_deployment_group(
-                applicationName=info.get("applicationName", application),
-                deploymentGroupName=group,
-            )["deploymentGroupInfo"].get("alarmConfiguration", {})
-        except ClientError as exc:
-            if code(exc) in {"DeploymentDoesNotExistException", *NOT_FOUND}:
-                return None
-            raise self.error(f"cannot read CodeDeploy deployment {deployment_id}", exc) from None
-        except (BotoCoreError, *_MALFORMED) as exc:
-            raise self.error(f"cannot read CodeDeploy deployment {deployment_id}", exc) from None
-        error = info.get("errorInformation", {})
-        return DeploymentFacts(
-            deployment_id=deployment_id,
-            group=group,
-            status=info.get("status", ""),
-            error_code=error.get("code"),
-            error_message=self.secrets.redact(error["message"]) if "message" in error else None,
-            rollback_message=info.get("rollbackInfo", {}).get("rollbackMessage"),
-            started=info.get("createTime"),
-            alarms=tuple(a["name"] for a in configured.get("alarms", [])),
-        )
-
-    def latest_stopped_deployment(self, application: str, group: str) -> str | None:
-        """The group's most recent stopped or failed deployment (`ListDeployments`)."""
-        client = self._codedeploy
-        try:
-            listed = client.list_deployments(
-                applicationName=application,
-                deploymentGroupName=group,
-                includeOnlyStatuses=["Stopped", "Failed"],
-            )
-        except _FAILURES as exc:
-            raise self.error(f"cannot list the deployments of {group}", exc) from None
-        deployments: list[str] = listed.get("deployments", [])
-        return deployments[0] if deployments else None  # newest first
-
-    def breaches(self, alarm: str, since: Any) -> list[AlarmBreach]:
-        """The alarm's changes to ALARM since `since` (`DescribeAlarmHistory`)."""
-        client = self._cloudwatch
-        arguments: dict[str, Any] = {"AlarmName": alarm, "HistoryItemType": "StateUpdate"}
-        if since is not None:
-            arguments["StartDate"] = since
-        found: list[AlarmBreach] = []
-        try:
-            for page in client.get_paginator("describe_alarm_history").paginate(**arguments):
-                for item in page.get("AlarmHistoryItems", []):
-                    data = json.loads(item.get("HistoryData") or "{}")
-                    state = data.get("newState", {})
-                    if state.get("stateValue") == "ALARM":
-                        reason = state.get("stateReason") or item.get("HistorySummary", "")
-                        found.append(AlarmBreach(alarm, reason, item["Timestamp"]))
-        except (*_FAILURES, ValueError) as exc:
-            raise self.error(f"cannot read the history of alarm {alarm}", exc) from None
-        return found
 
     # -- Secrets Manager and SSM: what the template's dynamic references resolve ---------------
     def secret(self, secret_id: str) -> SecretFacts | None:
         """The secret's state, or None when there is none (`DescribeSecret`: no value read)."""
         # Any: the project's boto3 stubs cover the clients deploy always uses, not these two.
-        client: Any = self._session.client("secretsmanager", config=_CONFIG)
+        client: Any = self._session.client("secretsmanager", config=CLIENT_CONFIG)
         try:
             described = client.describe_secret(SecretId=secret_id)
         except ClientError as exc:
@@ -658,7 +515,7 @@ class Aws:
         `GetParameter` without decryption: a SecureString's value stays encrypted, and the
         value is dropped here either way.
         """
-        client: Any = self._session.client("ssm", config=_CONFIG)
+        client: Any = self._session.client("ssm", config=CLIENT_CONFIG)
         selector = f"{name}:{version}" if version else name
         try:
             found = client.get_parameter(Name=selector, WithDecryption=False)["Parameter"]
@@ -669,137 +526,6 @@ class Aws:
         except BotoCoreError as exc:
             raise self.error(f"cannot check that parameter {name} exists", exc) from None
         return ParameterFacts(kind=found.get("Type", "String"))
-
-    # -- CloudWatch Logs: `lambdapress logs` ----------------------------------------------------
-    def log_events(
-        self, group: str, start_ms: int, token: str | None = None
-    ) -> tuple[list[LogEvent], str | None]:
-        """One page of `group`'s events from `start_ms` on (FilterLogEvents), and the next token.
-
-        A group that does not exist yet is no events: Lambda creates it at the first
-        invocation when the stack did not.
-        """
-        client: Any = self._session.client("logs", config=_CONFIG)  # no stubs installed for logs
-        request: dict[str, Any] = {"logGroupName": group, "startTime": start_ms}
-        if token:
-            request["nextToken"] = token
-        try:
-            page = client.filter_log_events(**request)
-        except ClientError as exc:
-            if code(exc) in NOT_FOUND:
-                return [], None
-            raise self.error(f"cannot read log group {group}", exc) from None
-        except (BotoCoreError, *_MALFORMED) as exc:
-            raise self.error(f"cannot read log group {group}", exc) from None
-        events = [
-            LogEvent(
-                event_id=str(item.get("eventId", "")),
-                timestamp_ms=int(item.get("timestamp", 0)),
-                stream=str(item.get("logStreamName", "")),
-                message=self.secrets.redact(str(item.get("message", ""))),
-            )
-            for item in page.get("events", [])
-        ]
-        return events, page.get("nextToken") or None
-
-    # -- CloudFormation drift detection: `lambdapress drift` ----------------------------------
-    def detect_drift(self, stack: str) -> str:
-        """Start drift detection on `stack`; the detection's id."""
-        try:
-            return self._cfn.detect_stack_drift(StackName=stack)["StackDriftDetectionId"]
-        except _FAILURES as exc:
-            raise self.error(f"cannot start drift detection on {stack}", exc) from None
-
-    def drift_detection(self, detection_id: str) -> DriftDetection:
-        """Where a drift detection is (DescribeStackDriftDetectionStatus)."""
-        try:
-            found = self._cfn.describe_stack_drift_detection_status(
-                StackDriftDetectionId=detection_id
-            )
-        except _FAILURES as exc:
-            raise self.error("cannot read the drift detection's status", exc) from None
-        return DriftDetection(
-            status=found["DetectionStatus"],
-            drift_status=found.get("StackDriftStatus", ""),
-            reason=self.secrets.redact(found.get("DetectionStatusReason", "")),
-            drifted_count=found.get("DriftedStackResourceCount", 0),
-        )
-
-    def resource_drifts(self, stack: str) -> list[dict[str, Any]]:
-        """The stack's resources that drifted (modified, deleted) or that were not checked."""
-        found: list[dict[str, Any]] = []
-        request: dict[str, Any] = {
-            "StackName": stack,
-            "StackResourceDriftStatusFilters": list(DRIFT_STATES),
-        }
-        try:
-            while True:
-                page = self._cfn.describe_stack_resource_drifts(**request)
-                found += [dict(item) for item in page["StackResourceDrifts"]]
-                if not page.get("NextToken"):
-                    return found
-                request["NextToken"] = page["NextToken"]
-        except _FAILURES as exc:
-            raise self.error(f"cannot read the drifted resources of {stack}", exc) from None
-
-    def parameter_value(self, name: str) -> str | None:
-        """A String or StringList parameter's value (never a SecureString's), or None."""
-        client: Any = self._session.client("ssm", config=_CONFIG)
-        try:
-            found = client.get_parameter(Name=name, WithDecryption=False)["Parameter"]
-        except ClientError as exc:
-            if code(exc) in {"ParameterNotFound", *NOT_FOUND}:
-                return None
-            raise self.error(f"cannot read parameter {name}", exc) from None
-        except BotoCoreError as exc:
-            raise self.error(f"cannot read parameter {name}", exc) from None
-        return None if found.get("Type") == "SecureString" else str(found["Value"])
-
-    # -- the network a stage's functions are placed in ---------------------------------------
-    def export_value(self, name: str) -> str | None:
-        """The value another stack exports under `name` in this region, or None."""
-        try:
-            for page in self._cfn.get_paginator("list_exports").paginate():
-                for export in page.get("Exports", []):
-                    if export.get("Name") == name:
-                        return str(export.get("Value", ""))
-        except _FAILURES as exc:
-            raise self.error(f"cannot read the export {name}", exc) from None
-        return None
-
-    def subnet_vpcs(self, subnets: list[str]) -> dict[str, str]:
-        """The VPC of each of `subnets` that exists (a missing one is left out)."""
-        client: Any = self._session.client("ec2", config=_CONFIG)
-        try:
-            found = client.describe_subnets(Filters=[{"Name": "subnet-id", "Values": subnets}])
-        except _FAILURES as exc:
-            raise self.error("cannot look the subnets up (ec2:DescribeSubnets)", exc) from None
-        return {s["SubnetId"]: s["VpcId"] for s in found.get("Subnets", [])}
-
-    def security_group_vpcs(self, groups: list[str]) -> dict[str, str]:
-        """The VPC of each of `groups` that exists (a missing one is left out)."""
-        client: Any = self._session.client("ec2", config=_CONFIG)
-        try:
-            found = client.describe_security_groups(
-                Filters=[{"Name": "group-id", "Values": groups}]
-            )
-        except _FAILURES as exc:
-            raise self.error(
-                "cannot look the security groups up (ec2:DescribeSecurityGroups)", exc
-            ) from None
-        return {g["GroupId"]: g.get("VpcId", "") for g in found.get("SecurityGroups", [])}
-
-    # -- errors -----------------------------------------------------------------------------
-    def error(self, doing: str, exc: Exception) -> DeployError:
-        """A `DeployError` saying what failed and the fix, without any secret in it."""
-        if isinstance(exc, _MALFORMED) or not isinstance(exc, (ClientError, BotoCoreError)):
-            text = f"{type(exc).__name__}: {exc}" if isinstance(exc, KeyError) else str(exc)
-            said = self.secrets.redact(text.splitlines()[0] if text else "")[:200]
-            return DeployError(
-                f"{doing}: the answer is not one AWS sends ({said})",
-                hint="check AWS_ENDPOINT_URL and any proxy between you and AWS",
-            )
-        return translate(doing, exc, self.secrets)
 
 
 class _Output(BaseModel):
