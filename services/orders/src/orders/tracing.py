@@ -1,4 +1,4 @@
-"""X-Ray tracing of the orders handlers (Powertools' Tracer), where the stage traces.
+"""X-Ray tracing of the orders handlers (Powertools' Tracer) on a traced stage.
 
 Each handler is wrapped in `tracer.capture_lambda_handler`: on a stage that traces
 (`[tool.lambdapress.deploy.stages.<stage>.observability] tracing = "xray"`, the default on

@@ -201,8 +201,8 @@ def _check_environment(service: Service, declaration: StorageDeclaration[Any]) -
     budgets = _stack_budgets(declaration)
     added = {name: value for budget in budgets for name, value in budget.variables.items()}
     added.update(_read_variables(service))
-    added.update(STAGE_VARIABLES_AT_LONGEST)
-    for key in sorted(set(own) & set(added)):
+    staged = STAGE_VARIABLES_AT_LONGEST
+    for key in sorted(set(own) & {*added, *staged}):
         raise BundleError(
             f"service {service.name} sets {key} in [tool.lambdapress.environment], but the "
             "stack sets it from [tool.lambdapress.storage], secrets, parameters or the "
@@ -214,7 +214,7 @@ def _check_environment(service: Service, declaration: StorageDeclaration[Any]) -
     # The implementation pins `package` may add (`PSYCOPG_IMPL`), at their longest value:
     # which ones apply is known only after the import closure, their budget is known now.
     pins = {k: v for k, v in pinned_variables().items() if k not in own}
-    problem = environment_size_problem({**own, **added, **pins})
+    problem = environment_size_problem({**own, **added, **staged, **pins})
     if problem is None:
         return
     # The first variable's line (a key that is a table header has no line of its own).
@@ -226,6 +226,7 @@ def _check_environment(service: Service, declaration: StorageDeclaration[Any]) -
         if added
         else "the stack adds none"
     )
+    adds += f"; a stage's settings may add {', '.join(sorted(staged))}"
     adds += f"; implementation pins take up to {environment_size(pins) - 2} bytes"
     raise BundleError(
         f"service {service.name}: {problem}; its own take {environment_size(own)} bytes, {adds}",
