@@ -27,7 +27,10 @@ README = REPOSITORY / "README.md"
 
 def _blocks() -> tuple[str, list[str]]:
     """The section's TOML and its commands (comments removed)."""
-    blocks = re.findall(r"^```[\w-]*\n(.*?)^```", README.read_text(), re.S | re.M)
+    text = README.read_text()
+    section = text[text.index("### Private networks") :]
+    section = section[: section.index("\n### ", 1)]
+    blocks = re.findall(r"^```[\w-]*\n(.*?)^```", section, re.S | re.M)
     toml = next(b for b in blocks if "[tool.lambdapress.deploy.stages.prod.network]" in b)
     commands = next(b for b in blocks if "lambdapress template --stage prod" in b)
     lines = [line.split("  #")[0].strip() for line in commands.splitlines() if line.strip()]
