@@ -34,6 +34,36 @@ from moto.core.common_models import CloudFormationModel
 _MODULE = "lambdapress.moto_cloudformation"
 
 
+class _NamedByProperty:
+    """What the alarm and CodeDeploy models share: a name, no attribute, updates kept as is.
+
+    Only the alarm updates itself (it puts itself again). A mixin, not a base class: moto's
+    CloudFormation finds models among the direct subclasses of `CloudFormationModel` only.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        return original_resource
+
+
 class _Alias(CloudFormationModel):
     """`AWS::Lambda::Alias` through moto's `create_alias` / `update_alias` / `delete_alias`."""
 
@@ -115,13 +145,10 @@ class _Alias(CloudFormationModel):
             backend.delete_alias(name, function)
 
 
-class _Alarm(CloudFormationModel):
+class _Alarm(_NamedByProperty, CloudFormationModel):
     """`AWS::CloudWatch::Alarm` through moto's `put_metric_alarm` / `delete_alarms`."""
 
-    __module__ = _MODULE
-
-    def __init__(self, name: str) -> None:
-        self.name = name
+    __module__ = _MODULE  # moto reads it as the class is made, not from a mixin
 
     @staticmethod
     def cloudformation_type() -> str:
@@ -130,14 +157,6 @@ class _Alarm(CloudFormationModel):
     @staticmethod
     def cloudformation_name_type() -> str:
         return "AlarmName"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
 
     @classmethod
     def create_from_cloudformation_json(
@@ -192,13 +211,10 @@ class _Alarm(CloudFormationModel):
         cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
 
 
-class _Application(CloudFormationModel):
+class _Application(_NamedByProperty, CloudFormationModel):
     """`AWS::CodeDeploy::Application` through moto's `create_application`."""
 
-    __module__ = _MODULE
-
-    def __init__(self, name: str) -> None:
-        self.name = name
+    __module__ = _MODULE  # moto reads it as the class is made, not from a mixin
 
     @staticmethod
     def cloudformation_type() -> str:
@@ -207,14 +223,6 @@ class _Application(CloudFormationModel):
     @staticmethod
     def cloudformation_name_type() -> str:
         return "ApplicationName"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
 
     @classmethod
     def create_from_cloudformation_json(
@@ -232,17 +240,6 @@ class _Application(CloudFormationModel):
         return cls(name)
 
     @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: _Application,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> _Application:
-        return original_resource
-
-    @classmethod
     def delete_from_cloudformation_json(
         cls,
         resource_name: str,
@@ -253,13 +250,14 @@ class _Application(CloudFormationModel):
         codedeploy_backends[account_id][region_name].applications.pop(resource_name, None)
 
 
-class _DeploymentGroup(CloudFormationModel):
+class _DeploymentGroup(_NamedByProperty, CloudFormationModel):
     """`AWS::CodeDeploy::DeploymentGroup` through moto's `create_deployment_group`."""
 
-    __module__ = _MODULE
+    __module__ = _MODULE  # moto reads it as the class is made, not from a mixin
 
     def __init__(self, application: str, name: str) -> None:
-        self.application, self.name = application, name
+        super().__init__(name)
+        self.application = application
 
     @staticmethod
     def cloudformation_type() -> str:
@@ -268,14 +266,6 @@ class _DeploymentGroup(CloudFormationModel):
     @staticmethod
     def cloudformation_name_type() -> str:
         return "DeploymentGroupName"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
 
     @classmethod
     def create_from_cloudformation_json(
@@ -311,17 +301,6 @@ class _DeploymentGroup(CloudFormationModel):
             },
         )
         return cls(p["ApplicationName"], name)
-
-    @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: _DeploymentGroup,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> _DeploymentGroup:
-        return original_resource
 
     @classmethod
     def delete_from_cloudformation_json(
