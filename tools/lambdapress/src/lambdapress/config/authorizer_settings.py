@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_IDENTITY_SOURCE = "$request.header.Authorization"
 _ISSUER = re.compile(r"^https://[^\s/]+(/[^\s]*)?$")
@@ -135,3 +136,12 @@ def check_authorizer_names(names: list[str]) -> None:
                 f"{name!r} is not an authorizer name: letters, digits, '-' and '_', starting "
                 "with a letter, at most 64 characters"
             )
+
+
+def _named(value: dict[str, JwtAuthorizerSettings]) -> dict[str, JwtAuthorizerSettings]:
+    check_authorizer_names(list(value))
+    return value
+
+
+JwtAuthorizerTable = Annotated[dict[str, JwtAuthorizerSettings], AfterValidator(_named)]
+"""`[...authorizers.<name>]` tables, project-wide or a stage's: each name checked."""

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lambdapress.config.authorizer_settings import (
     AUTHORIZERS_FIX,
-    JwtAuthorizerSettings,
-    check_authorizer_names,
+    JwtAuthorizerTable,
 )
 from lambdapress.config.hardening_settings import HARDENING_FIX, HardeningSettings
 from lambdapress.config.network_settings import (
@@ -66,6 +65,10 @@ class StageSettings(BaseModel):
         description="production defaults (gradual rollouts, data kept on delete); "
         "default: whether the name reads as production",
     )
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
+    """How a new version takes traffic (`rollout_settings`)."""
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    """The thresholds of every function's alarms (`rollout_settings`)."""
     network: NetworkSettings | None = Field(
         default=None, description="the subnets and security groups of VPC functions"
     )
@@ -73,7 +76,7 @@ class StageSettings(BaseModel):
         default=None, description="an RDS Proxy in front of the PostgreSQL database"
     )
     domain: DomainSettings | None = Field(default=None, description="the HTTP API's custom domain")
-    authorizers: dict[str, JwtAuthorizerSettings] = Field(
+    authorizers: JwtAuthorizerTable = Field(
         default_factory=dict,
         description="JWT authorizers of this stage: the project's, keys overridden "
         "(`config.authorizer_settings`)",
@@ -93,19 +96,6 @@ class StageSettings(BaseModel):
                 "subnets, and only functions in the VPC can reach it"
             )
         return self
-
-    @field_validator("authorizers")
-    @classmethod
-    def _authorizer_names(
-        cls, value: dict[str, JwtAuthorizerSettings]
-    ) -> dict[str, JwtAuthorizerSettings]:
-        check_authorizer_names(list(value))
-        return value
-
-    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
-    """How a new version takes traffic (`rollout_settings`)."""
-    alarms: AlarmSettings = Field(default_factory=AlarmSettings)
-    """The thresholds of every function's alarms (`rollout_settings`)."""
 
     def resolved(self, stage: str) -> StageSettings:
         """These settings with `production` decided (from the stage's name when not set)."""

@@ -43,8 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from lambdapress.config.authorizer_settings import (
     AUTHORIZERS_FIX,
     JwtAuthorizer,
-    JwtAuthorizerSettings,
-    check_authorizer_names,
+    JwtAuthorizerTable,
     resolve_authorizers,
 )
 from lambdapress.config.aws_rules import is_bucket_name
@@ -157,7 +156,7 @@ class DeployConfig(BaseModel):
     cors: CorsSettings | None = None
     stages: dict[str, StageSettings] = Field(default_factory=dict)
     """The stages that differ from the defaults, by name."""
-    authorizers: dict[str, JwtAuthorizerSettings] = Field(default_factory=dict)
+    authorizers: JwtAuthorizerTable = Field(default_factory=dict)
     """JWT authorizers every stage has, unless its own table overrides them."""
 
     @field_validator("project")
@@ -191,14 +190,6 @@ class DeployConfig(BaseModel):
     def _check_stages(cls, value: dict[str, StageSettings]) -> dict[str, StageSettings]:
         for stage in value:
             check_name(stage, "stage", STAGE_MAX)
-        return value
-
-    @field_validator("authorizers")
-    @classmethod
-    def _authorizer_names(
-        cls, value: dict[str, JwtAuthorizerSettings]
-    ) -> dict[str, JwtAuthorizerSettings]:
-        check_authorizer_names(list(value))
         return value
 
     @model_validator(mode="after")
