@@ -61,3 +61,19 @@ def test_mistakes_name_the_file_the_key_and_the_fix(
 )  # fmt: skip
 def test_production_looking_stages(stage: str, production: bool) -> None:
     assert looks_like_production(stage) is production
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "[tool.lambdapress.deploy.authorizers.'9staff']\n",
+        "[tool.lambdapress.deploy.stages.prod.authorizers.'staff team']\n",
+    ],
+)
+def test_an_authorizer_name_routes_cannot_say_is_refused_in_either_table(
+    tmp_path: Path, table: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_deploy_config(_root(tmp_path, table + 'issuer = "https://id.example.com/"\n'))
+    assert "is not an authorizer name" in str(caught.value)
+    assert "pyproject.toml" in str(caught.value)
