@@ -130,9 +130,14 @@ def tests(session: nox.Session) -> None:
     sync_workspace(session)
     paths = ["tools/lambdapress/tests", "tools/lambdapress-runtime/tests"]
     paths += [*members("packages"), *members("services")]
+    # Two workers, a test file each at a time (pytest-xdist): the tool's tests start their own
+    # servers on port 0 in their own folders, so two files never share one. The template's
+    # tests then run alone, in their order: they render and run whole projects, and time
+    # PostgreSQL restarts under load, which a second worker would slow past their budgets.
+    workers = ["-n", "2", "--dist", "loadfile"]
+    session.run("pytest", *workers, *paths, *session.posargs, env=OFFLINE_AWS)
     if IS_TEMPLATE_REPO:
-        paths.append("template/tests")
-    session.run("pytest", *paths, *session.posargs, env=OFFLINE_AWS)
+        session.run("pytest", "template/tests", *session.posargs, env=OFFLINE_AWS)
 
 
 @nox.session(default=False)
