@@ -132,8 +132,9 @@ def tests(session: nox.Session) -> None:
     paths += [*members("packages"), *members("services")]
     # Two workers, a test file each at a time (pytest-xdist): the tool's tests start their own
     # servers on port 0 in their own folders, so two files never share one. The template's
-    # tests then run alone, in their order: they render and run whole projects, and time
-    # PostgreSQL restarts under load, which a second worker would slow past their budgets.
+    # tests then run alone, in their order, as before: they render and run whole projects,
+    # and beside the tool's tests the example's PostgreSQL-restart test failed once (500s
+    # before its restart, not understood yet), which a suite that must not flake cannot keep.
     workers = ["-n", "2", "--dist", "loadfile"]
     session.run("pytest", *workers, *paths, *session.posargs, env=OFFLINE_AWS)
     if IS_TEMPLATE_REPO:
