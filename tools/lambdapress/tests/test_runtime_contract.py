@@ -4,6 +4,7 @@ ships in Lambda zips), so each defines them and this test keeps the two equal.""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -70,3 +71,14 @@ def test_the_tools_variable_names_are_the_runtimes() -> None:
     with pytest.raises(lambdapress_runtime.SettingsError) as error:
         runtime_secrets.secret("shared-token", environ={})
     assert error.value.variables == ("SHARED_TOKEN_SECRET_NAME",)
+
+
+def test_the_variables_a_stage_adds_are_the_ones_the_runtime_and_template_read() -> None:
+    """The proxy's endpoint and tracing's switch: named once in the tool, read by name there."""
+    from lambdapress.config.network_settings import DATABASE_PROXY_HOST_ENV
+    from lambdapress.config.observability_settings import TRACING_ENV
+
+    assert runtime_secrets.PROXY_HOST_ENV == DATABASE_PROXY_HOST_ENV
+    repository = Path(__file__).resolve().parents[3]
+    tracing = (repository / "template/service/src/{{ resource }}/tracing.py.jinja").read_text()
+    assert f'os.environ.get("{TRACING_ENV}") != "xray"' in tracing

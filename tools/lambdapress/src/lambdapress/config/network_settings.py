@@ -61,6 +61,9 @@ _HOSTED_ZONE = re.compile(r"^Z[A-Z0-9]{1,31}$")
 # RDS identifiers: a letter, then letters, digits and single dashes, 63 at most.
 _DB_IDENTIFIER = re.compile(r"^[A-Za-z](-?[A-Za-z0-9])*$")
 _DB_USER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
+DATABASE_PROXY_HOST_ENV = "DATABASE_PROXY_HOST"
+"""The proxy's endpoint on PostgreSQL functions of a stage with `database.proxy`: the runtime
+(`lambdapress_runtime.secrets`) then connects through it with an IAM token."""
 MAX_SUBNETS = 16
 """Lambda's limit of subnets per function (VpcConfig)."""
 MAX_SECURITY_GROUPS = 5

@@ -27,6 +27,7 @@ from lambdapress.config.authorizer_settings import (
 )
 from lambdapress.config.hardening_settings import HARDENING_FIX, HardeningSettings
 from lambdapress.config.network_settings import (
+    DATABASE_PROXY_HOST_ENV,
     NETWORK_FIXES,
     DatabaseSettings,
     DomainSettings,
@@ -52,7 +53,7 @@ def looks_like_production(stage: str) -> bool:
 # What a stage's settings may add to a function's environment, at their longest, for Lambda's
 # 4 KB that `package` checks before any stage is known: tracing's switch, and an RDS Proxy's
 # endpoint (`<proxy>.proxy-<id>.<region>.rds.amazonaws.com`, well under 128 characters).
-STAGE_VARIABLES_AT_LONGEST = {TRACING_ENV: "xray", "DATABASE_PROXY_HOST": "h" * 128}
+STAGE_VARIABLES_AT_LONGEST = {TRACING_ENV: "xray", DATABASE_PROXY_HOST_ENV: "h" * 128}
 
 
 class StageSettings(BaseModel):

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lambdapress.config.network_settings import (
+    DATABASE_PROXY_HOST_ENV,
     DatabaseSettings,
     DomainSettings,
     FromExport,
@@ -52,7 +53,6 @@ from lambdapress.model.resources import PostgresDatabase
 from lambdapress.model.trigger_kinds import trigger_permissions
 from lambdapress.model.triggers import DynamoDBStreamTrigger, SqsTrigger
 
-DATABASE_PROXY_HOST_ENV = "DATABASE_PROXY_HOST"
 """The proxy's endpoint, for the runtime's connection provider (the contract with it)."""
 ENI_DESCRIBE_ACTIONS = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets")
 """Lambda's reads of a VPC function's network; IAM allows them on `*` only."""
