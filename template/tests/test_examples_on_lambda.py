@@ -100,6 +100,32 @@ def test_every_example_function_answers_as_on_lambda(
             assert again.worker_id == result.worker_id
 
 
+def test_on_a_traced_stage_every_routed_function_answers_from_its_zip_alone(
+    platform: tuple[Path, Application], data: dict[str, Any]
+) -> None:
+    """With `LAMBDAPRESS_TRACING=xray`, as a tracing stage's stack sets it, the handlers import
+    Powertools' Tracer and the X-Ray SDK: from the zip, as on Lambda (no daemon here, so the
+    Tracer sends nothing; what matters is that the traced path imports and answers)."""
+    root, manifest = platform
+    traced = {
+        service: {**variables, "LAMBDAPRESS_TRACING": "xray"}
+        for service, variables in data["storage"].items()
+    }
+    with Emulator(
+        manifest, root, listeners=QUIET, storage=traced, events=data["events"]
+    ) as emulator:
+        for entry in routed(manifest):
+            method, path, body = request_for(entry)
+            event = (
+                http_api_event(method, path, json_body=body)
+                if body
+                else http_api_event(method, path)
+            )
+            result = emulator.invoke(entry.name, event)
+            assert result.ok, (entry.name, result.logs)
+            assert result.response["statusCode"] == expected_status(entry), entry.name
+
+
 def test_http_and_boto3_reach_every_function_and_validation_answers_422(
     platform: tuple[Path, Application],
     data: dict[str, Any],
